@@ -1,0 +1,58 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { runningDevServer } from '../../temporal/dev-server.js';
+import { connectWorker, targetFrom } from '../../temporal/connection.js';
+import { openTemporal } from '../../temporal/runtime.js';
+import { buildActivities, createWorker } from '../../worker/create-worker.js';
+import { EXIT, UsageError, type Command } from '../command.js';
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: "Run a Shepherd worker on the configured task queue until Ctrl-C or SIGTERM.",
+  usage: '[--task-queue NAME] [--identity NAME]',
+  help: `
+Connects to TEMPORAL_ADDRESS, or, when it is unset, to the embedded dev server running on the state folder
+(starting one if none runs), and polls TEMPORAL_TASK_QUEUE (default "shepherd"). Start more workers on the same
+task queue to scale out. On SIGINT/SIGTERM the worker stops polling and gives running activities 10 s to finish.
+
+Options:
+  --task-queue NAME   override TEMPORAL_TASK_QUEUE
+  --identity NAME     worker identity shown in the Web UI (default: pid@host)
+`,
+  options: { 'task-queue': { type: 'string' }, identity: { type: 'string' } },
+  async run(ctx) {
+    if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
+    const config = ctx.config();
+    Runtime.install({ logger: new DefaultLogger('WARN', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)) });
+    let stopServer = async (): Promise<void> => {};
+    let target;
+    if (config.temporal.address) target = targetFrom(config.temporal, config.temporal.address);
+    else {
+      const running = runningDevServer(config.temporal.stateDir);
+      if (running) target = targetFrom(config.temporal, running.address);
+      else {
+        const runtime = await openTemporal(config);
+        ctx.err(`Started the embedded Temporal dev server on ${runtime.target.address}; Web UI: ${runtime.uiUrl}`);
+        target = runtime.target;
+        stopServer = runtime.stop;
+      }
+    }
+    const connection = await connectWorker(target);
+    const taskQueue = (ctx.values['task-queue'] as string | undefined) ?? config.temporal.taskQueue;
+    try {
+      const worker = await createWorker({
+        connection,
+        namespace: target.namespace,
+        taskQueue,
+        activities: buildActivities(config),
+        ...(ctx.values.identity ? { identity: ctx.values.identity as string } : {}),
+      });
+      ctx.err(`Worker polling task queue "${taskQueue}" on ${target.address} (namespace ${target.namespace}). Ctrl-C to stop.`);
+      await worker.run();
+      ctx.err('Worker stopped.');
+    } finally {
+      await connection.close();
+      await stopServer();
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,254 @@
+/**
+ * Loads Shepherd's configuration from the environment and an optional env file, validates every variable against
+ * its rule in `variables.ts`, and reports every problem at once. Values from the process environment win over
+ * the env file. Secrets come back wrapped in `Secret`, so the result can be printed safely.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { readEnvFile } from './env-file.js';
+import { DEFAULT_STATE_DIR } from './paths.js';
+import { Secret } from './secret.js';
+import { INFRA_ENV_PASSTHROUGH, VARIABLES, VARIABLE_BY_NAME, type Variable } from './variables.js';
+import type { Environment } from '../domain/environments.js';
+
+/** One thing wrong with the configuration. `variable` is the name a user sets. */
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly rule: string;
+  readonly message: string;
+}
+
+/** Configuration that cannot be used; the message lists every problem, never a secret's value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n') +
+        '\nFix the variables above (environment or --env-file) and run the command again.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Older names that mean the same as a current one; the current name wins when both are set. */
+const ALIASES: Readonly<Record<string, string>> = {
+  K8S_DEPLOYMENTS_REPO_PATH: 'DEPLOYMENTS_REPO_PATH',
+  K8S_DEPLOYMENTS_BUILD_TIMEOUT: 'K8S_DEPLOYMENTS_VALIDATION_TIMEOUT',
+  CONTAINER_REGISTRY_EXTERNAL: 'DOCKER_REGISTRY_EXTERNAL',
+};
+
+export interface TemporalConfig {
+  /** Unset: the embedded dev server is started. */
+  readonly address: string | undefined;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly tls: { readonly certPath?: string; readonly keyPath?: string; readonly caPath?: string; readonly serverName?: string } | undefined;
+  readonly apiKey: Secret | undefined;
+  readonly stateDir: string;
+  readonly devServerPort: number;
+  readonly uiPort: number;
+}
+
+export interface GitLabConfig {
+  readonly url: string;
+  readonly token: Secret;
+  readonly appProject: string;
+  readonly deploymentsProject: string;
+}
+
+export interface JenkinsConfig {
+  readonly url: string;
+  readonly user: string;
+  readonly token: Secret;
+  /** Job path segments, e.g. `['example-app', 'main']`. */
+  readonly appJob: readonly string[];
+  readonly promoteJob: readonly string[];
+}
+
+export interface KubernetesConfig {
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+  readonly argocdNamespace: string;
+}
+
+export interface EnvironmentConfig {
+  readonly name: Environment;
+  readonly namespace: string;
+  /** The deployments-repo branch Argo CD tracks for this environment. */
+  readonly branch: string;
+  readonly argoApp: string;
+}
+
+export interface ShepherdConfig {
+  /** `embedded`: the sandbox world stands in for GitLab, Jenkins and the cluster. `external`: the real systems. */
+  readonly mode: 'embedded' | 'external';
+  readonly temporal: TemporalConfig;
+  /** Present in external mode; the sandbox supplies its own in embedded mode. */
+  readonly gitlab: GitLabConfig | undefined;
+  readonly jenkins: JenkinsConfig | undefined;
+  readonly kubernetes: KubernetesConfig;
+  readonly app: { readonly name: string; readonly cueName: string };
+  readonly environments: Readonly<Record<Environment, EnvironmentConfig>>;
+  readonly registry: { readonly external: string; readonly internal: string | undefined };
+  readonly timeouts: {
+    readonly jenkinsBuildSeconds: number;
+    readonly argoSyncSeconds: number;
+    readonly deploymentsBuildSeconds: number;
+    readonly mergeRequestSeconds: number;
+  };
+  readonly approvals: { readonly environments: readonly Environment[]; readonly approvers: readonly string[]; readonly timeout: string };
+  readonly notifications: { readonly webhookUrl: Secret | undefined };
+}
+
+export interface LoadOptions {
+  /** The process environment; defaults to `process.env`. */
+  readonly env?: Record<string, string | undefined>;
+  /** An env file (infra.env style) read before the environment. */
+  readonly envFile?: string;
+  /** Base for relative paths; defaults to the current directory. */
+  readonly cwd?: string;
+}
+
+function describe(variable: Variable, raw: string): string {
+  if (variable.secret) return `must be ${variable.rule} (value hidden)`;
+  const shown = raw.length > 60 ? `${raw.slice(0, 57)}...` : raw;
+  return `must be ${variable.rule}, got ${JSON.stringify(shown)}`;
+}
+
+/** Reads and validates the configuration. Throws `ConfigError` listing every problem. */
+export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const fromFile = opts.envFile ? readEnvFile(resolve(cwd, opts.envFile), env) : {};
+  const merged: Record<string, string> = {};
+  for (const [k, val] of Object.entries({ ...fromFile, ...env })) if (val !== undefined && val !== '') merged[k] = val;
+  for (const [old, current] of Object.entries(ALIASES)) if (merged[old] !== undefined && merged[current] === undefined) merged[current] = merged[old]!;
+
+  const problems: ConfigProblem[] = [];
+  const values = new Map<string, unknown>();
+  for (const variable of VARIABLES) {
+    const raw = merged[variable.name] ?? variable.default;
+    if (raw === undefined) continue;
+    const parsed = variable.schema.safeParse(raw);
+    if (parsed.success) values.set(variable.name, variable.secret ? new Secret(String(parsed.data)) : parsed.data);
+    else problems.push({ variable: variable.name, rule: variable.rule, message: describe(variable, raw) });
+  }
+  const get = <T>(name: string): T | undefined => values.get(name) as T | undefined;
+  const need = <T>(name: string, why: string): T | undefined => {
+    const got = get<T>(name);
+    if (got === undefined && !problems.some((p) => p.variable === name)) {
+      const variable = VARIABLE_BY_NAME.get(name)!;
+      problems.push({ variable: name, rule: variable.rule, message: `is required ${why}` });
+    }
+    return got;
+  };
+
+  const gitlabUrl = get<string>('GITLAB_URL_EXTERNAL') ?? get<string>('GITLAB_URL_INTERNAL');
+  const jenkinsUrl = get<string>('JENKINS_URL_EXTERNAL') ?? get<string>('JENKINS_URL_INTERNAL');
+  const external = merged.GITLAB_URL_EXTERNAL !== undefined || merged.GITLAB_URL_INTERNAL !== undefined || merged.JENKINS_URL_EXTERNAL !== undefined || merged.JENKINS_URL_INTERNAL !== undefined;
+  const group = get<string>('GITLAB_GROUP')!;
+  const appName = get<string>('APP_REPO_NAME') ?? 'example-app';
+
+  let gitlab: GitLabConfig | undefined;
+  let jenkins: JenkinsConfig | undefined;
+  if (external) {
+    const why = 'when real systems are configured (GITLAB_URL_* or JENKINS_URL_* is set)';
+    if (gitlabUrl === undefined) need('GITLAB_URL_EXTERNAL', why);
+    const token = need<Secret>('GITLAB_TOKEN', why);
+    if (jenkinsUrl === undefined) need('JENKINS_URL_EXTERNAL', why);
+    const user = need<string>('JENKINS_USER', why);
+    const jenkinsToken = need<Secret>('JENKINS_TOKEN', why);
+    if (gitlabUrl && token) {
+      gitlab = {
+        url: gitlabUrl,
+        token,
+        appProject: get<string>('APP_REPO_PATH') ?? `${group}/${appName}`,
+        deploymentsProject: get<string>('DEPLOYMENTS_REPO_PATH') ?? `${group}/${get<string>('DEPLOYMENTS_REPO_NAME')}`,
+      };
+    }
+    if (jenkinsUrl && user && jenkinsToken) {
+      jenkins = {
+        url: jenkinsUrl,
+        user,
+        token: jenkinsToken,
+        appJob: get<string>('JENKINS_APP_JOB_PATH')!.split('/job/').map(decodeURIComponent),
+        promoteJob: get<string>('JENKINS_PROMOTE_JOB_NAME')!.split('/job/').map(decodeURIComponent),
+      };
+    }
+  }
+
+  const certPath = get<string>('TEMPORAL_TLS_CERT_PATH');
+  const keyPath = get<string>('TEMPORAL_TLS_KEY_PATH');
+  if ((certPath === undefined) !== (keyPath === undefined)) {
+    const missing = certPath === undefined ? 'TEMPORAL_TLS_CERT_PATH' : 'TEMPORAL_TLS_KEY_PATH';
+    problems.push({ variable: missing, rule: 'set together with its pair', message: 'is required when the other half of the client certificate pair is set' });
+  }
+  const apiKey = get<Secret>('TEMPORAL_API_KEY');
+  const address = get<string>('TEMPORAL_ADDRESS');
+  if ((certPath || apiKey || get<boolean>('TEMPORAL_TLS')) && address === undefined) {
+    problems.push({ variable: 'TEMPORAL_ADDRESS', rule: 'host:port', message: 'is required when TLS or an API key is configured (the embedded dev server has neither)' });
+  }
+  const tlsWanted = get<boolean>('TEMPORAL_TLS') === true || certPath !== undefined || apiKey !== undefined || get<string>('TEMPORAL_TLS_CA_PATH') !== undefined;
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(cwd, p));
+  const envConfig = (name: Environment, nsVar: string): EnvironmentConfig => ({
+    name,
+    namespace: get<string>(nsVar)!,
+    branch: name,
+    argoApp: `${appName}-${name}`,
+  });
+
+  return {
+    mode: external ? 'external' : 'embedded',
+    temporal: {
+      address,
+      namespace: get<string>('TEMPORAL_NAMESPACE')!,
+      taskQueue: get<string>('TEMPORAL_TASK_QUEUE')!,
+      tls: tlsWanted
+        ? {
+            ...(certPath ? { certPath: abs(certPath)! } : {}),
+            ...(keyPath ? { keyPath: abs(keyPath)! } : {}),
+            ...(get<string>('TEMPORAL_TLS_CA_PATH') ? { caPath: abs(get<string>('TEMPORAL_TLS_CA_PATH'))! } : {}),
+            ...(get<string>('TEMPORAL_TLS_SERVER_NAME') ? { serverName: get<string>('TEMPORAL_TLS_SERVER_NAME')! } : {}),
+          }
+        : undefined,
+      apiKey,
+      stateDir: abs(get<string>('SHEPHERD_STATE_DIR')) ?? DEFAULT_STATE_DIR,
+      devServerPort: get<number>('SHEPHERD_TEMPORAL_PORT')!,
+      uiPort: get<number>('SHEPHERD_UI_PORT')!,
+    },
+    gitlab,
+    jenkins,
+    kubernetes: {
+      kubeconfig: abs(get<string>('KUBECONFIG')?.split(':')[0]),
+      context: get<string>('SHEPHERD_KUBE_CONTEXT'),
+      argocdNamespace: get<string>('ARGOCD_NAMESPACE')!,
+    },
+    app: { name: appName, cueName: get<string>('APP_CUE_NAME')! },
+    environments: {
+      dev: envConfig('dev', 'DEV_NAMESPACE'),
+      stage: envConfig('stage', 'STAGE_NAMESPACE'),
+      prod: envConfig('prod', 'PROD_NAMESPACE'),
+    },
+    registry: { external: get<string>('DOCKER_REGISTRY_EXTERNAL')!, internal: get<string>('DOCKER_REGISTRY_INTERNAL') },
+    timeouts: {
+      jenkinsBuildSeconds: get<number>('JENKINS_BUILD_TIMEOUT')!,
+      argoSyncSeconds: get<number>('ARGOCD_SYNC_TIMEOUT')!,
+      deploymentsBuildSeconds: get<number>('K8S_DEPLOYMENTS_VALIDATION_TIMEOUT')!,
+      mergeRequestSeconds: get<number>('PROMOTION_MR_TIMEOUT')!,
+    },
+    approvals: {
+      environments: get<Environment[]>('SHEPHERD_APPROVAL_ENVIRONMENTS')!,
+      approvers: get<string[]>('SHEPHERD_APPROVERS') ?? [],
+      timeout: get<string>('SHEPHERD_APPROVAL_TIMEOUT')!,
+    },
+    notifications: { webhookUrl: get<Secret>('SHEPHERD_NOTIFY_WEBHOOK_URL') },
+  };
+}
+
+/** Variables in `env` that look like Shepherd's or infra.env's but are not known: likely typos. */
+export function unknownVariables(env: Record<string, string | undefined>): string[] {
+  const known = new Set<string>([...VARIABLES.map((x) => x.name), ...INFRA_ENV_PASSTHROUGH, ...Object.keys(ALIASES)]);
+  return Object.keys(env).filter((k) => /^(SHEPHERD_|TEMPORAL_(?!CLI_PATH$|TEST_SERVER_PATH$))/.test(k) && !known.has(k));
+}

@@ -1,0 +1,60 @@
+/**
+ * One place that turns Shepherd's Temporal configuration into connections: a client `Connection` for starting and
+ * querying workflows, and a worker `NativeConnection`. TLS (mTLS or server-only) and Temporal Cloud API keys are
+ * handled here and nowhere else.
+ */
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { TLSConfig } from '@temporalio/client';
+import type { TemporalConfig } from '../config/load.js';
+
+/** Where to connect: the configured cluster, or the embedded dev server's address. */
+export interface TemporalTarget {
+  readonly address: string;
+  readonly namespace: string;
+  readonly tls?: TemporalConfig['tls'];
+  readonly apiKey?: TemporalConfig['apiKey'];
+}
+
+export function targetFrom(config: TemporalConfig, address: string): TemporalTarget {
+  return { address, namespace: config.namespace, tls: config.tls, apiKey: config.apiKey };
+}
+
+function tlsConfig(target: TemporalTarget): TLSConfig | undefined {
+  if (!target.tls && !target.apiKey) return undefined;
+  const t = target.tls ?? {};
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`Cannot read the Temporal ${what} at ${path} (${(err as NodeJS.ErrnoException).code}). Check the TEMPORAL_TLS_* paths.`, { cause: err });
+    }
+  };
+  return {
+    ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
+    ...(t.caPath ? { serverRootCACertificate: read(t.caPath, 'CA bundle') } : {}),
+    ...(t.certPath && t.keyPath ? { clientCertPair: { crt: read(t.certPath, 'client certificate'), key: read(t.keyPath, 'client key') } } : {}),
+  };
+}
+
+/** A client for the target namespace. Close `client.connection` when done. */
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  const tls = tlsConfig(target);
+  const connection = await Connection.connect({
+    address: target.address,
+    ...(tls ? { tls } : {}),
+    ...(target.apiKey ? { apiKey: target.apiKey.reveal() } : {}),
+  });
+  return new Client({ connection, namespace: target.namespace });
+}
+
+/** A worker connection to the target. */
+export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  const tls = tlsConfig(target);
+  return NativeConnection.connect({
+    address: target.address,
+    ...(tls ? { tls } : {}),
+    ...(target.apiKey ? { apiKey: target.apiKey.reveal() } : {}),
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * The composition root: configuration → clients → activities → Worker. Nothing else in Shepherd constructs
+ * clients or activities; tests hand their own activities to `createWorker` instead.
+ */
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { ShepherdConfig } from '../config/load.js';
+import { workflowSource, type WorkflowSource } from './workflow-source.js';
+
+/** The activity implementations a worker registers, keyed by activity name. */
+export type ActivityImplementations = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/**
+ * Builds the activities for a configuration. Each external system's client is created here from the config,
+ * and each activity file's factory receives the clients it needs.
+ */
+export function buildActivities(_config: ShepherdConfig): ActivityImplementations {
+  return {};
+}
+
+export interface CreateWorkerOptions {
+  readonly connection: NativeConnection;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly activities: ActivityImplementations;
+  /** Defaults to the production bundle or `workflows/` (see workflow-source.ts). */
+  readonly workflows?: WorkflowSource;
+  /** How long in-flight activities get to finish when the worker is asked to stop. */
+  readonly shutdownGraceTime?: string;
+  readonly identity?: string;
+}
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: opts.activities,
+    ...(opts.workflows ?? workflowSource()),
+    shutdownGraceTime: opts.shutdownGraceTime ?? '10s',
+    ...(opts.identity ? { identity: opts.identity } : {}),
+  });
+}

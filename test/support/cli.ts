@@ -1,0 +1,59 @@
+/**
+ * Runs the `shepherd` binary as a user would (bin/shepherd.js in a child process) and collects its output.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const SHEPHERD_BIN = fileURLToPath(new URL('../../bin/shepherd.js', import.meta.url));
+
+export interface RunningCli {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** Resolves with the first stdout line matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+export function startCli(args: string[], env: Record<string, string | undefined> = {}): RunningCli {
+  const child = spawn(process.execPath, [SHEPHERD_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const running: RunningCli = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    waitForLine(pattern, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const line = running.stdout.split('\n').find((l) => pattern.test(l));
+          if (line === undefined) return false;
+          clearTimeout(timer);
+          child.stdout?.off('data', onData);
+          resolve(line);
+          return true;
+        };
+        const onData = (): void => void check();
+        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${running.stdout}\nstderr:\n${running.stderr}`)), timeoutMs);
+        child.stdout?.on('data', onData);
+        void running.exited.then(() => {
+          if (!check()) {
+            clearTimeout(timer);
+            reject(new Error(`exited before printing ${pattern}; stdout:\n${running.stdout}\nstderr:\n${running.stderr}`));
+          }
+        });
+        check();
+      });
+    },
+  };
+  child.stdout?.on('data', (b: Buffer) => (running.stdout += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (running.stderr += b.toString()));
+  return running;
+}
+
+/** Runs the CLI to completion. */
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = startCli(args, env);
+  const code = await cli.exited;
+  return { code, stdout: cli.stdout, stderr: cli.stderr };
+}

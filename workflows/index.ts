@@ -1,0 +1,6 @@
+/**
+ * The one module the worker loads: every workflow Shepherd runs is exported from here.
+ * Workflow code is deterministic and bundled; it may import `@temporalio/workflow`, `src/domain/` and,
+ * as `import type`, the activities. ESLint enforces this (see eslint.config.js).
+ */
+export {};
