@@ -1,0 +1,342 @@
+/**
+ * Merge requests of the simulated GitLab: creation rules (duplicates, branch checks), the asynchronous
+ * mergeability check driven by the clock, merge with GitLab's check order, close/reopen, and notes.
+ */
+import type { Clock } from '../core/clock.js';
+import type { DomainFaultContext, FaultEngine } from '../core/faults.js';
+import { GitLabError } from './errors.js';
+import type { Commit } from './git-store.js';
+import { fullPath, type MergeRequest, type MergeRequestEventAction, type MergeRequestState, type Note, type Project, type User } from './types.js';
+
+/** What the service needs from the model around it. */
+export interface MergeRequestHost {
+  readonly clock: Clock;
+  readonly faults: FaultEngine;
+  userById(id: number): User;
+  moveBranch(project: Project, branch: string, commit: Commit, userId: number, newCommits?: readonly Commit[]): void;
+  /** Deletes a branch if it may be deleted (not default, not protected); silently keeps it otherwise. */
+  deleteBranch(project: Project, branch: string): void;
+  /** Someone else pushes a commit to `branch` (the `mr-head-moves` fault). */
+  concurrentPush(project: Project, branch: string): void;
+  faultContext(project: Project, mr: MergeRequest): DomainFaultContext;
+  emitMergeRequest(project: Project, mr: MergeRequest, action: MergeRequestEventAction): void;
+}
+
+export interface CreateMergeRequestInput {
+  readonly sourceBranch: string;
+  readonly targetBranch: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly labels?: readonly string[];
+  readonly removeSourceBranch?: boolean;
+  readonly squash?: boolean;
+}
+
+/** Filters of the MR list; `state` absent or `all` means every state (GitLab's default). */
+export interface MergeRequestFilter {
+  readonly state?: MergeRequestState | 'all' | 'locked';
+  readonly sourceBranch?: string;
+  readonly targetBranch?: string;
+  readonly iids?: readonly number[];
+  readonly labels?: readonly string[];
+  readonly search?: string;
+  readonly createdAfter?: number;
+  readonly createdBefore?: number;
+  readonly updatedAfter?: number;
+  readonly updatedBefore?: number;
+  readonly orderBy?: 'created_at' | 'updated_at' | 'merged_at' | 'title';
+  readonly sort?: 'asc' | 'desc';
+}
+
+export interface UpdateMergeRequestInput {
+  readonly title?: string;
+  readonly description?: string;
+  readonly targetBranch?: string;
+  readonly stateEvent?: 'close' | 'reopen';
+  readonly labels?: readonly string[];
+  readonly addLabels?: readonly string[];
+  readonly removeLabels?: readonly string[];
+  readonly squash?: boolean;
+  readonly removeSourceBranch?: boolean;
+}
+
+export interface MergeOptions {
+  /** Expected source head; a mismatch is refused with 409. */
+  readonly sha?: string;
+  readonly shouldRemoveSourceBranch?: boolean;
+  readonly squash?: boolean;
+  readonly mergeCommitMessage?: string;
+  readonly squashCommitMessage?: string;
+}
+
+export class MergeRequestService {
+  private readonly byProject = new Map<number, MergeRequest[]>();
+  private readonly notesByMr = new Map<number, Note[]>();
+  private nextId = 1;
+  private nextNoteId = 1;
+
+  constructor(private readonly host: MergeRequestHost) {}
+
+  all(project: Project): MergeRequest[] {
+    return this.byProject.get(project.id) ?? [];
+  }
+
+  /** Finds an MR by its project-local iid; refuses with 404 Merge Request Not Found. */
+  get(project: Project, iid: number): MergeRequest {
+    const mr = this.all(project).find((m) => m.iid === iid);
+    if (!mr) throw GitLabError.notFound('Merge Request');
+    return mr;
+  }
+
+  /** GitLab's `detailed_merge_status`: the check result while open, `not_open` otherwise. */
+  detailedStatus(mr: MergeRequest): string {
+    return mr.state === 'opened' ? mr.check : 'not_open';
+  }
+
+  /**
+   * Opens an MR. Refuses with 422 when source and target are the same branch or a branch does not exist, and
+   * with 409 (message as a list) when an open MR for the same source and target exists.
+   */
+  create(project: Project, author: User, input: CreateMergeRequestInput): MergeRequest {
+    const { repo } = project;
+    if (input.sourceBranch === input.targetBranch) throw new GitLabError('unprocessable', ["You can't use same project/branch for source and target"]);
+    const missing: string[] = [];
+    if (!repo.hasBranch(input.sourceBranch)) missing.push(`Source branch "${input.sourceBranch}" does not exist`);
+    if (!repo.hasBranch(input.targetBranch)) missing.push(`Target branch "${input.targetBranch}" does not exist`);
+    if (missing.length > 0) throw new GitLabError('unprocessable', missing);
+    this.refuseDuplicate(project, input.sourceBranch, input.targetBranch);
+    const list = this.byProject.get(project.id) ?? [];
+    this.byProject.set(project.id, list);
+    const now = this.host.clock.now();
+    const mr: MergeRequest = {
+      id: this.nextId++,
+      iid: list.reduce((max, m) => Math.max(max, m.iid), 0) + 1,
+      projectId: project.id,
+      title: input.title,
+      description: input.description ?? '',
+      sourceBranch: input.sourceBranch,
+      targetBranch: input.targetBranch,
+      state: 'opened',
+      authorId: author.id,
+      labels: normaliseLabels(input.labels ?? []),
+      sha: repo.branchHead(input.sourceBranch)!,
+      targetSha: repo.branchHead(input.targetBranch)!,
+      check: 'checking',
+      squash: input.squash ?? false,
+      forceRemoveSourceBranch: input.removeSourceBranch ?? false,
+      shouldRemoveSourceBranch: null,
+      mergeCommitSha: null,
+      squashCommitSha: null,
+      mergedAt: null,
+      mergeUserId: null,
+      closedAt: null,
+      closedById: null,
+      preparedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    list.push(mr);
+    this.scheduleCheck(project, mr);
+    this.host.emitMergeRequest(project, mr, 'opened');
+    return mr;
+  }
+
+  private refuseDuplicate(project: Project, source: string, target: string, except?: MergeRequest): void {
+    const dup = this.all(project).find((m) => m !== except && m.state === 'opened' && m.sourceBranch === source && m.targetBranch === target);
+    if (dup) throw new GitLabError('conflict', [`Another open merge request already exists for this source branch: !${dup.iid}`]);
+  }
+
+  /** The MRs matching `filter`, ordered as requested (default newest created first). */
+  list(project: Project, filter: MergeRequestFilter = {}): MergeRequest[] {
+    const state = filter.state ?? 'all';
+    const search = filter.search?.toLowerCase();
+    const out = this.all(project).filter(
+      (mr) =>
+        (state === 'all' || mr.state === state) &&
+        (filter.sourceBranch === undefined || mr.sourceBranch === filter.sourceBranch) &&
+        (filter.targetBranch === undefined || mr.targetBranch === filter.targetBranch) &&
+        (filter.iids === undefined || filter.iids.length === 0 || filter.iids.includes(mr.iid)) &&
+        (filter.labels === undefined || filter.labels.every((l) => mr.labels.includes(l))) &&
+        (search === undefined || mr.title.toLowerCase().includes(search) || mr.description.toLowerCase().includes(search)) &&
+        (filter.createdAfter === undefined || mr.createdAt >= filter.createdAfter) &&
+        (filter.createdBefore === undefined || mr.createdAt <= filter.createdBefore) &&
+        (filter.updatedAfter === undefined || mr.updatedAt >= filter.updatedAfter) &&
+        (filter.updatedBefore === undefined || mr.updatedAt <= filter.updatedBefore),
+    );
+    const key = filter.orderBy ?? 'created_at';
+    const value = (mr: MergeRequest): number | string =>
+      key === 'title' ? mr.title : key === 'updated_at' ? mr.updatedAt : key === 'merged_at' ? (mr.mergedAt ?? 0) : mr.createdAt;
+    const dir = filter.sort === 'asc' ? 1 : -1;
+    // The id breaks ties, as GitLab's ordering does, so MRs created in the same millisecond keep a stable order.
+    return out.sort((a, b) => {
+      const va = value(a);
+      const vb = value(b);
+      return (va < vb ? -1 : va > vb ? 1 : a.id - b.id) * dir;
+    });
+  }
+
+  /** Applies the given changes; closing and reopening follow `state_event`. A merged MR keeps its state. */
+  update(project: Project, iid: number, user: User, input: UpdateMergeRequestInput): MergeRequest {
+    const mr = this.get(project, iid);
+    const now = this.host.clock.now();
+    let recheck = false;
+    if (input.targetBranch !== undefined && input.targetBranch !== mr.targetBranch) {
+      if (!project.repo.hasBranch(input.targetBranch)) throw new GitLabError('unprocessable', [`Target branch "${input.targetBranch}" does not exist`]);
+      if (input.targetBranch === mr.sourceBranch) throw new GitLabError('unprocessable', ["You can't use same project/branch for source and target"]);
+      if (mr.state === 'opened') this.refuseDuplicate(project, mr.sourceBranch, input.targetBranch, mr);
+      mr.targetBranch = input.targetBranch;
+      recheck = true;
+    }
+    if (input.title !== undefined) mr.title = input.title;
+    if (input.description !== undefined) mr.description = input.description;
+    if (input.labels !== undefined) mr.labels = normaliseLabels(input.labels);
+    if (input.addLabels !== undefined) mr.labels = normaliseLabels([...mr.labels, ...input.addLabels]);
+    if (input.removeLabels !== undefined) mr.labels = mr.labels.filter((l) => !input.removeLabels!.includes(l));
+    if (input.squash !== undefined) mr.squash = input.squash;
+    if (input.removeSourceBranch !== undefined) mr.forceRemoveSourceBranch = input.removeSourceBranch;
+    mr.updatedAt = now;
+    let action: MergeRequestEventAction = 'updated';
+    if (input.stateEvent === 'close' && mr.state === 'opened') {
+      mr.state = 'closed';
+      mr.closedAt = now;
+      mr.closedById = user.id;
+      mr.cancelCheck?.();
+      this.addNote(project, iid, user, 'closed', { system: true });
+      action = 'closed';
+    } else if (input.stateEvent === 'reopen' && mr.state === 'closed') {
+      this.refuseDuplicate(project, mr.sourceBranch, mr.targetBranch, mr);
+      mr.state = 'opened';
+      mr.closedAt = null;
+      mr.closedById = null;
+      this.addNote(project, iid, user, 'reopened', { system: true });
+      recheck = true;
+      action = 'reopened';
+    }
+    if (recheck && mr.state === 'opened') this.refreshHeads(project, mr);
+    this.host.emitMergeRequest(project, mr, action);
+    return mr;
+  }
+
+  /**
+   * Merges with GitLab's order of checks: the source head moved → 409 (when `sha` is given); not open, still
+   * checking, conflicting or empty → 405; then a merge commit (two parents) lands on the target branch.
+   */
+  merge(project: Project, iid: number, user: User, opts: MergeOptions = {}): MergeRequest {
+    const mr = this.get(project, iid);
+    if (mr.state === 'opened' && this.host.faults.domainFault('mr-head-moves', this.host.faultContext(project, mr))) {
+      this.host.concurrentPush(project, mr.sourceBranch);
+    }
+    if (opts.sha !== undefined && opts.sha !== mr.sha) throw new GitLabError('conflict', `SHA does not match HEAD of source branch: ${mr.sha}`);
+    if (mr.state !== 'opened' || mr.check !== 'mergeable') throw new GitLabError('not-allowed', '405 Method Not Allowed');
+    const { repo } = project;
+    const sourceHead = repo.branchHead(mr.sourceBranch);
+    const targetHead = repo.branchHead(mr.targetBranch);
+    if (sourceHead === undefined || targetHead === undefined) throw new GitLabError('not-allowed', '405 Method Not Allowed');
+    const base = repo.mergeBase(targetHead, sourceHead);
+    const outcome = repo.threeWayMerge(base ? repo.getCommit(base)!.tree : new Map(), repo.getCommit(targetHead)!.tree, repo.getCommit(sourceHead)!.tree);
+    if (!outcome.tree) throw new GitLabError('unprocessable', 'Branch cannot be merged');
+    const person = { name: user.name, email: user.email };
+    const newCommits = repo.range(targetHead, sourceHead);
+    let mergedHead = sourceHead;
+    if (opts.squash ?? mr.squash) {
+      const squashed = repo.createCommit({
+        parentIds: base ? [base] : [],
+        tree: repo.getCommit(sourceHead)!.tree,
+        message: opts.squashCommitMessage ?? mr.title,
+        author: repo.getCommit(sourceHead)!.author,
+        committer: person,
+      });
+      mr.squashCommitSha = squashed.id;
+      mergedHead = squashed.id;
+      newCommits.splice(0, newCommits.length, squashed);
+    }
+    const message =
+      opts.mergeCommitMessage ?? `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\nSee merge request ${fullPath(project)}!${mr.iid}`;
+    const mergeCommit = repo.createCommit({ parentIds: [targetHead, mergedHead], tree: outcome.tree, message, author: person });
+    const now = this.host.clock.now();
+    mr.cancelCheck?.();
+    mr.state = 'merged';
+    mr.mergeCommitSha = mergeCommit.id;
+    mr.mergedAt = now;
+    mr.mergeUserId = user.id;
+    mr.updatedAt = now;
+    mr.shouldRemoveSourceBranch = opts.shouldRemoveSourceBranch ?? null;
+    project.merges++;
+    this.host.moveBranch(project, mr.targetBranch, mergeCommit, user.id, [...newCommits, mergeCommit]);
+    this.addNote(project, iid, user, 'merged', { system: true });
+    if (opts.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch) this.host.deleteBranch(project, mr.sourceBranch);
+    this.host.emitMergeRequest(project, mr, 'merged');
+    return mr;
+  }
+
+  /** Called by the model whenever a branch moves or disappears: open MRs on it get fresh heads and a new check. */
+  onBranchChanged(project: Project, branch: string): void {
+    for (const mr of this.all(project)) {
+      if (mr.state === 'opened' && (mr.sourceBranch === branch || mr.targetBranch === branch)) this.refreshHeads(project, mr);
+    }
+  }
+
+  private refreshHeads(project: Project, mr: MergeRequest): void {
+    const source = project.repo.branchHead(mr.sourceBranch);
+    const target = project.repo.branchHead(mr.targetBranch);
+    if (source !== undefined && source !== mr.sha) {
+      mr.sha = source;
+      mr.updatedAt = this.host.clock.now();
+    }
+    if (target !== undefined) mr.targetSha = target;
+    this.scheduleCheck(project, mr);
+  }
+
+  /** Starts GitLab's asynchronous mergeability check: `checking` now, the result after `mergeCheck`. */
+  private scheduleCheck(project: Project, mr: MergeRequest): void {
+    mr.cancelCheck?.();
+    mr.check = 'checking';
+    const { clock } = this.host;
+    mr.cancelCheck = clock.after(clock.duration('mergeCheck'), () => {
+      mr.cancelCheck = undefined;
+      if (mr.state !== 'opened') return;
+      mr.check = this.evaluate(project, mr);
+      mr.preparedAt ??= clock.now();
+    });
+  }
+
+  private evaluate(project: Project, mr: MergeRequest): MergeRequest['check'] {
+    const { repo } = project;
+    const source = repo.branchHead(mr.sourceBranch);
+    const target = repo.branchHead(mr.targetBranch);
+    if (source === undefined || target === undefined || repo.isAncestor(source, target)) return 'commits_status';
+    if (this.host.faults.domainFault('mr-conflict', this.host.faultContext(project, mr))) return 'conflict';
+    const base = repo.mergeBase(target, source);
+    const outcome = repo.threeWayMerge(base ? repo.getCommit(base)!.tree : new Map(), repo.getCommit(target)!.tree, repo.getCommit(source)!.tree);
+    return outcome.conflicts ? 'conflict' : 'mergeable';
+  }
+
+  /** Adds a note (comment) to an MR; `system` notes record state changes. */
+  addNote(project: Project, iid: number, author: User, body: string, opts: { system?: boolean; internal?: boolean } = {}): Note {
+    const mr = this.get(project, iid);
+    const note: Note = {
+      id: this.nextNoteId++,
+      projectId: project.id,
+      mergeRequestIid: mr.iid,
+      mergeRequestId: mr.id,
+      body,
+      authorId: author.id,
+      system: opts.system ?? false,
+      internal: opts.internal ?? false,
+      createdAt: this.host.clock.now(),
+    };
+    const list = this.notesByMr.get(mr.id) ?? [];
+    list.push(note);
+    this.notesByMr.set(mr.id, list);
+    return note;
+  }
+
+  /** Notes of an MR, oldest first. */
+  notes(project: Project, iid: number): Note[] {
+    return [...(this.notesByMr.get(this.get(project, iid).id) ?? [])];
+  }
+}
+
+function normaliseLabels(labels: readonly string[]): string[] {
+  return [...new Set(labels.map((l) => l.trim()).filter((l) => l.length > 0))].sort();
+}
