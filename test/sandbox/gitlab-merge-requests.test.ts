@@ -199,7 +199,8 @@ describe('sandbox GitLab: merging', () => {
   });
 
   it('moves the source head before the merge under mr-head-moves: 409, checking again, then mergeable on the new sha', async () => {
-    const w = await start();
+    // A mergeability check long enough (0.3 s) that "checking again" is observable on a loaded machine.
+    const w = await start({ timeScale: 0.1 });
     await w.faults.activate({ name: 'head-moves', description: 'concurrent push', domain: [{ kind: 'mr-head-moves', env: 'dev', count: 1 }] });
     const mr = await openDevMr(w);
     await settledStatus(w, 1);
