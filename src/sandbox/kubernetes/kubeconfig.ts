@@ -1,0 +1,34 @@
+/**
+ * Writes a kubeconfig for the simulated API server, usable by kubectl and by `KubeConfig.loadFromFile`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { stringify } from 'yaml';
+
+export const SANDBOX_CONTEXT = 'shepherd-sandbox';
+
+export interface KubeconfigOptions {
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  server: string;
+  token: string;
+  namespace?: string;
+}
+
+/** The kubeconfig text. `insecure-skip-tls-verify` is required: client-node 1.x refuses http:// without it. */
+export function kubeconfigYaml(opts: KubeconfigOptions): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: SANDBOX_CONTEXT, cluster: { server: opts.server.replace(/\/+$/, ''), 'insecure-skip-tls-verify': true } }],
+    users: [{ name: SANDBOX_CONTEXT, user: { token: opts.token } }],
+    contexts: [{ name: SANDBOX_CONTEXT, context: { cluster: SANDBOX_CONTEXT, user: SANDBOX_CONTEXT, namespace: opts.namespace ?? 'default' } }],
+    'current-context': SANDBOX_CONTEXT,
+    preferences: {},
+  });
+}
+
+/** Writes the kubeconfig to `file` (mode 0600, it holds the token), creating the folder. */
+export async function writeKubeconfig(file: string, opts: KubeconfigOptions): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, kubeconfigYaml(opts), { mode: 0o600 });
+}
