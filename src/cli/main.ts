@@ -6,9 +6,10 @@ import { EXIT, runCommand, type Command } from './command.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { devServerCommand } from './commands/dev-server.js';
+import { sandboxCommand } from './commands/sandbox.js';
 import { workerCommand } from './commands/worker.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, devServerCommand, workerCommand, configCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, devServerCommand, sandboxCommand, workerCommand, configCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

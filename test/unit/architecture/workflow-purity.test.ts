@@ -45,3 +45,25 @@ describe('the architecture lint rules', () => {
     expect(messages.some((m) => m.includes('sandbox'))).toBe(true);
   });
 });
+
+describe('the sandbox boundary', () => {
+  it('no file under workflows/ or activities/ imports from src/sandbox', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const p = join(dir, name);
+        return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+      });
+    const offenders = ['workflows', 'activities']
+      .flatMap((d) => {
+        try {
+          return files(join(root, d));
+        } catch {
+          return [];
+        }
+      })
+      .filter((f) => /from\s+['"][^'"]*src\/sandbox/.test(readFileSync(f, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ZodError } from 'zod';
+import { ScenarioSchema, type ScenarioInput } from '../../sandbox/core/faults.js';
+import { SCENARIOS } from '../../sandbox/world/scenarios.js';
+import { startWorld, UnknownScenarioError } from '../../sandbox/world/world.js';
+import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
+
+function scenarioFrom(value: string | undefined): string | ScenarioInput | undefined {
+  if (value === undefined) return undefined;
+  if (!value.endsWith('.json')) return value;
+  try {
+    return ScenarioSchema.parse(JSON.parse(readFileSync(value, 'utf8')));
+  } catch (err) {
+    const why = err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message;
+    throw new UsageError(`cannot use scenario file ${value}: ${why}`);
+  }
+}
+
+export const sandboxCommand: Command = {
+  name: 'sandbox',
+  summary: 'Run the sandbox world (simulated GitLab, Jenkins, Kubernetes + Argo CD) until Ctrl-C.',
+  usage: '[--json] [--scenario NAME|FILE.json|list] [--time-scale N] [--dir DIR]',
+  help: `
+Starts the simulated GitOps installation on 127.0.0.1: GitLab (REST v4), Jenkins (remote API), a Kubernetes API
+with Argo CD Applications, and an admin endpoint (GET /state, GET /scenarios, PUT /scenario {"name":...}).
+Pushing to the app repo's main starts CI, CI opens the dev MR, merges to env branches are synced by Argo CD.
+
+Options:
+  --json             once ready, print one line of JSON with the URLs, credentials and names, and nothing else
+  --scenario NAME    start with a fault scenario; "list" prints the catalogue; a .json file gives your own
+  --time-scale N     multiply the real installation's durations (default 0.01: a full run takes seconds)
+  --dir DIR          where to write the kubeconfig (default: a new temporary folder)
+
+Example:
+  npx shepherd sandbox --json > world.json
+  kubectl --kubeconfig "$(jq -r .kubernetes.kubeconfig world.json)" get deployments -A
+`,
+  options: { json: { type: 'boolean' }, scenario: { type: 'string' }, 'time-scale': { type: 'string' }, dir: { type: 'string' } },
+  async run(ctx) {
+    if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
+    if (ctx.values.scenario === 'list') {
+      if (ctx.values.json) ctx.out(JSON.stringify(SCENARIOS));
+      else for (const s of SCENARIOS) ctx.out(`${s.name.padEnd(24)} ${s.description}`);
+      return EXIT.ok;
+    }
+    const rawScale = ctx.values['time-scale'] as string | undefined;
+    const timeScale = rawScale === undefined ? undefined : Number(rawScale);
+    if (timeScale !== undefined && !(timeScale > 0 && timeScale <= 10)) throw new UsageError(`--time-scale must be a number above 0 and at most 10, got ${rawScale}`);
+    const dir = (ctx.values.dir as string | undefined) ?? mkdtempSync(join(tmpdir(), 'shepherd-sandbox-'));
+    let world;
+    try {
+      const scenario = scenarioFrom(ctx.values.scenario as string | undefined);
+      world = await startWorld({ dir, ...(timeScale !== undefined ? { timeScale } : {}), ...(scenario !== undefined ? { scenario } : {}) });
+    } catch (err) {
+      if (err instanceof UnknownScenarioError) throw new UsageError(err.message);
+      throw err;
+    }
+    const info = world.info;
+    if (ctx.values.json) ctx.out(JSON.stringify(info));
+    else {
+      ctx.out(`GitLab      ${info.gitlab.url}  (projects ${info.gitlab.appProject}, ${info.gitlab.deploymentsProject})`);
+      ctx.out(`Jenkins     ${info.jenkins.url}  (user ${info.jenkins.user}; jobs ${info.jenkins.ciJob}, ${info.jenkins.promoteJob})`);
+      ctx.out(`Kubernetes  ${info.kubernetes.url}  (kubeconfig ${info.kubernetes.kubeconfig})`);
+      ctx.out(`Admin       ${info.admin.url}/state`);
+      ctx.out(`Scenario    ${world.faults.active?.name ?? 'none'}`);
+      ctx.err('Credentials are in the --json output. Press Ctrl-C to stop.');
+    }
+    await untilSignal();
+    await world.stop();
+    return EXIT.ok;
+  },
+};

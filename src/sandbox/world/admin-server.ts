@@ -1,0 +1,70 @@
+/**
+ * The world's admin endpoint, separate from the vendor APIs and never subject to faults:
+ *   GET    /state       counts and lists across systems, for tests ("one bump, one MR, one merge") and people
+ *   GET    /scenarios   the scenario catalogue
+ *   GET    /scenario    the active scenario (null when none)
+ *   PUT    /scenario    switch scenario: {"name":"stage-degraded"} or a whole scenario object
+ *   DELETE /scenario    no faults
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ZodError } from 'zod';
+import { SCENARIOS } from './scenarios.js';
+import { worldState, type WorldParts } from './state.js';
+import type { World } from './world.js';
+
+export interface AdminServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(world: WorldParts & Pick<World, 'setScenario'>): Promise<AdminServer> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const send = (status: number, body: unknown): void => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const path = (req.url ?? '/').split('?')[0];
+      const method = req.method ?? 'GET';
+      void (async () => {
+        try {
+          if (method === 'GET' && path === '/state') return send(200, worldState(world));
+          if (method === 'GET' && path === '/scenarios') return send(200, SCENARIOS);
+          if (method === 'GET' && path === '/scenario') return send(200, world.faults.active ?? null);
+          if (method === 'DELETE' && path === '/scenario') {
+            await world.setScenario(undefined);
+            return send(200, null);
+          }
+          if (method === 'PUT' && path === '/scenario') {
+            let body: unknown;
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              return send(400, { error: 'body must be JSON: {"name":"<scenario>"} or a scenario object' });
+            }
+            const input = body as { name?: unknown; description?: unknown };
+            await world.setScenario(typeof input.name === 'string' && input.description === undefined ? input.name : (body as never));
+            return send(200, world.faults.active ?? null);
+          }
+          return send(404, { error: `no route ${method} ${path}; try GET /state, GET /scenarios, PUT /scenario` });
+        } catch (err) {
+          if (err instanceof ZodError) return send(400, { error: 'invalid scenario', issues: err.issues });
+          return send(400, { error: (err as Error).message });
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

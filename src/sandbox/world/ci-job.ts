@@ -1,0 +1,120 @@
+/**
+ * The application CI job (`example-app/main`, the app repo's Jenkinsfile) as the real pipeline runs it:
+ * Checkout & Setup → Unit Tests → Integration Tests → Build & Publish → Update Dev Environment. The build checks out
+ * the head of `main`, tags the image `{pom version}-{short sha}`, publishes it, and opens the dev MR in the
+ * deployments repo on branch `update-dev-{tag}` (recreated if it exists; an open MR for it is reused).
+ */
+import type { BuildContext, BuildResult, JobRunner } from '../jenkins/index.js';
+import type { GitLabModel } from '../gitlab/index.js';
+import type { FaultEngine } from '../core/faults.js';
+import type { Clock } from '../core/clock.js';
+import { cueIdOf, ENV_VALUES, manifestPath, renderManifest, renderAppCue, setImageInEnvCue, versionInPom, imageInEnvCue } from './deployments-repo.js';
+import type { WorldLayout } from './layout.js';
+import { openOrReuseMergeRequest, recreateBranch, JENKINS_AUTHOR } from './git-helpers.js';
+
+export interface CiJobDeps {
+  readonly gitlab: GitLabModel;
+  readonly faults: FaultEngine;
+  readonly clock: Clock;
+  readonly layout: WorldLayout;
+  /** Images published by CI, by full push reference. */
+  readonly published: Set<string>;
+}
+
+const STAGES = [
+  ['Checkout & Setup', 0.1],
+  ['Unit Tests', 0.3],
+  ['Integration Tests', 0.3],
+  ['Build & Publish', 0.2],
+  ['Update Dev Environment', 0.1],
+] as const;
+
+export function ciJobRunner(deps: CiJobDeps): JobRunner {
+  const { gitlab, layout } = deps;
+  return async (ctx: BuildContext): Promise<BuildResult> => {
+    const total = deps.clock.duration('ciBuild');
+    const stage = async (name: string, share: number): Promise<void> => {
+      ctx.log(`[Pipeline] { (${name})`);
+      await ctx.sleep(Math.max(1, Math.round(total * share)));
+    };
+
+    await stage(STAGES[0][0], STAGES[0][1]);
+    const sha = gitlab.branchHead(layout.appProject, 'main');
+    if (!sha) throw new Error(`branch main not found in ${layout.appProject}`);
+    ctx.setGitRevision(sha, 'refs/remotes/origin/main', layout.appRepoUrl);
+    ctx.log(`Checking out Revision ${sha} (main)`);
+    const pom = gitlab.readFile(layout.appProject, sha, 'pom.xml');
+    const version = pom ? versionInPom(pom) : undefined;
+    if (!version) throw new Error('could not read <version> from pom.xml');
+    const tag = `${version}-${sha.slice(0, 7)}`;
+    if (tag.trim() === '' || /\s/.test(tag)) throw new Error(`invalid image tag "${tag}"`);
+    ctx.setDisplayName(`#${ctx.number} ${tag}`);
+
+    await stage(STAGES[1][0], STAGES[1][1]);
+    if (deps.faults.domainFault('ci-build-fails', { app: layout.app })) {
+      ctx.log('[ERROR] Tests run: 42, Failures: 1, Errors: 0, Skipped: 0');
+      ctx.log('[ERROR] GreetingResourceTest.testHelloEndpoint:21 expected: <200> but was: <500>');
+      ctx.log('[ERROR] BUILD FAILURE');
+      return 'FAILURE';
+    }
+    ctx.log('[INFO] Tests run: 42, Failures: 0, Errors: 0, Skipped: 0');
+    await stage(STAGES[2][0], STAGES[2][1]);
+    await stage(STAGES[3][0], STAGES[3][1]);
+    const pushRef = `${layout.registryInternal}/${layout.group}/${layout.app}:${tag}`;
+    deps.published.add(pushRef);
+    ctx.log(`[INFO] Built and pushed image to ${pushRef}`);
+
+    await stage(STAGES[4][0], STAGES[4][1]);
+    const deployRef = `${layout.registryExternal}/${layout.group}/${layout.app}:${tag}`;
+    const branch = `update-dev-${tag}`;
+    recreateBranch(gitlab, layout.deploymentsProject, branch, 'dev');
+    const envCue = gitlab.readFile(layout.deploymentsProject, branch, 'env.cue') ?? '';
+    const dev = layout.environments.dev;
+    const actions = [];
+    const nextEnvCue = setImageInEnvCue(envCue, 'dev', layout.app, deployRef);
+    if (nextEnvCue !== envCue) actions.push({ action: 'update' as const, filePath: 'env.cue', content: Buffer.from(nextEnvCue) });
+    const appCue = gitlab.readFile(layout.appProject, sha, 'deployment/app.cue') ?? renderAppCue(layout.app);
+    const serviceCuePath = `services/apps/${layout.app}.cue`;
+    if (gitlab.readFile(layout.deploymentsProject, branch, serviceCuePath) !== appCue) {
+      actions.push({ action: 'update' as const, filePath: serviceCuePath, content: Buffer.from(appCue) });
+    }
+    const manifest = renderManifest(layout.app, { ...ENV_VALUES.dev, namespace: dev.namespace }, imageInEnvCue(nextEnvCue, 'dev', layout.app));
+    if (gitlab.readFile(layout.deploymentsProject, branch, manifestPath(layout.app)) !== manifest) {
+      actions.push({ action: 'update' as const, filePath: manifestPath(layout.app), content: Buffer.from(manifest) });
+    }
+    const title = `Deploy ${layout.app} to dev: ${tag}`;
+    if (actions.length > 0) {
+      gitlab.commit(layout.deploymentsProject, {
+        branch,
+        message: `${title}\n\nChanges:\n- dev.${cueIdOf(layout.app)}.appConfig.deployment.image: ${deployRef}\n\nBuild: ${ctx.url}\nCommit: ${sha.slice(0, 7)}\nImage: ${deployRef}\n`,
+        actions,
+        ...JENKINS_AUTHOR,
+      });
+    } else {
+      ctx.log('No changes to commit');
+    }
+    const description = [
+      '## Automatic Deployment to Dev',
+      '',
+      `**Application:** ${layout.app}`,
+      `**Image Tag:** ${tag}`,
+      `**Build URL:** ${ctx.url}`,
+      `**Git Commit:** ${sha.slice(0, 7)}`,
+      '',
+      '### Changes',
+      `- Image: \`${pushRef}\``,
+      '',
+      '### Review Checklist',
+      '- [ ] Image tag is correct',
+      '- [ ] CUE configuration updated (L5/L6)',
+      '- [ ] Ready to merge',
+      '',
+      '---',
+      '*Generated by Jenkins CI/CD Pipeline*',
+    ].join('\n');
+    const mr = openOrReuseMergeRequest(gitlab, layout.deploymentsProject, { sourceBranch: branch, targetBranch: 'dev', title, description });
+    ctx.log(`Merge request !${mr.iid} ${mr.reused ? 'already open; reused' : 'created'}: ${title}`);
+    ctx.setDescription(`dev MR !${mr.iid} for ${tag}`);
+    return 'SUCCESS';
+  };
+}

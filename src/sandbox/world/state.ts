@@ -1,0 +1,66 @@
+/**
+ * The inspection view of the world: what happened in every system, in counts and lists, so that a test can assert
+ * "one bump, one MR per environment, one merge per MR, no leftover branches" and a person can see where things are.
+ */
+import type { FaultEngine } from '../core/faults.js';
+import type { GitLabModel } from '../gitlab/index.js';
+import type { JenkinsModel } from '../jenkins/index.js';
+import type { SimulatedCluster } from '../kubernetes/cluster.js';
+import type { WorldLayout } from './layout.js';
+
+export interface WorldParts {
+  readonly layout: WorldLayout;
+  readonly faults: FaultEngine;
+  readonly gitlab: GitLabModel;
+  readonly jenkins: JenkinsModel;
+  readonly cluster: SimulatedCluster;
+  readonly published: ReadonlySet<string>;
+}
+
+export function worldState(world: WorldParts) {
+  const projects = world.gitlab.snapshot();
+  const jenkins = world.jenkins.snapshot();
+  const clusterEnvs = world.cluster.snapshot();
+  return {
+    scenario: world.faults.active?.name ?? null,
+    gitlab: {
+      projects: projects.map((p) => ({
+        path: p.path,
+        commitsPerBranch: Object.fromEntries(p.branches.map((b) => [b.name, b.commits])),
+        branches: p.branches.map((b) => b.name),
+        heads: Object.fromEntries(p.branches.map((b) => [b.name, b.head])),
+        mergeRequests: {
+          opened: p.mergeRequests.opened,
+          merged: p.mergeRequests.merged,
+          closed: p.mergeRequests.closed,
+        },
+        counts: { opened: p.mergeRequests.opened.length, merged: p.mergeRequests.merged.length, closed: p.mergeRequests.closed.length, merges: p.merges, reverts: p.reverts },
+      })),
+    },
+    jenkins: {
+      jobs: jenkins.jobs.map((j) => ({ path: j.path, counts: j.counts, builds: j.builds, queue: j.queue })),
+    },
+    environments: Object.fromEntries(
+      clusterEnvs.map((e) => [
+        e.env,
+        {
+          namespace: e.namespace,
+          image: e.deployment?.image ?? null,
+          replicas: e.deployment?.replicas ?? 0,
+          readyReplicas: e.deployment?.ready ?? 0,
+          updatedReplicas: e.deployment?.updated ?? 0,
+          progressing: e.deployment?.progressing ?? null,
+          health: e.application?.health ?? null,
+          sync: e.application?.sync ?? null,
+          revision: e.application?.revision ?? null,
+          operationPhase: e.application?.operationPhase ?? null,
+          pods: e.pods,
+        },
+      ]),
+    ),
+    published: [...world.published],
+    faultsFired: world.faults.fired.slice(-100),
+  };
+}
+
+export type WorldState = ReturnType<typeof worldState>;

@@ -1,0 +1,184 @@
+/**
+ * The sandbox world: the simulated GitLab, Jenkins and Kubernetes (with Argo CD) on 127.0.0.1, seeded as the real
+ * installation, tied together by the controllers of the real system — a push to the app repo's main branch starts
+ * the CI job, CI opens the dev MR, the promote job opens promotion MRs, Argo CD syncs env branches into the
+ * cluster — plus the admin endpoint for inspection and fault scenarios.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Clock, DEFAULT_TIME_SCALE } from '../core/clock.js';
+import { FaultEngine, type ScenarioInput } from '../core/faults.js';
+import type { SandboxServer } from '../core/http.js';
+import { GitLabModel, startGitLabServer } from '../gitlab/index.js';
+import { JenkinsModel, startJenkinsServer } from '../jenkins/index.js';
+import { createCluster, type SimulatedCluster } from '../kubernetes/cluster.js';
+import { writeKubeconfig } from '../kubernetes/kubeconfig.js';
+import { startKubernetesServer } from '../kubernetes/server.js';
+import { startAdminServer, type AdminServer } from './admin-server.js';
+import { ciJobRunner } from './ci-job.js';
+import { ENV_VALUES } from './deployments-repo.js';
+import { gitSourceOver } from './git-source.js';
+import { defaultLayout, type WorldLayout } from './layout.js';
+import { PROMOTE_PARAMETERS, promoteJobRunner } from './promote-job.js';
+import { findScenario, SCENARIOS } from './scenarios.js';
+import { seedRepositories } from './seed.js';
+
+/** What `shepherd sandbox --json` prints: everything a client needs to talk to the world. */
+export interface WorldInfo {
+  readonly gitlab: { url: string; token: string; appProject: string; deploymentsProject: string };
+  readonly jenkins: { url: string; user: string; token: string; ciJob: string; promoteJob: string };
+  readonly kubernetes: { url: string; kubeconfig: string; token: string };
+  readonly argocd: { namespace: string };
+  readonly app: string;
+  readonly environments: Record<'dev' | 'stage' | 'prod', { branch: string; namespace: string; argoApp: string }>;
+  readonly admin: { url: string };
+}
+
+export interface WorldOptions {
+  /** Multiplies the real installation's durations; default 0.01 (a full run takes seconds). */
+  readonly timeScale?: number;
+  /** A catalogue name or a scenario object to start with. */
+  readonly scenario?: string | ScenarioInput;
+  /** Folder for the kubeconfig; a new one under the OS temp dir by default. */
+  readonly dir: string;
+}
+
+export interface World {
+  readonly info: WorldInfo;
+  readonly layout: WorldLayout;
+  readonly clock: Clock;
+  readonly faults: FaultEngine;
+  readonly gitlab: GitLabModel;
+  readonly jenkins: JenkinsModel;
+  readonly cluster: SimulatedCluster;
+  /** Images CI has published (push references). */
+  readonly published: ReadonlySet<string>;
+  /** Switches the fault scenario (a catalogue name, an object, or undefined for none). */
+  setScenario(scenario: string | ScenarioInput | undefined): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class UnknownScenarioError extends Error {
+  constructor(name: string) {
+    super(`Unknown scenario "${name}". Known scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}.`);
+    this.name = 'UnknownScenarioError';
+  }
+}
+
+function resolveScenario(s: string | ScenarioInput | undefined): ScenarioInput | undefined {
+  if (s === undefined || typeof s !== 'string') return s;
+  const found = findScenario(s);
+  if (!found) throw new UnknownScenarioError(s);
+  return found;
+}
+
+const secret = (): string => randomBytes(18).toString('hex');
+
+export async function startWorld(opts: WorldOptions): Promise<World> {
+  const initialScenario = resolveScenario(opts.scenario);
+  const layout = defaultLayout();
+  const clock = new Clock(opts.timeScale ?? DEFAULT_TIME_SCALE);
+  const faults = new FaultEngine();
+  const published = new Set<string>();
+  const creds = { gitlabToken: `glpat-${secret()}`, jenkinsUser: 'shepherd', jenkinsToken: secret(), jenkinsPassword: secret(), kubeToken: secret() };
+
+  const gitlab = new GitLabModel({ clock, faults });
+  gitlab.addUser({ username: 'shepherd', name: 'Shepherd', email: 'shepherd@sandbox.local', tokens: [creds.gitlabToken] });
+  const { initialImage } = seedRepositories(gitlab, layout);
+
+  const cluster = createCluster({
+    clock,
+    faults,
+    git: gitSourceOver(gitlab, { [layout.deploymentsRepoUrl]: layout.deploymentsProject, [layout.appRepoUrl]: layout.appProject }),
+    envs: (['dev', 'stage', 'prod'] as const).map((env) => ({ ...layout.environments[env], replicas: ENV_VALUES[env].replicas })),
+    app: layout.app,
+    repoURL: layout.deploymentsRepoUrl,
+    initialImage,
+    argoNamespace: layout.argoNamespace,
+  });
+
+  const jenkins = new JenkinsModel({ clock });
+  jenkins.security.addUser({ id: creds.jenkinsUser, fullName: 'Shepherd', password: creds.jenkinsPassword, apiToken: creds.jenkinsToken });
+  jenkins.defineFolder([layout.app], 'multibranch', `${layout.app} branches`);
+  jenkins.defineJob({
+    path: layout.ciJob,
+    description: `CI of ${layout.appProject} main`,
+    parameters: [{ type: 'boolean', name: 'SKIP_INTEGRATION_TESTS', default: false }],
+    concurrentBuild: false,
+    estimatedDurationMs: clock.duration('ciBuild'),
+    runner: ciJobRunner({ gitlab, faults, clock, layout, published }),
+  });
+  jenkins.defineJob({
+    path: layout.promoteJob,
+    description: 'Promote an application between environments (jenkins/pipelines/Jenkinsfile.promote)',
+    parameters: PROMOTE_PARAMETERS,
+    concurrentBuild: false,
+    estimatedDurationMs: clock.duration('promoteBuild'),
+    runner: promoteJobRunner({ gitlab, kube: cluster.store, faults, clock, layout }),
+    shouldCancelInQueue: (params) => faults.domainFault('promote-job-cancelled', { app: String(params.APP_NAME ?? ''), env: String(params.TARGET_ENV ?? '') }) !== undefined,
+  });
+
+  // The GitLab push webhook of the app repo triggers a MultiBranch event build of main.
+  gitlab.onPush((event) => {
+    if (event.project === layout.appProject && event.branch === 'main' && event.commits.length > 0) {
+      jenkins.scheduleBuild(layout.ciJob, {}, { kind: 'branch-event', description: `Push event to branch main` });
+    }
+  });
+
+  const servers: SandboxServer[] = [];
+  let admin: AdminServer | undefined;
+  const stop = async (): Promise<void> => {
+    clock.stop();
+    cluster.stop();
+    gitlab.stop();
+    await faults.stop();
+    await Promise.all([...servers.map((s) => s.close()), admin?.close()]);
+  };
+  try {
+    const gitlabServer = await startGitLabServer({ model: gitlab, faults });
+    servers.push(gitlabServer);
+    const jenkinsServer = await startJenkinsServer({ model: jenkins, faults });
+    servers.push(jenkinsServer);
+    const kubeServer = await startKubernetesServer({ store: cluster.store, faults, token: creds.kubeToken, allowAnonymous: true });
+    servers.push(kubeServer);
+    for (const s of servers) faults.registerSystem(s.system, s);
+
+    mkdirSync(opts.dir, { recursive: true });
+    const kubeconfig = join(opts.dir, 'kubeconfig');
+    await writeKubeconfig(kubeconfig, { server: kubeServer.url, token: creds.kubeToken });
+
+    const info: WorldInfo = {
+      gitlab: { url: gitlabServer.url, token: creds.gitlabToken, appProject: layout.appProject, deploymentsProject: layout.deploymentsProject },
+      jenkins: { url: jenkinsServer.url, user: creds.jenkinsUser, token: creds.jenkinsToken, ciJob: layout.ciJob.join('/job/'), promoteJob: layout.promoteJob.join('/job/') },
+      kubernetes: { url: kubeServer.url, kubeconfig, token: creds.kubeToken },
+      argocd: { namespace: layout.argoNamespace },
+      app: layout.app,
+      environments: {
+        dev: { branch: layout.environments.dev.branch, namespace: layout.environments.dev.namespace, argoApp: layout.environments.dev.argoApp },
+        stage: { branch: layout.environments.stage.branch, namespace: layout.environments.stage.namespace, argoApp: layout.environments.stage.argoApp },
+        prod: { branch: layout.environments.prod.branch, namespace: layout.environments.prod.namespace, argoApp: layout.environments.prod.argoApp },
+      },
+      admin: { url: '' },
+    };
+    const world: World = {
+      info,
+      layout,
+      clock,
+      faults,
+      gitlab,
+      jenkins,
+      cluster,
+      published,
+      setScenario: (s) => faults.activate(resolveScenario(s)),
+      stop,
+    };
+    admin = await startAdminServer(world);
+    (info.admin as { url: string }).url = admin.url;
+    await faults.activate(initialScenario);
+    return world;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

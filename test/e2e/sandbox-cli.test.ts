@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kubectlPath } from '../../src/temporal/binaries.js';
+import { runCli, startCli, type RunningCli } from '../support/cli.js';
+
+const exec = promisify(execFile);
+
+describe('shepherd sandbox', () => {
+  const running: RunningCli[] = [];
+  afterAll(() => {
+    for (const cli of running) cli.child.kill('SIGKILL');
+  });
+
+  it('prints one JSON line once ready, and real kubectl can read its Deployments and Argo CD Applications', async () => {
+    const cli = startCli(['sandbox', '--json']);
+    running.push(cli);
+    const info = JSON.parse(await cli.waitForLine(/^\{/, 30_000)) as {
+      gitlab: { url: string; token: string; appProject: string; deploymentsProject: string };
+      jenkins: { url: string; user: string; token: string; ciJob: string; promoteJob: string };
+      kubernetes: { url: string; kubeconfig: string };
+      argocd: { namespace: string };
+      app: string;
+      environments: Record<string, { branch: string; namespace: string; argoApp: string }>;
+      admin: { url: string };
+    };
+    expect(info).toMatchObject({
+      gitlab: { appProject: 'p2c/example-app', deploymentsProject: 'p2c/k8s-deployments' },
+      jenkins: { user: 'shepherd', ciJob: 'example-app/job/main', promoteJob: 'promote-environment' },
+      argocd: { namespace: 'argocd' },
+      app: 'example-app',
+      environments: { stage: { branch: 'stage', namespace: 'stage', argoApp: 'example-app-stage' } },
+    });
+    expect(cli.stdout.trim().split('\n')).toHaveLength(1);
+
+    const kubectl = kubectlPath();
+    const deployments = await exec(kubectl, ['--kubeconfig', info.kubernetes.kubeconfig, 'get', 'deployments', '-A']);
+    expect(deployments.stdout).toMatch(/dev\s+example-app/);
+    expect(deployments.stdout).toMatch(/prod\s+example-app/);
+    const apps = JSON.parse((await exec(kubectl, ['--kubeconfig', info.kubernetes.kubeconfig, 'get', 'applications.argoproj.io', '-n', info.argocd.namespace, '-o', 'json'])).stdout) as {
+      items: { metadata: { name: string }; status: { health: { status: string }; sync: { status: string } } }[];
+    };
+    expect(apps.items.map((a) => [a.metadata.name, a.status.sync.status, a.status.health.status])).toEqual([
+      ['example-app-dev', 'Synced', 'Healthy'],
+      ['example-app-prod', 'Synced', 'Healthy'],
+      ['example-app-stage', 'Synced', 'Healthy'],
+    ]);
+    await exec(kubectl, ['--kubeconfig', info.kubernetes.kubeconfig, 'wait', '--for=condition=Available', 'deployment/example-app', '-n', 'dev', '--timeout=20s']);
+
+    const state = (await (await fetch(`${info.admin.url}/state`)).json()) as { environments: Record<string, { health: string }> };
+    expect(state.environments.prod?.health).toBe('Healthy');
+
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('lists the scenario catalogue and refuses an unknown scenario with exit code 2', async () => {
+    const list = await runCli(['sandbox', '--scenario', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^stage-degraded\s+Whenever a new image reaches stage/m);
+    const bad = await runCli(['sandbox', '--scenario', 'no-such-thing']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Unknown scenario "no-such-thing". Known scenarios: gitlab-flaky');
+  });
+});
