@@ -3,4 +3,5 @@
  * Workflow code is deterministic and bundled; it may import `@temporalio/workflow`, `src/domain/` and,
  * as `import type`, the activities. ESLint enforces this (see eslint.config.js).
  */
-export {};
+export { promoteEnvironment } from './promote-environment.js';
+export { validatePipeline } from './validate-pipeline.js';

@@ -1,0 +1,354 @@
+/**
+ * The activity CONTRACT: what workflows call and what the implementations in `activities/` must satisfy.
+ * Types only, no I/O.
+ *
+ * Rules every activity follows:
+ * - One input object and a small serialisable result; neither carries a secret. Workflows pass only environment
+ *   names, app names, image tags, MR iids, build numbers, commit shas, run markers and deadlines. Project paths,
+ *   env branches, namespaces, Argo CD application names, job paths, URLs and tokens are the activities' injected
+ *   configuration (`src/config`), mapped from the environment name by the implementation.
+ * - Safe to repeat: Temporal runs an activity at least once. Every mutating activity first looks at the current
+ *   state and does nothing twice; each doc comment says how.
+ * - Failures are our typed errors (`src/domain/errors.ts`) thrown as `toApplicationFailure(err)`; only
+ *   `TransientError` is retried.
+ * - Waits heartbeat their progress and, on a retry, resume from `activityInfo().heartbeatDetails`. A wait ends at
+ *   its `deadline` (an ISO instant the workflow computed once, so a retry keeps the same budget) with
+ *   `WaitTimeoutError` carrying the last state it saw.
+ * - Every result carries `attempt` (`activityInfo().attempt` of the attempt that succeeded) for the run report.
+ */
+import type { Environment } from './environments.js';
+
+/** ISO-8601 instant, e.g. `2026-01-16T02:00:00.000Z`. */
+export type IsoInstant = string;
+
+/** Fields every result carries. */
+export interface ActivityResult {
+  /** The attempt that produced this result (1 = first try). */
+  readonly attempt: number;
+}
+
+/** Identifies the run that makes a change: written into commit messages, MR descriptions and branch notes. */
+export interface RunMarked {
+  /** e.g. `validate-example-app/6f1c…`; opaque to activities, compared verbatim. */
+  readonly runMarker: string;
+}
+
+/** An environment of one app. The implementation maps `env` to branch, namespace and Argo CD application. */
+export interface AppEnvironment {
+  readonly appName: string;
+  readonly env: Environment;
+}
+
+/** A wait with a deadline fixed by the workflow. */
+export interface Deadlined {
+  readonly deadline: IsoInstant;
+}
+
+/** A merge request in the deployments project. */
+export interface MergeRequestRef {
+  readonly iid: number;
+  readonly webUrl: string;
+  readonly sourceBranch: string;
+  readonly targetEnv: Environment;
+  /** Head commit of the source branch when last seen: the `sha` guard for the merge. */
+  readonly headSha: string;
+  /** The image tag the MR deploys, from its branch name (`update-dev-{tag}`, `promote-{env}-{tag}`). */
+  readonly imageTag: string;
+}
+
+/** A Jenkins build. `job` is the role, never a path: the implementation maps it to the configured job. */
+export interface BuildRef {
+  readonly job: JenkinsJobRole;
+  readonly buildNumber: number;
+  readonly url: string;
+}
+
+/** `app-ci`: the app's CI job on main (per app); `promote`: the `promote-environment` job. */
+export type JenkinsJobRole = 'app-ci' | 'promote';
+
+// ── GitLab ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface BumpAppVersionInput extends RunMarked {
+  readonly appName: string;
+}
+export interface BumpAppVersionResult extends ActivityResult {
+  readonly previousVersion: string;
+  readonly version: string;
+  readonly commitSha: string;
+  /** True when a retry found the commit an earlier attempt made. */
+  readonly alreadyDone: boolean;
+}
+
+export interface AwaitMergeRequestInput extends Deadlined {
+  readonly appName: string;
+  readonly targetEnv: Environment;
+  /** Match the MR whose branch carries this tag exactly … */
+  readonly imageTag?: string;
+  /** … or, for the dev MR of a bump whose commit hash CI chooses, the tag's version prefix (`{version}-`). */
+  readonly version?: string;
+  /** Only MRs created at or after this instant count (stale MRs for the same tag are ignored). */
+  readonly createdAfter: IsoInstant;
+}
+
+export interface OpenPromotionMergeRequestInput extends RunMarked {
+  readonly appName: string;
+  readonly sourceEnv: Environment;
+  readonly targetEnv: Environment;
+  readonly imageTag: string;
+}
+export interface OpenPromotionMergeRequestResult extends ActivityResult {
+  readonly mergeRequest: MergeRequestRef;
+  /** False when a retry (or an earlier run for the same tag) had already created them. */
+  readonly branchCreated: boolean;
+  readonly mergeRequestCreated: boolean;
+}
+
+export interface MergeMergeRequestInput extends RunMarked {
+  readonly iid: number;
+  /** The head we saw and approved: GitLab refuses the merge when the branch moved since (`sha` guard). */
+  readonly headSha: string;
+}
+export interface MergeMergeRequestResult extends ActivityResult {
+  /** The merge commit on the env branch: the revision Argo CD must reach. */
+  readonly mergeCommitSha: string;
+  readonly alreadyMerged: boolean;
+}
+
+export interface RevertMergeRequestInput extends RunMarked {
+  /** The merged MR to undo. */
+  readonly iid: number;
+  readonly targetEnv: Environment;
+}
+export interface RevertMergeRequestResult extends ActivityResult {
+  readonly revertMergeRequest: MergeRequestRef;
+  /** The merge commit of the revert MR: the revision Argo CD must reach to be back on the previous image. */
+  readonly mergeCommitSha: string;
+  readonly alreadyReverted: boolean;
+}
+
+export interface CloseMergeRequestInput extends RunMarked {
+  readonly iid: number;
+  /** Posted as a note before closing, e.g. why the run gave up. */
+  readonly reason: string;
+}
+export interface CloseMergeRequestResult extends ActivityResult {
+  /** The state found: `opened` (now closed), `closed` (nothing to do) or `merged` (left alone: revert instead). */
+  readonly stateBefore: 'opened' | 'closed' | 'merged';
+}
+
+export interface DeleteBranchInput {
+  /** Only branches Shepherd or CI open for a run: `update-dev-*`, `promote-*`, `revert-*`. */
+  readonly branch: string;
+}
+export interface DeleteBranchResult extends ActivityResult {
+  readonly deleted: boolean;
+}
+
+// ── Jenkins ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface FindCiBuildForCommitInput extends Deadlined {
+  readonly appName: string;
+  readonly commitSha: string;
+}
+export type FindCiBuildForCommitResult = ActivityResult & BuildRef;
+
+export interface AwaitJenkinsBuildInput extends Deadlined {
+  readonly appName: string;
+  readonly job: JenkinsJobRole;
+  readonly buildNumber: number;
+}
+export interface AwaitJenkinsBuildResult extends ActivityResult {
+  readonly build: BuildRef;
+  readonly result: 'SUCCESS';
+  readonly durationMs: number;
+}
+
+export interface TriggerPromoteJobInput extends RunMarked {
+  readonly appName: string;
+  readonly sourceEnv: Environment;
+  readonly targetEnv: Environment;
+  /** Always given: the workflow resolved it from the source environment ("promote what's proven"). */
+  readonly imageTag: string;
+  /** When the workflow first asked; a build with identical parameters queued at or after it is ours. */
+  readonly notBefore: IsoInstant;
+}
+export interface TriggerPromoteJobResult extends ActivityResult {
+  readonly build: BuildRef;
+  readonly queueItemId: number;
+  /** True when a retry found the build an earlier attempt queued instead of queuing another. */
+  readonly reused: boolean;
+}
+
+// ── Kubernetes and Argo CD ──────────────────────────────────────────────────────────────────────────────────────
+
+export type ArgoSyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
+export type ArgoHealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
+
+export type ReadEnvironmentStateInput = AppEnvironment;
+export interface EnvironmentState extends ActivityResult {
+  readonly env: Environment;
+  readonly argoApp: string;
+  /** The tag of the app's container in the Deployment's pod template; undefined before the first deploy. */
+  readonly imageTag: string | undefined;
+  readonly containers: readonly { readonly name: string; readonly image: string; readonly imageTag: string | undefined }[];
+  readonly replicas: { readonly desired: number; readonly updated: number; readonly ready: number; readonly available: number };
+  readonly sync: { readonly status: ArgoSyncStatus; readonly revision: string | undefined };
+  readonly health: { readonly status: ArgoHealthStatus; readonly message?: string };
+  /** The last sync operation: its phase and revision. */
+  readonly operation: { readonly phase: 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Terminating'; readonly revision: string; readonly finishedAt?: IsoInstant } | undefined;
+  readonly reconciledAt: IsoInstant | undefined;
+}
+
+export interface AwaitArgoSyncedAndHealthyInput extends AppEnvironment, Deadlined {
+  /** The env-branch commit the application must have synced: a merge commit or a revert's merge commit. */
+  readonly revision: string;
+}
+export interface AwaitArgoSyncedAndHealthyResult extends ActivityResult {
+  readonly argoApp: string;
+  readonly revision: string;
+  /** When the rule first held (activity clock). */
+  readonly settledAt: IsoInstant;
+  /** Refreshes requested because `reconciledAt` was older than the operation's `finishedAt`. */
+  readonly refreshes: number;
+}
+
+export interface VerifyWorkloadInput extends AppEnvironment, Deadlined {
+  readonly imageTag: string;
+}
+export interface VerifyWorkloadResult extends ActivityResult {
+  readonly replicas: number;
+  readonly pods: readonly { readonly name: string; readonly imageTag: string; readonly ready: boolean; readonly restarts: number }[];
+}
+
+// ── Notifications ───────────────────────────────────────────────────────────────────────────────────────────────
+
+export type NotificationEvent =
+  | 'approval-requested'
+  | 'approval-timed-out'
+  | 'approved'
+  | 'rejected'
+  | 'promoted'
+  | 'promotion-failed'
+  | 'rolled-back'
+  | 'rollback-failed'
+  | 'superseded'
+  | 'validation-finished';
+
+export interface NotifyEventInput {
+  /** Stable per event and run (`{workflowId}/{runId}/{n}`), so a receiver can drop a duplicate delivery. */
+  readonly eventId: string;
+  readonly event: NotificationEvent;
+  readonly appName: string;
+  readonly env?: Environment;
+  readonly imageTag?: string;
+  readonly text: string;
+  readonly links?: readonly string[];
+}
+export interface NotifyEventResult extends ActivityResult {
+  /** False when no webhook is configured: notifications are optional. */
+  readonly delivered: boolean;
+}
+
+/**
+ * The activities, by the names they are registered under. `system-verb-object`: the system is implied by the
+ * object (merge requests and branches: GitLab; builds and jobs: Jenkins; Argo/environment/workload: the cluster).
+ */
+export interface ShepherdActivities {
+  /**
+   * Changes: one commit on the app repo's default branch raising the version (patch + 1, suffix kept) with the
+   * run marker in its message. Safe to repeat: first looks for a recent commit carrying `runMarker` and returns it
+   * (`alreadyDone`) instead of bumping twice. Waits for nothing. Not undone: a version number is never reused.
+   */
+  bumpAppVersion(input: BumpAppVersionInput): Promise<BumpAppVersionResult>;
+
+  /**
+   * Changes nothing. Waits (heartbeating the builds already inspected) until the app CI job has a build of
+   * `commitSha`, checked through the build's recorded revision, not `lastBuild` guessing. WaitTimeoutError at the deadline.
+   */
+  findCiBuildForCommit(input: FindCiBuildForCommitInput): Promise<FindCiBuildForCommitResult>;
+
+  /**
+   * Changes nothing. Waits, heartbeating `{ buildNumber, lastSeen }`, until the build finishes. SUCCESS returns;
+   * FAILURE/UNSTABLE/NOT_BUILT throw BuildFailedError with the console tail; ABORTED throws BuildCancelledError.
+   */
+  awaitJenkinsBuild(input: AwaitJenkinsBuildInput): Promise<AwaitJenkinsBuildResult>;
+
+  /**
+   * Changes: queues one `promote-environment` build with APP_NAME, SOURCE_ENV, TARGET_ENV, IMAGE_TAG. Safe to
+   * repeat: records the queue item in its heartbeat details as soon as Jenkins returns it and follows that item on
+   * a retry; with no item recorded, first looks for a build or queue item with identical parameters queued at or
+   * after `notBefore` and returns it (`reused`). Waits (heartbeating) until the queue item becomes a build;
+   * a cancelled queue item throws BuildCancelledError.
+   */
+  triggerPromoteJob(input: TriggerPromoteJobInput): Promise<TriggerPromoteJobResult>;
+
+  /**
+   * Changes nothing. Waits (polling, heartbeating) for the open MR that CI (`update-dev-{tag}`) or the promote job
+   * (`promote-{env}-{tag}`) opened into the env branch, created at or after `createdAfter`.
+   * MergeRequestNotFoundError at the deadline.
+   */
+  awaitMergeRequest(input: AwaitMergeRequestInput): Promise<MergeRequestRef & ActivityResult>;
+
+  /**
+   * Changes: branch `promote-{targetEnv}-{imageTag}` from the target env branch with the image reference updated
+   * in the configured files, and an MR into the env branch describing the promotion and the run marker. Safe to
+   * repeat: reuses the branch when it already carries the change and an open MR for the same branch pair.
+   * Waits for nothing.
+   */
+  openPromotionMergeRequest(input: OpenPromotionMergeRequestInput): Promise<OpenPromotionMergeRequestResult>;
+
+  /**
+   * Changes: merges the MR with the `sha` guard, waiting through GitLab's `checking`/`preparing` merge statuses.
+   * Safe to repeat: an MR already merged with head `headSha` is success and returns its merge commit
+   * (`alreadyMerged`); a conflict or a moved head throws MergeConflictError.
+   */
+  mergeMergeRequest(input: MergeMergeRequestInput): Promise<MergeMergeRequestResult>;
+
+  /**
+   * Undo of a merge. Changes: branch `revert-{env}-{iid}` from the env branch, GitLab's revert of the MR's merge
+   * commit onto it, an MR into the env branch, and its merge (env branches only take MRs). Safe to repeat: each
+   * part is looked up first (branch, revert commit, open or merged MR) and a merged revert MR returns its merge
+   * commit (`alreadyReverted`). Waits for the revert MR's mergeability like mergeMergeRequest.
+   */
+  revertMergeRequest(input: RevertMergeRequestInput): Promise<RevertMergeRequestResult>;
+
+  /**
+   * Undo of opening an MR. Changes: a note with `reason`, then state closed. Safe to repeat: a closed MR is left as
+   * is; a merged MR is never touched (reported as `merged`). Waits for nothing.
+   */
+  closeMergeRequest(input: CloseMergeRequestInput): Promise<CloseMergeRequestResult>;
+
+  /**
+   * Undo of pushing a branch. Changes: deletes it. Safe to repeat: a missing branch is success (`deleted: false`).
+   * Refuses (ValidationError) env branches, the default branch and anything outside the run's prefixes.
+   */
+  deleteBranch(input: DeleteBranchInput): Promise<DeleteBranchResult>;
+
+  /** Changes nothing: what runs in the environment and what Argo CD says about it. Waits for nothing. */
+  readEnvironmentState(input: ReadEnvironmentStateInput): Promise<EnvironmentState>;
+
+  /**
+   * Changes: may annotate the Argo CD Application for a refresh. Waits (watch with polling fallback, heartbeating
+   * the last observation) until the trustworthy rule holds (`isSyncedAndHealthyAt` in environment-state.ts):
+   * `sync.revision` is `revision`, the sync operation for it Succeeded, `reconciledAt` is not older than the
+   * operation's `finishedAt` (requests a refresh when it is), health Healthy. A failed sync throws SyncFailedError;
+   * Degraded, CrashLoopBackOff or ImagePullBackOff lasting past a short grace period throw AppDegradedError with the
+   * pods concerned.
+   */
+  awaitArgoSyncedAndHealthy(input: AwaitArgoSyncedAndHealthyInput): Promise<AwaitArgoSyncedAndHealthyResult>;
+
+  /**
+   * Changes nothing. Waits (heartbeating) until the Deployment rolled out (observedGeneration, updated and
+   * available replicas, no ProgressDeadlineExceeded) and every pod of the app runs `imageTag`, Ready, without
+   * restarts during a stability window. AppDegradedError when pods crash or cannot pull the image.
+   */
+  verifyWorkload(input: VerifyWorkloadInput): Promise<VerifyWorkloadResult>;
+
+  /**
+   * Changes: posts the event to the configured Slack-compatible webhook, if any. At least once: a retry may post
+   * again, `eventId` lets a receiver drop it. Never fails a run for a lost notification: gives up after its retries.
+   */
+  notifyEvent(input: NotifyEventInput): Promise<NotifyEventResult>;
+}
+
+export type ActivityName = keyof ShepherdActivities;

@@ -1,0 +1,218 @@
+/**
+ * Shepherd's failure vocabulary. Each class NAME is the Temporal failure `type` that retry policies
+ * (`nonRetryableErrorTypes`) and workflows match on; the facts that matter travel as the failure's first detail
+ * (`facts`), never parsed back out of the message text. Messages and facts never carry a secret's value: an
+ * authentication failure names the credential's variable, not its content.
+ *
+ * Imported by workflows, so no Node built-ins here.
+ */
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TemporalFailure } from '@temporalio/common';
+import type { Environment } from './environments.js';
+
+/** The external systems an error can come from. */
+export type SystemName = 'gitlab' | 'jenkins' | 'kubernetes' | 'argocd' | 'notifications' | 'shepherd';
+
+/** Facts of each error type: the first detail of its ApplicationFailure. */
+export interface ErrorFacts {
+  ValidationError: { readonly field: string; readonly rule: string };
+  AuthenticationError: { readonly system: SystemName; readonly status: 401 | 403; readonly credentialVariable: string };
+  NotFoundError: { readonly system: SystemName; readonly kind: 'project' | 'job' | 'build' | 'application' | 'deployment' | 'merge-request' | 'branch'; readonly name: string };
+  TransientError: { readonly system: SystemName; readonly status?: number; readonly retryAfterSeconds?: number };
+  MergeConflictError: { readonly mergeRequestIid: number; readonly detailedMergeStatus?: string };
+  MergeRequestNotFoundError: { readonly targetEnv: Environment; readonly branchPrefix: string; readonly waitedSeconds: number };
+  BuildFailedError: {
+    readonly job: string;
+    readonly buildNumber: number;
+    readonly result: 'FAILURE' | 'UNSTABLE' | 'ABORTED' | 'NOT_BUILT';
+    readonly url: string;
+    /** The last lines of the console log. */
+    readonly consoleTail: string;
+  };
+  BuildCancelledError: { readonly job: string; readonly queueItemId?: number; readonly buildNumber?: number; readonly why?: string };
+  SyncFailedError: { readonly argoApp: string; readonly revision: string; readonly phase: string; readonly detail?: string };
+  AppDegradedError: {
+    readonly env: Environment;
+    readonly argoApp: string;
+    readonly reason: 'CrashLoopBackOff' | 'ImagePullBackOff' | 'ErrImagePull' | 'Degraded' | 'ProgressDeadlineExceeded' | 'NotReady';
+    readonly pods: readonly { readonly name: string; readonly reason?: string; readonly restarts: number }[];
+  };
+  SourceNotHealthyError: { readonly env: Environment; readonly sync: string; readonly health: string; readonly runningImageTag?: string; readonly requestedImageTag?: string };
+  WaitTimeoutError: { readonly waitingFor: string; readonly timeoutSeconds: number; readonly lastSeen?: string };
+  ApprovalRejectedError: { readonly env: Environment; readonly by: string; readonly reason: string; readonly timedOut: boolean };
+  SupersededError: { readonly env: Environment; readonly byImageTag: string; readonly by?: string };
+}
+
+export type ShepherdErrorType = keyof ErrorFacts;
+
+/**
+ * Which failures are worth retrying. Only transient trouble is: everything else is a fact about the world that a
+ * retry cannot change (bad input, a red build, a crashing pod) and must fail fast with its cause.
+ */
+export const ERROR_RETRYABLE = {
+  ValidationError: false,
+  AuthenticationError: false,
+  NotFoundError: false,
+  TransientError: true,
+  MergeConflictError: false,
+  MergeRequestNotFoundError: false,
+  BuildFailedError: false,
+  BuildCancelledError: false,
+  SyncFailedError: false,
+  AppDegradedError: false,
+  SourceNotHealthyError: false,
+  WaitTimeoutError: false,
+  ApprovalRejectedError: false,
+  SupersededError: false,
+} as const satisfies Record<ShepherdErrorType, boolean>;
+
+/** For `retry.nonRetryableErrorTypes` of every activity preset. */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ShepherdErrorType[] = (Object.keys(ERROR_RETRYABLE) as ShepherdErrorType[]).filter((t) => !ERROR_RETRYABLE[t]);
+
+export function isShepherdErrorType(type: unknown): type is ShepherdErrorType {
+  return typeof type === 'string' && Object.prototype.hasOwnProperty.call(ERROR_RETRYABLE, type);
+}
+
+/** Base of every Shepherd error: `name` is the class name and the failure type; `facts` are its details. */
+export abstract class ShepherdError<T extends ShepherdErrorType = ShepherdErrorType> extends Error {
+  constructor(
+    readonly type: T,
+    message: string,
+    readonly facts: ErrorFacts[T],
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+export class ValidationError extends ShepherdError<'ValidationError'> {
+  constructor(field: string, rule: string, message = `${field} ${rule}`) {
+    super('ValidationError', message, { field, rule });
+  }
+}
+
+export class AuthenticationError extends ShepherdError<'AuthenticationError'> {
+  constructor(facts: ErrorFacts['AuthenticationError']) {
+    super('AuthenticationError', `${facts.system} refused the credentials (HTTP ${facts.status}): check ${facts.credentialVariable}`, facts);
+  }
+}
+
+export class NotFoundError extends ShepherdError<'NotFoundError'> {
+  constructor(facts: ErrorFacts['NotFoundError']) {
+    super('NotFoundError', `${facts.system} has no ${facts.kind} ${JSON.stringify(facts.name)}`, facts);
+  }
+}
+
+export class TransientError extends ShepherdError<'TransientError'> {
+  constructor(message: string, facts: ErrorFacts['TransientError']) {
+    super('TransientError', message, facts);
+  }
+}
+
+export class MergeConflictError extends ShepherdError<'MergeConflictError'> {
+  constructor(facts: ErrorFacts['MergeConflictError'], message = `merge request !${facts.mergeRequestIid} cannot be merged (${facts.detailedMergeStatus ?? 'conflict'})`) {
+    super('MergeConflictError', message, facts);
+  }
+}
+
+export class MergeRequestNotFoundError extends ShepherdError<'MergeRequestNotFoundError'> {
+  constructor(facts: ErrorFacts['MergeRequestNotFoundError']) {
+    super('MergeRequestNotFoundError', `no open merge request ${facts.branchPrefix}* into ${facts.targetEnv} appeared within ${facts.waitedSeconds}s`, facts);
+  }
+}
+
+export class BuildFailedError extends ShepherdError<'BuildFailedError'> {
+  constructor(facts: ErrorFacts['BuildFailedError']) {
+    super('BuildFailedError', `Jenkins ${facts.job} #${facts.buildNumber} ended ${facts.result} (${facts.url})`, facts);
+  }
+}
+
+export class BuildCancelledError extends ShepherdError<'BuildCancelledError'> {
+  constructor(facts: ErrorFacts['BuildCancelledError']) {
+    const what = facts.buildNumber !== undefined ? `#${facts.buildNumber}` : `queue item ${facts.queueItemId ?? '?'}`;
+    super('BuildCancelledError', `Jenkins ${facts.job} ${what} was cancelled${facts.why ? `: ${facts.why}` : ''}`, facts);
+  }
+}
+
+export class SyncFailedError extends ShepherdError<'SyncFailedError'> {
+  constructor(facts: ErrorFacts['SyncFailedError']) {
+    super('SyncFailedError', `Argo CD ${facts.argoApp} sync of ${facts.revision.slice(0, 8)} ended ${facts.phase}${facts.detail ? `: ${facts.detail}` : ''}`, facts);
+  }
+}
+
+export class AppDegradedError extends ShepherdError<'AppDegradedError'> {
+  constructor(facts: ErrorFacts['AppDegradedError']) {
+    const pods = facts.pods.length > 0 ? ` (${facts.pods.map((p) => p.name).join(', ')})` : '';
+    super('AppDegradedError', `${facts.argoApp} in ${facts.env} is unhealthy: ${facts.reason}${pods}`, facts);
+  }
+}
+
+export class SourceNotHealthyError extends ShepherdError<'SourceNotHealthyError'> {
+  constructor(facts: ErrorFacts['SourceNotHealthyError'], message = `source environment ${facts.env} is not synced and healthy (sync ${facts.sync}, health ${facts.health})`) {
+    super('SourceNotHealthyError', message, facts);
+  }
+}
+
+export class WaitTimeoutError extends ShepherdError<'WaitTimeoutError'> {
+  constructor(facts: ErrorFacts['WaitTimeoutError']) {
+    super('WaitTimeoutError', `gave up waiting for ${facts.waitingFor} after ${facts.timeoutSeconds}s${facts.lastSeen ? ` (last seen: ${facts.lastSeen})` : ''}`, facts);
+  }
+}
+
+export class ApprovalRejectedError extends ShepherdError<'ApprovalRejectedError'> {
+  constructor(facts: ErrorFacts['ApprovalRejectedError']) {
+    super('ApprovalRejectedError', facts.timedOut ? `promotion to ${facts.env} was not approved in time` : `promotion to ${facts.env} was rejected by ${facts.by}: ${facts.reason}`, facts);
+  }
+}
+
+export class SupersededError extends ShepherdError<'SupersededError'> {
+  constructor(facts: ErrorFacts['SupersededError']) {
+    super('SupersededError', `promotion to ${facts.env} was superseded by image ${facts.byImageTag}${facts.by ? ` (requested by ${facts.by})` : ''}`, facts);
+  }
+}
+
+/**
+ * Turns one of our errors into the ApplicationFailure Temporal records: type = class name, facts as the first
+ * detail, retryability from `ERROR_RETRYABLE`, and a TransientError's Retry-After as the next retry delay.
+ * Activities throw the result; workflows use it to fail a run with a typed, non-retryable failure.
+ */
+export function toApplicationFailure(err: ShepherdError): ApplicationFailure {
+  const retryAfter = err instanceof TransientError ? err.facts.retryAfterSeconds : undefined;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: err.type,
+    nonRetryable: !ERROR_RETRYABLE[err.type],
+    details: [err.facts],
+    ...(retryAfter !== undefined ? { nextRetryDelay: retryAfter * 1000 } : {}),
+  });
+}
+
+/** A failure as the report shows it: type, message, facts, and the cause when the failure wraps one. */
+export interface FailureSummary {
+  readonly type: string;
+  readonly message: string;
+  readonly facts?: unknown;
+  readonly cause?: FailureSummary;
+}
+
+/**
+ * The innermost application failure of an activity or child-workflow failure: that is where the type and facts
+ * are. A timeout or cancellation keeps its own kind (`TimeoutFailure`, `CancelledFailure`).
+ */
+export function summarizeFailure(err: unknown): FailureSummary {
+  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
+    if (err.cause) return summarizeFailure(err.cause);
+  }
+  if (err instanceof ApplicationFailure) {
+    const cause = err.cause ? summarizeFailure(err.cause) : undefined;
+    return { type: err.type ?? 'Error', message: err.message, ...(err.details?.[0] !== undefined ? { facts: err.details[0] } : {}), ...(cause ? { cause } : {}) };
+  }
+  if (err instanceof TemporalFailure) return { type: err.constructor.name, message: err.message, ...(err.cause ? { cause: summarizeFailure(err.cause) } : {}) };
+  if (err instanceof ShepherdError) return { type: err.type, message: err.message, facts: err.facts };
+  if (err instanceof Error) return { type: err.name, message: err.message };
+  return { type: 'Error', message: String(err) };
+}
+
+/** The facts of a failure of the given type, or undefined when `failure` is of another type. */
+export function factsOf<T extends ShepherdErrorType>(failure: FailureSummary, type: T): ErrorFacts[T] | undefined {
+  return failure.type === type ? (failure.facts as ErrorFacts[T]) : undefined;
+}

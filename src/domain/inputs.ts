@@ -1,0 +1,187 @@
+/**
+ * The workflow inputs: one JSON object each, so that the Temporal UI's "Start Workflow" form and
+ * `temporal workflow start --input '{...}'` can start them. Parsed with zod inside the workflow before anything
+ * else runs; unknown keys are refused so that a typo fails loudly instead of being ignored.
+ *
+ * Approval policy and approvers are input fields with secret-free defaults (prod needs approval, anyone may
+ * approve). Shepherd's CLI and webhook fill them from configuration (`SHEPHERD_APPROVAL_*`); a run started by hand
+ * from the UI gets the defaults unless it says otherwise.
+ */
+import { z } from 'zod';
+import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
+import { ValidationError } from './errors.js';
+
+export const PROMOTION_MODES = ['jenkins', 'gitlab'] as const;
+/** `jenkins`: run the `promote-environment` job as the seed design does; `gitlab`: open the MR through the API. */
+export type PromotionMode = (typeof PROMOTION_MODES)[number];
+
+export const ROLLBACK_SCOPES = ['failed', 'all'] as const;
+/**
+ * `failed` (default): undo the environment whose hop failed plus the run's open MRs and branches; environments the
+ * run already verified keep the new image. `all`: also revert every environment the run changed, newest first.
+ */
+export type RollbackScope = (typeof ROLLBACK_SCOPES)[number];
+
+/** The default approval gate: only prod needs a human. */
+export const DEFAULT_APPROVAL_ENVIRONMENTS: readonly Environment[] = ['prod'];
+export const DEFAULT_APPROVAL_TIMEOUT = '24h';
+
+/** The rules, worded as the error messages say them. */
+export const RULES = {
+  empty: 'must not be empty',
+  appName: 'must be a Kubernetes name: lowercase letters, digits and "-", at most 53 characters, starting and ending with a letter or digit',
+  imageTag: 'must be a Docker tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-") that is also a valid branch name part (no "..", not ending in ".lock")',
+  environment: `must be one of ${ENVIRONMENTS.join(', ')}`,
+  promotion: 'must be the environment after sourceEnv: dev→stage or stage→prod',
+  mode: `must be one of ${PROMOTION_MODES.join(', ')}`,
+  rollback: `must be one of ${ROLLBACK_SCOPES.join(', ')}`,
+  duration: 'must be a duration such as "30m", "24h" or "2d" (a positive whole number followed by ms, s, m, h or d)',
+  runMarker: 'must be 1-200 characters of letters, digits, ".", "_", ":", "/" and "-"',
+  boolean: 'must be true or false',
+  unknownKey: 'is not a known field',
+  approvers: 'must be a list of non-empty names',
+  object: 'must be a JSON object',
+} as const;
+
+const KUBERNETES_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DURATION = /^[1-9][0-9]*(ms|s|m|h|d)$/;
+const RUN_MARKER = /^[A-Za-z0-9._:/-]{1,200}$/;
+
+export function isAppName(value: string): boolean {
+  return value.length <= 53 && KUBERNETES_NAME.test(value);
+}
+
+export function isImageTag(value: string): boolean {
+  return DOCKER_TAG.test(value) && !value.includes('..') && !value.endsWith('.lock');
+}
+
+const nonEmpty = () => z.string({ error: 'must be a string' }).min(1, { error: RULES.empty });
+const appName = nonEmpty().refine(isAppName, { error: RULES.appName });
+const imageTag = nonEmpty().refine(isImageTag, { error: RULES.imageTag });
+const environment = z.enum(ENVIRONMENTS, { error: RULES.environment });
+const duration = nonEmpty().regex(DURATION, { error: RULES.duration });
+const bool = z.boolean({ error: RULES.boolean });
+const approvers = z.array(nonEmpty(), { error: RULES.approvers });
+
+/** Fields shared by both workflows: who may approve, where approval is needed, how long the gate waits. */
+const approvalFields = {
+  /** Environments whose promotion waits for approval; default `['prod']`. */
+  approvalEnvironments: z.array(environment, { error: RULES.environment }).optional(),
+  /** Names allowed to approve or reject; empty or absent means anyone who gives a non-empty name. */
+  approvers: approvers.optional(),
+  /** How long the gate waits before it ends as rejected; default 24h. */
+  approvalTimeout: duration.optional(),
+};
+
+export const PromoteEnvironmentInputSchema = z
+  .strictObject({
+    appName,
+    sourceEnv: environment,
+    targetEnv: environment,
+    /** Absent: the image running synced and healthy in the source environment. */
+    imageTag: imageTag.optional(),
+    mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
+    /** Merge the promotion MR (after approval when required); default true. False: stop with the MR open. */
+    merge: bool.optional(),
+    /** Wait for Argo CD and verify the pods after the merge; default true. */
+    verify: bool.optional(),
+    ...approvalFields,
+    /** Set by validatePipeline: identifies the run in commits and MRs it makes. Default: this workflow's id/run id. */
+    runMarker: nonEmpty().regex(RUN_MARKER, { error: RULES.runMarker }).optional(),
+  }, { error: RULES.object })
+  .superRefine((input, ctx) => {
+    if (!isLegalPromotion(input.sourceEnv, input.targetEnv)) ctx.addIssue({ code: 'custom', path: ['targetEnv'], message: RULES.promotion });
+  });
+
+/** What a caller may send to `promoteEnvironment`. */
+export type PromoteEnvironmentInput = z.input<typeof PromoteEnvironmentInputSchema>;
+
+export const ValidatePipelineInputSchema = z.strictObject({
+  appName,
+  /** The last environment to reach: `dev` runs iteration 1 only, `stage` 1-2, `prod` (default) all three. */
+  through: environment.optional(),
+  /** How iterations 2 and 3 open their promotion MR; default `jenkins`. */
+  mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
+  rollback: z.enum(ROLLBACK_SCOPES, { error: RULES.rollback }).optional(),
+  ...approvalFields,
+}, { error: RULES.object });
+
+/** What a caller may send to `validatePipeline`. */
+export type ValidatePipelineInput = z.input<typeof ValidatePipelineInputSchema>;
+
+/** The approval policy of one hop, with defaults applied. */
+export interface ApprovalPolicy {
+  readonly required: boolean;
+  readonly approvers: readonly string[];
+  readonly timeout: string;
+}
+
+export interface PromoteEnvironmentOptions {
+  readonly appName: string;
+  readonly sourceEnv: Environment;
+  readonly targetEnv: Environment;
+  readonly imageTag: string | undefined;
+  readonly mode: PromotionMode;
+  readonly merge: boolean;
+  readonly verify: boolean;
+  readonly approval: ApprovalPolicy;
+  readonly runMarker: string | undefined;
+}
+
+export interface ValidatePipelineOptions {
+  readonly appName: string;
+  readonly through: Environment;
+  readonly mode: PromotionMode;
+  readonly rollback: RollbackScope;
+  readonly approvalEnvironments: readonly Environment[];
+  readonly approvers: readonly string[];
+  readonly approvalTimeout: string;
+}
+
+/**
+ * Parses `raw` with `schema`; on failure throws a ValidationError naming the first field in error and its rule.
+ * The message lists every problem, so one attempt shows all of them.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), rule: RULES.unknownKey }));
+    return [{ field: issue.path.length > 0 ? issue.path.join('.') : 'input', rule: issue.message }];
+  });
+  const first = problems[0] ?? { field: 'input', rule: RULES.object };
+  throw new ValidationError(first.field, first.rule, `invalid input: ${problems.map((p) => `${p.field} ${p.rule}`).join('; ')}`);
+}
+
+export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptions {
+  const input = parseInput(PromoteEnvironmentInputSchema, raw);
+  return {
+    appName: input.appName,
+    sourceEnv: input.sourceEnv,
+    targetEnv: input.targetEnv,
+    imageTag: input.imageTag,
+    mode: input.mode ?? 'jenkins',
+    merge: input.merge ?? true,
+    verify: input.verify ?? true,
+    approval: {
+      required: (input.approvalEnvironments ?? DEFAULT_APPROVAL_ENVIRONMENTS).includes(input.targetEnv),
+      approvers: input.approvers ?? [],
+      timeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
+    },
+    runMarker: input.runMarker,
+  };
+}
+
+export function validatePipelineOptions(raw: unknown): ValidatePipelineOptions {
+  const input = parseInput(ValidatePipelineInputSchema, raw);
+  return {
+    appName: input.appName,
+    through: input.through ?? 'prod',
+    mode: input.mode ?? 'jenkins',
+    rollback: input.rollback ?? 'failed',
+    approvalEnvironments: input.approvalEnvironments ?? DEFAULT_APPROVAL_ENVIRONMENTS,
+    approvers: input.approvers ?? [],
+    approvalTimeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * One promotion per app and environment. Promotions run under the business key `promote-<app>-<env>`, so a
+ * second request for the same target meets the running one, and this policy decides what happens:
+ *
+ * - nothing is running → **start** a new run;
+ * - the running one promotes the same image, or the request names no image (it would promote what the source
+ *   runs, which the running one already resolved) → **join**: wait for the running one's result;
+ * - the running one promotes another image and is still before its merge (opening the MR, waiting for approval)
+ *   → **supersede**: send it `supersedeUpdate`; it closes its MR, deletes its branch and ends as `superseded`;
+ *   then start the new one;
+ * - the running one is merging or later → **wait**: an environment is never switched mid-rollout; retry after it
+ *   finishes.
+ */
+import type { Environment } from './environments.js';
+
+export function promotionWorkflowId(appName: string, env: Environment): string {
+  return `promote-${appName}-${env}`;
+}
+
+export function validationWorkflowId(appName: string): string {
+  return `validate-${appName}`;
+}
+
+/** Phases of a promotion run, in order. */
+export const PROMOTION_PHASES = ['validating', 'resolving', 'opening', 'awaiting-approval', 'merging', 'syncing', 'verifying', 'compensating', 'finished'] as const;
+export type PromotionPhase = (typeof PROMOTION_PHASES)[number];
+
+/** Phases in which a newer image may still replace the running one. */
+export const SUPERSEDABLE_PHASES: readonly PromotionPhase[] = ['validating', 'resolving', 'opening', 'awaiting-approval'];
+
+/** What `currentImageQuery` answers. */
+export interface CurrentImage {
+  readonly imageTag: string | undefined;
+  readonly phase: PromotionPhase;
+}
+
+export type PromotionRequestDecision = 'start' | 'join' | 'supersede' | 'wait';
+
+/** Decides what to do with a request for `requestedImageTag` (undefined: auto-detect) given the running promotion. */
+export function decidePromotionRequest(running: CurrentImage | undefined, requestedImageTag: string | undefined): PromotionRequestDecision {
+  if (running === undefined || running.phase === 'finished') return 'start';
+  if (requestedImageTag === undefined || running.imageTag === requestedImageTag) return 'join';
+  return SUPERSEDABLE_PHASES.includes(running.phase) ? 'supersede' : 'wait';
+}

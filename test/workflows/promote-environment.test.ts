@@ -1,0 +1,348 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { promoteEnvironment } from '../../workflows/index.js';
+import { approveUpdate, currentImageQuery, progressQuery, rejectUpdate, supersedeUpdate } from '../../workflows/messages.js';
+import { AppDegradedError, MergeConflictError } from '../../src/domain/errors.js';
+import type { PromoteEnvironmentInput } from '../../src/domain/inputs.js';
+import type { PromotionFailureDetails } from '../../src/domain/report.js';
+import { ShepherdImageTag, ShepherdStatus } from '../../src/domain/search-attributes.js';
+import { FakePipeline } from './support/fake-pipeline.js';
+import { startHarness, unique, untilStep, type Harness } from './support/harness.js';
+
+const DEV_IMAGE = '1.0.37-SNAPSHOT-a1b2c3d';
+const STAGE_IMAGE = '1.0.36-SNAPSHOT-0a0a0a0';
+
+describe('promoteEnvironment', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(import.meta.url);
+  });
+  afterAll(async () => {
+    await h?.teardown();
+  });
+
+  const fakeWithDevAhead = () => new FakePipeline({ images: { dev: DEV_IMAGE, stage: STAGE_IMAGE, prod: STAGE_IMAGE } });
+
+  function start(input: Partial<PromoteEnvironmentInput> & { targetEnv?: string }): Promise<WorkflowHandle<typeof promoteEnvironment>> {
+    const appName = input.appName ?? unique('app');
+    const full = { appName, sourceEnv: 'dev', targetEnv: 'stage', ...input } as PromoteEnvironmentInput;
+    return h.env.client.workflow.start<typeof promoteEnvironment>('promoteEnvironment', { taskQueue: h.taskQueue, workflowId: unique(`promote-${appName}-${full.targetEnv}`), args: [full] });
+  }
+
+  async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    return cause as ApplicationFailure;
+  }
+
+  /** Why an update was refused: the validator's message travels as the cause. */
+  async function refusal(update: Promise<unknown>): Promise<string> {
+    const err = await update.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    return (err as WorkflowUpdateFailedError).cause?.message ?? '';
+  }
+
+  const mutating = ['triggerPromoteJob', 'openPromotionMergeRequest', 'mergeMergeRequest', 'revertMergeRequest', 'closeMergeRequest', 'deleteBranch'];
+
+  it('promotes the image running healthy in dev to stage through the Jenkins promote job, merges, and verifies', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    const handle = await start({});
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ status: 'succeeded', imageTag: DEV_IMAGE, previousImageTag: STAGE_IMAGE, mergeCommitSha: 'm1', mergeRequest: { iid: 1, sourceBranch: `promote-stage-${DEV_IMAGE}` } });
+    expect(fake.names().filter((n) => n !== 'notifyEvent')).toEqual([
+      'readEnvironmentState',
+      'readEnvironmentState',
+      'triggerPromoteJob',
+      'awaitJenkinsBuild',
+      'awaitMergeRequest',
+      'mergeMergeRequest',
+      'awaitArgoSyncedAndHealthy',
+      'verifyWorkload',
+    ]);
+    expect(fake.callsOf('triggerPromoteJob')[0]).toMatchObject({ sourceEnv: 'dev', targetEnv: 'stage', imageTag: DEV_IMAGE });
+    expect(fake.callsOf('awaitArgoSyncedAndHealthy')[0]).toMatchObject({ env: 'stage', revision: 'm1' });
+    expect(fake.envs.stage.imageTag).toBe(DEV_IMAGE);
+    expect(result.steps.map((s) => [s.name, s.status])).toContainEqual(['verify-workload', 'succeeded']);
+    expect(result.steps.find((s) => s.name === 'await-promote-build')).toMatchObject({ attempts: 1, links: { build: expect.stringContaining('promote-environment') } });
+    expect(result.rollback).toEqual([]);
+
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(ShepherdStatus)).toBe('succeeded');
+    expect(described.typedSearchAttributes.get(ShepherdImageTag)).toBe(DEV_IMAGE);
+    expect(described.memo).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('opens the promotion MR through GitLab in gitlab mode instead of running the Jenkins job', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    const result = await (await start({ mode: 'gitlab' })).result();
+    expect(result.status).toBe('succeeded');
+    expect(fake.callsOf('openPromotionMergeRequest')).toHaveLength(1);
+    expect(fake.callsOf('triggerPromoteJob')).toHaveLength(0);
+  });
+
+  it('stops with the MR open when merge is false', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    const result = await (await start({ merge: false })).result();
+    expect(result.status).toBe('merge-request-opened');
+    expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+    expect(fake.mergeRequests.get(1)?.state).toBe('opened');
+  });
+
+  it('refuses a source environment that is not synced and healthy, changing nothing', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    fake.envs.dev.healthy = false;
+    const failure = await failureOf(await start({}));
+    expect(failure.type).toBe('SourceNotHealthyError');
+    expect(failure.nonRetryable).toBe(true);
+    expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({ env: 'dev', health: 'Degraded' });
+    expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
+  });
+
+  it('refuses an imageTag that is not the one running in the source environment', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    const failure = await failureOf(await start({ imageTag: '9.9.9-deadbee' }));
+    expect(failure.type).toBe('SourceNotHealthyError');
+    expect(failure.message).toContain(`runs ${DEV_IMAGE}`);
+    expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
+  });
+
+  it('ends as unchanged when the target already runs the image, synced and healthy', async () => {
+    const fake = h.install(new FakePipeline({ images: { dev: DEV_IMAGE, stage: DEV_IMAGE } }));
+    const result = await (await start({})).result();
+    expect(result.status).toBe('unchanged');
+    expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
+  });
+
+  it('reverts stage and closes the run\'s MR and branch when stage never becomes healthy, then fails with the cause', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    const degraded = new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'CrashLoopBackOff', pods: [{ name: 'example-app-7d9-x', reason: 'CrashLoopBackOff', restarts: 4 }] });
+    fake.fail('awaitArgoSyncedAndHealthy', degraded, (i) => String(i.revision).startsWith('m'));
+    const failure = await failureOf(await start({}));
+
+    expect(failure.type).toBe('AppDegradedError');
+    expect(failure.message).toContain(`rolled back stage: ${DEV_IMAGE} → ${STAGE_IMAGE}`);
+    const details = failure.details?.[0] as PromotionFailureDetails;
+    expect(details.failure.facts).toMatchObject({ reason: 'CrashLoopBackOff', pods: [{ name: 'example-app-7d9-x' }] });
+    expect(details.rollback.map((r) => [r.action, r.status])).toEqual([
+      ['revert-merge-request', 'succeeded'],
+      ['await-previous-image', 'succeeded'],
+      ['close-merge-request', 'skipped'],
+      ['delete-branch', 'succeeded'],
+    ]);
+    expect(details.rollback[0]).toMatchObject({ env: 'stage', fromImageTag: DEV_IMAGE, toImageTag: STAGE_IMAGE, target: '!1' });
+    const undoCalls = fake.names().slice(fake.names().indexOf('revertMergeRequest')).filter((n) => n !== 'notifyEvent');
+    expect(undoCalls).toEqual(['revertMergeRequest', 'awaitArgoSyncedAndHealthy', 'verifyWorkload', 'deleteBranch']);
+    expect(fake.callsOf('verifyWorkload').at(-1)).toMatchObject({ env: 'stage', imageTag: STAGE_IMAGE });
+    expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
+    expect(fake.branches.has(`promote-stage-${DEV_IMAGE}`)).toBe(false);
+  });
+
+  it('reports an undo that fails with its reason and still surfaces the original failure', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    fake.fail('verifyWorkload', new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'ImagePullBackOff', pods: [] }));
+    fake.fail('revertMergeRequest', new MergeConflictError({ mergeRequestIid: 2, detailedMergeStatus: 'conflict' }));
+    const failure = await failureOf(await start({}));
+
+    expect(failure.type).toBe('AppDegradedError');
+    expect(failure.message).toContain('rollback incomplete: revert-merge-request !1');
+    const details = failure.details?.[0] as PromotionFailureDetails;
+    expect(details.rollback.map((r) => [r.action, r.status])).toEqual([
+      ['revert-merge-request', 'failed'],
+      ['await-previous-image', 'skipped'],
+      ['close-merge-request', 'skipped'],
+      ['delete-branch', 'succeeded'],
+    ]);
+    expect(details.rollback[0]?.failure?.type).toBe('MergeConflictError');
+  });
+
+  describe('approval gate', () => {
+    const prodInput = { sourceEnv: 'stage' as const, targetEnv: 'prod' as const, approvers: ['alice', 'bob'] };
+    const prodFake = () => new FakePipeline({ images: { stage: DEV_IMAGE, prod: STAGE_IMAGE } });
+
+    it('waits for approval before merging into prod and merges once an approver approves', async () => {
+      const fake = h.install(prodFake());
+      const handle = await start(prodInput);
+      await untilStep(handle, 'approval');
+      expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+      const progress = await handle.query(progressQuery);
+      expect(progress.current).toMatchObject({ name: 'approval', waitingOn: { kind: 'approval', ref: 'alice, bob' }, timeoutAt: expect.any(String) });
+      expect((await handle.describe()).typedSearchAttributes.get(ShepherdStatus)).toBe('waiting-approval');
+      expect(fake.callsOf('notifyEvent').map((n) => n.event)).toContain('approval-requested');
+
+      const outcome = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', reason: 'change window' }] });
+      expect(outcome).toMatchObject({ decision: 'approved', by: 'alice' });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'succeeded', approval: { by: 'alice', reason: 'change window' } });
+      expect(fake.envs.prod.imageTag).toBe(DEV_IMAGE);
+    });
+
+    it('refuses an approval from someone not on the approvers list and keeps waiting', async () => {
+      const fake = h.install(prodFake());
+      const handle = await start(prodInput);
+      await untilStep(handle, 'approval');
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] }))).toBe('mallory is not on the approvers list for prod');
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: '' }] }))).toBe('by must name who decides');
+      expect((await handle.query(progressQuery)).current?.name).toBe('approval');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      expect((await handle.result()).approval?.by).toBe('bob');
+      expect(fake.callsOf('mergeMergeRequest')).toHaveLength(1);
+    });
+
+    it('lets anyone with a name approve when no approvers are configured', async () => {
+      h.install(prodFake());
+      const handle = await start({ sourceEnv: 'stage', targetEnv: 'prod' });
+      await untilStep(handle, 'approval');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'carol' }] });
+      expect((await handle.result()).status).toBe('succeeded');
+    });
+
+    it('closes the MR and deletes its branch when the promotion is rejected, and fails with ApprovalRejectedError', async () => {
+      const fake = h.install(prodFake());
+      const handle = await start(prodInput);
+      await untilStep(handle, 'approval');
+      await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
+      const failure = await failureOf(handle);
+      expect(failure.type).toBe('ApprovalRejectedError');
+      expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({ by: 'bob', reason: 'freeze', timedOut: false });
+      expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+      expect(fake.mergeRequests.get(1)?.state).toBe('closed');
+      expect(fake.branches.size).toBe(0);
+      expect(fake.envs.prod.imageTag).toBe(STAGE_IMAGE);
+    });
+
+    it('ends the gate as rejected after the approval timeout, notifies, and closes the MR', async () => {
+      const fake = h.install(prodFake());
+      const handle = await start({ ...prodInput, approvalTimeout: '2h' });
+      const failure = await failureOf(handle);
+      expect(failure.type).toBe('ApprovalRejectedError');
+      expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({ timedOut: true });
+      expect(fake.callsOf('notifyEvent').map((n) => n.event)).toContain('approval-timed-out');
+      expect(fake.mergeRequests.get(1)?.state).toBe('closed');
+    });
+
+    it('requires approval for stage only when the input says so', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      const handle = await start({ approvalEnvironments: ['stage'] });
+      await untilStep(handle, 'approval');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'dave' }] });
+      await handle.result();
+      expect(fake.callsOf('mergeMergeRequest')).toHaveLength(1);
+    });
+
+    it('refuses approve when no approval is pending', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      fake.block('awaitArgoSyncedAndHealthy');
+      const handle = await start({});
+      await untilStep(handle, 'await-argo-synced-and-healthy');
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }))).toBe('no approval is pending for this promotion');
+      await handle.terminate();
+    });
+  });
+
+  it('compensates when cancelled while waiting for approval: closes its MR, deletes its branch, ends cancelled', async () => {
+    const fake = h.install(new FakePipeline({ images: { stage: DEV_IMAGE, prod: STAGE_IMAGE } }));
+    const handle = await start({ sourceEnv: 'stage', targetEnv: 'prod' });
+    await untilStep(handle, 'approval');
+    await handle.cancel();
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(fake.mergeRequests.get(1)?.state).toBe('closed');
+    expect(fake.branches.size).toBe(0);
+    const progress = await handle.query(progressQuery);
+    expect(progress.rollback.map((r) => [r.action, r.status])).toEqual([
+      ['close-merge-request', 'succeeded'],
+      ['delete-branch', 'succeeded'],
+    ]);
+  });
+
+  it('compensates when cancelled during a long activity wait (the promote build)', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    fake.block('awaitJenkinsBuild');
+    const handle = await start({ mode: 'jenkins' });
+    await untilStep(handle, 'await-promote-build');
+    await handle.cancel();
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+    // The MR was not found yet, so there is nothing of the run's to close; the build itself needs no undo.
+    expect(fake.callsOf('closeMergeRequest')).toHaveLength(0);
+  });
+
+  describe('one promotion per app and environment', () => {
+    it('supersedes a run waiting for approval with a newer image: the older run closes its MR and ends superseded', async () => {
+      const fake = h.install(new FakePipeline({ images: { stage: DEV_IMAGE, prod: STAGE_IMAGE } }));
+      const handle = await start({ sourceEnv: 'stage', targetEnv: 'prod' });
+      await untilStep(handle, 'approval');
+      expect(await handle.query(currentImageQuery)).toEqual({ imageTag: DEV_IMAGE, phase: 'awaiting-approval' });
+
+      const outcome = await handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '1.0.38-SNAPSHOT-b2c3d4e', by: 'ci' }] });
+      expect(outcome).toEqual({ supersededImageTag: DEV_IMAGE });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'superseded', supersededBy: '1.0.38-SNAPSHOT-b2c3d4e' });
+      expect(fake.mergeRequests.get(1)?.state).toBe('closed');
+      expect(fake.callsOf('closeMergeRequest')[0]).toMatchObject({ reason: 'superseded by 1.0.38-SNAPSHOT-b2c3d4e' });
+      expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+    });
+
+    it('refuses to supersede with the same image (the request joins the running promotion instead)', async () => {
+      h.install(new FakePipeline({ images: { stage: DEV_IMAGE, prod: STAGE_IMAGE } }));
+      const handle = await start({ sourceEnv: 'stage', targetEnv: 'prod' });
+      await untilStep(handle, 'approval');
+      expect(await refusal(handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: DEV_IMAGE }] }))).toMatch(/joins/);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+      expect((await handle.result()).status).toBe('succeeded');
+    });
+
+    it('refuses to supersede a run once it is merging', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      fake.block('awaitArgoSyncedAndHealthy');
+      const handle = await start({});
+      await untilStep(handle, 'await-argo-synced-and-healthy');
+      expect(await refusal(handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '2.0.0-abcdef0' }] }))).toBe('too late to supersede: the promotion is syncing');
+      await handle.terminate();
+    });
+  });
+
+  describe('input validation', () => {
+    const valid = { appName: 'example-app', sourceEnv: 'dev', targetEnv: 'stage' };
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['an upper-case app name', { ...valid, appName: 'Example-App' }, 'appName'],
+      ['an app name with a trailing dash', { ...valid, appName: 'example-' }, 'appName'],
+      ['an app name longer than 53 characters', { ...valid, appName: 'a'.repeat(54) }, 'appName'],
+      ['dev to prod', { ...valid, targetEnv: 'prod' }, 'targetEnv'],
+      ['stage to dev', { ...valid, sourceEnv: 'stage', targetEnv: 'dev' }, 'targetEnv'],
+      ['an unknown environment', { ...valid, targetEnv: 'qa' }, 'targetEnv'],
+      ['an image tag with a slash', { ...valid, imageTag: 'feature/x' }, 'imageTag'],
+      ['an image tag with a shell metacharacter', { ...valid, imageTag: '1.0;rm' }, 'imageTag'],
+      ['an image tag with ".."', { ...valid, imageTag: '1..0' }, 'imageTag'],
+      ['an image tag ending in .lock', { ...valid, imageTag: '1.0.lock' }, 'imageTag'],
+      ['an empty image tag', { ...valid, imageTag: '' }, 'imageTag'],
+      ['an unknown mode', { ...valid, mode: 'argo' }, 'mode'],
+      ['a misspelt field', { ...valid, imagetag: '1.0' }, 'imagetag'],
+      ['a bad approval timeout', { ...valid, approvalTimeout: 'tomorrow' }, 'approvalTimeout'],
+      ['an empty approver name', { ...valid, approvers: [''] }, 'approvers.0'],
+    ];
+    it.each(cases)('rejects %s before any activity runs, naming the field', async (_what, input, field) => {
+      const fake = h.install(fakeWithDevAhead());
+      const handle = await h.env.client.workflow.start<typeof promoteEnvironment>('promoteEnvironment', { taskQueue: h.taskQueue, workflowId: unique('bad-input'), args: [input as unknown as PromoteEnvironmentInput] });
+      const failure = await failureOf(handle);
+      expect(failure.type).toBe('ValidationError');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.details?.[0]).toMatchObject({ field });
+      expect(failure.message).toContain(field);
+      expect(fake.calls).toEqual([]);
+    });
+  });
+});

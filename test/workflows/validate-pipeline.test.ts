@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { validatePipeline } from '../../workflows/index.js';
+import { approveUpdate, progressQuery, rejectUpdate } from '../../workflows/messages.js';
+import { AppDegradedError, BuildFailedError } from '../../src/domain/errors.js';
+import type { ValidatePipelineInput } from '../../src/domain/inputs.js';
+import { ShepherdStatus } from '../../src/domain/search-attributes.js';
+import { FakePipeline } from './support/fake-pipeline.js';
+import { startHarness, unique, untilStep, type Harness } from './support/harness.js';
+
+const OLD = '1.0.36-SNAPSHOT-0a0a0a0';
+const NEW = '1.0.37-SNAPSHOT-abcdef1';
+
+describe('validatePipeline', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(import.meta.url);
+  });
+  afterAll(async () => {
+    await h?.teardown();
+  });
+
+  function start(input: Partial<ValidatePipelineInput>): Promise<WorkflowHandle<typeof validatePipeline>> {
+    const full = { appName: unique('app'), ...input } as ValidatePipelineInput;
+    return h.env.client.workflow.start<typeof validatePipeline>('validatePipeline', { taskQueue: h.taskQueue, workflowId: unique(`validate-${full.appName}`), args: [full] });
+  }
+
+  /** Approves the prod promotion child once it waits at the gate. */
+  async function approveProd(appName: string, by = 'night-shift'): Promise<void> {
+    const child = h.env.client.workflow.getHandle(`promote-${appName}-prod`);
+    await untilStep(child, 'approval');
+    await child.executeUpdate(approveUpdate, { args: [{ by, reason: 'nightly validation' }] });
+  }
+
+  const mutatingEnvs = (fake: FakePipeline, name: 'mergeMergeRequest' | 'revertMergeRequest') =>
+    fake.callsOf(name).map((c) => (name === 'revertMergeRequest' ? c.targetEnv : [...fake.mergeRequests.values()].find((m) => m.iid === c.iid)?.targetEnv));
+
+  it('runs the three iterations on the same image through prod and reports every step', async () => {
+    const fake = h.install();
+    const appName = unique('app');
+    const handle = await start({ appName });
+    await approveProd(appName);
+    const report = await handle.result();
+
+    expect(report).toMatchObject({ appName, status: 'succeeded', through: 'prod', version: '1.0.37-SNAPSHOT', imageTag: NEW, rollback: [] });
+    expect(report.iterations.map((i) => [i.iteration, i.env, i.status, i.imageTag, i.previousImageTag])).toEqual([
+      [1, 'dev', 'succeeded', NEW, OLD],
+      [2, 'stage', 'succeeded', NEW, OLD],
+      [3, 'prod', 'succeeded', NEW, OLD],
+    ]);
+    expect(report.iterations[0]!.steps.map((s) => s.name)).toEqual([
+      'bump-version',
+      'find-ci-build',
+      'await-ci-build',
+      'read-dev',
+      'await-merge-request',
+      'merge-merge-request',
+      'await-argo-synced-and-healthy',
+      'verify-workload',
+    ]);
+    for (const it of report.iterations) for (const step of it.steps) expect(step).toMatchObject({ status: 'succeeded', startedAt: expect.any(String), durationMs: expect.any(Number) });
+    expect(report.iterations[0]!.steps.find((s) => s.name === 'await-ci-build')).toMatchObject({ attempts: 1, links: { build: expect.stringContaining('/example-app/job/main/') } });
+    expect(report.iterations[0]!.steps.find((s) => s.name === 'merge-merge-request')?.links?.mergeRequest).toMatch(/merge_requests\/1$/);
+    expect(report.iterations[2]!.steps.find((s) => s.name === 'approval')).toMatchObject({ status: 'succeeded' });
+    expect(report.iterations[2]!.workflowId).toBe(`promote-${appName}-prod`);
+
+    expect(fake.callsOf('bumpAppVersion')).toHaveLength(1);
+    expect(mutatingEnvs(fake, 'mergeMergeRequest')).toEqual(['dev', 'stage', 'prod']);
+    expect(fake.callsOf('triggerPromoteJob').map((c) => [c.sourceEnv, c.targetEnv, c.imageTag])).toEqual([
+      ['dev', 'stage', NEW],
+      ['stage', 'prod', NEW],
+    ]);
+    expect(Object.values(fake.envs).map((e) => e.imageTag)).toEqual([NEW, NEW, NEW]);
+
+    const history = await handle.fetchHistory();
+    expect(history.events?.length ?? 0).toBeLessThan(250);
+    expect((await handle.describe()).typedSearchAttributes.get(ShepherdStatus)).toBe('succeeded');
+  });
+
+  it('stops after dev when through is dev', async () => {
+    const fake = h.install();
+    const report = await (await start({ through: 'dev' })).result();
+    expect(report.status).toBe('succeeded');
+    expect(report.iterations.map((i) => i.env)).toEqual(['dev']);
+    expect(fake.callsOf('triggerPromoteJob')).toHaveLength(0);
+    expect(fake.envs.stage.imageTag).toBe(OLD);
+  });
+
+  it('fails without rolling anything back when the CI build fails before any environment changed', async () => {
+    const fake = h.install();
+    fake.fail('awaitJenkinsBuild', new BuildFailedError({ job: 'example-app/main', buildNumber: 100, result: 'FAILURE', url: 'https://jenkins.example.test/job/example-app/job/main/100/', consoleTail: '[ERROR] Tests run: 3, Failures: 1' }));
+    const report = await (await start({})).result();
+    expect(report.status).toBe('failed');
+    expect(report.failure).toMatchObject({ iteration: 1, step: 'await-ci-build', type: 'BuildFailedError', facts: { consoleTail: expect.stringContaining('Failures: 1') } });
+    expect(report.rollback).toEqual([]);
+    expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+  });
+
+  it('reverts stage only, and closes the run\'s MRs, when stage never becomes healthy (default rollback scope)', async () => {
+    const fake = h.install();
+    fake.fail('awaitArgoSyncedAndHealthy', new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'Degraded', pods: [] }), (i) => i.env === 'stage' && String(i.revision).startsWith('m'));
+    const report = await (await start({ through: 'stage' })).result();
+
+    expect(report.status).toBe('rolled_back');
+    expect(report.failure).toMatchObject({ iteration: 2, step: 'await-argo-synced-and-healthy', type: 'AppDegradedError', facts: { env: 'stage', reason: 'Degraded' } });
+    expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
+      ['dev', 'succeeded'],
+      ['stage', 'rolled_back'],
+    ]);
+    expect(report.rollback.map((r) => [r.action, r.env, r.status])).toEqual([
+      ['revert-merge-request', 'stage', 'succeeded'],
+      ['await-previous-image', 'stage', 'succeeded'],
+      ['close-merge-request', 'stage', 'skipped'],
+      ['delete-branch', 'stage', 'succeeded'],
+    ]);
+    expect(report.rollback[0]).toMatchObject({ fromImageTag: NEW, toImageTag: OLD });
+    expect(mutatingEnvs(fake, 'revertMergeRequest')).toEqual(['stage']);
+    expect(fake.envs.stage.imageTag).toBe(OLD);
+    expect(fake.envs.dev.imageTag).toBe(NEW);
+  });
+
+  it('reverts stage and then dev, newest first, when rollback is all', async () => {
+    const fake = h.install();
+    fake.fail('verifyWorkload', new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'CrashLoopBackOff', pods: [{ name: 'p', restarts: 3 }] }), (i) => i.env === 'stage' && i.imageTag === NEW);
+    const report = await (await start({ through: 'stage', rollback: 'all' })).result();
+
+    expect(report.status).toBe('rolled_back');
+    expect(mutatingEnvs(fake, 'revertMergeRequest')).toEqual(['stage', 'dev']);
+    expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
+      ['dev', 'rolled_back'],
+      ['stage', 'rolled_back'],
+    ]);
+    expect(report.rollback.filter((r) => r.action === 'revert-merge-request').map((r) => [r.env, r.fromImageTag, r.toImageTag])).toEqual([
+      ['stage', NEW, OLD],
+      ['dev', NEW, OLD],
+    ]);
+    expect(Object.values(fake.envs).map((e) => e.imageTag)).toEqual([OLD, OLD, OLD]);
+  });
+
+  it('closes only the prod MR when prod approval is rejected: verified environments keep the new image', async () => {
+    const fake = h.install();
+    const appName = unique('app');
+    const handle = await start({ appName, approvers: ['alice'] });
+    const child = h.env.client.workflow.getHandle(`promote-${appName}-prod`);
+    await untilStep(child, 'approval');
+    await child.executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'not tonight' }] });
+    const report = await handle.result();
+
+    expect(report.status).toBe('rolled_back');
+    expect(report.failure).toMatchObject({ iteration: 3, step: 'approval', type: 'ApprovalRejectedError' });
+    expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
+      ['dev', 'succeeded'],
+      ['stage', 'succeeded'],
+      ['prod', 'failed'],
+    ]);
+    expect(report.rollback.map((r) => [r.action, r.env, r.status])).toEqual([
+      ['close-merge-request', 'prod', 'succeeded'],
+      ['delete-branch', 'prod', 'succeeded'],
+    ]);
+    expect(fake.callsOf('revertMergeRequest')).toHaveLength(0);
+  });
+
+  it('compensates dev when cancelled while dev is syncing, then ends cancelled', async () => {
+    const fake = h.install();
+    fake.block('awaitArgoSyncedAndHealthy', (i) => i.env === 'dev' && String(i.revision).startsWith('m'));
+    const handle = await start({});
+    await untilStep(handle, 'await-argo-synced-and-healthy');
+    await handle.cancel();
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(mutatingEnvs(fake, 'revertMergeRequest')).toEqual(['dev']);
+    expect(fake.envs.dev.imageTag).toBe(OLD);
+    const progress = await handle.query(progressQuery);
+    expect(progress.rollback.map((r) => [r.action, r.status])).toEqual([
+      ['revert-merge-request', 'succeeded'],
+      ['await-previous-image', 'succeeded'],
+      ['close-merge-request', 'skipped'],
+      ['delete-branch', 'succeeded'],
+    ]);
+  });
+
+  it('rejects bad input before any activity runs', async () => {
+    for (const [input, field] of [
+      [{ appName: 'Bad_App' }, 'appName'],
+      [{ appName: 'example-app', through: 'qa' }, 'through'],
+      [{ appName: 'example-app', rollback: 'everything' }, 'rollback'],
+      [{ appName: 'example-app', thru: 'dev' }, 'thru'],
+      [{}, 'appName'],
+    ] as const) {
+      const fake = h.install();
+      const handle = await h.env.client.workflow.start<typeof validatePipeline>('validatePipeline', { taskQueue: h.taskQueue, workflowId: unique('bad'), args: [input as unknown as ValidatePipelineInput] });
+      const err = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('ValidationError');
+      expect(cause.details?.[0]).toMatchObject({ field });
+      expect(fake.calls).toEqual([]);
+    }
+  });
+});

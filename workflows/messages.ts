@@ -1,0 +1,47 @@
+/**
+ * The messages Shepherd's workflows answer. Clients (CLI, webhook, tests) import these definitions; the names are
+ * part of the public interface (`temporal workflow update execute --name approve …`) and never change.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { CurrentImage } from '../src/domain/promotion-policy.js';
+import type { Progress } from '../src/domain/report.js';
+
+/** Who decides and why. `by` must be on the approvers list when the list is not empty. */
+export interface ApprovalDecision {
+  readonly by: string;
+  readonly reason?: string;
+}
+
+export interface ApprovalOutcome {
+  readonly decision: 'approved' | 'rejected';
+  readonly by: string;
+  readonly at: string;
+}
+
+/** A newer image for the same target; `by` names who asked. */
+export interface SupersedeRequest {
+  readonly imageTag: string;
+  readonly by?: string;
+}
+
+export interface SupersedeOutcome {
+  readonly supersededImageTag: string | undefined;
+}
+
+/** Approves the waiting promotion. Refused (validator) when no approval is pending or `by` may not approve. */
+export const approveUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecision]>('approve');
+
+/** Rejects the waiting promotion; the run closes its MR and branch and fails with ApprovalRejectedError. */
+export const rejectUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecision]>('reject');
+
+/**
+ * Replaces a promotion still before its merge with a newer image: the run closes its MR, deletes its branch and
+ * ends as `superseded`. Refused once the run is merging, and for the image it already promotes (join instead).
+ */
+export const supersedeUpdate = defineUpdate<SupersedeOutcome, [SupersedeRequest]>('supersede');
+
+/** Steps so far, the current one (what it waits on, since when, until when) and any undo that ran. */
+export const progressQuery = defineQuery<Progress>('progress');
+
+/** The image a promotion run promotes and its phase: what `decidePromotionRequest` needs. */
+export const currentImageQuery = defineQuery<CurrentImage>('currentImage');

@@ -1,0 +1,80 @@
+/** The undos of the steps that change an environment, shared by both workflows. */
+import type { MergeRequestRef } from '../../src/domain/activities.js';
+import type { Environment } from '../../src/domain/environments.js';
+import { WAIT_BUDGETS } from '../../src/domain/presets.js';
+import { undoCalls, undoWaits } from './activities.js';
+import type { Undo } from './saga.js';
+
+function deadlineIn(seconds: number): string {
+  return new Date(Date.now() + seconds * 1000).toISOString();
+}
+
+/** Undo of an opened MR: close it (unless it got merged: then the revert undoes it) and delete its branch. */
+export function abandonMergeRequest(mr: MergeRequestRef, runMarker: string, reason: () => string, merged: () => boolean): Undo[] {
+  return [
+    {
+      action: 'delete-branch',
+      env: mr.targetEnv,
+      target: mr.sourceBranch,
+      run: async () => {
+        const { deleted } = await undoCalls.deleteBranch({ branch: mr.sourceBranch });
+        return deleted ? undefined : { skipped: 'branch already gone' };
+      },
+    },
+    {
+      action: 'close-merge-request',
+      env: mr.targetEnv,
+      target: `!${mr.iid}`,
+      run: async () => {
+        if (merged()) return { skipped: 'merged: undone by its revert' };
+        const { stateBefore } = await undoCalls.closeMergeRequest({ iid: mr.iid, runMarker, reason: reason() });
+        return stateBefore === 'opened' ? undefined : { skipped: `already ${stateBefore}` };
+      },
+    },
+  ];
+}
+
+export interface RevertPlan {
+  readonly appName: string;
+  readonly env: Environment;
+  readonly iid: number;
+  readonly runMarker: string;
+  readonly fromImageTag: string;
+  readonly toImageTag: string | undefined;
+}
+
+/**
+ * Undo of a merge: revert the MR on the env branch, then wait until Argo CD has synced the revert and the
+ * workload runs the previous image again, healthy.
+ */
+export function revertMerge(plan: RevertPlan): Undo {
+  let revertCommit = '';
+  const { appName, env } = plan;
+  return {
+    action: 'revert-merge-request',
+    env,
+    target: `!${plan.iid}`,
+    fromImageTag: plan.fromImageTag,
+    ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
+    run: async () => {
+      const reverted = await undoCalls.revertMergeRequest({ iid: plan.iid, targetEnv: env, runMarker: plan.runMarker });
+      revertCommit = reverted.mergeCommitSha;
+      return `reverted by !${reverted.revertMergeRequest.iid}`;
+    },
+    then: [
+      {
+        action: 'await-previous-image',
+        env,
+        target: `${appName}-${env}`,
+        fromImageTag: plan.fromImageTag,
+        ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
+        run: async () => {
+          await undoWaits.awaitArgoSyncedAndHealthy({ appName, env, revision: revertCommit, deadline: deadlineIn(WAIT_BUDGETS.sync) });
+          if (plan.toImageTag === undefined) return 'synced; no previous image to verify';
+          await undoWaits.verifyWorkload({ appName, env, imageTag: plan.toImageTag, deadline: deadlineIn(WAIT_BUDGETS.workload) });
+          return `running ${plan.toImageTag}, healthy`;
+        },
+      },
+    ],
+  };
+}
