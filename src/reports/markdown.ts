@@ -1,0 +1,46 @@
+/**
+ * A validation report as Markdown, for a chat message or an MR comment: status line, one table row per
+ * iteration, the failure with its causes, and what was rolled back.
+ */
+import type { FailureSummary } from '../domain/errors.js';
+import type { ValidationReport } from '../domain/report.js';
+
+const ICON: Record<string, string> = { succeeded: '✅', failed: '❌', rolled_back: '↩️', not_run: '⏭️' };
+
+function cell(text: string | undefined): string {
+  return (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function causes(f: FailureSummary): string[] {
+  const out: string[] = [];
+  for (let c: FailureSummary | undefined = f; c; c = c.cause) out.push(`\`${c.type}\`: ${cell(c.message)}`);
+  return out;
+}
+
+export function toMarkdown(report: ValidationReport): string {
+  const lines = [
+    `### ${ICON[report.status] ?? ''} Pipeline validation of ${report.appName}: ${report.status.replace('_', ' ')}`,
+    '',
+    `Through **${report.through}**${report.imageTag ? `, image \`${report.imageTag}\`` : ''}, ${(report.durationMs / 1000).toFixed(1)} s (${report.startedAt} → ${report.finishedAt}).`,
+    '',
+    '| # | env | status | image | steps | merge request | build |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const it of report.iterations) {
+    const mr = it.steps.map((s) => s.links?.mergeRequest).filter(Boolean).at(-1);
+    const build = it.steps.map((s) => s.links?.build).filter(Boolean).at(-1);
+    lines.push(`| ${it.iteration} | ${it.env} | ${ICON[it.status] ?? ''} ${it.status} | ${cell(it.imageTag ? `\`${it.imageTag}\`` : '')} | ${it.steps.length} | ${mr ? `[MR](${mr})` : ''} | ${build ? `[build](${build})` : ''} |`);
+  }
+  if (report.failure) {
+    lines.push('', `**Failed at** iteration ${report.failure.iteration}, step \`${report.failure.step}\`:`, '');
+    for (const c of causes(report.failure)) lines.push(`- ${c}`);
+  }
+  if (report.rollback.length > 0) {
+    lines.push('', '**Rollback**', '', '| action | env | target | from → to | status |', '|---|---|---|---|---|');
+    for (const r of report.rollback) {
+      const move = r.fromImageTag || r.toImageTag ? `\`${r.fromImageTag ?? '?'}\` → \`${r.toImageTag ?? '?'}\`` : '';
+      lines.push(`| ${r.action} | ${r.env ?? ''} | ${cell(r.target)} | ${move} | ${r.status}${r.failure ? `: ${cell(r.failure.message)}` : ''} |`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

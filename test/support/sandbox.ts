@@ -1,0 +1,44 @@
+/**
+ * A sandbox world for activity and workflow tests, with the pipeline layout and credentials that Shepherd's clients
+ * are configured with against it. Always `stop()` it in afterAll/afterEach.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PipelineLayout } from '../../src/config/pipeline.js';
+import { imageFilesFor } from '../../src/config/pipeline.js';
+import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
+import { startWorld, type World } from '../../src/sandbox/world/world.js';
+import type { WorldState } from '../../src/sandbox/world/state.js';
+
+export interface TestSandbox {
+  readonly world: World;
+  readonly layout: PipelineLayout;
+  /** The admin endpoint's inspection view. */
+  state(): Promise<WorldState>;
+  setScenario(scenario: string | ScenarioInput | undefined): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(opts: { scenario?: string | ScenarioInput; timeScale?: number } = {}): Promise<TestSandbox> {
+  const world = await startWorld({ dir: mkdtempSync(join(tmpdir(), 'shepherd-sandbox-')), timeScale: opts.timeScale ?? 0.005, ...(opts.scenario ? { scenario: opts.scenario } : {}) });
+  const w = world.layout;
+  const env = (e: 'dev' | 'stage' | 'prod') => ({ namespace: w.environments[e].namespace, branch: w.environments[e].branch, argoApp: w.environments[e].argoApp });
+  const layout: PipelineLayout = {
+    app: { name: w.app, cueName: 'exampleApp' },
+    gitlab: { appProject: w.appProject, deploymentsProject: w.deploymentsProject, versionFile: 'pom.xml', imageFiles: imageFilesFor('exampleApp') },
+    jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob },
+    argocdNamespace: w.argoNamespace,
+    environments: { dev: env('dev'), stage: env('stage'), prod: env('prod') },
+    registry: { external: w.registryExternal, group: w.group },
+    degradedGraceSeconds: 1,
+    stabilitySeconds: 0.2,
+  };
+  return {
+    world,
+    layout,
+    state: async () => (await (await fetch(`${world.info.admin.url}/state`)).json()) as WorldState,
+    setScenario: (s) => world.setScenario(s),
+    stop: () => world.stop(),
+  };
+}
