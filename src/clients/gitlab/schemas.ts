@@ -1,0 +1,65 @@
+/**
+ * The parts of GitLab's REST v4 responses that Shepherd reads. Loose objects: GitLab adds fields between versions
+ * and an extra field must never break a run; a missing field we rely on fails loudly at the edge instead.
+ */
+import { z } from 'zod';
+
+export const ProjectSchema = z.looseObject({
+  id: z.number(),
+  path_with_namespace: z.string(),
+  default_branch: z.string(),
+});
+
+export const RepositoryFileSchema = z.looseObject({
+  file_path: z.string(),
+  encoding: z.string(),
+  content: z.string(),
+  last_commit_id: z.string(),
+});
+
+export const CommitSchema = z.looseObject({
+  id: z.string(),
+  title: z.string(),
+  message: z.string(),
+  parent_ids: z.array(z.string()).optional(),
+  created_at: z.string().optional(),
+});
+
+export const BranchSchema = z.looseObject({
+  name: z.string(),
+  commit: z.looseObject({ id: z.string() }),
+});
+
+export const MergeRequestSchema = z.looseObject({
+  iid: z.number(),
+  state: z.string(),
+  title: z.string(),
+  description: z.string().nullable().optional(),
+  source_branch: z.string(),
+  target_branch: z.string(),
+  web_url: z.string(),
+  sha: z.string().nullable().optional(),
+  /** A plain string: gitbeaker's union of values is out of date and GitLab adds new ones. */
+  detailed_merge_status: z.string().nullable().optional(),
+  merge_commit_sha: z.string().nullable().optional(),
+  squash_commit_sha: z.string().nullable().optional(),
+  created_at: z.string(),
+});
+
+export const NoteSchema = z.looseObject({
+  id: z.number(),
+  body: z.string(),
+  system: z.boolean().optional(),
+});
+
+export const CompareSchema = z.looseObject({
+  commits: z.array(CommitSchema),
+  diffs: z.array(z.looseObject({ old_path: z.string(), new_path: z.string() })).optional(),
+});
+
+/** GitLab's error bodies: `message` is a string, a list (409 duplicate MR) or a field map; `error_code` on revert. */
+export const ErrorBodySchema = z.looseObject({
+  message: z.unknown().optional(),
+  error: z.unknown().optional(),
+  error_code: z.string().optional(),
+});
