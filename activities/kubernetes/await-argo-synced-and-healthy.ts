@@ -1,0 +1,142 @@
+/**
+ * awaitArgoSyncedAndHealthy: waits until Argo CD's word about an environment can be trusted for one revision
+ * (`isSyncedAndHealthyAt`), and ends early when the sync failed or the app stays unhealthy past the grace period.
+ */
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import type { ApplicationView, DeploymentView, PodView } from '../../src/clients/kubernetes/index.js';
+import type { AwaitArgoSyncedAndHealthyInput, AwaitArgoSyncedAndHealthyResult } from '../../src/domain/activities.js';
+import { unsettledReason } from '../../src/domain/environment-state.js';
+import { AppDegradedError, NotFoundError, SyncFailedError, WaitTimeoutError, type ErrorFacts } from '../../src/domain/errors.js';
+import { appContainer, asActivity, imageTagOf, parseDeadline, requireText, resolveTarget, type EnvironmentTarget, type KubernetesActivityDeps } from './common.js';
+import { podsRunning, progressDeadlineExceeded, toEnvironmentState, troubledPods } from './observations.js';
+import { Wakeup } from './wakeup.js';
+
+/** The heartbeat details: enough to carry on after a worker died, without starting the wait over. */
+const ArgoWaitProgress = z.object({
+  wait: z.literal('argo-synced-and-healthy'),
+  revision: z.string(),
+  /** When the first attempt started waiting: the timeout is reported from here. */
+  startedAt: z.string(),
+  refreshes: z.number().int().nonnegative(),
+  /** The operation (its `finishedAt`) a refresh was already requested for: one refresh per sync. */
+  refreshedFor: z.string().optional(),
+  /** Since when the app has looked unhealthy (pods in trouble or health Degraded), by the activity clock. */
+  unhealthySince: z.string().optional(),
+  lastSeen: z.string().optional(),
+});
+export type ArgoWaitProgress = z.infer<typeof ArgoWaitProgress>;
+
+type Trouble = Pick<ErrorFacts['AppDegradedError'], 'reason' | 'pods'>;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Whether the sync operation for `revision` has applied the manifests: only then do pods and health speak for it. */
+function appliedRevision(app: ApplicationView, revision: string): boolean {
+  return app.sync.revision === revision && app.operation?.phase === 'Succeeded' && app.operation.revision === revision;
+}
+
+/** A refresh helps when Argo CD has not reconciled since the sync of `revision` finished; once per operation. */
+function needsRefresh(app: ApplicationView, revision: string, progress: ArgoWaitProgress): string | undefined {
+  const op = app.operation;
+  if (!appliedRevision(app, revision) || op?.finishedAt === undefined || app.refreshPending) return undefined;
+  const stale = app.reconciledAt === undefined || Date.parse(app.reconciledAt) < Date.parse(op.finishedAt);
+  return stale && progress.refreshedFor !== op.finishedAt ? op.finishedAt : undefined;
+}
+
+export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (input: AwaitArgoSyncedAndHealthyInput) => Promise<AwaitArgoSyncedAndHealthyResult> {
+  const { client, layout } = deps;
+  const now = (): number => (deps.clock ?? Date).now();
+  const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
+
+  /** What the workload says about the applied revision: pods of the Deployment's current image in trouble, or Degraded. */
+  async function troubleOf(target: EnvironmentTarget, app: ApplicationView): Promise<Trouble | undefined> {
+    let deployment: DeploymentView | undefined;
+    try {
+      deployment = await client.readDeployment(target.namespace, target.appName);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    const templateImage = deployment ? appContainer(deployment.containers, target.appName)?.image : undefined;
+    const pods: PodView[] = podsRunning(await client.listPods(target.namespace, target.podSelector), target.appName, templateImage ? imageTagOf(templateImage) : undefined);
+    const troubled = troubledPods(pods, target.appName);
+    if (troubled) return troubled;
+    const finishedAt = app.operation?.finishedAt;
+    const reconciled = finishedAt === undefined || (app.reconciledAt !== undefined && Date.parse(app.reconciledAt) >= Date.parse(finishedAt));
+    if (app.health.status === 'Degraded' && reconciled) {
+      const unready = pods.filter((p) => !p.ready && !p.terminating);
+      return {
+        reason: progressDeadlineExceeded(deployment) ? 'ProgressDeadlineExceeded' : 'Degraded',
+        pods: unready.map((p) => {
+          const c = appContainer(p.containers, target.appName);
+          return { name: p.name, reason: c?.waitingReason ?? 'NotReady', restarts: c?.restartCount ?? 0 };
+        }),
+      };
+    }
+    return undefined;
+  }
+
+  return (input) =>
+    asActivity(async () => {
+      const target = resolveTarget(layout, input);
+      const revision = requireText('revision', input.revision);
+      const deadline = parseDeadline(input.deadline);
+      const ctx = Context.current();
+      const resumed = ArgoWaitProgress.safeParse(ctx.info.heartbeatDetails);
+      let progress: ArgoWaitProgress =
+        resumed.success && resumed.data.revision === revision ? resumed.data : { wait: 'argo-synced-and-healthy', revision, startedAt: iso(now()), refreshes: 0 };
+
+      const wake = new Wakeup();
+      const watches = [client.watchApplication(layout.argocdNamespace, target.argoApp, wake.notify), client.watchPods(target.namespace, target.podSelector, wake.notify)];
+      try {
+        for (;;) {
+          const app = await client.getApplication(layout.argocdNamespace, target.argoApp);
+          const state = toEnvironmentState(target, undefined, app, ctx.info.attempt);
+          const unsettled = unsettledReason(state, revision);
+          if (unsettled === undefined) {
+            ctx.heartbeat({ ...progress, lastSeen: 'synced and healthy' });
+            return { attempt: ctx.info.attempt, argoApp: target.argoApp, revision, settledAt: iso(now()), refreshes: progress.refreshes };
+          }
+
+          const op = app.operation;
+          if (op && (op.phase === 'Failed' || op.phase === 'Error') && (op.revision ?? app.sync.revision) === revision) {
+            throw new SyncFailedError({ argoApp: target.argoApp, revision, phase: op.phase, ...(op.message !== undefined ? { detail: op.message } : {}) });
+          }
+
+          const refreshFor = needsRefresh(app, revision, progress);
+          if (refreshFor !== undefined) {
+            await client.requestApplicationRefresh(layout.argocdNamespace, target.argoApp);
+            progress = { ...progress, refreshes: progress.refreshes + 1, refreshedFor: refreshFor };
+          }
+
+          const trouble = appliedRevision(app, revision) ? await troubleOf(target, app) : undefined;
+          const at = now();
+          if (trouble) {
+            const since = progress.unhealthySince ?? iso(at);
+            progress = { ...progress, unhealthySince: since };
+            if (at - Date.parse(since) >= layout.degradedGraceSeconds * 1000) {
+              throw new AppDegradedError({ env: target.env, argoApp: target.argoApp, ...trouble });
+            }
+          } else if (progress.unhealthySince !== undefined) {
+            const { unhealthySince: _cleared, ...rest } = progress;
+            progress = rest;
+          }
+
+          const opNote = op && !unsettled.includes(op.phase) ? `; sync operation ${op.phase} for ${(op.revision ?? '?').slice(0, 8)}` : '';
+          const lastSeen = `${unsettled}${opNote}${trouble ? `; ${trouble.reason} since ${progress.unhealthySince}` : ''}`;
+          progress = { ...progress, lastSeen };
+          ctx.heartbeat(progress);
+          if (at >= deadline) {
+            throw new WaitTimeoutError({
+              waitingFor: `Argo CD ${target.argoApp} synced and healthy at ${revision.slice(0, 8)}`,
+              timeoutSeconds: Math.max(0, Math.round((deadline - Date.parse(progress.startedAt)) / 1000)),
+              lastSeen,
+            });
+          }
+          await wake.pause(Math.min(pollIntervalMs, deadline - at), Math.min(100, pollIntervalMs));
+        }
+      } finally {
+        for (const w of watches) w.stop();
+      }
+    });
+}

@@ -1,0 +1,138 @@
+/**
+ * Shepherd's client for the cluster and the Argo CD Applications in it, over @kubernetes/client-node 1.4.
+ *
+ * Reads go through the library's typed APIs and are parsed (`objects.ts`); every failure becomes a typed error
+ * (`errors.ts`). Retries are Temporal's business: a call fails once and says whether it is worth retrying.
+ */
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import { kubernetesError, type KubernetesTarget } from './errors.js';
+import { REFRESH_ANNOTATION, parseApplication, parseDeployment, parsePod, type ApplicationView, type DeploymentView, type PodView } from './objects.js';
+import { followChanges, type ChangeFollower, type FollowOptions } from './watch.js';
+
+const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' } as const;
+
+export interface KubernetesClientOptions {
+  /** A kubeconfig file. Without it, the library's default loading: `$KUBECONFIG`, `~/.kube/config`, in-cluster. */
+  readonly kubeconfigPath?: string | undefined;
+  /** A context of the kubeconfig other than its current one. */
+  readonly context?: string | undefined;
+  /** The setting authentication errors name (never the credential): `KUBECONFIG` unless told otherwise. */
+  readonly credentialVariable?: string | undefined;
+}
+
+/** What the activities need from the cluster. A hand-written fake can implement it too. */
+export interface KubernetesClient {
+  /** `GET apps/v1 Deployment`; NotFoundError naming `namespace/name` when it does not exist. */
+  readDeployment(namespace: string, name: string): Promise<DeploymentView>;
+  /** Pods of `namespace` matching a label selector (`app=example-app`). */
+  listPods(namespace: string, labelSelector: string): Promise<PodView[]>;
+  /** The Argo CD Application; NotFoundError naming `namespace/name` when it does not exist. */
+  getApplication(namespace: string, name: string): Promise<ApplicationView>;
+  /**
+   * Asks Argo CD to reconcile now: merge-patches the annotation `argocd.argoproj.io/refresh` (the controller
+   * removes it when done). Repeating it while one is pending changes nothing.
+   */
+  requestApplicationRefresh(namespace: string, name: string, mode?: 'normal' | 'hard'): Promise<void>;
+  /**
+   * Calls `onChange` whenever the Application changes (watch; re-lists after 410 Expired and re-watches after the
+   * stream ends or fails). Never throws: callers poll as well and use this only to look sooner.
+   */
+  watchApplication(namespace: string, name: string, onChange: () => void, opts?: FollowOptions): ChangeFollower;
+  /** Like `watchApplication`, for the pods matching `labelSelector`. */
+  watchPods(namespace: string, labelSelector: string, onChange: () => void, opts?: FollowOptions): ChangeFollower;
+}
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Loads the kubeconfig (file or default rules, then the context) and builds the client. */
+export function createKubernetesClient(opts: KubernetesClientOptions = {}): KubernetesClient {
+  const kc = new KubeConfig();
+  if (opts.kubeconfigPath !== undefined) kc.loadFromFile(opts.kubeconfigPath);
+  else kc.loadFromDefault();
+  if (opts.context !== undefined) {
+    if (!kc.getContexts().some((c) => c.name === opts.context)) {
+      throw new Error(`kubeconfig has no context ${JSON.stringify(opts.context)} (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    }
+    kc.setCurrentContext(opts.context);
+  }
+  return new LibraryKubernetesClient(kc, opts.credentialVariable ?? 'KUBECONFIG');
+}
+
+class LibraryKubernetesClient implements KubernetesClient {
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly watcher: Watch;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly credentialVariable: string,
+  ) {
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.watcher = new Watch(kc);
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>, target?: KubernetesTarget): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw kubernetesError(err, what, this.credentialVariable, target);
+    }
+  }
+
+  async readDeployment(namespace: string, name: string): Promise<DeploymentView> {
+    const raw = await this.call(`read deployment ${namespace}/${name}`, () => this.apps.readNamespacedDeployment({ namespace, name }), { kind: 'deployment', namespace, name });
+    return parseDeployment(raw);
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<PodView[]> {
+    const list = await this.call(`list pods ${labelSelector} in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector }));
+    return list.items.map(parsePod);
+  }
+
+  async getApplication(namespace: string, name: string): Promise<ApplicationView> {
+    const raw = await this.call(`read application ${namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...ARGO, namespace, name }), { kind: 'application', namespace, name });
+    return parseApplication(raw);
+  }
+
+  async requestApplicationRefresh(namespace: string, name: string, mode: 'normal' | 'hard' = 'normal'): Promise<void> {
+    const body = { metadata: { annotations: { [REFRESH_ANNOTATION]: mode } } };
+    await this.call(`annotate application ${namespace}/${name} for a refresh`, () => this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body }, MERGE_PATCH), {
+      kind: 'application',
+      namespace,
+      name,
+    });
+  }
+
+  watchApplication(namespace: string, name: string, onChange: () => void, opts: FollowOptions = {}): ChangeFollower {
+    const fieldSelector = `metadata.name=${name}`;
+    return followChanges(
+      this.watcher,
+      {
+        path: `/apis/${ARGO.group}/${ARGO.version}/namespaces/${namespace}/${ARGO.plural}`,
+        query: { fieldSelector },
+        list: async () => {
+          const list = (await this.custom.listNamespacedCustomObject({ ...ARGO, namespace, fieldSelector })) as { metadata?: { resourceVersion?: string } };
+          return list.metadata?.resourceVersion;
+        },
+      },
+      onChange,
+      opts,
+    );
+  }
+
+  watchPods(namespace: string, labelSelector: string, onChange: () => void, opts: FollowOptions = {}): ChangeFollower {
+    return followChanges(
+      this.watcher,
+      {
+        path: `/api/v1/namespaces/${namespace}/pods`,
+        query: { labelSelector },
+        list: async () => (await this.core.listNamespacedPod({ namespace, labelSelector })).metadata?.resourceVersion,
+      },
+      onChange,
+      opts,
+    );
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * What Shepherd reads from Deployments, Pods and Argo CD Applications, parsed with zod (unknown fields dropped,
+ * zero-valued status counts defaulted, unknown Argo CD statuses kept as `Unknown`). The typed Kubernetes models
+ * arrive with Date objects; the Application arrives as plain JSON.
+ */
+import { z } from 'zod';
+
+const count = z.number().int().nonnegative().optional().default(0);
+
+const ContainerSpec = z.object({ name: z.string(), image: z.string().optional().default('') });
+
+const DeploymentSchema = z.object({
+  metadata: z.object({ name: z.string(), generation: z.number().int().optional().default(0) }),
+  spec: z.object({
+    replicas: z.number().int().optional().default(1),
+    paused: z.boolean().optional().default(false),
+    template: z.object({ spec: z.object({ containers: z.array(ContainerSpec) }) }),
+  }),
+  status: z
+    .object({
+      observedGeneration: count,
+      replicas: count,
+      updatedReplicas: count,
+      readyReplicas: count,
+      availableReplicas: count,
+      unavailableReplicas: count,
+      conditions: z.array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() })).optional().default([]),
+    })
+    .optional()
+    .default({ observedGeneration: 0, replicas: 0, updatedReplicas: 0, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: 0, conditions: [] }),
+});
+
+/** A Deployment as Shepherd reads it. */
+export interface DeploymentView {
+  readonly name: string;
+  readonly generation: number;
+  /** `spec.replicas` (1 when absent). */
+  readonly desiredReplicas: number;
+  readonly paused: boolean;
+  readonly containers: readonly { readonly name: string; readonly image: string }[];
+  readonly status: {
+    readonly observedGeneration: number;
+    readonly replicas: number;
+    readonly updatedReplicas: number;
+    readonly readyReplicas: number;
+    readonly availableReplicas: number;
+    readonly unavailableReplicas: number;
+  };
+  readonly conditions: readonly { readonly type: string; readonly status: string; readonly reason?: string | undefined; readonly message?: string | undefined }[];
+}
+
+export function parseDeployment(raw: unknown): DeploymentView {
+  const d = DeploymentSchema.parse(raw);
+  const { conditions, ...status } = d.status;
+  return {
+    name: d.metadata.name,
+    generation: d.metadata.generation,
+    desiredReplicas: d.spec.replicas,
+    paused: d.spec.paused,
+    containers: d.spec.template.spec.containers,
+    status,
+    conditions,
+  };
+}
+
+const ContainerState = z
+  .object({
+    waiting: z.object({ reason: z.string().optional(), message: z.string().optional() }).optional(),
+    running: z.object({}).optional(),
+    terminated: z.object({ reason: z.string().optional(), exitCode: z.number().optional() }).optional(),
+  })
+  .optional();
+
+const PodSchema = z.object({
+  metadata: z.object({ name: z.string(), deletionTimestamp: z.unknown().optional(), labels: z.record(z.string(), z.string()).optional().default({}) }),
+  spec: z.object({ containers: z.array(ContainerSpec) }).optional(),
+  status: z
+    .object({
+      phase: z.string().optional().default('Unknown'),
+      conditions: z.array(z.object({ type: z.string(), status: z.string() })).optional().default([]),
+      containerStatuses: z
+        .array(
+          z.object({
+            name: z.string(),
+            image: z.string().optional().default(''),
+            ready: z.boolean().optional().default(false),
+            restartCount: z.number().int().optional().default(0),
+            state: ContainerState,
+            lastState: ContainerState,
+          }),
+        )
+        .optional()
+        .default([]),
+    })
+    .optional(),
+});
+
+/** One container of a pod: the image it was created from (the pod spec) and what the kubelet reports. */
+export interface PodContainerView {
+  readonly name: string;
+  readonly image: string;
+  readonly ready: boolean;
+  readonly restartCount: number;
+  /** `state.waiting.reason`: ContainerCreating, CrashLoopBackOff, ImagePullBackOff, ErrImagePull, … */
+  readonly waitingReason?: string | undefined;
+  /** `lastState.terminated.reason` (Error, OOMKilled, …): the previous run of the container ended. */
+  readonly lastTerminationReason?: string | undefined;
+}
+
+/** A pod as Shepherd reads it. */
+export interface PodView {
+  readonly name: string;
+  readonly phase: string;
+  /** Being deleted (`metadata.deletionTimestamp` set): terminating. */
+  readonly terminating: boolean;
+  /** The `Ready` condition is True. */
+  readonly ready: boolean;
+  readonly containers: readonly PodContainerView[];
+}
+
+export function parsePod(raw: unknown): PodView {
+  const p = PodSchema.parse(raw);
+  const statuses = p.status?.containerStatuses ?? [];
+  const specs = p.spec?.containers ?? statuses.map((s) => ({ name: s.name, image: s.image }));
+  return {
+    name: p.metadata.name,
+    phase: p.status?.phase ?? 'Unknown',
+    terminating: p.metadata.deletionTimestamp !== undefined && p.metadata.deletionTimestamp !== null,
+    ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    containers: specs.map((spec) => {
+      const st = statuses.find((s) => s.name === spec.name);
+      return {
+        name: spec.name,
+        // The spec's image is what the pod was created from; the status may report a resolved or digest form.
+        image: spec.image || st?.image || '',
+        ready: st?.ready ?? false,
+        restartCount: st?.restartCount ?? 0,
+        waitingReason: st?.state?.waiting?.reason,
+        lastTerminationReason: st?.lastState?.terminated?.reason,
+      };
+    }),
+  };
+}
+
+const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
+const HEALTH_STATUSES = ['Healthy', 'Progressing', 'Degraded', 'Suspended', 'Missing', 'Unknown'] as const;
+const OPERATION_PHASES = ['Running', 'Succeeded', 'Failed', 'Error', 'Terminating'] as const;
+
+const ApplicationSchema = z.object({
+  metadata: z.object({
+    name: z.string(),
+    resourceVersion: z.string().optional(),
+    annotations: z.record(z.string(), z.string()).optional().default({}),
+  }),
+  status: z
+    .object({
+      sync: z.object({ status: z.enum(SYNC_STATUSES).catch('Unknown'), revision: z.string().optional() }).optional(),
+      health: z.object({ status: z.enum(HEALTH_STATUSES).catch('Unknown'), message: z.string().optional() }).optional(),
+      operationState: z
+        .object({
+          phase: z.enum(OPERATION_PHASES),
+          message: z.string().optional(),
+          startedAt: z.string().optional(),
+          finishedAt: z.string().optional(),
+          operation: z.object({ sync: z.object({ revision: z.string().optional() }).optional() }).optional(),
+          syncResult: z.object({ revision: z.string().optional() }).optional(),
+        })
+        .optional(),
+      reconciledAt: z.string().optional(),
+    })
+    .optional(),
+});
+
+export const REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
+
+export type ArgoSyncStatus = (typeof SYNC_STATUSES)[number];
+export type ArgoHealthStatus = (typeof HEALTH_STATUSES)[number];
+export type ArgoOperationPhase = (typeof OPERATION_PHASES)[number];
+
+/** An Argo CD Application as Shepherd reads it. */
+export interface ApplicationView {
+  readonly name: string;
+  readonly resourceVersion: string | undefined;
+  /** A refresh was requested and the controller has not done it yet (the annotation is still there). */
+  readonly refreshPending: boolean;
+  readonly sync: { readonly status: ArgoSyncStatus; readonly revision: string | undefined };
+  readonly health: { readonly status: ArgoHealthStatus; readonly message: string | undefined };
+  /** The last sync operation; `revision` is the synced one when known, else the requested one. */
+  readonly operation:
+    | { readonly phase: ArgoOperationPhase; readonly revision: string | undefined; readonly message: string | undefined; readonly startedAt: string | undefined; readonly finishedAt: string | undefined }
+    | undefined;
+  readonly reconciledAt: string | undefined;
+}
+
+export function parseApplication(raw: unknown): ApplicationView {
+  const a = ApplicationSchema.parse(raw);
+  const op = a.status?.operationState;
+  return {
+    name: a.metadata.name,
+    resourceVersion: a.metadata.resourceVersion,
+    refreshPending: a.metadata.annotations[REFRESH_ANNOTATION] !== undefined,
+    sync: { status: a.status?.sync?.status ?? 'Unknown', revision: a.status?.sync?.revision },
+    health: { status: a.status?.health?.status ?? 'Unknown', message: a.status?.health?.message },
+    operation: op
+      ? { phase: op.phase, revision: op.syncResult?.revision ?? op.operation?.sync?.revision, message: op.message, startedAt: op.startedAt, finishedAt: op.finishedAt }
+      : undefined,
+    reconciledAt: a.status?.reconciledAt,
+  };
+}
