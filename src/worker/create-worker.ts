@@ -3,19 +3,10 @@
  * clients or activities; tests hand their own activities to `createWorker` instead.
  */
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import type { ShepherdConfig } from '../config/load.js';
 import { workflowSource, type WorkflowSource } from './workflow-source.js';
 
-/** The activity implementations a worker registers, keyed by activity name. */
-export type ActivityImplementations = Record<string, (...args: never[]) => Promise<unknown>>;
-
-/**
- * Builds the activities for a configuration. Each external system's client is created here from the config,
- * and each activity file's factory receives the clients it needs.
- */
-export function buildActivities(_config: ShepherdConfig): ActivityImplementations {
-  return {};
-}
+/** The activity implementations a worker registers, keyed by activity name (see activities.ts). */
+export type ActivityImplementations = object;
 
 export interface CreateWorkerOptions {
   readonly connection: NativeConnection;

@@ -1,18 +1,157 @@
-import { EXIT, type Command } from '../command.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { WorkflowIdReusePolicy } from '@temporalio/client';
+import type { ValidationReport } from '../../domain/report.js';
+import { validationWorkflowId, promotionWorkflowId } from '../../domain/promotion-policy.js';
+import { ShepherdApp, ShepherdStatus } from '../../domain/search-attributes.js';
+import { PROJECT_ROOT } from '../../config/paths.js';
+import { writeReports } from '../../reports/write.js';
+import { findScenario, SCENARIOS } from '../../sandbox/world/scenarios.js';
+import { startWorld, UnknownScenarioError } from '../../sandbox/world/world.js';
+import { connectClient, connectWorker } from '../../temporal/connection.js';
+import { runningDevServer } from '../../temporal/dev-server.js';
+import { openTemporal, type TemporalRuntime } from '../../temporal/runtime.js';
+import { targetFrom } from '../../temporal/connection.js';
+import { activitiesForWorld } from '../../worker/activities.js';
+import { createWorker } from '../../worker/create-worker.js';
+import { validatePipeline } from '../../../workflows/validate-pipeline.js';
+import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
+import { followRun } from '../follow.js';
+import { reportJson, summaryTable } from '../summary.js';
+
+const DEMO_TASK_QUEUE = 'shepherd-demo';
+const DEMO_APPROVER = 'shepherd-demo';
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Run the full three-environment validation on the embedded default (needs the validatePipeline workflow).',
-  usage: '',
+  summary: 'Run the full three-environment validation on the embedded default: dev server, sandbox world, worker.',
+  usage: '[--scenario NAME|list] [--keep] [--json] [--reports DIR] [--mode jenkins|gitlab] [--through dev|stage|prod]',
   help: `
-The demo starts the embedded Temporal dev server, the sandbox world and a worker, and runs validatePipeline
-through prod. The validatePipeline workflow is not part of Shepherd yet, so the demo cannot run; it says so and
-exits 1 rather than pretend. Until then: \`npx shepherd dev-server\` runs the embedded Temporal with its Web UI.
+Starts the embedded Temporal dev server (or uses the one already running on the state folder, or
+TEMPORAL_ADDRESS), the sandbox world and a worker, then runs validatePipeline through prod: iteration 1 bumps
+the app version, waits for CI and the dev MR, merges it and verifies dev; iterations 2 and 3 promote to stage and
+prod through the promote-environment job. The prod approval is given through the \`approve\` update, the same one
+\`npx shepherd approve\` sends. Reports (JSON, Markdown, JUnit XML) are written to --reports (default: reports/).
+
+Options:
+  --scenario NAME   run with a sandbox fault scenario; "list" prints them (e.g. stage-degraded)
+  --keep            leave the dev server, Web UI and sandbox running until Ctrl-C, to look around
+  --json            print the report object as the last line of stdout
+  --reports DIR     where to write the reports (default: reports/ in the project)
+  --mode MODE       how promotion MRs are opened: jenkins (the promote job, default) or gitlab (API)
+  --through ENV     stop after dev or stage (default prod)
+
+Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on usage errors.
 `,
-  options: {},
+  options: {
+    scenario: { type: 'string' },
+    keep: { type: 'boolean' },
+    json: { type: 'boolean' },
+    reports: { type: 'string' },
+    mode: { type: 'string' },
+    through: { type: 'string' },
+  },
   async run(ctx) {
-    ctx.err('shepherd demo: the validatePipeline workflow is not built yet, so there is nothing to demonstrate end to end.');
-    ctx.err('Run `npx shepherd dev-server` for the embedded Temporal and its Web UI; see the README for the status.');
-    return EXIT.failed;
+    if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
+    const scenario = ctx.values.scenario as string | undefined;
+    if (scenario === 'list') {
+      for (const s of SCENARIOS) ctx.out(`${s.name.padEnd(24)} ${s.description}`);
+      return EXIT.ok;
+    }
+    if (scenario !== undefined && !findScenario(scenario)) throw new UsageError(new UnknownScenarioError(scenario).message);
+    const mode = (ctx.values.mode as string | undefined) ?? 'jenkins';
+    if (mode !== 'jenkins' && mode !== 'gitlab') throw new UsageError(`--mode must be jenkins or gitlab, got ${mode}`);
+    const through = (ctx.values.through as string | undefined) ?? 'prod';
+    if (through !== 'dev' && through !== 'stage' && through !== 'prod') throw new UsageError(`--through must be dev, stage or prod, got ${through}`);
+    const config = ctx.config();
+    const json = ctx.values.json === true;
+    // With --json, stdout carries only the report; progress goes to stderr.
+    const say = json ? ctx.err : ctx.out;
+
+    Runtime.install({ logger: new DefaultLogger('ERROR', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)) });
+
+    let runtime: TemporalRuntime | undefined;
+    let target;
+    const running = config.temporal.address ? undefined : runningDevServer(config.temporal.stateDir);
+    if (config.temporal.address) target = targetFrom(config.temporal, config.temporal.address);
+    else if (running) {
+      target = targetFrom(config.temporal, running.address);
+      say(`Using the Temporal dev server already running on ${running.address}${running.uiUrl ? `; Web UI: ${running.uiUrl}` : ''}`);
+    } else {
+      runtime = await openTemporal(config, { warn: ctx.err });
+      target = runtime.target;
+      say(`Temporal dev server on ${target.address}; Web UI: ${runtime.uiUrl}`);
+    }
+
+    let world;
+    try {
+      world = await startWorld({ dir: mkdtempSync(join(tmpdir(), 'shepherd-demo-')), ...(scenario ? { scenario } : {}) });
+    } catch (err) {
+      await runtime?.stop();
+      if (err instanceof UnknownScenarioError) throw new UsageError(err.message);
+      throw err;
+    }
+    say(`Sandbox world: GitLab ${world.info.gitlab.url}, Jenkins ${world.info.jenkins.url}, Kubernetes ${world.info.kubernetes.url}, admin ${world.info.admin.url}/state${scenario ? `; scenario ${scenario}` : ''}`);
+
+    const client = await connectClient(target);
+    const connection = await connectWorker(target);
+    const worker = await createWorker({ connection, namespace: target.namespace, taskQueue: DEMO_TASK_QUEUE, activities: activitiesForWorld(world) });
+    const workerRun = worker.run();
+
+    const app = world.info.app;
+    const workflowId = validationWorkflowId(app);
+    let report: ValidationReport | undefined;
+    let failure: unknown;
+    try {
+      // A fresh world has nothing to do with runs a previous demo left behind (its world is gone): end them.
+      for (const id of [workflowId, promotionWorkflowId(app, 'stage'), promotionWorkflowId(app, 'prod')]) {
+        try {
+          const d = await client.workflow.getHandle(id).describe();
+          if (d.status.name === 'RUNNING' && d.taskQueue === DEMO_TASK_QUEUE) await client.workflow.getHandle(id).terminate('a new demo started with a fresh sandbox world');
+        } catch {
+          // not found: nothing to end
+        }
+      }
+      const handle = await client.workflow.start(validatePipeline, {
+        taskQueue: DEMO_TASK_QUEUE,
+        workflowId,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        args: [{ appName: app, through, mode, approvalEnvironments: [...config.approvals.environments], approvers: [DEMO_APPROVER], approvalTimeout: config.approvals.timeout }],
+        typedSearchAttributes: [
+          { key: ShepherdApp, value: app },
+          { key: ShepherdStatus, value: 'running' },
+        ],
+      });
+      say(`Started validatePipeline ${workflowId} (run ${handle.firstExecutionRunId}) through ${through}, mode ${mode}`);
+      if (runtime?.uiUrl) say(`Watch it at ${runtime.uiUrl}/namespaces/${target.namespace}/workflows/${workflowId}`);
+      report = await followRun<ValidationReport>(client, handle, { out: say, tty: !json && process.stdout.isTTY === true, autoApprove: { by: DEMO_APPROVER, reason: 'approved by the demo to show the full run' } });
+    } catch (err) {
+      failure = err;
+    }
+
+    let code: number = EXIT.failed;
+    if (report) {
+      for (const line of summaryTable(report)) say(line);
+      const paths = writeReports(report, (ctx.values.reports as string | undefined) ?? join(PROJECT_ROOT, 'reports'), `${workflowId}-${report.startedAt.replace(/[:.]/g, '-')}`);
+      say(`Reports: ${paths.json}\n         ${paths.markdown}\n         ${paths.junit}`);
+      code = report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+    } else {
+      ctx.err(`The validation did not produce a report: ${(failure as Error)?.message ?? 'unknown failure'}`);
+    }
+
+    if (ctx.values.keep) {
+      say(`Keeping everything running${runtime?.uiUrl ? `: Web UI ${runtime.uiUrl}` : ''}; sandbox admin ${world.info.admin.url}/state. Ctrl-C to stop.`);
+      await untilSignal();
+    }
+    worker.shutdown();
+    await workerRun;
+    await connection.close();
+    await client.connection.close();
+    await world.stop();
+    await runtime?.stop();
+    if (json && report) ctx.out(reportJson(report));
+    return code;
   },
 };

@@ -5,6 +5,7 @@ import { ZodError } from 'zod';
 import { ScenarioSchema, type ScenarioInput } from '../../sandbox/core/faults.js';
 import { SCENARIOS } from '../../sandbox/world/scenarios.js';
 import { startWorld, UnknownScenarioError } from '../../sandbox/world/world.js';
+import { removeWorldFile, writeWorldFile } from '../../sandbox/world/world-file.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 
 function scenarioFrom(value: string | undefined): string | ScenarioInput | undefined {
@@ -25,6 +26,7 @@ export const sandboxCommand: Command = {
   help: `
 Starts the simulated GitOps installation on 127.0.0.1: GitLab (REST v4), Jenkins (remote API), a Kubernetes API
 with Argo CD Applications, and an admin endpoint (GET /state, GET /scenarios, PUT /scenario {"name":...}).
+While it runs, SHEPHERD_STATE_DIR/sandbox.json (owner-only) tells \`shepherd worker\` where it is.
 Pushing to the app repo's main starts CI, CI opens the dev MR, merges to env branches are synced by Argo CD.
 
 Options:
@@ -58,6 +60,8 @@ Example:
       throw err;
     }
     const info = world.info;
+    const stateDir = ctx.config().temporal.stateDir;
+    writeWorldFile(stateDir, info);
     if (ctx.values.json) ctx.out(JSON.stringify(info));
     else {
       ctx.out(`GitLab      ${info.gitlab.url}  (projects ${info.gitlab.appProject}, ${info.gitlab.deploymentsProject})`);
@@ -68,6 +72,7 @@ Example:
       ctx.err('Credentials are in the --json output. Press Ctrl-C to stop.');
     }
     await untilSignal();
+    removeWorldFile(stateDir);
     await world.stop();
     return EXIT.ok;
   },

@@ -2,7 +2,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runningDevServer } from '../../temporal/dev-server.js';
 import { connectWorker, targetFrom } from '../../temporal/connection.js';
 import { openTemporal } from '../../temporal/runtime.js';
-import { buildActivities, createWorker } from '../../worker/create-worker.js';
+import { createWorker } from '../../worker/create-worker.js';
+import { activitiesForWorld, activitiesFromConfig } from '../../worker/activities.js';
+import { defaultLayout } from '../../sandbox/world/layout.js';
+import { readWorldFile, worldFilePath } from '../../sandbox/world/world-file.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 
 export const workerCommand: Command = {
@@ -11,7 +14,9 @@ export const workerCommand: Command = {
   usage: '[--task-queue NAME] [--identity NAME]',
   help: `
 Connects to TEMPORAL_ADDRESS, or, when it is unset, to the embedded dev server running on the state folder
-(starting one if none runs), and polls TEMPORAL_TASK_QUEUE (default "shepherd"). Start more workers on the same
+(starting one if none runs), and polls TEMPORAL_TASK_QUEUE (default "shepherd"). Its activities drive the
+configured GitLab, Jenkins and cluster, or, with none configured, the sandbox world that \`npx shepherd sandbox\`
+runs. Start more workers on the same
 task queue to scale out. On SIGINT/SIGTERM the worker stops polling and gives running activities 10 s to finish.
 
 Options:
@@ -22,6 +27,19 @@ Options:
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
     const config = ctx.config();
+    let activities;
+    if (config.mode === 'external') activities = activitiesFromConfig(config);
+    else {
+      const info = readWorldFile(config.temporal.stateDir);
+      if (!info) {
+        throw new UsageError(
+          `no external systems are configured (GITLAB_URL_EXTERNAL, JENKINS_URL_EXTERNAL, …) and no sandbox world runs (${worldFilePath(config.temporal.stateDir)}). ` +
+            'Start `npx shepherd sandbox` in another terminal, or configure the real systems (see the README).',
+        );
+      }
+      activities = activitiesForWorld({ layout: defaultLayout(), info }, config);
+      ctx.err(`Using the sandbox world: GitLab ${info.gitlab.url}, Jenkins ${info.jenkins.url}, Kubernetes ${info.kubernetes.url}`);
+    }
     Runtime.install({ logger: new DefaultLogger('WARN', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)) });
     let stopServer = async (): Promise<void> => {};
     let target;
@@ -43,7 +61,7 @@ Options:
         connection,
         namespace: target.namespace,
         taskQueue,
-        activities: buildActivities(config),
+        activities,
         ...(ctx.values.identity ? { identity: ctx.values.identity as string } : {}),
       });
       ctx.err(`Worker polling task queue "${taskQueue}" on ${target.address} (namespace ${target.namespace}). Ctrl-C to stop.`);

@@ -1,0 +1,120 @@
+/**
+ * The live view of a running validation or promotion: each step as it starts and ends (with image, MR and build
+ * links), the child promotion's steps under their iteration, and, on a TTY, a status line for the current wait.
+ * Reads only the `progress` query, so it can follow a run started anywhere (CLI, UI, schedule) and stop at will.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Progress, StepRecord } from '../domain/report.js';
+import { approveUpdate, progressQuery } from '../../workflows/messages.js';
+
+export interface FollowOptions {
+  readonly out: (line: string) => void;
+  /** A TTY gets a self-updating status line; other outputs get plain lines only. */
+  readonly tty: boolean;
+  readonly pollMs?: number;
+  /** Approve every approval gate the run reaches, as this person, through the `approve` update. */
+  readonly autoApprove?: { readonly by: string; readonly reason: string };
+}
+
+function stepKey(s: StepRecord): string {
+  return `${s.name}|${s.env ?? ''}|${s.startedAt}`;
+}
+
+function describeStep(s: StepRecord): string {
+  const parts = [s.env ? `[${s.env}]` : '', s.name];
+  if (s.imageTag) parts.push(`image ${s.imageTag}`);
+  if (s.links?.mergeRequest) parts.push(s.links.mergeRequest);
+  if (s.links?.build) parts.push(s.links.build);
+  return parts.filter(Boolean).join(' ');
+}
+
+function waitText(s: StepRecord, now: number): string {
+  const since = Math.max(0, Math.round((now - Date.parse(s.startedAt)) / 1000));
+  const on = s.waitingOn ? ` waiting on ${s.waitingOn.kind} ${s.waitingOn.ref}` : '';
+  const until = s.timeoutAt ? `, gives up at ${s.timeoutAt.slice(11, 19)}Z` : '';
+  return `… ${describeStep(s)}${on} for ${since}s${until}`;
+}
+
+/**
+ * Follows `handle` until its result settles; returns the result (or rethrows its failure). Prints step lines as
+ * they change. With `autoApprove`, approves pending gates on child promotions through the real update.
+ */
+export async function followRun<T>(client: Client, handle: WorkflowHandle, opts: FollowOptions): Promise<T> {
+  const seen = new Map<string, StepRecord['status']>();
+  const approved = new Set<string>();
+  let statusLineShown = false;
+  let done = false;
+  const clearStatus = (): void => {
+    if (opts.tty && statusLineShown) {
+      process.stdout.write('\x1b[2K\r');
+      statusLineShown = false;
+    }
+  };
+  const print = (line: string): void => {
+    clearStatus();
+    opts.out(line);
+  };
+
+  const report = (steps: readonly StepRecord[], indent: string): void => {
+    for (const s of steps) {
+      const key = stepKey(s);
+      const before = seen.get(key);
+      if (before === s.status) continue;
+      seen.set(key, s.status);
+      if (before === undefined && s.status === 'running') print(`${indent}→ ${describeStep(s)}`);
+      else if (s.status === 'succeeded') print(`${indent}✓ ${describeStep(s)} (${((s.durationMs ?? 0) / 1000).toFixed(1)}s${s.attempts && s.attempts > 1 ? `, ${s.attempts} attempts` : ''})`);
+      else if (s.status === 'failed') print(`${indent}✗ ${describeStep(s)}: ${s.failure?.type ?? 'failed'}: ${s.failure?.message ?? ''}`);
+      else if (s.status === 'cancelled') print(`${indent}- ${describeStep(s)} cancelled`);
+    }
+  };
+
+  const poll = async (): Promise<void> => {
+    let progress: Progress;
+    try {
+      progress = await handle.query(progressQuery);
+    } catch {
+      return;
+    }
+    report(progress.steps, '');
+    let current = progress.current;
+    if (current?.waitingOn?.kind === 'child-workflow') {
+      const childId = current.waitingOn.ref;
+      try {
+        const child = client.workflow.getHandle(childId);
+        const cp = await child.query(progressQuery);
+        report(cp.steps, '    ');
+        if (cp.current) current = cp.current;
+        if (cp.current?.waitingOn?.kind === 'approval' && opts.autoApprove && !approved.has(childId)) {
+          approved.add(childId);
+          print(`    ! ${childId} waits for approval; approving as ${opts.autoApprove.by} through the \`approve\` update (as \`npx shepherd approve ${childId} --by ${opts.autoApprove.by}\` would)`);
+          await child.executeUpdate(approveUpdate, { args: [{ by: opts.autoApprove.by, reason: opts.autoApprove.reason }] });
+        }
+      } catch {
+        // The child may not have started yet or already finished; the next poll looks again.
+      }
+    }
+    for (const r of progress.rollback) {
+      const key = `rollback|${r.action}|${r.target}|${r.status}`;
+      if (seen.has(key)) continue;
+      seen.set(key, 'succeeded');
+      print(`↩ ${r.action} ${r.env ?? ''} ${r.target}${r.fromImageTag || r.toImageTag ? ` (${r.fromImageTag ?? '?'} → ${r.toImageTag ?? '?'})` : ''}: ${r.status}${r.failure ? ` — ${r.failure.message}` : ''}`);
+    }
+    if (opts.tty && current?.status === 'running' && !done) {
+      process.stdout.write(`\x1b[2K\r${waitText(current, Date.now()).slice(0, (process.stdout.columns ?? 120) - 1)}`);
+      statusLineShown = true;
+    }
+  };
+
+  const result = handle.result() as Promise<T>;
+  const settled = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  while (!done) {
+    await poll();
+    done = await Promise.race([settled.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), opts.pollMs ?? 300))]);
+  }
+  await poll();
+  clearStatus();
+  return result;
+}

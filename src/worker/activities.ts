@@ -1,0 +1,87 @@
+/**
+ * Builds Shepherd's activities: clients from configuration (or from the sandbox world in the embedded default),
+ * then each system's activity factory with the clients and the pipeline layout it needs. The only place clients
+ * and activities are constructed.
+ */
+import { createGitLabActivities } from '../../activities/gitlab.js';
+import { createJenkinsActivities } from '../../activities/jenkins.js';
+import { createKubernetesActivities } from '../../activities/kubernetes.js';
+import { createNotificationActivities } from '../../activities/notifications.js';
+import { GitLabClient } from '../clients/gitlab/index.js';
+import { JenkinsClient } from '../clients/jenkins/client.js';
+import { createKubernetesClient, type KubernetesClient } from '../clients/kubernetes/index.js';
+import { createWebhookClient, type NotificationClient } from '../clients/notifications/index.js';
+import type { ShepherdConfig } from '../config/load.js';
+import { imageFilesFor, pipelineFromConfig, type PipelineLayout } from '../config/pipeline.js';
+import { Secret } from '../config/secret.js';
+import type { ShepherdActivities } from '../domain/activities.js';
+import type { World } from '../sandbox/world/world.js';
+
+export interface ActivityClients {
+  readonly gitlab: GitLabClient;
+  readonly jenkins: JenkinsClient;
+  readonly kubernetes: KubernetesClient;
+  readonly notifications: NotificationClient | undefined;
+}
+
+/** How often waits look again; the sandbox runs faster than the real systems, so it is polled more often. */
+export interface PollIntervals {
+  readonly gitlabMs?: number;
+  readonly jenkinsMs?: number;
+  readonly kubernetesMs?: number;
+}
+
+export function buildActivities(clients: ActivityClients, layout: PipelineLayout, poll: PollIntervals = {}): ShepherdActivities {
+  return {
+    ...createGitLabActivities({ client: clients.gitlab, layout, ...(poll.gitlabMs ? { pollIntervalMs: poll.gitlabMs } : {}) }),
+    ...createJenkinsActivities({ client: clients.jenkins, layout, ...(poll.jenkinsMs ? { pollIntervalMs: poll.jenkinsMs } : {}) }),
+    ...createKubernetesActivities({ client: clients.kubernetes, layout, ...(poll.kubernetesMs ? { pollIntervalMs: poll.kubernetesMs } : {}) }),
+    ...createNotificationActivities({ client: clients.notifications }),
+  };
+}
+
+function notificationsFrom(config: ShepherdConfig): NotificationClient | undefined {
+  const url = config.notifications.webhookUrl;
+  return url ? createWebhookClient({ webhookUrl: url }) : undefined;
+}
+
+/** Activities against the configured real systems (external mode). */
+export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities {
+  if (!config.gitlab || !config.jenkins) throw new Error('activitiesFromConfig needs GitLab and Jenkins configured');
+  const clients: ActivityClients = {
+    gitlab: new GitLabClient({ url: config.gitlab.url, token: config.gitlab.token }),
+    jenkins: new JenkinsClient({ url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token }),
+    kubernetes: createKubernetesClient({ kubeconfigPath: config.kubernetes.kubeconfig, context: config.kubernetes.context }),
+    notifications: notificationsFrom(config),
+  };
+  return buildActivities(clients, pipelineFromConfig(config));
+}
+
+/** The pipeline layout of the sandbox world. */
+export function layoutForWorld(world: Pick<World, 'layout'>, timing: { degradedGraceSeconds?: number; stabilitySeconds?: number } = {}): PipelineLayout {
+  const w = world.layout;
+  const env = (e: 'dev' | 'stage' | 'prod') => ({ namespace: w.environments[e].namespace, branch: w.environments[e].branch, argoApp: w.environments[e].argoApp });
+  const cueName = w.app.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return {
+    app: { name: w.app, cueName },
+    gitlab: { appProject: w.appProject, deploymentsProject: w.deploymentsProject, versionFile: 'pom.xml', imageFiles: imageFilesFor(cueName) },
+    jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob },
+    argocdNamespace: w.argoNamespace,
+    environments: { dev: env('dev'), stage: env('stage'), prod: env('prod') },
+    registry: { external: w.registryExternal, group: w.group },
+    degradedGraceSeconds: timing.degradedGraceSeconds ?? 2,
+    stabilitySeconds: timing.stabilitySeconds ?? 0.5,
+  };
+}
+
+/** Activities against the sandbox world (embedded default), with the credentials the world issued. */
+export function activitiesForWorld(world: Pick<World, 'layout' | 'info'>, config?: ShepherdConfig): ShepherdActivities {
+  const info = world.info;
+  const clients: ActivityClients = {
+    gitlab: new GitLabClient({ url: info.gitlab.url, token: new Secret(info.gitlab.token) }),
+    jenkins: new JenkinsClient({ url: info.jenkins.url, user: info.jenkins.user, token: new Secret(info.jenkins.token) }),
+    kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig }),
+    notifications: config ? notificationsFrom(config) : undefined,
+  };
+  return buildActivities(clients, layoutForWorld(world), { gitlabMs: 200, jenkinsMs: 200, kubernetesMs: 200 });
+}

@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ValidationReport } from '../../src/domain/report.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import { runCli } from '../support/cli.js';
+
+type JsonReport = Omit<ValidationReport, 'iterations'> & { iterations: (ValidationReport['iterations'][number] & { image: string | null })[] };
+
+describe('shepherd demo (npm run demo)', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  async function demo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; report: JsonReport; reportsDir: string }> {
+    const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-demo-state-'));
+    const reportsDir = mkdtempSync(join(tmpdir(), 'shepherd-demo-reports-'));
+    dirs.push(stateDir, reportsDir);
+    const env = { SHEPHERD_STATE_DIR: stateDir, SHEPHERD_TEMPORAL_PORT: String(await freePort()), SHEPHERD_UI_PORT: String(await freePort()), TEMPORAL_ADDRESS: '' };
+    const result = await runCli(['demo', '--json', '--reports', reportsDir, ...args], env);
+    const last = result.stdout.trim().split('\n').at(-1) ?? '';
+    return { ...result, report: JSON.parse(last) as JsonReport, reportsDir };
+  }
+
+  it('runs the three iterations to prod on one new image, approving prod through the update, and exits 0', async () => {
+    const { code, stdout, stderr, report, reportsDir } = await demo([]);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/Web UI: http:\/\/127\.0\.0\.1:\d+/);
+    expect(stderr).toContain('approving as shepherd-demo through the `approve` update');
+    expect(report.status).toBe('succeeded');
+    expect(report.iterations.map((i) => [i.env, i.status])).toEqual([['dev', 'succeeded'], ['stage', 'succeeded'], ['prod', 'succeeded']]);
+    const images = new Set(report.iterations.map((i) => i.image));
+    expect(images.size).toBe(1);
+    expect([...images][0]).toMatch(/^1\.0\.37-SNAPSHOT-[0-9a-f]{7}$/);
+    const junit = stderr.match(/(\/\S+\.junit\.xml)/)?.[1];
+    expect(junit?.startsWith(reportsDir)).toBe(true);
+    expect(readFileSync(junit!, 'utf8')).toContain('<testsuite name="iteration 3: prod"');
+  });
+
+  it('rolls stage back to its previous image under stage-degraded, leaves dev on the new image, and exits 1', async () => {
+    const { code, report } = await demo(['--scenario', 'stage-degraded']);
+    expect(code).toBe(1);
+    expect(report.status).toBe('rolled_back');
+    const [dev, stage] = report.iterations;
+    expect(dev).toMatchObject({ env: 'dev', status: 'succeeded' });
+    expect(stage).toMatchObject({ env: 'stage', status: 'rolled_back' });
+    expect(report.failure).toMatchObject({ type: 'AppDegradedError', iteration: 2 });
+    const back = report.rollback.find((r) => r.action === 'await-previous-image');
+    expect(back).toMatchObject({ env: 'stage', status: 'succeeded', fromImageTag: stage!.imageTag });
+    expect(back!.toImageTag).toMatch(/^1\.0\.36-SNAPSHOT-/);
+    expect(report.rollback.every((r) => r.env !== 'dev')).toBe(true);
+  });
+
+  it('rejects an unknown scenario with exit code 2 before starting anything', async () => {
+    const result = await runCli(['demo', '--scenario', 'nope'], { SHEPHERD_STATE_DIR: mkdtempSync(join(tmpdir(), 'shepherd-demo-state-')), SHEPHERD_TEMPORAL_PORT: String(await freePort()), SHEPHERD_UI_PORT: String(await freePort()) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown scenario "nope"');
+  });
+});
