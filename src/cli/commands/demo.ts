@@ -97,7 +97,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
 
     const client = await connectClient(target);
     const connection = await connectWorker(target);
-    const worker = await createWorker({ connection, namespace: target.namespace, taskQueue: DEMO_TASK_QUEUE, activities: activitiesForWorld(world) });
+    const worker = await createWorker({ connection, namespace: target.namespace, taskQueue: DEMO_TASK_QUEUE, activities: activitiesForWorld(world, config) });
     const workerRun = worker.run();
 
     const app = world.info.app;
