@@ -67,3 +67,26 @@ describe('the sandbox boundary', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('activities', () => {
+  it('never read the environment, import a vendor client library, or build their own clients', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const p = join(dir, name);
+        return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+      });
+    const rules: [RegExp, string][] = [
+      [/process\.env/, 'reads the environment'],
+      [/from\s+['"](@gitbeaker\/[^'"]+|jenkins|@kubernetes\/client-node)['"]/, 'imports a vendor client library'],
+      [/new\s+(GitLabClient|JenkinsClient|Gitlab|Jenkins|KubeConfig)\s*\(|create(Kubernetes|Webhook)Client\s*\(/, 'builds its own client'],
+      [/from\s+['"][^'"]*src\/config\/load\.js['"]/, 'loads configuration'],
+    ];
+    const problems = files(join(root, 'activities')).flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      return rules.filter(([re]) => re.test(text)).map(([, what]) => `${f.slice(root.length)} ${what}`);
+    });
+    expect(problems).toEqual([]);
+  });
+});
