@@ -7,8 +7,17 @@ import type { ValidationReport } from '../domain/report.js';
 
 const ICON: Record<string, string> = { succeeded: '✅', failed: '❌', rolled_back: '↩️', not_run: '⏭️' };
 
+/**
+ * Text inside a table cell or list item: on one line (CR alone ends a line too), without control characters,
+ * pipes escaped so the table keeps its columns, `<` as an entity so that a message cannot open an HTML tag.
+ */
 function cell(text: string | undefined): string {
-  return (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return (text ?? '')
+    .replace(/\r\n|[\r\n\t]/g, ' ')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;');
 }
 
 function causes(f: FailureSummary): string[] {
@@ -39,7 +48,7 @@ export function toMarkdown(report: ValidationReport): string {
     lines.push('', '**Rollback**', '', '| action | env | target | from → to | status |', '|---|---|---|---|---|');
     for (const r of report.rollback) {
       const move = r.fromImageTag || r.toImageTag ? `\`${r.fromImageTag ?? '?'}\` → \`${r.toImageTag ?? '?'}\`` : '';
-      lines.push(`| ${r.action} | ${r.env ?? ''} | ${cell(r.target)} | ${move} | ${r.status}${r.failure ? `: ${cell(r.failure.message)}` : ''} |`);
+      lines.push(`| ${r.action} | ${r.env ?? ''} | ${cell(r.target)} | ${move} | ${r.status}${r.failure ? `: ${cell(r.failure.message)}` : ''}${r.detail ? ` (${cell(r.detail)})` : ''} |`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+#
+# Shepherd's worker image. Two stages:
+#   build   - all dependencies, TypeScript compiled to dist/ (`npm run build`) and the workflow bundle built once
+#             (`npm run build:bundle` -> dist/workflow-bundle.js), so workers start without bundling;
+#   runtime - production dependencies only, the compiled code and the bundle, run as the unprivileged `node` user.
+# The base is Debian (glibc): the Temporal SDK's native core is built for glibc and does not load on Alpine (musl).
+# Install scripts stay off (`--ignore-scripts`), as package.json's "allowScripts" has them off on a developer's
+# machine: nothing Shepherd uses needs one.
+
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY bin ./bin
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+COPY scripts/build-workflow-bundle.ts ./scripts/build-workflow-bundle.ts
+RUN npm run build \
+ && npm run build:bundle \
+ && node bin/shepherd.js --help > /dev/null
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs
+# Writable places for the `node` user (uid 1000): its home for ~/.kube, and /app/reports for report files.
+RUN mkdir -p /app/reports /home/node/.kube && chown node:node /app/reports /home/node/.kube
+USER node
+# Healthy while this container's worker polls its task queue (see deploy/healthcheck.mjs).
+HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 CMD ["node", "deploy/healthcheck.mjs"]
+ENTRYPOINT ["node", "bin/shepherd.js"]
+CMD ["worker"]
