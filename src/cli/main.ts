@@ -3,13 +3,31 @@
  */
 import { pathToFileURL } from 'node:url';
 import { EXIT, runCommand, type Command } from './command.js';
+import { approveCommand } from './commands/approve.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { devServerCommand } from './commands/dev-server.js';
+import { promoteCommand } from './commands/promote.js';
+import { rejectCommand } from './commands/reject.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { scheduleCommand } from './commands/schedule.js';
+import { statusCommand } from './commands/status.js';
+import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, devServerCommand, sandboxCommand, workerCommand, configCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  devServerCommand,
+  sandboxCommand,
+  workerCommand,
+  validateCommand,
+  promoteCommand,
+  approveCommand,
+  rejectCommand,
+  statusCommand,
+  scheduleCommand,
+  configCommand,
+];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,3 @@
+import { decisionCommand } from '../decision.js';
+
+export const approveCommand = decisionCommand('approve');

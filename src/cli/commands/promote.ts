@@ -1,0 +1,173 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { PromoteEnvironmentInputSchema, type PromoteEnvironmentInput } from '../../domain/inputs.js';
+import { decidePromotionRequest, promotionWorkflowId, type CurrentImage } from '../../domain/promotion-policy.js';
+import type { PromotionFailureDetails, PromotionResult } from '../../domain/report.js';
+import { ShepherdApp, ShepherdEnvironment, ShepherdImageTag, ShepherdStatus } from '../../domain/search-attributes.js';
+import { currentImageQuery, supersedeUpdate } from '../../../workflows/messages.js';
+import { promoteEnvironment } from '../../../workflows/promote-environment.js';
+import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
+import { withClient } from '../connect.js';
+import { followRun } from '../follow.js';
+import { approvalFields, checkInput, configuredApp, hintApprovals, operatorName } from '../operator.js';
+
+const FLAGS = { appName: '--app', sourceEnv: '--from', targetEnv: '--to', imageTag: '--image-tag', mode: '--mode', merge: '--no-merge' } as const;
+
+/** A query needs a worker; without one the server would hold it. */
+const QUERY_DEADLINE_MS = 10_000;
+
+/** The promotion running under `workflowId`, if any, as the policy sees it. */
+async function runningPromotion(client: Client, workflowId: string): Promise<{ handle: WorkflowHandle; runId: string; current: CurrentImage } | undefined> {
+  let runId: string;
+  try {
+    const d = await client.workflow.getHandle(workflowId).describe();
+    if (d.status.name !== 'RUNNING') return undefined;
+    runId = d.runId;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const handle = client.workflow.getHandle(workflowId, runId);
+  try {
+    return { handle, runId, current: await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(currentImageQuery)) };
+  } catch (err) {
+    throw new Error(`${workflowId} runs, but did not say which image it promotes (${(err as Error).message}); is a worker polling its task queue (\`npx shepherd worker\`)?`, { cause: err });
+  }
+}
+
+/** Follows a promotion to its end; prints its result (or failure); returns the exit code. */
+async function follow(ctx: CommandContext, client: Client, handle: WorkflowHandle, json: boolean): Promise<number> {
+  const say = json ? ctx.err : ctx.out;
+  const stopHints = hintApprovals(client, handle, say);
+  try {
+    const result = await followRun<PromotionResult>(client, handle, { out: say, tty: !json && process.stdout.isTTY === true });
+    say(`${handle.workflowId}: ${result.status}, ${result.appName} ${result.imageTag} ${result.sourceEnv}→${result.targetEnv}${result.mergeRequest ? ` (${result.mergeRequest.webUrl})` : ''}`);
+    if (json) ctx.out(JSON.stringify(result));
+    return result.status === 'superseded' ? EXIT.failed : EXIT.ok;
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause;
+    const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as PromotionFailureDetails | undefined) : undefined;
+    const type = cause instanceof ApplicationFailure ? cause.type : cause?.name;
+    say(`${handle.workflowId} failed: ${type ?? 'failure'}: ${cause?.message ?? err.message}`);
+    if (json) ctx.out(JSON.stringify({ status: 'failed', workflowId: handle.workflowId, failure: details?.failure ?? { type, message: cause?.message ?? err.message }, rollback: details?.rollback ?? [] }));
+    return EXIT.failed;
+  } finally {
+    stopHints();
+  }
+}
+
+export const promoteCommand: Command = {
+  name: 'promote',
+  summary: 'Promote an app from one environment to the next (promoteEnvironment), one promotion per target at a time.',
+  usage: '--app APP --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--follow] [--json]',
+  help: `
+Starts promoteEnvironment as workflow promote-<app>-<to>: it takes the image running synced and healthy in --from
+(or checks that it is --image-tag), opens the promotion MR, waits for an approval where SHEPHERD_APPROVAL_ENVIRONMENTS
+says so (default prod; approvers from SHEPHERD_APPROVERS), merges, waits for Argo CD and verifies the pods.
+The flags are checked first with the workflow's own rules; a bad one exits 2 and starts nothing.
+
+When a promotion to the same target already runs:
+  same image, or no --image-tag   joins it (prints its run; --follow follows it)
+  another image, not merging yet  supersedes it: it closes its MR and branch, then this one starts
+  another image, merging or later exits 1: an environment is never switched mid-rollout; retry afterwards
+
+Options:
+  --app APP          the application (default APP_REPO_NAME, "example-app")
+  --from ENV         the source environment: dev or stage
+  --to ENV           the target: the environment after --from (dev→stage, stage→prod)
+  --image-tag TAG    promote this image; it must be the one running in --from (default: whatever runs there)
+  --mode MODE        jenkins (run the promote-environment job, default) or gitlab (open the MR through the API)
+  --no-merge         stop once the MR is open
+  --follow           show each step live until the end; exit 0 when promoted, 1 otherwise
+  --json             one line of JSON: {"workflowId","runId","decision"}, or with --follow the result
+
+Examples:
+  npx shepherd promote --from dev --to stage --follow
+  npx shepherd promote --app example-app --from stage --to prod --image-tag 1.0.37-SNAPSHOT-abc1234
+`,
+  options: {
+    app: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'image-tag': { type: 'string' },
+    mode: { type: 'string' },
+    'no-merge': { type: 'boolean' },
+    follow: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
+    const v = ctx.values;
+    if (v.from === undefined || v.to === undefined) throw new UsageError(`${v.from === undefined ? '--from' : '--to'} is required (e.g. --from dev --to stage)`);
+    const config = ctx.config();
+    const raw: PromoteEnvironmentInput = {
+      appName: configuredApp(config, v.app as string | undefined),
+      sourceEnv: v.from as PromoteEnvironmentInput['sourceEnv'],
+      targetEnv: v.to as PromoteEnvironmentInput['targetEnv'],
+      ...(v['image-tag'] !== undefined ? { imageTag: v['image-tag'] as string } : {}),
+      ...(v.mode !== undefined ? { mode: v.mode as PromoteEnvironmentInput['mode'] } : {}),
+      ...(v['no-merge'] ? { merge: false } : {}),
+      ...approvalFields(config),
+    };
+    const input = checkInput(PromoteEnvironmentInputSchema, raw, FLAGS);
+    const json = v.json === true;
+    const say = json ? ctx.err : ctx.out;
+    const workflowId = promotionWorkflowId(input.appName, input.targetEnv);
+    const what = `${input.appName} ${input.sourceEnv}→${input.targetEnv}${input.imageTag ? ` (${input.imageTag})` : ''}`;
+
+    return withClient(config, async (client) => {
+      const running = await runningPromotion(client, workflowId);
+      const decision = decidePromotionRequest(running?.current, input.imageTag);
+      const announce = (runId: string): void => {
+        if (json && !v.follow) ctx.out(JSON.stringify({ workflowId, runId, decision }));
+      };
+
+      if (running && decision === 'join') {
+        say(`A promotion to ${input.targetEnv} already runs as ${workflowId} (run ${running.runId}, image ${running.current.imageTag ?? 'being resolved'}, ${running.current.phase}); joining it instead of starting another.`);
+        announce(running.runId);
+        return v.follow ? follow(ctx, client, running.handle, json) : EXIT.ok;
+      }
+      if (running && decision === 'wait') {
+        ctx.err(`${workflowId} is rolling out ${running.current.imageTag ?? '?'} (${running.current.phase}); an environment is never switched mid-rollout.`);
+        ctx.err(`Retry when it has finished: \`npx shepherd status ${workflowId}\`.`);
+        return EXIT.failed;
+      }
+      if (running && decision === 'supersede') {
+        say(`Superseding ${workflowId} (run ${running.runId}, image ${running.current.imageTag ?? '?'}, ${running.current.phase}) with ${input.imageTag}; it closes its MR and branch first.`);
+        try {
+          await running.handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: input.imageTag!, by: operatorName() }] });
+        } catch (err) {
+          ctx.err(`${workflowId} refused to be superseded: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}. Retry when it has finished.`);
+          return EXIT.failed;
+        }
+        await running.handle.result().catch(() => undefined);
+      }
+
+      let handle;
+      try {
+        handle = await client.workflow.start(promoteEnvironment, {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          args: [input],
+          typedSearchAttributes: [
+            { key: ShepherdApp, value: input.appName },
+            { key: ShepherdEnvironment, value: input.targetEnv },
+            { key: ShepherdStatus, value: 'running' },
+            ...(input.imageTag ? [{ key: ShepherdImageTag, value: input.imageTag }] : []),
+          ],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        ctx.err(`Another promotion to ${input.targetEnv} started meanwhile as ${workflowId}; run the command again to join or supersede it.`);
+        return EXIT.failed;
+      }
+      say(`Started promoteEnvironment ${workflowId} (run ${handle.firstExecutionRunId}): ${what}, on task queue ${config.temporal.taskQueue}.`);
+      announce(handle.firstExecutionRunId);
+      if (v.follow) return follow(ctx, client, handle, json);
+      if (!json) ctx.out(`Follow it with \`npx shepherd status ${workflowId}\`.`);
+      return EXIT.ok;
+    });
+  },
+};

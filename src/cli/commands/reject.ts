@@ -1,0 +1,3 @@
+import { decisionCommand } from '../decision.js';
+
+export const rejectCommand = decisionCommand('reject');

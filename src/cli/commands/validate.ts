@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { PROJECT_ROOT } from '../../config/paths.js';
+import { ValidatePipelineInputSchema, type ValidatePipelineInput } from '../../domain/inputs.js';
+import { validationWorkflowId } from '../../domain/promotion-policy.js';
+import type { ValidationReport } from '../../domain/report.js';
+import { ShepherdApp, ShepherdStatus } from '../../domain/search-attributes.js';
+import { writeReports } from '../../reports/write.js';
+import { validatePipeline } from '../../../workflows/validate-pipeline.js';
+import { EXIT, UsageError, type Command } from '../command.js';
+import { withClient } from '../connect.js';
+import { followRun } from '../follow.js';
+import { approvalFields, checkInput, configuredApp, hintApprovals } from '../operator.js';
+import { reportJson, summaryTable } from '../summary.js';
+
+const FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback: '--rollback' } as const;
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'Start the end-to-end pipeline validation (validatePipeline) and, with --follow, watch it to the report.',
+  usage: '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--follow] [--reports DIR] [--json]',
+  help: `
+Starts validatePipeline as workflow validate-<app> on TEMPORAL_TASK_QUEUE: iteration 1 bumps the app version and
+delivers it to dev; iterations 2 and 3 promote it to stage and prod (prod waits for an approval; who may give it
+comes from SHEPHERD_APPROVERS, where from SHEPHERD_APPROVAL_ENVIRONMENTS). A worker must poll the task queue
+(\`npx shepherd worker\`). Connects to TEMPORAL_ADDRESS, or to the dev server \`npx shepherd dev-server\` runs.
+Prints the workflow id and run id. One validation per app runs at a time.
+
+Options:
+  --app APP          the application (default APP_REPO_NAME, "example-app")
+  --through ENV      the last environment to reach: dev, stage or prod (default prod)
+  --mode MODE        how promotion MRs are opened: jenkins (the promote job, default) or gitlab (API)
+  --rollback SCOPE   failed (default): undo the failed hop only; all: also revert the environments it verified
+  --follow           show each step live until the end, write the reports, exit 0 when it succeeded, else 1
+  --reports DIR      where --follow writes the JSON, Markdown and JUnit reports (default: reports/)
+  --json             without --follow: one line {"workflowId","runId"}; with it: the report as the last line
+
+Examples:
+  npx shepherd validate --through stage --follow
+  npx shepherd validate --json
+`,
+  options: {
+    app: { type: 'string' },
+    through: { type: 'string' },
+    mode: { type: 'string' },
+    rollback: { type: 'string' },
+    follow: { type: 'boolean' },
+    reports: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(ctx) {
+    if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
+    const v = ctx.values;
+    if (v.reports !== undefined && !v.follow) throw new UsageError('--reports needs --follow (reports are written when the run ends)');
+    const config = ctx.config();
+    const appName = configuredApp(config, v.app as string | undefined);
+    const raw: ValidatePipelineInput = {
+      appName,
+      ...(v.through !== undefined ? { through: v.through as ValidatePipelineInput['through'] } : {}),
+      ...(v.mode !== undefined ? { mode: v.mode as ValidatePipelineInput['mode'] } : {}),
+      ...(v.rollback !== undefined ? { rollback: v.rollback as ValidatePipelineInput['rollback'] } : {}),
+      ...approvalFields(config),
+    };
+    const input = checkInput(ValidatePipelineInputSchema, raw, FLAGS);
+    const json = v.json === true;
+    const say = json ? ctx.err : ctx.out;
+    const workflowId = validationWorkflowId(appName);
+
+    return withClient(config, async (client) => {
+      let handle;
+      try {
+        handle = await client.workflow.start(validatePipeline, {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          args: [input],
+          typedSearchAttributes: [
+            { key: ShepherdApp, value: appName },
+            { key: ShepherdStatus, value: 'running' },
+          ],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        ctx.err(`A validation of ${appName} is already running as ${workflowId}; one runs at a time.`);
+        ctx.err(`See where it is with \`npx shepherd status ${workflowId}\`, or wait for it to finish.`);
+        return EXIT.failed;
+      }
+      const runId = handle.firstExecutionRunId;
+      if (!v.follow) {
+        if (json) ctx.out(JSON.stringify({ workflowId, runId }));
+        else {
+          ctx.out(`Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? 'prod'}.`);
+          ctx.out(`Follow it with \`npx shepherd status ${workflowId}\`.`);
+        }
+        return EXIT.ok;
+      }
+      say(`Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? 'prod'}.`);
+      const stopHints = hintApprovals(client, handle, say);
+      let report: ValidationReport;
+      try {
+        report = await followRun<ValidationReport>(client, handle, { out: say, tty: !json && process.stdout.isTTY === true });
+      } catch (err) {
+        ctx.err(`${workflowId} ended without a report: ${(err as Error).message}${(err as Error).cause ? `: ${((err as Error).cause as Error).message}` : ''}`);
+        return EXIT.failed;
+      } finally {
+        stopHints();
+      }
+      for (const line of summaryTable(report)) say(line);
+      const paths = writeReports(report, (v.reports as string | undefined) ?? join(PROJECT_ROOT, 'reports'), `${workflowId}-${report.startedAt.replace(/[:.]/g, '-')}`);
+      say(`Reports: ${paths.json}\n         ${paths.markdown}\n         ${paths.junit}`);
+      if (json) ctx.out(reportJson(report));
+      return report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+    });
+  },
+};

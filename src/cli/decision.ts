@@ -1,0 +1,112 @@
+/**
+ * The approval decision commands, `shepherd approve` and `shepherd reject`: one definition, two updates.
+ */
+import { isGrpcServiceError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { isEnvironment } from '../domain/environments.js';
+import { promotionWorkflowId } from '../domain/promotion-policy.js';
+import { approveUpdate, progressQuery, rejectUpdate } from '../../workflows/messages.js';
+import { EXIT, UsageError, type Command, type CommandContext } from './command.js';
+import { withClient } from './connect.js';
+
+/**
+ * The promotion an id names. A validation run that waits on a child promotion stands for that child, so that
+ * `approve validate-example-app` works as well as `approve promote-example-app-prod`.
+ */
+async function gateOf(client: Client, workflowId: string): Promise<string> {
+  if (!workflowId.startsWith('validate-')) return workflowId;
+  try {
+    const p = await client.withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(workflowId).query(progressQuery));
+    if (p.current?.waitingOn?.kind === 'child-workflow') return p.current.waitingOn.ref;
+  } catch {
+    // Not running or not queryable: let the update say so.
+  }
+  return workflowId;
+}
+
+/** An update waits for a worker to run the workflow's validator; without one it would wait forever. */
+const UPDATE_DEADLINE_MS = 30_000;
+
+/** gRPC status 4, DEADLINE_EXCEEDED, as the client reports it (directly or as the cause of a ServiceError). */
+function deadlineExceeded(err: unknown): boolean {
+  const grpc = isGrpcServiceError(err) ? err : isGrpcServiceError((err as Error | undefined)?.cause) ? ((err as Error).cause as { code: number }) : undefined;
+  return grpc?.code === 4;
+}
+
+function targetId(ctx: CommandContext, name: string): string {
+  const [id, extra] = ctx.positionals;
+  if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
+  const app = ctx.values.app as string | undefined;
+  const env = ctx.values.env as string | undefined;
+  if (id !== undefined) {
+    if (app !== undefined || env !== undefined) throw new UsageError('give either WORKFLOW_ID or --app/--env, not both');
+    return id;
+  }
+  if (env === undefined) throw new UsageError(`name the promotion: shepherd ${name} promote-<app>-<env>, or --env ENV [--app APP]`);
+  if (!isEnvironment(env)) throw new UsageError(`--env must be one of dev, stage, prod, got ${env}`);
+  return promotionWorkflowId(app ?? ctx.config().app.name, env);
+}
+
+/** `approve` and `reject`: the same command around the two updates. */
+export function decisionCommand(verdict: 'approve' | 'reject'): Command {
+  const update = verdict === 'approve' ? approveUpdate : rejectUpdate;
+  const past = verdict === 'approve' ? 'approved' : 'rejected';
+  return {
+    name: verdict,
+    summary: verdict === 'approve' ? 'Approve a promotion that waits for approval (the `approve` update).' : 'Reject a promotion that waits for approval; it closes its MR and branch.',
+    usage: `WORKFLOW_ID --by NAME [--reason TEXT]  |  --app APP --env ENV --by NAME [--reason TEXT]`,
+    help: `
+Sends the \`${verdict}\` update to a waiting promotion, the same update as
+\`temporal workflow update execute --name ${verdict} --workflow-id promote-example-app-prod --input '{"by":"alice"}'\`.
+The workflow checks it before accepting it: a name that is not on the approvers list (SHEPHERD_APPROVERS when the
+run started), or a run with no approval pending, is refused with the reason, and the exit code is 1.
+${verdict === 'reject' ? 'A rejected promotion closes its MR, deletes its branch and fails with ApprovalRejectedError.\n' : ''}
+WORKFLOW_ID is the promotion (promote-<app>-<env>), or a validation run (validate-<app>) waiting on one.
+
+Options:
+  --by NAME       who decides (required)
+  --reason TEXT   why; kept in the run's history and result
+  --app APP       with --env instead of WORKFLOW_ID (default APP_REPO_NAME, "example-app")
+  --env ENV       the promotion's target environment
+  --json          print the outcome as one line of JSON
+
+Examples:
+  npx shepherd ${verdict} promote-example-app-prod --by alice --reason "${verdict === 'approve' ? 'release window open' : 'freeze until Monday'}"
+  npx shepherd ${verdict} --env prod --by alice
+`,
+    options: { by: { type: 'string' }, reason: { type: 'string' }, app: { type: 'string' }, env: { type: 'string' }, json: { type: 'boolean' } },
+    async run(ctx) {
+      const requested = targetId(ctx, verdict);
+      const by = ctx.values.by as string | undefined;
+      if (by === undefined || by.trim() === '') throw new UsageError('--by NAME is required: who decides');
+      const reason = ctx.values.reason as string | undefined;
+      return withClient(ctx.config(), async (client) => {
+        const workflowId = await gateOf(client, requested);
+        try {
+          const handle = client.workflow.getHandle(workflowId);
+          const outcome = await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => handle.executeUpdate(update, { args: [{ by, ...(reason !== undefined ? { reason } : {}) }] }));
+          if (ctx.values.json) ctx.out(JSON.stringify({ workflowId, ...outcome }));
+          else ctx.out(`${workflowId}: ${outcome.decision} by ${outcome.by} at ${outcome.at}.`);
+          return EXIT.ok;
+        } catch (err) {
+          if (err instanceof WorkflowUpdateFailedError) {
+            ctx.err(`${workflowId} refused: ${(err.cause as Error | undefined)?.message ?? err.message}.`);
+            ctx.err(`Nothing was ${past}. See where the run is with \`npx shepherd status ${workflowId}\`.`);
+            return EXIT.failed;
+          }
+          if (err instanceof WorkflowNotFoundError) {
+            ctx.err(`No running workflow ${workflowId}. List the running ones with \`npx shepherd status\`.`);
+            return EXIT.failed;
+          }
+          if (deadlineExceeded(err)) {
+            ctx.err(`${workflowId} did not take the ${verdict} within ${UPDATE_DEADLINE_MS / 1000}s: is a worker polling its task queue (\`npx shepherd worker\`)?`);
+            ctx.err(`Nothing was ${past}; run the command again once a worker runs.`);
+            return EXIT.failed;
+          }
+          throw err;
+        }
+      });
+    },
+  };
+}
+

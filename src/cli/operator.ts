@@ -1,0 +1,123 @@
+/**
+ * What the operator commands share: workflow inputs built from flags and configuration and checked locally with
+ * the workflows' own schemas (so bad flags exit 2 before anything starts), the lines that describe where a run
+ * is, and the hint a follower prints when a run waits for a person.
+ */
+import { userInfo } from 'node:os';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { ShepherdConfig } from '../config/load.js';
+import { ValidationError } from '../domain/errors.js';
+import { isAppName, parseInput } from '../domain/inputs.js';
+import type { Progress, StepRecord } from '../domain/report.js';
+import { progressQuery } from '../../workflows/messages.js';
+import { UsageError } from './command.js';
+import type { z } from 'zod';
+
+/**
+ * The app a command acts on: `--app` when given, else the configured one. Workers drive one configured app
+ * (APP_REPO_NAME), so another well-formed name is refused here, before anything starts, instead of by the first
+ * activity of a run that could never succeed.
+ */
+export function configuredApp(config: ShepherdConfig, flag: string | undefined): string {
+  if (flag === undefined || flag === config.app.name) return config.app.name;
+  // A malformed name is left to the input schema, whose message states the naming rule.
+  if (!isAppName(flag)) return flag;
+  throw new UsageError(`--app must be the configured application "${config.app.name}" (APP_REPO_NAME), got "${flag}"; nothing was started`);
+}
+
+/** The approval fields every run started from the CLI carries, from `SHEPHERD_APPROVAL_*` and `SHEPHERD_APPROVERS`. */
+export function approvalFields(config: ShepherdConfig): { approvalEnvironments: ShepherdConfig['approvals']['environments'][number][]; approvers: string[]; approvalTimeout: string } {
+  return { approvalEnvironments: [...config.approvals.environments], approvers: [...config.approvals.approvers], approvalTimeout: config.approvals.timeout };
+}
+
+/**
+ * Parses `input` with a workflow's input schema; a problem becomes a UsageError naming the flag, the input field
+ * and the rule, e.g. `--to (targetEnv) must be the environment after sourceEnv: dev→stage or stage→prod`.
+ */
+export function checkInput<S extends z.ZodType>(schema: S, input: unknown, flags: Readonly<Record<string, string>>): z.output<S> {
+  try {
+    return parseInput(schema, input);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const { field, rule } = err.facts;
+    const flag = flags[field];
+    const given = (input as Record<string, unknown> | null)?.[field];
+    throw new UsageError(`${flag ? `${flag} (${field})` : field} ${rule}${typeof given === 'string' ? `, got "${given}"` : ''}; nothing was started`);
+  }
+}
+
+/** Who runs the command, for the `by` of a supersede request. */
+export function operatorName(): string {
+  try {
+    return userInfo().username || 'shepherd-cli';
+  } catch {
+    return 'shepherd-cli';
+  }
+}
+
+function ago(iso: string, now: number): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+/** One line for the step a run is on: what, what it waits on, since when, when it gives up. */
+export function currentLine(step: StepRecord, now = Date.now()): string {
+  const where = [step.env ? `[${step.env}]` : '', step.name, step.imageTag ? `image ${step.imageTag}` : ''].filter(Boolean).join(' ');
+  const on = step.waitingOn ? `, waiting on ${step.waitingOn.kind} ${step.waitingOn.ref}` : '';
+  const until = step.timeoutAt ? `, gives up at ${step.timeoutAt}` : '';
+  return `${where}${on}, since ${step.startedAt} (${ago(step.startedAt, now)})${until}`;
+}
+
+/** One line per finished step. */
+export function stepLines(progress: Progress): string[] {
+  return progress.steps
+    .filter((s) => s.status !== 'running')
+    .map((s) => {
+      const mark = s.status === 'succeeded' ? '✓' : s.status === 'failed' ? '✗' : '-';
+      const link = s.links?.mergeRequest ?? s.links?.build ?? '';
+      const took = s.durationMs !== undefined ? ` (${(s.durationMs / 1000).toFixed(1)}s)` : '';
+      const why = s.failure ? `: ${s.failure.type}: ${s.failure.message}` : '';
+      return `  ${mark} ${[s.env ? `[${s.env}]` : '', s.name, s.imageTag ?? '', link].filter(Boolean).join(' ')}${took}${why}`;
+    });
+}
+
+/**
+ * While a followed run goes on, prints once per gate which command gives the approval it waits for (on the run
+ * itself or on the child promotion it waits on). Returns a stop function.
+ */
+export function hintApprovals(client: Client, handle: WorkflowHandle, say: (line: string) => void, pollMs = 1_000): () => void {
+  const hinted = new Set<string>();
+  let stopped = false;
+  // A deadline, so that no query is still retrying when the caller closes the connection.
+  const progress = (h: WorkflowHandle) => client.withDeadline(Date.now() + pollMs * 5, () => h.query(progressQuery));
+  const gateOf = async (h: WorkflowHandle): Promise<string | undefined> => {
+    const p = await progress(h);
+    if (p.current?.waitingOn?.kind === 'approval') return h.workflowId;
+    if (p.current?.waitingOn?.kind === 'child-workflow') {
+      const child = client.workflow.getHandle(p.current.waitingOn.ref);
+      const cp = await progress(child);
+      if (cp.current?.waitingOn?.kind === 'approval') return child.workflowId;
+    }
+    return undefined;
+  };
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        const id = await gateOf(handle);
+        if (id && !hinted.has(id)) {
+          hinted.add(id);
+          say(`! ${id} waits for an approval: \`npx shepherd approve ${id} --by NAME\` (or \`reject\`)`);
+        }
+      } catch {
+        // Not queryable yet or already finished: the next poll looks again.
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  };
+  void loop();
+  return () => {
+    stopped = true;
+  };
+}
