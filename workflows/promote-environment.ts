@@ -24,8 +24,8 @@
 import { CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { MergeRequestRef } from '../src/domain/activities.js';
-import { ApprovalRejectedError, SourceNotHealthyError, summarizeFailure } from '../src/domain/errors.js';
-import { promoteEnvironmentOptions, type PromoteEnvironmentInput, type PromoteEnvironmentOptions } from '../src/domain/inputs.js';
+import { ApprovalRejectedError, SourceNotHealthyError, ValidationError, summarizeFailure, toApplicationFailure } from '../src/domain/errors.js';
+import { parseApprovalDecision, promoteEnvironmentOptions, type PromoteEnvironmentInput, type PromoteEnvironmentOptions } from '../src/domain/inputs.js';
 import { isSyncedAndHealthyAt, unsettledReason } from '../src/domain/environment-state.js';
 import { WAIT_BUDGETS } from '../src/domain/presets.js';
 import { SUPERSEDABLE_PHASES, type PromotionPhase } from '../src/domain/promotion-policy.js';
@@ -56,11 +56,14 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
     decisionReason = d.reason ?? '';
     return decision;
   };
-  const validateDecision = (d: ApprovalDecision): void => {
+  // A refused payload is a ValidationError naming the field and the rule; it never reaches the history.
+  const validateDecision = (raw: ApprovalDecision): void => {
     if (phase !== 'awaiting-approval' || decision !== undefined) throw new Error('no approval is pending for this promotion');
-    if (typeof d?.by !== 'string' || d.by.trim() === '') throw new Error('by must name who decides');
+    const d = validated(() => parseApprovalDecision(raw));
     const approvers = o.approval.approvers;
-    if (approvers.length > 0 && !approvers.includes(d.by)) throw new Error(`${d.by} is not on the approvers list for ${o.targetEnv}`);
+    if (approvers.length > 0 && !approvers.includes(d.by)) {
+      throw toApplicationFailure(new ValidationError('by', `must be one of the approvers for ${o.targetEnv}`, `${d.by} is not on the approvers list for ${o.targetEnv}`));
+    }
   };
   setHandler(approveUpdate, decide('approved'), { validator: validateDecision });
   setHandler(rejectUpdate, decide('rejected'), { validator: validateDecision });

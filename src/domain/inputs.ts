@@ -28,10 +28,13 @@ export const DEFAULT_APPROVAL_TIMEOUT = '24h';
 
 /** The rules, worded as the error messages say them. */
 export const RULES = {
+  required: 'is required',
+  string: 'must be a string',
   empty: 'must not be empty',
   appName: 'must be a Kubernetes name: lowercase letters, digits and "-", at most 53 characters, starting and ending with a letter or digit',
   imageTag: 'must be a Docker tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-") that is also a valid branch name part (no "..", not ending in ".lock")',
   environment: `must be one of ${ENVIRONMENTS.join(', ')}`,
+  environments: `must be a list of environments, each one of ${ENVIRONMENTS.join(', ')}`,
   promotion: 'must be the environment after sourceEnv: dev→stage or stage→prod',
   mode: `must be one of ${PROMOTION_MODES.join(', ')}`,
   rollback: `must be one of ${ROLLBACK_SCOPES.join(', ')}`,
@@ -41,6 +44,9 @@ export const RULES = {
   unknownKey: 'is not a known field',
   approvers: 'must be a list of non-empty names',
   object: 'must be a JSON object',
+  decider: 'must name who decides',
+  deciderLength: 'must be at most 200 characters',
+  reason: 'must be a string of at most 2000 characters',
 } as const;
 
 const KUBERNETES_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -56,10 +62,13 @@ export function isImageTag(value: string): boolean {
   return DOCKER_TAG.test(value) && !value.includes('..') && !value.endsWith('.lock');
 }
 
-const nonEmpty = () => z.string({ error: 'must be a string' }).min(1, { error: RULES.empty });
+/** A missing field says so ("appName is required") instead of stating the rule for a value it does not have. */
+const requiredOr = (rule: string) => (issue: { readonly input?: unknown }): string => (issue.input === undefined ? RULES.required : rule);
+
+const nonEmpty = () => z.string({ error: requiredOr(RULES.string) }).min(1, { error: RULES.empty });
 const appName = nonEmpty().refine(isAppName, { error: RULES.appName });
 const imageTag = nonEmpty().refine(isImageTag, { error: RULES.imageTag });
-const environment = z.enum(ENVIRONMENTS, { error: RULES.environment });
+const environment = z.enum(ENVIRONMENTS, { error: requiredOr(RULES.environment) });
 const duration = nonEmpty().regex(DURATION, { error: RULES.duration });
 const bool = z.boolean({ error: RULES.boolean });
 const approvers = z.array(nonEmpty(), { error: RULES.approvers });
@@ -67,7 +76,7 @@ const approvers = z.array(nonEmpty(), { error: RULES.approvers });
 /** Fields shared by both workflows: who may approve, where approval is needed, how long the gate waits. */
 const approvalFields = {
   /** Environments whose promotion waits for approval; default `['prod']`. */
-  approvalEnvironments: z.array(environment, { error: RULES.environment }).optional(),
+  approvalEnvironments: z.array(environment, { error: RULES.environments }).optional(),
   /** Names allowed to approve or reject; empty or absent means anyone who gives a non-empty name. */
   approvers: approvers.optional(),
   /** How long the gate waits before it ends as rejected; default 24h. */
@@ -109,6 +118,25 @@ export const ValidatePipelineInputSchema = z.strictObject({
 
 /** What a caller may send to `validatePipeline`. */
 export type ValidatePipelineInput = z.input<typeof ValidatePipelineInputSchema>;
+
+/**
+ * The payload of the `approve` and `reject` updates. Checked by the update's validator, so a bad payload is refused
+ * before it reaches the workflow's history.
+ */
+export const ApprovalDecisionSchema = z.strictObject({
+  by: z.string({ error: requiredOr(RULES.string) }).refine((by) => by.trim() !== '', { error: RULES.decider }).refine((by) => by.length <= 200, { error: RULES.deciderLength }),
+  reason: z.string({ error: RULES.reason }).max(2000, { error: RULES.reason }).optional(),
+}, { error: RULES.object });
+
+/** Parses an approve/reject payload; the ValidationError's message is its first problem (`by must name who decides`). */
+export function parseApprovalDecision(raw: unknown): z.output<typeof ApprovalDecisionSchema> {
+  try {
+    return parseInput(ApprovalDecisionSchema, raw);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ValidationError(err.facts.field, err.facts.rule);
+    throw err;
+  }
+}
 
 /** The approval policy of one hop, with defaults applied. */
 export interface ApprovalPolicy {
