@@ -9,6 +9,7 @@ import { demoCommand } from './commands/demo.js';
 import { devServerCommand } from './commands/dev-server.js';
 import { promoteCommand } from './commands/promote.js';
 import { rejectCommand } from './commands/reject.js';
+import { reportCommand } from './commands/report.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { statusCommand } from './commands/status.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   approveCommand,
   rejectCommand,
   statusCommand,
+  reportCommand,
   scheduleCommand,
   configCommand,
 ];
