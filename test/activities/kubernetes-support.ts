@@ -10,7 +10,8 @@ import type { Info } from '@temporalio/activity';
 import { expect } from 'vitest';
 import { createKubernetesActivities, type KubernetesActivities } from '../../activities/kubernetes.js';
 import { createKubernetesClient, type KubernetesClient } from '../../src/clients/kubernetes/index.js';
-import { imageFilesFor, type PipelineLayout } from '../../src/config/pipeline.js';
+import type { PipelineLayout } from '../../src/config/pipeline.js';
+import { layoutForWorld } from '../../src/worker/activities.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import { startDriver, type Driver } from '../sandbox/world-driver.js';
 
@@ -26,19 +27,7 @@ export interface KubeWorld {
 
 export async function startKubeWorld(opts: { scenario?: string | ScenarioInput; timeScale?: number; layout?: Partial<PipelineLayout> } = {}): Promise<KubeWorld> {
   const d = await startDriver({ ...(opts.scenario ? { scenario: opts.scenario } : {}), ...(opts.timeScale ? { timeScale: opts.timeScale } : {}) });
-  const w = d.world.layout;
-  const env = (e: 'dev' | 'stage' | 'prod') => ({ namespace: w.environments[e].namespace, branch: w.environments[e].branch, argoApp: w.environments[e].argoApp });
-  const layout: PipelineLayout = {
-    app: { name: w.app, cueName: 'exampleApp' },
-    gitlab: { appProject: w.appProject, deploymentsProject: w.deploymentsProject, versionFile: 'pom.xml', imageFiles: imageFilesFor('exampleApp') },
-    jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob },
-    argocdNamespace: w.argoNamespace,
-    environments: { dev: env('dev'), stage: env('stage'), prod: env('prod') },
-    registry: { external: w.registryExternal, group: w.group },
-    degradedGraceSeconds: 1,
-    stabilitySeconds: 0.2,
-    ...opts.layout,
-  };
+  const layout: PipelineLayout = { ...layoutForWorld(d.world, { degradedGraceSeconds: 1, stabilitySeconds: 0.2 }), ...opts.layout };
   const client = createKubernetesClient({ kubeconfigPath: d.world.info.kubernetes.kubeconfig });
   return {
     d,

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineLayout } from '../../src/config/pipeline.js';
-import { imageFilesFor } from '../../src/config/pipeline.js';
+import { layoutForWorld } from '../../src/worker/activities.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import { startWorld, type World } from '../../src/sandbox/world/world.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
@@ -22,18 +22,7 @@ export interface TestSandbox {
 
 export async function startSandbox(opts: { scenario?: string | ScenarioInput; timeScale?: number } = {}): Promise<TestSandbox> {
   const world = await startWorld({ dir: mkdtempSync(join(tmpdir(), 'shepherd-sandbox-')), timeScale: opts.timeScale ?? 0.005, ...(opts.scenario ? { scenario: opts.scenario } : {}) });
-  const w = world.layout;
-  const env = (e: 'dev' | 'stage' | 'prod') => ({ namespace: w.environments[e].namespace, branch: w.environments[e].branch, argoApp: w.environments[e].argoApp });
-  const layout: PipelineLayout = {
-    app: { name: w.app, cueName: 'exampleApp' },
-    gitlab: { appProject: w.appProject, deploymentsProject: w.deploymentsProject, versionFile: 'pom.xml', imageFiles: imageFilesFor('exampleApp') },
-    jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob },
-    argocdNamespace: w.argoNamespace,
-    environments: { dev: env('dev'), stage: env('stage'), prod: env('prod') },
-    registry: { external: w.registryExternal, group: w.group },
-    degradedGraceSeconds: 1,
-    stabilitySeconds: 0.2,
-  };
+  const layout = layoutForWorld(world, { degradedGraceSeconds: 1, stabilitySeconds: 0.2 });
   return {
     world,
     layout,

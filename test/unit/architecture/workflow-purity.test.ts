@@ -1,8 +1,24 @@
 import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Every TypeScript file below `dir` (none when it does not exist). */
+function files(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
 
 async function lintAs(path: string, code: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: root });
@@ -48,21 +64,8 @@ describe('the architecture lint rules', () => {
 
 describe('the sandbox boundary', () => {
   it('no file under workflows/ or activities/ imports from src/sandbox', async () => {
-    const { readdirSync, readFileSync, statSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const files = (dir: string): string[] =>
-      readdirSync(dir).flatMap((name) => {
-        const p = join(dir, name);
-        return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
-      });
     const offenders = ['workflows', 'activities']
-      .flatMap((d) => {
-        try {
-          return files(join(root, d));
-        } catch {
-          return [];
-        }
-      })
+      .flatMap((d) => files(join(root, d)))
       .filter((f) => /from\s+['"][^'"]*src\/sandbox/.test(readFileSync(f, 'utf8')));
     expect(offenders).toEqual([]);
   });
@@ -70,13 +73,6 @@ describe('the sandbox boundary', () => {
 
 describe('activities', () => {
   it('never read the environment, import a vendor client library, or build their own clients', async () => {
-    const { readdirSync, readFileSync, statSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const files = (dir: string): string[] =>
-      readdirSync(dir).flatMap((name) => {
-        const p = join(dir, name);
-        return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
-      });
     const rules: [RegExp, string][] = [
       [/process\.env/, 'reads the environment'],
       [/from\s+['"](@gitbeaker\/[^'"]+|jenkins|@kubernetes\/client-node)['"]/, 'imports a vendor client library'],
