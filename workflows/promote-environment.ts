@@ -31,7 +31,7 @@ import { WAIT_BUDGETS } from '../src/domain/presets.js';
 import { SUPERSEDABLE_PHASES, type PromotionPhase } from '../src/domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult, PromotionStatus } from '../src/domain/report.js';
 import { approveUpdate, currentImageQuery, progressQuery, rejectUpdate, supersedeUpdate, type ApprovalDecision, type ApprovalOutcome } from './messages.js';
-import { quick, waits } from './support/activities.js';
+import { activityProxies } from './support/activities.js';
 import { endWith, validated } from './support/failures.js';
 import { Journal } from './support/journal.js';
 import { Saga } from './support/saga.js';
@@ -51,6 +51,8 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
   setHandler(progressQuery, () => journal.progress());
   setHandler(currentImageQuery, () => ({ imageTag, phase }));
   const o: PromoteEnvironmentOptions = validated(() => promoteEnvironmentOptions(input));
+  const acts = activityProxies(o.heartbeatTimeout);
+  const { quick, waits } = acts;
   const decide = (verdict: ApprovalOutcome['decision']) => (d: ApprovalDecision): ApprovalOutcome => {
     decision = { decision: verdict, by: d.by, at: new Date().toISOString() };
     decisionReason = d.reason ?? '';
@@ -155,7 +157,7 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
       mr = found;
     }
     const opened = mr;
-    for (const undo of abandonMergeRequest(opened, runMarker, () => (supersededBy ? `superseded by ${supersededBy.imageTag}` : 'the promotion did not complete'), () => merged)) saga.push(undo);
+    for (const undo of abandonMergeRequest(acts, opened, runMarker, () => (supersededBy ? `superseded by ${supersededBy.imageTag}` : 'the promotion did not complete'), () => merged)) saga.push(undo);
   };
 
   const awaitApproval = async (tag: string): Promise<void> => {
@@ -182,7 +184,7 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
     );
     merged = true;
     mergeCommitSha = result.mergeCommitSha;
-    saga.push(revertMerge({ appName: o.appName, env: o.targetEnv, iid: open.iid, runMarker, fromImageTag: tag, toImageTag: previousImageTag }));
+    saga.push(revertMerge(acts, { appName: o.appName, env: o.targetEnv, iid: open.iid, runMarker, fromImageTag: tag, toImageTag: previousImageTag }));
     if (!o.verify) return;
     phase = 'syncing';
     await journal.step('await-argo-synced-and-healthy', { env: o.targetEnv, imageTag: tag, budgetSeconds: WAIT_BUDGETS.sync, waitingOn: { kind: 'argo-app', ref: `${o.appName}-${o.targetEnv}` } }, (deadline: string) =>

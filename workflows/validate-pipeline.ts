@@ -31,7 +31,7 @@ import { promotionWorkflowId } from '../src/domain/promotion-policy.js';
 import type { IterationReport, PromotionFailureDetails, ValidationReport, ValidationStatus } from '../src/domain/report.js';
 import { progressQuery } from './messages.js';
 import { promoteEnvironment } from './promote-environment.js';
-import { quick, waits } from './support/activities.js';
+import { activityProxies } from './support/activities.js';
 import { validated } from './support/failures.js';
 import { Journal } from './support/journal.js';
 import { Saga } from './support/saga.js';
@@ -53,6 +53,8 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
   setHandler(progressQuery, () => journal.progress());
 
   const o = validated(() => validatePipelineOptions(input));
+  const acts = activityProxies(o.heartbeatTimeout);
+  const { quick, waits } = acts;
   const { workflowId, runId } = workflowInfo();
   const runMarker = `${workflowId}/${runId}`;
   const startedMs = Date.now();
@@ -90,12 +92,12 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
       it.imageTag = mr.imageTag;
       journal.show('running', { env, imageTag });
       let merged = false;
-      for (const undo of abandonMergeRequest(mr, runMarker, () => 'the pipeline validation did not complete', () => merged)) saga.push(undo);
+      for (const undo of abandonMergeRequest(acts, mr, runMarker, () => 'the pipeline validation did not complete', () => merged)) saga.push(undo);
       const merge = await journal.step('merge-merge-request', { env, imageTag, links: () => ({ mergeRequest: mr.webUrl }) }, () =>
         shielded(() => quick.mergeMergeRequest({ iid: mr.iid, headSha: mr.headSha, runMarker })),
       );
       merged = true;
-      saga.push(revertMerge({ appName: o.appName, env, iid: mr.iid, runMarker, fromImageTag: mr.imageTag, toImageTag: before.imageTag }));
+      saga.push(revertMerge(acts, { appName: o.appName, env, iid: mr.iid, runMarker, fromImageTag: mr.imageTag, toImageTag: before.imageTag }));
       await journal.step('await-argo-synced-and-healthy', { env, imageTag, budgetSeconds: WAIT_BUDGETS.sync, waitingOn: { kind: 'argo-app', ref: `${o.appName}-${env}` } }, (deadline: string) =>
         waits.awaitArgoSyncedAndHealthy({ appName: o.appName, env, revision: merge.mergeCommitSha, deadline }),
       );
@@ -123,6 +125,7 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
       approvalEnvironments: [...o.approvalEnvironments],
       approvers: [...o.approvers],
       approvalTimeout: o.approvalTimeout,
+      heartbeatTimeout: o.heartbeatTimeout,
       runMarker,
     };
     try {
@@ -135,8 +138,8 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
       it.status = 'succeeded';
       if (o.rollback === 'all' && result.mergeRequest) {
         const mr = result.mergeRequest;
-        for (const undo of abandonMergeRequest({ ...mr, targetEnv: hop.target, headSha: '', imageTag: tag }, runMarker, () => 'rolled back', () => true)) saga.push(undo);
-        saga.push(revertMerge({ appName: o.appName, env: hop.target, iid: mr.iid, runMarker, fromImageTag: tag, toImageTag: result.previousImageTag }));
+        for (const undo of abandonMergeRequest(acts, { ...mr, targetEnv: hop.target, headSha: '', imageTag: tag }, runMarker, () => 'rolled back', () => true)) saga.push(undo);
+        saga.push(revertMerge(acts, { appName: o.appName, env: hop.target, iid: mr.iid, runMarker, fromImageTag: tag, toImageTag: result.previousImageTag }));
       }
     } catch (err) {
       const details = promotionFailureDetails(err);

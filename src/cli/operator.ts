@@ -26,8 +26,8 @@ export function configuredApp(config: ShepherdConfig, flag: string | undefined):
 }
 
 /** The approval fields every run started from the CLI carries, from `SHEPHERD_APPROVAL_*` and `SHEPHERD_APPROVERS`. */
-export function approvalFields(config: ShepherdConfig): { approvalEnvironments: ShepherdConfig['approvals']['environments'][number][]; approvers: string[]; approvalTimeout: string } {
-  return { approvalEnvironments: [...config.approvals.environments], approvers: [...config.approvals.approvers], approvalTimeout: config.approvals.timeout };
+export function approvalFields(config: ShepherdConfig): { approvalEnvironments: ShepherdConfig['approvals']['environments'][number][]; approvers: string[]; approvalTimeout: string; heartbeatTimeout: string } {
+  return { approvalEnvironments: [...config.approvals.environments], approvers: [...config.approvals.approvers], approvalTimeout: config.approvals.timeout, heartbeatTimeout: config.timeouts.heartbeat };
 }
 
 /**

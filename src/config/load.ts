@@ -94,6 +94,8 @@ export interface ShepherdConfig {
     readonly argoSyncSeconds: number;
     readonly deploymentsBuildSeconds: number;
     readonly mergeRequestSeconds: number;
+    /** Passed to the workflows as `heartbeatTimeout`. */
+    readonly heartbeat: string;
   };
   readonly approvals: { readonly environments: readonly Environment[]; readonly approvers: readonly string[]; readonly timeout: string };
   readonly notifications: { readonly webhookUrl: Secret | undefined };
@@ -237,6 +239,7 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
       argoSyncSeconds: get<number>('ARGOCD_SYNC_TIMEOUT')!,
       deploymentsBuildSeconds: get<number>('K8S_DEPLOYMENTS_VALIDATION_TIMEOUT')!,
       mergeRequestSeconds: get<number>('PROMOTION_MR_TIMEOUT')!,
+      heartbeat: get<string>('SHEPHERD_HEARTBEAT_TIMEOUT')!,
     },
     approvals: {
       environments: get<Environment[]>('SHEPHERD_APPROVAL_ENVIRONMENTS')!,

@@ -103,6 +103,7 @@ export const VARIABLES: readonly Variable[] = [
   v('JENKINS_BUILD_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for a Jenkins build to finish.', { default: '600' }),
   v('ARGOCD_SYNC_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for Argo CD to be synced and healthy at a revision.', { default: '300' }),
   v('K8S_DEPLOYMENTS_VALIDATION_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for the deployments-repo branch CI.', { default: '300' }),
+  v('SHEPHERD_HEARTBEAT_TIMEOUT', 'timeouts', 'a duration like 10s, 1m', duration, 'How long a wait may go without a heartbeat before Temporal hands it to another worker (a crashed worker is noticed this soon).', { default: '1m' }),
   v('PROMOTION_MR_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for an MR that CI or the promote job opens.', { default: '180' }),
   // Approvals
   v('SHEPHERD_APPROVAL_ENVIRONMENTS', 'approvals', 'a comma-separated list of dev, stage, prod', envList, 'Environments whose promotions wait for an approval.', { default: 'prod' }),

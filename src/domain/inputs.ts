@@ -25,6 +25,8 @@ export type RollbackScope = (typeof ROLLBACK_SCOPES)[number];
 /** The default approval gate: only prod needs a human. */
 export const DEFAULT_APPROVAL_ENVIRONMENTS: readonly Environment[] = ['prod'];
 export const DEFAULT_APPROVAL_TIMEOUT = '24h';
+/** A dead worker's wait moves to another worker within a minute (see LONG_WAIT). */
+export const DEFAULT_HEARTBEAT_TIMEOUT = '1m';
 
 /** The rules, worded as the error messages say them. */
 export const RULES = {
@@ -73,12 +75,17 @@ const duration = nonEmpty().regex(DURATION, { error: RULES.duration });
 const bool = z.boolean({ error: RULES.boolean });
 const approvers = z.array(nonEmpty(), { error: RULES.approvers });
 
-/** Fields shared by both workflows: who may approve, where approval is needed, how long the gate waits. */
+/** Fields shared by both workflows: who may approve, where approval is needed, how long the gate and the waits wait. */
 const approvalFields = {
   /** Environments whose promotion waits for approval; default `['prod']`. */
   approvalEnvironments: z.array(environment, { error: RULES.environments }).optional(),
   /** Names allowed to approve or reject; empty or absent means anyone who gives a non-empty name. */
   approvers: approvers.optional(),
+  /**
+   * How long a wait may go without a heartbeat before Temporal hands it to another worker; default 1m.
+   * Shorter means a crashed worker's wait resumes sooner, at the cost of more heartbeats.
+   */
+  heartbeatTimeout: duration.optional(),
   /** How long the gate waits before it ends as rejected; default 24h. */
   approvalTimeout: duration.optional(),
 };
@@ -155,6 +162,7 @@ export interface PromoteEnvironmentOptions {
   readonly verify: boolean;
   readonly approval: ApprovalPolicy;
   readonly runMarker: string | undefined;
+  readonly heartbeatTimeout: string;
 }
 
 export interface ValidatePipelineOptions {
@@ -165,6 +173,7 @@ export interface ValidatePipelineOptions {
   readonly approvalEnvironments: readonly Environment[];
   readonly approvers: readonly string[];
   readonly approvalTimeout: string;
+  readonly heartbeatTimeout: string;
 }
 
 /**
@@ -198,6 +207,7 @@ export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptio
       timeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
     },
     runMarker: input.runMarker,
+    heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
   };
 }
 
@@ -211,5 +221,6 @@ export function validatePipelineOptions(raw: unknown): ValidatePipelineOptions {
     approvalEnvironments: input.approvalEnvironments ?? DEFAULT_APPROVAL_ENVIRONMENTS,
     approvers: input.approvers ?? [],
     approvalTimeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
+    heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
   };
 }

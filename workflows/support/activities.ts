@@ -3,8 +3,21 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { ShepherdActivities } from '../../src/domain/activities.js';
 import { LONG_WAIT, NOTIFY, QUICK_CALL, UNDO_CALL } from '../../src/domain/presets.js';
 
-export const quick = proxyActivities<ShepherdActivities>(QUICK_CALL);
-export const waits = proxyActivities<ShepherdActivities>(LONG_WAIT);
-export const undoCalls = proxyActivities<ShepherdActivities>(UNDO_CALL);
-export const undoWaits = proxyActivities<ShepherdActivities>({ ...LONG_WAIT, retry: UNDO_CALL.retry });
+/** The proxies a run uses; waits carry the run's heartbeat timeout (how soon a dead worker's wait moves on). */
+export interface ActivityProxies {
+  readonly quick: ShepherdActivities;
+  readonly waits: ShepherdActivities;
+  readonly undoCalls: ShepherdActivities;
+  readonly undoWaits: ShepherdActivities;
+}
+
+export function activityProxies(heartbeatTimeout: string): ActivityProxies {
+  return {
+    quick: proxyActivities<ShepherdActivities>(QUICK_CALL),
+    waits: proxyActivities<ShepherdActivities>({ ...LONG_WAIT, heartbeatTimeout }),
+    undoCalls: proxyActivities<ShepherdActivities>(UNDO_CALL),
+    undoWaits: proxyActivities<ShepherdActivities>({ ...LONG_WAIT, heartbeatTimeout, retry: UNDO_CALL.retry }),
+  };
+}
+
 export const notifications = proxyActivities<ShepherdActivities>(NOTIFY);

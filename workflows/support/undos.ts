@@ -2,7 +2,7 @@
 import type { MergeRequestRef } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import { WAIT_BUDGETS } from '../../src/domain/presets.js';
-import { undoCalls, undoWaits } from './activities.js';
+import type { ActivityProxies } from './activities.js';
 import type { Undo } from './saga.js';
 
 function deadlineIn(seconds: number): string {
@@ -10,7 +10,8 @@ function deadlineIn(seconds: number): string {
 }
 
 /** Undo of an opened MR: close it (unless it got merged: then the revert undoes it) and delete its branch. */
-export function abandonMergeRequest(mr: MergeRequestRef, runMarker: string, reason: () => string, merged: () => boolean): Undo[] {
+export function abandonMergeRequest(acts: ActivityProxies, mr: MergeRequestRef, runMarker: string, reason: () => string, merged: () => boolean): Undo[] {
+  const { undoCalls } = acts;
   return [
     {
       action: 'delete-branch',
@@ -47,7 +48,8 @@ export interface RevertPlan {
  * Undo of a merge: revert the MR on the env branch, then wait until Argo CD has synced the revert and the
  * workload runs the previous image again, healthy.
  */
-export function revertMerge(plan: RevertPlan): Undo {
+export function revertMerge(acts: ActivityProxies, plan: RevertPlan): Undo {
+  const { undoCalls, undoWaits } = acts;
   let revertCommit = '';
   const { appName, env } = plan;
   return {

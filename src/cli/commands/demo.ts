@@ -118,7 +118,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
         taskQueue: DEMO_TASK_QUEUE,
         workflowId,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        args: [{ appName: app, through, mode, approvalEnvironments: [...config.approvals.environments], approvers: [DEMO_APPROVER], approvalTimeout: config.approvals.timeout }],
+        args: [{ appName: app, through, mode, approvalEnvironments: [...config.approvals.environments], approvers: [DEMO_APPROVER], approvalTimeout: config.approvals.timeout, heartbeatTimeout: config.timeouts.heartbeat }],
         typedSearchAttributes: [
           { key: ShepherdApp, value: app },
           { key: ShepherdStatus, value: 'running' },

@@ -26,7 +26,7 @@ describe('configuration', () => {
     expect(config.gitlab).toBeUndefined();
     expect(config.environments.stage).toEqual({ name: 'stage', namespace: 'stage', branch: 'stage', argoApp: 'example-app-stage' });
     expect(config.approvals).toEqual({ environments: ['prod'], approvers: [], timeout: '24h' });
-    expect(config.timeouts).toEqual({ jenkinsBuildSeconds: 600, argoSyncSeconds: 300, deploymentsBuildSeconds: 300, mergeRequestSeconds: 180 });
+    expect(config.timeouts).toEqual({ jenkinsBuildSeconds: 600, argoSyncSeconds: 300, deploymentsBuildSeconds: 300, mergeRequestSeconds: 180, heartbeat: '1m' });
   });
 
   it("accepts the seed's infra.env names from an env file, with ${VAR} references, and lets the environment win", () => {

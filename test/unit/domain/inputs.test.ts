@@ -26,7 +26,7 @@ describe('image tags', () => {
 });
 
 describe('promoteEnvironment input', () => {
-  it('applies the defaults: jenkins mode, merge and verify, prod-only approval by anyone within 24h', () => {
+  it('applies the defaults: jenkins mode, merge and verify, prod-only approval by anyone within 24h, 1m heartbeats', () => {
     expect(promoteEnvironmentOptions(valid)).toEqual({
       appName: 'example-app',
       sourceEnv: 'dev',
@@ -37,6 +37,7 @@ describe('promoteEnvironment input', () => {
       verify: true,
       approval: { required: false, approvers: [], timeout: '24h' },
       runMarker: undefined,
+      heartbeatTimeout: '1m',
     });
     expect(promoteEnvironmentOptions({ ...valid, sourceEnv: 'stage', targetEnv: 'prod' }).approval.required).toBe(true);
   });
@@ -66,6 +67,7 @@ describe('promoteEnvironment input', () => {
     expect(refusal(() => promoteEnvironmentOptions({ ...valid, mode: 'argo' }))).toMatchObject({ field: 'mode', rule: 'must be one of jenkins, gitlab' });
     expect(refusal(() => promoteEnvironmentOptions({ ...valid, merge: 'yes' }))).toMatchObject({ field: 'merge', rule: 'must be true or false' });
     expect(refusal(() => promoteEnvironmentOptions({ ...valid, approvalTimeout: '1 day' }))).toMatchObject({ field: 'approvalTimeout' });
+    expect(refusal(() => promoteEnvironmentOptions({ ...valid, heartbeatTimeout: '0s' }))).toMatchObject({ field: 'heartbeatTimeout', rule: expect.stringContaining('duration') });
   });
 
   it('lists every problem in the message', () => {
@@ -91,6 +93,7 @@ describe('validatePipeline input', () => {
       approvalEnvironments: ['prod'],
       approvers: [],
       approvalTimeout: '24h',
+      heartbeatTimeout: '1m',
     });
   });
 
