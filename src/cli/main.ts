@@ -4,6 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { EXIT, runCommand, type Command } from './command.js';
 import { approveCommand } from './commands/approve.js';
+import { chaosCommand } from './commands/chaos.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { devServerCommand } from './commands/dev-server.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   reportCommand,
   scheduleCommand,
+  chaosCommand,
   configCommand,
 ];
 

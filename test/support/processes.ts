@@ -1,0 +1,105 @@
+/**
+ * The crash tests' harness: Shepherd's dev server, sandbox and workers as real child processes on a temporary
+ * state folder with free ports (src/chaos/stack.ts), plus the run helpers those tests share. Always `stop()` the
+ * stack in afterAll: it ends every process it started, SIGKILL as a last resort, and removes the folder.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { projectPathsOf, sideEffectsBetween, type SideEffects } from '../../src/chaos/side-effects.js';
+import { Stack } from '../../src/chaos/stack.js';
+import { awaitRunEnd, startValidation, type RunEnd } from '../../src/chaos/run-watch.js';
+import type { ScenarioInput, SystemName } from '../../src/sandbox/core/faults.js';
+import type { WorldState } from '../../src/sandbox/world/state.js';
+
+
+/** Short enough that a killed worker's wait moves to the next worker within seconds; production uses 1m. */
+const CRASH_TEST_HEARTBEAT_TIMEOUT = '5s';
+
+export const APPROVER = 'crash-test';
+
+export interface TestStack {
+  readonly stack: Stack;
+  client(): Promise<Client>;
+  /** A fresh sandbox world (optionally with a scenario) and one worker; then starts validatePipeline. */
+  begin(scenario?: string): Promise<StartedRun>;
+  /** Ends the run's worker(s) and sandbox, and terminates the run if it still runs; the dev server stays. */
+  end(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartedRun {
+  readonly workflowId: string;
+  readonly before: WorldState;
+  /** Follows the run to its end, approving prod; `stuck` after `boundMs`. */
+  finish(boundMs?: number): Promise<RunEnd>;
+  /** What the run did to the world since it started. */
+  effects(): Promise<SideEffects>;
+}
+
+/** Starts the dev server (headless, SQLite on a temporary state folder) at the given sandbox time scale. */
+export async function startTestStack(opts: { timeScale: number; taskQueue: string }): Promise<TestStack> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-crash-'));
+  const stack = await Stack.create({ stateDir, timeScale: opts.timeScale, taskQueue: opts.taskQueue });
+  let current: string | undefined;
+  try {
+    await stack.startDevServer();
+  } catch (err) {
+    await stack.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    stack,
+    client: () => stack.client(),
+    async begin(scenario) {
+      const world = await stack.startSandbox(scenario);
+      await stack.startWorker();
+      const before = await stack.state();
+      const client = await stack.client();
+      const workflowId = await startValidation(client, { appName: world.app, taskQueue: opts.taskQueue, heartbeatTimeout: CRASH_TEST_HEARTBEAT_TIMEOUT });
+      current = workflowId;
+      return {
+        workflowId,
+        before,
+        finish: (boundMs = 240_000) => awaitRunEnd(client, workflowId, { boundMs, approveAs: APPROVER }),
+        effects: async () => sideEffectsBetween(before, await stack.state(), projectPathsOf(world)),
+      };
+    },
+    async end() {
+      if (current) {
+        const client = await stack.client();
+        await client.workflow.getHandle(current).terminate('the crash test ended').catch(() => undefined);
+        current = undefined;
+      }
+      await stack.stopWorkers('SIGKILL');
+      await stack.stopSandbox();
+    },
+    async stop() {
+      try {
+        await stack.stop();
+      } finally {
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** A scenario that takes `system` off the network at once, for `forMs`. */
+export function outage(system: SystemName, forMs: number): ScenarioInput {
+  return { name: `${system}-down`, description: `${system} refuses connections for ${forMs} ms`, http: [{ system, down: true, forMs }] };
+}
+
+/** The side effects of a run that reached prod exactly once: one of everything, nothing left open. */
+export const ONCE_THROUGH_PROD: SideEffects = {
+  bumps: 1,
+  ciBuilds: 1,
+  mergeRequestsPerEnv: { dev: 1, stage: 1, prod: 1 },
+  revertMergeRequestsPerEnv: {},
+  merges: 3,
+  mergedMergeRequests: 3,
+  promoteBuildsPerEnv: { stage: 1, prod: 1 },
+  openMergeRequests: [],
+  leftoverBranches: [],
+};
