@@ -27,7 +27,6 @@ import type { MergeRequestRef } from '../src/domain/activities.js';
 import { ApprovalRejectedError, SourceNotHealthyError, ValidationError, summarizeFailure, toApplicationFailure } from '../src/domain/errors.js';
 import { parseApprovalDecision, promoteEnvironmentOptions, type PromoteEnvironmentInput, type PromoteEnvironmentOptions } from '../src/domain/inputs.js';
 import { isSyncedAndHealthyAt, unsettledReason } from '../src/domain/environment-state.js';
-import { WAIT_BUDGETS } from '../src/domain/presets.js';
 import { SUPERSEDABLE_PHASES, type PromotionPhase } from '../src/domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult, PromotionStatus } from '../src/domain/report.js';
 import { approveUpdate, currentImageQuery, progressQuery, rejectUpdate, supersedeUpdate, type ApprovalDecision, type ApprovalOutcome } from './messages.js';
@@ -146,12 +145,12 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
       build = { buildNumber: triggered.build.buildNumber, url: triggered.build.url };
       await journal.step(
         'await-promote-build',
-        { env: o.targetEnv, imageTag: tag, budgetSeconds: WAIT_BUDGETS.build, waitingOn: { kind: 'build', ref: `promote #${triggered.build.buildNumber}` }, links: () => ({ build: triggered.build.url }) },
+        { env: o.targetEnv, imageTag: tag, budgetSeconds: o.waitBudgets.build, waitingOn: { kind: 'build', ref: `promote #${triggered.build.buildNumber}` }, links: () => ({ build: triggered.build.url }) },
         (deadline: string) => waits.awaitJenkinsBuild({ appName: o.appName, job: 'promote', buildNumber: triggered.build.buildNumber, deadline }),
       );
       const found = await journal.step(
         'await-merge-request',
-        { env: o.targetEnv, imageTag: tag, budgetSeconds: WAIT_BUDGETS.mergeRequest, waitingOn: { kind: 'merge-request', ref: `promote-${o.targetEnv}-${tag}` }, links: (r) => ({ mergeRequest: r.webUrl }) },
+        { env: o.targetEnv, imageTag: tag, budgetSeconds: o.waitBudgets.mergeRequest, waitingOn: { kind: 'merge-request', ref: `promote-${o.targetEnv}-${tag}` }, links: (r) => ({ mergeRequest: r.webUrl }) },
         (deadline: string) => waits.awaitMergeRequest({ appName: o.appName, targetEnv: o.targetEnv, imageTag: tag, createdAfter: notBefore, deadline }),
       );
       mr = found;
@@ -184,14 +183,14 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
     );
     merged = true;
     mergeCommitSha = result.mergeCommitSha;
-    saga.push(revertMerge(acts, { appName: o.appName, env: o.targetEnv, iid: open.iid, runMarker, fromImageTag: tag, toImageTag: previousImageTag }));
+    saga.push(revertMerge(acts, { budgets: o.waitBudgets, appName: o.appName, env: o.targetEnv, iid: open.iid, runMarker, fromImageTag: tag, toImageTag: previousImageTag }));
     if (!o.verify) return;
     phase = 'syncing';
-    await journal.step('await-argo-synced-and-healthy', { env: o.targetEnv, imageTag: tag, budgetSeconds: WAIT_BUDGETS.sync, waitingOn: { kind: 'argo-app', ref: `${o.appName}-${o.targetEnv}` } }, (deadline: string) =>
+    await journal.step('await-argo-synced-and-healthy', { env: o.targetEnv, imageTag: tag, budgetSeconds: o.waitBudgets.sync, waitingOn: { kind: 'argo-app', ref: `${o.appName}-${o.targetEnv}` } }, (deadline: string) =>
       waits.awaitArgoSyncedAndHealthy({ appName: o.appName, env: o.targetEnv, revision: result.mergeCommitSha, deadline }),
     );
     phase = 'verifying';
-    await journal.step('verify-workload', { env: o.targetEnv, imageTag: tag, budgetSeconds: WAIT_BUDGETS.workload, waitingOn: { kind: 'workload', ref: `${o.appName} in ${o.targetEnv}` } }, (deadline: string) =>
+    await journal.step('verify-workload', { env: o.targetEnv, imageTag: tag, budgetSeconds: o.waitBudgets.workload, waitingOn: { kind: 'workload', ref: `${o.appName} in ${o.targetEnv}` } }, (deadline: string) =>
       waits.verifyWorkload({ appName: o.appName, env: o.targetEnv, imageTag: tag, deadline }),
     );
   };

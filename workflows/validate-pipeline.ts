@@ -26,7 +26,6 @@ import { ChildWorkflowFailure, ApplicationFailure } from '@temporalio/common';
 import type { Environment } from '../src/domain/environments.js';
 import { SupersededError, summarizeFailure } from '../src/domain/errors.js';
 import { validatePipelineOptions, type PromoteEnvironmentInput, type ValidatePipelineInput } from '../src/domain/inputs.js';
-import { WAIT_BUDGETS } from '../src/domain/presets.js';
 import { promotionWorkflowId } from '../src/domain/promotion-policy.js';
 import type { IterationReport, PromotionFailureDetails, ValidationReport, ValidationStatus } from '../src/domain/report.js';
 import { progressQuery } from './messages.js';
@@ -75,17 +74,17 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
       version = bump.version;
       const ci = await journal.step(
         'find-ci-build',
-        { env, budgetSeconds: WAIT_BUDGETS.ciBuildStart, waitingOn: { kind: 'build', ref: `app CI build of ${bump.commitSha.slice(0, 8)}` }, links: (r) => ({ build: r.url }) },
+        { env, budgetSeconds: o.waitBudgets.ciBuildStart, waitingOn: { kind: 'build', ref: `app CI build of ${bump.commitSha.slice(0, 8)}` }, links: (r) => ({ build: r.url }) },
         (deadline: string) => waits.findCiBuildForCommit({ appName: o.appName, commitSha: bump.commitSha, deadline }),
       );
-      await journal.step('await-ci-build', { env, budgetSeconds: WAIT_BUDGETS.build, waitingOn: { kind: 'build', ref: `app CI #${ci.buildNumber}` }, links: () => ({ build: ci.url }) }, (deadline: string) =>
+      await journal.step('await-ci-build', { env, budgetSeconds: o.waitBudgets.build, waitingOn: { kind: 'build', ref: `app CI #${ci.buildNumber}` }, links: () => ({ build: ci.url }) }, (deadline: string) =>
         waits.awaitJenkinsBuild({ appName: o.appName, job: 'app-ci', buildNumber: ci.buildNumber, deadline }),
       );
       const before = await journal.step('read-dev', { env }, () => quick.readEnvironmentState({ appName: o.appName, env }));
       it.previousImageTag = before.imageTag;
       const mr = await journal.step(
         'await-merge-request',
-        { env, budgetSeconds: WAIT_BUDGETS.mergeRequest, waitingOn: { kind: 'merge-request', ref: `update-dev-${bump.version}-*` }, links: (r) => ({ mergeRequest: r.webUrl }) },
+        { env, budgetSeconds: o.waitBudgets.mergeRequest, waitingOn: { kind: 'merge-request', ref: `update-dev-${bump.version}-*` }, links: (r) => ({ mergeRequest: r.webUrl }) },
         (deadline: string) => waits.awaitMergeRequest({ appName: o.appName, targetEnv: env, version: bump.version, createdAfter: bumpedAt, deadline }),
       );
       imageTag = mr.imageTag;
@@ -97,11 +96,11 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
         shielded(() => quick.mergeMergeRequest({ iid: mr.iid, headSha: mr.headSha, runMarker })),
       );
       merged = true;
-      saga.push(revertMerge(acts, { appName: o.appName, env, iid: mr.iid, runMarker, fromImageTag: mr.imageTag, toImageTag: before.imageTag }));
-      await journal.step('await-argo-synced-and-healthy', { env, imageTag, budgetSeconds: WAIT_BUDGETS.sync, waitingOn: { kind: 'argo-app', ref: `${o.appName}-${env}` } }, (deadline: string) =>
+      saga.push(revertMerge(acts, { budgets: o.waitBudgets, appName: o.appName, env, iid: mr.iid, runMarker, fromImageTag: mr.imageTag, toImageTag: before.imageTag }));
+      await journal.step('await-argo-synced-and-healthy', { env, imageTag, budgetSeconds: o.waitBudgets.sync, waitingOn: { kind: 'argo-app', ref: `${o.appName}-${env}` } }, (deadline: string) =>
         waits.awaitArgoSyncedAndHealthy({ appName: o.appName, env, revision: merge.mergeCommitSha, deadline }),
       );
-      await journal.step('verify-workload', { env, imageTag, budgetSeconds: WAIT_BUDGETS.workload, waitingOn: { kind: 'workload', ref: `${o.appName} in ${env}` } }, (deadline: string) =>
+      await journal.step('verify-workload', { env, imageTag, budgetSeconds: o.waitBudgets.workload, waitingOn: { kind: 'workload', ref: `${o.appName} in ${env}` } }, (deadline: string) =>
         waits.verifyWorkload({ appName: o.appName, env, imageTag: mr.imageTag, deadline }),
       );
       it.status = 'succeeded';
@@ -126,6 +125,7 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
       approvers: [...o.approvers],
       approvalTimeout: o.approvalTimeout,
       heartbeatTimeout: o.heartbeatTimeout,
+      waitBudgets: o.waitBudgets,
       runMarker,
     };
     try {
@@ -139,7 +139,7 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
       if (o.rollback === 'all' && result.mergeRequest) {
         const mr = result.mergeRequest;
         for (const undo of abandonMergeRequest(acts, { ...mr, targetEnv: hop.target, headSha: '', imageTag: tag }, runMarker, () => 'rolled back', () => true)) saga.push(undo);
-        saga.push(revertMerge(acts, { appName: o.appName, env: hop.target, iid: mr.iid, runMarker, fromImageTag: tag, toImageTag: result.previousImageTag }));
+        saga.push(revertMerge(acts, { budgets: o.waitBudgets, appName: o.appName, env: hop.target, iid: mr.iid, runMarker, fromImageTag: tag, toImageTag: result.previousImageTag }));
       }
     } catch (err) {
       const details = promotionFailureDetails(err);

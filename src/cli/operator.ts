@@ -25,9 +25,30 @@ export function configuredApp(config: ShepherdConfig, flag: string | undefined):
   throw new UsageError(`--app must be the configured application "${config.app.name}" (APP_REPO_NAME), got "${flag}"; nothing was started`);
 }
 
-/** The approval fields every run started from the CLI carries, from `SHEPHERD_APPROVAL_*` and `SHEPHERD_APPROVERS`. */
-export function approvalFields(config: ShepherdConfig): { approvalEnvironments: ShepherdConfig['approvals']['environments'][number][]; approvers: string[]; approvalTimeout: string; heartbeatTimeout: string } {
-  return { approvalEnvironments: [...config.approvals.environments], approvers: [...config.approvals.approvers], approvalTimeout: config.approvals.timeout, heartbeatTimeout: config.timeouts.heartbeat };
+/**
+ * The settings every run started from the CLI carries: the approval policy (`SHEPHERD_APPROVAL_*`,
+ * `SHEPHERD_APPROVERS`), the heartbeat timeout and any wait budget overrides (`*_TIMEOUT`).
+ */
+export function runFields(config: ShepherdConfig): {
+  approvalEnvironments: ShepherdConfig['approvals']['environments'][number][];
+  approvers: string[];
+  approvalTimeout: string;
+  heartbeatTimeout: string;
+  waitBudgets?: { build?: number; sync?: number; mergeRequest?: number };
+} {
+  const t = config.timeouts;
+  const waitBudgets = {
+    ...(t.jenkinsBuildSeconds !== undefined ? { build: t.jenkinsBuildSeconds } : {}),
+    ...(t.argoSyncSeconds !== undefined ? { sync: t.argoSyncSeconds } : {}),
+    ...(t.mergeRequestSeconds !== undefined ? { mergeRequest: t.mergeRequestSeconds } : {}),
+  };
+  return {
+    approvalEnvironments: [...config.approvals.environments],
+    approvers: [...config.approvals.approvers],
+    approvalTimeout: config.approvals.timeout,
+    heartbeatTimeout: t.heartbeat,
+    ...(Object.keys(waitBudgets).length > 0 ? { waitBudgets } : {}),
+  };
 }
 
 /**

@@ -32,7 +32,6 @@ export class ConfigError extends Error {
 /** Older names that mean the same as a current one; the current name wins when both are set. */
 const ALIASES: Readonly<Record<string, string>> = {
   K8S_DEPLOYMENTS_REPO_PATH: 'DEPLOYMENTS_REPO_PATH',
-  K8S_DEPLOYMENTS_BUILD_TIMEOUT: 'K8S_DEPLOYMENTS_VALIDATION_TIMEOUT',
   CONTAINER_REGISTRY_EXTERNAL: 'DOCKER_REGISTRY_EXTERNAL',
 };
 
@@ -90,10 +89,10 @@ export interface ShepherdConfig {
   readonly environments: Readonly<Record<Environment, EnvironmentConfig>>;
   readonly registry: { readonly external: string; readonly internal: string | undefined };
   readonly timeouts: {
-    readonly jenkinsBuildSeconds: number;
-    readonly argoSyncSeconds: number;
-    readonly deploymentsBuildSeconds: number;
-    readonly mergeRequestSeconds: number;
+    /** Overrides of the workflows' wait budgets (WAIT_BUDGETS); unset: the preset. */
+    readonly jenkinsBuildSeconds: number | undefined;
+    readonly argoSyncSeconds: number | undefined;
+    readonly mergeRequestSeconds: number | undefined;
     /** Passed to the workflows as `heartbeatTimeout`. */
     readonly heartbeat: string;
   };
@@ -235,10 +234,9 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
     },
     registry: { external: get<string>('DOCKER_REGISTRY_EXTERNAL')!, internal: get<string>('DOCKER_REGISTRY_INTERNAL') },
     timeouts: {
-      jenkinsBuildSeconds: get<number>('JENKINS_BUILD_TIMEOUT')!,
-      argoSyncSeconds: get<number>('ARGOCD_SYNC_TIMEOUT')!,
-      deploymentsBuildSeconds: get<number>('K8S_DEPLOYMENTS_VALIDATION_TIMEOUT')!,
-      mergeRequestSeconds: get<number>('PROMOTION_MR_TIMEOUT')!,
+      jenkinsBuildSeconds: get<number>('JENKINS_BUILD_TIMEOUT'),
+      argoSyncSeconds: get<number>('ARGOCD_SYNC_TIMEOUT'),
+      mergeRequestSeconds: get<number>('PROMOTION_MR_TIMEOUT'),
       heartbeat: get<string>('SHEPHERD_HEARTBEAT_TIMEOUT')!,
     },
     approvals: {

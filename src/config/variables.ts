@@ -100,11 +100,10 @@ export const VARIABLES: readonly Variable[] = [
   v('DOCKER_REGISTRY_EXTERNAL', 'pipeline', 'a registry host[:port]', hostPort, 'Registry used in image references that the kubelet pulls.', { default: 'docker.jmann.local' }),
   v('DOCKER_REGISTRY_INTERNAL', 'pipeline', 'a registry host[:port]', hostPort, 'Registry CI pushes to (never valid in a deployed image).'),
   // Timeouts
-  v('JENKINS_BUILD_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for a Jenkins build to finish.', { default: '600' }),
-  v('ARGOCD_SYNC_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for Argo CD to be synced and healthy at a revision.', { default: '300' }),
-  v('K8S_DEPLOYMENTS_VALIDATION_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for the deployments-repo branch CI.', { default: '300' }),
+  v('JENKINS_BUILD_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for a Jenkins build to finish (unset: 3600, the CI job\'s own timeout).'),
+  v('ARGOCD_SYNC_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for Argo CD to be synced and healthy at a revision (unset: 900).'),
   v('SHEPHERD_HEARTBEAT_TIMEOUT', 'timeouts', 'a duration like 10s, 1m', duration, 'How long a wait may go without a heartbeat before Temporal hands it to another worker (a crashed worker is noticed this soon).', { default: '1m' }),
-  v('PROMOTION_MR_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for an MR that CI or the promote job opens.', { default: '180' }),
+  v('PROMOTION_MR_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for an MR that CI or the promote job opens (unset: 300).'),
   // Approvals
   v('SHEPHERD_APPROVAL_ENVIRONMENTS', 'approvals', 'a comma-separated list of dev, stage, prod', envList, 'Environments whose promotions wait for an approval.', { default: 'prod' }),
   v('SHEPHERD_APPROVERS', 'approvals', 'a comma-separated list of user names', csv, 'Who may approve or reject; empty: anyone who gives a name.'),
@@ -127,7 +126,9 @@ export const INFRA_ENV_PASSTHROUGH = [
   'NEXUS_URL_EXTERNAL', 'DOCKER_REGISTRY_HOST', 'K8S_DEPLOYMENTS_JOB', 'CLUSTER_NAME', 'CLUSTER_CONFIG', 'PROTECTED', 'STORAGE_CLASS',
   'MAVEN_REPO_HOST_INTERNAL', 'MAVEN_REPO_HOST_EXTERNAL', 'MAVEN_REPO_URL_INTERNAL', 'MAVEN_REPO_URL_EXTERNAL', 'CONTAINER_REGISTRY_HOST',
   'CONTAINER_REGISTRY_EXTERNAL', 'CONTAINER_REGISTRY_PATH_PREFIX', 'NEXUS_ADMIN_SECRET', 'NEXUS_ADMIN_USER_KEY', 'NEXUS_ADMIN_PASSWORD_KEY',
-  'K8S_DEPLOYMENTS_BUILD_TIMEOUT', 'JENKINS_BUILD_START_TIMEOUT', 'K8S_DEPLOYMENTS_BUILD_START_TIMEOUT',
+  'JENKINS_BUILD_START_TIMEOUT', 'K8S_DEPLOYMENTS_BUILD_START_TIMEOUT',
+  // The seed script waited for the deployments-repo branch build; Shepherd waits for the MR and Argo CD instead.
+  'K8S_DEPLOYMENTS_VALIDATION_TIMEOUT', 'K8S_DEPLOYMENTS_BUILD_TIMEOUT',
 ] as const;
 
 export const VARIABLE_BY_NAME: ReadonlyMap<string, Variable> = new Map(VARIABLES.map((x) => [x.name, x]));

@@ -10,6 +10,10 @@
 import { z } from 'zod';
 import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
 import { ValidationError } from './errors.js';
+import { WAIT_BUDGETS } from './presets.js';
+
+/** Seconds each kind of wait may take (the presets, or the run's overrides). */
+export type WaitBudgets = { readonly [K in keyof typeof WAIT_BUDGETS]: number };
 
 export const PROMOTION_MODES = ['jenkins', 'gitlab'] as const;
 /** `jenkins`: run the `promote-environment` job as the seed design does; `gitlab`: open the MR through the API. */
@@ -46,6 +50,7 @@ export const RULES = {
   unknownKey: 'is not a known field',
   approvers: 'must be a list of non-empty names',
   object: 'must be a JSON object',
+  budget: 'must be whole seconds from 1 to 604800',
   decider: 'must name who decides',
   deciderLength: 'must be at most 200 characters',
   reason: 'must be a string of at most 2000 characters',
@@ -74,6 +79,7 @@ const environment = z.enum(ENVIRONMENTS, { error: requiredOr(RULES.environment) 
 const duration = nonEmpty().regex(DURATION, { error: RULES.duration });
 const bool = z.boolean({ error: RULES.boolean });
 const approvers = z.array(nonEmpty(), { error: RULES.approvers });
+const budgetSeconds = z.number({ error: RULES.budget }).int({ error: RULES.budget }).min(1, { error: RULES.budget }).max(7 * 24 * 3600, { error: RULES.budget });
 
 /** Fields shared by both workflows: who may approve, where approval is needed, how long the gate and the waits wait. */
 const approvalFields = {
@@ -86,6 +92,15 @@ const approvalFields = {
    * Shorter means a crashed worker's wait resumes sooner, at the cost of more heartbeats.
    */
   heartbeatTimeout: duration.optional(),
+  /**
+   * Overrides of the wait budgets in seconds (presets.ts WAIT_BUDGETS): a wait that runs out ends with
+   * WaitTimeoutError naming what it waited for. The CLI fills them from JENKINS_BUILD_TIMEOUT, ARGOCD_SYNC_TIMEOUT
+   * and PROMOTION_MR_TIMEOUT.
+   */
+  waitBudgets: z
+    .strictObject({ ciBuildStart: budgetSeconds, build: budgetSeconds, mergeRequest: budgetSeconds, sync: budgetSeconds, workload: budgetSeconds }, { error: RULES.object })
+    .partial()
+    .optional(),
   /** How long the gate waits before it ends as rejected; default 24h. */
   approvalTimeout: duration.optional(),
 };
@@ -163,6 +178,7 @@ export interface PromoteEnvironmentOptions {
   readonly approval: ApprovalPolicy;
   readonly runMarker: string | undefined;
   readonly heartbeatTimeout: string;
+  readonly waitBudgets: WaitBudgets;
 }
 
 export interface ValidatePipelineOptions {
@@ -174,6 +190,7 @@ export interface ValidatePipelineOptions {
   readonly approvers: readonly string[];
   readonly approvalTimeout: string;
   readonly heartbeatTimeout: string;
+  readonly waitBudgets: WaitBudgets;
 }
 
 /**
@@ -208,6 +225,7 @@ export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptio
     },
     runMarker: input.runMarker,
     heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
+    waitBudgets: { ...WAIT_BUDGETS, ...input.waitBudgets },
   };
 }
 
@@ -222,5 +240,6 @@ export function validatePipelineOptions(raw: unknown): ValidatePipelineOptions {
     approvers: input.approvers ?? [],
     approvalTimeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
     heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
+    waitBudgets: { ...WAIT_BUDGETS, ...input.waitBudgets },
   };
 }

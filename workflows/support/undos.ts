@@ -1,7 +1,7 @@
 /** The undos of the steps that change an environment, shared by both workflows. */
 import type { MergeRequestRef } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
-import { WAIT_BUDGETS } from '../../src/domain/presets.js';
+import type { WaitBudgets } from '../../src/domain/inputs.js';
 import type { ActivityProxies } from './activities.js';
 import type { Undo } from './saga.js';
 
@@ -36,6 +36,8 @@ export function abandonMergeRequest(acts: ActivityProxies, mr: MergeRequestRef, 
 }
 
 export interface RevertPlan {
+  /** How long to wait for the environment to be back on the previous image. */
+  readonly budgets: WaitBudgets;
   readonly appName: string;
   readonly env: Environment;
   readonly iid: number;
@@ -71,9 +73,9 @@ export function revertMerge(acts: ActivityProxies, plan: RevertPlan): Undo {
         fromImageTag: plan.fromImageTag,
         ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
         run: async () => {
-          await undoWaits.awaitArgoSyncedAndHealthy({ appName, env, revision: revertCommit, deadline: deadlineIn(WAIT_BUDGETS.sync) });
+          await undoWaits.awaitArgoSyncedAndHealthy({ appName, env, revision: revertCommit, deadline: deadlineIn(plan.budgets.sync) });
           if (plan.toImageTag === undefined) return 'synced; no previous image to verify';
-          await undoWaits.verifyWorkload({ appName, env, imageTag: plan.toImageTag, deadline: deadlineIn(WAIT_BUDGETS.workload) });
+          await undoWaits.verifyWorkload({ appName, env, imageTag: plan.toImageTag, deadline: deadlineIn(plan.budgets.workload) });
           return `running ${plan.toImageTag}, healthy`;
         },
       },

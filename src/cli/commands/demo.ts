@@ -19,6 +19,7 @@ import { createWorker } from '../../worker/create-worker.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 import { followRun } from '../follow.js';
+import { runFields } from '../operator.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 const DEMO_TASK_QUEUE = 'shepherd-demo';
@@ -118,7 +119,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
         taskQueue: DEMO_TASK_QUEUE,
         workflowId,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        args: [{ appName: app, through, mode, approvalEnvironments: [...config.approvals.environments], approvers: [DEMO_APPROVER], approvalTimeout: config.approvals.timeout, heartbeatTimeout: config.timeouts.heartbeat }],
+        args: [{ appName: app, through, mode, ...runFields(config), approvers: [DEMO_APPROVER] }],
         typedSearchAttributes: [
           { key: ShepherdApp, value: app },
           { key: ShepherdStatus, value: 'running' },

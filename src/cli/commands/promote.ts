@@ -9,7 +9,7 @@ import { promoteEnvironment } from '../../../workflows/promote-environment.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
-import { approvalFields, checkInput, configuredApp, hintApprovals, operatorName } from '../operator.js';
+import { runFields, checkInput, configuredApp, hintApprovals, operatorName } from '../operator.js';
 
 const FLAGS = { appName: '--app', sourceEnv: '--from', targetEnv: '--to', imageTag: '--image-tag', mode: '--mode', merge: '--no-merge' } as const;
 
@@ -108,7 +108,7 @@ Examples:
       ...(v['image-tag'] !== undefined ? { imageTag: v['image-tag'] as string } : {}),
       ...(v.mode !== undefined ? { mode: v.mode as PromoteEnvironmentInput['mode'] } : {}),
       ...(v['no-merge'] ? { merge: false } : {}),
-      ...approvalFields(config),
+      ...runFields(config),
     };
     const input = checkInput(PromoteEnvironmentInputSchema, raw, FLAGS);
     const json = v.json === true;

@@ -7,7 +7,7 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
 import { cronProblem } from '../cron.js';
-import { approvalFields, checkInput } from '../operator.js';
+import { runFields, checkInput } from '../operator.js';
 
 const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -86,7 +86,7 @@ async function create(ctx: CommandContext, client: Client, config: ShepherdConfi
     ...(v.through !== undefined ? { through: v.through as ValidatePipelineInput['through'] } : {}),
     ...(v.mode !== undefined ? { mode: v.mode as ValidatePipelineInput['mode'] } : {}),
     ...(v.rollback !== undefined ? { rollback: v.rollback as ValidatePipelineInput['rollback'] } : {}),
-    ...approvalFields(config),
+    ...runFields(config),
   };
   const input = checkInput(ValidatePipelineInputSchema, raw, FLAGS);
   const cron = (v.cron as string).trim();

@@ -10,7 +10,7 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
-import { approvalFields, checkInput, configuredApp, hintApprovals } from '../operator.js';
+import { runFields, checkInput, configuredApp, hintApprovals } from '../operator.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 const FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback: '--rollback' } as const;
@@ -59,7 +59,7 @@ Examples:
       ...(v.through !== undefined ? { through: v.through as ValidatePipelineInput['through'] } : {}),
       ...(v.mode !== undefined ? { mode: v.mode as ValidatePipelineInput['mode'] } : {}),
       ...(v.rollback !== undefined ? { rollback: v.rollback as ValidatePipelineInput['rollback'] } : {}),
-      ...approvalFields(config),
+      ...runFields(config),
     };
     const input = checkInput(ValidatePipelineInputSchema, raw, FLAGS);
     const json = v.json === true;

@@ -26,7 +26,7 @@ describe('configuration', () => {
     expect(config.gitlab).toBeUndefined();
     expect(config.environments.stage).toEqual({ name: 'stage', namespace: 'stage', branch: 'stage', argoApp: 'example-app-stage' });
     expect(config.approvals).toEqual({ environments: ['prod'], approvers: [], timeout: '24h' });
-    expect(config.timeouts).toEqual({ jenkinsBuildSeconds: 600, argoSyncSeconds: 300, deploymentsBuildSeconds: 300, mergeRequestSeconds: 180, heartbeat: '1m' });
+    expect(config.timeouts).toEqual({ jenkinsBuildSeconds: undefined, argoSyncSeconds: undefined, mergeRequestSeconds: undefined, heartbeat: '1m' });
   });
 
   it("accepts the seed's infra.env names from an env file, with ${VAR} references, and lets the environment win", () => {
@@ -50,7 +50,7 @@ describe('configuration', () => {
         'STAGE_NAMESPACE=stage',
         'PROD_NAMESPACE=prod',
         'DOCKER_REGISTRY_EXTERNAL=docker.jmann.local',
-        'K8S_DEPLOYMENTS_BUILD_TIMEOUT=420',
+        'JENKINS_BUILD_TIMEOUT=420',
         'JENKINS_ADMIN_SECRET=jenkins-admin-credentials',
       ].join('\n'),
     );
@@ -60,7 +60,7 @@ describe('configuration', () => {
     expect(config.jenkins).toMatchObject({ url: 'https://jenkins.jmann.local', user: 'bot', appJob: ['example-app', 'main'], promoteJob: ['promote-environment'] });
     expect(config.environments.dev.namespace).toBe('dev-alpha');
     expect(config.environments.prod.namespace).toBe('prod-alpha');
-    expect(config.timeouts.deploymentsBuildSeconds).toBe(420);
+    expect(config.timeouts.jenkinsBuildSeconds).toBe(420);
   });
 
   it('reports every problem at once, naming each variable and its rule', () => {

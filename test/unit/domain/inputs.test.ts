@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WAIT_BUDGETS } from '../../../src/domain/presets.js';
 import { ValidationError } from '../../../src/domain/errors.js';
 import { isAppName, isImageTag, promoteEnvironmentOptions, validatePipelineOptions } from '../../../src/domain/inputs.js';
 
@@ -38,6 +39,7 @@ describe('promoteEnvironment input', () => {
       approval: { required: false, approvers: [], timeout: '24h' },
       runMarker: undefined,
       heartbeatTimeout: '1m',
+      waitBudgets: WAIT_BUDGETS,
     });
     expect(promoteEnvironmentOptions({ ...valid, sourceEnv: 'stage', targetEnv: 'prod' }).approval.required).toBe(true);
   });
@@ -94,7 +96,14 @@ describe('validatePipeline input', () => {
       approvers: [],
       approvalTimeout: '24h',
       heartbeatTimeout: '1m',
+      waitBudgets: WAIT_BUDGETS,
     });
+  });
+
+  it('takes wait budget overrides and refuses budgets that are not whole seconds', () => {
+    expect(validatePipelineOptions({ appName: 'example-app', waitBudgets: { build: 900 } }).waitBudgets).toEqual({ ...WAIT_BUDGETS, build: 900 });
+    expect(refusal(() => validatePipelineOptions({ appName: 'example-app', waitBudgets: { sync: 1.5 } }))).toMatchObject({ field: 'waitBudgets.sync', rule: 'must be whole seconds from 1 to 604800' });
+    expect(refusal(() => validatePipelineOptions({ appName: 'example-app', waitBudgets: { forever: 1 } }))).toMatchObject({ field: 'waitBudgets.forever', rule: 'is not a known field' });
   });
 
   it('names the field of a bad through or rollback', () => {
