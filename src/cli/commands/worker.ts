@@ -1,6 +1,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runningDevServer } from '../../temporal/dev-server.js';
-import { connectWorker, targetFrom } from '../../temporal/connection.js';
+import { connectClient, connectWorker, targetFrom } from '../../temporal/connection.js';
+import { registerSearchAttributes } from '../../temporal/search-attributes.js';
 import { openTemporal } from '../../temporal/runtime.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { activitiesForWorld, activitiesFromConfig } from '../../worker/activities.js';
@@ -53,6 +54,17 @@ Options:
         target = runtime.target;
         stopServer = runtime.stop;
       }
+    }
+    // Runs filter on Shepherd's search attributes; register them where this worker may (a no-op when present).
+    try {
+      const client = await connectClient(target);
+      try {
+        await registerSearchAttributes(client.connection, target.namespace);
+      } finally {
+        await client.connection.close();
+      }
+    } catch (err) {
+      ctx.err(`warning: could not register Shepherd's search attributes on ${target.address} (${(err as Error).message.split('\n')[0]}); an admin can add them with \`temporal operator search-attribute create --name ShepherdApp --type Keyword\` (and ShepherdEnvironment, ShepherdImageTag, ShepherdStatus).`);
     }
     const connection = await connectWorker(target);
     const taskQueue = (ctx.values['task-queue'] as string | undefined) ?? config.temporal.taskQueue;
