@@ -1,3 +1,4 @@
+import type { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runningDevServer } from '../../temporal/dev-server.js';
 import { connectClient, connectWorker, targetFrom } from '../../temporal/connection.js';
@@ -59,7 +60,7 @@ Options:
     try {
       const client = await connectClient(target);
       try {
-        await registerSearchAttributes(client.connection, target.namespace);
+        await registerSearchAttributes(client.connection as Connection, target.namespace);
       } finally {
         await client.connection.close();
       }
