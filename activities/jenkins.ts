@@ -21,6 +21,7 @@ import { isImageTag, RULES } from '../src/domain/inputs.js';
 import type { PipelineLayout } from '../src/config/pipeline.js';
 import type { JenkinsClient, JobPath } from '../src/clients/jenkins/client.js';
 import type { JenkinsBuild, JenkinsQueueItem } from '../src/clients/jenkins/schemas.js';
+import { look, pauseAfter } from './polling.js';
 
 export interface JenkinsActivityDeps {
   readonly client: JenkinsClient;
@@ -59,7 +60,8 @@ export function createJenkinsActivities(deps: JenkinsActivityDeps): JenkinsActiv
      * Changes nothing. Waits, polling the app CI job's builds, until one recorded `commitSha` as its built revision
      * (the git plugin's `lastBuiltRevision`), and returns the newest such build. Safe to repeat: it only reads; the
      * heartbeat carries the highest build number already ruled out, so a retry does not rescan older builds.
-     * WaitTimeoutError at `deadline`.
+     * A poll Jenkins cannot answer (TransientError) saw nothing: heartbeated as `Jenkins unreachable: …`, the wait
+     * goes on. WaitTimeoutError at `deadline`, carrying the last state or error seen.
      */
     async findCiBuildForCommit(input: FindCiBuildForCommitInput): Promise<FindCiBuildForCommitResult> {
       return typed(async () => {
@@ -71,17 +73,22 @@ export function createJenkinsActivities(deps: JenkinsActivityDeps): JenkinsActiv
         const progress: { -readonly [K in keyof FindProgress]: FindProgress[K] } = resumed ?? { inspectedThrough: 0, since: Date.now() };
         const deadline = deadlineOf(input.deadline, progress.since);
         for (;;) {
-          const builds = (await client.listBuilds(job, { signal: cancellationSignal() })).filter((b) => b.number > progress.inspectedThrough);
-          const match = builds.find((b) => b.revision !== undefined && revisionMatches(b.revision, sha));
-          if (match) return { attempt: activityInfo().attempt, job: 'app-ci', buildNumber: match.number, url: match.url };
-          // Builds are ruled out in order, up to the first one still checking out (its revision is not known yet).
-          for (const b of [...builds].sort((a, b) => a.number - b.number)) {
-            if (b.revision === undefined && b.building) break;
-            progress.inspectedThrough = b.number;
+          const seen = await look(() => client.listBuilds(job, { signal: cancellationSignal() }));
+          if (seen.ok) {
+            const builds = seen.value.filter((b) => b.number > progress.inspectedThrough);
+            const match = builds.find((b) => b.revision !== undefined && revisionMatches(b.revision, sha));
+            if (match) return { attempt: activityInfo().attempt, job: 'app-ci', buildNumber: match.number, url: match.url };
+            // Builds are ruled out in order, up to the first one still checking out (its revision is not known yet).
+            for (const b of [...builds].sort((a, b) => a.number - b.number)) {
+              if (b.revision === undefined && b.building) break;
+              progress.inspectedThrough = b.number;
+            }
+            progress.lastSeen = builds.length === 0 ? `no build after #${progress.inspectedThrough}` : `builds up to #${progress.inspectedThrough} built other commits`;
+          } else {
+            progress.lastSeen = seen.unreachable;
           }
-          progress.lastSeen = builds.length === 0 ? `no build after #${progress.inspectedThrough}` : `builds up to #${progress.inspectedThrough} built other commits`;
           heartbeat({ ...progress });
-          await pauseOrTimeOut(deadline, pollMs, `the ${job.join('/')} build of ${sha.slice(0, 12)}`, progress.lastSeen);
+          await pauseOrTimeOut(deadline, pauseAfter(seen, pollMs), `the ${job.join('/')} build of ${sha.slice(0, 12)}`, progress.lastSeen);
         }
       });
     },
@@ -90,7 +97,8 @@ export function createJenkinsActivities(deps: JenkinsActivityDeps): JenkinsActiv
      * Changes nothing. Waits, heartbeating `{ buildNumber, lastSeen }`, until the build finishes. SUCCESS returns its
      * duration and URL; FAILURE, UNSTABLE and NOT_BUILT throw BuildFailedError with the console tail; ABORTED throws
      * BuildCancelledError. Safe to repeat: it only reads, and a retry of the same build keeps the wait's start.
-     * WaitTimeoutError at `deadline`.
+     * A poll Jenkins cannot answer (TransientError) saw nothing: heartbeated as `Jenkins unreachable: …`, the wait
+     * goes on. WaitTimeoutError at `deadline`, carrying the last state or error seen.
      */
     async awaitJenkinsBuild(input: AwaitJenkinsBuildInput): Promise<AwaitJenkinsBuildResult> {
       return typed(async () => {
@@ -102,17 +110,23 @@ export function createJenkinsActivities(deps: JenkinsActivityDeps): JenkinsActiv
         const since = resumed?.buildNumber === input.buildNumber && resumed.since !== undefined ? resumed.since : Date.now();
         const deadline = deadlineOf(input.deadline, since);
         for (;;) {
-          const build = await client.getBuild(job, input.buildNumber, { signal: cancellationSignal() });
-          if (!build.building && build.result !== undefined) {
-            const ref = { job: input.job, buildNumber: build.number, url: build.url };
-            if (build.result === 'SUCCESS') return { attempt: activityInfo().attempt, build: ref, result: 'SUCCESS', durationMs: build.durationMs };
-            if (build.result === 'ABORTED') throw new BuildCancelledError({ job: name, buildNumber: build.number });
-            const consoleTail = await client.consoleTail(job, build.number, tailLines, { signal: cancellationSignal() });
-            throw new BuildFailedError({ job: name, buildNumber: build.number, result: build.result, url: build.url, consoleTail });
+          const seen = await look(async () => {
+            const build = await client.getBuild(job, input.buildNumber, { signal: cancellationSignal() });
+            const failed = !build.building && build.result !== undefined && build.result !== 'SUCCESS' && build.result !== 'ABORTED';
+            return { build, consoleTail: failed ? await client.consoleTail(job, build.number, tailLines, { signal: cancellationSignal() }) : undefined };
+          });
+          if (seen.ok) {
+            const { build, consoleTail } = seen.value;
+            if (!build.building && build.result !== undefined) {
+              const ref = { job: input.job, buildNumber: build.number, url: build.url };
+              if (build.result === 'SUCCESS') return { attempt: activityInfo().attempt, build: ref, result: 'SUCCESS', durationMs: build.durationMs };
+              if (build.result === 'ABORTED') throw new BuildCancelledError({ job: name, buildNumber: build.number });
+              throw new BuildFailedError({ job: name, buildNumber: build.number, result: build.result, url: build.url, consoleTail: consoleTail ?? '' });
+            }
           }
-          const progress: AwaitProgress = { buildNumber: input.buildNumber, lastSeen: describeRunning(build), since };
+          const progress: AwaitProgress = { buildNumber: input.buildNumber, lastSeen: seen.ok ? describeRunning(seen.value.build) : seen.unreachable, since };
           heartbeat(progress);
-          await pauseOrTimeOut(deadline, pollMs, `Jenkins ${name} #${input.buildNumber} to finish`, progress.lastSeen);
+          await pauseOrTimeOut(deadline, pauseAfter(seen, pollMs), `Jenkins ${name} #${input.buildNumber} to finish`, progress.lastSeen);
         }
       });
     },

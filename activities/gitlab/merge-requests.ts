@@ -7,9 +7,10 @@ import type {
   OpenPromotionMergeRequestResult,
 } from '../../src/domain/activities.js';
 import { isLegalPromotion } from '../../src/domain/environments.js';
-import { MergeRequestNotFoundError, ValidationError } from '../../src/domain/errors.js';
+import { MergeRequestNotFoundError, ValidationError, WaitTimeoutError } from '../../src/domain/errors.js';
 import { isImageTag, RULES } from '../../src/domain/inputs.js';
 import type { FileUpdate } from '../../src/clients/gitlab/index.js';
+import { look, pauseAfter } from '../polling.js';
 import { deployBranchPrefix, imageReference, promotionBranch, runMarkerTrailer, setImageInEnvCue, setImageInManifest } from './edits.js';
 import {
   attempt,
@@ -29,7 +30,9 @@ import {
  * MR into the env branch that CI (`update-dev-{tag}`, or `update-dev-{version}-…` when only the version is known) or
  * the promote job (`promote-{env}-{tag}`) opened, created at or after `createdAfter`; returns the newest such MR
  * with its current head. A retry keeps the first attempt's start, so the reported wait covers every attempt.
- * MergeRequestNotFoundError at the deadline.
+ * A look GitLab cannot answer (TransientError) saw nothing: it is heartbeated as `GitLab unreachable: …` and the
+ * wait goes on. MergeRequestNotFoundError at the deadline, or WaitTimeoutError naming GitLab's last error when
+ * GitLab could not answer the last look.
  */
 export function awaitMergeRequestActivity(ctx: GitLabContext) {
   return (input: AwaitMergeRequestInput): Promise<MergeRequestRef & ActivityResult> =>
@@ -56,27 +59,30 @@ export function awaitMergeRequestActivity(ctx: GitLabContext) {
       const resumed = resumedDetails(PollDetailsSchema);
       const startedAt = resumed?.startedAt ?? Date.now();
       let polls = resumed?.polls ?? 0;
+      const waitingFor = 'exact' in wanted ? wanted.exact : `${wanted.prefix}*`;
       for (;;) {
-        const open = await ctx.client.listMergeRequests(project, {
-          state: 'opened',
-          targetBranch,
-          createdAfter: new Date(createdAfter).toISOString(),
-          ...('exact' in wanted ? { sourceBranch: wanted.exact } : {}),
+        const seen = await look(async () => {
+          const open = await ctx.client.listMergeRequests(project, {
+            state: 'opened',
+            targetBranch,
+            createdAfter: new Date(createdAfter).toISOString(),
+            ...('exact' in wanted ? { sourceBranch: wanted.exact } : {}),
+          });
+          const found = open.find((mr) => matches(mr.sourceBranch) && Date.parse(mr.createdAt) >= createdAfter);
+          // The list may carry stale fields; the single GET has the current head.
+          return { open, current: found ? await ctx.client.getMergeRequest(project, found.iid) : undefined };
         });
         polls++;
-        const found = open.find((mr) => matches(mr.sourceBranch) && Date.parse(mr.createdAt) >= createdAfter);
-        if (found) {
-          // The list may carry stale fields; the single GET has the current head.
-          const current = await ctx.client.getMergeRequest(project, found.iid);
-          return { ...mergeRequestRef(current, env), attempt: attempt() };
-        }
-        const lastSeen = open.length > 0 ? `open: ${open.map((m) => m.sourceBranch).slice(0, 5).join(', ')}` : 'no open merge request';
+        if (seen.ok && seen.value.current) return { ...mergeRequestRef(seen.value.current, env), attempt: attempt() };
+        const lastSeen = !seen.ok ? seen.unreachable : seen.value.open.length > 0 ? `open: ${seen.value.open.map((m) => m.sourceBranch).slice(0, 5).join(', ')}` : 'no open merge request';
         heartbeat({ startedAt, polls, lastSeen });
         const now = Date.now();
         if (now >= deadline) {
+          // GitLab could not answer the last look: that, not a missing MR, is why the wait ends.
+          if (!seen.ok) throw new WaitTimeoutError({ waitingFor: `merge request ${waitingFor} into ${env}`, timeoutSeconds: Math.max(0, Math.round((deadline - startedAt) / 1000)), lastSeen });
           throw new MergeRequestNotFoundError({ targetEnv: env, branchPrefix: 'exact' in wanted ? wanted.exact : wanted.prefix, waitedSeconds: Math.round((now - startedAt) / 1000) });
         }
-        await sleep(Math.max(1, Math.min(ctx.pollIntervalMs, deadline - now)));
+        await sleep(Math.max(1, Math.min(pauseAfter(seen, ctx.pollIntervalMs), deadline - now)));
       }
     });
 }

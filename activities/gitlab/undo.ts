@@ -62,7 +62,8 @@ export function revertMergeRequestActivity(ctx: GitLabContext) {
         open = created.mergeRequest;
       }
       const head = (await client.getMergeRequest(project, open.iid)).sha;
-      await mergeWhenMergeable(ctx, open.iid, head);
+      // An undo keeps failing its attempt while GitLab is down: UNDO_RETRY rides outages out for hours, not minutes.
+      await mergeWhenMergeable(ctx, open.iid, head, { rideOutOutages: false });
       return await revertResult(ctx, await client.getMergeRequest(project, open.iid), env, false);
     });
 }

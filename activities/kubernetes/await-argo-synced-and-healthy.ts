@@ -1,6 +1,8 @@
 /**
  * awaitArgoSyncedAndHealthy: waits until Argo CD's word about an environment can be trusted for one revision
  * (`isSyncedAndHealthyAt`), and ends early when the sync failed or the app stays unhealthy past the grace period.
+ * A look the Kubernetes API cannot answer (TransientError) saw nothing: heartbeated as `the Kubernetes API
+ * unreachable: …`, the wait goes on, and the deadline's WaitTimeoutError carries that error when it was the last.
  */
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
@@ -10,6 +12,7 @@ import { unsettledReason } from '../../src/domain/environment-state.js';
 import { AppDegradedError, NotFoundError, SyncFailedError, WaitTimeoutError, type ErrorFacts } from '../../src/domain/errors.js';
 import { appContainer, asActivity, imageTagOf, parseDeadline, requireText, resolveTarget, type EnvironmentTarget, type KubernetesActivityDeps } from './common.js';
 import { podsRunning, progressDeadlineExceeded, toEnvironmentState, troubledPods } from './observations.js';
+import { look, pauseAfter } from '../polling.js';
 import { Wakeup } from './wakeup.js';
 
 /** The heartbeat details: enough to carry on after a worker died, without starting the wait over. */
@@ -89,13 +92,14 @@ export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (
       const wake = new Wakeup();
       const watches = [client.watchApplication(layout.argocdNamespace, target.argoApp, wake.notify), client.watchPods(target.namespace, target.podSelector, wake.notify)];
       try {
-        for (;;) {
+        /** One look (and the refresh it calls for): the result once settled, else what it saw. */
+        const observe = async (): Promise<{ settled: AwaitArgoSyncedAndHealthyResult } | { lastSeen: string }> => {
           const app = await client.getApplication(layout.argocdNamespace, target.argoApp);
           const state = toEnvironmentState(target, undefined, app, ctx.info.attempt);
           const unsettled = unsettledReason(state, revision);
           if (unsettled === undefined) {
             ctx.heartbeat({ ...progress, lastSeen: 'synced and healthy' });
-            return { attempt: ctx.info.attempt, argoApp: target.argoApp, revision, settledAt: iso(now()), refreshes: progress.refreshes };
+            return { settled: { attempt: ctx.info.attempt, argoApp: target.argoApp, revision, settledAt: iso(now()), refreshes: progress.refreshes } };
           }
 
           const op = app.operation;
@@ -123,9 +127,22 @@ export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (
           }
 
           const opNote = op && !unsettled.includes(op.phase) ? `; sync operation ${op.phase} for ${(op.revision ?? '?').slice(0, 8)}` : '';
-          const lastSeen = `${unsettled}${opNote}${trouble ? `; ${trouble.reason} since ${progress.unhealthySince}` : ''}`;
+          return { lastSeen: `${unsettled}${opNote}${trouble ? `; ${trouble.reason} since ${progress.unhealthySince}` : ''}` };
+        };
+
+        for (;;) {
+          // The API server not answering is a look that saw nothing: noted, and the wait goes on to its deadline.
+          const seen = await look(observe);
+          let lastSeen: string;
+          if (seen.ok) {
+            if ('settled' in seen.value) return seen.value.settled;
+            lastSeen = seen.value.lastSeen;
+          } else {
+            lastSeen = seen.unreachable;
+          }
           progress = { ...progress, lastSeen };
           ctx.heartbeat(progress);
+          const at = now();
           if (at >= deadline) {
             throw new WaitTimeoutError({
               waitingFor: `Argo CD ${target.argoApp} synced and healthy at ${revision.slice(0, 8)}`,
@@ -133,7 +150,7 @@ export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (
               lastSeen,
             });
           }
-          await wake.pause(Math.min(pollIntervalMs, deadline - at), Math.min(100, pollIntervalMs));
+          await wake.pause(Math.min(pauseAfter(seen, pollIntervalMs), deadline - at), Math.min(100, pollIntervalMs));
         }
       } finally {
         for (const w of watches) w.stop();

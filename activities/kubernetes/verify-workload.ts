@@ -1,7 +1,9 @@
 /**
  * verifyWorkload: the workload itself, not Argo CD's summary of it. Waits until the Deployment rolled out by
  * `kubectl rollout status`'s rule and every pod of the app runs the expected tag, Ready, with restart counts that
- * stay unchanged for the stability window.
+ * stay unchanged for the stability window. A look the Kubernetes API cannot answer (TransientError) saw nothing:
+ * heartbeated as `the Kubernetes API unreachable: …`, the wait goes on, and the deadline's WaitTimeoutError carries
+ * that error when it was the last.
  */
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
@@ -10,6 +12,7 @@ import type { VerifyWorkloadInput, VerifyWorkloadResult } from '../../src/domain
 import { AppDegradedError, WaitTimeoutError } from '../../src/domain/errors.js';
 import { appContainer, asActivity, imageTagOf, parseDeadline, requireText, resolveTarget, type KubernetesActivityDeps } from './common.js';
 import { podsRunning, progressDeadlineExceeded, troubledPods } from './observations.js';
+import { look, pauseAfter } from '../polling.js';
 import { Wakeup } from './wakeup.js';
 
 /** The heartbeat details: the stability window survives a worker's death. */
@@ -77,7 +80,8 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): (input: Veri
       const wake = new Wakeup();
       const watch = client.watchPods(target.namespace, target.podSelector, wake.notify);
       try {
-        for (;;) {
+        /** One look: the result once rolled out and stable for the window, else what it saw. */
+        const observe = async (): Promise<{ verified: VerifyWorkloadResult } | { lastSeen: string }> => {
           const deployment = await client.readDeployment(target.namespace, target.appName);
           const pods = await client.listPods(target.namespace, target.podSelector);
           const at = now();
@@ -119,12 +123,24 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): (input: Veri
           }
           if (assessment.ok && progress.stableSince !== undefined && at - Date.parse(progress.stableSince) >= layout.stabilitySeconds * 1000) {
             ctx.heartbeat({ ...progress, lastSeen });
-            return { attempt: ctx.info.attempt, replicas: deployment.desiredReplicas, pods: assessment.pods };
+            return { verified: { attempt: ctx.info.attempt, replicas: deployment.desiredReplicas, pods: assessment.pods } };
           }
+          return { lastSeen: trouble ? `${lastSeen}; ${trouble.reason} since ${progress.unhealthySince}` : lastSeen };
+        };
 
-          if (trouble) lastSeen = `${lastSeen}; ${trouble.reason} since ${progress.unhealthySince}`;
+        for (;;) {
+          // The API server not answering is a look that saw nothing: noted, and the wait goes on to its deadline.
+          const seen = await look(observe);
+          let lastSeen: string;
+          if (seen.ok) {
+            if ('verified' in seen.value) return seen.value.verified;
+            lastSeen = seen.value.lastSeen;
+          } else {
+            lastSeen = seen.unreachable;
+          }
           progress = { ...progress, lastSeen };
           ctx.heartbeat(progress);
+          const at = now();
           if (at >= deadline) {
             throw new WaitTimeoutError({
               waitingFor: `${target.appName} in ${target.env} running ${imageTag} and stable`,
@@ -133,7 +149,7 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): (input: Veri
             });
           }
           const windowLeft = progress.stableSince !== undefined ? Date.parse(progress.stableSince) + layout.stabilitySeconds * 1000 - at : pollIntervalMs;
-          await wake.pause(Math.max(0, Math.min(pollIntervalMs, deadline - at, windowLeft)), Math.min(100, pollIntervalMs));
+          await wake.pause(Math.max(0, Math.min(pauseAfter(seen, pollIntervalMs), deadline - at, windowLeft)), Math.min(100, pollIntervalMs));
         }
       } finally {
         watch.stop();

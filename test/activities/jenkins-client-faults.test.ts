@@ -88,7 +88,8 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   it('passes a 429 Retry-After on as the next retry delay', async () => {
     await sandbox.setScenario({ name: 'jenkins-throttled', description: 'one 429', http: [{ system: 'jenkins', status: 429, retryAfterSeconds: 7, count: 1 }] });
     try {
-      const a = await attempt(activitiesFor(sandbox).awaitJenkinsBuild, { appName: 'example-app', job: 'app-ci', buildNumber: 1, deadline: farDeadline() });
+      // A quick call: a wait would ride the 429 out itself (pausing as long as asked) rather than fail its attempt.
+      const a = await attempt(activitiesFor(sandbox).triggerPromoteJob, request());
       seen.push(a);
       const failure = failureOf(a);
       expect(failure).toMatchObject({ type: 'TransientError', nonRetryable: false, facts: { system: 'jenkins', status: 429, retryAfterSeconds: 7 } });
@@ -106,7 +107,8 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
     await sandbox.setScenario('slow-systems');
     let slow;
     try {
-      slow = await attempt(activitiesFor(sandbox, { client: clientFor(sandbox, { timeoutMs: 50 }) }).awaitJenkinsBuild, { appName: 'example-app', job: 'app-ci', buildNumber: 1, deadline: farDeadline() });
+      // A quick call: a wait would ride the timeouts out itself until its deadline (jenkins-wait-outage.test.ts).
+      slow = await attempt(activitiesFor(sandbox, { client: clientFor(sandbox, { timeoutMs: 50 }) }).triggerPromoteJob, request());
     } finally {
       await sandbox.setScenario(undefined);
     }
