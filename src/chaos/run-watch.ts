@@ -31,6 +31,8 @@ export interface StartOptions {
   readonly approvalEnvironments?: readonly ('dev' | 'stage' | 'prod')[];
   /** The runs' heartbeat timeout: how soon a killed worker's wait moves to a new worker. */
   readonly heartbeatTimeout: string;
+  /** Overrides of the wait budgets, in seconds. */
+  readonly waitBudgets?: { readonly build?: number; readonly mergeRequest?: number; readonly sync?: number; readonly workload?: number };
 }
 
 /** Starts validatePipeline (`validate-<app>`) as any client would; anyone may approve. */
@@ -40,7 +42,7 @@ export async function startValidation(client: Client, opts: StartOptions): Promi
     taskQueue: opts.taskQueue,
     workflowId,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    args: [{ appName: opts.appName, approvalEnvironments: [...(opts.approvalEnvironments ?? ['prod'])], approvers: [], heartbeatTimeout: opts.heartbeatTimeout }],
+    args: [{ appName: opts.appName, approvalEnvironments: [...(opts.approvalEnvironments ?? ['prod'])], approvers: [], heartbeatTimeout: opts.heartbeatTimeout, ...(opts.waitBudgets ? { waitBudgets: { ...opts.waitBudgets } } : {}) }],
     typedSearchAttributes: [
       { key: ShepherdApp, value: opts.appName },
       { key: ShepherdStatus, value: 'running' },

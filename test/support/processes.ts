@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { projectPathsOf, sideEffectsBetween, type SideEffects } from '../../src/chaos/side-effects.js';
 import { Stack } from '../../src/chaos/stack.js';
-import { awaitRunEnd, startValidation, type RunEnd } from '../../src/chaos/run-watch.js';
+import { awaitRunEnd, startValidation, type RunEnd, type StartOptions } from '../../src/chaos/run-watch.js';
 import type { ScenarioInput, SystemName } from '../../src/sandbox/core/faults.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 
@@ -23,7 +23,7 @@ export interface TestStack {
   readonly stack: Stack;
   client(): Promise<Client>;
   /** A fresh sandbox world (optionally with a scenario) and one worker; then starts validatePipeline. */
-  begin(scenario?: string): Promise<StartedRun>;
+  begin(scenario?: string, opts?: { waitBudgets?: StartOptions['waitBudgets'] }): Promise<StartedRun>;
   /** Ends the run's worker(s) and sandbox, and terminates the run if it still runs; the dev server stays. */
   end(): Promise<void>;
   stop(): Promise<void>;
@@ -53,12 +53,12 @@ export async function startTestStack(opts: { timeScale: number; taskQueue: strin
   return {
     stack,
     client: () => stack.client(),
-    async begin(scenario) {
+    async begin(scenario, runOpts = {}) {
       const world = await stack.startSandbox(scenario);
       await stack.startWorker();
       const before = await stack.state();
       const client = await stack.client();
-      const workflowId = await startValidation(client, { appName: world.app, taskQueue: opts.taskQueue, heartbeatTimeout: CRASH_TEST_HEARTBEAT_TIMEOUT });
+      const workflowId = await startValidation(client, { appName: world.app, taskQueue: opts.taskQueue, heartbeatTimeout: CRASH_TEST_HEARTBEAT_TIMEOUT, ...(runOpts.waitBudgets ? { waitBudgets: runOpts.waitBudgets } : {}) });
       current = workflowId;
       return {
         workflowId,

@@ -2,6 +2,7 @@
 import type { MergeRequestRef } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import type { WaitBudgets } from '../../src/domain/inputs.js';
+import { WAIT_BUDGETS } from '../../src/domain/presets.js';
 import type { ActivityProxies } from './activities.js';
 import type { Undo } from './saga.js';
 
@@ -36,7 +37,10 @@ export function abandonMergeRequest(acts: ActivityProxies, mr: MergeRequestRef, 
 }
 
 export interface RevertPlan {
-  /** How long to wait for the environment to be back on the previous image. */
+  /**
+   * The run's wait budgets. Compensation waits at least the presets: it must not give up early on an environment
+   * that is coming back (e.g. after an outage that ended the forward wait).
+   */
   readonly budgets: WaitBudgets;
   readonly appName: string;
   readonly env: Environment;
@@ -73,9 +77,9 @@ export function revertMerge(acts: ActivityProxies, plan: RevertPlan): Undo {
         fromImageTag: plan.fromImageTag,
         ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
         run: async () => {
-          await undoWaits.awaitArgoSyncedAndHealthy({ appName, env, revision: revertCommit, deadline: deadlineIn(plan.budgets.sync) });
+          await undoWaits.awaitArgoSyncedAndHealthy({ appName, env, revision: revertCommit, deadline: deadlineIn(Math.max(plan.budgets.sync, WAIT_BUDGETS.sync)) });
           if (plan.toImageTag === undefined) return 'synced; no previous image to verify';
-          await undoWaits.verifyWorkload({ appName, env, imageTag: plan.toImageTag, deadline: deadlineIn(plan.budgets.workload) });
+          await undoWaits.verifyWorkload({ appName, env, imageTag: plan.toImageTag, deadline: deadlineIn(Math.max(plan.budgets.workload, WAIT_BUDGETS.workload)) });
           return `running ${plan.toImageTag}, healthy`;
         },
       },
