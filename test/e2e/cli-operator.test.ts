@@ -140,7 +140,7 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
       return s.status === 'RUNNING' ? undefined : s;
     });
     expect(done.status).toBe('COMPLETED');
-    expect(await follower.exited).toBe(0);
+    expect(await follower.exited, follower.stderr).toBe(0);
     expect(follower.stderr).toMatch(/Started promoteEnvironment promote-example-app-prod \(run [0-9a-f-]+\): example-app stage→prod/);
     expect(follower.stderr).toContain('! promote-example-app-prod waits for an approval: `npx shepherd approve promote-example-app-prod --by NAME`');
     expect(JSON.parse(follower.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'succeeded', targetEnv: 'prod', approval: { by: 'alice', reason: 'e2e' } });
