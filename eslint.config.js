@@ -8,7 +8,12 @@ import globals from 'globals';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_')).flatMap((m) => [m, `node:${m}`]);
-const sandboxPatterns = [{ group: ['**/src/sandbox', '**/src/sandbox/**'], message: 'workflows and activities must not know about the sandbox world.' }];
+const sandboxPatterns = [
+  {
+    group: ['**/src/sandbox', '**/src/sandbox/**'],
+    message: 'workflows and activities must not know about the sandbox world.',
+  },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.shepherd/**', 'workflow-bundle-*.js'] },
@@ -17,7 +22,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-console': 'error',
     },
   },
@@ -30,17 +38,45 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...nodeBuiltins.map((name) => ({ name, message: 'workflow code runs in the deterministic sandbox: no Node built-ins.' })),
-            ...['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing', '@gitbeaker/rest', 'jenkins', '@kubernetes/client-node', 'yaml'].map((name) => ({
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'workflow code runs in the deterministic sandbox: no Node built-ins.',
+            })),
+            ...[
+              '@temporalio/client',
+              '@temporalio/worker',
+              '@temporalio/activity',
+              '@temporalio/testing',
+              '@gitbeaker/rest',
+              'jenkins',
+              '@kubernetes/client-node',
+              'yaml',
+            ].map((name) => ({
               name,
               message: 'workflow code may import only @temporalio/workflow, @temporalio/common, zod and src/domain.',
             })),
           ],
           patterns: [
             ...sandboxPatterns,
-            { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'import activities as `import type` and call them through proxyActivities.' },
-            { group: ['**/src/clients/**', '**/src/config/**', '**/src/worker/**', '**/src/cli/**', '**/src/temporal/**'], message: 'workflow code may import only src/domain from src/.' },
-            { group: ['@gitbeaker/*', '@kubernetes/*'], message: 'vendor clients belong in src/clients, called from activities.' },
+            {
+              group: ['**/activities', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'import activities as `import type` and call them through proxyActivities.',
+            },
+            {
+              group: [
+                '**/src/clients/**',
+                '**/src/config/**',
+                '**/src/worker/**',
+                '**/src/cli/**',
+                '**/src/temporal/**',
+              ],
+              message: 'workflow code may import only src/domain from src/.',
+            },
+            {
+              group: ['@gitbeaker/*', '@kubernetes/*'],
+              message: 'vendor clients belong in src/clients, called from activities.',
+            },
           ],
         },
       ],

@@ -13,7 +13,13 @@ export type { GitLabActivityDeps } from './gitlab/support.js';
 
 export type GitLabActivities = Pick<
   ShepherdActivities,
-  'bumpAppVersion' | 'awaitMergeRequest' | 'openPromotionMergeRequest' | 'mergeMergeRequest' | 'revertMergeRequest' | 'closeMergeRequest' | 'deleteBranch'
+  | 'bumpAppVersion'
+  | 'awaitMergeRequest'
+  | 'openPromotionMergeRequest'
+  | 'mergeMergeRequest'
+  | 'revertMergeRequest'
+  | 'closeMergeRequest'
+  | 'deleteBranch'
 >;
 
 export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActivities {

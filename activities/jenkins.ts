@@ -16,7 +16,14 @@ import type {
   TriggerPromoteJobResult,
 } from '../src/domain/activities.js';
 import { isLegalPromotion } from '../src/domain/environments.js';
-import { BuildCancelledError, BuildFailedError, ShepherdError, toApplicationFailure, ValidationError, WaitTimeoutError } from '../src/domain/errors.js';
+import {
+  BuildCancelledError,
+  BuildFailedError,
+  ShepherdError,
+  toApplicationFailure,
+  ValidationError,
+  WaitTimeoutError,
+} from '../src/domain/errors.js';
 import { isImageTag, RULES } from '../src/domain/inputs.js';
 import type { PipelineLayout } from '../src/config/pipeline.js';
 import type { JenkinsClient, JobPath } from '../src/clients/jenkins/client.js';
@@ -32,12 +39,27 @@ export interface JenkinsActivityDeps {
   readonly consoleTailLines?: number;
 }
 
-export type JenkinsActivities = Pick<ShepherdActivities, 'findCiBuildForCommit' | 'awaitJenkinsBuild' | 'triggerPromoteJob'>;
+export type JenkinsActivities = Pick<
+  ShepherdActivities,
+  'findCiBuildForCommit' | 'awaitJenkinsBuild' | 'triggerPromoteJob'
+>;
 
 /** Heartbeat details: a retry of the same activity resumes from them. Unreadable details are ignored. */
-const FindProgressSchema = z.object({ inspectedThrough: z.number().int().nonnegative(), since: z.number(), lastSeen: z.string().optional() });
-const AwaitProgressSchema = z.object({ buildNumber: z.number().int(), lastSeen: z.string(), since: z.number().optional() });
-const TriggerProgressSchema = z.object({ queueItemId: z.number().int().positive(), buildNumber: z.number().int().positive().optional(), lastSeen: z.string().optional() });
+const FindProgressSchema = z.object({
+  inspectedThrough: z.number().int().nonnegative(),
+  since: z.number(),
+  lastSeen: z.string().optional(),
+});
+const AwaitProgressSchema = z.object({
+  buildNumber: z.number().int(),
+  lastSeen: z.string(),
+  since: z.number().optional(),
+});
+const TriggerProgressSchema = z.object({
+  queueItemId: z.number().int().positive(),
+  buildNumber: z.number().int().positive().optional(),
+  lastSeen: z.string().optional(),
+});
 type FindProgress = z.infer<typeof FindProgressSchema>;
 type AwaitProgress = z.infer<typeof AwaitProgressSchema>;
 type TriggerProgress = z.infer<typeof TriggerProgressSchema>;
@@ -50,9 +72,11 @@ export function createJenkinsActivities(deps: JenkinsActivityDeps): JenkinsActiv
   const { client, layout } = deps;
   const pollMs = deps.pollIntervalMs ?? DEFAULT_POLL_MS;
   const tailLines = deps.consoleTailLines ?? DEFAULT_TAIL_LINES;
-  const jobOf = (role: JenkinsJobRole): JobPath => (role === 'app-ci' ? layout.jenkins.appJob : layout.jenkins.promoteJob);
+  const jobOf = (role: JenkinsJobRole): JobPath =>
+    role === 'app-ci' ? layout.jenkins.appJob : layout.jenkins.promoteJob;
   const requireApp = (appName: string): void => {
-    if (appName !== layout.app.name) throw new ValidationError('appName', `must be the configured application ${JSON.stringify(layout.app.name)}`);
+    if (appName !== layout.app.name)
+      throw new ValidationError('appName', `must be the configured application ${JSON.stringify(layout.app.name)}`);
   };
 
   return {
@@ -66,29 +90,42 @@ export function createJenkinsActivities(deps: JenkinsActivityDeps): JenkinsActiv
     async findCiBuildForCommit(input: FindCiBuildForCommitInput): Promise<FindCiBuildForCommitResult> {
       return typed(async () => {
         requireApp(input.appName);
-        if (!COMMIT_SHA.test(input.commitSha)) throw new ValidationError('commitSha', 'must be a git commit sha (7 to 40 hexadecimal digits)');
+        if (!COMMIT_SHA.test(input.commitSha))
+          throw new ValidationError('commitSha', 'must be a git commit sha (7 to 40 hexadecimal digits)');
         const sha = input.commitSha.toLowerCase();
         const job = layout.jenkins.appJob;
         const resumed = parseDetails(FindProgressSchema);
-        const progress: { -readonly [K in keyof FindProgress]: FindProgress[K] } = resumed ?? { inspectedThrough: 0, since: Date.now() };
+        const progress: { -readonly [K in keyof FindProgress]: FindProgress[K] } = resumed ?? {
+          inspectedThrough: 0,
+          since: Date.now(),
+        };
         const deadline = deadlineOf(input.deadline, progress.since);
         for (;;) {
           const seen = await look(() => client.listBuilds(job, { signal: cancellationSignal() }));
           if (seen.ok) {
             const builds = seen.value.filter((b) => b.number > progress.inspectedThrough);
             const match = builds.find((b) => b.revision !== undefined && revisionMatches(b.revision, sha));
-            if (match) return { attempt: activityInfo().attempt, job: 'app-ci', buildNumber: match.number, url: match.url };
+            if (match)
+              return { attempt: activityInfo().attempt, job: 'app-ci', buildNumber: match.number, url: match.url };
             // Builds are ruled out in order, up to the first one still checking out (its revision is not known yet).
             for (const b of [...builds].sort((a, b) => a.number - b.number)) {
               if (b.revision === undefined && b.building) break;
               progress.inspectedThrough = b.number;
             }
-            progress.lastSeen = builds.length === 0 ? `no build after #${progress.inspectedThrough}` : `builds up to #${progress.inspectedThrough} built other commits`;
+            progress.lastSeen =
+              builds.length === 0
+                ? `no build after #${progress.inspectedThrough}`
+                : `builds up to #${progress.inspectedThrough} built other commits`;
           } else {
             progress.lastSeen = seen.unreachable;
           }
           heartbeat({ ...progress });
-          await pauseOrTimeOut(deadline, pauseAfter(seen, pollMs), `the ${job.join('/')} build of ${sha.slice(0, 12)}`, progress.lastSeen);
+          await pauseOrTimeOut(
+            deadline,
+            pauseAfter(seen, pollMs),
+            `the ${job.join('/')} build of ${sha.slice(0, 12)}`,
+            progress.lastSeen,
+          );
         }
       });
     },
@@ -103,30 +140,54 @@ export function createJenkinsActivities(deps: JenkinsActivityDeps): JenkinsActiv
     async awaitJenkinsBuild(input: AwaitJenkinsBuildInput): Promise<AwaitJenkinsBuildResult> {
       return typed(async () => {
         requireApp(input.appName);
-        if (!Number.isInteger(input.buildNumber) || input.buildNumber < 1) throw new ValidationError('buildNumber', 'must be a positive whole number');
+        if (!Number.isInteger(input.buildNumber) || input.buildNumber < 1)
+          throw new ValidationError('buildNumber', 'must be a positive whole number');
         const job = jobOf(input.job);
         const name = job.join('/');
         const resumed = parseDetails(AwaitProgressSchema);
-        const since = resumed?.buildNumber === input.buildNumber && resumed.since !== undefined ? resumed.since : Date.now();
+        const since =
+          resumed?.buildNumber === input.buildNumber && resumed.since !== undefined ? resumed.since : Date.now();
         const deadline = deadlineOf(input.deadline, since);
         for (;;) {
           const seen = await look(async () => {
             const build = await client.getBuild(job, input.buildNumber, { signal: cancellationSignal() });
-            const failed = !build.building && build.result !== undefined && build.result !== 'SUCCESS' && build.result !== 'ABORTED';
-            return { build, consoleTail: failed ? await client.consoleTail(job, build.number, tailLines, { signal: cancellationSignal() }) : undefined };
+            const failed =
+              !build.building && build.result !== undefined && build.result !== 'SUCCESS' && build.result !== 'ABORTED';
+            return {
+              build,
+              consoleTail: failed
+                ? await client.consoleTail(job, build.number, tailLines, { signal: cancellationSignal() })
+                : undefined,
+            };
           });
           if (seen.ok) {
             const { build, consoleTail } = seen.value;
             if (!build.building && build.result !== undefined) {
               const ref = { job: input.job, buildNumber: build.number, url: build.url };
-              if (build.result === 'SUCCESS') return { attempt: activityInfo().attempt, build: ref, result: 'SUCCESS', durationMs: build.durationMs };
+              if (build.result === 'SUCCESS')
+                return { attempt: activityInfo().attempt, build: ref, result: 'SUCCESS', durationMs: build.durationMs };
               if (build.result === 'ABORTED') throw new BuildCancelledError({ job: name, buildNumber: build.number });
-              throw new BuildFailedError({ job: name, buildNumber: build.number, result: build.result, url: build.url, consoleTail: consoleTail ?? '' });
+              throw new BuildFailedError({
+                job: name,
+                buildNumber: build.number,
+                result: build.result,
+                url: build.url,
+                consoleTail: consoleTail ?? '',
+              });
             }
           }
-          const progress: AwaitProgress = { buildNumber: input.buildNumber, lastSeen: seen.ok ? describeRunning(seen.value.build) : seen.unreachable, since };
+          const progress: AwaitProgress = {
+            buildNumber: input.buildNumber,
+            lastSeen: seen.ok ? describeRunning(seen.value.build) : seen.unreachable,
+            since,
+          };
           heartbeat(progress);
-          await pauseOrTimeOut(deadline, pauseAfter(seen, pollMs), `Jenkins ${name} #${input.buildNumber} to finish`, progress.lastSeen);
+          await pauseOrTimeOut(
+            deadline,
+            pauseAfter(seen, pollMs),
+            `Jenkins ${name} #${input.buildNumber} to finish`,
+            progress.lastSeen,
+          );
         }
       });
     },
@@ -142,15 +203,30 @@ export function createJenkinsActivities(deps: JenkinsActivityDeps): JenkinsActiv
     async triggerPromoteJob(input: TriggerPromoteJobInput): Promise<TriggerPromoteJobResult> {
       return typed(async () => {
         requireApp(input.appName);
-        if (!isLegalPromotion(input.sourceEnv, input.targetEnv)) throw new ValidationError('targetEnv', RULES.promotion);
+        if (!isLegalPromotion(input.sourceEnv, input.targetEnv))
+          throw new ValidationError('targetEnv', RULES.promotion);
         if (!isImageTag(input.imageTag)) throw new ValidationError('imageTag', RULES.imageTag);
         const notBefore = Date.parse(input.notBefore);
         if (Number.isNaN(notBefore)) throw new ValidationError('notBefore', 'must be an ISO-8601 instant');
         const job = layout.jenkins.promoteJob;
-        const parameters = { APP_NAME: input.appName, SOURCE_ENV: input.sourceEnv, TARGET_ENV: input.targetEnv, IMAGE_TAG: input.imageTag };
-        const result = (build: { number: number; url: string }, queueItemId: number, reused: boolean): TriggerPromoteJobResult => {
+        const parameters = {
+          APP_NAME: input.appName,
+          SOURCE_ENV: input.sourceEnv,
+          TARGET_ENV: input.targetEnv,
+          IMAGE_TAG: input.imageTag,
+        };
+        const result = (
+          build: { number: number; url: string },
+          queueItemId: number,
+          reused: boolean,
+        ): TriggerPromoteJobResult => {
           heartbeat({ queueItemId, buildNumber: build.number } satisfies TriggerProgress);
-          return { attempt: activityInfo().attempt, build: { job: 'promote', buildNumber: build.number, url: build.url }, queueItemId, reused };
+          return {
+            attempt: activityInfo().attempt,
+            build: { job: 'promote', buildNumber: build.number, url: build.url },
+            queueItemId,
+            reused,
+          };
         };
 
         const recorded = parseDetails(TriggerProgressSchema);
@@ -190,17 +266,27 @@ async function findIdentical(
   parameters: Readonly<Record<string, string>>,
   notBefore: number,
 ): Promise<{ kind: 'queued'; item: JenkinsQueueItem } | { kind: 'build'; build: JenkinsBuild } | undefined> {
-  const same = (values: Readonly<Record<string, string>>): boolean => Object.entries(parameters).every(([k, v]) => values[k] === v);
+  const same = (values: Readonly<Record<string, string>>): boolean =>
+    Object.entries(parameters).every(([k, v]) => values[k] === v);
   // The queue first, then the builds: an item that starts in between is then found as a build.
-  const item = (await client.listQueue(job, { signal: cancellationSignal() })).find((i) => same(i.parameters) && i.inQueueSince >= notBefore);
+  const item = (await client.listQueue(job, { signal: cancellationSignal() })).find(
+    (i) => same(i.parameters) && i.inQueueSince >= notBefore,
+  );
   if (item) return { kind: 'queued', item };
-  const builds = (await client.listBuilds(job, { signal: cancellationSignal() })).filter((b) => same(b.parameters) && b.timestamp >= notBefore);
+  const builds = (await client.listBuilds(job, { signal: cancellationSignal() })).filter(
+    (b) => same(b.parameters) && b.timestamp >= notBefore,
+  );
   const oldest = builds.sort((a, b) => a.number - b.number)[0];
   return oldest ? { kind: 'build', build: oldest } : undefined;
 }
 
 /** Polls queue item `id` until it names its build; finds the build by `queueId` once Jenkins has forgotten the item. */
-async function followQueueItem(client: JenkinsClient, job: JobPath, id: number, pollMs: number): Promise<{ number: number; url: string }> {
+async function followQueueItem(
+  client: JenkinsClient,
+  job: JobPath,
+  id: number,
+  pollMs: number,
+): Promise<{ number: number; url: string }> {
   const name = job.join('/');
   let lastWhy: string | undefined;
   for (;;) {
@@ -208,11 +294,19 @@ async function followQueueItem(client: JenkinsClient, job: JobPath, id: number, 
     if (!item) {
       const build = (await client.listBuilds(job, { signal: cancellationSignal() })).find((b) => b.queueId === id);
       if (build) return build;
-      throw new BuildCancelledError({ job: name, queueItemId: id, why: `queue item ${id} is gone and no build of ${name} came from it` });
+      throw new BuildCancelledError({
+        job: name,
+        queueItemId: id,
+        why: `queue item ${id} is gone and no build of ${name} came from it`,
+      });
     }
     if (item.executable) return item.executable;
     if (item.cancelled || item.state === 'left') {
-      throw new BuildCancelledError({ job: name, queueItemId: id, why: lastWhy ? `cancelled in the queue while waiting: ${lastWhy}` : 'cancelled in the queue' });
+      throw new BuildCancelledError({
+        job: name,
+        queueItemId: id,
+        why: lastWhy ? `cancelled in the queue while waiting: ${lastWhy}` : 'cancelled in the queue',
+      });
     }
     lastWhy = item.why;
     heartbeat({ queueItemId: id, ...(lastWhy ? { lastSeen: lastWhy } : {}) } satisfies TriggerProgress);
@@ -250,7 +344,11 @@ function deadlineOf(iso: string, since: number): Deadline {
 async function pauseOrTimeOut(deadline: Deadline, pollMs: number, waitingFor: string, lastSeen: string): Promise<void> {
   const remaining = deadline.at - Date.now();
   if (remaining <= 0) {
-    throw new WaitTimeoutError({ waitingFor, timeoutSeconds: Math.max(0, Math.round((deadline.at - deadline.since) / 1000)), lastSeen });
+    throw new WaitTimeoutError({
+      waitingFor,
+      timeoutSeconds: Math.max(0, Math.round((deadline.at - deadline.since) / 1000)),
+      lastSeen,
+    });
   }
   await sleep(Math.min(pollMs, remaining));
 }

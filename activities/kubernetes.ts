@@ -10,7 +10,10 @@ import { createVerifyWorkload } from './kubernetes/verify-workload.js';
 
 export type { ActivityClock, KubernetesActivityDeps } from './kubernetes/common.js';
 
-export type KubernetesActivities = Pick<ShepherdActivities, 'readEnvironmentState' | 'awaitArgoSyncedAndHealthy' | 'verifyWorkload'>;
+export type KubernetesActivities = Pick<
+  ShepherdActivities,
+  'readEnvironmentState' | 'awaitArgoSyncedAndHealthy' | 'verifyWorkload'
+>;
 
 export function createKubernetesActivities(deps: KubernetesActivityDeps): KubernetesActivities {
   return {

@@ -29,8 +29,10 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
     async notifyEvent(input) {
       const ctx = Context.current();
       try {
-        if (typeof input.text !== 'string' || input.text.trim() === '') throw new ValidationError('text', 'must not be empty');
-        if (typeof input.eventId !== 'string' || input.eventId === '') throw new ValidationError('eventId', 'must not be empty');
+        if (typeof input.text !== 'string' || input.text.trim() === '')
+          throw new ValidationError('text', 'must not be empty');
+        if (typeof input.eventId !== 'string' || input.eventId === '')
+          throw new ValidationError('eventId', 'must not be empty');
         if (!deps.client) return { attempt: ctx.info.attempt, delivered: false };
         await deps.client.post(
           {
@@ -50,7 +52,12 @@ export function createNotificationActivities(deps: NotificationActivityDeps): No
       } catch (err) {
         if (err instanceof ShepherdError) throw toApplicationFailure(err);
         if (err instanceof WebhookRejectedError) {
-          throw ApplicationFailure.create({ message: err.message, type: 'WebhookRejectedError', nonRetryable: true, details: [{ system: 'notifications', status: err.status }] });
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: 'WebhookRejectedError',
+            nonRetryable: true,
+            details: [{ system: 'notifications', status: err.status }],
+          });
         }
         throw err;
       }

@@ -18,7 +18,9 @@ const SYSTEM_LABELS: Record<SystemName, string> = {
 };
 
 /** One look of a wait: what it saw, or why the system could not tell (`lastSeen` material) and when to ask again. */
-export type Look<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly unreachable: string; readonly retryAfterMs?: number };
+export type Look<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly unreachable: string; readonly retryAfterMs?: number };
 
 /** Runs one look; a TransientError becomes a failed look, anything else is thrown on. */
 export async function look<T>(body: () => Promise<T>): Promise<Look<T>> {
@@ -27,7 +29,11 @@ export async function look<T>(body: () => Promise<T>): Promise<Look<T>> {
   } catch (err) {
     if (!(err instanceof TransientError)) throw err;
     const after = err.facts.retryAfterSeconds;
-    return { ok: false, unreachable: `${SYSTEM_LABELS[err.facts.system]} unreachable: ${err.message}`, ...(after !== undefined ? { retryAfterMs: after * 1000 } : {}) };
+    return {
+      ok: false,
+      unreachable: `${SYSTEM_LABELS[err.facts.system]} unreachable: ${err.message}`,
+      ...(after !== undefined ? { retryAfterMs: after * 1000 } : {}),
+    };
   }
 }
 

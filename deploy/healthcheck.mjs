@@ -19,7 +19,10 @@ async function check() {
   try {
     const suffix = `@${hostname()}`;
     const { TaskQueueType } = proto.temporal.api.enums.v1;
-    for (const [kind, taskQueueType] of [['workflow', TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW], ['activity', TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]]) {
+    for (const [kind, taskQueueType] of [
+      ['workflow', TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
+      ['activity', TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
+    ]) {
       const res = await client.workflowService.describeTaskQueue({
         namespace: config.temporal.namespace,
         taskQueue: { name: config.temporal.taskQueue },

@@ -56,21 +56,41 @@ async function main(): Promise<void> {
       {
         scenario: undefined,
         expect: 'succeeded',
-        files: { [validationWorkflowId(app)]: 'validate-success.json', [promotionWorkflowId(app, 'stage')]: 'promote-stage-success.json', [promotionWorkflowId(app, 'prod')]: 'promote-prod-success.json' },
+        files: {
+          [validationWorkflowId(app)]: 'validate-success.json',
+          [promotionWorkflowId(app, 'stage')]: 'promote-stage-success.json',
+          [promotionWorkflowId(app, 'prod')]: 'promote-prod-success.json',
+        },
       },
       {
         scenario: 'stage-degraded',
         expect: 'rolled_back',
-        files: { [validationWorkflowId(app)]: 'validate-rolled-back.json', [promotionWorkflowId(app, 'stage')]: 'promote-stage-rolled-back.json' },
+        files: {
+          [validationWorkflowId(app)]: 'validate-rolled-back.json',
+          [promotionWorkflowId(app, 'stage')]: 'promote-stage-rolled-back.json',
+        },
       },
     ];
     mkdirSync(OUT_DIR, { recursive: true });
     for (const recording of recordings) {
-      const world = await startWorld({ dir: mkdtempSync(join(scratch, 'world-')), timeScale: 0.005, ...(recording.scenario ? { scenario: recording.scenario } : {}) });
+      const world = await startWorld({
+        dir: mkdtempSync(join(scratch, 'world-')),
+        timeScale: 0.005,
+        ...(recording.scenario ? { scenario: recording.scenario } : {}),
+      });
       try {
-        const worker = await Worker.create({ connection: nativeConnection, namespace: server.namespace, taskQueue: TASK_QUEUE, workflowBundle, activities: activitiesForWorld(world) });
+        const worker = await Worker.create({
+          connection: nativeConnection,
+          namespace: server.namespace,
+          taskQueue: TASK_QUEUE,
+          workflowBundle,
+          activities: activitiesForWorld(world),
+        });
         const report = await worker.runUntil(runValidation(client, app));
-        if (report.status !== recording.expect) throw new Error(`expected a ${recording.expect} run${recording.scenario ? ` under ${recording.scenario}` : ''}, got ${report.status}: ${report.failure?.message ?? ''}`);
+        if (report.status !== recording.expect)
+          throw new Error(
+            `expected a ${recording.expect} run${recording.scenario ? ` under ${recording.scenario}` : ''}, got ${report.status}: ${report.failure?.message ?? ''}`,
+          );
         for (const [workflowId, file] of Object.entries(recording.files)) {
           const history = await client.workflow.getHandle(workflowId).fetchHistory();
           const json = historyToJson(history);
@@ -93,11 +113,14 @@ async function main(): Promise<void> {
 
 /** Runs validatePipeline through prod and approves the prod promotion once it waits at the gate. */
 async function runValidation(client: Client, app: string): Promise<ValidationReport> {
-  const handle: WorkflowHandle<typeof validatePipeline> = await client.workflow.start<typeof validatePipeline>('validatePipeline', {
-    taskQueue: TASK_QUEUE,
-    workflowId: validationWorkflowId(app),
-    args: [{ appName: app, through: 'prod', approvers: [APPROVER] }],
-  });
+  const handle: WorkflowHandle<typeof validatePipeline> = await client.workflow.start<typeof validatePipeline>(
+    'validatePipeline',
+    {
+      taskQueue: TASK_QUEUE,
+      workflowId: validationWorkflowId(app),
+      args: [{ appName: app, through: 'prod', approvers: [APPROVER] }],
+    },
+  );
   let settled = false;
   const result = handle.result().finally(() => {
     settled = true;
@@ -116,15 +139,21 @@ async function runValidation(client: Client, app: string): Promise<ValidationRep
 
 function checkRoundTrip(json: string, events: number, file: string): void {
   const back = historyFromJson(json);
-  if (back.events?.length !== events || historyToJson(back) !== json) throw new Error(`${file}: the JSON history does not read back to the same events`);
+  if (back.events?.length !== events || historyToJson(back) !== json)
+    throw new Error(`${file}: the JSON history does not read back to the same events`);
 }
 
 /** None of this world's credentials, nor anything that looks like one, may be in a history (payloads decoded). */
 function checkNoSecrets(json: string, world: World, file: string): void {
   const text = readableText(json);
-  const leaked = [world.info.gitlab.token, world.info.jenkins.token, world.info.kubernetes.token].filter((s) => text.includes(s));
+  const leaked = [world.info.gitlab.token, world.info.jenkins.token, world.info.kubernetes.token].filter((s) =>
+    text.includes(s),
+  );
   const suspicious = credentialsIn(json);
-  if (leaked.length > 0 || suspicious.length > 0) throw new Error(`${file}: the history contains a credential (${leaked.length} of the world's; patterns: ${suspicious.join(', ')})`);
+  if (leaked.length > 0 || suspicious.length > 0)
+    throw new Error(
+      `${file}: the history contains a credential (${leaked.length} of the world's; patterns: ${suspicious.join(', ')})`,
+    );
 }
 
 await main();

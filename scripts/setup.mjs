@@ -57,14 +57,22 @@ const installed = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installed) || mtime(installed) < mtime(lock)) {
   say('installing npm dependencies (npm ci)…');
   const err = run('npm', ['ci', '--no-audit', '--no-fund']);
-  if (err) fail([`npm ci failed (${err}).`, 'Check that the npm registry is reachable and that Node.js 20, 22 or 24 is installed, then run `npm run setup` again.']);
+  if (err)
+    fail([
+      `npm ci failed (${err}).`,
+      'Check that the npm registry is reachable and that Node.js 20, 22 or 24 is installed, then run `npm run setup` again.',
+    ]);
 }
 
 // 2. native binaries
 const wanted = PACKAGES.filter((p) => {
   const override = process.env[p.override];
   if (!override) return true;
-  if (!existsSync(override)) fail([`${p.override} is set to ${override}, but no file exists there.`, `Point it at the ${p.bin} executable or unset it to let set-up install ${p.spec}.`]);
+  if (!existsSync(override))
+    fail([
+      `${p.override} is set to ${override}, but no file exists there.`,
+      `Point it at the ${p.bin} executable or unset it to let set-up install ${p.spec}.`,
+    ]);
   return false;
 });
 
@@ -108,7 +116,11 @@ if (wanted.length > 0 && !stampOk()) {
     ]);
   }
   for (const p of wanted) {
-    if (!existsSync(join(venv, 'bin', p.bin))) fail([`${p.spec} installed, but ${join(venv, 'bin', p.bin)} is missing.`, `Set ${p.override} to a ${p.bin} binary instead.`]);
+    if (!existsSync(join(venv, 'bin', p.bin)))
+      fail([
+        `${p.spec} installed, but ${join(venv, 'bin', p.bin)} is missing.`,
+        `Set ${p.override} to a ${p.bin} binary instead.`,
+      ]);
   }
   writeFileSync(stamp, JSON.stringify(PACKAGES.map((p) => p.spec)));
 }

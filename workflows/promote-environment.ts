@@ -24,12 +24,31 @@
 import { CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { MergeRequestRef } from '../src/domain/activities.js';
-import { ApprovalRejectedError, SourceNotHealthyError, ValidationError, summarizeFailure, toApplicationFailure } from '../src/domain/errors.js';
-import { parseApprovalDecision, promoteEnvironmentOptions, type PromoteEnvironmentInput, type PromoteEnvironmentOptions } from '../src/domain/inputs.js';
+import {
+  ApprovalRejectedError,
+  SourceNotHealthyError,
+  ValidationError,
+  summarizeFailure,
+  toApplicationFailure,
+} from '../src/domain/errors.js';
+import {
+  parseApprovalDecision,
+  promoteEnvironmentOptions,
+  type PromoteEnvironmentInput,
+  type PromoteEnvironmentOptions,
+} from '../src/domain/inputs.js';
 import { isSyncedAndHealthyAt, unsettledReason } from '../src/domain/environment-state.js';
 import { SUPERSEDABLE_PHASES, type PromotionPhase } from '../src/domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult, PromotionStatus } from '../src/domain/report.js';
-import { approveUpdate, currentImageQuery, progressQuery, rejectUpdate, supersedeUpdate, type ApprovalDecision, type ApprovalOutcome } from './messages.js';
+import {
+  approveUpdate,
+  currentImageQuery,
+  progressQuery,
+  rejectUpdate,
+  supersedeUpdate,
+  type ApprovalDecision,
+  type ApprovalOutcome,
+} from './messages.js';
 import { activityProxies } from './support/activities.js';
 import { endWith, validated } from './support/failures.js';
 import { Journal } from './support/journal.js';
@@ -52,18 +71,27 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
   const o: PromoteEnvironmentOptions = validated(() => promoteEnvironmentOptions(input));
   const acts = activityProxies(o.heartbeatTimeout);
   const { quick, waits } = acts;
-  const decide = (verdict: ApprovalOutcome['decision']) => (d: ApprovalDecision): ApprovalOutcome => {
-    decision = { decision: verdict, by: d.by, at: new Date().toISOString() };
-    decisionReason = d.reason ?? '';
-    return decision;
-  };
+  const decide =
+    (verdict: ApprovalOutcome['decision']) =>
+    (d: ApprovalDecision): ApprovalOutcome => {
+      decision = { decision: verdict, by: d.by, at: new Date().toISOString() };
+      decisionReason = d.reason ?? '';
+      return decision;
+    };
   // A refused payload is a ValidationError naming the field and the rule; it never reaches the history.
   const validateDecision = (raw: ApprovalDecision): void => {
-    if (phase !== 'awaiting-approval' || decision !== undefined) throw new Error('no approval is pending for this promotion');
+    if (phase !== 'awaiting-approval' || decision !== undefined)
+      throw new Error('no approval is pending for this promotion');
     const d = validated(() => parseApprovalDecision(raw));
     const approvers = o.approval.approvers;
     if (approvers.length > 0 && !approvers.includes(d.by)) {
-      throw toApplicationFailure(new ValidationError('by', `must be one of the approvers for ${o.targetEnv}`, `${d.by} is not on the approvers list for ${o.targetEnv}`));
+      throw toApplicationFailure(
+        new ValidationError(
+          'by',
+          `must be one of the approvers for ${o.targetEnv}`,
+          `${d.by} is not on the approvers list for ${o.targetEnv}`,
+        ),
+      );
     }
   };
   setHandler(approveUpdate, decide('approved'), { validator: validateDecision });
@@ -78,8 +106,10 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
     },
     {
       validator: (req) => {
-        if (!SUPERSEDABLE_PHASES.includes(phase) || supersededBy) throw new Error(`too late to supersede: the promotion is ${phase}`);
-        if (req?.imageTag === undefined || req.imageTag === imageTag) throw new Error('the same image joins the running promotion');
+        if (!SUPERSEDABLE_PHASES.includes(phase) || supersededBy)
+          throw new Error(`too late to supersede: the promotion is ${phase}`);
+        if (req?.imageTag === undefined || req.imageTag === imageTag)
+          throw new Error('the same image joins the running promotion');
       },
     },
   );
@@ -95,7 +125,11 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
 
   const finish = (status: PromotionStatus): PromotionResult => {
     phase = 'finished';
-    journal.show(status, { env: o.targetEnv, ...(imageTag ? { imageTag } : {}), summary: `${status}: ${o.appName} ${imageTag ?? '?'} ${o.sourceEnv}→${o.targetEnv}` });
+    journal.show(status, {
+      env: o.targetEnv,
+      ...(imageTag ? { imageTag } : {}),
+      summary: `${status}: ${o.appName} ${imageTag ?? '?'} ${o.sourceEnv}→${o.targetEnv}`,
+    });
     return {
       status,
       appName: o.appName,
@@ -116,15 +150,34 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
   const resolveImage = async (): Promise<void> => {
     phase = 'resolving';
     journal.show('running', { env: o.targetEnv, ...(o.imageTag ? { imageTag: o.imageTag } : {}) });
-    const source = await journal.step('read-source', { env: o.sourceEnv }, () => quick.readEnvironmentState({ appName: o.appName, env: o.sourceEnv }));
+    const source = await journal.step('read-source', { env: o.sourceEnv }, () =>
+      quick.readEnvironmentState({ appName: o.appName, env: o.sourceEnv }),
+    );
     const notSettled = unsettledReason(source);
-    if (notSettled !== undefined || source.imageTag === undefined || (o.imageTag !== undefined && o.imageTag !== source.imageTag)) {
-      const facts = { env: o.sourceEnv, sync: source.sync.status, health: source.health.status, ...(source.imageTag ? { runningImageTag: source.imageTag } : {}), ...(o.imageTag ? { requestedImageTag: o.imageTag } : {}) };
-      const why = notSettled ?? (source.imageTag === undefined ? 'nothing deployed' : `it runs ${source.imageTag}, not ${o.imageTag}`);
-      throw new SourceNotHealthyError(facts, `refusing to promote from ${o.sourceEnv}: ${why} (only what runs synced and healthy there is promoted)`);
+    if (
+      notSettled !== undefined ||
+      source.imageTag === undefined ||
+      (o.imageTag !== undefined && o.imageTag !== source.imageTag)
+    ) {
+      const facts = {
+        env: o.sourceEnv,
+        sync: source.sync.status,
+        health: source.health.status,
+        ...(source.imageTag ? { runningImageTag: source.imageTag } : {}),
+        ...(o.imageTag ? { requestedImageTag: o.imageTag } : {}),
+      };
+      const why =
+        notSettled ??
+        (source.imageTag === undefined ? 'nothing deployed' : `it runs ${source.imageTag}, not ${o.imageTag}`);
+      throw new SourceNotHealthyError(
+        facts,
+        `refusing to promote from ${o.sourceEnv}: ${why} (only what runs synced and healthy there is promoted)`,
+      );
     }
     imageTag = source.imageTag;
-    const target = await journal.step('read-target', { env: o.targetEnv, imageTag }, () => quick.readEnvironmentState({ appName: o.appName, env: o.targetEnv }));
+    const target = await journal.step('read-target', { env: o.targetEnv, imageTag }, () =>
+      quick.readEnvironmentState({ appName: o.appName, env: o.targetEnv }),
+    );
     previousImageTag = target.imageTag;
     alreadyThere = target.imageTag === imageTag && isSyncedAndHealthyAt(target);
     journal.show('running', { env: o.targetEnv, imageTag });
@@ -133,65 +186,193 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
   const openMergeRequest = async (tag: string): Promise<void> => {
     phase = 'opening';
     if (o.mode === 'gitlab') {
-      const opened = await journal.step('open-merge-request', { env: o.targetEnv, imageTag: tag, links: (r) => ({ mergeRequest: r.mergeRequest.webUrl }) }, () =>
-        CancellationScope.nonCancellable(() => quick.openPromotionMergeRequest({ appName: o.appName, sourceEnv: o.sourceEnv, targetEnv: o.targetEnv, imageTag: tag, runMarker })),
+      const opened = await journal.step(
+        'open-merge-request',
+        { env: o.targetEnv, imageTag: tag, links: (r) => ({ mergeRequest: r.mergeRequest.webUrl }) },
+        () =>
+          CancellationScope.nonCancellable(() =>
+            quick.openPromotionMergeRequest({
+              appName: o.appName,
+              sourceEnv: o.sourceEnv,
+              targetEnv: o.targetEnv,
+              imageTag: tag,
+              runMarker,
+            }),
+          ),
       );
       mr = opened.mergeRequest;
     } else {
       const notBefore = new Date().toISOString();
-      const triggered = await journal.step('trigger-promote-job', { env: o.targetEnv, imageTag: tag, links: (r) => ({ build: r.build.url }) }, () =>
-        CancellationScope.nonCancellable(() => waits.triggerPromoteJob({ appName: o.appName, sourceEnv: o.sourceEnv, targetEnv: o.targetEnv, imageTag: tag, notBefore, runMarker })),
+      const triggered = await journal.step(
+        'trigger-promote-job',
+        { env: o.targetEnv, imageTag: tag, links: (r) => ({ build: r.build.url }) },
+        () =>
+          CancellationScope.nonCancellable(() =>
+            waits.triggerPromoteJob({
+              appName: o.appName,
+              sourceEnv: o.sourceEnv,
+              targetEnv: o.targetEnv,
+              imageTag: tag,
+              notBefore,
+              runMarker,
+            }),
+          ),
       );
       build = { buildNumber: triggered.build.buildNumber, url: triggered.build.url };
       await journal.step(
         'await-promote-build',
-        { env: o.targetEnv, imageTag: tag, budgetSeconds: o.waitBudgets.build, waitingOn: { kind: 'build', ref: `promote #${triggered.build.buildNumber}` }, links: () => ({ build: triggered.build.url }) },
-        (deadline: string) => waits.awaitJenkinsBuild({ appName: o.appName, job: 'promote', buildNumber: triggered.build.buildNumber, deadline }),
+        {
+          env: o.targetEnv,
+          imageTag: tag,
+          budgetSeconds: o.waitBudgets.build,
+          waitingOn: { kind: 'build', ref: `promote #${triggered.build.buildNumber}` },
+          links: () => ({ build: triggered.build.url }),
+        },
+        (deadline: string) =>
+          waits.awaitJenkinsBuild({
+            appName: o.appName,
+            job: 'promote',
+            buildNumber: triggered.build.buildNumber,
+            deadline,
+          }),
       );
       const found = await journal.step(
         'await-merge-request',
-        { env: o.targetEnv, imageTag: tag, budgetSeconds: o.waitBudgets.mergeRequest, waitingOn: { kind: 'merge-request', ref: `promote-${o.targetEnv}-${tag}` }, links: (r) => ({ mergeRequest: r.webUrl }) },
-        (deadline: string) => waits.awaitMergeRequest({ appName: o.appName, targetEnv: o.targetEnv, imageTag: tag, createdAfter: notBefore, deadline }),
+        {
+          env: o.targetEnv,
+          imageTag: tag,
+          budgetSeconds: o.waitBudgets.mergeRequest,
+          waitingOn: { kind: 'merge-request', ref: `promote-${o.targetEnv}-${tag}` },
+          links: (r) => ({ mergeRequest: r.webUrl }),
+        },
+        (deadline: string) =>
+          waits.awaitMergeRequest({
+            appName: o.appName,
+            targetEnv: o.targetEnv,
+            imageTag: tag,
+            createdAfter: notBefore,
+            deadline,
+          }),
       );
       mr = found;
     }
     const opened = mr;
-    for (const undo of abandonMergeRequest(acts, opened, runMarker, () => (supersededBy ? `superseded by ${supersededBy.imageTag}` : 'the promotion did not complete'), () => merged)) saga.push(undo);
+    for (const undo of abandonMergeRequest(
+      acts,
+      opened,
+      runMarker,
+      () => (supersededBy ? `superseded by ${supersededBy.imageTag}` : 'the promotion did not complete'),
+      () => merged,
+    ))
+      saga.push(undo);
   };
 
   const awaitApproval = async (tag: string): Promise<void> => {
     phase = 'awaiting-approval';
-    journal.show('waiting-approval', { env: o.targetEnv, imageTag: tag, summary: `waiting for approval of ${tag} into ${o.targetEnv} (!${mr?.iid})` });
-    await journal.notify('approval-requested', `${o.appName} ${tag} → ${o.targetEnv} waits for approval (!${mr?.iid})`, { env: o.targetEnv, imageTag: tag, ...(mr ? { links: [mr.webUrl] } : {}) });
-    const decided = await journal.step('approval', { env: o.targetEnv, imageTag: tag, budgetSeconds: seconds(o.approval.timeout), waitingOn: { kind: 'approval', ref: o.approval.approvers.length > 0 ? o.approval.approvers.join(', ') : 'anyone' } }, async () => {
-      const inTime = await condition(() => decision !== undefined, o.approval.timeout as Duration);
-      if (!inTime) {
-        await journal.notify('approval-timed-out', `${o.appName} ${tag} → ${o.targetEnv} was not approved within ${o.approval.timeout}`, { env: o.targetEnv, imageTag: tag });
-        throw new ApprovalRejectedError({ env: o.targetEnv, by: 'timeout', reason: `not approved within ${o.approval.timeout}`, timedOut: true });
-      }
-      if (decision!.decision === 'rejected') throw new ApprovalRejectedError({ env: o.targetEnv, by: decision!.by, reason: decisionReason, timedOut: false });
-      return decision!;
+    journal.show('waiting-approval', {
+      env: o.targetEnv,
+      imageTag: tag,
+      summary: `waiting for approval of ${tag} into ${o.targetEnv} (!${mr?.iid})`,
     });
-    await journal.notify('approved', `${o.appName} ${tag} → ${o.targetEnv} approved by ${decided.by}`, { env: o.targetEnv, imageTag: tag });
+    await journal.notify(
+      'approval-requested',
+      `${o.appName} ${tag} → ${o.targetEnv} waits for approval (!${mr?.iid})`,
+      { env: o.targetEnv, imageTag: tag, ...(mr ? { links: [mr.webUrl] } : {}) },
+    );
+    const decided = await journal.step(
+      'approval',
+      {
+        env: o.targetEnv,
+        imageTag: tag,
+        budgetSeconds: seconds(o.approval.timeout),
+        waitingOn: {
+          kind: 'approval',
+          ref: o.approval.approvers.length > 0 ? o.approval.approvers.join(', ') : 'anyone',
+        },
+      },
+      async () => {
+        const inTime = await condition(() => decision !== undefined, o.approval.timeout as Duration);
+        if (!inTime) {
+          await journal.notify(
+            'approval-timed-out',
+            `${o.appName} ${tag} → ${o.targetEnv} was not approved within ${o.approval.timeout}`,
+            { env: o.targetEnv, imageTag: tag },
+          );
+          throw new ApprovalRejectedError({
+            env: o.targetEnv,
+            by: 'timeout',
+            reason: `not approved within ${o.approval.timeout}`,
+            timedOut: true,
+          });
+        }
+        if (decision!.decision === 'rejected')
+          throw new ApprovalRejectedError({
+            env: o.targetEnv,
+            by: decision!.by,
+            reason: decisionReason,
+            timedOut: false,
+          });
+        return decision!;
+      },
+    );
+    await journal.notify('approved', `${o.appName} ${tag} → ${o.targetEnv} approved by ${decided.by}`, {
+      env: o.targetEnv,
+      imageTag: tag,
+    });
   };
 
   const mergeAndVerify = async (tag: string, open: MergeRequestRef): Promise<void> => {
     phase = 'merging';
     journal.show('merging', { env: o.targetEnv, imageTag: tag });
-    const result = await journal.step('merge-merge-request', { env: o.targetEnv, imageTag: tag, links: () => ({ mergeRequest: open.webUrl }) }, () =>
-      CancellationScope.nonCancellable(() => quick.mergeMergeRequest({ iid: open.iid, headSha: open.headSha, runMarker })),
+    const result = await journal.step(
+      'merge-merge-request',
+      { env: o.targetEnv, imageTag: tag, links: () => ({ mergeRequest: open.webUrl }) },
+      () =>
+        CancellationScope.nonCancellable(() =>
+          quick.mergeMergeRequest({ iid: open.iid, headSha: open.headSha, runMarker }),
+        ),
     );
     merged = true;
     mergeCommitSha = result.mergeCommitSha;
-    saga.push(revertMerge(acts, { budgets: o.waitBudgets, appName: o.appName, env: o.targetEnv, iid: open.iid, runMarker, fromImageTag: tag, toImageTag: previousImageTag }));
+    saga.push(
+      revertMerge(acts, {
+        budgets: o.waitBudgets,
+        appName: o.appName,
+        env: o.targetEnv,
+        iid: open.iid,
+        runMarker,
+        fromImageTag: tag,
+        toImageTag: previousImageTag,
+      }),
+    );
     if (!o.verify) return;
     phase = 'syncing';
-    await journal.step('await-argo-synced-and-healthy', { env: o.targetEnv, imageTag: tag, budgetSeconds: o.waitBudgets.sync, waitingOn: { kind: 'argo-app', ref: `${o.appName}-${o.targetEnv}` } }, (deadline: string) =>
-      waits.awaitArgoSyncedAndHealthy({ appName: o.appName, env: o.targetEnv, revision: result.mergeCommitSha, deadline }),
+    await journal.step(
+      'await-argo-synced-and-healthy',
+      {
+        env: o.targetEnv,
+        imageTag: tag,
+        budgetSeconds: o.waitBudgets.sync,
+        waitingOn: { kind: 'argo-app', ref: `${o.appName}-${o.targetEnv}` },
+      },
+      (deadline: string) =>
+        waits.awaitArgoSyncedAndHealthy({
+          appName: o.appName,
+          env: o.targetEnv,
+          revision: result.mergeCommitSha,
+          deadline,
+        }),
     );
     phase = 'verifying';
-    await journal.step('verify-workload', { env: o.targetEnv, imageTag: tag, budgetSeconds: o.waitBudgets.workload, waitingOn: { kind: 'workload', ref: `${o.appName} in ${o.targetEnv}` } }, (deadline: string) =>
-      waits.verifyWorkload({ appName: o.appName, env: o.targetEnv, imageTag: tag, deadline }),
+    await journal.step(
+      'verify-workload',
+      {
+        env: o.targetEnv,
+        imageTag: tag,
+        budgetSeconds: o.waitBudgets.workload,
+        waitingOn: { kind: 'workload', ref: `${o.appName} in ${o.targetEnv}` },
+      },
+      (deadline: string) => waits.verifyWorkload({ appName: o.appName, env: o.targetEnv, imageTag: tag, deadline }),
     );
   };
 
@@ -205,14 +386,24 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
     });
     if (!o.merge) return finish('merge-request-opened');
     await mergeAndVerify(tag, mr!);
-    await journal.notify('promoted', `${o.appName} ${tag} is live in ${o.targetEnv}`, { env: o.targetEnv, imageTag: tag, ...(mr ? { links: [mr.webUrl] } : {}) });
+    await journal.notify('promoted', `${o.appName} ${tag} is live in ${o.targetEnv}`, {
+      env: o.targetEnv,
+      imageTag: tag,
+      ...(mr ? { links: [mr.webUrl] } : {}),
+    });
     return finish('succeeded');
   } catch (err) {
     phase = 'compensating';
     const failure = summarizeFailure(err);
     if (supersededBy && isCancellation(err)) {
       await saga.unwind(journal.rollback);
-      await CancellationScope.nonCancellable(() => journal.notify('superseded', `${o.appName} ${imageTag} → ${o.targetEnv} was superseded by ${supersededBy!.imageTag}`, { env: o.targetEnv }));
+      await CancellationScope.nonCancellable(() =>
+        journal.notify(
+          'superseded',
+          `${o.appName} ${imageTag} → ${o.targetEnv} was superseded by ${supersededBy!.imageTag}`,
+          { env: o.targetEnv },
+        ),
+      );
       return finish('superseded');
     }
     const undone = saga.size > 0;
@@ -221,11 +412,25 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
     const status = isCancellation(err) ? 'cancelled' : rollbackFailed || !undone ? 'failed' : 'rolled_back';
     phase = 'finished';
     await CancellationScope.nonCancellable(async () => {
-      journal.show(status, { env: o.targetEnv, ...(imageTag ? { imageTag } : {}), summary: `${status}: ${failure.message}` });
-      await journal.notify(rollbackFailed ? 'rollback-failed' : undone ? 'rolled-back' : 'promotion-failed', `${o.appName} ${imageTag ?? ''} → ${o.targetEnv}: ${failure.message}${rollbackNote(journal)}`, { env: o.targetEnv });
+      journal.show(status, {
+        env: o.targetEnv,
+        ...(imageTag ? { imageTag } : {}),
+        summary: `${status}: ${failure.message}`,
+      });
+      await journal.notify(
+        rollbackFailed ? 'rollback-failed' : undone ? 'rolled-back' : 'promotion-failed',
+        `${o.appName} ${imageTag ?? ''} → ${o.targetEnv}: ${failure.message}${rollbackNote(journal)}`,
+        { env: o.targetEnv },
+      );
     });
     if (isCancellation(err)) throw err;
-    const details: PromotionFailureDetails = { failure, imageTag, previousImageTag, steps: journal.progress().steps, rollback: [...journal.rollback] };
+    const details: PromotionFailureDetails = {
+      failure,
+      imageTag,
+      previousImageTag,
+      steps: journal.progress().steps,
+      rollback: [...journal.rollback],
+    };
     throw endWith(failure, rollbackNote(journal), details);
   }
 }
@@ -233,9 +438,12 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
 function rollbackNote(journal: Journal): string {
   if (journal.rollback.length === 0) return '';
   const failed = journal.rollback.filter((r) => r.status === 'failed');
-  if (failed.length > 0) return ` (rollback incomplete: ${failed.map((r) => `${r.action} ${r.target}: ${r.detail ?? ''}`).join('; ')})`;
+  if (failed.length > 0)
+    return ` (rollback incomplete: ${failed.map((r) => `${r.action} ${r.target}: ${r.detail ?? ''}`).join('; ')})`;
   const revert = journal.rollback.find((r) => r.action === 'revert-merge-request');
-  return revert ? ` (rolled back ${revert.env}: ${revert.fromImageTag} → ${revert.toImageTag ?? 'previous'})` : ' (closed the run\'s merge requests and branches)';
+  return revert
+    ? ` (rolled back ${revert.env}: ${revert.fromImageTag} → ${revert.toImageTag ?? 'previous'})`
+    : " (closed the run's merge requests and branches)";
 }
 
 function seconds(duration: string): number {

@@ -25,9 +25,18 @@ import { CancellationScope, executeChild, isCancellation, setHandler, workflowIn
 import { ChildWorkflowFailure, ApplicationFailure } from '@temporalio/common';
 import type { Environment } from '../src/domain/environments.js';
 import { SupersededError, summarizeFailure } from '../src/domain/errors.js';
-import { validatePipelineOptions, type PromoteEnvironmentInput, type ValidatePipelineInput } from '../src/domain/inputs.js';
+import {
+  validatePipelineOptions,
+  type PromoteEnvironmentInput,
+  type ValidatePipelineInput,
+} from '../src/domain/inputs.js';
 import { promotionWorkflowId } from '../src/domain/promotion-policy.js';
-import type { IterationReport, PromotionFailureDetails, ValidationReport, ValidationStatus } from '../src/domain/report.js';
+import type {
+  IterationReport,
+  PromotionFailureDetails,
+  ValidationReport,
+  ValidationStatus,
+} from '../src/domain/report.js';
 import { progressQuery } from './messages.js';
 import { promoteEnvironment } from './promote-environment.js';
 import { activityProxies } from './support/activities.js';
@@ -70,38 +79,101 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
     journal.show('running', { env });
     try {
       const bumpedAt = new Date().toISOString();
-      const bump = await journal.step('bump-version', { env }, () => quick.bumpAppVersion({ appName: o.appName, runMarker }));
+      const bump = await journal.step('bump-version', { env }, () =>
+        quick.bumpAppVersion({ appName: o.appName, runMarker }),
+      );
       version = bump.version;
       const ci = await journal.step(
         'find-ci-build',
-        { env, budgetSeconds: o.waitBudgets.ciBuildStart, waitingOn: { kind: 'build', ref: `app CI build of ${bump.commitSha.slice(0, 8)}` }, links: (r) => ({ build: r.url }) },
+        {
+          env,
+          budgetSeconds: o.waitBudgets.ciBuildStart,
+          waitingOn: { kind: 'build', ref: `app CI build of ${bump.commitSha.slice(0, 8)}` },
+          links: (r) => ({ build: r.url }),
+        },
         (deadline: string) => waits.findCiBuildForCommit({ appName: o.appName, commitSha: bump.commitSha, deadline }),
       );
-      await journal.step('await-ci-build', { env, budgetSeconds: o.waitBudgets.build, waitingOn: { kind: 'build', ref: `app CI #${ci.buildNumber}` }, links: () => ({ build: ci.url }) }, (deadline: string) =>
-        waits.awaitJenkinsBuild({ appName: o.appName, job: 'app-ci', buildNumber: ci.buildNumber, deadline }),
+      await journal.step(
+        'await-ci-build',
+        {
+          env,
+          budgetSeconds: o.waitBudgets.build,
+          waitingOn: { kind: 'build', ref: `app CI #${ci.buildNumber}` },
+          links: () => ({ build: ci.url }),
+        },
+        (deadline: string) =>
+          waits.awaitJenkinsBuild({ appName: o.appName, job: 'app-ci', buildNumber: ci.buildNumber, deadline }),
       );
-      const before = await journal.step('read-dev', { env }, () => quick.readEnvironmentState({ appName: o.appName, env }));
+      const before = await journal.step('read-dev', { env }, () =>
+        quick.readEnvironmentState({ appName: o.appName, env }),
+      );
       it.previousImageTag = before.imageTag;
       const mr = await journal.step(
         'await-merge-request',
-        { env, budgetSeconds: o.waitBudgets.mergeRequest, waitingOn: { kind: 'merge-request', ref: `update-dev-${bump.version}-*` }, links: (r) => ({ mergeRequest: r.webUrl }) },
-        (deadline: string) => waits.awaitMergeRequest({ appName: o.appName, targetEnv: env, version: bump.version, createdAfter: bumpedAt, deadline }),
+        {
+          env,
+          budgetSeconds: o.waitBudgets.mergeRequest,
+          waitingOn: { kind: 'merge-request', ref: `update-dev-${bump.version}-*` },
+          links: (r) => ({ mergeRequest: r.webUrl }),
+        },
+        (deadline: string) =>
+          waits.awaitMergeRequest({
+            appName: o.appName,
+            targetEnv: env,
+            version: bump.version,
+            createdAfter: bumpedAt,
+            deadline,
+          }),
       );
       imageTag = mr.imageTag;
       it.imageTag = mr.imageTag;
       journal.show('running', { env, imageTag });
       let merged = false;
-      for (const undo of abandonMergeRequest(acts, mr, runMarker, () => 'the pipeline validation did not complete', () => merged)) saga.push(undo);
-      const merge = await journal.step('merge-merge-request', { env, imageTag, links: () => ({ mergeRequest: mr.webUrl }) }, () =>
-        shielded(() => quick.mergeMergeRequest({ iid: mr.iid, headSha: mr.headSha, runMarker })),
+      for (const undo of abandonMergeRequest(
+        acts,
+        mr,
+        runMarker,
+        () => 'the pipeline validation did not complete',
+        () => merged,
+      ))
+        saga.push(undo);
+      const merge = await journal.step(
+        'merge-merge-request',
+        { env, imageTag, links: () => ({ mergeRequest: mr.webUrl }) },
+        () => shielded(() => quick.mergeMergeRequest({ iid: mr.iid, headSha: mr.headSha, runMarker })),
       );
       merged = true;
-      saga.push(revertMerge(acts, { budgets: o.waitBudgets, appName: o.appName, env, iid: mr.iid, runMarker, fromImageTag: mr.imageTag, toImageTag: before.imageTag }));
-      await journal.step('await-argo-synced-and-healthy', { env, imageTag, budgetSeconds: o.waitBudgets.sync, waitingOn: { kind: 'argo-app', ref: `${o.appName}-${env}` } }, (deadline: string) =>
-        waits.awaitArgoSyncedAndHealthy({ appName: o.appName, env, revision: merge.mergeCommitSha, deadline }),
+      saga.push(
+        revertMerge(acts, {
+          budgets: o.waitBudgets,
+          appName: o.appName,
+          env,
+          iid: mr.iid,
+          runMarker,
+          fromImageTag: mr.imageTag,
+          toImageTag: before.imageTag,
+        }),
       );
-      await journal.step('verify-workload', { env, imageTag, budgetSeconds: o.waitBudgets.workload, waitingOn: { kind: 'workload', ref: `${o.appName} in ${env}` } }, (deadline: string) =>
-        waits.verifyWorkload({ appName: o.appName, env, imageTag: mr.imageTag, deadline }),
+      await journal.step(
+        'await-argo-synced-and-healthy',
+        {
+          env,
+          imageTag,
+          budgetSeconds: o.waitBudgets.sync,
+          waitingOn: { kind: 'argo-app', ref: `${o.appName}-${env}` },
+        },
+        (deadline: string) =>
+          waits.awaitArgoSyncedAndHealthy({ appName: o.appName, env, revision: merge.mergeCommitSha, deadline }),
+      );
+      await journal.step(
+        'verify-workload',
+        {
+          env,
+          imageTag,
+          budgetSeconds: o.waitBudgets.workload,
+          waitingOn: { kind: 'workload', ref: `${o.appName} in ${env}` },
+        },
+        (deadline: string) => waits.verifyWorkload({ appName: o.appName, env, imageTag: mr.imageTag, deadline }),
       );
       it.status = 'succeeded';
       if (o.rollback !== 'all') saga.settle(env);
@@ -112,7 +184,14 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
 
   const promoteHop = async (hop: (typeof HOPS)[number], tag: string): Promise<void> => {
     const childId = promotionWorkflowId(o.appName, hop.target);
-    const it: MutableIteration = { iteration: hop.iteration, env: hop.target, status: 'failed', imageTag: tag, workflowId: childId, steps: [] };
+    const it: MutableIteration = {
+      iteration: hop.iteration,
+      env: hop.target,
+      status: 'failed',
+      imageTag: tag,
+      workflowId: childId,
+      steps: [],
+    };
     iterations.push(it);
     journal.show('running', { env: hop.target, imageTag: tag });
     const args: PromoteEnvironmentInput = {
@@ -129,17 +208,37 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
       runMarker,
     };
     try {
-      const result = await journal.step(`promote-${hop.target}`, { env: hop.target, imageTag: tag, waitingOn: { kind: 'child-workflow', ref: childId } }, () =>
-        executeChild(promoteEnvironment, { workflowId: childId, args: [args] }),
+      const result = await journal.step(
+        `promote-${hop.target}`,
+        { env: hop.target, imageTag: tag, waitingOn: { kind: 'child-workflow', ref: childId } },
+        () => executeChild(promoteEnvironment, { workflowId: childId, args: [args] }),
       );
       it.steps = [...result.steps];
       it.previousImageTag = result.previousImageTag;
-      if (result.status === 'superseded') throw new SupersededError({ env: hop.target, byImageTag: result.supersededBy ?? '?' });
+      if (result.status === 'superseded')
+        throw new SupersededError({ env: hop.target, byImageTag: result.supersededBy ?? '?' });
       it.status = 'succeeded';
       if (o.rollback === 'all' && result.mergeRequest) {
         const mr = result.mergeRequest;
-        for (const undo of abandonMergeRequest(acts, { ...mr, targetEnv: hop.target, headSha: '', imageTag: tag }, runMarker, () => 'rolled back', () => true)) saga.push(undo);
-        saga.push(revertMerge(acts, { budgets: o.waitBudgets, appName: o.appName, env: hop.target, iid: mr.iid, runMarker, fromImageTag: tag, toImageTag: result.previousImageTag }));
+        for (const undo of abandonMergeRequest(
+          acts,
+          { ...mr, targetEnv: hop.target, headSha: '', imageTag: tag },
+          runMarker,
+          () => 'rolled back',
+          () => true,
+        ))
+          saga.push(undo);
+        saga.push(
+          revertMerge(acts, {
+            budgets: o.waitBudgets,
+            appName: o.appName,
+            env: hop.target,
+            iid: mr.iid,
+            runMarker,
+            fromImageTag: tag,
+            toImageTag: result.previousImageTag,
+          }),
+        );
       }
     } catch (err) {
       const details = promotionFailureDetails(err);
@@ -184,14 +283,22 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
     const failed = iterations[iterations.length - 1];
     const broken = (s: { status: string }) => s.status === 'failed' || s.status === 'cancelled';
     const failedStep = [...(failed?.steps ?? [])].reverse().find(broken) ?? [...journal.steps].reverse().find(broken);
-    const failure = { ...(promotionFailureDetails(err)?.failure ?? summarizeFailure(err)), step: failedStep?.name ?? 'unknown', iteration: failed?.iteration ?? 1 };
+    const failure = {
+      ...(promotionFailureDetails(err)?.failure ?? summarizeFailure(err)),
+      step: failedStep?.name ?? 'unknown',
+      iteration: failed?.iteration ?? 1,
+    };
     await saga.unwind(journal.rollback);
     markRolledBack(iterations, journal.rollback);
     const rollbackFailed = journal.rollback.some((r) => r.status === 'failed');
     const anyReverted = journal.rollback.some((r) => r.status === 'succeeded');
     const done = report(rollbackFailed || !anyReverted ? 'failed' : 'rolled_back', failure);
     if (isCancellation(err)) throw err;
-    await journal.notify(rollbackFailed ? 'rollback-failed' : 'validation-finished', summaryLine(done), imageTag ? { imageTag } : {});
+    await journal.notify(
+      rollbackFailed ? 'rollback-failed' : 'validation-finished',
+      summaryLine(done),
+      imageTag ? { imageTag } : {},
+    );
     return done;
   }
 }

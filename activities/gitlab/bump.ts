@@ -24,10 +24,21 @@ export function bumpAppVersionActivity(ctx: GitLabContext) {
       const recent = await ctx.client.listCommits(project, defaultBranch, ctx.recentCommits);
       const earlier = recent.find((c) => carriesRunMarker(c.message, input.runMarker));
       if (earlier) {
-        const version = versionOfBumpMessage(earlier.message) ?? pomVersion((await ctx.client.readFile(project, versionFile, earlier.sha)).content);
+        const version =
+          versionOfBumpMessage(earlier.message) ??
+          pomVersion((await ctx.client.readFile(project, versionFile, earlier.sha)).content);
         const parent = earlier.parentShas[0];
-        const previousVersion = parent !== undefined ? pomVersion((await ctx.client.readFile(project, versionFile, parent)).content) : undefined;
-        return { previousVersion: previousVersion ?? '', version: version ?? '', commitSha: earlier.sha, alreadyDone: true, attempt: attempt() };
+        const previousVersion =
+          parent !== undefined
+            ? pomVersion((await ctx.client.readFile(project, versionFile, parent)).content)
+            : undefined;
+        return {
+          previousVersion: previousVersion ?? '',
+          version: version ?? '',
+          commitSha: earlier.sha,
+          alreadyDone: true,
+          attempt: attempt(),
+        };
       }
 
       const file = await ctx.client.readFile(project, versionFile, defaultBranch);
@@ -37,6 +48,12 @@ export function bumpAppVersionActivity(ctx: GitLabContext) {
         message: bumpCommitMessage(bump.version, input.runMarker),
         updates: [{ filePath: versionFile, content: bump.content, lastCommitId: file.lastCommitId }],
       });
-      return { previousVersion: bump.previousVersion, version: bump.version, commitSha: commit.sha, alreadyDone: false, attempt: attempt() };
+      return {
+        previousVersion: bump.previousVersion,
+        version: bump.version,
+        commitSha: commit.sha,
+        alreadyDone: false,
+        attempt: attempt(),
+      };
     });
 }

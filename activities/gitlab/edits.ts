@@ -29,7 +29,11 @@ export function pomVersion(pom: string): string | undefined {
 /** `1.0.36-SNAPSHOT` → `1.0.37-SNAPSHOT`: patch + 1, any suffix kept. */
 export function nextPatchVersion(version: string): string {
   const m = /^(\d+)\.(\d+)\.(\d+)(.*)$/.exec(version);
-  if (!m) throw new ValidationError('versionFile', `must declare a MAJOR.MINOR.PATCH version (found ${JSON.stringify(version)})`);
+  if (!m)
+    throw new ValidationError(
+      'versionFile',
+      `must declare a MAJOR.MINOR.PATCH version (found ${JSON.stringify(version)})`,
+    );
   return `${m[1]}.${m[2]}.${Number(m[3]) + 1}${m[4]}`;
 }
 
@@ -98,12 +102,22 @@ export function imageInEnvCue(text: string, env: Environment, cueApp: string, fi
 }
 
 /** env.cue with the `image: "…"` line inside the `{env}: {cueApp}:` block set to `image`. */
-export function setImageInEnvCue(text: string, env: Environment, cueApp: string, image: string, file = 'env.cue'): string {
+export function setImageInEnvCue(
+  text: string,
+  env: Environment,
+  cueApp: string,
+  image: string,
+  file = 'env.cue',
+): string {
   const lines = text.split('\n');
   const [start, end] = cueBlock(lines, env, cueApp, file);
   const hits: number[] = [];
   for (let i = start; i <= end; i++) if (CUE_IMAGE_LINE.test(lines[i] ?? '')) hits.push(i);
-  if (hits.length !== 1) throw new ValidationError('imageFiles', `${file} must have exactly one image line for ${env}.${cueApp} (found ${hits.length})`);
+  if (hits.length !== 1)
+    throw new ValidationError(
+      'imageFiles',
+      `${file} must have exactly one image line for ${env}.${cueApp} (found ${hits.length})`,
+    );
   const at = hits[0]!;
   lines[at] = (lines[at] ?? '').replace(CUE_IMAGE_LINE, (_, lead: string) => `${lead}"${image}"`);
   return lines.join('\n');
@@ -137,14 +151,20 @@ export function setImageInManifest(text: string, app: string, image: string, fil
 }
 
 /** `{registry}/{group}/{app}:{tag}`, the reference env branches declare. */
-export function imageReference(registry: { readonly external: string; readonly group: string }, app: string, tag: string): string {
+export function imageReference(
+  registry: { readonly external: string; readonly group: string },
+  app: string,
+  tag: string,
+): string {
   return `${registry.external}/${registry.group}/${app}:${tag}`;
 }
 
 /** The tag of an image reference. */
 export function tagOfImage(ref: string): string | undefined {
   const repo = imageRepository(ref);
-  return ref.length > repo.length + 1 && ref.charAt(repo.length) === ':' ? ref.slice(repo.length + 1).split('@')[0] : undefined;
+  return ref.length > repo.length + 1 && ref.charAt(repo.length) === ':'
+    ? ref.slice(repo.length + 1).split('@')[0]
+    : undefined;
 }
 
 // ── branch names ────────────────────────────────────────────────────────────────────────────────────────────────

@@ -11,7 +11,14 @@ import { MergeRequestNotFoundError, ValidationError, WaitTimeoutError } from '..
 import { isImageTag, RULES } from '../../src/domain/inputs.js';
 import type { FileUpdate } from '../../src/clients/gitlab/index.js';
 import { look, pauseAfter } from '../polling.js';
-import { deployBranchPrefix, imageReference, promotionBranch, runMarkerTrailer, setImageInEnvCue, setImageInManifest } from './edits.js';
+import {
+  deployBranchPrefix,
+  imageReference,
+  promotionBranch,
+  runMarkerTrailer,
+  setImageInEnvCue,
+  setImageInManifest,
+} from './edits.js';
 import {
   attempt,
   checkApp,
@@ -52,7 +59,10 @@ export function awaitMergeRequestActivity(ctx: GitLabContext) {
       } else {
         throw new ValidationError('imageTag', 'or version must be given');
       }
-      const matches = (branch: string): boolean => ('exact' in wanted ? branch === wanted.exact : branch.startsWith(wanted.prefix) && branch.length > wanted.prefix.length);
+      const matches = (branch: string): boolean =>
+        'exact' in wanted
+          ? branch === wanted.exact
+          : branch.startsWith(wanted.prefix) && branch.length > wanted.prefix.length;
       const project = ctx.layout.gitlab.deploymentsProject;
       const targetBranch = envBranchOf(ctx.layout, env);
 
@@ -74,13 +84,29 @@ export function awaitMergeRequestActivity(ctx: GitLabContext) {
         });
         polls++;
         if (seen.ok && seen.value.current) return { ...mergeRequestRef(seen.value.current, env), attempt: attempt() };
-        const lastSeen = !seen.ok ? seen.unreachable : seen.value.open.length > 0 ? `open: ${seen.value.open.map((m) => m.sourceBranch).slice(0, 5).join(', ')}` : 'no open merge request';
+        const lastSeen = !seen.ok
+          ? seen.unreachable
+          : seen.value.open.length > 0
+            ? `open: ${seen.value.open
+                .map((m) => m.sourceBranch)
+                .slice(0, 5)
+                .join(', ')}`
+            : 'no open merge request';
         heartbeat({ startedAt, polls, lastSeen });
         const now = Date.now();
         if (now >= deadline) {
           // GitLab could not answer the last look: that, not a missing MR, is why the wait ends.
-          if (!seen.ok) throw new WaitTimeoutError({ waitingFor: `merge request ${waitingFor} into ${env}`, timeoutSeconds: Math.max(0, Math.round((deadline - startedAt) / 1000)), lastSeen });
-          throw new MergeRequestNotFoundError({ targetEnv: env, branchPrefix: 'exact' in wanted ? wanted.exact : wanted.prefix, waitedSeconds: Math.round((now - startedAt) / 1000) });
+          if (!seen.ok)
+            throw new WaitTimeoutError({
+              waitingFor: `merge request ${waitingFor} into ${env}`,
+              timeoutSeconds: Math.max(0, Math.round((deadline - startedAt) / 1000)),
+              lastSeen,
+            });
+          throw new MergeRequestNotFoundError({
+            targetEnv: env,
+            branchPrefix: 'exact' in wanted ? wanted.exact : wanted.prefix,
+            waitedSeconds: Math.round((now - startedAt) / 1000),
+          });
         }
         await sleep(Math.max(1, Math.min(pauseAfter(seen, ctx.pollIntervalMs), deadline - now)));
       }
@@ -129,7 +155,8 @@ export function openPromotionMergeRequestActivity(ctx: GitLabContext) {
       let branchCreated = false;
       if ((await client.getBranch(project, branch)) === undefined) {
         const updates = await updatesFor(envBranch);
-        if (updates.length === 0) throw new ValidationError('imageTag', `is already the image ${target} declares: nothing to promote`);
+        if (updates.length === 0)
+          throw new ValidationError('imageTag', `is already the image ${target} declares: nothing to promote`);
         await client.commitFiles(project, { branch, startBranch: envBranch, message, updates });
         branchCreated = true;
       } else {
@@ -137,16 +164,30 @@ export function openPromotionMergeRequestActivity(ctx: GitLabContext) {
         if (updates.length > 0) await client.commitFiles(project, { branch, message, updates });
       }
 
-      const [open] = await client.listMergeRequests(project, { state: 'opened', sourceBranch: branch, targetBranch: envBranch });
+      const [open] = await client.listMergeRequests(project, {
+        state: 'opened',
+        sourceBranch: branch,
+        targetBranch: envBranch,
+      });
       let mergeRequestCreated = false;
       let iid = open?.iid;
       if (iid === undefined) {
-        const created = await client.createMergeRequest(project, { sourceBranch: branch, targetBranch: envBranch, title, description: promotionDescription(input, image) });
+        const created = await client.createMergeRequest(project, {
+          sourceBranch: branch,
+          targetBranch: envBranch,
+          title,
+          description: promotionDescription(input, image),
+        });
         mergeRequestCreated = created.created;
         iid = created.mergeRequest.iid;
       }
       const current = await client.getMergeRequest(project, iid);
-      return { mergeRequest: mergeRequestRef(current, target, input.imageTag), branchCreated, mergeRequestCreated, attempt: attempt() };
+      return {
+        mergeRequest: mergeRequestRef(current, target, input.imageTag),
+        branchCreated,
+        mergeRequestCreated,
+        attempt: attempt(),
+      };
     });
 }
 

@@ -32,7 +32,12 @@ export interface MergeWaitOptions {
  * Transient failures are looks that saw nothing (heartbeated as `GitLab unreachable: …`) unless
  * `rideOutOutages` is false; the budget ends with WaitTimeoutError carrying the last status or error.
  */
-export async function mergeWhenMergeable(ctx: GitLabContext, iid: number, headSha: string, opts: MergeWaitOptions = {}): Promise<MergeDone> {
+export async function mergeWhenMergeable(
+  ctx: GitLabContext,
+  iid: number,
+  headSha: string,
+  opts: MergeWaitOptions = {},
+): Promise<MergeDone> {
   const project = ctx.layout.gitlab.deploymentsProject;
   const resumed = resumedDetails(PollDetailsSchema);
   const startedAt = resumed?.iid === iid ? resumed.startedAt : Date.now();
@@ -44,25 +49,53 @@ export async function mergeWhenMergeable(ctx: GitLabContext, iid: number, headSh
     polls++;
     if (mr.state === 'merged') {
       if (mr.sha === headSha) return { done: { mergeCommitSha: mr.mergeCommitSha ?? mr.sha, alreadyMerged: true } };
-      throw new MergeConflictError({ mergeRequestIid: iid, detailedMergeStatus: 'merged_with_other_head' }, `merge request !${iid} was merged with head ${mr.sha.slice(0, 8)}, not the approved ${headSha.slice(0, 8)}`);
+      throw new MergeConflictError(
+        { mergeRequestIid: iid, detailedMergeStatus: 'merged_with_other_head' },
+        `merge request !${iid} was merged with head ${mr.sha.slice(0, 8)}, not the approved ${headSha.slice(0, 8)}`,
+      );
     }
-    if (mr.state === 'closed') throw new MergeConflictError({ mergeRequestIid: iid, detailedMergeStatus: 'not_open' }, `merge request !${iid} is closed`);
+    if (mr.state === 'closed')
+      throw new MergeConflictError(
+        { mergeRequestIid: iid, detailedMergeStatus: 'not_open' },
+        `merge request !${iid} is closed`,
+      );
     if (mr.state === 'opened' && mr.sha !== headSha) {
-      throw new MergeConflictError({ mergeRequestIid: iid, detailedMergeStatus: 'head_moved' }, `merge request !${iid} moved to ${mr.sha.slice(0, 8)} since ${headSha.slice(0, 8)} was approved`);
+      throw new MergeConflictError(
+        { mergeRequestIid: iid, detailedMergeStatus: 'head_moved' },
+        `merge request !${iid} moved to ${mr.sha.slice(0, 8)} since ${headSha.slice(0, 8)} was approved`,
+      );
     }
     const status = mr.state === 'locked' ? 'locked' : (mr.detailedMergeStatus ?? 'unchecked');
     heartbeat({ startedAt, polls, lastSeen: status, iid });
 
     if (status === 'mergeable') {
       const outcome = await ctx.client.mergeMergeRequest(project, iid, headSha);
-      if (outcome.kind === 'merged') return { done: { mergeCommitSha: outcome.mergeRequest.mergeCommitSha ?? outcome.mergeRequest.sha, alreadyMerged: false } };
-      if (outcome.kind === 'head-moved') throw new MergeConflictError({ mergeRequestIid: iid, detailedMergeStatus: 'head_moved' }, `merge request !${iid} was refused: ${outcome.message}`);
-      if (outcome.kind === 'failed') throw new MergeConflictError({ mergeRequestIid: iid, detailedMergeStatus: 'merge_failed' }, `GitLab failed to merge !${iid}: ${outcome.message}`);
+      if (outcome.kind === 'merged')
+        return {
+          done: {
+            mergeCommitSha: outcome.mergeRequest.mergeCommitSha ?? outcome.mergeRequest.sha,
+            alreadyMerged: false,
+          },
+        };
+      if (outcome.kind === 'head-moved')
+        throw new MergeConflictError(
+          { mergeRequestIid: iid, detailedMergeStatus: 'head_moved' },
+          `merge request !${iid} was refused: ${outcome.message}`,
+        );
+      if (outcome.kind === 'failed')
+        throw new MergeConflictError(
+          { mergeRequestIid: iid, detailedMergeStatus: 'merge_failed' },
+          `GitLab failed to merge !${iid}: ${outcome.message}`,
+        );
       const after = await ctx.client.getMergeRequest(project, iid);
-      if (after.state === 'merged' && after.sha === headSha) return { done: { mergeCommitSha: after.mergeCommitSha ?? after.sha, alreadyMerged: true } };
+      if (after.state === 'merged' && after.sha === headSha)
+        return { done: { mergeCommitSha: after.mergeCommitSha ?? after.sha, alreadyMerged: true } };
       const now = after.detailedMergeStatus ?? 'unchecked';
       if (now === 'mergeable') {
-        throw new TransientError(`GitLab refused to merge !${iid} (HTTP ${outcome.status}) although it reports it mergeable`, { system: 'gitlab', status: outcome.status });
+        throw new TransientError(
+          `GitLab refused to merge !${iid} (HTTP ${outcome.status}) although it reports it mergeable`,
+          { system: 'gitlab', status: outcome.status },
+        );
       }
       // The status changed under us: classify it on the next round.
     } else if (!STILL_CHECKING.has(status) && status !== 'locked') {
@@ -93,7 +126,11 @@ export async function mergeWhenMergeable(ctx: GitLabContext, iid: number, headSh
     }
 
     if (Date.now() - startedAt >= ctx.mergeabilityTimeoutMs) {
-      throw new WaitTimeoutError({ waitingFor: `merge request !${iid} to become mergeable`, timeoutSeconds: Math.round(ctx.mergeabilityTimeoutMs / 1000), lastSeen });
+      throw new WaitTimeoutError({
+        waitingFor: `merge request !${iid} to become mergeable`,
+        timeoutSeconds: Math.round(ctx.mergeabilityTimeoutMs / 1000),
+        lastSeen,
+      });
     }
     await sleep(pauseAfter(seen, ctx.pollIntervalMs));
   }

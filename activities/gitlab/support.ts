@@ -81,11 +81,13 @@ export const PollDetailsSchema = z.object({
 export type PollDetails = z.infer<typeof PollDetailsSchema>;
 
 export function checkApp(layout: PipelineLayout, appName: string): void {
-  if (appName !== layout.app.name) throw new ValidationError('appName', `must be the configured app ${JSON.stringify(layout.app.name)}`);
+  if (appName !== layout.app.name)
+    throw new ValidationError('appName', `must be the configured app ${JSON.stringify(layout.app.name)}`);
 }
 
 export function checkEnvironment(field: string, env: string): Environment {
-  if (!(ENVIRONMENTS as readonly string[]).includes(env)) throw new ValidationError(field, `must be one of ${ENVIRONMENTS.join(', ')}`);
+  if (!(ENVIRONMENTS as readonly string[]).includes(env))
+    throw new ValidationError(field, `must be one of ${ENVIRONMENTS.join(', ')}`);
   return env as Environment;
 }
 
@@ -99,6 +101,10 @@ export function envOfBranch(layout: PipelineLayout, branch: string): Environment
 }
 
 /** The reference workflows keep: iid, link, branch, head and the image tag its branch name carries. */
-export function mergeRequestRef(mr: MergeRequestInfo, targetEnv: Environment, imageTag = tagOfBranch(mr.sourceBranch, targetEnv) ?? ''): MergeRequestRef {
+export function mergeRequestRef(
+  mr: MergeRequestInfo,
+  targetEnv: Environment,
+  imageTag = tagOfBranch(mr.sourceBranch, targetEnv) ?? '',
+): MergeRequestRef {
   return { iid: mr.iid, webUrl: mr.webUrl, sourceBranch: mr.sourceBranch, targetEnv, headSha: mr.sha, imageTag };
 }

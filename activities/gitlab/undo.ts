@@ -12,9 +12,24 @@ import type {
 import type { Environment } from '../../src/domain/environments.js';
 import { MergeConflictError, TransientError, ValidationError } from '../../src/domain/errors.js';
 import type { MergeRequestInfo } from '../../src/clients/gitlab/index.js';
-import { carriesRunMarker, imageInEnvCue, revertBranch, RUN_BRANCH_PREFIXES, runMarkerTrailer, tagOfImage } from './edits.js';
+import {
+  carriesRunMarker,
+  imageInEnvCue,
+  revertBranch,
+  RUN_BRANCH_PREFIXES,
+  runMarkerTrailer,
+  tagOfImage,
+} from './edits.js';
 import { mergeWhenMergeable } from './merge.js';
-import { attempt, checkEnvironment, envBranchOf, envOfBranch, failTyped, mergeRequestRef, type GitLabContext } from './support.js';
+import {
+  attempt,
+  checkEnvironment,
+  envBranchOf,
+  envOfBranch,
+  failTyped,
+  mergeRequestRef,
+  type GitLabContext,
+} from './support.js';
 
 /**
  * Undo of a merge into an env branch, which only takes MRs. Changes: branch `revert-{env}-{iid}` from the env
@@ -34,22 +49,39 @@ export function revertMergeRequestActivity(ctx: GitLabContext) {
       const project = layout.gitlab.deploymentsProject;
       const envBranch = envBranchOf(layout, env);
       const original = await client.getMergeRequest(project, input.iid);
-      if (original.targetBranch !== envBranch) throw new ValidationError('iid', `must be a merge request into ${envBranch} (!${input.iid} targets ${original.targetBranch})`);
-      if (original.state !== 'merged') throw new ValidationError('iid', `must be a merged merge request (!${input.iid} is ${original.state})`);
+      if (original.targetBranch !== envBranch)
+        throw new ValidationError(
+          'iid',
+          `must be a merge request into ${envBranch} (!${input.iid} targets ${original.targetBranch})`,
+        );
+      if (original.state !== 'merged')
+        throw new ValidationError('iid', `must be a merged merge request (!${input.iid} is ${original.state})`);
       const mergedAs = original.mergeCommitSha ?? original.sha;
       const branch = revertBranch(env, input.iid);
 
-      const [merged] = await client.listMergeRequests(project, { state: 'merged', sourceBranch: branch, targetBranch: envBranch });
+      const [merged] = await client.listMergeRequests(project, {
+        state: 'merged',
+        sourceBranch: branch,
+        targetBranch: envBranch,
+      });
       if (merged) return await revertResult(ctx, merged, env, true);
 
-      let [open] = await client.listMergeRequests(project, { state: 'opened', sourceBranch: branch, targetBranch: envBranch });
+      let [open] = await client.listMergeRequests(project, {
+        state: 'opened',
+        sourceBranch: branch,
+        targetBranch: envBranch,
+      });
       if (!open) {
-        if ((await client.getBranch(project, branch)) === undefined) await client.createBranch(project, branch, envBranch);
+        if ((await client.getBranch(project, branch)) === undefined)
+          await client.createBranch(project, branch, envBranch);
         const ahead = await client.compare(project, envBranch, branch);
         if (ahead.commits.length === 0) {
           const outcome = await client.revertCommit(project, mergedAs, branch);
           if (outcome.kind === 'conflict') {
-            throw new MergeConflictError({ mergeRequestIid: input.iid, detailedMergeStatus: 'revert_conflict' }, `GitLab cannot revert !${input.iid} on ${envBranch}: ${outcome.message}`);
+            throw new MergeConflictError(
+              { mergeRequestIid: input.iid, detailedMergeStatus: 'revert_conflict' },
+              `GitLab cannot revert !${input.iid} on ${envBranch}: ${outcome.message}`,
+            );
           }
           if (outcome.kind === 'empty') return await alreadyRevertedElsewhere(ctx, input.iid, env);
         }
@@ -69,9 +101,19 @@ export function revertMergeRequestActivity(ctx: GitLabContext) {
 }
 
 /** The result for a merged revert MR: its merge commit, and the tag env.cue declares after it. */
-async function revertResult(ctx: GitLabContext, mr: MergeRequestInfo, env: Environment, alreadyReverted: boolean): Promise<RevertMergeRequestResult> {
+async function revertResult(
+  ctx: GitLabContext,
+  mr: MergeRequestInfo,
+  env: Environment,
+  alreadyReverted: boolean,
+): Promise<RevertMergeRequestResult> {
   const mergeCommitSha = mr.mergeCommitSha ?? mr.sha;
-  return { revertMergeRequest: mergeRequestRef(mr, env, await declaredTag(ctx, env, mergeCommitSha)), mergeCommitSha, alreadyReverted, attempt: attempt() };
+  return {
+    revertMergeRequest: mergeRequestRef(mr, env, await declaredTag(ctx, env, mergeCommitSha)),
+    mergeCommitSha,
+    alreadyReverted,
+    attempt: attempt(),
+  };
 }
 
 /** The image tag the environment's env.cue declares at `ref`, or '' when no env.cue is configured. */
@@ -83,11 +125,21 @@ async function declaredTag(ctx: GitLabContext, env: Environment, ref: string): P
 }
 
 /** GitLab found nothing to revert: the change already left the env branch through some merged MR naming `!iid`. */
-async function alreadyRevertedElsewhere(ctx: GitLabContext, iid: number, env: Environment): Promise<RevertMergeRequestResult> {
+async function alreadyRevertedElsewhere(
+  ctx: GitLabContext,
+  iid: number,
+  env: Environment,
+): Promise<RevertMergeRequestResult> {
   const project = ctx.layout.gitlab.deploymentsProject;
   const envBranch = envBranchOf(ctx.layout, env);
-  const candidates = await ctx.client.listMergeRequests(project, { state: 'merged', targetBranch: envBranch, search: `!${iid}` });
-  const revert = candidates.find((mr) => mr.iid !== iid && new RegExp(`!${iid}(?!\\d)`).test(`${mr.title}\n${mr.description}`));
+  const candidates = await ctx.client.listMergeRequests(project, {
+    state: 'merged',
+    targetBranch: envBranch,
+    search: `!${iid}`,
+  });
+  const revert = candidates.find(
+    (mr) => mr.iid !== iid && new RegExp(`!${iid}(?!\\d)`).test(`${mr.title}\n${mr.description}`),
+  );
   if (revert) return revertResult(ctx, revert, env, true);
   throw new MergeConflictError(
     { mergeRequestIid: iid, detailedMergeStatus: 'already_reverted' },
@@ -106,10 +158,12 @@ export function closeMergeRequestActivity(ctx: GitLabContext) {
       const project = ctx.layout.gitlab.deploymentsProject;
       const mr = await ctx.client.getMergeRequest(project, input.iid);
       if (mr.state === 'merged' || mr.state === 'closed') return { stateBefore: mr.state, attempt: attempt() };
-      if (mr.state === 'locked') throw new TransientError(`merge request !${input.iid} is being merged; looking again`, { system: 'gitlab' });
+      if (mr.state === 'locked')
+        throw new TransientError(`merge request !${input.iid} is being merged; looking again`, { system: 'gitlab' });
       const body = `${input.reason}\n\n${runMarkerTrailer(input.runMarker)}`;
       const notes = await ctx.client.listNotes(project, input.iid);
-      if (!notes.some((n) => carriesRunMarker(n.body, input.runMarker) && n.body.startsWith(input.reason))) await ctx.client.addNote(project, input.iid, body);
+      if (!notes.some((n) => carriesRunMarker(n.body, input.runMarker) && n.body.startsWith(input.reason)))
+        await ctx.client.addNote(project, input.iid, body);
       const closed = await ctx.client.closeMergeRequest(project, input.iid);
       if (closed.state === 'merged') return { stateBefore: 'merged', attempt: attempt() };
       return { stateBefore: 'opened', attempt: attempt() };
@@ -127,7 +181,8 @@ export function deleteBranchActivity(ctx: GitLabContext) {
       const { branch } = input;
       const prefixed = RUN_BRANCH_PREFIXES.some((p) => branch.startsWith(p) && branch.length > p.length);
       if (!prefixed) throw new ValidationError('branch', `must start with one of ${RUN_BRANCH_PREFIXES.join(', ')}`);
-      if (envOfBranch(ctx.layout, branch) !== undefined) throw new ValidationError('branch', 'must not be an environment branch');
+      if (envOfBranch(ctx.layout, branch) !== undefined)
+        throw new ValidationError('branch', 'must not be an environment branch');
       const project = ctx.layout.gitlab.deploymentsProject;
       const { defaultBranch } = await ctx.client.getProject(project);
       if (branch === defaultBranch) throw new ValidationError('branch', 'must not be the default branch');

@@ -9,8 +9,23 @@ import { z } from 'zod';
 import type { ApplicationView, DeploymentView, PodView } from '../../src/clients/kubernetes/index.js';
 import type { AwaitArgoSyncedAndHealthyInput, AwaitArgoSyncedAndHealthyResult } from '../../src/domain/activities.js';
 import { unsettledReason } from '../../src/domain/environment-state.js';
-import { AppDegradedError, NotFoundError, SyncFailedError, WaitTimeoutError, type ErrorFacts } from '../../src/domain/errors.js';
-import { appContainer, asActivity, imageTagOf, parseDeadline, requireText, resolveTarget, type EnvironmentTarget, type KubernetesActivityDeps } from './common.js';
+import {
+  AppDegradedError,
+  NotFoundError,
+  SyncFailedError,
+  WaitTimeoutError,
+  type ErrorFacts,
+} from '../../src/domain/errors.js';
+import {
+  appContainer,
+  asActivity,
+  imageTagOf,
+  parseDeadline,
+  requireText,
+  resolveTarget,
+  type EnvironmentTarget,
+  type KubernetesActivityDeps,
+} from './common.js';
 import { podsRunning, progressDeadlineExceeded, toEnvironmentState, troubledPods } from './observations.js';
 import { look, pauseAfter } from '../polling.js';
 import { Wakeup } from './wakeup.js';
@@ -47,7 +62,9 @@ function needsRefresh(app: ApplicationView, revision: string, progress: ArgoWait
   return stale && progress.refreshedFor !== op.finishedAt ? op.finishedAt : undefined;
 }
 
-export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (input: AwaitArgoSyncedAndHealthyInput) => Promise<AwaitArgoSyncedAndHealthyResult> {
+export function createAwaitArgoSyncedAndHealthy(
+  deps: KubernetesActivityDeps,
+): (input: AwaitArgoSyncedAndHealthyInput) => Promise<AwaitArgoSyncedAndHealthyResult> {
   const { client, layout } = deps;
   const now = (): number => (deps.clock ?? Date).now();
   const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
@@ -61,11 +78,17 @@ export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (
       if (!(err instanceof NotFoundError)) throw err;
     }
     const templateImage = deployment ? appContainer(deployment.containers, target.appName)?.image : undefined;
-    const pods: PodView[] = podsRunning(await client.listPods(target.namespace, target.podSelector), target.appName, templateImage ? imageTagOf(templateImage) : undefined);
+    const pods: PodView[] = podsRunning(
+      await client.listPods(target.namespace, target.podSelector),
+      target.appName,
+      templateImage ? imageTagOf(templateImage) : undefined,
+    );
     const troubled = troubledPods(pods, target.appName);
     if (troubled) return troubled;
     const finishedAt = app.operation?.finishedAt;
-    const reconciled = finishedAt === undefined || (app.reconciledAt !== undefined && Date.parse(app.reconciledAt) >= Date.parse(finishedAt));
+    const reconciled =
+      finishedAt === undefined ||
+      (app.reconciledAt !== undefined && Date.parse(app.reconciledAt) >= Date.parse(finishedAt));
     if (app.health.status === 'Degraded' && reconciled) {
       const unready = pods.filter((p) => !p.ready && !p.terminating);
       return {
@@ -87,10 +110,15 @@ export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (
       const ctx = Context.current();
       const resumed = ArgoWaitProgress.safeParse(ctx.info.heartbeatDetails);
       let progress: ArgoWaitProgress =
-        resumed.success && resumed.data.revision === revision ? resumed.data : { wait: 'argo-synced-and-healthy', revision, startedAt: iso(now()), refreshes: 0 };
+        resumed.success && resumed.data.revision === revision
+          ? resumed.data
+          : { wait: 'argo-synced-and-healthy', revision, startedAt: iso(now()), refreshes: 0 };
 
       const wake = new Wakeup();
-      const watches = [client.watchApplication(layout.argocdNamespace, target.argoApp, wake.notify), client.watchPods(target.namespace, target.podSelector, wake.notify)];
+      const watches = [
+        client.watchApplication(layout.argocdNamespace, target.argoApp, wake.notify),
+        client.watchPods(target.namespace, target.podSelector, wake.notify),
+      ];
       try {
         /** One look (and the refresh it calls for): the result once settled, else what it saw. */
         const observe = async (): Promise<{ settled: AwaitArgoSyncedAndHealthyResult } | { lastSeen: string }> => {
@@ -99,12 +127,29 @@ export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (
           const unsettled = unsettledReason(state, revision);
           if (unsettled === undefined) {
             ctx.heartbeat({ ...progress, lastSeen: 'synced and healthy' });
-            return { settled: { attempt: ctx.info.attempt, argoApp: target.argoApp, revision, settledAt: iso(now()), refreshes: progress.refreshes } };
+            return {
+              settled: {
+                attempt: ctx.info.attempt,
+                argoApp: target.argoApp,
+                revision,
+                settledAt: iso(now()),
+                refreshes: progress.refreshes,
+              },
+            };
           }
 
           const op = app.operation;
-          if (op && (op.phase === 'Failed' || op.phase === 'Error') && (op.revision ?? app.sync.revision) === revision) {
-            throw new SyncFailedError({ argoApp: target.argoApp, revision, phase: op.phase, ...(op.message !== undefined ? { detail: op.message } : {}) });
+          if (
+            op &&
+            (op.phase === 'Failed' || op.phase === 'Error') &&
+            (op.revision ?? app.sync.revision) === revision
+          ) {
+            throw new SyncFailedError({
+              argoApp: target.argoApp,
+              revision,
+              phase: op.phase,
+              ...(op.message !== undefined ? { detail: op.message } : {}),
+            });
           }
 
           const refreshFor = needsRefresh(app, revision, progress);
@@ -126,8 +171,13 @@ export function createAwaitArgoSyncedAndHealthy(deps: KubernetesActivityDeps): (
             progress = rest;
           }
 
-          const opNote = op && !unsettled.includes(op.phase) ? `; sync operation ${op.phase} for ${(op.revision ?? '?').slice(0, 8)}` : '';
-          return { lastSeen: `${unsettled}${opNote}${trouble ? `; ${trouble.reason} since ${progress.unhealthySince}` : ''}` };
+          const opNote =
+            op && !unsettled.includes(op.phase)
+              ? `; sync operation ${op.phase} for ${(op.revision ?? '?').slice(0, 8)}`
+              : '';
+          return {
+            lastSeen: `${unsettled}${opNote}${trouble ? `; ${trouble.reason} since ${progress.unhealthySince}` : ''}`,
+          };
         };
 
         for (;;) {

@@ -32,7 +32,8 @@ export interface EnvironmentTarget extends PipelineEnvironment {
 
 export function resolveTarget(layout: PipelineLayout, input: AppEnvironment): EnvironmentTarget {
   if (!isEnvironment(input.env)) throw new ValidationError('env', 'must be one of dev, stage, prod');
-  if (input.appName !== layout.app.name) throw new ValidationError('appName', `must be the configured app ${JSON.stringify(layout.app.name)}`);
+  if (input.appName !== layout.app.name)
+    throw new ValidationError('appName', `must be the configured app ${JSON.stringify(layout.app.name)}`);
   const place = layout.environments[input.env];
   return { ...place, env: input.env, appName: input.appName, podSelector: `app=${input.appName}` };
 }
@@ -58,7 +59,10 @@ export function imageTagOf(image: string): string | undefined {
 }
 
 /** The app's container among several: the one named like the app, else the first. */
-export function appContainer<C extends { readonly name: string }>(containers: readonly C[], appName: string): C | undefined {
+export function appContainer<C extends { readonly name: string }>(
+  containers: readonly C[],
+  appName: string,
+): C | undefined {
   return containers.find((c) => c.name === appName) ?? containers[0];
 }
 
@@ -70,7 +74,12 @@ export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
     if (err instanceof ShepherdError) throw toApplicationFailure(err);
     if (err instanceof KubernetesApiError) {
       // A request the API refuses for its content is a bug or a misconfiguration: retrying cannot help.
-      throw ApplicationFailure.create({ message: err.message, type: 'KubernetesApiError', nonRetryable: true, details: [{ system: 'kubernetes', status: err.status }] });
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: 'KubernetesApiError',
+        nonRetryable: true,
+        details: [{ system: 'kubernetes', status: err.status }],
+      });
     }
     throw err;
   }

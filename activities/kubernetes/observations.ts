@@ -7,8 +7,17 @@ import type { EnvironmentState } from '../../src/domain/activities.js';
 import type { ErrorFacts } from '../../src/domain/errors.js';
 import { appContainer, imageTagOf, type EnvironmentTarget } from './common.js';
 
-export function toEnvironmentState(target: EnvironmentTarget, deployment: DeploymentView | undefined, app: ApplicationView, attempt: number): EnvironmentState {
-  const containers = (deployment?.containers ?? []).map((c) => ({ name: c.name, image: c.image, imageTag: imageTagOf(c.image) }));
+export function toEnvironmentState(
+  target: EnvironmentTarget,
+  deployment: DeploymentView | undefined,
+  app: ApplicationView,
+  attempt: number,
+): EnvironmentState {
+  const containers = (deployment?.containers ?? []).map((c) => ({
+    name: c.name,
+    image: c.image,
+    imageTag: imageTagOf(c.image),
+  }));
   const op = app.operation;
   return {
     attempt,
@@ -24,7 +33,13 @@ export function toEnvironmentState(target: EnvironmentTarget, deployment: Deploy
     },
     sync: { status: app.sync.status, revision: app.sync.revision },
     health: { status: app.health.status, ...(app.health.message !== undefined ? { message: app.health.message } : {}) },
-    operation: op ? { phase: op.phase, revision: op.revision ?? '', ...(op.finishedAt !== undefined ? { finishedAt: op.finishedAt } : {}) } : undefined,
+    operation: op
+      ? {
+          phase: op.phase,
+          revision: op.revision ?? '',
+          ...(op.finishedAt !== undefined ? { finishedAt: op.finishedAt } : {}),
+        }
+      : undefined,
     reconciledAt: app.reconciledAt,
   };
 }
@@ -39,20 +54,28 @@ const WAITING_TROUBLES: readonly string[] = ['CrashLoopBackOff', 'ImagePullBackO
  * that crashed more than once and has not been ready since counts as crash-looping: between two back-offs it is
  * briefly `running` again. One crash alone does not count (a pod may crash once while starting).
  */
-export function troubledPods(pods: readonly PodView[], appName: string): { reason: TroubleReason; pods: TroubledPod[] } | undefined {
+export function troubledPods(
+  pods: readonly PodView[],
+  appName: string,
+): { reason: TroubleReason; pods: TroubledPod[] } | undefined {
   const found: (TroubledPod & { reason: TroubleReason })[] = [];
   for (const pod of pods) {
     if (pod.terminating) continue;
     const c = appContainer(pod.containers, appName);
     if (!c) continue;
     let reason: TroubleReason | undefined;
-    if (c.waitingReason !== undefined && WAITING_TROUBLES.includes(c.waitingReason)) reason = c.waitingReason as TroubleReason;
+    if (c.waitingReason !== undefined && WAITING_TROUBLES.includes(c.waitingReason))
+      reason = c.waitingReason as TroubleReason;
     else if (!c.ready && c.restartCount >= 2 && c.lastTerminationReason !== undefined) reason = 'CrashLoopBackOff';
     if (reason) found.push({ name: pod.name, reason, restarts: c.restartCount });
   }
   if (found.length === 0) return undefined;
   // An image that cannot be pulled explains everything else; report it first.
-  const reason: TroubleReason = found.some((p) => p.reason === 'ImagePullBackOff') ? 'ImagePullBackOff' : found.some((p) => p.reason === 'ErrImagePull') ? 'ErrImagePull' : 'CrashLoopBackOff';
+  const reason: TroubleReason = found.some((p) => p.reason === 'ImagePullBackOff')
+    ? 'ImagePullBackOff'
+    : found.some((p) => p.reason === 'ErrImagePull')
+      ? 'ErrImagePull'
+      : 'CrashLoopBackOff';
   return { reason, pods: found };
 }
 
@@ -67,5 +90,7 @@ export function podsRunning(pods: readonly PodView[], appName: string, imageTag:
 
 /** Whether the Deployment's `Progressing` condition says the rollout exceeded its progress deadline. */
 export function progressDeadlineExceeded(deployment: DeploymentView | undefined): boolean {
-  return deployment?.conditions.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false;
+  return (
+    deployment?.conditions.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false
+  );
 }

@@ -6,7 +6,9 @@ import { NotFoundError } from '../../src/domain/errors.js';
 import { asActivity, resolveTarget, type KubernetesActivityDeps } from './common.js';
 import { toEnvironmentState } from './observations.js';
 
-export function createReadEnvironmentState(deps: KubernetesActivityDeps): (input: ReadEnvironmentStateInput) => Promise<EnvironmentState> {
+export function createReadEnvironmentState(
+  deps: KubernetesActivityDeps,
+): (input: ReadEnvironmentStateInput) => Promise<EnvironmentState> {
   const { client, layout } = deps;
   return (input) =>
     asActivity(async () => {

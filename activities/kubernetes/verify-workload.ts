@@ -10,7 +10,15 @@ import { z } from 'zod';
 import type { DeploymentView, PodView } from '../../src/clients/kubernetes/index.js';
 import type { VerifyWorkloadInput, VerifyWorkloadResult } from '../../src/domain/activities.js';
 import { AppDegradedError, WaitTimeoutError } from '../../src/domain/errors.js';
-import { appContainer, asActivity, imageTagOf, parseDeadline, requireText, resolveTarget, type KubernetesActivityDeps } from './common.js';
+import {
+  appContainer,
+  asActivity,
+  imageTagOf,
+  parseDeadline,
+  requireText,
+  resolveTarget,
+  type KubernetesActivityDeps,
+} from './common.js';
 import { podsRunning, progressDeadlineExceeded, troubledPods } from './observations.js';
 import { look, pauseAfter } from '../polling.js';
 import { Wakeup } from './wakeup.js';
@@ -36,23 +44,43 @@ type Assessment = { ok: true; pods: PodSummary[] } | { ok: false; why: string };
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The rollout rule of `kubectl rollout status` (api-contracts.md §6.1), then the pods. */
-export function assessWorkload(deployment: DeploymentView, pods: readonly PodView[], appName: string, imageTag: string): Assessment {
+export function assessWorkload(
+  deployment: DeploymentView,
+  pods: readonly PodView[],
+  appName: string,
+  imageTag: string,
+): Assessment {
   const st = deployment.status;
-  if (deployment.generation > st.observedGeneration) return { ok: false, why: 'waiting for the deployment spec update to be observed' };
+  if (deployment.generation > st.observedGeneration)
+    return { ok: false, why: 'waiting for the deployment spec update to be observed' };
   const templateTag = imageTagOf(appContainer(deployment.containers, appName)?.image ?? '');
-  if (templateTag !== imageTag) return { ok: false, why: `the deployment's pod template runs ${templateTag ?? 'no tag'}, not ${imageTag}` };
-  if (st.updatedReplicas < deployment.desiredReplicas) return { ok: false, why: `${st.updatedReplicas} of ${deployment.desiredReplicas} new replicas updated` };
-  if (st.replicas > st.updatedReplicas) return { ok: false, why: `${st.replicas - st.updatedReplicas} old replicas pending termination` };
-  if (st.availableReplicas < st.updatedReplicas) return { ok: false, why: `${st.availableReplicas} of ${st.updatedReplicas} updated replicas available` };
+  if (templateTag !== imageTag)
+    return { ok: false, why: `the deployment's pod template runs ${templateTag ?? 'no tag'}, not ${imageTag}` };
+  if (st.updatedReplicas < deployment.desiredReplicas)
+    return { ok: false, why: `${st.updatedReplicas} of ${deployment.desiredReplicas} new replicas updated` };
+  if (st.replicas > st.updatedReplicas)
+    return { ok: false, why: `${st.replicas - st.updatedReplicas} old replicas pending termination` };
+  if (st.availableReplicas < st.updatedReplicas)
+    return { ok: false, why: `${st.availableReplicas} of ${st.updatedReplicas} updated replicas available` };
 
   const live = pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed');
   const summaries = live.map((p): PodSummary => {
     const c = appContainer(p.containers, appName);
-    return { name: p.name, imageTag: imageTagOf(c?.image ?? '') ?? '', ready: p.ready && !p.terminating, restarts: c?.restartCount ?? 0 };
+    return {
+      name: p.name,
+      imageTag: imageTagOf(c?.image ?? '') ?? '',
+      ready: p.ready && !p.terminating,
+      restarts: c?.restartCount ?? 0,
+    };
   });
   const foreign = summaries.filter((p) => p.imageTag !== imageTag);
-  if (foreign.length > 0) return { ok: false, why: `pods still on another image: ${foreign.map((p) => `${p.name} (${p.imageTag || 'no tag'})`).join(', ')}` };
-  if (summaries.length !== deployment.desiredReplicas) return { ok: false, why: `${summaries.length} pods of the app, ${deployment.desiredReplicas} expected` };
+  if (foreign.length > 0)
+    return {
+      ok: false,
+      why: `pods still on another image: ${foreign.map((p) => `${p.name} (${p.imageTag || 'no tag'})`).join(', ')}`,
+    };
+  if (summaries.length !== deployment.desiredReplicas)
+    return { ok: false, why: `${summaries.length} pods of the app, ${deployment.desiredReplicas} expected` };
   const unready = summaries.filter((p) => !p.ready);
   if (unready.length > 0) return { ok: false, why: `pods not ready: ${unready.map((p) => p.name).join(', ')}` };
   return { ok: true, pods: summaries };
@@ -63,7 +91,9 @@ function sameRestarts(a: Record<string, number> | undefined, pods: readonly PodS
   return pods.every((p) => a[p.name] === p.restarts);
 }
 
-export function createVerifyWorkload(deps: KubernetesActivityDeps): (input: VerifyWorkloadInput) => Promise<VerifyWorkloadResult> {
+export function createVerifyWorkload(
+  deps: KubernetesActivityDeps,
+): (input: VerifyWorkloadInput) => Promise<VerifyWorkloadResult> {
   const { client, layout } = deps;
   const now = (): number => (deps.clock ?? Date).now();
   const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
@@ -75,7 +105,10 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): (input: Veri
       const deadline = parseDeadline(input.deadline);
       const ctx = Context.current();
       const resumed = WorkloadProgress.safeParse(ctx.info.heartbeatDetails);
-      let progress: WorkloadProgress = resumed.success && resumed.data.imageTag === imageTag ? resumed.data : { wait: 'workload', imageTag, startedAt: iso(now()) };
+      let progress: WorkloadProgress =
+        resumed.success && resumed.data.imageTag === imageTag
+          ? resumed.data
+          : { wait: 'workload', imageTag, startedAt: iso(now()) };
 
       const wake = new Wakeup();
       const watch = client.watchPods(target.namespace, target.podSelector, wake.notify);
@@ -102,7 +135,8 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): (input: Veri
           if (trouble) {
             const since = progress.unhealthySince ?? iso(at);
             progress = { ...progress, unhealthySince: since };
-            if (at - Date.parse(since) >= layout.degradedGraceSeconds * 1000) throw new AppDegradedError({ env: target.env, argoApp: target.argoApp, ...trouble });
+            if (at - Date.parse(since) >= layout.degradedGraceSeconds * 1000)
+              throw new AppDegradedError({ env: target.env, argoApp: target.argoApp, ...trouble });
           } else if (progress.unhealthySince !== undefined) {
             const { unhealthySince: _cleared, ...rest } = progress;
             progress = rest;
@@ -116,14 +150,24 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): (input: Veri
             lastSeen = assessment.why;
           } else if (progress.stableSince === undefined || !sameRestarts(progress.restarts, assessment.pods)) {
             // The window (re)starts: first time everything holds, or a pod restarted or was replaced meanwhile.
-            progress = { ...progress, stableSince: iso(at), restarts: Object.fromEntries(assessment.pods.map((p) => [p.name, p.restarts])) };
+            progress = {
+              ...progress,
+              stableSince: iso(at),
+              restarts: Object.fromEntries(assessment.pods.map((p) => [p.name, p.restarts])),
+            };
             lastSeen = 'rolled out; stability window started';
           } else {
             lastSeen = `rolled out and stable since ${progress.stableSince}`;
           }
-          if (assessment.ok && progress.stableSince !== undefined && at - Date.parse(progress.stableSince) >= layout.stabilitySeconds * 1000) {
+          if (
+            assessment.ok &&
+            progress.stableSince !== undefined &&
+            at - Date.parse(progress.stableSince) >= layout.stabilitySeconds * 1000
+          ) {
             ctx.heartbeat({ ...progress, lastSeen });
-            return { verified: { attempt: ctx.info.attempt, replicas: deployment.desiredReplicas, pods: assessment.pods } };
+            return {
+              verified: { attempt: ctx.info.attempt, replicas: deployment.desiredReplicas, pods: assessment.pods },
+            };
           }
           return { lastSeen: trouble ? `${lastSeen}; ${trouble.reason} since ${progress.unhealthySince}` : lastSeen };
         };
@@ -148,8 +192,14 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): (input: Veri
               lastSeen,
             });
           }
-          const windowLeft = progress.stableSince !== undefined ? Date.parse(progress.stableSince) + layout.stabilitySeconds * 1000 - at : pollIntervalMs;
-          await wake.pause(Math.max(0, Math.min(pauseAfter(seen, pollIntervalMs), deadline - at, windowLeft)), Math.min(100, pollIntervalMs));
+          const windowLeft =
+            progress.stableSince !== undefined
+              ? Date.parse(progress.stableSince) + layout.stabilitySeconds * 1000 - at
+              : pollIntervalMs;
+          await wake.pause(
+            Math.max(0, Math.min(pauseAfter(seen, pollIntervalMs), deadline - at, windowLeft)),
+            Math.min(100, pollIntervalMs),
+          );
         }
       } finally {
         watch.stop();

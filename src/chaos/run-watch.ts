@@ -32,7 +32,12 @@ export interface StartOptions {
   /** The runs' heartbeat timeout: how soon a killed worker's wait moves to a new worker. */
   readonly heartbeatTimeout: string;
   /** Overrides of the wait budgets, in seconds. */
-  readonly waitBudgets?: { readonly build?: number; readonly mergeRequest?: number; readonly sync?: number; readonly workload?: number };
+  readonly waitBudgets?: {
+    readonly build?: number;
+    readonly mergeRequest?: number;
+    readonly sync?: number;
+    readonly workload?: number;
+  };
 }
 
 /** Starts validatePipeline (`validate-<app>`) as any client would; anyone may approve. */
@@ -42,7 +47,15 @@ export async function startValidation(client: Client, opts: StartOptions): Promi
     taskQueue: opts.taskQueue,
     workflowId,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    args: [{ appName: opts.appName, approvalEnvironments: [...(opts.approvalEnvironments ?? ['prod'])], approvers: [], heartbeatTimeout: opts.heartbeatTimeout, ...(opts.waitBudgets ? { waitBudgets: { ...opts.waitBudgets } } : {}) }],
+    args: [
+      {
+        appName: opts.appName,
+        approvalEnvironments: [...(opts.approvalEnvironments ?? ['prod'])],
+        approvers: [],
+        heartbeatTimeout: opts.heartbeatTimeout,
+        ...(opts.waitBudgets ? { waitBudgets: { ...opts.waitBudgets } } : {}),
+      },
+    ],
     typedSearchAttributes: [
       { key: ShepherdApp, value: opts.appName },
       { key: ShepherdStatus, value: 'running' },
@@ -80,7 +93,14 @@ export async function runPosition(client: Client, workflowId: string): Promise<R
       failing: failing || child.steps.some((s) => s.status === 'failed'),
     };
   }
-  return { workflowId, step: current?.name, waitingOn: current?.waitingOn?.kind, env: current?.env, rollbackRecords: progress.rollback.length, failing };
+  return {
+    workflowId,
+    step: current?.name,
+    waitingOn: current?.waitingOn?.kind,
+    env: current?.env,
+    rollbackRecords: progress.rollback.length,
+    failing,
+  };
 }
 
 /**
@@ -88,13 +108,28 @@ export async function runPosition(client: Client, workflowId: string): Promise<R
  * `timeoutMs`. Right after a worker died the update waits for the workflow task to leave the dead worker's
  * sticky queue (about 10 s), so a caller that must know should allow more than the default.
  */
-export async function approveAt(client: Client, position: RunPosition, by: string, timeoutMs = LOOK_TIMEOUT_MS): Promise<boolean> {
+export async function approveAt(
+  client: Client,
+  position: RunPosition,
+  by: string,
+  timeoutMs = LOOK_TIMEOUT_MS,
+): Promise<boolean> {
   if (position.waitingOn !== 'approval') return false;
-  const outcome = await within(client, () => client.workflow.getHandle(position.workflowId).executeUpdate(approveUpdate, { args: [{ by, reason: 'approved by the resilience check' }] }), timeoutMs);
+  const outcome = await within(
+    client,
+    () =>
+      client.workflow
+        .getHandle(position.workflowId)
+        .executeUpdate(approveUpdate, { args: [{ by, reason: 'approved by the resilience check' }] }),
+    timeoutMs,
+  );
   return outcome !== undefined;
 }
 
-export type RunEnd = { readonly kind: 'finished'; readonly report: ValidationReport } | { readonly kind: 'closed'; readonly status: string } | { readonly kind: 'stuck'; readonly position: RunPosition | undefined };
+export type RunEnd =
+  | { readonly kind: 'finished'; readonly report: ValidationReport }
+  | { readonly kind: 'closed'; readonly status: string }
+  | { readonly kind: 'stuck'; readonly position: RunPosition | undefined };
 
 export interface AwaitOptions {
   /** Give up (`stuck`) after this long. */
@@ -115,7 +150,10 @@ export async function awaitRunEnd(client: Client, workflowId: string, opts: Awai
     const status = described?.status.name;
     if (status !== undefined && status !== 'RUNNING') {
       if (status !== 'COMPLETED') return { kind: 'closed', status };
-      const report = await within(client, () => client.workflow.getHandle(workflowId).result() as Promise<ValidationReport>);
+      const report = await within(
+        client,
+        () => client.workflow.getHandle(workflowId).result() as Promise<ValidationReport>,
+      );
       if (report) return { kind: 'finished', report };
     }
     if (Date.now() > until) return { kind: 'stuck', position };
@@ -127,7 +165,13 @@ export async function awaitRunEnd(client: Client, workflowId: string, opts: Awai
 }
 
 /** Waits until the run is at a step matching `pred`; undefined when the run ended or `timeoutMs` passed first. */
-export async function waitForPosition(client: Client, workflowId: string, pred: (p: RunPosition) => boolean, timeoutMs: number, approveAs?: string): Promise<RunPosition | undefined> {
+export async function waitForPosition(
+  client: Client,
+  workflowId: string,
+  pred: (p: RunPosition) => boolean,
+  timeoutMs: number,
+  approveAs?: string,
+): Promise<RunPosition | undefined> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const position = await runPosition(client, workflowId);

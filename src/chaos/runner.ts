@@ -69,7 +69,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-chaos-'));
-  const stack = await Stack.create({ stateDir, timeScale: opts.timeScale, taskQueue: CHAOS_TASK_QUEUE, ...(opts.onProcessLine ? { onLine: opts.onProcessLine } : {}) });
+  const stack = await Stack.create({
+    stateDir,
+    timeScale: opts.timeScale,
+    taskQueue: CHAOS_TASK_QUEUE,
+    ...(opts.onProcessLine ? { onLine: opts.onProcessLine } : {}),
+  });
   const unplannedExits: string[] = [];
   let disturbing = false;
 
@@ -96,7 +101,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     await stack.setScenario(base);
     const before = await stack.state();
     const startedMs = Date.now();
-    const workflowId = await startValidation(client, { appName: world.app, taskQueue: CHAOS_TASK_QUEUE, heartbeatTimeout: opts.heartbeatTimeout });
+    const workflowId = await startValidation(client, {
+      appName: world.app,
+      taskQueue: CHAOS_TASK_QUEUE,
+      heartbeatTimeout: opts.heartbeatTimeout,
+    });
 
     let ended = false;
     let generation = 0;
@@ -127,7 +136,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         case 'scenario':
         case 'outage': {
           const fault: ScenarioInput =
-            e.kind === 'scenario' ? findScenario(e.name)! : { name: `${e.system}-down`, description: `${e.system} down for ${e.forMs} ms`, http: [{ system: e.system, down: true, forMs: e.forMs }] };
+            e.kind === 'scenario'
+              ? findScenario(e.name)!
+              : {
+                  name: `${e.system}-down`,
+                  description: `${e.system} down for ${e.forMs} ms`,
+                  http: [{ system: e.system, down: true, forMs: e.forMs }],
+                };
           const mine = ++generation;
           await stack.setScenario(mergeScenarios(`chaos-${plan.run}-${mine}`, [base, fault]));
           setTimeout(() => {
@@ -142,32 +157,49 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         const wait = startedMs + Math.round(e.at * baselineMs) - Date.now();
         if (wait > 0) await sleep(wait);
         if (ended) return;
-        await apply(e).catch((err: unknown) => opts.say(`  run ${plan.run}: ${describeEvent(e)} did not go as planned: ${(err as Error).message.split('\n')[0]}`));
+        await apply(e).catch((err: unknown) =>
+          opts.say(
+            `  run ${plan.run}: ${describeEvent(e)} did not go as planned: ${(err as Error).message.split('\n')[0]}`,
+          ),
+        );
       }
     })();
 
     let end: RunEnd;
     try {
-      end = await awaitRunEnd(client, workflowId, { boundMs: opts.boundSeconds * 1000, approveAs: APPROVER, onPosition: keepAlive });
+      end = await awaitRunEnd(client, workflowId, {
+        boundMs: opts.boundSeconds * 1000,
+        approveAs: APPROVER,
+        onPosition: keepAlive,
+      });
     } finally {
       ended = true;
       await timeline;
     }
     const durationMs = Date.now() - startedMs;
     await stack.setScenario(undefined);
-    if (end.kind === 'stuck') await client.workflow.getHandle(workflowId).terminate(`stuck: not finished within ${opts.boundSeconds} s`).catch(() => undefined);
+    if (end.kind === 'stuck')
+      await client.workflow
+        .getHandle(workflowId)
+        .terminate(`stuck: not finished within ${opts.boundSeconds} s`)
+        .catch(() => undefined);
     const problems = sideEffectProblems(sideEffectsBetween(before, await stack.state(), projectPathsOf(world)));
     let outcome: Outcome;
     let detail: string | undefined;
     if (end.kind === 'finished') {
       outcome = end.report.status;
-      if (end.report.status !== plan.expected) detail = end.report.failure ? `${end.report.failure.step}: ${end.report.failure.type}: ${end.report.failure.message}` : `ended ${end.report.status}`;
+      if (end.report.status !== plan.expected)
+        detail = end.report.failure
+          ? `${end.report.failure.step}: ${end.report.failure.type}: ${end.report.failure.message}`
+          : `ended ${end.report.status}`;
     } else if (end.kind === 'closed') {
       outcome = 'failed';
       detail = `the workflow ended ${end.status}`;
     } else {
       outcome = 'stuck';
-      detail = end.position ? `at ${end.position.workflowId} ${end.position.step ?? '(between steps)'}` : 'position unknown';
+      detail = end.position
+        ? `at ${end.position.workflowId} ${end.position.step ?? '(between steps)'}`
+        : 'position unknown';
     }
     return { plan, outcome, durationMs, duplicates: problems.duplicates, leaks: problems.leaks, detail };
   };
@@ -176,12 +208,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     await stack.startDevServer();
     await stack.startSandbox();
     await stack.startWorker();
-    opts.say(`Stack up on ${stateDir}: dev server ${stack.address}, sandbox at time scale ${opts.timeScale}, task queue ${CHAOS_TASK_QUEUE}`);
+    opts.say(
+      `Stack up on ${stateDir}: dev server ${stack.address}, sandbox at time scale ${opts.timeScale}, task queue ${CHAOS_TASK_QUEUE}`,
+    );
     const baseline = await oneRun({ run: 0, scenario: undefined, expected: 'succeeded', events: [] });
     baselineMs = baseline.durationMs;
     opts.say(`baseline (no faults): ${baseline.outcome} in ${(baseline.durationMs / 1000).toFixed(1)} s`);
     if (baseline.outcome !== 'succeeded' || baseline.duplicates.length > 0 || baseline.leaks.length > 0) {
-      throw new Error(`the fault-free baseline run did not succeed cleanly: ${baseline.outcome} ${baseline.detail ?? ''} ${[...baseline.duplicates, ...baseline.leaks].join('; ')}`);
+      throw new Error(
+        `the fault-free baseline run did not succeed cleanly: ${baseline.outcome} ${baseline.detail ?? ''} ${[...baseline.duplicates, ...baseline.leaks].join('; ')}`,
+      );
     }
     const plans = planRuns({ runs: opts.runs, seed: opts.seed });
     const results: RunResult[] = [];
@@ -190,7 +226,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       results.push(result);
       opts.say(runLine(result));
     }
-    return { seed: opts.seed, timeScale: opts.timeScale, boundSeconds: opts.boundSeconds, baselineMs: baseline.durationMs, results, unplannedExits };
+    return {
+      seed: opts.seed,
+      timeScale: opts.timeScale,
+      boundSeconds: opts.boundSeconds,
+      baselineMs: baseline.durationMs,
+      results,
+      unplannedExits,
+    };
   } finally {
     await stack.stop();
     rmSync(stateDir, { recursive: true, force: true });
@@ -198,7 +241,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
 }
 
 export function runLine(r: RunResult): string {
-  const faults = [r.plan.scenario ? `[${r.plan.scenario}]` : '', ...r.plan.events.map(describeEvent)].filter(Boolean).join('; ') || 'no faults';
+  const faults =
+    [r.plan.scenario ? `[${r.plan.scenario}]` : '', ...r.plan.events.map(describeEvent)].filter(Boolean).join('; ') ||
+    'no faults';
   const problems = [...r.duplicates.map((d) => `DUPLICATE ${d}`), ...r.leaks.map((l) => `LEAK ${l}`)];
   const tail = [r.outcome !== r.plan.expected && r.detail ? r.detail : '', ...problems].filter(Boolean).join('; ');
   return `run ${String(r.plan.run).padStart(2)}  ${r.outcome.padEnd(11)} ${(r.durationMs / 1000).toFixed(1).padStart(6)} s  ${faults}${tail ? `  → ${tail}` : ''}`;
@@ -217,20 +262,33 @@ export function summaryTable(s: ChaosSummary): string[] {
     ['seed', String(s.seed)],
     ['runs started', String(s.results.length)],
     ['succeeded', String(count('succeeded'))],
-    ['rolled back', `${count('rolled_back')} (stage-degraded runs: ${s.results.filter((r) => r.plan.scenario === 'stage-degraded').length})`],
+    [
+      'rolled back',
+      `${count('rolled_back')} (stage-degraded runs: ${s.results.filter((r) => r.plan.scenario === 'stage-degraded').length})`,
+    ],
     ['failed', String(count('failed'))],
     ['outcome other than expected', String(unexpected)],
     [`stuck (not finished within ${s.boundSeconds} s)`, String(count('stuck'))],
     ['duplicate side effects', String(duplicates)],
     ['leaked branches or open MRs', String(leaks)],
-    ['faults injected', `${kinds('kill-worker')} worker SIGKILLs, ${kinds('restart-dev-server')} dev-server restarts, ${kinds('scenario')} flaky/slow scenarios, ${kinds('outage')} outages`],
+    [
+      'faults injected',
+      `${kinds('kill-worker')} worker SIGKILLs, ${kinds('restart-dev-server')} dev-server restarts, ${kinds('scenario')} flaky/slow scenarios, ${kinds('outage')} outages`,
+    ],
     ['processes that died unplanned', String(s.unplannedExits.length)],
     ['baseline run (no faults)', `${(s.baselineMs / 1000).toFixed(1)} s`],
-    ['extra wall time from faults', `${(extraMs / 1000).toFixed(1)} s in total, ${(extraMs / 1000 / Math.max(1, s.results.length)).toFixed(1)} s a run`],
+    [
+      'extra wall time from faults',
+      `${(extraMs / 1000).toFixed(1)} s in total, ${(extraMs / 1000 / Math.max(1, s.results.length)).toFixed(1)} s a run`,
+    ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const valueWidth = Math.max(...rows.map(([, v]) => v.length));
-  return [`| ${'metric'.padEnd(width)} | ${'value'.padEnd(valueWidth)} |`, `|${'-'.repeat(width + 2)}|${'-'.repeat(valueWidth + 2)}|`, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v.padEnd(valueWidth)} |`)];
+  return [
+    `| ${'metric'.padEnd(width)} | ${'value'.padEnd(valueWidth)} |`,
+    `|${'-'.repeat(width + 2)}|${'-'.repeat(valueWidth + 2)}|`,
+    ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v.padEnd(valueWidth)} |`),
+  ];
 }
 
 /** Exit status: failing when any run is stuck or any duplicate or leak exists. */

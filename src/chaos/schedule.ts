@@ -26,7 +26,12 @@ const OUTAGE_SYSTEMS: readonly SystemName[] = ['gitlab', 'jenkins', 'kubernetes'
 export type ChaosEvent =
   | { readonly at: number; readonly kind: 'kill-worker'; readonly restartAfterMs: number }
   | { readonly at: number; readonly kind: 'restart-dev-server'; readonly downMs: number }
-  | { readonly at: number; readonly kind: 'scenario'; readonly name: (typeof TRANSIENT_SCENARIOS)[number]; readonly forMs: number }
+  | {
+      readonly at: number;
+      readonly kind: 'scenario';
+      readonly name: (typeof TRANSIENT_SCENARIOS)[number];
+      readonly forMs: number;
+    }
   | { readonly at: number; readonly kind: 'outage'; readonly system: SystemName; readonly forMs: number };
 
 export interface RunPlan {
@@ -61,7 +66,8 @@ export function planRuns(opts: ScheduleOptions): RunPlan[] {
     if (random() < 0.25) events.push({ at: moment(), kind: 'restart-dev-server', downMs: between(1_000, 5_000) });
     const faults = between(0, 2);
     for (let i = 0; i < faults; i++) {
-      if (random() < 0.5) events.push({ at: moment(), kind: 'scenario', name: pick(TRANSIENT_SCENARIOS), forMs: between(2_000, 8_000) });
+      if (random() < 0.5)
+        events.push({ at: moment(), kind: 'scenario', name: pick(TRANSIENT_SCENARIOS), forMs: between(2_000, 8_000) });
       else events.push({ at: moment(), kind: 'outage', system: pick(OUTAGE_SYSTEMS), forMs: between(1_000, 8_000) });
     }
     events.sort((a, b) => a.at - b.at);

@@ -60,7 +60,11 @@ export interface ProjectPaths {
 }
 
 /** The sandbox's own names (see `WorldInfo`), with jobs as the inspection view spells them (`a/b`, not `a/job/b`). */
-export function projectPathsOf(world: { gitlab: { appProject: string; deploymentsProject: string }; jenkins: { ciJob: string; promoteJob: string }; environments: Record<string, { branch: string }> }): ProjectPaths {
+export function projectPathsOf(world: {
+  gitlab: { appProject: string; deploymentsProject: string };
+  jenkins: { ciJob: string; promoteJob: string };
+  environments: Record<string, { branch: string }>;
+}): ProjectPaths {
   const job = (path: string): string => path.split('/job/').join('/');
   return {
     appProject: world.gitlab.appProject,
@@ -87,8 +91,14 @@ export function sideEffectsBetween(before: WorldState, after: WorldState, paths:
   return {
     bumps: (appAfter.commitsPerBranch.main ?? 0) - (appBefore.commitsPerBranch.main ?? 0),
     ciBuilds: jobBuilds(after, paths.ciJob).length - jobBuilds(before, paths.ciJob).length,
-    mergeRequestsPerEnv: countBy(newMrs.filter((mr) => !REVERT_BRANCH.test(mr.source)), (mr) => mr.target),
-    revertMergeRequestsPerEnv: countBy(newMrs.filter((mr) => REVERT_BRANCH.test(mr.source)), (mr) => mr.target),
+    mergeRequestsPerEnv: countBy(
+      newMrs.filter((mr) => !REVERT_BRANCH.test(mr.source)),
+      (mr) => mr.target,
+    ),
+    revertMergeRequestsPerEnv: countBy(
+      newMrs.filter((mr) => REVERT_BRANCH.test(mr.source)),
+      (mr) => mr.target,
+    ),
     merges: deployAfter.counts.merges - deployBefore.counts.merges,
     mergedMergeRequests: deployAfter.counts.merged - deployBefore.counts.merged,
     promoteBuildsPerEnv: countBy(newPromoteBuilds, (b) => String(b.params.TARGET_ENV ?? '?')),
@@ -96,7 +106,9 @@ export function sideEffectsBetween(before: WorldState, after: WorldState, paths:
       ...appAfter.mergeRequests.opened.filter((mr) => !allMergeRequests(appBefore).some((b) => b.iid === mr.iid)),
       ...deployAfter.mergeRequests.opened.filter((mr) => !known.has(mr.iid)),
     ].map((mr) => `!${mr.iid} ${mr.source} → ${mr.target}`),
-    leftoverBranches: deployAfter.branches.filter((b) => !branchesBefore.has(b) && !paths.permanentBranches.includes(b) && !mergedSources.has(b)),
+    leftoverBranches: deployAfter.branches.filter(
+      (b) => !branchesBefore.has(b) && !paths.permanentBranches.includes(b) && !mergedSources.has(b),
+    ),
   };
 }
 
@@ -111,7 +123,11 @@ export function sideEffectProblems(effects: SideEffects): SideEffectProblems {
   more('merge requests', effects.mergeRequestsPerEnv);
   more('revert merge requests', effects.revertMergeRequestsPerEnv);
   more('promote-environment builds', effects.promoteBuildsPerEnv);
-  if (effects.merges !== effects.mergedMergeRequests) duplicates.push(`${effects.merges} merges for ${effects.mergedMergeRequests} merged merge requests`);
-  const leaks = [...effects.openMergeRequests.map((mr) => `open merge request ${mr}`), ...effects.leftoverBranches.map((b) => `branch ${b} left behind`)];
+  if (effects.merges !== effects.mergedMergeRequests)
+    duplicates.push(`${effects.merges} merges for ${effects.mergedMergeRequests} merged merge requests`);
+  const leaks = [
+    ...effects.openMergeRequests.map((mr) => `open merge request ${mr}`),
+    ...effects.leftoverBranches.map((b) => `branch ${b} left behind`),
+  ];
   return { duplicates, leaks };
 }

@@ -18,7 +18,18 @@ import { freePort } from '../temporal/dev-server.js';
 export const SHEPHERD_BIN = fileURLToPath(new URL('../../bin/shepherd.js', import.meta.url));
 
 /** The variables that would make a child process talk to real systems instead of the sandbox. */
-const EXTERNAL_VARIABLES = ['GITLAB_URL_EXTERNAL', 'GITLAB_URL_INTERNAL', 'JENKINS_URL_EXTERNAL', 'JENKINS_URL_INTERNAL', 'TEMPORAL_TLS', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CA_PATH', 'NODE_ENV'];
+const EXTERNAL_VARIABLES = [
+  'GITLAB_URL_EXTERNAL',
+  'GITLAB_URL_INTERNAL',
+  'JENKINS_URL_EXTERNAL',
+  'JENKINS_URL_INTERNAL',
+  'TEMPORAL_TLS',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_CERT_PATH',
+  'TEMPORAL_TLS_KEY_PATH',
+  'TEMPORAL_TLS_CA_PATH',
+  'NODE_ENV',
+];
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -40,7 +51,11 @@ export class ShepherdProcess {
     env: Record<string, string>,
     private readonly onLine?: (name: string, line: string) => void,
   ) {
-    this.child = spawn(process.execPath, [SHEPHERD_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = spawn(process.execPath, [SHEPHERD_BIN, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => {
         this.status = { code, signal };
@@ -79,7 +94,8 @@ export class ShepherdProcess {
   /** Resolves with the first output line matching `pattern`; rejects when the process exits first or after `timeoutMs`. */
   waitForLine(pattern: RegExp, timeoutMs: number, from: 'stdout' | 'any' = 'any'): Promise<string> {
     return new Promise((resolve, reject) => {
-      const find = (): string | undefined => (from === 'stdout' ? this.stdoutText.split('\n') : this.lines).find((l) => pattern.test(l));
+      const find = (): string | undefined =>
+        (from === 'stdout' ? this.stdoutText.split('\n') : this.lines).find((l) => pattern.test(l));
       const finish = (fn: () => void): void => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -88,9 +104,24 @@ export class ShepherdProcess {
       const check = (): void => {
         const line = find();
         if (line !== undefined) finish(() => resolve(line));
-        else if (this.status) finish(() => reject(new Error(`${this.name} exited (${describeExit(this.status!)}) before printing ${pattern}:\n${this.tail()}`)));
+        else if (this.status)
+          finish(() =>
+            reject(
+              new Error(
+                `${this.name} exited (${describeExit(this.status!)}) before printing ${pattern}:\n${this.tail()}`,
+              ),
+            ),
+          );
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`${this.name} printed nothing matching ${pattern} within ${timeoutMs} ms:\n${this.tail()}`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new Error(`${this.name} printed nothing matching ${pattern} within ${timeoutMs} ms:\n${this.tail()}`),
+            ),
+          ),
+        timeoutMs,
+      );
       this.listeners.add(check);
       check();
     });
@@ -170,7 +201,8 @@ export class Stack {
 
   private env(extra: Record<string, string>): Record<string, string> {
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !EXTERNAL_VARIABLES.includes(k)) env[k] = v;
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !EXTERNAL_VARIABLES.includes(k)) env[k] = v;
     return {
       ...env,
       SHEPHERD_STATE_DIR: this.opts.stateDir,
@@ -204,7 +236,13 @@ export class Stack {
   /** Starts `shepherd sandbox` with a fresh world; resolves with what it announced. */
   async startSandbox(scenario?: string): Promise<WorldInfo> {
     if (this.sandbox?.running) throw new Error('the sandbox already runs');
-    const args = ['sandbox', '--json', '--time-scale', String(this.opts.timeScale), ...(scenario ? ['--scenario', scenario] : [])];
+    const args = [
+      'sandbox',
+      '--json',
+      '--time-scale',
+      String(this.opts.timeScale),
+      ...(scenario ? ['--scenario', scenario] : []),
+    ];
     const p = this.spawn('sandbox', args, { TEMPORAL_ADDRESS: this.address });
     this.sandbox = p;
     this.world = JSON.parse(await p.waitForLine(/^\{/, 60_000, 'stdout')) as WorldInfo;
@@ -219,7 +257,9 @@ export class Stack {
   /** Starts a `shepherd worker` on the stack's task queue; resolves once it polls. */
   async startWorker(): Promise<ShepherdProcess> {
     this.workerCount += 1;
-    const p = this.spawn(`worker-${this.workerCount}`, ['worker', '--identity', `chaos-worker-${this.workerCount}`], { TEMPORAL_ADDRESS: this.address });
+    const p = this.spawn(`worker-${this.workerCount}`, ['worker', '--identity', `chaos-worker-${this.workerCount}`], {
+      TEMPORAL_ADDRESS: this.address,
+    });
     this.workers.push(p);
     await p.waitForLine(/Worker polling task queue/, 120_000);
     return p;
@@ -237,7 +277,9 @@ export class Stack {
 
   /** A client of the dev server; its connection survives server restarts on the same address. */
   client(): Promise<Client> {
-    this.clientPromise ??= Connection.connect({ address: this.address }).then((connection) => new Client({ connection, namespace: 'default' }));
+    this.clientPromise ??= Connection.connect({ address: this.address }).then(
+      (connection) => new Client({ connection, namespace: 'default' }),
+    );
     return this.clientPromise;
   }
 
@@ -258,8 +300,15 @@ export class Stack {
     const res =
       scenario === undefined
         ? await fetch(`${this.adminUrl()}/scenario`, { method: 'DELETE' })
-        : await fetch(`${this.adminUrl()}/scenario`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(typeof scenario === 'string' ? { name: scenario } : scenario) });
-    if (!res.ok) throw new Error(`${scenario === undefined ? 'DELETE' : 'PUT'} /scenario answered ${res.status}: ${await res.text()}`);
+        : await fetch(`${this.adminUrl()}/scenario`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(typeof scenario === 'string' ? { name: scenario } : scenario),
+          });
+    if (!res.ok)
+      throw new Error(
+        `${scenario === undefined ? 'DELETE' : 'PUT'} /scenario answered ${res.status}: ${await res.text()}`,
+      );
   }
 
   /** Ends every process this stack started (workers first, the dev server last) and closes the client. */

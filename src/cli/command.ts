@@ -49,10 +49,19 @@ export function helpText(cmd: Command): string {
   return `Usage: shepherd ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n\n${cmd.help.trim()}\n\nCommon options:\n  --env-file FILE   read configuration from FILE (infra.env style) before the environment\n  -h, --help        show this help\n`;
 }
 
-export async function runCommand(cmd: Command, argv: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+export async function runCommand(
+  cmd: Command,
+  argv: string[],
+  io: { out: (s: string) => void; err: (s: string) => void },
+): Promise<number> {
   let parsed: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: argv,
+      options: { ...COMMON_OPTIONS, ...cmd.options },
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
   } catch (err) {
     io.err(`shepherd ${cmd.name}: ${(err as Error).message}`);
     io.err(`Usage: shepherd ${cmd.name} ${cmd.usage}   (see shepherd ${cmd.name} --help)`);

@@ -24,7 +24,10 @@ export function operatorTarget(config: ShepherdConfig): TemporalTarget {
 }
 
 /** Runs `use` with a client on the operator target and closes the connection afterwards. */
-export async function withClient<T>(config: ShepherdConfig, use: (client: Client, target: TemporalTarget) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  config: ShepherdConfig,
+  use: (client: Client, target: TemporalTarget) => Promise<T>,
+): Promise<T> {
   const target = operatorTarget(config);
   let client: Client;
   try {

@@ -39,12 +39,14 @@ function fieldProblem(text: string, f: Field): string | undefined {
   const range = `${f.min}-${f.max}${f.names ? ` or ${f.names[0]}-${f.names.at(-1)}` : ''}`;
   for (const item of text.split(',')) {
     const [base = '', step, extra] = item.split('/');
-    if (extra !== undefined || (step !== undefined && !/^[1-9]\d{0,1}$/.test(step))) return `${f.name} "${item}": a step is "/" and a number from 1`;
+    if (extra !== undefined || (step !== undefined && !/^[1-9]\d{0,1}$/.test(step)))
+      return `${f.name} "${item}": a step is "/" and a number from 1`;
     if (base === '*') continue;
     const [from = '', to, more] = base.split('-');
     const a = value(from, f);
     const b = to === undefined ? a : value(to, f);
-    if (more !== undefined || a === undefined || b === undefined) return `${f.name} "${item}" is not *, a value or a range within ${range}`;
+    if (more !== undefined || a === undefined || b === undefined)
+      return `${f.name} "${item}" is not *, a value or a range within ${range}`;
     if (b < a) return `${f.name} "${item}": the range runs backwards`;
   }
   return undefined;
@@ -53,9 +55,13 @@ function fieldProblem(text: string, f: Field): string | undefined {
 /** Undefined when `expr` is a usable cron expression; otherwise what is wrong with it, for a person. */
 export function cronProblem(expr: string): string | undefined {
   const trimmed = expr.trim();
-  if (trimmed.startsWith('@')) return (MACROS as readonly string[]).includes(trimmed) ? undefined : `"${trimmed}" is not one of ${MACROS.join(', ')}`;
+  if (trimmed.startsWith('@'))
+    return (MACROS as readonly string[]).includes(trimmed)
+      ? undefined
+      : `"${trimmed}" is not one of ${MACROS.join(', ')}`;
   const parts = trimmed.split(/\s+/).filter(Boolean);
-  if (parts.length !== FIELDS.length) return `"${trimmed}" has ${parts.length} field${parts.length === 1 ? '' : 's'}; a cron expression has five: minute hour day-of-month month day-of-week (e.g. "0 2 * * *")`;
+  if (parts.length !== FIELDS.length)
+    return `"${trimmed}" has ${parts.length} field${parts.length === 1 ? '' : 's'}; a cron expression has five: minute hour day-of-month month day-of-week (e.g. "0 2 * * *")`;
   for (const [i, f] of FIELDS.entries()) {
     const problem = fieldProblem(parts[i]!, f);
     if (problem) return problem;

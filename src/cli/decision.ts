@@ -16,7 +16,9 @@ import { withClient } from './connect.js';
 async function gateOf(client: Client, workflowId: string): Promise<string> {
   if (!workflowId.startsWith('validate-')) return workflowId;
   try {
-    const p = await client.withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(workflowId).query(progressQuery));
+    const p = await client.withDeadline(Date.now() + 5_000, () =>
+      client.workflow.getHandle(workflowId).query(progressQuery),
+    );
     if (p.current?.waitingOn?.kind === 'child-workflow') return p.current.waitingOn.ref;
   } catch {
     // Not running or not queryable: let the update say so.
@@ -29,7 +31,11 @@ const UPDATE_DEADLINE_MS = 30_000;
 
 /** gRPC status 4, DEADLINE_EXCEEDED, as the client reports it (directly or as the cause of a ServiceError). */
 function deadlineExceeded(err: unknown): boolean {
-  const grpc = isGrpcServiceError(err) ? err : isGrpcServiceError((err as Error | undefined)?.cause) ? ((err as Error).cause as { code: number }) : undefined;
+  const grpc = isGrpcServiceError(err)
+    ? err
+    : isGrpcServiceError((err as Error | undefined)?.cause)
+      ? ((err as Error).cause as { code: number })
+      : undefined;
   return grpc?.code === 4;
 }
 
@@ -39,10 +45,12 @@ function targetId(ctx: CommandContext, name: string): string {
   const app = ctx.values.app as string | undefined;
   const env = ctx.values.env as string | undefined;
   if (id !== undefined) {
-    if (app !== undefined || env !== undefined) throw new UsageError('give either WORKFLOW_ID or --app/--env, not both');
+    if (app !== undefined || env !== undefined)
+      throw new UsageError('give either WORKFLOW_ID or --app/--env, not both');
     return id;
   }
-  if (env === undefined) throw new UsageError(`name the promotion: shepherd ${name} promote-<app>-<env>, or --env ENV [--app APP]`);
+  if (env === undefined)
+    throw new UsageError(`name the promotion: shepherd ${name} promote-<app>-<env>, or --env ENV [--app APP]`);
   if (!isEnvironment(env)) throw new UsageError(`--env must be one of dev, stage, prod, got ${env}`);
   return promotionWorkflowId(app ?? ctx.config().app.name, env);
 }
@@ -53,7 +61,10 @@ export function decisionCommand(verdict: 'approve' | 'reject'): Command {
   const past = verdict === 'approve' ? 'approved' : 'rejected';
   return {
     name: verdict,
-    summary: verdict === 'approve' ? 'Approve a promotion that waits for approval (the `approve` update).' : 'Reject a promotion that waits for approval; it closes its MR and branch.',
+    summary:
+      verdict === 'approve'
+        ? 'Approve a promotion that waits for approval (the `approve` update).'
+        : 'Reject a promotion that waits for approval; it closes its MR and branch.',
     usage: `WORKFLOW_ID --by NAME [--reason TEXT]  |  --app APP --env ENV --by NAME [--reason TEXT]`,
     help: `
 Sends the \`${verdict}\` update to a waiting promotion, the same update as
@@ -74,7 +85,13 @@ Examples:
   npx shepherd ${verdict} promote-example-app-prod --by alice --reason "${verdict === 'approve' ? 'release window open' : 'freeze until Monday'}"
   npx shepherd ${verdict} --env prod --by alice
 `,
-    options: { by: { type: 'string' }, reason: { type: 'string' }, app: { type: 'string' }, env: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      by: { type: 'string' },
+      reason: { type: 'string' },
+      app: { type: 'string' },
+      env: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     async run(ctx) {
       const requested = targetId(ctx, verdict);
       const by = ctx.values.by as string | undefined;
@@ -84,7 +101,9 @@ Examples:
         const workflowId = await gateOf(client, requested);
         try {
           const handle = client.workflow.getHandle(workflowId);
-          const outcome = await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => handle.executeUpdate(update, { args: [{ by, ...(reason !== undefined ? { reason } : {}) }] }));
+          const outcome = await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+            handle.executeUpdate(update, { args: [{ by, ...(reason !== undefined ? { reason } : {}) }] }),
+          );
           if (ctx.values.json) ctx.out(JSON.stringify({ workflowId, ...outcome }));
           else ctx.out(`${workflowId}: ${outcome.decision} by ${outcome.by} at ${outcome.at}.`);
           return EXIT.ok;
@@ -99,7 +118,9 @@ Examples:
             return EXIT.failed;
           }
           if (deadlineExceeded(err)) {
-            ctx.err(`${workflowId} did not take the ${verdict} within ${UPDATE_DEADLINE_MS / 1000}s: is a worker polling its task queue (\`npx shepherd worker\`)?`);
+            ctx.err(
+              `${workflowId} did not take the ${verdict} within ${UPDATE_DEADLINE_MS / 1000}s: is a worker polling its task queue (\`npx shepherd worker\`)?`,
+            );
             ctx.err(`Nothing was ${past}; run the command again once a worker runs.`);
             return EXIT.failed;
           }
@@ -109,4 +130,3 @@ Examples:
     },
   };
 }
-

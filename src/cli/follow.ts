@@ -62,8 +62,12 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
       if (before === s.status) continue;
       seen.set(key, s.status);
       if (before === undefined && s.status === 'running') print(`${indent}→ ${describeStep(s)}`);
-      else if (s.status === 'succeeded') print(`${indent}✓ ${describeStep(s)} (${((s.durationMs ?? 0) / 1000).toFixed(1)}s${s.attempts && s.attempts > 1 ? `, ${s.attempts} attempts` : ''})`);
-      else if (s.status === 'failed') print(`${indent}✗ ${describeStep(s)}: ${s.failure?.type ?? 'failed'}: ${s.failure?.message ?? ''}`);
+      else if (s.status === 'succeeded')
+        print(
+          `${indent}✓ ${describeStep(s)} (${((s.durationMs ?? 0) / 1000).toFixed(1)}s${s.attempts && s.attempts > 1 ? `, ${s.attempts} attempts` : ''})`,
+        );
+      else if (s.status === 'failed')
+        print(`${indent}✗ ${describeStep(s)}: ${s.failure?.type ?? 'failed'}: ${s.failure?.message ?? ''}`);
       else if (s.status === 'cancelled') print(`${indent}- ${describeStep(s)} cancelled`);
     }
   };
@@ -86,8 +90,12 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
         if (cp.current) current = cp.current;
         if (cp.current?.waitingOn?.kind === 'approval' && opts.autoApprove && !approved.has(childId)) {
           approved.add(childId);
-          print(`    ! ${childId} waits for approval; approving as ${opts.autoApprove.by} through the \`approve\` update (as \`npx shepherd approve ${childId} --by ${opts.autoApprove.by}\` would)`);
-          await child.executeUpdate(approveUpdate, { args: [{ by: opts.autoApprove.by, reason: opts.autoApprove.reason }] });
+          print(
+            `    ! ${childId} waits for approval; approving as ${opts.autoApprove.by} through the \`approve\` update (as \`npx shepherd approve ${childId} --by ${opts.autoApprove.by}\` would)`,
+          );
+          await child.executeUpdate(approveUpdate, {
+            args: [{ by: opts.autoApprove.by, reason: opts.autoApprove.reason }],
+          });
         }
       } catch {
         // The child may not have started yet or already finished; the next poll looks again.
@@ -97,7 +105,9 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
       const key = `rollback|${r.action}|${r.target}|${r.status}`;
       if (seen.has(key)) continue;
       seen.set(key, 'succeeded');
-      print(`↩ ${r.action} ${r.env ?? ''} ${r.target}${r.fromImageTag || r.toImageTag ? ` (${r.fromImageTag ?? '?'} → ${r.toImageTag ?? '?'})` : ''}: ${r.status}${r.failure ? ` — ${r.failure.message}` : ''}`);
+      print(
+        `↩ ${r.action} ${r.env ?? ''} ${r.target}${r.fromImageTag || r.toImageTag ? ` (${r.fromImageTag ?? '?'} → ${r.toImageTag ?? '?'})` : ''}: ${r.status}${r.failure ? ` — ${r.failure.message}` : ''}`,
+      );
     }
     if (opts.tty && current?.status === 'running' && !done) {
       process.stdout.write(`\x1b[2K\r${waitText(current, Date.now()).slice(0, (process.stdout.columns ?? 120) - 1)}`);
@@ -112,7 +122,10 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
   );
   while (!done) {
     await poll();
-    done = await Promise.race([settled.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), opts.pollMs ?? 300))]);
+    done = await Promise.race([
+      settled.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), opts.pollMs ?? 300)),
+    ]);
   }
   await poll();
   clearStatus();

@@ -59,7 +59,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.name === name);
   if (!cmd) {
-    err(`shepherd: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See shepherd --help.`);
+    err(
+      `shepherd: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See shepherd --help.`,
+    );
     return EXIT.usage;
   }
   return runCommand(cmd, rest, { out, err });

@@ -22,7 +22,9 @@ export function configuredApp(config: ShepherdConfig, flag: string | undefined):
   if (flag === undefined || flag === config.app.name) return config.app.name;
   // A malformed name is left to the input schema, whose message states the naming rule.
   if (!isAppName(flag)) return flag;
-  throw new UsageError(`--app must be the configured application "${config.app.name}" (APP_REPO_NAME), got "${flag}"; nothing was started`);
+  throw new UsageError(
+    `--app must be the configured application "${config.app.name}" (APP_REPO_NAME), got "${flag}"; nothing was started`,
+  );
 }
 
 /**
@@ -55,7 +57,11 @@ export function runFields(config: ShepherdConfig): {
  * Parses `input` with a workflow's input schema; a problem becomes a UsageError naming the flag, the input field
  * and the rule, e.g. `--to (targetEnv) must be the environment after sourceEnv: dev→stage or stage→prod`.
  */
-export function checkInput<S extends z.ZodType>(schema: S, input: unknown, flags: Readonly<Record<string, string>>): z.output<S> {
+export function checkInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  flags: Readonly<Record<string, string>>,
+): z.output<S> {
   try {
     return parseInput(schema, input);
   } catch (err) {
@@ -63,7 +69,9 @@ export function checkInput<S extends z.ZodType>(schema: S, input: unknown, flags
     const { field, rule } = err.facts;
     const flag = flags[field];
     const given = (input as Record<string, unknown> | null)?.[field];
-    throw new UsageError(`${flag ? `${flag} (${field})` : field} ${rule}${typeof given === 'string' ? `, got "${given}"` : ''}; nothing was started`);
+    throw new UsageError(
+      `${flag ? `${flag} (${field})` : field} ${rule}${typeof given === 'string' ? `, got "${given}"` : ''}; nothing was started`,
+    );
   }
 }
 
@@ -85,7 +93,9 @@ function ago(iso: string, now: number): string {
 
 /** One line for the step a run is on: what, what it waits on, since when, when it gives up. */
 export function currentLine(step: StepRecord, now = Date.now()): string {
-  const where = [step.env ? `[${step.env}]` : '', step.name, step.imageTag ? `image ${step.imageTag}` : ''].filter(Boolean).join(' ');
+  const where = [step.env ? `[${step.env}]` : '', step.name, step.imageTag ? `image ${step.imageTag}` : '']
+    .filter(Boolean)
+    .join(' ');
   const on = step.waitingOn ? `, waiting on ${step.waitingOn.kind} ${step.waitingOn.ref}` : '';
   const until = step.timeoutAt ? `, gives up at ${step.timeoutAt}` : '';
   return `${where}${on}, since ${step.startedAt} (${ago(step.startedAt, now)})${until}`;
@@ -108,7 +118,12 @@ export function stepLines(progress: Progress): string[] {
  * While a followed run goes on, prints once per gate which command gives the approval it waits for (on the run
  * itself or on the child promotion it waits on). Returns a stop function.
  */
-export function hintApprovals(client: Client, handle: WorkflowHandle, say: (line: string) => void, pollMs = 1_000): () => void {
+export function hintApprovals(
+  client: Client,
+  handle: WorkflowHandle,
+  say: (line: string) => void,
+  pollMs = 1_000,
+): () => void {
   const hinted = new Set<string>();
   let stopped = false;
   // A deadline, so that no query is still retrying when the caller closes the connection.

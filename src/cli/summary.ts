@@ -5,17 +5,36 @@ import type { ValidationReport } from '../domain/report.js';
 
 export function summaryTable(report: ValidationReport): string[] {
   const rows = report.iterations.map((it) => {
-    const mr = it.steps.map((s) => s.links?.mergeRequest).filter(Boolean).at(-1) ?? '';
+    const mr =
+      it.steps
+        .map((s) => s.links?.mergeRequest)
+        .filter(Boolean)
+        .at(-1) ?? '';
     const ms = it.steps.reduce((s, x) => s + (x.durationMs ?? 0), 0);
     return [String(it.iteration), it.env, it.status, it.imageTag ?? '', `${(ms / 1000).toFixed(1)}s`, mr];
   });
   const head = ['#', 'env', 'status', 'image tag', 'time', 'merge request'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = ['', `validatePipeline ${report.appName}: ${report.status.toUpperCase()} in ${(report.durationMs / 1000).toFixed(1)}s`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  if (report.failure) out.push(`failed at iteration ${report.failure.iteration}, step ${report.failure.step}: ${report.failure.type}: ${report.failure.message}`);
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    '',
+    `validatePipeline ${report.appName}: ${report.status.toUpperCase()} in ${(report.durationMs / 1000).toFixed(1)}s`,
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+  ];
+  if (report.failure)
+    out.push(
+      `failed at iteration ${report.failure.iteration}, step ${report.failure.step}: ${report.failure.type}: ${report.failure.message}`,
+    );
   for (const r of report.rollback) {
-    out.push(`rolled back: ${r.action} ${r.env ?? ''} ${r.target}${r.fromImageTag || r.toImageTag ? ` ${r.fromImageTag ?? '?'} → ${r.toImageTag ?? '?'}` : ''}: ${r.status}${r.failure ? ` (${r.failure.message})` : ''}`);
+    out.push(
+      `rolled back: ${r.action} ${r.env ?? ''} ${r.target}${r.fromImageTag || r.toImageTag ? ` ${r.fromImageTag ?? '?'} → ${r.toImageTag ?? '?'}` : ''}: ${r.status}${r.failure ? ` (${r.failure.message})` : ''}`,
+    );
   }
   out.push('');
   return out;
@@ -23,5 +42,8 @@ export function summaryTable(report: ValidationReport): string[] {
 
 /** The report as `--json` prints it: the report, with each iteration's image named `image` as well. */
 export function reportJson(report: ValidationReport): string {
-  return JSON.stringify({ ...report, iterations: report.iterations.map((it) => ({ ...it, image: it.imageTag ?? null })) });
+  return JSON.stringify({
+    ...report,
+    iterations: report.iterations.map((it) => ({ ...it, image: it.imageTag ?? null })),
+  });
 }

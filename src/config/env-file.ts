@@ -17,7 +17,11 @@ export class EnvFileError extends Error {
 
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/;
 
-export function parseEnvFile(text: string, file: string, outer: Record<string, string | undefined>): Record<string, string> {
+export function parseEnvFile(
+  text: string,
+  file: string,
+  outer: Record<string, string | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const lookup = (name: string): string => out[name] ?? outer[name] ?? '';
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -28,17 +32,22 @@ export function parseEnvFile(text: string, file: string, outer: Record<string, s
     const key = m[1]!;
     let value = m[2]!;
     if (value.startsWith("'")) {
-      if (!value.endsWith("'") || value.length < 2) throw new EnvFileError(file, i + 1, `unterminated single quote in ${key}`);
+      if (!value.endsWith("'") || value.length < 2)
+        throw new EnvFileError(file, i + 1, `unterminated single quote in ${key}`);
       out[key] = value.slice(1, -1);
       return;
     }
     if (value.startsWith('"')) {
-      if (!value.endsWith('"') || value.length < 2) throw new EnvFileError(file, i + 1, `unterminated double quote in ${key}`);
+      if (!value.endsWith('"') || value.length < 2)
+        throw new EnvFileError(file, i + 1, `unterminated double quote in ${key}`);
       value = value.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
     } else {
       value = value.replace(/\s+#.*$/, '');
     }
-    out[key] = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, b: string | undefined) => lookup((a ?? b)!));
+    out[key] = value.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (_, a: string | undefined, b: string | undefined) => lookup((a ?? b)!),
+    );
   });
   return out;
 }
@@ -48,7 +57,11 @@ export function readEnvFile(file: string, outer: Record<string, string | undefin
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new EnvFileError(file, 0, `cannot read the env file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new EnvFileError(
+      file,
+      0,
+      `cannot read the env file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   return parseEnvFile(text, file, outer);
 }

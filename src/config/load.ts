@@ -40,7 +40,9 @@ export interface TemporalConfig {
   readonly address: string | undefined;
   readonly namespace: string;
   readonly taskQueue: string;
-  readonly tls: { readonly certPath?: string; readonly keyPath?: string; readonly caPath?: string; readonly serverName?: string } | undefined;
+  readonly tls:
+    | { readonly certPath?: string; readonly keyPath?: string; readonly caPath?: string; readonly serverName?: string }
+    | undefined;
   readonly apiKey: Secret | undefined;
   readonly stateDir: string;
   readonly devServerPort: number;
@@ -96,7 +98,11 @@ export interface ShepherdConfig {
     /** Passed to the workflows as `heartbeatTimeout`. */
     readonly heartbeat: string;
   };
-  readonly approvals: { readonly environments: readonly Environment[]; readonly approvers: readonly string[]; readonly timeout: string };
+  readonly approvals: {
+    readonly environments: readonly Environment[];
+    readonly approvers: readonly string[];
+    readonly timeout: string;
+  };
   readonly notifications: { readonly webhookUrl: Secret | undefined };
 }
 
@@ -122,7 +128,8 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
   const fromFile = opts.envFile ? readEnvFile(resolve(cwd, opts.envFile), env) : {};
   const merged: Record<string, string> = {};
   for (const [k, val] of Object.entries({ ...fromFile, ...env })) if (val !== undefined && val !== '') merged[k] = val;
-  for (const [old, current] of Object.entries(ALIASES)) if (merged[old] !== undefined && merged[current] === undefined) merged[current] = merged[old]!;
+  for (const [old, current] of Object.entries(ALIASES))
+    if (merged[old] !== undefined && merged[current] === undefined) merged[current] = merged[old]!;
 
   const problems: ConfigProblem[] = [];
   const values = new Map<string, unknown>();
@@ -145,7 +152,11 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
 
   const gitlabUrl = get<string>('GITLAB_URL_EXTERNAL') ?? get<string>('GITLAB_URL_INTERNAL');
   const jenkinsUrl = get<string>('JENKINS_URL_EXTERNAL') ?? get<string>('JENKINS_URL_INTERNAL');
-  const external = merged.GITLAB_URL_EXTERNAL !== undefined || merged.GITLAB_URL_INTERNAL !== undefined || merged.JENKINS_URL_EXTERNAL !== undefined || merged.JENKINS_URL_INTERNAL !== undefined;
+  const external =
+    merged.GITLAB_URL_EXTERNAL !== undefined ||
+    merged.GITLAB_URL_INTERNAL !== undefined ||
+    merged.JENKINS_URL_EXTERNAL !== undefined ||
+    merged.JENKINS_URL_INTERNAL !== undefined;
   const group = get<string>('GITLAB_GROUP')!;
   const appName = get<string>('APP_REPO_NAME') ?? 'example-app';
 
@@ -181,18 +192,31 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
   const keyPath = get<string>('TEMPORAL_TLS_KEY_PATH');
   if ((certPath === undefined) !== (keyPath === undefined)) {
     const missing = certPath === undefined ? 'TEMPORAL_TLS_CERT_PATH' : 'TEMPORAL_TLS_KEY_PATH';
-    problems.push({ variable: missing, rule: 'set together with its pair', message: 'is required when the other half of the client certificate pair is set' });
+    problems.push({
+      variable: missing,
+      rule: 'set together with its pair',
+      message: 'is required when the other half of the client certificate pair is set',
+    });
   }
   const apiKey = get<Secret>('TEMPORAL_API_KEY');
   const address = get<string>('TEMPORAL_ADDRESS');
   if ((certPath || apiKey || get<boolean>('TEMPORAL_TLS')) && address === undefined) {
-    problems.push({ variable: 'TEMPORAL_ADDRESS', rule: 'host:port', message: 'is required when TLS or an API key is configured (the embedded dev server has neither)' });
+    problems.push({
+      variable: 'TEMPORAL_ADDRESS',
+      rule: 'host:port',
+      message: 'is required when TLS or an API key is configured (the embedded dev server has neither)',
+    });
   }
-  const tlsWanted = get<boolean>('TEMPORAL_TLS') === true || certPath !== undefined || apiKey !== undefined || get<string>('TEMPORAL_TLS_CA_PATH') !== undefined;
+  const tlsWanted =
+    get<boolean>('TEMPORAL_TLS') === true ||
+    certPath !== undefined ||
+    apiKey !== undefined ||
+    get<string>('TEMPORAL_TLS_CA_PATH') !== undefined;
 
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(cwd, p));
+  const abs = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : isAbsolute(p) ? p : resolve(cwd, p);
   const envConfig = (name: Environment, nsVar: string): EnvironmentConfig => ({
     name,
     namespace: get<string>(nsVar)!,
@@ -211,7 +235,9 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
             ...(certPath ? { certPath: abs(certPath)! } : {}),
             ...(keyPath ? { keyPath: abs(keyPath)! } : {}),
             ...(get<string>('TEMPORAL_TLS_CA_PATH') ? { caPath: abs(get<string>('TEMPORAL_TLS_CA_PATH'))! } : {}),
-            ...(get<string>('TEMPORAL_TLS_SERVER_NAME') ? { serverName: get<string>('TEMPORAL_TLS_SERVER_NAME')! } : {}),
+            ...(get<string>('TEMPORAL_TLS_SERVER_NAME')
+              ? { serverName: get<string>('TEMPORAL_TLS_SERVER_NAME')! }
+              : {}),
           }
         : undefined,
       apiKey,
@@ -251,5 +277,7 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
 /** Variables in `env` that look like Shepherd's or infra.env's but are not known: likely typos. */
 export function unknownVariables(env: Record<string, string | undefined>): string[] {
   const known = new Set<string>([...VARIABLES.map((x) => x.name), ...INFRA_ENV_PASSTHROUGH, ...Object.keys(ALIASES)]);
-  return Object.keys(env).filter((k) => /^(SHEPHERD_|TEMPORAL_(?!CLI_PATH$|TEST_SERVER_PATH$))/.test(k) && !known.has(k));
+  return Object.keys(env).filter(
+    (k) => /^(SHEPHERD_|TEMPORAL_(?!CLI_PATH$|TEST_SERVER_PATH$))/.test(k) && !known.has(k),
+  );
 }

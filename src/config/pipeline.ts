@@ -40,17 +40,35 @@ export function imageFilesFor(cueName: string): string[] {
 
 /** The layout of a configured (external) installation. */
 export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {
-  if (!config.gitlab || !config.jenkins) throw new Error('pipelineFromConfig needs GitLab and Jenkins to be configured (external mode)');
+  if (!config.gitlab || !config.jenkins)
+    throw new Error('pipelineFromConfig needs GitLab and Jenkins to be configured (external mode)');
   const group = config.gitlab.deploymentsProject.split('/').slice(0, -1).join('/');
   return {
     app: { name: config.app.name, cueName: config.app.cueName },
-    gitlab: { appProject: config.gitlab.appProject, deploymentsProject: config.gitlab.deploymentsProject, versionFile: 'pom.xml', imageFiles: imageFilesFor(config.app.cueName) },
+    gitlab: {
+      appProject: config.gitlab.appProject,
+      deploymentsProject: config.gitlab.deploymentsProject,
+      versionFile: 'pom.xml',
+      imageFiles: imageFilesFor(config.app.cueName),
+    },
     jenkins: { appJob: config.jenkins.appJob, promoteJob: config.jenkins.promoteJob },
     argocdNamespace: config.kubernetes.argocdNamespace,
     environments: {
-      dev: { namespace: config.environments.dev.namespace, branch: config.environments.dev.branch, argoApp: config.environments.dev.argoApp },
-      stage: { namespace: config.environments.stage.namespace, branch: config.environments.stage.branch, argoApp: config.environments.stage.argoApp },
-      prod: { namespace: config.environments.prod.namespace, branch: config.environments.prod.branch, argoApp: config.environments.prod.argoApp },
+      dev: {
+        namespace: config.environments.dev.namespace,
+        branch: config.environments.dev.branch,
+        argoApp: config.environments.dev.argoApp,
+      },
+      stage: {
+        namespace: config.environments.stage.namespace,
+        branch: config.environments.stage.branch,
+        argoApp: config.environments.stage.argoApp,
+      },
+      prod: {
+        namespace: config.environments.prod.namespace,
+        branch: config.environments.prod.branch,
+        argoApp: config.environments.prod.argoApp,
+      },
     },
     registry: { external: config.registry.external, group },
     degradedGraceSeconds: 30,

@@ -12,7 +12,9 @@ export function configurationTable(): string {
   for (const group of GROUPS) {
     for (const v of VARIABLES.filter((x) => x.group === group)) {
       const cell = (s: string): string => s.replace(/\|/g, '\\|');
-      rows.push(`| \`${v.name}\`${v.secret ? ' (secret)' : ''} | ${group} | ${cell(v.rule)} | ${v.default ? `\`${v.default}\`` : ''} | ${cell(v.description)} |`);
+      rows.push(
+        `| \`${v.name}\`${v.secret ? ' (secret)' : ''} | ${group} | ${cell(v.rule)} | ${v.default ? `\`${v.default}\`` : ''} | ${cell(v.description)} |`,
+      );
     }
   }
   return rows.join('\n');

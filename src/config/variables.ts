@@ -9,7 +9,17 @@
  */
 import { z } from 'zod';
 
-export const GROUPS = ['temporal', 'gitlab', 'jenkins', 'kubernetes', 'pipeline', 'timeouts', 'approvals', 'notifications', 'infra-env'] as const;
+export const GROUPS = [
+  'temporal',
+  'gitlab',
+  'jenkins',
+  'kubernetes',
+  'pipeline',
+  'timeouts',
+  'approvals',
+  'notifications',
+  'infra-env',
+] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface Variable {
@@ -26,24 +36,39 @@ export interface Variable {
 }
 
 const text = z.string().min(1);
-const url = z
-  .string()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && !v.endsWith('/');
-    } catch {
-      return false;
-    }
-  });
+const url = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !v.endsWith('/');
+  } catch {
+    return false;
+  }
+});
 const port = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(65535));
-const seconds = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(7 * 24 * 3600));
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const seconds = z
+  .string()
+  .regex(/^\d+$/)
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600),
+  );
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
 const projectPath = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/);
 const jobPath = z.string().regex(/^[A-Za-z0-9_.-]+(\/job\/[A-Za-z0-9_.%-]+)*$/);
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/);
-const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
 const envList = csv.pipe(z.array(z.enum(['dev', 'stage', 'prod'])));
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/);
 
@@ -58,58 +83,298 @@ const v = (
 
 export const VARIABLES: readonly Variable[] = [
   // Temporal
-  v('TEMPORAL_ADDRESS', 'temporal', 'host:port', hostPort, 'Temporal frontend to connect to. Unset: Shepherd starts its embedded dev server.'),
-  v('TEMPORAL_NAMESPACE', 'temporal', 'a Temporal namespace name', z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/), 'Namespace for all workflows.', { default: 'default' }),
-  v('TEMPORAL_TASK_QUEUE', 'temporal', 'letters, digits, . _ - /', z.string().regex(/^[A-Za-z0-9._/-]{1,200}$/), 'Task queue the workers poll and workflows start on.', { default: 'shepherd' }),
-  v('TEMPORAL_TLS', 'temporal', 'true or false', bool, 'Use TLS to the Temporal frontend (implied by a client certificate or an API key).', { default: 'false' }),
-  v('TEMPORAL_TLS_CERT_PATH', 'temporal', 'a readable file path', text, 'Client certificate (PEM) for mTLS, e.g. Temporal Cloud.'),
+  v(
+    'TEMPORAL_ADDRESS',
+    'temporal',
+    'host:port',
+    hostPort,
+    'Temporal frontend to connect to. Unset: Shepherd starts its embedded dev server.',
+  ),
+  v(
+    'TEMPORAL_NAMESPACE',
+    'temporal',
+    'a Temporal namespace name',
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/),
+    'Namespace for all workflows.',
+    { default: 'default' },
+  ),
+  v(
+    'TEMPORAL_TASK_QUEUE',
+    'temporal',
+    'letters, digits, . _ - /',
+    z.string().regex(/^[A-Za-z0-9._/-]{1,200}$/),
+    'Task queue the workers poll and workflows start on.',
+    { default: 'shepherd' },
+  ),
+  v(
+    'TEMPORAL_TLS',
+    'temporal',
+    'true or false',
+    bool,
+    'Use TLS to the Temporal frontend (implied by a client certificate or an API key).',
+    { default: 'false' },
+  ),
+  v(
+    'TEMPORAL_TLS_CERT_PATH',
+    'temporal',
+    'a readable file path',
+    text,
+    'Client certificate (PEM) for mTLS, e.g. Temporal Cloud.',
+  ),
   v('TEMPORAL_TLS_KEY_PATH', 'temporal', 'a readable file path', text, 'Client private key (PEM) for mTLS.'),
-  v('TEMPORAL_TLS_CA_PATH', 'temporal', 'a readable file path', text, 'CA bundle (PEM) to trust instead of the system roots.'),
+  v(
+    'TEMPORAL_TLS_CA_PATH',
+    'temporal',
+    'a readable file path',
+    text,
+    'CA bundle (PEM) to trust instead of the system roots.',
+  ),
   v('TEMPORAL_TLS_SERVER_NAME', 'temporal', 'a host name', text, 'Server name to verify in the frontend certificate.'),
-  v('TEMPORAL_API_KEY', 'temporal', 'non-empty', text, 'API key for Temporal Cloud (sent as a bearer token; implies TLS).', { secret: true }),
-  v('SHEPHERD_STATE_DIR', 'temporal', 'a directory path', text, 'Where the embedded dev server keeps its SQLite file (default: .shepherd/state in the project).'),
-  v('SHEPHERD_TEMPORAL_PORT', 'temporal', 'a port 1-65535', port, 'gRPC port of the embedded dev server.', { default: '7233' }),
-  v('SHEPHERD_UI_PORT', 'temporal', 'a port 1-65535', port, 'Web UI port of the embedded dev server.', { default: '8233' }),
+  v(
+    'TEMPORAL_API_KEY',
+    'temporal',
+    'non-empty',
+    text,
+    'API key for Temporal Cloud (sent as a bearer token; implies TLS).',
+    { secret: true },
+  ),
+  v(
+    'SHEPHERD_STATE_DIR',
+    'temporal',
+    'a directory path',
+    text,
+    'Where the embedded dev server keeps its SQLite file (default: .shepherd/state in the project).',
+  ),
+  v('SHEPHERD_TEMPORAL_PORT', 'temporal', 'a port 1-65535', port, 'gRPC port of the embedded dev server.', {
+    default: '7233',
+  }),
+  v('SHEPHERD_UI_PORT', 'temporal', 'a port 1-65535', port, 'Web UI port of the embedded dev server.', {
+    default: '8233',
+  }),
   // GitLab
-  v('GITLAB_URL_EXTERNAL', 'gitlab', 'an http(s) URL without a trailing slash', url, 'GitLab base URL Shepherd calls (the seed validate script used the external one).'),
-  v('GITLAB_URL_INTERNAL', 'gitlab', 'an http(s) URL without a trailing slash', url, 'In-cluster GitLab URL; used when GITLAB_URL_EXTERNAL is unset.'),
-  v('GITLAB_TOKEN', 'gitlab', 'non-empty', text, 'GitLab personal/project access token with the api scope.', { secret: true }),
-  v('GITLAB_GROUP', 'gitlab', 'a GitLab group path', z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/), 'Group of both projects.', { default: 'p2c' }),
-  v('APP_REPO_PATH', 'gitlab', 'a project path like group/project', projectPath, 'Application project path (default: GITLAB_GROUP/APP_REPO_NAME).'),
-  v('DEPLOYMENTS_REPO_PATH', 'gitlab', 'a project path like group/project', projectPath, 'Deployments project path (default: GITLAB_GROUP/DEPLOYMENTS_REPO_NAME).'),
-  v('K8S_DEPLOYMENTS_REPO_PATH', 'gitlab', 'a project path like group/project', projectPath, 'Older name of DEPLOYMENTS_REPO_PATH.'),
-  v('DEPLOYMENTS_REPO_URL_EXTERNAL', 'gitlab', 'an http(s) URL', text, 'Git URL of the deployments repo as Argo CD sees it.'),
+  v(
+    'GITLAB_URL_EXTERNAL',
+    'gitlab',
+    'an http(s) URL without a trailing slash',
+    url,
+    'GitLab base URL Shepherd calls (the seed validate script used the external one).',
+  ),
+  v(
+    'GITLAB_URL_INTERNAL',
+    'gitlab',
+    'an http(s) URL without a trailing slash',
+    url,
+    'In-cluster GitLab URL; used when GITLAB_URL_EXTERNAL is unset.',
+  ),
+  v('GITLAB_TOKEN', 'gitlab', 'non-empty', text, 'GitLab personal/project access token with the api scope.', {
+    secret: true,
+  }),
+  v(
+    'GITLAB_GROUP',
+    'gitlab',
+    'a GitLab group path',
+    z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/),
+    'Group of both projects.',
+    { default: 'p2c' },
+  ),
+  v(
+    'APP_REPO_PATH',
+    'gitlab',
+    'a project path like group/project',
+    projectPath,
+    'Application project path (default: GITLAB_GROUP/APP_REPO_NAME).',
+  ),
+  v(
+    'DEPLOYMENTS_REPO_PATH',
+    'gitlab',
+    'a project path like group/project',
+    projectPath,
+    'Deployments project path (default: GITLAB_GROUP/DEPLOYMENTS_REPO_NAME).',
+  ),
+  v(
+    'K8S_DEPLOYMENTS_REPO_PATH',
+    'gitlab',
+    'a project path like group/project',
+    projectPath,
+    'Older name of DEPLOYMENTS_REPO_PATH.',
+  ),
+  v(
+    'DEPLOYMENTS_REPO_URL_EXTERNAL',
+    'gitlab',
+    'an http(s) URL',
+    text,
+    'Git URL of the deployments repo as Argo CD sees it.',
+  ),
   // Jenkins
-  v('JENKINS_URL_EXTERNAL', 'jenkins', 'an http(s) URL without a trailing slash', url, 'Jenkins base URL Shepherd calls.'),
-  v('JENKINS_URL_INTERNAL', 'jenkins', 'an http(s) URL without a trailing slash', url, 'In-cluster Jenkins URL; used when JENKINS_URL_EXTERNAL is unset.'),
+  v(
+    'JENKINS_URL_EXTERNAL',
+    'jenkins',
+    'an http(s) URL without a trailing slash',
+    url,
+    'Jenkins base URL Shepherd calls.',
+  ),
+  v(
+    'JENKINS_URL_INTERNAL',
+    'jenkins',
+    'an http(s) URL without a trailing slash',
+    url,
+    'In-cluster Jenkins URL; used when JENKINS_URL_EXTERNAL is unset.',
+  ),
   v('JENKINS_USER', 'jenkins', 'non-empty', text, 'Jenkins user the API token belongs to.'),
-  v('JENKINS_TOKEN', 'jenkins', 'non-empty', text, 'Jenkins API token of JENKINS_USER (preferred: exempt from CSRF crumbs).', { secret: true }),
-  v('JENKINS_APP_JOB_PATH', 'jenkins', 'a job path like example-app/job/main', jobPath, 'The application CI job (MultiBranch branch job).', { default: 'example-app/job/main' }),
-  v('JENKINS_PROMOTE_JOB_NAME', 'jenkins', 'a job path', jobPath, 'The promote-environment job.', { default: 'promote-environment' }),
+  v(
+    'JENKINS_TOKEN',
+    'jenkins',
+    'non-empty',
+    text,
+    'Jenkins API token of JENKINS_USER (preferred: exempt from CSRF crumbs).',
+    { secret: true },
+  ),
+  v(
+    'JENKINS_APP_JOB_PATH',
+    'jenkins',
+    'a job path like example-app/job/main',
+    jobPath,
+    'The application CI job (MultiBranch branch job).',
+    { default: 'example-app/job/main' },
+  ),
+  v('JENKINS_PROMOTE_JOB_NAME', 'jenkins', 'a job path', jobPath, 'The promote-environment job.', {
+    default: 'promote-environment',
+  }),
   // Kubernetes / Argo CD
-  v('KUBECONFIG', 'kubernetes', 'a kubeconfig file path', text, 'Kubeconfig for the cluster that runs Argo CD and the apps (unset with other systems configured: ~/.kube/config or in-cluster).'),
-  v('SHEPHERD_KUBE_CONTEXT', 'kubernetes', 'a context name', text, 'Kubeconfig context to use (default: the current context).'),
-  v('ARGOCD_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the Argo CD Application objects.', { default: 'argocd' }),
-  v('DEV_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the dev environment.', { default: 'dev' }),
-  v('STAGE_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the stage environment.', { default: 'stage' }),
-  v('PROD_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the prod environment.', { default: 'prod' }),
+  v(
+    'KUBECONFIG',
+    'kubernetes',
+    'a kubeconfig file path',
+    text,
+    'Kubeconfig for the cluster that runs Argo CD and the apps (unset with other systems configured: ~/.kube/config or in-cluster).',
+  ),
+  v(
+    'SHEPHERD_KUBE_CONTEXT',
+    'kubernetes',
+    'a context name',
+    text,
+    'Kubeconfig context to use (default: the current context).',
+  ),
+  v(
+    'ARGOCD_NAMESPACE',
+    'kubernetes',
+    'a Kubernetes namespace name',
+    k8sName,
+    'Namespace of the Argo CD Application objects.',
+    { default: 'argocd' },
+  ),
+  v('DEV_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the dev environment.', {
+    default: 'dev',
+  }),
+  v('STAGE_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the stage environment.', {
+    default: 'stage',
+  }),
+  v('PROD_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the prod environment.', {
+    default: 'prod',
+  }),
   // Pipeline
-  v('APP_REPO_NAME', 'pipeline', 'a Kubernetes name (kebab-case)', k8sName, 'Application name: project, Deployment, container, label and Argo CD app prefix.', { default: 'example-app' }),
-  v('APP_CUE_NAME', 'pipeline', 'a camelCase identifier', z.string().regex(/^[a-z][A-Za-z0-9]*$/), 'CUE id of the app; also the manifests directory name.', { default: 'exampleApp' }),
-  v('DEPLOYMENTS_REPO_NAME', 'pipeline', 'a project name', z.string().regex(/^[A-Za-z0-9_.-]+$/), 'Deployments project name.', { default: 'k8s-deployments' }),
-  v('DOCKER_REGISTRY_EXTERNAL', 'pipeline', 'a registry host[:port]', hostPort, 'Registry used in image references that the kubelet pulls.', { default: 'docker.jmann.local' }),
-  v('DOCKER_REGISTRY_INTERNAL', 'pipeline', 'a registry host[:port]', hostPort, 'Registry CI pushes to (never valid in a deployed image).'),
+  v(
+    'APP_REPO_NAME',
+    'pipeline',
+    'a Kubernetes name (kebab-case)',
+    k8sName,
+    'Application name: project, Deployment, container, label and Argo CD app prefix.',
+    { default: 'example-app' },
+  ),
+  v(
+    'APP_CUE_NAME',
+    'pipeline',
+    'a camelCase identifier',
+    z.string().regex(/^[a-z][A-Za-z0-9]*$/),
+    'CUE id of the app; also the manifests directory name.',
+    { default: 'exampleApp' },
+  ),
+  v(
+    'DEPLOYMENTS_REPO_NAME',
+    'pipeline',
+    'a project name',
+    z.string().regex(/^[A-Za-z0-9_.-]+$/),
+    'Deployments project name.',
+    { default: 'k8s-deployments' },
+  ),
+  v(
+    'DOCKER_REGISTRY_EXTERNAL',
+    'pipeline',
+    'a registry host[:port]',
+    hostPort,
+    'Registry used in image references that the kubelet pulls.',
+    { default: 'docker.jmann.local' },
+  ),
+  v(
+    'DOCKER_REGISTRY_INTERNAL',
+    'pipeline',
+    'a registry host[:port]',
+    hostPort,
+    'Registry CI pushes to (never valid in a deployed image).',
+  ),
   // Timeouts
-  v('JENKINS_BUILD_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for a Jenkins build to finish (unset: 3600, the CI job\'s own timeout).'),
-  v('ARGOCD_SYNC_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for Argo CD to be synced and healthy at a revision (unset: 900).'),
-  v('SHEPHERD_HEARTBEAT_TIMEOUT', 'timeouts', 'a duration like 10s, 1m', duration, 'How long a wait may go without a heartbeat before Temporal hands it to another worker (a crashed worker is noticed this soon).', { default: '1m' }),
-  v('PROMOTION_MR_TIMEOUT', 'timeouts', 'whole seconds, 1 to 604800', seconds, 'Longest wait for an MR that CI or the promote job opens (unset: 300).'),
+  v(
+    'JENKINS_BUILD_TIMEOUT',
+    'timeouts',
+    'whole seconds, 1 to 604800',
+    seconds,
+    "Longest wait for a Jenkins build to finish (unset: 3600, the CI job's own timeout).",
+  ),
+  v(
+    'ARGOCD_SYNC_TIMEOUT',
+    'timeouts',
+    'whole seconds, 1 to 604800',
+    seconds,
+    'Longest wait for Argo CD to be synced and healthy at a revision (unset: 900).',
+  ),
+  v(
+    'SHEPHERD_HEARTBEAT_TIMEOUT',
+    'timeouts',
+    'a duration like 10s, 1m',
+    duration,
+    'How long a wait may go without a heartbeat before Temporal hands it to another worker (a crashed worker is noticed this soon).',
+    { default: '1m' },
+  ),
+  v(
+    'PROMOTION_MR_TIMEOUT',
+    'timeouts',
+    'whole seconds, 1 to 604800',
+    seconds,
+    'Longest wait for an MR that CI or the promote job opens (unset: 300).',
+  ),
   // Approvals
-  v('SHEPHERD_APPROVAL_ENVIRONMENTS', 'approvals', 'a comma-separated list of dev, stage, prod', envList, 'Environments whose promotions wait for an approval.', { default: 'prod' }),
-  v('SHEPHERD_APPROVERS', 'approvals', 'a comma-separated list of user names', csv, 'Who may approve or reject; empty: anyone who gives a name.'),
-  v('SHEPHERD_APPROVAL_TIMEOUT', 'approvals', 'a duration like 30m, 24h, 2d', duration, 'How long an approval gate waits before it counts as rejected.', { default: '24h' }),
+  v(
+    'SHEPHERD_APPROVAL_ENVIRONMENTS',
+    'approvals',
+    'a comma-separated list of dev, stage, prod',
+    envList,
+    'Environments whose promotions wait for an approval.',
+    { default: 'prod' },
+  ),
+  v(
+    'SHEPHERD_APPROVERS',
+    'approvals',
+    'a comma-separated list of user names',
+    csv,
+    'Who may approve or reject; empty: anyone who gives a name.',
+  ),
+  v(
+    'SHEPHERD_APPROVAL_TIMEOUT',
+    'approvals',
+    'a duration like 30m, 24h, 2d',
+    duration,
+    'How long an approval gate waits before it counts as rejected.',
+    { default: '24h' },
+  ),
   // Notifications
-  v('SHEPHERD_NOTIFY_WEBHOOK_URL', 'notifications', 'an http(s) URL', url, 'Slack-compatible incoming webhook for failures and approval requests.', { secret: true }),
+  v(
+    'SHEPHERD_NOTIFY_WEBHOOK_URL',
+    'notifications',
+    'an http(s) URL',
+    url,
+    'Slack-compatible incoming webhook for failures and approval requests.',
+    { secret: true },
+  ),
 ];
 
 /**
@@ -118,17 +383,56 @@ export const VARIABLES: readonly Variable[] = [
  * loads unchanged; listed so that a typo in a name Shepherd does use is not silently ignored either.
  */
 export const INFRA_ENV_PASSTHROUGH = [
-  'GITLAB_NAMESPACE', 'GITLAB_HOST_INTERNAL', 'GITLAB_HOST_EXTERNAL', 'GITLAB_API_TOKEN_SECRET', 'GITLAB_API_TOKEN_KEY',
-  'GITLAB_TOKEN_SECRET', 'GITLAB_TOKEN_KEY', 'GITLAB_USER_SECRET', 'GITLAB_USER_KEY', 'GITLAB_USER', 'APP_REPO_URL', 'DEPLOYMENTS_REPO_URL',
-  'APP_REPO_URL_EXTERNAL', 'JENKINS_NAMESPACE', 'JENKINS_HOST_INTERNAL', 'JENKINS_HOST_EXTERNAL', 'JENKINS_ADMIN_SECRET',
-  'JENKINS_ADMIN_USER_KEY', 'JENKINS_ADMIN_TOKEN_KEY', 'JENKINS_AUTO_PROMOTE_JOB_NAME', 'ARGOCD_HOST_INTERNAL', 'ARGOCD_HOST_EXTERNAL',
-  'ARGOCD_URL_INTERNAL', 'ARGOCD_URL_EXTERNAL', 'NEXUS_NAMESPACE', 'NEXUS_HOST_INTERNAL', 'NEXUS_HOST_EXTERNAL', 'NEXUS_URL_INTERNAL',
-  'NEXUS_URL_EXTERNAL', 'DOCKER_REGISTRY_HOST', 'K8S_DEPLOYMENTS_JOB', 'CLUSTER_NAME', 'CLUSTER_CONFIG', 'PROTECTED', 'STORAGE_CLASS',
-  'MAVEN_REPO_HOST_INTERNAL', 'MAVEN_REPO_HOST_EXTERNAL', 'MAVEN_REPO_URL_INTERNAL', 'MAVEN_REPO_URL_EXTERNAL', 'CONTAINER_REGISTRY_HOST',
-  'CONTAINER_REGISTRY_EXTERNAL', 'CONTAINER_REGISTRY_PATH_PREFIX', 'NEXUS_ADMIN_SECRET', 'NEXUS_ADMIN_USER_KEY', 'NEXUS_ADMIN_PASSWORD_KEY',
-  'JENKINS_BUILD_START_TIMEOUT', 'K8S_DEPLOYMENTS_BUILD_START_TIMEOUT',
+  'GITLAB_NAMESPACE',
+  'GITLAB_HOST_INTERNAL',
+  'GITLAB_HOST_EXTERNAL',
+  'GITLAB_API_TOKEN_SECRET',
+  'GITLAB_API_TOKEN_KEY',
+  'GITLAB_TOKEN_SECRET',
+  'GITLAB_TOKEN_KEY',
+  'GITLAB_USER_SECRET',
+  'GITLAB_USER_KEY',
+  'GITLAB_USER',
+  'APP_REPO_URL',
+  'DEPLOYMENTS_REPO_URL',
+  'APP_REPO_URL_EXTERNAL',
+  'JENKINS_NAMESPACE',
+  'JENKINS_HOST_INTERNAL',
+  'JENKINS_HOST_EXTERNAL',
+  'JENKINS_ADMIN_SECRET',
+  'JENKINS_ADMIN_USER_KEY',
+  'JENKINS_ADMIN_TOKEN_KEY',
+  'JENKINS_AUTO_PROMOTE_JOB_NAME',
+  'ARGOCD_HOST_INTERNAL',
+  'ARGOCD_HOST_EXTERNAL',
+  'ARGOCD_URL_INTERNAL',
+  'ARGOCD_URL_EXTERNAL',
+  'NEXUS_NAMESPACE',
+  'NEXUS_HOST_INTERNAL',
+  'NEXUS_HOST_EXTERNAL',
+  'NEXUS_URL_INTERNAL',
+  'NEXUS_URL_EXTERNAL',
+  'DOCKER_REGISTRY_HOST',
+  'K8S_DEPLOYMENTS_JOB',
+  'CLUSTER_NAME',
+  'CLUSTER_CONFIG',
+  'PROTECTED',
+  'STORAGE_CLASS',
+  'MAVEN_REPO_HOST_INTERNAL',
+  'MAVEN_REPO_HOST_EXTERNAL',
+  'MAVEN_REPO_URL_INTERNAL',
+  'MAVEN_REPO_URL_EXTERNAL',
+  'CONTAINER_REGISTRY_HOST',
+  'CONTAINER_REGISTRY_EXTERNAL',
+  'CONTAINER_REGISTRY_PATH_PREFIX',
+  'NEXUS_ADMIN_SECRET',
+  'NEXUS_ADMIN_USER_KEY',
+  'NEXUS_ADMIN_PASSWORD_KEY',
+  'JENKINS_BUILD_START_TIMEOUT',
+  'K8S_DEPLOYMENTS_BUILD_START_TIMEOUT',
   // The seed script waited for the deployments-repo branch build; Shepherd waits for the MR and Argo CD instead.
-  'K8S_DEPLOYMENTS_VALIDATION_TIMEOUT', 'K8S_DEPLOYMENTS_BUILD_TIMEOUT',
+  'K8S_DEPLOYMENTS_VALIDATION_TIMEOUT',
+  'K8S_DEPLOYMENTS_BUILD_TIMEOUT',
 ] as const;
 
 export const VARIABLE_BY_NAME: ReadonlyMap<string, Variable> = new Map(VARIABLES.map((x) => [x.name, x]));

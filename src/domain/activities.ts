@@ -190,12 +190,27 @@ export interface EnvironmentState extends ActivityResult {
   readonly argoApp: string;
   /** The tag of the app's container in the Deployment's pod template; undefined before the first deploy. */
   readonly imageTag: string | undefined;
-  readonly containers: readonly { readonly name: string; readonly image: string; readonly imageTag: string | undefined }[];
-  readonly replicas: { readonly desired: number; readonly updated: number; readonly ready: number; readonly available: number };
+  readonly containers: readonly {
+    readonly name: string;
+    readonly image: string;
+    readonly imageTag: string | undefined;
+  }[];
+  readonly replicas: {
+    readonly desired: number;
+    readonly updated: number;
+    readonly ready: number;
+    readonly available: number;
+  };
   readonly sync: { readonly status: ArgoSyncStatus; readonly revision: string | undefined };
   readonly health: { readonly status: ArgoHealthStatus; readonly message?: string };
   /** The last sync operation: its phase and revision. */
-  readonly operation: { readonly phase: 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Terminating'; readonly revision: string; readonly finishedAt?: IsoInstant } | undefined;
+  readonly operation:
+    | {
+        readonly phase: 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Terminating';
+        readonly revision: string;
+        readonly finishedAt?: IsoInstant;
+      }
+    | undefined;
   readonly reconciledAt: IsoInstant | undefined;
 }
 
@@ -217,7 +232,12 @@ export interface VerifyWorkloadInput extends AppEnvironment, Deadlined {
 }
 export interface VerifyWorkloadResult extends ActivityResult {
   readonly replicas: number;
-  readonly pods: readonly { readonly name: string; readonly imageTag: string; readonly ready: boolean; readonly restarts: number }[];
+  readonly pods: readonly {
+    readonly name: string;
+    readonly imageTag: string;
+    readonly ready: boolean;
+    readonly restarts: number;
+  }[];
 }
 
 // ── Notifications ───────────────────────────────────────────────────────────────────────────────────────────────

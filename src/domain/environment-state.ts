@@ -6,14 +6,21 @@
 import type { EnvironmentState } from './activities.js';
 
 /** Why the rule does not hold yet, or undefined when it does. */
-export function unsettledReason(state: Pick<EnvironmentState, 'sync' | 'health' | 'operation' | 'reconciledAt'>, revision?: string): string | undefined {
+export function unsettledReason(
+  state: Pick<EnvironmentState, 'sync' | 'health' | 'operation' | 'reconciledAt'>,
+  revision?: string,
+): string | undefined {
   if (state.sync.status !== 'Synced') return `sync is ${state.sync.status}`;
-  if (revision !== undefined && state.sync.revision !== revision) return `synced revision is ${state.sync.revision?.slice(0, 8) ?? 'none'}, not ${revision.slice(0, 8)}`;
+  if (revision !== undefined && state.sync.revision !== revision)
+    return `synced revision is ${state.sync.revision?.slice(0, 8) ?? 'none'}, not ${revision.slice(0, 8)}`;
   const op = state.operation;
   if (op !== undefined) {
     if (op.phase !== 'Succeeded') return `last sync operation is ${op.phase}`;
     if (op.revision !== state.sync.revision) return `last sync operation was for ${op.revision.slice(0, 8)}`;
-    if (op.finishedAt !== undefined && (state.reconciledAt === undefined || Date.parse(state.reconciledAt) < Date.parse(op.finishedAt))) {
+    if (
+      op.finishedAt !== undefined &&
+      (state.reconciledAt === undefined || Date.parse(state.reconciledAt) < Date.parse(op.finishedAt))
+    ) {
       return 'not reconciled since the sync finished';
     }
   } else if (revision !== undefined) {
@@ -28,6 +35,9 @@ export function unsettledReason(state: Pick<EnvironmentState, 'sync' | 'health' 
  * `reconciledAt` is not older than the operation's `finishedAt`, and health is Healthy.
  * Without `revision` (reading a source environment) an app with no recorded operation may still be settled.
  */
-export function isSyncedAndHealthyAt(state: Pick<EnvironmentState, 'sync' | 'health' | 'operation' | 'reconciledAt'>, revision?: string): boolean {
+export function isSyncedAndHealthyAt(
+  state: Pick<EnvironmentState, 'sync' | 'health' | 'operation' | 'reconciledAt'>,
+  revision?: string,
+): boolean {
   return unsettledReason(state, revision) === undefined;
 }

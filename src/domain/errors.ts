@@ -16,10 +16,18 @@ export type SystemName = 'gitlab' | 'jenkins' | 'kubernetes' | 'argocd' | 'notif
 export interface ErrorFacts {
   ValidationError: { readonly field: string; readonly rule: string };
   AuthenticationError: { readonly system: SystemName; readonly status: 401 | 403; readonly credentialVariable: string };
-  NotFoundError: { readonly system: SystemName; readonly kind: 'project' | 'job' | 'build' | 'application' | 'deployment' | 'merge-request' | 'branch'; readonly name: string };
+  NotFoundError: {
+    readonly system: SystemName;
+    readonly kind: 'project' | 'job' | 'build' | 'application' | 'deployment' | 'merge-request' | 'branch';
+    readonly name: string;
+  };
   TransientError: { readonly system: SystemName; readonly status?: number; readonly retryAfterSeconds?: number };
   MergeConflictError: { readonly mergeRequestIid: number; readonly detailedMergeStatus?: string };
-  MergeRequestNotFoundError: { readonly targetEnv: Environment; readonly branchPrefix: string; readonly waitedSeconds: number };
+  MergeRequestNotFoundError: {
+    readonly targetEnv: Environment;
+    readonly branchPrefix: string;
+    readonly waitedSeconds: number;
+  };
   BuildFailedError: {
     readonly job: string;
     readonly buildNumber: number;
@@ -28,17 +36,39 @@ export interface ErrorFacts {
     /** The last lines of the console log. */
     readonly consoleTail: string;
   };
-  BuildCancelledError: { readonly job: string; readonly queueItemId?: number; readonly buildNumber?: number; readonly why?: string };
-  SyncFailedError: { readonly argoApp: string; readonly revision: string; readonly phase: string; readonly detail?: string };
+  BuildCancelledError: {
+    readonly job: string;
+    readonly queueItemId?: number;
+    readonly buildNumber?: number;
+    readonly why?: string;
+  };
+  SyncFailedError: {
+    readonly argoApp: string;
+    readonly revision: string;
+    readonly phase: string;
+    readonly detail?: string;
+  };
   AppDegradedError: {
     readonly env: Environment;
     readonly argoApp: string;
-    readonly reason: 'CrashLoopBackOff' | 'ImagePullBackOff' | 'ErrImagePull' | 'Degraded' | 'ProgressDeadlineExceeded' | 'NotReady';
+    readonly reason:
+      'CrashLoopBackOff' | 'ImagePullBackOff' | 'ErrImagePull' | 'Degraded' | 'ProgressDeadlineExceeded' | 'NotReady';
     readonly pods: readonly { readonly name: string; readonly reason?: string; readonly restarts: number }[];
   };
-  SourceNotHealthyError: { readonly env: Environment; readonly sync: string; readonly health: string; readonly runningImageTag?: string; readonly requestedImageTag?: string };
+  SourceNotHealthyError: {
+    readonly env: Environment;
+    readonly sync: string;
+    readonly health: string;
+    readonly runningImageTag?: string;
+    readonly requestedImageTag?: string;
+  };
   WaitTimeoutError: { readonly waitingFor: string; readonly timeoutSeconds: number; readonly lastSeen?: string };
-  ApprovalRejectedError: { readonly env: Environment; readonly by: string; readonly reason: string; readonly timedOut: boolean };
+  ApprovalRejectedError: {
+    readonly env: Environment;
+    readonly by: string;
+    readonly reason: string;
+    readonly timedOut: boolean;
+  };
   SupersededError: { readonly env: Environment; readonly byImageTag: string; readonly by?: string };
 }
 
@@ -66,7 +96,9 @@ export const ERROR_RETRYABLE = {
 } as const satisfies Record<ShepherdErrorType, boolean>;
 
 /** For `retry.nonRetryableErrorTypes` of every activity preset. */
-export const NON_RETRYABLE_ERROR_TYPES: readonly ShepherdErrorType[] = (Object.keys(ERROR_RETRYABLE) as ShepherdErrorType[]).filter((t) => !ERROR_RETRYABLE[t]);
+export const NON_RETRYABLE_ERROR_TYPES: readonly ShepherdErrorType[] = (
+  Object.keys(ERROR_RETRYABLE) as ShepherdErrorType[]
+).filter((t) => !ERROR_RETRYABLE[t]);
 
 export function isShepherdErrorType(type: unknown): type is ShepherdErrorType {
   return typeof type === 'string' && Object.prototype.hasOwnProperty.call(ERROR_RETRYABLE, type);
@@ -92,7 +124,11 @@ export class ValidationError extends ShepherdError<'ValidationError'> {
 
 export class AuthenticationError extends ShepherdError<'AuthenticationError'> {
   constructor(facts: ErrorFacts['AuthenticationError']) {
-    super('AuthenticationError', `${facts.system} refused the credentials (HTTP ${facts.status}): check ${facts.credentialVariable}`, facts);
+    super(
+      'AuthenticationError',
+      `${facts.system} refused the credentials (HTTP ${facts.status}): check ${facts.credentialVariable}`,
+      facts,
+    );
   }
 }
 
@@ -109,14 +145,21 @@ export class TransientError extends ShepherdError<'TransientError'> {
 }
 
 export class MergeConflictError extends ShepherdError<'MergeConflictError'> {
-  constructor(facts: ErrorFacts['MergeConflictError'], message = `merge request !${facts.mergeRequestIid} cannot be merged (${facts.detailedMergeStatus ?? 'conflict'})`) {
+  constructor(
+    facts: ErrorFacts['MergeConflictError'],
+    message = `merge request !${facts.mergeRequestIid} cannot be merged (${facts.detailedMergeStatus ?? 'conflict'})`,
+  ) {
     super('MergeConflictError', message, facts);
   }
 }
 
 export class MergeRequestNotFoundError extends ShepherdError<'MergeRequestNotFoundError'> {
   constructor(facts: ErrorFacts['MergeRequestNotFoundError']) {
-    super('MergeRequestNotFoundError', `no open merge request ${facts.branchPrefix}* into ${facts.targetEnv} appeared within ${facts.waitedSeconds}s`, facts);
+    super(
+      'MergeRequestNotFoundError',
+      `no open merge request ${facts.branchPrefix}* into ${facts.targetEnv} appeared within ${facts.waitedSeconds}s`,
+      facts,
+    );
   }
 }
 
@@ -129,13 +172,21 @@ export class BuildFailedError extends ShepherdError<'BuildFailedError'> {
 export class BuildCancelledError extends ShepherdError<'BuildCancelledError'> {
   constructor(facts: ErrorFacts['BuildCancelledError']) {
     const what = facts.buildNumber !== undefined ? `#${facts.buildNumber}` : `queue item ${facts.queueItemId ?? '?'}`;
-    super('BuildCancelledError', `Jenkins ${facts.job} ${what} was cancelled${facts.why ? `: ${facts.why}` : ''}`, facts);
+    super(
+      'BuildCancelledError',
+      `Jenkins ${facts.job} ${what} was cancelled${facts.why ? `: ${facts.why}` : ''}`,
+      facts,
+    );
   }
 }
 
 export class SyncFailedError extends ShepherdError<'SyncFailedError'> {
   constructor(facts: ErrorFacts['SyncFailedError']) {
-    super('SyncFailedError', `Argo CD ${facts.argoApp} sync of ${facts.revision.slice(0, 8)} ended ${facts.phase}${facts.detail ? `: ${facts.detail}` : ''}`, facts);
+    super(
+      'SyncFailedError',
+      `Argo CD ${facts.argoApp} sync of ${facts.revision.slice(0, 8)} ended ${facts.phase}${facts.detail ? `: ${facts.detail}` : ''}`,
+      facts,
+    );
   }
 }
 
@@ -147,26 +198,43 @@ export class AppDegradedError extends ShepherdError<'AppDegradedError'> {
 }
 
 export class SourceNotHealthyError extends ShepherdError<'SourceNotHealthyError'> {
-  constructor(facts: ErrorFacts['SourceNotHealthyError'], message = `source environment ${facts.env} is not synced and healthy (sync ${facts.sync}, health ${facts.health})`) {
+  constructor(
+    facts: ErrorFacts['SourceNotHealthyError'],
+    message = `source environment ${facts.env} is not synced and healthy (sync ${facts.sync}, health ${facts.health})`,
+  ) {
     super('SourceNotHealthyError', message, facts);
   }
 }
 
 export class WaitTimeoutError extends ShepherdError<'WaitTimeoutError'> {
   constructor(facts: ErrorFacts['WaitTimeoutError']) {
-    super('WaitTimeoutError', `gave up waiting for ${facts.waitingFor} after ${facts.timeoutSeconds}s${facts.lastSeen ? ` (last seen: ${facts.lastSeen})` : ''}`, facts);
+    super(
+      'WaitTimeoutError',
+      `gave up waiting for ${facts.waitingFor} after ${facts.timeoutSeconds}s${facts.lastSeen ? ` (last seen: ${facts.lastSeen})` : ''}`,
+      facts,
+    );
   }
 }
 
 export class ApprovalRejectedError extends ShepherdError<'ApprovalRejectedError'> {
   constructor(facts: ErrorFacts['ApprovalRejectedError']) {
-    super('ApprovalRejectedError', facts.timedOut ? `promotion to ${facts.env} was not approved in time` : `promotion to ${facts.env} was rejected by ${facts.by}: ${facts.reason}`, facts);
+    super(
+      'ApprovalRejectedError',
+      facts.timedOut
+        ? `promotion to ${facts.env} was not approved in time`
+        : `promotion to ${facts.env} was rejected by ${facts.by}: ${facts.reason}`,
+      facts,
+    );
   }
 }
 
 export class SupersededError extends ShepherdError<'SupersededError'> {
   constructor(facts: ErrorFacts['SupersededError']) {
-    super('SupersededError', `promotion to ${facts.env} was superseded by image ${facts.byImageTag}${facts.by ? ` (requested by ${facts.by})` : ''}`, facts);
+    super(
+      'SupersededError',
+      `promotion to ${facts.env} was superseded by image ${facts.byImageTag}${facts.by ? ` (requested by ${facts.by})` : ''}`,
+      facts,
+    );
   }
 }
 
@@ -204,9 +272,19 @@ export function summarizeFailure(err: unknown): FailureSummary {
   }
   if (err instanceof ApplicationFailure) {
     const cause = err.cause ? summarizeFailure(err.cause) : undefined;
-    return { type: err.type ?? 'Error', message: err.message, ...(err.details?.[0] !== undefined ? { facts: err.details[0] } : {}), ...(cause ? { cause } : {}) };
+    return {
+      type: err.type ?? 'Error',
+      message: err.message,
+      ...(err.details?.[0] !== undefined ? { facts: err.details[0] } : {}),
+      ...(cause ? { cause } : {}),
+    };
   }
-  if (err instanceof TemporalFailure) return { type: err.constructor.name, message: err.message, ...(err.cause ? { cause: summarizeFailure(err.cause) } : {}) };
+  if (err instanceof TemporalFailure)
+    return {
+      type: err.constructor.name,
+      message: err.message,
+      ...(err.cause ? { cause: summarizeFailure(err.cause) } : {}),
+    };
   if (err instanceof ShepherdError) return { type: err.type, message: err.message, facts: err.facts };
   if (err instanceof Error) return { type: err.name, message: err.message };
   return { type: 'Error', message: String(err) };

@@ -37,8 +37,10 @@ export const RULES = {
   required: 'is required',
   string: 'must be a string',
   empty: 'must not be empty',
-  appName: 'must be a Kubernetes name: lowercase letters, digits and "-", at most 53 characters, starting and ending with a letter or digit',
-  imageTag: 'must be a Docker tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-") that is also a valid branch name part (no "..", not ending in ".lock")',
+  appName:
+    'must be a Kubernetes name: lowercase letters, digits and "-", at most 53 characters, starting and ending with a letter or digit',
+  imageTag:
+    'must be a Docker tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-") that is also a valid branch name part (no "..", not ending in ".lock")',
   environment: `must be one of ${ENVIRONMENTS.join(', ')}`,
   environments: `must be a list of environments, each one of ${ENVIRONMENTS.join(', ')}`,
   promotion: 'must be the environment after sourceEnv: dev→stage or stage→prod',
@@ -70,7 +72,10 @@ export function isImageTag(value: string): boolean {
 }
 
 /** A missing field says so ("appName is required") instead of stating the rule for a value it does not have. */
-const requiredOr = (rule: string) => (issue: { readonly input?: unknown }): string => (issue.input === undefined ? RULES.required : rule);
+const requiredOr =
+  (rule: string) =>
+  (issue: { readonly input?: unknown }): string =>
+    issue.input === undefined ? RULES.required : rule;
 
 const nonEmpty = () => z.string({ error: requiredOr(RULES.string) }).min(1, { error: RULES.empty });
 const appName = nonEmpty().refine(isAppName, { error: RULES.appName });
@@ -79,7 +84,11 @@ const environment = z.enum(ENVIRONMENTS, { error: requiredOr(RULES.environment) 
 const duration = nonEmpty().regex(DURATION, { error: RULES.duration });
 const bool = z.boolean({ error: RULES.boolean });
 const approvers = z.array(nonEmpty(), { error: RULES.approvers });
-const budgetSeconds = z.number({ error: RULES.budget }).int({ error: RULES.budget }).min(1, { error: RULES.budget }).max(7 * 24 * 3600, { error: RULES.budget });
+const budgetSeconds = z
+  .number({ error: RULES.budget })
+  .int({ error: RULES.budget })
+  .min(1, { error: RULES.budget })
+  .max(7 * 24 * 3600, { error: RULES.budget });
 
 /** Fields shared by both workflows: who may approve, where approval is needed, how long the gate and the waits wait. */
 const approvalFields = {
@@ -98,7 +107,16 @@ const approvalFields = {
    * and PROMOTION_MR_TIMEOUT.
    */
   waitBudgets: z
-    .strictObject({ ciBuildStart: budgetSeconds, build: budgetSeconds, mergeRequest: budgetSeconds, sync: budgetSeconds, workload: budgetSeconds }, { error: RULES.object })
+    .strictObject(
+      {
+        ciBuildStart: budgetSeconds,
+        build: budgetSeconds,
+        mergeRequest: budgetSeconds,
+        sync: budgetSeconds,
+        workload: budgetSeconds,
+      },
+      { error: RULES.object },
+    )
     .partial()
     .optional(),
   /** How long the gate waits before it ends as rejected; default 24h. */
@@ -106,37 +124,44 @@ const approvalFields = {
 };
 
 export const PromoteEnvironmentInputSchema = z
-  .strictObject({
-    appName,
-    sourceEnv: environment,
-    targetEnv: environment,
-    /** Absent: the image running synced and healthy in the source environment. */
-    imageTag: imageTag.optional(),
-    mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
-    /** Merge the promotion MR (after approval when required); default true. False: stop with the MR open. */
-    merge: bool.optional(),
-    /** Wait for Argo CD and verify the pods after the merge; default true. */
-    verify: bool.optional(),
-    ...approvalFields,
-    /** Set by validatePipeline: identifies the run in commits and MRs it makes. Default: this workflow's id/run id. */
-    runMarker: nonEmpty().regex(RUN_MARKER, { error: RULES.runMarker }).optional(),
-  }, { error: RULES.object })
+  .strictObject(
+    {
+      appName,
+      sourceEnv: environment,
+      targetEnv: environment,
+      /** Absent: the image running synced and healthy in the source environment. */
+      imageTag: imageTag.optional(),
+      mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
+      /** Merge the promotion MR (after approval when required); default true. False: stop with the MR open. */
+      merge: bool.optional(),
+      /** Wait for Argo CD and verify the pods after the merge; default true. */
+      verify: bool.optional(),
+      ...approvalFields,
+      /** Set by validatePipeline: identifies the run in commits and MRs it makes. Default: this workflow's id/run id. */
+      runMarker: nonEmpty().regex(RUN_MARKER, { error: RULES.runMarker }).optional(),
+    },
+    { error: RULES.object },
+  )
   .superRefine((input, ctx) => {
-    if (!isLegalPromotion(input.sourceEnv, input.targetEnv)) ctx.addIssue({ code: 'custom', path: ['targetEnv'], message: RULES.promotion });
+    if (!isLegalPromotion(input.sourceEnv, input.targetEnv))
+      ctx.addIssue({ code: 'custom', path: ['targetEnv'], message: RULES.promotion });
   });
 
 /** What a caller may send to `promoteEnvironment`. */
 export type PromoteEnvironmentInput = z.input<typeof PromoteEnvironmentInputSchema>;
 
-export const ValidatePipelineInputSchema = z.strictObject({
-  appName,
-  /** The last environment to reach: `dev` runs iteration 1 only, `stage` 1-2, `prod` (default) all three. */
-  through: environment.optional(),
-  /** How iterations 2 and 3 open their promotion MR; default `jenkins`. */
-  mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
-  rollback: z.enum(ROLLBACK_SCOPES, { error: RULES.rollback }).optional(),
-  ...approvalFields,
-}, { error: RULES.object });
+export const ValidatePipelineInputSchema = z.strictObject(
+  {
+    appName,
+    /** The last environment to reach: `dev` runs iteration 1 only, `stage` 1-2, `prod` (default) all three. */
+    through: environment.optional(),
+    /** How iterations 2 and 3 open their promotion MR; default `jenkins`. */
+    mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
+    rollback: z.enum(ROLLBACK_SCOPES, { error: RULES.rollback }).optional(),
+    ...approvalFields,
+  },
+  { error: RULES.object },
+);
 
 /** What a caller may send to `validatePipeline`. */
 export type ValidatePipelineInput = z.input<typeof ValidatePipelineInputSchema>;
@@ -145,10 +170,16 @@ export type ValidatePipelineInput = z.input<typeof ValidatePipelineInputSchema>;
  * The payload of the `approve` and `reject` updates. Checked by the update's validator, so a bad payload is refused
  * before it reaches the workflow's history.
  */
-export const ApprovalDecisionSchema = z.strictObject({
-  by: z.string({ error: requiredOr(RULES.string) }).refine((by) => by.trim() !== '', { error: RULES.decider }).refine((by) => by.length <= 200, { error: RULES.deciderLength }),
-  reason: z.string({ error: RULES.reason }).max(2000, { error: RULES.reason }).optional(),
-}, { error: RULES.object });
+export const ApprovalDecisionSchema = z.strictObject(
+  {
+    by: z
+      .string({ error: requiredOr(RULES.string) })
+      .refine((by) => by.trim() !== '', { error: RULES.decider })
+      .refine((by) => by.length <= 200, { error: RULES.deciderLength }),
+    reason: z.string({ error: RULES.reason }).max(2000, { error: RULES.reason }).optional(),
+  },
+  { error: RULES.object },
+);
 
 /** Parses an approve/reject payload; the ValidationError's message is its first problem (`by must name who decides`). */
 export function parseApprovalDecision(raw: unknown): z.output<typeof ApprovalDecisionSchema> {
@@ -201,11 +232,16 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.outp
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), rule: RULES.unknownKey }));
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), rule: RULES.unknownKey }));
     return [{ field: issue.path.length > 0 ? issue.path.join('.') : 'input', rule: issue.message }];
   });
   const first = problems[0] ?? { field: 'input', rule: RULES.object };
-  throw new ValidationError(first.field, first.rule, `invalid input: ${problems.map((p) => `${p.field} ${p.rule}`).join('; ')}`);
+  throw new ValidationError(
+    first.field,
+    first.rule,
+    `invalid input: ${problems.map((p) => `${p.field} ${p.rule}`).join('; ')}`,
+  );
 }
 
 export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptions {

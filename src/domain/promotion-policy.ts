@@ -22,11 +22,26 @@ export function validationWorkflowId(appName: string): string {
 }
 
 /** Phases of a promotion run, in order. */
-export const PROMOTION_PHASES = ['validating', 'resolving', 'opening', 'awaiting-approval', 'merging', 'syncing', 'verifying', 'compensating', 'finished'] as const;
+export const PROMOTION_PHASES = [
+  'validating',
+  'resolving',
+  'opening',
+  'awaiting-approval',
+  'merging',
+  'syncing',
+  'verifying',
+  'compensating',
+  'finished',
+] as const;
 export type PromotionPhase = (typeof PROMOTION_PHASES)[number];
 
 /** Phases in which a newer image may still replace the running one. */
-export const SUPERSEDABLE_PHASES: readonly PromotionPhase[] = ['validating', 'resolving', 'opening', 'awaiting-approval'];
+export const SUPERSEDABLE_PHASES: readonly PromotionPhase[] = [
+  'validating',
+  'resolving',
+  'opening',
+  'awaiting-approval',
+];
 
 /** What `currentImageQuery` answers. */
 export interface CurrentImage {
@@ -37,7 +52,10 @@ export interface CurrentImage {
 export type PromotionRequestDecision = 'start' | 'join' | 'supersede' | 'wait';
 
 /** Decides what to do with a request for `requestedImageTag` (undefined: auto-detect) given the running promotion. */
-export function decidePromotionRequest(running: CurrentImage | undefined, requestedImageTag: string | undefined): PromotionRequestDecision {
+export function decidePromotionRequest(
+  running: CurrentImage | undefined,
+  requestedImageTag: string | undefined,
+): PromotionRequestDecision {
   if (running === undefined || running.phase === 'finished') return 'start';
   if (requestedImageTag === undefined || running.imageTag === requestedImageTag) return 'join';
   return SUPERSEDABLE_PHASES.includes(running.phase) ? 'supersede' : 'wait';

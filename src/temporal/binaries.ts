@@ -8,7 +8,9 @@ import { VENV_BIN } from '../config/paths.js';
 
 export class MissingBinaryError extends Error {
   constructor(what: string, path: string, override: string) {
-    super(`${what} not found at ${path}. Run \`npm run setup\` to install it, or set ${override} to an existing binary.`);
+    super(
+      `${what} not found at ${path}. Run \`npm run setup\` to install it, or set ${override} to an existing binary.`,
+    );
     this.name = 'MissingBinaryError';
   }
 }

@@ -28,13 +28,18 @@ function tlsConfig(target: TemporalTarget): TLSConfig | undefined {
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`Cannot read the Temporal ${what} at ${path} (${(err as NodeJS.ErrnoException).code}). Check the TEMPORAL_TLS_* paths.`, { cause: err });
+      throw new Error(
+        `Cannot read the Temporal ${what} at ${path} (${(err as NodeJS.ErrnoException).code}). Check the TEMPORAL_TLS_* paths.`,
+        { cause: err },
+      );
     }
   };
   return {
     ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
     ...(t.caPath ? { serverRootCACertificate: read(t.caPath, 'CA bundle') } : {}),
-    ...(t.certPath && t.keyPath ? { clientCertPair: { crt: read(t.certPath, 'client certificate'), key: read(t.keyPath, 'client key') } } : {}),
+    ...(t.certPath && t.keyPath
+      ? { clientCertPair: { crt: read(t.certPath, 'client certificate'), key: read(t.keyPath, 'client key') } }
+      : {}),
   };
 }
 

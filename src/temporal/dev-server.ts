@@ -101,7 +101,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     if (running) {
       throw new DevServerError(
         `A Temporal dev server already runs on ${opts.stateDir} (pid ${running.pid}, ${running.address}). ` +
-          'Stop it first, or use it by setting TEMPORAL_ADDRESS=' + running.address + '.',
+          'Stop it first, or use it by setting TEMPORAL_ADDRESS=' +
+          running.address +
+          '.',
       );
     }
     mkdirSync(opts.stateDir, { recursive: true });
@@ -110,14 +112,27 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   const port = opts.port === 0 ? await freePort() : opts.port;
   if (opts.port !== 0 && (await portInUse(port))) {
-    throw new DevServerError(`Port ${port} on 127.0.0.1 is in use. Set SHEPHERD_TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS to use the server already there.`);
+    throw new DevServerError(
+      `Port ${port} on 127.0.0.1 is in use. Set SHEPHERD_TEMPORAL_PORT to a free port, or TEMPORAL_ADDRESS to use the server already there.`,
+    );
   }
   const uiPort = opts.uiPort === false ? undefined : opts.uiPort === 0 ? await freePort() : opts.uiPort;
   if (uiPort !== undefined && opts.uiPort !== 0 && (await portInUse(uiPort))) {
     throw new DevServerError(`Web UI port ${uiPort} on 127.0.0.1 is in use. Set SHEPHERD_UI_PORT to a free port.`);
   }
 
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', opts.namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
+  ];
   if (dbFile) args.push('--db-filename', dbFile);
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
@@ -175,7 +190,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       connection = undefined;
       if (Date.now() > deadline) {
         await stop();
-        throw new DevServerError(`The Temporal dev server did not answer on ${address} within ${(opts.startTimeoutMs ?? 30_000) / 1000} s:\n${tail.join('\n')}`);
+        throw new DevServerError(
+          `The Temporal dev server did not answer on ${address} within ${(opts.startTimeoutMs ?? 30_000) / 1000} s:\n${tail.join('\n')}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -15,7 +15,11 @@ export async function registerSearchAttributes(connection: Connection, namespace
   const known = new Set<string>();
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
-    for (const name of [...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]) known.add(name);
+    for (const name of [
+      ...Object.keys(existing.customAttributes ?? {}),
+      ...Object.keys(existing.systemAttributes ?? {}),
+    ])
+      known.add(name);
   } catch (err) {
     // The time-skipping test server implements adding search attributes but not listing them.
     if ((err as { code?: number }).code !== UNIMPLEMENTED) throw err;

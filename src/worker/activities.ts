@@ -31,11 +31,27 @@ export interface PollIntervals {
   readonly kubernetesMs?: number;
 }
 
-export function buildActivities(clients: ActivityClients, layout: PipelineLayout, poll: PollIntervals = {}): ShepherdActivities {
+export function buildActivities(
+  clients: ActivityClients,
+  layout: PipelineLayout,
+  poll: PollIntervals = {},
+): ShepherdActivities {
   return {
-    ...createGitLabActivities({ client: clients.gitlab, layout, ...(poll.gitlabMs ? { pollIntervalMs: poll.gitlabMs } : {}) }),
-    ...createJenkinsActivities({ client: clients.jenkins, layout, ...(poll.jenkinsMs ? { pollIntervalMs: poll.jenkinsMs } : {}) }),
-    ...createKubernetesActivities({ client: clients.kubernetes, layout, ...(poll.kubernetesMs ? { pollIntervalMs: poll.kubernetesMs } : {}) }),
+    ...createGitLabActivities({
+      client: clients.gitlab,
+      layout,
+      ...(poll.gitlabMs ? { pollIntervalMs: poll.gitlabMs } : {}),
+    }),
+    ...createJenkinsActivities({
+      client: clients.jenkins,
+      layout,
+      ...(poll.jenkinsMs ? { pollIntervalMs: poll.jenkinsMs } : {}),
+    }),
+    ...createKubernetesActivities({
+      client: clients.kubernetes,
+      layout,
+      ...(poll.kubernetesMs ? { pollIntervalMs: poll.kubernetesMs } : {}),
+    }),
     ...createNotificationActivities({ client: clients.notifications }),
   };
 }
@@ -51,20 +67,35 @@ export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities
   const clients: ActivityClients = {
     gitlab: new GitLabClient({ url: config.gitlab.url, token: config.gitlab.token }),
     jenkins: new JenkinsClient({ url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token }),
-    kubernetes: createKubernetesClient({ kubeconfigPath: config.kubernetes.kubeconfig, context: config.kubernetes.context }),
+    kubernetes: createKubernetesClient({
+      kubeconfigPath: config.kubernetes.kubeconfig,
+      context: config.kubernetes.context,
+    }),
     notifications: notificationsFrom(config),
   };
   return buildActivities(clients, pipelineFromConfig(config));
 }
 
 /** The pipeline layout of the sandbox world. */
-export function layoutForWorld(world: Pick<World, 'layout'>, timing: { degradedGraceSeconds?: number; stabilitySeconds?: number } = {}): PipelineLayout {
+export function layoutForWorld(
+  world: Pick<World, 'layout'>,
+  timing: { degradedGraceSeconds?: number; stabilitySeconds?: number } = {},
+): PipelineLayout {
   const w = world.layout;
-  const env = (e: 'dev' | 'stage' | 'prod') => ({ namespace: w.environments[e].namespace, branch: w.environments[e].branch, argoApp: w.environments[e].argoApp });
+  const env = (e: 'dev' | 'stage' | 'prod') => ({
+    namespace: w.environments[e].namespace,
+    branch: w.environments[e].branch,
+    argoApp: w.environments[e].argoApp,
+  });
   const cueName = w.app.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   return {
     app: { name: w.app, cueName },
-    gitlab: { appProject: w.appProject, deploymentsProject: w.deploymentsProject, versionFile: 'pom.xml', imageFiles: imageFilesFor(cueName) },
+    gitlab: {
+      appProject: w.appProject,
+      deploymentsProject: w.deploymentsProject,
+      versionFile: 'pom.xml',
+      imageFiles: imageFilesFor(cueName),
+    },
     jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob },
     argocdNamespace: w.argoNamespace,
     environments: { dev: env('dev'), stage: env('stage'), prod: env('prod') },
@@ -79,7 +110,11 @@ export function activitiesForWorld(world: Pick<World, 'layout' | 'info'>, config
   const info = world.info;
   const clients: ActivityClients = {
     gitlab: new GitLabClient({ url: info.gitlab.url, token: new Secret(info.gitlab.token) }),
-    jenkins: new JenkinsClient({ url: info.jenkins.url, user: info.jenkins.user, token: new Secret(info.jenkins.token) }),
+    jenkins: new JenkinsClient({
+      url: info.jenkins.url,
+      user: info.jenkins.user,
+      token: new Secret(info.jenkins.token),
+    }),
     kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig }),
     notifications: config ? notificationsFrom(config) : undefined,
   };

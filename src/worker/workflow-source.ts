@@ -14,7 +14,10 @@ export type WorkflowSource = Pick<WorkerOptions, 'workflowsPath' | 'workflowBund
 
 export function workflowSource(env: Record<string, string | undefined> = process.env): WorkflowSource {
   if (env.NODE_ENV === 'production') {
-    if (!existsSync(BUNDLE_PATH)) throw new Error(`NODE_ENV=production but ${BUNDLE_PATH} is missing. Run \`npm run build:bundle\` when building the image.`);
+    if (!existsSync(BUNDLE_PATH))
+      throw new Error(
+        `NODE_ENV=production but ${BUNDLE_PATH} is missing. Run \`npm run build:bundle\` when building the image.`,
+      );
     return { workflowBundle: { codePath: BUNDLE_PATH } };
   }
   return { workflowsPath: WORKFLOWS_PATH };

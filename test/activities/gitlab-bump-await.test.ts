@@ -18,34 +18,67 @@ describe('bumpAppVersion and awaitMergeRequest against the sandbox', () => {
   it('bumps the patch version with a commit carrying the run marker, and CI opens the dev MR for it', async () => {
     const createdAfter = new Date().toISOString();
     const before = await h.projectState(appProject);
-    const { result: bump } = await h.run(h.acts.bumpAppVersion, { appName: 'example-app', runMarker: 'validate-example-app/run-1' });
-    expect(bump).toMatchObject({ previousVersion: '1.0.36-SNAPSHOT', version: '1.0.37-SNAPSHOT', alreadyDone: false, attempt: 1 });
+    const { result: bump } = await h.run(h.acts.bumpAppVersion, {
+      appName: 'example-app',
+      runMarker: 'validate-example-app/run-1',
+    });
+    expect(bump).toMatchObject({
+      previousVersion: '1.0.36-SNAPSHOT',
+      version: '1.0.37-SNAPSHOT',
+      alreadyDone: false,
+      attempt: 1,
+    });
     expect((await h.projectState(appProject)).commitsPerBranch.main).toBe((before.commitsPerBranch.main ?? 0) + 1);
     const pom = await h.client.readFile(appProject, 'pom.xml', 'main');
     expect(pom.content).toContain('<version>1.0.37-SNAPSHOT</version>');
 
-    const { result: mr, heartbeats } = await h.run(h.acts.awaitMergeRequest, { appName: 'example-app', targetEnv: 'dev', version: bump.version, createdAfter, deadline: inMs(30_000) });
+    const { result: mr, heartbeats } = await h.run(h.acts.awaitMergeRequest, {
+      appName: 'example-app',
+      targetEnv: 'dev',
+      version: bump.version,
+      createdAfter,
+      deadline: inMs(30_000),
+    });
     const tag = `${bump.version}-${bump.commitSha.slice(0, 7)}`;
     expect(mr).toMatchObject({ sourceBranch: `update-dev-${tag}`, targetEnv: 'dev', imageTag: tag, attempt: 1 });
     expect(mr.headSha).toMatch(/^[0-9a-f]{40}$/);
     expect(mr.webUrl).toContain(`/merge_requests/${mr.iid}`);
     expect(heartbeats.length).toBeGreaterThan(0);
 
-    const byTag = await h.run(h.acts.awaitMergeRequest, { appName: 'example-app', targetEnv: 'dev', imageTag: tag, createdAfter, deadline: inMs(5_000) });
+    const byTag = await h.run(h.acts.awaitMergeRequest, {
+      appName: 'example-app',
+      targetEnv: 'dev',
+      imageTag: tag,
+      createdAfter,
+      deadline: inMs(5_000),
+    });
     expect(byTag.result.iid).toBe(mr.iid);
   });
 
   it('returns the earlier bump instead of bumping twice when retried after a crash', async () => {
-    const first = await h.run(h.acts.bumpAppVersion, { appName: 'example-app', runMarker: 'validate-example-app/run-2' });
+    const first = await h.run(h.acts.bumpAppVersion, {
+      appName: 'example-app',
+      runMarker: 'validate-example-app/run-2',
+    });
     const commits = (await h.projectState(appProject)).commitsPerBranch.main;
-    const retry = await h.run(h.acts.bumpAppVersion, { appName: 'example-app', runMarker: 'validate-example-app/run-2' }, { attempt: 2 });
+    const retry = await h.run(
+      h.acts.bumpAppVersion,
+      { appName: 'example-app', runMarker: 'validate-example-app/run-2' },
+      { attempt: 2 },
+    );
     expect(retry.result).toEqual({ ...first.result, alreadyDone: true, attempt: 2 });
     expect((await h.projectState(appProject)).commitsPerBranch.main).toBe(commits);
   });
 
   it('does not mistake another run whose marker starts the same for its own bump', async () => {
-    const { result: a } = await h.run(h.acts.bumpAppVersion, { appName: 'example-app', runMarker: 'validate-example-app/run-3' });
-    const { result: b } = await h.run(h.acts.bumpAppVersion, { appName: 'example-app', runMarker: 'validate-example-app/run-3x' });
+    const { result: a } = await h.run(h.acts.bumpAppVersion, {
+      appName: 'example-app',
+      runMarker: 'validate-example-app/run-3',
+    });
+    const { result: b } = await h.run(h.acts.bumpAppVersion, {
+      appName: 'example-app',
+      runMarker: 'validate-example-app/run-3x',
+    });
     expect(b.alreadyDone).toBe(false);
     expect(b.previousVersion).toBe(a.version);
   });
@@ -59,7 +92,13 @@ describe('bumpAppVersion and awaitMergeRequest against the sandbox', () => {
   });
 
   it('ends the wait at the deadline with MergeRequestNotFoundError naming the branch it waited for', async () => {
-    const failure = await h.fail(h.acts.awaitMergeRequest, { appName: 'example-app', targetEnv: 'stage', imageTag: '9.9.9-nothing', createdAfter: new Date().toISOString(), deadline: inMs(200) });
+    const failure = await h.fail(h.acts.awaitMergeRequest, {
+      appName: 'example-app',
+      targetEnv: 'stage',
+      imageTag: '9.9.9-nothing',
+      createdAfter: new Date().toISOString(),
+      deadline: inMs(200),
+    });
     expect(failure).toMatchObject({ type: 'MergeRequestNotFoundError', nonRetryable: true });
     expect(failure.details?.[0]).toMatchObject({ targetEnv: 'stage', branchPrefix: 'promote-stage-9.9.9-nothing' });
   });
@@ -68,7 +107,13 @@ describe('bumpAppVersion and awaitMergeRequest against the sandbox', () => {
     const startedAt = Date.now() - 120_000;
     const failure = await h.fail(
       h.acts.awaitMergeRequest,
-      { appName: 'example-app', targetEnv: 'stage', imageTag: '9.9.9-nothing', createdAfter: new Date().toISOString(), deadline: inMs(100) },
+      {
+        appName: 'example-app',
+        targetEnv: 'stage',
+        imageTag: '9.9.9-nothing',
+        createdAfter: new Date().toISOString(),
+        deadline: inMs(100),
+      },
       { attempt: 2, heartbeatDetails: { startedAt, polls: 40, lastSeen: 'no open merge request' } },
     );
     expect((failure.details?.[0] as { waitedSeconds: number }).waitedSeconds).toBeGreaterThanOrEqual(120);
@@ -80,26 +125,49 @@ describe('bumpAppVersion and awaitMergeRequest against the sandbox', () => {
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
     env.on('heartbeat', () => env.cancel());
     const outcome = await env
-      .run(h.acts.awaitMergeRequest, { appName: 'example-app', targetEnv: 'prod' as const, imageTag: '9.9.9-never', createdAfter: new Date().toISOString(), deadline: inMs(600_000) })
+      .run(h.acts.awaitMergeRequest, {
+        appName: 'example-app',
+        targetEnv: 'prod' as const,
+        imageTag: '9.9.9-never',
+        createdAfter: new Date().toISOString(),
+        deadline: inMs(600_000),
+      })
       .catch((err: unknown) => err);
     expect(outcome).toBeInstanceOf(CancelledFailure);
   });
 
   it('ignores MRs created before createdAfter', async () => {
-    const failure = await h.fail(h.acts.awaitMergeRequest, { appName: 'example-app', targetEnv: 'dev', version: '1.0.37-SNAPSHOT', createdAfter: inMs(60_000), deadline: inMs(100) });
+    const failure = await h.fail(h.acts.awaitMergeRequest, {
+      appName: 'example-app',
+      targetEnv: 'dev',
+      version: '1.0.37-SNAPSHOT',
+      createdAfter: inMs(60_000),
+      deadline: inMs(100),
+    });
     expect(failure.type).toBe('MergeRequestNotFoundError');
   });
 
   it('rides out GitLab 503s on merge-request calls within one attempt, noting them in its heartbeats, and finds the MR once GitLab recovers', async () => {
-    const open = await h.client.listMergeRequests(h.sandbox.layout.gitlab.deploymentsProject, { state: 'opened', targetBranch: 'dev' });
+    const open = await h.client.listMergeRequests(h.sandbox.layout.gitlab.deploymentsProject, {
+      state: 'opened',
+      targetBranch: 'dev',
+    });
     const tag = open[0]!.sourceBranch.slice('update-dev-'.length);
     await h.sandbox.setScenario('gitlab-flaky');
     try {
-      const input = { appName: 'example-app', targetEnv: 'dev' as const, imageTag: tag, createdAfter: '2000-01-01T00:00:00.000Z', deadline: inMs(30_000) };
+      const input = {
+        appName: 'example-app',
+        targetEnv: 'dev' as const,
+        imageTag: tag,
+        createdAfter: '2000-01-01T00:00:00.000Z',
+        deadline: inMs(30_000),
+      };
       // The 429s that follow the 503s (with Retry-After) are absorbed by the client library's own retries.
       const { result, heartbeats } = await h.run(h.acts.awaitMergeRequest, input);
       expect(result).toMatchObject({ iid: open[0]!.iid, attempt: 1 });
-      const outages = heartbeats.filter((d) => /^GitLab unreachable: GitLab answered 503/.test((d as { lastSeen?: string }).lastSeen ?? ''));
+      const outages = heartbeats.filter((d) =>
+        /^GitLab unreachable: GitLab answered 503/.test((d as { lastSeen?: string }).lastSeen ?? ''),
+      );
       expect(outages).toHaveLength(3);
     } finally {
       await h.sandbox.setScenario(undefined);

@@ -1,8 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { bumpPom, carriesRunMarker, imageInEnvCue, setImageInEnvCue, setImageInManifest, tagOfBranch, tagOfImage } from '../../activities/gitlab/edits.js';
+import {
+  bumpPom,
+  carriesRunMarker,
+  imageInEnvCue,
+  setImageInEnvCue,
+  setImageInManifest,
+  tagOfBranch,
+  tagOfImage,
+} from '../../activities/gitlab/edits.js';
 import { ValidationError } from '../../src/domain/errors.js';
 
-const POM = ['<project>', '  <parent>', '    <version>3.8.1</version>', '  </parent>', '  <artifactId>example-app</artifactId>', '  <version>1.0.36-SNAPSHOT</version>', '  <dependency><version>2.0.0</version></dependency>', '</project>', ''].join('\n');
+const POM = [
+  '<project>',
+  '  <parent>',
+  '    <version>3.8.1</version>',
+  '  </parent>',
+  '  <artifactId>example-app</artifactId>',
+  '  <version>1.0.36-SNAPSHOT</version>',
+  '  <dependency><version>2.0.0</version></dependency>',
+  '</project>',
+  '',
+].join('\n');
 
 const ENV_CUE = [
   'package envs',
@@ -21,7 +39,17 @@ const ENV_CUE = [
   '',
 ].join('\n');
 
-const MANIFEST = ['spec:', '  template:', '    spec:', '      containers:', '        - image: reg/p2c/example-app:1.0.0-aaaaaaa', '          name: example-app', '        - image: "envoy:1.30"', '          name: proxy', ''].join('\n');
+const MANIFEST = [
+  'spec:',
+  '  template:',
+  '    spec:',
+  '      containers:',
+  '        - image: reg/p2c/example-app:1.0.0-aaaaaaa',
+  '          name: example-app',
+  '        - image: "envoy:1.30"',
+  '          name: proxy',
+  '',
+].join('\n');
 
 describe('the text edits of the GitLab activities', () => {
   it('raises the project version by one patch, keeping the suffix and leaving the parent and dependencies alone', () => {

@@ -20,22 +20,48 @@ export interface GitLabHarness {
   readonly acts: GitLabActivities;
   /** Everything that went into or came out of an activity, for the secret scan. */
   readonly seen: unknown[];
-  run<I, R>(fn: (input: I) => Promise<R>, input: I, opts?: { attempt?: number; heartbeatDetails?: unknown }): Promise<{ result: R; heartbeats: unknown[] }>;
+  run<I, R>(
+    fn: (input: I) => Promise<R>,
+    input: I,
+    opts?: { attempt?: number; heartbeatDetails?: unknown },
+  ): Promise<{ result: R; heartbeats: unknown[] }>;
   /** Runs an activity that must fail; returns the ApplicationFailure it threw. */
-  fail<I>(fn: (input: I) => Promise<unknown>, input: I, opts?: { attempt?: number; heartbeatDetails?: unknown }): Promise<ApplicationFailure>;
+  fail<I>(
+    fn: (input: I) => Promise<unknown>,
+    input: I,
+    opts?: { attempt?: number; heartbeatDetails?: unknown },
+  ): Promise<ApplicationFailure>;
   projectState(path: string): Promise<ProjectState>;
 }
 
 export type ProjectState = Awaited<ReturnType<TestSandbox['state']>>['gitlab']['projects'][number];
 
-export async function startGitLabHarness(opts: { timeScale?: number; mergeabilityTimeoutMs?: number } = {}): Promise<GitLabHarness> {
+export async function startGitLabHarness(
+  opts: { timeScale?: number; mergeabilityTimeoutMs?: number } = {},
+): Promise<GitLabHarness> {
   const sandbox = await startSandbox(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
-  const client = new GitLabClient({ url: sandbox.world.info.gitlab.url, token: new Secret(sandbox.world.info.gitlab.token), timeoutMs: 10_000 });
-  const acts = createGitLabActivities({ client, layout: sandbox.layout, pollIntervalMs: 20, ...(opts.mergeabilityTimeoutMs !== undefined ? { mergeabilityTimeoutMs: opts.mergeabilityTimeoutMs } : {}) });
+  const client = new GitLabClient({
+    url: sandbox.world.info.gitlab.url,
+    token: new Secret(sandbox.world.info.gitlab.token),
+    timeoutMs: 10_000,
+  });
+  const acts = createGitLabActivities({
+    client,
+    layout: sandbox.layout,
+    pollIntervalMs: 20,
+    ...(opts.mergeabilityTimeoutMs !== undefined ? { mergeabilityTimeoutMs: opts.mergeabilityTimeoutMs } : {}),
+  });
   const seen: unknown[] = [];
-  const run = async <I, R>(fn: (input: I) => Promise<R>, input: I, runOpts: { attempt?: number; heartbeatDetails?: unknown } = {}): Promise<{ result: R; heartbeats: unknown[] }> => {
+  const run = async <I, R>(
+    fn: (input: I) => Promise<R>,
+    input: I,
+    runOpts: { attempt?: number; heartbeatDetails?: unknown } = {},
+  ): Promise<{ result: R; heartbeats: unknown[] }> => {
     const env = new MockActivityEnvironment(
-      { attempt: runOpts.attempt ?? 1, ...(runOpts.heartbeatDetails !== undefined ? { heartbeatDetails: runOpts.heartbeatDetails } : {}) },
+      {
+        attempt: runOpts.attempt ?? 1,
+        ...(runOpts.heartbeatDetails !== undefined ? { heartbeatDetails: runOpts.heartbeatDetails } : {}),
+      },
       { logger: QUIET },
     );
     const heartbeats: unknown[] = [];
@@ -74,7 +100,8 @@ export async function startGitLabHarness(opts: { timeScale?: number; mergeabilit
 }
 
 function describeError(err: unknown): unknown {
-  if (err instanceof ApplicationFailure) return { type: err.type, message: err.message, details: err.details, nonRetryable: err.nonRetryable };
+  if (err instanceof ApplicationFailure)
+    return { type: err.type, message: err.message, details: err.details, nonRetryable: err.nonRetryable };
   return err instanceof Error ? { name: err.name, message: err.message } : err;
 }
 

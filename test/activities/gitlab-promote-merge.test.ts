@@ -10,7 +10,13 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
   let h: GitLabHarness;
   let project: string;
   const promote = (imageTag: string, targetEnv: 'stage' | 'prod' = 'stage', runMarker = 'promote/run-1') =>
-    h.run(h.acts.openPromotionMergeRequest, { appName: 'example-app', sourceEnv: targetEnv === 'stage' ? 'dev' : 'stage', targetEnv, imageTag, runMarker });
+    h.run(h.acts.openPromotionMergeRequest, {
+      appName: 'example-app',
+      sourceEnv: targetEnv === 'stage' ? 'dev' : 'stage',
+      targetEnv,
+      imageTag,
+      runMarker,
+    });
 
   beforeAll(async () => {
     h = await startGitLabHarness({ timeScale: 0.2, mergeabilityTimeoutMs: 60_000 });
@@ -23,11 +29,19 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
   it('opens a promotion MR on promote-{env}-{tag} that changes the image in env.cue and the manifest', async () => {
     const { result } = await promote('1.0.40-aaaaaaa');
     expect(result).toMatchObject({ branchCreated: true, mergeRequestCreated: true, attempt: 1 });
-    expect(result.mergeRequest).toMatchObject({ sourceBranch: 'promote-stage-1.0.40-aaaaaaa', targetEnv: 'stage', imageTag: '1.0.40-aaaaaaa' });
+    expect(result.mergeRequest).toMatchObject({
+      sourceBranch: 'promote-stage-1.0.40-aaaaaaa',
+      targetEnv: 'stage',
+      imageTag: '1.0.40-aaaaaaa',
+    });
     const image = 'docker.jmann.local/p2c/example-app:1.0.40-aaaaaaa';
     const cue = await h.client.readFile(project, 'env.cue', 'promote-stage-1.0.40-aaaaaaa');
     expect(imageInEnvCue(cue.content, 'stage', 'exampleApp')).toBe(image);
-    const manifest = await h.client.readFile(project, 'manifests/exampleApp/exampleApp.yaml', 'promote-stage-1.0.40-aaaaaaa');
+    const manifest = await h.client.readFile(
+      project,
+      'manifests/exampleApp/exampleApp.yaml',
+      'promote-stage-1.0.40-aaaaaaa',
+    );
     expect(manifest.content).toContain(`image: ${image}`);
     const mr = await h.client.getMergeRequest(project, result.mergeRequest.iid);
     expect(mr.title).toBe('Promote example-app to stage: 1.0.40-aaaaaaa');
@@ -41,35 +55,53 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
     expect(result).toMatchObject({ branchCreated: false, mergeRequestCreated: false });
     const after = await h.projectState(project);
     expect(after.counts.opened).toBe(before.counts.opened);
-    expect(after.commitsPerBranch['promote-stage-1.0.40-aaaaaaa']).toBe(before.commitsPerBranch['promote-stage-1.0.40-aaaaaaa']);
+    expect(after.commitsPerBranch['promote-stage-1.0.40-aaaaaaa']).toBe(
+      before.commitsPerBranch['promote-stage-1.0.40-aaaaaaa'],
+    );
   });
 
-  it('merges with the sha guard after waiting through GitLab\'s mergeability check, and a second call merges nothing', async () => {
+  it("merges with the sha guard after waiting through GitLab's mergeability check, and a second call merges nothing", async () => {
     const { result: opened } = await promote('1.0.41-bbbbbbb', 'prod');
     const mergesBefore = (await h.projectState(project)).counts.merges;
-    const { result, heartbeats } = await h.run(h.acts.mergeMergeRequest, { iid: opened.mergeRequest.iid, headSha: opened.mergeRequest.headSha, runMarker: 'promote/run-1' });
+    const { result, heartbeats } = await h.run(h.acts.mergeMergeRequest, {
+      iid: opened.mergeRequest.iid,
+      headSha: opened.mergeRequest.headSha,
+      runMarker: 'promote/run-1',
+    });
     expect(result).toMatchObject({ alreadyMerged: false, attempt: 1 });
     expect(heartbeats.some((b) => (b as { lastSeen?: string }).lastSeen === 'checking')).toBe(true);
     const after = await h.projectState(project);
     expect(after.counts.merges).toBe(mergesBefore + 1);
     expect(after.heads.prod).toBe(result.mergeCommitSha);
 
-    const again = await h.run(h.acts.mergeMergeRequest, { iid: opened.mergeRequest.iid, headSha: opened.mergeRequest.headSha, runMarker: 'promote/run-1' }, { attempt: 2 });
+    const again = await h.run(
+      h.acts.mergeMergeRequest,
+      { iid: opened.mergeRequest.iid, headSha: opened.mergeRequest.headSha, runMarker: 'promote/run-1' },
+      { attempt: 2 },
+    );
     expect(again.result).toEqual({ mergeCommitSha: result.mergeCommitSha, alreadyMerged: true, attempt: 2 });
     expect((await h.projectState(project)).counts.merges).toBe(mergesBefore + 1);
   });
 
-  it('continues the earlier attempt\'s wait when retried mid-wait, and gives up once the shared budget is spent', async () => {
+  it("continues the earlier attempt's wait when retried mid-wait, and gives up once the shared budget is spent", async () => {
     const { result: opened } = await promote('1.0.42-ccccccc', 'prod');
     const iid = opened.mergeRequest.iid;
     // The attempt that died had waited 10 minutes already: the retry must not start a fresh 60 s budget.
     const startedAt = Date.now() - 600_000;
-    const failure = await h.fail(h.acts.mergeMergeRequest, { iid, headSha: opened.mergeRequest.headSha, runMarker: 'r' }, { attempt: 3, heartbeatDetails: { startedAt, polls: 12, lastSeen: 'checking', iid } });
+    const failure = await h.fail(
+      h.acts.mergeMergeRequest,
+      { iid, headSha: opened.mergeRequest.headSha, runMarker: 'r' },
+      { attempt: 3, heartbeatDetails: { startedAt, polls: 12, lastSeen: 'checking', iid } },
+    );
     expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
     expect(failure.details?.[0]).toMatchObject({ lastSeen: 'checking' });
     expect(h.seen.at(-1)).toEqual([{ startedAt, polls: 13, lastSeen: 'checking', iid }]);
 
-    const { result, heartbeats } = await h.run(h.acts.mergeMergeRequest, { iid, headSha: opened.mergeRequest.headSha, runMarker: 'r' }, { attempt: 4, heartbeatDetails: { startedAt: Date.now(), polls: 2, lastSeen: 'checking', iid } });
+    const { result, heartbeats } = await h.run(
+      h.acts.mergeMergeRequest,
+      { iid, headSha: opened.mergeRequest.headSha, runMarker: 'r' },
+      { attempt: 4, heartbeatDetails: { startedAt: Date.now(), polls: 2, lastSeen: 'checking', iid } },
+    );
     expect(result.alreadyMerged).toBe(false);
     expect(heartbeats[0]).toMatchObject({ polls: 3, iid });
   });
@@ -79,9 +111,16 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
     try {
       const { result: opened } = await promote('1.0.43-ddddddd');
       const mergesBefore = (await h.projectState(project)).counts.merges;
-      const failure = await h.fail(h.acts.mergeMergeRequest, { iid: opened.mergeRequest.iid, headSha: opened.mergeRequest.headSha, runMarker: 'r' });
+      const failure = await h.fail(h.acts.mergeMergeRequest, {
+        iid: opened.mergeRequest.iid,
+        headSha: opened.mergeRequest.headSha,
+        runMarker: 'r',
+      });
       expect(failure).toMatchObject({ type: 'MergeConflictError', nonRetryable: true });
-      expect(failure.details?.[0]).toEqual({ mergeRequestIid: opened.mergeRequest.iid, detailedMergeStatus: 'conflict' });
+      expect(failure.details?.[0]).toEqual({
+        mergeRequestIid: opened.mergeRequest.iid,
+        detailedMergeStatus: 'conflict',
+      });
       expect((await h.projectState(project)).counts.merges).toBe(mergesBefore);
       await h.run(h.acts.closeMergeRequest, { iid: opened.mergeRequest.iid, reason: 'conflict', runMarker: 'r' });
     } finally {
@@ -94,9 +133,16 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
     await h.sandbox.setScenario('mr-head-moves');
     try {
       const mergesBefore = (await h.projectState(project)).counts.merges;
-      const failure = await h.fail(h.acts.mergeMergeRequest, { iid: opened.mergeRequest.iid, headSha: opened.mergeRequest.headSha, runMarker: 'r' });
+      const failure = await h.fail(h.acts.mergeMergeRequest, {
+        iid: opened.mergeRequest.iid,
+        headSha: opened.mergeRequest.headSha,
+        runMarker: 'r',
+      });
       expect(failure).toMatchObject({ type: 'MergeConflictError', nonRetryable: true });
-      expect(failure.details?.[0]).toMatchObject({ mergeRequestIid: opened.mergeRequest.iid, detailedMergeStatus: 'head_moved' });
+      expect(failure.details?.[0]).toMatchObject({
+        mergeRequestIid: opened.mergeRequest.iid,
+        detailedMergeStatus: 'head_moved',
+      });
       expect((await h.projectState(project)).counts.merges).toBe(mergesBefore);
     } finally {
       await h.sandbox.setScenario(undefined);
@@ -105,10 +151,22 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
 
   it('refuses an illegal promotion or a malformed tag with a ValidationError and creates nothing', async () => {
     const before = await h.projectState(project);
-    const illegal = await h.fail(h.acts.openPromotionMergeRequest, { appName: 'example-app', sourceEnv: 'dev', targetEnv: 'prod', imageTag: '1.0.0-x', runMarker: 'r' });
+    const illegal = await h.fail(h.acts.openPromotionMergeRequest, {
+      appName: 'example-app',
+      sourceEnv: 'dev',
+      targetEnv: 'prod',
+      imageTag: '1.0.0-x',
+      runMarker: 'r',
+    });
     expect(illegal).toMatchObject({ type: 'ValidationError', nonRetryable: true });
     expect(illegal.details?.[0]).toMatchObject({ field: 'targetEnv' });
-    const badTag = await h.fail(h.acts.openPromotionMergeRequest, { appName: 'example-app', sourceEnv: 'dev', targetEnv: 'stage', imageTag: '../evil', runMarker: 'r' });
+    const badTag = await h.fail(h.acts.openPromotionMergeRequest, {
+      appName: 'example-app',
+      sourceEnv: 'dev',
+      targetEnv: 'stage',
+      imageTag: '../evil',
+      runMarker: 'r',
+    });
     expect(badTag.details?.[0]).toMatchObject({ field: 'imageTag' });
     const after = await h.projectState(project);
     expect(after.branches).toEqual(before.branches);

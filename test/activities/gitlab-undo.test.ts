@@ -12,11 +12,22 @@ describe('revertMergeRequest, closeMergeRequest and deleteBranch against the san
   let h: GitLabHarness;
   let project: string;
   const openAndMerge = async (imageTag: string) => {
-    const { result: opened } = await h.run(h.acts.openPromotionMergeRequest, { appName: 'example-app', sourceEnv: 'dev', targetEnv: 'stage', imageTag, runMarker: 'undo/run' });
-    const { result: merged } = await h.run(h.acts.mergeMergeRequest, { iid: opened.mergeRequest.iid, headSha: opened.mergeRequest.headSha, runMarker: 'undo/run' });
+    const { result: opened } = await h.run(h.acts.openPromotionMergeRequest, {
+      appName: 'example-app',
+      sourceEnv: 'dev',
+      targetEnv: 'stage',
+      imageTag,
+      runMarker: 'undo/run',
+    });
+    const { result: merged } = await h.run(h.acts.mergeMergeRequest, {
+      iid: opened.mergeRequest.iid,
+      headSha: opened.mergeRequest.headSha,
+      runMarker: 'undo/run',
+    });
     return { iid: opened.mergeRequest.iid, mergeCommitSha: merged.mergeCommitSha };
   };
-  const stageImage = async (ref = 'stage') => imageInEnvCue((await h.client.readFile(project, 'env.cue', ref)).content, 'stage', 'exampleApp');
+  const stageImage = async (ref = 'stage') =>
+    imageInEnvCue((await h.client.readFile(project, 'env.cue', ref)).content, 'stage', 'exampleApp');
 
   beforeAll(async () => {
     h = await startGitLabHarness();
@@ -33,7 +44,11 @@ describe('revertMergeRequest, closeMergeRequest and deleteBranch against the san
 
     const { result } = await h.run(h.acts.revertMergeRequest, { iid, targetEnv: 'stage', runMarker: 'undo/run' });
     expect(result).toMatchObject({ alreadyReverted: false, attempt: 1 });
-    expect(result.revertMergeRequest).toMatchObject({ sourceBranch: `revert-stage-${iid}`, targetEnv: 'stage', imageTag: previous.split(':').at(-1) });
+    expect(result.revertMergeRequest).toMatchObject({
+      sourceBranch: `revert-stage-${iid}`,
+      targetEnv: 'stage',
+      imageTag: previous.split(':').at(-1),
+    });
     const after = await h.projectState(project);
     expect(after.counts).toMatchObject({ reverts: before.counts.reverts + 1, merges: before.counts.merges + 1 });
     expect(after.heads.stage).toBe(result.mergeCommitSha);
@@ -42,7 +57,11 @@ describe('revertMergeRequest, closeMergeRequest and deleteBranch against the san
     expect(revertMr.title).toBe('Revert "Promote example-app to stage: 1.0.50-aaaaaaa"');
     expect(revertMr.description).toContain('Shepherd-Run: undo/run');
 
-    const again = await h.run(h.acts.revertMergeRequest, { iid, targetEnv: 'stage', runMarker: 'undo/run' }, { attempt: 2 });
+    const again = await h.run(
+      h.acts.revertMergeRequest,
+      { iid, targetEnv: 'stage', runMarker: 'undo/run' },
+      { attempt: 2 },
+    );
     expect(again.result).toEqual({ ...result, alreadyReverted: true, attempt: 2 });
     expect((await h.projectState(project)).counts).toEqual(after.counts);
   });
@@ -54,7 +73,11 @@ describe('revertMergeRequest, closeMergeRequest and deleteBranch against the san
     expect((await h.client.revertCommit(project, mergeCommitSha, `revert-stage-${iid}`)).kind).toBe('reverted');
     const before = await h.projectState(project);
 
-    const { result } = await h.run(h.acts.revertMergeRequest, { iid, targetEnv: 'stage', runMarker: 'undo/run' }, { attempt: 2 });
+    const { result } = await h.run(
+      h.acts.revertMergeRequest,
+      { iid, targetEnv: 'stage', runMarker: 'undo/run' },
+      { attempt: 2 },
+    );
     expect(result.alreadyReverted).toBe(false);
     const after = await h.projectState(project);
     expect(after.counts).toMatchObject({ reverts: before.counts.reverts, merges: before.counts.merges + 1 });
@@ -70,18 +93,39 @@ describe('revertMergeRequest, closeMergeRequest and deleteBranch against the san
   });
 
   it('refuses to revert an MR that is not merged', async () => {
-    const { result: opened } = await h.run(h.acts.openPromotionMergeRequest, { appName: 'example-app', sourceEnv: 'dev', targetEnv: 'stage', imageTag: '1.0.53-ddddddd', runMarker: 'undo/run' });
-    const failure = await h.fail(h.acts.revertMergeRequest, { iid: opened.mergeRequest.iid, targetEnv: 'stage', runMarker: 'undo/run' });
+    const { result: opened } = await h.run(h.acts.openPromotionMergeRequest, {
+      appName: 'example-app',
+      sourceEnv: 'dev',
+      targetEnv: 'stage',
+      imageTag: '1.0.53-ddddddd',
+      runMarker: 'undo/run',
+    });
+    const failure = await h.fail(h.acts.revertMergeRequest, {
+      iid: opened.mergeRequest.iid,
+      targetEnv: 'stage',
+      runMarker: 'undo/run',
+    });
     expect(failure).toMatchObject({ type: 'ValidationError', nonRetryable: true });
     expect(failure.details?.[0]).toMatchObject({ field: 'iid' });
   });
 
   it('closes an open MR with a note giving the reason, once, however often it is called', async () => {
-    const [open] = await h.client.listMergeRequests(project, { state: 'opened', sourceBranch: 'promote-stage-1.0.53-ddddddd' });
+    const [open] = await h.client.listMergeRequests(project, {
+      state: 'opened',
+      sourceBranch: 'promote-stage-1.0.53-ddddddd',
+    });
     const iid = open!.iid;
-    const { result } = await h.run(h.acts.closeMergeRequest, { iid, reason: 'Stage verification failed.', runMarker: 'undo/run' });
+    const { result } = await h.run(h.acts.closeMergeRequest, {
+      iid,
+      reason: 'Stage verification failed.',
+      runMarker: 'undo/run',
+    });
     expect(result).toEqual({ stateBefore: 'opened', attempt: 1 });
-    const again = await h.run(h.acts.closeMergeRequest, { iid, reason: 'Stage verification failed.', runMarker: 'undo/run' }, { attempt: 2 });
+    const again = await h.run(
+      h.acts.closeMergeRequest,
+      { iid, reason: 'Stage verification failed.', runMarker: 'undo/run' },
+      { attempt: 2 },
+    );
     expect(again.result).toEqual({ stateBefore: 'closed', attempt: 2 });
     const notes = await h.client.listNotes(project, iid);
     expect(notes.filter((n) => n.body.startsWith('Stage verification failed.'))).toHaveLength(1);
@@ -91,7 +135,11 @@ describe('revertMergeRequest, closeMergeRequest and deleteBranch against the san
   it('leaves a merged MR untouched when asked to close it', async () => {
     const [merged] = await h.client.listMergeRequests(project, { state: 'merged', targetBranch: 'stage' });
     const notesBefore = await h.client.listNotes(project, merged!.iid);
-    const { result } = await h.run(h.acts.closeMergeRequest, { iid: merged!.iid, reason: 'undo', runMarker: 'undo/run' });
+    const { result } = await h.run(h.acts.closeMergeRequest, {
+      iid: merged!.iid,
+      reason: 'undo',
+      runMarker: 'undo/run',
+    });
     expect(result.stateBefore).toBe('merged');
     expect(await h.client.listNotes(project, merged!.iid)).toEqual(notesBefore);
   });
@@ -118,8 +166,13 @@ describe('revertMergeRequest, closeMergeRequest and deleteBranch against the san
     const failure = await env.run(acts.deleteBranch, { branch: 'promote-x' }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'AuthenticationError', nonRetryable: true });
-    expect((failure as ApplicationFailure).details?.[0]).toMatchObject({ system: 'gitlab', credentialVariable: 'GITLAB_TOKEN' });
-    expect(JSON.stringify({ m: (failure as Error).message, d: (failure as ApplicationFailure).details })).not.toContain(wrong);
+    expect((failure as ApplicationFailure).details?.[0]).toMatchObject({
+      system: 'gitlab',
+      credentialVariable: 'GITLAB_TOKEN',
+    });
+    expect(JSON.stringify({ m: (failure as Error).message, d: (failure as ApplicationFailure).details })).not.toContain(
+      wrong,
+    );
   });
 
   it('never lets a credential into an activity input, result, heartbeat or error', () => {

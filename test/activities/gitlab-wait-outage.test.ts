@@ -24,7 +24,11 @@ describe('GitLab waits through a GitLab outage', () => {
 
   /** Takes GitLab off the network for `forMs` and returns once connections are really refused. */
   async function gitlabDown(forMs: number): Promise<void> {
-    await h.sandbox.setScenario({ name: 'gitlab-down', description: `GitLab down for ${forMs} ms`, http: [{ system: 'gitlab', down: true, afterMs: 0, forMs }] });
+    await h.sandbox.setScenario({
+      name: 'gitlab-down',
+      description: `GitLab down for ${forMs} ms`,
+      http: [{ system: 'gitlab', down: true, afterMs: 0, forMs }],
+    });
     for (let i = 0; i < 200; i++) {
       try {
         await h.client.getBranch(project, 'main');
@@ -38,16 +42,34 @@ describe('GitLab waits through a GitLab outage', () => {
   }
 
   const openPromotion = async (imageTag: string) =>
-    (await h.run(h.acts.openPromotionMergeRequest, { appName: 'example-app', sourceEnv: 'dev', targetEnv: 'stage', imageTag, runMarker: 'outage/run-1' })).result.mergeRequest;
+    (
+      await h.run(h.acts.openPromotionMergeRequest, {
+        appName: 'example-app',
+        sourceEnv: 'dev',
+        targetEnv: 'stage',
+        imageTag,
+        runMarker: 'outage/run-1',
+      })
+    ).result.mergeRequest;
 
   it('awaitMergeRequest rides out an outage shorter than its deadline, noting it in its heartbeats, and finds the MR in one attempt', async () => {
     const mr = await openPromotion('1.0.50-aaaaaaa');
     await gitlabDown(1_500);
     try {
-      const input = { appName: 'example-app', targetEnv: 'stage' as const, imageTag: '1.0.50-aaaaaaa', createdAfter: '2000-01-01T00:00:00.000Z', deadline: inMs(30_000) };
+      const input = {
+        appName: 'example-app',
+        targetEnv: 'stage' as const,
+        imageTag: '1.0.50-aaaaaaa',
+        createdAfter: '2000-01-01T00:00:00.000Z',
+        deadline: inMs(30_000),
+      };
       const { result, heartbeats } = await h.run(h.acts.awaitMergeRequest, input);
       expect(result).toMatchObject({ iid: mr.iid, attempt: 1 });
-      expect(heartbeats).toContainEqual(expect.objectContaining({ lastSeen: expect.stringMatching(/^GitLab unreachable: GitLab could not be reached/) }));
+      expect(heartbeats).toContainEqual(
+        expect.objectContaining({
+          lastSeen: expect.stringMatching(/^GitLab unreachable: GitLab could not be reached/),
+        }),
+      );
     } finally {
       await h.sandbox.setScenario(undefined);
     }
@@ -56,11 +78,22 @@ describe('GitLab waits through a GitLab outage', () => {
   it('awaitMergeRequest ends at its deadline with a non-retryable WaitTimeoutError naming GitLab and its last error when the outage outlasts it', async () => {
     await gitlabDown(120_000);
     try {
-      const input = { appName: 'example-app', targetEnv: 'stage' as const, imageTag: '1.0.51-bbbbbbb', createdAfter: '2000-01-01T00:00:00.000Z', deadline: inMs(2_000) };
+      const input = {
+        appName: 'example-app',
+        targetEnv: 'stage' as const,
+        imageTag: '1.0.51-bbbbbbb',
+        createdAfter: '2000-01-01T00:00:00.000Z',
+        deadline: inMs(2_000),
+      };
       const failure = await h.fail(h.acts.awaitMergeRequest, input);
       expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
-      expect(failure.message).toMatch(/^gave up waiting for merge request promote-stage-1\.0\.51-bbbbbbb into stage after \d+s \(last seen: GitLab unreachable: GitLab could not be reached/);
-      expect(failure.details?.[0]).toMatchObject({ waitingFor: 'merge request promote-stage-1.0.51-bbbbbbb into stage', lastSeen: expect.stringMatching(/^GitLab unreachable: /) });
+      expect(failure.message).toMatch(
+        /^gave up waiting for merge request promote-stage-1\.0\.51-bbbbbbb into stage after \d+s \(last seen: GitLab unreachable: GitLab could not be reached/,
+      );
+      expect(failure.details?.[0]).toMatchObject({
+        waitingFor: 'merge request promote-stage-1.0.51-bbbbbbb into stage',
+        lastSeen: expect.stringMatching(/^GitLab unreachable: /),
+      });
     } finally {
       await h.sandbox.setScenario(undefined);
     }
@@ -70,9 +103,15 @@ describe('GitLab waits through a GitLab outage', () => {
     const mr = await openPromotion('1.0.52-ccccccc');
     await gitlabDown(1_000);
     try {
-      const { result, heartbeats } = await h.run(h.acts.mergeMergeRequest, { iid: mr.iid, headSha: mr.headSha, runMarker: 'outage/run-1' });
+      const { result, heartbeats } = await h.run(h.acts.mergeMergeRequest, {
+        iid: mr.iid,
+        headSha: mr.headSha,
+        runMarker: 'outage/run-1',
+      });
       expect(result).toMatchObject({ alreadyMerged: false, attempt: 1 });
-      expect(heartbeats).toContainEqual(expect.objectContaining({ iid: mr.iid, lastSeen: expect.stringMatching(/^GitLab unreachable: /) }));
+      expect(heartbeats).toContainEqual(
+        expect.objectContaining({ iid: mr.iid, lastSeen: expect.stringMatching(/^GitLab unreachable: /) }),
+      );
     } finally {
       await h.sandbox.setScenario(undefined);
     }
@@ -82,18 +121,36 @@ describe('GitLab waits through a GitLab outage', () => {
     const mr = await openPromotion('1.0.53-ddddddd');
     await gitlabDown(120_000);
     try {
-      const failure = await h.fail(h.acts.mergeMergeRequest, { iid: mr.iid, headSha: mr.headSha, runMarker: 'outage/run-1' });
+      const failure = await h.fail(h.acts.mergeMergeRequest, {
+        iid: mr.iid,
+        headSha: mr.headSha,
+        runMarker: 'outage/run-1',
+      });
       expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
-      expect(failure.message).toMatch(new RegExp(`^gave up waiting for merge request !${mr.iid} to become mergeable after 2s \\(last seen: GitLab unreachable: `));
+      expect(failure.message).toMatch(
+        new RegExp(
+          `^gave up waiting for merge request !${mr.iid} to become mergeable after 2s \\(last seen: GitLab unreachable: `,
+        ),
+      );
     } finally {
       await h.sandbox.setScenario(undefined);
     }
   });
 
   it('still fails at once, not at the deadline, when GitLab refuses the token', async () => {
-    const client = new GitLabClient({ url: h.sandbox.world.info.gitlab.url, token: new Secret('not-the-token'), timeoutMs: 10_000 });
+    const client = new GitLabClient({
+      url: h.sandbox.world.info.gitlab.url,
+      token: new Secret('not-the-token'),
+      timeoutMs: 10_000,
+    });
     const acts = createGitLabActivities({ client, layout: h.sandbox.layout, pollIntervalMs: 20 });
-    const input = { appName: 'example-app', targetEnv: 'stage' as const, imageTag: '1.0.54-eeeeeee', createdAfter: '2000-01-01T00:00:00.000Z', deadline: inMs(3_600_000) };
+    const input = {
+      appName: 'example-app',
+      targetEnv: 'stage' as const,
+      imageTag: '1.0.54-eeeeeee',
+      createdAfter: '2000-01-01T00:00:00.000Z',
+      deadline: inMs(3_600_000),
+    };
     const failure = await h.fail(acts.awaitMergeRequest, input);
     expect(failure).toMatchObject({ type: 'AuthenticationError', nonRetryable: true });
   });

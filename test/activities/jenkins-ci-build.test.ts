@@ -2,7 +2,17 @@ import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwaitJenkinsBuildInput, FindCiBuildForCommitInput } from '../../src/domain/activities.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
-import { activitiesFor, attempt, buildsOf, credentialsOf, failureOf, farDeadline, jenkinsIdle, observable, pushVersionBump } from './jenkins-support.js';
+import {
+  activitiesFor,
+  attempt,
+  buildsOf,
+  credentialsOf,
+  failureOf,
+  farDeadline,
+  jenkinsIdle,
+  observable,
+  pushVersionBump,
+} from './jenkins-support.js';
 
 describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins', () => {
   let sandbox: TestSandbox;
@@ -15,8 +25,16 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
     await sandbox?.stop();
   });
 
-  const find = (commitSha: string, deadline = farDeadline()): FindCiBuildForCommitInput => ({ appName: 'example-app', commitSha, deadline });
-  const awaitInput = (buildNumber: number, job: AwaitJenkinsBuildInput['job'] = 'app-ci', deadline = farDeadline()): AwaitJenkinsBuildInput => ({ appName: 'example-app', job, buildNumber, deadline });
+  const find = (commitSha: string, deadline = farDeadline()): FindCiBuildForCommitInput => ({
+    appName: 'example-app',
+    commitSha,
+    deadline,
+  });
+  const awaitInput = (
+    buildNumber: number,
+    job: AwaitJenkinsBuildInput['job'] = 'app-ci',
+    deadline = farDeadline(),
+  ): AwaitJenkinsBuildInput => ({ appName: 'example-app', job, buildNumber, deadline });
 
   it('finds the CI build that checked out the pushed commit, then awaits its SUCCESS with duration and URL', async () => {
     const sha = await pushVersionBump(sandbox);
@@ -28,9 +46,14 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
 
     const awaited = await attempt(acts.awaitJenkinsBuild, awaitInput(found.result!.buildNumber));
     seen.push(awaited);
-    expect(awaited.result).toMatchObject({ attempt: 1, result: 'SUCCESS', build: { job: 'app-ci', buildNumber: found.result!.buildNumber, url: found.result!.url } });
+    expect(awaited.result).toMatchObject({
+      attempt: 1,
+      result: 'SUCCESS',
+      build: { job: 'app-ci', buildNumber: found.result!.buildNumber, url: found.result!.url },
+    });
     expect(awaited.result!.durationMs).toBeGreaterThan(0);
-    for (const beat of awaited.heartbeats) expect(beat).toMatchObject({ buildNumber: found.result!.buildNumber, lastSeen: expect.any(String) });
+    for (const beat of awaited.heartbeats)
+      expect(beat).toMatchObject({ buildNumber: found.result!.buildNumber, lastSeen: expect.any(String) });
 
     const builds = await buildsOf(sandbox, sandbox.layout.jenkins.appJob);
     expect(builds.find((b) => b.number === found.result!.buildNumber)).toMatchObject({ result: 'SUCCESS' });
@@ -61,12 +84,18 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
 
   it('gives up at the deadline with a WaitTimeoutError that says what it saw last', async () => {
     const neverBuilt = 'f'.repeat(40);
-    const a = await attempt(activitiesFor(sandbox).findCiBuildForCommit, find(neverBuilt, new Date(Date.now() - 1).toISOString()));
+    const a = await attempt(
+      activitiesFor(sandbox).findCiBuildForCommit,
+      find(neverBuilt, new Date(Date.now() - 1).toISOString()),
+    );
     seen.push(a);
     const failure = failureOf(a);
     expect(failure.type).toBe('WaitTimeoutError');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.facts).toMatchObject({ waitingFor: expect.stringContaining('example-app/main'), lastSeen: expect.stringContaining('other commits') });
+    expect(failure.facts).toMatchObject({
+      waitingFor: expect.stringContaining('example-app/main'),
+      lastSeen: expect.stringContaining('other commits'),
+    });
     expect(a.heartbeats.at(-1)).toMatchObject({ inspectedThrough: expect.any(Number) });
   });
 
@@ -77,7 +106,10 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
     const n = found.result!.buildNumber;
     const first = await attempt(acts.awaitJenkinsBuild, awaitInput(n), { onHeartbeat: (_d, env) => env.cancel() });
     expect(first.error).toBeInstanceOf(CancelledFailure);
-    const retry = await attempt(acts.awaitJenkinsBuild, awaitInput(n), { attempt: 2, heartbeatDetails: first.heartbeats.at(-1) });
+    const retry = await attempt(acts.awaitJenkinsBuild, awaitInput(n), {
+      attempt: 2,
+      heartbeatDetails: first.heartbeats.at(-1),
+    });
     seen.push(first, retry);
     expect(retry.result).toMatchObject({ attempt: 2, result: 'SUCCESS', build: { buildNumber: n } });
     expect((await buildsOf(sandbox, sandbox.layout.jenkins.appJob)).filter((b) => b.number === n)).toHaveLength(1);
@@ -87,7 +119,9 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
     const sha = await pushVersionBump(sandbox);
     const acts = activitiesFor(sandbox);
     const found = await attempt(acts.findCiBuildForCommit, find(sha));
-    const a = await attempt(acts.awaitJenkinsBuild, awaitInput(found.result!.buildNumber), { onHeartbeat: (_d, env) => env.cancel() });
+    const a = await attempt(acts.awaitJenkinsBuild, awaitInput(found.result!.buildNumber), {
+      onHeartbeat: (_d, env) => env.cancel(),
+    });
     expect(a.result).toBeUndefined();
     expect(a.error).toBeInstanceOf(CancelledFailure);
     expect(a.heartbeats).toHaveLength(1);
@@ -105,7 +139,12 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
       const failure = failureOf(a);
       expect(failure.type).toBe('BuildFailedError');
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.facts).toMatchObject({ job: 'example-app/main', buildNumber: found.result!.buildNumber, result: 'FAILURE', url: found.result!.url });
+      expect(failure.facts).toMatchObject({
+        job: 'example-app/main',
+        buildNumber: found.result!.buildNumber,
+        result: 'FAILURE',
+        url: found.result!.url,
+      });
       const tail = String(failure.facts.consoleTail);
       expect(tail).toContain('[ERROR] BUILD FAILURE');
       expect(tail.split('\n').at(-1)).toBe('Finished: FAILURE');
@@ -119,19 +158,34 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
     await jenkinsIdle(sandbox);
     await sandbox.setScenario('promote-job-fails');
     const acts = activitiesFor(sandbox);
-    const promote = { appName: 'example-app', sourceEnv: 'dev', targetEnv: 'stage', imageTag: '1.0.99-SNAPSHOT-fa11ed0', notBefore: new Date().toISOString(), runMarker: 'test/await' } as const;
+    const promote = {
+      appName: 'example-app',
+      sourceEnv: 'dev',
+      targetEnv: 'stage',
+      imageTag: '1.0.99-SNAPSHOT-fa11ed0',
+      notBefore: new Date().toISOString(),
+      runMarker: 'test/await',
+    } as const;
     try {
       const triggered = await attempt(acts.triggerPromoteJob, promote);
       const a = await attempt(acts.awaitJenkinsBuild, awaitInput(triggered.result!.build.buildNumber, 'promote'));
       seen.push(promote, triggered, a);
       const failure = failureOf(a);
       expect(failure.type).toBe('BuildFailedError');
-      expect(failure.facts).toMatchObject({ job: 'promote-environment', result: 'FAILURE', consoleTail: expect.stringContaining('git push failed') });
+      expect(failure.facts).toMatchObject({
+        job: 'promote-environment',
+        result: 'FAILURE',
+        consoleTail: expect.stringContaining('git push failed'),
+      });
     } finally {
       await sandbox.setScenario(undefined);
     }
 
-    const second = await attempt(acts.triggerPromoteJob, { ...promote, imageTag: '1.0.99-SNAPSHOT-ab0e7ed', notBefore: new Date().toISOString() });
+    const second = await attempt(acts.triggerPromoteJob, {
+      ...promote,
+      imageTag: '1.0.99-SNAPSHOT-ab0e7ed',
+      notBefore: new Date().toISOString(),
+    });
     const n = second.result!.build.buildNumber;
     sandbox.world.jenkins.stopBuild(sandbox.layout.jenkins.promoteJob, n, 'someone');
     const aborted = await attempt(acts.awaitJenkinsBuild, awaitInput(n, 'promote'));

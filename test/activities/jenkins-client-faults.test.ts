@@ -4,13 +4,26 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TriggerPromoteJobInput } from '../../src/domain/activities.js';
 import { Secret } from '../../src/config/secret.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
-import { activitiesFor, attempt, buildsOf, clientFor, credentialsOf, failureOf, farDeadline, jenkinsIdle, observable, withRetries } from './jenkins-support.js';
+import {
+  activitiesFor,
+  attempt,
+  buildsOf,
+  clientFor,
+  credentialsOf,
+  failureOf,
+  farDeadline,
+  jenkinsIdle,
+  observable,
+  withRetries,
+} from './jenkins-support.js';
 
 /** A local server that answers every request with `status` and an HTML page, like a login proxy in front of Jenkins. */
 async function htmlServer(status: number): Promise<{ url: string; server: Server }> {
   const server = createServer((_req, res) => {
     res.writeHead(status, { 'content-type': 'text/html;charset=utf-8' });
-    res.end('<!DOCTYPE html><html><head><title>Sign in [Jenkins]</title></head><body><form action="j_spring_security_check"></form></body></html>');
+    res.end(
+      '<!DOCTYPE html><html><head><title>Sign in [Jenkins]</title></head><body><form action="j_spring_security_check"></form></body></html>',
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
@@ -36,7 +49,8 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
     notBefore: new Date().toISOString(),
     runMarker: 'test/faults',
   });
-  const promoteBuildsWith = async (imageTag: string) => (await buildsOf(sandbox, sandbox.layout.jenkins.promoteJob)).filter((b) => b.params.IMAGE_TAG === imageTag);
+  const promoteBuildsWith = async (imageTag: string) =>
+    (await buildsOf(sandbox, sandbox.layout.jenkins.promoteJob)).filter((b) => b.params.IMAGE_TAG === imageTag);
 
   it('refuses a wrong token with a non-retryable AuthenticationError naming JENKINS_TOKEN, and queues nothing', async () => {
     const input = request();
@@ -55,10 +69,23 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
     const layout = { ...sandbox.layout, jenkins: { appJob: ['example-app', 'gone'], promoteJob: ['no-such-job'] } };
     const acts = activitiesFor(sandbox, { layout });
     const trigger = await attempt(acts.triggerPromoteJob, request());
-    const find = await attempt(acts.findCiBuildForCommit, { appName: 'example-app', commitSha: 'a'.repeat(40), deadline: farDeadline() });
-    const wait = await attempt(acts.awaitJenkinsBuild, { appName: 'example-app', job: 'app-ci', buildNumber: 1, deadline: farDeadline() });
+    const find = await attempt(acts.findCiBuildForCommit, {
+      appName: 'example-app',
+      commitSha: 'a'.repeat(40),
+      deadline: farDeadline(),
+    });
+    const wait = await attempt(acts.awaitJenkinsBuild, {
+      appName: 'example-app',
+      job: 'app-ci',
+      buildNumber: 1,
+      deadline: farDeadline(),
+    });
     seen.push(trigger, find, wait);
-    expect(failureOf(trigger)).toMatchObject({ type: 'NotFoundError', nonRetryable: true, facts: { system: 'jenkins', kind: 'job', name: 'no-such-job' } });
+    expect(failureOf(trigger)).toMatchObject({
+      type: 'NotFoundError',
+      nonRetryable: true,
+      facts: { system: 'jenkins', kind: 'job', name: 'no-such-job' },
+    });
     expect(failureOf(find)).toMatchObject({ type: 'NotFoundError', facts: { kind: 'job', name: 'example-app/gone' } });
     expect(failureOf(wait)).toMatchObject({ type: 'NotFoundError', facts: { kind: 'job', name: 'example-app/gone' } });
   });
@@ -86,13 +113,21 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   });
 
   it('passes a 429 Retry-After on as the next retry delay', async () => {
-    await sandbox.setScenario({ name: 'jenkins-throttled', description: 'one 429', http: [{ system: 'jenkins', status: 429, retryAfterSeconds: 7, count: 1 }] });
+    await sandbox.setScenario({
+      name: 'jenkins-throttled',
+      description: 'one 429',
+      http: [{ system: 'jenkins', status: 429, retryAfterSeconds: 7, count: 1 }],
+    });
     try {
       // A quick call: a wait would ride the 429 out itself (pausing as long as asked) rather than fail its attempt.
       const a = await attempt(activitiesFor(sandbox).triggerPromoteJob, request());
       seen.push(a);
       const failure = failureOf(a);
-      expect(failure).toMatchObject({ type: 'TransientError', nonRetryable: false, facts: { system: 'jenkins', status: 429, retryAfterSeconds: 7 } });
+      expect(failure).toMatchObject({
+        type: 'TransientError',
+        nonRetryable: false,
+        facts: { system: 'jenkins', status: 429, retryAfterSeconds: 7 },
+      });
       expect(failure.nextRetryDelay).toBe(7000);
     } finally {
       await sandbox.setScenario(undefined);
@@ -102,28 +137,51 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   it('treats an unreachable Jenkins and a request timeout as retryable TransientErrors', async () => {
     const { url, server } = await htmlServer(200);
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const down = await attempt(activitiesFor(sandbox, { client: clientFor(sandbox, { url }) }).triggerPromoteJob, request());
+    const down = await attempt(
+      activitiesFor(sandbox, { client: clientFor(sandbox, { url }) }).triggerPromoteJob,
+      request(),
+    );
 
     await sandbox.setScenario('slow-systems');
     let slow;
     try {
       // A quick call: a wait would ride the timeouts out itself until its deadline (jenkins-wait-outage.test.ts).
-      slow = await attempt(activitiesFor(sandbox, { client: clientFor(sandbox, { timeoutMs: 50 }) }).triggerPromoteJob, request());
+      slow = await attempt(
+        activitiesFor(sandbox, { client: clientFor(sandbox, { timeoutMs: 50 }) }).triggerPromoteJob,
+        request(),
+      );
     } finally {
       await sandbox.setScenario(undefined);
     }
     seen.push(down, slow);
-    expect(failureOf(down)).toMatchObject({ type: 'TransientError', nonRetryable: false, message: expect.stringContaining('could not be reached (ECONNREFUSED)') });
-    expect(failureOf(slow)).toMatchObject({ type: 'TransientError', nonRetryable: false, message: expect.stringContaining('did not answer within 50 ms') });
+    expect(failureOf(down)).toMatchObject({
+      type: 'TransientError',
+      nonRetryable: false,
+      message: expect.stringContaining('could not be reached (ECONNREFUSED)'),
+    });
+    expect(failureOf(slow)).toMatchObject({
+      type: 'TransientError',
+      nonRetryable: false,
+      message: expect.stringContaining('did not answer within 50 ms'),
+    });
   });
 
   it('reports an HTML page where JSON was expected as a configuration error naming the URL variable', async () => {
     const { url, server } = await htmlServer(200);
     try {
-      const a = await attempt(activitiesFor(sandbox, { client: clientFor(sandbox, { url }) }).awaitJenkinsBuild, { appName: 'example-app', job: 'promote', buildNumber: 1, deadline: farDeadline() });
+      const a = await attempt(activitiesFor(sandbox, { client: clientFor(sandbox, { url }) }).awaitJenkinsBuild, {
+        appName: 'example-app',
+        job: 'promote',
+        buildNumber: 1,
+        deadline: farDeadline(),
+      });
       seen.push(a);
       const failure = failureOf(a);
-      expect(failure).toMatchObject({ type: 'ValidationError', nonRetryable: true, facts: { field: 'JENKINS_URL_EXTERNAL' } });
+      expect(failure).toMatchObject({
+        type: 'ValidationError',
+        nonRetryable: true,
+        facts: { field: 'JENKINS_URL_EXTERNAL' },
+      });
       expect(failure.message).toContain('an HTML page');
     } finally {
       server.close();
@@ -133,7 +191,12 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   it('with password auth, sends a crumb and its session cookie on POST; without them Jenkins refuses', async () => {
     const password = sandbox.world.jenkins.security.user(sandbox.world.info.jenkins.user)!.password;
     const job = sandbox.layout.jenkins.promoteJob;
-    const params = { APP_NAME: 'example-app', SOURCE_ENV: 'dev', TARGET_ENV: 'stage', IMAGE_TAG: '2.1.0-SNAPSHOT-c0ffee1' };
+    const params = {
+      APP_NAME: 'example-app',
+      SOURCE_ENV: 'dev',
+      TARGET_ENV: 'stage',
+      IMAGE_TAG: '2.1.0-SNAPSHOT-c0ffee1',
+    };
     const withCrumb = clientFor(sandbox, { token: new Secret(password), auth: 'password' });
     const queued = await withCrumb.triggerBuild(job, params);
     expect(queued.queueItemId).toBeGreaterThan(0);
@@ -150,9 +213,14 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
     expect(await withCrumb.consoleTail(job, started.number, 50)).toContain('Started by user Shepherd');
 
     const withoutCrumb = clientFor(sandbox, { token: new Secret(password) });
-    const refused = await withoutCrumb.triggerBuild(job, { ...params, IMAGE_TAG: '2.1.0-SNAPSHOT-c0ffee2' }).catch((e: unknown) => e);
+    const refused = await withoutCrumb
+      .triggerBuild(job, { ...params, IMAGE_TAG: '2.1.0-SNAPSHOT-c0ffee2' })
+      .catch((e: unknown) => e);
     seen.push(refused);
-    expect(refused).toMatchObject({ type: 'AuthenticationError', facts: { status: 403, credentialVariable: 'JENKINS_TOKEN' } });
+    expect(refused).toMatchObject({
+      type: 'AuthenticationError',
+      facts: { status: 403, credentialVariable: 'JENKINS_TOKEN' },
+    });
   });
 
   it('reports a trigger that Jenkins folded into an identical queued item (303) as that item', async () => {
@@ -163,12 +231,19 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
     const first = await attempt(activitiesFor(sandbox).triggerPromoteJob, running);
     expect(first.result).toBeDefined();
     // While that build runs, the job (no concurrent builds) keeps the next item Blocked in the queue.
-    const params = { APP_NAME: 'example-app', SOURCE_ENV: 'dev', TARGET_ENV: 'stage', IMAGE_TAG: '2.2.0-SNAPSHOT-b10cked' };
+    const params = {
+      APP_NAME: 'example-app',
+      SOURCE_ENV: 'dev',
+      TARGET_ENV: 'stage',
+      IMAGE_TAG: '2.2.0-SNAPSHOT-b10cked',
+    };
     const a = await client.triggerBuild(job, params);
     const b = await client.triggerBuild(job, params);
     expect(a.coalesced).toBe(false);
     expect(b).toEqual({ queueItemId: a.queueItemId, coalesced: true });
-    await vi.waitFor(async () => expect(await promoteBuildsWith(params.IMAGE_TAG)).toHaveLength(1), { timeout: 20_000 });
+    await vi.waitFor(async () => expect(await promoteBuildsWith(params.IMAGE_TAG)).toHaveLength(1), {
+      timeout: 20_000,
+    });
   });
 
   it('never lets a credential into an input, result, heartbeat or failure', () => {

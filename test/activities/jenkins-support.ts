@@ -19,11 +19,25 @@ export const POLL_MS = 25;
 
 export function clientFor(sandbox: TestSandbox, overrides: Partial<JenkinsClientOptions> = {}): JenkinsClient {
   const { jenkins } = sandbox.world.info;
-  return new JenkinsClient({ url: jenkins.url, user: jenkins.user, token: new Secret(jenkins.token), timeoutMs: 5_000, ...overrides });
+  return new JenkinsClient({
+    url: jenkins.url,
+    user: jenkins.user,
+    token: new Secret(jenkins.token),
+    timeoutMs: 5_000,
+    ...overrides,
+  });
 }
 
-export function activitiesFor(sandbox: TestSandbox, opts: { client?: JenkinsClient; layout?: PipelineLayout } = {}): JenkinsActivities {
-  return createJenkinsActivities({ client: opts.client ?? clientFor(sandbox), layout: opts.layout ?? sandbox.layout, pollIntervalMs: POLL_MS, consoleTailLines: 10 });
+export function activitiesFor(
+  sandbox: TestSandbox,
+  opts: { client?: JenkinsClient; layout?: PipelineLayout } = {},
+): JenkinsActivities {
+  return createJenkinsActivities({
+    client: opts.client ?? clientFor(sandbox),
+    layout: opts.layout ?? sandbox.layout,
+    pollIntervalMs: POLL_MS,
+    consoleTailLines: 10,
+  });
 }
 
 /** Everything one attempt produced, for assertions and for the secret scan. */
@@ -37,10 +51,17 @@ export interface Attempt<R> {
 export async function attempt<I, R>(
   fn: (input: I) => Promise<R>,
   input: I,
-  opts: { heartbeatDetails?: unknown; attempt?: number; onHeartbeat?: (details: unknown, env: MockActivityEnvironment) => void } = {},
+  opts: {
+    heartbeatDetails?: unknown;
+    attempt?: number;
+    onHeartbeat?: (details: unknown, env: MockActivityEnvironment) => void;
+  } = {},
 ): Promise<Attempt<R>> {
   const env = new MockActivityEnvironment(
-    { attempt: opts.attempt ?? 1, ...(opts.heartbeatDetails !== undefined ? { heartbeatDetails: opts.heartbeatDetails } : {}) },
+    {
+      attempt: opts.attempt ?? 1,
+      ...(opts.heartbeatDetails !== undefined ? { heartbeatDetails: opts.heartbeatDetails } : {}),
+    },
     // Expected failures are the subject of these tests; the worker's "Activity failed" warnings would only be noise.
     { logger: new DefaultLogger('ERROR') },
   );
@@ -60,7 +81,11 @@ export async function attempt<I, R>(
  * Retries like Temporal does: a retryable failure starts the next attempt with the last heartbeat details of the
  * previous one; a non-retryable failure or success ends it. Returns every attempt.
  */
-export async function withRetries<I, R>(fn: (input: I) => Promise<R>, input: I, maxAttempts = 10): Promise<Attempt<R>[]> {
+export async function withRetries<I, R>(
+  fn: (input: I) => Promise<R>,
+  input: I,
+  maxAttempts = 10,
+): Promise<Attempt<R>[]> {
   const attempts: Attempt<R>[] = [];
   let details: unknown;
   for (let n = 1; n <= maxAttempts; n++) {
@@ -90,7 +115,12 @@ export async function pushVersionBump(sandbox: TestSandbox): Promise<string> {
   if (!m) throw new Error(`unexpected version ${current}`);
   const next = `${m[1]}.${m[2]}.${Number(m[3]) + 1}${m[4]}`;
   const commit = await api.Commits.create(gitlab.appProject, 'main', `chore: bump version to ${next}`, [
-    { action: 'update', filePath: 'pom.xml', content: pom.replace(`<version>${current}</version>`, `<version>${next}</version>`), lastCommitId: file.last_commit_id },
+    {
+      action: 'update',
+      filePath: 'pom.xml',
+      content: pom.replace(`<version>${current}</version>`, `<version>${next}</version>`),
+      lastCommitId: file.last_commit_id,
+    },
   ]);
   return commit.id;
 }
@@ -125,7 +155,14 @@ export function credentialsOf(sandbox: TestSandbox): string[] {
 /** Everything an activity hands back or records, as Temporal would serialise it. */
 export function observable(...things: unknown[]): string {
   return JSON.stringify(things, (_key, value: unknown) => {
-    if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack, ...(value instanceof ApplicationFailure ? { type: value.type, details: value.details } : {}), cause: value.cause };
+    if (value instanceof Error)
+      return {
+        name: value.name,
+        message: value.message,
+        stack: value.stack,
+        ...(value instanceof ApplicationFailure ? { type: value.type, details: value.details } : {}),
+        cause: value.cause,
+      };
     return value;
   });
 }

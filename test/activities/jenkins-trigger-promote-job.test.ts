@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TriggerPromoteJobInput } from '../../src/domain/activities.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
-import { activitiesFor, attempt, buildsOf, clientFor, credentialsOf, failureOf, jenkinsIdle, observable } from './jenkins-support.js';
+import {
+  activitiesFor,
+  attempt,
+  buildsOf,
+  clientFor,
+  credentialsOf,
+  failureOf,
+  jenkinsIdle,
+  observable,
+} from './jenkins-support.js';
 
 describe('triggerPromoteJob against the sandbox Jenkins', () => {
   let sandbox: TestSandbox;
@@ -25,7 +34,8 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
     runMarker: 'test/trigger',
     ...overrides,
   });
-  const promoteBuildsWith = async (imageTag: string) => (await buildsOf(sandbox, sandbox.layout.jenkins.promoteJob)).filter((b) => b.params.IMAGE_TAG === imageTag);
+  const promoteBuildsWith = async (imageTag: string) =>
+    (await buildsOf(sandbox, sandbox.layout.jenkins.promoteJob)).filter((b) => b.params.IMAGE_TAG === imageTag);
 
   it('queues one promote-environment build with the promotion parameters and returns it once it leaves the queue', async () => {
     const input = request();
@@ -51,7 +61,11 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
     const first = await attempt(acts.triggerPromoteJob, input);
     const second = await attempt(acts.triggerPromoteJob, input);
     seen.push(input, first, second);
-    expect(second.result).toMatchObject({ reused: true, queueItemId: first.result!.queueItemId, build: first.result!.build });
+    expect(second.result).toMatchObject({
+      reused: true,
+      queueItemId: first.result!.queueItemId,
+      build: first.result!.build,
+    });
     expect(await promoteBuildsWith(input.imageTag)).toHaveLength(1);
   });
 
@@ -66,7 +80,11 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
 
     const retry = await attempt(acts.triggerPromoteJob, input, { heartbeatDetails: recorded, attempt: 2 });
     seen.push(input, first, retry);
-    expect(retry.result).toMatchObject({ attempt: 2, reused: true, queueItemId: (recorded as { queueItemId: number }).queueItemId });
+    expect(retry.result).toMatchObject({
+      attempt: 2,
+      reused: true,
+      queueItemId: (recorded as { queueItemId: number }).queueItemId,
+    });
     const builds = await promoteBuildsWith(input.imageTag);
     expect(builds).toHaveLength(1);
     expect(builds[0]!.number).toBe(retry.result!.build.buildNumber);
@@ -91,7 +109,9 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
     const earlier = request();
     const acts = activitiesFor(sandbox);
     const first = await attempt(acts.triggerPromoteJob, earlier);
-    await vi.waitFor(async () => expect((await promoteBuildsWith(earlier.imageTag))[0]?.building).toBe(false), { timeout: 20_000 });
+    await vi.waitFor(async () => expect((await promoteBuildsWith(earlier.imageTag))[0]?.building).toBe(false), {
+      timeout: 20_000,
+    });
     const later = await attempt(acts.triggerPromoteJob, { ...earlier, notBefore: new Date().toISOString() });
     seen.push(first, later);
     expect(later.result).toMatchObject({ reused: false });
@@ -109,7 +129,11 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
     try {
       const retry = await attempt(acts.triggerPromoteJob, input, { heartbeatDetails: recorded, attempt: 2 });
       seen.push(input, retry);
-      expect(retry.result).toMatchObject({ reused: true, queueItemId: recorded.queueItemId, build: first.result!.build });
+      expect(retry.result).toMatchObject({
+        reused: true,
+        queueItemId: recorded.queueItemId,
+        build: first.result!.build,
+      });
     } finally {
       forget.mockRestore();
     }
@@ -126,7 +150,11 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
       const failure = failureOf(a);
       expect(failure.type).toBe('BuildCancelledError');
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.facts).toMatchObject({ job: 'promote-environment', queueItemId: expect.any(Number), why: expect.stringContaining('cancelled') });
+      expect(failure.facts).toMatchObject({
+        job: 'promote-environment',
+        queueItemId: expect.any(Number),
+        why: expect.stringContaining('cancelled'),
+      });
       expect(await promoteBuildsWith(input.imageTag)).toHaveLength(0);
     } finally {
       await sandbox.setScenario(undefined);

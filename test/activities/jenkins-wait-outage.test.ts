@@ -40,7 +40,11 @@ describe('Jenkins waits through a Jenkins outage', () => {
 
   /** Takes Jenkins off the network for `forMs` and returns once connections are really refused. */
   async function jenkinsDown(forMs: number): Promise<void> {
-    await sandbox.setScenario({ name: 'jenkins-down', description: `Jenkins down for ${forMs} ms`, http: [{ system: 'jenkins', down: true, afterMs: 0, forMs }] });
+    await sandbox.setScenario({
+      name: 'jenkins-down',
+      description: `Jenkins down for ${forMs} ms`,
+      http: [{ system: 'jenkins', down: true, afterMs: 0, forMs }],
+    });
     const client = clientFor(sandbox);
     for (let i = 0; i < 200; i++) {
       try {
@@ -58,12 +62,22 @@ describe('Jenkins waits through a Jenkins outage', () => {
     const buildNumber = await promoteBuild();
     await jenkinsDown(1_500);
     try {
-      const input = { appName: 'example-app', job: 'promote' as const, buildNumber, deadline: new Date(Date.now() + 30_000).toISOString() };
+      const input = {
+        appName: 'example-app',
+        job: 'promote' as const,
+        buildNumber,
+        deadline: new Date(Date.now() + 30_000).toISOString(),
+      };
       const a = await attempt(activitiesFor(sandbox).awaitJenkinsBuild, input);
       seen.push(input, a);
       expect(a.error).toBeUndefined();
       expect(a.result).toMatchObject({ attempt: 1, result: 'SUCCESS', build: { job: 'promote', buildNumber } });
-      expect(a.heartbeats).toContainEqual(expect.objectContaining({ buildNumber, lastSeen: expect.stringMatching(/^Jenkins unreachable: Jenkins could not be reached/) }));
+      expect(a.heartbeats).toContainEqual(
+        expect.objectContaining({
+          buildNumber,
+          lastSeen: expect.stringMatching(/^Jenkins unreachable: Jenkins could not be reached/),
+        }),
+      );
     } finally {
       await sandbox.setScenario(undefined);
     }
@@ -73,13 +87,25 @@ describe('Jenkins waits through a Jenkins outage', () => {
     const buildNumber = await promoteBuild();
     await jenkinsDown(120_000);
     try {
-      const input = { appName: 'example-app', job: 'promote' as const, buildNumber, deadline: new Date(Date.now() + 2_000).toISOString() };
+      const input = {
+        appName: 'example-app',
+        job: 'promote' as const,
+        buildNumber,
+        deadline: new Date(Date.now() + 2_000).toISOString(),
+      };
       const a = await attempt(activitiesFor(sandbox).awaitJenkinsBuild, input);
       seen.push(input, a);
       const failure = failureOf(a);
       expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
-      expect(failure.message).toMatch(new RegExp(`^gave up waiting for Jenkins promote-environment #${buildNumber} to finish after \\d+s \\(last seen: Jenkins unreachable: Jenkins could not be reached`));
-      expect(failure.facts).toMatchObject({ waitingFor: `Jenkins promote-environment #${buildNumber} to finish`, lastSeen: expect.stringMatching(/^Jenkins unreachable: /) });
+      expect(failure.message).toMatch(
+        new RegExp(
+          `^gave up waiting for Jenkins promote-environment #${buildNumber} to finish after \\d+s \\(last seen: Jenkins unreachable: Jenkins could not be reached`,
+        ),
+      );
+      expect(failure.facts).toMatchObject({
+        waitingFor: `Jenkins promote-environment #${buildNumber} to finish`,
+        lastSeen: expect.stringMatching(/^Jenkins unreachable: /),
+      });
     } finally {
       await sandbox.setScenario(undefined);
     }
@@ -88,7 +114,11 @@ describe('Jenkins waits through a Jenkins outage', () => {
   it('findCiBuildForCommit ends at its deadline with a WaitTimeoutError naming Jenkins when Jenkins stays down', async () => {
     await jenkinsDown(120_000);
     try {
-      const input = { appName: 'example-app', commitSha: 'b'.repeat(40), deadline: new Date(Date.now() + 1_000).toISOString() };
+      const input = {
+        appName: 'example-app',
+        commitSha: 'b'.repeat(40),
+        deadline: new Date(Date.now() + 1_000).toISOString(),
+      };
       const a = await attempt(activitiesFor(sandbox).findCiBuildForCommit, input);
       seen.push(input, a);
       const failure = failureOf(a);

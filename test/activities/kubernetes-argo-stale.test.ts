@@ -6,7 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { unsettledReason } from '../../src/domain/environment-state.js';
 import type { Application } from '../../src/sandbox/argocd/application.js';
 import { RESOURCES } from '../../src/sandbox/kubernetes/resources.js';
-import { deadlineIn, expectNoSecret, failureOf, runActivity, startKubeWorld, type KubeWorld } from './kubernetes-support.js';
+import {
+  deadlineIn,
+  expectNoSecret,
+  failureOf,
+  runActivity,
+  startKubeWorld,
+  type KubeWorld,
+} from './kubernetes-support.js';
 
 const DEPLOYMENTS = 'p2c/k8s-deployments';
 
@@ -20,7 +27,13 @@ describe('awaitArgoSyncedAndHealthy does not trust a stale Argo CD status', () =
   it('does not take Synced/Healthy at the previous revision for the merge it waits for', async () => {
     w = await startKubeWorld({ timeScale: 1 });
     const before = await w.client.getApplication('argocd', 'example-app-dev');
-    await w.d.gitlab.Commits.create(DEPLOYMENTS, 'docs-note', 'docs: add a note', [{ action: 'create', filePath: 'NOTES.md', content: 'a note\n' }], { startBranch: 'dev' });
+    await w.d.gitlab.Commits.create(
+      DEPLOYMENTS,
+      'docs-note',
+      'docs: add a note',
+      [{ action: 'create', filePath: 'NOTES.md', content: 'a note\n' }],
+      { startBranch: 'dev' },
+    );
     const mr = await w.d.gitlab.MergeRequests.create(DEPLOYMENTS, 'docs-note', 'dev', 'Add a note');
     const mergeSha = await w.d.merge(mr.iid);
 
@@ -36,7 +49,9 @@ describe('awaitArgoSyncedAndHealthy does not trust a stale Argo CD status', () =
     const failure = await failureOf(run.result);
     expect(failure.type).toBe('WaitTimeoutError');
     expect(failure.nonRetryable).toBe(true);
-    expect(String(failure.facts['lastSeen'])).toMatch(new RegExp(`^synced revision is ${before.sync.revision!.slice(0, 8)}, not ${mergeSha.slice(0, 8)}`));
+    expect(String(failure.facts['lastSeen'])).toMatch(
+      new RegExp(`^synced revision is ${before.sync.revision!.slice(0, 8)}, not ${mergeSha.slice(0, 8)}`),
+    );
     expect(run.heartbeats.length).toBeGreaterThan(0);
     expectNoSecret(w.token, input, failure, run.heartbeats);
   });
@@ -54,10 +69,19 @@ describe('awaitArgoSyncedAndHealthy does not trust a stale Argo CD status', () =
     });
 
     const state = await runActivity(w.activities.readEnvironmentState, { appName: 'example-app', env: 'stage' }).result;
-    expect(state).toMatchObject({ sync: { status: 'Synced', revision }, health: { status: 'Healthy' }, operation: { phase: 'Succeeded', revision } });
+    expect(state).toMatchObject({
+      sync: { status: 'Synced', revision },
+      health: { status: 'Healthy' },
+      operation: { phase: 'Succeeded', revision },
+    });
     expect(unsettledReason(state, revision)).toBe('not reconciled since the sync finished');
 
-    const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, { appName: 'example-app', env: 'stage', revision, deadline: deadlineIn(20) });
+    const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, {
+      appName: 'example-app',
+      env: 'stage',
+      revision,
+      deadline: deadlineIn(20),
+    });
     const result = await run.result;
     expect(result).toMatchObject({ attempt: 1, argoApp: 'example-app-stage', revision, refreshes: 1 });
 
@@ -71,8 +95,18 @@ describe('awaitArgoSyncedAndHealthy does not trust a stale Argo CD status', () =
     w = await startKubeWorld({ timeScale: 1 });
     const app = await w.client.getApplication('argocd', 'example-app-prod');
     const revision = app.sync.revision!;
-    const details = { wait: 'argo-synced-and-healthy', revision, startedAt: new Date(Date.now() - 600_000).toISOString(), refreshes: 2, refreshedFor: app.operation!.finishedAt };
-    const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, { appName: 'example-app', env: 'prod', revision, deadline: deadlineIn(20) }, { attempt: 3, heartbeatDetails: details });
+    const details = {
+      wait: 'argo-synced-and-healthy',
+      revision,
+      startedAt: new Date(Date.now() - 600_000).toISOString(),
+      refreshes: 2,
+      refreshedFor: app.operation!.finishedAt,
+    };
+    const run = runActivity(
+      w.activities.awaitArgoSyncedAndHealthy,
+      { appName: 'example-app', env: 'prod', revision, deadline: deadlineIn(20) },
+      { attempt: 3, heartbeatDetails: details },
+    );
     const result = await run.result;
     expect(result).toMatchObject({ attempt: 3, refreshes: 2 });
     expect(run.heartbeats[0]).toMatchObject({ startedAt: details.startedAt, refreshes: 2 });

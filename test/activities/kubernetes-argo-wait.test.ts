@@ -4,7 +4,16 @@
  */
 import { CancelledFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadlineIn, expectNoSecret, failureOf, mergeNewVersionToDev, mergePromotion, runActivity, startKubeWorld, type KubeWorld } from './kubernetes-support.js';
+import {
+  deadlineIn,
+  expectNoSecret,
+  failureOf,
+  mergeNewVersionToDev,
+  mergePromotion,
+  runActivity,
+  startKubeWorld,
+  type KubeWorld,
+} from './kubernetes-support.js';
 
 describe('awaitArgoSyncedAndHealthy and verifyWorkload after a real merge', () => {
   let w: KubeWorld | undefined;
@@ -28,7 +37,12 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload after a real merge', () =
     // Healthy at the merge commit means the Deployment rolled out: the pods that serve run the new image.
     expect(await w.d.readyPodImages('dev')).toEqual([image]);
 
-    const verify = runActivity(w.activities.verifyWorkload, { appName: 'example-app', env: 'dev', imageTag: tag, deadline: deadlineIn(30) });
+    const verify = runActivity(w.activities.verifyWorkload, {
+      appName: 'example-app',
+      env: 'dev',
+      imageTag: tag,
+      deadline: deadlineIn(30),
+    });
     const verified = await verify.result;
     expect(verified.replicas).toBe(1);
     expect(verified.pods).toEqual([expect.objectContaining({ imageTag: tag, ready: true, restarts: 0 })]);
@@ -52,7 +66,10 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload after a real merge', () =
     const details = first.heartbeats.at(-1) as { startedAt: string; refreshes: number; revision: string };
     expect(details).toMatchObject({ revision: mergeSha, startedAt: expect.any(String) });
 
-    const second = runActivity(w.activities.awaitArgoSyncedAndHealthy, input, { attempt: 2, heartbeatDetails: details });
+    const second = runActivity(w.activities.awaitArgoSyncedAndHealthy, input, {
+      attempt: 2,
+      heartbeatDetails: details,
+    });
     const result = await second.result;
     expect(result.attempt).toBe(2);
     expect(result.refreshes).toBeGreaterThanOrEqual(details.refreshes);
@@ -65,7 +82,12 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload after a real merge', () =
     await w.d.awaitSyncedAndHealthy('dev', devMerge);
     const stageMerge = await mergePromotion(w.d, 'dev', 'stage', tag);
 
-    const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, { appName: 'example-app', env: 'stage', revision: stageMerge, deadline: deadlineIn(100) });
+    const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, {
+      appName: 'example-app',
+      env: 'stage',
+      revision: stageMerge,
+      deadline: deadlineIn(100),
+    });
     const failure = await failureOf(run.result);
     expect(failure.type).toBe('AppDegradedError');
     expect(failure.nonRetryable).toBe(true);
@@ -80,7 +102,9 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload after a real merge', () =
     }
     expect(failure.message).toContain(pods[0]!.name);
     // The first sight of crashing pods started the grace period instead of failing at once.
-    expect(run.heartbeats.some((h) => typeof (h as { unhealthySince?: string }).unhealthySince === 'string')).toBe(true);
+    expect(run.heartbeats.some((h) => typeof (h as { unhealthySince?: string }).unhealthySince === 'string')).toBe(
+      true,
+    );
     expectNoSecret(w.token, failure, run.heartbeats);
   });
 
@@ -92,7 +116,14 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload after a real merge', () =
     await w.d.awaitSyncedAndHealthy('stage', stageMerge);
     const prodMerge = await mergePromotion(w.d, 'stage', 'prod', tag);
 
-    const failure = await failureOf(runActivity(w.activities.awaitArgoSyncedAndHealthy, { appName: 'example-app', env: 'prod', revision: prodMerge, deadline: deadlineIn(100) }).result);
+    const failure = await failureOf(
+      runActivity(w.activities.awaitArgoSyncedAndHealthy, {
+        appName: 'example-app',
+        env: 'prod',
+        revision: prodMerge,
+        deadline: deadlineIn(100),
+      }).result,
+    );
     expect(failure.type).toBe('AppDegradedError');
     expect(failure.facts).toMatchObject({ env: 'prod', argoApp: 'example-app-prod' });
     expect(['ImagePullBackOff', 'ErrImagePull']).toContain(failure.facts['reason']);
@@ -101,19 +132,33 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload after a real merge', () =
     for (const p of pods) expect(['ImagePullBackOff', 'ErrImagePull']).toContain(p.reason);
 
     // verifyWorkload reaches the same verdict from the pods themselves.
-    const verify = await failureOf(runActivity(w.activities.verifyWorkload, { appName: 'example-app', env: 'prod', imageTag: tag, deadline: deadlineIn(100) }).result);
+    const verify = await failureOf(
+      runActivity(w.activities.verifyWorkload, {
+        appName: 'example-app',
+        env: 'prod',
+        imageTag: tag,
+        deadline: deadlineIn(100),
+      }).result,
+    );
     expect(verify.type).toBe('AppDegradedError');
     expect(['ImagePullBackOff', 'ErrImagePull']).toContain(verify.facts['reason']);
     expectNoSecret(w.token, failure, verify);
   });
 
-  it('stage-sync-fails: ends with a non-retryable SyncFailedError carrying Argo CD\'s message', async () => {
+  it("stage-sync-fails: ends with a non-retryable SyncFailedError carrying Argo CD's message", async () => {
     w = await startKubeWorld({ scenario: 'stage-sync-fails' });
     const { tag, mergeSha: devMerge } = await mergeNewVersionToDev(w.d);
     await w.d.awaitSyncedAndHealthy('dev', devMerge);
     const stageMerge = await mergePromotion(w.d, 'dev', 'stage', tag);
 
-    const failure = await failureOf(runActivity(w.activities.awaitArgoSyncedAndHealthy, { appName: 'example-app', env: 'stage', revision: stageMerge, deadline: deadlineIn(100) }).result);
+    const failure = await failureOf(
+      runActivity(w.activities.awaitArgoSyncedAndHealthy, {
+        appName: 'example-app',
+        env: 'stage',
+        revision: stageMerge,
+        deadline: deadlineIn(100),
+      }).result,
+    );
     expect(failure.type).toBe('SyncFailedError');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.facts).toMatchObject({ argoApp: 'example-app-stage', revision: stageMerge, phase: 'Failed' });
@@ -127,7 +172,12 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload after a real merge', () =
     await w.d.awaitSyncedAndHealthy('dev', devMerge);
     const stageMerge = await mergePromotion(w.d, 'dev', 'stage', tag);
 
-    const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, { appName: 'example-app', env: 'stage', revision: stageMerge, deadline: deadlineIn(3) });
+    const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, {
+      appName: 'example-app',
+      env: 'stage',
+      revision: stageMerge,
+      deadline: deadlineIn(3),
+    });
     const failure = await failureOf(run.result);
     expect(failure.type).toBe('WaitTimeoutError');
     expect(failure.nonRetryable).toBe(true);

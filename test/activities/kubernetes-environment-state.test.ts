@@ -42,9 +42,17 @@ describe('readEnvironmentState against the sandbox cluster', () => {
 
   it('fails at once naming the Argo CD Application when it does not exist', async () => {
     w = await startKubeWorld();
-    const layout = { ...w.layout, environments: { ...w.layout.environments, stage: { ...w.layout.environments.stage, argoApp: 'example-app-staging' } } };
+    const layout = {
+      ...w.layout,
+      environments: {
+        ...w.layout.environments,
+        stage: { ...w.layout.environments.stage, argoApp: 'example-app-staging' },
+      },
+    };
     const acts = createKubernetesActivities({ client: w.client, layout });
-    const failure = await failureOf(runActivity(acts.readEnvironmentState, { appName: 'example-app', env: 'stage' }).result);
+    const failure = await failureOf(
+      runActivity(acts.readEnvironmentState, { appName: 'example-app', env: 'stage' }).result,
+    );
     expect(failure.type).toBe('NotFoundError');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.facts).toEqual({ system: 'argocd', kind: 'application', name: 'argocd/example-app-staging' });
@@ -53,7 +61,9 @@ describe('readEnvironmentState against the sandbox cluster', () => {
 
   it('refuses bad input with a ValidationError naming the field', async () => {
     w = await startKubeWorld();
-    const failure = await failureOf(runActivity(w.activities.readEnvironmentState, { appName: 'other-app', env: 'dev' }).result);
+    const failure = await failureOf(
+      runActivity(w.activities.readEnvironmentState, { appName: 'other-app', env: 'dev' }).result,
+    );
     expect(failure.type).toBe('ValidationError');
     expect(failure.facts).toMatchObject({ field: 'appName' });
   });
@@ -64,8 +74,13 @@ describe('readEnvironmentState against the sandbox cluster', () => {
     const wrongToken = 'not-the-token-0123456789';
     const file = join(mkdtempSync(join(tmpdir(), 'shepherd-kube-')), 'kubeconfig');
     writeFileSync(file, original.replace(w.token, wrongToken));
-    const acts = createKubernetesActivities({ client: createKubernetesClient({ kubeconfigPath: file }), layout: w.layout });
-    const failure = await failureOf(runActivity(acts.readEnvironmentState, { appName: 'example-app', env: 'dev' }).result);
+    const acts = createKubernetesActivities({
+      client: createKubernetesClient({ kubeconfigPath: file }),
+      layout: w.layout,
+    });
+    const failure = await failureOf(
+      runActivity(acts.readEnvironmentState, { appName: 'example-app', env: 'dev' }).result,
+    );
     expect(failure.type).toBe('AuthenticationError');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.facts).toEqual({ system: 'kubernetes', status: 401, credentialVariable: 'KUBECONFIG' });
@@ -79,7 +94,11 @@ describe('readEnvironmentState against the sandbox cluster', () => {
     const failures = [];
     let attempt = 1;
     for (;;) {
-      const { result } = runActivity(w.activities.readEnvironmentState, { appName: 'example-app', env: 'dev' }, { attempt });
+      const { result } = runActivity(
+        w.activities.readEnvironmentState,
+        { appName: 'example-app', env: 'dev' },
+        { attempt },
+      );
       try {
         const state = await result;
         expect(state.attempt).toBe(attempt);
@@ -106,7 +125,13 @@ describe('readEnvironmentState against the sandbox cluster', () => {
   });
 
   it('an unreachable API server is a TransientError, and reads work again once it is back', async () => {
-    w = await startKubeWorld({ scenario: { name: 'kube-down-now', description: 'down at once for 1.5 s', http: [{ system: 'kubernetes', down: true, forMs: 1_500 }] } });
+    w = await startKubeWorld({
+      scenario: {
+        name: 'kube-down-now',
+        description: 'down at once for 1.5 s',
+        http: [{ system: 'kubernetes', down: true, forMs: 1_500 }],
+      },
+    });
     const kube = w;
     const failure = await eventually(async () => {
       const { result } = runActivity(kube.activities.readEnvironmentState, { appName: 'example-app', env: 'prod' });
@@ -121,7 +146,10 @@ describe('readEnvironmentState against the sandbox cluster', () => {
     expect(typed.facts).toEqual({ system: 'kubernetes' });
     expectNoSecret(kube.token, typed);
     const state = await eventually(
-      () => runActivity(kube.activities.readEnvironmentState, { appName: 'example-app', env: 'prod' }).result.catch(() => undefined),
+      () =>
+        runActivity(kube.activities.readEnvironmentState, { appName: 'example-app', env: 'prod' }).result.catch(
+          () => undefined,
+        ),
       'a read after the API server came back',
     );
     expect(state.sync.status).toBe('Synced');

@@ -25,9 +25,17 @@ export interface KubeWorld {
   stop(): Promise<void>;
 }
 
-export async function startKubeWorld(opts: { scenario?: string | ScenarioInput; timeScale?: number; layout?: Partial<PipelineLayout> } = {}): Promise<KubeWorld> {
-  const d = await startDriver({ ...(opts.scenario ? { scenario: opts.scenario } : {}), ...(opts.timeScale ? { timeScale: opts.timeScale } : {}) });
-  const layout: PipelineLayout = { ...layoutForWorld(d.world, { degradedGraceSeconds: 1, stabilitySeconds: 0.2 }), ...opts.layout };
+export async function startKubeWorld(
+  opts: { scenario?: string | ScenarioInput; timeScale?: number; layout?: Partial<PipelineLayout> } = {},
+): Promise<KubeWorld> {
+  const d = await startDriver({
+    ...(opts.scenario ? { scenario: opts.scenario } : {}),
+    ...(opts.timeScale ? { timeScale: opts.timeScale } : {}),
+  });
+  const layout: PipelineLayout = {
+    ...layoutForWorld(d.world, { degradedGraceSeconds: 1, stabilitySeconds: 0.2 }),
+    ...opts.layout,
+  };
   const client = createKubernetesClient({ kubeconfigPath: d.world.info.kubernetes.kubeconfig });
   return {
     d,
@@ -40,7 +48,11 @@ export async function startKubeWorld(opts: { scenario?: string | ScenarioInput; 
 }
 
 /** An activity run in a mock activity context, with the heartbeats it sent. */
-export function runActivity<I, R>(fn: (input: I) => Promise<R>, input: I, info: Partial<Info> = {}): { result: Promise<R>; heartbeats: unknown[]; env: MockActivityEnvironment } {
+export function runActivity<I, R>(
+  fn: (input: I) => Promise<R>,
+  input: I,
+  info: Partial<Info> = {},
+): { result: Promise<R>; heartbeats: unknown[]; env: MockActivityEnvironment } {
   // Failures are what these tests expect: keep the mock worker's WARN lines about them out of the output.
   const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
   const heartbeats: unknown[] = [];
@@ -65,7 +77,15 @@ export const deadlineIn = (seconds: number): string => new Date(Date.now() + sec
 /** Fails when `token` appears anywhere in the given values (results, failures with message and details, heartbeats). */
 export function expectNoSecret(token: string, ...values: unknown[]): void {
   for (const v of values) {
-    const text = v instanceof Error ? JSON.stringify({ message: v.message, stack: v.stack, details: (v as ApplicationFailure).details, cause: String(v.cause ?? '') }) : JSON.stringify(v ?? null);
+    const text =
+      v instanceof Error
+        ? JSON.stringify({
+            message: v.message,
+            stack: v.stack,
+            details: (v as ApplicationFailure).details,
+            cause: String(v.cause ?? ''),
+          })
+        : JSON.stringify(v ?? null);
     expect(text).not.toContain(token);
   }
 }
@@ -82,7 +102,12 @@ export async function mergeNewVersionToDev(d: Driver): Promise<{ tag: string; im
 }
 
 /** Runs the promote job for `tag` from `source` (already synced on it) and merges the promotion MR. */
-export async function mergePromotion(d: Driver, source: 'dev' | 'stage', target: 'stage' | 'prod', tag: string): Promise<string> {
+export async function mergePromotion(
+  d: Driver,
+  source: 'dev' | 'stage',
+  target: 'stage' | 'prod',
+  tag: string,
+): Promise<string> {
   const build = await d.promote(source, target, tag);
   expect(build.result).toBe('SUCCESS');
   const mr = await d.awaitOpenMr(target, `promote-${target}-${tag}`);

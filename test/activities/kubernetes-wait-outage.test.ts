@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError } from '../../src/domain/errors.js';
-import { deadlineIn, expectNoSecret, failureOf, runActivity, startKubeWorld, type KubeWorld } from './kubernetes-support.js';
+import {
+  deadlineIn,
+  expectNoSecret,
+  failureOf,
+  runActivity,
+  startKubeWorld,
+  type KubeWorld,
+} from './kubernetes-support.js';
 
 /**
  * The cluster waits while the Kubernetes API server is down: a look it cannot answer saw nothing, so a short outage
@@ -25,7 +32,11 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload through a Kubernetes API 
 
   /** Takes the API server off the network for `forMs` and returns once connections are really refused. */
   async function apiDown(forMs: number): Promise<void> {
-    await w.d.world.setScenario({ name: 'kube-down', description: `API server down for ${forMs} ms`, http: [{ system: 'kubernetes', down: true, afterMs: 0, forMs }] });
+    await w.d.world.setScenario({
+      name: 'kube-down',
+      description: `API server down for ${forMs} ms`,
+      http: [{ system: 'kubernetes', down: true, afterMs: 0, forMs }],
+    });
     for (let i = 0; i < 200; i++) {
       try {
         await w.client.getApplication(w.layout.argocdNamespace, w.layout.environments.prod.argoApp);
@@ -38,12 +49,19 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload through a Kubernetes API 
     throw new Error('the API server never went down');
   }
 
-  const unreachable = expect.stringMatching(/^the Kubernetes API unreachable: Kubernetes API unreachable while trying to /);
+  const unreachable = expect.stringMatching(
+    /^the Kubernetes API unreachable: Kubernetes API unreachable while trying to /,
+  );
 
   it('awaitArgoSyncedAndHealthy rides out an outage shorter than its deadline, noting it in its heartbeats, and settles in one attempt', async () => {
     await apiDown(1_500);
     try {
-      const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, { appName: 'example-app', env: 'prod', revision, deadline: deadlineIn(30) });
+      const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, {
+        appName: 'example-app',
+        env: 'prod',
+        revision,
+        deadline: deadlineIn(30),
+      });
       const result = await run.result;
       expect(result).toMatchObject({ attempt: 1, revision });
       expect(run.heartbeats).toContainEqual(expect.objectContaining({ revision, lastSeen: unreachable }));
@@ -56,10 +74,17 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload through a Kubernetes API 
   it('awaitArgoSyncedAndHealthy ends at its deadline with a non-retryable WaitTimeoutError naming the Kubernetes API when the outage outlasts it', async () => {
     await apiDown(120_000);
     try {
-      const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, { appName: 'example-app', env: 'prod', revision, deadline: deadlineIn(2) });
+      const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, {
+        appName: 'example-app',
+        env: 'prod',
+        revision,
+        deadline: deadlineIn(2),
+      });
       const failure = await failureOf(run.result);
       expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
-      expect(failure.message).toMatch(/^gave up waiting for Argo CD example-app-prod synced and healthy at \w{8} after \d+s \(last seen: the Kubernetes API unreachable: /);
+      expect(failure.message).toMatch(
+        /^gave up waiting for Argo CD example-app-prod synced and healthy at \w{8} after \d+s \(last seen: the Kubernetes API unreachable: /,
+      );
       expect(failure.facts).toMatchObject({ lastSeen: unreachable });
       expectNoSecret(w.token, failure, run.heartbeats);
     } finally {
@@ -70,7 +95,12 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload through a Kubernetes API 
   it('verifyWorkload rides out an outage shorter than its deadline and verifies the pods in one attempt', async () => {
     await apiDown(1_500);
     try {
-      const run = runActivity(w.activities.verifyWorkload, { appName: 'example-app', env: 'prod', imageTag, deadline: deadlineIn(30) });
+      const run = runActivity(w.activities.verifyWorkload, {
+        appName: 'example-app',
+        env: 'prod',
+        imageTag,
+        deadline: deadlineIn(30),
+      });
       const result = await run.result;
       expect(result).toMatchObject({ attempt: 1 });
       expect(run.heartbeats).toContainEqual(expect.objectContaining({ imageTag, lastSeen: unreachable }));
@@ -82,7 +112,12 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload through a Kubernetes API 
   it('verifyWorkload ends at its deadline with a non-retryable WaitTimeoutError naming the Kubernetes API when the outage outlasts it', async () => {
     await apiDown(120_000);
     try {
-      const run = runActivity(w.activities.verifyWorkload, { appName: 'example-app', env: 'prod', imageTag, deadline: deadlineIn(2) });
+      const run = runActivity(w.activities.verifyWorkload, {
+        appName: 'example-app',
+        env: 'prod',
+        imageTag,
+        deadline: deadlineIn(2),
+      });
       const failure = await failureOf(run.result);
       expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
       expect(failure.message).toMatch(/\(last seen: the Kubernetes API unreachable: /);

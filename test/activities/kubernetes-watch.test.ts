@@ -38,7 +38,11 @@ describe('following changes with the watch API', () => {
       (cb) => cb('MODIFIED', { metadata: { resourceVersion: '43' } }),
     ]);
     let changes = 0;
-    const follower = followChanges(watch, { path: '/apis/x', query: { fieldSelector: 'metadata.name=a' }, list: () => Promise.resolve(lists.shift()) }, () => (changes += 1));
+    const follower = followChanges(
+      watch,
+      { path: '/apis/x', query: { fieldSelector: 'metadata.name=a' }, list: () => Promise.resolve(lists.shift()) },
+      () => (changes += 1),
+    );
     await eventually(() => (calls.length === 2 && changes >= 3 ? true : undefined), 'a second watch after the re-list');
     follower.stop();
     expect(calls.map((c) => c['resourceVersion'])).toEqual(['10', '42']);
@@ -55,7 +59,11 @@ describe('following changes with the watch API', () => {
       },
     ]);
     let lists = 0;
-    const follower = followChanges(watch, { path: '/api/v1/pods', query: {}, list: () => Promise.resolve(String(++lists)) }, () => {});
+    const follower = followChanges(
+      watch,
+      { path: '/api/v1/pods', query: {}, list: () => Promise.resolve(String(++lists)) },
+      () => {},
+    );
     await eventually(() => (calls.length === 2 ? true : undefined), 'the watch to resume');
     follower.stop();
     expect(calls.map((c) => c['resourceVersion'])).toEqual(['1', '9']);

@@ -18,13 +18,24 @@ interface Received {
 }
 
 /** A Slack-style incoming webhook on 127.0.0.1: answers each POST with the next scripted status (200 when none left). */
-async function startReceiver(script: { status: number; body?: string | ((req: IncomingMessage) => string); headers?: Record<string, string> }[] = []) {
+async function startReceiver(
+  script: {
+    status: number;
+    body?: string | ((req: IncomingMessage) => string);
+    headers?: Record<string, string>;
+  }[] = [],
+) {
   const received: Received[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') });
+      received.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        contentType: req.headers['content-type'],
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'),
+      });
       const next = script.shift() ?? { status: 200, body: 'ok' };
       res.writeHead(next.status, { 'content-type': 'text/plain', ...next.headers });
       res.end(typeof next.body === 'function' ? next.body(req) : (next.body ?? ''));
@@ -33,7 +44,12 @@ async function startReceiver(script: { status: number; body?: string | ((req: In
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const path = `/services/T0SHEPHERD/B0NOTIFY/${randomBytes(12).toString('hex')}`;
-  return { url: `http://127.0.0.1:${port}${path}`, path, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    path,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const EVENT: NotifyEventInput = {
@@ -61,7 +77,10 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
 
 function expectNoUrl(url: string, path: string, ...values: unknown[]): void {
   for (const v of values) {
-    const text = v instanceof Error ? JSON.stringify({ message: v.message, stack: v.stack, details: (v as ApplicationFailure).details }) : JSON.stringify(v);
+    const text =
+      v instanceof Error
+        ? JSON.stringify({ message: v.message, stack: v.stack, details: (v as ApplicationFailure).details })
+        : JSON.stringify(v);
     expect(text).not.toContain(url);
     expect(text).not.toContain(path);
   }
@@ -76,7 +95,9 @@ describe('notifyEvent through a Slack-compatible incoming webhook', () => {
 
   it('posts the event as JSON with its text, links and eventId, and never returns the webhook URL', async () => {
     receiver = await startReceiver();
-    const acts = createNotificationActivities({ client: createWebhookClient({ webhookUrl: new Secret(receiver.url) }) });
+    const acts = createNotificationActivities({
+      client: createWebhookClient({ webhookUrl: new Secret(receiver.url) }),
+    });
     const result = await run(acts);
     expect(result).toEqual({ attempt: 1, delivered: true });
     expect(receiver.received).toEqual([
@@ -86,7 +107,14 @@ describe('notifyEvent through a Slack-compatible incoming webhook', () => {
         contentType: 'application/json',
         body: {
           text: `${EVENT.text}\n${EVENT.links![0]}`,
-          shepherd: { eventId: EVENT.eventId, event: 'promotion-failed', appName: 'example-app', env: 'stage', imageTag: EVENT.imageTag, links: EVENT.links },
+          shepherd: {
+            eventId: EVENT.eventId,
+            event: 'promotion-failed',
+            appName: 'example-app',
+            env: 'stage',
+            imageTag: EVENT.imageTag,
+            links: EVENT.links,
+          },
         },
       },
     ]);
@@ -103,7 +131,9 @@ describe('notifyEvent through a Slack-compatible incoming webhook', () => {
       { status: 503, body: 'upstream down' },
       { status: 429, body: 'rate_limited', headers: { 'retry-after': '7' } },
     ]);
-    const acts = createNotificationActivities({ client: createWebhookClient({ webhookUrl: new Secret(receiver.url) }) });
+    const acts = createNotificationActivities({
+      client: createWebhookClient({ webhookUrl: new Secret(receiver.url) }),
+    });
     const unavailable = await failureOf(run(acts));
     expect(unavailable.type).toBe('TransientError');
     expect(unavailable.nonRetryable).toBe(false);
@@ -129,8 +159,12 @@ describe('notifyEvent through a Slack-compatible incoming webhook', () => {
   });
 
   it('a refusal (400) fails for good, without echoing the URL even when the receiver does', async () => {
-    receiver = await startReceiver([{ status: 400, body: (req) => `invalid_payload for ${req.url} (http://${req.headers.host}${req.url})` }]);
-    const acts = createNotificationActivities({ client: createWebhookClient({ webhookUrl: new Secret(receiver.url) }) });
+    receiver = await startReceiver([
+      { status: 400, body: (req) => `invalid_payload for ${req.url} (http://${req.headers.host}${req.url})` },
+    ]);
+    const acts = createNotificationActivities({
+      client: createWebhookClient({ webhookUrl: new Secret(receiver.url) }),
+    });
     const failure = await failureOf(run(acts));
     expect(failure.type).toBe('WebhookRejectedError');
     expect(failure.nonRetryable).toBe(true);
@@ -140,7 +174,9 @@ describe('notifyEvent through a Slack-compatible incoming webhook', () => {
 
   it('refuses an event without text before posting anything', async () => {
     receiver = await startReceiver();
-    const acts = createNotificationActivities({ client: createWebhookClient({ webhookUrl: new Secret(receiver.url) }) });
+    const acts = createNotificationActivities({
+      client: createWebhookClient({ webhookUrl: new Secret(receiver.url) }),
+    });
     const failure = await failureOf(run(acts, { ...EVENT, text: ' ' }));
     expect(failure.type).toBe('ValidationError');
     expect(failure.details?.[0]).toEqual({ field: 'text', rule: 'must not be empty' });

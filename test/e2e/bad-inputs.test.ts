@@ -24,16 +24,36 @@ import { progressQuery } from '../../workflows/messages.js';
 import { runCli } from '../support/cli.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal.js';
-import { APPROVER, CLI_CASES, CONFIGURED_APP, UPDATE_CASES, WORKFLOW_INPUT_CASES, type CliCase } from './bad-inputs-catalogue.js';
+import {
+  APPROVER,
+  CLI_CASES,
+  CONFIGURED_APP,
+  UPDATE_CASES,
+  WORKFLOW_INPUT_CASES,
+  type CliCase,
+} from './bad-inputs-catalogue.js';
 
 type SandboxState = Awaited<ReturnType<TestSandbox['state']>>;
 
 /** Everything a run could change: commits, branches, MRs, merges, builds, queued items, deployed images. */
 function sideEffects(state: SandboxState) {
   return {
-    gitlab: state.gitlab.projects.map((p) => ({ path: p.path, heads: p.heads, branches: p.branches, mergeRequests: p.mergeRequests, counts: p.counts })),
-    jenkins: state.jenkins.jobs.map((j) => ({ path: j.path, counts: j.counts, builds: j.builds.length, queue: j.queue.length })),
-    environments: Object.fromEntries(Object.entries(state.environments).map(([env, e]) => [env, { image: e.image, revision: e.revision }])),
+    gitlab: state.gitlab.projects.map((p) => ({
+      path: p.path,
+      heads: p.heads,
+      branches: p.branches,
+      mergeRequests: p.mergeRequests,
+      counts: p.counts,
+    })),
+    jenkins: state.jenkins.jobs.map((j) => ({
+      path: j.path,
+      counts: j.counts,
+      builds: j.builds.length,
+      queue: j.queue.length,
+    })),
+    environments: Object.fromEntries(
+      Object.entries(state.environments).map(([env, e]) => [env, { image: e.image, revision: e.revision }]),
+    ),
   };
 }
 
@@ -60,8 +80,14 @@ async function shepherdInProcess(args: readonly string[], env: Readonly<Record<s
   let stderr = '';
   const realOut = process.stdout.write.bind(process.stdout);
   const realErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    (stdout += chunk.toString()),
+    true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    (stderr += chunk.toString()),
+    true
+  )) as typeof process.stderr.write;
   try {
     const code = await main([...args]);
     return { code, stdout, stderr };
@@ -104,12 +130,19 @@ describe('the bad-input catalogue', () => {
   const started: WorkflowHandle[] = [];
 
   /** `temporal <args>` against the shared dev server. */
-  const temporal = (args: readonly string[]): Promise<Exit> => execTemporal([...args, '--address', env.address, '--namespace', env.namespace ?? 'default']);
+  const temporal = (args: readonly string[]): Promise<Exit> =>
+    execTemporal([...args, '--address', env.address, '--namespace', env.namespace ?? 'default']);
 
   beforeAll(async () => {
     env = await devServerEnv();
     sandbox = await startSandbox();
-    worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities: activitiesForWorld(sandbox.world), workflows: { workflowBundle: workflowBundle() } });
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      activities: activitiesForWorld(sandbox.world),
+      workflows: { workflowBundle: workflowBundle() },
+    });
     running = worker.run();
   });
 
@@ -131,7 +164,18 @@ describe('the bad-input catalogue', () => {
       it(`${c.workflow} refuses ${c.title}: "${c.field}" ${c.refusedBy === 'activity' ? 'in its first activity' : 'before any activity'}`, async () => {
         const before = sideEffects(await sandbox.state());
         const workflowId = `bad-input-${i}-${randomUUID().slice(0, 8)}`;
-        const start = await temporal(['workflow', 'start', '--type', c.workflow, '--task-queue', taskQueue, '--workflow-id', workflowId, '--input', c.input]);
+        const start = await temporal([
+          'workflow',
+          'start',
+          '--type',
+          c.workflow,
+          '--task-queue',
+          taskQueue,
+          '--workflow-id',
+          workflowId,
+          '--input',
+          c.input,
+        ]);
         expect(start.code, start.stderr).toBe(0);
         const handle = env.client.workflow.getHandle(workflowId);
         started.push(handle);
@@ -145,27 +189,48 @@ describe('the bad-input catalogue', () => {
           expect('result' in outcome).toBe(true);
           const report = (outcome as { result: ValidationReport }).result;
           expect(report.status).toBe('failed');
-          expect(report.failure).toMatchObject({ type: 'ValidationError', facts: { field: c.field, rule: c.rule }, step: 'bump-version' });
+          expect(report.failure).toMatchObject({
+            type: 'ValidationError',
+            facts: { field: c.field, rule: c.rule },
+            step: 'bump-version',
+          });
           expect(report.rollback).toEqual([]);
         } else {
           const failure = failureOf((outcome as { error?: unknown }).error);
           expect(failure.type).toBe('ValidationError');
           expect(failure.nonRetryable).toBe(true);
           expect(failure.message).toContain(`${c.field} ${c.rule}`);
-          if (c.refusedBy === 'activity') expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toEqual({ field: c.field, rule: c.rule });
+          if (c.refusedBy === 'activity')
+            expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toEqual({
+              field: c.field,
+              rule: c.rule,
+            });
           else expect(failure.details?.[0]).toEqual({ field: c.field, rule: c.rule });
         }
 
         const described = await temporal(['workflow', 'describe', '--workflow-id', workflowId, '--output', 'json']);
-        const info = (JSON.parse(described.stdout) as { workflowExecutionInfo: { status: string } }).workflowExecutionInfo;
-        expect(info.status).toBe(c.workflow === 'validatePipeline' && c.refusedBy === 'activity' ? 'WORKFLOW_EXECUTION_STATUS_COMPLETED' : 'WORKFLOW_EXECUTION_STATUS_FAILED');
+        const info = (JSON.parse(described.stdout) as { workflowExecutionInfo: { status: string } })
+          .workflowExecutionInfo;
+        expect(info.status).toBe(
+          c.workflow === 'validatePipeline' && c.refusedBy === 'activity'
+            ? 'WORKFLOW_EXECUTION_STATUS_COMPLETED'
+            : 'WORKFLOW_EXECUTION_STATUS_FAILED',
+        );
 
         const events: HistoryEvent[] = (await handle.fetchHistory()).events ?? [];
         expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
-        const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType?.name);
+        const scheduled = events
+          .filter((e) => e.activityTaskScheduledEventAttributes)
+          .map((e) => e.activityTaskScheduledEventAttributes!.activityType?.name);
         if (c.refusedBy === 'activity') {
-          expect(events.filter((e) => e.activityTaskStartedEventAttributes).every((e) => e.activityTaskStartedEventAttributes!.attempt === 1)).toBe(true);
-          const failed = events.filter((e) => e.activityTaskFailedEventAttributes).map((e) => e.activityTaskFailedEventAttributes!.failure?.applicationFailureInfo);
+          expect(
+            events
+              .filter((e) => e.activityTaskStartedEventAttributes)
+              .every((e) => e.activityTaskStartedEventAttributes!.attempt === 1),
+          ).toBe(true);
+          const failed = events
+            .filter((e) => e.activityTaskFailedEventAttributes)
+            .map((e) => e.activityTaskFailedEventAttributes!.failure?.applicationFailureInfo);
           expect(failed).toEqual([expect.objectContaining({ type: 'ValidationError', nonRetryable: true })]);
           expect(scheduled.filter((name) => name !== 'notifyEvent')).toHaveLength(1);
         } else {
@@ -182,18 +247,32 @@ describe('the bad-input catalogue', () => {
   describe('`approve` and `reject` payloads sent to a promotion waiting at its gate', () => {
     let gate: WorkflowHandle;
     let branchesBeforeGate: string[];
-    const deploymentsOf = (state: SandboxState) => state.gitlab.projects.find((p) => p.path === sandbox.world.info.gitlab.deploymentsProject)!;
+    const deploymentsOf = (state: SandboxState) =>
+      state.gitlab.projects.find((p) => p.path === sandbox.world.info.gitlab.deploymentsProject)!;
 
     beforeAll(async () => {
       // Put a new image in dev, so that the dev→stage promotion has something to promote and waits for approval.
-      const toDev = await env.client.workflow.start('validatePipeline', { taskQueue, workflowId: `bad-input-dev-${randomUUID().slice(0, 8)}`, args: [{ appName: CONFIGURED_APP, through: 'dev', mode: 'gitlab' }] });
+      const toDev = await env.client.workflow.start('validatePipeline', {
+        taskQueue,
+        workflowId: `bad-input-dev-${randomUUID().slice(0, 8)}`,
+        args: [{ appName: CONFIGURED_APP, through: 'dev', mode: 'gitlab' }],
+      });
       started.push(toDev);
       expect(((await toDev.result()) as ValidationReport).status).toBe('succeeded');
       branchesBeforeGate = [...deploymentsOf(await sandbox.state()).branches].sort();
       gate = await env.client.workflow.start('promoteEnvironment', {
         taskQueue,
         workflowId: `bad-input-gate-${randomUUID().slice(0, 8)}`,
-        args: [{ appName: CONFIGURED_APP, sourceEnv: 'dev', targetEnv: 'stage', mode: 'gitlab', approvalEnvironments: ['stage'], approvers: [APPROVER] }],
+        args: [
+          {
+            appName: CONFIGURED_APP,
+            sourceEnv: 'dev',
+            targetEnv: 'stage',
+            mode: 'gitlab',
+            approvalEnvironments: ['stage'],
+            approvers: [APPROVER],
+          },
+        ],
       });
       started.push(gate);
       await untilCurrentStep(gate, 'approval');
@@ -203,11 +282,27 @@ describe('the bad-input catalogue', () => {
       it(`refuses ${c.title} through ${c.via === 'sdk' ? 'a Temporal client' : '`temporal workflow update execute`'}: "${c.field}" ${c.rule}`, async () => {
         const before = sideEffects(await sandbox.state());
         if (c.via === 'temporal-cli') {
-          const sent = await temporal(['workflow', 'update', 'execute', '--workflow-id', gate.workflowId, '--name', c.update, ...(c.payload === undefined ? [] : ['--input', c.payload])]);
+          const sent = await temporal([
+            'workflow',
+            'update',
+            'execute',
+            '--workflow-id',
+            gate.workflowId,
+            '--name',
+            c.update,
+            ...(c.payload === undefined ? [] : ['--input', c.payload]),
+          ]);
           expect(sent.code).not.toBe(0);
-          expect(`${sent.stdout}${sent.stderr}`).toContain(c.field === 'by' && c.rule.startsWith('must be one of the approvers') ? 'is not on the approvers list for stage' : `${c.field} ${c.rule}`);
+          expect(`${sent.stdout}${sent.stderr}`).toContain(
+            c.field === 'by' && c.rule.startsWith('must be one of the approvers')
+              ? 'is not on the approvers list for stage'
+              : `${c.field} ${c.rule}`,
+          );
         } else {
-          const sent = c.payload === undefined ? gate.executeUpdate(c.update) : gate.executeUpdate(c.update, { args: [JSON.parse(c.payload) as unknown] });
+          const sent =
+            c.payload === undefined
+              ? gate.executeUpdate(c.update)
+              : gate.executeUpdate(c.update, { args: [JSON.parse(c.payload) as unknown] });
           const refusal = await sent.then(
             () => undefined,
             (err: unknown) => err,
@@ -228,7 +323,12 @@ describe('the bad-input catalogue', () => {
 
     it('still takes a valid decision afterwards: a rejection by the approver closes the MR and deletes its branch', async () => {
       await gate.executeUpdate('reject', { args: [{ by: APPROVER, reason: 'bad-input catalogue done' }] });
-      const failure = failureOf(await gate.result().then(() => undefined, (err: unknown) => err));
+      const failure = failureOf(
+        await gate.result().then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+      );
       expect(failure.type).toBe('ApprovalRejectedError');
       const deployments = deploymentsOf(await sandbox.state());
       expect([...deployments.branches].sort()).toEqual(branchesBeforeGate);

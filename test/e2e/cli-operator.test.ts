@@ -47,7 +47,12 @@ async function stop(cli: RunningCli): Promise<void> {
 describe('the shepherd operator CLI against a dev server, the sandbox world and a worker', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-cli-state-'));
   const reportsDir = mkdtempSync(join(tmpdir(), 'shepherd-cli-reports-'));
-  const env: Record<string, string> = { SHEPHERD_STATE_DIR: stateDir, TEMPORAL_ADDRESS: '', TEMPORAL_TASK_QUEUE: 'shepherd-cli-e2e', SHEPHERD_APPROVERS: 'alice,bob' };
+  const env: Record<string, string> = {
+    SHEPHERD_STATE_DIR: stateDir,
+    TEMPORAL_ADDRESS: '',
+    TEMPORAL_TASK_QUEUE: 'shepherd-cli-e2e',
+    SHEPHERD_APPROVERS: 'alice,bob',
+  };
   const processes: RunningCli[] = [];
   let adminUrl = '';
 
@@ -79,10 +84,15 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
 
   it('refuses a promotion against the pipeline order with exit 2, naming the flag and the rule, and changes nothing', async () => {
     const before = await worldState();
-    for (const [from, to] of [['stage', 'dev'], ['prod', 'stage']]) {
+    for (const [from, to] of [
+      ['stage', 'dev'],
+      ['prod', 'stage'],
+    ]) {
       const r = await shepherd('promote', '--app', 'example-app', '--from', from!, '--to', to!);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`--to (targetEnv) must be the environment after sourceEnv: dev→stage or stage→prod, got "${to}"; nothing was started`);
+      expect(r.stderr).toContain(
+        `--to (targetEnv) must be the environment after sourceEnv: dev→stage or stage→prod, got "${to}"; nothing was started`,
+      );
       expect(r.stderr.trim().split('\n')).toHaveLength(2);
     }
     const after = await worldState();
@@ -95,25 +105,44 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
   it('validate --follow --json shows the steps, writes the reports and ends with the report line', async () => {
     const r = await shepherd('validate', '--through', 'stage', '--follow', '--json', '--reports', reportsDir);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { status: string; iterations: { env: string; status: string; image: string }[] };
+    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      status: string;
+      iterations: { env: string; status: string; image: string }[];
+    };
     expect(report.status).toBe('succeeded');
-    expect(report.iterations.map((i) => [i.env, i.status])).toEqual([['dev', 'succeeded'], ['stage', 'succeeded']]);
+    expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
+      ['dev', 'succeeded'],
+      ['stage', 'succeeded'],
+    ]);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/Started validatePipeline validate-example-app \(run [0-9a-f-]+\)/);
     expect(r.stderr).toContain('✓ [dev] merge-merge-request');
-    expect(readdirSync(reportsDir).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/\.junit\.xml$/), expect.stringMatching(/\.md$/), expect.stringMatching(/\.json$/)]));
+    expect(readdirSync(reportsDir).sort()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\.junit\.xml$/),
+        expect.stringMatching(/\.md$/),
+        expect.stringMatching(/\.json$/),
+      ]),
+    );
   });
 
   it('promote --follow shows a prod promotion waiting for approval; status names the approval; approve refuses someone off the list, then alice approves it', async () => {
     const follower = startCli(['promote', '--from', 'stage', '--to', 'prod', '--follow', '--json'], env);
     processes.push(follower);
-    await until('the promotion to start', async () => (/Started promoteEnvironment/.test(follower.stderr) ? true : undefined));
+    await until('the promotion to start', async () =>
+      /Started promoteEnvironment/.test(follower.stderr) ? true : undefined,
+    );
 
     const waiting = await until('the prod promotion to wait for approval', async () => {
       const s = await status('promote-example-app-prod');
       return s.currentStep === 'approval' ? s : undefined;
     });
-    expect(waiting).toMatchObject({ status: 'RUNNING', type: 'promoteEnvironment', waitingOn: { kind: 'approval', ref: 'alice, bob' }, searchAttributes: { app: 'example-app', env: 'prod' } });
+    expect(waiting).toMatchObject({
+      status: 'RUNNING',
+      type: 'promoteEnvironment',
+      waitingOn: { kind: 'approval', ref: 'alice, bob' },
+      searchAttributes: { app: 'example-app', env: 'prod' },
+    });
     expect(waiting.timeoutAt).toBeDefined();
     expect(waiting.stepsDone.map((s) => s.name)).toContain('await-merge-request');
     const text = await shepherd('status', 'promote-example-app-prod');
@@ -141,9 +170,17 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
     });
     expect(done.status).toBe('COMPLETED');
     expect(await follower.exited, follower.stderr).toBe(0);
-    expect(follower.stderr).toMatch(/Started promoteEnvironment promote-example-app-prod \(run [0-9a-f-]+\): example-app stage→prod/);
-    expect(follower.stderr).toContain('! promote-example-app-prod waits for an approval: `npx shepherd approve promote-example-app-prod --by NAME`');
-    expect(JSON.parse(follower.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'succeeded', targetEnv: 'prod', approval: { by: 'alice', reason: 'e2e' } });
+    expect(follower.stderr).toMatch(
+      /Started promoteEnvironment promote-example-app-prod \(run [0-9a-f-]+\): example-app stage→prod/,
+    );
+    expect(follower.stderr).toContain(
+      '! promote-example-app-prod waits for an approval: `npx shepherd approve promote-example-app-prod --by NAME`',
+    );
+    expect(JSON.parse(follower.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      status: 'succeeded',
+      targetEnv: 'prod',
+      approval: { by: 'alice', reason: 'e2e' },
+    });
     const late = await shepherd('reject', 'promote-example-app-prod', '--by', 'bob');
     expect(late.code).toBe(1);
   });
@@ -153,7 +190,16 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--cron: hour "25" is not *, a value or a range within 0-23');
 
-    const created = await shepherd('schedule', 'create', '--cron', '0 2 * * *', '--id', 'nightly-e2e', '--through', 'dev');
+    const created = await shepherd(
+      'schedule',
+      'create',
+      '--cron',
+      '0 2 * * *',
+      '--id',
+      'nightly-e2e',
+      '--through',
+      'dev',
+    );
     expect(created.code, created.stderr).toBe(0);
     const dup = await shepherd('schedule', 'create', '--cron', '0 2 * * *', '--id', 'nightly-e2e');
     expect(dup.code).toBe(1);
@@ -166,7 +212,15 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
       const d = JSON.parse(r.stdout) as { recentActions: { workflowId: string }[] };
       return d.recentActions.length > 0 ? (d as Record<string, unknown> & typeof d) : undefined;
     });
-    expect(described).toMatchObject({ cron: '0 2 * * *', timezone: 'UTC', overlap: 'SKIP', catchupWindow: '1h', paused: false, workflowType: 'validatePipeline', through: 'dev' });
+    expect(described).toMatchObject({
+      cron: '0 2 * * *',
+      timezone: 'UTC',
+      overlap: 'SKIP',
+      catchupWindow: '1h',
+      paused: false,
+      workflowType: 'validatePipeline',
+      through: 'dev',
+    });
     const runId = described.recentActions[0]!.workflowId;
     expect(runId).toMatch(/^validate-example-app-/);
 
@@ -174,10 +228,18 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
       const s = await status(runId);
       return s.status === 'RUNNING' ? undefined : s;
     });
-    expect(finished).toMatchObject({ status: 'COMPLETED', type: 'validatePipeline', memo: { startedBy: 'schedule nightly-e2e' }, searchAttributes: { app: 'example-app', status: 'succeeded' } });
+    expect(finished).toMatchObject({
+      status: 'COMPLETED',
+      type: 'validatePipeline',
+      memo: { startedBy: 'schedule nightly-e2e' },
+      searchAttributes: { app: 'example-app', status: 'succeeded' },
+    });
 
     expect((await shepherd('schedule', 'pause', '--id', 'nightly-e2e', '--note', 'e2e')).code).toBe(0);
-    expect(JSON.parse((await shepherd('schedule', 'describe', '--id', 'nightly-e2e', '--json')).stdout)).toMatchObject({ paused: true, note: 'e2e' });
+    expect(JSON.parse((await shepherd('schedule', 'describe', '--id', 'nightly-e2e', '--json')).stdout)).toMatchObject({
+      paused: true,
+      note: 'e2e',
+    });
     expect((await shepherd('schedule', 'delete', '--id', 'nightly-e2e')).code).toBe(0);
     const gone = await shepherd('schedule', 'describe', '--id', 'nightly-e2e');
     expect(gone.code).toBe(1);

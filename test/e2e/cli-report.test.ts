@@ -18,12 +18,21 @@ describe('shepherd report', () => {
 
   it('writes the JSON, Markdown and JUnit reports of a finished validation run, as a CI job after a nightly run would', async () => {
     const workflowId = `validate-${APP}-nightly`;
-    await t.inWorld({}, () => t.client.workflow.execute(validatePipeline, { taskQueue: t.taskQueue, workflowId, args: [{ appName: APP, through: 'dev' }] }));
+    await t.inWorld({}, () =>
+      t.client.workflow.execute(validatePipeline, {
+        taskQueue: t.taskQueue,
+        workflowId,
+        args: [{ appName: APP, through: 'dev' }],
+      }),
+    );
     const out = mkdtempSync(join(tmpdir(), 'shepherd-report-'));
     const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: t.namespace };
     const result = await runCli(['report', workflowId, '--out', out, '--json'], env);
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { status: string; iterations: { env: string; image: string }[] };
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as {
+      status: string;
+      iterations: { env: string; image: string }[];
+    };
     expect(report.status).toBe('succeeded');
     expect(report.iterations.map((i) => i.env)).toEqual(['dev']);
     const junit = result.stderr.match(/(\/\S+\.junit\.xml)/)?.[1];

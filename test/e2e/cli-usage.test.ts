@@ -16,7 +16,8 @@ describe('shepherd operator commands without a server', () => {
 
   it('lists the operator commands in the top-level help, each with its own --help', async () => {
     const top = await shepherd('--help');
-    for (const name of ['validate', 'promote', 'approve', 'reject', 'status', 'schedule']) expect(top.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
+    for (const name of ['validate', 'promote', 'approve', 'reject', 'status', 'schedule'])
+      expect(top.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
     const schedule = await shepherd('schedule', '--help');
     expect(schedule.code).toBe(0);
     expect(schedule.stdout).toContain('Overlap policy SKIP');
@@ -26,7 +27,9 @@ describe('shepherd operator commands without a server', () => {
   it('says to start the dev server when there is neither TEMPORAL_ADDRESS nor a dev server on the state folder', async () => {
     const r = await shepherd('status');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`TEMPORAL_ADDRESS: is unset and no Temporal dev server runs on ${stateDir}: start one with \`npx shepherd dev-server\``);
+    expect(r.stderr).toContain(
+      `TEMPORAL_ADDRESS: is unset and no Temporal dev server runs on ${stateDir}: start one with \`npx shepherd dev-server\``,
+    );
   });
 
   it('refuses missing or malformed flags with exit 2 before connecting', async () => {
@@ -35,7 +38,10 @@ describe('shepherd operator commands without a server', () => {
       [['validate', '--mode', 'svn'], '--mode (mode) must be one of jenkins, gitlab, got "svn"'],
       [['approve', 'promote-example-app-prod'], '--by NAME is required'],
       [['schedule', 'create', '--cron', '0 2 * *'], 'has 4 fields; a cron expression has five'],
-      [['schedule', 'create', '--cron', '0 2 * * *', '--catchup-window', '5s'], '--catchup-window must be a duration of at least 10s'],
+      [
+        ['schedule', 'create', '--cron', '0 2 * * *', '--catchup-window', '5s'],
+        '--catchup-window must be a duration of at least 10s',
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await shepherd(...args);

@@ -46,7 +46,12 @@ describe('a system that is down for a while', () => {
 
   it('the Kubernetes API down longer than the stage sync budget: the run fails naming it and rolls stage back once it is back', async () => {
     const run = await t.begin(undefined, { waitBudgets: { sync: 15 } });
-    const at = await waitForPosition(await t.client(), run.workflowId, (p) => p.env === 'stage' && p.step === 'await-argo-synced-and-healthy', 120_000);
+    const at = await waitForPosition(
+      await t.client(),
+      run.workflowId,
+      (p) => p.env === 'stage' && p.step === 'await-argo-synced-and-healthy',
+      120_000,
+    );
     if (!at) throw new Error('the run never reached the stage sync wait');
     await t.stack.setScenario(outage('kubernetes', 45_000));
     const end = await run.finish(300_000);
@@ -66,6 +71,10 @@ describe('a system that is down for a while', () => {
   });
 
   it('the Kubernetes API down while the run waits for Argo CD to sync dev: the wait rides it out', async () => {
-    await downDuring('kubernetes', 'the dev sync wait', (p) => p.env === 'dev' && p.step === 'await-argo-synced-and-healthy');
+    await downDuring(
+      'kubernetes',
+      'the dev sync wait',
+      (p) => p.env === 'dev' && p.step === 'await-argo-synced-and-healthy',
+    );
   });
 });

@@ -66,7 +66,11 @@ describe('a worker that dies mid-run', () => {
     const run = await t.begin();
     await reach(run, 'the CI build wait', (p) => p.step === 'await-ci-build');
     // GitLab's MR list fails while the run looks for the MR, so the kill lands in that wait.
-    await t.stack.setScenario({ name: 'mr-list-fails', description: 'GET merge_requests answers 503', http: [{ system: 'gitlab', method: 'GET', path: '/merge_requests', status: 503 }] });
+    await t.stack.setScenario({
+      name: 'mr-list-fails',
+      description: 'GET merge_requests answers 503',
+      http: [{ system: 'gitlab', method: 'GET', path: '/merge_requests', status: 503 }],
+    });
     await reach(run, 'the MR wait', (p) => p.step === 'await-merge-request');
     await replaceWorker();
     await t.stack.setScenario(undefined);
@@ -112,12 +116,20 @@ describe('a worker that dies mid-run', () => {
   it('SIGKILL in the middle of rolling stage back (stage-degraded): the new worker finishes the compensation once', async () => {
     const run = await t.begin('stage-degraded');
     // The revert is merged (one rollback record); the run now waits for stage to be healthy on the previous image.
-    await reach(run, 'the wait for the previous stage image', (p) => p.failing && p.env === undefined && p.workflowId === 'promote-example-app-stage' && p.rollbackRecords === 1);
+    await reach(
+      run,
+      'the wait for the previous stage image',
+      (p) =>
+        p.failing && p.env === undefined && p.workflowId === 'promote-example-app-stage' && p.rollbackRecords === 1,
+    );
     await replaceWorker();
     const report = await finishedReport(run);
     expect(report.status).toBe('rolled_back');
     expect(report.failure).toMatchObject({ type: 'AppDegradedError', iteration: 2 });
-    expect(report.rollback.find((r) => r.action === 'await-previous-image')).toMatchObject({ env: 'stage', status: 'succeeded' });
+    expect(report.rollback.find((r) => r.action === 'await-previous-image')).toMatchObject({
+      env: 'stage',
+      status: 'succeeded',
+    });
     expect(await run.effects()).toEqual({
       ...ONCE_THROUGH_PROD,
       mergeRequestsPerEnv: { dev: 1, stage: 1 },

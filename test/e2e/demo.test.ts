@@ -6,7 +6,9 @@ import type { ValidationReport } from '../../src/domain/report.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { runCli } from '../support/cli.js';
 
-type JsonReport = Omit<ValidationReport, 'iterations'> & { iterations: (ValidationReport['iterations'][number] & { image: string | null })[] };
+type JsonReport = Omit<ValidationReport, 'iterations'> & {
+  iterations: (ValidationReport['iterations'][number] & { image: string | null })[];
+};
 
 describe('shepherd demo (npm run demo)', () => {
   const dirs: string[] = [];
@@ -14,11 +16,18 @@ describe('shepherd demo (npm run demo)', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  async function demo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; report: JsonReport; reportsDir: string }> {
+  async function demo(
+    args: string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string; report: JsonReport; reportsDir: string }> {
     const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-demo-state-'));
     const reportsDir = mkdtempSync(join(tmpdir(), 'shepherd-demo-reports-'));
     dirs.push(stateDir, reportsDir);
-    const env = { SHEPHERD_STATE_DIR: stateDir, SHEPHERD_TEMPORAL_PORT: String(await freePort()), SHEPHERD_UI_PORT: String(await freePort()), TEMPORAL_ADDRESS: '' };
+    const env = {
+      SHEPHERD_STATE_DIR: stateDir,
+      SHEPHERD_TEMPORAL_PORT: String(await freePort()),
+      SHEPHERD_UI_PORT: String(await freePort()),
+      TEMPORAL_ADDRESS: '',
+    };
     const result = await runCli(['demo', '--json', '--reports', reportsDir, ...args], env);
     const last = result.stdout.trim().split('\n').at(-1) ?? '';
     return { ...result, report: JSON.parse(last) as JsonReport, reportsDir };
@@ -31,7 +40,11 @@ describe('shepherd demo (npm run demo)', () => {
     expect(stderr).toMatch(/Web UI: http:\/\/127\.0\.0\.1:\d+/);
     expect(stderr).toContain('approving as shepherd-demo through the `approve` update');
     expect(report.status).toBe('succeeded');
-    expect(report.iterations.map((i) => [i.env, i.status])).toEqual([['dev', 'succeeded'], ['stage', 'succeeded'], ['prod', 'succeeded']]);
+    expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
+      ['dev', 'succeeded'],
+      ['stage', 'succeeded'],
+      ['prod', 'succeeded'],
+    ]);
     const images = new Set(report.iterations.map((i) => i.image));
     expect(images.size).toBe(1);
     expect([...images][0]).toMatch(/^1\.0\.37-SNAPSHOT-[0-9a-f]{7}$/);
@@ -55,7 +68,11 @@ describe('shepherd demo (npm run demo)', () => {
   });
 
   it('rejects an unknown scenario with exit code 2 before starting anything', async () => {
-    const result = await runCli(['demo', '--scenario', 'nope'], { SHEPHERD_STATE_DIR: mkdtempSync(join(tmpdir(), 'shepherd-demo-state-')), SHEPHERD_TEMPORAL_PORT: String(await freePort()), SHEPHERD_UI_PORT: String(await freePort()) });
+    const result = await runCli(['demo', '--scenario', 'nope'], {
+      SHEPHERD_STATE_DIR: mkdtempSync(join(tmpdir(), 'shepherd-demo-state-')),
+      SHEPHERD_TEMPORAL_PORT: String(await freePort()),
+      SHEPHERD_UI_PORT: String(await freePort()),
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Unknown scenario "nope"');
   });

@@ -14,7 +14,9 @@ describe('shepherd dev-server', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  async function start(env: Record<string, string>): Promise<{ cli: RunningCli; info: { address: string; uiUrl: string; dbFile: string } }> {
+  async function start(
+    env: Record<string, string>,
+  ): Promise<{ cli: RunningCli; info: { address: string; uiUrl: string; dbFile: string } }> {
     const cli = startCli(['dev-server', '--json'], env);
     started.push(cli);
     const info = JSON.parse(await cli.waitForLine(/^\{/, 60_000)) as { address: string; uiUrl: string; dbFile: string };
@@ -22,7 +24,12 @@ describe('shepherd dev-server', () => {
   }
 
   it('prints the Web UI address, keeps earlier runs across a restart on the same state folder, and stops cleanly on Ctrl-C', async () => {
-    const env = { SHEPHERD_STATE_DIR: stateDir, SHEPHERD_TEMPORAL_PORT: String(await freePort()), SHEPHERD_UI_PORT: String(await freePort()), TEMPORAL_ADDRESS: '' };
+    const env = {
+      SHEPHERD_STATE_DIR: stateDir,
+      SHEPHERD_TEMPORAL_PORT: String(await freePort()),
+      SHEPHERD_UI_PORT: String(await freePort()),
+      TEMPORAL_ADDRESS: '',
+    };
     const first = await start(env);
     expect(first.info.dbFile).toBe(join(stateDir, 'temporal.db'));
     expect((await fetch(first.info.uiUrl)).status).toBe(200);
@@ -32,7 +39,11 @@ describe('shepherd dev-server', () => {
     expect(second.stderr).toContain(`A Temporal dev server already runs on ${stateDir}`);
 
     let connection = await Connection.connect({ address: first.info.address });
-    await new Client({ connection }).workflow.start('shepherdPersistenceProbe', { taskQueue: 'nobody-polls', workflowId: 'persistence-probe', args: [{}] });
+    await new Client({ connection }).workflow.start('shepherdPersistenceProbe', {
+      taskQueue: 'nobody-polls',
+      workflowId: 'persistence-probe',
+      args: [{}],
+    });
     await connection.close();
 
     first.cli.child.kill('SIGINT');

@@ -37,7 +37,20 @@ describe('shepherd sandbox', () => {
     const deployments = await exec(kubectl, ['--kubeconfig', info.kubernetes.kubeconfig, 'get', 'deployments', '-A']);
     expect(deployments.stdout).toMatch(/dev\s+example-app/);
     expect(deployments.stdout).toMatch(/prod\s+example-app/);
-    const apps = JSON.parse((await exec(kubectl, ['--kubeconfig', info.kubernetes.kubeconfig, 'get', 'applications.argoproj.io', '-n', info.argocd.namespace, '-o', 'json'])).stdout) as {
+    const apps = JSON.parse(
+      (
+        await exec(kubectl, [
+          '--kubeconfig',
+          info.kubernetes.kubeconfig,
+          'get',
+          'applications.argoproj.io',
+          '-n',
+          info.argocd.namespace,
+          '-o',
+          'json',
+        ])
+      ).stdout,
+    ) as {
       items: { metadata: { name: string }; status: { health: { status: string }; sync: { status: string } } }[];
     };
     expect(apps.items.map((a) => [a.metadata.name, a.status.sync.status, a.status.health.status])).toEqual([
@@ -45,9 +58,20 @@ describe('shepherd sandbox', () => {
       ['example-app-prod', 'Synced', 'Healthy'],
       ['example-app-stage', 'Synced', 'Healthy'],
     ]);
-    await exec(kubectl, ['--kubeconfig', info.kubernetes.kubeconfig, 'wait', '--for=condition=Available', 'deployment/example-app', '-n', 'dev', '--timeout=20s']);
+    await exec(kubectl, [
+      '--kubeconfig',
+      info.kubernetes.kubeconfig,
+      'wait',
+      '--for=condition=Available',
+      'deployment/example-app',
+      '-n',
+      'dev',
+      '--timeout=20s',
+    ]);
 
-    const state = (await (await fetch(`${info.admin.url}/state`)).json()) as { environments: Record<string, { health: string }> };
+    const state = (await (await fetch(`${info.admin.url}/state`)).json()) as {
+      environments: Record<string, { health: string }>;
+    };
     expect(state.environments.prod?.health).toBe('Healthy');
 
     cli.child.kill('SIGINT');

@@ -55,7 +55,12 @@ async function startReceiver(): Promise<Receiver> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/${secret}`, secret, bodies, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/hooks/${secret}`,
+    secret,
+    bodies,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
@@ -88,7 +93,11 @@ describe('secrets stay out of histories, logs and reports', () => {
 
   beforeAll(async () => {
     // Before anything creates the SDK runtime: keep every worker log line (workflow and activity logs included).
-    Runtime.install({ logger: new DefaultLogger('DEBUG', (entry) => logs.push(`${entry.level} ${entry.message} ${inspect(entry.meta, { depth: 8 })}`)) });
+    Runtime.install({
+      logger: new DefaultLogger('DEBUG', (entry) =>
+        logs.push(`${entry.level} ${entry.message} ${inspect(entry.meta, { depth: 8 })}`),
+      ),
+    });
     receiver = await startReceiver();
   });
 
@@ -114,17 +123,33 @@ describe('secrets stay out of histories, logs and reports', () => {
       const info = sandbox.world.info;
       secrets = [info.gitlab.token, info.jenkins.token, info.kubernetes.token, receiver.secret];
       const config = loadConfig({ env: { SHEPHERD_NOTIFY_WEBHOOK_URL: receiver.url } });
-      worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, activities: activitiesForWorld(sandbox.world, config), workflows: { workflowBundle: workflowBundle() } });
+      worker = await createWorker({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue,
+        activities: activitiesForWorld(sandbox.world, config),
+        workflows: { workflowBundle: workflowBundle() },
+      });
       running = worker.run();
 
       // Whatever this process prints while the run goes on is scanned too.
       const realOut = process.stdout.write.bind(process.stdout);
       const realErr = process.stderr.write.bind(process.stderr);
-      process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (output.push(chunk.toString()), realOut(chunk, ...rest))) as typeof process.stdout.write;
-      process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (output.push(chunk.toString()), realErr(chunk, ...rest))) as typeof process.stderr.write;
+      process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (
+        output.push(chunk.toString()),
+        realOut(chunk, ...rest)
+      )) as typeof process.stdout.write;
+      process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (
+        output.push(chunk.toString()),
+        realErr(chunk, ...rest)
+      )) as typeof process.stderr.write;
       try {
         const app = info.app;
-        const parent = await env.client.workflow.start('validatePipeline', { taskQueue, workflowId: `secrets-validate-${randomBytes(4).toString('hex')}`, args: [{ appName: app, approvers: ['night-shift'] }] });
+        const parent = await env.client.workflow.start('validatePipeline', {
+          taskQueue,
+          workflowId: `secrets-validate-${randomBytes(4).toString('hex')}`,
+          args: [{ appName: app, approvers: ['night-shift'] }],
+        });
         handles.push(parent);
         const prod = env.client.workflow.getHandle(promotionWorkflowId(app, 'prod'));
         for (;;) {
@@ -167,7 +192,11 @@ describe('secrets stay out of histories, logs and reports', () => {
     it('keeps every secret out of the memo and the search attributes', async () => {
       for (const handle of handles) {
         const described = await handle.describe();
-        const visible = searchable({ memo: described.memo, searchAttributes: described.searchAttributes, typed: described.typedSearchAttributes.getAll() });
+        const visible = searchable({
+          memo: described.memo,
+          searchAttributes: described.searchAttributes,
+          typed: described.typedSearchAttributes.getAll(),
+        });
         expect(visible).toContain(report.appName);
         expectNoSecret(`memo and search attributes of ${handle.workflowId}`, visible, secrets);
       }
@@ -216,7 +245,9 @@ describe('secrets stay out of histories, logs and reports', () => {
       const secrets = [receiver.secret, gitlabToken, jenkinsToken];
       expectNoSecret('demo stdout', stdout, secrets);
       expectNoSecret('demo stderr', stderr, secrets);
-      const reportPaths = [...stderr.matchAll(/(\/\S+\.(?:json|md|junit\.xml))/g)].map((m) => m[1]!).filter((p) => p.startsWith(reportsDir));
+      const reportPaths = [...stderr.matchAll(/(\/\S+\.(?:json|md|junit\.xml))/g)]
+        .map((m) => m[1]!)
+        .filter((p) => p.startsWith(reportsDir));
       expect(reportPaths).toHaveLength(3);
       for (const file of reportPaths) expectNoSecret(file, readFileSync(file, 'utf8'), secrets);
       expect(receiver.bodies.length).toBeGreaterThan(before);
@@ -234,15 +265,36 @@ describe('secrets stay out of histories, logs and reports', () => {
         JENKINS_TOKEN: recognisable('jenkins'),
         SHEPHERD_NOTIFY_WEBHOOK_URL: `https://hooks.example.com/services/${recognisable('hook')}`,
       };
-      const secrets = [values.TEMPORAL_API_KEY, values.GITLAB_TOKEN, values.JENKINS_TOKEN, values.SHEPHERD_NOTIFY_WEBHOOK_URL.split('/').at(-1)!];
-      const [json, text] = await Promise.all([runCli(['config', 'check', '--json'], values), runCli(['config', 'check'], values)]);
-      for (const [name, result] of [['--json', json], ['text', text]] as const) {
+      const secrets = [
+        values.TEMPORAL_API_KEY,
+        values.GITLAB_TOKEN,
+        values.JENKINS_TOKEN,
+        values.SHEPHERD_NOTIFY_WEBHOOK_URL.split('/').at(-1)!,
+      ];
+      const [json, text] = await Promise.all([
+        runCli(['config', 'check', '--json'], values),
+        runCli(['config', 'check'], values),
+      ]);
+      for (const [name, result] of [
+        ['--json', json],
+        ['text', text],
+      ] as const) {
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout).toContain('[redacted]');
         expectNoSecret(`config check ${name}`, `${result.stdout}${result.stderr}`, secrets);
       }
-      const shown = JSON.parse(json.stdout) as { gitlab: { token: string }; jenkins: { token: string }; temporal: { apiKey: string }; notifications: { webhookUrl: string } };
-      expect([shown.gitlab.token, shown.jenkins.token, shown.temporal.apiKey, shown.notifications.webhookUrl]).toEqual(['[redacted]', '[redacted]', '[redacted]', '[redacted]']);
+      const shown = JSON.parse(json.stdout) as {
+        gitlab: { token: string };
+        jenkins: { token: string };
+        temporal: { apiKey: string };
+        notifications: { webhookUrl: string };
+      };
+      expect([shown.gitlab.token, shown.jenkins.token, shown.temporal.apiKey, shown.notifications.webhookUrl]).toEqual([
+        '[redacted]',
+        '[redacted]',
+        '[redacted]',
+        '[redacted]',
+      ]);
     });
   });
 });

@@ -15,7 +15,15 @@ import { promotionWorkflowId } from '../../src/domain/promotion-policy.js';
 import type { PromotionResult } from '../../src/domain/report.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import { temporalCliPath } from '../../src/temporal/binaries.js';
-import { APP, deployNewImageToDev, environment, project, sandboxTemporal, tagOf, type SandboxTemporal } from '../workflows/sandbox-support.js';
+import {
+  APP,
+  deployNewImageToDev,
+  environment,
+  project,
+  sandboxTemporal,
+  tagOf,
+  type SandboxTemporal,
+} from '../workflows/sandbox-support.js';
 
 const run = promisify(execFile);
 const WORKFLOW_ID = promotionWorkflowId(APP, 'stage');
@@ -42,7 +50,19 @@ describe('temporal workflow start --type promoteEnvironment (the README command)
   }
 
   /** The README command, with this test's task queue instead of `shepherd`. */
-  const startPromotion = (input: string) => temporal(['workflow', 'start', '--type', 'promoteEnvironment', '--task-queue', t.taskQueue, '--workflow-id', WORKFLOW_ID, '--input', input]);
+  const startPromotion = (input: string) =>
+    temporal([
+      'workflow',
+      'start',
+      '--type',
+      'promoteEnvironment',
+      '--task-queue',
+      t.taskQueue,
+      '--workflow-id',
+      WORKFLOW_ID,
+      '--input',
+      input,
+    ]);
 
   it('starts a promotion of what dev runs to stage that the running worker completes', async () => {
     await t.inWorld({}, async (sandbox) => {
@@ -80,12 +100,18 @@ describe('temporal workflow start --type promoteEnvironment (the README command)
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       const cause = (failure as WorkflowFailedError).cause;
       expect(cause).toBeInstanceOf(ApplicationFailure);
-      expect(cause).toMatchObject({ type: 'ValidationError', nonRetryable: true, details: [{ field: 'targetEnv', rule: RULES.promotion }] });
+      expect(cause).toMatchObject({
+        type: 'ValidationError',
+        nonRetryable: true,
+        details: [{ field: 'targetEnv', rule: RULES.promotion }],
+      });
       expect(cause!.message).toContain(`targetEnv ${RULES.promotion}`);
 
       // Failed before any activity was scheduled, and the world is as it was.
       const events = (await handle.fetchHistory()).events ?? [];
-      expect(events.filter((e) => e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toEqual([]);
+      expect(
+        events.filter((e) => e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+      ).toEqual([]);
       expect(observable(await sandbox.state())).toEqual(before);
     });
   });

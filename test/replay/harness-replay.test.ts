@@ -17,11 +17,24 @@ describe('replay against the current bundle', () => {
   });
 
   it('replays a history recorded on the dev server without a determinism error', async () => {
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities,
+    });
     const workflowId = `replay-${taskQueue}`;
-    await worker.runUntil(env.client.workflow.execute(harnessWorkflow, { taskQueue, workflowId, args: [{ name: 'replay', sleep: '10ms' }] }));
+    await worker.runUntil(
+      env.client.workflow.execute(harnessWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ name: 'replay', sleep: '10ms' }],
+      }),
+    );
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
     expect(history.events?.length).toBeGreaterThan(5);
-    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, workflowId)).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, workflowId),
+    ).resolves.toBeUndefined();
   });
 });

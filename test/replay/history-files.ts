@@ -34,7 +34,10 @@ export function storedHistories(dir: string = HISTORY_DIR): StoredHistory[] {
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
       const workflowType = started?.workflowType?.name ?? '';
       const input = started?.input?.payloads?.[0]?.data;
-      const args = (input ? JSON.parse(Buffer.from(input).toString('utf8')) : {}) as { appName?: string; targetEnv?: Environment };
+      const args = (input ? JSON.parse(Buffer.from(input).toString('utf8')) : {}) as {
+        appName?: string;
+        targetEnv?: Environment;
+      };
       return { file, json, history, workflowId: started?.workflowId || workflowIdOf(workflowType, args), workflowType };
     });
 }
@@ -65,7 +68,8 @@ export function readableText(json: string): string {
   const decoded: string[] = [];
   const walk = (value: unknown): void => {
     if (typeof value === 'string') {
-      if (value.length >= 4 && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) decoded.push(Buffer.from(value, 'base64').toString('utf8'));
+      if (value.length >= 4 && /^[A-Za-z0-9+/]+={0,2}$/.test(value))
+        decoded.push(Buffer.from(value, 'base64').toString('utf8'));
     } else if (Array.isArray(value)) value.forEach(walk);
     else if (value && typeof value === 'object') Object.values(value).forEach(walk);
   };

@@ -50,16 +50,26 @@ describe('the simulated Argo CD application controller', () => {
       if (ev.resource !== RESOURCES.applications || ev.object.metadata.name !== STAGE.argoApp) return;
       const app = ev.object as Application;
       seen.push(app);
-      if (sha && app.status?.sync?.revision === sha && app.status.sync.status === 'Synced' && app.status.health?.status === 'Healthy') {
+      if (
+        sha &&
+        app.status?.sync?.revision === sha &&
+        app.status.sync.status === 'Synced' &&
+        app.status.health?.status === 'Healthy'
+      ) {
         const pods = w.cluster.store.list<Pod>(RESOURCES.pods, { namespace: 'stage' }).items;
-        if (!pods.every((p) => p.spec.containers[0]?.image === IMAGE_V2 && isPodReady(p))) violations.push(ev.object.metadata.resourceVersion ?? '');
+        if (!pods.every((p) => p.spec.containers[0]?.image === IMAGE_V2 && isPodReady(p)))
+          violations.push(ev.object.metadata.resourceVersion ?? '');
       }
     });
     sha = w.git.commitImage(STAGE, IMAGE_V2);
 
     const healthy = await eventually(async () => {
       const app = await getApp(w, STAGE.argoApp);
-      return app.status?.sync?.revision === sha && app.status.sync.status === 'Synced' && app.status.health?.status === 'Healthy' ? app : undefined;
+      return app.status?.sync?.revision === sha &&
+        app.status.sync.status === 'Synced' &&
+        app.status.health?.status === 'Healthy'
+        ? app
+        : undefined;
     }, 'stage to be synced and healthy at the new commit');
 
     expect(violations).toEqual([]);
@@ -67,11 +77,23 @@ describe('the simulated Argo CD application controller', () => {
     expect(seen.some((a) => a.status?.operationState?.phase === 'Running' && a.operation !== undefined)).toBe(true);
     expect(seen.some((a) => a.status?.sync?.revision === sha && a.status.health?.status === 'Progressing')).toBe(true);
     const op = healthy.status!.operationState!;
-    expect(op).toMatchObject({ phase: 'Succeeded', message: 'successfully synced (all tasks run)', operation: { initiatedBy: { automated: true }, sync: { revision: sha } } });
+    expect(op).toMatchObject({
+      phase: 'Succeeded',
+      message: 'successfully synced (all tasks run)',
+      operation: { initiatedBy: { automated: true }, sync: { revision: sha } },
+    });
     expect(op.finishedAt).toBeDefined();
     expect(op.syncResult?.revision).toBe(sha);
     expect(op.syncResult?.resources).toContainEqual(
-      expect.objectContaining({ group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'stage', name: 'example-app', status: 'Synced', syncPhase: 'Sync' }),
+      expect.objectContaining({
+        group: 'apps',
+        version: 'v1',
+        kind: 'Deployment',
+        namespace: 'stage',
+        name: 'example-app',
+        status: 'Synced',
+        syncPhase: 'Sync',
+      }),
     );
     expect(healthy.operation).toBeUndefined();
     expect(healthy.status?.history?.at(-1)).toMatchObject({ id: 1, revision: sha, initiatedBy: { automated: true } });
@@ -82,7 +104,9 @@ describe('the simulated Argo CD application controller', () => {
   });
 
   it('fails the sync under argo-sync-fails after the retry limit and stays OutOfSync', async () => {
-    world = await startWorld({ scenario: { name: 'sync-fails', description: 'x', domain: [{ kind: 'argo-sync-fails', env: 'stage' }] } });
+    world = await startWorld({
+      scenario: { name: 'sync-fails', description: 'x', domain: [{ kind: 'argo-sync-fails', env: 'stage' }] },
+    });
     const w = world;
     const sha = w.git.commitImage(STAGE, IMAGE_V2);
     const failed = await eventually(async () => {
@@ -101,7 +125,13 @@ describe('the simulated Argo CD application controller', () => {
   });
 
   it('retries a failed sync attempt and succeeds when the fault clears', async () => {
-    world = await startWorld({ scenario: { name: 'sync-fails-once', description: 'x', domain: [{ kind: 'argo-sync-fails', env: 'stage', count: 1 }] } });
+    world = await startWorld({
+      scenario: {
+        name: 'sync-fails-once',
+        description: 'x',
+        domain: [{ kind: 'argo-sync-fails', env: 'stage', count: 1 }],
+      },
+    });
     const w = world;
     const messages = new Set<string>();
     w.cluster.store.subscribe((ev) => {
@@ -111,22 +141,34 @@ describe('the simulated Argo CD application controller', () => {
     const sha = w.git.commitImage(STAGE, IMAGE_V2);
     const done = await eventually(async () => {
       const app = await getApp(w, STAGE.argoApp);
-      return app.status?.operationState?.phase === 'Succeeded' && app.status.operationState.syncResult?.revision === sha ? app : undefined;
+      return app.status?.operationState?.phase === 'Succeeded' && app.status.operationState.syncResult?.revision === sha
+        ? app
+        : undefined;
     }, 'operation Succeeded after a retry');
     expect(done.status?.operationState?.retryCount).toBe(1);
-    expect([...messages].some((m) => /^Retrying attempt #1 at \d\d:\d\d:\d\d: one or more objects failed to apply/.test(m))).toBe(true);
+    expect(
+      [...messages].some((m) => /^Retrying attempt #1 at \d\d:\d\d:\d\d: one or more objects failed to apply/.test(m)),
+    ).toBe(true);
   });
 
   it('keeps the operation Running while argo-sync-hangs holds, and finishes once it is lifted', async () => {
-    world = await startWorld({ scenario: { name: 'sync-hangs', description: 'x', domain: [{ kind: 'argo-sync-hangs', env: 'stage' }] } });
+    world = await startWorld({
+      scenario: { name: 'sync-hangs', description: 'x', domain: [{ kind: 'argo-sync-hangs', env: 'stage' }] },
+    });
     const w = world;
     const sha = w.git.commitImage(STAGE, IMAGE_V2);
-    await eventually(() => w.faults.fired.filter((f) => f.kind === 'argo-sync-hangs').length >= 3, 'several hung sync attempts');
+    await eventually(
+      () => w.faults.fired.filter((f) => f.kind === 'argo-sync-hangs').length >= 3,
+      'several hung sync attempts',
+    );
     const app = await getApp(w, STAGE.argoApp);
     expect(app.status?.operationState?.phase).toBe('Running');
     expect(app.status?.operationState?.finishedAt).toBeUndefined();
     expect(app.status?.sync?.status).toBe('OutOfSync');
-    expect((await w.apps.readNamespacedDeployment({ name: 'example-app', namespace: 'stage' })).spec?.template.spec?.containers[0]?.image).toBe(IMAGE_V1);
+    expect(
+      (await w.apps.readNamespacedDeployment({ name: 'example-app', namespace: 'stage' })).spec?.template.spec
+        ?.containers[0]?.image,
+    ).toBe(IMAGE_V1);
     await w.faults.activate(undefined);
     await eventually(async () => {
       const a = await getApp(w, STAGE.argoApp);
@@ -140,11 +182,22 @@ describe('the simulated Argo CD application controller', () => {
     const before = await getApp(w, STAGE.argoApp);
     await new Promise((r) => setTimeout(r, 1100 - (Date.now() % 1000)));
     const sha = w.git.commitImage(STAGE, IMAGE_V2);
-    await w.co.patchNamespacedCustomObject({ ...GROUP, name: STAGE.argoApp, body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } } }, MERGE);
-    const refreshed = await eventually(async () => {
-      const app = await getApp(w, STAGE.argoApp);
-      return app.metadata.annotations?.['argocd.argoproj.io/refresh'] === undefined ? app : undefined;
-    }, 'annotation removed', 5_000);
+    await w.co.patchNamespacedCustomObject(
+      {
+        ...GROUP,
+        name: STAGE.argoApp,
+        body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } },
+      },
+      MERGE,
+    );
+    const refreshed = await eventually(
+      async () => {
+        const app = await getApp(w, STAGE.argoApp);
+        return app.metadata.annotations?.['argocd.argoproj.io/refresh'] === undefined ? app : undefined;
+      },
+      'annotation removed',
+      5_000,
+    );
     expect(Date.parse(refreshed.status!.reconciledAt!)).toBeGreaterThan(Date.parse(before.status!.reconciledAt!));
     expect(refreshed.status?.sync).toMatchObject({ status: 'OutOfSync', revision: sha });
     expect(refreshed.status?.operationState?.phase).toBe('Running');
@@ -153,7 +206,10 @@ describe('the simulated Argo CD application controller', () => {
   it('runs a sync requested through the operation field when automated sync is off', async () => {
     world = await startWorld();
     const w = world;
-    await w.co.patchNamespacedCustomObject({ ...GROUP, name: STAGE.argoApp, body: { spec: { syncPolicy: { automated: null } } } }, MERGE);
+    await w.co.patchNamespacedCustomObject(
+      { ...GROUP, name: STAGE.argoApp, body: { spec: { syncPolicy: { automated: null } } } },
+      MERGE,
+    );
     const sha = w.git.commitImage(STAGE, IMAGE_V2);
     const outOfSync = await eventually(async () => {
       const app = await getApp(w, STAGE.argoApp);
@@ -163,17 +219,31 @@ describe('the simulated Argo CD application controller', () => {
     expect(outOfSync.status?.operationState?.syncResult?.revision).not.toBe(sha);
 
     await w.co.patchNamespacedCustomObject(
-      { ...GROUP, name: STAGE.argoApp, body: { operation: { initiatedBy: { username: 'deploy-bot' }, sync: { revision: sha, prune: false, syncStrategy: { hook: {} } } } } },
+      {
+        ...GROUP,
+        name: STAGE.argoApp,
+        body: {
+          operation: {
+            initiatedBy: { username: 'deploy-bot' },
+            sync: { revision: sha, prune: false, syncStrategy: { hook: {} } },
+          },
+        },
+      },
       MERGE,
     );
     const done = await eventually(async () => {
       const app = await getApp(w, STAGE.argoApp);
-      return app.status?.operationState?.phase === 'Succeeded' && app.status.operationState.syncResult?.revision === sha ? app : undefined;
+      return app.status?.operationState?.phase === 'Succeeded' && app.status.operationState.syncResult?.revision === sha
+        ? app
+        : undefined;
     }, 'the requested sync to succeed');
     expect(done.operation).toBeUndefined();
     expect(done.status?.operationState?.operation.initiatedBy).toEqual({ username: 'deploy-bot' });
     expect(done.status?.history?.at(-1)).toMatchObject({ revision: sha, initiatedBy: { username: 'deploy-bot' } });
-    await eventually(async () => (await getApp(w, STAGE.argoApp)).status?.health?.status === 'Healthy', 'healthy after the rollout');
+    await eventually(
+      async () => (await getApp(w, STAGE.argoApp)).status?.health?.status === 'Healthy',
+      'healthy after the rollout',
+    );
   });
 
   it('reports Missing health and self-heals when the live Deployment drifts or disappears', async () => {
@@ -182,7 +252,10 @@ describe('the simulated Argo CD application controller', () => {
     w.cluster.store.delete(RESOURCES.deployments, 'dev', 'example-app');
     await eventually(async () => {
       const app = await getApp(w, 'example-app-dev');
-      return app.status?.health?.status === 'Missing' || app.status?.operationState?.syncResult?.resources.some((r) => r.message.endsWith('created'));
+      return (
+        app.status?.health?.status === 'Missing' ||
+        app.status?.operationState?.syncResult?.resources.some((r) => r.message.endsWith('created'))
+      );
     }, 'Missing health or a re-creating sync');
     await eventually(async () => {
       const app = await getApp(w, 'example-app-dev');

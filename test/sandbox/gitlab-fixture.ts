@@ -38,7 +38,11 @@ export async function startGitLabWorld(opts: { timeScale?: number } = {}): Promi
   model.addUser({ username: 'shepherd', name: 'Shepherd Bot', email: 'shepherd@example.com', tokens: [TOKEN] });
   model.createProject({
     path: DEPLOYMENTS,
-    files: { 'env.cue': 'package envs\n', 'README.md': '# deployments\n', [MANIFEST]: manifest('registry/p2c/example-app:IMAGE_TAG_NOT_SET') },
+    files: {
+      'env.cue': 'package envs\n',
+      'README.md': '# deployments\n',
+      [MANIFEST]: manifest('registry/p2c/example-app:IMAGE_TAG_NOT_SET'),
+    },
   });
   for (const env of ['dev', 'stage', 'prod']) model.createBranch(DEPLOYMENTS, env, 'main');
   const server = await startGitLabServer({ model, faults });
@@ -63,7 +67,11 @@ export async function startGitLabWorld(opts: { timeScale?: number } = {}): Promi
     api: (method, path, body, headers) =>
       fetch(`${server.url}/api/v4${path}`, {
         method,
-        headers: { 'private-token': TOKEN, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          'private-token': TOKEN,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       }),
     async stop() {
@@ -75,7 +83,10 @@ export async function startGitLabWorld(opts: { timeScale?: number } = {}): Promi
 }
 
 /** Polls `probe` until it returns a value other than undefined (the model's asynchronous checks run on the clock). */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what = 'condition',
+): Promise<T> {
   for (let i = 0; i < 2_000; i++) {
     const v = await probe();
     if (v !== undefined) return v;

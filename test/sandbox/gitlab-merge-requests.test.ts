@@ -1,6 +1,14 @@
 import { GitbeakerRequestError } from '@gitbeaker/rest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEPLOYMENTS, DEPLOYMENTS_ID, MANIFEST, pushImageChange, settledStatus, startGitLabWorld, type GitLabWorld } from './gitlab-fixture.js';
+import {
+  DEPLOYMENTS,
+  DEPLOYMENTS_ID,
+  MANIFEST,
+  pushImageChange,
+  settledStatus,
+  startGitLabWorld,
+  type GitLabWorld,
+} from './gitlab-fixture.js';
 
 let world: GitLabWorld | undefined;
 afterEach(async () => {
@@ -58,7 +66,11 @@ describe('sandbox GitLab: creating and listing merge requests', () => {
     expect(mr.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(await settledStatus(w, 1)).toBe('mergeable');
     const shown = await w.gitlab.MergeRequests.show(DEPLOYMENTS, 1);
-    expect(shown).toMatchObject({ detailed_merge_status: 'mergeable', merge_status: 'can_be_merged', diff_refs: { head_sha: mr.sha } });
+    expect(shown).toMatchObject({
+      detailed_merge_status: 'mergeable',
+      merge_status: 'can_be_merged',
+      diff_refs: { head_sha: mr.sha },
+    });
     expect(shown.prepared_at).not.toBeNull();
     expect(w.mrEvents.map((e) => e.action)).toEqual(['opened']);
   });
@@ -66,21 +78,43 @@ describe('sandbox GitLab: creating and listing merge requests', () => {
   it('answers 409 with the existing MR iid when the same source branch already has an open MR', async () => {
     const w = await start();
     await openDevMr(w);
-    const err = await requestError(w.gitlab.MergeRequests.create(DEPLOYMENTS, 'update-dev-1.0.37-SNAPSHOT-a1b2c3d', 'dev', 'again'));
+    const err = await requestError(
+      w.gitlab.MergeRequests.create(DEPLOYMENTS, 'update-dev-1.0.37-SNAPSHOT-a1b2c3d', 'dev', 'again'),
+    );
     expect(err.status).toBe(409);
     expect(err.message).toBe('["Another open merge request already exists for this source branch: !1"]');
-    const raw = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/merge_requests`, { source_branch: 'update-dev-1.0.37-SNAPSHOT-a1b2c3d', target_branch: 'dev', title: 'again' });
-    expect(await raw.json()).toEqual({ message: ['Another open merge request already exists for this source branch: !1'] });
+    const raw = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/merge_requests`, {
+      source_branch: 'update-dev-1.0.37-SNAPSHOT-a1b2c3d',
+      target_branch: 'dev',
+      title: 'again',
+    });
+    expect(await raw.json()).toEqual({
+      message: ['Another open merge request already exists for this source branch: !1'],
+    });
   });
 
   it('answers 422 for the same source and target and for a missing source branch, 400 for missing fields', async () => {
     const w = await start();
-    const same = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/merge_requests`, { source_branch: 'dev', target_branch: 'dev', title: 't' });
-    expect([same.status, await same.json()]).toEqual([422, { message: ["You can't use same project/branch for source and target"] }]);
-    const missing = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/merge_requests`, { source_branch: 'nope', target_branch: 'dev', title: 't' });
+    const same = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/merge_requests`, {
+      source_branch: 'dev',
+      target_branch: 'dev',
+      title: 't',
+    });
+    expect([same.status, await same.json()]).toEqual([
+      422,
+      { message: ["You can't use same project/branch for source and target"] },
+    ]);
+    const missing = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/merge_requests`, {
+      source_branch: 'nope',
+      target_branch: 'dev',
+      title: 't',
+    });
     expect(missing.status).toBe(422);
     const fields = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/merge_requests`, { source_branch: 'dev' });
-    expect([fields.status, await fields.json()]).toEqual([400, { error: 'target_branch is missing, title is missing' }]);
+    expect([fields.status, await fields.json()]).toEqual([
+      400,
+      { error: 'target_branch is missing, title is missing' },
+    ]);
   });
 
   it('accepts a form-encoded body, as curl --data sends it', async () => {
@@ -89,7 +123,12 @@ describe('sandbox GitLab: creating and listing merge requests', () => {
     const res = await fetch(`${w.server.url}/api/v4/projects/${DEPLOYMENTS_ID}/merge_requests`, {
       method: 'POST',
       headers: { 'private-token': 'glpat-shepherd-test', 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ source_branch: 'promote-stage-1.0.37', target_branch: 'stage', title: 'Promote example-app to stage: 1.0.37', remove_source_branch: 'false' }),
+      body: new URLSearchParams({
+        source_branch: 'promote-stage-1.0.37',
+        target_branch: 'stage',
+        title: 'Promote example-app to stage: 1.0.37',
+        remove_source_branch: 'false',
+      }),
     });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ iid: 1, target_branch: 'stage', force_remove_source_branch: false });
@@ -101,10 +140,17 @@ describe('sandbox GitLab: creating and listing merge requests', () => {
     await openDevMr(w, 'b');
     await w.gitlab.MergeRequests.edit(DEPLOYMENTS, 1, { stateEvent: 'close' });
     const all = await w.gitlab.MergeRequests.all({ projectId: DEPLOYMENTS });
-    expect(all.map((m) => [m.iid, m.state])).toEqual([[2, 'opened'], [1, 'closed']]);
+    expect(all.map((m) => [m.iid, m.state])).toEqual([
+      [2, 'opened'],
+      [1, 'closed'],
+    ]);
     const opened = await w.gitlab.MergeRequests.all({ projectId: DEPLOYMENTS, state: 'opened' });
     expect(opened.map((m) => m.iid)).toEqual([2]);
-    const bySource = await w.gitlab.MergeRequests.all({ projectId: DEPLOYMENTS, sourceBranch: 'update-dev-a', targetBranch: 'dev' });
+    const bySource = await w.gitlab.MergeRequests.all({
+      projectId: DEPLOYMENTS,
+      sourceBranch: 'update-dev-a',
+      targetBranch: 'dev',
+    });
     expect(bySource.map((m) => m.iid)).toEqual([1]);
     const asc = await w.gitlab.MergeRequests.all({ projectId: DEPLOYMENTS, orderBy: 'created_at', sort: 'asc' });
     expect(asc.map((m) => m.iid)).toEqual([1, 2]);
@@ -114,12 +160,23 @@ describe('sandbox GitLab: creating and listing merge requests', () => {
     const w = await start();
     for (let i = 0; i < 23; i++) {
       w.model.createBranch(DEPLOYMENTS, `feat-${i}`, 'dev');
-      w.model.commit(DEPLOYMENTS, { branch: `feat-${i}`, message: `f${i}`, actions: [{ action: 'create', filePath: `f${i}.txt`, content: Buffer.from('x') }] });
+      w.model.commit(DEPLOYMENTS, {
+        branch: `feat-${i}`,
+        message: `f${i}`,
+        actions: [{ action: 'create', filePath: `f${i}.txt`, content: Buffer.from('x') }],
+      });
       w.model.createMergeRequest(DEPLOYMENTS, { sourceBranch: `feat-${i}`, targetBranch: 'dev', title: `MR ${i}` });
     }
     const first = await w.api('GET', `/projects/${DEPLOYMENTS_ID}/merge_requests?state=opened`);
     expect((await first.json()) as unknown[]).toHaveLength(20);
-    expect(Object.fromEntries(['x-page', 'x-per-page', 'x-total', 'x-total-pages', 'x-next-page', 'x-prev-page'].map((h) => [h, first.headers.get(h)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        ['x-page', 'x-per-page', 'x-total', 'x-total-pages', 'x-next-page', 'x-prev-page'].map((h) => [
+          h,
+          first.headers.get(h),
+        ]),
+      ),
+    ).toEqual({
       'x-page': '1',
       'x-per-page': '20',
       'x-total': '23',
@@ -142,7 +199,12 @@ describe('sandbox GitLab: merging', () => {
     await settledStatus(w, 1);
     const devBefore = w.model.branchHead(DEPLOYMENTS, 'dev')!;
     const merged = await w.gitlab.MergeRequests.merge(DEPLOYMENTS, 1, { sha: mr.sha, shouldRemoveSourceBranch: true });
-    expect(merged).toMatchObject({ state: 'merged', detailed_merge_status: 'not_open', should_remove_source_branch: true, merge_user: { username: 'shepherd' } });
+    expect(merged).toMatchObject({
+      state: 'merged',
+      detailed_merge_status: 'not_open',
+      should_remove_source_branch: true,
+      merge_user: { username: 'shepherd' },
+    });
     expect(merged.merged_at).not.toBeNull();
     const devHead = w.model.branchHead(DEPLOYMENTS, 'dev');
     expect(merged.merge_commit_sha).toBe(devHead);
@@ -158,7 +220,10 @@ describe('sandbox GitLab: merging', () => {
     expect(devPush).toMatchObject({ before: devBefore, after: devHead });
     expect(devPush.commits.map((c) => c.id)).toEqual([mr.sha, devHead]);
     expect(w.mrEvents.map((e) => e.action)).toEqual(['opened', 'merged']);
-    expect(w.model.snapshot()[0]).toMatchObject({ merges: 1, mergeRequests: { merged: [{ iid: 1, mergeCommitSha: devHead }] } });
+    expect(w.model.snapshot()[0]).toMatchObject({
+      merges: 1,
+      mergeRequests: { merged: [{ iid: 1, mergeCommitSha: devHead }] },
+    });
   });
 
   it('answers 409 with the actual head when the merge sha is stale', async () => {
@@ -166,7 +231,9 @@ describe('sandbox GitLab: merging', () => {
     await openDevMr(w);
     await settledStatus(w, 1);
     const actual = w.model.branchHead(DEPLOYMENTS, 'update-dev-1.0.37-SNAPSHOT-a1b2c3d');
-    const err = await requestError(w.gitlab.MergeRequests.merge(DEPLOYMENTS, 1, { sha: '0123456789012345678901234567890123456789' }));
+    const err = await requestError(
+      w.gitlab.MergeRequests.merge(DEPLOYMENTS, 1, { sha: '0123456789012345678901234567890123456789' }),
+    );
     expect([err.status, err.message]).toEqual([409, `SHA does not match HEAD of source branch: ${actual}`]);
   });
 
@@ -193,7 +260,11 @@ describe('sandbox GitLab: merging', () => {
 
   it('ends the check in conflict when an mr-conflict fault targets the environment', async () => {
     const w = await start();
-    await w.faults.activate({ name: 'conflict', description: 'dev MR conflicts', domain: [{ kind: 'mr-conflict', env: 'dev', app: 'example-app', count: 1 }] });
+    await w.faults.activate({
+      name: 'conflict',
+      description: 'dev MR conflicts',
+      domain: [{ kind: 'mr-conflict', env: 'dev', app: 'example-app', count: 1 }],
+    });
     await openDevMr(w);
     expect(await settledStatus(w, 1)).toBe('conflict');
   });
@@ -201,7 +272,11 @@ describe('sandbox GitLab: merging', () => {
   it('moves the source head before the merge under mr-head-moves: 409, checking again, then mergeable on the new sha', async () => {
     // A mergeability check long enough (0.3 s) that "checking again" is observable on a loaded machine.
     const w = await start({ timeScale: 0.1 });
-    await w.faults.activate({ name: 'head-moves', description: 'concurrent push', domain: [{ kind: 'mr-head-moves', env: 'dev', count: 1 }] });
+    await w.faults.activate({
+      name: 'head-moves',
+      description: 'concurrent push',
+      domain: [{ kind: 'mr-head-moves', env: 'dev', count: 1 }],
+    });
     const mr = await openDevMr(w);
     await settledStatus(w, 1);
     const err = await requestError(w.gitlab.MergeRequests.merge(DEPLOYMENTS, 1, { sha: mr.sha }));
@@ -222,17 +297,30 @@ describe('sandbox GitLab: revert, state changes and notes', () => {
     const mr = await openDevMr(w);
     await settledStatus(w, 1);
     const merged = await w.gitlab.MergeRequests.merge(DEPLOYMENTS, 1, { sha: mr.sha });
-    const dry = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/commits/${merged.merge_commit_sha}/revert`, { branch: 'dev', dry_run: true });
+    const dry = await w.api(
+      'POST',
+      `/projects/${DEPLOYMENTS_ID}/repository/commits/${merged.merge_commit_sha}/revert`,
+      { branch: 'dev', dry_run: true },
+    );
     expect([dry.status, await dry.json()]).toEqual([200, { dry_run: 'success' }]);
     const revert = await w.gitlab.Commits.revert(DEPLOYMENTS, String(merged.merge_commit_sha), 'dev');
     expect(revert.title).toBe(`Revert "Merge branch 'update-dev-1.0.37-SNAPSHOT-a1b2c3d' into 'dev'"`);
     expect(revert.message).toContain('This reverts merge request !1');
     expect(revert.parent_ids).toEqual([merged.merge_commit_sha]);
     expect(w.model.readFile(DEPLOYMENTS, 'dev', MANIFEST)).toBe(original);
-    const again = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/commits/${merged.merge_commit_sha}/revert`, { branch: 'dev' });
+    const again = await w.api(
+      'POST',
+      `/projects/${DEPLOYMENTS_ID}/repository/commits/${merged.merge_commit_sha}/revert`,
+      { branch: 'dev' },
+    );
     expect(again.status).toBe(400);
-    expect(await again.json()).toMatchObject({ error_code: 'empty', message: expect.stringContaining('Sorry, we cannot revert this commit automatically.') });
-    const unknown = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/commits/${'f'.repeat(40)}/revert`, { branch: 'dev' });
+    expect(await again.json()).toMatchObject({
+      error_code: 'empty',
+      message: expect.stringContaining('Sorry, we cannot revert this commit automatically.'),
+    });
+    const unknown = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/commits/${'f'.repeat(40)}/revert`, {
+      branch: 'dev',
+    });
     expect([unknown.status, await unknown.json()]).toEqual([404, { message: '404 Commit Not Found' }]);
     expect(w.model.snapshot()[0]).toMatchObject({ reverts: 1 });
   });
@@ -251,12 +339,24 @@ describe('sandbox GitLab: revert, state changes and notes', () => {
     const closed = await w.gitlab.MergeRequests.edit(DEPLOYMENTS, 1, { stateEvent: 'close' });
     expect(closed).toMatchObject({ state: 'closed', detailed_merge_status: 'not_open' });
     expect(closed.closed_at).not.toBeNull();
-    const reopened = await w.gitlab.MergeRequests.edit(DEPLOYMENTS, 1, { stateEvent: 'reopen', labels: 'shepherd,dev' });
+    const reopened = await w.gitlab.MergeRequests.edit(DEPLOYMENTS, 1, {
+      stateEvent: 'reopen',
+      labels: 'shepherd,dev',
+    });
     expect(reopened).toMatchObject({ state: 'opened', closed_at: null, labels: ['dev', 'shepherd'] });
     const note = await w.gitlab.MergeRequestNotes.create(DEPLOYMENTS, 1, 'Superseded by a newer build');
-    expect(note).toMatchObject({ body: 'Superseded by a newer build', system: false, noteable_type: 'MergeRequest', noteable_iid: 1 });
+    expect(note).toMatchObject({
+      body: 'Superseded by a newer build',
+      system: false,
+      noteable_type: 'MergeRequest',
+      noteable_iid: 1,
+    });
     const notes = await w.gitlab.MergeRequestNotes.all(DEPLOYMENTS, 1, { sort: 'asc', orderBy: 'created_at' });
-    expect(notes.map((n) => [n.body, n.system])).toEqual([['closed', true], ['reopened', true], ['Superseded by a newer build', false]]);
+    expect(notes.map((n) => [n.body, n.system])).toEqual([
+      ['closed', true],
+      ['reopened', true],
+      ['Superseded by a newer build', false],
+    ]);
     const none = await w.api('PUT', `/projects/${DEPLOYMENTS_ID}/merge_requests/1`, {});
     expect(none.status).toBe(400);
     expect(((await none.json()) as { error: string }).error).toContain('at least one parameter must be provided');

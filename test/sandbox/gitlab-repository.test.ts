@@ -1,6 +1,14 @@
 import { GitbeakerRequestError } from '@gitbeaker/rest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEPLOYMENTS, DEPLOYMENTS_ID, MANIFEST, manifest, startGitLabWorld, TOKEN, type GitLabWorld } from './gitlab-fixture.js';
+import {
+  DEPLOYMENTS,
+  DEPLOYMENTS_ID,
+  MANIFEST,
+  manifest,
+  startGitLabWorld,
+  TOKEN,
+  type GitLabWorld,
+} from './gitlab-fixture.js';
 
 let world: GitLabWorld | undefined;
 afterEach(async () => {
@@ -74,14 +82,19 @@ describe('sandbox GitLab: repository files', () => {
   it('serves a file as base64 with its last_commit_id, raw as text/plain, and headers on HEAD', async () => {
     const w = await start();
     const file = await w.gitlab.RepositoryFiles.show(DEPLOYMENTS, MANIFEST, 'dev');
-    expect(Buffer.from(file.content, 'base64').toString('utf8')).toBe(manifest('registry/p2c/example-app:IMAGE_TAG_NOT_SET'));
+    expect(Buffer.from(file.content, 'base64').toString('utf8')).toBe(
+      manifest('registry/p2c/example-app:IMAGE_TAG_NOT_SET'),
+    );
     expect(file.last_commit_id).toBe(w.model.branchHead(DEPLOYMENTS, 'main'));
     expect(file).toMatchObject({ file_path: MANIFEST, file_name: 'exampleApp.yaml', encoding: 'base64', ref: 'dev' });
 
     const raw = await w.gitlab.RepositoryFiles.showRaw(DEPLOYMENTS, MANIFEST, 'dev');
     expect(raw).toContain('image: registry/p2c/example-app:IMAGE_TAG_NOT_SET');
 
-    const head = await w.api('HEAD', `/projects/${DEPLOYMENTS_ID}/repository/files/${encodeURIComponent(MANIFEST)}?ref=dev`);
+    const head = await w.api(
+      'HEAD',
+      `/projects/${DEPLOYMENTS_ID}/repository/files/${encodeURIComponent(MANIFEST)}?ref=dev`,
+    );
     expect(head.status).toBe(200);
     expect(head.headers.get('x-gitlab-last-commit-id')).toBe(file.last_commit_id);
     expect(head.headers.get('x-gitlab-file-path')).toBe(MANIFEST);
@@ -100,9 +113,13 @@ describe('sandbox GitLab: repository files', () => {
   it('updates a file with a fresh last_commit_id and refuses a stale one with 400', async () => {
     const w = await start();
     const before = await w.gitlab.RepositoryFiles.show(DEPLOYMENTS, 'env.cue', 'dev');
-    await w.gitlab.RepositoryFiles.edit(DEPLOYMENTS, 'env.cue', 'dev', 'package envs\n// one\n', 'edit one', { lastCommitId: String(before.last_commit_id) });
+    await w.gitlab.RepositoryFiles.edit(DEPLOYMENTS, 'env.cue', 'dev', 'package envs\n// one\n', 'edit one', {
+      lastCommitId: String(before.last_commit_id),
+    });
     const err = await requestError(
-      w.gitlab.RepositoryFiles.edit(DEPLOYMENTS, 'env.cue', 'dev', 'package envs\n// two\n', 'edit two', { lastCommitId: String(before.last_commit_id) }),
+      w.gitlab.RepositoryFiles.edit(DEPLOYMENTS, 'env.cue', 'dev', 'package envs\n// two\n', 'edit two', {
+        lastCommitId: String(before.last_commit_id),
+      }),
     );
     expect(err.status).toBe(400);
     expect(err.message).toBe('You are attempting to update a file that has changed since you started editing it.');
@@ -111,13 +128,25 @@ describe('sandbox GitLab: repository files', () => {
 
   it('creates (201), refuses to create an existing file (400) and deletes a file (204, JSON body accepted)', async () => {
     const w = await start();
-    const created = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/files/notes%2Fa.txt`, { branch: 'dev', content: 'aGk=', encoding: 'base64', commit_message: 'add' });
+    const created = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/files/notes%2Fa.txt`, {
+      branch: 'dev',
+      content: 'aGk=',
+      encoding: 'base64',
+      commit_message: 'add',
+    });
     expect([created.status, await created.json()]).toEqual([201, { file_path: 'notes/a.txt', branch: 'dev' }]);
     expect(w.model.readFile(DEPLOYMENTS, 'dev', 'notes/a.txt')).toBe('hi');
-    const again = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/files/notes%2Fa.txt`, { branch: 'dev', content: 'x', commit_message: 'add' });
+    const again = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/files/notes%2Fa.txt`, {
+      branch: 'dev',
+      content: 'x',
+      commit_message: 'add',
+    });
     expect([again.status, await again.json()]).toEqual([400, { message: 'A file with this name already exists' }]);
     const missing = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/files/b.txt`, { content: 'x' });
-    expect([missing.status, await missing.json()]).toEqual([400, { error: 'branch is missing, commit_message is missing' }]);
+    expect([missing.status, await missing.json()]).toEqual([
+      400,
+      { error: 'branch is missing, commit_message is missing' },
+    ]);
     await w.gitlab.RepositoryFiles.remove(DEPLOYMENTS, 'notes/a.txt', 'dev', 'remove');
     expect(w.model.readFile(DEPLOYMENTS, 'dev', 'notes/a.txt')).toBeUndefined();
   });
@@ -127,7 +156,11 @@ describe('sandbox GitLab: commits', () => {
   it('commits several actions atomically and returns the commit with its parent and stats', async () => {
     const w = await start();
     const parent = w.model.branchHead(DEPLOYMENTS, 'dev');
-    await w.model.commit(DEPLOYMENTS, { branch: 'dev', message: 'tool', actions: [{ action: 'create', filePath: 'run.sh', content: Buffer.from('echo\n') }] });
+    await w.model.commit(DEPLOYMENTS, {
+      branch: 'dev',
+      message: 'tool',
+      actions: [{ action: 'create', filePath: 'run.sh', content: Buffer.from('echo\n') }],
+    });
     const commit = await w.gitlab.Commits.create(DEPLOYMENTS, 'dev', 'chore: reshuffle\n\nbody', [
       { action: 'create', filePath: 'a.txt', content: 'one\n' },
       { action: 'update', filePath: 'env.cue', content: 'package envs\nx: 1\n' },
@@ -137,7 +170,9 @@ describe('sandbox GitLab: commits', () => {
     ]);
     expect(commit.title).toBe('chore: reshuffle');
     expect(commit.message).toBe('chore: reshuffle\n\nbody');
-    expect(commit.parent_ids).toEqual([w.model.project(DEPLOYMENTS).repo.getCommit(w.model.branchHead(DEPLOYMENTS, 'dev')!)!.parentIds[0]]);
+    expect(commit.parent_ids).toEqual([
+      w.model.project(DEPLOYMENTS).repo.getCommit(w.model.branchHead(DEPLOYMENTS, 'dev')!)!.parentIds[0],
+    ]);
     expect(commit.parent_ids).not.toEqual([parent]);
     expect(commit.id).toMatch(/^[0-9a-f]{40}$/);
     expect(commit.stats).toEqual({ additions: 2, deletions: 1, total: 3 });
@@ -150,31 +185,68 @@ describe('sandbox GitLab: commits', () => {
   it('refuses a stale action last_commit_id, an unknown action and a missing file with the commits API messages', async () => {
     const w = await start();
     const first = w.model.branchHead(DEPLOYMENTS, 'dev')!;
-    await w.gitlab.Commits.create(DEPLOYMENTS, 'dev', 'one', [{ action: 'update', filePath: 'env.cue', content: 'a\n' }]);
-    const stale = await requestError(w.gitlab.Commits.create(DEPLOYMENTS, 'dev', 'two', [{ action: 'update', filePath: 'env.cue', content: 'b\n', lastCommitId: first }]));
+    await w.gitlab.Commits.create(DEPLOYMENTS, 'dev', 'one', [
+      { action: 'update', filePath: 'env.cue', content: 'a\n' },
+    ]);
+    const stale = await requestError(
+      w.gitlab.Commits.create(DEPLOYMENTS, 'dev', 'two', [
+        { action: 'update', filePath: 'env.cue', content: 'b\n', lastCommitId: first },
+      ]),
+    );
     expect([stale.status, stale.message]).toEqual([400, 'The file has changed since you started editing it: env.cue']);
-    const bad = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/commits`, { branch: 'dev', commit_message: 'x', actions: [{ action: 'rename', file_path: 'a' }] });
+    const bad = await w.api('POST', `/projects/${DEPLOYMENTS_ID}/repository/commits`, {
+      branch: 'dev',
+      commit_message: 'x',
+      actions: [{ action: 'rename', file_path: 'a' }],
+    });
     expect([bad.status, await bad.json()]).toEqual([400, { error: 'actions[0][action] does not have a valid value' }]);
-    const gone = await requestError(w.gitlab.Commits.create(DEPLOYMENTS, 'dev', 'three', [{ action: 'update', filePath: 'nope', content: 'b' }]));
+    const gone = await requestError(
+      w.gitlab.Commits.create(DEPLOYMENTS, 'dev', 'three', [{ action: 'update', filePath: 'nope', content: 'b' }]),
+    );
     expect(gone.message).toBe("A file with this name doesn't exist");
-    const noBranch = await requestError(w.gitlab.Commits.create(DEPLOYMENTS, 'feature', 'four', [{ action: 'create', filePath: 'n', content: 'b' }]));
+    const noBranch = await requestError(
+      w.gitlab.Commits.create(DEPLOYMENTS, 'feature', 'four', [{ action: 'create', filePath: 'n', content: 'b' }]),
+    );
     expect(noBranch.message).toBe('You can only create or edit files when you are on a branch');
   });
 
   it('creates a branch from start_branch, refuses an existing branch without force, and overwrites it with force', async () => {
     const w = await start();
-    const c = await w.gitlab.Commits.create(DEPLOYMENTS, 'update-dev-1', 'bump', [{ action: 'update', filePath: 'env.cue', content: 'one\n' }], { startBranch: 'dev' });
+    const c = await w.gitlab.Commits.create(
+      DEPLOYMENTS,
+      'update-dev-1',
+      'bump',
+      [{ action: 'update', filePath: 'env.cue', content: 'one\n' }],
+      { startBranch: 'dev' },
+    );
     expect(c.parent_ids).toEqual([w.model.branchHead(DEPLOYMENTS, 'dev')]);
-    const exists = await requestError(w.gitlab.Commits.create(DEPLOYMENTS, 'update-dev-1', 'again', [{ action: 'update', filePath: 'env.cue', content: 'two\n' }], { startBranch: 'dev' }));
+    const exists = await requestError(
+      w.gitlab.Commits.create(
+        DEPLOYMENTS,
+        'update-dev-1',
+        'again',
+        [{ action: 'update', filePath: 'env.cue', content: 'two\n' }],
+        { startBranch: 'dev' },
+      ),
+    );
     expect([exists.status, exists.message]).toEqual([400, 'Branch already exists']);
-    const forced = await w.gitlab.Commits.create(DEPLOYMENTS, 'update-dev-1', 'again', [{ action: 'update', filePath: 'env.cue', content: 'two\n' }], { startBranch: 'dev', force: true });
+    const forced = await w.gitlab.Commits.create(
+      DEPLOYMENTS,
+      'update-dev-1',
+      'again',
+      [{ action: 'update', filePath: 'env.cue', content: 'two\n' }],
+      { startBranch: 'dev', force: true },
+    );
     expect(forced.parent_ids).toEqual([w.model.branchHead(DEPLOYMENTS, 'dev')]);
     expect(w.model.readFile(DEPLOYMENTS, 'update-dev-1', 'env.cue')).toBe('two\n');
   });
 
   it('lists commits newest first, filtered by path, across pages following the link header', async () => {
     const w = await start();
-    for (let i = 0; i < 5; i++) await w.gitlab.Commits.create(DEPLOYMENTS, 'dev', `c${i}`, [{ action: 'update', filePath: i % 2 ? 'env.cue' : 'README.md', content: `${i}\n` }]);
+    for (let i = 0; i < 5; i++)
+      await w.gitlab.Commits.create(DEPLOYMENTS, 'dev', `c${i}`, [
+        { action: 'update', filePath: i % 2 ? 'env.cue' : 'README.md', content: `${i}\n` },
+      ]);
     const all = await w.gitlab.Commits.all(DEPLOYMENTS, { refName: 'dev', perPage: 2 });
     expect(all.map((c) => c.title)).toEqual(['c4', 'c3', 'c2', 'c1', 'c0', 'Initial commit']);
     const envOnly = await w.gitlab.Commits.all(DEPLOYMENTS, { refName: 'dev', path: 'env.cue' });
@@ -183,18 +255,32 @@ describe('sandbox GitLab: commits', () => {
     expect(page.headers.get('x-total')).toBe('6');
     expect(page.headers.get('x-next-page')).toBe('2');
     expect(page.headers.get('x-prev-page')).toBe('');
-    expect(page.headers.get('link')).toContain(`<${w.server.url}/api/v4/projects/${DEPLOYMENTS_ID}/repository/commits?ref_name=dev&per_page=4&page=2>; rel="next"`);
+    expect(page.headers.get('link')).toContain(
+      `<${w.server.url}/api/v4/projects/${DEPLOYMENTS_ID}/repository/commits?ref_name=dev&per_page=4&page=2>; rel="next"`,
+    );
   });
 
   it('compares from the merge base with commits oldest first and a unified diff', async () => {
     const w = await start();
-    await w.gitlab.Commits.create(DEPLOYMENTS, 'feat', 'f1', [{ action: 'update', filePath: 'env.cue', content: 'package envs\nx: 1\n' }], { startBranch: 'dev' });
-    await w.gitlab.Commits.create(DEPLOYMENTS, 'feat', 'f2', [{ action: 'create', filePath: 'new.txt', content: 'n\n' }]);
+    await w.gitlab.Commits.create(
+      DEPLOYMENTS,
+      'feat',
+      'f1',
+      [{ action: 'update', filePath: 'env.cue', content: 'package envs\nx: 1\n' }],
+      { startBranch: 'dev' },
+    );
+    await w.gitlab.Commits.create(DEPLOYMENTS, 'feat', 'f2', [
+      { action: 'create', filePath: 'new.txt', content: 'n\n' },
+    ]);
     const cmp = await w.gitlab.Repositories.compare(DEPLOYMENTS, 'dev', 'feat');
     expect((cmp.commits as { title: string }[]).map((c) => c.title)).toEqual(['f1', 'f2']);
     expect((cmp.commit as { title: string }).title).toBe('f2');
     expect(cmp.diffs).toEqual([
-      expect.objectContaining({ new_path: 'env.cue', new_file: false, diff: '@@ -1,1 +1,2 @@\n package envs\n+x: 1\n' }),
+      expect.objectContaining({
+        new_path: 'env.cue',
+        new_file: false,
+        diff: '@@ -1,1 +1,2 @@\n package envs\n+x: 1\n',
+      }),
       expect.objectContaining({ new_path: 'new.txt', new_file: true }),
     ]);
   });
@@ -204,7 +290,12 @@ describe('sandbox GitLab: branches', () => {
   it('creates a branch (201), refuses a duplicate and an invalid ref with 400, and deletes it (204)', async () => {
     const w = await start();
     const b = await w.gitlab.Branches.create(DEPLOYMENTS, 'feat/x', 'dev');
-    expect(b).toMatchObject({ name: 'feat/x', protected: false, default: false, commit: { id: w.model.branchHead(DEPLOYMENTS, 'dev') } });
+    expect(b).toMatchObject({
+      name: 'feat/x',
+      protected: false,
+      default: false,
+      commit: { id: w.model.branchHead(DEPLOYMENTS, 'dev') },
+    });
     const shown = await w.gitlab.Branches.show(DEPLOYMENTS, 'feat/x');
     expect(shown.name).toBe('feat/x');
     const dup = await requestError(w.gitlab.Branches.create(DEPLOYMENTS, 'feat/x', 'dev'));
@@ -229,7 +320,11 @@ describe('sandbox GitLab: branches', () => {
 describe('sandbox GitLab: injected HTTP faults', () => {
   it('lets an injected 503 reach the client as a GitbeakerRequestError with status 503', async () => {
     const w = await start();
-    await w.faults.activate({ name: 'gitlab-503', description: 'GitLab fails', http: [{ system: 'gitlab', status: 503, count: 1 }] });
+    await w.faults.activate({
+      name: 'gitlab-503',
+      description: 'GitLab fails',
+      http: [{ system: 'gitlab', status: 503, count: 1 }],
+    });
     const err = await requestError(w.gitlab.Projects.show(DEPLOYMENTS));
     expect(err.status).toBe(503);
     expect((await w.gitlab.Projects.show(DEPLOYMENTS)).path_with_namespace).toBe(DEPLOYMENTS);
@@ -237,7 +332,11 @@ describe('sandbox GitLab: injected HTTP faults', () => {
 
   it('answers an injected 429 with "Retry later" text, which gitbeaker retries through', async () => {
     const w = await start();
-    await w.faults.activate({ name: 'gitlab-429', description: 'rate limited', http: [{ system: 'gitlab', status: 429, retryAfterSeconds: 1, count: 3, path: '/projects/' }] });
+    await w.faults.activate({
+      name: 'gitlab-429',
+      description: 'rate limited',
+      http: [{ system: 'gitlab', status: 429, retryAfterSeconds: 1, count: 3, path: '/projects/' }],
+    });
     const raw = await w.api('GET', `/projects/${DEPLOYMENTS_ID}`);
     expect([raw.status, raw.headers.get('retry-after'), await raw.text()]).toEqual([429, '1', 'Retry later\n']);
     const project = await w.gitlab.Projects.show(DEPLOYMENTS);

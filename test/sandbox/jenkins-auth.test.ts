@@ -9,7 +9,9 @@ afterEach(async () => {
   await world.stop();
 });
 
-async function crumbFor(secret: string): Promise<{ crumb: string; field: string; cookie: string | null; body: Record<string, unknown> }> {
+async function crumbFor(
+  secret: string,
+): Promise<{ crumb: string; field: string; cookie: string | null; body: Record<string, unknown> }> {
   const res = await call(world, '/crumbIssuer/api/json', { headers: { authorization: world.basic(secret) } });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { crumb: string; crumbRequestField: string };
@@ -31,7 +33,10 @@ describe('sandbox Jenkins security', () => {
   });
 
   it('refuses a password-authenticated POST without a crumb with 403 "No valid crumb"', async () => {
-    const res = await call(world, '/job/plain/build', { method: 'POST', headers: { authorization: world.basic(USER.password) } });
+    const res = await call(world, '/job/plain/build', {
+      method: 'POST',
+      headers: { authorization: world.basic(USER.password) },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toContain('text/html');
     expect(await res.text()).toContain('No valid crumb was included in the request');
@@ -39,7 +44,10 @@ describe('sandbox Jenkins security', () => {
 
   it('refuses a password-authenticated POST whose crumb comes without the session cookie', async () => {
     const { crumb, field } = await crumbFor(USER.password);
-    const res = await call(world, '/job/plain/build', { method: 'POST', headers: { authorization: world.basic(USER.password), [field]: crumb } });
+    const res = await call(world, '/job/plain/build', {
+      method: 'POST',
+      headers: { authorization: world.basic(USER.password), [field]: crumb },
+    });
     expect(res.status).toBe(403);
   });
 
@@ -71,13 +79,25 @@ describe('sandbox Jenkins security', () => {
 
   it('tells who the caller is on /whoAmI and describes the controller on /api/json', async () => {
     const who = (await (await call(world, '/whoAmI/api/json')).json()) as Record<string, unknown>;
-    expect(who).toMatchObject({ _class: 'hudson.security.WhoAmI', name: USER.id, authenticated: true, anonymous: false });
+    expect(who).toMatchObject({
+      _class: 'hudson.security.WhoAmI',
+      name: USER.id,
+      authenticated: true,
+      anonymous: false,
+    });
     const res = await call(world, '/api/json');
     expect(res.headers.get('content-type')).toBe('application/json;charset=utf-8');
-    const root = (await res.json()) as { mode: string; useCrumbs: boolean; jobs: { name: string; _class: string; url: string }[] };
+    const root = (await res.json()) as {
+      mode: string;
+      useCrumbs: boolean;
+      jobs: { name: string; _class: string; url: string }[];
+    };
     expect(root.mode).toBe('NORMAL');
     expect(root.useCrumbs).toBe(true);
     expect(root.jobs.map((j) => j.name)).toEqual(['example-app', 'promote-environment', 'plain']);
-    expect(root.jobs[0]).toMatchObject({ _class: 'org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject', url: `${world.url}/job/example-app/` });
+    expect(root.jobs[0]).toMatchObject({
+      _class: 'org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject',
+      url: `${world.url}/job/example-app/`,
+    });
   });
 });

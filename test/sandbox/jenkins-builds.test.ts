@@ -35,7 +35,9 @@ async function getBuild(name: string, number: number | string): Promise<BuildJso
 async function startedBuild(name: string, parameters?: Record<string, string | boolean>): Promise<number> {
   const client = world.tokenClient();
   const id = await client.job.build(parameters ? { name, parameters } : { name });
-  return eventually(async () => ((await client.queue.item(id)) as { executable?: { number: number } | null }).executable?.number);
+  return eventually(
+    async () => ((await client.queue.item(id)) as { executable?: { number: number } | null }).executable?.number,
+  );
 }
 
 async function finished(name: string, number: number): Promise<BuildJson> {
@@ -63,9 +65,20 @@ describe('sandbox Jenkins builds', () => {
       fullDisplayName: 'promote-environment #1',
     });
     const paramsAction = running.actions.find((a) => a._class === 'hudson.model.ParametersAction');
-    expect(paramsAction?.parameters).toContainEqual({ _class: 'hudson.model.StringParameterValue', name: 'IMAGE_TAG', value: '1.0.37-SNAPSHOT-a1b2c3d' });
+    expect(paramsAction?.parameters).toContainEqual({
+      _class: 'hudson.model.StringParameterValue',
+      name: 'IMAGE_TAG',
+      value: '1.0.37-SNAPSHOT-a1b2c3d',
+    });
     const causeAction = running.actions.find((a) => a._class === 'hudson.model.CauseAction');
-    expect(causeAction?.causes).toEqual([{ _class: 'hudson.model.Cause$UserIdCause', shortDescription: 'Started by user Shepherd Bot', userId: 'shepherd', userName: 'Shepherd Bot' }]);
+    expect(causeAction?.causes).toEqual([
+      {
+        _class: 'hudson.model.Cause$UserIdCause',
+        shortDescription: 'Started by user Shepherd Bot',
+        userId: 'shepherd',
+        userName: 'Shepherd Bot',
+      },
+    ]);
     expect(running.actions).toContainEqual({});
 
     gate.open();
@@ -83,7 +96,9 @@ describe('sandbox Jenkins builds', () => {
     expect(b.url).toBe(`${world.url}/job/example-app/job/main/1/`);
     expect(b.fullDisplayName).toBe('example-app » main #1');
     const p = b.actions.find((a) => a._class === 'hudson.model.ParametersAction');
-    expect(p?.parameters).toEqual([{ _class: 'hudson.model.BooleanParameterValue', name: 'SKIP_INTEGRATION_TESTS', value: true }]);
+    expect(p?.parameters).toEqual([
+      { _class: 'hudson.model.BooleanParameterValue', name: 'SKIP_INTEGRATION_TESTS', value: true },
+    ]);
   });
 
   it('answers 404 for lastSuccessfulBuild and lastCompletedBuild before any build, and for an unknown number', async () => {
@@ -113,7 +128,11 @@ describe('sandbox Jenkins builds', () => {
     gate.open();
     await finished(PROMOTE, n);
     const rest = await world.tokenClient().build.log({ name: PROMOTE, number: n, start: size, meta: true });
-    expect(rest).toEqual({ text: 'step two\nFinished: SUCCESS\n', more: false, size: String(size + Buffer.byteLength('step two\nFinished: SUCCESS\n')) });
+    expect(rest).toEqual({
+      text: 'step two\nFinished: SUCCESS\n',
+      more: false,
+      size: String(size + Buffer.byteLength('step two\nFinished: SUCCESS\n')),
+    });
     const viaGet = await call(world, `/job/promote-environment/${n}/logText/progressiveText?start=${size}`);
     expect(viaGet.headers.get('x-more-data')).toBeNull();
     expect(await viaGet.text()).toBe('step two\nFinished: SUCCESS\n');
@@ -140,7 +159,10 @@ describe('sandbox Jenkins builds', () => {
     const log = await (await call(world, `/job/promote-environment/${n}/consoleText`)).text();
     expect(log).toContain('Aborted by shepherd\n');
     expect(log.endsWith('Finished: ABORTED\n')).toBe(true);
-    const raw = await call(world, `/job/promote-environment/${n}/stop`, { method: 'POST', headers: { referer: `${world.url}/job/promote-environment/` } });
+    const raw = await call(world, `/job/promote-environment/${n}/stop`, {
+      method: 'POST',
+      headers: { referer: `${world.url}/job/promote-environment/` },
+    });
     expect(raw.status).toBe(302);
     expect(raw.headers.get('location')).toBe(`${world.url}/job/promote-environment/`);
   });
@@ -159,7 +181,11 @@ describe('sandbox Jenkins builds', () => {
 
   it('exposes the git revision as the git plugin BuildData action, plus description and display name', async () => {
     world.runners.ci = async (ctx) => {
-      ctx.setGitRevision('a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', 'main', 'https://gitlab.example/p2c/example-app.git');
+      ctx.setGitRevision(
+        'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+        'main',
+        'https://gitlab.example/p2c/example-app.git',
+      );
       ctx.setDescription('image 1.0.37-SNAPSHOT-a1b2c3d');
       ctx.setDisplayName('#1 1.0.37-SNAPSHOT');
       return 'SUCCESS';
@@ -170,11 +196,17 @@ describe('sandbox Jenkins builds', () => {
       return res.status === 200 ? ((await res.json()) as BuildJson) : undefined;
     });
     const data = b.actions.find((a) => a._class === 'hudson.plugins.git.util.BuildData') as Record<string, unknown>;
-    expect(data.lastBuiltRevision).toEqual({ SHA1: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', branch: [{ SHA1: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', name: 'main' }] });
+    expect(data.lastBuiltRevision).toEqual({
+      SHA1: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+      branch: [{ SHA1: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', name: 'main' }],
+    });
     expect(data.remoteUrls).toEqual(['https://gitlab.example/p2c/example-app.git']);
     expect(Object.keys(data.buildsByBranchName as object)).toEqual(['main']);
     expect(b.description).toBe('image 1.0.37-SNAPSHOT-a1b2c3d');
-    expect(b).toMatchObject({ displayName: '#1 1.0.37-SNAPSHOT', fullDisplayName: 'example-app » main #1 1.0.37-SNAPSHOT' });
+    expect(b).toMatchObject({
+      displayName: '#1 1.0.37-SNAPSHOT',
+      fullDisplayName: 'example-app » main #1 1.0.37-SNAPSHOT',
+    });
     const cause = b.actions.find((a) => a._class === 'hudson.model.CauseAction');
     expect(cause?.causes).toEqual([{ _class: 'jenkins.branch.BranchEventCause', shortDescription: 'Branch event' }]);
   });
@@ -196,37 +228,87 @@ describe('sandbox Jenkins builds', () => {
       lastBuild: { number: 1, url: `${world.url}/job/promote-environment/1/` },
       lastSuccessfulBuild: { number: 1 },
       lastFailedBuild: null,
-      builds: [{ _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', number: 1, url: `${world.url}/job/promote-environment/1/` }],
+      builds: [
+        {
+          _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun',
+          number: 1,
+          url: `${world.url}/job/promote-environment/1/`,
+        },
+      ],
     });
     const property = job.property as { _class: string; parameterDefinitions?: Record<string, unknown>[] }[];
     const defs = property.find((p) => p._class === 'hudson.model.ParametersDefinitionProperty')?.parameterDefinitions;
-    expect(defs?.find((d) => d.name === 'TARGET_ENV')).toMatchObject({ type: 'ChoiceParameterDefinition', choices: ['stage', 'prod'], defaultParameterValue: { value: 'stage' } });
+    expect(defs?.find((d) => d.name === 'TARGET_ENV')).toMatchObject({
+      type: 'ChoiceParameterDefinition',
+      choices: ['stage', 'prod'],
+      defaultParameterValue: { value: 'stage' },
+    });
     expect(defs?.find((d) => d.name === 'IMAGE_TAG')).toMatchObject({ type: 'StringParameterDefinition', trim: true });
 
-    const folder = (await world.tokenClient().job.get({ name: 'example-app' })) as { _class: string; jobs: { name: string; url: string }[] };
+    const folder = (await world.tokenClient().job.get({ name: 'example-app' })) as {
+      _class: string;
+      jobs: { name: string; url: string }[];
+    };
     expect(folder._class).toBe('org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject');
-    expect(folder.jobs).toEqual([{ _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob', name: 'main', url: `${world.url}/job/example-app/job/main/`, color: 'notbuilt' }]);
+    expect(folder.jobs).toEqual([
+      {
+        _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob',
+        name: 'main',
+        url: `${world.url}/job/example-app/job/main/`,
+        color: 'notbuilt',
+      },
+    ]);
   });
 
   it('filters top-level and nested fields with ?tree=, keeping _class', async () => {
     const n = await startedBuild(PROMOTE, params);
     await finished(PROMOTE, n);
-    const res = await call(world, `/job/promote-environment/${n}/api/json?tree=number,result,actions[parameters[name,value]]`);
+    const res = await call(
+      world,
+      `/job/promote-environment/${n}/api/json?tree=number,result,actions[parameters[name,value]]`,
+    );
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['_class', 'actions', 'number', 'result']);
     const p = (body.actions as { parameters?: unknown[] }[]).find((a) => a.parameters);
-    expect(p?.parameters).toContainEqual({ _class: 'hudson.model.StringParameterValue', name: 'TARGET_ENV', value: 'stage' });
-    const job = (await (await call(world, '/job/promote-environment/api/json?tree=builds[number]{0,1}')).json()) as Record<string, unknown>;
-    expect(job).toEqual({ _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob', builds: [{ _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', number: 1 }] });
-    const byQueue = (await (await call(world, '/job/promote-environment/api/json?tree=builds[number,queueId,result],lastBuild[number,building]')).json()) as Record<string, unknown>;
-    expect(byQueue.builds).toEqual([{ _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', number: 1, queueId: expect.any(Number), result: 'SUCCESS' }]);
-    expect(byQueue.lastBuild).toEqual({ _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', number: 1, building: false });
+    expect(p?.parameters).toContainEqual({
+      _class: 'hudson.model.StringParameterValue',
+      name: 'TARGET_ENV',
+      value: 'stage',
+    });
+    const job = (await (
+      await call(world, '/job/promote-environment/api/json?tree=builds[number]{0,1}')
+    ).json()) as Record<string, unknown>;
+    expect(job).toEqual({
+      _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob',
+      builds: [{ _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', number: 1 }],
+    });
+    const byQueue = (await (
+      await call(
+        world,
+        '/job/promote-environment/api/json?tree=builds[number,queueId,result],lastBuild[number,building]',
+      )
+    ).json()) as Record<string, unknown>;
+    expect(byQueue.builds).toEqual([
+      {
+        _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun',
+        number: 1,
+        queueId: expect.any(Number),
+        result: 'SUCCESS',
+      },
+    ]);
+    expect(byQueue.lastBuild).toEqual({
+      _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun',
+      number: 1,
+      building: false,
+    });
   });
 
   it('streams a finished build log through the npm client log stream and ends', async () => {
     const n = await startedBuild(PROMOTE, params);
     await finished(PROMOTE, n);
-    const client = world.tokenClient() as unknown as { build: { logStream(o: { name: string; number: number; delay: number }): NodeJS.EventEmitter } };
+    const client = world.tokenClient() as unknown as {
+      build: { logStream(o: { name: string; number: number; delay: number }): NodeJS.EventEmitter };
+    };
     const stream = client.build.logStream({ name: PROMOTE, number: n, delay: 5 });
     const text = await new Promise<string>((resolve, reject) => {
       let acc = '';

@@ -7,9 +7,21 @@ import Jenkins from 'jenkins';
 import { Clock } from '../../src/sandbox/core/clock.js';
 import { FaultEngine } from '../../src/sandbox/core/faults.js';
 import type { SandboxServer } from '../../src/sandbox/core/http.js';
-import { JenkinsModel, startJenkinsServer, type BuildContext, type BuildParams, type BuildResult, type JobRunner } from '../../src/sandbox/jenkins/index.js';
+import {
+  JenkinsModel,
+  startJenkinsServer,
+  type BuildContext,
+  type BuildParams,
+  type BuildResult,
+  type JobRunner,
+} from '../../src/sandbox/jenkins/index.js';
 
-export const USER = { id: 'shepherd', fullName: 'Shepherd Bot', password: 'correct-horse', apiToken: '11f0c2d5e0b54a7a9c1d2e3f4a5b6c7d8e' } as const;
+export const USER = {
+  id: 'shepherd',
+  fullName: 'Shepherd Bot',
+  password: 'correct-horse',
+  apiToken: '11f0c2d5e0b54a7a9c1d2e3f4a5b6c7d8e',
+} as const;
 
 export const JOBS = {
   ci: 'example-app/main',
@@ -31,7 +43,12 @@ export interface ObjectFormClient {
   };
   build: {
     get(o: { name: string; number: number | string; tree?: string }): Promise<unknown>;
-    log(o: { name: string; number: number; start?: number; meta: true }): Promise<{ text: string; more: boolean; size?: string }>;
+    log(o: {
+      name: string;
+      number: number;
+      start?: number;
+      meta: true;
+    }): Promise<{ text: string; more: boolean; size?: string }>;
     stop(o: { name: string; number: number }): Promise<void>;
   };
   queue: { item(n: number): Promise<unknown>; list(): Promise<unknown>; cancel(n: number): Promise<void> };
@@ -54,10 +71,15 @@ export interface JenkinsWorld {
   stop(): Promise<void>;
 }
 
-export async function startJenkinsWorld(opts: { timeScale?: number; leftItemTtlMs?: number } = {}): Promise<JenkinsWorld> {
+export async function startJenkinsWorld(
+  opts: { timeScale?: number; leftItemTtlMs?: number } = {},
+): Promise<JenkinsWorld> {
   const clock = new Clock(opts.timeScale ?? 0.001);
   const faults = new FaultEngine();
-  const model = new JenkinsModel({ clock, ...(opts.leftItemTtlMs !== undefined ? { leftItemTtlMs: opts.leftItemTtlMs } : {}) });
+  const model = new JenkinsModel({
+    clock,
+    ...(opts.leftItemTtlMs !== undefined ? { leftItemTtlMs: opts.leftItemTtlMs } : {}),
+  });
   model.security.addUser(USER);
   const succeed: JobRunner = async () => 'SUCCESS';
   const runners: Record<JobKey, JobRunner> = { ci: succeed, promote: succeed, plain: succeed };
@@ -87,7 +109,8 @@ export async function startJenkinsWorld(opts: { timeScale?: number; leftItemTtlM
   });
   model.defineJob({ path: ['plain'], concurrentBuild: true, runner: (ctx) => runners.plain(ctx) });
   const server = await startJenkinsServer({ model, faults });
-  const basic = (secret: string, user: string = USER.id): string => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+  const basic = (secret: string, user: string = USER.id): string =>
+    `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
   return Object.assign(world, {
     clock,
     model,
@@ -97,9 +120,17 @@ export async function startJenkinsWorld(opts: { timeScale?: number; leftItemTtlM
     runners,
     basic,
     tokenClient: (o: { crumbIssuer?: boolean } = {}) =>
-      new Jenkins({ baseUrl: server.url, crumbIssuer: o.crumbIssuer ?? true, headers: { authorization: basic(USER.apiToken) } }) as unknown as ObjectFormClient,
+      new Jenkins({
+        baseUrl: server.url,
+        crumbIssuer: o.crumbIssuer ?? true,
+        headers: { authorization: basic(USER.apiToken) },
+      }) as unknown as ObjectFormClient,
     passwordClient: () =>
-      new Jenkins({ baseUrl: server.url, crumbIssuer: true, headers: { authorization: basic(USER.password) } }) as unknown as ObjectFormClient,
+      new Jenkins({
+        baseUrl: server.url,
+        crumbIssuer: true,
+        headers: { authorization: basic(USER.password) },
+      }) as unknown as ObjectFormClient,
     async stop() {
       clock.stop();
       await faults.stop();
@@ -152,6 +183,14 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
 }
 
 /** `fetch` with the API token unless other headers are given. */
-export function call(world: JenkinsWorld, path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
-  return fetch(`${world.url}${path}`, { redirect: 'manual', ...init, headers: { authorization: world.basic(USER.apiToken), ...init.headers } });
+export function call(
+  world: JenkinsWorld,
+  path: string,
+  init: RequestInit & { headers?: Record<string, string> } = {},
+): Promise<Response> {
+  return fetch(`${world.url}${path}`, {
+    redirect: 'manual',
+    ...init,
+    headers: { authorization: world.basic(USER.apiToken), ...init.headers },
+  });
 }

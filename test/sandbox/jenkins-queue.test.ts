@@ -12,7 +12,11 @@ type QueueItemJson = {
   url: string;
   task: { name: string; url: string };
   executable?: { _class: string; number: number; url: string } | null;
-  actions: { _class?: string; parameters?: { name: string; value: unknown }[]; causes?: { shortDescription: string }[] }[];
+  actions: {
+    _class?: string;
+    parameters?: { name: string; value: unknown }[];
+    causes?: { shortDescription: string }[];
+  }[];
 };
 
 let world: JenkinsWorld | undefined;
@@ -30,7 +34,10 @@ async function queueItem(w: JenkinsWorld, id: number): Promise<QueueItemJson> {
   return (await w.tokenClient().queue.item(id)) as QueueItemJson;
 }
 
-const promote = { name: 'promote-environment', parameters: { SOURCE_ENV: 'dev', TARGET_ENV: 'stage', IMAGE_TAG: '1.0.37-SNAPSHOT-a1b2c3d' } };
+const promote = {
+  name: 'promote-environment',
+  parameters: { SOURCE_ENV: 'dev', TARGET_ENV: 'stage', IMAGE_TAG: '1.0.37-SNAPSHOT-a1b2c3d' },
+};
 
 describe('sandbox Jenkins queue', () => {
   it('returns the queue number from job.build and moves the item from waiting to left with its executable', async () => {
@@ -43,14 +50,24 @@ describe('sandbox Jenkins queue', () => {
     expect(waiting._class).toBe('hudson.model.Queue$WaitingItem');
     expect(waiting.why).toMatch(/^In the quiet period\. Expires in /);
     expect(waiting.url).toBe(`queue/item/${id}/`);
-    expect(waiting.params).toBe('\nAPP_NAME=example-app\nSOURCE_ENV=dev\nTARGET_ENV=stage\nIMAGE_TAG=1.0.37-SNAPSHOT-a1b2c3d');
+    expect(waiting.params).toBe(
+      '\nAPP_NAME=example-app\nSOURCE_ENV=dev\nTARGET_ENV=stage\nIMAGE_TAG=1.0.37-SNAPSHOT-a1b2c3d',
+    );
     expect(waiting.task).toMatchObject({ name: 'promote-environment', url: `${w.url}/job/promote-environment/` });
 
     const left = await eventually(async () => {
       const item = await queueItem(w, id);
       return item._class === 'hudson.model.Queue$LeftItem' ? item : undefined;
     });
-    expect(left).toMatchObject({ cancelled: false, why: null, executable: { _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', number: 1, url: `${w.url}/job/promote-environment/1/` } });
+    expect(left).toMatchObject({
+      cancelled: false,
+      why: null,
+      executable: {
+        _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun',
+        number: 1,
+        url: `${w.url}/job/promote-environment/1/`,
+      },
+    });
     const build = (await w.tokenClient().build.get({ name: 'promote-environment', number: 1 })) as { queueId: number };
     expect(build.queueId).toBe(id);
     gate.open();
@@ -100,7 +117,9 @@ describe('sandbox Jenkins queue', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`${w.url}/queue/item/${first}/`);
     await expect(w.tokenClient().job.build(promote)).rejects.toThrow();
-    const different = await w.tokenClient().job.build({ ...promote, parameters: { ...promote.parameters, IMAGE_TAG: 'v2' } });
+    const different = await w
+      .tokenClient()
+      .job.build({ ...promote, parameters: { ...promote.parameters, IMAGE_TAG: 'v2' } });
     expect(different).not.toBe(first);
   });
 
@@ -151,10 +170,14 @@ describe('sandbox Jenkins queue', () => {
 
   it('refuses a choice outside its choices with 400 and queues nothing', async () => {
     const w = await start();
-    const res = await call(w, '/job/promote-environment/buildWithParameters?SOURCE_ENV=dev&TARGET_ENV=qa', { method: 'POST' });
+    const res = await call(w, '/job/promote-environment/buildWithParameters?SOURCE_ENV=dev&TARGET_ENV=qa', {
+      method: 'POST',
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('Illegal choice for parameter TARGET_ENV: qa');
-    await expect(w.tokenClient().job.build({ name: 'promote-environment', parameters: { TARGET_ENV: 'qa' } })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(
+      w.tokenClient().job.build({ name: 'promote-environment', parameters: { TARGET_ENV: 'qa' } }),
+    ).rejects.toMatchObject({ statusCode: 400 });
     expect(w.model.queuedItems()).toHaveLength(0);
   });
 
@@ -176,7 +199,9 @@ describe('sandbox Jenkins queue', () => {
 
   it('ignores unknown parameters, fills defaults and trims trimmed strings', async () => {
     const w = await start({ timeScale: 0.5 });
-    const id = await w.tokenClient().job.build({ name: 'promote-environment', parameters: { IMAGE_TAG: '  v1  ', UNKNOWN: 'x' } });
+    const id = await w
+      .tokenClient()
+      .job.build({ name: 'promote-environment', parameters: { IMAGE_TAG: '  v1  ', UNKNOWN: 'x' } });
     const item = await queueItem(w, id);
     const params = item.actions.find((a) => a._class === 'hudson.model.ParametersAction')?.parameters;
     expect(params).toEqual([
@@ -194,22 +219,44 @@ describe('sandbox Jenkins queue', () => {
     const id = await w.tokenClient().job.build(promote);
     const items = (await w.tokenClient().queue.list()) as QueueItemJson[];
     expect(items.map((i) => i.id)).toEqual([id]);
-    const job = (await w.tokenClient().job.get({ name: 'promote-environment' })) as { inQueue: boolean; queueItem: { id: number } | null };
+    const job = (await w.tokenClient().job.get({ name: 'promote-environment' })) as {
+      inQueue: boolean;
+      queueItem: { id: number } | null;
+    };
     expect(job.inQueue).toBe(true);
     expect(job.queueItem?.id).toBe(id);
   });
 
   it('starts a build from the model API with an SCM branch-event cause, as a push to the app repo does', async () => {
     const w = await start();
-    const { itemId, created } = w.model.scheduleBuild(['example-app', 'main'], {}, { kind: 'branch-event', description: 'Push event to branch main' });
+    const { itemId, created } = w.model.scheduleBuild(
+      ['example-app', 'main'],
+      {},
+      { kind: 'branch-event', description: 'Push event to branch main' },
+    );
     expect(created).toBe(true);
-    const build = await eventually(() => w.model.snapshot().jobs.find((j) => j.path === 'example-app/main')?.builds.find((b) => b.result === 'SUCCESS'));
-    expect(build).toMatchObject({ number: 1, queueId: itemId, params: { SKIP_INTEGRATION_TESTS: false }, causes: ['Push event to branch main'] });
+    const build = await eventually(() =>
+      w.model
+        .snapshot()
+        .jobs.find((j) => j.path === 'example-app/main')
+        ?.builds.find((b) => b.result === 'SUCCESS'),
+    );
+    expect(build).toMatchObject({
+      number: 1,
+      queueId: itemId,
+      params: { SKIP_INTEGRATION_TESTS: false },
+      causes: ['Push event to branch main'],
+    });
   });
 
   it('accepts the classic json form on /build for a parameterized job and honours delay=0sec', async () => {
     const w = await start({ timeScale: 0.5 });
-    const json = JSON.stringify({ parameter: [{ name: 'TARGET_ENV', value: 'prod' }, { name: 'SOURCE_ENV', value: 'stage' }] });
+    const json = JSON.stringify({
+      parameter: [
+        { name: 'TARGET_ENV', value: 'prod' },
+        { name: 'SOURCE_ENV', value: 'stage' },
+      ],
+    });
     const res = await call(w, '/job/promote-environment/build?delay=0sec', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -228,7 +275,11 @@ describe('sandbox Jenkins queue', () => {
 
   it('lets injected HTTP faults through the kernel answer for Jenkins', async () => {
     const w = await start();
-    await w.faults.activate({ name: 'jenkins-flaky', description: 'one 503 on the queue', http: [{ system: 'jenkins', path: '^/queue/', status: 503, count: 1 }] });
+    await w.faults.activate({
+      name: 'jenkins-flaky',
+      description: 'one 503 on the queue',
+      http: [{ system: 'jenkins', path: '^/queue/', status: 503, count: 1 }],
+    });
     expect((await call(w, '/queue/api/json')).status).toBe(503);
     expect((await call(w, '/queue/api/json')).status).toBe(200);
   });

@@ -29,7 +29,13 @@ export const ENVS: ClusterEnv[] = [
 
 /** The manifest file the deployments repo holds for one environment (Deployment, then Service). */
 export function renderManifest(env: ClusterEnv, image: string): string {
-  const deployment = buildDeployment({ app: APP, env: env.env, namespace: env.namespace, image, replicas: env.replicas });
+  const deployment = buildDeployment({
+    app: APP,
+    env: env.env,
+    namespace: env.namespace,
+    image,
+    replicas: env.replicas,
+  });
   const service = {
     apiVersion: 'v1',
     kind: 'Service',
@@ -123,7 +129,13 @@ export async function startWorld(opts: TestWorldOptions = {}): Promise<TestWorld
     manifestPath: MANIFEST_PATH,
     ...(opts.watchHistoryLimit !== undefined ? { watchHistoryLimit: opts.watchHistoryLimit } : {}),
   });
-  const server = await startKubernetesServer({ store: cluster.store, faults, token: TOKEN, ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}), ...(opts.allowAnonymous ? { allowAnonymous: true } : {}) });
+  const server = await startKubernetesServer({
+    store: cluster.store,
+    faults,
+    token: TOKEN,
+    ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
+    ...(opts.allowAnonymous ? { allowAnonymous: true } : {}),
+  });
   const kc = kubeConfigFor(server.url, TOKEN);
   return {
     clock,
@@ -145,7 +157,11 @@ export async function startWorld(opts: TestWorldOptions = {}): Promise<TestWorld
 }
 
 /** Polls `probe` until it returns a value other than undefined/false; fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -162,5 +178,8 @@ export async function eventually<T>(probe: () => T | undefined | false | Promise
 
 /** Raw fetch against the server with the token. */
 export function api(world: TestWorld, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${world.server.url}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) } });
+  return fetch(`${world.server.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) },
+  });
 }

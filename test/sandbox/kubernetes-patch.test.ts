@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { SelectorParseError, parseFieldSelector, parseLabelSelector } from '../../src/sandbox/kubernetes/label-selector.js';
+import {
+  SelectorParseError,
+  parseFieldSelector,
+  parseLabelSelector,
+} from '../../src/sandbox/kubernetes/label-selector.js';
 import { PatchError, applyJsonPatch, applyMergePatch } from '../../src/sandbox/kubernetes/patch.js';
 
 describe('merge patch (RFC 7386)', () => {
   it('merges objects, deletes keys set to null and replaces arrays whole', () => {
     const target = { a: { b: 1, c: [1, 2] }, d: 'x', keep: true };
-    expect(applyMergePatch(target, { a: { b: null, c: [3] }, d: { e: 1 } })).toEqual({ a: { c: [3] }, d: { e: 1 }, keep: true });
+    expect(applyMergePatch(target, { a: { b: null, c: [3] }, d: { e: 1 } })).toEqual({
+      a: { c: [3] },
+      d: { e: 1 },
+      keep: true,
+    });
     expect(target).toEqual({ a: { b: 1, c: [1, 2] }, d: 'x', keep: true });
   });
 });

@@ -30,7 +30,11 @@ describe('pod faults in the simulated cluster', () => {
 
   it('crash-loops a new image in stage while the old pods keep serving, then a rollback comes up healthy', async () => {
     world = await startWorld({
-      scenario: { name: 'stage-degraded', description: 'new images crash in stage', domain: [{ kind: 'pods-crashloop', env: 'stage', newImageOnly: true }] },
+      scenario: {
+        name: 'stage-degraded',
+        description: 'new images crash in stage',
+        domain: [{ kind: 'pods-crashloop', env: 'stage', newImageOnly: true }],
+      },
     });
     const w = world;
     w.git.commitImage(STAGE, IMAGE_V2);
@@ -55,13 +59,20 @@ describe('pod faults in the simulated cluster', () => {
     }, 'Argo health Degraded');
     expect(degraded.status?.sync?.status).toBe('Synced');
     const dep = await w.apps.readNamespacedDeployment({ name: 'example-app', namespace: 'stage' });
-    expect(dep.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+    expect(dep.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({
+      status: 'False',
+      reason: 'ProgressDeadlineExceeded',
+    });
     expect(dep.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
 
     const rollback = w.git.commitImage(STAGE, IMAGE_V1);
     await eventually(async () => {
       const app = (await w.co.getNamespacedCustomObject({ ...GROUP, name: 'example-app-stage' })) as AppStatus;
-      return app.status?.sync?.revision === rollback && app.status.sync.status === 'Synced' && app.status.health?.status === 'Healthy';
+      return (
+        app.status?.sync?.revision === rollback &&
+        app.status.sync.status === 'Synced' &&
+        app.status.health?.status === 'Healthy'
+      );
     }, 'rollback to be synced and healthy');
     const after = await stagePods(w);
     expect(after.map(imageOf)).toEqual([IMAGE_V1, IMAGE_V1]);
@@ -69,7 +80,9 @@ describe('pod faults in the simulated cluster', () => {
   });
 
   it('keeps new pods Pending in ErrImagePull, then ImagePullBackOff, with no imageID', async () => {
-    world = await startWorld({ scenario: { name: 'bad-registry', description: 'pull fails', domain: [{ kind: 'pods-imagepull', env: 'stage' }] } });
+    world = await startWorld({
+      scenario: { name: 'bad-registry', description: 'pull fails', domain: [{ kind: 'pods-imagepull', env: 'stage' }] },
+    });
     const w = world;
     w.git.commitImage(STAGE, IMAGE_V2);
     const seen = new Set<string>();
@@ -81,28 +94,45 @@ describe('pod faults in the simulated cluster', () => {
     }, 'ImagePullBackOff');
     expect(backoff.status?.phase).toBe('Pending');
     expect(backoff.status?.containerStatuses?.[0]).toMatchObject({ imageID: '', ready: false, started: false });
-    expect(backoff.status?.containerStatuses?.[0]?.state?.waiting?.message).toBe(`Back-off pulling image "${IMAGE_V2}"`);
+    expect(backoff.status?.containerStatuses?.[0]?.state?.waiting?.message).toBe(
+      `Back-off pulling image "${IMAGE_V2}"`,
+    );
     expect((await stagePods(w)).filter((p) => imageOf(p) === IMAGE_V1 && isReady(p))).toHaveLength(2);
   });
 
   it('runs new pods that never pass readiness under app-degraded, ending in ProgressDeadlineExceeded', async () => {
-    world = await startWorld({ scenario: { name: 'degraded', description: 'readiness fails', domain: [{ kind: 'app-degraded', env: 'stage' }] } });
+    world = await startWorld({
+      scenario: { name: 'degraded', description: 'readiness fails', domain: [{ kind: 'app-degraded', env: 'stage' }] },
+    });
     const w = world;
     w.git.commitImage(STAGE, IMAGE_V3);
     const dep = await eventually(async () => {
       const d = await w.apps.readNamespacedDeployment({ name: 'example-app', namespace: 'stage' });
-      return d.status?.conditions?.find((c) => c.type === 'Progressing')?.reason === 'ProgressDeadlineExceeded' ? d : undefined;
+      return d.status?.conditions?.find((c) => c.type === 'Progressing')?.reason === 'ProgressDeadlineExceeded'
+        ? d
+        : undefined;
     }, 'ProgressDeadlineExceeded');
-    expect(dep.status).toMatchObject({ replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2, unavailableReplicas: 1 });
+    expect(dep.status).toMatchObject({
+      replicas: 3,
+      updatedReplicas: 1,
+      readyReplicas: 2,
+      availableReplicas: 2,
+      unavailableReplicas: 1,
+    });
     const pod = (await stagePods(w)).find((p) => imageOf(p) === IMAGE_V3)!;
     expect(pod.status?.phase).toBe('Running');
     expect(pod.status?.containerStatuses?.[0]).toMatchObject({ ready: false, started: true, restartCount: 0 });
     expect(pod.status?.containerStatuses?.[0]?.state?.running?.startedAt).toBeInstanceOf(Date);
-    expect(pod.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(pod.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+    });
   });
 
   it('leaves other environments healthy when a fault is limited to one', async () => {
-    world = await startWorld({ scenario: { name: 'stage-only', description: 'x', domain: [{ kind: 'pods-crashloop', env: 'stage' }] } });
+    world = await startWorld({
+      scenario: { name: 'stage-only', description: 'x', domain: [{ kind: 'pods-crashloop', env: 'stage' }] },
+    });
     const w = world;
     const sha = w.git.commitImage(ENVS[0]!, IMAGE_V2);
     await eventually(async () => {

@@ -17,7 +17,12 @@ describe('Deployment rollouts in the simulated cluster', () => {
     const deployments: V1Deployment[] = [];
     const livePods = new Map<string, V1Pod>();
     const podCounts: { total: number; ready: number }[] = [];
-    const depWatch = await new Watch(w.kc).watch('/apis/apps/v1/namespaces/stage/deployments', {}, (_t, obj) => deployments.push(obj as V1Deployment), () => {});
+    const depWatch = await new Watch(w.kc).watch(
+      '/apis/apps/v1/namespaces/stage/deployments',
+      {},
+      (_t, obj) => deployments.push(obj as V1Deployment),
+      () => {},
+    );
     const podWatch = await new Watch(w.kc).watch(
       '/api/v1/namespaces/stage/pods',
       {},
@@ -26,7 +31,11 @@ describe('Deployment rollouts in the simulated cluster', () => {
         if (type === 'DELETED') livePods.delete(pod.metadata!.name!);
         else livePods.set(pod.metadata!.name!, pod);
         const pods = [...livePods.values()];
-        podCounts.push({ total: pods.length, ready: pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length });
+        podCounts.push({
+          total: pods.length,
+          ready: pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+            .length,
+        });
       },
       () => {},
     );
@@ -37,7 +46,11 @@ describe('Deployment rollouts in the simulated cluster', () => {
     const done = await eventually(async () => {
       const d = await w.apps.readNamespacedDeployment({ name: 'example-app', namespace: 'stage' });
       const c = d.status?.conditions?.find((x) => x.type === 'Progressing');
-      return d.spec?.template.spec?.containers[0]?.image === IMAGE_V2 && c?.reason === 'NewReplicaSetAvailable' && d.status?.observedGeneration === d.metadata?.generation ? d : undefined;
+      return d.spec?.template.spec?.containers[0]?.image === IMAGE_V2 &&
+        c?.reason === 'NewReplicaSetAvailable' &&
+        d.status?.observedGeneration === d.metadata?.generation
+        ? d
+        : undefined;
     }, 'rollout to complete');
     depWatch.abort();
     podWatch.abort();
@@ -52,7 +65,9 @@ describe('Deployment rollouts in the simulated cluster', () => {
     }
     // maxSurge 1, maxUnavailable 0: at most 3 pods, and never fewer than 2 ready once the rollout started.
     expect(Math.max(...podCounts.map((c) => c.total))).toBe(3);
-    expect(Math.min(...podCounts.slice(podCounts.findIndex((c) => c.total === 3)).map((c) => c.ready))).toBeGreaterThanOrEqual(2);
+    expect(
+      Math.min(...podCounts.slice(podCounts.findIndex((c) => c.total === 3)).map((c) => c.ready)),
+    ).toBeGreaterThanOrEqual(2);
     // The controller observed the new generation after the spec changed, and reported progress in between.
     const reasons = deployments.map((d) => d.status?.conditions?.find((c) => c.type === 'Progressing')?.reason);
     expect(reasons).toContain('NewReplicaSetCreated');
@@ -74,7 +89,13 @@ describe('Deployment rollouts in the simulated cluster', () => {
       const pods = await w.core.listNamespacedPod({ namespace: 'dev' });
       return pods.items.find((p) => p.spec?.containers[0]?.image === IMAGE_V2 && p.status?.phase === 'Pending');
     }, 'a pending new pod');
-    expect(pending.status?.containerStatuses?.[0]).toMatchObject({ imageID: '', ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } });
+    expect(pending.status?.containerStatuses?.[0]).toMatchObject({
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating' } },
+    });
     expect(pending.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
   });
 });

@@ -23,7 +23,11 @@ describe('the sandbox world driven by hand through the real clients', () => {
 
     const devMr = await d.awaitOpenMr('dev', `update-dev-${version}-`);
     expect(devMr).toMatchObject({ source_branch: `update-dev-${tag}`, title: `Deploy example-app to dev: ${tag}` });
-    const manifest = await d.gitlab.RepositoryFiles.showRaw('p2c/k8s-deployments', 'manifests/exampleApp/exampleApp.yaml', devMr.source_branch);
+    const manifest = await d.gitlab.RepositoryFiles.showRaw(
+      'p2c/k8s-deployments',
+      'manifests/exampleApp/exampleApp.yaml',
+      devMr.source_branch,
+    );
     expect(String(manifest)).toContain(`image: ${image}`);
 
     const devMerge = await d.merge(devMr.iid);
@@ -35,7 +39,10 @@ describe('the sandbox world driven by hand through the real clients', () => {
     const promote = await d.promote('dev', 'stage');
     expect(promote.result).toBe('SUCCESS');
     const stageMr = await d.awaitOpenMr('stage', `promote-stage-${version}-`);
-    expect(stageMr).toMatchObject({ source_branch: `promote-stage-${tag}`, title: `Promote example-app to stage: ${tag}` });
+    expect(stageMr).toMatchObject({
+      source_branch: `promote-stage-${tag}`,
+      title: `Promote example-app to stage: ${tag}`,
+    });
     const stageMerge = await d.merge(stageMr.iid);
     await d.awaitSyncedAndHealthy('stage', stageMerge);
     expect(await d.readyPodImages('stage')).toEqual([image, image]);
@@ -45,8 +52,14 @@ describe('the sandbox world driven by hand through the real clients', () => {
     const deployments = state.gitlab.projects.find((p) => p.path === 'p2c/k8s-deployments')!;
     expect(app.commitsPerBranch.main).toBe(2);
     expect(deployments.counts).toMatchObject({ opened: 0, merged: 2, merges: 2, reverts: 0 });
-    expect(state.jenkins.jobs.find((j) => j.path === 'example-app/main')!.counts).toMatchObject({ builds: 1, SUCCESS: 1 });
-    expect(state.jenkins.jobs.find((j) => j.path === 'promote-environment')!.counts).toMatchObject({ builds: 1, SUCCESS: 1 });
+    expect(state.jenkins.jobs.find((j) => j.path === 'example-app/main')!.counts).toMatchObject({
+      builds: 1,
+      SUCCESS: 1,
+    });
+    expect(state.jenkins.jobs.find((j) => j.path === 'promote-environment')!.counts).toMatchObject({
+      builds: 1,
+      SUCCESS: 1,
+    });
     expect(state.environments.prod!.image).toBe(initialImage);
     expect(state.published).toEqual([`nexus.nexus.svc.cluster.local:5000/p2c/example-app:${tag}`]);
   });

@@ -15,7 +15,11 @@ import type { WorldState } from '../../src/sandbox/world/state.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 
 /** Polls `probe` until it returns a value other than undefined; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -25,7 +29,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -68,7 +73,10 @@ export interface Driver {
   /** The CI build that checked out `sha` (from the git plugin's BuildData), once finished. */
   awaitCiBuild(sha: string): Promise<BuildJson>;
   /** The open MR to `target` whose source branch starts with `prefix`. */
-  awaitOpenMr(target: string, prefix: string): Promise<{ iid: number; sha: string; source_branch: string; title: string; web_url: string }>;
+  awaitOpenMr(
+    target: string,
+    prefix: string,
+  ): Promise<{ iid: number; sha: string; source_branch: string; title: string; web_url: string }>;
   /** Waits for GitLab's mergeability check, then merges with the sha guard; returns the merge commit. */
   merge(iid: number): Promise<string>;
   /** Runs promote-environment through the queue; returns the finished build. */
@@ -81,8 +89,14 @@ export interface Driver {
   stop(): Promise<void>;
 }
 
-export async function startDriver(opts: { scenario?: string | ScenarioInput; timeScale?: number } = {}): Promise<Driver> {
-  const world = await startWorld({ dir: mkdtempSync(join(tmpdir(), 'shepherd-world-')), timeScale: opts.timeScale ?? 0.005, ...(opts.scenario ? { scenario: opts.scenario } : {}) });
+export async function startDriver(
+  opts: { scenario?: string | ScenarioInput; timeScale?: number } = {},
+): Promise<Driver> {
+  const world = await startWorld({
+    dir: mkdtempSync(join(tmpdir(), 'shepherd-world-')),
+    timeScale: opts.timeScale ?? 0.005,
+    ...(opts.scenario ? { scenario: opts.scenario } : {}),
+  });
   const { info, layout } = world;
   const gitlab = new Gitlab({ host: info.gitlab.url, token: info.gitlab.token, queryTimeout: 10_000 });
   const jenkins = new Jenkins({
@@ -98,7 +112,13 @@ export async function startDriver(opts: { scenario?: string | ScenarioInput; tim
   const ciJob = layout.ciJob.join('/');
 
   const application = async (env: string): Promise<Application> =>
-    (await custom.getNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: info.argocd.namespace, plural: 'applications', name: `${info.app}-${env}` })) as Application;
+    (await custom.getNamespacedCustomObject({
+      group: 'argoproj.io',
+      version: 'v1alpha1',
+      namespace: info.argocd.namespace,
+      plural: 'applications',
+      name: `${info.app}-${env}`,
+    })) as Application;
 
   const driver: Driver = {
     world,
@@ -116,9 +136,19 @@ export async function startDriver(opts: { scenario?: string | ScenarioInput; tim
       const current = /<version>([^<]+)<\/version>/.exec(pom)![1]!;
       const m = /^(\d+)\.(\d+)\.(\d+)(.*)$/.exec(current)!;
       const version = `${m[1]}.${m[2]}.${Number(m[3]) + 1}${m[4]}`;
-      const commit = await gitlab.Commits.create(info.gitlab.appProject, 'main', `chore: bump version to ${version} [pipeline-validation]`, [
-        { action: 'update', filePath: 'pom.xml', content: pom.replace(`<version>${current}</version>`, `<version>${version}</version>`), lastCommitId: file.last_commit_id },
-      ]);
+      const commit = await gitlab.Commits.create(
+        info.gitlab.appProject,
+        'main',
+        `chore: bump version to ${version} [pipeline-validation]`,
+        [
+          {
+            action: 'update',
+            filePath: 'pom.xml',
+            content: pom.replace(`<version>${current}</version>`, `<version>${version}</version>`),
+            lastCommitId: file.last_commit_id,
+          },
+        ],
+      );
       return { version, sha: commit.id };
     },
     async awaitCiBuild(sha) {
@@ -130,7 +160,8 @@ export async function startDriver(opts: { scenario?: string | ScenarioInput; tim
           } catch {
             return undefined;
           }
-          const revision = build.actions.find((a) => 'lastBuiltRevision' in a && a.lastBuiltRevision)?.lastBuiltRevision?.SHA1;
+          const revision = build.actions.find((a) => 'lastBuiltRevision' in a && a.lastBuiltRevision)?.lastBuiltRevision
+            ?.SHA1;
           if (revision === sha && !build.building) return build;
         }
         return undefined;
@@ -138,9 +169,21 @@ export async function startDriver(opts: { scenario?: string | ScenarioInput; tim
     },
     async awaitOpenMr(target, prefix) {
       return eventually(async () => {
-        const open = await gitlab.MergeRequests.all({ projectId: info.gitlab.deploymentsProject, state: 'opened', targetBranch: target });
+        const open = await gitlab.MergeRequests.all({
+          projectId: info.gitlab.deploymentsProject,
+          state: 'opened',
+          targetBranch: target,
+        });
         const mr = open.find((m) => String(m.source_branch).startsWith(prefix));
-        return mr ? { iid: mr.iid, sha: String(mr.sha), source_branch: String(mr.source_branch), title: mr.title, web_url: mr.web_url } : undefined;
+        return mr
+          ? {
+              iid: mr.iid,
+              sha: String(mr.sha),
+              source_branch: String(mr.source_branch),
+              title: mr.title,
+              web_url: mr.web_url,
+            }
+          : undefined;
       }, `an open MR to ${target} from ${prefix}*`);
     },
     async merge(iid) {
@@ -148,12 +191,21 @@ export async function startDriver(opts: { scenario?: string | ScenarioInput; tim
         const mr = await gitlab.MergeRequests.show(info.gitlab.deploymentsProject, iid);
         return mr.detailed_merge_status === 'checking' ? undefined : mr;
       }, `MR !${iid} mergeability`);
-      if (ready.detailed_merge_status !== 'mergeable') throw new Error(`MR !${iid} is ${String(ready.detailed_merge_status)}`);
+      if (ready.detailed_merge_status !== 'mergeable')
+        throw new Error(`MR !${iid} is ${String(ready.detailed_merge_status)}`);
       const merged = await gitlab.MergeRequests.merge(info.gitlab.deploymentsProject, iid, { sha: String(ready.sha) });
       return String(merged.merge_commit_sha);
     },
     async promote(source, target, imageTag) {
-      const queueId = await jenkins.job.build({ name: layout.promoteJob.join('/'), parameters: { APP_NAME: info.app, SOURCE_ENV: source, TARGET_ENV: target, ...(imageTag ? { IMAGE_TAG: imageTag } : {}) } });
+      const queueId = await jenkins.job.build({
+        name: layout.promoteJob.join('/'),
+        parameters: {
+          APP_NAME: info.app,
+          SOURCE_ENV: source,
+          TARGET_ENV: target,
+          ...(imageTag ? { IMAGE_TAG: imageTag } : {}),
+        },
+      });
       const left = await eventually(async () => {
         const item = await jenkins.queue.item(queueId);
         if (item.cancelled) return { cancelled: true as const, number: undefined };
@@ -168,16 +220,29 @@ export async function startDriver(opts: { scenario?: string | ScenarioInput; tim
     },
     application,
     async awaitSyncedAndHealthy(env, revision) {
-      return eventually(async () => {
-        const app = await application(env);
-        const st = app.status;
-        const ok = st?.sync?.status === 'Synced' && st.sync.revision === revision && st.operationState?.phase === 'Succeeded' && st.operationState.syncResult?.revision === revision && st.health?.status === 'Healthy';
-        return ok ? app : undefined;
-      }, `${env} synced and healthy at ${revision.slice(0, 8)}`);
+      return eventually(
+        async () => {
+          const app = await application(env);
+          const st = app.status;
+          const ok =
+            st?.sync?.status === 'Synced' &&
+            st.sync.revision === revision &&
+            st.operationState?.phase === 'Succeeded' &&
+            st.operationState.syncResult?.revision === revision &&
+            st.health?.status === 'Healthy';
+          return ok ? app : undefined;
+        },
+        `${env} synced and healthy at ${revision.slice(0, 8)}`,
+      );
     },
     async readyPodImages(env) {
-      const pods = await core.listNamespacedPod({ namespace: info.environments[env as 'dev'].namespace, labelSelector: `app=${info.app}` });
-      return pods.items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.spec!.containers[0]!.image!);
+      const pods = await core.listNamespacedPod({
+        namespace: info.environments[env as 'dev'].namespace,
+        labelSelector: `app=${info.app}`,
+      });
+      return pods.items
+        .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        .map((p) => p.spec!.containers[0]!.image!);
     },
     stop: () => world.stop(),
   };

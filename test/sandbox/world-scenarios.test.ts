@@ -36,7 +36,25 @@ async function refused(url: string): Promise<boolean> {
 describe('sandbox fault scenarios', () => {
   it('has a test below for every scenario in the catalogue', () => {
     expect(SCENARIOS.map((s) => s.name).sort()).toEqual(
-      ['ci-build-fails', 'dev-not-ready', 'gitlab-flaky', 'gitlab-outage', 'jenkins-flaky', 'jenkins-outage', 'kubernetes-flaky', 'kubernetes-outage', 'mr-head-moves', 'prod-image-pull', 'promote-job-cancelled', 'promote-job-fails', 'slow-systems', 'stage-degraded', 'stage-mr-conflict', 'stage-sync-fails', 'stage-sync-hangs'].sort(),
+      [
+        'ci-build-fails',
+        'dev-not-ready',
+        'gitlab-flaky',
+        'gitlab-outage',
+        'jenkins-flaky',
+        'jenkins-outage',
+        'kubernetes-flaky',
+        'kubernetes-outage',
+        'mr-head-moves',
+        'prod-image-pull',
+        'promote-job-cancelled',
+        'promote-job-fails',
+        'slow-systems',
+        'stage-degraded',
+        'stage-mr-conflict',
+        'stage-sync-fails',
+        'stage-sync-hangs',
+      ].sort(),
     );
   });
 
@@ -66,8 +84,20 @@ describe('sandbox fault scenarios', () => {
   it('kubernetes-flaky: the API answers Status 500 three times and 429 twice, then recovers', async () => {
     const d = await world('kubernetes-flaky');
     const bodies: { code: number; reason: string }[] = [];
-    for (let i = 0; i < 5; i++) bodies.push((await (await fetch(`${d.world.info.kubernetes.url}/api/v1/namespaces`)).json()) as { code: number; reason: string });
-    expect(bodies.map((b) => [b.code, b.reason])).toEqual([[500, 'InternalError'], [500, 'InternalError'], [500, 'InternalError'], [429, 'TooManyRequests'], [429, 'TooManyRequests']]);
+    for (let i = 0; i < 5; i++)
+      bodies.push(
+        (await (await fetch(`${d.world.info.kubernetes.url}/api/v1/namespaces`)).json()) as {
+          code: number;
+          reason: string;
+        },
+      );
+    expect(bodies.map((b) => [b.code, b.reason])).toEqual([
+      [500, 'InternalError'],
+      [500, 'InternalError'],
+      [500, 'InternalError'],
+      [429, 'TooManyRequests'],
+      [429, 'TooManyRequests'],
+    ]);
     await expect(d.core.listNamespace()).resolves.toMatchObject({ kind: 'NamespaceList' });
   });
 
@@ -100,7 +130,13 @@ describe('sandbox fault scenarios', () => {
     const { sha } = await d.bumpVersion();
     const build = await d.awaitCiBuild(sha);
     expect(build.result).toBe('FAILURE');
-    const log = await (await fetch(`${build.url}consoleText`, { headers: { authorization: `Basic ${Buffer.from(`${d.world.info.jenkins.user}:${d.world.info.jenkins.token}`).toString('base64')}` } })).text();
+    const log = await (
+      await fetch(`${build.url}consoleText`, {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${d.world.info.jenkins.user}:${d.world.info.jenkins.token}`).toString('base64')}`,
+        },
+      })
+    ).text();
     expect(log).toContain('BUILD FAILURE');
     expect(log).toContain('Finished: FAILURE');
     expect((await d.state()).gitlab.projects.find((p) => p.path === 'p2c/k8s-deployments')!.counts.opened).toBe(0);
@@ -110,7 +146,11 @@ describe('sandbox fault scenarios', () => {
     const d = await world('promote-job-fails');
     await throughDev(d);
     expect((await d.promote('dev', 'stage')).result).toBe('FAILURE');
-    expect((await d.state()).gitlab.projects.find((p) => p.path === 'p2c/k8s-deployments')!.branches.some((b) => b.startsWith('promote-'))).toBe(false);
+    expect(
+      (await d.state()).gitlab.projects
+        .find((p) => p.path === 'p2c/k8s-deployments')!
+        .branches.some((b) => b.startsWith('promote-')),
+    ).toBe(false);
   });
 
   it('promote-job-cancelled: the queue item is cancelled before a build starts', async () => {
@@ -126,11 +166,14 @@ describe('sandbox fault scenarios', () => {
     await d.promote('dev', 'stage');
     const mr = await d.awaitOpenMr('stage', `promote-stage-${tag}`);
     await expect(d.merge(mr.iid)).rejects.toThrow(/is conflict/);
-    const raw = await fetch(`${d.world.info.gitlab.url}/api/v4/projects/p2c%2Fk8s-deployments/merge_requests/${mr.iid}/merge`, {
-      method: 'PUT',
-      headers: { 'private-token': d.world.info.gitlab.token, 'content-type': 'application/json' },
-      body: JSON.stringify({ sha: mr.sha }),
-    });
+    const raw = await fetch(
+      `${d.world.info.gitlab.url}/api/v4/projects/p2c%2Fk8s-deployments/merge_requests/${mr.iid}/merge`,
+      {
+        method: 'PUT',
+        headers: { 'private-token': d.world.info.gitlab.token, 'content-type': 'application/json' },
+        body: JSON.stringify({ sha: mr.sha }),
+      },
+    );
     expect(raw.status).toBe(405);
   });
 
@@ -164,7 +207,10 @@ describe('sandbox fault scenarios', () => {
     const { tag, image } = await throughDev(d);
     await d.promote('dev', 'stage');
     await d.merge((await d.awaitOpenMr('stage', `promote-stage-${tag}`)).iid);
-    await eventually(async () => ((await d.application('stage')).status?.operationState?.phase === 'Running' ? true : undefined), 'a running stage sync');
+    await eventually(
+      async () => ((await d.application('stage')).status?.operationState?.phase === 'Running' ? true : undefined),
+      'a running stage sync',
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect((await d.application('stage')).status?.operationState?.phase).toBe('Running');
     expect(await d.readyPodImages('stage')).not.toContain(image);
@@ -199,7 +245,10 @@ describe('sandbox fault scenarios', () => {
     await d.awaitCiBuild(sha);
     await d.merge((await d.awaitOpenMr('dev', `update-dev-${version}`)).iid);
     const image = `docker.jmann.local/p2c/example-app:${version}-${sha.slice(0, 7)}`;
-    const pod = await eventually(async () => (await d.state()).environments.dev!.pods.find((p) => p.image === image && p.phase === 'Running'), 'a running pod on the new image');
+    const pod = await eventually(
+      async () => (await d.state()).environments.dev!.pods.find((p) => p.image === image && p.phase === 'Running'),
+      'a running pod on the new image',
+    );
     expect(pod.ready).toBe(false);
     expect(await d.readyPodImages('dev')).not.toContain(image);
   });
@@ -211,7 +260,13 @@ describe('sandbox fault scenarios', () => {
     await d.awaitSyncedAndHealthy('stage', await d.merge((await d.awaitOpenMr('stage', `promote-stage-${tag}`)).iid));
     await d.promote('stage', 'prod');
     await d.merge((await d.awaitOpenMr('prod', `promote-prod-${tag}`)).iid);
-    const pod = await eventually(async () => (await d.state()).environments.prod!.pods.find((p) => p.image === image && (p.waiting === 'ImagePullBackOff' || p.waiting === 'ErrImagePull')), 'a pod failing to pull');
+    const pod = await eventually(
+      async () =>
+        (await d.state()).environments.prod!.pods.find(
+          (p) => p.image === image && (p.waiting === 'ImagePullBackOff' || p.waiting === 'ErrImagePull'),
+        ),
+      'a pod failing to pull',
+    );
     expect(pod.ready).toBe(false);
   });
 });
@@ -228,9 +283,15 @@ describe('the admin endpoint', () => {
     expect(((await (await fetch(`${admin}/state`)).json()) as { scenario: string }).scenario).toBe('jenkins-flaky');
     expect((await fetch(`${admin}/scenario`, { method: 'DELETE' })).status).toBe(200);
     expect(await jenkinsStatus()).toBe(401);
-    const custom = await fetch(`${admin}/scenario`, { method: 'PUT', body: JSON.stringify({ name: 'mine', description: 'x', http: [{ system: 'jenkins', status: 200 }] }) });
+    const custom = await fetch(`${admin}/scenario`, {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'mine', description: 'x', http: [{ system: 'jenkins', status: 200 }] }),
+    });
     expect(custom.status).toBe(400);
     const unknown = await fetch(`${admin}/scenario`, { method: 'PUT', body: JSON.stringify({ name: 'nope' }) });
-    expect([unknown.status, ((await unknown.json()) as { error: string }).error]).toEqual([400, expect.stringContaining('Unknown scenario "nope"')]);
+    expect([unknown.status, ((await unknown.json()) as { error: string }).error]).toEqual([
+      400,
+      expect.stringContaining('Unknown scenario "nope"'),
+    ]);
   });
 });

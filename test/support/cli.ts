@@ -17,7 +17,10 @@ export interface RunningCli {
 }
 
 export function startCli(args: string[], env: Record<string, string | undefined> = {}): RunningCli {
-  const child = spawn(process.execPath, [SHEPHERD_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SHEPHERD_BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const running: RunningCli = {
     child,
     stdout: '',
@@ -34,12 +37,22 @@ export function startCli(args: string[], env: Record<string, string | undefined>
           return true;
         };
         const onData = (): void => void check();
-        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${running.stdout}\nstderr:\n${running.stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${running.stdout}\nstderr:\n${running.stderr}`,
+              ),
+            ),
+          timeoutMs,
+        );
         child.stdout?.on('data', onData);
         void running.exited.then(() => {
           if (!check()) {
             clearTimeout(timer);
-            reject(new Error(`exited before printing ${pattern}; stdout:\n${running.stdout}\nstderr:\n${running.stderr}`));
+            reject(
+              new Error(`exited before printing ${pattern}; stdout:\n${running.stdout}\nstderr:\n${running.stderr}`),
+            );
           }
         });
         check();
@@ -52,7 +65,10 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cli = startCli(args, env);
   const code = await cli.exited;
   return { code, stdout: cli.stdout, stderr: cli.stderr };

@@ -2,11 +2,22 @@
  * Test-only workflows that prove the harness: they exercise an activity, a query, a timer and a search attribute,
  * which is everything the tiers need to show they run on a real server.
  */
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type * as activities from './fixture-activities.js';
 import { ShepherdStatus } from '../../src/domain/search-attributes.js';
 
-const { greetActivity } = proxyActivities<typeof activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+const { greetActivity } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
 
 export const stepQuery = defineQuery<string>('stepQuery');
 export const releaseSignal = defineSignal('releaseSignal');
@@ -19,7 +30,9 @@ export interface HarnessInput {
   readonly hold?: boolean;
 }
 
-export async function harnessWorkflow(input: HarnessInput): Promise<{ greeting: string; startedAt: number; finishedAt: number }> {
+export async function harnessWorkflow(
+  input: HarnessInput,
+): Promise<{ greeting: string; startedAt: number; finishedAt: number }> {
   let step = 'started';
   let released = false;
   setHandler(stepQuery, () => step);

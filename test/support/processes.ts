@@ -13,7 +13,6 @@ import { awaitRunEnd, startValidation, type RunEnd, type StartOptions } from '..
 import type { ScenarioInput, SystemName } from '../../src/sandbox/core/faults.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 
-
 /** Short enough that a killed worker's wait moves to the next worker within seconds; production uses 1m. */
 const CRASH_TEST_HEARTBEAT_TIMEOUT = '5s';
 
@@ -58,7 +57,12 @@ export async function startTestStack(opts: { timeScale: number; taskQueue: strin
       await stack.startWorker();
       const before = await stack.state();
       const client = await stack.client();
-      const workflowId = await startValidation(client, { appName: world.app, taskQueue: opts.taskQueue, heartbeatTimeout: CRASH_TEST_HEARTBEAT_TIMEOUT, ...(runOpts.waitBudgets ? { waitBudgets: runOpts.waitBudgets } : {}) });
+      const workflowId = await startValidation(client, {
+        appName: world.app,
+        taskQueue: opts.taskQueue,
+        heartbeatTimeout: CRASH_TEST_HEARTBEAT_TIMEOUT,
+        ...(runOpts.waitBudgets ? { waitBudgets: runOpts.waitBudgets } : {}),
+      });
       current = workflowId;
       return {
         workflowId,
@@ -70,7 +74,10 @@ export async function startTestStack(opts: { timeScale: number; taskQueue: strin
     async end() {
       if (current) {
         const client = await stack.client();
-        await client.workflow.getHandle(current).terminate('the crash test ended').catch(() => undefined);
+        await client.workflow
+          .getHandle(current)
+          .terminate('the crash test ended')
+          .catch(() => undefined);
         current = undefined;
       }
       await stack.stopWorkers('SIGKILL');
@@ -88,7 +95,11 @@ export async function startTestStack(opts: { timeScale: number; taskQueue: strin
 
 /** A scenario that takes `system` off the network at once, for `forMs`. */
 export function outage(system: SystemName, forMs: number): ScenarioInput {
-  return { name: `${system}-down`, description: `${system} refuses connections for ${forMs} ms`, http: [{ system, down: true, forMs }] };
+  return {
+    name: `${system}-down`,
+    description: `${system} refuses connections for ${forMs} ms`,
+    http: [{ system, down: true, forMs }],
+  };
 }
 
 /** The side effects of a run that reached prod exactly once: one of everything, nothing left open. */

@@ -20,8 +20,14 @@ export interface TestSandbox {
   stop(): Promise<void>;
 }
 
-export async function startSandbox(opts: { scenario?: string | ScenarioInput; timeScale?: number } = {}): Promise<TestSandbox> {
-  const world = await startWorld({ dir: mkdtempSync(join(tmpdir(), 'shepherd-sandbox-')), timeScale: opts.timeScale ?? 0.005, ...(opts.scenario ? { scenario: opts.scenario } : {}) });
+export async function startSandbox(
+  opts: { scenario?: string | ScenarioInput; timeScale?: number } = {},
+): Promise<TestSandbox> {
+  const world = await startWorld({
+    dir: mkdtempSync(join(tmpdir(), 'shepherd-sandbox-')),
+    timeScale: opts.timeScale ?? 0.005,
+    ...(opts.scenario ? { scenario: opts.scenario } : {}),
+  });
   const layout = layoutForWorld(world, { degradedGraceSeconds: 1, stabilitySeconds: 0.2 });
   return {
     world,

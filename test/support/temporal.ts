@@ -13,7 +13,10 @@ import { registerSearchAttributes } from '../../src/temporal/search-attributes.j
 
 /** A connection to the dev server that global setup started. Call `teardown()` in afterAll. */
 export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress'), namespace: inject('temporalNamespace') });
+  return TestWorkflowEnvironment.createFromExistingServer({
+    address: inject('temporalAddress'),
+    namespace: inject('temporalNamespace'),
+  });
 }
 
 /**
@@ -21,7 +24,9 @@ export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
  * registered (the test server starts without them). Call `teardown()` in afterAll.
  */
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
   await registerSearchAttributes(env.connection as Connection, 'default');
   return env;
 }

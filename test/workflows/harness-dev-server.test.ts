@@ -18,9 +18,18 @@ describe('the shared Temporal dev server', () => {
   });
 
   it('runs a workflow with an activity, a query, a signal and a search attribute on the real server', async () => {
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities,
+    });
     const result = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(harnessWorkflow, { taskQueue, workflowId: `harness-${taskQueue}`, args: [{ name: 'dev server', hold: true }] });
+      const handle = await env.client.workflow.start(harnessWorkflow, {
+        taskQueue,
+        workflowId: `harness-${taskQueue}`,
+        args: [{ name: 'dev server', hold: true }],
+      });
       let step = '';
       while (step !== 'holding') step = await handle.query(stepQuery);
       await handle.signal(releaseSignal);
@@ -34,6 +43,8 @@ describe('the shared Temporal dev server', () => {
 
   it("has Shepherd's search attributes registered so runs can be filtered by them", async () => {
     const attrs = await env.connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    expect(Object.keys(attrs.customAttributes ?? {})).toEqual(expect.arrayContaining(['ShepherdApp', 'ShepherdEnvironment', 'ShepherdImageTag', 'ShepherdStatus']));
+    expect(Object.keys(attrs.customAttributes ?? {})).toEqual(
+      expect.arrayContaining(['ShepherdApp', 'ShepherdEnvironment', 'ShepherdImageTag', 'ShepherdStatus']),
+    );
   });
 });

@@ -17,9 +17,20 @@ describe('the time-skipping test server', () => {
   });
 
   it('skips a three-day timer without waiting three days', async () => {
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities,
+    });
     const wallStart = Date.now();
-    const result = await worker.runUntil(env.client.workflow.execute(harnessWorkflow, { taskQueue, workflowId: `skip-${taskQueue}`, args: [{ name: 'later', sleep: '3 days' }] }));
+    const result = await worker.runUntil(
+      env.client.workflow.execute(harnessWorkflow, {
+        taskQueue,
+        workflowId: `skip-${taskQueue}`,
+        args: [{ name: 'later', sleep: '3 days' }],
+      }),
+    );
     expect(result.greeting).toBe('hello, later');
     expect(result.finishedAt - result.startedAt).toBeGreaterThanOrEqual(3 * 24 * 3600 * 1000);
     expect(Date.now() - wallStart).toBeLessThan(3 * 24 * 3600 * 1000);

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { promoteEnvironment } from '../../workflows/index.js';
-import { approveUpdate, currentImageQuery, progressQuery, rejectUpdate, supersedeUpdate } from '../../workflows/messages.js';
+import {
+  approveUpdate,
+  currentImageQuery,
+  progressQuery,
+  rejectUpdate,
+  supersedeUpdate,
+} from '../../workflows/messages.js';
 import { AppDegradedError, MergeConflictError } from '../../src/domain/errors.js';
 import type { PromoteEnvironmentInput } from '../../src/domain/inputs.js';
 import type { PromotionFailureDetails } from '../../src/domain/report.js';
@@ -22,12 +28,19 @@ describe('promoteEnvironment', () => {
     await h?.teardown();
   });
 
-  const fakeWithDevAhead = () => new FakePipeline({ images: { dev: DEV_IMAGE, stage: STAGE_IMAGE, prod: STAGE_IMAGE } });
+  const fakeWithDevAhead = () =>
+    new FakePipeline({ images: { dev: DEV_IMAGE, stage: STAGE_IMAGE, prod: STAGE_IMAGE } });
 
-  function start(input: Partial<PromoteEnvironmentInput> & { targetEnv?: string }): Promise<WorkflowHandle<typeof promoteEnvironment>> {
+  function start(
+    input: Partial<PromoteEnvironmentInput> & { targetEnv?: string },
+  ): Promise<WorkflowHandle<typeof promoteEnvironment>> {
     const appName = input.appName ?? unique('app');
     const full = { appName, sourceEnv: 'dev', targetEnv: 'stage', ...input } as PromoteEnvironmentInput;
-    return h.env.client.workflow.start<typeof promoteEnvironment>('promoteEnvironment', { taskQueue: h.taskQueue, workflowId: unique(`promote-${appName}-${full.targetEnv}`), args: [full] });
+    return h.env.client.workflow.start<typeof promoteEnvironment>('promoteEnvironment', {
+      taskQueue: h.taskQueue,
+      workflowId: unique(`promote-${appName}-${full.targetEnv}`),
+      args: [full],
+    });
   }
 
   async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
@@ -51,14 +64,27 @@ describe('promoteEnvironment', () => {
     return (err as WorkflowUpdateFailedError).cause?.message ?? '';
   }
 
-  const mutating = ['triggerPromoteJob', 'openPromotionMergeRequest', 'mergeMergeRequest', 'revertMergeRequest', 'closeMergeRequest', 'deleteBranch'];
+  const mutating = [
+    'triggerPromoteJob',
+    'openPromotionMergeRequest',
+    'mergeMergeRequest',
+    'revertMergeRequest',
+    'closeMergeRequest',
+    'deleteBranch',
+  ];
 
   it('promotes the image running healthy in dev to stage through the Jenkins promote job, merges, and verifies', async () => {
     const fake = h.install(fakeWithDevAhead());
     const handle = await start({});
     const result = await handle.result();
 
-    expect(result).toMatchObject({ status: 'succeeded', imageTag: DEV_IMAGE, previousImageTag: STAGE_IMAGE, mergeCommitSha: 'm1', mergeRequest: { iid: 1, sourceBranch: `promote-stage-${DEV_IMAGE}` } });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      imageTag: DEV_IMAGE,
+      previousImageTag: STAGE_IMAGE,
+      mergeCommitSha: 'm1',
+      mergeRequest: { iid: 1, sourceBranch: `promote-stage-${DEV_IMAGE}` },
+    });
     expect(fake.names().filter((n) => n !== 'notifyEvent')).toEqual([
       'readEnvironmentState',
       'readEnvironmentState',
@@ -69,11 +95,18 @@ describe('promoteEnvironment', () => {
       'awaitArgoSyncedAndHealthy',
       'verifyWorkload',
     ]);
-    expect(fake.callsOf('triggerPromoteJob')[0]).toMatchObject({ sourceEnv: 'dev', targetEnv: 'stage', imageTag: DEV_IMAGE });
+    expect(fake.callsOf('triggerPromoteJob')[0]).toMatchObject({
+      sourceEnv: 'dev',
+      targetEnv: 'stage',
+      imageTag: DEV_IMAGE,
+    });
     expect(fake.callsOf('awaitArgoSyncedAndHealthy')[0]).toMatchObject({ env: 'stage', revision: 'm1' });
     expect(fake.envs.stage.imageTag).toBe(DEV_IMAGE);
     expect(result.steps.map((s) => [s.name, s.status])).toContainEqual(['verify-workload', 'succeeded']);
-    expect(result.steps.find((s) => s.name === 'await-promote-build')).toMatchObject({ attempts: 1, links: { build: expect.stringContaining('promote-environment') } });
+    expect(result.steps.find((s) => s.name === 'await-promote-build')).toMatchObject({
+      attempts: 1,
+      links: { build: expect.stringContaining('promote-environment') },
+    });
     expect(result.rollback).toEqual([]);
 
     const described = await handle.describe();
@@ -104,7 +137,10 @@ describe('promoteEnvironment', () => {
     const failure = await failureOf(await start({}));
     expect(failure.type).toBe('SourceNotHealthyError');
     expect(failure.nonRetryable).toBe(true);
-    expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({ env: 'dev', health: 'Degraded' });
+    expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({
+      env: 'dev',
+      health: 'Degraded',
+    });
     expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
   });
 
@@ -123,9 +159,14 @@ describe('promoteEnvironment', () => {
     expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
   });
 
-  it('reverts stage and closes the run\'s MR and branch when stage never becomes healthy, then fails with the cause', async () => {
+  it("reverts stage and closes the run's MR and branch when stage never becomes healthy, then fails with the cause", async () => {
     const fake = h.install(fakeWithDevAhead());
-    const degraded = new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'CrashLoopBackOff', pods: [{ name: 'example-app-7d9-x', reason: 'CrashLoopBackOff', restarts: 4 }] });
+    const degraded = new AppDegradedError({
+      env: 'stage',
+      argoApp: 'example-app-stage',
+      reason: 'CrashLoopBackOff',
+      pods: [{ name: 'example-app-7d9-x', reason: 'CrashLoopBackOff', restarts: 4 }],
+    });
     fake.fail('awaitArgoSyncedAndHealthy', degraded, (i) => String(i.revision).startsWith('m'));
     const failure = await failureOf(await start({}));
 
@@ -139,8 +180,16 @@ describe('promoteEnvironment', () => {
       ['close-merge-request', 'skipped'],
       ['delete-branch', 'succeeded'],
     ]);
-    expect(details.rollback[0]).toMatchObject({ env: 'stage', fromImageTag: DEV_IMAGE, toImageTag: STAGE_IMAGE, target: '!1' });
-    const undoCalls = fake.names().slice(fake.names().indexOf('revertMergeRequest')).filter((n) => n !== 'notifyEvent');
+    expect(details.rollback[0]).toMatchObject({
+      env: 'stage',
+      fromImageTag: DEV_IMAGE,
+      toImageTag: STAGE_IMAGE,
+      target: '!1',
+    });
+    const undoCalls = fake
+      .names()
+      .slice(fake.names().indexOf('revertMergeRequest'))
+      .filter((n) => n !== 'notifyEvent');
     expect(undoCalls).toEqual(['revertMergeRequest', 'awaitArgoSyncedAndHealthy', 'verifyWorkload', 'deleteBranch']);
     expect(fake.callsOf('verifyWorkload').at(-1)).toMatchObject({ env: 'stage', imageTag: STAGE_IMAGE });
     expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
@@ -149,7 +198,10 @@ describe('promoteEnvironment', () => {
 
   it('reports an undo that fails with its reason and still surfaces the original failure', async () => {
     const fake = h.install(fakeWithDevAhead());
-    fake.fail('verifyWorkload', new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'ImagePullBackOff', pods: [] }));
+    fake.fail(
+      'verifyWorkload',
+      new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'ImagePullBackOff', pods: [] }),
+    );
     fake.fail('revertMergeRequest', new MergeConflictError({ mergeRequestIid: 2, detailedMergeStatus: 'conflict' }));
     const failure = await failureOf(await start({}));
 
@@ -175,7 +227,11 @@ describe('promoteEnvironment', () => {
       await untilStep(handle, 'approval');
       expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
       const progress = await handle.query(progressQuery);
-      expect(progress.current).toMatchObject({ name: 'approval', waitingOn: { kind: 'approval', ref: 'alice, bob' }, timeoutAt: expect.any(String) });
+      expect(progress.current).toMatchObject({
+        name: 'approval',
+        waitingOn: { kind: 'approval', ref: 'alice, bob' },
+        timeoutAt: expect.any(String),
+      });
       expect((await handle.describe()).typedSearchAttributes.get(ShepherdStatus)).toBe('waiting-approval');
       expect(fake.callsOf('notifyEvent').map((n) => n.event)).toContain('approval-requested');
 
@@ -190,8 +246,12 @@ describe('promoteEnvironment', () => {
       const fake = h.install(prodFake());
       const handle = await start(prodInput);
       await untilStep(handle, 'approval');
-      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] }))).toBe('mallory is not on the approvers list for prod');
-      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: '' }] }))).toBe('by must name who decides');
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] }))).toBe(
+        'mallory is not on the approvers list for prod',
+      );
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: '' }] }))).toBe(
+        'by must name who decides',
+      );
       expect((await handle.query(progressQuery)).current?.name).toBe('approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
       expect((await handle.result()).approval?.by).toBe('bob');
@@ -213,7 +273,11 @@ describe('promoteEnvironment', () => {
       await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
       const failure = await failureOf(handle);
       expect(failure.type).toBe('ApprovalRejectedError');
-      expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({ by: 'bob', reason: 'freeze', timedOut: false });
+      expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({
+        by: 'bob',
+        reason: 'freeze',
+        timedOut: false,
+      });
       expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
       expect(fake.mergeRequests.get(1)?.state).toBe('closed');
       expect(fake.branches.size).toBe(0);
@@ -244,7 +308,9 @@ describe('promoteEnvironment', () => {
       fake.block('awaitArgoSyncedAndHealthy');
       const handle = await start({});
       await untilStep(handle, 'await-argo-synced-and-healthy');
-      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }))).toBe('no approval is pending for this promotion');
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }))).toBe(
+        'no approval is pending for this promotion',
+      );
       await handle.terminate();
     });
   });
@@ -287,7 +353,9 @@ describe('promoteEnvironment', () => {
       await untilStep(handle, 'approval');
       expect(await handle.query(currentImageQuery)).toEqual({ imageTag: DEV_IMAGE, phase: 'awaiting-approval' });
 
-      const outcome = await handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '1.0.38-SNAPSHOT-b2c3d4e', by: 'ci' }] });
+      const outcome = await handle.executeUpdate(supersedeUpdate, {
+        args: [{ imageTag: '1.0.38-SNAPSHOT-b2c3d4e', by: 'ci' }],
+      });
       expect(outcome).toEqual({ supersededImageTag: DEV_IMAGE });
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'superseded', supersededBy: '1.0.38-SNAPSHOT-b2c3d4e' });
@@ -300,7 +368,9 @@ describe('promoteEnvironment', () => {
       h.install(new FakePipeline({ images: { stage: DEV_IMAGE, prod: STAGE_IMAGE } }));
       const handle = await start({ sourceEnv: 'stage', targetEnv: 'prod' });
       await untilStep(handle, 'approval');
-      expect(await refusal(handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: DEV_IMAGE }] }))).toMatch(/joins/);
+      expect(await refusal(handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: DEV_IMAGE }] }))).toMatch(
+        /joins/,
+      );
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
       expect((await handle.result()).status).toBe('succeeded');
     });
@@ -310,7 +380,9 @@ describe('promoteEnvironment', () => {
       fake.block('awaitArgoSyncedAndHealthy');
       const handle = await start({});
       await untilStep(handle, 'await-argo-synced-and-healthy');
-      expect(await refusal(handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '2.0.0-abcdef0' }] }))).toBe('too late to supersede: the promotion is syncing');
+      expect(await refusal(handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '2.0.0-abcdef0' }] }))).toBe(
+        'too late to supersede: the promotion is syncing',
+      );
       await handle.terminate();
     });
   });
@@ -336,7 +408,11 @@ describe('promoteEnvironment', () => {
     ];
     it.each(cases)('rejects %s before any activity runs, naming the field', async (_what, input, field) => {
       const fake = h.install(fakeWithDevAhead());
-      const handle = await h.env.client.workflow.start<typeof promoteEnvironment>('promoteEnvironment', { taskQueue: h.taskQueue, workflowId: unique('bad-input'), args: [input as unknown as PromoteEnvironmentInput] });
+      const handle = await h.env.client.workflow.start<typeof promoteEnvironment>('promoteEnvironment', {
+        taskQueue: h.taskQueue,
+        workflowId: unique('bad-input'),
+        args: [input as unknown as PromoteEnvironmentInput],
+      });
       const failure = await failureOf(handle);
       expect(failure.type).toBe('ValidationError');
       expect(failure.nonRetryable).toBe(true);

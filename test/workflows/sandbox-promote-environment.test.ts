@@ -5,7 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { promoteEnvironment } from '../../workflows/index.js';
 import { promotionWorkflowId } from '../../src/domain/promotion-policy.js';
-import { APP, builds, deployNewImageToDev, environment, leftoverBranches, project, sandboxTemporal, tagOf, type SandboxTemporal } from './sandbox-support.js';
+import {
+  APP,
+  builds,
+  deployNewImageToDev,
+  environment,
+  leftoverBranches,
+  project,
+  sandboxTemporal,
+  tagOf,
+  type SandboxTemporal,
+} from './sandbox-support.js';
 
 describe('promoteEnvironment alone against the sandbox world', () => {
   let t: SandboxTemporal;
@@ -33,15 +43,32 @@ describe('promoteEnvironment alone against the sandbox world', () => {
       const result = await promoteToStage();
       const after = await sandbox.state();
 
-      expect(result).toMatchObject({ status: 'succeeded', sourceEnv: 'dev', targetEnv: 'stage', imageTag: devTag, previousImageTag: stageBefore, rollback: [] });
+      expect(result).toMatchObject({
+        status: 'succeeded',
+        sourceEnv: 'dev',
+        targetEnv: 'stage',
+        imageTag: devTag,
+        previousImageTag: stageBefore,
+        rollback: [],
+      });
       expect(tagOf(environment(after, 'stage').image)).toBe(devTag);
       expect(environment(after, 'stage')).toMatchObject({ health: 'Healthy', sync: 'Synced' });
       expect(environment(after, 'prod').image).toBe(environment(before, 'prod').image);
       const deployments = project(after, 'p2c/k8s-deployments');
-      expect(deployments.mergeRequests.merged.map((m) => [m.target, m.source])).toEqual([['dev', expect.stringMatching(/^update-dev-/)], ['stage', `promote-stage-${devTag}`]]);
+      expect(deployments.mergeRequests.merged.map((m) => [m.target, m.source])).toEqual([
+        ['dev', expect.stringMatching(/^update-dev-/)],
+        ['stage', `promote-stage-${devTag}`],
+      ]);
       expect(deployments.mergeRequests.opened).toEqual([]);
       expect(leftoverBranches(deployments)).toEqual([]);
-      expect(builds(after, 'promote-environment').map((b) => [b.params.SOURCE_ENV, b.params.TARGET_ENV, b.params.IMAGE_TAG, b.result])).toEqual([['dev', 'stage', devTag, 'SUCCESS']]);
+      expect(
+        builds(after, 'promote-environment').map((b) => [
+          b.params.SOURCE_ENV,
+          b.params.TARGET_ENV,
+          b.params.IMAGE_TAG,
+          b.result,
+        ]),
+      ).toEqual([['dev', 'stage', devTag, 'SUCCESS']]);
 
       // Stage already runs dev's image, synced and healthy: nothing to do, nothing opened or built.
       const again = await promoteToStage();

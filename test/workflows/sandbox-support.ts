@@ -55,7 +55,13 @@ export async function sandboxTemporal(file: string, label?: string): Promise<San
     async inWorld(opts, fn) {
       const sandbox = await startSandbox(opts.scenario ? { scenario: opts.scenario } : {});
       try {
-        const worker = await Worker.create({ connection: env.nativeConnection, namespace, taskQueue, workflowBundle: workflowBundle(), activities: activitiesForWorld(sandbox.world) });
+        const worker = await Worker.create({
+          connection: env.nativeConnection,
+          namespace,
+          taskQueue,
+          workflowBundle: workflowBundle(),
+          activities: activitiesForWorld(sandbox.world),
+        });
         return await worker.runUntil(fn(sandbox));
       } finally {
         await sandbox.stop();
@@ -69,7 +75,10 @@ async function ownNamespace(address: string, file: string, label: string | undef
   const namespace = `${basename(file).replace(/\.test\.ts$/, '')}${label ? `-${label}` : ''}-${randomUUID().slice(0, 8)}`;
   const connection = await Connection.connect({ address });
   try {
-    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
     await eventually(async () => {
       await connection.workflowService.describeNamespace({ namespace });
       await registerSearchAttributes(connection, namespace);
@@ -92,7 +101,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     } catch (err) {
       last = err;
     }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await wait(100);
   }
 }
@@ -120,13 +130,19 @@ export function builds(state: WorldState, jobPath: string): WorldState['jenkins'
  * merged, is a leftover. A merged MR's source branch may stay (GitLab keeps it unless asked to remove it; the
  * merged MR and its history point at it), and the env branches and `main` are not the run's.
  */
-export function leftoverBranches(p: ProjectState, runPrefixes: readonly string[] = ['update-', 'promote-', 'revert-']): string[] {
+export function leftoverBranches(
+  p: ProjectState,
+  runPrefixes: readonly string[] = ['update-', 'promote-', 'revert-'],
+): string[] {
   const mergedSources = new Set(p.mergeRequests.merged.map((m) => m.source));
   return p.branches.filter((b) => runPrefixes.some((prefix) => b.startsWith(prefix)) && !mergedSources.has(b));
 }
 
 /** What an environment runs, as the cluster and Argo CD say (not the report). */
-export function environment(state: WorldState, env: Environment): { image: string | null; health: string | null; sync: string | null; readyReplicas: number; replicas: number } {
+export function environment(
+  state: WorldState,
+  env: Environment,
+): { image: string | null; health: string | null; sync: string | null; readyReplicas: number; replicas: number } {
   const e = state.environments[env];
   if (!e) throw new Error(`no environment ${env} in the world's state`);
   return { image: e.image, health: e.health, sync: e.sync, readyReplicas: e.readyReplicas, replicas: e.replicas };
@@ -147,6 +163,7 @@ export async function deployNewImageToDev(t: Pick<SandboxTemporal, 'client' | 't
     workflowId: validationWorkflowId(APP),
     args: [{ appName: APP, through: 'dev' }],
   });
-  if (report.status !== 'succeeded' || !report.imageTag) throw new Error(`could not deploy a new image to dev: ${report.status} ${report.failure?.message ?? ''}`);
+  if (report.status !== 'succeeded' || !report.imageTag)
+    throw new Error(`could not deploy a new image to dev: ${report.status} ${report.failure?.message ?? ''}`);
   return report.imageTag;
 }

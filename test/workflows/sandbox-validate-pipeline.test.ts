@@ -9,162 +9,247 @@ import type { validatePipeline } from '../../workflows/index.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 import type { PromotionMode } from '../../src/domain/inputs.js';
 import { promotionWorkflowId, validationWorkflowId } from '../../src/domain/promotion-policy.js';
-import { ShepherdApp, ShepherdEnvironment, ShepherdImageTag, ShepherdStatus } from '../../src/domain/search-attributes.js';
+import {
+  ShepherdApp,
+  ShepherdEnvironment,
+  ShepherdImageTag,
+  ShepherdStatus,
+} from '../../src/domain/search-attributes.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
-import { APP, APPROVER, builds, environment, eventually, historyLength, leftoverBranches, project, sandboxTemporal, tagOf, type SandboxTemporal } from './sandbox-support.js';
+import {
+  APP,
+  APPROVER,
+  builds,
+  environment,
+  eventually,
+  historyLength,
+  leftoverBranches,
+  project,
+  sandboxTemporal,
+  tagOf,
+  type SandboxTemporal,
+} from './sandbox-support.js';
 
 const APP_PROJECT = 'p2c/example-app';
 const DEPLOYMENTS = 'p2c/k8s-deployments';
 const PROMOTE_JOB = 'promote-environment';
 
-describe.each<PromotionMode>(['jenkins', 'gitlab'])('validatePipeline against the sandbox world, promotion MRs opened by %s', (mode) => {
-  let t: SandboxTemporal;
-  beforeAll(async () => {
-    t = await sandboxTemporal(import.meta.url, mode);
-  });
-  afterAll(async () => {
-    await t?.teardown();
-  });
-
-  function start(): Promise<WorkflowHandle<typeof validatePipeline>> {
-    return t.client.workflow.start<typeof validatePipeline>('validatePipeline', {
-      taskQueue: t.taskQueue,
-      workflowId: validationWorkflowId(APP),
-      args: [{ appName: APP, mode, approvers: [APPROVER] }],
+describe.each<PromotionMode>(['jenkins', 'gitlab'])(
+  'validatePipeline against the sandbox world, promotion MRs opened by %s',
+  (mode) => {
+    let t: SandboxTemporal;
+    beforeAll(async () => {
+      t = await sandboxTemporal(import.meta.url, mode);
     });
-  }
-
-  /** Runs of this namespace that a visibility query finds, once it has caught up (it is eventually consistent). */
-  async function listed(query: string, expected: readonly string[]): Promise<string[]> {
-    return eventually(async () => {
-      const found: string[] = [];
-      for await (const run of t.client.workflow.list({ query })) found.push(run.runId);
-      return expected.every((id) => found.includes(id)) ? found : undefined;
-    }, `visibility to list ${expected.length} runs for ${query}`);
-  }
-
-  const runIdOf = async (workflowId: string) => (await t.client.workflow.getHandle(workflowId).describe()).runId;
-
-  it('runs the three iterations on one new image: one bump, one MR and one merge per environment, prod approved through the update', async () => {
-    await t.inWorld({}, async (sandbox) => {
-      const before = await sandbox.state();
-      const handle = await start();
-
-      // Prod waits at its gate: the child's progress query and the search attributes say so, and so does the parent.
-      const prod = t.client.workflow.getHandle(promotionWorkflowId(APP, 'prod'));
-      await eventually(async () => ((await prod.query(progressQuery)).current?.waitingOn?.kind === 'approval' ? true : undefined), 'prod to wait for approval', 90_000);
-      const parentProgress = await handle.query(progressQuery);
-      expect(parentProgress.current).toMatchObject({ name: 'promote-prod', status: 'running', waitingOn: { kind: 'child-workflow', ref: 'promote-example-app-prod' } });
-      await listed(`ShepherdApp = '${APP}' AND ShepherdStatus = 'waiting-approval'`, [await runIdOf(prod.workflowId)]);
-      await prod.executeUpdate(approveUpdate, { args: [{ by: APPROVER, reason: 'dev-server test of the full pipeline' }] });
-
-      const report = await handle.result();
-      const after = await sandbox.state();
-
-      expect(report).toMatchObject({ appName: APP, status: 'succeeded', through: 'prod', version: '1.0.37-SNAPSHOT', rollback: [] });
-      const tag = report.imageTag!;
-      expect(tag).toMatch(/^1\.0\.37-SNAPSHOT-[0-9a-f]{7}$/);
-      expect(report.iterations.map((i) => [i.env, i.status, i.imageTag])).toEqual([['dev', 'succeeded', tag], ['stage', 'succeeded', tag], ['prod', 'succeeded', tag]]);
-
-      // The world: the same image everywhere, every environment synced, healthy and fully rolled out.
-      for (const env of ['dev', 'stage', 'prod'] as const) {
-        const e = environment(after, env);
-        expect(tagOf(e.image), env).toBe(tag);
-        expect(e, env).toMatchObject({ health: 'Healthy', sync: 'Synced' });
-        expect(e.readyReplicas, env).toBe(e.replicas);
-      }
-      expectOneBumpAndOneMergePerEnvironment(before, after, tag);
-      expect(after.published.filter((image) => image.endsWith(`:${tag}`))).toHaveLength(1);
-      expectPromoteJobBuilds(after, tag);
-
-      // Small history: parent and children together stay well under the 1,000-event budget.
-      const children = ['stage', 'prod'].map((env) => t.client.workflow.getHandle(promotionWorkflowId(APP, env as 'stage' | 'prod')));
-      const events = (await Promise.all([handle, ...children].map(historyLength))).reduce((a, b) => a + b, 0);
-      expect(events).toBeLessThan(500);
-
-      // Visibility: typed search attributes and the memo of the parent and of each hop.
-      const described = await handle.describe();
-      expect(described.typedSearchAttributes.get(ShepherdApp)).toBe(APP);
-      expect(described.typedSearchAttributes.get(ShepherdStatus)).toBe('succeeded');
-      expect(described.typedSearchAttributes.get(ShepherdImageTag)).toBe(tag);
-      expect(described.typedSearchAttributes.get(ShepherdEnvironment)).toBe('prod');
-      expect(described.memo).toMatchObject({ status: 'succeeded', summary: expect.stringContaining(`reached dev, stage, prod`) });
-      for (const child of children) {
-        const d = await child.describe();
-        const env = child.workflowId.replace(`promote-${APP}-`, '');
-        expect(d.typedSearchAttributes.get(ShepherdEnvironment)).toBe(env);
-        expect(d.typedSearchAttributes.get(ShepherdImageTag)).toBe(tag);
-        expect(d.typedSearchAttributes.get(ShepherdStatus)).toBe('succeeded');
-        expect(d.memo).toMatchObject({ status: 'succeeded', summary: expect.stringContaining(tag) });
-      }
-      await listed(`ShepherdApp = '${APP}' AND ShepherdStatus = 'succeeded'`, [described.runId, ...(await Promise.all(children.map((c) => runIdOf(c.workflowId))))]);
+    afterAll(async () => {
+      await t?.teardown();
     });
-  });
 
-  it('rolls stage back to its previous image when the new one degrades there, keeps dev on it, and says so', async () => {
-    await t.inWorld({ scenario: 'stage-degraded' }, async (sandbox) => {
-      const before = await sandbox.state();
-      const stageBefore = tagOf(environment(before, 'stage').image)!;
-      const prodBefore = tagOf(environment(before, 'prod').image)!;
-      const handle = await start();
-      const report = await handle.result();
-      const after = await sandbox.state();
-      const tag = report.imageTag!;
+    function start(): Promise<WorkflowHandle<typeof validatePipeline>> {
+      return t.client.workflow.start<typeof validatePipeline>('validatePipeline', {
+        taskQueue: t.taskQueue,
+        workflowId: validationWorkflowId(APP),
+        args: [{ appName: APP, mode, approvers: [APPROVER] }],
+      });
+    }
 
-      // The world: stage is back on its previous image, healthy; dev keeps the new image; prod was never touched.
-      expect(tagOf(environment(after, 'stage').image)).toBe(stageBefore);
-      expect(environment(after, 'stage')).toMatchObject({ health: 'Healthy', sync: 'Synced' });
-      expect(environment(after, 'stage').readyReplicas).toBe(environment(after, 'stage').replicas);
-      expect(after.environments.stage!.pods.every((p) => tagOf(p.image) === stageBefore)).toBe(true);
-      expect(tagOf(environment(after, 'dev').image)).toBe(tag);
-      expect(environment(after, 'dev')).toMatchObject({ health: 'Healthy', sync: 'Synced' });
-      expect(tagOf(environment(after, 'prod').image)).toBe(prodBefore);
+    /** Runs of this namespace that a visibility query finds, once it has caught up (it is eventually consistent). */
+    async function listed(query: string, expected: readonly string[]): Promise<string[]> {
+      return eventually(async () => {
+        const found: string[] = [];
+        for await (const run of t.client.workflow.list({ query })) found.push(run.runId);
+        return expected.every((id) => found.includes(id)) ? found : undefined;
+      }, `visibility to list ${expected.length} runs for ${query}`);
+    }
+
+    const runIdOf = async (workflowId: string) => (await t.client.workflow.getHandle(workflowId).describe()).runId;
+
+    it('runs the three iterations on one new image: one bump, one MR and one merge per environment, prod approved through the update', async () => {
+      await t.inWorld({}, async (sandbox) => {
+        const before = await sandbox.state();
+        const handle = await start();
+
+        // Prod waits at its gate: the child's progress query and the search attributes say so, and so does the parent.
+        const prod = t.client.workflow.getHandle(promotionWorkflowId(APP, 'prod'));
+        await eventually(
+          async () => ((await prod.query(progressQuery)).current?.waitingOn?.kind === 'approval' ? true : undefined),
+          'prod to wait for approval',
+          90_000,
+        );
+        const parentProgress = await handle.query(progressQuery);
+        expect(parentProgress.current).toMatchObject({
+          name: 'promote-prod',
+          status: 'running',
+          waitingOn: { kind: 'child-workflow', ref: 'promote-example-app-prod' },
+        });
+        await listed(`ShepherdApp = '${APP}' AND ShepherdStatus = 'waiting-approval'`, [
+          await runIdOf(prod.workflowId),
+        ]);
+        await prod.executeUpdate(approveUpdate, {
+          args: [{ by: APPROVER, reason: 'dev-server test of the full pipeline' }],
+        });
+
+        const report = await handle.result();
+        const after = await sandbox.state();
+
+        expect(report).toMatchObject({
+          appName: APP,
+          status: 'succeeded',
+          through: 'prod',
+          version: '1.0.37-SNAPSHOT',
+          rollback: [],
+        });
+        const tag = report.imageTag!;
+        expect(tag).toMatch(/^1\.0\.37-SNAPSHOT-[0-9a-f]{7}$/);
+        expect(report.iterations.map((i) => [i.env, i.status, i.imageTag])).toEqual([
+          ['dev', 'succeeded', tag],
+          ['stage', 'succeeded', tag],
+          ['prod', 'succeeded', tag],
+        ]);
+
+        // The world: the same image everywhere, every environment synced, healthy and fully rolled out.
+        for (const env of ['dev', 'stage', 'prod'] as const) {
+          const e = environment(after, env);
+          expect(tagOf(e.image), env).toBe(tag);
+          expect(e, env).toMatchObject({ health: 'Healthy', sync: 'Synced' });
+          expect(e.readyReplicas, env).toBe(e.replicas);
+        }
+        expectOneBumpAndOneMergePerEnvironment(before, after, tag);
+        expect(after.published.filter((image) => image.endsWith(`:${tag}`))).toHaveLength(1);
+        expectPromoteJobBuilds(after, tag);
+
+        // Small history: parent and children together stay well under the 1,000-event budget.
+        const children = ['stage', 'prod'].map((env) =>
+          t.client.workflow.getHandle(promotionWorkflowId(APP, env as 'stage' | 'prod')),
+        );
+        const events = (await Promise.all([handle, ...children].map(historyLength))).reduce((a, b) => a + b, 0);
+        expect(events).toBeLessThan(500);
+
+        // Visibility: typed search attributes and the memo of the parent and of each hop.
+        const described = await handle.describe();
+        expect(described.typedSearchAttributes.get(ShepherdApp)).toBe(APP);
+        expect(described.typedSearchAttributes.get(ShepherdStatus)).toBe('succeeded');
+        expect(described.typedSearchAttributes.get(ShepherdImageTag)).toBe(tag);
+        expect(described.typedSearchAttributes.get(ShepherdEnvironment)).toBe('prod');
+        expect(described.memo).toMatchObject({
+          status: 'succeeded',
+          summary: expect.stringContaining(`reached dev, stage, prod`),
+        });
+        for (const child of children) {
+          const d = await child.describe();
+          const env = child.workflowId.replace(`promote-${APP}-`, '');
+          expect(d.typedSearchAttributes.get(ShepherdEnvironment)).toBe(env);
+          expect(d.typedSearchAttributes.get(ShepherdImageTag)).toBe(tag);
+          expect(d.typedSearchAttributes.get(ShepherdStatus)).toBe('succeeded');
+          expect(d.memo).toMatchObject({ status: 'succeeded', summary: expect.stringContaining(tag) });
+        }
+        await listed(`ShepherdApp = '${APP}' AND ShepherdStatus = 'succeeded'`, [
+          described.runId,
+          ...(await Promise.all(children.map((c) => runIdOf(c.workflowId)))),
+        ]);
+      });
+    });
+
+    it('rolls stage back to its previous image when the new one degrades there, keeps dev on it, and says so', async () => {
+      await t.inWorld({ scenario: 'stage-degraded' }, async (sandbox) => {
+        const before = await sandbox.state();
+        const stageBefore = tagOf(environment(before, 'stage').image)!;
+        const prodBefore = tagOf(environment(before, 'prod').image)!;
+        const handle = await start();
+        const report = await handle.result();
+        const after = await sandbox.state();
+        const tag = report.imageTag!;
+
+        // The world: stage is back on its previous image, healthy; dev keeps the new image; prod was never touched.
+        expect(tagOf(environment(after, 'stage').image)).toBe(stageBefore);
+        expect(environment(after, 'stage')).toMatchObject({ health: 'Healthy', sync: 'Synced' });
+        expect(environment(after, 'stage').readyReplicas).toBe(environment(after, 'stage').replicas);
+        expect(after.environments.stage!.pods.every((p) => tagOf(p.image) === stageBefore)).toBe(true);
+        expect(tagOf(environment(after, 'dev').image)).toBe(tag);
+        expect(environment(after, 'dev')).toMatchObject({ health: 'Healthy', sync: 'Synced' });
+        expect(tagOf(environment(after, 'prod').image)).toBe(prodBefore);
+        const deployments = project(after, DEPLOYMENTS);
+        expect(deployments.counts.reverts).toBe(1);
+        expect(deployments.mergeRequests.opened).toEqual([]);
+        expect(leftoverBranches(deployments)).toEqual([]);
+        expect(deployments.mergeRequests.merged.filter((m) => m.target === 'prod')).toEqual([]);
+
+        // The report says the same.
+        expect(report.status).toBe('rolled_back');
+        expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
+          ['dev', 'succeeded'],
+          ['stage', 'rolled_back'],
+        ]);
+        expect(report.iterations[1]).toMatchObject({
+          imageTag: tag,
+          previousImageTag: stageBefore,
+          workflowId: promotionWorkflowId(APP, 'stage'),
+        });
+        expect(report.failure).toMatchObject({ type: 'AppDegradedError', iteration: 2 });
+        expect(
+          report.rollback.filter((r) => r.action === 'revert-merge-request' || r.action === 'await-previous-image'),
+        ).toEqual([
+          expect.objectContaining({
+            action: 'revert-merge-request',
+            env: 'stage',
+            status: 'succeeded',
+            fromImageTag: tag,
+            toImageTag: stageBefore,
+          }),
+          expect.objectContaining({
+            action: 'await-previous-image',
+            env: 'stage',
+            status: 'succeeded',
+            fromImageTag: tag,
+            toImageTag: stageBefore,
+          }),
+        ]);
+        expect(report.rollback.filter((r) => r.env === 'dev')).toEqual([]);
+        const described = await handle.describe();
+        expect(described.typedSearchAttributes.get(ShepherdStatus)).toBe('rolled_back');
+        expect(described.memo).toMatchObject({
+          status: 'rolled_back',
+          summary: expect.stringContaining(
+            'await-argo-synced-and-healthy failed: example-app-stage in stage is unhealthy',
+          ),
+        });
+        await listed(`ShepherdApp = '${APP}' AND ShepherdStatus = 'rolled_back'`, [described.runId]);
+      });
+    });
+
+    /**
+     * One bump commit on the app repo's main, and on the deployments repo one MR per environment, each merged once,
+     * nothing left open, no leftover branches.
+     */
+    function expectOneBumpAndOneMergePerEnvironment(before: WorldState, after: WorldState, tag: string): void {
+      const app = project(after, APP_PROJECT);
+      expect(app.commitsPerBranch.main! - project(before, APP_PROJECT).commitsPerBranch.main!).toBe(1);
       const deployments = project(after, DEPLOYMENTS);
-      expect(deployments.counts.reverts).toBe(1);
+      const mergedBefore = project(before, DEPLOYMENTS).counts.merges;
+      expect(deployments.counts.merges - mergedBefore).toBe(3);
+      expect(deployments.counts.reverts).toBe(0);
       expect(deployments.mergeRequests.opened).toEqual([]);
+      expect(deployments.mergeRequests.closed).toEqual([]);
+      expect(deployments.mergeRequests.merged.map((m) => m.target).sort()).toEqual(['dev', 'prod', 'stage']);
+      for (const mr of deployments.mergeRequests.merged) expect(mr.title, mr.source).toContain(tag);
       expect(leftoverBranches(deployments)).toEqual([]);
-      expect(deployments.mergeRequests.merged.filter((m) => m.target === 'prod')).toEqual([]);
+      expect(leftoverBranches(app)).toEqual([]);
+    }
 
-      // The report says the same.
-      expect(report.status).toBe('rolled_back');
-      expect(report.iterations.map((i) => [i.env, i.status])).toEqual([['dev', 'succeeded'], ['stage', 'rolled_back']]);
-      expect(report.iterations[1]).toMatchObject({ imageTag: tag, previousImageTag: stageBefore, workflowId: promotionWorkflowId(APP, 'stage') });
-      expect(report.failure).toMatchObject({ type: 'AppDegradedError', iteration: 2 });
-      expect(report.rollback.filter((r) => r.action === 'revert-merge-request' || r.action === 'await-previous-image')).toEqual([
-        expect.objectContaining({ action: 'revert-merge-request', env: 'stage', status: 'succeeded', fromImageTag: tag, toImageTag: stageBefore }),
-        expect.objectContaining({ action: 'await-previous-image', env: 'stage', status: 'succeeded', fromImageTag: tag, toImageTag: stageBefore }),
+    /** Jenkins mode: one promote-environment build per hop, with the hop's parameters; GitLab mode: none at all. */
+    function expectPromoteJobBuilds(state: WorldState, tag: string): void {
+      const promoteBuilds = builds(state, PROMOTE_JOB).map((b) => [
+        b.params.SOURCE_ENV,
+        b.params.TARGET_ENV,
+        b.params.IMAGE_TAG,
+        b.result,
       ]);
-      expect(report.rollback.filter((r) => r.env === 'dev')).toEqual([]);
-      const described = await handle.describe();
-      expect(described.typedSearchAttributes.get(ShepherdStatus)).toBe('rolled_back');
-      expect(described.memo).toMatchObject({ status: 'rolled_back', summary: expect.stringContaining('await-argo-synced-and-healthy failed: example-app-stage in stage is unhealthy') });
-      await listed(`ShepherdApp = '${APP}' AND ShepherdStatus = 'rolled_back'`, [described.runId]);
-    });
-  });
-
-  /**
-   * One bump commit on the app repo's main, and on the deployments repo one MR per environment, each merged once,
-   * nothing left open, no leftover branches.
-   */
-  function expectOneBumpAndOneMergePerEnvironment(before: WorldState, after: WorldState, tag: string): void {
-    const app = project(after, APP_PROJECT);
-    expect(app.commitsPerBranch.main! - project(before, APP_PROJECT).commitsPerBranch.main!).toBe(1);
-    const deployments = project(after, DEPLOYMENTS);
-    const mergedBefore = project(before, DEPLOYMENTS).counts.merges;
-    expect(deployments.counts.merges - mergedBefore).toBe(3);
-    expect(deployments.counts.reverts).toBe(0);
-    expect(deployments.mergeRequests.opened).toEqual([]);
-    expect(deployments.mergeRequests.closed).toEqual([]);
-    expect(deployments.mergeRequests.merged.map((m) => m.target).sort()).toEqual(['dev', 'prod', 'stage']);
-    for (const mr of deployments.mergeRequests.merged) expect(mr.title, mr.source).toContain(tag);
-    expect(leftoverBranches(deployments)).toEqual([]);
-    expect(leftoverBranches(app)).toEqual([]);
-  }
-
-  /** Jenkins mode: one promote-environment build per hop, with the hop's parameters; GitLab mode: none at all. */
-  function expectPromoteJobBuilds(state: WorldState, tag: string): void {
-    const promoteBuilds = builds(state, PROMOTE_JOB).map((b) => [b.params.SOURCE_ENV, b.params.TARGET_ENV, b.params.IMAGE_TAG, b.result]);
-    if (mode === 'jenkins') expect(promoteBuilds.sort()).toEqual([['dev', 'stage', tag, 'SUCCESS'], ['stage', 'prod', tag, 'SUCCESS']]);
-    else expect(promoteBuilds).toEqual([]);
-  }
-});
+      if (mode === 'jenkins')
+        expect(promoteBuilds.sort()).toEqual([
+          ['dev', 'stage', tag, 'SUCCESS'],
+          ['stage', 'prod', tag, 'SUCCESS'],
+        ]);
+      else expect(promoteBuilds).toEqual([]);
+    }
+  },
+);

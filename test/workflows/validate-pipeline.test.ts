@@ -23,7 +23,11 @@ describe('validatePipeline', () => {
 
   function start(input: Partial<ValidatePipelineInput>): Promise<WorkflowHandle<typeof validatePipeline>> {
     const full = { appName: unique('app'), ...input } as ValidatePipelineInput;
-    return h.env.client.workflow.start<typeof validatePipeline>('validatePipeline', { taskQueue: h.taskQueue, workflowId: unique(`validate-${full.appName}`), args: [full] });
+    return h.env.client.workflow.start<typeof validatePipeline>('validatePipeline', {
+      taskQueue: h.taskQueue,
+      workflowId: unique(`validate-${full.appName}`),
+      args: [full],
+    });
   }
 
   /** Approves the prod promotion child once it waits at the gate. */
@@ -34,7 +38,13 @@ describe('validatePipeline', () => {
   }
 
   const mutatingEnvs = (fake: FakePipeline, name: 'mergeMergeRequest' | 'revertMergeRequest') =>
-    fake.callsOf(name).map((c) => (name === 'revertMergeRequest' ? c.targetEnv : [...fake.mergeRequests.values()].find((m) => m.iid === c.iid)?.targetEnv));
+    fake
+      .callsOf(name)
+      .map((c) =>
+        name === 'revertMergeRequest'
+          ? c.targetEnv
+          : [...fake.mergeRequests.values()].find((m) => m.iid === c.iid)?.targetEnv,
+      );
 
   it('runs the three iterations on the same image through prod and reports every step', async () => {
     const fake = h.install();
@@ -43,7 +53,14 @@ describe('validatePipeline', () => {
     await approveProd(appName);
     const report = await handle.result();
 
-    expect(report).toMatchObject({ appName, status: 'succeeded', through: 'prod', version: '1.0.37-SNAPSHOT', imageTag: NEW, rollback: [] });
+    expect(report).toMatchObject({
+      appName,
+      status: 'succeeded',
+      through: 'prod',
+      version: '1.0.37-SNAPSHOT',
+      imageTag: NEW,
+      rollback: [],
+    });
     expect(report.iterations.map((i) => [i.iteration, i.env, i.status, i.imageTag, i.previousImageTag])).toEqual([
       [1, 'dev', 'succeeded', NEW, OLD],
       [2, 'stage', 'succeeded', NEW, OLD],
@@ -59,9 +76,20 @@ describe('validatePipeline', () => {
       'await-argo-synced-and-healthy',
       'verify-workload',
     ]);
-    for (const it of report.iterations) for (const step of it.steps) expect(step).toMatchObject({ status: 'succeeded', startedAt: expect.any(String), durationMs: expect.any(Number) });
-    expect(report.iterations[0]!.steps.find((s) => s.name === 'await-ci-build')).toMatchObject({ attempts: 1, links: { build: expect.stringContaining('/example-app/job/main/') } });
-    expect(report.iterations[0]!.steps.find((s) => s.name === 'merge-merge-request')?.links?.mergeRequest).toMatch(/merge_requests\/1$/);
+    for (const it of report.iterations)
+      for (const step of it.steps)
+        expect(step).toMatchObject({
+          status: 'succeeded',
+          startedAt: expect.any(String),
+          durationMs: expect.any(Number),
+        });
+    expect(report.iterations[0]!.steps.find((s) => s.name === 'await-ci-build')).toMatchObject({
+      attempts: 1,
+      links: { build: expect.stringContaining('/example-app/job/main/') },
+    });
+    expect(report.iterations[0]!.steps.find((s) => s.name === 'merge-merge-request')?.links?.mergeRequest).toMatch(
+      /merge_requests\/1$/,
+    );
     expect(report.iterations[2]!.steps.find((s) => s.name === 'approval')).toMatchObject({ status: 'succeeded' });
     expect(report.iterations[2]!.workflowId).toBe(`promote-${appName}-prod`);
 
@@ -89,21 +117,44 @@ describe('validatePipeline', () => {
 
   it('fails without rolling anything back when the CI build fails before any environment changed', async () => {
     const fake = h.install();
-    fake.fail('awaitJenkinsBuild', new BuildFailedError({ job: 'example-app/main', buildNumber: 100, result: 'FAILURE', url: 'https://jenkins.example.test/job/example-app/job/main/100/', consoleTail: '[ERROR] Tests run: 3, Failures: 1' }));
+    fake.fail(
+      'awaitJenkinsBuild',
+      new BuildFailedError({
+        job: 'example-app/main',
+        buildNumber: 100,
+        result: 'FAILURE',
+        url: 'https://jenkins.example.test/job/example-app/job/main/100/',
+        consoleTail: '[ERROR] Tests run: 3, Failures: 1',
+      }),
+    );
     const report = await (await start({})).result();
     expect(report.status).toBe('failed');
-    expect(report.failure).toMatchObject({ iteration: 1, step: 'await-ci-build', type: 'BuildFailedError', facts: { consoleTail: expect.stringContaining('Failures: 1') } });
+    expect(report.failure).toMatchObject({
+      iteration: 1,
+      step: 'await-ci-build',
+      type: 'BuildFailedError',
+      facts: { consoleTail: expect.stringContaining('Failures: 1') },
+    });
     expect(report.rollback).toEqual([]);
     expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
   });
 
-  it('reverts stage only, and closes the run\'s MRs, when stage never becomes healthy (default rollback scope)', async () => {
+  it("reverts stage only, and closes the run's MRs, when stage never becomes healthy (default rollback scope)", async () => {
     const fake = h.install();
-    fake.fail('awaitArgoSyncedAndHealthy', new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'Degraded', pods: [] }), (i) => i.env === 'stage' && String(i.revision).startsWith('m'));
+    fake.fail(
+      'awaitArgoSyncedAndHealthy',
+      new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'Degraded', pods: [] }),
+      (i) => i.env === 'stage' && String(i.revision).startsWith('m'),
+    );
     const report = await (await start({ through: 'stage' })).result();
 
     expect(report.status).toBe('rolled_back');
-    expect(report.failure).toMatchObject({ iteration: 2, step: 'await-argo-synced-and-healthy', type: 'AppDegradedError', facts: { env: 'stage', reason: 'Degraded' } });
+    expect(report.failure).toMatchObject({
+      iteration: 2,
+      step: 'await-argo-synced-and-healthy',
+      type: 'AppDegradedError',
+      facts: { env: 'stage', reason: 'Degraded' },
+    });
     expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
       ['dev', 'succeeded'],
       ['stage', 'rolled_back'],
@@ -122,7 +173,16 @@ describe('validatePipeline', () => {
 
   it('reverts stage and then dev, newest first, when rollback is all', async () => {
     const fake = h.install();
-    fake.fail('verifyWorkload', new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'CrashLoopBackOff', pods: [{ name: 'p', restarts: 3 }] }), (i) => i.env === 'stage' && i.imageTag === NEW);
+    fake.fail(
+      'verifyWorkload',
+      new AppDegradedError({
+        env: 'stage',
+        argoApp: 'example-app-stage',
+        reason: 'CrashLoopBackOff',
+        pods: [{ name: 'p', restarts: 3 }],
+      }),
+      (i) => i.env === 'stage' && i.imageTag === NEW,
+    );
     const report = await (await start({ through: 'stage', rollback: 'all' })).result();
 
     expect(report.status).toBe('rolled_back');
@@ -131,7 +191,11 @@ describe('validatePipeline', () => {
       ['dev', 'rolled_back'],
       ['stage', 'rolled_back'],
     ]);
-    expect(report.rollback.filter((r) => r.action === 'revert-merge-request').map((r) => [r.env, r.fromImageTag, r.toImageTag])).toEqual([
+    expect(
+      report.rollback
+        .filter((r) => r.action === 'revert-merge-request')
+        .map((r) => [r.env, r.fromImageTag, r.toImageTag]),
+    ).toEqual([
       ['stage', NEW, OLD],
       ['dev', NEW, OLD],
     ]);
@@ -192,7 +256,11 @@ describe('validatePipeline', () => {
       [{}, 'appName'],
     ] as const) {
       const fake = h.install();
-      const handle = await h.env.client.workflow.start<typeof validatePipeline>('validatePipeline', { taskQueue: h.taskQueue, workflowId: unique('bad'), args: [input as unknown as ValidatePipelineInput] });
+      const handle = await h.env.client.workflow.start<typeof validatePipeline>('validatePipeline', {
+        taskQueue: h.taskQueue,
+        workflowId: unique('bad'),
+        args: [input as unknown as ValidatePipelineInput],
+      });
       const err = await handle.result().then(
         () => undefined,
         (e: unknown) => e,

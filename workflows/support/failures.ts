@@ -14,5 +14,10 @@ export function validated<T>(parse: () => T): T {
 
 /** Ends a run with the original failure's type and message, and the given details (steps, rollback). */
 export function endWith(failure: FailureSummary, suffix: string, details: unknown): ApplicationFailure {
-  return ApplicationFailure.create({ type: failure.type, message: `${failure.message}${suffix}`, nonRetryable: true, details: [details] });
+  return ApplicationFailure.create({
+    type: failure.type,
+    message: `${failure.message}${suffix}`,
+    nonRetryable: true,
+    details: [details],
+  });
 }

@@ -7,7 +7,12 @@ import type { ActivityResult, NotificationEvent } from '../../src/domain/activit
 import type { Environment } from '../../src/domain/environments.js';
 import { summarizeFailure } from '../../src/domain/errors.js';
 import type { Progress, RollbackRecord, StepLinks, StepRecord, WaitingOn } from '../../src/domain/report.js';
-import { ShepherdApp, ShepherdEnvironment, ShepherdImageTag, ShepherdStatus } from '../../src/domain/search-attributes.js';
+import {
+  ShepherdApp,
+  ShepherdEnvironment,
+  ShepherdImageTag,
+  ShepherdStatus,
+} from '../../src/domain/search-attributes.js';
 import { notifications } from './activities.js';
 
 export interface StepOptions<T> {
@@ -48,11 +53,19 @@ export class Journal {
     try {
       const result = await run(deadline);
       const attempt = (result as Partial<ActivityResult> | undefined)?.attempt;
-      Object.assign(record, { status: 'succeeded', durationMs: Date.now() - startedMs, ...(attempt !== undefined ? { attempts: attempt } : {}) });
+      Object.assign(record, {
+        status: 'succeeded',
+        durationMs: Date.now() - startedMs,
+        ...(attempt !== undefined ? { attempts: attempt } : {}),
+      });
       if (opts.links) record.links = opts.links(result);
       return result;
     } catch (err) {
-      Object.assign(record, { status: isCancellation(err) ? 'cancelled' : 'failed', durationMs: Date.now() - startedMs, failure: summarizeFailure(err) });
+      Object.assign(record, {
+        status: isCancellation(err) ? 'cancelled' : 'failed',
+        durationMs: Date.now() - startedMs,
+        failure: summarizeFailure(err),
+      });
       throw err;
     } finally {
       delete record.waitingOn;
@@ -67,7 +80,11 @@ export class Journal {
   }
 
   progress(): Progress {
-    return { steps: this.steps.map((s) => ({ ...s })), current: this.current ? { ...this.current } : undefined, rollback: [...this.rollback] };
+    return {
+      steps: this.steps.map((s) => ({ ...s })),
+      current: this.current ? { ...this.current } : undefined,
+      rollback: [...this.rollback],
+    };
   }
 
   /** Keeps the search attributes and the memo current; call on phase changes only (each call is a history event). */
@@ -82,11 +99,21 @@ export class Journal {
   }
 
   /** Posts a notification; a lost notification never fails the run. */
-  async notify(event: NotificationEvent, text: string, fields: { env?: Environment; imageTag?: string; links?: string[] } = {}): Promise<void> {
+  async notify(
+    event: NotificationEvent,
+    text: string,
+    fields: { env?: Environment; imageTag?: string; links?: string[] } = {},
+  ): Promise<void> {
     const { workflowId, runId } = workflowInfo();
     this.events += 1;
     try {
-      await notifications.notifyEvent({ eventId: `${workflowId}/${runId}/${this.events}`, event, appName: this.appName, text, ...fields });
+      await notifications.notifyEvent({
+        eventId: `${workflowId}/${runId}/${this.events}`,
+        event,
+        appName: this.appName,
+        text,
+        ...fields,
+      });
     } catch (err) {
       if (isCancellation(err)) throw err;
     }

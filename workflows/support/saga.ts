@@ -61,7 +61,14 @@ async function runUndo(undo: Undo, into: RollbackRecord[]): Promise<boolean> {
   } catch (err) {
     const failure = summarizeFailure(err);
     into.push({ ...base, status: 'failed', detail: failure.message, failure });
-    for (const next of undo.then ?? []) into.push({ action: next.action, target: next.target, ...(next.env ? { env: next.env } : {}), status: 'skipped', detail: `not attempted: ${undo.action} failed` });
+    for (const next of undo.then ?? [])
+      into.push({
+        action: next.action,
+        target: next.target,
+        ...(next.env ? { env: next.env } : {}),
+        status: 'skipped',
+        detail: `not attempted: ${undo.action} failed`,
+      });
     return false;
   }
   for (const next of undo.then ?? []) await runUndo(next, into);

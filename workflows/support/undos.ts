@@ -11,7 +11,13 @@ function deadlineIn(seconds: number): string {
 }
 
 /** Undo of an opened MR: close it (unless it got merged: then the revert undoes it) and delete its branch. */
-export function abandonMergeRequest(acts: ActivityProxies, mr: MergeRequestRef, runMarker: string, reason: () => string, merged: () => boolean): Undo[] {
+export function abandonMergeRequest(
+  acts: ActivityProxies,
+  mr: MergeRequestRef,
+  runMarker: string,
+  reason: () => string,
+  merged: () => boolean,
+): Undo[] {
   const { undoCalls } = acts;
   return [
     {
@@ -77,9 +83,19 @@ export function revertMerge(acts: ActivityProxies, plan: RevertPlan): Undo {
         fromImageTag: plan.fromImageTag,
         ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
         run: async () => {
-          await undoWaits.awaitArgoSyncedAndHealthy({ appName, env, revision: revertCommit, deadline: deadlineIn(Math.max(plan.budgets.sync, WAIT_BUDGETS.sync)) });
+          await undoWaits.awaitArgoSyncedAndHealthy({
+            appName,
+            env,
+            revision: revertCommit,
+            deadline: deadlineIn(Math.max(plan.budgets.sync, WAIT_BUDGETS.sync)),
+          });
           if (plan.toImageTag === undefined) return 'synced; no previous image to verify';
-          await undoWaits.verifyWorkload({ appName, env, imageTag: plan.toImageTag, deadline: deadlineIn(Math.max(plan.budgets.workload, WAIT_BUDGETS.workload)) });
+          await undoWaits.verifyWorkload({
+            appName,
+            env,
+            imageTag: plan.toImageTag,
+            deadline: deadlineIn(Math.max(plan.budgets.workload, WAIT_BUDGETS.workload)),
+          });
           return `running ${plan.toImageTag}, healthy`;
         },
       },

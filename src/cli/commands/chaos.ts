@@ -5,13 +5,15 @@ import { EXIT, UsageError, type Command } from '../command.js';
 function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${raw}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${raw}`);
   return n;
 }
 
 export const chaosCommand: Command = {
   name: 'chaos',
-  summary: 'Run N validations against the sandbox while killing workers, restarting the dev server and switching faults on and off.',
+  summary:
+    'Run N validations against the sandbox while killing workers, restarting the dev server and switching faults on and off.',
   usage: '--runs N --seed S [--time-scale X] [--bound-seconds B] [--plan] [--verbose]',
   help: `
 Proves that runs survive infrastructure failures. Starts its own dev server, sandbox world and worker as
@@ -52,20 +54,31 @@ Exit code 0 when no run is stuck and no duplicate or leak was found, 1 otherwise
   },
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
-    if (ctx.values.runs === undefined || ctx.values.seed === undefined) throw new UsageError('--runs and --seed are required');
+    if (ctx.values.runs === undefined || ctx.values.seed === undefined)
+      throw new UsageError('--runs and --seed are required');
     const runs = wholeNumber('runs', ctx.values.runs as string, 0, 1, 1000);
     const seed = wholeNumber('seed', ctx.values.seed as string, 0, 0, 4294967295);
-    const boundSeconds = wholeNumber('bound-seconds', ctx.values['bound-seconds'] as string | undefined, 420, 10, 86400);
+    const boundSeconds = wholeNumber(
+      'bound-seconds',
+      ctx.values['bound-seconds'] as string | undefined,
+      420,
+      10,
+      86400,
+    );
     const rawScale = ctx.values['time-scale'] as string | undefined;
     const timeScale = rawScale === undefined ? 0.01 : Number(rawScale);
-    if (!(timeScale > 0 && timeScale <= 1)) throw new UsageError(`--time-scale must be a number above 0 and at most 1, got ${rawScale}`);
+    if (!(timeScale > 0 && timeScale <= 1))
+      throw new UsageError(`--time-scale must be a number above 0 and at most 1, got ${rawScale}`);
     const heartbeatTimeout = (ctx.values['heartbeat-timeout'] as string | undefined) ?? '5s';
-    if (!/^[1-9][0-9]*(ms|s|m|h)$/.test(heartbeatTimeout)) throw new UsageError(`--heartbeat-timeout must be a duration like 5s or 1m, got ${heartbeatTimeout}`);
+    if (!/^[1-9][0-9]*(ms|s|m|h)$/.test(heartbeatTimeout))
+      throw new UsageError(`--heartbeat-timeout must be a duration like 5s or 1m, got ${heartbeatTimeout}`);
     const replay = `npx shepherd chaos --runs ${runs} --seed ${seed} --time-scale ${timeScale} --bound-seconds ${boundSeconds} --heartbeat-timeout ${heartbeatTimeout}`;
 
     if (ctx.values.plan) {
       for (const p of planRuns({ runs, seed })) {
-        ctx.out(`run ${String(p.run).padStart(2)}  ${[p.scenario ? `[${p.scenario}]` : '', ...p.events.map(describeEvent)].filter(Boolean).join('; ') || 'no faults'}`);
+        ctx.out(
+          `run ${String(p.run).padStart(2)}  ${[p.scenario ? `[${p.scenario}]` : '', ...p.events.map(describeEvent)].filter(Boolean).join('; ') || 'no faults'}`,
+        );
       }
       return EXIT.ok;
     }

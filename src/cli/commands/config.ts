@@ -18,15 +18,22 @@ Options:
     const sub = ctx.positionals[0] ?? 'check';
     if (sub === 'variables') {
       if (ctx.values.json) ctx.out(JSON.stringify(VARIABLES.map(({ schema: _s, ...rest }) => rest)));
-      else for (const v of VARIABLES) ctx.out(`${v.name.padEnd(36)} ${v.secret ? '(secret) ' : ''}${v.rule}${v.default ? ` [default ${v.default}]` : ''}`);
+      else
+        for (const v of VARIABLES)
+          ctx.out(
+            `${v.name.padEnd(36)} ${v.secret ? '(secret) ' : ''}${v.rule}${v.default ? ` [default ${v.default}]` : ''}`,
+          );
       return EXIT.ok;
     }
     if (sub !== 'check') throw new UsageError(`unknown subcommand ${sub} (use check or variables)`);
     const config = ctx.config();
-    for (const name of unknownVariables(process.env)) ctx.err(`warning: ${name} is not a variable Shepherd knows; check its spelling (shepherd config variables).`);
+    for (const name of unknownVariables(process.env))
+      ctx.err(`warning: ${name} is not a variable Shepherd knows; check its spelling (shepherd config variables).`);
     if (ctx.values.json) ctx.out(JSON.stringify(config));
     else {
-      ctx.out(`mode: ${config.mode}${config.mode === 'embedded' ? ' (sandbox world, embedded Temporal unless TEMPORAL_ADDRESS is set)' : ''}`);
+      ctx.out(
+        `mode: ${config.mode}${config.mode === 'embedded' ? ' (sandbox world, embedded Temporal unless TEMPORAL_ADDRESS is set)' : ''}`,
+      );
       ctx.out(JSON.stringify(config, null, 2));
     }
     return EXIT.ok;

@@ -61,17 +61,21 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       for (const s of SCENARIOS) ctx.out(`${s.name.padEnd(24)} ${s.description}`);
       return EXIT.ok;
     }
-    if (scenario !== undefined && !findScenario(scenario)) throw new UsageError(new UnknownScenarioError(scenario).message);
+    if (scenario !== undefined && !findScenario(scenario))
+      throw new UsageError(new UnknownScenarioError(scenario).message);
     const mode = (ctx.values.mode as string | undefined) ?? 'jenkins';
     if (mode !== 'jenkins' && mode !== 'gitlab') throw new UsageError(`--mode must be jenkins or gitlab, got ${mode}`);
     const through = (ctx.values.through as string | undefined) ?? 'prod';
-    if (through !== 'dev' && through !== 'stage' && through !== 'prod') throw new UsageError(`--through must be dev, stage or prod, got ${through}`);
+    if (through !== 'dev' && through !== 'stage' && through !== 'prod')
+      throw new UsageError(`--through must be dev, stage or prod, got ${through}`);
     const config = ctx.config();
     const json = ctx.values.json === true;
     // With --json, stdout carries only the report; progress goes to stderr.
     const say = json ? ctx.err : ctx.out;
 
-    Runtime.install({ logger: new DefaultLogger('ERROR', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)) });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)),
+    });
 
     let runtime: TemporalRuntime | undefined;
     let target;
@@ -79,7 +83,9 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     if (config.temporal.address) target = targetFrom(config.temporal, config.temporal.address);
     else if (running) {
       target = targetFrom(config.temporal, running.address);
-      say(`Using the Temporal dev server already running on ${running.address}${running.uiUrl ? `; Web UI: ${running.uiUrl}` : ''}`);
+      say(
+        `Using the Temporal dev server already running on ${running.address}${running.uiUrl ? `; Web UI: ${running.uiUrl}` : ''}`,
+      );
     } else {
       runtime = await openTemporal(config, { warn: ctx.err });
       target = runtime.target;
@@ -88,17 +94,27 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
 
     let world;
     try {
-      world = await startWorld({ dir: mkdtempSync(join(tmpdir(), 'shepherd-demo-')), ...(scenario ? { scenario } : {}) });
+      world = await startWorld({
+        dir: mkdtempSync(join(tmpdir(), 'shepherd-demo-')),
+        ...(scenario ? { scenario } : {}),
+      });
     } catch (err) {
       await runtime?.stop();
       if (err instanceof UnknownScenarioError) throw new UsageError(err.message);
       throw err;
     }
-    say(`Sandbox world: GitLab ${world.info.gitlab.url}, Jenkins ${world.info.jenkins.url}, Kubernetes ${world.info.kubernetes.url}, admin ${world.info.admin.url}/state${scenario ? `; scenario ${scenario}` : ''}`);
+    say(
+      `Sandbox world: GitLab ${world.info.gitlab.url}, Jenkins ${world.info.jenkins.url}, Kubernetes ${world.info.kubernetes.url}, admin ${world.info.admin.url}/state${scenario ? `; scenario ${scenario}` : ''}`,
+    );
 
     const client = await connectClient(target);
     const connection = await connectWorker(target);
-    const worker = await createWorker({ connection, namespace: target.namespace, taskQueue: DEMO_TASK_QUEUE, activities: activitiesForWorld(world, config) });
+    const worker = await createWorker({
+      connection,
+      namespace: target.namespace,
+      taskQueue: DEMO_TASK_QUEUE,
+      activities: activitiesForWorld(world, config),
+    });
     const workerRun = worker.run();
 
     const app = world.info.app;
@@ -110,7 +126,8 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       for (const id of [workflowId, promotionWorkflowId(app, 'stage'), promotionWorkflowId(app, 'prod')]) {
         try {
           const d = await client.workflow.getHandle(id).describe();
-          if (d.status.name === 'RUNNING' && d.taskQueue === DEMO_TASK_QUEUE) await client.workflow.getHandle(id).terminate('a new demo started with a fresh sandbox world');
+          if (d.status.name === 'RUNNING' && d.taskQueue === DEMO_TASK_QUEUE)
+            await client.workflow.getHandle(id).terminate('a new demo started with a fresh sandbox world');
         } catch {
           // not found: nothing to end
         }
@@ -125,9 +142,15 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
           { key: ShepherdStatus, value: 'running' },
         ],
       });
-      say(`Started validatePipeline ${workflowId} (run ${handle.firstExecutionRunId}) through ${through}, mode ${mode}`);
+      say(
+        `Started validatePipeline ${workflowId} (run ${handle.firstExecutionRunId}) through ${through}, mode ${mode}`,
+      );
       if (runtime?.uiUrl) say(`Watch it at ${runtime.uiUrl}/namespaces/${target.namespace}/workflows/${workflowId}`);
-      report = await followRun<ValidationReport>(client, handle, { out: say, tty: !json && process.stdout.isTTY === true, autoApprove: { by: DEMO_APPROVER, reason: 'approved by the demo to show the full run' } });
+      report = await followRun<ValidationReport>(client, handle, {
+        out: say,
+        tty: !json && process.stdout.isTTY === true,
+        autoApprove: { by: DEMO_APPROVER, reason: 'approved by the demo to show the full run' },
+      });
     } catch (err) {
       failure = err;
     }
@@ -135,7 +158,11 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     let code: number = EXIT.failed;
     if (report) {
       for (const line of summaryTable(report)) say(line);
-      const paths = writeReports(report, (ctx.values.reports as string | undefined) ?? join(PROJECT_ROOT, 'reports'), `${workflowId}-${report.startedAt.replace(/[:.]/g, '-')}`);
+      const paths = writeReports(
+        report,
+        (ctx.values.reports as string | undefined) ?? join(PROJECT_ROOT, 'reports'),
+        `${workflowId}-${report.startedAt.replace(/[:.]/g, '-')}`,
+      );
       say(`Reports: ${paths.json}\n         ${paths.markdown}\n         ${paths.junit}`);
       code = report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
     } else {
@@ -143,7 +170,9 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     }
 
     if (ctx.values.keep) {
-      say(`Keeping everything running${runtime?.uiUrl ? `: Web UI ${runtime.uiUrl}` : ''}; sandbox admin ${world.info.admin.url}/state. Ctrl-C to stop.`);
+      say(
+        `Keeping everything running${runtime?.uiUrl ? `: Web UI ${runtime.uiUrl}` : ''}; sandbox admin ${world.info.admin.url}/state. Ctrl-C to stop.`,
+      );
       await untilSignal();
     }
     worker.shutdown();

@@ -22,12 +22,21 @@ Example:
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
     const config = ctx.config();
     if (config.temporal.address) {
-      throw new UsageError(`TEMPORAL_ADDRESS is set (${config.temporal.address}): Shepherd uses that server and starts none. Unset it to run the embedded dev server.`);
+      throw new UsageError(
+        `TEMPORAL_ADDRESS is set (${config.temporal.address}): Shepherd uses that server and starts none. Unset it to run the embedded dev server.`,
+      );
     }
     const runtime = await openTemporal(config, { ui: !ctx.values.headless });
     const dbFile = `${config.temporal.stateDir}/temporal.db`;
     if (ctx.values.json) {
-      ctx.out(JSON.stringify({ address: runtime.target.address, namespace: runtime.target.namespace, uiUrl: runtime.uiUrl ?? null, dbFile }));
+      ctx.out(
+        JSON.stringify({
+          address: runtime.target.address,
+          namespace: runtime.target.namespace,
+          uiUrl: runtime.uiUrl ?? null,
+          dbFile,
+        }),
+      );
     } else {
       ctx.err(`Temporal dev server on ${runtime.target.address} (namespace ${runtime.target.namespace})`);
       ctx.err(`Database: ${dbFile}`);

@@ -1,4 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { PromoteEnvironmentInputSchema, type PromoteEnvironmentInput } from '../../domain/inputs.js';
 import { decidePromotionRequest, promotionWorkflowId, type CurrentImage } from '../../domain/promotion-policy.js';
@@ -11,13 +17,23 @@ import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
 import { runFields, checkInput, configuredApp, hintApprovals, operatorName } from '../operator.js';
 
-const FLAGS = { appName: '--app', sourceEnv: '--from', targetEnv: '--to', imageTag: '--image-tag', mode: '--mode', merge: '--no-merge' } as const;
+const FLAGS = {
+  appName: '--app',
+  sourceEnv: '--from',
+  targetEnv: '--to',
+  imageTag: '--image-tag',
+  mode: '--mode',
+  merge: '--no-merge',
+} as const;
 
 /** A query needs a worker; without one the server would hold it. */
 const QUERY_DEADLINE_MS = 10_000;
 
 /** The promotion running under `workflowId`, if any, as the policy sees it. */
-async function runningPromotion(client: Client, workflowId: string): Promise<{ handle: WorkflowHandle; runId: string; current: CurrentImage } | undefined> {
+async function runningPromotion(
+  client: Client,
+  workflowId: string,
+): Promise<{ handle: WorkflowHandle; runId: string; current: CurrentImage } | undefined> {
   let runId: string;
   try {
     const d = await client.workflow.getHandle(workflowId).describe();
@@ -29,9 +45,16 @@ async function runningPromotion(client: Client, workflowId: string): Promise<{ h
   }
   const handle = client.workflow.getHandle(workflowId, runId);
   try {
-    return { handle, runId, current: await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(currentImageQuery)) };
+    return {
+      handle,
+      runId,
+      current: await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(currentImageQuery)),
+    };
   } catch (err) {
-    throw new Error(`${workflowId} runs, but did not say which image it promotes (${(err as Error).message}); is a worker polling its task queue (\`npx shepherd worker\`)?`, { cause: err });
+    throw new Error(
+      `${workflowId} runs, but did not say which image it promotes (${(err as Error).message}); is a worker polling its task queue (\`npx shepherd worker\`)?`,
+      { cause: err },
+    );
   }
 }
 
@@ -40,17 +63,31 @@ async function follow(ctx: CommandContext, client: Client, handle: WorkflowHandl
   const say = json ? ctx.err : ctx.out;
   const stopHints = hintApprovals(client, handle, say);
   try {
-    const result = await followRun<PromotionResult>(client, handle, { out: say, tty: !json && process.stdout.isTTY === true });
-    say(`${handle.workflowId}: ${result.status}, ${result.appName} ${result.imageTag} ${result.sourceEnv}→${result.targetEnv}${result.mergeRequest ? ` (${result.mergeRequest.webUrl})` : ''}`);
+    const result = await followRun<PromotionResult>(client, handle, {
+      out: say,
+      tty: !json && process.stdout.isTTY === true,
+    });
+    say(
+      `${handle.workflowId}: ${result.status}, ${result.appName} ${result.imageTag} ${result.sourceEnv}→${result.targetEnv}${result.mergeRequest ? ` (${result.mergeRequest.webUrl})` : ''}`,
+    );
     if (json) ctx.out(JSON.stringify(result));
     return result.status === 'superseded' ? EXIT.failed : EXIT.ok;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
-    const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as PromotionFailureDetails | undefined) : undefined;
+    const details =
+      cause instanceof ApplicationFailure ? (cause.details?.[0] as PromotionFailureDetails | undefined) : undefined;
     const type = cause instanceof ApplicationFailure ? cause.type : cause?.name;
     say(`${handle.workflowId} failed: ${type ?? 'failure'}: ${cause?.message ?? err.message}`);
-    if (json) ctx.out(JSON.stringify({ status: 'failed', workflowId: handle.workflowId, failure: details?.failure ?? { type, message: cause?.message ?? err.message }, rollback: details?.rollback ?? [] }));
+    if (json)
+      ctx.out(
+        JSON.stringify({
+          status: 'failed',
+          workflowId: handle.workflowId,
+          failure: details?.failure ?? { type, message: cause?.message ?? err.message },
+          rollback: details?.rollback ?? [],
+        }),
+      );
     return EXIT.failed;
   } finally {
     stopHints();
@@ -99,7 +136,8 @@ Examples:
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
     const v = ctx.values;
-    if (v.from === undefined || v.to === undefined) throw new UsageError(`${v.from === undefined ? '--from' : '--to'} is required (e.g. --from dev --to stage)`);
+    if (v.from === undefined || v.to === undefined)
+      throw new UsageError(`${v.from === undefined ? '--from' : '--to'} is required (e.g. --from dev --to stage)`);
     const config = ctx.config();
     const raw: PromoteEnvironmentInput = {
       appName: configuredApp(config, v.app as string | undefined),
@@ -124,21 +162,31 @@ Examples:
       };
 
       if (running && decision === 'join') {
-        say(`A promotion to ${input.targetEnv} already runs as ${workflowId} (run ${running.runId}, image ${running.current.imageTag ?? 'being resolved'}, ${running.current.phase}); joining it instead of starting another.`);
+        say(
+          `A promotion to ${input.targetEnv} already runs as ${workflowId} (run ${running.runId}, image ${running.current.imageTag ?? 'being resolved'}, ${running.current.phase}); joining it instead of starting another.`,
+        );
         announce(running.runId);
         return v.follow ? follow(ctx, client, running.handle, json) : EXIT.ok;
       }
       if (running && decision === 'wait') {
-        ctx.err(`${workflowId} is rolling out ${running.current.imageTag ?? '?'} (${running.current.phase}); an environment is never switched mid-rollout.`);
+        ctx.err(
+          `${workflowId} is rolling out ${running.current.imageTag ?? '?'} (${running.current.phase}); an environment is never switched mid-rollout.`,
+        );
         ctx.err(`Retry when it has finished: \`npx shepherd status ${workflowId}\`.`);
         return EXIT.failed;
       }
       if (running && decision === 'supersede') {
-        say(`Superseding ${workflowId} (run ${running.runId}, image ${running.current.imageTag ?? '?'}, ${running.current.phase}) with ${input.imageTag}; it closes its MR and branch first.`);
+        say(
+          `Superseding ${workflowId} (run ${running.runId}, image ${running.current.imageTag ?? '?'}, ${running.current.phase}) with ${input.imageTag}; it closes its MR and branch first.`,
+        );
         try {
-          await running.handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: input.imageTag!, by: operatorName() }] });
+          await running.handle.executeUpdate(supersedeUpdate, {
+            args: [{ imageTag: input.imageTag!, by: operatorName() }],
+          });
         } catch (err) {
-          ctx.err(`${workflowId} refused to be superseded: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}. Retry when it has finished.`);
+          ctx.err(
+            `${workflowId} refused to be superseded: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}. Retry when it has finished.`,
+          );
           return EXIT.failed;
         }
         await running.handle.result().catch(() => undefined);
@@ -160,10 +208,14 @@ Examples:
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        ctx.err(`Another promotion to ${input.targetEnv} started meanwhile as ${workflowId}; run the command again to join or supersede it.`);
+        ctx.err(
+          `Another promotion to ${input.targetEnv} started meanwhile as ${workflowId}; run the command again to join or supersede it.`,
+        );
         return EXIT.failed;
       }
-      say(`Started promoteEnvironment ${workflowId} (run ${handle.firstExecutionRunId}): ${what}, on task queue ${config.temporal.taskQueue}.`);
+      say(
+        `Started promoteEnvironment ${workflowId} (run ${handle.firstExecutionRunId}): ${what}, on task queue ${config.temporal.taskQueue}.`,
+      );
       announce(handle.firstExecutionRunId);
       if (v.follow) return follow(ctx, client, handle, json);
       if (!json) ctx.out(`Follow it with \`npx shepherd status ${workflowId}\`.`);

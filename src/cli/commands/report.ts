@@ -28,7 +28,8 @@ Example:
   options: { 'run-id': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx) {
     const [workflowId, extra] = ctx.positionals;
-    if (!workflowId) throw new UsageError('name the validation run: shepherd report WORKFLOW_ID (see `shepherd status`)');
+    if (!workflowId)
+      throw new UsageError('name the validation run: shepherd report WORKFLOW_ID (see `shepherd status`)');
     if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
     const config = ctx.config();
     return withClient(config, async (client) => {
@@ -51,11 +52,17 @@ Example:
         return EXIT.failed;
       }
       if (status !== 'COMPLETED') {
-        ctx.err(`shepherd report: ${workflowId} is ${status.toLowerCase()}${status === 'RUNNING' ? '; `shepherd status` shows where it is' : ' and left no report'}.`);
+        ctx.err(
+          `shepherd report: ${workflowId} is ${status.toLowerCase()}${status === 'RUNNING' ? '; `shepherd status` shows where it is' : ' and left no report'}.`,
+        );
         return EXIT.failed;
       }
       const report = (await handle.result()) as ValidationReport;
-      const paths = writeReports(report, (ctx.values.out as string | undefined) ?? join(PROJECT_ROOT, 'reports'), `${workflowId}-${report.startedAt.replace(/[:.]/g, '-')}`);
+      const paths = writeReports(
+        report,
+        (ctx.values.out as string | undefined) ?? join(PROJECT_ROOT, 'reports'),
+        `${workflowId}-${report.startedAt.replace(/[:.]/g, '-')}`,
+      );
       const say = ctx.values.json ? ctx.err : ctx.out;
       for (const line of summaryTable(report)) say(line);
       say(`Reports: ${paths.json}\n         ${paths.markdown}\n         ${paths.junit}`);

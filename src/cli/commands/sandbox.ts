@@ -14,7 +14,10 @@ function scenarioFrom(value: string | undefined): string | ScenarioInput | undef
   try {
     return ScenarioSchema.parse(JSON.parse(readFileSync(value, 'utf8')));
   } catch (err) {
-    const why = err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message;
+    const why =
+      err instanceof ZodError
+        ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+        : (err as Error).message;
     throw new UsageError(`cannot use scenario file ${value}: ${why}`);
   }
 }
@@ -39,7 +42,12 @@ Example:
   npx shepherd sandbox --json > world.json
   kubectl --kubeconfig "$(jq -r .kubernetes.kubeconfig world.json)" get deployments -A
 `,
-  options: { json: { type: 'boolean' }, scenario: { type: 'string' }, 'time-scale': { type: 'string' }, dir: { type: 'string' } },
+  options: {
+    json: { type: 'boolean' },
+    scenario: { type: 'string' },
+    'time-scale': { type: 'string' },
+    dir: { type: 'string' },
+  },
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
     if (ctx.values.scenario === 'list') {
@@ -49,12 +57,17 @@ Example:
     }
     const rawScale = ctx.values['time-scale'] as string | undefined;
     const timeScale = rawScale === undefined ? undefined : Number(rawScale);
-    if (timeScale !== undefined && !(timeScale > 0 && timeScale <= 10)) throw new UsageError(`--time-scale must be a number above 0 and at most 10, got ${rawScale}`);
+    if (timeScale !== undefined && !(timeScale > 0 && timeScale <= 10))
+      throw new UsageError(`--time-scale must be a number above 0 and at most 10, got ${rawScale}`);
     const dir = (ctx.values.dir as string | undefined) ?? mkdtempSync(join(tmpdir(), 'shepherd-sandbox-'));
     let world;
     try {
       const scenario = scenarioFrom(ctx.values.scenario as string | undefined);
-      world = await startWorld({ dir, ...(timeScale !== undefined ? { timeScale } : {}), ...(scenario !== undefined ? { scenario } : {}) });
+      world = await startWorld({
+        dir,
+        ...(timeScale !== undefined ? { timeScale } : {}),
+        ...(scenario !== undefined ? { scenario } : {}),
+      });
     } catch (err) {
       if (err instanceof UnknownScenarioError) throw new UsageError(err.message);
       throw err;
@@ -64,8 +77,12 @@ Example:
     writeWorldFile(stateDir, info);
     if (ctx.values.json) ctx.out(JSON.stringify(info));
     else {
-      ctx.out(`GitLab      ${info.gitlab.url}  (projects ${info.gitlab.appProject}, ${info.gitlab.deploymentsProject})`);
-      ctx.out(`Jenkins     ${info.jenkins.url}  (user ${info.jenkins.user}; jobs ${info.jenkins.ciJob}, ${info.jenkins.promoteJob})`);
+      ctx.out(
+        `GitLab      ${info.gitlab.url}  (projects ${info.gitlab.appProject}, ${info.gitlab.deploymentsProject})`,
+      );
+      ctx.out(
+        `Jenkins     ${info.jenkins.url}  (user ${info.jenkins.user}; jobs ${info.jenkins.ciJob}, ${info.jenkins.promoteJob})`,
+      );
       ctx.out(`Kubernetes  ${info.kubernetes.url}  (kubeconfig ${info.kubernetes.kubeconfig})`);
       ctx.out(`Admin       ${info.admin.url}/state`);
       ctx.out(`Scenario    ${world.faults.active?.name ?? 'none'}`);

@@ -1,4 +1,10 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+} from '@temporalio/client';
 import type { ShepherdConfig } from '../../config/load.js';
 import { ValidatePipelineInputSchema, type ValidatePipelineInput } from '../../domain/inputs.js';
 import { validationWorkflowId } from '../../domain/promotion-policy.js';
@@ -31,7 +37,13 @@ function durationMs(text: string): number | undefined {
 }
 
 function humanMs(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
 
@@ -59,8 +71,16 @@ function describeJson(d: ScheduleDescription): Record<string, unknown> {
     paused: d.state.paused,
     note: d.state.note ?? null,
     nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
-    recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId, runId: a.action.workflow.firstExecutionRunId })),
-    runningActions: d.info.runningActions.map((a) => ({ workflowId: a.workflow.workflowId, runId: a.workflow.firstExecutionRunId })),
+    recentActions: d.info.recentActions.map((a) => ({
+      scheduledAt: a.scheduledAt.toISOString(),
+      takenAt: a.takenAt.toISOString(),
+      workflowId: a.action.workflow.workflowId,
+      runId: a.action.workflow.firstExecutionRunId,
+    })),
+    runningActions: d.info.runningActions.map((a) => ({
+      workflowId: a.workflow.workflowId,
+      runId: a.workflow.firstExecutionRunId,
+    })),
     numActionsTaken: d.info.numActionsTaken,
     numActionsSkippedOverlap: d.info.numActionsSkippedOverlap,
     numActionsMissedCatchupWindow: d.info.numActionsMissedCatchupWindow,
@@ -71,15 +91,27 @@ function describeJson(d: ScheduleDescription): Record<string, unknown> {
 function describeText(ctx: CommandContext, d: ScheduleDescription): void {
   const j = describeJson(d);
   ctx.out(`${d.scheduleId}: ${j.paused ? `PAUSED${j.note ? ` (${String(j.note)})` : ''}` : 'active'}`);
-  ctx.out(`  cron "${String(j.cron ?? '?')}" ${String(j.timezone)}; starts ${String(j.workflowType)} ${String(j.workflowId)}-<time> on task queue ${String(j.taskQueue)}${j.through ? `, through ${String(j.through)}` : ''}`);
-  ctx.out(`  overlap ${String(j.overlap)}, catch-up window ${String(j.catchupWindow)}; ${d.info.numActionsTaken} runs started, ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.numActionsMissedCatchupWindow} missed (catch-up window)`);
+  ctx.out(
+    `  cron "${String(j.cron ?? '?')}" ${String(j.timezone)}; starts ${String(j.workflowType)} ${String(j.workflowId)}-<time> on task queue ${String(j.taskQueue)}${j.through ? `, through ${String(j.through)}` : ''}`,
+  );
+  ctx.out(
+    `  overlap ${String(j.overlap)}, catch-up window ${String(j.catchupWindow)}; ${d.info.numActionsTaken} runs started, ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.numActionsMissedCatchupWindow} missed (catch-up window)`,
+  );
   const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString());
   if (next.length > 0) ctx.out(`  next: ${next.join(', ')}`);
-  for (const a of d.info.recentActions.slice(-5)) ctx.out(`  ran: ${a.takenAt.toISOString()} ${a.action.workflow.workflowId}`);
-  for (const a of d.info.runningActions) ctx.out(`  running: ${a.workflow.workflowId} (\`npx shepherd status ${a.workflow.workflowId}\`)`);
+  for (const a of d.info.recentActions.slice(-5))
+    ctx.out(`  ran: ${a.takenAt.toISOString()} ${a.action.workflow.workflowId}`);
+  for (const a of d.info.runningActions)
+    ctx.out(`  running: ${a.workflow.workflowId} (\`npx shepherd status ${a.workflow.workflowId}\`)`);
 }
 
-async function create(ctx: CommandContext, client: Client, config: ShepherdConfig, scheduleId: string, appName: string): Promise<number> {
+async function create(
+  ctx: CommandContext,
+  client: Client,
+  config: ShepherdConfig,
+  scheduleId: string,
+  appName: string,
+): Promise<number> {
   const v = ctx.values;
   const raw: ValidatePipelineInput = {
     appName,
@@ -114,16 +146,31 @@ async function create(ctx: CommandContext, client: Client, config: ShepherdConfi
     });
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning) {
-      ctx.err(`Schedule ${scheduleId} already exists. See it with \`npx shepherd schedule describe --id ${scheduleId}\`, or delete it first.`);
+      ctx.err(
+        `Schedule ${scheduleId} already exists. See it with \`npx shepherd schedule describe --id ${scheduleId}\`, or delete it first.`,
+      );
       return EXIT.failed;
     }
     // The server has the last word on the cron and the time zone.
-    if ((err as { code?: number }).code === 3) throw new UsageError(`the server refused the schedule: ${(err as Error).message}`);
+    if ((err as { code?: number }).code === 3)
+      throw new UsageError(`the server refused the schedule: ${(err as Error).message}`);
     throw err;
   }
-  if (v.json) ctx.out(JSON.stringify({ scheduleId, cron, timezone: timezone ?? 'UTC', overlap: 'SKIP', catchupWindow: catchup, paused: v.paused === true }));
+  if (v.json)
+    ctx.out(
+      JSON.stringify({
+        scheduleId,
+        cron,
+        timezone: timezone ?? 'UTC',
+        overlap: 'SKIP',
+        catchupWindow: catchup,
+        paused: v.paused === true,
+      }),
+    );
   else {
-    ctx.out(`Created schedule ${scheduleId}: validatePipeline of ${appName} through ${input.through ?? 'prod'} at "${cron}" ${timezone ?? 'UTC'}, overlap SKIP, catch-up window ${catchup}${v.paused ? ', paused' : ''}.`);
+    ctx.out(
+      `Created schedule ${scheduleId}: validatePipeline of ${appName} through ${input.through ?? 'prod'} at "${cron}" ${timezone ?? 'UTC'}, overlap SKIP, catch-up window ${catchup}${v.paused ? ', paused' : ''}.`,
+    );
     ctx.out(`Run it now with \`npx shepherd schedule trigger --id ${scheduleId}\`.`);
   }
   return EXIT.ok;
@@ -132,7 +179,8 @@ async function create(ctx: CommandContext, client: Client, config: ShepherdConfi
 export const scheduleCommand: Command = {
   name: 'schedule',
   summary: 'Manage the nightly validation: a Temporal Schedule that starts validatePipeline on a cron.',
-  usage: 'create --cron "0 2 * * *" [--id ID] [--through ENV] [--catchup-window 1h] [--timezone TZ] [--paused]  |  describe|pause|unpause|trigger|delete [--id ID]',
+  usage:
+    'create --cron "0 2 * * *" [--id ID] [--through ENV] [--catchup-window 1h] [--timezone TZ] [--paused]  |  describe|pause|unpause|trigger|delete [--id ID]',
   help: `
 A Temporal Schedule (id nightly-validate-<app> by default) that starts validatePipeline (workflow id
 validate-<app>-<time>, on TEMPORAL_TASK_QUEUE, approvals from SHEPHERD_APPROVAL_* and SHEPHERD_APPROVERS).
@@ -181,7 +229,8 @@ Examples:
   async run(ctx) {
     const [action, extra] = ctx.positionals;
     if (action === undefined) throw new UsageError(`name an action: ${ACTIONS.join(', ')}`);
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"; one of ${ACTIONS.join(', ')}`);
+    if (!(ACTIONS as readonly string[]).includes(action))
+      throw new UsageError(`unknown action "${action}"; one of ${ACTIONS.join(', ')}`);
     if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
     const v = ctx.values;
     if (action === 'create') {
@@ -189,19 +238,25 @@ Examples:
       const problem = cronProblem(v.cron as string);
       if (problem) throw new UsageError(`--cron: ${problem}`);
       const catchup = v['catchup-window'] as string | undefined;
-      if (catchup !== undefined && (durationMs(catchup) ?? 0) < MIN_CATCHUP_MS) throw new UsageError(`--catchup-window must be a duration of at least 10s such as 30m, 1h or 1d, got ${catchup}`);
+      if (catchup !== undefined && (durationMs(catchup) ?? 0) < MIN_CATCHUP_MS)
+        throw new UsageError(
+          `--catchup-window must be a duration of at least 10s such as 30m, 1h or 1d, got ${catchup}`,
+        );
       if (v.timezone !== undefined) {
         try {
           new Intl.DateTimeFormat('en', { timeZone: v.timezone as string });
         } catch {
-          throw new UsageError(`--timezone must be an IANA time zone such as UTC or Europe/Berlin, got ${String(v.timezone)}`);
+          throw new UsageError(
+            `--timezone must be an IANA time zone such as UTC or Europe/Berlin, got ${String(v.timezone)}`,
+          );
         }
       }
     } else {
       const misplaced = CREATE_ONLY.find((o) => v[o] !== undefined);
       if (misplaced) throw new UsageError(`--${misplaced} belongs to \`schedule create\``);
     }
-    if (v.note !== undefined && action !== 'pause' && action !== 'unpause') throw new UsageError('--note goes with pause or unpause');
+    if (v.note !== undefined && action !== 'pause' && action !== 'unpause')
+      throw new UsageError('--note goes with pause or unpause');
     const config = ctx.config();
     const appName = (v.app as string | undefined) ?? config.app.name;
     const scheduleId = (v.id as string | undefined) ?? `nightly-validate-${appName}`;
@@ -227,7 +282,9 @@ Examples:
             break;
           case 'trigger':
             await handle.trigger();
-            ctx.out(`Triggered ${scheduleId}: a validation starts now unless one is still running (overlap SKIP). See it with \`npx shepherd status\`.`);
+            ctx.out(
+              `Triggered ${scheduleId}: a validation starts now unless one is still running (overlap SKIP). See it with \`npx shepherd status\`.`,
+            );
             break;
           case 'delete':
             await handle.delete();
@@ -236,7 +293,9 @@ Examples:
         }
       } catch (err) {
         if (!(err instanceof ScheduleNotFoundError)) throw err;
-        ctx.err(`No schedule ${scheduleId}. Create it with \`npx shepherd schedule create --cron "0 2 * * *"${v.id ? ` --id ${scheduleId}` : ''}\`.`);
+        ctx.err(
+          `No schedule ${scheduleId}. Create it with \`npx shepherd schedule create --cron "0 2 * * *"${v.id ? ` --id ${scheduleId}` : ''}\`.`,
+        );
         return EXIT.failed;
       }
       return EXIT.ok;

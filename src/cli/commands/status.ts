@@ -12,19 +12,35 @@ const QUERY_TIMEOUT_MS = 5_000;
 
 async function progressOf(client: Client, workflowId: string, runId?: string): Promise<Progress | undefined> {
   try {
-    return await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => client.workflow.getHandle(workflowId, runId).query(progressQuery));
+    return await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+      client.workflow.getHandle(workflowId, runId).query(progressQuery),
+    );
   } catch {
     return undefined;
   }
 }
 
-function attributes(info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>): { app?: string; env?: string; imageTag?: string; status?: string } {
+function attributes(info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes'>): {
+  app?: string;
+  env?: string;
+  imageTag?: string;
+  status?: string;
+} {
   const sa = info.typedSearchAttributes;
-  const out = { app: sa.get(ShepherdApp), env: sa.get(ShepherdEnvironment), imageTag: sa.get(ShepherdImageTag), status: sa.get(ShepherdStatus) };
+  const out = {
+    app: sa.get(ShepherdApp),
+    env: sa.get(ShepherdEnvironment),
+    imageTag: sa.get(ShepherdImageTag),
+    status: sa.get(ShepherdStatus),
+  };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
-function waitSummary(step: StepRecord | undefined): { waitingOn: StepRecord['waitingOn'] | undefined; since: string | undefined; timeoutAt: string | undefined } {
+function waitSummary(step: StepRecord | undefined): {
+  waitingOn: StepRecord['waitingOn'] | undefined;
+  since: string | undefined;
+  timeoutAt: string | undefined;
+} {
   return { waitingOn: step?.waitingOn, since: step?.startedAt, timeoutAt: step?.timeoutAt };
 }
 
@@ -64,24 +80,47 @@ async function describeRun(ctx: CommandContext, client: Client, workflowId: stri
         current: progress?.current ?? null,
         stepsDone: progress?.steps.filter((s) => s.status !== 'running') ?? [],
         rollback: progress?.rollback ?? [],
-        ...(childId ? { child: { workflowId: childId, current: child?.current ?? null, stepsDone: child?.steps.filter((s) => s.status !== 'running') ?? [] } } : {}),
-        ...(running && !progress ? { progressUnavailable: `no answer to the progress query within ${QUERY_TIMEOUT_MS / 1000}s` } : {}),
+        ...(childId
+          ? {
+              child: {
+                workflowId: childId,
+                current: child?.current ?? null,
+                stepsDone: child?.steps.filter((s) => s.status !== 'running') ?? [],
+              },
+            }
+          : {}),
+        ...(running && !progress
+          ? { progressUnavailable: `no answer to the progress query within ${QUERY_TIMEOUT_MS / 1000}s` }
+          : {}),
       }),
     );
     return EXIT.ok;
   }
 
   ctx.out(`${workflowId}  ${d.type}  ${d.status.name}  run ${d.runId}`);
-  ctx.out(`  started ${d.startTime.toISOString()}${d.closeTime ? `, closed ${d.closeTime.toISOString()}` : ''}, task queue ${d.taskQueue}, ${d.historyLength} history events`);
-  const facts = [sa.app ? `app ${sa.app}` : '', sa.env ? `env ${sa.env}` : '', sa.imageTag ? `image ${sa.imageTag}` : '', sa.status ? `status ${sa.status}` : ''].filter(Boolean);
+  ctx.out(
+    `  started ${d.startTime.toISOString()}${d.closeTime ? `, closed ${d.closeTime.toISOString()}` : ''}, task queue ${d.taskQueue}, ${d.historyLength} history events`,
+  );
+  const facts = [
+    sa.app ? `app ${sa.app}` : '',
+    sa.env ? `env ${sa.env}` : '',
+    sa.imageTag ? `image ${sa.imageTag}` : '',
+    sa.status ? `status ${sa.status}` : '',
+  ].filter(Boolean);
   if (facts.length > 0) ctx.out(`  ${facts.join(', ')}`);
   const summary = (d.memo as { summary?: unknown } | undefined)?.summary;
   if (typeof summary === 'string') ctx.out(`  ${summary}`);
-  if (running && !progress) ctx.out(`  The progress query did not answer within ${QUERY_TIMEOUT_MS / 1000}s: is a worker polling task queue ${d.taskQueue}? (\`npx shepherd worker\`)`);
+  if (running && !progress)
+    ctx.out(
+      `  The progress query did not answer within ${QUERY_TIMEOUT_MS / 1000}s: is a worker polling task queue ${d.taskQueue}? (\`npx shepherd worker\`)`,
+    );
   if (progress) {
     if (progress.current) ctx.out(`  now:  ${currentLine(progress.current)}`);
     if (childId && child?.current) ctx.out(`  in ${childId}:  ${currentLine(child.current)}`);
-    if (gate) ctx.out(`  waits for an approval: \`npx shepherd approve ${gate} --by NAME\` or \`npx shepherd reject ${gate} --by NAME\``);
+    if (gate)
+      ctx.out(
+        `  waits for an approval: \`npx shepherd approve ${gate} --by NAME\` or \`npx shepherd reject ${gate} --by NAME\``,
+      );
     const done = stepLines(progress);
     if (done.length > 0) ctx.out('  steps done:');
     for (const line of done) ctx.out(`  ${line}`);
@@ -100,7 +139,18 @@ async function listRuns(ctx: CommandContext, client: Client, app: string, all: b
   }
   runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
   if (ctx.values.json) {
-    ctx.out(JSON.stringify(runs.map((r) => ({ workflowId: r.workflowId, runId: r.runId, type: r.type, status: r.status.name, startTime: r.startTime.toISOString(), searchAttributes: attributes(r) }))));
+    ctx.out(
+      JSON.stringify(
+        runs.map((r) => ({
+          workflowId: r.workflowId,
+          runId: r.runId,
+          type: r.type,
+          status: r.status.name,
+          startTime: r.startTime.toISOString(),
+          searchAttributes: attributes(r),
+        })),
+      ),
+    );
     return EXIT.ok;
   }
   if (runs.length === 0) {
@@ -109,11 +159,24 @@ async function listRuns(ctx: CommandContext, client: Client, app: string, all: b
   }
   const rows = runs.map((r) => {
     const sa = attributes(r);
-    return [r.workflowId, r.type, all ? r.status.name : (sa.status ?? r.status.name), sa.env ?? '', sa.imageTag ?? '', r.startTime.toISOString()];
+    return [
+      r.workflowId,
+      r.type,
+      all ? r.status.name : (sa.status ?? r.status.name),
+      sa.env ?? '',
+      sa.imageTag ?? '',
+      r.startTime.toISOString(),
+    ];
   });
   const head = ['workflow id', 'type', 'status', 'env', 'image', 'started'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  for (const row of [head, ...rows]) ctx.out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const row of [head, ...rows])
+    ctx.out(
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
   ctx.out(`Details: \`npx shepherd status WORKFLOW_ID\`.`);
   return EXIT.ok;
 }
@@ -144,10 +207,13 @@ Examples:
   async run(ctx) {
     const [id, extra] = ctx.positionals;
     if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
-    if (id !== undefined && (ctx.values.app !== undefined || ctx.values.all)) throw new UsageError('--app and --all list runs; give them without WORKFLOW_ID');
+    if (id !== undefined && (ctx.values.app !== undefined || ctx.values.all))
+      throw new UsageError('--app and --all list runs; give them without WORKFLOW_ID');
     const config = ctx.config();
     const app = (ctx.values.app as string | undefined) ?? config.app.name;
     if (!/^[a-z0-9-]+$/.test(app)) throw new UsageError(`--app must be a Kubernetes name, got ${app}`);
-    return withClient(config, (client) => (id !== undefined ? describeRun(ctx, client, id) : listRuns(ctx, client, app, ctx.values.all === true)));
+    return withClient(config, (client) =>
+      id !== undefined ? describeRun(ctx, client, id) : listRuns(ctx, client, app, ctx.values.all === true),
+    );
   },
 };

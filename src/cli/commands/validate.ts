@@ -18,7 +18,8 @@ const FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'Start the end-to-end pipeline validation (validatePipeline) and, with --follow, watch it to the report.',
-  usage: '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--follow] [--reports DIR] [--json]',
+  usage:
+    '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--follow] [--reports DIR] [--json]',
   help: `
 Starts validatePipeline as workflow validate-<app> on TEMPORAL_TASK_QUEUE: iteration 1 bumps the app version and
 delivers it to dev; iterations 2 and 3 promote it to stage and prod (prod waits for an approval; who may give it
@@ -51,7 +52,8 @@ Examples:
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
     const v = ctx.values;
-    if (v.reports !== undefined && !v.follow) throw new UsageError('--reports needs --follow (reports are written when the run ends)');
+    if (v.reports !== undefined && !v.follow)
+      throw new UsageError('--reports needs --follow (reports are written when the run ends)');
     const config = ctx.config();
     const appName = configuredApp(config, v.app as string | undefined);
     const raw: ValidatePipelineInput = {
@@ -89,24 +91,37 @@ Examples:
       if (!v.follow) {
         if (json) ctx.out(JSON.stringify({ workflowId, runId }));
         else {
-          ctx.out(`Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? 'prod'}.`);
+          ctx.out(
+            `Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? 'prod'}.`,
+          );
           ctx.out(`Follow it with \`npx shepherd status ${workflowId}\`.`);
         }
         return EXIT.ok;
       }
-      say(`Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? 'prod'}.`);
+      say(
+        `Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? 'prod'}.`,
+      );
       const stopHints = hintApprovals(client, handle, say);
       let report: ValidationReport;
       try {
-        report = await followRun<ValidationReport>(client, handle, { out: say, tty: !json && process.stdout.isTTY === true });
+        report = await followRun<ValidationReport>(client, handle, {
+          out: say,
+          tty: !json && process.stdout.isTTY === true,
+        });
       } catch (err) {
-        ctx.err(`${workflowId} ended without a report: ${(err as Error).message}${(err as Error).cause ? `: ${((err as Error).cause as Error).message}` : ''}`);
+        ctx.err(
+          `${workflowId} ended without a report: ${(err as Error).message}${(err as Error).cause ? `: ${((err as Error).cause as Error).message}` : ''}`,
+        );
         return EXIT.failed;
       } finally {
         stopHints();
       }
       for (const line of summaryTable(report)) say(line);
-      const paths = writeReports(report, (v.reports as string | undefined) ?? join(PROJECT_ROOT, 'reports'), `${workflowId}-${report.startedAt.replace(/[:.]/g, '-')}`);
+      const paths = writeReports(
+        report,
+        (v.reports as string | undefined) ?? join(PROJECT_ROOT, 'reports'),
+        `${workflowId}-${report.startedAt.replace(/[:.]/g, '-')}`,
+      );
       say(`Reports: ${paths.json}\n         ${paths.markdown}\n         ${paths.junit}`);
       if (json) ctx.out(reportJson(report));
       return report.status === 'succeeded' ? EXIT.ok : EXIT.failed;

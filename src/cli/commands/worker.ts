@@ -12,7 +12,7 @@ import { EXIT, UsageError, type Command } from '../command.js';
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: "Run a Shepherd worker on the configured task queue until Ctrl-C or SIGTERM.",
+  summary: 'Run a Shepherd worker on the configured task queue until Ctrl-C or SIGTERM.',
   usage: '[--task-queue NAME] [--identity NAME]',
   help: `
 Connects to TEMPORAL_ADDRESS, or, when it is unset, to the embedded dev server running on the state folder
@@ -40,9 +40,13 @@ Options:
         );
       }
       activities = activitiesForWorld({ layout: defaultLayout(), info }, config);
-      ctx.err(`Using the sandbox world: GitLab ${info.gitlab.url}, Jenkins ${info.jenkins.url}, Kubernetes ${info.kubernetes.url}`);
+      ctx.err(
+        `Using the sandbox world: GitLab ${info.gitlab.url}, Jenkins ${info.jenkins.url}, Kubernetes ${info.kubernetes.url}`,
+      );
     }
-    Runtime.install({ logger: new DefaultLogger('WARN', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)) });
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)),
+    });
     let stopServer = async (): Promise<void> => {};
     let target;
     if (config.temporal.address) target = targetFrom(config.temporal, config.temporal.address);
@@ -65,7 +69,9 @@ Options:
         await client.connection.close();
       }
     } catch (err) {
-      ctx.err(`warning: could not register Shepherd's search attributes on ${target.address} (${(err as Error).message.split('\n')[0]}); an admin can add them with \`temporal operator search-attribute create --name ShepherdApp --type Keyword\` (and ShepherdEnvironment, ShepherdImageTag, ShepherdStatus).`);
+      ctx.err(
+        `warning: could not register Shepherd's search attributes on ${target.address} (${(err as Error).message.split('\n')[0]}); an admin can add them with \`temporal operator search-attribute create --name ShepherdApp --type Keyword\` (and ShepherdEnvironment, ShepherdImageTag, ShepherdStatus).`,
+      );
     }
     const connection = await connectWorker(target);
     const taskQueue = (ctx.values['task-queue'] as string | undefined) ?? config.temporal.taskQueue;
@@ -77,7 +83,9 @@ Options:
         activities,
         ...(ctx.values.identity ? { identity: ctx.values.identity as string } : {}),
       });
-      ctx.err(`Worker polling task queue "${taskQueue}" on ${target.address} (namespace ${target.namespace}). Ctrl-C to stop.`);
+      ctx.err(
+        `Worker polling task queue "${taskQueue}" on ${target.address} (namespace ${target.namespace}). Ctrl-C to stop.`,
+      );
       await worker.run();
       ctx.err('Worker stopped.');
     } finally {

@@ -11,7 +11,15 @@ import { Gitlab } from '@gitbeaker/rest';
 import type { z } from 'zod';
 import type { Secret } from '../../config/secret.js';
 import { httpFailureOf, toGitLabError, unexpectedResponse, type GitLabTarget } from './errors.js';
-import { BranchSchema, CommitSchema, CompareSchema, MergeRequestSchema, NoteSchema, ProjectSchema, RepositoryFileSchema } from './schemas.js';
+import {
+  BranchSchema,
+  CommitSchema,
+  CompareSchema,
+  MergeRequestSchema,
+  NoteSchema,
+  ProjectSchema,
+  RepositoryFileSchema,
+} from './schemas.js';
 import { TransientError } from '../../domain/errors.js';
 
 export interface GitLabClientOptions {
@@ -109,12 +117,18 @@ export class GitLabClient {
   readonly #api: InstanceType<typeof Gitlab>;
 
   constructor(options: GitLabClientOptions) {
-    this.#api = new Gitlab({ host: options.url.replace(/\/+$/, ''), token: options.token.reveal(), queryTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+    this.#api = new Gitlab({
+      host: options.url.replace(/\/+$/, ''),
+      token: options.token.reveal(),
+      queryTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    });
   }
 
   /** The project and its default branch. NotFoundError (project) when it does not exist or is not visible. */
   async getProject(project: string): Promise<GitLabProject> {
-    const raw = await this.#call(`GET project ${project}`, { kind: 'project', name: project }, () => this.#api.Projects.show(project));
+    const raw = await this.#call(`GET project ${project}`, { kind: 'project', name: project }, () =>
+      this.#api.Projects.show(project),
+    );
     const p = parse(ProjectSchema, raw, `GET project ${project}`);
     return { path: p.path_with_namespace, defaultBranch: p.default_branch };
   }
@@ -122,7 +136,9 @@ export class GitLabClient {
   /** A text file at `ref` (branch, tag or sha). NotFoundError when the project, ref or file is missing. */
   async readFile(project: string, path: string, ref: string): Promise<RepositoryFile> {
     const what = `GET file ${path}@${ref} in ${project}`;
-    const raw = await this.#call(what, { kind: 'project', name: `${project}: ${path}@${ref}` }, () => this.#api.RepositoryFiles.show(project, path, ref));
+    const raw = await this.#call(what, { kind: 'project', name: `${project}: ${path}@${ref}` }, () =>
+      this.#api.RepositoryFiles.show(project, path, ref),
+    );
     const file = parse(RepositoryFileSchema, raw, what);
     const content = file.encoding === 'base64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content;
     return { path: file.file_path, content, lastCommitId: file.last_commit_id };
@@ -132,16 +148,33 @@ export class GitLabClient {
    * One atomic commit of file updates on `branch`; with `startBranch` the branch is created from it. A stale
    * `lastCommitId` (the file changed meanwhile) is a TransientError: a retry reads the file again.
    */
-  async commitFiles(project: string, input: { branch: string; message: string; updates: readonly FileUpdate[]; startBranch?: string }): Promise<CommitInfo> {
+  async commitFiles(
+    project: string,
+    input: { branch: string; message: string; updates: readonly FileUpdate[]; startBranch?: string },
+  ): Promise<CommitInfo> {
     const what = `POST commit to ${input.branch} in ${project}`;
-    const actions = input.updates.map((u) => ({ action: 'update' as const, filePath: u.filePath, content: u.content, ...(u.lastCommitId !== undefined ? { lastCommitId: u.lastCommitId } : {}) }));
+    const actions = input.updates.map((u) => ({
+      action: 'update' as const,
+      filePath: u.filePath,
+      content: u.content,
+      ...(u.lastCommitId !== undefined ? { lastCommitId: u.lastCommitId } : {}),
+    }));
     try {
-      const raw = await this.#api.Commits.create(project, input.branch, input.message, actions, input.startBranch !== undefined ? { startBranch: input.startBranch } : {});
+      const raw = await this.#api.Commits.create(
+        project,
+        input.branch,
+        input.message,
+        actions,
+        input.startBranch !== undefined ? { startBranch: input.startBranch } : {},
+      );
       return commitOf(parse(CommitSchema, raw, what));
     } catch (err) {
       const http = httpFailureOf(err);
       if (http?.status === 400 && /changed since you started editing/i.test(http.message)) {
-        throw new TransientError(`a file changed on ${input.branch} while Shepherd was editing it; it will be read again`, { system: 'gitlab', status: 400 });
+        throw new TransientError(
+          `a file changed on ${input.branch} while Shepherd was editing it; it will be read again`,
+          { system: 'gitlab', status: 400 },
+        );
       }
       throw toGitLabError(err, what, { kind: 'project', name: project });
     }
@@ -150,7 +183,9 @@ export class GitLabClient {
   /** The newest commits of `ref` (one page, newest first). */
   async listCommits(project: string, ref: string, limit = 50): Promise<CommitInfo[]> {
     const what = `GET commits of ${ref} in ${project}`;
-    const raw = await this.#call(what, { kind: 'project', name: project }, () => this.#api.Commits.all(project, { refName: ref, perPage: Math.min(limit, 100), page: 1 }));
+    const raw = await this.#call(what, { kind: 'project', name: project }, () =>
+      this.#api.Commits.all(project, { refName: ref, perPage: Math.min(limit, 100), page: 1 }),
+    );
     return parseList(CommitSchema, raw, what).map(commitOf);
   }
 
@@ -162,9 +197,16 @@ export class GitLabClient {
   }
 
   /** Commits reachable from `to` but not from `from` (oldest first) and the paths that differ between them. */
-  async compare(project: string, from: string, to: string, opts: { straight?: boolean } = {}): Promise<{ commits: CommitInfo[]; changedPaths: string[] }> {
+  async compare(
+    project: string,
+    from: string,
+    to: string,
+    opts: { straight?: boolean } = {},
+  ): Promise<{ commits: CommitInfo[]; changedPaths: string[] }> {
     const what = `GET compare ${from}...${to} in ${project}`;
-    const raw = await this.#call(what, { kind: 'project', name: project }, () => this.#api.Repositories.compare(project, from, to, { straight: opts.straight ?? false }));
+    const raw = await this.#call(what, { kind: 'project', name: project }, () =>
+      this.#api.Repositories.compare(project, from, to, { straight: opts.straight ?? false }),
+    );
     const parsed = parse(CompareSchema, raw, what);
     const changedPaths = (parsed.diffs ?? []).flatMap((d) => [d.old_path, d.new_path]);
     return { commits: parsed.commits.map(commitOf), changedPaths: [...new Set(changedPaths)] };
@@ -184,7 +226,9 @@ export class GitLabClient {
   /** Creates `name` at `ref`. */
   async createBranch(project: string, name: string, ref: string): Promise<BranchInfo> {
     const what = `POST branch ${name} from ${ref} in ${project}`;
-    const raw = await this.#call(what, { kind: 'project', name: project }, () => this.#api.Branches.create(project, name, ref));
+    const raw = await this.#call(what, { kind: 'project', name: project }, () =>
+      this.#api.Branches.create(project, name, ref),
+    );
     return branchOf(parse(BranchSchema, raw, what));
   }
 
@@ -223,7 +267,9 @@ export class GitLabClient {
   /** One MR with its current (not list-cached) merge status. NotFoundError (merge-request) when missing. */
   async getMergeRequest(project: string, iid: number): Promise<MergeRequestInfo> {
     const what = `GET merge request !${iid} in ${project}`;
-    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () => this.#api.MergeRequests.show(project, iid));
+    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () =>
+      this.#api.MergeRequests.show(project, iid),
+    );
     return mergeRequestOf(parse(MergeRequestSchema, raw, what));
   }
 
@@ -231,14 +277,23 @@ export class GitLabClient {
    * Opens an MR, or returns the open one for the same branch pair when GitLab refuses a duplicate (409, whose
    * message is a list naming `!iid`).
    */
-  async createMergeRequest(project: string, input: { sourceBranch: string; targetBranch: string; title: string; description: string }): Promise<{ mergeRequest: MergeRequestInfo; created: boolean }> {
+  async createMergeRequest(
+    project: string,
+    input: { sourceBranch: string; targetBranch: string; title: string; description: string },
+  ): Promise<{ mergeRequest: MergeRequestInfo; created: boolean }> {
     const what = `POST merge request ${input.sourceBranch} → ${input.targetBranch} in ${project}`;
     try {
-      const raw = await this.#api.MergeRequests.create(project, input.sourceBranch, input.targetBranch, input.title, { description: input.description });
+      const raw = await this.#api.MergeRequests.create(project, input.sourceBranch, input.targetBranch, input.title, {
+        description: input.description,
+      });
       return { mergeRequest: mergeRequestOf(parse(MergeRequestSchema, raw, what)), created: true };
     } catch (err) {
       if (httpFailureOf(err)?.status !== 409) throw toGitLabError(err, what, { kind: 'project', name: project });
-      const [open] = await this.listMergeRequests(project, { state: 'opened', sourceBranch: input.sourceBranch, targetBranch: input.targetBranch });
+      const [open] = await this.listMergeRequests(project, {
+        state: 'opened',
+        sourceBranch: input.sourceBranch,
+        targetBranch: input.targetBranch,
+      });
       if (!open) throw toGitLabError(err, what, { kind: 'project', name: project });
       return { mergeRequest: await this.getMergeRequest(project, open.iid), created: false };
     }
@@ -253,7 +308,8 @@ export class GitLabClient {
     } catch (err) {
       const http = httpFailureOf(err);
       if (http?.status === 409) return { kind: 'head-moved', message: http.message };
-      if (http?.status === 405 || http?.status === 406) return { kind: 'not-mergeable', status: http.status, message: http.message };
+      if (http?.status === 405 || http?.status === 406)
+        return { kind: 'not-mergeable', status: http.status, message: http.message };
       if (http?.status === 422) return { kind: 'failed', message: http.message };
       throw toGitLabError(err, what, { kind: 'merge-request', name: `${project}!${iid}` });
     }
@@ -262,22 +318,30 @@ export class GitLabClient {
   /** Closes an MR (`state_event=close`). */
   async closeMergeRequest(project: string, iid: number): Promise<MergeRequestInfo> {
     const what = `PUT close of !${iid} in ${project}`;
-    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () => this.#api.MergeRequests.edit(project, iid, { stateEvent: 'close' }));
+    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () =>
+      this.#api.MergeRequests.edit(project, iid, { stateEvent: 'close' }),
+    );
     return mergeRequestOf(parse(MergeRequestSchema, raw, what));
   }
 
   /** Comments on an MR. */
   async addNote(project: string, iid: number, body: string): Promise<NoteInfo> {
     const what = `POST note on !${iid} in ${project}`;
-    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () => this.#api.MergeRequestNotes.create(project, iid, body));
+    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () =>
+      this.#api.MergeRequestNotes.create(project, iid, body),
+    );
     return noteOf(parse(NoteSchema, raw, what));
   }
 
   /** The MR's comments, system notes excluded. */
   async listNotes(project: string, iid: number): Promise<NoteInfo[]> {
     const what = `GET notes of !${iid} in ${project}`;
-    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () => this.#api.MergeRequestNotes.all(project, iid, { sort: 'asc', orderBy: 'created_at', perPage: 100, maxPages: 5 }));
-    return parseList(NoteSchema, raw, what).map(noteOf).filter((n) => !n.system);
+    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () =>
+      this.#api.MergeRequestNotes.all(project, iid, { sort: 'asc', orderBy: 'created_at', perPage: 100, maxPages: 5 }),
+    );
+    return parseList(NoteSchema, raw, what)
+      .map(noteOf)
+      .filter((n) => !n.system);
   }
 
   /**
@@ -316,7 +380,11 @@ export class GitLabClient {
 
 function parse<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.output<S> {
   const result = schema.safeParse(raw);
-  if (!result.success) throw unexpectedResponse(what, result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!result.success)
+    throw unexpectedResponse(
+      what,
+      result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+    );
   return result.data;
 }
 

@@ -4,7 +4,14 @@
  * attempts, `GitbeakerTimeoutError`, and lets network failures through as the raw `TypeError: fetch failed`.
  */
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
-import { AuthenticationError, NotFoundError, ShepherdError, TransientError, ValidationError, type ErrorFacts } from '../../domain/errors.js';
+import {
+  AuthenticationError,
+  NotFoundError,
+  ShepherdError,
+  TransientError,
+  ValidationError,
+  type ErrorFacts,
+} from '../../domain/errors.js';
 
 /** The variable that holds the token, named in authentication failures instead of its value. */
 export const GITLAB_CREDENTIAL_VARIABLE = 'GITLAB_TOKEN';
@@ -22,11 +29,17 @@ export interface GitLabHttpFailure {
 /** Status, message and Retry-After of a gitbeaker request error. */
 export function httpFailureOf(err: unknown): GitLabHttpFailure | undefined {
   if (!(err instanceof GitbeakerRequestError)) return undefined;
-  const cause = err.cause as { description?: unknown; response?: { status?: unknown; headers?: { get(name: string): string | null } } } | undefined;
+  const cause = err.cause as
+    | { description?: unknown; response?: { status?: unknown; headers?: { get(name: string): string | null } } }
+    | undefined;
   const status = typeof cause?.response?.status === 'number' ? cause.response.status : undefined;
   if (status === undefined) return undefined;
   const description = typeof cause?.description === 'string' ? cause.description : err.message;
-  return { status, message: description, retryAfterSeconds: retryAfterOf(cause?.response?.headers?.get('retry-after') ?? null) };
+  return {
+    status,
+    message: description,
+    retryAfterSeconds: retryAfterOf(cause?.response?.headers?.get('retry-after') ?? null),
+  };
 }
 
 /** `Retry-After` in seconds: either a number of seconds or an HTTP date. */
@@ -52,8 +65,12 @@ function notFoundKind(message: string): ErrorFacts['NotFoundError']['kind'] | un
  */
 export function toGitLabError(err: unknown, what: string, target?: GitLabTarget): ShepherdError {
   if (err instanceof ShepherdError) return err;
-  if (err instanceof GitbeakerTimeoutError) return new TransientError(`GitLab did not answer ${what} in time`, { system: 'gitlab' });
-  if (err instanceof GitbeakerRetryError) return new TransientError(`GitLab kept refusing ${what} (rate limited or bad gateway): ${err.message}`, { system: 'gitlab' });
+  if (err instanceof GitbeakerTimeoutError)
+    return new TransientError(`GitLab did not answer ${what} in time`, { system: 'gitlab' });
+  if (err instanceof GitbeakerRetryError)
+    return new TransientError(`GitLab kept refusing ${what} (rate limited or bad gateway): ${err.message}`, {
+      system: 'gitlab',
+    });
   const http = httpFailureOf(err);
   if (http === undefined) {
     // fetch's TypeError ("fetch failed", connection refused or reset) and anything else below HTTP.
@@ -61,17 +78,27 @@ export function toGitLabError(err: unknown, what: string, target?: GitLabTarget)
     return new TransientError(`GitLab could not be reached for ${what}: ${reason}`, { system: 'gitlab' });
   }
   const { status, message, retryAfterSeconds } = http;
-  if (status === 401 || status === 403) return new AuthenticationError({ system: 'gitlab', status, credentialVariable: GITLAB_CREDENTIAL_VARIABLE });
+  if (status === 401 || status === 403)
+    return new AuthenticationError({ system: 'gitlab', status, credentialVariable: GITLAB_CREDENTIAL_VARIABLE });
   if (status === 404) {
     const kind = notFoundKind(message) ?? target?.kind;
     if (target && kind === target.kind) return new NotFoundError({ system: 'gitlab', kind, name: target.name });
-    if (target) return new NotFoundError({ system: 'gitlab', kind: kind ?? target.kind, name: `${target.name} (${message})` });
+    if (target)
+      return new NotFoundError({ system: 'gitlab', kind: kind ?? target.kind, name: `${target.name} (${message})` });
     return new NotFoundError({ system: 'gitlab', kind: kind ?? 'project', name: `${what} (${message})` });
   }
   if (status === 408 || status === 429 || status >= 500) {
-    return new TransientError(`GitLab answered ${status} to ${what}: ${message}`, { system: 'gitlab', status, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
+    return new TransientError(`GitLab answered ${status} to ${what}: ${message}`, {
+      system: 'gitlab',
+      status,
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    });
   }
-  return new ValidationError(`gitlab: ${what}`, `was refused with HTTP ${status}: ${message}`, `GitLab refused ${what} (HTTP ${status}): ${message}`);
+  return new ValidationError(
+    `gitlab: ${what}`,
+    `was refused with HTTP ${status}: ${message}`,
+    `GitLab refused ${what} (HTTP ${status}): ${message}`,
+  );
 }
 
 function causeCode(err: Error): string {
@@ -81,5 +108,9 @@ function causeCode(err: Error): string {
 
 /** A response that does not have the shape we read: GitLab (or a proxy in front of it) answered something else. */
 export function unexpectedResponse(what: string, detail: string): ValidationError {
-  return new ValidationError(`gitlab: ${what}`, `returned an unexpected response: ${detail}`, `GitLab returned an unexpected response to ${what}: ${detail}`);
+  return new ValidationError(
+    `gitlab: ${what}`,
+    `returned an unexpected response: ${detail}`,
+    `GitLab returned an unexpected response to ${what}: ${detail}`,
+  );
 }

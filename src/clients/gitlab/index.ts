@@ -1,3 +1,16 @@
 export { GitLabClient } from './client.js';
-export type { BranchInfo, CommitInfo, FileUpdate, GitLabClientOptions, GitLabProject, MergeOutcome, MergeRequestFilter, MergeRequestInfo, MergeRequestState, NoteInfo, RepositoryFile, RevertOutcome } from './client.js';
+export type {
+  BranchInfo,
+  CommitInfo,
+  FileUpdate,
+  GitLabClientOptions,
+  GitLabProject,
+  MergeOutcome,
+  MergeRequestFilter,
+  MergeRequestInfo,
+  MergeRequestState,
+  NoteInfo,
+  RepositoryFile,
+  RevertOutcome,
+} from './client.js';
 export { GITLAB_CREDENTIAL_VARIABLE } from './errors.js';

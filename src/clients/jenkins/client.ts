@@ -14,8 +14,26 @@ import Jenkins from 'jenkins';
 import { z } from 'zod';
 import { BuildCancelledError, ShepherdError } from '../../domain/errors.js';
 import type { Secret } from '../../config/secret.js';
-import { DEFAULT_VARIABLE_NAMES, detailOf, errorForAnswer, errorForTransport, unexpectedAnswer, type JenkinsVariableNames, type RequestTarget } from './errors.js';
-import { BuildSchema, buildsTree, CrumbSchema, JobBuildsSchema, QueueItemSchema, toBuild, toQueueItem, type JenkinsBuild, type JenkinsQueueItem } from './schemas.js';
+import {
+  DEFAULT_VARIABLE_NAMES,
+  detailOf,
+  errorForAnswer,
+  errorForTransport,
+  unexpectedAnswer,
+  type JenkinsVariableNames,
+  type RequestTarget,
+} from './errors.js';
+import {
+  BuildSchema,
+  buildsTree,
+  CrumbSchema,
+  JobBuildsSchema,
+  QueueItemSchema,
+  toBuild,
+  toQueueItem,
+  type JenkinsBuild,
+  type JenkinsQueueItem,
+} from './schemas.js';
 
 export interface JenkinsClientOptions {
   /** The Jenkins root, e.g. `https://jenkins.example.com` or `https://host/jenkins`; a trailing slash is dropped. */
@@ -51,7 +69,12 @@ interface NpmJenkins {
   job: { get(o: { name: string; tree?: string }): Promise<unknown> };
   build: {
     get(o: { name: string; number: number; tree?: string }): Promise<unknown>;
-    log(o: { name: string; number: number; start: number; meta: true }): Promise<{ text?: unknown; more: boolean; size?: string }>;
+    log(o: {
+      name: string;
+      number: number;
+      start: number;
+      meta: true;
+    }): Promise<{ text?: unknown; more: boolean; size?: string }>;
   };
   queue: {
     item(o: { number: number }): Promise<unknown>;
@@ -80,7 +103,11 @@ interface VendorError {
   readonly isTimeout?: boolean;
   readonly isCodec?: boolean;
   readonly code?: string;
-  readonly res?: { readonly statusCode?: number; readonly headers?: Record<string, string | string[] | undefined>; readonly body?: unknown };
+  readonly res?: {
+    readonly statusCode?: number;
+    readonly headers?: Record<string, string | string[] | undefined>;
+    readonly body?: unknown;
+  };
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -104,10 +131,21 @@ export class JenkinsClient {
       this.#auth === 'password'
         ? async () => {
             const crumb = await this.#crumb('POST (crumb)', undefined);
-            return crumb ? { headerName: crumb.field, headerValue: crumb.value, ...(crumb.cookie ? { cookies: [crumb.cookie] } : {}) } : { headerName: '', headerValue: '' };
+            return crumb
+              ? {
+                  headerName: crumb.field,
+                  headerValue: crumb.value,
+                  ...(crumb.cookie ? { cookies: [crumb.cookie] } : {}),
+                }
+              : { headerName: '', headerValue: '' };
           }
         : false;
-    this.#npm = new Jenkins({ baseUrl: this.#baseUrl, crumbIssuer, headers: { authorization: this.#authorization }, timeout: this.#timeoutMs } as ConstructorParameters<typeof Jenkins>[0]) as unknown as NpmJenkins;
+    this.#npm = new Jenkins({
+      baseUrl: this.#baseUrl,
+      crumbIssuer,
+      headers: { authorization: this.#authorization },
+      timeout: this.#timeoutMs,
+    } as ConstructorParameters<typeof Jenkins>[0]) as unknown as NpmJenkins;
   }
 
   /** `{job}/{number}/api/json`. NotFoundError names the job when the job is missing, the build otherwise. */
@@ -133,7 +171,10 @@ export class JenkinsClient {
     const op = `GET ${name} builds`;
     let raw: unknown;
     try {
-      raw = await abortable(this.#npm.job.get({ name, tree: buildsTree(Math.min(opts.limit ?? BUILDS_LISTED, BUILDS_LISTED)) }), opts.signal);
+      raw = await abortable(
+        this.#npm.job.get({ name, tree: buildsTree(Math.min(opts.limit ?? BUILDS_LISTED, BUILDS_LISTED)) }),
+        opts.signal,
+      );
     } catch (err) {
       throw this.#fromVendor(err, op, { kind: 'job', name }, opts.signal);
     }
@@ -175,14 +216,27 @@ export class JenkinsClient {
    * Jenkins refused to queue it (302 without a queue item), NotFoundError for an unknown job, ValidationError when the
    * job rejects the parameters.
    */
-  async triggerBuild(job: JobPath, parameters: Readonly<Record<string, string>>, opts: CallOptions = {}): Promise<QueuedBuild> {
+  async triggerBuild(
+    job: JobPath,
+    parameters: Readonly<Record<string, string>>,
+    opts: CallOptions = {},
+  ): Promise<QueuedBuild> {
     const name = job.join('/');
     const op = `POST ${name}/buildWithParameters`;
-    const res = await this.#raw('POST', `${jobPathname(job)}buildWithParameters`, op, { target: { kind: 'job', name }, signal: opts.signal, form: new URLSearchParams(parameters) });
+    const res = await this.#raw('POST', `${jobPathname(job)}buildWithParameters`, op, {
+      target: { kind: 'job', name },
+      signal: opts.signal,
+      form: new URLSearchParams(parameters),
+    });
     const location = res.headers.get('location') ?? '';
     const id = /\/queue\/item\/(\d+)\/?$/.exec(location)?.[1];
-    if ((res.status === 201 || res.status === 303) && id !== undefined) return { queueItemId: Number(id), coalesced: res.status === 303 };
-    if (res.status === 302) throw new BuildCancelledError({ job: name, why: 'Jenkins refused to queue the build (302 without a queue item)' });
+    if ((res.status === 201 || res.status === 303) && id !== undefined)
+      return { queueItemId: Number(id), coalesced: res.status === 303 };
+    if (res.status === 302)
+      throw new BuildCancelledError({
+        job: name,
+        why: 'Jenkins refused to queue the build (302 without a queue item)',
+      });
     throw unexpectedAnswer(op, `HTTP ${res.status} without a queue item location`, this.#vars);
   }
 
@@ -254,20 +308,37 @@ export class JenkinsClient {
     if (res.status >= 400 && !req.allow?.includes(res.status)) {
       const contentType = res.headers.get('content-type') ?? undefined;
       const detail = res.headers.get('x-error') ?? detailOf(await res.text().catch(() => ''), contentType);
-      throw errorForAnswer({ status: res.status, header: (n) => res.headers.get(n) ?? undefined, ...(detail ? { detail } : {}) }, op, target, this.#vars);
+      throw errorForAnswer(
+        { status: res.status, header: (n) => res.headers.get(n) ?? undefined, ...(detail ? { detail } : {}) },
+        op,
+        target,
+        this.#vars,
+      );
     }
     return res;
   }
 
   #parse<S extends z.ZodType>(schema: S, raw: unknown, op: string): z.output<S> {
     if (typeof raw !== 'object' || raw === null || Buffer.isBuffer(raw)) {
-      const text = Buffer.isBuffer(raw) ? raw.toString('utf8', 0, 200) : typeof raw === 'string' ? raw.slice(0, 200) : '';
-      throw unexpectedAnswer(op, /<html|<!doctype/i.test(text) ? 'an HTML page' : 'a body that is not JSON', this.#vars);
+      const text = Buffer.isBuffer(raw)
+        ? raw.toString('utf8', 0, 200)
+        : typeof raw === 'string'
+          ? raw.slice(0, 200)
+          : '';
+      throw unexpectedAnswer(
+        op,
+        /<html|<!doctype/i.test(text) ? 'an HTML page' : 'a body that is not JSON',
+        this.#vars,
+      );
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw unexpectedAnswer(op, `JSON without the expected ${issue ? `${issue.path.join('.') || 'shape'} (${issue.message})` : 'shape'}`, this.#vars);
+      throw unexpectedAnswer(
+        op,
+        `JSON without the expected ${issue ? `${issue.path.join('.') || 'shape'} (${issue.message})` : 'shape'}`,
+        this.#vars,
+      );
     }
     return parsed.data;
   }
@@ -316,7 +387,11 @@ async function readJson(res: Response, op: string, vars: JenkinsVariableNames): 
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw unexpectedAnswer(op, /<html|<!doctype/i.test(text.slice(0, 200)) ? 'an HTML page' : 'a body that is not JSON', vars);
+    throw unexpectedAnswer(
+      op,
+      /<html|<!doctype/i.test(text.slice(0, 200)) ? 'an HTML page' : 'a body that is not JSON',
+      vars,
+    );
   }
 }
 

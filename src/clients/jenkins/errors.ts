@@ -3,7 +3,14 @@
  * and the configuration variable to check, never a credential's value, and never copy a vendor error object (its
  * request headers carry the Authorization header).
  */
-import { AuthenticationError, NotFoundError, TransientError, ValidationError, type ErrorFacts, type ShepherdError } from '../../domain/errors.js';
+import {
+  AuthenticationError,
+  NotFoundError,
+  TransientError,
+  ValidationError,
+  type ErrorFacts,
+  type ShepherdError,
+} from '../../domain/errors.js';
 
 /** The configuration variables a message points at; the defaults are Shepherd's variable names. */
 export interface JenkinsVariableNames {
@@ -12,7 +19,11 @@ export interface JenkinsVariableNames {
   readonly token: string;
 }
 
-export const DEFAULT_VARIABLE_NAMES: JenkinsVariableNames = { url: 'JENKINS_URL_EXTERNAL', user: 'JENKINS_USER', token: 'JENKINS_TOKEN' };
+export const DEFAULT_VARIABLE_NAMES: JenkinsVariableNames = {
+  url: 'JENKINS_URL_EXTERNAL',
+  user: 'JENKINS_USER',
+  token: 'JENKINS_TOKEN',
+};
 
 /** What a request was about, for a 404. */
 export type RequestTarget = { readonly kind: 'job' | 'build'; readonly name: string } | undefined;
@@ -34,27 +45,53 @@ export function retryAfterSeconds(value: string | undefined, now = Date.now()): 
 }
 
 /** Maps a non-2xx answer of operation `op` (e.g. `GET build`) to our error. */
-export function errorForAnswer(answer: FailedAnswer, op: string, target: RequestTarget, vars: JenkinsVariableNames): ShepherdError {
+export function errorForAnswer(
+  answer: FailedAnswer,
+  op: string,
+  target: RequestTarget,
+  vars: JenkinsVariableNames,
+): ShepherdError {
   const { status } = answer;
-  if (status === 401) return new AuthenticationError({ system: 'jenkins', status: 401, credentialVariable: vars.token });
+  if (status === 401)
+    return new AuthenticationError({ system: 'jenkins', status: 401, credentialVariable: vars.token });
   if (status === 403) {
     // Jenkins names the missing permission when the user is known but not allowed; otherwise the credential is bad
     // (or, with password auth, the crumb was refused).
     const permission = answer.header('x-required-permission');
-    return new AuthenticationError({ system: 'jenkins', status: 403, credentialVariable: permission ? vars.user : vars.token });
+    return new AuthenticationError({
+      system: 'jenkins',
+      status: 403,
+      credentialVariable: permission ? vars.user : vars.token,
+    });
   }
   if (status === 404 && target) return new NotFoundError({ system: 'jenkins', kind: target.kind, name: target.name });
   if (status === 429 || status >= 500) {
     const retryAfter = retryAfterSeconds(answer.header('retry-after'));
-    const facts: ErrorFacts['TransientError'] = { system: 'jenkins', status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) };
-    return new TransientError(`Jenkins answered ${op} with HTTP ${status}${answer.detail ? `: ${answer.detail}` : ''}`, facts);
+    const facts: ErrorFacts['TransientError'] = {
+      system: 'jenkins',
+      status,
+      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+    };
+    return new TransientError(
+      `Jenkins answered ${op} with HTTP ${status}${answer.detail ? `: ${answer.detail}` : ''}`,
+      facts,
+    );
   }
-  return new ValidationError(`jenkins ${op}`, `was refused by Jenkins with HTTP ${status}${answer.detail ? `: ${answer.detail}` : ''}`);
+  return new ValidationError(
+    `jenkins ${op}`,
+    `was refused by Jenkins with HTTP ${status}${answer.detail ? `: ${answer.detail}` : ''}`,
+  );
 }
 
 /** Transport failures (refused, reset, DNS, timeout): Jenkins may be back soon, so they are retryable. */
-export function errorForTransport(op: string, reason: { readonly code?: string; readonly timedOutAfterMs?: number }): TransientError {
-  const why = reason.timedOutAfterMs !== undefined ? `did not answer within ${reason.timedOutAfterMs} ms` : `could not be reached (${reason.code ?? 'network error'})`;
+export function errorForTransport(
+  op: string,
+  reason: { readonly code?: string; readonly timedOutAfterMs?: number },
+): TransientError {
+  const why =
+    reason.timedOutAfterMs !== undefined
+      ? `did not answer within ${reason.timedOutAfterMs} ms`
+      : `could not be reached (${reason.code ?? 'network error'})`;
   return new TransientError(`Jenkins ${why} on ${op}`, { system: 'jenkins' });
 }
 
@@ -63,7 +100,10 @@ export function errorForTransport(op: string, reason: { readonly code?: string; 
  * URL that is not the Jenkins root. A configuration problem a retry cannot fix.
  */
 export function unexpectedAnswer(op: string, what: string, vars: JenkinsVariableNames): ValidationError {
-  return new ValidationError(vars.url, `must be the Jenkins root URL: ${op} answered ${what} where Jenkins JSON was expected`);
+  return new ValidationError(
+    vars.url,
+    `must be the Jenkins root URL: ${op} answered ${what} where Jenkins JSON was expected`,
+  );
 }
 
 /** A short, secret-free text out of an error page: Jetty's `<title>Error 404 Not Found</title>` or a plain-text body. */

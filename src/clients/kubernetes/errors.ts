@@ -31,7 +31,17 @@ const StatusBody = z.object({
   details: z.object({ retryAfterSeconds: z.number().optional() }).optional(),
 });
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
 
 function parseStatus(body: unknown): z.infer<typeof StatusBody> {
   if (typeof body !== 'string' || body === '') return {};
@@ -43,7 +53,10 @@ function parseStatus(body: unknown): z.infer<typeof StatusBody> {
   }
 }
 
-function retryAfter(headers: Record<string, string> | undefined, status: z.infer<typeof StatusBody>): number | undefined {
+function retryAfter(
+  headers: Record<string, string> | undefined,
+  status: z.infer<typeof StatusBody>,
+): number | undefined {
   const header = headers?.['retry-after'] ?? headers?.['Retry-After'];
   const seconds = header !== undefined ? Number(header) : Number.NaN;
   if (Number.isFinite(seconds) && seconds >= 0) return seconds;
@@ -62,25 +75,48 @@ export function isNetworkError(err: unknown): err is Error & { code?: string } {
  * The typed error for a failed call. `what` describes the call for messages (`read deployment dev/example-app`);
  * `credentialVariable` is named on 401/403, never the credential itself.
  */
-export function kubernetesError(err: unknown, what: string, credentialVariable: string, target?: KubernetesTarget): ShepherdError | KubernetesApiError | Error {
+export function kubernetesError(
+  err: unknown,
+  what: string,
+  credentialVariable: string,
+  target?: KubernetesTarget,
+): ShepherdError | KubernetesApiError | Error {
   if (err instanceof ApiException) {
     const code = Number(err.code);
     const status = parseStatus(err.body);
     const headers = err.headers as Record<string, string> | undefined;
     const detail = status.message ? `: ${status.message}` : '';
-    if (code === 401 || code === 403) return new AuthenticationError({ system: 'kubernetes', status: code, credentialVariable });
+    if (code === 401 || code === 403)
+      return new AuthenticationError({ system: 'kubernetes', status: code, credentialVariable });
     if (code === 404 && target) {
-      return new NotFoundError({ system: target.kind === 'application' ? 'argocd' : 'kubernetes', kind: target.kind, name: `${target.namespace}/${target.name}` });
+      return new NotFoundError({
+        system: target.kind === 'application' ? 'argocd' : 'kubernetes',
+        kind: target.kind,
+        name: `${target.namespace}/${target.name}`,
+      });
     }
     if (code === 429) {
       const after = retryAfter(headers, status);
-      return new TransientError(`Kubernetes API throttled ${what} (HTTP 429)${detail}`, { system: 'kubernetes', status: code, ...(after !== undefined ? { retryAfterSeconds: after } : {}) });
+      return new TransientError(`Kubernetes API throttled ${what} (HTTP 429)${detail}`, {
+        system: 'kubernetes',
+        status: code,
+        ...(after !== undefined ? { retryAfterSeconds: after } : {}),
+      });
     }
-    if (code >= 500) return new TransientError(`Kubernetes API failed to ${what} (HTTP ${code})${detail}`, { system: 'kubernetes', status: code });
-    return new KubernetesApiError(`Kubernetes API refused to ${what} (HTTP ${code}${status.reason ? ` ${status.reason}` : ''})${detail}`, code);
+    if (code >= 500)
+      return new TransientError(`Kubernetes API failed to ${what} (HTTP ${code})${detail}`, {
+        system: 'kubernetes',
+        status: code,
+      });
+    return new KubernetesApiError(
+      `Kubernetes API refused to ${what} (HTTP ${code}${status.reason ? ` ${status.reason}` : ''})${detail}`,
+      code,
+    );
   }
   if (isNetworkError(err)) {
-    return new TransientError(`Kubernetes API unreachable while trying to ${what} (${err.code ?? 'network error'})`, { system: 'kubernetes' });
+    return new TransientError(`Kubernetes API unreachable while trying to ${what} (${err.code ?? 'network error'})`, {
+      system: 'kubernetes',
+    });
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,4 +1,10 @@
 export { createKubernetesClient, type KubernetesClient, type KubernetesClientOptions } from './kubernetes-client.js';
 export { KubernetesApiError } from './errors.js';
-export { REFRESH_ANNOTATION, type ApplicationView, type DeploymentView, type PodContainerView, type PodView } from './objects.js';
+export {
+  REFRESH_ANNOTATION,
+  type ApplicationView,
+  type DeploymentView,
+  type PodContainerView,
+  type PodView,
+} from './objects.js';
 export type { ChangeFollower, FollowOptions } from './watch.js';

@@ -4,9 +4,25 @@
  * Reads go through the library's typed APIs and are parsed (`objects.ts`); every failure becomes a typed error
  * (`errors.ts`). Retries are Temporal's business: a call fails once and says whether it is worth retrying.
  */
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { kubernetesError, type KubernetesTarget } from './errors.js';
-import { REFRESH_ANNOTATION, parseApplication, parseDeployment, parsePod, type ApplicationView, type DeploymentView, type PodView } from './objects.js';
+import {
+  REFRESH_ANNOTATION,
+  parseApplication,
+  parseDeployment,
+  parsePod,
+  type ApplicationView,
+  type DeploymentView,
+  type PodView,
+} from './objects.js';
 import { followChanges, type ChangeFollower, type FollowOptions } from './watch.js';
 
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' } as const;
@@ -51,7 +67,14 @@ export function createKubernetesClient(opts: KubernetesClientOptions = {}): Kube
   else kc.loadFromDefault();
   if (opts.context !== undefined) {
     if (!kc.getContexts().some((c) => c.name === opts.context)) {
-      throw new Error(`kubeconfig has no context ${JSON.stringify(opts.context)} (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      throw new Error(
+        `kubeconfig has no context ${JSON.stringify(opts.context)} (contexts: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     }
     kc.setCurrentContext(opts.context);
   }
@@ -83,27 +106,41 @@ class LibraryKubernetesClient implements KubernetesClient {
   }
 
   async readDeployment(namespace: string, name: string): Promise<DeploymentView> {
-    const raw = await this.call(`read deployment ${namespace}/${name}`, () => this.apps.readNamespacedDeployment({ namespace, name }), { kind: 'deployment', namespace, name });
+    const raw = await this.call(
+      `read deployment ${namespace}/${name}`,
+      () => this.apps.readNamespacedDeployment({ namespace, name }),
+      { kind: 'deployment', namespace, name },
+    );
     return parseDeployment(raw);
   }
 
   async listPods(namespace: string, labelSelector: string): Promise<PodView[]> {
-    const list = await this.call(`list pods ${labelSelector} in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector }));
+    const list = await this.call(`list pods ${labelSelector} in ${namespace}`, () =>
+      this.core.listNamespacedPod({ namespace, labelSelector }),
+    );
     return list.items.map(parsePod);
   }
 
   async getApplication(namespace: string, name: string): Promise<ApplicationView> {
-    const raw = await this.call(`read application ${namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...ARGO, namespace, name }), { kind: 'application', namespace, name });
+    const raw = await this.call(
+      `read application ${namespace}/${name}`,
+      () => this.custom.getNamespacedCustomObject({ ...ARGO, namespace, name }),
+      { kind: 'application', namespace, name },
+    );
     return parseApplication(raw);
   }
 
   async requestApplicationRefresh(namespace: string, name: string, mode: 'normal' | 'hard' = 'normal'): Promise<void> {
     const body = { metadata: { annotations: { [REFRESH_ANNOTATION]: mode } } };
-    await this.call(`annotate application ${namespace}/${name} for a refresh`, () => this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body }, MERGE_PATCH), {
-      kind: 'application',
-      namespace,
-      name,
-    });
+    await this.call(
+      `annotate application ${namespace}/${name} for a refresh`,
+      () => this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body }, MERGE_PATCH),
+      {
+        kind: 'application',
+        namespace,
+        name,
+      },
+    );
   }
 
   watchApplication(namespace: string, name: string, onChange: () => void, opts: FollowOptions = {}): ChangeFollower {
@@ -114,7 +151,9 @@ class LibraryKubernetesClient implements KubernetesClient {
         path: `/apis/${ARGO.group}/${ARGO.version}/namespaces/${namespace}/${ARGO.plural}`,
         query: { fieldSelector },
         list: async () => {
-          const list = (await this.custom.listNamespacedCustomObject({ ...ARGO, namespace, fieldSelector })) as { metadata?: { resourceVersion?: string } };
+          const list = (await this.custom.listNamespacedCustomObject({ ...ARGO, namespace, fieldSelector })) as {
+            metadata?: { resourceVersion?: string };
+          };
           return list.metadata?.resourceVersion;
         },
       },

@@ -24,10 +24,28 @@ const DeploymentSchema = z.object({
       readyReplicas: count,
       availableReplicas: count,
       unavailableReplicas: count,
-      conditions: z.array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() })).optional().default([]),
+      conditions: z
+        .array(
+          z.object({
+            type: z.string(),
+            status: z.string(),
+            reason: z.string().optional(),
+            message: z.string().optional(),
+          }),
+        )
+        .optional()
+        .default([]),
     })
     .optional()
-    .default({ observedGeneration: 0, replicas: 0, updatedReplicas: 0, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: 0, conditions: [] }),
+    .default({
+      observedGeneration: 0,
+      replicas: 0,
+      updatedReplicas: 0,
+      readyReplicas: 0,
+      availableReplicas: 0,
+      unavailableReplicas: 0,
+      conditions: [],
+    }),
 });
 
 /** A Deployment as Shepherd reads it. */
@@ -46,7 +64,12 @@ export interface DeploymentView {
     readonly availableReplicas: number;
     readonly unavailableReplicas: number;
   };
-  readonly conditions: readonly { readonly type: string; readonly status: string; readonly reason?: string | undefined; readonly message?: string | undefined }[];
+  readonly conditions: readonly {
+    readonly type: string;
+    readonly status: string;
+    readonly reason?: string | undefined;
+    readonly message?: string | undefined;
+  }[];
 }
 
 export function parseDeployment(raw: unknown): DeploymentView {
@@ -72,12 +95,19 @@ const ContainerState = z
   .optional();
 
 const PodSchema = z.object({
-  metadata: z.object({ name: z.string(), deletionTimestamp: z.unknown().optional(), labels: z.record(z.string(), z.string()).optional().default({}) }),
+  metadata: z.object({
+    name: z.string(),
+    deletionTimestamp: z.unknown().optional(),
+    labels: z.record(z.string(), z.string()).optional().default({}),
+  }),
   spec: z.object({ containers: z.array(ContainerSpec) }).optional(),
   status: z
     .object({
       phase: z.string().optional().default('Unknown'),
-      conditions: z.array(z.object({ type: z.string(), status: z.string() })).optional().default([]),
+      conditions: z
+        .array(z.object({ type: z.string(), status: z.string() }))
+        .optional()
+        .default([]),
       containerStatuses: z
         .array(
           z.object({
@@ -187,7 +217,13 @@ export interface ApplicationView {
   readonly health: { readonly status: ArgoHealthStatus; readonly message: string | undefined };
   /** The last sync operation; `revision` is the synced one when known, else the requested one. */
   readonly operation:
-    | { readonly phase: ArgoOperationPhase; readonly revision: string | undefined; readonly message: string | undefined; readonly startedAt: string | undefined; readonly finishedAt: string | undefined }
+    | {
+        readonly phase: ArgoOperationPhase;
+        readonly revision: string | undefined;
+        readonly message: string | undefined;
+        readonly startedAt: string | undefined;
+        readonly finishedAt: string | undefined;
+      }
     | undefined;
   readonly reconciledAt: string | undefined;
 }
@@ -202,7 +238,13 @@ export function parseApplication(raw: unknown): ApplicationView {
     sync: { status: a.status?.sync?.status ?? 'Unknown', revision: a.status?.sync?.revision },
     health: { status: a.status?.health?.status ?? 'Unknown', message: a.status?.health?.message },
     operation: op
-      ? { phase: op.phase, revision: op.syncResult?.revision ?? op.operation?.sync?.revision, message: op.message, startedAt: op.startedAt, finishedAt: op.finishedAt }
+      ? {
+          phase: op.phase,
+          revision: op.syncResult?.revision ?? op.operation?.sync?.revision,
+          message: op.message,
+          startedAt: op.startedAt,
+          finishedAt: op.finishedAt,
+        }
       : undefined,
     reconciledAt: a.status?.reconciledAt,
   };

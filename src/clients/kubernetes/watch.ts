@@ -38,7 +38,12 @@ interface WatchObject {
   metadata?: { resourceVersion?: unknown };
 }
 
-export function followChanges(watch: Watch, source: WatchedCollection, onChange: () => void, opts: FollowOptions = {}): ChangeFollower {
+export function followChanges(
+  watch: Watch,
+  source: WatchedCollection,
+  onChange: () => void,
+  opts: FollowOptions = {},
+): ChangeFollower {
   const timeoutSeconds = opts.timeoutSeconds ?? 300;
   const maxBackoffMs = opts.maxBackoffMs ?? 30_000;
   let stopped = false;
@@ -58,7 +63,11 @@ export function followChanges(watch: Watch, source: WatchedCollection, onChange:
   const watchOnce = (): Promise<Outcome> =>
     new Promise((resolve) => {
       let expired = false;
-      const params: Record<string, string | number | boolean> = { ...source.query, allowWatchBookmarks: true, timeoutSeconds };
+      const params: Record<string, string | number | boolean> = {
+        ...source.query,
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+      };
       if (resourceVersion !== undefined) params['resourceVersion'] = resourceVersion;
       watch
         .watch(

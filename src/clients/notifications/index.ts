@@ -1,1 +1,7 @@
-export { WebhookRejectedError, createWebhookClient, type NotificationClient, type WebhookClientOptions, type WebhookMessage } from './webhook-client.js';
+export {
+  WebhookRejectedError,
+  createWebhookClient,
+  type NotificationClient,
+  type WebhookClientOptions,
+  type WebhookMessage,
+} from './webhook-client.js';

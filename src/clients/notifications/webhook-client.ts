@@ -46,7 +46,8 @@ export function createWebhookClient(opts: WebhookClientOptions): NotificationCli
   // Receivers sometimes echo the request line; make sure the URL never travels on in a message.
   const parsed = new URL(url);
   const secretParts = [url, `${parsed.pathname}${parsed.search}`].filter((part) => part.length > 1);
-  const scrub = (text: string): string => secretParts.reduce((t, part) => t.split(part).join('[webhook]'), text).slice(0, 200);
+  const scrub = (text: string): string =>
+    secretParts.reduce((t, part) => t.split(part).join('[webhook]'), text).slice(0, 200);
 
   return {
     async post(message, signal) {
@@ -75,11 +76,17 @@ export function createWebhookClient(opts: WebhookClientOptions): NotificationCli
         throw new TransientError(`notification webhook (${variable}) answered HTTP ${res.status}${detail}`, {
           system: 'notifications',
           status: res.status,
-          ...(Number.isFinite(after) && after >= 0 && res.headers.has('retry-after') ? { retryAfterSeconds: after } : {}),
+          ...(Number.isFinite(after) && after >= 0 && res.headers.has('retry-after')
+            ? { retryAfterSeconds: after }
+            : {}),
         });
       }
-      if (res.status === 401 || res.status === 403) throw new AuthenticationError({ system: 'notifications', status: res.status, credentialVariable: variable });
-      throw new WebhookRejectedError(`notification webhook (${variable}) refused the message with HTTP ${res.status}${detail}`, res.status);
+      if (res.status === 401 || res.status === 403)
+        throw new AuthenticationError({ system: 'notifications', status: res.status, credentialVariable: variable });
+      throw new WebhookRejectedError(
+        `notification webhook (${variable}) refused the message with HTTP ${res.status}${detail}`,
+        res.status,
+      );
     },
   };
 }

@@ -25,7 +25,16 @@ import {
 } from './application.js';
 import type { GitSource } from './git-source.js';
 import { deploymentHealth, isWorse, type Health } from './health.js';
-import { applyDesired, group, ignoredPointers, isInSync, liveOf, placeDesired, version, type DesiredObject } from './live-state.js';
+import {
+  applyDesired,
+  group,
+  ignoredPointers,
+  isInSync,
+  liveOf,
+  placeDesired,
+  version,
+  type DesiredObject,
+} from './live-state.js';
 import { ManifestError, parseManifests } from './manifests.js';
 
 export interface ApplicationControllerOptions {
@@ -40,7 +49,8 @@ export interface ApplicationControllerOptions {
 }
 
 /** The target state of an app at one revision, or why it could not be loaded. */
-type Target = { ok: true; revision: string; desired: DesiredObject[] } | { ok: false; revision?: string; error: string };
+type Target =
+  { ok: true; revision: string; desired: DesiredObject[] } | { ok: false; revision?: string; error: string };
 
 interface RunningOperation {
   cancel: () => void;
@@ -121,7 +131,11 @@ export class ApplicationController {
       if (ev.type === 'ADDED' || refresh || requested) this.enqueue(app.metadata.name, 'full');
       return;
     }
-    if (ev.resource === RESOURCES.deployments || ev.resource === RESOURCES.replicasets || ev.resource === RESOURCES.pods) {
+    if (
+      ev.resource === RESOURCES.deployments ||
+      ev.resource === RESOURCES.replicasets ||
+      ev.resource === RESOURCES.pods
+    ) {
       for (const app of this.apps()) {
         if (app.spec.destination.namespace === ev.object.metadata.namespace) this.enqueue(app.metadata.name, 'health');
       }
@@ -147,17 +161,28 @@ export class ApplicationController {
     const { repoURL, targetRevision, path } = app.spec.source;
     const sha = revision ?? this.git.resolveRevision(repoURL, targetRevision);
     if (!sha) {
-      return { ok: false, error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = unable to resolve '${targetRevision}' to a commit SHA` };
+      return {
+        ok: false,
+        error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = unable to resolve '${targetRevision}' to a commit SHA`,
+      };
     }
     const files = this.git.readDirectory(repoURL, sha, path);
     if (!files) {
-      return { ok: false, revision: sha, error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = ${path}: app path does not exist` };
+      return {
+        ok: false,
+        revision: sha,
+        error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = ${path}: app path does not exist`,
+      };
     }
     try {
       return { ok: true, revision: sha, desired: placeDesired(app, parseManifests(files)) };
     } catch (err) {
       if (!(err instanceof ManifestError)) throw err;
-      return { ok: false, revision: sha, error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = ${err.message}` };
+      return {
+        ok: false,
+        revision: sha,
+        error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = ${err.message}`,
+      };
     }
   }
 
@@ -165,7 +190,12 @@ export class ApplicationController {
     let worst: Health = { status: 'Healthy' };
     for (const d of desired) {
       const live = liveOf(this.store, d);
-      const h: Health = d.object.kind === 'Deployment' ? deploymentHealth(live as Deployment | undefined) : live || !d.resource ? { status: 'Healthy' } : { status: 'Missing' };
+      const h: Health =
+        d.object.kind === 'Deployment'
+          ? deploymentHealth(live as Deployment | undefined)
+          : live || !d.resource
+            ? { status: 'Healthy' }
+            : { status: 'Missing' };
       if (isWorse(h.status, worst.status)) worst = h;
     }
     return worst;
@@ -184,7 +214,10 @@ export class ApplicationController {
     return desired.map((d) => {
       const live = liveOf(this.store, d);
       const synced = isInSync(d.object, live, ignoredPointers(app, d.object));
-      const h = d.object.kind === 'Deployment' ? deploymentHealth(live as Deployment | undefined) : { status: live ? 'Healthy' : 'Missing' };
+      const h =
+        d.object.kind === 'Deployment'
+          ? deploymentHealth(live as Deployment | undefined)
+          : { status: live ? 'Healthy' : 'Missing' };
       return {
         group: group(d.object.apiVersion) || undefined,
         version: version(d.object.apiVersion),
@@ -192,7 +225,10 @@ export class ApplicationController {
         namespace: d.namespace,
         name: d.object.metadata.name,
         status: synced ? 'Synced' : 'OutOfSync',
-        health: { status: h.status, ...(h.status !== 'Healthy' && 'message' in h && h.message ? { message: h.message } : {}) },
+        health: {
+          status: h.status,
+          ...(h.status !== 'Healthy' && 'message' in h && h.message ? { message: h.message } : {}),
+        },
       };
     });
   }
@@ -207,7 +243,9 @@ export class ApplicationController {
   }
 
   private write(name: string, fn: (app: Application, now: string) => void): Application | undefined {
-    return this.store.mutate<Application>(RESOURCES.applications, this.namespace, name, (app) => fn(app, this.store.timestamp()));
+    return this.store.mutate<Application>(RESOURCES.applications, this.namespace, name, (app) =>
+      fn(app, this.store.timestamp()),
+    );
   }
 
   private refreshHealth(name: string): void {
@@ -240,18 +278,31 @@ export class ApplicationController {
       if (!target.ok) {
         status.sync = { status: 'Unknown', ...(target.revision ? { revision: target.revision } : {}), comparedTo };
         const existing = status.conditions?.find((c) => c.type === 'ComparisonError' && c.message === target.error);
-        status.conditions = [{ type: 'ComparisonError', message: target.error, lastTransitionTime: existing?.lastTransitionTime ?? now }];
+        status.conditions = [
+          { type: 'ComparisonError', message: target.error, lastTransitionTime: existing?.lastTransitionTime ?? now },
+        ];
         return;
       }
       delete status.conditions;
-      const inSync = target.desired.every((d) => isInSync(d.object, liveOf(this.store, d), ignoredPointers(a, d.object)));
+      const inSync = target.desired.every((d) =>
+        isInSync(d.object, liveOf(this.store, d), ignoredPointers(a, d.object)),
+      );
       status.sync = { status: inSync ? 'Synced' : 'OutOfSync', revision: target.revision, comparedTo };
       this.setHealth(status, this.health(target.desired), now);
       status.resources = this.resourcesStatus(a, target.desired);
       status.summary = { ...status.summary, images: this.images(target.desired) };
       if (seed && inSync && !status.operationState) {
         const operation: Operation = { sync: { revision: target.revision }, initiatedBy: { automated: true } };
-        status.operationState = this.succeededState(a, operation, now, now, target.revision, target.desired.map((d) => this.resourceResult(d, 'Synced', `${d.object.kind.toLowerCase()}/${d.object.metadata.name} created`)));
+        status.operationState = this.succeededState(
+          a,
+          operation,
+          now,
+          now,
+          target.revision,
+          target.desired.map((d) =>
+            this.resourceResult(d, 'Synced', `${d.object.kind.toLowerCase()}/${d.object.metadata.name} created`),
+          ),
+        );
         this.appendHistory(a, target.revision, now, now, operation);
       }
     });
@@ -262,9 +313,18 @@ export class ApplicationController {
     }
     const automated = updated.spec.syncPolicy?.automated !== undefined;
     const revision = updated.status?.sync?.revision;
-    if (automated && updated.status?.sync?.status === 'OutOfSync' && revision && this.failedAutoSync.get(name) !== revision) {
+    if (
+      automated &&
+      updated.status?.sync?.status === 'OutOfSync' &&
+      revision &&
+      this.failedAutoSync.get(name) !== revision
+    ) {
       const operation: Operation = {
-        sync: { revision, prune: updated.spec.syncPolicy?.automated?.prune ?? false, ...(updated.spec.syncPolicy?.syncOptions ? { syncOptions: [...updated.spec.syncPolicy.syncOptions] } : {}) },
+        sync: {
+          revision,
+          prune: updated.spec.syncPolicy?.automated?.prune ?? false,
+          ...(updated.spec.syncPolicy?.syncOptions ? { syncOptions: [...updated.spec.syncPolicy.syncOptions] } : {}),
+        },
         initiatedBy: { automated: true },
         ...(updated.spec.syncPolicy?.retry ? { retry: clone(updated.spec.syncPolicy.retry) } : {}),
       };
@@ -275,7 +335,12 @@ export class ApplicationController {
   private startOperation(name: string, operation: Operation, automated: boolean): void {
     const written = this.write(name, (a, now) => {
       a.operation = clone(operation);
-      (a.status ??= {}).operationState = { operation: clone(operation), phase: 'Running', message: 'one or more tasks are running', startedAt: now };
+      (a.status ??= {}).operationState = {
+        operation: clone(operation),
+        phase: 'Running',
+        message: 'one or more tasks are running',
+        startedAt: now,
+      };
     });
     if (!written) return;
     const op: RunningOperation = { cancel: () => {}, automated };
@@ -311,8 +376,16 @@ export class ApplicationController {
     }
     const target = this.loadTarget(app, state.operation.sync?.revision);
     const env = app.metadata.labels?.['environment'] ?? app.spec.destination.namespace;
-    const images = target.ok ? target.desired.flatMap((d) => ((d.object as Partial<Deployment>).spec?.template?.spec?.containers ?? []).map((c) => c.image)) : [];
-    const ctx = { env, app: app.metadata.labels?.['app'] ?? name, newImage: images.some((image) => !this.isProvenImage(env, image)) };
+    const images = target.ok
+      ? target.desired.flatMap((d) =>
+          ((d.object as Partial<Deployment>).spec?.template?.spec?.containers ?? []).map((c) => c.image),
+        )
+      : [];
+    const ctx = {
+      env,
+      app: app.metadata.labels?.['app'] ?? name,
+      newImage: images.some((image) => !this.isProvenImage(env, image)),
+    };
     if (this.faults.domainFault('argo-sync-hangs', ctx)) {
       this.schedule(name, this.clock.duration('argoSync'));
       return;
@@ -323,14 +396,24 @@ export class ApplicationController {
     }
     if (this.faults.domainFault('argo-sync-fails', ctx)) {
       const deployment = target.desired.find((d) => d.object.kind === 'Deployment') ?? target.desired[0];
-      const what = deployment ? `${deployment.object.kind}.${group(deployment.object.apiVersion) || 'core'} "${deployment.object.metadata.name}"` : 'the manifests';
+      const what = deployment
+        ? `${deployment.object.kind}.${group(deployment.object.apiVersion) || 'core'} "${deployment.object.metadata.name}"`
+        : 'the manifests';
       const reason = `one or more objects failed to apply, reason: error when patching ${what}: admission webhook "validate.sandbox.local" denied the request (injected fault argo-sync-fails)`;
-      const results = target.desired.map((d) => this.resourceResult(d, d === deployment ? 'SyncFailed' : 'Synced', d === deployment ? reason : `${d.object.kind.toLowerCase()}/${d.object.metadata.name} unchanged`));
+      const results = target.desired.map((d) =>
+        this.resourceResult(
+          d,
+          d === deployment ? 'SyncFailed' : 'Synced',
+          d === deployment ? reason : `${d.object.kind.toLowerCase()}/${d.object.metadata.name} unchanged`,
+        ),
+      );
       this.fail(app, state, target.revision, reason, results);
       return;
     }
     const startedAt = state.startedAt;
-    const results = target.desired.map((d) => this.resourceResult(d, 'Synced', applyDesired(this.store, d, ignoredPointers(app, d.object))));
+    const results = target.desired.map((d) =>
+      this.resourceResult(d, 'Synced', applyDesired(this.store, d, ignoredPointers(app, d.object))),
+    );
     this.running.delete(name);
     this.failedAutoSync.delete(name);
     this.write(name, (a, now) => {
@@ -339,15 +422,28 @@ export class ApplicationController {
       if (state.retryCount) status.operationState.retryCount = state.retryCount;
       delete a.operation;
       this.appendHistory(a, target.revision, startedAt, now, state.operation);
-      const inSync = target.desired.every((d) => isInSync(d.object, liveOf(this.store, d), ignoredPointers(a, d.object)));
-      status.sync = { status: inSync ? 'Synced' : 'OutOfSync', revision: target.revision, comparedTo: { source: clone(a.spec.source), destination: clone(a.spec.destination) } };
+      const inSync = target.desired.every((d) =>
+        isInSync(d.object, liveOf(this.store, d), ignoredPointers(a, d.object)),
+      );
+      status.sync = {
+        status: inSync ? 'Synced' : 'OutOfSync',
+        revision: target.revision,
+        comparedTo: { source: clone(a.spec.source), destination: clone(a.spec.destination) },
+      };
       this.setHealth(status, this.health(target.desired), now);
       status.resources = this.resourcesStatus(a, target.desired);
       status.summary = { ...status.summary, images: this.images(target.desired) };
     });
   }
 
-  private succeededState(app: Application, operation: Operation, startedAt: string, now: string, revision: string, resources: ResourceResult[]): OperationState {
+  private succeededState(
+    app: Application,
+    operation: Operation,
+    startedAt: string,
+    now: string,
+    revision: string,
+    resources: ResourceResult[],
+  ): OperationState {
     return {
       operation: clone(operation),
       phase: 'Succeeded',
@@ -358,16 +454,35 @@ export class ApplicationController {
     };
   }
 
-  private appendHistory(app: Application, revision: string, startedAt: string, now: string, operation: Operation): void {
+  private appendHistory(
+    app: Application,
+    revision: string,
+    startedAt: string,
+    now: string,
+    operation: Operation,
+  ): void {
     const status = (app.status ??= {});
     const history = status.history ?? [];
     const id = history.length > 0 ? Math.max(...history.map((h) => h.id)) + 1 : 0;
-    history.push({ id, revision, deployedAt: now, deployStartedAt: startedAt, source: clone(app.spec.source), initiatedBy: clone(operation.initiatedBy ?? { automated: true }) });
+    history.push({
+      id,
+      revision,
+      deployedAt: now,
+      deployStartedAt: startedAt,
+      source: clone(app.spec.source),
+      initiatedBy: clone(operation.initiatedBy ?? { automated: true }),
+    });
     status.history = history.slice(-(app.spec.revisionHistoryLimit ?? 10));
   }
 
   /** One failed attempt: retried per the operation's retry strategy, else the operation ends Failed. */
-  private fail(app: Application, state: OperationState, revision: string, message: string, resources: ResourceResult[]): void {
+  private fail(
+    app: Application,
+    state: OperationState,
+    revision: string,
+    message: string,
+    resources: ResourceResult[],
+  ): void {
     const name = app.metadata.name;
     const retry = state.operation.retry;
     const limit = retry?.limit ?? 0;
@@ -380,7 +495,12 @@ export class ApplicationController {
       const delay = Math.min(base * factor ** retryCount, max);
       this.write(name, (a) => {
         const at = new Date(this.clock.now() + this.clock.scale(delay)).toISOString().slice(11, 19);
-        (a.status ??= {}).operationState = { ...state, retryCount: retryCount + 1, message: `Retrying attempt #${retryCount + 1} at ${at}: ${message}`, syncResult };
+        (a.status ??= {}).operationState = {
+          ...state,
+          retryCount: retryCount + 1,
+          message: `Retrying attempt #${retryCount + 1} at ${at}: ${message}`,
+          syncResult,
+        };
       });
       this.schedule(name, this.clock.scale(delay));
       return;
@@ -390,9 +510,14 @@ export class ApplicationController {
     if (automated || state.operation.initiatedBy?.automated) this.failedAutoSync.set(name, revision);
     this.write(name, (a, now) => {
       const status = (a.status ??= {});
-      status.operationState = { ...state, phase: 'Failed', message: retryCount > 0 ? `${message} (retried ${retryCount} times).` : message, finishedAt: now, syncResult };
+      status.operationState = {
+        ...state,
+        phase: 'Failed',
+        message: retryCount > 0 ? `${message} (retried ${retryCount} times).` : message,
+        finishedAt: now,
+        syncResult,
+      };
       delete a.operation;
     });
   }
 }
-

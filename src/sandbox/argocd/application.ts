@@ -66,7 +66,11 @@ export interface HistoryEntry {
 }
 
 export interface ApplicationStatus {
-  sync?: { status: 'Synced' | 'OutOfSync' | 'Unknown'; revision?: string; comparedTo: { source: ApplicationSource; destination: Record<string, unknown> } };
+  sync?: {
+    status: 'Synced' | 'OutOfSync' | 'Unknown';
+    revision?: string;
+    comparedTo: { source: ApplicationSource; destination: Record<string, unknown> };
+  };
   health?: { status: HealthStatus; message?: string; lastTransitionTime?: string };
   operationState?: OperationState;
   history?: HistoryEntry[];
@@ -84,7 +88,11 @@ export interface Application extends KubeObject {
     project: string;
     source: ApplicationSource;
     destination: { server?: string; name?: string; namespace: string };
-    syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean }; syncOptions?: string[]; retry?: RetryStrategy };
+    syncPolicy?: {
+      automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean };
+      syncOptions?: string[];
+      retry?: RetryStrategy;
+    };
     ignoreDifferences?: { group?: string; kind: string; name?: string; namespace?: string; jsonPointers?: string[] }[];
     revisionHistoryLimit?: number;
     [key: string]: unknown;

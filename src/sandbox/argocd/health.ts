@@ -19,20 +19,32 @@ export function deploymentHealth(dep: Deployment | undefined): Health {
   const st = dep.status ?? {};
   const desired = dep.spec.replicas ?? 1;
   if ((dep.metadata.generation ?? 0) > count(st.observedGeneration)) {
-    return { status: 'Progressing', message: 'Waiting for rollout to finish: observed deployment generation less than desired generation' };
+    return {
+      status: 'Progressing',
+      message: 'Waiting for rollout to finish: observed deployment generation less than desired generation',
+    };
   }
   const progressing = st.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
     return { status: 'Degraded', message: `Deployment "${dep.metadata.name}" exceeded its progress deadline` };
   }
   if (count(st.updatedReplicas) < desired) {
-    return { status: 'Progressing', message: `Waiting for rollout to finish: ${count(st.updatedReplicas)} out of ${desired} new replicas have been updated...` };
+    return {
+      status: 'Progressing',
+      message: `Waiting for rollout to finish: ${count(st.updatedReplicas)} out of ${desired} new replicas have been updated...`,
+    };
   }
   if (count(st.replicas) > count(st.updatedReplicas)) {
-    return { status: 'Progressing', message: `Waiting for rollout to finish: ${count(st.replicas) - count(st.updatedReplicas)} old replicas are pending termination...` };
+    return {
+      status: 'Progressing',
+      message: `Waiting for rollout to finish: ${count(st.replicas) - count(st.updatedReplicas)} old replicas are pending termination...`,
+    };
   }
   if (count(st.availableReplicas) < count(st.updatedReplicas)) {
-    return { status: 'Progressing', message: `Waiting for rollout to finish: ${count(st.availableReplicas)} of ${count(st.updatedReplicas)} updated replicas are available...` };
+    return {
+      status: 'Progressing',
+      message: `Waiting for rollout to finish: ${count(st.availableReplicas)} of ${count(st.updatedReplicas)} updated replicas are available...`,
+    };
   }
   return { status: 'Healthy' };
 }

@@ -26,12 +26,20 @@ export function version(apiVersion: string): string {
 /** The JSON pointers `app.spec.ignoreDifferences` ignores for `obj`. */
 export function ignoredPointers(app: Application, obj: KubeObject): string[] {
   return (app.spec.ignoreDifferences ?? [])
-    .filter((d) => d.kind === obj.kind && (d.group ?? '') === group(obj.apiVersion) && (d.name === undefined || d.name === obj.metadata.name))
+    .filter(
+      (d) =>
+        d.kind === obj.kind &&
+        (d.group ?? '') === group(obj.apiVersion) &&
+        (d.name === undefined || d.name === obj.metadata.name),
+    )
     .flatMap((d) => d.jsonPointers ?? []);
 }
 
 function tokens(pointer: string): string[] {
-  return pointer.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function readPointer(obj: unknown, pointer: string): unknown {
@@ -99,7 +107,14 @@ export function applyDesired(store: ObjectStore, d: DesiredObject, ignore: strin
     return `${label} created`;
   }
   if (isInSync(d.object, live, ignore)) return `${label} unchanged`;
-  const next: KubeObject = { ...desired, metadata: { ...live.metadata, labels: desired.metadata.labels ?? {}, annotations: { ...live.metadata.annotations, ...desired.metadata.annotations } } };
+  const next: KubeObject = {
+    ...desired,
+    metadata: {
+      ...live.metadata,
+      labels: desired.metadata.labels ?? {},
+      annotations: { ...live.metadata.annotations, ...desired.metadata.annotations },
+    },
+  };
   if (live['status'] !== undefined) next['status'] = live['status'];
   for (const p of ignore) {
     const kept = readPointer(live, p);

@@ -17,7 +17,13 @@ export function parseManifests(files: Record<string, string>): KubeObject[] {
       if (doc.errors.length > 0) throw new ManifestError(`${path}: ${doc.errors[0]!.message}`);
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) continue;
-      if (!isPlainObject(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || !isPlainObject(value.metadata) || typeof value.metadata.name !== 'string') {
+      if (
+        !isPlainObject(value) ||
+        typeof value.apiVersion !== 'string' ||
+        typeof value.kind !== 'string' ||
+        !isPlainObject(value.metadata) ||
+        typeof value.metadata.name !== 'string'
+      ) {
         throw new ManifestError(`${path}: Object 'Kind' is missing in '${JSON.stringify(value).slice(0, 80)}'`);
       }
       out.push(value as unknown as KubeObject);

@@ -120,13 +120,29 @@ function defaultBody(system: SystemName, status: number): SandboxResponse {
     return {
       status,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `injected fault: ${status}`, reason, code: status }),
+      body: JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `injected fault: ${status}`,
+        reason,
+        code: status,
+      }),
     };
   }
   if (system === 'jenkins') {
-    return { status, headers: { 'content-type': 'text/html;charset=utf-8' }, body: `<html><body><h2>HTTP ERROR ${status}</h2></body></html>` };
+    return {
+      status,
+      headers: { 'content-type': 'text/html;charset=utf-8' },
+      body: `<html><body><h2>HTTP ERROR ${status}</h2></body></html>`,
+    };
   }
-  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `${status} injected fault` }) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: `${status} injected fault` }),
+  };
 }
 
 export class FaultEngine {
@@ -216,7 +232,10 @@ export class FaultEngine {
         action.response = {
           ...base,
           ...(rule.body !== undefined ? { body: rule.body } : {}),
-          headers: { ...base.headers, ...(rule.retryAfterSeconds !== undefined ? { 'retry-after': String(rule.retryAfterSeconds) } : {}) },
+          headers: {
+            ...base.headers,
+            ...(rule.retryAfterSeconds !== undefined ? { 'retry-after': String(rule.retryAfterSeconds) } : {}),
+          },
         };
       }
       return action;

@@ -56,7 +56,12 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   };
 }
 
-export function text(status: number, body: string, contentType = 'text/plain; charset=utf-8', headers: Record<string, string | string[]> = {}): SandboxResponse {
+export function text(
+  status: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+  headers: Record<string, string | string[]> = {},
+): SandboxResponse {
   return { status, headers: { 'content-type': contentType, ...headers }, body };
 }
 
@@ -83,7 +88,10 @@ export class Router {
   }
 
   /** Finds the handler for a request; `undefined` when no route matches the path, `'method'` when only the method differs. */
-  match(method: string, rawSegments: string[]): { handler: Handler; params: Record<string, string>; rest: string[] } | 'method' | undefined {
+  match(
+    method: string,
+    rawSegments: string[],
+  ): { handler: Handler; params: Record<string, string>; rest: string[] } | 'method' | undefined {
     let pathMatched = false;
     for (const route of this.routes) {
       const m = matchParts(route.parts, rawSegments);
@@ -218,7 +226,8 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
         const out: Record<string, unknown> = Object.fromEntries(this.query.entries());
         const type = String(req.headers['content-type'] ?? '');
         if (body.length > 0 && type.includes('json')) Object.assign(out, this.json<Record<string, unknown>>() ?? {});
-        else if (body.length > 0 && type.includes('x-www-form-urlencoded')) Object.assign(out, Object.fromEntries(this.form().entries()));
+        else if (body.length > 0 && type.includes('x-www-form-urlencoded'))
+          Object.assign(out, Object.fromEntries(this.form().entries()));
         return out;
       },
     };

@@ -24,7 +24,8 @@ function splitLines(s: string): string[] {
 type Op = { kind: ' ' | '-' | '+'; line: string };
 
 function lineOps(a: string[], b: string[]): Op[] {
-  if (a.length * b.length > MAX_CELLS) return [...a.map((line) => ({ kind: '-' as const, line })), ...b.map((line) => ({ kind: '+' as const, line }))];
+  if (a.length * b.length > MAX_CELLS)
+    return [...a.map((line) => ({ kind: '-' as const, line })), ...b.map((line) => ({ kind: '+' as const, line }))];
   const n = a.length;
   const m = b.length;
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
@@ -80,7 +81,9 @@ export function unifiedDiff(before: string, after: string): TextDiff {
     const slice = ops.slice(start, end);
     const oldCount = slice.filter((o) => o.kind !== '+').length;
     const newCount = slice.filter((o) => o.kind !== '-').length;
-    out.push(`@@ -${oldCount === 0 ? oldLine - 1 : oldLine},${oldCount} +${newCount === 0 ? newLine - 1 : newLine},${newCount} @@`);
+    out.push(
+      `@@ -${oldCount === 0 ? oldLine - 1 : oldLine},${oldCount} +${newCount === 0 ? newLine - 1 : newLine},${newCount} @@`,
+    );
     for (const o of slice) out.push(`${o.kind}${o.line}`);
     k = end;
   }

@@ -132,7 +132,12 @@ export function commitBasic(base: string, project: Project, commit: Commit): Rec
 }
 
 /** `GET …/commits/:sha` and `POST …/commits`: the basic commit plus stats and pipeline fields. */
-export function commitDetail(base: string, project: Project, commit: Commit, withStats = true): Record<string, unknown> {
+export function commitDetail(
+  base: string,
+  project: Project,
+  commit: Commit,
+  withStats = true,
+): Record<string, unknown> {
   return {
     ...commitBasic(base, project, commit),
     ...(withStats ? { stats: commitStats(project, commit) } : {}),
@@ -159,7 +164,13 @@ export function branchEntity(base: string, project: Project, name: string): Reco
   };
 }
 
-export function fileEntity(project: Project, path: string, ref: string, commit: Commit, entry: FileEntry): Record<string, unknown> {
+export function fileEntity(
+  project: Project,
+  path: string,
+  ref: string,
+  commit: Commit,
+  entry: FileEntry,
+): Record<string, unknown> {
   return {
     file_name: path.split('/').pop() ?? path,
     file_path: path,
@@ -213,7 +224,13 @@ function mergeStatusLegacy(mr: MergeRequest): string {
 }
 
 /** The MR entity; `detailed` adds the fields only the single GET (and mutations) return. */
-export function mergeRequestEntity(base: string, model: GitLabModel, project: Project, mr: MergeRequest, detailed: boolean): Record<string, unknown> {
+export function mergeRequestEntity(
+  base: string,
+  model: GitLabModel,
+  project: Project,
+  mr: MergeRequest,
+  detailed: boolean,
+): Record<string, unknown> {
   const web = projectWebUrl(base, project);
   const author = model.userById(mr.authorId);
   const mergeUser = mr.mergeUserId !== null ? userBasic(base, model.userById(mr.mergeUserId)) : null;
@@ -276,7 +293,9 @@ export function mergeRequestEntity(base: string, model: GitLabModel, project: Pr
   return {
     ...entity,
     subscribed: true,
-    changes_count: String(repo.diff(base_sha ? repo.getCommit(base_sha)!.tree : new Map(), repo.getCommit(mr.sha)!.tree).length),
+    changes_count: String(
+      repo.diff(base_sha ? repo.getCommit(base_sha)!.tree : new Map(), repo.getCommit(mr.sha)!.tree).length,
+    ),
     latest_build_started_at: null,
     latest_build_finished_at: null,
     first_deployed_to_production_at: null,

@@ -34,7 +34,9 @@ export class GitLabError extends Error {
     this.name = 'GitLabError';
   }
 
-  static notFound(what: 'Project' | 'Branch' | 'File' | 'Commit' | 'Merge Request' | 'Note' | 'User' | 'Tree'): GitLabError {
+  static notFound(
+    what: 'Project' | 'Branch' | 'File' | 'Commit' | 'Merge Request' | 'Note' | 'User' | 'Tree',
+  ): GitLabError {
     return new GitLabError('not-found', what);
   }
 

@@ -60,7 +60,9 @@ export interface FileChange {
   readonly after?: FileEntry;
 }
 
-export type MergeOutcome = { readonly tree: Tree; readonly conflicts?: undefined } | { readonly tree?: undefined; readonly conflicts: readonly string[] };
+export type MergeOutcome =
+  | { readonly tree: Tree; readonly conflicts?: undefined }
+  | { readonly tree?: undefined; readonly conflicts: readonly string[] };
 
 export function commitTitle(message: string): string {
   return message.split('\n', 1)[0] ?? '';
@@ -90,7 +92,13 @@ export class GitRepository {
   constructor(private readonly now: () => number) {}
 
   /** Creates and stores a commit; does not move any branch. */
-  createCommit(input: { parentIds: readonly string[]; tree: Tree; message: string; author: Person; committer?: Person }): Commit {
+  createCommit(input: {
+    parentIds: readonly string[];
+    tree: Tree;
+    message: string;
+    author: Person;
+    committer?: Person;
+  }): Commit {
     const seq = ++this.seq;
     const at = this.now();
     const committer = input.committer ?? input.author;
@@ -179,15 +187,15 @@ export class GitRepository {
 
   /** The history of `head`, newest first, like `git log`. */
   log(head: string, opts: { firstParent?: boolean } = {}): Commit[] {
-    return [...this.ancestors(head, opts.firstParent)]
-      .map((id) => this.commits.get(id)!)
-      .sort((a, b) => b.seq - a.seq);
+    return [...this.ancestors(head, opts.firstParent)].map((id) => this.commits.get(id)!).sort((a, b) => b.seq - a.seq);
   }
 
   /** Commits reachable from `to` but not from `from`, oldest first (`git log --reverse from..to`). */
   range(from: string, to: string): Commit[] {
     const excluded = this.ancestors(from);
-    return this.log(to).filter((c) => !excluded.has(c.id)).reverse();
+    return this.log(to)
+      .filter((c) => !excluded.has(c.id))
+      .reverse();
   }
 
   /** The best common ancestor of two commits, or undefined when the histories are unrelated. */
@@ -264,7 +272,10 @@ export class GitRepository {
   applyActions(head: Commit | undefined, actions: readonly FileAction[], staleMessage: (path: string) => string): Tree {
     const tree = new Map(head?.tree ?? []);
     const isStale = (a: FileAction, path: string): boolean =>
-      a.lastCommitId !== undefined && head !== undefined && this.lastCommitFor(head.id, path) !== undefined && this.lastCommitFor(head.id, path) !== a.lastCommitId;
+      a.lastCommitId !== undefined &&
+      head !== undefined &&
+      this.lastCommitFor(head.id, path) !== undefined &&
+      this.lastCommitFor(head.id, path) !== a.lastCommitId;
     const dirExists = (path: string): boolean => [...tree.keys()].some((p) => p.startsWith(`${path}/`));
     const parentIsFile = (path: string): boolean => {
       const segs = path.split('/');

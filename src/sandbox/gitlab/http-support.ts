@@ -20,7 +20,10 @@ export function errorResponse(err: GitLabError): SandboxResponse {
     case 'invalid-params':
       return json(400, { error: err.detail });
     case 'bad-request':
-      return json(400, err.errorCode !== undefined ? { message: err.detail, error_code: err.errorCode } : { message: err.detail });
+      return json(
+        400,
+        err.errorCode !== undefined ? { message: err.detail, error_code: err.errorCode } : { message: err.detail },
+      );
     case 'unauthorized':
       return json(401, { message: '401 Unauthorized' });
     case 'not-found':

@@ -6,5 +6,10 @@ export type { GitLabServerOptions } from './server.js';
 export { GitLabError } from './errors.js';
 export type { GitLabErrorKind } from './errors.js';
 export type { Commit, FileAction, FileActionKind, Person, Tree } from './git-store.js';
-export type { CreateMergeRequestInput, MergeOptions, MergeRequestFilter, UpdateMergeRequestInput } from './merge-requests.js';
+export type {
+  CreateMergeRequestInput,
+  MergeOptions,
+  MergeRequestFilter,
+  UpdateMergeRequestInput,
+} from './merge-requests.js';
 export type { MergeRequest, MergeRequestEvent, MergeRequestState, Note, Project, PushEvent, User } from './types.js';

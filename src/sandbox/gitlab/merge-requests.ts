@@ -6,7 +6,15 @@ import type { Clock } from '../core/clock.js';
 import type { DomainFaultContext, FaultEngine } from '../core/faults.js';
 import { GitLabError } from './errors.js';
 import type { Commit } from './git-store.js';
-import { fullPath, type MergeRequest, type MergeRequestEventAction, type MergeRequestState, type Note, type Project, type User } from './types.js';
+import {
+  fullPath,
+  type MergeRequest,
+  type MergeRequestEventAction,
+  type MergeRequestState,
+  type Note,
+  type Project,
+  type User,
+} from './types.js';
 
 /** What the service needs from the model around it. */
 export interface MergeRequestHost {
@@ -99,7 +107,8 @@ export class MergeRequestService {
    */
   create(project: Project, author: User, input: CreateMergeRequestInput): MergeRequest {
     const { repo } = project;
-    if (input.sourceBranch === input.targetBranch) throw new GitLabError('unprocessable', ["You can't use same project/branch for source and target"]);
+    if (input.sourceBranch === input.targetBranch)
+      throw new GitLabError('unprocessable', ["You can't use same project/branch for source and target"]);
     const missing: string[] = [];
     if (!repo.hasBranch(input.sourceBranch)) missing.push(`Source branch "${input.sourceBranch}" does not exist`);
     if (!repo.hasBranch(input.targetBranch)) missing.push(`Target branch "${input.targetBranch}" does not exist`);
@@ -142,8 +151,13 @@ export class MergeRequestService {
   }
 
   private refuseDuplicate(project: Project, source: string, target: string, except?: MergeRequest): void {
-    const dup = this.all(project).find((m) => m !== except && m.state === 'opened' && m.sourceBranch === source && m.targetBranch === target);
-    if (dup) throw new GitLabError('conflict', [`Another open merge request already exists for this source branch: !${dup.iid}`]);
+    const dup = this.all(project).find(
+      (m) => m !== except && m.state === 'opened' && m.sourceBranch === source && m.targetBranch === target,
+    );
+    if (dup)
+      throw new GitLabError('conflict', [
+        `Another open merge request already exists for this source branch: !${dup.iid}`,
+      ]);
   }
 
   /** The MRs matching `filter`, ordered as requested (default newest created first). */
@@ -157,7 +171,9 @@ export class MergeRequestService {
         (filter.targetBranch === undefined || mr.targetBranch === filter.targetBranch) &&
         (filter.iids === undefined || filter.iids.length === 0 || filter.iids.includes(mr.iid)) &&
         (filter.labels === undefined || filter.labels.every((l) => mr.labels.includes(l))) &&
-        (search === undefined || mr.title.toLowerCase().includes(search) || mr.description.toLowerCase().includes(search)) &&
+        (search === undefined ||
+          mr.title.toLowerCase().includes(search) ||
+          mr.description.toLowerCase().includes(search)) &&
         (filter.createdAfter === undefined || mr.createdAt >= filter.createdAfter) &&
         (filter.createdBefore === undefined || mr.createdAt <= filter.createdBefore) &&
         (filter.updatedAfter === undefined || mr.updatedAt >= filter.updatedAfter) &&
@@ -165,7 +181,13 @@ export class MergeRequestService {
     );
     const key = filter.orderBy ?? 'created_at';
     const value = (mr: MergeRequest): number | string =>
-      key === 'title' ? mr.title : key === 'updated_at' ? mr.updatedAt : key === 'merged_at' ? (mr.mergedAt ?? 0) : mr.createdAt;
+      key === 'title'
+        ? mr.title
+        : key === 'updated_at'
+          ? mr.updatedAt
+          : key === 'merged_at'
+            ? (mr.mergedAt ?? 0)
+            : mr.createdAt;
     const dir = filter.sort === 'asc' ? 1 : -1;
     // The id breaks ties, as GitLab's ordering does, so MRs created in the same millisecond keep a stable order.
     return out.sort((a, b) => {
@@ -181,8 +203,10 @@ export class MergeRequestService {
     const now = this.host.clock.now();
     let recheck = false;
     if (input.targetBranch !== undefined && input.targetBranch !== mr.targetBranch) {
-      if (!project.repo.hasBranch(input.targetBranch)) throw new GitLabError('unprocessable', [`Target branch "${input.targetBranch}" does not exist`]);
-      if (input.targetBranch === mr.sourceBranch) throw new GitLabError('unprocessable', ["You can't use same project/branch for source and target"]);
+      if (!project.repo.hasBranch(input.targetBranch))
+        throw new GitLabError('unprocessable', [`Target branch "${input.targetBranch}" does not exist`]);
+      if (input.targetBranch === mr.sourceBranch)
+        throw new GitLabError('unprocessable', ["You can't use same project/branch for source and target"]);
       if (mr.state === 'opened') this.refuseDuplicate(project, mr.sourceBranch, input.targetBranch, mr);
       mr.targetBranch = input.targetBranch;
       recheck = true;
@@ -226,14 +250,21 @@ export class MergeRequestService {
     if (mr.state === 'opened' && this.host.faults.domainFault('mr-head-moves', this.host.faultContext(project, mr))) {
       this.host.concurrentPush(project, mr.sourceBranch);
     }
-    if (opts.sha !== undefined && opts.sha !== mr.sha) throw new GitLabError('conflict', `SHA does not match HEAD of source branch: ${mr.sha}`);
-    if (mr.state !== 'opened' || mr.check !== 'mergeable') throw new GitLabError('not-allowed', '405 Method Not Allowed');
+    if (opts.sha !== undefined && opts.sha !== mr.sha)
+      throw new GitLabError('conflict', `SHA does not match HEAD of source branch: ${mr.sha}`);
+    if (mr.state !== 'opened' || mr.check !== 'mergeable')
+      throw new GitLabError('not-allowed', '405 Method Not Allowed');
     const { repo } = project;
     const sourceHead = repo.branchHead(mr.sourceBranch);
     const targetHead = repo.branchHead(mr.targetBranch);
-    if (sourceHead === undefined || targetHead === undefined) throw new GitLabError('not-allowed', '405 Method Not Allowed');
+    if (sourceHead === undefined || targetHead === undefined)
+      throw new GitLabError('not-allowed', '405 Method Not Allowed');
     const base = repo.mergeBase(targetHead, sourceHead);
-    const outcome = repo.threeWayMerge(base ? repo.getCommit(base)!.tree : new Map(), repo.getCommit(targetHead)!.tree, repo.getCommit(sourceHead)!.tree);
+    const outcome = repo.threeWayMerge(
+      base ? repo.getCommit(base)!.tree : new Map(),
+      repo.getCommit(targetHead)!.tree,
+      repo.getCommit(sourceHead)!.tree,
+    );
     if (!outcome.tree) throw new GitLabError('unprocessable', 'Branch cannot be merged');
     const person = { name: user.name, email: user.email };
     const newCommits = repo.range(targetHead, sourceHead);
@@ -251,8 +282,14 @@ export class MergeRequestService {
       newCommits.splice(0, newCommits.length, squashed);
     }
     const message =
-      opts.mergeCommitMessage ?? `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\nSee merge request ${fullPath(project)}!${mr.iid}`;
-    const mergeCommit = repo.createCommit({ parentIds: [targetHead, mergedHead], tree: outcome.tree, message, author: person });
+      opts.mergeCommitMessage ??
+      `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\nSee merge request ${fullPath(project)}!${mr.iid}`;
+    const mergeCommit = repo.createCommit({
+      parentIds: [targetHead, mergedHead],
+      tree: outcome.tree,
+      message,
+      author: person,
+    });
     const now = this.host.clock.now();
     mr.cancelCheck?.();
     mr.state = 'merged';
@@ -272,7 +309,8 @@ export class MergeRequestService {
   /** Called by the model whenever a branch moves or disappears: open MRs on it get fresh heads and a new check. */
   onBranchChanged(project: Project, branch: string): void {
     for (const mr of this.all(project)) {
-      if (mr.state === 'opened' && (mr.sourceBranch === branch || mr.targetBranch === branch)) this.refreshHeads(project, mr);
+      if (mr.state === 'opened' && (mr.sourceBranch === branch || mr.targetBranch === branch))
+        this.refreshHeads(project, mr);
     }
   }
 
@@ -307,12 +345,22 @@ export class MergeRequestService {
     if (source === undefined || target === undefined || repo.isAncestor(source, target)) return 'commits_status';
     if (this.host.faults.domainFault('mr-conflict', this.host.faultContext(project, mr))) return 'conflict';
     const base = repo.mergeBase(target, source);
-    const outcome = repo.threeWayMerge(base ? repo.getCommit(base)!.tree : new Map(), repo.getCommit(target)!.tree, repo.getCommit(source)!.tree);
+    const outcome = repo.threeWayMerge(
+      base ? repo.getCommit(base)!.tree : new Map(),
+      repo.getCommit(target)!.tree,
+      repo.getCommit(source)!.tree,
+    );
     return outcome.conflicts ? 'conflict' : 'mergeable';
   }
 
   /** Adds a note (comment) to an MR; `system` notes record state changes. */
-  addNote(project: Project, iid: number, author: User, body: string, opts: { system?: boolean; internal?: boolean } = {}): Note {
+  addNote(
+    project: Project,
+    iid: number,
+    author: User,
+    body: string,
+    opts: { system?: boolean; internal?: boolean } = {},
+  ): Note {
     const mr = this.get(project, iid);
     const note: Note = {
       id: this.nextNoteId++,

@@ -6,9 +6,26 @@
 import type { Clock } from '../core/clock.js';
 import type { DomainFaultContext, FaultEngine } from '../core/faults.js';
 import { GitLabError } from './errors.js';
-import { GitRepository, blobOf, commitTitle, isInvalidFilePath, type Commit, type FileAction, type Person, type Tree } from './git-store.js';
+import {
+  GitRepository,
+  blobOf,
+  commitTitle,
+  isInvalidFilePath,
+  type Commit,
+  type FileAction,
+  type Person,
+  type Tree,
+} from './git-store.js';
 import { MergeRequestService, type MergeRequestHost } from './merge-requests.js';
-import { fullPath, type MergeRequest, type MergeRequestEvent, type MergeRequestEventAction, type Project, type PushEvent, type User } from './types.js';
+import {
+  fullPath,
+  type MergeRequest,
+  type MergeRequestEvent,
+  type MergeRequestEventAction,
+  type Project,
+  type PushEvent,
+  type User,
+} from './types.js';
 
 export const ZERO_SHA = '0'.repeat(40);
 
@@ -46,12 +63,23 @@ export interface ProjectSnapshot {
   readonly path: string;
   readonly defaultBranch: string;
   readonly branches: readonly { name: string; head: string; commits: number }[];
-  readonly mergeRequests: Record<'opened' | 'closed' | 'merged', readonly { iid: number; source: string; target: string; title: string; mergeCommitSha: string | null; detailedMergeStatus: string }[]>;
+  readonly mergeRequests: Record<
+    'opened' | 'closed' | 'merged',
+    readonly {
+      iid: number;
+      source: string;
+      target: string;
+      title: string;
+      mergeCommitSha: string | null;
+      detailedMergeStatus: string;
+    }[]
+  >;
   readonly merges: number;
   readonly reverts: number;
 }
 
-const REVERT_FAILED = 'Sorry, we cannot revert this commit automatically. This commit may already have been reverted, or a more recent commit may have updated some of its content.';
+const REVERT_FAILED =
+  'Sorry, we cannot revert this commit automatically. This commit may already have been reverted, or a more recent commit may have updated some of its content.';
 const BRANCH_NAME = /^(?!\/|.*(?:\/\.|\/\/|\.\.|@\{|\\))[^ ~^:?*[]+(?<!\.lock|\/|\.)$/;
 
 /** Whether `name` is a valid git branch name (`git check-ref-format --branch`), as GitLab validates it. */
@@ -135,7 +163,13 @@ export class GitLabModel {
    * Creates a project `group/name` whose default branch holds `files` in one initial commit (an empty repository
    * when `files` is absent).
    */
-  createProject(input: { path: string; defaultBranch?: string; files?: Record<string, string>; description?: string; as?: string }): Project {
+  createProject(input: {
+    path: string;
+    defaultBranch?: string;
+    files?: Record<string, string>;
+    description?: string;
+    as?: string;
+  }): Project {
     const [namespace, path, ...extra] = input.path.split('/');
     if (!namespace || !path || extra.length > 0) throw new Error(`project path must be group/name, got ${input.path}`);
     if (this.findProject(input.path)) throw new Error(`project ${input.path} already exists`);
@@ -163,8 +197,15 @@ export class GitLabModel {
     this.projects.set(project.id, project);
     if (input.files) {
       const user = this.userNamed(input.as);
-      const tree = new Map(Object.entries(input.files).map(([p, content]) => [p, blobOf(Buffer.from(content, 'utf8'))]));
-      const commit = project.repo.createCommit({ parentIds: [], tree, message: 'Initial commit', author: personOf(user) });
+      const tree = new Map(
+        Object.entries(input.files).map(([p, content]) => [p, blobOf(Buffer.from(content, 'utf8'))]),
+      );
+      const commit = project.repo.createCommit({
+        parentIds: [],
+        tree,
+        message: 'Initial commit',
+        author: personOf(user),
+      });
       this.moveBranch(project, defaultBranch, commit, user.id);
     }
     return project;
@@ -230,7 +271,8 @@ export class GitLabModel {
     const project = this.project(projectRef);
     const user = this.userNamed(input.as);
     const { repo } = project;
-    if (input.startBranch !== undefined && input.startSha !== undefined) throw GitLabError.invalidParams('start_branch, start_sha are mutually exclusive');
+    if (input.startBranch !== undefined && input.startSha !== undefined)
+      throw GitLabError.invalidParams('start_branch, start_sha are mutually exclusive');
     const start = input.startSha ?? input.startBranch ?? input.branch;
     const differentStart = start !== input.branch;
     const exists = repo.hasBranch(input.branch);
@@ -245,20 +287,29 @@ export class GitLabModel {
       if (!startCommit) throw GitLabError.badRequest(`Invalid start_sha: ${input.startSha}`);
     } else if (!emptyRepo) {
       const head = repo.branchHead(start);
-      if (head === undefined) throw GitLabError.badRequest('You can only create or edit files when you are on a branch');
+      if (head === undefined)
+        throw GitLabError.badRequest('You can only create or edit files when you are on a branch');
       startCommit = repo.getCommit(head);
     }
     for (const a of input.actions) {
       for (const p of [a.filePath, ...(a.previousPath !== undefined ? [a.previousPath] : [])]) {
-        if (isInvalidFilePath(p)) throw GitLabError.badRequest(`Your changes could not be committed, because the file path ${p} is invalid`);
+        if (isInvalidFilePath(p))
+          throw GitLabError.badRequest(`Your changes could not be committed, because the file path ${p} is invalid`);
       }
     }
-    const stale = input.staleWording === 'files'
-      ? () => 'You are attempting to update a file that has changed since you started editing it.'
-      : (path: string) => `The file has changed since you started editing it: ${path}`;
+    const stale =
+      input.staleWording === 'files'
+        ? () => 'You are attempting to update a file that has changed since you started editing it.'
+        : (path: string) => `The file has changed since you started editing it: ${path}`;
     const tree = repo.applyActions(startCommit, input.actions, stale);
     const author: Person = { name: input.authorName ?? user.name, email: input.authorEmail ?? user.email };
-    const commit = repo.createCommit({ parentIds: startCommit ? [startCommit.id] : [], tree, message: input.message, author, committer: personOf(user) });
+    const commit = repo.createCommit({
+      parentIds: startCommit ? [startCommit.id] : [],
+      tree,
+      message: input.message,
+      author,
+      committer: personOf(user),
+    });
     this.moveBranch(project, input.branch, commit, user.id);
     return commit;
   }
@@ -266,7 +317,10 @@ export class GitLabModel {
   /** The content of `path` at `ref` as UTF-8 text; undefined when the ref or the file does not exist. */
   readFile(projectRef: string | number, ref: string, path: string): string | undefined {
     const project = this.project(projectRef);
-    return project.repo.resolve(ref === 'HEAD' ? project.defaultBranch : ref)?.tree.get(path)?.content.toString('utf8');
+    return project.repo
+      .resolve(ref === 'HEAD' ? project.defaultBranch : ref)
+      ?.tree.get(path)
+      ?.content.toString('utf8');
   }
 
   /** Every file under `dir` (recursively) at `ref`, path → UTF-8 content; empty when the ref does not exist. */
@@ -275,7 +329,8 @@ export class GitLabModel {
     const tree: Tree = project.repo.resolve(ref === 'HEAD' ? project.defaultBranch : ref)?.tree ?? new Map();
     const prefix = dir === '' || dir === '/' ? '' : `${dir.replace(/\/+$/, '')}/`;
     const out = new Map<string, string>();
-    for (const [p, entry] of [...tree].sort(([a], [b]) => (a < b ? -1 : 1))) if (p.startsWith(prefix)) out.set(p, entry.content.toString('utf8'));
+    for (const [p, entry] of [...tree].sort(([a], [b]) => (a < b ? -1 : 1)))
+      if (p.startsWith(prefix)) out.set(p, entry.content.toString('utf8'));
     return out;
   }
 
@@ -284,7 +339,12 @@ export class GitLabModel {
    * committed and `undefined` is returned when the revert would apply. Refuses with `error_code` `empty` when the
    * change is already undone and `conflict` when it cannot be applied.
    */
-  revert(projectRef: string | number, sha: string, branch: string, opts: { as?: string; dryRun?: boolean } = {}): Commit | undefined {
+  revert(
+    projectRef: string | number,
+    sha: string,
+    branch: string,
+    opts: { as?: string; dryRun?: boolean } = {},
+  ): Commit | undefined {
     const project = this.project(projectRef);
     const { repo } = project;
     const target = repo.resolve(sha);
@@ -314,17 +374,27 @@ export class GitLabModel {
   // ---- merge requests (delegated) ---------------------------------------------------------------------------
 
   /** Opens an MR as `as` (default root); see `MergeRequestService.create`. */
-  createMergeRequest(projectRef: string | number, input: Parameters<MergeRequestService['create']>[2] & { as?: string }): MergeRequest {
+  createMergeRequest(
+    projectRef: string | number,
+    input: Parameters<MergeRequestService['create']>[2] & { as?: string },
+  ): MergeRequest {
     return this.mergeRequests.create(this.project(projectRef), this.userNamed(input.as), input);
   }
 
   /** MRs of a project matching the given branches and state (default: all states). */
-  findMergeRequests(projectRef: string | number, filter: { sourceBranch?: string; targetBranch?: string; state?: MergeRequest['state'] } = {}): MergeRequest[] {
+  findMergeRequests(
+    projectRef: string | number,
+    filter: { sourceBranch?: string; targetBranch?: string; state?: MergeRequest['state'] } = {},
+  ): MergeRequest[] {
     return this.mergeRequests.list(this.project(projectRef), filter);
   }
 
   /** Merges an MR as `as`; see `MergeRequestService.merge`. */
-  mergeMergeRequest(projectRef: string | number, iid: number, opts: Parameters<MergeRequestService['merge']>[3] & { as?: string } = {}): MergeRequest {
+  mergeMergeRequest(
+    projectRef: string | number,
+    iid: number,
+    opts: Parameters<MergeRequestService['merge']>[3] & { as?: string } = {},
+  ): MergeRequest {
     return this.mergeRequests.merge(this.project(projectRef), iid, this.userNamed(opts.as), opts);
   }
 
@@ -359,7 +429,13 @@ export class GitLabModel {
    * Points `branch` at `commit` and reports the push. `newCommits` defaults to the commits the branch did not
    * contain before (oldest first); open MRs on the branch are re-checked.
    */
-  private moveBranch(project: Project, branch: string, commit: Commit, userId: number, newCommits?: readonly Commit[]): void {
+  private moveBranch(
+    project: Project,
+    branch: string,
+    commit: Commit,
+    userId: number,
+    newCommits?: readonly Commit[],
+  ): void {
     const { repo } = project;
     const before = repo.branchHead(branch);
     repo.setBranch(branch, commit.id);
@@ -383,16 +459,24 @@ export class GitLabModel {
       clock: this.clock,
       faults: this.faults,
       userById: (id) => this.userById(id),
-      moveBranch: (project, branch, commit, userId, newCommits) => this.moveBranch(project, branch, commit, userId, newCommits),
+      moveBranch: (project, branch, commit, userId, newCommits) =>
+        this.moveBranch(project, branch, commit, userId, newCommits),
       deleteBranch: (project, branch) => {
-        if (!project.repo.hasBranch(branch) || branch === project.defaultBranch || project.protectedBranches.has(branch)) return;
+        if (
+          !project.repo.hasBranch(branch) ||
+          branch === project.defaultBranch ||
+          project.protectedBranches.has(branch)
+        )
+          return;
         project.repo.deleteBranch(branch);
         this.mergeRequests.onBranchChanged(project, branch);
       },
       concurrentPush: (project, branch) => {
         const head = project.repo.branchHead(branch);
         if (head === undefined) return;
-        const pusher = this.findUser('concurrent-pusher') ?? this.addUser({ username: 'concurrent-pusher', name: 'Concurrent Pusher' });
+        const pusher =
+          this.findUser('concurrent-pusher') ??
+          this.addUser({ username: 'concurrent-pusher', name: 'Concurrent Pusher' });
         const commit = project.repo.createCommit({
           parentIds: [head],
           tree: project.repo.getCommit(head)!.tree,
@@ -403,7 +487,10 @@ export class GitLabModel {
       },
       faultContext: (project, mr): DomainFaultContext => {
         const app = this.opts.appOf ? this.opts.appOf(project, mr) : appFromTitle(mr.title);
-        return { ...(envBranches.has(mr.targetBranch) ? { env: mr.targetBranch } : {}), ...(app !== undefined ? { app } : {}) };
+        return {
+          ...(envBranches.has(mr.targetBranch) ? { env: mr.targetBranch } : {}),
+          ...(app !== undefined ? { app } : {}),
+        };
       },
       emitMergeRequest: (project, mr, action: MergeRequestEventAction) =>
         this.emit(this.mrListeners, {

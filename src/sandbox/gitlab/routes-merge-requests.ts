@@ -38,169 +38,228 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
   const { model } = ctx;
   const mrs = model.mergeRequests;
 
-  router.add('POST', `${P}/merge_requests`, api((req) => {
-    const project = model.project(req.params.id!);
-    const params = new Params(req);
-    const sourceBranch = params.required('source_branch');
-    const targetBranch = params.required('target_branch');
-    const title = params.required('title');
-    const description = params.string('description');
-    if (description !== undefined && description.length > 1_048_576) params.problem('description is too long (maximum is 1048576 characters)');
-    const labels = params.list('labels');
-    const removeSourceBranch = params.bool('remove_source_branch');
-    const squash = params.bool('squash');
-    params.check();
-    const mr = mrs.create(project, ctx.userOf(req), {
-      sourceBranch,
-      targetBranch,
-      title,
-      ...(description !== undefined ? { description } : {}),
-      ...(labels !== undefined ? { labels } : {}),
-      ...(removeSourceBranch !== undefined ? { removeSourceBranch } : {}),
-      ...(squash !== undefined ? { squash } : {}),
-    });
-    return json(201, mergeRequestEntity(req.baseUrl, model, project, mr, true));
-  }));
+  router.add(
+    'POST',
+    `${P}/merge_requests`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const params = new Params(req);
+      const sourceBranch = params.required('source_branch');
+      const targetBranch = params.required('target_branch');
+      const title = params.required('title');
+      const description = params.string('description');
+      if (description !== undefined && description.length > 1_048_576)
+        params.problem('description is too long (maximum is 1048576 characters)');
+      const labels = params.list('labels');
+      const removeSourceBranch = params.bool('remove_source_branch');
+      const squash = params.bool('squash');
+      params.check();
+      const mr = mrs.create(project, ctx.userOf(req), {
+        sourceBranch,
+        targetBranch,
+        title,
+        ...(description !== undefined ? { description } : {}),
+        ...(labels !== undefined ? { labels } : {}),
+        ...(removeSourceBranch !== undefined ? { removeSourceBranch } : {}),
+        ...(squash !== undefined ? { squash } : {}),
+      });
+      return json(201, mergeRequestEntity(req.baseUrl, model, project, mr, true));
+    }),
+  );
 
-  router.add('GET', `${P}/merge_requests`, api((req) => {
-    const project = model.project(req.params.id!);
-    const params = new Params(req);
-    const state = params.oneOf('state', LIST_STATES);
-    const orderBy = params.oneOf('order_by', ORDER_BY);
-    const sort = params.oneOf('sort', SORT);
-    const createdAfter = params.time('created_after');
-    const createdBefore = params.time('created_before');
-    const updatedAfter = params.time('updated_after');
-    const updatedBefore = params.time('updated_before');
-    const labels = params.list('labels');
-    const view = params.string('view');
-    params.check();
-    const filter: MergeRequestFilter = {
-      ...(state !== undefined ? { state } : {}),
-      ...(orderBy !== undefined ? { orderBy } : {}),
-      ...(sort !== undefined ? { sort } : {}),
-      ...(createdAfter !== undefined ? { createdAfter } : {}),
-      ...(createdBefore !== undefined ? { createdBefore } : {}),
-      ...(updatedAfter !== undefined ? { updatedAfter } : {}),
-      ...(updatedBefore !== undefined ? { updatedBefore } : {}),
-      ...(labels !== undefined ? { labels } : {}),
-      ...(params.string('source_branch') !== undefined ? { sourceBranch: params.string('source_branch')! } : {}),
-      ...(params.string('target_branch') !== undefined ? { targetBranch: params.string('target_branch')! } : {}),
-      ...(params.string('search') !== undefined ? { search: params.string('search')! } : {}),
-      ...(iidsOf(req) !== undefined ? { iids: iidsOf(req)! } : {}),
-    };
-    return paginated(req, mrs.list(project, filter), (mr) =>
-      view === 'simple' ? simpleEntity(req.baseUrl, project, mr) : mergeRequestEntity(req.baseUrl, model, project, mr, false),
-    );
-  }));
-
-  router.add('GET', MR, api((req) => {
-    const project = model.project(req.params.id!);
-    const mr = mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
-    return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
-  }));
-
-  router.add('PUT', MR, api((req) => {
-    const project = model.project(req.params.id!);
-    const iid = intParam(req.params.iid, 'merge_request_iid');
-    const params = new Params(req);
-    const stateEvent = params.oneOf('state_event', ['close', 'reopen'] as const);
-    const squash = params.bool('squash');
-    const removeSourceBranch = params.bool('remove_source_branch');
-    const input: UpdateMergeRequestInput = {
-      ...(params.string('title') !== undefined ? { title: params.string('title')! } : {}),
-      ...(params.string('description') !== undefined ? { description: params.string('description')! } : {}),
-      ...(params.string('target_branch') !== undefined ? { targetBranch: params.string('target_branch')! } : {}),
-      ...(stateEvent !== undefined ? { stateEvent } : {}),
-      ...(params.list('labels') !== undefined ? { labels: params.list('labels')! } : {}),
-      ...(params.list('add_labels') !== undefined ? { addLabels: params.list('add_labels')! } : {}),
-      ...(params.list('remove_labels') !== undefined ? { removeLabels: params.list('remove_labels')! } : {}),
-      ...(squash !== undefined ? { squash } : {}),
-      ...(removeSourceBranch !== undefined ? { removeSourceBranch } : {}),
-    };
-    const known = ['assignee_id', 'assignee_ids', 'reviewer_ids', 'milestone_id', 'allow_collaboration', 'discussion_locked', 'merge_after'];
-    if (Object.keys(input).length === 0 && !known.some((k) => params.has(k))) {
-      params.problem(
-        'assignee_id, assignee_ids, reviewer_ids, description, labels, add_labels, remove_labels, milestone_id, remove_source_branch, allow_collaboration, squash, target_branch, title, state_event, discussion_locked, merge_after are missing, at least one parameter must be provided',
+  router.add(
+    'GET',
+    `${P}/merge_requests`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const params = new Params(req);
+      const state = params.oneOf('state', LIST_STATES);
+      const orderBy = params.oneOf('order_by', ORDER_BY);
+      const sort = params.oneOf('sort', SORT);
+      const createdAfter = params.time('created_after');
+      const createdBefore = params.time('created_before');
+      const updatedAfter = params.time('updated_after');
+      const updatedBefore = params.time('updated_before');
+      const labels = params.list('labels');
+      const view = params.string('view');
+      params.check();
+      const filter: MergeRequestFilter = {
+        ...(state !== undefined ? { state } : {}),
+        ...(orderBy !== undefined ? { orderBy } : {}),
+        ...(sort !== undefined ? { sort } : {}),
+        ...(createdAfter !== undefined ? { createdAfter } : {}),
+        ...(createdBefore !== undefined ? { createdBefore } : {}),
+        ...(updatedAfter !== undefined ? { updatedAfter } : {}),
+        ...(updatedBefore !== undefined ? { updatedBefore } : {}),
+        ...(labels !== undefined ? { labels } : {}),
+        ...(params.string('source_branch') !== undefined ? { sourceBranch: params.string('source_branch')! } : {}),
+        ...(params.string('target_branch') !== undefined ? { targetBranch: params.string('target_branch')! } : {}),
+        ...(params.string('search') !== undefined ? { search: params.string('search')! } : {}),
+        ...(iidsOf(req) !== undefined ? { iids: iidsOf(req)! } : {}),
+      };
+      return paginated(req, mrs.list(project, filter), (mr) =>
+        view === 'simple'
+          ? simpleEntity(req.baseUrl, project, mr)
+          : mergeRequestEntity(req.baseUrl, model, project, mr, false),
       );
-    }
-    params.check();
-    const mr = mrs.update(project, iid, ctx.userOf(req), input);
-    return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
-  }));
+    }),
+  );
 
-  router.add('PUT', `${MR}/merge`, api((req) => {
-    const project = model.project(req.params.id!);
-    const iid = intParam(req.params.iid, 'merge_request_iid');
-    const params = new Params(req);
-    const sha = params.string('sha');
-    const shouldRemoveSourceBranch = params.bool('should_remove_source_branch');
-    const squash = params.bool('squash');
-    const mergeCommitMessage = params.string('merge_commit_message');
-    const squashCommitMessage = params.string('squash_commit_message');
-    params.check();
-    const mr = mrs.merge(project, iid, ctx.userOf(req), {
-      ...(sha !== undefined ? { sha } : {}),
-      ...(shouldRemoveSourceBranch !== undefined ? { shouldRemoveSourceBranch } : {}),
-      ...(squash !== undefined ? { squash } : {}),
-      ...(mergeCommitMessage !== undefined ? { mergeCommitMessage } : {}),
-      ...(squashCommitMessage !== undefined ? { squashCommitMessage } : {}),
-    });
-    return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
-  }));
+  router.add(
+    'GET',
+    MR,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const mr = mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
+      return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
+    }),
+  );
 
-  router.add('GET', `${MR}/notes`, api((req) => {
-    const project = model.project(req.params.id!);
-    const iid = intParam(req.params.iid, 'merge_request_iid');
-    const params = new Params(req);
-    const sort = params.oneOf('sort', SORT) ?? 'desc';
-    // Notes are never edited here, so ordering by updated_at is the creation order too.
-    params.oneOf('order_by', ['created_at', 'updated_at'] as const);
-    params.check();
-    const notes = mrs.notes(project, iid);
-    if (sort === 'desc') notes.reverse();
-    return paginated(req, notes, (n) => noteEntity(req.baseUrl, model, n));
-  }));
+  router.add(
+    'PUT',
+    MR,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const iid = intParam(req.params.iid, 'merge_request_iid');
+      const params = new Params(req);
+      const stateEvent = params.oneOf('state_event', ['close', 'reopen'] as const);
+      const squash = params.bool('squash');
+      const removeSourceBranch = params.bool('remove_source_branch');
+      const input: UpdateMergeRequestInput = {
+        ...(params.string('title') !== undefined ? { title: params.string('title')! } : {}),
+        ...(params.string('description') !== undefined ? { description: params.string('description')! } : {}),
+        ...(params.string('target_branch') !== undefined ? { targetBranch: params.string('target_branch')! } : {}),
+        ...(stateEvent !== undefined ? { stateEvent } : {}),
+        ...(params.list('labels') !== undefined ? { labels: params.list('labels')! } : {}),
+        ...(params.list('add_labels') !== undefined ? { addLabels: params.list('add_labels')! } : {}),
+        ...(params.list('remove_labels') !== undefined ? { removeLabels: params.list('remove_labels')! } : {}),
+        ...(squash !== undefined ? { squash } : {}),
+        ...(removeSourceBranch !== undefined ? { removeSourceBranch } : {}),
+      };
+      const known = [
+        'assignee_id',
+        'assignee_ids',
+        'reviewer_ids',
+        'milestone_id',
+        'allow_collaboration',
+        'discussion_locked',
+        'merge_after',
+      ];
+      if (Object.keys(input).length === 0 && !known.some((k) => params.has(k))) {
+        params.problem(
+          'assignee_id, assignee_ids, reviewer_ids, description, labels, add_labels, remove_labels, milestone_id, remove_source_branch, allow_collaboration, squash, target_branch, title, state_event, discussion_locked, merge_after are missing, at least one parameter must be provided',
+        );
+      }
+      params.check();
+      const mr = mrs.update(project, iid, ctx.userOf(req), input);
+      return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
+    }),
+  );
 
-  router.add('POST', `${MR}/notes`, api((req) => {
-    const project = model.project(req.params.id!);
-    const iid = intParam(req.params.iid, 'merge_request_iid');
-    const params = new Params(req);
-    const body = params.required('body');
-    const internal = params.bool('internal') ?? false;
-    params.check();
-    const note = mrs.addNote(project, iid, ctx.userOf(req), body, { internal });
-    return json(201, noteEntity(req.baseUrl, model, note));
-  }));
+  router.add(
+    'PUT',
+    `${MR}/merge`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const iid = intParam(req.params.iid, 'merge_request_iid');
+      const params = new Params(req);
+      const sha = params.string('sha');
+      const shouldRemoveSourceBranch = params.bool('should_remove_source_branch');
+      const squash = params.bool('squash');
+      const mergeCommitMessage = params.string('merge_commit_message');
+      const squashCommitMessage = params.string('squash_commit_message');
+      params.check();
+      const mr = mrs.merge(project, iid, ctx.userOf(req), {
+        ...(sha !== undefined ? { sha } : {}),
+        ...(shouldRemoveSourceBranch !== undefined ? { shouldRemoveSourceBranch } : {}),
+        ...(squash !== undefined ? { squash } : {}),
+        ...(mergeCommitMessage !== undefined ? { mergeCommitMessage } : {}),
+        ...(squashCommitMessage !== undefined ? { squashCommitMessage } : {}),
+      });
+      return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
+    }),
+  );
 
-  router.add('GET', `${MR}/notes/:noteId`, api((req) => {
-    const project = model.project(req.params.id!);
-    const iid = intParam(req.params.iid, 'merge_request_iid');
-    const noteId = intParam(req.params.noteId, 'note_id');
-    const note = mrs.notes(project, iid).find((n) => n.id === noteId);
-    if (!note) throw GitLabError.notFound('Note');
-    return json(200, noteEntity(req.baseUrl, model, note));
-  }));
+  router.add(
+    'GET',
+    `${MR}/notes`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const iid = intParam(req.params.iid, 'merge_request_iid');
+      const params = new Params(req);
+      const sort = params.oneOf('sort', SORT) ?? 'desc';
+      // Notes are never edited here, so ordering by updated_at is the creation order too.
+      params.oneOf('order_by', ['created_at', 'updated_at'] as const);
+      params.check();
+      const notes = mrs.notes(project, iid);
+      if (sort === 'desc') notes.reverse();
+      return paginated(req, notes, (n) => noteEntity(req.baseUrl, model, n));
+    }),
+  );
 
-  router.add('GET', `${MR}/pipelines`, api((req) => {
-    const project = model.project(req.params.id!);
-    mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
-    return paginated(req, [], (p) => p);
-  }));
+  router.add(
+    'POST',
+    `${MR}/notes`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const iid = intParam(req.params.iid, 'merge_request_iid');
+      const params = new Params(req);
+      const body = params.required('body');
+      const internal = params.bool('internal') ?? false;
+      params.check();
+      const note = mrs.addNote(project, iid, ctx.userOf(req), body, { internal });
+      return json(201, noteEntity(req.baseUrl, model, note));
+    }),
+  );
 
-  router.add('GET', `${MR}/commits`, api((req) => {
-    const project = model.project(req.params.id!);
-    const mr = mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
-    const base = project.repo.mergeBase(mr.targetSha, mr.sha);
-    const commits = base !== undefined ? project.repo.range(base, mr.sha).reverse() : project.repo.log(mr.sha);
-    return paginated(req, commits, (c) => commitBasic(req.baseUrl, project, c));
-  }));
+  router.add(
+    'GET',
+    `${MR}/notes/:noteId`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const iid = intParam(req.params.iid, 'merge_request_iid');
+      const noteId = intParam(req.params.noteId, 'note_id');
+      const note = mrs.notes(project, iid).find((n) => n.id === noteId);
+      if (!note) throw GitLabError.notFound('Note');
+      return json(200, noteEntity(req.baseUrl, model, note));
+    }),
+  );
 
-  router.add('GET', `${MR}/diffs`, api((req) => {
-    const project = model.project(req.params.id!);
-    const mr = mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
-    const base = project.repo.mergeBase(mr.targetSha, mr.sha);
-    const { repo } = project;
-    return paginated(req, repo.diff(base !== undefined ? repo.getCommit(base)!.tree : new Map(), repo.getCommit(mr.sha)!.tree), diffEntity);
-  }));
+  router.add(
+    'GET',
+    `${MR}/pipelines`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
+      return paginated(req, [], (p) => p);
+    }),
+  );
+
+  router.add(
+    'GET',
+    `${MR}/commits`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const mr = mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
+      const base = project.repo.mergeBase(mr.targetSha, mr.sha);
+      const commits = base !== undefined ? project.repo.range(base, mr.sha).reverse() : project.repo.log(mr.sha);
+      return paginated(req, commits, (c) => commitBasic(req.baseUrl, project, c));
+    }),
+  );
+
+  router.add(
+    'GET',
+    `${MR}/diffs`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const mr = mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
+      const base = project.repo.mergeBase(mr.targetSha, mr.sha);
+      const { repo } = project;
+      return paginated(
+        req,
+        repo.diff(base !== undefined ? repo.getCommit(base)!.tree : new Map(), repo.getCommit(mr.sha)!.tree),
+        diffEntity,
+      );
+    }),
+  );
 }

@@ -45,13 +45,21 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
   const router = new Router();
 
   router.add('GET', '/api/v4/user', (req) => json(200, userFull(req.baseUrl, ctx.userOf(req))));
-  router.add('GET', '/api/v4/version', () => json(200, { version: SIMULATED_GITLAB_VERSION, revision: 'sandbox', kas: { enabled: false }, enterprise: false }));
+  router.add('GET', '/api/v4/version', () =>
+    json(200, { version: SIMULATED_GITLAB_VERSION, revision: 'sandbox', kas: { enabled: false }, enterprise: false }),
+  );
   router.add('GET', '/api/v4/projects', (req) => {
     const search = req.query.get('search')?.toLowerCase();
-    const projects = model.allProjects().filter((p) => search === undefined || fullPath(p).toLowerCase().includes(search));
+    const projects = model
+      .allProjects()
+      .filter((p) => search === undefined || fullPath(p).toLowerCase().includes(search));
     return paginated(req, projects, (p) => projectEntity(req.baseUrl, model, p));
   });
-  router.add('GET', '/api/v4/projects/:id', api((req) => json(200, projectEntity(req.baseUrl, model, model.project(req.params.id!)))));
+  router.add(
+    'GET',
+    '/api/v4/projects/:id',
+    api((req) => json(200, projectEntity(req.baseUrl, model, model.project(req.params.id!)))),
+  );
   addRepositoryRoutes(router, ctx);
   addMergeRequestRoutes(router, ctx);
 

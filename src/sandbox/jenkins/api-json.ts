@@ -35,11 +35,15 @@ function nodeClass(node: ItemNode): string {
 export function jobColor(job: JobNode): string {
   const last = job.builds.find((b) => !b.building);
   const base =
-    last?.result === 'SUCCESS' ? 'blue'
-    : last?.result === 'UNSTABLE' ? 'yellow'
-    : last?.result === 'FAILURE' ? 'red'
-    : last?.result === 'ABORTED' ? 'aborted'
-    : 'notbuilt';
+    last?.result === 'SUCCESS'
+      ? 'blue'
+      : last?.result === 'UNSTABLE'
+        ? 'yellow'
+        : last?.result === 'FAILURE'
+          ? 'red'
+          : last?.result === 'ABORTED'
+            ? 'aborted'
+            : 'notbuilt';
   return job.builds.some((b) => b.building) ? `${base}_anime` : base;
 }
 
@@ -127,7 +131,11 @@ function parameterDefinitionJson(def: ParameterDefinition): Json {
     case 'string':
       return {
         _class: 'hudson.model.StringParameterDefinition',
-        defaultParameterValue: { _class: 'hudson.model.StringParameterValue', name: def.name, value: def.default ?? '' },
+        defaultParameterValue: {
+          _class: 'hudson.model.StringParameterValue',
+          name: def.name,
+          value: def.default ?? '',
+        },
         description: def.description ?? null,
         name: def.name,
         type: 'StringParameterDefinition',
@@ -145,7 +153,11 @@ function parameterDefinitionJson(def: ParameterDefinition): Json {
     case 'boolean':
       return {
         _class: 'hudson.model.BooleanParameterDefinition',
-        defaultParameterValue: { _class: 'hudson.model.BooleanParameterValue', name: def.name, value: def.default ?? false },
+        defaultParameterValue: {
+          _class: 'hudson.model.BooleanParameterValue',
+          name: def.name,
+          value: def.default ?? false,
+        },
         description: def.description ?? null,
         name: def.name,
         type: 'BooleanParameterDefinition',
@@ -179,7 +191,11 @@ export function jobJson(model: JenkinsModel, root: string, job: JobNode, deep = 
   const queued = model.queueItemOf(job.path);
   const params = job.def.parameters ?? [];
   const property: Json[] = [];
-  if (params.length > 0) property.push({ _class: 'hudson.model.ParametersDefinitionProperty', parameterDefinitions: params.map(parameterDefinitionJson) });
+  if (params.length > 0)
+    property.push({
+      _class: 'hudson.model.ParametersDefinitionProperty',
+      parameterDefinitions: params.map(parameterDefinitionJson),
+    });
   const parent = model.node(job.path.slice(0, -1));
   if (parent?.kind === 'folder' && parent.folderKind === 'multibranch') {
     property.push({ _class: 'org.jenkinsci.plugins.workflow.multibranch.BranchJobProperty', branch: {} });
@@ -227,7 +243,12 @@ function causeJson(cause: BuildCause): Json {
   const shortDescription = causeDescription(cause);
   switch (cause.kind) {
     case 'user':
-      return { _class: 'hudson.model.Cause$UserIdCause', shortDescription, userId: cause.userId, userName: cause.userName };
+      return {
+        _class: 'hudson.model.Cause$UserIdCause',
+        shortDescription,
+        userId: cause.userId,
+        userName: cause.userName,
+      };
     case 'remote':
       return { _class: 'hudson.model.Cause$RemoteCause', shortDescription, addr: cause.addr, note: cause.note ?? null };
     case 'branch-event':
@@ -239,7 +260,8 @@ function causeJson(cause: BuildCause): Json {
 
 function commonActions(parameters: readonly ParameterValue[], causes: readonly BuildCause[]): Json[] {
   const actions: Json[] = [];
-  if (parameters.length > 0) actions.push({ _class: 'hudson.model.ParametersAction', parameters: parameters.map(parameterValueJson) });
+  if (parameters.length > 0)
+    actions.push({ _class: 'hudson.model.ParametersAction', parameters: parameters.map(parameterValueJson) });
   actions.push({ _class: 'hudson.model.CauseAction', causes: causes.map(causeJson) });
   return actions;
 }
@@ -250,7 +272,8 @@ export function buildJson(model: JenkinsModel, root: string, build: Build): Json
   const older = job?.builds.find((b) => b.number < build.number);
   const newer = job ? [...job.builds].reverse().find((b) => b.number > build.number) : undefined;
   const actions: Json[] = [{ _class: 'hudson.model.CauseAction', causes: build.causes.map(causeJson) }];
-  if (build.parameters.length > 0) actions.push({ _class: 'hudson.model.ParametersAction', parameters: build.parameters.map(parameterValueJson) });
+  if (build.parameters.length > 0)
+    actions.push({ _class: 'hudson.model.ParametersAction', parameters: build.parameters.map(parameterValueJson) });
   actions.push({ _class: 'jenkins.metrics.impl.TimeInQueueAction' }, {});
   if (build.gitRevision) actions.push(gitBuildDataJson(build));
   actions.push({}, { _class: 'org.jenkinsci.plugins.workflow.job.views.FlowGraphAction' }, {});
@@ -286,7 +309,13 @@ function gitBuildDataJson(build: Build): Json {
   return {
     _class: 'hudson.plugins.git.util.BuildData',
     buildsByBranchName: {
-      [rev.branchName]: { _class: 'hudson.plugins.git.util.Build', buildNumber: build.number, buildResult: null, marked: revision, revision },
+      [rev.branchName]: {
+        _class: 'hudson.plugins.git.util.Build',
+        buildNumber: build.number,
+        buildResult: null,
+        marked: revision,
+        revision,
+      },
     },
     lastBuiltRevision: revision,
     remoteUrls: [rev.remoteUrl],
@@ -307,7 +336,12 @@ export function queueItemJson(model: JenkinsModel, root: string, item: QueueItem
     inQueueSince: item.inQueueSince,
     params: item.paramsText,
     stuck: false,
-    task: { _class: JENKINS_CLASSES.job, name, url: jobUrl(root, item.jobPath), color: job ? jobColor(job) : 'notbuilt' },
+    task: {
+      _class: JENKINS_CLASSES.job,
+      name,
+      url: jobUrl(root, item.jobPath),
+      color: job ? jobColor(job) : 'notbuilt',
+    },
     url: `queue/item/${item.id}/`,
     why: item.why(model.now()),
   };
@@ -332,7 +366,11 @@ export function queueItemJson(model: JenkinsModel, root: string, item: QueueItem
 
 /** `GET /queue/api/json`. */
 export function queueJson(model: JenkinsModel, root: string): Json {
-  return { _class: JENKINS_CLASSES.queue, discoverableItems: [], items: model.queuedItems().map((i) => queueItemJson(model, root, i)) };
+  return {
+    _class: JENKINS_CLASSES.queue,
+    discoverableItems: [],
+    items: model.queuedItems().map((i) => queueItemJson(model, root, i)),
+  };
 }
 
 /** `GET /whoAmI/api/json`. */

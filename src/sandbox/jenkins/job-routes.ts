@@ -59,7 +59,12 @@ function findBuild(job: JobNode, ref: string): Build | undefined {
   return job.builds.find((b) => b.number === n);
 }
 
-function handleBuildPath(ctx: JobRouteContext, req: SandboxRequest, build: Build, action: readonly string[]): SandboxResponse {
+function handleBuildPath(
+  ctx: JobRouteContext,
+  req: SandboxRequest,
+  build: Build,
+  action: readonly string[],
+): SandboxResponse {
   const isGet = req.method === 'GET' || req.method === 'HEAD';
   const what = action.join('/');
   if (what === '' && isGet) return page(`${build.jobPath.join(' » ')} ${build.displayName}`);
@@ -69,7 +74,9 @@ function handleBuildPath(ctx: JobRouteContext, req: SandboxRequest, build: Build
   if (what === 'stop' && req.method === 'POST') {
     ctx.model.stopBuild(build.jobPath, build.number, ctx.principal(req)?.userId);
     const referer = req.headers.referer;
-    return bare(302, { location: typeof referer === 'string' && referer.length > 0 ? referer : buildUrl(req.baseUrl, build) });
+    return bare(302, {
+      location: typeof referer === 'string' && referer.length > 0 ? referer : buildUrl(req.baseUrl, build),
+    });
   }
   return errorPage(404, req.rawPath);
 }
@@ -105,7 +112,12 @@ function quietPeriod(model: JenkinsModel, fields: ReadonlyMap<string, string>): 
   return seconds === 0 ? 0 : model.clock.scale(seconds * 1000);
 }
 
-function triggerBuild(ctx: JobRouteContext, req: SandboxRequest, job: JobNode, withParameters: boolean): SandboxResponse {
+function triggerBuild(
+  ctx: JobRouteContext,
+  req: SandboxRequest,
+  job: JobNode,
+  withParameters: boolean,
+): SandboxResponse {
   if (req.method !== 'POST') return errorPage(405, req.rawPath, 'Method Not Allowed');
   const { model } = ctx;
   const fields = submittedFields(req);
@@ -126,7 +138,12 @@ function triggerBuild(ctx: JobRouteContext, req: SandboxRequest, job: JobNode, w
     : { kind: 'remote', addr: '127.0.0.1' };
   const quiet = quietPeriod(model, fields);
   try {
-    const result = model.scheduleBuild(job.path, defs.length > 0 ? params : new Map(), cause, quiet === undefined ? {} : { quietPeriodMs: quiet });
+    const result = model.scheduleBuild(
+      job.path,
+      defs.length > 0 ? params : new Map(),
+      cause,
+      quiet === undefined ? {} : { quietPeriodMs: quiet },
+    );
     const location = `${req.baseUrl}/queue/item/${result.itemId}/`;
     // Only buildWithParameters reports a coalesced trigger as 303; /build answers 201 with the existing item.
     return bare(withParameters && !result.created ? 303 : 201, { location });

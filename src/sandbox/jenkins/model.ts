@@ -66,8 +66,15 @@ export interface JenkinsJobSnapshot {
     readonly causes: readonly string[];
     readonly description: string | null;
   }[];
-  readonly queue: readonly { readonly id: number; readonly state: QueueItemState; readonly params: BuildParams; readonly why: string | null }[];
-  readonly counts: { readonly builds: number; readonly building: number; readonly queued: number } & Partial<Record<BuildResult, number>>;
+  readonly queue: readonly {
+    readonly id: number;
+    readonly state: QueueItemState;
+    readonly params: BuildParams;
+    readonly why: string | null;
+  }[];
+  readonly counts: { readonly builds: number; readonly building: number; readonly queued: number } & Partial<
+    Record<BuildResult, number>
+  >;
 }
 
 export interface JenkinsSnapshot {
@@ -264,7 +271,15 @@ export class JenkinsModel {
       this.leave(item, undefined);
       return;
     }
-    const build = new Build(job.path, job.nextBuildNumber++, item.id, item.parameters, [...item.causes], this.estimatedDuration(job), this.clock.now());
+    const build = new Build(
+      job.path,
+      job.nextBuildNumber++,
+      item.id,
+      item.parameters,
+      [...item.causes],
+      this.estimatedDuration(job),
+      this.clock.now(),
+    );
     job.builds.unshift(build);
     this.leave(item, build);
     void this.run(job, build);

@@ -25,7 +25,10 @@ export function defaultValue(def: ParameterDefinition): ParameterValue {
  * Resolves every definition against the submitted fields, in definition order.
  * Throws `IllegalParameterError` for a choice outside its choices.
  */
-export function resolveParameters(defs: readonly ParameterDefinition[], submitted: ReadonlyMap<string, string>): ParameterValue[] {
+export function resolveParameters(
+  defs: readonly ParameterDefinition[],
+  submitted: ReadonlyMap<string, string>,
+): ParameterValue[] {
   return defs.map((def) => {
     const raw = submitted.get(def.name);
     if (raw === undefined) return defaultValue(def);
@@ -33,7 +36,8 @@ export function resolveParameters(defs: readonly ParameterDefinition[], submitte
       case 'string':
         return { type: 'string', name: def.name, value: def.trim ? raw.trim() : raw };
       case 'choice':
-        if (!def.choices.includes(raw)) throw new IllegalParameterError(`Illegal choice for parameter ${def.name}: ${raw}`);
+        if (!def.choices.includes(raw))
+          throw new IllegalParameterError(`Illegal choice for parameter ${def.name}: ${raw}`);
         return { type: 'string', name: def.name, value: raw };
       case 'boolean':
         return { type: 'boolean', name: def.name, value: raw.toLowerCase() === 'true' };

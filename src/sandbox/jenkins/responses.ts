@@ -9,11 +9,23 @@ export const JENKINS_VERSION = '2.479.3';
 
 const COMMON_HEADERS = { 'x-jenkins': JENKINS_VERSION, 'x-content-type-options': 'nosniff' } as const;
 
-export function jenkinsJson(status: number, body: unknown, headers: Record<string, string | string[]> = {}): SandboxResponse {
-  return { status, headers: { ...COMMON_HEADERS, 'content-type': 'application/json;charset=utf-8', ...headers }, body: JSON.stringify(body) };
+export function jenkinsJson(
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): SandboxResponse {
+  return {
+    status,
+    headers: { ...COMMON_HEADERS, 'content-type': 'application/json;charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
-export function plainText(status: number, body: string | Buffer, headers: Record<string, string> = {}): SandboxResponse {
+export function plainText(
+  status: number,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): SandboxResponse {
   return { status, headers: { ...COMMON_HEADERS, 'content-type': 'text/plain;charset=utf-8', ...headers }, body };
 }
 
@@ -36,7 +48,12 @@ const REASONS: Record<number, string> = {
 };
 
 /** Jetty's error page, as Jenkins answers `sendError(status, message)`. */
-export function errorPage(status: number, uri: string, message = REASONS[status] ?? 'Error', headers: Record<string, string | string[]> = {}): SandboxResponse {
+export function errorPage(
+  status: number,
+  uri: string,
+  message = REASONS[status] ?? 'Error',
+  headers: Record<string, string | string[]> = {},
+): SandboxResponse {
   const m = escapeHtml(message);
   const body = [
     '<html>',
@@ -69,7 +86,10 @@ export function noValidCrumb(uri: string): SandboxResponse {
 
 /** A minimal HTML page for browser-style GETs of job and build pages. */
 export function page(title: string, status = 200): SandboxResponse {
-  return html(status, `<!DOCTYPE html><html><head><title>${escapeHtml(title)} [Jenkins]</title></head><body><h1>${escapeHtml(title)}</h1></body></html>\n`);
+  return html(
+    status,
+    `<!DOCTYPE html><html><head><title>${escapeHtml(title)} [Jenkins]</title></head><body><h1>${escapeHtml(title)}</h1></body></html>\n`,
+  );
 }
 
 function escapeHtml(s: string): string {

@@ -23,7 +23,10 @@ export interface Principal {
 }
 
 /** The outcome of checking an `Authorization` header. */
-export type Authentication = { readonly kind: 'user'; readonly principal: Principal } | { readonly kind: 'anonymous' } | { readonly kind: 'invalid' };
+export type Authentication =
+  | { readonly kind: 'user'; readonly principal: Principal }
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'invalid' };
 
 export interface IssuedCrumb {
   readonly crumb: string;
@@ -61,8 +64,10 @@ export class JenkinsSecurity {
     const secret = decoded.slice(colon + 1);
     if (!user) return { kind: 'invalid' };
     const fullName = user.fullName ?? user.id;
-    if (equal(secret, user.apiToken)) return { kind: 'user', principal: { userId: user.id, fullName, via: 'api-token' } };
-    if (equal(secret, user.password)) return { kind: 'user', principal: { userId: user.id, fullName, via: 'password' } };
+    if (equal(secret, user.apiToken))
+      return { kind: 'user', principal: { userId: user.id, fullName, via: 'api-token' } };
+    if (equal(secret, user.password))
+      return { kind: 'user', principal: { userId: user.id, fullName, via: 'password' } };
     return { kind: 'invalid' };
   }
 

@@ -4,7 +4,13 @@
  * Security runs before routing, as Jenkins' filters do: HTTP Basic with a password or an API token (401 for
  * anonymous or bad credentials), then the CSRF crumb check on POST for password-authenticated requests only.
  */
-import { Router, startSandboxServer, type SandboxRequest, type SandboxResponse, type SandboxServer } from '../core/http.js';
+import {
+  Router,
+  startSandboxServer,
+  type SandboxRequest,
+  type SandboxResponse,
+  type SandboxServer,
+} from '../core/http.js';
 import type { FaultEngine } from '../core/faults.js';
 import { crumbJson, queueItemJson, queueJson, rootJson, whoAmIJson } from './api-json.js';
 import { handleJobPath, type JobRouteContext } from './job-routes.js';
@@ -45,12 +51,14 @@ export async function startJenkinsServer(opts: JenkinsServerOptions): Promise<Sa
     principals.set(req, auth.principal);
     if (req.method === 'POST' && auth.principal.via === 'password') {
       const crumb = header(req, CRUMB_FIELD.toLowerCase()) ?? formField(req, CRUMB_FIELD);
-      if (!model.security.validCrumb(auth.principal.userId, crumb, header(req, 'cookie'))) return noValidCrumb(req.rawPath);
+      if (!model.security.validCrumb(auth.principal.userId, crumb, header(req, 'cookie')))
+        return noValidCrumb(req.rawPath);
     }
     return undefined;
   };
 
-  const queueId = (raw: string | null | undefined): number | undefined => (raw && /^[0-9]+$/.test(raw) ? Number(raw) : undefined);
+  const queueId = (raw: string | null | undefined): number | undefined =>
+    raw && /^[0-9]+$/.test(raw) ? Number(raw) : undefined;
 
   const router = new Router()
     .add('GET', '/api/json', (req) => renderJson(req, rootJson(model, req.baseUrl)))
@@ -58,7 +66,8 @@ export async function startJenkinsServer(opts: JenkinsServerOptions): Promise<Sa
       const principal = principalOf(req)!;
       const issued = model.security.issueCrumb(principal.userId, header(req, 'cookie'));
       const headers: Record<string, string> = {};
-      if (issued.newSession) headers['set-cookie'] = `${model.security.sessionCookieName}=${issued.sessionId}; Path=/; HttpOnly`;
+      if (issued.newSession)
+        headers['set-cookie'] = `${model.security.sessionCookieName}=${issued.sessionId}; Path=/; HttpOnly`;
       return jenkinsJson(200, crumbJson(issued.crumb, CRUMB_FIELD), headers);
     })
     .add('GET', '/whoAmI/api/json', (req) => renderJson(req, whoAmIJson(principalOf(req)!)))

@@ -48,9 +48,30 @@ export interface ClusterOptions {
 export interface EnvSnapshot {
   env: string;
   namespace: string;
-  deployment?: { image: string | undefined; replicas: number; ready: number; updated: number; available: number; progressing?: string };
-  pods: { name: string; image: string | undefined; phase: string | undefined; ready: boolean; restarts: number; waiting?: string }[];
-  application?: { name: string; sync?: string; revision?: string; health?: string; operationPhase?: string; operationMessage?: string };
+  deployment?: {
+    image: string | undefined;
+    replicas: number;
+    ready: number;
+    updated: number;
+    available: number;
+    progressing?: string;
+  };
+  pods: {
+    name: string;
+    image: string | undefined;
+    phase: string | undefined;
+    ready: boolean;
+    restarts: number;
+    waiting?: string;
+  }[];
+  application?: {
+    name: string;
+    sync?: string;
+    revision?: string;
+    health?: string;
+    operationPhase?: string;
+    operationMessage?: string;
+  };
 }
 
 export class SimulatedCluster {
@@ -65,7 +86,13 @@ export class SimulatedCluster {
     this.store = new ObjectStore(opts.watchHistoryLimit !== undefined ? { historyLimit: opts.watchHistoryLimit } : {});
     this.pods = new PodSimulator(this.store, opts.clock);
     const envOf = new Map(opts.envs.map((e) => [e.namespace, e.env]));
-    this.deployments = new DeploymentController({ store: this.store, clock: opts.clock, faults: opts.faults, pods: this.pods, envOfNamespace: (ns) => envOf.get(ns) ?? ns });
+    this.deployments = new DeploymentController({
+      store: this.store,
+      clock: opts.clock,
+      faults: opts.faults,
+      pods: this.pods,
+      envOfNamespace: (ns) => envOf.get(ns) ?? ns,
+    });
     this.argo = new ApplicationController({
       store: this.store,
       clock: opts.clock,
@@ -81,10 +108,14 @@ export class SimulatedCluster {
   private seed(): void {
     const { app, envs, initialImage } = this.opts;
     for (const ns of [...envs.map((e) => e.namespace), this.argoNamespace, 'default', 'kube-system']) {
-      if (!this.store.get(RESOURCES.namespaces, undefined, ns)) this.store.create(RESOURCES.namespaces, buildNamespace(ns));
+      if (!this.store.get(RESOURCES.namespaces, undefined, ns))
+        this.store.create(RESOURCES.namespaces, buildNamespace(ns));
     }
     for (const e of envs) {
-      this.store.create(RESOURCES.deployments, buildDeployment({ app, env: e.env, namespace: e.namespace, image: initialImage, replicas: e.replicas }));
+      this.store.create(
+        RESOURCES.deployments,
+        buildDeployment({ app, env: e.env, namespace: e.namespace, image: initialImage, replicas: e.replicas }),
+      );
       this.store.create(
         RESOURCES.applications,
         buildApplication({
@@ -144,7 +175,9 @@ export class SimulatedCluster {
           ...(st?.sync?.status ? { sync: st.sync.status } : {}),
           ...(st?.sync?.revision ? { revision: st.sync.revision } : {}),
           ...(st?.health?.status ? { health: st.health.status } : {}),
-          ...(st?.operationState ? { operationPhase: st.operationState.phase, operationMessage: st.operationState.message } : {}),
+          ...(st?.operationState
+            ? { operationPhase: st.operationState.phase, operationMessage: st.operationState.message }
+            : {}),
         };
       }
       return snap;

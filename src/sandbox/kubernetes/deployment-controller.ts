@@ -13,7 +13,15 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { DomainFaultKind, FaultEngine } from '../core/faults.js';
-import { canonicalJson, count, type Condition, type Deployment, type DeploymentStatus, type Pod, type ReplicaSet } from './objects.js';
+import {
+  canonicalJson,
+  count,
+  type Condition,
+  type Deployment,
+  type DeploymentStatus,
+  type Pod,
+  type ReplicaSet,
+} from './objects.js';
 import { hashSuffix, isPodReady, type PodBehaviour, type PodSimulator } from './pod-simulator.js';
 import { RESOURCES } from './resources.js';
 import type { ObjectStore, StoreEvent } from './store.js';
@@ -107,10 +115,12 @@ export class DeploymentController {
   private onEvent(ev: StoreEvent): void {
     const ns = ev.object.metadata.namespace;
     if (ns === undefined) return;
-    if (ev.resource === RESOURCES.deployments && ev.type === 'DELETED') this.collectGarbage(ev.object.metadata.uid!, ns);
+    if (ev.resource === RESOURCES.deployments && ev.type === 'DELETED')
+      this.collectGarbage(ev.object.metadata.uid!, ns);
     else if (ev.resource === RESOURCES.deployments) this.enqueue(ns, ev.object.metadata.name);
     else if (ev.resource === RESOURCES.pods || ev.resource === RESOURCES.replicasets) {
-      for (const dep of this.store.list<Deployment>(RESOURCES.deployments, { namespace: ns }).items) this.enqueue(ns, dep.metadata.name);
+      for (const dep of this.store.list<Deployment>(RESOURCES.deployments, { namespace: ns }).items)
+        this.enqueue(ns, dep.metadata.name);
     }
   }
 
@@ -186,10 +196,26 @@ export class DeploymentController {
         name: `${dep.metadata.name}-${hash}`,
         namespace: ns,
         labels,
-        annotations: { [REVISION_ANNOTATION]: String(maxRevision + 1), 'deployment.kubernetes.io/desired-replicas': String(dep.spec.replicas ?? 1) },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: dep.metadata.name, uid: dep.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        annotations: {
+          [REVISION_ANNOTATION]: String(maxRevision + 1),
+          'deployment.kubernetes.io/desired-replicas': String(dep.spec.replicas ?? 1),
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: dep.metadata.name,
+            uid: dep.metadata.uid!,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
-      spec: { replicas: 0, selector: { matchLabels: { ...(dep.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash } }, template },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { ...(dep.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash } },
+        template,
+      },
     });
     return { rs, created: true };
   }
@@ -249,7 +275,10 @@ export class DeploymentController {
         }
         // Scale down old ReplicaSets while keeping desired - maxUnavailable pods available: unhealthy ones first.
         const minAvailable = desired - maxUnavailable;
-        const allPods = all.reduce((n, rs) => n + (rs.metadata.uid === newRs.metadata.uid ? newRs.spec.replicas : rs.spec.replicas), 0);
+        const allPods = all.reduce(
+          (n, rs) => n + (rs.metadata.uid === newRs.metadata.uid ? newRs.spec.replicas : rs.spec.replicas),
+          0,
+        );
         const newUnavailable = newRs.spec.replicas - readyOf(newRs);
         let budget = allPods - minAvailable - newUnavailable;
         for (const rs of activeOld) {
@@ -287,20 +316,27 @@ export class DeploymentController {
     for (let i = pods.length; i < rs.spec.replicas; i++) this.pods.createPod(rs, behaviour, instant);
     if (pods.length > rs.spec.replicas) {
       const victims = [...pods]
-        .sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))
+        .sort(
+          (a, b) =>
+            Number(isPodReady(a)) - Number(isPodReady(b)) ||
+            (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+        )
         .slice(0, pods.length - rs.spec.replicas);
       for (const p of victims) this.pods.deletePod(ns, p.metadata.name);
     }
     pods = this.podsOf(rs);
     const ready = pods.filter(isPodReady).length;
     this.store.mutate<ReplicaSet>(RESOURCES.replicasets, ns, rs.metadata.name, (r) => {
-      r.status = omitZeros({
-        replicas: pods.length,
-        fullyLabeledReplicas: pods.length,
-        readyReplicas: ready,
-        availableReplicas: ready,
-        observedGeneration: r.metadata.generation ?? 1,
-      }, ['replicas']);
+      r.status = omitZeros(
+        {
+          replicas: pods.length,
+          fullyLabeledReplicas: pods.length,
+          readyReplicas: ready,
+          availableReplicas: ready,
+          observedGeneration: r.metadata.generation ?? 1,
+        },
+        ['replicas'],
+      );
     });
   }
 
@@ -328,9 +364,24 @@ export class DeploymentController {
     const now = this.store.timestamp();
     const conditions = [...(prev.conditions ?? [])];
     const availableOk = ready >= desired - maxUnavailable;
-    upsertCondition(conditions, availableOk
-      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }, now, false);
+    upsertCondition(
+      conditions,
+      availableOk
+        ? {
+            type: 'Available',
+            status: 'True',
+            reason: 'MinimumReplicasAvailable',
+            message: 'Deployment has minimum availability.',
+          }
+        : {
+            type: 'Available',
+            status: 'False',
+            reason: 'MinimumReplicasUnavailable',
+            message: 'Deployment does not have minimum availability.',
+          },
+      now,
+      false,
+    );
 
     const rsName = newRs.metadata.name;
     const complete = updated === desired && actual === desired && ready === desired && newRs.spec.replicas === desired;
@@ -343,16 +394,56 @@ export class DeploymentController {
     const deadlineMs = this.clock.scale((dep.spec.progressDeadlineSeconds ?? 600) * 1000);
     const sinceProgress = this.clock.now() - (this.lastProgress.get(depUid) ?? this.clock.now());
     if (complete) {
-      upsertCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }, now, false);
+      upsertCondition(
+        conditions,
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${rsName}" has successfully progressed.`,
+        },
+        now,
+        false,
+      );
       for (const image of imagesOf(newRs)) this.markProven(this.envOf(ns), image);
     } else if (createdRs || !progressing) {
       this.lastProgress.set(depUid, this.clock.now());
-      upsertCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` }, now, true);
+      upsertCondition(
+        conditions,
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetCreated',
+          message: `Created new replica set "${rsName}"`,
+        },
+        now,
+        true,
+      );
     } else if (madeProgress || !(progressing.message ?? '').includes(`"${rsName}"`)) {
       this.lastProgress.set(depUid, this.clock.now());
-      upsertCondition(conditions, { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` }, now, true);
+      upsertCondition(
+        conditions,
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'ReplicaSetUpdated',
+          message: `ReplicaSet "${rsName}" is progressing.`,
+        },
+        now,
+        true,
+      );
     } else if (progressing.reason !== 'ProgressDeadlineExceeded' && sinceProgress >= deadlineMs) {
-      upsertCondition(conditions, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` }, now, false);
+      upsertCondition(
+        conditions,
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'ProgressDeadlineExceeded',
+          message: `ReplicaSet "${rsName}" has timed out progressing.`,
+        },
+        now,
+        false,
+      );
     }
     next.conditions = conditions;
     this.store.mutate<Deployment>(RESOURCES.deployments, ns, dep.metadata.name, (d) => {
@@ -379,10 +470,16 @@ export class DeploymentController {
 }
 
 /** Replaces or adds a condition; `lastTransitionTime` moves only when the status flips. */
-function upsertCondition(conditions: Condition[], next: Omit<Condition, 'lastUpdateTime' | 'lastTransitionTime'>, now: string, touch: boolean): void {
+function upsertCondition(
+  conditions: Condition[],
+  next: Omit<Condition, 'lastUpdateTime' | 'lastTransitionTime'>,
+  now: string,
+  touch: boolean,
+): void {
   const i = conditions.findIndex((c) => c.type === next.type);
   const prev = conditions[i];
-  if (prev && prev.status === next.status && prev.reason === next.reason && prev.message === next.message && !touch) return;
+  if (prev && prev.status === next.status && prev.reason === next.reason && prev.message === next.message && !touch)
+    return;
   const merged: Condition = {
     ...next,
     lastUpdateTime: now,

@@ -19,9 +19,16 @@ export function kubeconfigYaml(opts: KubeconfigOptions): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: SANDBOX_CONTEXT, cluster: { server: opts.server.replace(/\/+$/, ''), 'insecure-skip-tls-verify': true } }],
+    clusters: [
+      { name: SANDBOX_CONTEXT, cluster: { server: opts.server.replace(/\/+$/, ''), 'insecure-skip-tls-verify': true } },
+    ],
     users: [{ name: SANDBOX_CONTEXT, user: { token: opts.token } }],
-    contexts: [{ name: SANDBOX_CONTEXT, context: { cluster: SANDBOX_CONTEXT, user: SANDBOX_CONTEXT, namespace: opts.namespace ?? 'default' } }],
+    contexts: [
+      {
+        name: SANDBOX_CONTEXT,
+        context: { cluster: SANDBOX_CONTEXT, user: SANDBOX_CONTEXT, namespace: opts.namespace ?? 'default' },
+      },
+    ],
     'current-context': SANDBOX_CONTEXT,
     preferences: {},
   });

@@ -16,7 +16,8 @@ export interface Selector {
   matches(labels: Readonly<Record<string, string>> | undefined): boolean;
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function splitTopLevel(s: string): string[] {
@@ -36,12 +37,14 @@ function splitTopLevel(s: string): string[] {
 }
 
 function checkKey(key: string, source: string): string {
-  if (!KEY.test(key)) throw new SelectorParseError(`unable to parse requirement: invalid label key "${key}" in "${source}"`);
+  if (!KEY.test(key))
+    throw new SelectorParseError(`unable to parse requirement: invalid label key "${key}" in "${source}"`);
   return key;
 }
 
 function checkValue(value: string, source: string): string {
-  if (!VALUE.test(value)) throw new SelectorParseError(`unable to parse requirement: invalid label value "${value}" in "${source}"`);
+  if (!VALUE.test(value))
+    throw new SelectorParseError(`unable to parse requirement: invalid label value "${value}" in "${source}"`);
   return value;
 }
 
@@ -95,7 +98,9 @@ export function selectorFromLabels(labels: Readonly<Record<string, string>>): st
  * Parses a field selector over the fields every kind supports (`metadata.name`, `metadata.namespace`);
  * other fields are refused like the API server does for unsupported ones.
  */
-export function parseFieldSelector(source: string | null | undefined): (meta: { name: string; namespace?: string | undefined }) => boolean {
+export function parseFieldSelector(
+  source: string | null | undefined,
+): (meta: { name: string; namespace?: string | undefined }) => boolean {
   const parts = splitTopLevel(source ?? '');
   const tests = parts.map((part) => {
     const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);

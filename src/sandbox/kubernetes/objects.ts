@@ -81,7 +81,13 @@ export interface Deployment extends KubeObject {
 
 export interface ReplicaSet extends KubeObject {
   spec: { replicas: number; selector: { matchLabels?: Record<string, string> }; template: PodTemplate };
-  status?: { replicas?: number; fullyLabeledReplicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number };
+  status?: {
+    replicas?: number;
+    fullyLabeledReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    observedGeneration?: number;
+  };
 }
 
 export type ContainerState =
@@ -98,7 +104,9 @@ export interface ContainerStatus {
   started: boolean;
   restartCount: number;
   state: ContainerState;
-  lastState: Partial<{ terminated: { exitCode: number; reason: string; startedAt?: string; finishedAt?: string; containerID?: string } }>;
+  lastState: Partial<{
+    terminated: { exitCode: number; reason: string; startedAt?: string; finishedAt?: string; containerID?: string };
+  }>;
 }
 
 export interface Pod extends KubeObject {

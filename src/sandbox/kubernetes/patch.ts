@@ -59,7 +59,8 @@ function arrayIndex(arr: unknown[], token: string, pointer: string, forInsert: b
   if (forInsert && token === '-') return arr.length;
   if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new PatchError(`invalid array index "${token}" in "${pointer}"`);
   const i = Number(token);
-  if (i > arr.length || (!forInsert && i >= arr.length)) throw new PatchError(`array index ${i} out of bounds in "${pointer}"`);
+  if (i > arr.length || (!forInsert && i >= arr.length))
+    throw new PatchError(`array index ${i} out of bounds in "${pointer}"`);
   return i;
 }
 
@@ -113,7 +114,8 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
     }
     const op = raw as unknown as Operation;
     const needsValue = op.op === 'add' || op.op === 'replace' || op.op === 'test';
-    if (needsValue && !('value' in raw)) throw new PatchError(`operation "${op.op}" on "${op.path}" is missing "value"`, true);
+    if (needsValue && !('value' in raw))
+      throw new PatchError(`operation "${op.op}" on "${op.path}" is missing "value"`, true);
     switch (op.op) {
       case 'add':
         doc = addAt(doc, op.path, op.value);

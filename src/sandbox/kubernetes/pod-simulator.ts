@@ -58,7 +58,16 @@ export class PodSimulator {
         generateName: `${rs.metadata.name}-`,
         labels: { ...(template.metadata?.labels ?? {}) },
         ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: rs.metadata.name,
+            uid: rs.metadata.uid!,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: { ...structuredClone(template.spec), nodeName: NODE.nodeName },
       status: {
@@ -70,8 +79,22 @@ export class PodSimulator {
         conditions: [
           { type: 'PodReadyToStartContainers', status: 'False', lastProbeTime: null, lastTransitionTime: now },
           { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now },
-          { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: this.unreadyMessage(template.spec.containers.map((c) => c.name)), lastProbeTime: null, lastTransitionTime: now },
-          { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: this.unreadyMessage(template.spec.containers.map((c) => c.name)), lastProbeTime: null, lastTransitionTime: now },
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: 'ContainersNotReady',
+            message: this.unreadyMessage(template.spec.containers.map((c) => c.name)),
+            lastProbeTime: null,
+            lastTransitionTime: now,
+          },
+          {
+            type: 'ContainersReady',
+            status: 'False',
+            reason: 'ContainersNotReady',
+            message: this.unreadyMessage(template.spec.containers.map((c) => c.name)),
+            lastProbeTime: null,
+            lastTransitionTime: now,
+          },
           { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
         ],
         containerStatuses: template.spec.containers.map((c) => ({
@@ -167,7 +190,9 @@ export class PodSimulator {
   private setReady(p: Pod, ready: boolean, now: string): void {
     const status = ready ? 'True' : 'False';
     for (const cs of this.statuses(p)) cs.ready = ready;
-    const unready = ready ? {} : { reason: 'ContainersNotReady', message: this.unreadyMessage(this.statuses(p).map((c) => c.name)) };
+    const unready = ready
+      ? {}
+      : { reason: 'ContainersNotReady', message: this.unreadyMessage(this.statuses(p).map((c) => c.name)) };
     setCondition(p, { type: 'ContainersReady', status, ...unready }, now);
     setCondition(p, { type: 'Ready', status, ...unready }, now);
   }
@@ -177,7 +202,15 @@ export class PodSimulator {
     for (const cs of this.statuses(p)) {
       const startedAt = 'running' in cs.state ? cs.state.running.startedAt : now;
       cs.restartCount += 1;
-      cs.lastState = { terminated: { exitCode: 1, reason: 'Error', startedAt, finishedAt: now, ...(cs.containerID ? { containerID: cs.containerID } : {}) } };
+      cs.lastState = {
+        terminated: {
+          exitCode: 1,
+          reason: 'Error',
+          startedAt,
+          finishedAt: now,
+          ...(cs.containerID ? { containerID: cs.containerID } : {}),
+        },
+      };
       const backoff = Math.min(10 * 2 ** (cs.restartCount - 1), 300);
       const text = backoff >= 60 ? `${Math.floor(backoff / 60)}m${backoff % 60}s` : `${backoff}s`;
       cs.state = {
@@ -213,7 +246,11 @@ function setCondition(p: Pod, next: Omit<Condition, 'lastTransitionTime'>, now: 
   const conditions = (p.status!.conditions ??= []);
   const i = conditions.findIndex((c) => c.type === next.type);
   const prev = conditions[i];
-  const merged: Condition = { ...next, lastProbeTime: null, lastTransitionTime: prev && prev.status === next.status ? prev.lastTransitionTime! : now };
+  const merged: Condition = {
+    ...next,
+    lastProbeTime: null,
+    lastTransitionTime: prev && prev.status === next.status ? prev.lastTransitionTime! : now,
+  };
   if (i >= 0) conditions[i] = merged;
   else conditions.push(merged);
 }
@@ -226,5 +263,7 @@ export function imageIdOf(image: string): string {
 
 /** Whether a pod counts as ready (its `Ready` condition is True) and is not being deleted. */
 export function isPodReady(p: Pod): boolean {
-  return !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return (
+    !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
 }

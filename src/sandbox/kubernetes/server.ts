@@ -3,7 +3,15 @@
  * and replace of Applications and Deployments, with Status objects for every error. Bearer-token auth.
  */
 import type { FaultEngine } from '../core/faults.js';
-import { BadRequest, Router, json, startSandboxServer, type SandboxRequest, type SandboxResponse, type SandboxServer } from '../core/http.js';
+import {
+  BadRequest,
+  Router,
+  json,
+  startSandboxServer,
+  type SandboxRequest,
+  type SandboxResponse,
+  type SandboxServer,
+} from '../core/http.js';
 import { notFound, objectDetails, statusResponse } from './api-status.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
 import { SelectorParseError, parseFieldSelector, parseLabelSelector } from './label-selector.js';
@@ -69,8 +77,10 @@ export class KubernetesApi {
     const { version, plural, namespace, name } = req.params;
     const resource = findResource(group, version ?? '', plural ?? '');
     if (!resource) return statusResponse('NotFound', 'the server could not find the requested resource', {});
-    if (namespace !== undefined && !resource.namespaced) return statusResponse('NotFound', 'the server could not find the requested resource', {});
-    if (namespace === undefined && name !== undefined && resource.namespaced) return statusResponse('NotFound', 'the server could not find the requested resource', {});
+    if (namespace !== undefined && !resource.namespaced)
+      return statusResponse('NotFound', 'the server could not find the requested resource', {});
+    if (namespace === undefined && name !== undefined && resource.namespaced)
+      return statusResponse('NotFound', 'the server could not find the requested resource', {});
     return { resource, namespace, name };
   }
 
@@ -90,14 +100,20 @@ export class KubernetesApi {
         return watchResponse(this.store, t.resource, {
           ...opts,
           resourceVersion: req.query.get('resourceVersion') ?? undefined,
-          allowWatchBookmarks: req.query.get('allowWatchBookmarks') === 'true' || req.query.get('allowWatchBookmarks') === '1',
+          allowWatchBookmarks:
+            req.query.get('allowWatchBookmarks') === 'true' || req.query.get('allowWatchBookmarks') === '1',
           timeoutSeconds: timeout === null ? undefined : Number(timeout),
           sendInitialEvents: req.query.get('sendInitialEvents') === 'true',
           bookmarkIntervalMs: this.bookmarkIntervalMs,
         });
       }
       const { items, resourceVersion } = this.store.list(t.resource, opts);
-      return json(200, { kind: `${t.resource.kind}List`, apiVersion: apiVersionOf(t.resource), metadata: { resourceVersion }, items });
+      return json(200, {
+        kind: `${t.resource.kind}List`,
+        apiVersion: apiVersionOf(t.resource),
+        metadata: { resourceVersion },
+        items,
+      });
     } catch (err) {
       if (err instanceof SelectorParseError) return statusResponse('BadRequest', err.message);
       throw err;
@@ -149,12 +165,21 @@ export class KubernetesApi {
       if (err instanceof BadRequest) return statusResponse('BadRequest', err.message);
       throw err;
     }
-    if (!isPlainObject(body) || !isPlainObject(body.metadata)) return statusResponse('BadRequest', 'Object \'Kind\' is missing in request body');
+    if (!isPlainObject(body) || !isPlainObject(body.metadata))
+      return statusResponse('BadRequest', "Object 'Kind' is missing in request body");
     if (body.metadata.name !== t.name) {
-      return statusResponse('BadRequest', `the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${t.name})`);
+      return statusResponse(
+        'BadRequest',
+        `the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${t.name})`,
+      );
     }
     if (typeof body.metadata.resourceVersion !== 'string' || body.metadata.resourceVersion === '') {
-      return this.invalid(t.resource, t.name, 'metadata.resourceVersion: Invalid value: 0x0: must be specified for an update', 'metadata.resourceVersion');
+      return this.invalid(
+        t.resource,
+        t.name,
+        'metadata.resourceVersion: Invalid value: 0x0: must be specified for an update',
+        'metadata.resourceVersion',
+      );
     }
     if (!this.store.get(t.resource, t.namespace, t.name)) return notFound(t.resource, t.name);
     return this.replaceWith(t, body);
@@ -162,12 +187,25 @@ export class KubernetesApi {
 
   private replaceWith(t: Target, next: unknown): SandboxResponse {
     const name = t.name!;
-    if (!isPlainObject(next) || !isPlainObject(next.metadata)) return this.invalid(t.resource, name, 'metadata: Required value: the object must keep its metadata', 'metadata');
-    if (next.metadata.name !== name) return this.invalid(t.resource, name, `metadata.name: Invalid value: "${String(next.metadata.name)}": field is immutable`, 'metadata.name');
+    if (!isPlainObject(next) || !isPlainObject(next.metadata))
+      return this.invalid(t.resource, name, 'metadata: Required value: the object must keep its metadata', 'metadata');
+    if (next.metadata.name !== name)
+      return this.invalid(
+        t.resource,
+        name,
+        `metadata.name: Invalid value: "${String(next.metadata.name)}": field is immutable`,
+        'metadata.name',
+      );
     if (t.resource.namespaced && next.metadata.namespace !== undefined && next.metadata.namespace !== t.namespace) {
-      return statusResponse('BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+      return statusResponse(
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     }
-    const obj = { ...next, metadata: { ...next.metadata, name, ...(t.namespace !== undefined ? { namespace: t.namespace } : {}) } } as KubeObject;
+    const obj = {
+      ...next,
+      metadata: { ...next.metadata, name, ...(t.namespace !== undefined ? { namespace: t.namespace } : {}) },
+    } as KubeObject;
     try {
       return json(200, this.store.replace(t.resource, obj));
     } catch (err) {
@@ -198,7 +236,9 @@ export function kubernetesRouter(api: KubernetesApi): Router {
     .add('GET', '/apis', () => json(200, apiGroupList()))
     .add('GET', '/api/:version', (req) => {
       const list = apiResourceList('', req.params.version ?? '');
-      return list ? json(200, list) : statusResponse('NotFound', 'the server could not find the requested resource', {});
+      return list
+        ? json(200, list)
+        : statusResponse('NotFound', 'the server could not find the requested resource', {});
     })
     .add('GET', '/apis/:group', (req) => {
       const g = apiGroup(req.params.group ?? '');
@@ -206,7 +246,9 @@ export function kubernetesRouter(api: KubernetesApi): Router {
     })
     .add('GET', '/apis/:group/:version', (req) => {
       const list = apiResourceList(req.params.group ?? '', req.params.version ?? '');
-      return list ? json(200, list) : statusResponse('NotFound', 'the server could not find the requested resource', {});
+      return list
+        ? json(200, list)
+        : statusResponse('NotFound', 'the server could not find the requested resource', {});
     });
   const core = (): string => '';
   const named = (req: SandboxRequest) => req.params.group ?? '';
@@ -242,8 +284,9 @@ export async function startKubernetesServer(opts: KubernetesServerOptions): Prom
       return statusResponse('Unauthorized', 'Unauthorized');
     },
     notFound: (req) =>
-      req.method === 'GET' ? statusResponse('NotFound', 'the server could not find the requested resource', {}) : statusResponse('MethodNotAllowed', 'the server does not allow this method on the requested resource', {}),
+      req.method === 'GET'
+        ? statusResponse('NotFound', 'the server could not find the requested resource', {})
+        : statusResponse('MethodNotAllowed', 'the server does not allow this method on the requested resource', {}),
   });
   return server;
 }
-

@@ -79,19 +79,30 @@ export class ObjectStore {
   }
 
   /** A copy of one object, or undefined. */
-  get<T extends KubeObject = KubeObject>(resource: ResourceType, namespace: string | undefined, name: string): T | undefined {
+  get<T extends KubeObject = KubeObject>(
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): T | undefined {
     const entry = this.objects.get(key(resource, resource.namespaced ? namespace : undefined, name));
     return entry ? (clone(entry.object) as T) : undefined;
   }
 
   /** Copies of the matching objects, sorted by namespace and name, and the resource version of the list. */
-  list<T extends KubeObject = KubeObject>(resource: ResourceType, opts: ListOptions = {}): { items: T[]; resourceVersion: string } {
+  list<T extends KubeObject = KubeObject>(
+    resource: ResourceType,
+    opts: ListOptions = {},
+  ): { items: T[]; resourceVersion: string } {
     const items: T[] = [];
     for (const entry of this.objects.values()) {
       if (entry.resource !== resource || !this.matches(entry.object, opts)) continue;
       items.push(clone(entry.object) as T);
     }
-    items.sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+    items.sort((a, b) =>
+      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
+        `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
+      ),
+    );
     return { items, resourceVersion: this.resourceVersion };
   }
 
@@ -109,7 +120,12 @@ export class ObjectStore {
     const ns = resource.namespaced ? obj.metadata.namespace : undefined;
     const k = key(resource, ns, obj.metadata.name);
     if (this.objects.has(k)) {
-      throw new StoreError('AlreadyExists', resource, obj.metadata.name, `${qualifiedName(resource)} "${obj.metadata.name}" already exists`);
+      throw new StoreError(
+        'AlreadyExists',
+        resource,
+        obj.metadata.name,
+        `${qualifiedName(resource)} "${obj.metadata.name}" already exists`,
+      );
     }
     obj.apiVersion = apiVersionOf(resource);
     obj.kind = resource.kind;
@@ -144,7 +160,12 @@ export class ObjectStore {
   }
 
   /** Applies `fn` to a copy of the object and stores the result; undefined when the object does not exist. */
-  mutate<T extends KubeObject>(resource: ResourceType, namespace: string | undefined, name: string, fn: (obj: T) => void): T | undefined {
+  mutate<T extends KubeObject>(
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    fn: (obj: T) => void,
+  ): T | undefined {
     const entry = this.objects.get(key(resource, resource.namespaced ? namespace : undefined, name));
     if (!entry) return undefined;
     const next = clone(entry.object) as T;
@@ -181,7 +202,9 @@ export class ObjectStore {
 
   /** RFC 3339 time with second precision, as the API server writes. */
   timestamp(): string {
-    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   }
 
   notFound(resource: ResourceType, name: string): StoreError {
@@ -203,7 +226,8 @@ export class ObjectStore {
     if (resource.tracksGeneration) next.metadata.generation = meta.generation ?? 1;
     else delete next.metadata.generation;
     if (jsonEqual(next, current)) return clone(current);
-    if (resource.tracksGeneration && !jsonEqual(specPart(next), specPart(current))) next.metadata.generation = (meta.generation ?? 1) + 1;
+    if (resource.tracksGeneration && !jsonEqual(specPart(next), specPart(current)))
+      next.metadata.generation = (meta.generation ?? 1) + 1;
     next.metadata.resourceVersion = String(++this.rv);
     this.objects.set(key(resource, meta.namespace, meta.name), { resource, object: next });
     this.emit({ rv: this.rv, type: 'MODIFIED', resource, object: clone(next), previous: clone(current) });

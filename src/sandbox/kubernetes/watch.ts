@@ -31,7 +31,10 @@ export function watchResponse(store: ObjectStore, resource: ResourceType, req: W
   const rvText = req.resourceVersion ?? '';
   const since = rvText === '' || rvText === '0' ? undefined : Number(rvText);
   if (since !== undefined && !(Number.isInteger(since) && since >= 0)) {
-    return statusResponse('BadRequest', `resourceVersion: Invalid value: "${rvText}": strconv.ParseUint: parsing "${rvText}": invalid syntax`);
+    return statusResponse(
+      'BadRequest',
+      `resourceVersion: Invalid value: "${rvText}": strconv.ParseUint: parsing "${rvText}": invalid syntax`,
+    );
   }
   return {
     status: 200,

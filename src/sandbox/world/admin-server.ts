@@ -46,7 +46,9 @@ export async function startAdminServer(world: WorldParts & Pick<World, 'setScena
               return send(400, { error: 'body must be JSON: {"name":"<scenario>"} or a scenario object' });
             }
             const input = body as { name?: unknown; description?: unknown };
-            await world.setScenario(typeof input.name === 'string' && input.description === undefined ? input.name : (body as never));
+            await world.setScenario(
+              typeof input.name === 'string' && input.description === undefined ? input.name : (body as never),
+            );
             return send(200, world.faults.active ?? null);
           }
           return send(404, { error: `no route ${method} ${path}; try GET /state, GET /scenarios, PUT /scenario` });

@@ -20,7 +20,14 @@ export interface EnvValues {
 
 export const ENV_VALUES: Readonly<Record<'dev' | 'stage' | 'prod', Omit<EnvValues, 'namespace'>>> = {
   dev: { env: 'dev', replicas: 1, debug: true, logLevel: 'DEBUG', cpu: ['100m', '500m'], memory: ['256Mi', '512Mi'] },
-  stage: { env: 'stage', replicas: 2, debug: false, logLevel: 'INFO', cpu: ['200m', '1000m'], memory: ['512Mi', '1Gi'] },
+  stage: {
+    env: 'stage',
+    replicas: 2,
+    debug: false,
+    logLevel: 'INFO',
+    cpu: ['200m', '1000m'],
+    memory: ['512Mi', '1Gi'],
+  },
   prod: { env: 'prod', replicas: 3, debug: false, logLevel: 'WARN', cpu: ['500m', '2000m'], memory: ['1Gi', '2Gi'] },
 };
 
@@ -91,7 +98,8 @@ export function setImageInEnvCue(text: string, env: string, app: string, image: 
   const [start, end] = appBlock(lines, env, cueIdOf(app));
   const hits: number[] = [];
   for (let i = start; i <= end; i++) if (/^\s*image:\s*"/.test(lines[i]!)) hits.push(i);
-  if (hits.length !== 1) throw new EnvCueError(`expected exactly one image line for ${env}.${cueIdOf(app)}, found ${hits.length}`);
+  if (hits.length !== 1)
+    throw new EnvCueError(`expected exactly one image line for ${env}.${cueIdOf(app)}, found ${hits.length}`);
   const at = hits[0]!;
   lines[at] = lines[at]!.replace(/"[^"]*"/, `"${image}"`);
   return lines.join('\n');
@@ -100,14 +108,24 @@ export function setImageInEnvCue(text: string, env: string, app: string, image: 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value as object).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value as object)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
 
 /** generate-manifests.sh: the app's rendered manifest (Deployment, then Service) with sorted keys. */
 export function renderManifest(app: string, values: EnvValues, image: string): string {
-  const deployment = buildDeployment({ app, env: values.env, namespace: values.namespace, image, replicas: values.replicas });
+  const deployment = buildDeployment({
+    app,
+    env: values.env,
+    namespace: values.namespace,
+    image,
+    replicas: values.replicas,
+  });
   const container = deployment.spec.template.spec.containers[0]!;
   (container as { resources?: unknown }).resources = {
     requests: { cpu: values.cpu[0], memory: values.memory[0] },
@@ -121,7 +139,10 @@ export function renderManifest(app: string, values: EnvValues, image: string): s
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: app, namespace: values.namespace, labels: { app, environment: values.env } },
-    spec: { selector: { app, deployment: app }, ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+    spec: {
+      selector: { app, deployment: app },
+      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+    },
   };
   return `${stringify(sortKeys(deployment))}---\n${stringify(sortKeys(service))}`;
 }

@@ -19,11 +19,20 @@ export function openOrReuseMergeRequest(
   input: { sourceBranch: string; targetBranch: string; title: string; description: string },
 ): { iid: number; reused: boolean } {
   try {
-    const mr = gitlab.createMergeRequest(project, { ...input, removeSourceBranch: false, squash: false, as: JENKINS_AUTHOR.as });
+    const mr = gitlab.createMergeRequest(project, {
+      ...input,
+      removeSourceBranch: false,
+      squash: false,
+      as: JENKINS_AUTHOR.as,
+    });
     return { iid: mr.iid, reused: false };
   } catch (err) {
     if (!(err instanceof GitLabError) || err.kind !== 'conflict') throw err;
-    const open = gitlab.findMergeRequests(project, { sourceBranch: input.sourceBranch, targetBranch: input.targetBranch, state: 'opened' })[0];
+    const open = gitlab.findMergeRequests(project, {
+      sourceBranch: input.sourceBranch,
+      targetBranch: input.targetBranch,
+      state: 'opened',
+    })[0];
     if (!open) throw err;
     return { iid: open.iid, reused: true };
   }

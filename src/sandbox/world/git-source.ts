@@ -16,7 +16,9 @@ export function gitSourceOver(gitlab: GitLabModel, projectsByUrl: Readonly<Recor
       const prefix = `${path.replace(/\/+$/, '')}/`;
       const files = gitlab.listFiles(project, sha, path);
       if (files.size === 0) return undefined;
-      return Object.fromEntries([...files].map(([p, content]) => [p.startsWith(prefix) ? p.slice(prefix.length) : p, content]));
+      return Object.fromEntries(
+        [...files].map(([p, content]) => [p.startsWith(prefix) ? p.slice(prefix.length) : p, content]),
+      );
     },
   };
 }

@@ -33,7 +33,12 @@ export interface WorldLayout {
 export function defaultLayout(): WorldLayout {
   const app = 'example-app';
   const group = 'p2c';
-  const env = (name: 'dev' | 'stage' | 'prod'): WorldEnvironment => ({ env: name, namespace: name, branch: name, argoApp: `${app}-${name}` });
+  const env = (name: 'dev' | 'stage' | 'prod'): WorldEnvironment => ({
+    env: name,
+    namespace: name,
+    branch: name,
+    argoApp: `${app}-${name}`,
+  });
   return {
     app,
     group,

@@ -7,7 +7,8 @@ import type { ScenarioInput } from '../core/faults.js';
 export const SCENARIOS: readonly ScenarioInput[] = [
   {
     name: 'gitlab-flaky',
-    description: 'GitLab answers 503 to three merge-request calls and 429 (Retry-After: 1) to three more, then recovers.',
+    description:
+      'GitLab answers 503 to three merge-request calls and 429 (Retry-After: 1) to three more, then recovers.',
     http: [
       { system: 'gitlab', path: '/merge_requests', status: 503, count: 3 },
       { system: 'gitlab', path: '/merge_requests', status: 429, retryAfterSeconds: 1, count: 3 },
@@ -38,23 +39,72 @@ export const SCENARIOS: readonly ScenarioInput[] = [
       { system: 'kubernetes', latencyMs: 200 },
     ],
   },
-  { name: 'gitlab-outage', description: 'GitLab is down (connections refused) from 2 s to 12 s after activation.', http: [{ system: 'gitlab', down: true, afterMs: 2_000, forMs: 10_000 }] },
-  { name: 'jenkins-outage', description: 'Jenkins is down from 2 s to 12 s after activation.', http: [{ system: 'jenkins', down: true, afterMs: 2_000, forMs: 10_000 }] },
-  { name: 'kubernetes-outage', description: 'The Kubernetes API is down from 2 s to 12 s after activation.', http: [{ system: 'kubernetes', down: true, afterMs: 2_000, forMs: 10_000 }] },
-  { name: 'ci-build-fails', description: 'The next CI build of the app fails in Unit Tests.', domain: [{ kind: 'ci-build-fails', count: 1 }] },
-  { name: 'promote-job-fails', description: 'The next promote-environment build fails while pushing its branch.', domain: [{ kind: 'promote-job-fails', count: 1 }] },
-  { name: 'promote-job-cancelled', description: 'The next promote-environment queue item is cancelled before it starts.', domain: [{ kind: 'promote-job-cancelled', count: 1 }] },
-  { name: 'stage-mr-conflict', description: 'MRs to stage cannot be merged: their mergeability check ends in conflict.', domain: [{ kind: 'mr-conflict', env: 'stage' }] },
-  { name: 'mr-head-moves', description: 'Someone pushes to the source branch of the next MR just before it is merged.', domain: [{ kind: 'mr-head-moves', count: 1 }] },
-  { name: 'stage-sync-fails', description: 'Argo CD sync operations for stage fail.', domain: [{ kind: 'argo-sync-fails', env: 'stage' }] },
-  { name: 'stage-sync-hangs', description: 'Argo CD sync operations for stage stay Running and never finish.', domain: [{ kind: 'argo-sync-hangs', env: 'stage' }] },
+  {
+    name: 'gitlab-outage',
+    description: 'GitLab is down (connections refused) from 2 s to 12 s after activation.',
+    http: [{ system: 'gitlab', down: true, afterMs: 2_000, forMs: 10_000 }],
+  },
+  {
+    name: 'jenkins-outage',
+    description: 'Jenkins is down from 2 s to 12 s after activation.',
+    http: [{ system: 'jenkins', down: true, afterMs: 2_000, forMs: 10_000 }],
+  },
+  {
+    name: 'kubernetes-outage',
+    description: 'The Kubernetes API is down from 2 s to 12 s after activation.',
+    http: [{ system: 'kubernetes', down: true, afterMs: 2_000, forMs: 10_000 }],
+  },
+  {
+    name: 'ci-build-fails',
+    description: 'The next CI build of the app fails in Unit Tests.',
+    domain: [{ kind: 'ci-build-fails', count: 1 }],
+  },
+  {
+    name: 'promote-job-fails',
+    description: 'The next promote-environment build fails while pushing its branch.',
+    domain: [{ kind: 'promote-job-fails', count: 1 }],
+  },
+  {
+    name: 'promote-job-cancelled',
+    description: 'The next promote-environment queue item is cancelled before it starts.',
+    domain: [{ kind: 'promote-job-cancelled', count: 1 }],
+  },
+  {
+    name: 'stage-mr-conflict',
+    description: 'MRs to stage cannot be merged: their mergeability check ends in conflict.',
+    domain: [{ kind: 'mr-conflict', env: 'stage' }],
+  },
+  {
+    name: 'mr-head-moves',
+    description: 'Someone pushes to the source branch of the next MR just before it is merged.',
+    domain: [{ kind: 'mr-head-moves', count: 1 }],
+  },
+  {
+    name: 'stage-sync-fails',
+    description: 'Argo CD sync operations for stage fail.',
+    domain: [{ kind: 'argo-sync-fails', env: 'stage' }],
+  },
+  {
+    name: 'stage-sync-hangs',
+    description: 'Argo CD sync operations for stage stay Running and never finish.',
+    domain: [{ kind: 'argo-sync-hangs', env: 'stage' }],
+  },
   {
     name: 'stage-degraded',
-    description: 'Whenever a new image reaches stage its pods crash (CrashLoopBackOff) and the app goes Degraded; images stage already ran healthy still work.',
+    description:
+      'Whenever a new image reaches stage its pods crash (CrashLoopBackOff) and the app goes Degraded; images stage already ran healthy still work.',
     domain: [{ kind: 'pods-crashloop', env: 'stage', newImageOnly: true }],
   },
-  { name: 'dev-not-ready', description: 'New images in dev run but never pass their readiness probe.', domain: [{ kind: 'app-degraded', env: 'dev', newImageOnly: true }] },
-  { name: 'prod-image-pull', description: 'New images in prod cannot be pulled (ErrImagePull, then ImagePullBackOff).', domain: [{ kind: 'pods-imagepull', env: 'prod', newImageOnly: true }] },
+  {
+    name: 'dev-not-ready',
+    description: 'New images in dev run but never pass their readiness probe.',
+    domain: [{ kind: 'app-degraded', env: 'dev', newImageOnly: true }],
+  },
+  {
+    name: 'prod-image-pull',
+    description: 'New images in prod cannot be pulled (ErrImagePull, then ImagePullBackOff).',
+    domain: [{ kind: 'pods-imagepull', env: 'prod', newImageOnly: true }],
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

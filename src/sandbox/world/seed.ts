@@ -50,13 +50,21 @@ export function seedRepositories(gitlab: GitLabModel, layout: WorldLayout): Seed
       'cue.mod/module.cue': 'module: "deployments.local/k8s-deployments"\nlanguage: version: "v0.9.0"\n',
       [`services/apps/${layout.app}.cue`]: renderAppCue(layout.app),
       'services/base/base.cue': 'package base\n',
-      'example-env.cue': renderEnvCue(layout.app, { ...ENV_VALUES.dev, namespace: 'dev' }, `REGISTRY_URL_NOT_SET/${layout.group}/${layout.app}:IMAGE_TAG_NOT_SET`),
+      'example-env.cue': renderEnvCue(
+        layout.app,
+        { ...ENV_VALUES.dev, namespace: 'dev' },
+        `REGISTRY_URL_NOT_SET/${layout.group}/${layout.app}:IMAGE_TAG_NOT_SET`,
+      ),
       'env.cue': 'package envs\n',
-      'scripts/update-app-image.sh': '#!/usr/bin/env bash\n# update-app-image.sh <env> <app> <image>\nset -euo pipefail\n',
+      'scripts/update-app-image.sh':
+        '#!/usr/bin/env bash\n# update-app-image.sh <env> <app> <image>\nset -euo pipefail\n',
       'scripts/generate-manifests.sh': '#!/usr/bin/env bash\n# generate-manifests.sh <env>\nset -euo pipefail\n',
-      'scripts/create-gitlab-mr.sh': '#!/usr/bin/env bash\n# create-gitlab-mr.sh <source> <target> <title> <description>\nset -euo pipefail\n',
-      'jenkins/pipelines/Jenkinsfile.promote': "pipeline {\n  parameters {\n    string(name: 'APP_NAME', defaultValue: 'example-app')\n    choice(name: 'SOURCE_ENV', choices: ['dev', 'stage'])\n    choice(name: 'TARGET_ENV', choices: ['stage', 'prod'])\n    string(name: 'IMAGE_TAG', defaultValue: '', trim: true)\n  }\n}\n",
-      Jenkinsfile: "pipeline {\n  stages { stage('Validate') { steps { sh 'cue vet ./...' } } stage('Generate Manifests') { steps { sh './scripts/generate-manifests.sh ${BRANCH_NAME}' } } }\n}\n",
+      'scripts/create-gitlab-mr.sh':
+        '#!/usr/bin/env bash\n# create-gitlab-mr.sh <source> <target> <title> <description>\nset -euo pipefail\n',
+      'jenkins/pipelines/Jenkinsfile.promote':
+        "pipeline {\n  parameters {\n    string(name: 'APP_NAME', defaultValue: 'example-app')\n    choice(name: 'SOURCE_ENV', choices: ['dev', 'stage'])\n    choice(name: 'TARGET_ENV', choices: ['stage', 'prod'])\n    string(name: 'IMAGE_TAG', defaultValue: '', trim: true)\n  }\n}\n",
+      Jenkinsfile:
+        "pipeline {\n  stages { stage('Validate') { steps { sh 'cue vet ./...' } } stage('Generate Manifests') { steps { sh './scripts/generate-manifests.sh ${BRANCH_NAME}' } } }\n}\n",
     },
   });
   for (const env of ['dev', 'stage', 'prod'] as const) {
@@ -68,7 +76,11 @@ export function seedRepositories(gitlab: GitLabModel, layout: WorldLayout): Seed
       message: `Bootstrap ${env} environment`,
       actions: [
         { action: 'update', filePath: 'env.cue', content: Buffer.from(renderEnvCue(layout.app, values, initialImage)) },
-        { action: 'create', filePath: manifestPath(layout.app), content: Buffer.from(renderManifest(layout.app, values, initialImage)) },
+        {
+          action: 'create',
+          filePath: manifestPath(layout.app),
+          content: Buffer.from(renderManifest(layout.app, values, initialImage)),
+        },
       ],
     });
   }

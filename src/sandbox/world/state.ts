@@ -34,7 +34,13 @@ export function worldState(world: WorldParts) {
           merged: p.mergeRequests.merged,
           closed: p.mergeRequests.closed,
         },
-        counts: { opened: p.mergeRequests.opened.length, merged: p.mergeRequests.merged.length, closed: p.mergeRequests.closed.length, merges: p.merges, reverts: p.reverts },
+        counts: {
+          opened: p.mergeRequests.opened.length,
+          merged: p.mergeRequests.merged.length,
+          closed: p.mergeRequests.closed.length,
+          merges: p.merges,
+          reverts: p.reverts,
+        },
       })),
     },
     jenkins: {

@@ -81,17 +81,34 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const clock = new Clock(opts.timeScale ?? DEFAULT_TIME_SCALE);
   const faults = new FaultEngine();
   const published = new Set<string>();
-  const creds = { gitlabToken: `glpat-${secret()}`, jenkinsUser: 'shepherd', jenkinsToken: secret(), jenkinsPassword: secret(), kubeToken: secret() };
+  const creds = {
+    gitlabToken: `glpat-${secret()}`,
+    jenkinsUser: 'shepherd',
+    jenkinsToken: secret(),
+    jenkinsPassword: secret(),
+    kubeToken: secret(),
+  };
 
   const gitlab = new GitLabModel({ clock, faults });
-  gitlab.addUser({ username: 'shepherd', name: 'Shepherd', email: 'shepherd@sandbox.local', tokens: [creds.gitlabToken] });
+  gitlab.addUser({
+    username: 'shepherd',
+    name: 'Shepherd',
+    email: 'shepherd@sandbox.local',
+    tokens: [creds.gitlabToken],
+  });
   const { initialImage } = seedRepositories(gitlab, layout);
 
   const cluster = createCluster({
     clock,
     faults,
-    git: gitSourceOver(gitlab, { [layout.deploymentsRepoUrl]: layout.deploymentsProject, [layout.appRepoUrl]: layout.appProject }),
-    envs: (['dev', 'stage', 'prod'] as const).map((env) => ({ ...layout.environments[env], replicas: ENV_VALUES[env].replicas })),
+    git: gitSourceOver(gitlab, {
+      [layout.deploymentsRepoUrl]: layout.deploymentsProject,
+      [layout.appRepoUrl]: layout.appProject,
+    }),
+    envs: (['dev', 'stage', 'prod'] as const).map((env) => ({
+      ...layout.environments[env],
+      replicas: ENV_VALUES[env].replicas,
+    })),
     app: layout.app,
     repoURL: layout.deploymentsRepoUrl,
     initialImage,
@@ -99,7 +116,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   });
 
   const jenkins = new JenkinsModel({ clock });
-  jenkins.security.addUser({ id: creds.jenkinsUser, fullName: 'Shepherd', password: creds.jenkinsPassword, apiToken: creds.jenkinsToken });
+  jenkins.security.addUser({
+    id: creds.jenkinsUser,
+    fullName: 'Shepherd',
+    password: creds.jenkinsPassword,
+    apiToken: creds.jenkinsToken,
+  });
   jenkins.defineFolder([layout.app], 'multibranch', `${layout.app} branches`);
   jenkins.defineJob({
     path: layout.ciJob,
@@ -116,7 +138,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     concurrentBuild: false,
     estimatedDurationMs: clock.duration('promoteBuild'),
     runner: promoteJobRunner({ gitlab, kube: cluster.store, faults, clock, layout }),
-    shouldCancelInQueue: (params) => faults.domainFault('promote-job-cancelled', { app: String(params.APP_NAME ?? ''), env: String(params.TARGET_ENV ?? '') }) !== undefined,
+    shouldCancelInQueue: (params) =>
+      faults.domainFault('promote-job-cancelled', {
+        app: String(params.APP_NAME ?? ''),
+        env: String(params.TARGET_ENV ?? ''),
+      }) !== undefined,
   });
 
   // The GitLab push webhook of the app repo triggers a MultiBranch event build of main.
@@ -140,7 +166,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     servers.push(gitlabServer);
     const jenkinsServer = await startJenkinsServer({ model: jenkins, faults });
     servers.push(jenkinsServer);
-    const kubeServer = await startKubernetesServer({ store: cluster.store, faults, token: creds.kubeToken, allowAnonymous: true });
+    const kubeServer = await startKubernetesServer({
+      store: cluster.store,
+      faults,
+      token: creds.kubeToken,
+      allowAnonymous: true,
+    });
     servers.push(kubeServer);
     for (const s of servers) faults.registerSystem(s.system, s);
 
@@ -149,15 +180,38 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     await writeKubeconfig(kubeconfig, { server: kubeServer.url, token: creds.kubeToken });
 
     const info: WorldInfo = {
-      gitlab: { url: gitlabServer.url, token: creds.gitlabToken, appProject: layout.appProject, deploymentsProject: layout.deploymentsProject },
-      jenkins: { url: jenkinsServer.url, user: creds.jenkinsUser, token: creds.jenkinsToken, ciJob: layout.ciJob.join('/job/'), promoteJob: layout.promoteJob.join('/job/') },
+      gitlab: {
+        url: gitlabServer.url,
+        token: creds.gitlabToken,
+        appProject: layout.appProject,
+        deploymentsProject: layout.deploymentsProject,
+      },
+      jenkins: {
+        url: jenkinsServer.url,
+        user: creds.jenkinsUser,
+        token: creds.jenkinsToken,
+        ciJob: layout.ciJob.join('/job/'),
+        promoteJob: layout.promoteJob.join('/job/'),
+      },
       kubernetes: { url: kubeServer.url, kubeconfig, token: creds.kubeToken },
       argocd: { namespace: layout.argoNamespace },
       app: layout.app,
       environments: {
-        dev: { branch: layout.environments.dev.branch, namespace: layout.environments.dev.namespace, argoApp: layout.environments.dev.argoApp },
-        stage: { branch: layout.environments.stage.branch, namespace: layout.environments.stage.namespace, argoApp: layout.environments.stage.argoApp },
-        prod: { branch: layout.environments.prod.branch, namespace: layout.environments.prod.namespace, argoApp: layout.environments.prod.argoApp },
+        dev: {
+          branch: layout.environments.dev.branch,
+          namespace: layout.environments.dev.namespace,
+          argoApp: layout.environments.dev.argoApp,
+        },
+        stage: {
+          branch: layout.environments.stage.branch,
+          namespace: layout.environments.stage.namespace,
+          argoApp: layout.environments.stage.argoApp,
+        },
+        prod: {
+          branch: layout.environments.prod.branch,
+          namespace: layout.environments.prod.namespace,
+          argoApp: layout.environments.prod.argoApp,
+        },
       },
       admin: { url: '' },
     };

@@ -57,7 +57,10 @@ describe('the architecture lint rules', () => {
   });
 
   it('refuse sandbox imports in activities', async () => {
-    const messages = await lintAs('activities/probe.ts', "import { Clock } from '../src/sandbox/core/clock.js';\nexport const c = Clock;\n");
+    const messages = await lintAs(
+      'activities/probe.ts',
+      "import { Clock } from '../src/sandbox/core/clock.js';\nexport const c = Clock;\n",
+    );
     expect(messages.some((m) => m.includes('sandbox'))).toBe(true);
   });
 });
@@ -76,7 +79,10 @@ describe('activities', () => {
     const rules: [RegExp, string][] = [
       [/process\.env/, 'reads the environment'],
       [/from\s+['"](@gitbeaker\/[^'"]+|jenkins|@kubernetes\/client-node)['"]/, 'imports a vendor client library'],
-      [/new\s+(GitLabClient|JenkinsClient|Gitlab|Jenkins|KubeConfig)\s*\(|create(Kubernetes|Webhook)Client\s*\(/, 'builds its own client'],
+      [
+        /new\s+(GitLabClient|JenkinsClient|Gitlab|Jenkins|KubeConfig)\s*\(|create(Kubernetes|Webhook)Client\s*\(/,
+        'builds its own client',
+      ],
       [/from\s+['"][^'"]*src\/config\/load\.js['"]/, 'loads configuration'],
     ];
     const problems = files(join(root, 'activities')).flatMap((f) => {

@@ -50,7 +50,15 @@ describe('side-effect problems', () => {
       openMergeRequests: ['!4 promote-stage-x → stage'],
       leftoverBranches: ['promote-stage-y'],
     });
-    expect(problems.duplicates).toEqual(['2 version bumps', '2 merge requests for stage', '2 promote-environment builds for stage', '4 merges for 3 merged merge requests']);
-    expect(problems.leaks).toEqual(['open merge request !4 promote-stage-x → stage', 'branch promote-stage-y left behind']);
+    expect(problems.duplicates).toEqual([
+      '2 version bumps',
+      '2 merge requests for stage',
+      '2 promote-environment builds for stage',
+      '4 merges for 3 merged merge requests',
+    ]);
+    expect(problems.leaks).toEqual([
+      'open merge request !4 promote-stage-x → stage',
+      'branch promote-stage-y left behind',
+    ]);
   });
 });

@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load.js';
 import { DEFAULT_STATE_DIR } from '../../../src/config/paths.js';
 
-const SECRETS = { GITLAB_TOKEN: 'glpat-VERY-SECRET-1', JENKINS_TOKEN: 'jenkins-VERY-SECRET-2', TEMPORAL_API_KEY: 'tcloud-VERY-SECRET-3', SHEPHERD_NOTIFY_WEBHOOK_URL: 'https://hooks.example/VERY-SECRET-4' };
+const SECRETS = {
+  GITLAB_TOKEN: 'glpat-VERY-SECRET-1',
+  JENKINS_TOKEN: 'jenkins-VERY-SECRET-2',
+  TEMPORAL_API_KEY: 'tcloud-VERY-SECRET-3',
+  SHEPHERD_NOTIFY_WEBHOOK_URL: 'https://hooks.example/VERY-SECRET-4',
+};
 
 function problemsOf(env: Record<string, string>): ConfigError {
   try {
@@ -22,11 +27,28 @@ describe('configuration', () => {
   it('runs in the embedded default when no external system is configured', () => {
     const config = loadConfig({ env: {} });
     expect(config.mode).toBe('embedded');
-    expect(config.temporal).toMatchObject({ address: undefined, namespace: 'default', taskQueue: 'shepherd', stateDir: DEFAULT_STATE_DIR, devServerPort: 7233, uiPort: 8233 });
+    expect(config.temporal).toMatchObject({
+      address: undefined,
+      namespace: 'default',
+      taskQueue: 'shepherd',
+      stateDir: DEFAULT_STATE_DIR,
+      devServerPort: 7233,
+      uiPort: 8233,
+    });
     expect(config.gitlab).toBeUndefined();
-    expect(config.environments.stage).toEqual({ name: 'stage', namespace: 'stage', branch: 'stage', argoApp: 'example-app-stage' });
+    expect(config.environments.stage).toEqual({
+      name: 'stage',
+      namespace: 'stage',
+      branch: 'stage',
+      argoApp: 'example-app-stage',
+    });
     expect(config.approvals).toEqual({ environments: ['prod'], approvers: [], timeout: '24h' });
-    expect(config.timeouts).toEqual({ jenkinsBuildSeconds: undefined, argoSyncSeconds: undefined, mergeRequestSeconds: undefined, heartbeat: '1m' });
+    expect(config.timeouts).toEqual({
+      jenkinsBuildSeconds: undefined,
+      argoSyncSeconds: undefined,
+      mergeRequestSeconds: undefined,
+      heartbeat: '1m',
+    });
   });
 
   it("accepts the seed's infra.env names from an env file, with ${VAR} references, and lets the environment win", () => {
@@ -54,20 +76,49 @@ describe('configuration', () => {
         'JENKINS_ADMIN_SECRET=jenkins-admin-credentials',
       ].join('\n'),
     );
-    const config = loadConfig({ envFile: file, env: { GITLAB_TOKEN: 'x', JENKINS_USER: 'bot', JENKINS_TOKEN: 'y', PROD_NAMESPACE: 'prod-alpha' } });
+    const config = loadConfig({
+      envFile: file,
+      env: { GITLAB_TOKEN: 'x', JENKINS_USER: 'bot', JENKINS_TOKEN: 'y', PROD_NAMESPACE: 'prod-alpha' },
+    });
     expect(config.mode).toBe('external');
-    expect(config.gitlab).toMatchObject({ url: 'https://gitlab.jmann.local', appProject: 'p2c/example-app', deploymentsProject: 'p2c/k8s-deployments' });
-    expect(config.jenkins).toMatchObject({ url: 'https://jenkins.jmann.local', user: 'bot', appJob: ['example-app', 'main'], promoteJob: ['promote-environment'] });
+    expect(config.gitlab).toMatchObject({
+      url: 'https://gitlab.jmann.local',
+      appProject: 'p2c/example-app',
+      deploymentsProject: 'p2c/k8s-deployments',
+    });
+    expect(config.jenkins).toMatchObject({
+      url: 'https://jenkins.jmann.local',
+      user: 'bot',
+      appJob: ['example-app', 'main'],
+      promoteJob: ['promote-environment'],
+    });
     expect(config.environments.dev.namespace).toBe('dev-alpha');
     expect(config.environments.prod.namespace).toBe('prod-alpha');
     expect(config.timeouts.jenkinsBuildSeconds).toBe(420);
   });
 
   it('reports every problem at once, naming each variable and its rule', () => {
-    const err = problemsOf({ GITLAB_URL_EXTERNAL: 'gitlab.local/', SHEPHERD_UI_PORT: '70000', ARGOCD_SYNC_TIMEOUT: 'soon', SHEPHERD_APPROVAL_ENVIRONMENTS: 'prod,qa', TEMPORAL_TLS_CERT_PATH: '/tmp/c.pem' });
+    const err = problemsOf({
+      GITLAB_URL_EXTERNAL: 'gitlab.local/',
+      SHEPHERD_UI_PORT: '70000',
+      ARGOCD_SYNC_TIMEOUT: 'soon',
+      SHEPHERD_APPROVAL_ENVIRONMENTS: 'prod,qa',
+      TEMPORAL_TLS_CERT_PATH: '/tmp/c.pem',
+    });
     const byVariable = Object.fromEntries(err.problems.map((p) => [p.variable, p.message]));
     expect(Object.keys(byVariable).sort()).toEqual(
-      ['ARGOCD_SYNC_TIMEOUT', 'GITLAB_TOKEN', 'GITLAB_URL_EXTERNAL', 'JENKINS_TOKEN', 'JENKINS_URL_EXTERNAL', 'JENKINS_USER', 'SHEPHERD_APPROVAL_ENVIRONMENTS', 'SHEPHERD_UI_PORT', 'TEMPORAL_ADDRESS', 'TEMPORAL_TLS_KEY_PATH'].sort(),
+      [
+        'ARGOCD_SYNC_TIMEOUT',
+        'GITLAB_TOKEN',
+        'GITLAB_URL_EXTERNAL',
+        'JENKINS_TOKEN',
+        'JENKINS_URL_EXTERNAL',
+        'JENKINS_USER',
+        'SHEPHERD_APPROVAL_ENVIRONMENTS',
+        'SHEPHERD_UI_PORT',
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_TLS_KEY_PATH',
+      ].sort(),
     );
     expect(byVariable.GITLAB_URL_EXTERNAL).toContain('an http(s) URL without a trailing slash');
     expect(byVariable.SHEPHERD_UI_PORT).toContain('a port 1-65535');
@@ -78,8 +129,23 @@ describe('configuration', () => {
 
   it('never prints a secret value: not in errors, JSON, string conversion or inspection', () => {
     const err = problemsOf({ ...SECRETS, GITLAB_URL_EXTERNAL: 'not a url', TEMPORAL_ADDRESS: 'bad address!' });
-    const config = loadConfig({ env: { ...SECRETS, GITLAB_URL_EXTERNAL: 'https://gitlab.example', JENKINS_URL_EXTERNAL: 'https://jenkins.example', JENKINS_USER: 'bot', TEMPORAL_ADDRESS: 'temporal.example:7233' } });
-    const rendered = [err.message, JSON.stringify(err.problems), JSON.stringify(config), inspect(config, { depth: 10 }), String(config.gitlab?.token), `${config.temporal.apiKey}`];
+    const config = loadConfig({
+      env: {
+        ...SECRETS,
+        GITLAB_URL_EXTERNAL: 'https://gitlab.example',
+        JENKINS_URL_EXTERNAL: 'https://jenkins.example',
+        JENKINS_USER: 'bot',
+        TEMPORAL_ADDRESS: 'temporal.example:7233',
+      },
+    });
+    const rendered = [
+      err.message,
+      JSON.stringify(err.problems),
+      JSON.stringify(config),
+      inspect(config, { depth: 10 }),
+      String(config.gitlab?.token),
+      `${config.temporal.apiKey}`,
+    ];
     for (const text of rendered) for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
     expect(config.gitlab?.token.reveal()).toBe(SECRETS.GITLAB_TOKEN);
     expect(JSON.stringify(config)).toContain('[redacted]');
@@ -87,12 +153,20 @@ describe('configuration', () => {
 
   it('hides the value of a secret that breaks its rule but still names the variable', () => {
     const err = problemsOf({ SHEPHERD_NOTIFY_WEBHOOK_URL: 'hooks.slack.com/services/T000/B000/XXXX-SECRET' });
-    expect(err.problems).toEqual([{ variable: 'SHEPHERD_NOTIFY_WEBHOOK_URL', rule: 'an http(s) URL', message: 'must be an http(s) URL (value hidden)' }]);
+    expect(err.problems).toEqual([
+      {
+        variable: 'SHEPHERD_NOTIFY_WEBHOOK_URL',
+        rule: 'an http(s) URL',
+        message: 'must be an http(s) URL (value hidden)',
+      },
+    ]);
     expect(err.message).not.toContain('XXXX-SECRET');
   });
 
   it('treats an API key as implying TLS and requires an explicit address for it', () => {
-    const config = loadConfig({ env: { TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'k' } });
+    const config = loadConfig({
+      env: { TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'k' },
+    });
     expect(config.temporal.tls).toEqual({});
     expect(problemsOf({ TEMPORAL_API_KEY: 'k' }).problems.map((p) => p.variable)).toEqual(['TEMPORAL_ADDRESS']);
   });

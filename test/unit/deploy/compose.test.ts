@@ -40,14 +40,22 @@ interface Service extends Dict {
   container_name?: string;
 }
 
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { name?: string; version?: string; services: Record<string, Service>; volumes?: Dict };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  name?: string;
+  version?: string;
+  services: Record<string, Service>;
+  volumes?: Dict;
+};
 const services = compose.services;
 
 /** Compose interpolation with the defaults the file states (`${VAR:-default}`, `${VAR}`), nothing set. */
 function interpolate(value: string, env: Record<string, string> = {}): string {
   let out = value;
   for (let i = 0; i < 5 && out.includes('${'); i++) {
-    out = out.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^${}]*))?\}/g, (_m, name: string, def: string | undefined) => env[name] ?? def ?? '');
+    out = out.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^${}]*))?\}/g,
+      (_m, name: string, def: string | undefined) => env[name] ?? def ?? '',
+    );
   }
   return out;
 }
@@ -75,9 +83,14 @@ function published(s: Service): Array<[string, string]> {
 
 function bindMounts(s: Service): Array<{ source: string; target: string; readOnly: boolean }> {
   return (s.volumes ?? []).flatMap((v) => {
-    if (typeof v === 'object') return v.type === 'bind' ? [{ source: interpolate(v.source ?? ''), target: v.target ?? '', readOnly: v.read_only === true }] : [];
+    if (typeof v === 'object')
+      return v.type === 'bind'
+        ? [{ source: interpolate(v.source ?? ''), target: v.target ?? '', readOnly: v.read_only === true }]
+        : [];
     const [source = '', target = '', mode = ''] = v.split(':');
-    return source.startsWith('.') || source.startsWith('/') || source.startsWith('~') ? [{ source, target, readOnly: mode.split(',').includes('ro') }] : [];
+    return source.startsWith('.') || source.startsWith('/') || source.startsWith('~')
+      ? [{ source, target, readOnly: mode.split(',').includes('ro') }]
+      : [];
   });
 }
 
@@ -96,7 +109,9 @@ describe('docker-compose.yml', () => {
     addFormats(ajv);
     const validate = ajv.compile(schema);
     const valid = validate(compose);
-    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+    const errors = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+    );
     expect(errors, errors.join('\n')).toEqual([]);
     expect(valid).toBe(true);
     // The validator does reject what the specification forbids.
@@ -106,7 +121,14 @@ describe('docker-compose.yml', () => {
   it('uses the compose specification without a legacy top-level version', () => {
     expect(compose.version).toBeUndefined();
     expect(compose.name).toBe('shepherd');
-    expect(Object.keys(services).sort()).toEqual(['postgresql', 'shepherd-worker', 'temporal', 'temporal-init', 'temporal-schema', 'temporal-ui']);
+    expect(Object.keys(services).sort()).toEqual([
+      'postgresql',
+      'shepherd-worker',
+      'temporal',
+      'temporal-init',
+      'temporal-schema',
+      'temporal-ui',
+    ]);
   });
 
   it('pins every image to a specific version, Temporal server and admin tools to the same release', () => {
@@ -135,7 +157,12 @@ describe('docker-compose.yml', () => {
   it('sets up the Temporal schema with the postgres12 plugin once PostgreSQL is healthy', () => {
     const job = services['temporal-schema']!;
     expect(dependsOn(job)).toEqual({ postgresql: 'service_healthy' });
-    expect(env(job)).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', POSTGRES_USER: 'temporal', SQL_PASSWORD: 'temporal' });
+    expect(env(job)).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgresql',
+      POSTGRES_USER: 'temporal',
+      SQL_PASSWORD: 'temporal',
+    });
     const script = read('deploy/temporal/setup-schema.sh');
     expect(script).toMatch(/--plugin postgres12/);
     for (const step of ['create', 'setup-schema -v 0.0', 'update-schema -d']) expect(script).toContain(step);
@@ -146,7 +173,13 @@ describe('docker-compose.yml', () => {
     const t = services.temporal!;
     expect(dependsOn(t)).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     const e = env(t);
-    expect(e).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', POSTGRES_USER: 'temporal', POSTGRES_PWD: 'temporal', BIND_ON_IP: '0.0.0.0' });
+    expect(e).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgresql',
+      POSTGRES_USER: 'temporal',
+      POSTGRES_PWD: 'temporal',
+      BIND_ON_IP: '0.0.0.0',
+    });
     expect(healthTest(t)).toMatch(/7233/);
     expect(t.healthcheck?.retries).toBeGreaterThan(0);
     expect(published(t)).toContainEqual(['7233', '7233']);
@@ -165,7 +198,10 @@ describe('docker-compose.yml', () => {
     expect(script).toMatch(/temporal operator cluster health/);
     expect(script).toMatch(/temporal operator namespace create/);
     expect(script).toMatch(/search-attribute create .*--type Keyword/);
-    const registered = script.match(/for name in ([^;]+);/)![1]!.trim().split(/\s+/);
+    const registered = script
+      .match(/for name in ([^;]+);/)![1]!
+      .trim()
+      .split(/\s+/);
     expect(registered.sort()).toEqual(SEARCH_ATTRIBUTES.map((k) => k.name).sort());
   });
 
@@ -184,7 +220,12 @@ describe('docker-compose.yml', () => {
     const envFiles = [w.env_file ?? []].flat().map((f) => (typeof f === 'string' ? f : f.path));
     expect(envFiles).toEqual(['deploy/shepherd.env']);
     expect(existsSync(join(ROOT, 'deploy/shepherd.env.example'))).toBe(true);
-    expect(env(w)).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'default', NODE_ENV: 'production', KUBECONFIG: '/home/node/.kube/config' });
+    expect(env(w)).toMatchObject({
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      NODE_ENV: 'production',
+      KUBECONFIG: '/home/node/.kube/config',
+    });
     expect(dependsOn(w)).toEqual({ temporal: 'service_healthy', 'temporal-init': 'service_completed_successfully' });
     expect(w.restart).toBe('unless-stopped');
     const kube = bindMounts(w).find((m) => m.target === env(w).KUBECONFIG)!;
@@ -208,7 +249,10 @@ describe('docker-compose.yml', () => {
     for (const s of ['temporal-schema', 'temporal-init']) {
       const entry = [services[s]!.entrypoint ?? []].flat();
       const target = entry.at(-1)!;
-      expect(bindMounts(services[s]!).map((m) => m.target), s).toContain(target);
+      expect(
+        bindMounts(services[s]!).map((m) => m.target),
+        s,
+      ).toContain(target);
     }
   });
 });

@@ -49,7 +49,10 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
       args[k!] = v;
     } else if (ins.op === 'FROM') {
       const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args)!;
-      const base = m[1]!.replace(/\$\{(\w+)\}|\$(\w+)/g, (_x, a: string | undefined, b: string | undefined) => args[(a ?? b)!] ?? '');
+      const base = m[1]!.replace(
+        /\$\{(\w+)\}|\$(\w+)/g,
+        (_x, a: string | undefined, b: string | undefined) => args[(a ?? b)!] ?? '',
+      );
       stages.push({ base, name: m[2], body: [] });
     } else {
       stages.at(-1)?.body.push(ins);
@@ -90,7 +93,15 @@ describe('Dockerfile', () => {
     expect(pkg.scripts['build:bundle']).toMatch(/scripts\/build-workflow-bundle\.ts/);
     // The build stage has what those scripts read.
     const copied = build.body.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).slice(0, -1).join(' '));
-    for (const need of ['package-lock.json', 'tsconfig.build.json', 'src', 'workflows', 'activities', 'bin', 'scripts/build-workflow-bundle.ts']) {
+    for (const need of [
+      'package-lock.json',
+      'tsconfig.build.json',
+      'src',
+      'workflows',
+      'activities',
+      'bin',
+      'scripts/build-workflow-bundle.ts',
+    ]) {
       expect(copied.join(' '), need).toContain(need);
     }
   });
@@ -139,7 +150,8 @@ describe('Dockerfile', () => {
 /** Bare module specifiers that code run by the image imports at run time (type-only imports excluded). */
 function runtimeImports(files: string[]): Map<string, string> {
   const found = new Map<string, string>();
-  const re = /^\s*import\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|^\s*export\s+(?!type\s)[^'"]*?\sfrom\s+['"]([^'"]+)['"]/gm;
+  const re =
+    /^\s*import\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|^\s*export\s+(?!type\s)[^'"]*?\sfrom\s+['"]([^'"]+)['"]/gm;
   for (const file of files) {
     for (const m of readFileSync(file, 'utf8').matchAll(re)) {
       const spec = m[1] ?? m[2] ?? m[3]!;
@@ -160,11 +172,20 @@ function sources(dir: string): string[] {
 }
 
 it('the runtime code imports only dependencies, never devDependencies (the image omits them)', () => {
-  const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-  const files = [...['src', 'workflows', 'activities'].flatMap((d) => sources(join(ROOT, d))), join(ROOT, 'bin/shepherd.js'), join(ROOT, 'deploy/healthcheck.mjs')];
+  const pkg = JSON.parse(read('package.json')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const files = [
+    ...['src', 'workflows', 'activities'].flatMap((d) => sources(join(ROOT, d))),
+    join(ROOT, 'bin/shepherd.js'),
+    join(ROOT, 'deploy/healthcheck.mjs'),
+  ];
   const imports = runtimeImports(files);
   expect(imports.has('@temporalio/worker')).toBe(true);
-  const notRuntime = [...imports].filter(([name]) => !(name in pkg.dependencies)).map(([name, file]) => `${name} (imported by ${file})`);
+  const notRuntime = [...imports]
+    .filter(([name]) => !(name in pkg.dependencies))
+    .map(([name, file]) => `${name} (imported by ${file})`);
   expect(notRuntime).toEqual([]);
   expect(pkg.devDependencies).toHaveProperty('@temporalio/testing');
   expect(pkg.dependencies).not.toHaveProperty('@temporalio/testing');

@@ -18,16 +18,22 @@ describe('the trustworthy synced-and-healthy rule', () => {
   });
 
   it('does not trust health reconciled before the sync finished', () => {
-    expect(unsettledReason({ ...settled, reconciledAt: '2026-01-16T00:59:00Z' }, 'abc123')).toBe('not reconciled since the sync finished');
+    expect(unsettledReason({ ...settled, reconciledAt: '2026-01-16T00:59:00Z' }, 'abc123')).toBe(
+      'not reconciled since the sync finished',
+    );
   });
 
   it('does not hold while the sync operation runs or after it failed', () => {
-    expect(isSyncedAndHealthyAt({ ...settled, operation: { ...settled.operation, phase: 'Running' } }, 'abc123')).toBe(false);
+    expect(isSyncedAndHealthyAt({ ...settled, operation: { ...settled.operation, phase: 'Running' } }, 'abc123')).toBe(
+      false,
+    );
     expect(isSyncedAndHealthyAt({ ...settled, operation: { ...settled.operation, phase: 'Failed' } })).toBe(false);
   });
 
   it('does not hold when degraded or out of sync', () => {
     expect(unsettledReason({ ...settled, health: { status: 'Degraded' } })).toBe('health is Degraded');
-    expect(unsettledReason({ ...settled, sync: { status: 'OutOfSync', revision: 'abc123' } })).toBe('sync is OutOfSync');
+    expect(unsettledReason({ ...settled, sync: { status: 'OutOfSync', revision: 'abc123' } })).toBe(
+      'sync is OutOfSync',
+    );
   });
 });

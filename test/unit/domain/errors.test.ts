@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import * as errors from '../../../src/domain/errors.js';
-import { ERROR_RETRYABLE, NON_RETRYABLE_ERROR_TYPES, summarizeFailure, toApplicationFailure, TransientError, ValidationError } from '../../../src/domain/errors.js';
+import {
+  ERROR_RETRYABLE,
+  NON_RETRYABLE_ERROR_TYPES,
+  summarizeFailure,
+  toApplicationFailure,
+  TransientError,
+  ValidationError,
+} from '../../../src/domain/errors.js';
 
 describe('the failure vocabulary', () => {
   it('has one class per type, whose name is the failure type', () => {
@@ -20,12 +27,18 @@ describe('the failure vocabulary', () => {
   it('turns an error into an ApplicationFailure whose type, retryability and details are its facts', () => {
     const failure = toApplicationFailure(new ValidationError('imageTag', 'must not be empty'));
     expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: 'ValidationError', nonRetryable: true, details: [{ field: 'imageTag', rule: 'must not be empty' }] });
+    expect(failure).toMatchObject({
+      type: 'ValidationError',
+      nonRetryable: true,
+      details: [{ field: 'imageTag', rule: 'must not be empty' }],
+    });
     expect(failure.message).toBe('imageTag must not be empty');
   });
 
   it('passes Retry-After on as the next retry delay of a transient failure', () => {
-    const failure = toApplicationFailure(new TransientError('GitLab answered 429', { system: 'gitlab', status: 429, retryAfterSeconds: 7 }));
+    const failure = toApplicationFailure(
+      new TransientError('GitLab answered 429', { system: 'gitlab', status: 429, retryAfterSeconds: 7 }),
+    );
     expect(failure).toMatchObject({ type: 'TransientError', nonRetryable: false, nextRetryDelay: 7000 });
   });
 
@@ -36,6 +49,10 @@ describe('the failure vocabulary', () => {
 
   it('summarises a failure with its facts for the report', () => {
     const summary = summarizeFailure(toApplicationFailure(new errors.MergeConflictError({ mergeRequestIid: 4 })));
-    expect(summary).toEqual({ type: 'MergeConflictError', message: 'merge request !4 cannot be merged (conflict)', facts: { mergeRequestIid: 4 } });
+    expect(summary).toEqual({
+      type: 'MergeConflictError',
+      message: 'merge request !4 cannot be merged (conflict)',
+      facts: { mergeRequestIid: 4 },
+    });
   });
 });

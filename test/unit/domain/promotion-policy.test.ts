@@ -17,10 +17,12 @@ describe('one promotion per app and environment', () => {
   });
 
   it('supersedes an older image still before its merge', () => {
-    for (const phase of ['resolving', 'opening', 'awaiting-approval'] as const) expect(decidePromotionRequest({ imageTag: '1.0.0-abc', phase }, '1.0.1-abc')).toBe('supersede');
+    for (const phase of ['resolving', 'opening', 'awaiting-approval'] as const)
+      expect(decidePromotionRequest({ imageTag: '1.0.0-abc', phase }, '1.0.1-abc')).toBe('supersede');
   });
 
   it('waits for a run that is merging or later: an environment is never switched mid-rollout', () => {
-    for (const phase of ['merging', 'syncing', 'verifying', 'compensating'] as const) expect(decidePromotionRequest({ imageTag: '1.0.0-abc', phase }, '1.0.1-abc')).toBe('wait');
+    for (const phase of ['merging', 'syncing', 'verifying', 'compensating'] as const)
+      expect(decidePromotionRequest({ imageTag: '1.0.0-abc', phase }, '1.0.1-abc')).toBe('wait');
   });
 });

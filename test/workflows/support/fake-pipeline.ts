@@ -6,7 +6,12 @@
  */
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import type { Environment } from '../../../src/domain/environments.js';
-import type { ActivityName, EnvironmentState, MergeRequestRef, ShepherdActivities } from '../../../src/domain/activities.js';
+import type {
+  ActivityName,
+  EnvironmentState,
+  MergeRequestRef,
+  ShepherdActivities,
+} from '../../../src/domain/activities.js';
 import { toApplicationFailure, type ShepherdError } from '../../../src/domain/errors.js';
 
 export interface Call {
@@ -52,12 +57,22 @@ export class FakePipeline {
 
   constructor(opts: { version?: string; images?: Partial<Record<Environment, string | undefined>> } = {}) {
     this.version = opts.version ?? '1.0.36-SNAPSHOT';
-    const initial = (env: Environment): EnvModel => ({ imageTag: opts.images && env in opts.images ? opts.images[env] : '1.0.36-SNAPSHOT-0a0a0a0', revision: `${env}-base`, healthy: true, synced: true });
+    const initial = (env: Environment): EnvModel => ({
+      imageTag: opts.images && env in opts.images ? opts.images[env] : '1.0.36-SNAPSHOT-0a0a0a0',
+      revision: `${env}-base`,
+      healthy: true,
+      synced: true,
+    });
     this.envs = { dev: initial('dev'), stage: initial('stage'), prod: initial('prod') };
   }
 
   /** Makes the next `times` calls of `name` whose input matches fail with `error`. */
-  fail(name: ActivityName, error: ShepherdError, when: (input: Record<string, unknown>) => boolean = () => true, times = Infinity): this {
+  fail(
+    name: ActivityName,
+    error: ShepherdError,
+    when: (input: Record<string, unknown>) => boolean = () => true,
+    times = Infinity,
+  ): this {
     this.scripts.push({ name, when, act: 'fail', error, times });
     return this;
   }
@@ -90,17 +105,34 @@ export class FakePipeline {
   }
 
   private mr(targetEnv: Environment, sourceBranch: string, imageTag: string): MrModel {
-    const existing = [...this.mergeRequests.values()].find((m) => m.sourceBranch === sourceBranch && m.state === 'opened');
+    const existing = [...this.mergeRequests.values()].find(
+      (m) => m.sourceBranch === sourceBranch && m.state === 'opened',
+    );
     if (existing) return existing;
     const iid = this.nextIid++;
-    const mr: MrModel = { iid, webUrl: `${WEB}/${iid}`, sourceBranch, targetEnv, headSha: `h${iid}`, imageTag, state: 'opened' };
+    const mr: MrModel = {
+      iid,
+      webUrl: `${WEB}/${iid}`,
+      sourceBranch,
+      targetEnv,
+      headSha: `h${iid}`,
+      imageTag,
+      state: 'opened',
+    };
     this.mergeRequests.set(iid, mr);
     this.branches.add(sourceBranch);
     return mr;
   }
 
   private ref(mr: MrModel): MergeRequestRef {
-    return { iid: mr.iid, webUrl: mr.webUrl, sourceBranch: mr.sourceBranch, targetEnv: mr.targetEnv, headSha: mr.headSha, imageTag: mr.imageTag };
+    return {
+      iid: mr.iid,
+      webUrl: mr.webUrl,
+      sourceBranch: mr.sourceBranch,
+      targetEnv: mr.targetEnv,
+      headSha: mr.headSha,
+      imageTag: mr.imageTag,
+    };
   }
 
   private attempt(): number {
@@ -116,22 +148,46 @@ export class FakePipeline {
         const [major, minor, patch] = previousVersion.replace('-SNAPSHOT', '').split('.').map(Number);
         this.version = `${major}.${minor}.${(patch ?? 0) + 1}-SNAPSHOT`;
         this.bumps += 1;
-        return { attempt: this.attempt(), previousVersion, version: this.version, commitSha: `${'abcdef1'}${this.bumps}${'0'.repeat(31)}`, alreadyDone: false };
+        return {
+          attempt: this.attempt(),
+          previousVersion,
+          version: this.version,
+          commitSha: `${'abcdef1'}${this.bumps}${'0'.repeat(31)}`,
+          alreadyDone: false,
+        };
       },
       findCiBuildForCommit: async (input) => {
         await this.enter('findCiBuildForCommit', input);
         const buildNumber = this.nextBuild++;
-        return { attempt: this.attempt(), job: 'app-ci', buildNumber, url: `${JENKINS}/example-app/job/main/${buildNumber}/` };
+        return {
+          attempt: this.attempt(),
+          job: 'app-ci',
+          buildNumber,
+          url: `${JENKINS}/example-app/job/main/${buildNumber}/`,
+        };
       },
       awaitJenkinsBuild: async (input) => {
         await this.enter('awaitJenkinsBuild', input);
-        const url = input.job === 'app-ci' ? `${JENKINS}/example-app/job/main/${input.buildNumber}/` : `${JENKINS}/promote-environment/${input.buildNumber}/`;
-        return { attempt: this.attempt(), build: { job: input.job, buildNumber: input.buildNumber, url }, result: 'SUCCESS', durationMs: 42_000 };
+        const url =
+          input.job === 'app-ci'
+            ? `${JENKINS}/example-app/job/main/${input.buildNumber}/`
+            : `${JENKINS}/promote-environment/${input.buildNumber}/`;
+        return {
+          attempt: this.attempt(),
+          build: { job: input.job, buildNumber: input.buildNumber, url },
+          result: 'SUCCESS',
+          durationMs: 42_000,
+        };
       },
       triggerPromoteJob: async (input) => {
         await this.enter('triggerPromoteJob', input);
         const buildNumber = this.nextBuild++;
-        return { attempt: this.attempt(), build: { job: 'promote', buildNumber, url: `${JENKINS}/promote-environment/${buildNumber}/` }, queueItemId: buildNumber + 1000, reused: false };
+        return {
+          attempt: this.attempt(),
+          build: { job: 'promote', buildNumber, url: `${JENKINS}/promote-environment/${buildNumber}/` },
+          queueItemId: buildNumber + 1000,
+          reused: false,
+        };
       },
       awaitMergeRequest: async (input) => {
         await this.enter('awaitMergeRequest', input);
@@ -147,7 +203,8 @@ export class FakePipeline {
       mergeMergeRequest: async (input) => {
         await this.enter('mergeMergeRequest', input);
         const mr = this.mergeRequests.get(input.iid)!;
-        if (mr.state === 'merged') return { attempt: this.attempt(), mergeCommitSha: mr.mergeCommitSha!, alreadyMerged: true };
+        if (mr.state === 'merged')
+          return { attempt: this.attempt(), mergeCommitSha: mr.mergeCommitSha!, alreadyMerged: true };
         const env = this.envs[mr.targetEnv];
         mr.state = 'merged';
         mr.mergeCommitSha = `m${mr.iid}`;
@@ -158,11 +215,24 @@ export class FakePipeline {
       revertMergeRequest: async (input) => {
         await this.enter('revertMergeRequest', input);
         const original = this.mergeRequests.get(input.iid)!;
-        const revert = this.mr(input.targetEnv, `revert-${input.targetEnv}-${input.iid}`, original.replacedImageTag ?? '');
+        const revert = this.mr(
+          input.targetEnv,
+          `revert-${input.targetEnv}-${input.iid}`,
+          original.replacedImageTag ?? '',
+        );
         revert.state = 'merged';
         revert.mergeCommitSha = `r${revert.iid}`;
-        Object.assign(this.envs[input.targetEnv], { imageTag: original.replacedImageTag, revision: revert.mergeCommitSha, healthy: true });
-        return { attempt: this.attempt(), revertMergeRequest: this.ref(revert), mergeCommitSha: revert.mergeCommitSha, alreadyReverted: false };
+        Object.assign(this.envs[input.targetEnv], {
+          imageTag: original.replacedImageTag,
+          revision: revert.mergeCommitSha,
+          healthy: true,
+        });
+        return {
+          attempt: this.attempt(),
+          revertMergeRequest: this.ref(revert),
+          mergeCommitSha: revert.mergeCommitSha,
+          alreadyReverted: false,
+        };
       },
       closeMergeRequest: async (input) => {
         await this.enter('closeMergeRequest', input);
@@ -181,11 +251,21 @@ export class FakePipeline {
       },
       awaitArgoSyncedAndHealthy: async (input) => {
         await this.enter('awaitArgoSyncedAndHealthy', input);
-        return { attempt: this.attempt(), argoApp: `${input.appName}-${input.env}`, revision: input.revision, settledAt: new Date().toISOString(), refreshes: 0 };
+        return {
+          attempt: this.attempt(),
+          argoApp: `${input.appName}-${input.env}`,
+          revision: input.revision,
+          settledAt: new Date().toISOString(),
+          refreshes: 0,
+        };
       },
       verifyWorkload: async (input) => {
         await this.enter('verifyWorkload', input);
-        return { attempt: this.attempt(), replicas: 1, pods: [{ name: `${input.appName}-1`, imageTag: input.imageTag, ready: true, restarts: 0 }] };
+        return {
+          attempt: this.attempt(),
+          replicas: 1,
+          pods: [{ name: `${input.appName}-1`, imageTag: input.imageTag, ready: true, restarts: 0 }],
+        };
       },
       notifyEvent: async (input) => {
         await this.enter('notifyEvent', input);
@@ -202,7 +282,9 @@ export class FakePipeline {
       env,
       argoApp: `example-app-${env}`,
       imageTag: tag,
-      containers: tag ? [{ name: 'example-app', image: `docker.example.test/p2c/example-app:${tag}`, imageTag: tag }] : [],
+      containers: tag
+        ? [{ name: 'example-app', image: `docker.example.test/p2c/example-app:${tag}`, imageTag: tag }]
+        : [],
       replicas: { desired: 1, updated: 1, ready: model.healthy ? 1 : 0, available: model.healthy ? 1 : 0 },
       sync: { status: model.synced ? 'Synced' : 'OutOfSync', revision: model.revision },
       health: { status: model.healthy ? 'Healthy' : 'Degraded' },
@@ -218,5 +300,10 @@ export class FakePipeline {
  */
 export function delegatingActivities(current: () => FakePipeline): ShepherdActivities {
   const names = Object.keys(new FakePipeline().activities()) as ActivityName[];
-  return Object.fromEntries(names.map((name) => [name, (input: never) => (current().activities()[name] as (i: never) => Promise<unknown>)(input)])) as unknown as ShepherdActivities;
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      (input: never) => (current().activities()[name] as (i: never) => Promise<unknown>)(input),
+    ]),
+  ) as unknown as ShepherdActivities;
 }

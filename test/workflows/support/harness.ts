@@ -53,7 +53,10 @@ export async function untilStep(handle: WorkflowHandle, step: string, timeoutMs 
   for (;;) {
     const progress = await handle.query(progressQuery).catch(() => undefined);
     if (progress?.current?.name === step) return;
-    if (Date.now() > until) throw new Error(`workflow ${handle.workflowId} never reached step ${step}; at ${progress?.current?.name ?? 'nothing'}`);
+    if (Date.now() > until)
+      throw new Error(
+        `workflow ${handle.workflowId} never reached step ${step}; at ${progress?.current?.name ?? 'nothing'}`,
+      );
     await wait(50);
   }
 }
