@@ -69,9 +69,9 @@ export default tseslint.config(
                 '**/src/config/**',
                 '**/src/worker/**',
                 '**/src/cli/**',
-                '**/src/temporal/**',
+                '**/src/temporal/*.js',
               ],
-              message: 'workflow code may import only src/domain from src/.',
+              message: 'workflow code may import only src/domain and src/temporal/common from src/.',
             },
             {
               group: ['@gitbeaker/*', '@kubernetes/*'],

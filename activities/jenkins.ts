@@ -20,12 +20,12 @@ import {
   BuildCancelledError,
   BuildFailedError,
   ShepherdError,
-  toApplicationFailure,
   ValidationError,
   WaitTimeoutError,
 } from '../src/domain/errors.js';
+import { toApplicationFailure } from '../src/temporal/common/failures.js';
 import { isImageTag, RULES } from '../src/domain/inputs.js';
-import type { PipelineLayout } from '../src/config/pipeline.js';
+import type { PipelineLayout } from '../src/domain/pipeline.js';
 import type { JenkinsClient, JobPath } from '../src/clients/jenkins/client.js';
 import type { JenkinsBuild, JenkinsQueueItem } from '../src/clients/jenkins/schemas.js';
 import { look, pauseAfter } from './polling.js';

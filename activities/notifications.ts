@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WebhookRejectedError, type NotificationClient } from '../src/clients/notifications/index.js';
 import type { NotifyEventInput, ShepherdActivities } from '../src/domain/activities.js';
-import { ShepherdError, ValidationError, toApplicationFailure } from '../src/domain/errors.js';
+import { ShepherdError, ValidationError } from '../src/domain/errors.js';
+import { toApplicationFailure } from '../src/temporal/common/failures.js';
 
 export interface NotificationActivityDeps {
   /** Undefined when no webhook is configured. */

@@ -24,13 +24,8 @@
 import { CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { MergeRequestRef } from '../src/domain/activities.js';
-import {
-  ApprovalRejectedError,
-  SourceNotHealthyError,
-  ValidationError,
-  summarizeFailure,
-  toApplicationFailure,
-} from '../src/domain/errors.js';
+import { ApprovalRejectedError, SourceNotHealthyError, ValidationError } from '../src/domain/errors.js';
+import { summarizeFailure, toApplicationFailure } from '../src/temporal/common/failures.js';
 import {
   parseApprovalDecision,
   promoteEnvironmentOptions,

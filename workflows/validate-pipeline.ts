@@ -24,7 +24,8 @@
 import { CancellationScope, executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ChildWorkflowFailure, ApplicationFailure } from '@temporalio/common';
 import type { Environment } from '../src/domain/environments.js';
-import { SupersededError, summarizeFailure } from '../src/domain/errors.js';
+import { SupersededError } from '../src/domain/errors.js';
+import { summarizeFailure } from '../src/temporal/common/failures.js';
 import {
   validatePipelineOptions,
   type PromoteEnvironmentInput,

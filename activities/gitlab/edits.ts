@@ -70,11 +70,6 @@ export function versionOfBumpMessage(message: string): string | undefined {
 
 // ── image references ────────────────────────────────────────────────────────────────────────────────────────────
 
-/** `example-app` → `exampleApp`: the app's CUE identifier. */
-export function cueIdentifier(app: string): string {
-  return app.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
 /** The lines of the `{env}: {cueApp}:` block of env.cue: [first, last]. */
 function cueBlock(lines: readonly string[], env: string, cueApp: string, file: string): [number, number] {
   const start = lines.findIndex((l) => l.startsWith(`${env}: ${cueApp}:`));

@@ -5,10 +5,11 @@
 import { activityInfo } from '@temporalio/activity';
 import { z } from 'zod';
 import type { GitLabClient, MergeRequestInfo } from '../../src/clients/gitlab/index.js';
-import type { PipelineLayout } from '../../src/config/pipeline.js';
+import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import type { MergeRequestRef } from '../../src/domain/activities.js';
 import { ENVIRONMENTS, type Environment } from '../../src/domain/environments.js';
-import { ShepherdError, toApplicationFailure, ValidationError } from '../../src/domain/errors.js';
+import { ShepherdError, ValidationError } from '../../src/domain/errors.js';
+import { toApplicationFailure } from '../../src/temporal/common/failures.js';
 import { tagOfBranch } from './edits.js';
 
 export interface GitLabActivityDeps {

@@ -4,10 +4,11 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { KubernetesApiError, type KubernetesClient } from '../../src/clients/kubernetes/index.js';
-import type { PipelineEnvironment, PipelineLayout } from '../../src/config/pipeline.js';
+import type { PipelineEnvironment, PipelineLayout } from '../../src/domain/pipeline.js';
 import type { AppEnvironment } from '../../src/domain/activities.js';
 import { isEnvironment } from '../../src/domain/environments.js';
-import { ShepherdError, ValidationError, toApplicationFailure } from '../../src/domain/errors.js';
+import { ShepherdError, ValidationError } from '../../src/domain/errors.js';
+import { toApplicationFailure } from '../../src/temporal/common/failures.js';
 
 /** A source of the current time, so that tests can move it. */
 export interface ActivityClock {

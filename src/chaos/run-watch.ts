@@ -6,7 +6,7 @@
 import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { ValidationReport, WaitingOn } from '../domain/report.js';
 import { validationWorkflowId } from '../domain/promotion-policy.js';
-import { ShepherdApp, ShepherdStatus } from '../domain/search-attributes.js';
+import { ShepherdApp, ShepherdStatus } from '../temporal/common/search-attributes.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 import { validatePipeline } from '../../workflows/validate-pipeline.js';
 

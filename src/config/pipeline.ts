@@ -1,42 +1,6 @@
-/**
- * Where the pipeline's objects live: what activities are configured with (never given by workflows). Built from
- * the configuration in external mode, or from the sandbox world's layout in the embedded default.
- */
-import type { Environment } from '../domain/environments.js';
+/** The pipeline layout (`src/domain/pipeline.ts`) of a configured installation. */
+import { imageFilesFor, type PipelineLayout } from '../domain/pipeline.js';
 import type { ShepherdConfig } from './load.js';
-
-export interface PipelineEnvironment {
-  readonly namespace: string;
-  /** The deployments-repo branch Argo CD tracks; changes reach it only through merge requests. */
-  readonly branch: string;
-  readonly argoApp: string;
-}
-
-export interface PipelineLayout {
-  /** The application: project, Deployment, container and label name, and its CUE id. */
-  readonly app: { readonly name: string; readonly cueName: string };
-  readonly gitlab: {
-    readonly appProject: string;
-    readonly deploymentsProject: string;
-    /** The version file of the app repo; its first `<version>` element is bumped. */
-    readonly versionFile: string;
-    /** Files of an env branch that carry the image reference (updated by a native promotion MR). */
-    readonly imageFiles: readonly string[];
-  };
-  readonly jenkins: { readonly appJob: readonly string[]; readonly promoteJob: readonly string[] };
-  readonly argocdNamespace: string;
-  readonly environments: Readonly<Record<Environment, PipelineEnvironment>>;
-  /** Registry of deployed image references (`{registry}/{group}/{app}:{tag}`). */
-  readonly registry: { readonly external: string; readonly group: string };
-  /** Seconds a pod may crash or wait while starting before a wait ends with AppDegradedError. */
-  readonly degradedGraceSeconds: number;
-  /** Seconds every pod must stay Ready without restarts for verifyWorkload. */
-  readonly stabilitySeconds: number;
-}
-
-export function imageFilesFor(cueName: string): string[] {
-  return ['env.cue', `manifests/${cueName}/${cueName}.yaml`];
-}
 
 /** The layout of a configured (external) installation. */
 export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {

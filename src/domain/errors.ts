@@ -4,9 +4,9 @@
  * (`facts`), never parsed back out of the message text. Messages and facts never carry a secret's value: an
  * authentication failure names the credential's variable, not its content.
  *
- * Imported by workflows, so no Node built-ins here.
+ * Pure: imported by workflows and activities alike, so no Node built-ins and nothing from Temporal here; the
+ * conversion to and from Temporal failures lives at the Temporal edge (`src/temporal/common/failures.ts`).
  */
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TemporalFailure } from '@temporalio/common';
 import type { Environment } from './environments.js';
 
 /** The external systems an error can come from. */
@@ -238,56 +238,12 @@ export class SupersededError extends ShepherdError<'SupersededError'> {
   }
 }
 
-/**
- * Turns one of our errors into the ApplicationFailure Temporal records: type = class name, facts as the first
- * detail, retryability from `ERROR_RETRYABLE`, and a TransientError's Retry-After as the next retry delay.
- * Activities throw the result; workflows use it to fail a run with a typed, non-retryable failure.
- */
-export function toApplicationFailure(err: ShepherdError): ApplicationFailure {
-  const retryAfter = err instanceof TransientError ? err.facts.retryAfterSeconds : undefined;
-  return ApplicationFailure.create({
-    message: err.message,
-    type: err.type,
-    nonRetryable: !ERROR_RETRYABLE[err.type],
-    details: [err.facts],
-    ...(retryAfter !== undefined ? { nextRetryDelay: retryAfter * 1000 } : {}),
-  });
-}
-
 /** A failure as the report shows it: type, message, facts, and the cause when the failure wraps one. */
 export interface FailureSummary {
   readonly type: string;
   readonly message: string;
   readonly facts?: unknown;
   readonly cause?: FailureSummary;
-}
-
-/**
- * The innermost application failure of an activity or child-workflow failure: that is where the type and facts
- * are. A timeout or cancellation keeps its own kind (`TimeoutFailure`, `CancelledFailure`).
- */
-export function summarizeFailure(err: unknown): FailureSummary {
-  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
-    if (err.cause) return summarizeFailure(err.cause);
-  }
-  if (err instanceof ApplicationFailure) {
-    const cause = err.cause ? summarizeFailure(err.cause) : undefined;
-    return {
-      type: err.type ?? 'Error',
-      message: err.message,
-      ...(err.details?.[0] !== undefined ? { facts: err.details[0] } : {}),
-      ...(cause ? { cause } : {}),
-    };
-  }
-  if (err instanceof TemporalFailure)
-    return {
-      type: err.constructor.name,
-      message: err.message,
-      ...(err.cause ? { cause: summarizeFailure(err.cause) } : {}),
-    };
-  if (err instanceof ShepherdError) return { type: err.type, message: err.message, facts: err.facts };
-  if (err instanceof Error) return { type: err.name, message: err.message };
-  return { type: 'Error', message: String(err) };
 }
 
 /** The facts of a failure of the given type, or undefined when `failure` is of another type. */

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
 import { ValidationError } from './errors.js';
-import { WAIT_BUDGETS } from './presets.js';
+import { WAIT_BUDGETS } from './wait-budgets.js';
 
 /** Seconds each kind of wait may take (the presets, or the run's overrides). */
 export type WaitBudgets = { readonly [K in keyof typeof WAIT_BUDGETS]: number };

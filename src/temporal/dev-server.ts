@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalCliPath } from './binaries.js';
 import { registerSearchAttributes } from './search-attributes.js';
-import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from './common/search-attributes.js';
 
 export interface DevServerOptions {
   /** Folder for `temporal.db` and the lock file; in-memory (nothing kept) when undefined. */

@@ -4,7 +4,7 @@
  */
 import proto from '@temporalio/proto';
 import type { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from './common/search-attributes.js';
 
 const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 const ALREADY_EXISTS = 6;

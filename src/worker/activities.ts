@@ -12,10 +12,10 @@ import { JenkinsClient } from '../clients/jenkins/client.js';
 import { createKubernetesClient, type KubernetesClient } from '../clients/kubernetes/index.js';
 import { createWebhookClient, type NotificationClient } from '../clients/notifications/index.js';
 import type { ShepherdConfig } from '../config/load.js';
-import { imageFilesFor, pipelineFromConfig, type PipelineLayout } from '../config/pipeline.js';
+import { pipelineFromConfig } from '../config/pipeline.js';
 import { Secret } from '../config/secret.js';
 import type { ShepherdActivities } from '../domain/activities.js';
-import type { World } from '../sandbox/world/world.js';
+import { cueIdentifier, imageFilesFor, type PipelineLayout } from '../domain/pipeline.js';
 
 export interface ActivityClients {
   readonly gitlab: GitLabClient;
@@ -76,9 +76,38 @@ export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities
   return buildActivities(clients, pipelineFromConfig(config));
 }
 
+/**
+ * What the composition root needs of a sandbox world: where its systems listen, the credentials it issued, and the
+ * names of its installation. Stated here, by shape, so that the worker does not depend on the sandbox's code; the
+ * sandbox's `World` (and `shepherd sandbox --json`) provide exactly this.
+ */
+export interface SandboxInstallation {
+  readonly layout: {
+    readonly app: string;
+    readonly group: string;
+    readonly appProject: string;
+    readonly deploymentsProject: string;
+    readonly registryExternal: string;
+    readonly argoNamespace: string;
+    readonly ciJob: readonly string[];
+    readonly promoteJob: readonly string[];
+    readonly environments: Readonly<
+      Record<
+        'dev' | 'stage' | 'prod',
+        { readonly namespace: string; readonly branch: string; readonly argoApp: string }
+      >
+    >;
+  };
+  readonly info: {
+    readonly gitlab: { readonly url: string; readonly token: string };
+    readonly jenkins: { readonly url: string; readonly user: string; readonly token: string };
+    readonly kubernetes: { readonly kubeconfig: string };
+  };
+}
+
 /** The pipeline layout of the sandbox world. */
 export function layoutForWorld(
-  world: Pick<World, 'layout'>,
+  world: Pick<SandboxInstallation, 'layout'>,
   timing: { degradedGraceSeconds?: number; stabilitySeconds?: number } = {},
 ): PipelineLayout {
   const w = world.layout;
@@ -87,7 +116,7 @@ export function layoutForWorld(
     branch: w.environments[e].branch,
     argoApp: w.environments[e].argoApp,
   });
-  const cueName = w.app.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const cueName = cueIdentifier(w.app);
   return {
     app: { name: w.app, cueName },
     gitlab: {
@@ -106,7 +135,7 @@ export function layoutForWorld(
 }
 
 /** Activities against the sandbox world (embedded default), with the credentials the world issued. */
-export function activitiesForWorld(world: Pick<World, 'layout' | 'info'>, config?: ShepherdConfig): ShepherdActivities {
+export function activitiesForWorld(world: SandboxInstallation, config?: ShepherdConfig): ShepherdActivities {
   const info = world.info;
   const clients: ActivityClients = {
     gitlab: new GitLabClient({ url: info.gitlab.url, token: new Secret(info.gitlab.token) }),

@@ -11,7 +11,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { expect, vi } from 'vitest';
 import { createJenkinsActivities, type JenkinsActivities } from '../../activities/jenkins.js';
 import { JenkinsClient, type JenkinsClientOptions } from '../../src/clients/jenkins/client.js';
-import type { PipelineLayout } from '../../src/config/pipeline.js';
+import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import { Secret } from '../../src/config/secret.js';
 import type { TestSandbox } from '../support/sandbox.js';
 

@@ -10,7 +10,7 @@ import type { Info } from '@temporalio/activity';
 import { expect } from 'vitest';
 import { createKubernetesActivities, type KubernetesActivities } from '../../activities/kubernetes.js';
 import { createKubernetesClient, type KubernetesClient } from '../../src/clients/kubernetes/index.js';
-import type { PipelineLayout } from '../../src/config/pipeline.js';
+import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import { layoutForWorld } from '../../src/worker/activities.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import { startDriver, type Driver } from '../sandbox/world-driver.js';

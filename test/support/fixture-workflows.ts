@@ -12,7 +12,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type * as activities from './fixture-activities.js';
-import { ShepherdStatus } from '../../src/domain/search-attributes.js';
+import { ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 
 const { greetActivity } = proxyActivities<typeof activities>({
   startToCloseTimeout: '10s',

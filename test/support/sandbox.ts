@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PipelineLayout } from '../../src/config/pipeline.js';
+import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import { layoutForWorld } from '../../src/worker/activities.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import { startWorld, type World } from '../../src/sandbox/world/world.js';

@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal.js';
 import * as activities from '../support/fixture-activities.js';
 import { harnessWorkflow, releaseSignal, stepQuery } from '../support/fixture-workflows.js';
-import { ShepherdStatus } from '../../src/domain/search-attributes.js';
+import { ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 
 describe('the shared Temporal dev server', () => {
   let env: TestWorkflowEnvironment;

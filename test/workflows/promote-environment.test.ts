@@ -12,7 +12,7 @@ import {
 import { AppDegradedError, MergeConflictError } from '../../src/domain/errors.js';
 import type { PromoteEnvironmentInput } from '../../src/domain/inputs.js';
 import type { PromotionFailureDetails } from '../../src/domain/report.js';
-import { ShepherdImageTag, ShepherdStatus } from '../../src/domain/search-attributes.js';
+import { ShepherdImageTag, ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
 import { startHarness, unique, untilStep, type Harness } from './support/harness.js';
 

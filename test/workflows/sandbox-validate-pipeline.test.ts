@@ -14,7 +14,7 @@ import {
   ShepherdEnvironment,
   ShepherdImageTag,
   ShepherdStatus,
-} from '../../src/domain/search-attributes.js';
+} from '../../src/temporal/common/search-attributes.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import {
   APP,

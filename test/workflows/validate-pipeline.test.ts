@@ -5,7 +5,7 @@ import type { validatePipeline } from '../../workflows/index.js';
 import { approveUpdate, progressQuery, rejectUpdate } from '../../workflows/messages.js';
 import { AppDegradedError, BuildFailedError } from '../../src/domain/errors.js';
 import type { ValidatePipelineInput } from '../../src/domain/inputs.js';
-import { ShepherdStatus } from '../../src/domain/search-attributes.js';
+import { ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
 import { startHarness, unique, untilStep, type Harness } from './support/harness.js';
 

@@ -1,7 +1,7 @@
 /** The activity proxies, one per preset (see src/domain/presets.ts). */
 import { proxyActivities } from '@temporalio/workflow';
 import type { ShepherdActivities } from '../../src/domain/activities.js';
-import { LONG_WAIT, NOTIFY, QUICK_CALL, UNDO_CALL } from '../../src/domain/presets.js';
+import { LONG_WAIT, NOTIFY, QUICK_CALL, UNDO_CALL } from '../../src/temporal/common/presets.js';
 
 /** The proxies a run uses; waits carry the run's heartbeat timeout (how soon a dead worker's wait moves on). */
 export interface ActivityProxies {

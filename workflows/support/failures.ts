@@ -1,6 +1,7 @@
 /** Turning errors into the failures a workflow may end with. */
 import { ApplicationFailure } from '@temporalio/workflow';
-import { ShepherdError, toApplicationFailure, type FailureSummary } from '../../src/domain/errors.js';
+import { ShepherdError, type FailureSummary } from '../../src/domain/errors.js';
+import { toApplicationFailure } from '../../src/temporal/common/failures.js';
 
 /** Runs `parse`; a ValidationError becomes a non-retryable ApplicationFailure of type ValidationError. */
 export function validated<T>(parse: () => T): T {

@@ -5,14 +5,14 @@
 import { isCancellation, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ActivityResult, NotificationEvent } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
-import { summarizeFailure } from '../../src/domain/errors.js';
+import { summarizeFailure } from '../../src/temporal/common/failures.js';
 import type { Progress, RollbackRecord, StepLinks, StepRecord, WaitingOn } from '../../src/domain/report.js';
 import {
   ShepherdApp,
   ShepherdEnvironment,
   ShepherdImageTag,
   ShepherdStatus,
-} from '../../src/domain/search-attributes.js';
+} from '../../src/temporal/common/search-attributes.js';
 import { notifications } from './activities.js';
 
 export interface StepOptions<T> {

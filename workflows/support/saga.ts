@@ -5,7 +5,7 @@
  */
 import { CancellationScope } from '@temporalio/workflow';
 import type { Environment } from '../../src/domain/environments.js';
-import { summarizeFailure } from '../../src/domain/errors.js';
+import { summarizeFailure } from '../../src/temporal/common/failures.js';
 import type { RollbackRecord } from '../../src/domain/report.js';
 
 export interface Undo {

@@ -2,7 +2,7 @@
 import type { MergeRequestRef } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import type { WaitBudgets } from '../../src/domain/inputs.js';
-import { WAIT_BUDGETS } from '../../src/domain/presets.js';
+import { WAIT_BUDGETS } from '../../src/domain/wait-budgets.js';
 import type { ActivityProxies } from './activities.js';
 import type { Undo } from './saga.js';
 

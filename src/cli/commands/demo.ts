@@ -5,7 +5,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { ValidationReport } from '../../domain/report.js';
 import { validationWorkflowId, promotionWorkflowId } from '../../domain/promotion-policy.js';
-import { ShepherdApp, ShepherdStatus } from '../../domain/search-attributes.js';
+import { ShepherdApp, ShepherdStatus } from '../../temporal/common/search-attributes.js';
 import { PROJECT_ROOT } from '../../config/paths.js';
 import { writeReports } from '../../reports/write.js';
 import { findScenario, SCENARIOS } from '../../sandbox/world/scenarios.js';

@@ -9,7 +9,12 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { PromoteEnvironmentInputSchema, type PromoteEnvironmentInput } from '../../domain/inputs.js';
 import { decidePromotionRequest, promotionWorkflowId, type CurrentImage } from '../../domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult } from '../../domain/report.js';
-import { ShepherdApp, ShepherdEnvironment, ShepherdImageTag, ShepherdStatus } from '../../domain/search-attributes.js';
+import {
+  ShepherdApp,
+  ShepherdEnvironment,
+  ShepherdImageTag,
+  ShepherdStatus,
+} from '../../temporal/common/search-attributes.js';
 import { currentImageQuery, supersedeUpdate } from '../../../workflows/messages.js';
 import { promoteEnvironment } from '../../../workflows/promote-environment.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';

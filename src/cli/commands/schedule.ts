@@ -8,7 +8,7 @@ import {
 import type { ShepherdConfig } from '../../config/load.js';
 import { ValidatePipelineInputSchema, type ValidatePipelineInput } from '../../domain/inputs.js';
 import { validationWorkflowId } from '../../domain/promotion-policy.js';
-import { ShepherdApp, ShepherdStatus } from '../../domain/search-attributes.js';
+import { ShepherdApp, ShepherdStatus } from '../../temporal/common/search-attributes.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';

@@ -1,7 +1,12 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Progress, StepRecord } from '../../domain/report.js';
-import { ShepherdApp, ShepherdEnvironment, ShepherdImageTag, ShepherdStatus } from '../../domain/search-attributes.js';
+import {
+  ShepherdApp,
+  ShepherdEnvironment,
+  ShepherdImageTag,
+  ShepherdStatus,
+} from '../../temporal/common/search-attributes.js';
 import { progressQuery } from '../../../workflows/messages.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';

@@ -4,7 +4,7 @@ import { PROJECT_ROOT } from '../../config/paths.js';
 import { ValidatePipelineInputSchema, type ValidatePipelineInput } from '../../domain/inputs.js';
 import { validationWorkflowId } from '../../domain/promotion-policy.js';
 import type { ValidationReport } from '../../domain/report.js';
-import { ShepherdApp, ShepherdStatus } from '../../domain/search-attributes.js';
+import { ShepherdApp, ShepherdStatus } from '../../temporal/common/search-attributes.js';
 import { writeReports } from '../../reports/write.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command } from '../command.js';

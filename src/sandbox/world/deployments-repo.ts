@@ -31,7 +31,10 @@ export const ENV_VALUES: Readonly<Record<'dev' | 'stage' | 'prod', Omit<EnvValue
   prod: { env: 'prod', replicas: 3, debug: false, logLevel: 'WARN', cpu: ['500m', '2000m'], memory: ['1Gi', '2Gi'] },
 };
 
-/** `example-app` → `exampleApp`, as update-app-image.sh derives the CUE id. */
+/**
+ * `example-app` → `exampleApp`, as update-app-image.sh derives the CUE id. Deliberately the sandbox's own copy of
+ * the rule Shepherd keeps in `src/domain/pipeline.ts`: the simulated installation checks Shepherd independently.
+ */
 export function cueIdOf(app: string): string {
   return app.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }

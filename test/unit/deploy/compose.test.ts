@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { INFRA_ENV_PASSTHROUGH, VARIABLES, VARIABLE_BY_NAME } from '../../../src/config/variables.js';
-import { SEARCH_ATTRIBUTES } from '../../../src/domain/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../../src/temporal/common/search-attributes.js';
 import { BUNDLE_PATH } from '../../../src/worker/workflow-source.js';
 import { PROJECT_ROOT } from '../../../src/config/paths.js';
 

@@ -4,11 +4,10 @@ import * as errors from '../../../src/domain/errors.js';
 import {
   ERROR_RETRYABLE,
   NON_RETRYABLE_ERROR_TYPES,
-  summarizeFailure,
-  toApplicationFailure,
   TransientError,
   ValidationError,
 } from '../../../src/domain/errors.js';
+import { summarizeFailure, toApplicationFailure } from '../../../src/temporal/common/failures.js';
 
 describe('the failure vocabulary', () => {
   it('has one class per type, whose name is the failure type', () => {

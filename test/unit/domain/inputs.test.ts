@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WAIT_BUDGETS } from '../../../src/domain/presets.js';
+import { WAIT_BUDGETS } from '../../../src/domain/wait-budgets.js';
 import { ValidationError } from '../../../src/domain/errors.js';
 import {
   isAppName,

@@ -12,7 +12,8 @@ import type {
   MergeRequestRef,
   ShepherdActivities,
 } from '../../../src/domain/activities.js';
-import { toApplicationFailure, type ShepherdError } from '../../../src/domain/errors.js';
+import { type ShepherdError } from '../../../src/domain/errors.js';
+import { toApplicationFailure } from '../../../src/temporal/common/failures.js';
 
 export interface Call {
   readonly name: ActivityName;

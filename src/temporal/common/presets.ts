@@ -1,9 +1,10 @@
 /**
  * Timeouts and retries, named once. Each preset says why its numbers are what they are. Workflows proxy their
- * activities through these; wait budgets (the `deadline` of an await activity) come from WAIT_BUDGETS.
+ * activities through these; wait budgets (the `deadline` of an await activity) come from WAIT_BUDGETS in the domain.
  */
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
-import { NON_RETRYABLE_ERROR_TYPES } from './errors.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../domain/errors.js';
+import { WAIT_BUDGETS } from '../../domain/wait-budgets.js';
 
 /** Transient failures (5xx, 429, network) back off from 2 s to 1 min: long enough to ride out a restart of GitLab or Jenkins. */
 export const TRANSIENT_RETRY: RetryPolicy = {
@@ -13,20 +14,6 @@ export const TRANSIENT_RETRY: RetryPolicy = {
   maximumAttempts: 30,
   nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
 };
-
-/** How long each kind of wait may take before it ends with WaitTimeoutError, in seconds. */
-export const WAIT_BUDGETS = {
-  /** The CI build must start within 10 min of the bump: the webhook scan plus a queue on a busy Jenkins. */
-  ciBuildStart: 600,
-  /** A build finishes within 1 h: the CI job's own timeout (`timeout(time: 1, unit: 'HOURS')`). */
-  build: 3600,
-  /** CI or the promote job opens its MR within 5 min of the build finishing; the branch CI regenerates manifests first. */
-  mergeRequest: 300,
-  /** Argo CD polls every 3 min and retries a sync 5× with backoff up to 3 min: 15 min covers both. */
-  sync: 900,
-  /** A rolling update of up to 3 replicas with readiness probes plus a 60 s stability window: 10 min. */
-  workload: 600,
-} as const;
 
 /** Quick calls (read, merge, close, delete, bump): 1 min each try, because a healthy API answers in seconds. */
 export const QUICK_CALL: ActivityOptions = {
