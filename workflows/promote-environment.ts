@@ -24,6 +24,7 @@
 import { CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { MergeRequestRef } from '../src/domain/activities.js';
+import { parseDuration } from '../src/domain/duration.js';
 import { ApprovalRejectedError, SourceNotHealthyError, ValidationError } from '../src/domain/errors.js';
 import { summarizeFailure, toApplicationFailure } from '../src/temporal/common/failures.js';
 import {
@@ -279,7 +280,7 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
       {
         env: o.targetEnv,
         imageTag: tag,
-        budgetSeconds: seconds(o.approval.timeout),
+        budgetSeconds: (parseDuration(o.approval.timeout) ?? 0) / 1000,
         waitingOn: {
           kind: 'approval',
           ref: o.approval.approvers.length > 0 ? o.approval.approvers.join(', ') : 'anyone',
@@ -439,11 +440,4 @@ function rollbackNote(journal: Journal): string {
   return revert
     ? ` (rolled back ${revert.env}: ${revert.fromImageTag} → ${revert.toImageTag ?? 'previous'})`
     : " (closed the run's merge requests and branches)";
-}
-
-function seconds(duration: string): number {
-  const match = /^(\d+)(ms|s|m|h|d)$/.exec(duration);
-  if (!match) return 0;
-  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
 }

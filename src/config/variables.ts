@@ -8,6 +8,7 @@
  * (`GITLAB_TOKEN`, `JENKINS_USER`, `JENKINS_TOKEN`).
  */
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../domain/duration.js';
 
 export const GROUPS = [
   'temporal',
@@ -70,7 +71,7 @@ const csv = z.string().transform((v) =>
     .filter((s) => s.length > 0),
 );
 const envList = csv.pipe(z.array(z.enum(['dev', 'stage', 'prod'])));
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/);
+const duration = z.string().regex(DURATION_PATTERN);
 
 const v = (
   name: string,

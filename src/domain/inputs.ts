@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
+import { DURATION_PATTERN } from './duration.js';
 import { ValidationError } from './errors.js';
 import { WAIT_BUDGETS } from './wait-budgets.js';
 
@@ -60,7 +61,6 @@ export const RULES = {
 
 const KUBERNETES_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DURATION = /^[1-9][0-9]*(ms|s|m|h|d)$/;
 const RUN_MARKER = /^[A-Za-z0-9._:/-]{1,200}$/;
 
 export function isAppName(value: string): boolean {
@@ -81,7 +81,7 @@ const nonEmpty = () => z.string({ error: requiredOr(RULES.string) }).min(1, { er
 const appName = nonEmpty().refine(isAppName, { error: RULES.appName });
 const imageTag = nonEmpty().refine(isImageTag, { error: RULES.imageTag });
 const environment = z.enum(ENVIRONMENTS, { error: requiredOr(RULES.environment) });
-const duration = nonEmpty().regex(DURATION, { error: RULES.duration });
+const duration = nonEmpty().regex(DURATION_PATTERN, { error: RULES.duration });
 const bool = z.boolean({ error: RULES.boolean });
 const approvers = z.array(nonEmpty(), { error: RULES.approvers });
 const budgetSeconds = z

@@ -6,6 +6,7 @@ import {
   type ScheduleDescription,
 } from '@temporalio/client';
 import type { ShepherdConfig } from '../../config/load.js';
+import { formatDuration, parseDuration } from '../../domain/duration.js';
 import { ValidatePipelineInputSchema, type ValidatePipelineInput } from '../../domain/inputs.js';
 import { validationWorkflowId } from '../../domain/promotion-policy.js';
 import { ShepherdApp, ShepherdStatus } from '../../temporal/common/search-attributes.js';
@@ -30,23 +31,6 @@ const MIN_CATCHUP_MS = 10_000;
 const CREATE_ONLY = ['cron', 'through', 'mode', 'rollback', 'catchup-window', 'paused', 'timezone'] as const;
 const FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback: '--rollback' } as const;
 
-function durationMs(text: string): number | undefined {
-  const m = /^([1-9]\d*)(s|m|h|d)$/.exec(text);
-  if (!m) return undefined;
-  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
-}
-
-function humanMs(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1_000],
-  ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
-}
-
 /** What Shepherd keeps in the schedule's memo: the server keeps the cron only as a compiled calendar. */
 interface ScheduleMemo {
   readonly cron?: string;
@@ -66,7 +50,7 @@ function describeJson(d: ScheduleDescription): Record<string, unknown> {
     workflowId: d.action.workflowId,
     taskQueue: d.action.taskQueue,
     overlap: d.policies.overlap,
-    catchupWindow: humanMs(d.policies.catchupWindow),
+    catchupWindow: formatDuration(d.policies.catchupWindow),
     catchupWindowMs: d.policies.catchupWindow,
     paused: d.state.paused,
     note: d.state.note ?? null,
@@ -140,7 +124,7 @@ async function create(
           { key: ShepherdStatus, value: 'running' },
         ],
       },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: durationMs(catchup)! },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: parseDuration(catchup)! },
       state: v.paused ? { paused: true, note: 'created paused with shepherd schedule create --paused' } : {},
       memo: { cron, app: appName, through: input.through ?? 'prod' } satisfies ScheduleMemo,
     });
@@ -238,7 +222,7 @@ Examples:
       const problem = cronProblem(v.cron as string);
       if (problem) throw new UsageError(`--cron: ${problem}`);
       const catchup = v['catchup-window'] as string | undefined;
-      if (catchup !== undefined && (durationMs(catchup) ?? 0) < MIN_CATCHUP_MS)
+      if (catchup !== undefined && (parseDuration(catchup) ?? 0) < MIN_CATCHUP_MS)
         throw new UsageError(
           `--catchup-window must be a duration of at least 10s such as 30m, 1h or 1d, got ${catchup}`,
         );
