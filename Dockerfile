@@ -4,11 +4,12 @@
 #   build   - all dependencies, TypeScript compiled to dist/ (`npm run build`) and the workflow bundle built once
 #             (`npm run build:bundle` -> dist/workflow-bundle.js), so workers start without bundling;
 #   runtime - production dependencies only, the compiled code and the bundle, run as the unprivileged `node` user.
-# The base is Debian (glibc): the Temporal SDK's native core is built for glibc and does not load on Alpine (musl).
+# The base is Node 24 LTS (supported until April 2028; Node 20 ended in April 2026, Node 22 ends in April 2027), on
+# Debian (glibc): the Temporal SDK's native core is built for glibc and does not load on Alpine (musl).
 # Install scripts stay off (`--ignore-scripts`), as package.json's "allowScripts" has them off on a developer's
 # machine: nothing Shepherd uses needs one.
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -37,6 +38,11 @@ COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs
 # Writable places for the `node` user (uid 1000): its home for ~/.kube, and /app/reports for report files.
 RUN mkdir -p /app/reports /home/node/.kube && chown node:node /app/reports /home/node/.kube
 USER node
+# A private CA (GitLab, Jenkins or a webhook behind an internal certificate authority): mount its PEM bundle and set
+# NODE_EXTRA_CA_CERTS to its path, e.g. `-v ./ca.pem:/etc/shepherd/ca.pem:ro -e NODE_EXTRA_CA_CERTS=/etc/shepherd/ca.pem`
+# (in Kubernetes: a ConfigMap volume and the variable in the container's env). Node reads it once at start and trusts
+# it in addition to its own roots, for every HTTPS call Shepherd makes from JavaScript. Two connections do not use it:
+# Temporal's (the SDK's native core: TEMPORAL_TLS_CA_PATH) and the cluster's (the kubeconfig's certificate-authority).
 # Healthy while this container's worker polls its task queue (see deploy/healthcheck.mjs).
 HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 CMD ["node", "deploy/healthcheck.mjs"]
 ENTRYPOINT ["node", "bin/shepherd.js"]

@@ -104,6 +104,8 @@ export interface ShepherdConfig {
     readonly timeout: string;
   };
   readonly notifications: { readonly webhookUrl: Secret | undefined };
+  /** `host:port` addresses of the worker's endpoints; undefined: not served. */
+  readonly observability: { readonly healthAddress: string | undefined; readonly metricsAddress: string | undefined };
 }
 
 export interface LoadOptions {
@@ -271,6 +273,10 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
       timeout: get<string>('SHEPHERD_APPROVAL_TIMEOUT')!,
     },
     notifications: { webhookUrl: get<Secret>('SHEPHERD_NOTIFY_WEBHOOK_URL') },
+    observability: {
+      healthAddress: get<string>('SHEPHERD_HEALTH_ADDRESS'),
+      metricsAddress: get<string>('SHEPHERD_METRICS_ADDRESS'),
+    },
   };
 }
 

@@ -19,6 +19,7 @@ export const GROUPS = [
   'timeouts',
   'approvals',
   'notifications',
+  'observability',
   'infra-env',
 ] as const;
 export type Group = (typeof GROUPS)[number];
@@ -72,6 +73,12 @@ const csv = z.string().transform((v) =>
 );
 const envList = csv.pipe(z.array(z.enum(['dev', 'stage', 'prod'])));
 const duration = z.string().regex(DURATION_PATTERN);
+/** `port` (on 127.0.0.1) or `host:port`; `0.0.0.0:9464` in a pod so that the kubelet and Prometheus reach it. */
+const bindAddress = z
+  .string()
+  .regex(/^(?:(?:[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):)?\d{1,5}$/)
+  .transform((v) => (/^\d+$/.test(v) ? `127.0.0.1:${v}` : v))
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535);
 
 const v = (
   name: string,
@@ -375,6 +382,21 @@ export const VARIABLES: readonly Variable[] = [
     url,
     'Slack-compatible incoming webhook for failures and approval requests.',
     { secret: true },
+  ),
+  // Observability
+  v(
+    'SHEPHERD_HEALTH_ADDRESS',
+    'observability',
+    'a port, or host:port',
+    bindAddress,
+    'Where `shepherd worker` answers /healthz and /readyz (a bare port binds 127.0.0.1); unset: no health endpoints.',
+  ),
+  v(
+    'SHEPHERD_METRICS_ADDRESS',
+    'observability',
+    'a port, or host:port',
+    bindAddress,
+    "Where `shepherd worker` serves the Temporal SDK's Prometheus metrics on /metrics (a bare port binds 127.0.0.1); unset: no metrics.",
   ),
 ];
 

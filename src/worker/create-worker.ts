@@ -8,6 +8,12 @@ import { workflowSource, type WorkflowSource } from './workflow-source.js';
 /** The activity implementations a worker registers, keyed by activity name (see activities.ts). */
 export type ActivityImplementations = object;
 
+/**
+ * How long in-flight activities get to finish after SIGTERM before they are cancelled. Pod manifests size
+ * `terminationGracePeriodSeconds` from it (deploy/kubernetes/base/deployment.yaml).
+ */
+export const SHUTDOWN_GRACE_TIME = '10s';
+
 export interface CreateWorkerOptions {
   readonly connection: NativeConnection;
   readonly namespace: string;
@@ -27,7 +33,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     activities: opts.activities,
     ...(opts.workflows ?? workflowSource()),
-    shutdownGraceTime: opts.shutdownGraceTime ?? '10s',
+    shutdownGraceTime: opts.shutdownGraceTime ?? SHUTDOWN_GRACE_TIME,
     ...(opts.identity ? { identity: opts.identity } : {}),
   });
 }

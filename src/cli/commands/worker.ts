@@ -1,10 +1,11 @@
 import type { Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { runningDevServer } from '../../temporal/dev-server.js';
 import { connectClient, connectWorker, targetFrom } from '../../temporal/connection.js';
 import { registerSearchAttributes } from '../../temporal/search-attributes.js';
 import { openTemporal } from '../../temporal/runtime.js';
 import { createWorker } from '../../worker/create-worker.js';
+import { prometheusTelemetry, startHealthServer } from '../../worker/health.js';
 import { activitiesForWorld, activitiesFromConfig } from '../../worker/activities.js';
 import { defaultLayout } from '../../sandbox/world/layout.js';
 import { readWorldFile, worldFilePath } from '../../sandbox/world/world-file.js';
@@ -46,7 +47,13 @@ Options:
     }
     Runtime.install({
       logger: new DefaultLogger('WARN', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)),
+      ...(config.observability.metricsAddress ? prometheusTelemetry(config.observability.metricsAddress) : {}),
     });
+    let worker: Worker | undefined;
+    const { healthAddress } = config.observability;
+    const health = healthAddress
+      ? await startHealthServer({ address: healthAddress, workerState: () => worker?.getState() })
+      : undefined;
     let stopServer = async (): Promise<void> => {};
     let target;
     if (config.temporal.address) target = targetFrom(config.temporal, config.temporal.address);
@@ -76,7 +83,7 @@ Options:
     const connection = await connectWorker(target);
     const taskQueue = (ctx.values['task-queue'] as string | undefined) ?? config.temporal.taskQueue;
     try {
-      const worker = await createWorker({
+      worker = await createWorker({
         connection,
         namespace: target.namespace,
         taskQueue,
@@ -91,6 +98,7 @@ Options:
     } finally {
       await connection.close();
       await stopServer();
+      await health?.close();
     }
     return EXIT.ok;
   },

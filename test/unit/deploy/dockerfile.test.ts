@@ -1,5 +1,6 @@
 /**
- * The worker image's Dockerfile, read without Docker: multi-stage on a glibc Node 20 base, the TypeScript build and
+ * The worker image's Dockerfile, read without Docker: multi-stage on a glibc Node LTS base supported through 2027,
+ * private CAs through NODE_EXTRA_CA_CERTS documented, the TypeScript build and
  * the workflow bundle made in the build stage, production dependencies only at run time, a non-root user, the
  * worker as the default command with a health check. Also: every package the runtime code imports is a runtime
  * dependency (the image installs with --omit=dev), and the build context leaves secrets and local state out.
@@ -74,11 +75,28 @@ describe('Dockerfile', () => {
     expect(final.name).toBe('runtime');
   });
 
-  it('uses a pinned Node 20 base with glibc (Debian slim), never Alpine/musl, in every stage', () => {
+  it('uses a pinned Node LTS supported through 2027, with glibc (Debian slim), never Alpine/musl, in every stage', () => {
+    // End of support of the Node lines package.json's engines allow (nodejs.org/en/about/previous-releases).
+    const endOfLife: Record<string, string> = { '20': '2026-04-30', '22': '2027-04-30', '24': '2028-04-30' };
     for (const s of stages) {
-      expect(s.base).toMatch(/^node:20\.\d+\.\d+-(bookworm|bullseye|trixie)(-slim)?$/);
+      const m = /^node:(\d+)\.\d+\.\d+-(bookworm|trixie)(-slim)?$/.exec(s.base);
+      expect(m, s.base).not.toBeNull();
       expect(s.base).not.toMatch(/alpine/);
+      expect(endOfLife[m![1]!], `Node ${m![1]}`).toBeDefined();
+      expect(endOfLife[m![1]!]! >= '2027-12-31', `Node ${m![1]} ends ${endOfLife[m![1]!]}`).toBe(true);
+      const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+      expect(engines).toContain(`^${m![1]}.`);
     }
+  });
+
+  it('documents private CA support through NODE_EXTRA_CA_CERTS, and does not bake a CA or the variable in', () => {
+    const comments = read('Dockerfile')
+      .split('\n')
+      .filter((l) => l.trimStart().startsWith('#'))
+      .join('\n');
+    expect(comments).toMatch(/NODE_EXTRA_CA_CERTS/);
+    expect(comments).toMatch(/TEMPORAL_TLS_CA_PATH/);
+    for (const s of stages) expect(s.body.filter((i) => /NODE_EXTRA_CA_CERTS/.test(i.args))).toEqual([]);
   });
 
   it('compiles TypeScript and builds the workflow bundle in the build stage', () => {
