@@ -3,9 +3,9 @@
  * iteration, the failure with its causes, and what was rolled back.
  */
 import type { FailureSummary } from '../domain/errors.js';
-import type { ValidationReport } from '../domain/report.js';
+import type { IterationStatus, ValidationReport, ValidationStatus } from '../domain/report.js';
 
-const ICON: Record<string, string> = { succeeded: '✅', failed: '❌', rolled_back: '↩️', not_run: '⏭️' };
+const ICON: Record<IterationStatus | ValidationStatus, string> = { succeeded: '✅', failed: '❌', rolled_back: '↩️', not_run: '⏭️' };
 
 /**
  * Text inside a table cell or list item: on one line (CR alone ends a line too), without control characters,
@@ -28,7 +28,7 @@ function causes(f: FailureSummary): string[] {
 
 export function toMarkdown(report: ValidationReport): string {
   const lines = [
-    `### ${ICON[report.status] ?? ''} Pipeline validation of ${report.appName}: ${report.status.replace('_', ' ')}`,
+    `### ${ICON[report.status]} Pipeline validation of ${report.appName}: ${report.status.replace('_', ' ')}`,
     '',
     `Through **${report.through}**${report.imageTag ? `, image \`${report.imageTag}\`` : ''}, ${(report.durationMs / 1000).toFixed(1)} s (${report.startedAt} → ${report.finishedAt}).`,
     '',
@@ -38,7 +38,7 @@ export function toMarkdown(report: ValidationReport): string {
   for (const it of report.iterations) {
     const mr = it.steps.map((s) => s.links?.mergeRequest).filter(Boolean).at(-1);
     const build = it.steps.map((s) => s.links?.build).filter(Boolean).at(-1);
-    lines.push(`| ${it.iteration} | ${it.env} | ${ICON[it.status] ?? ''} ${it.status} | ${cell(it.imageTag ? `\`${it.imageTag}\`` : '')} | ${it.steps.length} | ${mr ? `[MR](${mr})` : ''} | ${build ? `[build](${build})` : ''} |`);
+    lines.push(`| ${it.iteration} | ${it.env} | ${ICON[it.status]} ${it.status} | ${cell(it.imageTag ? `\`${it.imageTag}\`` : '')} | ${it.steps.length} | ${mr ? `[MR](${mr})` : ''} | ${build ? `[build](${build})` : ''} |`);
   }
   if (report.failure) {
     lines.push('', `**Failed at** iteration ${report.failure.iteration}, step \`${report.failure.step}\`:`, '');

@@ -6,7 +6,7 @@ import { isCancellation, upsertMemo, upsertSearchAttributes, workflowInfo } from
 import type { ActivityResult, NotificationEvent } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import { summarizeFailure } from '../../src/temporal/common/failures.js';
-import type { Progress, RollbackRecord, StepLinks, StepRecord, WaitingOn } from '../../src/domain/report.js';
+import type { Progress, RollbackRecord, RunStatus, StepLinks, StepRecord, WaitingOn } from '../../src/domain/report.js';
 import {
   ShepherdApp,
   ShepherdEnvironment,
@@ -74,11 +74,6 @@ export class Journal {
     }
   }
 
-  /** Records a step the workflow did itself (an approval, a child workflow) with a known outcome. */
-  record(step: StepRecord): void {
-    this.steps.push({ ...step });
-  }
-
   progress(): Progress {
     return {
       steps: this.steps.map((s) => ({ ...s })),
@@ -88,7 +83,7 @@ export class Journal {
   }
 
   /** Keeps the search attributes and the memo current; call on phase changes only (each call is a history event). */
-  show(status: string, fields: { env?: Environment; imageTag?: string; summary?: string }): void {
+  show(status: RunStatus, fields: { env?: Environment; imageTag?: string; summary?: string }): void {
     upsertSearchAttributes([
       { key: ShepherdApp, value: this.appName },
       { key: ShepherdStatus, value: status },
