@@ -25,6 +25,12 @@ export interface StepOptions<T> {
   readonly links?: (result: T) => StepLinks;
 }
 
+/** The app a run's journal names in its search attributes, also for an input that fails validation. */
+export function appNameOf(input: unknown): string {
+  const appName = (input as { appName?: unknown } | undefined)?.appName;
+  return typeof appName === 'string' ? appName : 'unknown';
+}
+
 type MutableStep = { -readonly [K in keyof StepRecord]: StepRecord[K] };
 
 export class Journal {
@@ -36,17 +42,17 @@ export class Journal {
   constructor(private readonly appName: string) {}
 
   /** Runs one step, recording its start, duration, attempts, links, and failure. */
-  async step<T>(name: string, opts: StepOptions<T>, run: (deadline: string) => Promise<T>): Promise<T> {
+  async step<T>(name: string, options: StepOptions<T>, run: (deadline: string) => Promise<T>): Promise<T> {
     const startedMs = Date.now();
-    const deadline = new Date(startedMs + (opts.budgetSeconds ?? 0) * 1000).toISOString();
+    const deadline = new Date(startedMs + (options.budgetSeconds ?? 0) * 1000).toISOString();
     const record: MutableStep = {
       name,
       status: 'running',
       startedAt: new Date(startedMs).toISOString(),
-      ...(opts.env ? { env: opts.env } : {}),
-      ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
-      ...(opts.waitingOn ? { waitingOn: opts.waitingOn } : {}),
-      ...(opts.budgetSeconds !== undefined ? { timeoutAt: deadline } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.imageTag ? { imageTag: options.imageTag } : {}),
+      ...(options.waitingOn ? { waitingOn: options.waitingOn } : {}),
+      ...(options.budgetSeconds !== undefined ? { timeoutAt: deadline } : {}),
     };
     this.steps.push(record);
     this.current = record;
@@ -58,7 +64,7 @@ export class Journal {
         durationMs: Date.now() - startedMs,
         ...(attempt !== undefined ? { attempts: attempt } : {}),
       });
-      if (opts.links) record.links = opts.links(result);
+      if (options.links) record.links = options.links(result);
       return result;
     } catch (err) {
       Object.assign(record, {
@@ -76,7 +82,7 @@ export class Journal {
 
   progress(): Progress {
     return {
-      steps: this.steps.map((s) => ({ ...s })),
+      steps: this.steps.map((step) => ({ ...step })),
       current: this.current ? { ...this.current } : undefined,
       rollback: [...this.rollback],
     };
