@@ -38,7 +38,7 @@ import { currentImageQuery, progressQuery } from './messages.js';
 import { activityProxies } from './support/activities.js';
 import { ApprovalGate } from './support/approval-gate.js';
 import { endWith, validated } from './support/failures.js';
-import { appNameOf, Journal } from './support/journal.js';
+import { appNameOf, Journal, waitOptions } from './support/journal.js';
 import { Saga } from './support/saga.js';
 import { shielded } from './support/shield.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
@@ -189,26 +189,20 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
   );
   const { buildNumber, url } = triggered.build;
   state.build = { buildNumber, url };
+  const place = { env: targetEnv, imageTag };
   await journal.step(
     'await-promote-build',
-    {
-      env: targetEnv,
-      imageTag,
-      budgetSeconds: waitBudgets.build,
-      waitingOn: { kind: 'build', ref: `promote #${buildNumber}` },
-      links: () => ({ build: url }),
-    },
+    waitOptions(place, waitBudgets.build, { kind: 'build', ref: `promote #${buildNumber}` }, () => ({ build: url })),
     (deadline: string) => activities.waits.awaitJenkinsBuild({ appName, job: 'promote', buildNumber, deadline }),
   );
   return await journal.step(
     'await-merge-request',
-    {
-      env: targetEnv,
-      imageTag,
-      budgetSeconds: waitBudgets.mergeRequest,
-      waitingOn: { kind: 'merge-request', ref: `promote-${targetEnv}-${imageTag}` },
-      links: (result) => ({ mergeRequest: result.webUrl }),
-    },
+    waitOptions(
+      place,
+      waitBudgets.mergeRequest,
+      { kind: 'merge-request', ref: `promote-${targetEnv}-${imageTag}` },
+      (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
+    ),
     (deadline: string) =>
       activities.waits.awaitMergeRequest({ appName, targetEnv, imageTag, createdAfter: notBefore, deadline }),
   );
@@ -232,12 +226,10 @@ async function awaitApproval({ options, state, journal, approval }: Promotion, i
   const approvers = policy.approvers.length > 0 ? policy.approvers.join(', ') : 'anyone';
   const decided = await journal.step(
     'approval',
-    {
-      env: targetEnv,
-      imageTag,
-      budgetSeconds: (parseDuration(policy.timeout) ?? 0) / 1000,
-      waitingOn: { kind: 'approval', ref: approvers },
-    },
+    waitOptions({ env: targetEnv, imageTag }, (parseDuration(policy.timeout) ?? 0) / 1000, {
+      kind: 'approval',
+      ref: approvers,
+    }),
     () =>
       approval.decision(() =>
         journal.notify(

@@ -23,6 +23,7 @@
  */
 import { executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ChildWorkflowFailure, ApplicationFailure } from '@temporalio/common';
+import type { BuildRef, MergeRequestRef } from '../src/domain/activities.js';
 import type { Environment } from '../src/domain/environments.js';
 import { SupersededError } from '../src/domain/errors.js';
 import { summarizeFailure } from '../src/temporal/common/failures.js';
@@ -44,7 +45,7 @@ import { progressQuery } from './messages.js';
 import { promoteEnvironment } from './promote-environment.js';
 import { activityProxies } from './support/activities.js';
 import { validated } from './support/failures.js';
-import { appNameOf, Journal } from './support/journal.js';
+import { appNameOf, Journal, waitOptions } from './support/journal.js';
 import { Saga } from './support/saga.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
 import { abandonMergeRequest, revertMerge } from './support/undos.js';
@@ -122,34 +123,31 @@ async function deliverToDev(validation: Validation): Promise<string> {
     validation.version = bump.version;
     const ci = await journal.step(
       'find-ci-build',
-      {
-        env,
-        budgetSeconds: waitBudgets.ciBuildStart,
-        waitingOn: { kind: 'build', ref: `app CI build of ${bump.commitSha.slice(0, 8)}` },
-        links: (result) => ({ build: result.url }),
-      },
+      waitOptions(
+        { env },
+        waitBudgets.ciBuildStart,
+        { kind: 'build', ref: `app CI build of ${bump.commitSha.slice(0, 8)}` },
+        (build: BuildRef) => ({ build: build.url }),
+      ),
       (deadline: string) => waits.findCiBuildForCommit({ appName, commitSha: bump.commitSha, deadline }),
     );
     await journal.step(
       'await-ci-build',
-      {
-        env,
-        budgetSeconds: waitBudgets.build,
-        waitingOn: { kind: 'build', ref: `app CI #${ci.buildNumber}` },
-        links: () => ({ build: ci.url }),
-      },
+      waitOptions({ env }, waitBudgets.build, { kind: 'build', ref: `app CI #${ci.buildNumber}` }, () => ({
+        build: ci.url,
+      })),
       (deadline: string) => waits.awaitJenkinsBuild({ appName, job: 'app-ci', buildNumber: ci.buildNumber, deadline }),
     );
     const before = await journal.step('read-dev', { env }, () => quick.readEnvironmentState({ appName, env }));
     iteration.previousImageTag = before.imageTag;
     const mergeRequest = await journal.step(
       'await-merge-request',
-      {
-        env,
-        budgetSeconds: waitBudgets.mergeRequest,
-        waitingOn: { kind: 'merge-request', ref: `update-dev-${bump.version}-*` },
-        links: (result) => ({ mergeRequest: result.webUrl }),
-      },
+      waitOptions(
+        { env },
+        waitBudgets.mergeRequest,
+        { kind: 'merge-request', ref: `update-dev-${bump.version}-*` },
+        (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
+      ),
       (deadline: string) =>
         waits.awaitMergeRequest({
           appName,

@@ -25,6 +25,19 @@ export interface StepOptions<T> {
   readonly links?: (result: T) => StepLinks;
 }
 
+/** Where a step acts: the environment and, once known, the image. */
+export type StepPlace = Pick<StepOptions<unknown>, 'env' | 'imageTag'>;
+
+/** The options of a step that waits at most `budgetSeconds` on `waitingOn`; the progress query shows both. */
+export function waitOptions<T>(
+  place: StepPlace,
+  budgetSeconds: number,
+  waitingOn: WaitingOn,
+  links?: (result: T) => StepLinks,
+): StepOptions<T> {
+  return { ...place, budgetSeconds, waitingOn, ...(links ? { links } : {}) };
+}
+
 /** The app a run's journal names in its search attributes, also for an input that fails validation. */
 export function appNameOf(input: unknown): string {
   const appName = (input as { appName?: unknown } | undefined)?.appName;

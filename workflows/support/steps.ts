@@ -6,7 +6,7 @@ import type { MergeMergeRequestResult, MergeRequestRef } from '../../src/domain/
 import type { Environment } from '../../src/domain/environments.js';
 import type { WaitBudgets } from '../../src/domain/inputs.js';
 import type { ActivityProxies } from './activities.js';
-import type { Journal } from './journal.js';
+import { waitOptions, type Journal } from './journal.js';
 import type { Saga } from './saga.js';
 import { shielded } from './shield.js';
 import { revertMerge } from './undos.js';
@@ -62,11 +62,7 @@ export async function awaitArgoSyncedAndHealthy(run: RunContext, target: Target,
   const { appName } = run;
   await run.journal.step(
     'await-argo-synced-and-healthy',
-    {
-      ...target,
-      budgetSeconds: run.waitBudgets.sync,
-      waitingOn: { kind: 'argo-app', ref: `${appName}-${target.env}` },
-    },
+    waitOptions(target, run.waitBudgets.sync, { kind: 'argo-app', ref: `${appName}-${target.env}` }),
     (deadline: string) =>
       run.activities.waits.awaitArgoSyncedAndHealthy({ appName, env: target.env, revision, deadline }),
   );
@@ -77,11 +73,7 @@ export async function verifyWorkload(run: RunContext, target: Target): Promise<v
   const { appName } = run;
   await run.journal.step(
     'verify-workload',
-    {
-      ...target,
-      budgetSeconds: run.waitBudgets.workload,
-      waitingOn: { kind: 'workload', ref: `${appName} in ${target.env}` },
-    },
+    waitOptions(target, run.waitBudgets.workload, { kind: 'workload', ref: `${appName} in ${target.env}` }),
     (deadline: string) =>
       run.activities.waits.verifyWorkload({ appName, env: target.env, imageTag: target.imageTag, deadline }),
   );
