@@ -110,8 +110,8 @@ interface Validation extends RunContext {
  * Resolves to the image dev then runs.
  */
 async function deliverToDev(validation: Validation): Promise<string> {
-  const { options, journal, activities, saga, appName, runMarker, waitBudgets } = validation;
-  const { quick, waits } = activities;
+  const { options, journal, activities, saga, appName, runMarker } = validation;
+  const { quick } = activities;
   const env = 'dev' as const;
   const iteration: MutableIteration = { iteration: 1, env, status: 'failed', steps: [] };
   validation.iterations.push(iteration);
@@ -121,42 +121,10 @@ async function deliverToDev(validation: Validation): Promise<string> {
     const bumpedAt = new Date().toISOString();
     const bump = await journal.step('bump-version', { env }, () => quick.bumpAppVersion({ appName, runMarker }));
     validation.version = bump.version;
-    const ci = await journal.step(
-      'find-ci-build',
-      waitOptions(
-        { env },
-        waitBudgets.ciBuildStart,
-        { kind: 'build', ref: `app CI build of ${bump.commitSha.slice(0, 8)}` },
-        (build: BuildRef) => ({ build: build.url }),
-      ),
-      (deadline: string) => waits.findCiBuildForCommit({ appName, commitSha: bump.commitSha, deadline }),
-    );
-    await journal.step(
-      'await-ci-build',
-      waitOptions({ env }, waitBudgets.build, { kind: 'build', ref: `app CI #${ci.buildNumber}` }, () => ({
-        build: ci.url,
-      })),
-      (deadline: string) => waits.awaitJenkinsBuild({ appName, job: 'app-ci', buildNumber: ci.buildNumber, deadline }),
-    );
+    await awaitCiBuild(validation, bump.commitSha);
     const before = await journal.step('read-dev', { env }, () => quick.readEnvironmentState({ appName, env }));
     iteration.previousImageTag = before.imageTag;
-    const mergeRequest = await journal.step(
-      'await-merge-request',
-      waitOptions(
-        { env },
-        waitBudgets.mergeRequest,
-        { kind: 'merge-request', ref: `update-dev-${bump.version}-*` },
-        (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
-      ),
-      (deadline: string) =>
-        waits.awaitMergeRequest({
-          appName,
-          targetEnv: env,
-          version: bump.version,
-          createdAfter: bumpedAt,
-          deadline,
-        }),
-    );
+    const mergeRequest = await awaitDevMergeRequest(validation, bump.version, bumpedAt);
     const target = { env, imageTag: mergeRequest.imageTag };
     validation.imageTag = target.imageTag;
     iteration.imageTag = target.imageTag;
@@ -181,6 +149,48 @@ async function deliverToDev(validation: Validation): Promise<string> {
   } finally {
     iteration.steps = journal.steps.slice(firstStep);
   }
+}
+
+/** find-ci-build, await-ci-build: the app's CI build of the bumped commit, to its end. */
+async function awaitCiBuild(validation: Validation, commitSha: string): Promise<void> {
+  const { journal, activities, appName, waitBudgets } = validation;
+  const place = { env: 'dev' } as const;
+  const build = await journal.step(
+    'find-ci-build',
+    waitOptions(
+      place,
+      waitBudgets.ciBuildStart,
+      { kind: 'build', ref: `app CI build of ${commitSha.slice(0, 8)}` },
+      (found: BuildRef) => ({ build: found.url }),
+    ),
+    (deadline: string) => activities.waits.findCiBuildForCommit({ appName, commitSha, deadline }),
+  );
+  const { buildNumber, url } = build;
+  await journal.step(
+    'await-ci-build',
+    waitOptions(place, waitBudgets.build, { kind: 'build', ref: `app CI #${buildNumber}` }, () => ({ build: url })),
+    (deadline: string) => activities.waits.awaitJenkinsBuild({ appName, job: 'app-ci', buildNumber, deadline }),
+  );
+}
+
+/** await-merge-request: the dev MR that CI opened for `version` after the bump. */
+async function awaitDevMergeRequest(
+  validation: Validation,
+  version: string,
+  bumpedAt: string,
+): Promise<MergeRequestRef> {
+  const { journal, activities, appName, waitBudgets } = validation;
+  return await journal.step(
+    'await-merge-request',
+    waitOptions(
+      { env: 'dev' },
+      waitBudgets.mergeRequest,
+      { kind: 'merge-request', ref: `update-dev-${version}-*` },
+      (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
+    ),
+    (deadline: string) =>
+      activities.waits.awaitMergeRequest({ appName, targetEnv: 'dev', version, createdAfter: bumpedAt, deadline }),
+  );
 }
 
 /**
