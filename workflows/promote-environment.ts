@@ -21,422 +21,335 @@
  * and what was rolled back, from which image to which. A cancelled run ends cancelled after unwinding.
  * A superseded run unwinds the same way and completes with status `superseded`.
  */
-import { CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
-import type { MergeRequestRef } from '../src/domain/activities.js';
+import { isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { EnvironmentState, MergeRequestRef } from '../src/domain/activities.js';
 import { parseDuration } from '../src/domain/duration.js';
-import { ApprovalRejectedError, SourceNotHealthyError, ValidationError } from '../src/domain/errors.js';
-import { summarizeFailure, toApplicationFailure } from '../src/temporal/common/failures.js';
+import { SourceNotHealthyError } from '../src/domain/errors.js';
+import { summarizeFailure } from '../src/temporal/common/failures.js';
 import {
-  parseApprovalDecision,
   promoteEnvironmentOptions,
   type PromoteEnvironmentInput,
   type PromoteEnvironmentOptions,
 } from '../src/domain/inputs.js';
 import { isSyncedAndHealthyAt, unsettledReason } from '../src/domain/environment-state.js';
-import { SUPERSEDABLE_PHASES, type PromotionPhase } from '../src/domain/promotion-policy.js';
+import type { PromotionPhase } from '../src/domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult, PromotionStatus } from '../src/domain/report.js';
-import {
-  approveUpdate,
-  currentImageQuery,
-  progressQuery,
-  rejectUpdate,
-  supersedeUpdate,
-  type ApprovalDecision,
-  type ApprovalOutcome,
-} from './messages.js';
+import { currentImageQuery, progressQuery } from './messages.js';
 import { activityProxies } from './support/activities.js';
+import { ApprovalGate } from './support/approval-gate.js';
 import { endWith, validated } from './support/failures.js';
-import { Journal } from './support/journal.js';
+import { appNameOf, Journal, waitOptions } from './support/journal.js';
 import { Saga } from './support/saga.js';
-import { abandonMergeRequest, revertMerge } from './support/undos.js';
+import { shielded } from './support/shield.js';
+import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
+import { Supersede } from './support/supersede.js';
+import { abandonMergeRequest } from './support/undos.js';
 
 export type { PromoteEnvironmentInput } from '../src/domain/inputs.js';
 
 export async function promoteEnvironment(input: PromoteEnvironmentInput): Promise<PromotionResult> {
-  let phase: PromotionPhase = 'validating';
-  let imageTag: string | undefined;
-  let decision: ApprovalOutcome | undefined;
-  let decisionReason = '';
-  let supersededBy: { imageTag: string; by?: string } | undefined;
-  const beforeMerge = new CancellationScope();
-  const journal = new Journal(typeof input?.appName === 'string' ? input.appName : 'unknown');
-
+  const journal = new Journal(appNameOf(input));
+  const state: PromotionState = { phase: 'validating', alreadyThere: false, merged: false };
   setHandler(progressQuery, () => journal.progress());
-  setHandler(currentImageQuery, () => ({ imageTag, phase }));
-  const o: PromoteEnvironmentOptions = validated(() => promoteEnvironmentOptions(input));
-  const acts = activityProxies(o.heartbeatTimeout);
-  const { quick, waits } = acts;
-  const decide =
-    (verdict: ApprovalOutcome['decision']) =>
-    (d: ApprovalDecision): ApprovalOutcome => {
-      decision = { decision: verdict, by: d.by, at: new Date().toISOString() };
-      decisionReason = d.reason ?? '';
-      return decision;
-    };
-  // A refused payload is a ValidationError naming the field and the rule; it never reaches the history.
-  const validateDecision = (raw: ApprovalDecision): void => {
-    if (phase !== 'awaiting-approval' || decision !== undefined)
-      throw new Error('no approval is pending for this promotion');
-    const d = validated(() => parseApprovalDecision(raw));
-    const approvers = o.approval.approvers;
-    if (approvers.length > 0 && !approvers.includes(d.by)) {
-      throw toApplicationFailure(
-        new ValidationError(
-          'by',
-          `must be one of the approvers for ${o.targetEnv}`,
-          `${d.by} is not on the approvers list for ${o.targetEnv}`,
-        ),
-      );
-    }
-  };
-  setHandler(approveUpdate, decide('approved'), { validator: validateDecision });
-  setHandler(rejectUpdate, decide('rejected'), { validator: validateDecision });
-  setHandler(
-    supersedeUpdate,
-    (req) => {
-      const superseded = imageTag;
-      supersededBy = { imageTag: req.imageTag, ...(req.by ? { by: req.by } : {}) };
-      beforeMerge.cancel();
-      return { supersededImageTag: superseded };
-    },
-    {
-      validator: (req) => {
-        if (!SUPERSEDABLE_PHASES.includes(phase) || supersededBy)
-          throw new Error(`too late to supersede: the promotion is ${phase}`);
-        if (req?.imageTag === undefined || req.imageTag === imageTag)
-          throw new Error('the same image joins the running promotion');
-      },
-    },
-  );
-
-  const runMarker = o.runMarker ?? `${workflowInfo().workflowId}/${workflowInfo().runId}`;
-  const saga = new Saga();
-  let previousImageTag: string | undefined;
-  let mr: MergeRequestRef | undefined;
-  let build: { buildNumber: number; url: string } | undefined;
-  let mergeCommitSha: string | undefined;
-  let merged = false;
-  let alreadyThere = false;
-
-  const finish = (status: PromotionStatus): PromotionResult => {
-    phase = 'finished';
-    journal.show(status, {
-      env: o.targetEnv,
-      ...(imageTag ? { imageTag } : {}),
-      summary: `${status}: ${o.appName} ${imageTag ?? '?'} ${o.sourceEnv}→${o.targetEnv}`,
-    });
-    return {
-      status,
-      appName: o.appName,
-      sourceEnv: o.sourceEnv,
-      targetEnv: o.targetEnv,
-      imageTag: imageTag ?? '',
-      previousImageTag,
-      ...(mr ? { mergeRequest: { iid: mr.iid, webUrl: mr.webUrl, sourceBranch: mr.sourceBranch } } : {}),
-      ...(mergeCommitSha ? { mergeCommitSha } : {}),
-      ...(build ? { build } : {}),
-      ...(decision?.decision === 'approved' ? { approval: { by: decision.by, reason: decisionReason } } : {}),
-      ...(supersededBy ? { supersededBy: supersededBy.imageTag } : {}),
-      steps: journal.progress().steps,
-      rollback: [...journal.rollback],
-    };
-  };
-
-  const resolveImage = async (): Promise<void> => {
-    phase = 'resolving';
-    journal.show('running', { env: o.targetEnv, ...(o.imageTag ? { imageTag: o.imageTag } : {}) });
-    const source = await journal.step('read-source', { env: o.sourceEnv }, () =>
-      quick.readEnvironmentState({ appName: o.appName, env: o.sourceEnv }),
-    );
-    const notSettled = unsettledReason(source);
-    if (
-      notSettled !== undefined ||
-      source.imageTag === undefined ||
-      (o.imageTag !== undefined && o.imageTag !== source.imageTag)
-    ) {
-      const facts = {
-        env: o.sourceEnv,
-        sync: source.sync.status,
-        health: source.health.status,
-        ...(source.imageTag ? { runningImageTag: source.imageTag } : {}),
-        ...(o.imageTag ? { requestedImageTag: o.imageTag } : {}),
-      };
-      const why =
-        notSettled ??
-        (source.imageTag === undefined ? 'nothing deployed' : `it runs ${source.imageTag}, not ${o.imageTag}`);
-      throw new SourceNotHealthyError(
-        facts,
-        `refusing to promote from ${o.sourceEnv}: ${why} (only what runs synced and healthy there is promoted)`,
-      );
-    }
-    imageTag = source.imageTag;
-    const target = await journal.step('read-target', { env: o.targetEnv, imageTag }, () =>
-      quick.readEnvironmentState({ appName: o.appName, env: o.targetEnv }),
-    );
-    previousImageTag = target.imageTag;
-    alreadyThere = target.imageTag === imageTag && isSyncedAndHealthyAt(target);
-    journal.show('running', { env: o.targetEnv, imageTag });
-  };
-
-  const openMergeRequest = async (tag: string): Promise<void> => {
-    phase = 'opening';
-    if (o.mode === 'gitlab') {
-      const opened = await journal.step(
-        'open-merge-request',
-        { env: o.targetEnv, imageTag: tag, links: (r) => ({ mergeRequest: r.mergeRequest.webUrl }) },
-        () =>
-          CancellationScope.nonCancellable(() =>
-            quick.openPromotionMergeRequest({
-              appName: o.appName,
-              sourceEnv: o.sourceEnv,
-              targetEnv: o.targetEnv,
-              imageTag: tag,
-              runMarker,
-            }),
-          ),
-      );
-      mr = opened.mergeRequest;
-    } else {
-      const notBefore = new Date().toISOString();
-      const triggered = await journal.step(
-        'trigger-promote-job',
-        { env: o.targetEnv, imageTag: tag, links: (r) => ({ build: r.build.url }) },
-        () =>
-          CancellationScope.nonCancellable(() =>
-            waits.triggerPromoteJob({
-              appName: o.appName,
-              sourceEnv: o.sourceEnv,
-              targetEnv: o.targetEnv,
-              imageTag: tag,
-              notBefore,
-              runMarker,
-            }),
-          ),
-      );
-      build = { buildNumber: triggered.build.buildNumber, url: triggered.build.url };
-      await journal.step(
-        'await-promote-build',
-        {
-          env: o.targetEnv,
-          imageTag: tag,
-          budgetSeconds: o.waitBudgets.build,
-          waitingOn: { kind: 'build', ref: `promote #${triggered.build.buildNumber}` },
-          links: () => ({ build: triggered.build.url }),
-        },
-        (deadline: string) =>
-          waits.awaitJenkinsBuild({
-            appName: o.appName,
-            job: 'promote',
-            buildNumber: triggered.build.buildNumber,
-            deadline,
-          }),
-      );
-      const found = await journal.step(
-        'await-merge-request',
-        {
-          env: o.targetEnv,
-          imageTag: tag,
-          budgetSeconds: o.waitBudgets.mergeRequest,
-          waitingOn: { kind: 'merge-request', ref: `promote-${o.targetEnv}-${tag}` },
-          links: (r) => ({ mergeRequest: r.webUrl }),
-        },
-        (deadline: string) =>
-          waits.awaitMergeRequest({
-            appName: o.appName,
-            targetEnv: o.targetEnv,
-            imageTag: tag,
-            createdAfter: notBefore,
-            deadline,
-          }),
-      );
-      mr = found;
-    }
-    const opened = mr;
-    for (const undo of abandonMergeRequest(
-      acts,
-      opened,
-      runMarker,
-      () => (supersededBy ? `superseded by ${supersededBy.imageTag}` : 'the promotion did not complete'),
-      () => merged,
-    ))
-      saga.push(undo);
-  };
-
-  const awaitApproval = async (tag: string): Promise<void> => {
-    phase = 'awaiting-approval';
-    journal.show('waiting-approval', {
-      env: o.targetEnv,
-      imageTag: tag,
-      summary: `waiting for approval of ${tag} into ${o.targetEnv} (!${mr?.iid})`,
-    });
-    await journal.notify(
-      'approval-requested',
-      `${o.appName} ${tag} → ${o.targetEnv} waits for approval (!${mr?.iid})`,
-      { env: o.targetEnv, imageTag: tag, ...(mr ? { links: [mr.webUrl] } : {}) },
-    );
-    const decided = await journal.step(
-      'approval',
-      {
-        env: o.targetEnv,
-        imageTag: tag,
-        budgetSeconds: (parseDuration(o.approval.timeout) ?? 0) / 1000,
-        waitingOn: {
-          kind: 'approval',
-          ref: o.approval.approvers.length > 0 ? o.approval.approvers.join(', ') : 'anyone',
-        },
-      },
-      async () => {
-        const inTime = await condition(() => decision !== undefined, o.approval.timeout as Duration);
-        if (!inTime) {
-          await journal.notify(
-            'approval-timed-out',
-            `${o.appName} ${tag} → ${o.targetEnv} was not approved within ${o.approval.timeout}`,
-            { env: o.targetEnv, imageTag: tag },
-          );
-          throw new ApprovalRejectedError({
-            env: o.targetEnv,
-            by: 'timeout',
-            reason: `not approved within ${o.approval.timeout}`,
-            timedOut: true,
-          });
-        }
-        if (decision!.decision === 'rejected')
-          throw new ApprovalRejectedError({
-            env: o.targetEnv,
-            by: decision!.by,
-            reason: decisionReason,
-            timedOut: false,
-          });
-        return decision!;
-      },
-    );
-    await journal.notify('approved', `${o.appName} ${tag} → ${o.targetEnv} approved by ${decided.by}`, {
-      env: o.targetEnv,
-      imageTag: tag,
-    });
-  };
-
-  const mergeAndVerify = async (tag: string, open: MergeRequestRef): Promise<void> => {
-    phase = 'merging';
-    journal.show('merging', { env: o.targetEnv, imageTag: tag });
-    const result = await journal.step(
-      'merge-merge-request',
-      { env: o.targetEnv, imageTag: tag, links: () => ({ mergeRequest: open.webUrl }) },
-      () =>
-        CancellationScope.nonCancellable(() =>
-          quick.mergeMergeRequest({ iid: open.iid, headSha: open.headSha, runMarker }),
-        ),
-    );
-    merged = true;
-    mergeCommitSha = result.mergeCommitSha;
-    saga.push(
-      revertMerge(acts, {
-        budgets: o.waitBudgets,
-        appName: o.appName,
-        env: o.targetEnv,
-        iid: open.iid,
-        runMarker,
-        fromImageTag: tag,
-        toImageTag: previousImageTag,
-      }),
-    );
-    if (!o.verify) return;
-    phase = 'syncing';
-    await journal.step(
-      'await-argo-synced-and-healthy',
-      {
-        env: o.targetEnv,
-        imageTag: tag,
-        budgetSeconds: o.waitBudgets.sync,
-        waitingOn: { kind: 'argo-app', ref: `${o.appName}-${o.targetEnv}` },
-      },
-      (deadline: string) =>
-        waits.awaitArgoSyncedAndHealthy({
-          appName: o.appName,
-          env: o.targetEnv,
-          revision: result.mergeCommitSha,
-          deadline,
-        }),
-    );
-    phase = 'verifying';
-    await journal.step(
-      'verify-workload',
-      {
-        env: o.targetEnv,
-        imageTag: tag,
-        budgetSeconds: o.waitBudgets.workload,
-        waitingOn: { kind: 'workload', ref: `${o.appName} in ${o.targetEnv}` },
-      },
-      (deadline: string) => waits.verifyWorkload({ appName: o.appName, env: o.targetEnv, imageTag: tag, deadline }),
-    );
+  setHandler(currentImageQuery, () => ({ imageTag: state.imageTag, phase: state.phase }));
+  const options = validated(() => promoteEnvironmentOptions(input));
+  const approval = new ApprovalGate(options.approval, options.targetEnv, () => state.phase === 'awaiting-approval');
+  const supersede = new Supersede(() => ({ imageTag: state.imageTag, phase: state.phase }));
+  const promotion: Promotion = {
+    appName: options.appName,
+    runMarker: options.runMarker ?? `${workflowInfo().workflowId}/${workflowInfo().runId}`,
+    waitBudgets: options.waitBudgets,
+    journal,
+    activities: activityProxies(options.heartbeatTimeout),
+    saga: new Saga(),
+    options,
+    state,
+    approval,
+    supersede,
   };
 
   try {
-    await resolveImage();
-    const tag = imageTag!;
-    if (alreadyThere) return finish('unchanged');
-    await beforeMerge.run(async () => {
-      await openMergeRequest(tag);
-      if (o.merge && o.approval.required) await awaitApproval(tag);
+    const imageTag = await resolveImage(promotion);
+    if (state.alreadyThere) return finish(promotion, 'unchanged');
+    await supersede.beforeMergeRun(async () => {
+      await openMergeRequest(promotion, imageTag);
+      if (options.merge && options.approval.required) await awaitApproval(promotion, imageTag);
     });
-    if (!o.merge) return finish('merge-request-opened');
-    await mergeAndVerify(tag, mr!);
-    await journal.notify('promoted', `${o.appName} ${tag} is live in ${o.targetEnv}`, {
-      env: o.targetEnv,
-      imageTag: tag,
-      ...(mr ? { links: [mr.webUrl] } : {}),
-    });
-    return finish('succeeded');
-  } catch (err) {
-    phase = 'compensating';
-    const failure = summarizeFailure(err);
-    if (supersededBy && isCancellation(err)) {
-      await saga.unwind(journal.rollback);
-      await CancellationScope.nonCancellable(() =>
-        journal.notify(
-          'superseded',
-          `${o.appName} ${imageTag} → ${o.targetEnv} was superseded by ${supersededBy!.imageTag}`,
-          { env: o.targetEnv },
-        ),
-      );
-      return finish('superseded');
-    }
-    const undone = saga.size > 0;
-    await saga.unwind(journal.rollback);
-    const rollbackFailed = journal.rollback.some((r) => r.status === 'failed');
-    const status = isCancellation(err) ? 'cancelled' : rollbackFailed || !undone ? 'failed' : 'rolled_back';
-    phase = 'finished';
-    await CancellationScope.nonCancellable(async () => {
-      journal.show(status, {
-        env: o.targetEnv,
-        ...(imageTag ? { imageTag } : {}),
-        summary: `${status}: ${failure.message}`,
-      });
-      await journal.notify(
-        rollbackFailed ? 'rollback-failed' : undone ? 'rolled-back' : 'promotion-failed',
-        `${o.appName} ${imageTag ?? ''} → ${o.targetEnv}: ${failure.message}${rollbackNote(journal)}`,
-        { env: o.targetEnv },
-      );
-    });
-    if (isCancellation(err)) throw err;
-    const details: PromotionFailureDetails = {
-      failure,
+    if (!options.merge) return finish(promotion, 'merge-request-opened');
+    await mergeAndVerify(promotion, imageTag);
+    await journal.notify('promoted', `${options.appName} ${imageTag} is live in ${options.targetEnv}`, {
+      env: options.targetEnv,
       imageTag,
-      previousImageTag,
-      steps: journal.progress().steps,
-      rollback: [...journal.rollback],
-    };
-    throw endWith(failure, rollbackNote(journal), details);
+      ...(state.mergeRequest ? { links: [state.mergeRequest.webUrl] } : {}),
+    });
+    return finish(promotion, 'succeeded');
+  } catch (err) {
+    state.phase = 'compensating';
+    if (supersede.caused(err)) return await endSuperseded(promotion);
+    return await endFailed(promotion, err);
   }
 }
 
+/** What a run learns as it goes; `phase` and `imageTag` back `currentImageQuery`. */
+interface PromotionState {
+  phase: PromotionPhase;
+  imageTag?: string;
+  /** The target's image before the promotion: where a rollback goes back to. */
+  previousImageTag?: string;
+  /** The target already runs the image, synced and healthy. */
+  alreadyThere: boolean;
+  mergeRequest?: MergeRequestRef;
+  build?: { buildNumber: number; url: string };
+  mergeCommitSha?: string;
+  merged: boolean;
+}
+
+interface Promotion extends RunContext {
+  readonly options: PromoteEnvironmentOptions;
+  readonly state: PromotionState;
+  readonly approval: ApprovalGate;
+  readonly supersede: Supersede;
+}
+
+/** Steps 2 and 3: the image running synced and healthy in the source, and what the target runs. */
+async function resolveImage({ options, state, journal, activities }: Promotion): Promise<string> {
+  const { appName, sourceEnv, targetEnv } = options;
+  state.phase = 'resolving';
+  journal.show('running', { env: targetEnv, ...(options.imageTag ? { imageTag: options.imageTag } : {}) });
+  const source = await journal.step('read-source', { env: sourceEnv }, () =>
+    activities.quick.readEnvironmentState({ appName, env: sourceEnv }),
+  );
+  const imageTag = promotableImage(options, source);
+  state.imageTag = imageTag;
+  const target = await journal.step('read-target', { env: targetEnv, imageTag }, () =>
+    activities.quick.readEnvironmentState({ appName, env: targetEnv }),
+  );
+  state.previousImageTag = target.imageTag;
+  state.alreadyThere = target.imageTag === imageTag && isSyncedAndHealthyAt(target);
+  journal.show('running', { env: targetEnv, imageTag });
+  return imageTag;
+}
+
+/** The image the source runs synced and healthy, which must be the requested one if any; else SourceNotHealthyError. */
+function promotableImage(options: PromoteEnvironmentOptions, source: EnvironmentState): string {
+  const notSettled = unsettledReason(source);
+  const running = source.imageTag;
+  if (notSettled === undefined && running !== undefined && (options.imageTag ?? running) === running) return running;
+  const why =
+    notSettled ?? (running === undefined ? 'nothing deployed' : `it runs ${running}, not ${options.imageTag}`);
+  throw new SourceNotHealthyError(
+    {
+      env: options.sourceEnv,
+      sync: source.sync.status,
+      health: source.health.status,
+      ...(running ? { runningImageTag: running } : {}),
+      ...(options.imageTag ? { requestedImageTag: options.imageTag } : {}),
+    },
+    `refusing to promote from ${options.sourceEnv}: ${why} (only what runs synced and healthy there is promoted)`,
+  );
+}
+
+/** Step 4, by mode; pushes its undo: close the MR (unless merged) and delete its branch. */
+async function openMergeRequest(promotion: Promotion, imageTag: string): Promise<void> {
+  const { options, state, activities, saga, supersede, runMarker } = promotion;
+  state.phase = 'opening';
+  const mergeRequest =
+    options.mode === 'gitlab' ? await openWithGitLab(promotion, imageTag) : await openWithJenkins(promotion, imageTag);
+  state.mergeRequest = mergeRequest;
+  const reason = (): string =>
+    supersede.byImageTag !== undefined ? `superseded by ${supersede.byImageTag}` : 'the promotion did not complete';
+  saga.push(...abandonMergeRequest(activities, mergeRequest, runMarker, reason, () => state.merged));
+}
+
+/** Mode `gitlab`: open-merge-request, shielded so that an MR that was opened is known and closed. */
+async function openWithGitLab({ options, journal, activities, runMarker }: Promotion, imageTag: string) {
+  const { appName, sourceEnv, targetEnv } = options;
+  const opened = await journal.step(
+    'open-merge-request',
+    { env: targetEnv, imageTag, links: (result) => ({ mergeRequest: result.mergeRequest.webUrl }) },
+    () =>
+      shielded(() =>
+        activities.quick.openPromotionMergeRequest({ appName, sourceEnv, targetEnv, imageTag, runMarker }),
+      ),
+  );
+  return opened.mergeRequest;
+}
+
+/** Mode `jenkins`: trigger-promote-job (shielded), await-promote-build, await-merge-request (the MR the job opened). */
+async function openWithJenkins({ options, state, journal, activities, runMarker }: Promotion, imageTag: string) {
+  const { appName, sourceEnv, targetEnv, waitBudgets } = options;
+  const notBefore = new Date().toISOString();
+  const triggered = await journal.step(
+    'trigger-promote-job',
+    { env: targetEnv, imageTag, links: (result) => ({ build: result.build.url }) },
+    () =>
+      shielded(() =>
+        activities.waits.triggerPromoteJob({ appName, sourceEnv, targetEnv, imageTag, notBefore, runMarker }),
+      ),
+  );
+  const { buildNumber, url } = triggered.build;
+  state.build = { buildNumber, url };
+  const place = { env: targetEnv, imageTag };
+  await journal.step(
+    'await-promote-build',
+    waitOptions(place, waitBudgets.build, { kind: 'build', ref: `promote #${buildNumber}` }, () => ({ build: url })),
+    (deadline: string) => activities.waits.awaitJenkinsBuild({ appName, job: 'promote', buildNumber, deadline }),
+  );
+  return await journal.step(
+    'await-merge-request',
+    waitOptions(
+      place,
+      waitBudgets.mergeRequest,
+      { kind: 'merge-request', ref: `promote-${targetEnv}-${imageTag}` },
+      (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
+    ),
+    (deadline: string) =>
+      activities.waits.awaitMergeRequest({ appName, targetEnv, imageTag, createdAfter: notBefore, deadline }),
+  );
+}
+
+/** Step 5: tell people, wait for `approve`/`reject` within the timeout (a timeout is a rejection), tell people. */
+async function awaitApproval({ options, state, journal, approval }: Promotion, imageTag: string): Promise<void> {
+  const { appName, targetEnv, approval: policy } = options;
+  const iid = state.mergeRequest?.iid;
+  state.phase = 'awaiting-approval';
+  journal.show('waiting-approval', {
+    env: targetEnv,
+    imageTag,
+    summary: `waiting for approval of ${imageTag} into ${targetEnv} (!${iid})`,
+  });
+  await journal.notify('approval-requested', `${appName} ${imageTag} → ${targetEnv} waits for approval (!${iid})`, {
+    env: targetEnv,
+    imageTag,
+    ...(state.mergeRequest ? { links: [state.mergeRequest.webUrl] } : {}),
+  });
+  const approvers = policy.approvers.length > 0 ? policy.approvers.join(', ') : 'anyone';
+  const decided = await journal.step(
+    'approval',
+    waitOptions({ env: targetEnv, imageTag }, (parseDuration(policy.timeout) ?? 0) / 1000, {
+      kind: 'approval',
+      ref: approvers,
+    }),
+    () =>
+      approval.decision(() =>
+        journal.notify(
+          'approval-timed-out',
+          `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
+          { env: targetEnv, imageTag },
+        ),
+      ),
+  );
+  await journal.notify('approved', `${appName} ${imageTag} → ${targetEnv} approved by ${decided.by}`, {
+    env: targetEnv,
+    imageTag,
+  });
+}
+
+/** Steps 6 to 8: merge (pushing the revert as its undo), then, unless `verify: false`, wait for the rollout. */
+async function mergeAndVerify(promotion: Promotion, imageTag: string): Promise<void> {
+  const { options, state, journal } = promotion;
+  const target = { env: options.targetEnv, imageTag };
+  state.phase = 'merging';
+  journal.show('merging', target);
+  const merge = await mergeMergeRequest(promotion, target, state.mergeRequest!, state.previousImageTag);
+  state.merged = true;
+  state.mergeCommitSha = merge.mergeCommitSha;
+  if (!options.verify) return;
+  state.phase = 'syncing';
+  await awaitArgoSyncedAndHealthy(promotion, target, merge.mergeCommitSha);
+  state.phase = 'verifying';
+  await verifyWorkload(promotion, target);
+}
+
+/** Ends the run with `status`: search attributes and memo, and the result. */
+function finish({ options, state, journal, approval, supersede }: Promotion, status: PromotionStatus): PromotionResult {
+  const { appName, sourceEnv, targetEnv } = options;
+  const { imageTag, mergeRequest, mergeCommitSha, build } = state;
+  state.phase = 'finished';
+  journal.show(status, {
+    env: targetEnv,
+    ...(imageTag ? { imageTag } : {}),
+    summary: `${status}: ${appName} ${imageTag ?? '?'} ${sourceEnv}→${targetEnv}`,
+  });
+  const approved = approval.approval;
+  return {
+    status,
+    appName,
+    sourceEnv,
+    targetEnv,
+    imageTag: imageTag ?? '',
+    previousImageTag: state.previousImageTag,
+    ...(mergeRequest
+      ? {
+          mergeRequest: { iid: mergeRequest.iid, webUrl: mergeRequest.webUrl, sourceBranch: mergeRequest.sourceBranch },
+        }
+      : {}),
+    ...(mergeCommitSha ? { mergeCommitSha } : {}),
+    ...(build ? { build } : {}),
+    ...(approved ? { approval: approved } : {}),
+    ...(supersede.byImageTag !== undefined ? { supersededBy: supersede.byImageTag } : {}),
+    steps: journal.progress().steps,
+    rollback: [...journal.rollback],
+  };
+}
+
+/** A newer image replaced this run before its merge: undo, tell people, complete as `superseded`. */
+async function endSuperseded(promotion: Promotion): Promise<PromotionResult> {
+  const { options, state, journal, saga, supersede } = promotion;
+  await saga.unwind(journal.rollback);
+  await shielded(() =>
+    journal.notify(
+      'superseded',
+      `${options.appName} ${state.imageTag} → ${options.targetEnv} was superseded by ${supersede.byImageTag}`,
+      { env: options.targetEnv },
+    ),
+  );
+  return finish(promotion, 'superseded');
+}
+
+/**
+ * A step failed, the approval was refused or the run was cancelled: undo newest first, show and tell the outcome,
+ * then end with the original failure (PromotionFailureDetails as its first detail), or cancelled.
+ */
+async function endFailed({ options, state, journal, saga }: Promotion, err: unknown): Promise<never> {
+  const { appName, targetEnv } = options;
+  const { imageTag } = state;
+  const failure = summarizeFailure(err);
+  const undone = saga.size > 0;
+  await saga.unwind(journal.rollback);
+  const rollbackFailed = journal.rollback.some((record) => record.status === 'failed');
+  const status = isCancellation(err) ? 'cancelled' : rollbackFailed || !undone ? 'failed' : 'rolled_back';
+  state.phase = 'finished';
+  await shielded(async () => {
+    journal.show(status, {
+      env: targetEnv,
+      ...(imageTag ? { imageTag } : {}),
+      summary: `${status}: ${failure.message}`,
+    });
+    await journal.notify(
+      rollbackFailed ? 'rollback-failed' : undone ? 'rolled-back' : 'promotion-failed',
+      `${appName} ${imageTag ?? ''} → ${targetEnv}: ${failure.message}${rollbackNote(journal)}`,
+      { env: targetEnv },
+    );
+  });
+  if (isCancellation(err)) throw err;
+  const details: PromotionFailureDetails = {
+    failure,
+    imageTag,
+    previousImageTag: state.previousImageTag,
+    steps: journal.progress().steps,
+    rollback: [...journal.rollback],
+  };
+  throw endWith(failure, rollbackNote(journal), details);
+}
+
+/** What the failure message adds about the rollback. */
 function rollbackNote(journal: Journal): string {
   if (journal.rollback.length === 0) return '';
-  const failed = journal.rollback.filter((r) => r.status === 'failed');
+  const failed = journal.rollback.filter((record) => record.status === 'failed');
   if (failed.length > 0)
-    return ` (rollback incomplete: ${failed.map((r) => `${r.action} ${r.target}: ${r.detail ?? ''}`).join('; ')})`;
-  const revert = journal.rollback.find((r) => r.action === 'revert-merge-request');
+    return ` (rollback incomplete: ${failed.map((record) => `${record.action} ${record.target}: ${record.detail ?? ''}`).join('; ')})`;
+  const revert = journal.rollback.find((record) => record.action === 'revert-merge-request');
   return revert
     ? ` (rolled back ${revert.env}: ${revert.fromImageTag} → ${revert.toImageTag ?? 'previous'})`
     : " (closed the run's merge requests and branches)";

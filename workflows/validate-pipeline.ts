@@ -21,8 +21,9 @@
  * undo succeeded, `failed` when there was nothing to undo or an undo failed (reported with its reason). A
  * cancelled run unwinds the same way and then ends cancelled; its report is in `progressQuery` and the memo.
  */
-import { CancellationScope, executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ChildWorkflowFailure, ApplicationFailure } from '@temporalio/common';
+import type { BuildRef, MergeRequestRef } from '../src/domain/activities.js';
 import type { Environment } from '../src/domain/environments.js';
 import { SupersededError } from '../src/domain/errors.js';
 import { summarizeFailure } from '../src/temporal/common/failures.js';
@@ -30,11 +31,13 @@ import {
   validatePipelineOptions,
   type PromoteEnvironmentInput,
   type ValidatePipelineInput,
+  type ValidatePipelineOptions,
 } from '../src/domain/inputs.js';
 import { promotionWorkflowId } from '../src/domain/promotion-policy.js';
 import type {
   IterationReport,
   PromotionFailureDetails,
+  StepRecord,
   ValidationReport,
   ValidationStatus,
 } from '../src/domain/report.js';
@@ -42,271 +45,281 @@ import { progressQuery } from './messages.js';
 import { promoteEnvironment } from './promote-environment.js';
 import { activityProxies } from './support/activities.js';
 import { validated } from './support/failures.js';
-import { Journal } from './support/journal.js';
+import { appNameOf, Journal, waitOptions } from './support/journal.js';
 import { Saga } from './support/saga.js';
+import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
 import { abandonMergeRequest, revertMerge } from './support/undos.js';
 
 export type { ValidatePipelineInput } from '../src/domain/inputs.js';
+
+export async function validatePipeline(input: ValidatePipelineInput): Promise<ValidationReport> {
+  const journal = new Journal(appNameOf(input));
+  setHandler(progressQuery, () => journal.progress());
+  const options = validated(() => validatePipelineOptions(input));
+  const { workflowId, runId } = workflowInfo();
+  const validation: Validation = {
+    appName: options.appName,
+    runMarker: `${workflowId}/${runId}`,
+    waitBudgets: options.waitBudgets,
+    journal,
+    activities: activityProxies(options.heartbeatTimeout),
+    saga: new Saga(),
+    options,
+    startedMs: Date.now(),
+    iterations: [],
+  };
+
+  try {
+    const imageTag = await deliverToDev(validation);
+    for (const hop of hopsThrough(options.through)) await promoteHop(validation, hop, imageTag);
+    const report = reportAs(validation, 'succeeded');
+    await journal.notify('validation-finished', summaryLine(report), { imageTag });
+    return report;
+  } catch (err) {
+    return await unwindAndReport(validation, err);
+  }
+}
 
 const HOPS = [
   { iteration: 2, source: 'dev', target: 'stage' },
   { iteration: 3, source: 'stage', target: 'prod' },
 ] as const;
 
+type Hop = (typeof HOPS)[number];
+
 const ORDER: readonly Environment[] = ['dev', 'stage', 'prod'];
+
+/** The hops up to `through`, in order. */
+function hopsThrough(through: Environment): Hop[] {
+  return HOPS.filter((hop) => ORDER.indexOf(hop.target) <= ORDER.indexOf(through));
+}
 
 type MutableIteration = { -readonly [K in keyof IterationReport]: IterationReport[K] };
 
-export async function validatePipeline(input: ValidatePipelineInput): Promise<ValidationReport> {
-  const journal = new Journal(typeof input?.appName === 'string' ? input.appName : 'unknown');
-  setHandler(progressQuery, () => journal.progress());
+/** What a run learns as it goes, and the iterations it reports. */
+interface Validation extends RunContext {
+  readonly options: ValidatePipelineOptions;
+  readonly startedMs: number;
+  readonly iterations: MutableIteration[];
+  version?: string;
+  imageTag?: string;
+}
 
-  const o = validated(() => validatePipelineOptions(input));
-  const acts = activityProxies(o.heartbeatTimeout);
-  const { quick, waits } = acts;
-  const { workflowId, runId } = workflowInfo();
-  const runMarker = `${workflowId}/${runId}`;
-  const startedMs = Date.now();
-  const saga = new Saga();
-  const iterations: MutableIteration[] = [];
-  let version: string | undefined;
-  let imageTag: string | undefined;
-
-  const deliverToDev = async (): Promise<void> => {
-    const it: MutableIteration = { iteration: 1, env: 'dev', status: 'failed', steps: [] };
-    iterations.push(it);
-    const firstStep = journal.steps.length;
-    const env = 'dev' as const;
-    journal.show('running', { env });
-    try {
-      const bumpedAt = new Date().toISOString();
-      const bump = await journal.step('bump-version', { env }, () =>
-        quick.bumpAppVersion({ appName: o.appName, runMarker }),
-      );
-      version = bump.version;
-      const ci = await journal.step(
-        'find-ci-build',
-        {
-          env,
-          budgetSeconds: o.waitBudgets.ciBuildStart,
-          waitingOn: { kind: 'build', ref: `app CI build of ${bump.commitSha.slice(0, 8)}` },
-          links: (r) => ({ build: r.url }),
-        },
-        (deadline: string) => waits.findCiBuildForCommit({ appName: o.appName, commitSha: bump.commitSha, deadline }),
-      );
-      await journal.step(
-        'await-ci-build',
-        {
-          env,
-          budgetSeconds: o.waitBudgets.build,
-          waitingOn: { kind: 'build', ref: `app CI #${ci.buildNumber}` },
-          links: () => ({ build: ci.url }),
-        },
-        (deadline: string) =>
-          waits.awaitJenkinsBuild({ appName: o.appName, job: 'app-ci', buildNumber: ci.buildNumber, deadline }),
-      );
-      const before = await journal.step('read-dev', { env }, () =>
-        quick.readEnvironmentState({ appName: o.appName, env }),
-      );
-      it.previousImageTag = before.imageTag;
-      const mr = await journal.step(
-        'await-merge-request',
-        {
-          env,
-          budgetSeconds: o.waitBudgets.mergeRequest,
-          waitingOn: { kind: 'merge-request', ref: `update-dev-${bump.version}-*` },
-          links: (r) => ({ mergeRequest: r.webUrl }),
-        },
-        (deadline: string) =>
-          waits.awaitMergeRequest({
-            appName: o.appName,
-            targetEnv: env,
-            version: bump.version,
-            createdAfter: bumpedAt,
-            deadline,
-          }),
-      );
-      imageTag = mr.imageTag;
-      it.imageTag = mr.imageTag;
-      journal.show('running', { env, imageTag });
-      let merged = false;
-      for (const undo of abandonMergeRequest(
-        acts,
-        mr,
+/**
+ * Iteration 1: bump the version, wait for CI and for the dev MR it opens, merge it, wait until dev runs the image.
+ * Resolves to the image dev then runs.
+ */
+async function deliverToDev(validation: Validation): Promise<string> {
+  const { options, journal, activities, saga, appName, runMarker } = validation;
+  const { quick } = activities;
+  const env = 'dev' as const;
+  const iteration: MutableIteration = { iteration: 1, env, status: 'failed', steps: [] };
+  validation.iterations.push(iteration);
+  const firstStep = journal.steps.length;
+  journal.show('running', { env });
+  try {
+    const bumpedAt = new Date().toISOString();
+    const bump = await journal.step('bump-version', { env }, () => quick.bumpAppVersion({ appName, runMarker }));
+    validation.version = bump.version;
+    await awaitCiBuild(validation, bump.commitSha);
+    const before = await journal.step('read-dev', { env }, () => quick.readEnvironmentState({ appName, env }));
+    iteration.previousImageTag = before.imageTag;
+    const mergeRequest = await awaitDevMergeRequest(validation, bump.version, bumpedAt);
+    const target = { env, imageTag: mergeRequest.imageTag };
+    validation.imageTag = target.imageTag;
+    iteration.imageTag = target.imageTag;
+    journal.show('running', target);
+    let merged = false;
+    saga.push(
+      ...abandonMergeRequest(
+        activities,
+        mergeRequest,
         runMarker,
         () => 'the pipeline validation did not complete',
         () => merged,
-      ))
-        saga.push(undo);
-      const merge = await journal.step(
-        'merge-merge-request',
-        { env, imageTag, links: () => ({ mergeRequest: mr.webUrl }) },
-        () => shielded(() => quick.mergeMergeRequest({ iid: mr.iid, headSha: mr.headSha, runMarker })),
-      );
-      merged = true;
-      saga.push(
-        revertMerge(acts, {
-          budgets: o.waitBudgets,
-          appName: o.appName,
-          env,
-          iid: mr.iid,
-          runMarker,
-          fromImageTag: mr.imageTag,
-          toImageTag: before.imageTag,
-        }),
-      );
-      await journal.step(
-        'await-argo-synced-and-healthy',
-        {
-          env,
-          imageTag,
-          budgetSeconds: o.waitBudgets.sync,
-          waitingOn: { kind: 'argo-app', ref: `${o.appName}-${env}` },
-        },
-        (deadline: string) =>
-          waits.awaitArgoSyncedAndHealthy({ appName: o.appName, env, revision: merge.mergeCommitSha, deadline }),
-      );
-      await journal.step(
-        'verify-workload',
-        {
-          env,
-          imageTag,
-          budgetSeconds: o.waitBudgets.workload,
-          waitingOn: { kind: 'workload', ref: `${o.appName} in ${env}` },
-        },
-        (deadline: string) => waits.verifyWorkload({ appName: o.appName, env, imageTag: mr.imageTag, deadline }),
-      );
-      it.status = 'succeeded';
-      if (o.rollback !== 'all') saga.settle(env);
-    } finally {
-      it.steps = journal.steps.slice(firstStep);
-    }
-  };
-
-  const promoteHop = async (hop: (typeof HOPS)[number], tag: string): Promise<void> => {
-    const childId = promotionWorkflowId(o.appName, hop.target);
-    const it: MutableIteration = {
-      iteration: hop.iteration,
-      env: hop.target,
-      status: 'failed',
-      imageTag: tag,
-      workflowId: childId,
-      steps: [],
-    };
-    iterations.push(it);
-    journal.show('running', { env: hop.target, imageTag: tag });
-    const args: PromoteEnvironmentInput = {
-      appName: o.appName,
-      sourceEnv: hop.source,
-      targetEnv: hop.target,
-      imageTag: tag,
-      mode: o.mode,
-      approvalEnvironments: [...o.approvalEnvironments],
-      approvers: [...o.approvers],
-      approvalTimeout: o.approvalTimeout,
-      heartbeatTimeout: o.heartbeatTimeout,
-      waitBudgets: o.waitBudgets,
-      runMarker,
-    };
-    try {
-      const result = await journal.step(
-        `promote-${hop.target}`,
-        { env: hop.target, imageTag: tag, waitingOn: { kind: 'child-workflow', ref: childId } },
-        () => executeChild(promoteEnvironment, { workflowId: childId, args: [args] }),
-      );
-      it.steps = [...result.steps];
-      it.previousImageTag = result.previousImageTag;
-      if (result.status === 'superseded')
-        throw new SupersededError({ env: hop.target, byImageTag: result.supersededBy ?? '?' });
-      it.status = 'succeeded';
-      if (o.rollback === 'all' && result.mergeRequest) {
-        const mr = result.mergeRequest;
-        for (const undo of abandonMergeRequest(
-          acts,
-          { ...mr, targetEnv: hop.target, headSha: '', imageTag: tag },
-          runMarker,
-          () => 'rolled back',
-          () => true,
-        ))
-          saga.push(undo);
-        saga.push(
-          revertMerge(acts, {
-            budgets: o.waitBudgets,
-            appName: o.appName,
-            env: hop.target,
-            iid: mr.iid,
-            runMarker,
-            fromImageTag: tag,
-            toImageTag: result.previousImageTag,
-          }),
-        );
-      }
-    } catch (err) {
-      const details = promotionFailureDetails(err);
-      if (details) {
-        it.steps = [...details.steps];
-        it.previousImageTag = details.previousImageTag;
-        journal.rollback.push(...details.rollback);
-      }
-      throw err;
-    }
-  };
-
-  const report = (status: ValidationStatus, failure?: ValidationReport['failure']): ValidationReport => {
-    const finishedMs = Date.now();
-    const result: ValidationReport = {
-      appName: o.appName,
-      status,
-      through: o.through,
-      ...(version ? { version } : {}),
-      ...(imageTag ? { imageTag } : {}),
-      startedAt: new Date(startedMs).toISOString(),
-      finishedAt: new Date(finishedMs).toISOString(),
-      durationMs: finishedMs - startedMs,
-      iterations: iterations.map((i) => ({ ...i })),
-      ...(failure ? { failure } : {}),
-      rollback: [...journal.rollback],
-    };
-    journal.show(status, { summary: summaryLine(result) });
-    return result;
-  };
-
-  try {
-    await deliverToDev();
-    for (const hop of HOPS) {
-      if (ORDER.indexOf(hop.target) > ORDER.indexOf(o.through)) break;
-      await promoteHop(hop, imageTag!);
-    }
-    const done = report('succeeded');
-    await journal.notify('validation-finished', summaryLine(done), { imageTag: imageTag ?? '' });
-    return done;
-  } catch (err) {
-    const failed = iterations[iterations.length - 1];
-    const broken = (s: { status: string }) => s.status === 'failed' || s.status === 'cancelled';
-    const failedStep = [...(failed?.steps ?? [])].reverse().find(broken) ?? [...journal.steps].reverse().find(broken);
-    const failure = {
-      ...(promotionFailureDetails(err)?.failure ?? summarizeFailure(err)),
-      step: failedStep?.name ?? 'unknown',
-      iteration: failed?.iteration ?? 1,
-    };
-    await saga.unwind(journal.rollback);
-    markRolledBack(iterations, journal.rollback);
-    const rollbackFailed = journal.rollback.some((r) => r.status === 'failed');
-    const anyReverted = journal.rollback.some((r) => r.status === 'succeeded');
-    const done = report(rollbackFailed || !anyReverted ? 'failed' : 'rolled_back', failure);
-    if (isCancellation(err)) throw err;
-    await journal.notify(
-      rollbackFailed ? 'rollback-failed' : 'validation-finished',
-      summaryLine(done),
-      imageTag ? { imageTag } : {},
+      ),
     );
-    return done;
+    const merge = await mergeMergeRequest(validation, target, mergeRequest, before.imageTag);
+    merged = true;
+    await awaitArgoSyncedAndHealthy(validation, target, merge.mergeCommitSha);
+    await verifyWorkload(validation, target);
+    iteration.status = 'succeeded';
+    if (options.rollback !== 'all') saga.settle(env);
+    return target.imageTag;
+  } finally {
+    iteration.steps = journal.steps.slice(firstStep);
   }
 }
 
-/** Mutating calls finish even when the run is cancelled meanwhile, so the undo knows what they changed. */
-function shielded<T>(fn: () => Promise<T>): Promise<T> {
-  return CancellationScope.nonCancellable(fn);
+/** find-ci-build, await-ci-build: the app's CI build of the bumped commit, to its end. */
+async function awaitCiBuild(validation: Validation, commitSha: string): Promise<void> {
+  const { journal, activities, appName, waitBudgets } = validation;
+  const place = { env: 'dev' } as const;
+  const build = await journal.step(
+    'find-ci-build',
+    waitOptions(
+      place,
+      waitBudgets.ciBuildStart,
+      { kind: 'build', ref: `app CI build of ${commitSha.slice(0, 8)}` },
+      (found: BuildRef) => ({ build: found.url }),
+    ),
+    (deadline: string) => activities.waits.findCiBuildForCommit({ appName, commitSha, deadline }),
+  );
+  const { buildNumber, url } = build;
+  await journal.step(
+    'await-ci-build',
+    waitOptions(place, waitBudgets.build, { kind: 'build', ref: `app CI #${buildNumber}` }, () => ({ build: url })),
+    (deadline: string) => activities.waits.awaitJenkinsBuild({ appName, job: 'app-ci', buildNumber, deadline }),
+  );
+}
+
+/** await-merge-request: the dev MR that CI opened for `version` after the bump. */
+async function awaitDevMergeRequest(
+  validation: Validation,
+  version: string,
+  bumpedAt: string,
+): Promise<MergeRequestRef> {
+  const { journal, activities, appName, waitBudgets } = validation;
+  return await journal.step(
+    'await-merge-request',
+    waitOptions(
+      { env: 'dev' },
+      waitBudgets.mergeRequest,
+      { kind: 'merge-request', ref: `update-dev-${version}-*` },
+      (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
+    ),
+    (deadline: string) =>
+      activities.waits.awaitMergeRequest({ appName, targetEnv: 'dev', version, createdAfter: bumpedAt, deadline }),
+  );
+}
+
+/**
+ * Iterations 2 and 3: the child workflow promoteEnvironment, which undoes its own hop when it fails. A verified hop
+ * pushes "revert it" only when the rollback scope is `all`.
+ */
+async function promoteHop(validation: Validation, hop: Hop, imageTag: string): Promise<void> {
+  const { options, journal, activities, saga, runMarker } = validation;
+  const env = hop.target;
+  const childId = promotionWorkflowId(options.appName, env);
+  const iteration: MutableIteration = {
+    iteration: hop.iteration,
+    env,
+    status: 'failed',
+    imageTag,
+    workflowId: childId,
+    steps: [],
+  };
+  validation.iterations.push(iteration);
+  journal.show('running', { env, imageTag });
+  const args: PromoteEnvironmentInput = {
+    appName: options.appName,
+    sourceEnv: hop.source,
+    targetEnv: env,
+    imageTag,
+    mode: options.mode,
+    approvalEnvironments: [...options.approvalEnvironments],
+    approvers: [...options.approvers],
+    approvalTimeout: options.approvalTimeout,
+    heartbeatTimeout: options.heartbeatTimeout,
+    waitBudgets: options.waitBudgets,
+    runMarker,
+  };
+  try {
+    const result = await journal.step(
+      `promote-${env}`,
+      { env, imageTag, waitingOn: { kind: 'child-workflow', ref: childId } },
+      () => executeChild(promoteEnvironment, { workflowId: childId, args: [args] }),
+    );
+    iteration.steps = [...result.steps];
+    iteration.previousImageTag = result.previousImageTag;
+    if (result.status === 'superseded') throw new SupersededError({ env, byImageTag: result.supersededBy ?? '?' });
+    iteration.status = 'succeeded';
+    if (options.rollback === 'all' && result.mergeRequest) {
+      const mergeRequest = { ...result.mergeRequest, targetEnv: env, headSha: '', imageTag };
+      saga.push(
+        ...abandonMergeRequest(
+          activities,
+          mergeRequest,
+          runMarker,
+          () => 'rolled back',
+          () => true,
+        ),
+        revertMerge(activities, {
+          budgets: options.waitBudgets,
+          appName: options.appName,
+          env,
+          iid: mergeRequest.iid,
+          runMarker,
+          fromImageTag: imageTag,
+          toImageTag: result.previousImageTag,
+        }),
+      );
+    }
+  } catch (err) {
+    const details = promotionFailureDetails(err);
+    if (details) {
+      iteration.steps = [...details.steps];
+      iteration.previousImageTag = details.previousImageTag;
+      journal.rollback.push(...details.rollback);
+    }
+    throw err;
+  }
+}
+
+/**
+ * A step failed or the run was cancelled: name the step, undo (newest first, shielded), report `rolled_back` when
+ * something was reverted and no undo failed, `failed` otherwise. A cancelled run ends cancelled after its report.
+ */
+async function unwindAndReport(validation: Validation, err: unknown): Promise<ValidationReport> {
+  const { journal, saga, iterations, imageTag } = validation;
+  const failed = iterations.at(-1);
+  const failedStep = (failed?.steps ?? []).findLast(broken) ?? journal.steps.findLast(broken);
+  const failure = {
+    ...(promotionFailureDetails(err)?.failure ?? summarizeFailure(err)),
+    step: failedStep?.name ?? 'unknown',
+    iteration: failed?.iteration ?? 1,
+  };
+  await saga.unwind(journal.rollback);
+  markRolledBack(iterations, journal.rollback);
+  const rollbackFailed = journal.rollback.some((record) => record.status === 'failed');
+  const anyReverted = journal.rollback.some((record) => record.status === 'succeeded');
+  const report = reportAs(validation, rollbackFailed || !anyReverted ? 'failed' : 'rolled_back', failure);
+  if (isCancellation(err)) throw err;
+  await journal.notify(
+    rollbackFailed ? 'rollback-failed' : 'validation-finished',
+    summaryLine(report),
+    imageTag ? { imageTag } : {},
+  );
+  return report;
+}
+
+function broken(step: StepRecord): boolean {
+  return step.status === 'failed' || step.status === 'cancelled';
+}
+
+/** The report of the run so far, also shown as the search attributes and memo. */
+function reportAs(
+  validation: Validation,
+  status: ValidationStatus,
+  failure?: ValidationReport['failure'],
+): ValidationReport {
+  const { options, startedMs, version, imageTag, journal } = validation;
+  const finishedMs = Date.now();
+  const report: ValidationReport = {
+    appName: options.appName,
+    status,
+    through: options.through,
+    ...(version ? { version } : {}),
+    ...(imageTag ? { imageTag } : {}),
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: new Date(finishedMs).toISOString(),
+    durationMs: finishedMs - startedMs,
+    iterations: validation.iterations.map((iteration) => ({ ...iteration })),
+    ...(failure ? { failure } : {}),
+    rollback: [...journal.rollback],
+  };
+  journal.show(status, { summary: summaryLine(report) });
+  return report;
 }
 
 function promotionFailureDetails(err: unknown): PromotionFailureDetails | undefined {
@@ -317,14 +330,19 @@ function promotionFailureDetails(err: unknown): PromotionFailureDetails | undefi
 
 /** An iteration whose environment was reverted (and back on its previous image) is reported as rolled back. */
 function markRolledBack(iterations: MutableIteration[], rollback: ValidationReport['rollback']): void {
-  for (const it of iterations) {
-    const reverts = rollback.filter((r) => r.env === it.env && r.action === 'revert-merge-request');
-    if (reverts.length > 0 && reverts.every((r) => r.status === 'succeeded')) it.status = 'rolled_back';
+  for (const iteration of iterations) {
+    const reverts = rollback.filter(
+      (record) => record.env === iteration.env && record.action === 'revert-merge-request',
+    );
+    if (reverts.length > 0 && reverts.every((record) => record.status === 'succeeded'))
+      iteration.status = 'rolled_back';
   }
 }
 
 function summaryLine(report: ValidationReport): string {
-  const reached = report.iterations.filter((i) => i.status === 'succeeded').map((i) => i.env);
+  const reached = report.iterations
+    .filter((iteration) => iteration.status === 'succeeded')
+    .map((iteration) => iteration.env);
   const failure = report.failure ? `; ${report.failure.step} failed: ${report.failure.message}` : '';
   return `${report.status}: ${report.appName} ${report.imageTag ?? ''} reached ${reached.join(', ') || 'nothing'}${failure}`;
 }

@@ -22,18 +22,16 @@ export function validationWorkflowId(appName: string): string {
 }
 
 /** Phases of a promotion run, in order. */
-export const PROMOTION_PHASES = [
-  'validating',
-  'resolving',
-  'opening',
-  'awaiting-approval',
-  'merging',
-  'syncing',
-  'verifying',
-  'compensating',
-  'finished',
-] as const;
-export type PromotionPhase = (typeof PROMOTION_PHASES)[number];
+export type PromotionPhase =
+  | 'validating'
+  | 'resolving'
+  | 'opening'
+  | 'awaiting-approval'
+  | 'merging'
+  | 'syncing'
+  | 'verifying'
+  | 'compensating'
+  | 'finished';
 
 /** Phases in which a newer image may still replace the running one. */
 export const SUPERSEDABLE_PHASES: readonly PromotionPhase[] = [

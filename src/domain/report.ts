@@ -5,7 +5,45 @@
 import type { Environment } from './environments.js';
 import type { FailureSummary } from './errors.js';
 
-export type StepStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/**
+ * Shepherd's one status vocabulary: the words runs, steps, iterations and undos are reported with, the value of
+ * the `ShepherdStatus` search attribute and of the memo's `status`. The words are public: the CLI prints them and
+ * users' saved `temporal workflow list --query` filters match on them, so none is ever renamed (hence the mix of
+ * `rolled_back` and `waiting-approval`). Each status type below is the part of this vocabulary that applies.
+ */
+export type Status =
+  /** A run or a step is under way. */
+  | 'running'
+  /** A promotion run waits for `approve`/`reject` on its merge request. */
+  | 'waiting-approval'
+  /** A promotion run merges its merge request and waits for the rollout. */
+  | 'merging'
+  | 'succeeded'
+  /** A promotion run with `merge: false` opened its merge request and stopped there. */
+  | 'merge-request-opened'
+  /** A promotion run found the target already synced and healthy on the image. */
+  | 'unchanged'
+  /** A promotion run gave way to a newer image before its merge. */
+  | 'superseded'
+  /** Failed, and there was nothing to undo or an undo failed. */
+  | 'failed'
+  /** Failed, and every undo succeeded. */
+  | 'rolled_back'
+  | 'cancelled'
+  /** An undo that had nothing to do. */
+  | 'skipped'
+  /** An iteration the run never reached. */
+  | 'not_run';
+
+/** What `ShepherdStatus` and the memo say about a run, from start to end. */
+export type RunStatus = Extract<
+  Status,
+  'running' | 'waiting-approval' | 'merging' | PromotionStatus | ValidationStatus | 'cancelled'
+>;
+
+export type StepStatus = Extract<Status, 'running' | 'succeeded' | 'failed' | 'cancelled'>;
+
+export type RollbackStatus = Extract<Status, 'succeeded' | 'failed' | 'skipped'>;
 
 /** What a step waits on, for the progress query. */
 export interface WaitingOn {
@@ -40,7 +78,7 @@ export interface StepRecord {
 export interface RollbackRecord {
   readonly action: 'revert-merge-request' | 'await-previous-image' | 'close-merge-request' | 'delete-branch';
   readonly env?: Environment;
-  readonly status: 'succeeded' | 'failed' | 'skipped';
+  readonly status: RollbackStatus;
   readonly target: string;
   readonly fromImageTag?: string;
   readonly toImageTag?: string;
@@ -55,7 +93,8 @@ export interface Progress {
   readonly rollback: readonly RollbackRecord[];
 }
 
-export type PromotionStatus = 'succeeded' | 'merge-request-opened' | 'unchanged' | 'superseded';
+/** How a promotion run that did not fail ended. */
+export type PromotionStatus = Extract<Status, 'succeeded' | 'merge-request-opened' | 'unchanged' | 'superseded'>;
 
 /** What `promoteEnvironment` returns when it did not fail. */
 export interface PromotionResult {
@@ -84,7 +123,7 @@ export interface PromotionFailureDetails {
   readonly rollback: readonly RollbackRecord[];
 }
 
-export type IterationStatus = 'succeeded' | 'failed' | 'rolled_back' | 'not_run';
+export type IterationStatus = Extract<Status, 'succeeded' | 'failed' | 'rolled_back' | 'not_run'>;
 
 export interface IterationReport {
   readonly iteration: 1 | 2 | 3;
@@ -97,7 +136,7 @@ export interface IterationReport {
   readonly steps: readonly StepRecord[];
 }
 
-export type ValidationStatus = 'succeeded' | 'failed' | 'rolled_back';
+export type ValidationStatus = Extract<Status, 'succeeded' | 'failed' | 'rolled_back'>;
 
 /**
  * What `validatePipeline` returns, also when it failed: `rolled_back` when a step failed and every undo

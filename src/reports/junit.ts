@@ -12,8 +12,8 @@ import type { IterationReport, RollbackRecord, StepRecord, ValidationReport } fr
 function xmlChars(text: string): string {
   let out = '';
   for (const ch of text) {
-    const c = ch.codePointAt(0) ?? 0;
-    const allowed = c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000;
+    const code = ch.codePointAt(0) ?? 0;
+    const allowed = code === 0x09 || code === 0x0a || code === 0x0d || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || code >= 0x10000;
     if (allowed) out += ch;
   }
   return out;
@@ -30,13 +30,14 @@ function attr(value: string): string {
 }
 
 function seconds(ms: number | undefined): string {
-  const s = Number.isFinite(ms) ? Math.max(0, ms ?? 0) / 1000 : 0;
-  return s.toFixed(3);
+  const total = Number.isFinite(ms) ? Math.max(0, ms ?? 0) / 1000 : 0;
+  return total.toFixed(3);
 }
 
-function causeChain(f: FailureSummary): string {
+function causeChain(failure: FailureSummary): string {
   const lines: string[] = [];
-  for (let c: FailureSummary | undefined = f; c; c = c.cause) lines.push(`${c.type}: ${c.message}`);
+  for (let cause: FailureSummary | undefined = failure; cause; cause = cause.cause)
+    lines.push(`${cause.type}: ${cause.message}`);
   return lines.join('\ncaused by ');
 }
 
@@ -61,31 +62,34 @@ interface Suite {
   readonly cases: readonly Case[];
 }
 
-function testcase(classname: string, c: Case): string {
+function testcase(classname: string, testCase: Case): string {
+  const { failure, skipped, out } = testCase;
   const body: string[] = [];
-  if (c.failure) body.push(`      <failure message="${attr(c.failure.message)}" type="${attr(c.failure.type)}">${text(causeChain(c.failure))}</failure>`);
-  else if (c.skipped !== undefined) body.push(`      <skipped message="${attr(c.skipped)}"/>`);
-  if (c.out) body.push(`      <system-out>${text(c.out)}</system-out>`);
-  const open = `    <testcase classname="${attr(classname)}" name="${attr(c.name)}" time="${c.time}"`;
+  if (failure) body.push(`      <failure message="${attr(failure.message)}" type="${attr(failure.type)}">${text(causeChain(failure))}</failure>`);
+  else if (skipped !== undefined) body.push(`      <skipped message="${attr(skipped)}"/>`);
+  if (out) body.push(`      <system-out>${text(out)}</system-out>`);
+  const open = `    <testcase classname="${attr(classname)}" name="${attr(testCase.name)}" time="${testCase.time}"`;
   return body.length > 0 ? `${open}>\n${body.join('\n')}\n    </testcase>` : `${open}/>`;
 }
 
 function counts(cases: readonly Case[]): { tests: number; failures: number; skipped: number } {
-  return { tests: cases.length, failures: cases.filter((c) => c.failure).length, skipped: cases.filter((c) => !c.failure && c.skipped !== undefined).length };
+  const failures = cases.filter((testCase) => testCase.failure).length;
+  const skipped = cases.filter((testCase) => !testCase.failure && testCase.skipped !== undefined).length;
+  return { tests: cases.length, failures, skipped };
 }
 
-function renderSuite(s: Suite, ms: number): string {
-  const n = counts(s.cases);
-  const props = s.properties.filter((p): p is readonly [string, string] => p[1] !== undefined && p[1] !== '');
+function renderSuite(suite: Suite, ms: number): string {
+  const totals = counts(suite.cases);
+  const props = suite.properties.filter((property): property is readonly [string, string] => property[1] !== undefined && property[1] !== '');
   const lines = [
-    `  <testsuite name="${attr(s.name)}" tests="${n.tests}" failures="${n.failures}" errors="0" skipped="${n.skipped}" time="${seconds(ms)}" timestamp="${attr(s.timestamp)}">`,
+    `  <testsuite name="${attr(suite.name)}" tests="${totals.tests}" failures="${totals.failures}" errors="0" skipped="${totals.skipped}" time="${seconds(ms)}" timestamp="${attr(suite.timestamp)}">`,
   ];
   if (props.length > 0) {
     lines.push('    <properties>');
     for (const [name, value] of props) lines.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
     lines.push('    </properties>');
   }
-  for (const c of s.cases) lines.push(testcase(s.classname, c));
+  for (const testCase of suite.cases) lines.push(testcase(suite.classname, testCase));
   lines.push('  </testsuite>');
   return lines.join('\n');
 }
@@ -106,36 +110,36 @@ function stepCase(step: StepRecord): Case {
   return base;
 }
 
-function iterationSuite(report: ValidationReport, it: IterationReport): Suite {
-  const cases: Case[] = it.steps.map(stepCase);
-  if (it.steps.length === 0) cases.push({ name: `${it.env} not run`, time: seconds(0), skipped: `iteration ${it.iteration} did not run (${it.status})` });
+function iterationSuite(report: ValidationReport, iteration: IterationReport): Suite {
+  const cases: Case[] = iteration.steps.map(stepCase);
+  if (iteration.steps.length === 0) cases.push({ name: `${iteration.env} not run`, time: seconds(0), skipped: `iteration ${iteration.iteration} did not run (${iteration.status})` });
   // The run failed here but no step records it (e.g. the failure came from outside a step): show it anyway.
-  const f = report.failure;
-  if (f && f.iteration === it.iteration && !cases.some((c) => c.failure)) {
-    const { step, iteration: _iteration, ...failure } = f;
+  if (report.failure && report.failure.iteration === iteration.iteration && !cases.some((testCase) => testCase.failure)) {
+    const { step, iteration: _iteration, ...failure } = report.failure;
     cases.push({ name: step, time: seconds(0), failure });
   }
   return {
-    name: `iteration ${it.iteration}: ${it.env}`,
-    classname: `shepherd.validatePipeline.${report.appName}.${it.env}`,
-    timestamp: timestamp(it.steps[0]?.startedAt ?? report.startedAt),
+    name: `iteration ${iteration.iteration}: ${iteration.env}`,
+    classname: `shepherd.validatePipeline.${report.appName}.${iteration.env}`,
+    timestamp: timestamp(iteration.steps[0]?.startedAt ?? report.startedAt),
     properties: [
-      ['environment', it.env],
-      ['status', it.status],
-      ['imageTag', it.imageTag],
-      ['previousImageTag', it.previousImageTag],
-      ['workflowId', it.workflowId],
+      ['environment', iteration.env],
+      ['status', iteration.status],
+      ['imageTag', iteration.imageTag],
+      ['previousImageTag', iteration.previousImageTag],
+      ['workflowId', iteration.workflowId],
     ],
     cases,
   };
 }
 
-function rollbackCase(r: RollbackRecord): Case {
-  const move = r.fromImageTag || r.toImageTag ? `image: ${r.fromImageTag ?? '?'} -> ${r.toImageTag ?? '?'}` : '';
-  const out = [move, r.detail ?? ''].filter(Boolean).join('\n');
-  const base = { name: `${r.action}${r.env ? ` ${r.env}` : ''}: ${r.target}`, time: seconds(0), ...(out ? { out } : {}) };
-  if (r.status === 'failed') return { ...base, failure: r.failure ?? { type: 'RollbackFailed', message: `${r.action} of ${r.target} failed` } };
-  if (r.status === 'skipped') return { ...base, skipped: r.detail ?? 'not needed' };
+function rollbackCase(record: RollbackRecord): Case {
+  const { action, env, target, fromImageTag, toImageTag, detail } = record;
+  const move = fromImageTag || toImageTag ? `image: ${fromImageTag ?? '?'} -> ${toImageTag ?? '?'}` : '';
+  const out = [move, detail ?? ''].filter(Boolean).join('\n');
+  const base = { name: `${action}${env ? ` ${env}` : ''}: ${target}`, time: seconds(0), ...(out ? { out } : {}) };
+  if (record.status === 'failed') return { ...base, failure: record.failure ?? { type: 'RollbackFailed', message: `${action} of ${target} failed` } };
+  if (record.status === 'skipped') return { ...base, skipped: detail ?? 'not needed' };
   return base;
 }
 
@@ -150,17 +154,17 @@ function rollbackSuite(report: ValidationReport): Suite {
 }
 
 export function toJUnitXml(report: ValidationReport): string {
-  const suites: Array<{ suite: Suite; ms: number }> = report.iterations.map((it) => ({
-    suite: iterationSuite(report, it),
-    ms: it.steps.reduce((s, x) => s + (x.durationMs ?? 0), 0),
+  const suites: Array<{ suite: Suite; ms: number }> = report.iterations.map((iteration) => ({
+    suite: iterationSuite(report, iteration),
+    ms: iteration.steps.reduce((sum, step) => sum + (step.durationMs ?? 0), 0),
   }));
   if (report.rollback.length > 0) suites.push({ suite: rollbackSuite(report), ms: 0 });
-  const all = counts(suites.flatMap((s) => s.suite.cases));
+  const all = counts(suites.flatMap((entry) => entry.suite.cases));
   // <testsuites> takes no `skipped` attribute in junit-10.xsd; each <testsuite> has its own.
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="${attr(`validatePipeline ${report.appName}`)}" tests="${all.tests}" failures="${all.failures}" errors="0" time="${seconds(report.durationMs)}">`,
-    ...suites.map((s) => renderSuite(s.suite, s.ms)),
+    ...suites.map((entry) => renderSuite(entry.suite, entry.ms)),
     '</testsuites>',
     '',
   ].join('\n');

@@ -3,9 +3,9 @@
  * iteration, the failure with its causes, and what was rolled back.
  */
 import type { FailureSummary } from '../domain/errors.js';
-import type { ValidationReport } from '../domain/report.js';
+import type { IterationStatus, ValidationReport, ValidationStatus } from '../domain/report.js';
 
-const ICON: Record<string, string> = { succeeded: '✅', failed: '❌', rolled_back: '↩️', not_run: '⏭️' };
+const ICON: Record<IterationStatus | ValidationStatus, string> = { succeeded: '✅', failed: '❌', rolled_back: '↩️', not_run: '⏭️' };
 
 /**
  * Text inside a table cell or list item: on one line (CR alone ends a line too), without control characters,
@@ -20,35 +20,38 @@ function cell(text: string | undefined): string {
     .replace(/</g, '&lt;');
 }
 
-function causes(f: FailureSummary): string[] {
+function causes(failure: FailureSummary): string[] {
   const out: string[] = [];
-  for (let c: FailureSummary | undefined = f; c; c = c.cause) out.push(`\`${c.type}\`: ${cell(c.message)}`);
+  for (let cause: FailureSummary | undefined = failure; cause; cause = cause.cause)
+    out.push(`\`${cause.type}\`: ${cell(cause.message)}`);
   return out;
 }
 
 export function toMarkdown(report: ValidationReport): string {
   const lines = [
-    `### ${ICON[report.status] ?? ''} Pipeline validation of ${report.appName}: ${report.status.replace('_', ' ')}`,
+    `### ${ICON[report.status]} Pipeline validation of ${report.appName}: ${report.status.replace('_', ' ')}`,
     '',
     `Through **${report.through}**${report.imageTag ? `, image \`${report.imageTag}\`` : ''}, ${(report.durationMs / 1000).toFixed(1)} s (${report.startedAt} → ${report.finishedAt}).`,
     '',
     '| # | env | status | image | steps | merge request | build |',
     '|---|---|---|---|---|---|---|',
   ];
-  for (const it of report.iterations) {
-    const mr = it.steps.map((s) => s.links?.mergeRequest).filter(Boolean).at(-1);
-    const build = it.steps.map((s) => s.links?.build).filter(Boolean).at(-1);
-    lines.push(`| ${it.iteration} | ${it.env} | ${ICON[it.status] ?? ''} ${it.status} | ${cell(it.imageTag ? `\`${it.imageTag}\`` : '')} | ${it.steps.length} | ${mr ? `[MR](${mr})` : ''} | ${build ? `[build](${build})` : ''} |`);
+  for (const iteration of report.iterations) {
+    const { steps, status, imageTag } = iteration;
+    const mergeRequest = steps.map((step) => step.links?.mergeRequest).filter(Boolean).at(-1);
+    const build = steps.map((step) => step.links?.build).filter(Boolean).at(-1);
+    lines.push(`| ${iteration.iteration} | ${iteration.env} | ${ICON[status]} ${status} | ${cell(imageTag ? `\`${imageTag}\`` : '')} | ${steps.length} | ${mergeRequest ? `[MR](${mergeRequest})` : ''} | ${build ? `[build](${build})` : ''} |`);
   }
   if (report.failure) {
     lines.push('', `**Failed at** iteration ${report.failure.iteration}, step \`${report.failure.step}\`:`, '');
-    for (const c of causes(report.failure)) lines.push(`- ${c}`);
+    for (const cause of causes(report.failure)) lines.push(`- ${cause}`);
   }
   if (report.rollback.length > 0) {
     lines.push('', '**Rollback**', '', '| action | env | target | from → to | status |', '|---|---|---|---|---|');
-    for (const r of report.rollback) {
-      const move = r.fromImageTag || r.toImageTag ? `\`${r.fromImageTag ?? '?'}\` → \`${r.toImageTag ?? '?'}\`` : '';
-      lines.push(`| ${r.action} | ${r.env ?? ''} | ${cell(r.target)} | ${move} | ${r.status}${r.failure ? `: ${cell(r.failure.message)}` : ''}${r.detail ? ` (${cell(r.detail)})` : ''} |`);
+    for (const record of report.rollback) {
+      const { fromImageTag, toImageTag, failure, detail } = record;
+      const move = fromImageTag || toImageTag ? `\`${fromImageTag ?? '?'}\` → \`${toImageTag ?? '?'}\`` : '';
+      lines.push(`| ${record.action} | ${record.env ?? ''} | ${cell(record.target)} | ${move} | ${record.status}${failure ? `: ${cell(failure.message)}` : ''}${detail ? ` (${cell(detail)})` : ''} |`);
     }
   }
   return `${lines.join('\n')}\n`;

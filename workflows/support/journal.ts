@@ -6,7 +6,7 @@ import { isCancellation, upsertMemo, upsertSearchAttributes, workflowInfo } from
 import type { ActivityResult, NotificationEvent } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import { summarizeFailure } from '../../src/temporal/common/failures.js';
-import type { Progress, RollbackRecord, StepLinks, StepRecord, WaitingOn } from '../../src/domain/report.js';
+import type { Progress, RollbackRecord, RunStatus, StepLinks, StepRecord, WaitingOn } from '../../src/domain/report.js';
 import {
   ShepherdApp,
   ShepherdEnvironment,
@@ -25,6 +25,25 @@ export interface StepOptions<T> {
   readonly links?: (result: T) => StepLinks;
 }
 
+/** Where a step acts: the environment and, once known, the image. */
+export type StepPlace = Pick<StepOptions<unknown>, 'env' | 'imageTag'>;
+
+/** The options of a step that waits at most `budgetSeconds` on `waitingOn`; the progress query shows both. */
+export function waitOptions<T>(
+  place: StepPlace,
+  budgetSeconds: number,
+  waitingOn: WaitingOn,
+  links?: (result: T) => StepLinks,
+): StepOptions<T> {
+  return { ...place, budgetSeconds, waitingOn, ...(links ? { links } : {}) };
+}
+
+/** The app a run's journal names in its search attributes, also for an input that fails validation. */
+export function appNameOf(input: unknown): string {
+  const appName = (input as { appName?: unknown } | undefined)?.appName;
+  return typeof appName === 'string' ? appName : 'unknown';
+}
+
 type MutableStep = { -readonly [K in keyof StepRecord]: StepRecord[K] };
 
 export class Journal {
@@ -36,17 +55,17 @@ export class Journal {
   constructor(private readonly appName: string) {}
 
   /** Runs one step, recording its start, duration, attempts, links, and failure. */
-  async step<T>(name: string, opts: StepOptions<T>, run: (deadline: string) => Promise<T>): Promise<T> {
+  async step<T>(name: string, options: StepOptions<T>, run: (deadline: string) => Promise<T>): Promise<T> {
     const startedMs = Date.now();
-    const deadline = new Date(startedMs + (opts.budgetSeconds ?? 0) * 1000).toISOString();
+    const deadline = new Date(startedMs + (options.budgetSeconds ?? 0) * 1000).toISOString();
     const record: MutableStep = {
       name,
       status: 'running',
       startedAt: new Date(startedMs).toISOString(),
-      ...(opts.env ? { env: opts.env } : {}),
-      ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
-      ...(opts.waitingOn ? { waitingOn: opts.waitingOn } : {}),
-      ...(opts.budgetSeconds !== undefined ? { timeoutAt: deadline } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.imageTag ? { imageTag: options.imageTag } : {}),
+      ...(options.waitingOn ? { waitingOn: options.waitingOn } : {}),
+      ...(options.budgetSeconds !== undefined ? { timeoutAt: deadline } : {}),
     };
     this.steps.push(record);
     this.current = record;
@@ -58,7 +77,7 @@ export class Journal {
         durationMs: Date.now() - startedMs,
         ...(attempt !== undefined ? { attempts: attempt } : {}),
       });
-      if (opts.links) record.links = opts.links(result);
+      if (options.links) record.links = options.links(result);
       return result;
     } catch (err) {
       Object.assign(record, {
@@ -74,21 +93,16 @@ export class Journal {
     }
   }
 
-  /** Records a step the workflow did itself (an approval, a child workflow) with a known outcome. */
-  record(step: StepRecord): void {
-    this.steps.push({ ...step });
-  }
-
   progress(): Progress {
     return {
-      steps: this.steps.map((s) => ({ ...s })),
+      steps: this.steps.map((step) => ({ ...step })),
       current: this.current ? { ...this.current } : undefined,
       rollback: [...this.rollback],
     };
   }
 
   /** Keeps the search attributes and the memo current; call on phase changes only (each call is a history event). */
-  show(status: string, fields: { env?: Environment; imageTag?: string; summary?: string }): void {
+  show(status: RunStatus, fields: { env?: Environment; imageTag?: string; summary?: string }): void {
     upsertSearchAttributes([
       { key: ShepherdApp, value: this.appName },
       { key: ShepherdStatus, value: status },

@@ -3,10 +3,10 @@
  * newest first inside a non-cancellable scope, so a cancelled run still cleans up. An undo that fails is recorded
  * with its reason and the unwinding carries on with the next one.
  */
-import { CancellationScope } from '@temporalio/workflow';
 import type { Environment } from '../../src/domain/environments.js';
 import { summarizeFailure } from '../../src/temporal/common/failures.js';
 import type { RollbackRecord } from '../../src/domain/report.js';
+import { shielded } from './shield.js';
 
 export interface Undo {
   readonly action: RollbackRecord['action'];
@@ -24,13 +24,14 @@ export interface Undo {
 export class Saga {
   private readonly undos: Undo[] = [];
 
-  push(undo: Undo): void {
-    this.undos.push(undo);
+  push(...undos: Undo[]): void {
+    this.undos.push(...undos);
   }
 
   /** Forgets the undos of an environment the run verified: it keeps the new image unless the scope is `all`. */
   settle(env: Environment): void {
-    for (let i = this.undos.length - 1; i >= 0; i--) if (this.undos[i]!.env === env) this.undos.splice(i, 1);
+    for (let index = this.undos.length - 1; index >= 0; index--)
+      if (this.undos[index]!.env === env) this.undos.splice(index, 1);
   }
 
   get size(): number {
@@ -40,13 +41,13 @@ export class Saga {
   /** Runs every undo, newest first, shielded from cancellation; appends what happened to `into`. */
   async unwind(into: RollbackRecord[]): Promise<void> {
     const pending = this.undos.splice(0).reverse();
-    await CancellationScope.nonCancellable(async () => {
+    await shielded(async () => {
       for (const undo of pending) await runUndo(undo, into);
     });
   }
 }
 
-async function runUndo(undo: Undo, into: RollbackRecord[]): Promise<boolean> {
+async function runUndo(undo: Undo, into: RollbackRecord[]): Promise<void> {
   const base = {
     action: undo.action,
     target: undo.target,
@@ -69,8 +70,7 @@ async function runUndo(undo: Undo, into: RollbackRecord[]): Promise<boolean> {
         status: 'skipped',
         detail: `not attempted: ${undo.action} failed`,
       });
-    return false;
+    return;
   }
   for (const next of undo.then ?? []) await runUndo(next, into);
-  return true;
 }

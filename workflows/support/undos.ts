@@ -12,30 +12,34 @@ function deadlineIn(seconds: number): string {
 
 /** Undo of an opened MR: close it (unless it got merged: then the revert undoes it) and delete its branch. */
 export function abandonMergeRequest(
-  acts: ActivityProxies,
-  mr: MergeRequestRef,
+  activities: ActivityProxies,
+  mergeRequest: MergeRequestRef,
   runMarker: string,
   reason: () => string,
   merged: () => boolean,
 ): Undo[] {
-  const { undoCalls } = acts;
+  const { undoCalls } = activities;
   return [
     {
       action: 'delete-branch',
-      env: mr.targetEnv,
-      target: mr.sourceBranch,
+      env: mergeRequest.targetEnv,
+      target: mergeRequest.sourceBranch,
       run: async () => {
-        const { deleted } = await undoCalls.deleteBranch({ branch: mr.sourceBranch });
+        const { deleted } = await undoCalls.deleteBranch({ branch: mergeRequest.sourceBranch });
         return deleted ? undefined : { skipped: 'branch already gone' };
       },
     },
     {
       action: 'close-merge-request',
-      env: mr.targetEnv,
-      target: `!${mr.iid}`,
+      env: mergeRequest.targetEnv,
+      target: `!${mergeRequest.iid}`,
       run: async () => {
         if (merged()) return { skipped: 'merged: undone by its revert' };
-        const { stateBefore } = await undoCalls.closeMergeRequest({ iid: mr.iid, runMarker, reason: reason() });
+        const { stateBefore } = await undoCalls.closeMergeRequest({
+          iid: mergeRequest.iid,
+          runMarker,
+          reason: reason(),
+        });
         return stateBefore === 'opened' ? undefined : { skipped: `already ${stateBefore}` };
       },
     },
@@ -60,8 +64,8 @@ export interface RevertPlan {
  * Undo of a merge: revert the MR on the env branch, then wait until Argo CD has synced the revert and the
  * workload runs the previous image again, healthy.
  */
-export function revertMerge(acts: ActivityProxies, plan: RevertPlan): Undo {
-  const { undoCalls, undoWaits } = acts;
+export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo {
+  const { undoCalls, undoWaits } = activities;
   let revertCommit = '';
   const { appName, env } = plan;
   return {

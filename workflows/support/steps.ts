@@ -1,0 +1,80 @@
+/**
+ * The steps both workflows take on an environment once its merge request is open: merge it (pushing the revert as
+ * its undo), then wait until Argo CD has synced the merge and every pod runs the image.
+ */
+import type { MergeMergeRequestResult, MergeRequestRef } from '../../src/domain/activities.js';
+import type { Environment } from '../../src/domain/environments.js';
+import type { WaitBudgets } from '../../src/domain/inputs.js';
+import type { ActivityProxies } from './activities.js';
+import { waitOptions, type Journal } from './journal.js';
+import type { Saga } from './saga.js';
+import { shielded } from './shield.js';
+import { revertMerge } from './undos.js';
+
+/** What the steps of a run share: who it is, its budgets, its record, its activities and its undo stack. */
+export interface RunContext {
+  readonly appName: string;
+  readonly runMarker: string;
+  readonly waitBudgets: WaitBudgets;
+  readonly journal: Journal;
+  readonly activities: ActivityProxies;
+  readonly saga: Saga;
+}
+
+/** The environment a step acts on and the image it brings there. */
+export interface Target {
+  readonly env: Environment;
+  readonly imageTag: string;
+}
+
+/**
+ * merge-merge-request with the head sha guard, shielded so that a merge that happened is known and undone; then
+ * pushes its undo: revert the MR and wait for `previousImageTag` synced and healthy.
+ */
+export async function mergeMergeRequest(
+  run: RunContext,
+  target: Target,
+  mergeRequest: MergeRequestRef,
+  previousImageTag: string | undefined,
+): Promise<MergeMergeRequestResult> {
+  const { iid, headSha, webUrl } = mergeRequest;
+  const merged = await run.journal.step(
+    'merge-merge-request',
+    { ...target, links: () => ({ mergeRequest: webUrl }) },
+    () => shielded(() => run.activities.quick.mergeMergeRequest({ iid, headSha, runMarker: run.runMarker })),
+  );
+  run.saga.push(
+    revertMerge(run.activities, {
+      budgets: run.waitBudgets,
+      appName: run.appName,
+      env: target.env,
+      iid,
+      runMarker: run.runMarker,
+      fromImageTag: target.imageTag,
+      toImageTag: previousImageTag,
+    }),
+  );
+  return merged;
+}
+
+/** await-argo-synced-and-healthy at `revision` (the merge commit). */
+export async function awaitArgoSyncedAndHealthy(run: RunContext, target: Target, revision: string): Promise<void> {
+  const { appName } = run;
+  await run.journal.step(
+    'await-argo-synced-and-healthy',
+    waitOptions(target, run.waitBudgets.sync, { kind: 'argo-app', ref: `${appName}-${target.env}` }),
+    (deadline: string) =>
+      run.activities.waits.awaitArgoSyncedAndHealthy({ appName, env: target.env, revision, deadline }),
+  );
+}
+
+/** verify-workload: every pod runs the image, ready. */
+export async function verifyWorkload(run: RunContext, target: Target): Promise<void> {
+  const { appName } = run;
+  await run.journal.step(
+    'verify-workload',
+    waitOptions(target, run.waitBudgets.workload, { kind: 'workload', ref: `${appName} in ${target.env}` }),
+    (deadline: string) =>
+      run.activities.waits.verifyWorkload({ appName, env: target.env, imageTag: target.imageTag, deadline }),
+  );
+}
