@@ -13,7 +13,13 @@ function xmlChars(text: string): string {
   let out = '';
   for (const ch of text) {
     const code = ch.codePointAt(0) ?? 0;
-    const allowed = code === 0x09 || code === 0x0a || code === 0x0d || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || code >= 0x10000;
+    const allowed =
+      code === 0x09 ||
+      code === 0x0a ||
+      code === 0x0d ||
+      (code >= 0x20 && code <= 0xd7ff) ||
+      (code >= 0xe000 && code <= 0xfffd) ||
+      code >= 0x10000;
     if (allowed) out += ch;
   }
   return out;
@@ -65,7 +71,10 @@ interface Suite {
 function testcase(classname: string, testCase: Case): string {
   const { failure, skipped, out } = testCase;
   const body: string[] = [];
-  if (failure) body.push(`      <failure message="${attr(failure.message)}" type="${attr(failure.type)}">${text(causeChain(failure))}</failure>`);
+  if (failure)
+    body.push(
+      `      <failure message="${attr(failure.message)}" type="${attr(failure.type)}">${text(causeChain(failure))}</failure>`,
+    );
   else if (skipped !== undefined) body.push(`      <skipped message="${attr(skipped)}"/>`);
   if (out) body.push(`      <system-out>${text(out)}</system-out>`);
   const open = `    <testcase classname="${attr(classname)}" name="${attr(testCase.name)}" time="${testCase.time}"`;
@@ -80,7 +89,9 @@ function counts(cases: readonly Case[]): { tests: number; failures: number; skip
 
 function renderSuite(suite: Suite, ms: number): string {
   const totals = counts(suite.cases);
-  const props = suite.properties.filter((property): property is readonly [string, string] => property[1] !== undefined && property[1] !== '');
+  const props = suite.properties.filter(
+    (property): property is readonly [string, string] => property[1] !== undefined && property[1] !== '',
+  );
   const lines = [
     `  <testsuite name="${attr(suite.name)}" tests="${totals.tests}" failures="${totals.failures}" errors="0" skipped="${totals.skipped}" time="${seconds(ms)}" timestamp="${attr(suite.timestamp)}">`,
   ];
@@ -105,16 +116,26 @@ function stepCase(step: StepRecord): Case {
     .join('\n');
   const base = { name: step.name, time: seconds(step.durationMs), ...(out ? { out } : {}) };
   // A failed step always carries a <failure>, so the counts CI shows match the cases it lists.
-  if (step.status === 'failed') return { ...base, failure: step.failure ?? { type: 'StepFailed', message: `step ${step.name} failed` } };
+  if (step.status === 'failed')
+    return { ...base, failure: step.failure ?? { type: 'StepFailed', message: `step ${step.name} failed` } };
   if (step.status === 'cancelled' || step.status === 'running') return { ...base, skipped: `step ${step.status}` };
   return base;
 }
 
 function iterationSuite(report: ValidationReport, iteration: IterationReport): Suite {
   const cases: Case[] = iteration.steps.map(stepCase);
-  if (iteration.steps.length === 0) cases.push({ name: `${iteration.env} not run`, time: seconds(0), skipped: `iteration ${iteration.iteration} did not run (${iteration.status})` });
+  if (iteration.steps.length === 0)
+    cases.push({
+      name: `${iteration.env} not run`,
+      time: seconds(0),
+      skipped: `iteration ${iteration.iteration} did not run (${iteration.status})`,
+    });
   // The run failed here but no step records it (e.g. the failure came from outside a step): show it anyway.
-  if (report.failure && report.failure.iteration === iteration.iteration && !cases.some((testCase) => testCase.failure)) {
+  if (
+    report.failure &&
+    report.failure.iteration === iteration.iteration &&
+    !cases.some((testCase) => testCase.failure)
+  ) {
     const { step, iteration: _iteration, ...failure } = report.failure;
     cases.push({ name: step, time: seconds(0), failure });
   }
@@ -138,7 +159,8 @@ function rollbackCase(record: RollbackRecord): Case {
   const move = fromImageTag || toImageTag ? `image: ${fromImageTag ?? '?'} -> ${toImageTag ?? '?'}` : '';
   const out = [move, detail ?? ''].filter(Boolean).join('\n');
   const base = { name: `${action}${env ? ` ${env}` : ''}: ${target}`, time: seconds(0), ...(out ? { out } : {}) };
-  if (record.status === 'failed') return { ...base, failure: record.failure ?? { type: 'RollbackFailed', message: `${action} of ${target} failed` } };
+  if (record.status === 'failed')
+    return { ...base, failure: record.failure ?? { type: 'RollbackFailed', message: `${action} of ${target} failed` } };
   if (record.status === 'skipped') return { ...base, skipped: detail ?? 'not needed' };
   return base;
 }

@@ -5,19 +5,26 @@
 import type { FailureSummary } from '../domain/errors.js';
 import type { IterationStatus, ValidationReport, ValidationStatus } from '../domain/report.js';
 
-const ICON: Record<IterationStatus | ValidationStatus, string> = { succeeded: '✅', failed: '❌', rolled_back: '↩️', not_run: '⏭️' };
+const ICON: Record<IterationStatus | ValidationStatus, string> = {
+  succeeded: '✅',
+  failed: '❌',
+  rolled_back: '↩️',
+  not_run: '⏭️',
+};
 
 /**
  * Text inside a table cell or list item: on one line (CR alone ends a line too), without control characters,
  * pipes escaped so the table keeps its columns, `<` as an entity so that a message cannot open an HTML tag.
  */
 function cell(text: string | undefined): string {
-  return (text ?? '')
-    .replace(/\r\n|[\r\n\t]/g, ' ')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .replace(/\|/g, '\\|')
-    .replace(/</g, '&lt;');
+  return (
+    (text ?? '')
+      .replace(/\r\n|[\r\n\t]/g, ' ')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .replace(/\|/g, '\\|')
+      .replace(/</g, '&lt;')
+  );
 }
 
 function causes(failure: FailureSummary): string[] {
@@ -38,9 +45,17 @@ export function toMarkdown(report: ValidationReport): string {
   ];
   for (const iteration of report.iterations) {
     const { steps, status, imageTag } = iteration;
-    const mergeRequest = steps.map((step) => step.links?.mergeRequest).filter(Boolean).at(-1);
-    const build = steps.map((step) => step.links?.build).filter(Boolean).at(-1);
-    lines.push(`| ${iteration.iteration} | ${iteration.env} | ${ICON[status]} ${status} | ${cell(imageTag ? `\`${imageTag}\`` : '')} | ${steps.length} | ${mergeRequest ? `[MR](${mergeRequest})` : ''} | ${build ? `[build](${build})` : ''} |`);
+    const mergeRequest = steps
+      .map((step) => step.links?.mergeRequest)
+      .filter(Boolean)
+      .at(-1);
+    const build = steps
+      .map((step) => step.links?.build)
+      .filter(Boolean)
+      .at(-1);
+    lines.push(
+      `| ${iteration.iteration} | ${iteration.env} | ${ICON[status]} ${status} | ${cell(imageTag ? `\`${imageTag}\`` : '')} | ${steps.length} | ${mergeRequest ? `[MR](${mergeRequest})` : ''} | ${build ? `[build](${build})` : ''} |`,
+    );
   }
   if (report.failure) {
     lines.push('', `**Failed at** iteration ${report.failure.iteration}, step \`${report.failure.step}\`:`, '');
@@ -51,7 +66,9 @@ export function toMarkdown(report: ValidationReport): string {
     for (const record of report.rollback) {
       const { fromImageTag, toImageTag, failure, detail } = record;
       const move = fromImageTag || toImageTag ? `\`${fromImageTag ?? '?'}\` → \`${toImageTag ?? '?'}\`` : '';
-      lines.push(`| ${record.action} | ${record.env ?? ''} | ${cell(record.target)} | ${move} | ${record.status}${failure ? `: ${cell(failure.message)}` : ''}${detail ? ` (${cell(detail)})` : ''} |`);
+      lines.push(
+        `| ${record.action} | ${record.env ?? ''} | ${cell(record.target)} | ${move} | ${record.status}${failure ? `: ${cell(failure.message)}` : ''}${detail ? ` (${cell(detail)})` : ''} |`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

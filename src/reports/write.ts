@@ -18,7 +18,11 @@ export function writeReports(report: ValidationReport, dir: string, name: string
   const folder = resolve(dir);
   mkdirSync(folder, { recursive: true });
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
-  const paths = { json: join(folder, `${safe}.json`), markdown: join(folder, `${safe}.md`), junit: join(folder, `${safe}.junit.xml`) };
+  const paths = {
+    json: join(folder, `${safe}.json`),
+    markdown: join(folder, `${safe}.md`),
+    junit: join(folder, `${safe}.junit.xml`),
+  };
   writeFileSync(paths.json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(paths.markdown, toMarkdown(report));
   writeFileSync(paths.junit, toJUnitXml(report));

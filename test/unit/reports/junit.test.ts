@@ -13,7 +13,10 @@ import { NASTY, failedEarlyReport, nastyReport, rolledBackReport, succeededRepor
 const XSD = readFileSync(new URL('./fixtures/junit-10.xsd', import.meta.url), 'utf8');
 
 async function schemaErrors(xml: string): Promise<string[]> {
-  const result = await validateXML({ xml: [{ fileName: 'report.junit.xml', contents: xml }], schema: [{ fileName: 'junit-10.xsd', contents: XSD }] });
+  const result = await validateXML({
+    xml: [{ fileName: 'report.junit.xml', contents: xml }],
+    schema: [{ fileName: 'junit-10.xsd', contents: XSD }],
+  });
   if (result.valid) return [];
   return result.errors.length > 0 ? result.errors.map((e) => e.rawMessage) : [result.rawOutput];
 }
@@ -95,7 +98,9 @@ describe('JUnit XML', () => {
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')).toBe(true);
     const ss = suites(xml);
     expect(ss.map((s) => s.attrs.name)).toEqual(['iteration 1: dev', 'iteration 2: stage', 'iteration 3: prod']);
-    expect(ss.map((s) => s.cases.map((c) => c.attrs.name))).toEqual(report.iterations.map((i) => i.steps.map((s) => s.name)));
+    expect(ss.map((s) => s.cases.map((c) => c.attrs.name))).toEqual(
+      report.iterations.map((i) => i.steps.map((s) => s.name)),
+    );
     expect(xml).not.toContain('<failure');
     expect(xml).not.toContain('<skipped');
     const dev = ss[0]!;
@@ -104,19 +109,34 @@ describe('JUnit XML', () => {
     expect(dev.attrs.time).toBe('99.750');
     expect(dev.attrs.timestamp).toBe('2025-03-04T02:00:00');
     expect(dev.cases[1]!.body).toContain('build: https://jenkins.example/job/example-app/job/main/41/');
-    expect(dev.cases[2]!.body).toContain('merge request: https://gitlab.example/p2c/k8s-deployments/-/merge_requests/12');
+    expect(dev.cases[2]!.body).toContain(
+      'merge request: https://gitlab.example/p2c/k8s-deployments/-/merge_requests/12',
+    );
     expect(dev.body).toContain('<property name="imageTag" value="1.0.37-abc1234"/>');
     expect(ss[1]!.body).toContain('<property name="workflowId" value="promote-example-app-stage"/>');
-    expect(elements(xml, 'testsuites')[0]!.attrs).toMatchObject({ name: 'validatePipeline example-app', tests: '8', failures: '0', time: '400.000' });
+    expect(elements(xml, 'testsuites')[0]!.attrs).toMatchObject({
+      name: 'validatePipeline example-app',
+      tests: '8',
+      failures: '0',
+      time: '400.000',
+    });
   });
 
   it('shows a rolled-back run: the failed step with its causes, the iteration not run, and every undo', () => {
     const xml = toJUnitXml(rolledBackReport());
     const ss = suites(xml);
-    expect(ss.map((s) => s.attrs.name)).toEqual(['iteration 1: dev', 'iteration 2: stage', 'iteration 3: prod', 'rollback']);
+    expect(ss.map((s) => s.attrs.name)).toEqual([
+      'iteration 1: dev',
+      'iteration 2: stage',
+      'iteration 3: prod',
+      'rollback',
+    ]);
     const failed = ss[1]!.cases.find((c) => c.attrs.name === 'await-healthy')!;
     const failure = elements(failed.body, 'failure')[0]!;
-    expect(failure.attrs).toEqual({ message: 'stage: Deployment example-app has 0/2 ready replicas after 300 s', type: 'EnvironmentUnhealthy' });
+    expect(failure.attrs).toEqual({
+      message: 'stage: Deployment example-app has 0/2 ready replicas after 300 s',
+      type: 'EnvironmentUnhealthy',
+    });
     expect(unescape(failure.body)).toBe(
       'EnvironmentUnhealthy: stage: Deployment example-app has 0/2 ready replicas after 300 s\ncaused by TimeoutFailure: activity StartToClose timeout\ncaused by Error: pod example-app-7d9 CrashLoopBackOff',
     );
@@ -124,7 +144,11 @@ describe('JUnit XML', () => {
     expect(ss[2]!.cases[0]!.attrs.name).toBe('prod not run');
     expect(elements(ss[2]!.cases[0]!.body, 'skipped')[0]!.attrs.message).toBe('iteration 3 did not run (not_run)');
     const rollback = ss[3]!;
-    expect(rollback.cases.map((c) => c.attrs.name)).toEqual(['revert-merge-request stage: !13', 'await-previous-image stage: example-app-stage', 'delete-branch stage: promote-stage-1.0.37-abc1234']);
+    expect(rollback.cases.map((c) => c.attrs.name)).toEqual([
+      'revert-merge-request stage: !13',
+      'await-previous-image stage: example-app-stage',
+      'delete-branch stage: promote-stage-1.0.37-abc1234',
+    ]);
     expect(rollback.attrs).toMatchObject({ tests: '3', failures: '0', skipped: '1' });
     expect(unescape(rollback.cases[1]!.body)).toContain('image: 1.0.37-abc1234 -> 1.0.36-0ffee00');
   });
@@ -132,7 +156,10 @@ describe('JUnit XML', () => {
   it('gives a failed step a <failure> even without a failure summary, and reports a failed undo as a failure', () => {
     const ss = suites(toJUnitXml(failedEarlyReport()));
     const build = ss[0]!.cases[1]!;
-    expect(elements(build.body, 'failure')[0]!.attrs).toEqual({ message: 'step await-ci-build failed', type: 'StepFailed' });
+    expect(elements(build.body, 'failure')[0]!.attrs).toEqual({
+      message: 'step await-ci-build failed',
+      type: 'StepFailed',
+    });
     expect(ss.map((s) => s.cases.length)).toEqual([2, 1, 1, 1]);
     const undo = elements(ss[3]!.cases[0]!.body, 'failure')[0]!;
     expect(undo.attrs).toEqual({ message: 'HTTP 503', type: 'GitLabUnavailable' });
@@ -140,10 +167,16 @@ describe('JUnit XML', () => {
 
   it('adds the run failure as a case when no step of its iteration records it', () => {
     const report = failedEarlyReport();
-    const noStep: ValidationReport = { ...report, iterations: [{ ...report.iterations[0]!, steps: [] }, ...report.iterations.slice(1)] };
+    const noStep: ValidationReport = {
+      ...report,
+      iterations: [{ ...report.iterations[0]!, steps: [] }, ...report.iterations.slice(1)],
+    };
     const dev = suites(toJUnitXml(noStep))[0]!;
     expect(dev.cases.map((c) => c.attrs.name)).toEqual(['dev not run', 'await-ci-build']);
-    expect(elements(dev.cases[1]!.body, 'failure')[0]!.attrs).toEqual({ message: 'Jenkins build #42 FAILURE', type: 'BuildFailed' });
+    expect(elements(dev.cases[1]!.body, 'failure')[0]!.attrs).toEqual({
+      message: 'Jenkins build #42 FAILURE',
+      type: 'BuildFailed',
+    });
   });
 
   it('escapes markup, keeps tabs and newlines, and drops characters XML 1.0 cannot carry', () => {
@@ -160,7 +193,10 @@ describe('JUnit XML', () => {
     expect(ss[0]!.cases[0]!.attrs.classname).toBe('shepherd.validatePipeline.app-<&">.dev');
     expect(unescape(ss[0]!.cases[0]!.body)).toContain('merge request: https://gitlab.example/mr?a=1&b=2');
     expect(elements(xml, 'testsuites')[0]!.attrs.name).toBe('validatePipeline app-<&">');
-    expect(ss[1]!.cases.map((c) => elements(c.body, 'skipped')[0]?.attrs.message)).toEqual(['step cancelled', 'step running']);
+    expect(ss[1]!.cases.map((c) => elements(c.body, 'skipped')[0]?.attrs.message)).toEqual([
+      'step cancelled',
+      'step running',
+    ]);
     expect(NASTY).toContain('\u0000');
   });
 });

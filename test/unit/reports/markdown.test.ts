@@ -11,7 +11,11 @@ function table(md: string, header: string): string[][] {
   expect(lines[start + 1]).toMatch(/^\|(---\|)+$/);
   const rows: string[][] = [];
   for (let i = start + 2; i < lines.length && lines[i]!.startsWith('|'); i++) {
-    rows.push(lines[i]!.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+    rows.push(
+      lines[i]!.slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -20,7 +24,9 @@ describe('Markdown report', () => {
   it('summarises a succeeded run with one row per iteration, links and no failure section', () => {
     const md = toMarkdown(succeededReport());
     expect(md.split('\n')[0]).toBe('### ✅ Pipeline validation of example-app: succeeded');
-    expect(md).toContain('Through **prod**, image `1.0.37-abc1234`, 400.0 s (2025-03-04T02:00:00.000Z → 2025-03-04T02:06:40.000Z).');
+    expect(md).toContain(
+      'Through **prod**, image `1.0.37-abc1234`, 400.0 s (2025-03-04T02:00:00.000Z → 2025-03-04T02:06:40.000Z).',
+    );
     const rows = table(md, '| # | env |');
     expect(rows).toHaveLength(3);
     expect(rows[0]).toEqual([
@@ -62,7 +68,9 @@ describe('Markdown report', () => {
     const md = toMarkdown(failedEarlyReport());
     expect(md.split('\n')[0]).toBe('### ❌ Pipeline validation of example-app: failed');
     expect(md).toContain('- `BuildFailed`: Jenkins build #42 FAILURE');
-    expect(table(md, '| action | env | target |')).toEqual([['close-merge-request', 'dev', '!11', '', 'failed: HTTP 503']]);
+    expect(table(md, '| action | env | target |')).toEqual([
+      ['close-merge-request', 'dev', '!11', '', 'failed: HTTP 503'],
+    ]);
   });
 
   it('keeps hostile text inside its cell: no line breaks, no control characters, pipes escaped, no HTML tags', () => {

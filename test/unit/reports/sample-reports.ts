@@ -10,12 +10,25 @@ function step(name: string, startS: number, extra: Partial<StepRecord> = {}): St
 
 const devSteps: StepRecord[] = [
   step('bump-version', 0, { env: 'dev' }),
-  step('await-ci-build', 2, { env: 'dev', imageTag: '1.0.37-abc1234', links: { build: 'https://jenkins.example/job/example-app/job/main/41/' }, durationMs: 95_250 }),
-  step('merge-merge-request', 100, { env: 'dev', links: { mergeRequest: 'https://gitlab.example/p2c/k8s-deployments/-/merge_requests/12' } }),
+  step('await-ci-build', 2, {
+    env: 'dev',
+    imageTag: '1.0.37-abc1234',
+    links: { build: 'https://jenkins.example/job/example-app/job/main/41/' },
+    durationMs: 95_250,
+  }),
+  step('merge-merge-request', 100, {
+    env: 'dev',
+    links: { mergeRequest: 'https://gitlab.example/p2c/k8s-deployments/-/merge_requests/12' },
+  }),
   step('await-argo-synced', 102, { env: 'dev', imageTag: '1.0.37-abc1234', attempts: 3 }),
 ];
 
-const iteration = (n: 1 | 2 | 3, env: 'dev' | 'stage' | 'prod', steps: StepRecord[], extra: Partial<IterationReport> = {}): IterationReport => ({
+const iteration = (
+  n: 1 | 2 | 3,
+  env: 'dev' | 'stage' | 'prod',
+  steps: StepRecord[],
+  extra: Partial<IterationReport> = {},
+): IterationReport => ({
   iteration: n,
   env,
   status: 'succeeded',
@@ -37,8 +50,24 @@ export function succeededReport(): ValidationReport {
     durationMs: 400_000,
     iterations: [
       iteration(1, 'dev', devSteps),
-      iteration(2, 'stage', [step('open-promotion-merge-request', 200, { env: 'stage' }), step('merge-merge-request', 210, { env: 'stage' })], { workflowId: 'promote-example-app-stage' }),
-      iteration(3, 'prod', [step('approval', 300, { env: 'prod', attempts: undefined }), step('merge-merge-request', 390, { env: 'prod' })], { workflowId: 'promote-example-app-prod' }),
+      iteration(
+        2,
+        'stage',
+        [
+          step('open-promotion-merge-request', 200, { env: 'stage' }),
+          step('merge-merge-request', 210, { env: 'stage' }),
+        ],
+        { workflowId: 'promote-example-app-stage' },
+      ),
+      iteration(
+        3,
+        'prod',
+        [
+          step('approval', 300, { env: 'prod', attempts: undefined }),
+          step('merge-merge-request', 390, { env: 'prod' }),
+        ],
+        { workflowId: 'promote-example-app-prod' },
+      ),
     ],
     rollback: [],
   };
@@ -47,7 +76,11 @@ export function succeededReport(): ValidationReport {
 const degraded = {
   type: 'EnvironmentUnhealthy',
   message: 'stage: Deployment example-app has 0/2 ready replicas after 300 s',
-  cause: { type: 'TimeoutFailure', message: 'activity StartToClose timeout', cause: { type: 'Error', message: 'pod example-app-7d9 CrashLoopBackOff' } },
+  cause: {
+    type: 'TimeoutFailure',
+    message: 'activity StartToClose timeout',
+    cause: { type: 'Error', message: 'pod example-app-7d9 CrashLoopBackOff' },
+  },
 };
 
 /** Stage failed while waiting for the environment to become healthy; everything was undone. */
@@ -63,16 +96,39 @@ export function rolledBackReport(): ValidationReport {
       iteration(
         2,
         'stage',
-        [step('open-promotion-merge-request', 200, { env: 'stage' }), step('merge-merge-request', 210, { env: 'stage' }), step('await-healthy', 215, { env: 'stage', status: 'failed', durationMs: 300_000, failure: degraded })],
+        [
+          step('open-promotion-merge-request', 200, { env: 'stage' }),
+          step('merge-merge-request', 210, { env: 'stage' }),
+          step('await-healthy', 215, { env: 'stage', status: 'failed', durationMs: 300_000, failure: degraded }),
+        ],
         { status: 'rolled_back', workflowId: 'promote-example-app-stage' },
       ),
       iteration(3, 'prod', [], { status: 'not_run', imageTag: undefined, previousImageTag: undefined }),
     ],
     failure: { ...degraded, step: 'await-healthy', iteration: 2 },
     rollback: [
-      { action: 'revert-merge-request', env: 'stage', status: 'succeeded', target: '!13', detail: 'revert MR !14 merged' },
-      { action: 'await-previous-image', env: 'stage', status: 'succeeded', target: 'example-app-stage', fromImageTag: '1.0.37-abc1234', toImageTag: '1.0.36-0ffee00' },
-      { action: 'delete-branch', env: 'stage', status: 'skipped', target: 'promote-stage-1.0.37-abc1234', detail: 'already deleted' },
+      {
+        action: 'revert-merge-request',
+        env: 'stage',
+        status: 'succeeded',
+        target: '!13',
+        detail: 'revert MR !14 merged',
+      },
+      {
+        action: 'await-previous-image',
+        env: 'stage',
+        status: 'succeeded',
+        target: 'example-app-stage',
+        fromImageTag: '1.0.37-abc1234',
+        toImageTag: '1.0.36-0ffee00',
+      },
+      {
+        action: 'delete-branch',
+        env: 'stage',
+        status: 'skipped',
+        target: 'promote-stage-1.0.37-abc1234',
+        detail: 'already deleted',
+      },
     ],
   };
 }
@@ -85,17 +141,34 @@ export function failedEarlyReport(): ValidationReport {
     imageTag: undefined,
     durationMs: 60_000,
     iterations: [
-      iteration(1, 'dev', [step('bump-version', 0, { env: 'dev' }), step('await-ci-build', 2, { env: 'dev', status: 'failed' /* no failure summary recorded */ })], { status: 'failed', imageTag: undefined }),
+      iteration(
+        1,
+        'dev',
+        [
+          step('bump-version', 0, { env: 'dev' }),
+          step('await-ci-build', 2, { env: 'dev', status: 'failed' /* no failure summary recorded */ }),
+        ],
+        { status: 'failed', imageTag: undefined },
+      ),
       iteration(2, 'stage', [], { status: 'not_run', imageTag: undefined }),
       iteration(3, 'prod', [], { status: 'not_run', imageTag: undefined }),
     ],
     failure: { type: 'BuildFailed', message: 'Jenkins build #42 FAILURE', step: 'await-ci-build', iteration: 1 },
-    rollback: [{ action: 'close-merge-request', env: 'dev', status: 'failed', target: '!11', failure: { type: 'GitLabUnavailable', message: 'HTTP 503' } }],
+    rollback: [
+      {
+        action: 'close-merge-request',
+        env: 'dev',
+        status: 'failed',
+        target: '!11',
+        failure: { type: 'GitLabUnavailable', message: 'HTTP 503' },
+      },
+    ],
   };
 }
 
 /** Text that XML and Markdown must escape: markup characters, quotes, control characters, a table pipe. */
-export const NASTY = 'a <b> & "c" \'d\' | e\u0000\u0001\u0008\u000b\u000c\u001f\ttab\r\nnext ]]> \ud800 \uffff end ✓ 🚀';
+export const NASTY =
+  'a <b> & "c" \'d\' | e\u0000\u0001\u0008\u000b\u000c\u001f\ttab\r\nnext ]]> \ud800 \uffff end ✓ 🚀';
 
 export function nastyReport(): ValidationReport {
   const r = rolledBackReport();
@@ -104,11 +177,36 @@ export function nastyReport(): ValidationReport {
     ...r,
     appName: 'app-<&">',
     iterations: [
-      iteration(1, 'dev', [step(`step <&"> ${NASTY}`, 0, { env: 'dev', imageTag: NASTY, links: { mergeRequest: 'https://gitlab.example/mr?a=1&b=2' } }), step('fails', 5, { env: 'dev', status: 'failed', failure })], { status: 'rolled_back' }),
-      iteration(2, 'stage', [step('cancelled', 9, { status: 'cancelled' }), step('running', 10, { status: 'running' })], { status: 'failed' }),
+      iteration(
+        1,
+        'dev',
+        [
+          step(`step <&"> ${NASTY}`, 0, {
+            env: 'dev',
+            imageTag: NASTY,
+            links: { mergeRequest: 'https://gitlab.example/mr?a=1&b=2' },
+          }),
+          step('fails', 5, { env: 'dev', status: 'failed', failure }),
+        ],
+        { status: 'rolled_back' },
+      ),
+      iteration(
+        2,
+        'stage',
+        [step('cancelled', 9, { status: 'cancelled' }), step('running', 10, { status: 'running' })],
+        { status: 'failed' },
+      ),
       iteration(3, 'prod', [], { status: 'not_run' }),
     ],
     failure: { ...failure, step: 'fails', iteration: 1 },
-    rollback: [{ action: 'revert-merge-request', env: 'dev', status: 'failed', target: `!1 ${NASTY}`, failure: { type: 'X', message: NASTY } }],
+    rollback: [
+      {
+        action: 'revert-merge-request',
+        env: 'dev',
+        status: 'failed',
+        target: `!1 ${NASTY}`,
+        failure: { type: 'X', message: NASTY },
+      },
+    ],
   };
 }
