@@ -3,10 +3,9 @@
  */
 import { json, type Router, type SandboxRequest } from '../core/http.js';
 import { GitLabError } from './errors.js';
-import { commitBasic, diffEntity, iso, mergeRequestEntity, noteEntity } from './entities.js';
+import { commitBasic, diffEntity, mergeRequestEntity, mergeRequestSimpleEntity, noteEntity } from './entities.js';
 import { api, intParam, paginated, Params, type RouteContext } from './http-support.js';
 import type { MergeRequestFilter, UpdateMergeRequestInput } from './merge-requests.js';
-import type { MergeRequest, Project } from './types.js';
 
 const P = '/api/v4/projects/:id';
 const MR = `${P}/merge_requests/:iid`;
@@ -18,20 +17,6 @@ const SORT = ['asc', 'desc'] as const;
 function iidsOf(req: SandboxRequest): number[] | undefined {
   const values = [...req.query.getAll('iids[]'), ...req.query.getAll('iids')];
   return values.length > 0 ? values.map((v) => intParam(v, 'iids')) : undefined;
-}
-
-function simpleEntity(base: string, project: Project, mr: MergeRequest): Record<string, unknown> {
-  return {
-    id: mr.id,
-    iid: mr.iid,
-    project_id: project.id,
-    title: mr.title,
-    description: mr.description,
-    state: mr.state,
-    created_at: iso(mr.createdAt),
-    updated_at: iso(mr.updatedAt),
-    web_url: `${base}/${project.namespace}/${project.path}/-/merge_requests/${mr.iid}`,
-  };
 }
 
 export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
@@ -99,7 +84,7 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       };
       return paginated(req, mrs.list(project, filter), (mr) =>
         view === 'simple'
-          ? simpleEntity(req.baseUrl, project, mr)
+          ? mergeRequestSimpleEntity(req.baseUrl, project, mr)
           : mergeRequestEntity(req.baseUrl, model, project, mr, false),
       );
     }),
