@@ -1,36 +1,16 @@
-import { GitbeakerRequestError } from '@gitbeaker/rest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEPLOYMENTS,
   DEPLOYMENTS_ID,
   MANIFEST,
   pushImageChange,
   settledStatus,
-  startGitLabWorld,
+  gitLabWorldPerTest,
+  requestError,
   type GitLabWorld,
 } from './gitlab-fixture.js';
 
-let world: GitLabWorld | undefined;
-afterEach(async () => {
-  await world?.stop();
-  world = undefined;
-});
-
-async function start(opts: { timeScale?: number } = {}): Promise<GitLabWorld> {
-  world = await startGitLabWorld(opts);
-  return world;
-}
-
-async function requestError(p: Promise<unknown>): Promise<{ status: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(GitbeakerRequestError);
-    const e = err as GitbeakerRequestError;
-    return { status: (e.cause as { response: Response }).response.status, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
+const start = gitLabWorldPerTest();
 
 const IMAGE = 'docker.local/p2c/example-app:1.0.37-SNAPSHOT-a1b2c3d';
 
