@@ -7,6 +7,7 @@ import {
   settledStatus,
   gitLabWorldPerTest,
   requestError,
+  TOKEN,
   type GitLabWorld,
 } from './gitlab-fixture.js';
 
@@ -134,6 +135,25 @@ describe('sandbox GitLab: creating and listing merge requests', () => {
     expect(bySource.map((m) => m.iid)).toEqual([1]);
     const asc = await w.gitlab.MergeRequests.all({ projectId: DEPLOYMENTS, orderBy: 'created_at', sort: 'asc' });
     expect(asc.map((m) => m.iid)).toEqual([1, 2]);
+  });
+
+  it('lists MRs with view=simple as the identifying head of the full entity', async () => {
+    const w = await start();
+    await openDevMr(w);
+    const list = async (query: string): Promise<Record<string, unknown>[]> => {
+      const res = await fetch(`${w.server.url}/api/v4/projects/${DEPLOYMENTS_ID}/merge_requests${query}`, {
+        headers: { 'private-token': TOKEN },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Record<string, unknown>[];
+    };
+    const [simple] = await list('?view=simple');
+    const [full] = await list('');
+    const head = ['id', 'iid', 'project_id', 'title', 'description', 'state', 'created_at', 'updated_at', 'web_url'];
+    expect(Object.keys(simple!).sort()).toEqual([...head].sort());
+    expect(simple).toEqual(Object.fromEntries(head.map((k) => [k, full![k]])));
+    expect(simple!.web_url).toBe(`${w.server.url}/${DEPLOYMENTS}/-/merge_requests/1`);
+    expect(Object.keys(full!).length).toBeGreaterThan(head.length);
   });
 
   it('pages MR lists with x-* headers and a link header that gitbeaker .all() follows to the end', async () => {
