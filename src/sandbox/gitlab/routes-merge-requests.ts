@@ -4,7 +4,7 @@
 import { json, type Router, type SandboxRequest } from '../core/http.js';
 import { GitLabError } from './errors.js';
 import { commitBasic, diffEntity, mergeRequestEntity, mergeRequestSimpleEntity, noteEntity } from './entities.js';
-import { api, intParam, paginated, Params, type RouteContext } from './http-support.js';
+import { api, defined, intParam, paginated, Params, type RouteContext } from './http-support.js';
 import type { MergeRequestFilter, UpdateMergeRequestInput } from './merge-requests.js';
 
 const P = '/api/v4/projects/:id';
@@ -39,15 +39,11 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const removeSourceBranch = params.bool('remove_source_branch');
       const squash = params.bool('squash');
       params.check();
-      const mr = mrs.create(project, ctx.userOf(req), {
-        sourceBranch,
-        targetBranch,
-        title,
-        ...(description !== undefined ? { description } : {}),
-        ...(labels !== undefined ? { labels } : {}),
-        ...(removeSourceBranch !== undefined ? { removeSourceBranch } : {}),
-        ...(squash !== undefined ? { squash } : {}),
-      });
+      const mr = mrs.create(
+        project,
+        ctx.userOf(req),
+        defined({ sourceBranch, targetBranch, title, description, labels, removeSourceBranch, squash }),
+      );
       return json(201, mergeRequestEntity(req.baseUrl, model, project, mr, true));
     }),
   );
@@ -68,20 +64,20 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const labels = params.list('labels');
       const view = params.string('view');
       params.check();
-      const filter: MergeRequestFilter = {
-        ...(state !== undefined ? { state } : {}),
-        ...(orderBy !== undefined ? { orderBy } : {}),
-        ...(sort !== undefined ? { sort } : {}),
-        ...(createdAfter !== undefined ? { createdAfter } : {}),
-        ...(createdBefore !== undefined ? { createdBefore } : {}),
-        ...(updatedAfter !== undefined ? { updatedAfter } : {}),
-        ...(updatedBefore !== undefined ? { updatedBefore } : {}),
-        ...(labels !== undefined ? { labels } : {}),
-        ...(params.string('source_branch') !== undefined ? { sourceBranch: params.string('source_branch')! } : {}),
-        ...(params.string('target_branch') !== undefined ? { targetBranch: params.string('target_branch')! } : {}),
-        ...(params.string('search') !== undefined ? { search: params.string('search')! } : {}),
-        ...(iidsOf(req) !== undefined ? { iids: iidsOf(req)! } : {}),
-      };
+      const filter: MergeRequestFilter = defined({
+        state,
+        orderBy,
+        sort,
+        createdAfter,
+        createdBefore,
+        updatedAfter,
+        updatedBefore,
+        labels,
+        sourceBranch: params.string('source_branch'),
+        targetBranch: params.string('target_branch'),
+        search: params.string('search'),
+        iids: iidsOf(req),
+      });
       return paginated(req, mrs.list(project, filter), (mr) =>
         view === 'simple'
           ? mergeRequestSimpleEntity(req.baseUrl, project, mr)
@@ -110,17 +106,17 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const stateEvent = params.oneOf('state_event', ['close', 'reopen'] as const);
       const squash = params.bool('squash');
       const removeSourceBranch = params.bool('remove_source_branch');
-      const input: UpdateMergeRequestInput = {
-        ...(params.string('title') !== undefined ? { title: params.string('title')! } : {}),
-        ...(params.string('description') !== undefined ? { description: params.string('description')! } : {}),
-        ...(params.string('target_branch') !== undefined ? { targetBranch: params.string('target_branch')! } : {}),
-        ...(stateEvent !== undefined ? { stateEvent } : {}),
-        ...(params.list('labels') !== undefined ? { labels: params.list('labels')! } : {}),
-        ...(params.list('add_labels') !== undefined ? { addLabels: params.list('add_labels')! } : {}),
-        ...(params.list('remove_labels') !== undefined ? { removeLabels: params.list('remove_labels')! } : {}),
-        ...(squash !== undefined ? { squash } : {}),
-        ...(removeSourceBranch !== undefined ? { removeSourceBranch } : {}),
-      };
+      const input: UpdateMergeRequestInput = defined({
+        title: params.string('title'),
+        description: params.string('description'),
+        targetBranch: params.string('target_branch'),
+        stateEvent,
+        labels: params.list('labels'),
+        addLabels: params.list('add_labels'),
+        removeLabels: params.list('remove_labels'),
+        squash,
+        removeSourceBranch,
+      });
       const known = [
         'assignee_id',
         'assignee_ids',
@@ -154,13 +150,12 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const mergeCommitMessage = params.string('merge_commit_message');
       const squashCommitMessage = params.string('squash_commit_message');
       params.check();
-      const mr = mrs.merge(project, iid, ctx.userOf(req), {
-        ...(sha !== undefined ? { sha } : {}),
-        ...(shouldRemoveSourceBranch !== undefined ? { shouldRemoveSourceBranch } : {}),
-        ...(squash !== undefined ? { squash } : {}),
-        ...(mergeCommitMessage !== undefined ? { mergeCommitMessage } : {}),
-        ...(squashCommitMessage !== undefined ? { squashCommitMessage } : {}),
-      });
+      const mr = mrs.merge(
+        project,
+        iid,
+        ctx.userOf(req),
+        defined({ sha, shouldRemoveSourceBranch, squash, mergeCommitMessage, squashCommitMessage }),
+      );
       return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
     }),
   );
