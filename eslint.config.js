@@ -49,7 +49,8 @@ export default tseslint.config(
     },
   },
   {
-    files: partNames.map((name) => `${parts[name].folder}/**/*.{ts,js,mjs}`),
+    // Every part's files, and anything else under src/: a file there that no part owns is itself an error.
+    files: [...new Set(['src', ...partNames.map((name) => parts[name].folder)])].map((f) => `${f}/**/*.{ts,js,mjs}`),
     plugins: { boundaries },
     settings: {
       'boundaries/elements': elements,

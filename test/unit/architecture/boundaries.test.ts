@@ -98,6 +98,13 @@ describe('the architecture declared in architecture.config.js, enforced by npm r
     expect(await refusedLines('src/clients/probe.ts', probe)).toEqual([]);
   });
 
+  it('refuses a file under src/ that no part owns', async () => {
+    const [result] = await eslint.lintText('export const probe = 1;\n', {
+      filePath: join(root, 'src/undeclared/probe.ts'),
+    });
+    expect(result?.messages.map((m) => m.ruleId)).toContain('boundaries/no-unknown-files');
+  });
+
   it('names only declared parts and existing folders', async () => {
     const config = (await import(pathToFileURL(join(root, 'architecture.config.js')).href)) as {
       parts: Record<string, Part>;
