@@ -2,7 +2,8 @@
  * A small GitLab world for the sandbox GitLab tests: model + server on 127.0.0.1, the deployments project with
  * env branches, a token user, and a gitbeaker client pointed at it.
  */
-import { Gitlab } from '@gitbeaker/rest';
+import { GitbeakerRequestError, Gitlab } from '@gitbeaker/rest';
+import { afterEach, expect } from 'vitest';
 import { Clock } from '../../src/sandbox/core/clock.js';
 import { FaultEngine } from '../../src/sandbox/core/faults.js';
 import type { SandboxServer } from '../../src/sandbox/core/http.js';
@@ -113,4 +114,33 @@ export function pushImageChange(world: GitLabWorld, branch: string, from: string
     as: 'shepherd',
     actions: [{ action: 'update', filePath: MANIFEST, content: Buffer.from(manifest(image)) }],
   }).id;
+}
+
+/**
+ * One world per test, stopped after it: call once at the top of a test file; the returned function starts the
+ * current test's world.
+ */
+export function gitLabWorldPerTest(): (opts?: { timeScale?: number }) => Promise<GitLabWorld> {
+  let world: GitLabWorld | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+  return async (opts = {}) => {
+    world = await startGitLabWorld(opts);
+    return world;
+  };
+}
+
+/** Awaits a gitbeaker call that must fail with an HTTP error; returns its status, message and response body. */
+export async function requestError(p: Promise<unknown>): Promise<{ status: number; message: string; body: unknown }> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(GitbeakerRequestError);
+    const e = err as GitbeakerRequestError;
+    const response = (e.cause as { response: Response }).response;
+    return { status: response.status, message: e.message, body: (e.cause as { description?: unknown }).description };
+  }
+  throw new Error('expected the call to fail');
 }

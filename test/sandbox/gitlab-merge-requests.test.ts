@@ -1,36 +1,17 @@
-import { GitbeakerRequestError } from '@gitbeaker/rest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEPLOYMENTS,
   DEPLOYMENTS_ID,
   MANIFEST,
   pushImageChange,
   settledStatus,
-  startGitLabWorld,
+  gitLabWorldPerTest,
+  requestError,
+  TOKEN,
   type GitLabWorld,
 } from './gitlab-fixture.js';
 
-let world: GitLabWorld | undefined;
-afterEach(async () => {
-  await world?.stop();
-  world = undefined;
-});
-
-async function start(opts: { timeScale?: number } = {}): Promise<GitLabWorld> {
-  world = await startGitLabWorld(opts);
-  return world;
-}
-
-async function requestError(p: Promise<unknown>): Promise<{ status: number; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(GitbeakerRequestError);
-    const e = err as GitbeakerRequestError;
-    return { status: (e.cause as { response: Response }).response.status, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
+const start = gitLabWorldPerTest();
 
 const IMAGE = 'docker.local/p2c/example-app:1.0.37-SNAPSHOT-a1b2c3d';
 
@@ -154,6 +135,25 @@ describe('sandbox GitLab: creating and listing merge requests', () => {
     expect(bySource.map((m) => m.iid)).toEqual([1]);
     const asc = await w.gitlab.MergeRequests.all({ projectId: DEPLOYMENTS, orderBy: 'created_at', sort: 'asc' });
     expect(asc.map((m) => m.iid)).toEqual([1, 2]);
+  });
+
+  it('lists MRs with view=simple as the identifying head of the full entity', async () => {
+    const w = await start();
+    await openDevMr(w);
+    const list = async (query: string): Promise<Record<string, unknown>[]> => {
+      const res = await fetch(`${w.server.url}/api/v4/projects/${DEPLOYMENTS_ID}/merge_requests${query}`, {
+        headers: { 'private-token': TOKEN },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Record<string, unknown>[];
+    };
+    const [simple] = await list('?view=simple');
+    const [full] = await list('');
+    const head = ['id', 'iid', 'project_id', 'title', 'description', 'state', 'created_at', 'updated_at', 'web_url'];
+    expect(Object.keys(simple!).sort()).toEqual([...head].sort());
+    expect(simple).toEqual(Object.fromEntries(head.map((k) => [k, full![k]])));
+    expect(simple!.web_url).toBe(`${w.server.url}/${DEPLOYMENTS}/-/merge_requests/1`);
+    expect(Object.keys(full!).length).toBeGreaterThan(head.length);
   });
 
   it('pages MR lists with x-* headers and a link header that gitbeaker .all() follows to the end', async () => {

@@ -1,37 +1,15 @@
-import { GitbeakerRequestError } from '@gitbeaker/rest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEPLOYMENTS,
   DEPLOYMENTS_ID,
   MANIFEST,
   manifest,
-  startGitLabWorld,
+  gitLabWorldPerTest,
+  requestError,
   TOKEN,
-  type GitLabWorld,
 } from './gitlab-fixture.js';
 
-let world: GitLabWorld | undefined;
-afterEach(async () => {
-  await world?.stop();
-  world = undefined;
-});
-
-async function start(): Promise<GitLabWorld> {
-  world = await startGitLabWorld();
-  return world;
-}
-
-async function requestError(p: Promise<unknown>): Promise<{ status: number; message: string; body: unknown }> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(GitbeakerRequestError);
-    const e = err as GitbeakerRequestError;
-    const response = (e.cause as { response: Response }).response;
-    return { status: response.status, message: e.message, body: (e.cause as { description?: unknown }).description };
-  }
-  throw new Error('expected the call to fail');
-}
+const start = gitLabWorldPerTest();
 
 describe('sandbox GitLab: authentication and projects', () => {
   it('returns the token owner from GET /user for PRIVATE-TOKEN and Authorization: Bearer', async () => {

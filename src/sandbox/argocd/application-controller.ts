@@ -11,6 +11,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { FaultEngine } from '../core/faults.js';
+import { WorkQueue } from '../core/work-queue.js';
 import { clone, type Deployment } from '../kubernetes/objects.js';
 import { RESOURCES } from '../kubernetes/resources.js';
 import type { ObjectStore, StoreEvent } from '../kubernetes/store.js';
@@ -67,8 +68,8 @@ export class ApplicationController {
   private readonly running = new Map<string, RunningOperation>();
   /** Revision whose automated sync failed per app: not auto-synced again (Argo CD's rule). */
   private readonly failedAutoSync = new Map<string, string>();
-  private readonly pending = new Map<string, 'full' | 'health'>();
-  private flushScheduled = false;
+  /** Apps to reconcile on the next tick; a full reconcile covers a health refresh. */
+  private readonly queue: WorkQueue<string, 'full' | 'health'>;
   private cancelTick: () => void = () => {};
   private unsubscribe: () => void = () => {};
 
@@ -79,6 +80,11 @@ export class ApplicationController {
     this.git = opts.git;
     this.namespace = opts.namespace;
     this.isProvenImage = opts.isProvenImage ?? (() => false);
+    this.queue = new WorkQueue(
+      opts.clock,
+      (queued, next) => (queued === 'full' ? queued : next),
+      (name, kind) => (kind === 'full' ? this.reconcile(name, false) : this.refreshHealth(name)),
+    );
   }
 
   /** Starts the periodic reconcile and the reactions to refresh requests, operations and live changes. */
@@ -143,18 +149,7 @@ export class ApplicationController {
   }
 
   private enqueue(name: string, kind: 'full' | 'health'): void {
-    if (this.pending.get(name) !== 'full') this.pending.set(name, kind);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    this.clock.after(0, () => {
-      this.flushScheduled = false;
-      const work = [...this.pending];
-      this.pending.clear();
-      for (const [name, k] of work) {
-        if (k === 'full') this.reconcile(name, false);
-        else this.refreshHealth(name);
-      }
-    });
+    this.queue.add(name, kind);
   }
 
   private loadTarget(app: Application, revision?: string): Target {

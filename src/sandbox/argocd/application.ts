@@ -140,7 +140,10 @@ export function buildApplication(input: ApplicationSpecInput): Application {
   };
 }
 
-/** Parses Argo CD's Go-style durations (`5s`, `3m`, `1h30m`) to milliseconds; undefined on bad input. */
+/**
+ * Parses Argo CD's Go-style durations (`5s`, `3m`, `1h30m`) to milliseconds; undefined on bad input. Not
+ * src/domain/duration.ts: that is Shepherd's own input syntax, this is what Argo CD accepts in `retry.backoff`.
+ */
 export function parseGoDuration(s: string | undefined): number | undefined {
   if (!s) return undefined;
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;

@@ -223,19 +223,9 @@ function mergeStatusLegacy(mr: MergeRequest): string {
   return mr.check === 'conflict' ? 'cannot_be_merged' : 'can_be_merged';
 }
 
-/** The MR entity; `detailed` adds the fields only the single GET (and mutations) return. */
-export function mergeRequestEntity(
-  base: string,
-  model: GitLabModel,
-  project: Project,
-  mr: MergeRequest,
-  detailed: boolean,
-): Record<string, unknown> {
-  const web = projectWebUrl(base, project);
-  const author = model.userById(mr.authorId);
-  const mergeUser = mr.mergeUserId !== null ? userBasic(base, model.userById(mr.mergeUserId)) : null;
-  const closedBy = mr.closedById !== null ? userBasic(base, model.userById(mr.closedById)) : null;
-  const entity: Record<string, unknown> = {
+/** The MR entity of `view=simple` lists: the fields every MR entity starts with. */
+export function mergeRequestSimpleEntity(base: string, project: Project, mr: MergeRequest): Record<string, unknown> {
+  return {
     id: mr.id,
     iid: mr.iid,
     project_id: project.id,
@@ -244,6 +234,23 @@ export function mergeRequestEntity(
     state: mr.state,
     created_at: iso(mr.createdAt),
     updated_at: iso(mr.updatedAt),
+    web_url: `${projectWebUrl(base, project)}/-/merge_requests/${mr.iid}`,
+  };
+}
+
+/** The MR entity; `detailed` adds the fields only the single GET (and mutations) return. */
+export function mergeRequestEntity(
+  base: string,
+  model: GitLabModel,
+  project: Project,
+  mr: MergeRequest,
+  detailed: boolean,
+): Record<string, unknown> {
+  const author = model.userById(mr.authorId);
+  const mergeUser = mr.mergeUserId !== null ? userBasic(base, model.userById(mr.mergeUserId)) : null;
+  const closedBy = mr.closedById !== null ? userBasic(base, model.userById(mr.closedById)) : null;
+  const entity: Record<string, unknown> = {
+    ...mergeRequestSimpleEntity(base, project, mr),
     merged_by: mergeUser,
     merge_user: mergeUser,
     merged_at: mr.mergedAt !== null ? iso(mr.mergedAt) : null,
@@ -277,7 +284,6 @@ export function mergeRequestEntity(
     force_remove_source_branch: mr.forceRemoveSourceBranch,
     reference: `!${mr.iid}`,
     references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${fullPath(project)}!${mr.iid}` },
-    web_url: `${web}/-/merge_requests/${mr.iid}`,
     time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
     squash: mr.squash,
     squash_on_merge: mr.squash,

@@ -176,3 +176,16 @@ export function paginated<T>(req: SandboxRequest, items: readonly T[], render: (
     link: links.join(', '),
   });
 }
+
+/** `T` with its possibly-undefined properties made optional and never undefined. */
+export type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};
+
+/**
+ * `obj` without its undefined properties: the routes hand the model a parameter the request did not send as an
+ * absent key, never as a key holding undefined.
+ */
+export function defined<T extends object>(obj: T): Defined<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Defined<T>;
+}

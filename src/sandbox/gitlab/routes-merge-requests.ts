@@ -3,10 +3,9 @@
  */
 import { json, type Router, type SandboxRequest } from '../core/http.js';
 import { GitLabError } from './errors.js';
-import { commitBasic, diffEntity, iso, mergeRequestEntity, noteEntity } from './entities.js';
-import { api, intParam, paginated, Params, type RouteContext } from './http-support.js';
+import { commitBasic, diffEntity, mergeRequestEntity, mergeRequestSimpleEntity, noteEntity } from './entities.js';
+import { api, defined, intParam, paginated, Params, type RouteContext } from './http-support.js';
 import type { MergeRequestFilter, UpdateMergeRequestInput } from './merge-requests.js';
-import type { MergeRequest, Project } from './types.js';
 
 const P = '/api/v4/projects/:id';
 const MR = `${P}/merge_requests/:iid`;
@@ -18,20 +17,6 @@ const SORT = ['asc', 'desc'] as const;
 function iidsOf(req: SandboxRequest): number[] | undefined {
   const values = [...req.query.getAll('iids[]'), ...req.query.getAll('iids')];
   return values.length > 0 ? values.map((v) => intParam(v, 'iids')) : undefined;
-}
-
-function simpleEntity(base: string, project: Project, mr: MergeRequest): Record<string, unknown> {
-  return {
-    id: mr.id,
-    iid: mr.iid,
-    project_id: project.id,
-    title: mr.title,
-    description: mr.description,
-    state: mr.state,
-    created_at: iso(mr.createdAt),
-    updated_at: iso(mr.updatedAt),
-    web_url: `${base}/${project.namespace}/${project.path}/-/merge_requests/${mr.iid}`,
-  };
 }
 
 export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
@@ -54,15 +39,11 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const removeSourceBranch = params.bool('remove_source_branch');
       const squash = params.bool('squash');
       params.check();
-      const mr = mrs.create(project, ctx.userOf(req), {
-        sourceBranch,
-        targetBranch,
-        title,
-        ...(description !== undefined ? { description } : {}),
-        ...(labels !== undefined ? { labels } : {}),
-        ...(removeSourceBranch !== undefined ? { removeSourceBranch } : {}),
-        ...(squash !== undefined ? { squash } : {}),
-      });
+      const mr = mrs.create(
+        project,
+        ctx.userOf(req),
+        defined({ sourceBranch, targetBranch, title, description, labels, removeSourceBranch, squash }),
+      );
       return json(201, mergeRequestEntity(req.baseUrl, model, project, mr, true));
     }),
   );
@@ -83,23 +64,23 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const labels = params.list('labels');
       const view = params.string('view');
       params.check();
-      const filter: MergeRequestFilter = {
-        ...(state !== undefined ? { state } : {}),
-        ...(orderBy !== undefined ? { orderBy } : {}),
-        ...(sort !== undefined ? { sort } : {}),
-        ...(createdAfter !== undefined ? { createdAfter } : {}),
-        ...(createdBefore !== undefined ? { createdBefore } : {}),
-        ...(updatedAfter !== undefined ? { updatedAfter } : {}),
-        ...(updatedBefore !== undefined ? { updatedBefore } : {}),
-        ...(labels !== undefined ? { labels } : {}),
-        ...(params.string('source_branch') !== undefined ? { sourceBranch: params.string('source_branch')! } : {}),
-        ...(params.string('target_branch') !== undefined ? { targetBranch: params.string('target_branch')! } : {}),
-        ...(params.string('search') !== undefined ? { search: params.string('search')! } : {}),
-        ...(iidsOf(req) !== undefined ? { iids: iidsOf(req)! } : {}),
-      };
+      const filter: MergeRequestFilter = defined({
+        state,
+        orderBy,
+        sort,
+        createdAfter,
+        createdBefore,
+        updatedAfter,
+        updatedBefore,
+        labels,
+        sourceBranch: params.string('source_branch'),
+        targetBranch: params.string('target_branch'),
+        search: params.string('search'),
+        iids: iidsOf(req),
+      });
       return paginated(req, mrs.list(project, filter), (mr) =>
         view === 'simple'
-          ? simpleEntity(req.baseUrl, project, mr)
+          ? mergeRequestSimpleEntity(req.baseUrl, project, mr)
           : mergeRequestEntity(req.baseUrl, model, project, mr, false),
       );
     }),
@@ -125,17 +106,17 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const stateEvent = params.oneOf('state_event', ['close', 'reopen'] as const);
       const squash = params.bool('squash');
       const removeSourceBranch = params.bool('remove_source_branch');
-      const input: UpdateMergeRequestInput = {
-        ...(params.string('title') !== undefined ? { title: params.string('title')! } : {}),
-        ...(params.string('description') !== undefined ? { description: params.string('description')! } : {}),
-        ...(params.string('target_branch') !== undefined ? { targetBranch: params.string('target_branch')! } : {}),
-        ...(stateEvent !== undefined ? { stateEvent } : {}),
-        ...(params.list('labels') !== undefined ? { labels: params.list('labels')! } : {}),
-        ...(params.list('add_labels') !== undefined ? { addLabels: params.list('add_labels')! } : {}),
-        ...(params.list('remove_labels') !== undefined ? { removeLabels: params.list('remove_labels')! } : {}),
-        ...(squash !== undefined ? { squash } : {}),
-        ...(removeSourceBranch !== undefined ? { removeSourceBranch } : {}),
-      };
+      const input: UpdateMergeRequestInput = defined({
+        title: params.string('title'),
+        description: params.string('description'),
+        targetBranch: params.string('target_branch'),
+        stateEvent,
+        labels: params.list('labels'),
+        addLabels: params.list('add_labels'),
+        removeLabels: params.list('remove_labels'),
+        squash,
+        removeSourceBranch,
+      });
       const known = [
         'assignee_id',
         'assignee_ids',
@@ -169,13 +150,12 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const mergeCommitMessage = params.string('merge_commit_message');
       const squashCommitMessage = params.string('squash_commit_message');
       params.check();
-      const mr = mrs.merge(project, iid, ctx.userOf(req), {
-        ...(sha !== undefined ? { sha } : {}),
-        ...(shouldRemoveSourceBranch !== undefined ? { shouldRemoveSourceBranch } : {}),
-        ...(squash !== undefined ? { squash } : {}),
-        ...(mergeCommitMessage !== undefined ? { mergeCommitMessage } : {}),
-        ...(squashCommitMessage !== undefined ? { squashCommitMessage } : {}),
-      });
+      const mr = mrs.merge(
+        project,
+        iid,
+        ctx.userOf(req),
+        defined({ sha, shouldRemoveSourceBranch, squash, mergeCommitMessage, squashCommitMessage }),
+      );
       return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
     }),
   );

@@ -5,7 +5,7 @@ import { empty, json, text, type Router } from '../core/http.js';
 import { GitLabError } from './errors.js';
 import { branchEntity, commitBasic, commitDetail, diffEntity, fileEntity, fileHeaders } from './entities.js';
 import { FILE_ACTION_KINDS, type FileAction, type FileActionKind } from './git-store.js';
-import { api, paginated, Params, type RouteContext } from './http-support.js';
+import { api, defined, paginated, Params, type RouteContext } from './http-support.js';
 import type { Project } from './types.js';
 
 const P = '/api/v4/projects/:id';
@@ -46,14 +46,16 @@ function readActions(params: Params): FileAction[] {
     const exec = a.execute_filemode;
     const content = decodeContent(str('content'), encoding);
     const lastCommitId = str('last_commit_id');
-    actions.push({
-      action: (action ?? 'create') as FileActionKind,
-      filePath: filePath ?? '',
-      ...(previousPath !== undefined ? { previousPath } : {}),
-      ...(content !== undefined ? { content } : {}),
-      ...(exec !== undefined ? { executable: exec === true || exec === 'true' } : {}),
-      ...(lastCommitId !== undefined ? { lastCommitId } : {}),
-    });
+    actions.push(
+      defined({
+        action: (action ?? 'create') as FileActionKind,
+        filePath: filePath ?? '',
+        previousPath,
+        content,
+        executable: exec === undefined ? undefined : exec === true || exec === 'true',
+        lastCommitId,
+      }),
+    );
   });
   return actions;
 }
@@ -68,10 +70,8 @@ function resolveFile(project: Project, path: string, ref: string) {
 
 export function addRepositoryRoutes(router: Router, ctx: RouteContext): void {
   const { model } = ctx;
-  const author = (params: Params) => ({
-    ...(params.string('author_name') !== undefined ? { authorName: params.string('author_name')! } : {}),
-    ...(params.string('author_email') !== undefined ? { authorEmail: params.string('author_email')! } : {}),
-  });
+  const author = (params: Params) =>
+    defined({ authorName: params.string('author_name'), authorEmail: params.string('author_email') });
 
   // ---- files --------------------------------------------------------------------------------------------------
   router.add(
@@ -115,23 +115,26 @@ export function addRepositoryRoutes(router: Router, ctx: RouteContext): void {
       params.check();
       const filePath = req.params.path!;
       const decoded = decodeContent(content, encoding);
-      model.commit(project.id, {
-        branch,
-        message,
-        as: ctx.userOf(req).username,
-        ...author(params),
-        ...(startBranch !== undefined ? { startBranch } : {}),
-        staleWording: 'files',
-        actions: [
-          {
-            action: kind,
-            filePath,
-            ...(decoded !== undefined ? { content: decoded } : {}),
-            ...(exec !== undefined ? { executable: exec } : {}),
-            ...(lastCommitId !== undefined ? { lastCommitId } : {}),
-          },
-        ],
-      });
+      model.commit(
+        project.id,
+        defined({
+          branch,
+          message,
+          as: ctx.userOf(req).username,
+          ...author(params),
+          startBranch,
+          staleWording: 'files' as const,
+          actions: [
+            defined({
+              action: kind,
+              filePath,
+              content: decoded,
+              executable: exec,
+              lastCommitId,
+            }),
+          ],
+        }),
+      );
       if (kind === 'delete') return empty(204);
       return json(kind === 'create' ? 201 : 200, { file_path: filePath, branch });
     });
@@ -154,16 +157,19 @@ export function addRepositoryRoutes(router: Router, ctx: RouteContext): void {
       const force = params.bool('force');
       const stats = params.bool('stats') ?? true;
       params.check();
-      const commit = model.commit(project.id, {
-        branch,
-        message,
-        actions,
-        as: ctx.userOf(req).username,
-        ...author(params),
-        ...(startBranch !== undefined ? { startBranch } : {}),
-        ...(startSha !== undefined ? { startSha } : {}),
-        ...(force !== undefined ? { force } : {}),
-      });
+      const commit = model.commit(
+        project.id,
+        defined({
+          branch,
+          message,
+          actions,
+          as: ctx.userOf(req).username,
+          ...author(params),
+          startBranch,
+          startSha,
+          force,
+        }),
+      );
       return json(201, commitDetail(req.baseUrl, project, commit, stats));
     }),
   );

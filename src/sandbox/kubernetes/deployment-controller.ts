@@ -13,6 +13,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { DomainFaultKind, FaultEngine } from '../core/faults.js';
+import { WorkQueue } from '../core/work-queue.js';
 import {
   canonicalJson,
   count,
@@ -61,8 +62,8 @@ export class DeploymentController {
   private readonly faults: FaultEngine;
   private readonly pods: PodSimulator;
   private readonly envOf: (namespace: string) => string;
-  private readonly pending = new Set<string>();
-  private flushScheduled = false;
+  /** Deployments (by `namespace/name`) to reconcile on the next tick. */
+  private readonly queue: WorkQueue<string, { namespace: string; name: string }>;
   /** Pod behaviour per ReplicaSet uid, decided when it becomes a Deployment's current ReplicaSet. */
   private readonly behaviours = new Map<string, PodBehaviour>();
   /** The current ReplicaSet uid per Deployment uid. */
@@ -80,6 +81,11 @@ export class DeploymentController {
     this.faults = opts.faults;
     this.pods = opts.pods;
     this.envOf = opts.envOfNamespace ?? ((ns) => ns);
+    this.queue = new WorkQueue(
+      opts.clock,
+      (queued) => queued,
+      (_, { namespace, name }) => this.reconcile(namespace, name, false),
+    );
     this.unsubscribe = this.store.subscribe((ev) => this.onEvent(ev));
   }
 
@@ -141,18 +147,7 @@ export class DeploymentController {
   }
 
   private enqueue(namespace: string, name: string): void {
-    this.pending.add(`${namespace}/${name}`);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    this.clock.after(0, () => {
-      this.flushScheduled = false;
-      const keys = [...this.pending];
-      this.pending.clear();
-      for (const k of keys) {
-        const [ns, name] = k.split('/') as [string, string];
-        this.reconcile(ns, name, false);
-      }
-    });
+    this.queue.add(`${namespace}/${name}`, { namespace, name });
   }
 
   private ownedReplicaSets(dep: Deployment): ReplicaSet[] {

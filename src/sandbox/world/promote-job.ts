@@ -80,6 +80,8 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
         ctx.log(`ERROR: Could not detect the image of ${app} in ${source}; ensure the application is deployed`);
         return 'FAILURE';
       }
+      // The job's own `${image##*:}`, kept here rather than shared with Shepherd's image-tag parser: the simulated
+      // installation checks Shepherd independently, so it never imports Shepherd's rules.
       tag = image.slice(image.lastIndexOf(':') + 1);
       ctx.log(`Detected image tag ${tag} from deployment/${app} in namespace ${source}`);
     }
@@ -87,6 +89,8 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
 
     ctx.log('[Pipeline] { (Create Promotion MR)');
     await step(0.5);
+    // The real job's branch name; Shepherd's promotionBranch states the same convention on its side, and the two are
+    // kept apart on purpose so that a change on one side shows up as a failing run.
     const branch = `promote-${target}-${tag}`;
     recreateBranch(gitlab, layout.deploymentsProject, branch, target);
     const envCue = gitlab.readFile(layout.deploymentsProject, branch, 'env.cue') ?? '';

@@ -8,12 +8,14 @@ import type { JenkinsModel } from '../jenkins/index.js';
 import type { SimulatedCluster } from '../kubernetes/cluster.js';
 import type { WorldLayout } from './layout.js';
 
+/** The models of a world, which its state is read from. */
 export interface WorldParts {
   readonly layout: WorldLayout;
   readonly faults: FaultEngine;
   readonly gitlab: GitLabModel;
   readonly jenkins: JenkinsModel;
   readonly cluster: SimulatedCluster;
+  /** Images CI has published (push references). */
   readonly published: ReadonlySet<string>;
 }
 

@@ -12,17 +12,18 @@ import { FaultEngine, type ScenarioInput } from '../core/faults.js';
 import type { SandboxServer } from '../core/http.js';
 import { GitLabModel, startGitLabServer } from '../gitlab/index.js';
 import { JenkinsModel, startJenkinsServer } from '../jenkins/index.js';
-import { createCluster, type SimulatedCluster } from '../kubernetes/cluster.js';
+import { createCluster } from '../kubernetes/cluster.js';
 import { writeKubeconfig } from '../kubernetes/kubeconfig.js';
 import { startKubernetesServer } from '../kubernetes/server.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 import { ciJobRunner } from './ci-job.js';
 import { ENV_VALUES } from './deployments-repo.js';
 import { gitSourceOver } from './git-source.js';
-import { defaultLayout, type WorldLayout } from './layout.js';
+import { defaultLayout } from './layout.js';
 import { PROMOTE_PARAMETERS, promoteJobRunner } from './promote-job.js';
 import { findScenario, SCENARIOS } from './scenarios.js';
 import { seedRepositories } from './seed.js';
+import type { WorldParts } from './state.js';
 
 /** What `shepherd sandbox --json` prints: everything a client needs to talk to the world. */
 export interface WorldInfo {
@@ -44,16 +45,9 @@ export interface WorldOptions {
   readonly dir: string;
 }
 
-export interface World {
+export interface World extends WorldParts {
   readonly info: WorldInfo;
-  readonly layout: WorldLayout;
   readonly clock: Clock;
-  readonly faults: FaultEngine;
-  readonly gitlab: GitLabModel;
-  readonly jenkins: JenkinsModel;
-  readonly cluster: SimulatedCluster;
-  /** Images CI has published (push references). */
-  readonly published: ReadonlySet<string>;
   /** Switches the fault scenario (a catalogue name, an object, or undefined for none). */
   setScenario(scenario: string | ScenarioInput | undefined): Promise<void>;
   stop(): Promise<void>;

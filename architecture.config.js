@@ -1,0 +1,126 @@
+// Shepherd's architecture: the parts of the code and what each part may import. This file is the single source;
+// eslint.config.js turns it into eslint-plugin-boundaries policies, so `npm run lint` fails on any import the table
+// does not allow (value and `import type` alike), and the README's architecture section cites it.
+//
+// A part lists:
+//   folder       the folder it owns, from the repository root (a file belongs to the first part whose folder holds it);
+//   imports      the parts it may import values and types from (its own files are always allowed);
+//   typeImports  the parts it may import only with `import type` / `export type … from`;
+//   packages     the npm packages it may import (micromatch patterns), or '*' for any;
+//   builtins     whether it may import Node built-ins (`node:fs`, …);
+//   why          the reason, in one line.
+// Tests and scripts are not parts: they may import anything, so the policies do not apply to them.
+
+/** @typedef {{ folder: string, imports: string[], typeImports?: string[], packages: string[] | '*', builtins: boolean, why: string }} Part */
+
+/** @type {Record<string, Part>} */
+export const parts = {
+  workflows: {
+    folder: 'workflows',
+    imports: ['domain', 'temporal-common'],
+    typeImports: ['activities'],
+    packages: ['@temporalio/workflow', '@temporalio/common', 'zod'],
+    builtins: false,
+    why: 'workflow code runs in the deterministic sandbox and calls activities only through proxyActivities',
+  },
+  activities: {
+    folder: 'activities',
+    // Values from clients: the activities match the clients' error classes (KubernetesApiError, WebhookRejectedError)
+    // with instanceof; the clients themselves arrive by injection from the worker.
+    imports: ['domain', 'temporal-common', 'clients'],
+    packages: ['@temporalio/activity', '@temporalio/common', 'zod'],
+    builtins: true,
+    why: 'activities are thin: clients are injected, configuration is never read, the sandbox is never known',
+  },
+  domain: {
+    folder: 'src/domain',
+    imports: [],
+    packages: ['zod'],
+    builtins: false,
+    why: 'pure types, errors and rules shared by workflows and activities: no I/O, no Temporal, no clients',
+  },
+  clients: {
+    folder: 'src/clients',
+    // The clients take their credentials as the config's Secret type; they never load configuration.
+    imports: ['domain'],
+    typeImports: ['config'],
+    packages: '*',
+    builtins: true,
+    why: 'the only place vendor libraries are imported; maps their errors to ours',
+  },
+  config: {
+    folder: 'src/config',
+    imports: ['domain'],
+    packages: ['zod'],
+    builtins: true,
+    why: 'one schema over the environment; knows the domain, nothing that runs',
+  },
+  'temporal-common': {
+    folder: 'src/temporal/common',
+    imports: ['domain'],
+    packages: ['@temporalio/common'],
+    builtins: false,
+    why: 'the Temporal vocabulary (failures, presets, search-attribute keys) shared by workflows and activities',
+  },
+  temporal: {
+    folder: 'src/temporal',
+    imports: ['domain', 'config', 'temporal-common'],
+    packages: ['@temporalio/*'],
+    builtins: true,
+    why: 'the Temporal edge: dev server, binaries, connections',
+  },
+  worker: {
+    folder: 'src/worker',
+    imports: ['workflows', 'activities', 'domain', 'clients', 'config', 'temporal-common', 'temporal', 'reports'],
+    packages: ['@temporalio/*'],
+    builtins: true,
+    why: 'the composition root (config → clients → activities → Worker); it must not know the sandbox',
+  },
+  cli: {
+    folder: 'src/cli',
+    imports: [
+      'workflows',
+      'activities',
+      'domain',
+      'clients',
+      'config',
+      'temporal-common',
+      'temporal',
+      'worker',
+      'sandbox',
+      'chaos',
+      'reports',
+    ],
+    packages: '*',
+    builtins: true,
+    why: 'one file per subcommand; the CLI wires every part, the sandbox world included',
+  },
+  sandbox: {
+    folder: 'src/sandbox',
+    imports: [],
+    packages: ['yaml', 'zod'],
+    builtins: true,
+    why: 'the simulated world checks Shepherd from outside, so it re-implements what it needs rather than import it',
+  },
+  chaos: {
+    folder: 'src/chaos',
+    imports: ['domain', 'temporal-common', 'temporal', 'workflows', 'sandbox'],
+    packages: ['@temporalio/client'],
+    builtins: true,
+    why: 'runs scenarios against the sandbox world and starts workflows through a Temporal client',
+  },
+  reports: {
+    folder: 'src/reports',
+    imports: ['domain'],
+    packages: [],
+    builtins: true,
+    why: 'renders run reports from domain types',
+  },
+};
+
+/** Packages that only one part may import, whatever the other parts' `packages` say. */
+export const ownedPackages = {
+  '@gitbeaker/*': 'clients',
+  jenkins: 'clients',
+  '@kubernetes/client-node': 'clients',
+};
