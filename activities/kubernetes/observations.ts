@@ -5,7 +5,8 @@
 import type { ApplicationView, DeploymentView, PodView } from '../../src/clients/kubernetes/index.js';
 import type { EnvironmentState } from '../../src/domain/activities.js';
 import type { ErrorFacts } from '../../src/domain/errors.js';
-import { appContainer, imageTagOf, type EnvironmentTarget } from './common.js';
+import { imageTagOf } from '../../src/domain/image-reference.js';
+import { appContainer, type EnvironmentTarget } from './common.js';
 
 export function toEnvironmentState(
   target: EnvironmentTarget,

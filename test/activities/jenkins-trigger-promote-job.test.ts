@@ -43,7 +43,7 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
     seen.push(input, a);
     expect(a.error).toBeUndefined();
     expect(a.result).toMatchObject({ attempt: 1, reused: false, build: { job: 'promote' } });
-    expect(a.heartbeats[0]).toEqual({ queueItemId: a.result!.queueItemId });
+    expect(a.heartbeats[0]).toEqual({ queueItemId: a.result!.queueItemId, startedAt: expect.any(Number) });
 
     const builds = await promoteBuildsWith(input.imageTag);
     expect(builds).toHaveLength(1);
@@ -76,7 +76,7 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
     const first = await attempt(acts.triggerPromoteJob, input, { onHeartbeat: (_d, env) => env.cancel() });
     expect(first.result).toBeUndefined();
     const recorded = first.heartbeats.at(-1);
-    expect(recorded).toEqual({ queueItemId: expect.any(Number) });
+    expect(recorded).toEqual({ queueItemId: expect.any(Number), startedAt: expect.any(Number) });
 
     const retry = await attempt(acts.triggerPromoteJob, input, { heartbeatDetails: recorded, attempt: 2 });
     seen.push(input, first, retry);
