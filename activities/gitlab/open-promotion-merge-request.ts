@@ -7,15 +7,13 @@
  * Safe to repeat: an existing branch is reused (a commit is added only when it does not yet carry the image), and
  * an open MR for the same branch pair is reused. Waits for nothing.
  */
-import { z } from 'zod';
 import {
   ACTIVITY_FIELDS,
+  promotionInput,
   type OpenPromotionMergeRequestInput,
   type ShepherdActivities,
 } from '../../src/domain/activities.js';
-import { isLegalPromotion } from '../../src/domain/environments.js';
 import { ValidationError } from '../../src/domain/errors.js';
-import { RULES } from '../../src/domain/inputs.js';
 import type { FileUpdate } from '../../src/clients/gitlab/index.js';
 import { defineActivity } from '../define.js';
 import { imageReference, promotionBranch, runMarkerTrailer, setImageInEnvCue, setImageInManifest } from './edits.js';
@@ -24,15 +22,7 @@ import { envBranchOf, mergeRequestRef, type GitLabContext } from './support.js';
 export function createOpenPromotionMergeRequest(ctx: GitLabContext): ShepherdActivities['openPromotionMergeRequest'] {
   const { client, layout } = ctx;
   return defineActivity({
-    input: z
-      .object({
-        appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
-        sourceEnv: ACTIVITY_FIELDS.environment(),
-        targetEnv: ACTIVITY_FIELDS.environment(),
-        imageTag: ACTIVITY_FIELDS.imageTag(),
-        runMarker: ACTIVITY_FIELDS.text(),
-      })
-      .refine((i) => isLegalPromotion(i.sourceEnv, i.targetEnv), { path: ['targetEnv'], error: RULES.promotion }),
+    input: promotionInput(layout.app.name, { runMarker: ACTIVITY_FIELDS.text() }),
     async run(input, { attempt }) {
       const source = input.sourceEnv;
       const target = input.targetEnv;

@@ -10,10 +10,8 @@
  * waited for. It does not wait for the build to finish (awaitJenkinsBuild does).
  */
 import { z } from 'zod';
-import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
-import { isLegalPromotion } from '../../src/domain/environments.js';
+import { ACTIVITY_FIELDS, promotionInput, type ShepherdActivities } from '../../src/domain/activities.js';
 import { BuildCancelledError } from '../../src/domain/errors.js';
-import { RULES } from '../../src/domain/inputs.js';
 import { WAIT_BUDGETS } from '../../src/domain/wait-budgets.js';
 import type { JenkinsClient, JobPath } from '../../src/clients/jenkins/client.js';
 import type { JenkinsBuild, JenkinsQueueItem } from '../../src/clients/jenkins/schemas.js';
@@ -36,16 +34,10 @@ type TriggerProgress = z.infer<typeof TriggerProgress>;
 export function createTriggerPromoteJob(ctx: JenkinsContext): ShepherdActivities['triggerPromoteJob'] {
   const { client, layout } = ctx;
   return defineActivity({
-    input: z
-      .object({
-        appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
-        sourceEnv: ACTIVITY_FIELDS.environment(),
-        targetEnv: ACTIVITY_FIELDS.environment(),
-        imageTag: ACTIVITY_FIELDS.imageTag(),
-        notBefore: ACTIVITY_FIELDS.instant(),
-        deadline: ACTIVITY_FIELDS.instant().optional(),
-      })
-      .refine((i) => isLegalPromotion(i.sourceEnv, i.targetEnv), { path: ['targetEnv'], error: RULES.promotion }),
+    input: promotionInput(layout.app.name, {
+      notBefore: ACTIVITY_FIELDS.instant(),
+      deadline: ACTIVITY_FIELDS.instant().optional(),
+    }),
     progress: TriggerProgress,
     async run(input, { attempt, signal, resumed, heartbeat }) {
       const job = layout.jenkins.promoteJob;

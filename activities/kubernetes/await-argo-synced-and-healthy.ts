@@ -16,7 +16,7 @@ import {
   type ShepherdActivities,
 } from '../../src/domain/activities.js';
 import { unsettledReason } from '../../src/domain/environment-state.js';
-import { AppDegradedError, NotFoundError, SyncFailedError, type ErrorFacts } from '../../src/domain/errors.js';
+import { NotFoundError, SyncFailedError, type ErrorFacts } from '../../src/domain/errors.js';
 import { imageTagOf } from '../../src/domain/image-reference.js';
 import { defineActivity } from '../define.js';
 import { pollUntil } from '../poll-until.js';
@@ -28,7 +28,13 @@ import {
   type EnvironmentTarget,
   type KubernetesActivityDeps,
 } from './common.js';
-import { podsRunning, progressDeadlineExceeded, toEnvironmentState, troubledPods } from './observations.js';
+import {
+  podsRunning,
+  progressDeadlineExceeded,
+  trackUnhealthy,
+  toEnvironmentState,
+  troubledPods,
+} from './observations.js';
 
 /** The heartbeat details: enough to carry on after a worker died, without starting the wait over. */
 const ArgoWaitProgress = z.object({
@@ -171,16 +177,7 @@ export function createAwaitArgoSyncedAndHealthy(
 
           const trouble = appliedRevision(app, revision) ? await troubleOf(target, app) : undefined;
           const at = now();
-          if (trouble) {
-            const since = progress.unhealthySince ?? iso(at);
-            progress = { ...progress, unhealthySince: since };
-            if (at - Date.parse(since) >= layout.degradedGraceSeconds * 1000) {
-              throw new AppDegradedError({ env: target.env, argoApp: target.argoApp, ...trouble });
-            }
-          } else if (progress.unhealthySince !== undefined) {
-            const { unhealthySince: _cleared, ...rest } = progress;
-            progress = rest;
-          }
+          progress = trackUnhealthy(progress, trouble, at, target, layout.degradedGraceSeconds);
 
           const opNote =
             op && !unsettled.includes(op.phase)

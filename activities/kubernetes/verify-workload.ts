@@ -21,7 +21,7 @@ import {
   resolveTarget,
   type KubernetesActivityDeps,
 } from './common.js';
-import { podsRunning, progressDeadlineExceeded, troubledPods } from './observations.js';
+import { podsRunning, progressDeadlineExceeded, trackUnhealthy, troubledPods } from './observations.js';
 
 /** The heartbeat details: the stability window survives a worker's death. */
 const WorkloadProgress = z.object({
@@ -145,15 +145,7 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActi
             });
           }
           const trouble = troubledPods(podsRunning(pods, target.appName, imageTag), target.appName);
-          if (trouble) {
-            const since = progress.unhealthySince ?? iso(at);
-            progress = { ...progress, unhealthySince: since };
-            if (at - Date.parse(since) >= layout.degradedGraceSeconds * 1000)
-              throw new AppDegradedError({ env: target.env, argoApp: target.argoApp, ...trouble });
-          } else if (progress.unhealthySince !== undefined) {
-            const { unhealthySince: _cleared, ...rest } = progress;
-            progress = rest;
-          }
+          progress = trackUnhealthy(progress, trouble, at, target, layout.degradedGraceSeconds);
 
           const assessment = assessWorkload(deployment, pods, target.appName, imageTag);
           let lastSeen: string;

@@ -19,7 +19,7 @@
  * - Every result carries `attempt` (`activityInfo().attempt` of the attempt that succeeded) for the run report.
  */
 import { z } from 'zod';
-import { ENVIRONMENTS, type Environment } from './environments.js';
+import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
 import { isImageTag, RULES } from './inputs.js';
 
 /** ISO-8601 instant, e.g. `2026-01-16T02:00:00.000Z`. */
@@ -433,3 +433,26 @@ export const ACTIVITY_FIELDS = {
       .min(1, { error: ACTIVITY_RULES.positiveWhole }),
   jobRole: () => z.enum(['app-ci', 'promote'], { error: requiredOr(ACTIVITY_RULES.jobRole) }),
 } as const;
+
+/**
+ * The input of a promotion (openPromotionMergeRequest, triggerPromoteJob): the configured app, a legal hop
+ * `sourceEnv` → `targetEnv` (refused on `targetEnv`), the image tag, and the activity's `extra` fields.
+ */
+export function promotionInput<T extends z.ZodRawShape>(appName: string, extra: T) {
+  return z
+    .object({
+      appName: ACTIVITY_FIELDS.configuredApp(appName),
+      sourceEnv: ACTIVITY_FIELDS.environment(),
+      targetEnv: ACTIVITY_FIELDS.environment(),
+      imageTag: ACTIVITY_FIELDS.imageTag(),
+      ...extra,
+    })
+    .refine(
+      (i) => {
+        // The generic extra fields hide the shared ones from the inferred type; they are there by construction.
+        const { sourceEnv, targetEnv } = i as { sourceEnv: Environment; targetEnv: Environment };
+        return isLegalPromotion(sourceEnv, targetEnv);
+      },
+      { path: ['targetEnv'], error: RULES.promotion },
+    );
+}
