@@ -1,13 +1,16 @@
 /**
  * The GitLab activities: bump the app version, await and open merge requests, merge them, and undo (revert, close,
- * delete a branch). Built from an injected client and the pipeline layout; the bodies live in `./gitlab/`.
+ * delete a branch). Built from an injected client and the pipeline layout; one activity a file in `./gitlab/`.
  */
 import type { ShepherdActivities } from '../src/domain/activities.js';
-import { bumpAppVersionActivity } from './gitlab/bump.js';
-import { mergeMergeRequestActivity } from './gitlab/merge.js';
-import { awaitMergeRequestActivity, openPromotionMergeRequestActivity } from './gitlab/merge-requests.js';
+import { createAwaitMergeRequest } from './gitlab/await-merge-request.js';
+import { createBumpAppVersion } from './gitlab/bump-app-version.js';
+import { createCloseMergeRequest } from './gitlab/close-merge-request.js';
+import { createDeleteBranch } from './gitlab/delete-branch.js';
+import { createMergeMergeRequest } from './gitlab/merge-merge-request.js';
+import { createOpenPromotionMergeRequest } from './gitlab/open-promotion-merge-request.js';
+import { createRevertMergeRequest } from './gitlab/revert-merge-request.js';
 import { contextOf, type GitLabActivityDeps } from './gitlab/support.js';
-import { closeMergeRequestActivity, deleteBranchActivity, revertMergeRequestActivity } from './gitlab/undo.js';
 
 export type { GitLabActivityDeps } from './gitlab/support.js';
 
@@ -25,12 +28,12 @@ export type GitLabActivities = Pick<
 export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActivities {
   const ctx = contextOf(deps);
   return {
-    bumpAppVersion: bumpAppVersionActivity(ctx),
-    awaitMergeRequest: awaitMergeRequestActivity(ctx),
-    openPromotionMergeRequest: openPromotionMergeRequestActivity(ctx),
-    mergeMergeRequest: mergeMergeRequestActivity(ctx),
-    revertMergeRequest: revertMergeRequestActivity(ctx),
-    closeMergeRequest: closeMergeRequestActivity(ctx),
-    deleteBranch: deleteBranchActivity(ctx),
+    bumpAppVersion: createBumpAppVersion(ctx),
+    awaitMergeRequest: createAwaitMergeRequest(ctx),
+    openPromotionMergeRequest: createOpenPromotionMergeRequest(ctx),
+    mergeMergeRequest: createMergeMergeRequest(ctx),
+    revertMergeRequest: createRevertMergeRequest(ctx),
+    closeMergeRequest: createCloseMergeRequest(ctx),
+    deleteBranch: createDeleteBranch(ctx),
   };
 }

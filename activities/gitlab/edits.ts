@@ -5,6 +5,7 @@
  */
 import type { Environment } from '../../src/domain/environments.js';
 import { ValidationError } from '../../src/domain/errors.js';
+import { imageRepository } from '../../src/domain/image-reference.js';
 
 // ── pom.xml ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -120,14 +121,6 @@ export function setImageInEnvCue(
 
 const YAML_IMAGE_LINE = /^(\s*(?:-\s+)?image:\s*)(["']?)([^\s"']+)\2\s*$/;
 
-/** The repository part of an image reference: everything before the tag or digest. */
-function imageRepository(ref: string): string {
-  const at = ref.indexOf('@');
-  const withoutDigest = at >= 0 ? ref.slice(0, at) : ref;
-  const colon = withoutDigest.lastIndexOf(':');
-  return colon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, colon) : withoutDigest;
-}
-
 /**
  * A rendered manifest with the `image:` line of the app's container set to `image`. The app's container is the one
  * whose image repository ends in `/{app}`; sidecars keep theirs.
@@ -152,14 +145,6 @@ export function imageReference(
   tag: string,
 ): string {
   return `${registry.external}/${registry.group}/${app}:${tag}`;
-}
-
-/** The tag of an image reference. */
-export function tagOfImage(ref: string): string | undefined {
-  const repo = imageRepository(ref);
-  return ref.length > repo.length + 1 && ref.charAt(repo.length) === ':'
-    ? ref.slice(repo.length + 1).split('@')[0]
-    : undefined;
 }
 
 // ── branch names ────────────────────────────────────────────────────────────────────────────────────────────────

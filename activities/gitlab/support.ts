@@ -1,15 +1,12 @@
 /**
- * What the GitLab activities share: their injected dependencies, the conversion of our errors to Temporal
- * failures, deadlines and heartbeat details, and the MR reference the workflows receive.
+ * What the GitLab activities share: their injected dependencies, the heartbeat details of their waits, and the MR
+ * reference the workflows receive.
  */
-import { activityInfo } from '@temporalio/activity';
 import { z } from 'zod';
 import type { GitLabClient, MergeRequestInfo } from '../../src/clients/gitlab/index.js';
 import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import type { MergeRequestRef } from '../../src/domain/activities.js';
 import { ENVIRONMENTS, type Environment } from '../../src/domain/environments.js';
-import { ShepherdError, ValidationError } from '../../src/domain/errors.js';
-import { toApplicationFailure } from '../../src/temporal/common/failures.js';
 import { tagOfBranch } from './edits.js';
 
 export interface GitLabActivityDeps {
@@ -45,34 +42,7 @@ export function contextOf(deps: GitLabActivityDeps): GitLabContext {
   };
 }
 
-/** Runs an activity body; our errors leave as typed ApplicationFailures, anything else (cancellation) as is. */
-export async function failTyped<T>(body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof ShepherdError) throw toApplicationFailure(err);
-    throw err;
-  }
-}
-
-export function attempt(): number {
-  return activityInfo().attempt;
-}
-
-/** The deadline as epoch milliseconds; a ValidationError when it is not an ISO instant. */
-export function deadlineOf(deadline: string): number {
-  const at = Date.parse(deadline);
-  if (Number.isNaN(at)) throw new ValidationError('deadline', 'must be an ISO-8601 instant');
-  return at;
-}
-
-/** The heartbeat details of an earlier attempt, when they have the expected shape. */
-export function resumedDetails<S extends z.ZodType>(schema: S): z.output<S> | undefined {
-  const parsed = schema.safeParse(activityInfo().heartbeatDetails);
-  return parsed.success ? parsed.data : undefined;
-}
-
-/** Details of a poll: when the wait began (first attempt), how many looks so far, what was seen last. */
+/** Details of a GitLab wait: when it began (first attempt), how many looks so far, what was seen last, which MR. */
 export const PollDetailsSchema = z.object({
   startedAt: z.number(),
   polls: z.number().int().nonnegative(),
@@ -80,17 +50,6 @@ export const PollDetailsSchema = z.object({
   iid: z.number().int().optional(),
 });
 export type PollDetails = z.infer<typeof PollDetailsSchema>;
-
-export function checkApp(layout: PipelineLayout, appName: string): void {
-  if (appName !== layout.app.name)
-    throw new ValidationError('appName', `must be the configured app ${JSON.stringify(layout.app.name)}`);
-}
-
-export function checkEnvironment(field: string, env: string): Environment {
-  if (!(ENVIRONMENTS as readonly string[]).includes(env))
-    throw new ValidationError(field, `must be one of ${ENVIRONMENTS.join(', ')}`);
-  return env as Environment;
-}
 
 export function envBranchOf(layout: PipelineLayout, env: Environment): string {
   return layout.environments[env].branch;

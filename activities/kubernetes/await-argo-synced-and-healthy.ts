@@ -1,34 +1,40 @@
 /**
- * awaitArgoSyncedAndHealthy: waits until Argo CD's word about an environment can be trusted for one revision
- * (`isSyncedAndHealthyAt`), and ends early when the sync failed or the app stays unhealthy past the grace period.
- * A look the Kubernetes API cannot answer (TransientError) saw nothing: heartbeated as `the Kubernetes API
- * unreachable: …`, the wait goes on, and the deadline's WaitTimeoutError carries that error when it was the last.
+ * awaitArgoSyncedAndHealthy. Changes: at most one refresh annotation per sync operation, when Argo CD has not
+ * reconciled since the sync finished (repeating it is harmless). Waits (the Application and pod watches wake it,
+ * polling is the fallback; heartbeating its progress and resuming from it) until Argo CD's word about the
+ * environment can be trusted for one revision (`unsettledReason` in environment-state.ts finds nothing). Ends early
+ * with SyncFailedError when the sync failed, and AppDegradedError when the app stays unhealthy past the grace
+ * period. A look the Kubernetes API cannot answer saw nothing (heartbeated as `the Kubernetes API unreachable: …`).
+ * WaitTimeoutError at the deadline, carrying the last state or error seen. Safe to repeat: a retry of the same
+ * revision resumes from the heartbeat (its start, refreshes and unhealthy-since).
  */
-import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { ApplicationView, DeploymentView, PodView } from '../../src/clients/kubernetes/index.js';
-import type { AwaitArgoSyncedAndHealthyInput, AwaitArgoSyncedAndHealthyResult } from '../../src/domain/activities.js';
-import { unsettledReason } from '../../src/domain/environment-state.js';
 import {
-  AppDegradedError,
-  NotFoundError,
-  SyncFailedError,
-  WaitTimeoutError,
-  type ErrorFacts,
-} from '../../src/domain/errors.js';
+  ACTIVITY_FIELDS,
+  type AwaitArgoSyncedAndHealthyResult,
+  type ShepherdActivities,
+} from '../../src/domain/activities.js';
+import { unsettledReason } from '../../src/domain/environment-state.js';
+import { NotFoundError, SyncFailedError, type ErrorFacts } from '../../src/domain/errors.js';
+import { imageTagOf } from '../../src/domain/image-reference.js';
+import { defineActivity } from '../define.js';
+import { pollUntil } from '../poll-until.js';
 import {
   appContainer,
-  asActivity,
-  imageTagOf,
-  parseDeadline,
-  requireText,
+  appEnvironmentFields,
+  kubernetesFailure,
   resolveTarget,
   type EnvironmentTarget,
   type KubernetesActivityDeps,
 } from './common.js';
-import { podsRunning, progressDeadlineExceeded, toEnvironmentState, troubledPods } from './observations.js';
-import { look, pauseAfter } from '../polling.js';
-import { Wakeup } from './wakeup.js';
+import {
+  podsRunning,
+  progressDeadlineExceeded,
+  trackUnhealthy,
+  toEnvironmentState,
+  troubledPods,
+} from './observations.js';
 
 /** The heartbeat details: enough to carry on after a worker died, without starting the wait over. */
 const ArgoWaitProgress = z.object({
@@ -64,7 +70,7 @@ function needsRefresh(app: ApplicationView, revision: string, progress: ArgoWait
 
 export function createAwaitArgoSyncedAndHealthy(
   deps: KubernetesActivityDeps,
-): (input: AwaitArgoSyncedAndHealthyInput) => Promise<AwaitArgoSyncedAndHealthyResult> {
+): ShepherdActivities['awaitArgoSyncedAndHealthy'] {
   const { client, layout } = deps;
   const now = (): number => (deps.clock ?? Date).now();
   const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
@@ -102,39 +108,50 @@ export function createAwaitArgoSyncedAndHealthy(
     return undefined;
   }
 
-  return (input) =>
-    asActivity(async () => {
+  return defineActivity({
+    input: z.object({
+      ...appEnvironmentFields(layout),
+      revision: ACTIVITY_FIELDS.text(),
+      deadline: ACTIVITY_FIELDS.instant(),
+    }),
+    progress: ArgoWaitProgress,
+    failure: kubernetesFailure,
+    async run(input, { attempt, resumed, heartbeat }) {
       const target = resolveTarget(layout, input);
-      const revision = requireText('revision', input.revision);
-      const deadline = parseDeadline(input.deadline);
-      const ctx = Context.current();
-      const resumed = ArgoWaitProgress.safeParse(ctx.info.heartbeatDetails);
-      let progress: ArgoWaitProgress =
-        resumed.success && resumed.data.revision === revision
-          ? resumed.data
+      const { revision } = input;
+      const start: ArgoWaitProgress =
+        resumed?.revision === revision
+          ? resumed
           : { wait: 'argo-synced-and-healthy', revision, startedAt: iso(now()), refreshes: 0 };
 
-      const wake = new Wakeup();
-      const watches = [
-        client.watchApplication(layout.argocdNamespace, target.argoApp, wake.notify),
-        client.watchPods(target.namespace, target.podSelector, wake.notify),
-      ];
-      try {
+      return pollUntil<ArgoWaitProgress, AwaitArgoSyncedAndHealthyResult>({
+        waitingFor: `Argo CD ${target.argoApp} synced and healthy at ${revision.slice(0, 8)}`,
+        startedAt: Date.parse(start.startedAt),
+        deadline: Date.parse(input.deadline),
+        progress: start,
+        intervalMs: pollIntervalMs,
+        heartbeat,
+        now,
+        watch: (wake) => [
+          client.watchApplication(layout.argocdNamespace, target.argoApp, wake),
+          client.watchPods(target.namespace, target.podSelector, wake),
+        ],
         /** One look (and the refresh it calls for): the result once settled, else what it saw. */
-        const observe = async (): Promise<{ settled: AwaitArgoSyncedAndHealthyResult } | { lastSeen: string }> => {
+        async look(before) {
+          let progress = before;
           const app = await client.getApplication(layout.argocdNamespace, target.argoApp);
-          const state = toEnvironmentState(target, undefined, app, ctx.info.attempt);
+          const state = toEnvironmentState(target, undefined, app, attempt);
           const unsettled = unsettledReason(state, revision);
           if (unsettled === undefined) {
-            ctx.heartbeat({ ...progress, lastSeen: 'synced and healthy' });
             return {
-              settled: {
-                attempt: ctx.info.attempt,
+              done: {
+                attempt,
                 argoApp: target.argoApp,
                 revision,
                 settledAt: iso(now()),
                 refreshes: progress.refreshes,
               },
+              progress: { ...progress, lastSeen: 'synced and healthy' },
             };
           }
 
@@ -160,50 +177,16 @@ export function createAwaitArgoSyncedAndHealthy(
 
           const trouble = appliedRevision(app, revision) ? await troubleOf(target, app) : undefined;
           const at = now();
-          if (trouble) {
-            const since = progress.unhealthySince ?? iso(at);
-            progress = { ...progress, unhealthySince: since };
-            if (at - Date.parse(since) >= layout.degradedGraceSeconds * 1000) {
-              throw new AppDegradedError({ env: target.env, argoApp: target.argoApp, ...trouble });
-            }
-          } else if (progress.unhealthySince !== undefined) {
-            const { unhealthySince: _cleared, ...rest } = progress;
-            progress = rest;
-          }
+          progress = trackUnhealthy(progress, trouble, at, target, layout.degradedGraceSeconds);
 
           const opNote =
             op && !unsettled.includes(op.phase)
               ? `; sync operation ${op.phase} for ${(op.revision ?? '?').slice(0, 8)}`
               : '';
-          return {
-            lastSeen: `${unsettled}${opNote}${trouble ? `; ${trouble.reason} since ${progress.unhealthySince}` : ''}`,
-          };
-        };
-
-        for (;;) {
-          // The API server not answering is a look that saw nothing: noted, and the wait goes on to its deadline.
-          const seen = await look(observe);
-          let lastSeen: string;
-          if (seen.ok) {
-            if ('settled' in seen.value) return seen.value.settled;
-            lastSeen = seen.value.lastSeen;
-          } else {
-            lastSeen = seen.unreachable;
-          }
-          progress = { ...progress, lastSeen };
-          ctx.heartbeat(progress);
-          const at = now();
-          if (at >= deadline) {
-            throw new WaitTimeoutError({
-              waitingFor: `Argo CD ${target.argoApp} synced and healthy at ${revision.slice(0, 8)}`,
-              timeoutSeconds: Math.max(0, Math.round((deadline - Date.parse(progress.startedAt)) / 1000)),
-              lastSeen,
-            });
-          }
-          await wake.pause(Math.min(pauseAfter(seen, pollIntervalMs), deadline - at), Math.min(100, pollIntervalMs));
-        }
-      } finally {
-        for (const w of watches) w.stop();
-      }
-    });
+          const troubleNote = trouble ? `; ${trouble.reason} since ${progress.unhealthySince}` : '';
+          return { progress: { ...progress, lastSeen: `${unsettled}${opNote}${troubleNote}` } };
+        },
+      });
+    },
+  });
 }

@@ -1,14 +1,11 @@
 /**
- * What the Kubernetes / Argo CD activities share: their injected dependencies, input checks, the mapping from an
- * environment name to where it lives, and the conversion of failures to Temporal's typed failures.
+ * What the Kubernetes / Argo CD activities share: their injected dependencies, the input fields naming an app
+ * environment, the mapping from an environment name to where it lives, and the failure of a refused request.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { KubernetesApiError, type KubernetesClient } from '../../src/clients/kubernetes/index.js';
 import type { PipelineEnvironment, PipelineLayout } from '../../src/domain/pipeline.js';
-import type { AppEnvironment } from '../../src/domain/activities.js';
-import { isEnvironment } from '../../src/domain/environments.js';
-import { ShepherdError, ValidationError } from '../../src/domain/errors.js';
-import { toApplicationFailure } from '../../src/temporal/common/failures.js';
+import { ACTIVITY_FIELDS, type AppEnvironment } from '../../src/domain/activities.js';
 
 /** A source of the current time, so that tests can move it. */
 export interface ActivityClock {
@@ -31,32 +28,18 @@ export interface EnvironmentTarget extends PipelineEnvironment {
   readonly podSelector: string;
 }
 
+/**
+ * The input fields naming an app environment, in the order their checks report: the environment, then the app
+ * (which must be the configured one).
+ */
+export function appEnvironmentFields(layout: PipelineLayout) {
+  return { env: ACTIVITY_FIELDS.environment(), appName: ACTIVITY_FIELDS.configuredApp(layout.app.name) };
+}
+
+/** Where a (parsed) app environment lives. */
 export function resolveTarget(layout: PipelineLayout, input: AppEnvironment): EnvironmentTarget {
-  if (!isEnvironment(input.env)) throw new ValidationError('env', 'must be one of dev, stage, prod');
-  if (input.appName !== layout.app.name)
-    throw new ValidationError('appName', `must be the configured app ${JSON.stringify(layout.app.name)}`);
   const place = layout.environments[input.env];
   return { ...place, env: input.env, appName: input.appName, podSelector: `app=${input.appName}` };
-}
-
-/** The deadline as epoch milliseconds. */
-export function parseDeadline(deadline: string): number {
-  const at = typeof deadline === 'string' ? Date.parse(deadline) : Number.NaN;
-  if (!Number.isFinite(at)) throw new ValidationError('deadline', 'must be an ISO-8601 instant');
-  return at;
-}
-
-export function requireText(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(field, 'must not be empty');
-  return value;
-}
-
-/** The tag of an image reference (`registry/group/app:tag`, digest ignored); undefined when it has none. */
-export function imageTagOf(image: string): string | undefined {
-  const withoutDigest = image.split('@')[0] ?? '';
-  const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
-  const colon = lastSegment.indexOf(':');
-  return colon >= 0 && colon < lastSegment.length - 1 ? lastSegment.slice(colon + 1) : undefined;
 }
 
 /** The app's container among several: the one named like the app, else the first. */
@@ -67,21 +50,16 @@ export function appContainer<C extends { readonly name: string }>(
   return containers.find((c) => c.name === appName) ?? containers[0];
 }
 
-/** Runs an activity body and throws what Temporal should record: our errors as typed ApplicationFailures. */
-export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof ShepherdError) throw toApplicationFailure(err);
-    if (err instanceof KubernetesApiError) {
-      // A request the API refuses for its content is a bug or a misconfiguration: retrying cannot help.
-      throw ApplicationFailure.create({
-        message: err.message,
-        type: 'KubernetesApiError',
-        nonRetryable: true,
-        details: [{ system: 'kubernetes', status: err.status }],
-      });
-    }
-    throw err;
-  }
+/**
+ * The failure of a request the Kubernetes API refused for its content (KubernetesApiError, not a ShepherdError):
+ * a bug or a misconfiguration, so retrying cannot help. Other errors are left as they are.
+ */
+export function kubernetesFailure(err: unknown): ApplicationFailure | undefined {
+  if (!(err instanceof KubernetesApiError)) return undefined;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: 'KubernetesApiError',
+    nonRetryable: true,
+    details: [{ system: 'kubernetes', status: err.status }],
+  });
 }

@@ -4,8 +4,9 @@
  */
 import type { ApplicationView, DeploymentView, PodView } from '../../src/clients/kubernetes/index.js';
 import type { EnvironmentState } from '../../src/domain/activities.js';
-import type { ErrorFacts } from '../../src/domain/errors.js';
-import { appContainer, imageTagOf, type EnvironmentTarget } from './common.js';
+import { AppDegradedError, type ErrorFacts } from '../../src/domain/errors.js';
+import { imageTagOf } from '../../src/domain/image-reference.js';
+import { appContainer, type EnvironmentTarget } from './common.js';
 
 export function toEnvironmentState(
   target: EnvironmentTarget,
@@ -93,4 +94,27 @@ export function progressDeadlineExceeded(deployment: DeploymentView | undefined)
   return (
     deployment?.conditions.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false
   );
+}
+
+/**
+ * Keeps the time since when the app has looked unhealthy (`unhealthySince`, cleared once it no longer does) and
+ * throws AppDegradedError once that lasted the grace period: a crash or pull failure that outlasts it is not a
+ * rollout's passing hiccup.
+ */
+export function trackUnhealthy<P extends { readonly unhealthySince?: string | undefined }>(
+  progress: P,
+  trouble: Pick<ErrorFacts['AppDegradedError'], 'reason' | 'pods'> | undefined,
+  at: number,
+  target: EnvironmentTarget,
+  graceSeconds: number,
+): P {
+  if (!trouble) {
+    if (progress.unhealthySince === undefined) return progress;
+    const { unhealthySince: _cleared, ...rest } = progress;
+    return rest as P;
+  }
+  const since = progress.unhealthySince ?? new Date(at).toISOString();
+  if (at - Date.parse(since) >= graceSeconds * 1000)
+    throw new AppDegradedError({ env: target.env, argoApp: target.argoApp, ...trouble });
+  return { ...progress, unhealthySince: since };
 }

@@ -1,17 +1,22 @@
-/** readEnvironmentState: what runs in an environment and what Argo CD says about it, in one look. */
-import { Context } from '@temporalio/activity';
+/**
+ * readEnvironmentState. Changes nothing; waits for nothing: what runs in the environment and what Argo CD says
+ * about it. A missing Application fails (NotFoundError); a missing Deployment (before the first deploy) reads as no
+ * image. Safe to repeat: it only reads.
+ */
+import { z } from 'zod';
 import type { DeploymentView } from '../../src/clients/kubernetes/index.js';
-import type { EnvironmentState, ReadEnvironmentStateInput } from '../../src/domain/activities.js';
+import type { ShepherdActivities } from '../../src/domain/activities.js';
 import { NotFoundError } from '../../src/domain/errors.js';
-import { asActivity, resolveTarget, type KubernetesActivityDeps } from './common.js';
+import { defineActivity } from '../define.js';
+import { appEnvironmentFields, kubernetesFailure, resolveTarget, type KubernetesActivityDeps } from './common.js';
 import { toEnvironmentState } from './observations.js';
 
-export function createReadEnvironmentState(
-  deps: KubernetesActivityDeps,
-): (input: ReadEnvironmentStateInput) => Promise<EnvironmentState> {
+export function createReadEnvironmentState(deps: KubernetesActivityDeps): ShepherdActivities['readEnvironmentState'] {
   const { client, layout } = deps;
-  return (input) =>
-    asActivity(async () => {
+  return defineActivity({
+    input: z.object(appEnvironmentFields(layout)),
+    failure: kubernetesFailure,
+    async run(input, { attempt }) {
       const target = resolveTarget(layout, input);
       const app = await client.getApplication(layout.argocdNamespace, target.argoApp);
       let deployment: DeploymentView | undefined;
@@ -21,6 +26,7 @@ export function createReadEnvironmentState(
         // Before the first deploy there is no Deployment yet: the state says so (no image) instead of failing.
         if (!(err instanceof NotFoundError)) throw err;
       }
-      return toEnvironmentState(target, deployment, app, Context.current().info.attempt);
-    });
+      return toEnvironmentState(target, deployment, app, attempt);
+    },
+  });
 }

@@ -1,27 +1,27 @@
 /**
- * verifyWorkload: the workload itself, not Argo CD's summary of it. Waits until the Deployment rolled out by
- * `kubectl rollout status`'s rule and every pod of the app runs the expected tag, Ready, with restart counts that
- * stay unchanged for the stability window. A look the Kubernetes API cannot answer (TransientError) saw nothing:
- * heartbeated as `the Kubernetes API unreachable: …`, the wait goes on, and the deadline's WaitTimeoutError carries
- * that error when it was the last.
+ * verifyWorkload: the workload itself, not Argo CD's summary of it. Changes nothing. Waits (the pod watch wakes it,
+ * polling is the fallback; heartbeating the stability window, which a retry resumes) until the Deployment rolled
+ * out by `kubectl rollout status`'s rule and every pod of the app runs `imageTag`, Ready, with restart counts that
+ * stay unchanged for `layout.stabilitySeconds`. AppDegradedError on crashes or image pull failures lasting past the
+ * grace period, or ProgressDeadlineExceeded. A look the Kubernetes API cannot answer saw nothing (heartbeated as
+ * `the Kubernetes API unreachable: …`). WaitTimeoutError at the deadline, carrying the last state or error seen.
+ * Safe to repeat: it only reads.
  */
-import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { DeploymentView, PodView } from '../../src/clients/kubernetes/index.js';
-import type { VerifyWorkloadInput, VerifyWorkloadResult } from '../../src/domain/activities.js';
-import { AppDegradedError, WaitTimeoutError } from '../../src/domain/errors.js';
+import { ACTIVITY_FIELDS, type ShepherdActivities, type VerifyWorkloadResult } from '../../src/domain/activities.js';
+import { AppDegradedError } from '../../src/domain/errors.js';
+import { imageTagOf } from '../../src/domain/image-reference.js';
+import { defineActivity } from '../define.js';
+import { pollUntil } from '../poll-until.js';
 import {
   appContainer,
-  asActivity,
-  imageTagOf,
-  parseDeadline,
-  requireText,
+  appEnvironmentFields,
+  kubernetesFailure,
   resolveTarget,
   type KubernetesActivityDeps,
 } from './common.js';
-import { podsRunning, progressDeadlineExceeded, troubledPods } from './observations.js';
-import { look, pauseAfter } from '../polling.js';
-import { Wakeup } from './wakeup.js';
+import { podsRunning, progressDeadlineExceeded, trackUnhealthy, troubledPods } from './observations.js';
 
 /** The heartbeat details: the stability window survives a worker's death. */
 const WorkloadProgress = z.object({
@@ -91,30 +91,43 @@ function sameRestarts(a: Record<string, number> | undefined, pods: readonly PodS
   return pods.every((p) => a[p.name] === p.restarts);
 }
 
-export function createVerifyWorkload(
-  deps: KubernetesActivityDeps,
-): (input: VerifyWorkloadInput) => Promise<VerifyWorkloadResult> {
+export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActivities['verifyWorkload'] {
   const { client, layout } = deps;
   const now = (): number => (deps.clock ?? Date).now();
   const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
+  const windowMs = layout.stabilitySeconds * 1000;
 
-  return (input) =>
-    asActivity(async () => {
+  return defineActivity({
+    input: z.object({
+      ...appEnvironmentFields(layout),
+      imageTag: ACTIVITY_FIELDS.imageTag(),
+      deadline: ACTIVITY_FIELDS.instant(),
+    }),
+    progress: WorkloadProgress,
+    failure: kubernetesFailure,
+    async run(input, { attempt, resumed, heartbeat }) {
       const target = resolveTarget(layout, input);
-      const imageTag = requireText('imageTag', input.imageTag);
-      const deadline = parseDeadline(input.deadline);
-      const ctx = Context.current();
-      const resumed = WorkloadProgress.safeParse(ctx.info.heartbeatDetails);
-      let progress: WorkloadProgress =
-        resumed.success && resumed.data.imageTag === imageTag
-          ? resumed.data
-          : { wait: 'workload', imageTag, startedAt: iso(now()) };
+      const { imageTag } = input;
+      const start: WorkloadProgress =
+        resumed?.imageTag === imageTag ? resumed : { wait: 'workload', imageTag, startedAt: iso(now()) };
 
-      const wake = new Wakeup();
-      const watch = client.watchPods(target.namespace, target.podSelector, wake.notify);
-      try {
+      return pollUntil<WorkloadProgress, VerifyWorkloadResult>({
+        waitingFor: `${target.appName} in ${target.env} running ${imageTag} and stable`,
+        startedAt: Date.parse(start.startedAt),
+        deadline: Date.parse(input.deadline),
+        progress: start,
+        intervalMs: pollIntervalMs,
+        heartbeat,
+        now,
+        watch: (wake) => [client.watchPods(target.namespace, target.podSelector, wake)],
+        // Look again when the stability window is due to close, not a poll interval later.
+        pauseMs: (progress, at) =>
+          progress.stableSince !== undefined
+            ? Math.max(0, Date.parse(progress.stableSince) + windowMs - at)
+            : Number.POSITIVE_INFINITY,
         /** One look: the result once rolled out and stable for the window, else what it saw. */
-        const observe = async (): Promise<{ verified: VerifyWorkloadResult } | { lastSeen: string }> => {
+        async look(before) {
+          let progress = before;
           const deployment = await client.readDeployment(target.namespace, target.appName);
           const pods = await client.listPods(target.namespace, target.podSelector);
           const at = now();
@@ -132,15 +145,7 @@ export function createVerifyWorkload(
             });
           }
           const trouble = troubledPods(podsRunning(pods, target.appName, imageTag), target.appName);
-          if (trouble) {
-            const since = progress.unhealthySince ?? iso(at);
-            progress = { ...progress, unhealthySince: since };
-            if (at - Date.parse(since) >= layout.degradedGraceSeconds * 1000)
-              throw new AppDegradedError({ env: target.env, argoApp: target.argoApp, ...trouble });
-          } else if (progress.unhealthySince !== undefined) {
-            const { unhealthySince: _cleared, ...rest } = progress;
-            progress = rest;
-          }
+          progress = trackUnhealthy(progress, trouble, at, target, layout.degradedGraceSeconds);
 
           const assessment = assessWorkload(deployment, pods, target.appName, imageTag);
           let lastSeen: string;
@@ -162,47 +167,17 @@ export function createVerifyWorkload(
           if (
             assessment.ok &&
             progress.stableSince !== undefined &&
-            at - Date.parse(progress.stableSince) >= layout.stabilitySeconds * 1000
+            at - Date.parse(progress.stableSince) >= windowMs
           ) {
-            ctx.heartbeat({ ...progress, lastSeen });
             return {
-              verified: { attempt: ctx.info.attempt, replicas: deployment.desiredReplicas, pods: assessment.pods },
+              done: { attempt, replicas: deployment.desiredReplicas, pods: assessment.pods },
+              progress: { ...progress, lastSeen },
             };
           }
-          return { lastSeen: trouble ? `${lastSeen}; ${trouble.reason} since ${progress.unhealthySince}` : lastSeen };
-        };
-
-        for (;;) {
-          // The API server not answering is a look that saw nothing: noted, and the wait goes on to its deadline.
-          const seen = await look(observe);
-          let lastSeen: string;
-          if (seen.ok) {
-            if ('verified' in seen.value) return seen.value.verified;
-            lastSeen = seen.value.lastSeen;
-          } else {
-            lastSeen = seen.unreachable;
-          }
-          progress = { ...progress, lastSeen };
-          ctx.heartbeat(progress);
-          const at = now();
-          if (at >= deadline) {
-            throw new WaitTimeoutError({
-              waitingFor: `${target.appName} in ${target.env} running ${imageTag} and stable`,
-              timeoutSeconds: Math.max(0, Math.round((deadline - Date.parse(progress.startedAt)) / 1000)),
-              lastSeen,
-            });
-          }
-          const windowLeft =
-            progress.stableSince !== undefined
-              ? Date.parse(progress.stableSince) + layout.stabilitySeconds * 1000 - at
-              : pollIntervalMs;
-          await wake.pause(
-            Math.max(0, Math.min(pauseAfter(seen, pollIntervalMs), deadline - at, windowLeft)),
-            Math.min(100, pollIntervalMs),
-          );
-        }
-      } finally {
-        watch.stop();
-      }
-    });
+          const troubleNote = trouble ? `; ${trouble.reason} since ${progress.unhealthySince}` : '';
+          return { progress: { ...progress, lastSeen: `${lastSeen}${troubleNote}` } };
+        },
+      });
+    },
+  });
 }

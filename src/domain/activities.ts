@@ -9,6 +9,8 @@
  *   configuration (`src/config`), mapped from the environment name by the implementation.
  * - Safe to repeat: Temporal runs an activity at least once. Every mutating activity first looks at the current
  *   state and does nothing twice; each doc comment says how.
+ * - Inputs are parsed with a schema built from `ACTIVITY_FIELDS` below before anything else runs; a refused
+ *   value is a ValidationError naming the field and its rule, worded like the workflow-input rules.
  * - Failures are our typed errors (`src/domain/errors.ts`) thrown as `toApplicationFailure(err)`; only
  *   `TransientError` is retried.
  * - Waits heartbeat their progress and, on a retry, resume from `activityInfo().heartbeatDetails`. A wait ends at
@@ -16,7 +18,9 @@
  *   `WaitTimeoutError` carrying the last state it saw.
  * - Every result carries `attempt` (`activityInfo().attempt` of the attempt that succeeded) for the run report.
  */
-import type { Environment } from './environments.js';
+import { z } from 'zod';
+import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
+import { isImageTag, RULES } from './inputs.js';
 
 /** ISO-8601 instant, e.g. `2026-01-16T02:00:00.000Z`. */
 export type IsoInstant = string;
@@ -171,6 +175,11 @@ export interface TriggerPromoteJobInput extends RunMarked {
   readonly imageTag: string;
   /** When the workflow first asked; a build with identical parameters queued at or after it is ours. */
   readonly notBefore: IsoInstant;
+  /**
+   * When the wait for the queue item to become a build gives up. Absent: `WAIT_BUDGETS.ciBuildStart` after the
+   * first attempt started.
+   */
+  readonly deadline?: IsoInstant;
 }
 export interface TriggerPromoteJobResult extends ActivityResult {
   readonly build: BuildRef;
@@ -242,17 +251,19 @@ export interface VerifyWorkloadResult extends ActivityResult {
 
 // ── Notifications ───────────────────────────────────────────────────────────────────────────────────────────────
 
-export type NotificationEvent =
-  | 'approval-requested'
-  | 'approval-timed-out'
-  | 'approved'
-  | 'rejected'
-  | 'promoted'
-  | 'promotion-failed'
-  | 'rolled-back'
-  | 'rollback-failed'
-  | 'superseded'
-  | 'validation-finished';
+export const NOTIFICATION_EVENTS = [
+  'approval-requested',
+  'approval-timed-out',
+  'approved',
+  'rejected',
+  'promoted',
+  'promotion-failed',
+  'rolled-back',
+  'rollback-failed',
+  'superseded',
+  'validation-finished',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 export interface NotifyEventInput {
   /** Stable per event and run (`{workflowId}/{runId}/{n}`), so a receiver can drop a duplicate delivery. */
@@ -297,8 +308,8 @@ export interface ShepherdActivities {
    * Changes: queues one `promote-environment` build with APP_NAME, SOURCE_ENV, TARGET_ENV, IMAGE_TAG. Safe to
    * repeat: records the queue item in its heartbeat details as soon as Jenkins returns it and follows that item on
    * a retry; with no item recorded, first looks for a build or queue item with identical parameters queued at or
-   * after `notBefore` and returns it (`reused`). Waits (heartbeating) until the queue item becomes a build;
-   * a cancelled queue item throws BuildCancelledError.
+   * after `notBefore` and returns it (`reused`). Waits (heartbeating) until the queue item becomes a build, up to
+   * `deadline` (WaitTimeoutError); a cancelled queue item throws BuildCancelledError.
    */
   triggerPromoteJob(input: TriggerPromoteJobInput): Promise<TriggerPromoteJobResult>;
 
@@ -372,3 +383,76 @@ export interface ShepherdActivities {
 }
 
 export type ActivityName = keyof ShepherdActivities;
+
+// ── Input fields ────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The rules of activity inputs that the workflow-input rules (`RULES` in inputs.ts) do not already word. */
+export const ACTIVITY_RULES = {
+  instant: 'must be an ISO-8601 instant',
+  commitSha: 'must be a git commit sha (7 to 40 hexadecimal digits)',
+  positiveWhole: 'must be a positive whole number',
+  jobRole: 'must be one of app-ci, promote',
+  configuredApp: (name: string): string => `must be the configured app ${JSON.stringify(name)}`,
+} as const;
+
+/** A missing field says so ("appName is required") instead of stating the rule for a value it does not have. */
+const requiredOr =
+  (rule: string) =>
+  (issue: { readonly input?: unknown }): string =>
+    issue.input === undefined ? RULES.required : rule;
+
+const text = () => z.string({ error: requiredOr(RULES.string) }).refine((v) => v.trim() !== '', { error: RULES.empty });
+
+/**
+ * The fields activity inputs are made of, each with its rule. An activity's input schema is a `z.object` of these
+ * in the order its checks should report (the first field in error is the one the ValidationError names).
+ */
+export const ACTIVITY_FIELDS = {
+  /** A string with something other than white space in it. */
+  text,
+  /** The app the worker is configured for: another app is refused before anything is touched. */
+  configuredApp: (name: string) =>
+    z
+      .string({ error: requiredOr(RULES.string) })
+      .refine((v) => v === name, { error: ACTIVITY_RULES.configuredApp(name) }),
+  environment: () => z.enum(ENVIRONMENTS, { error: requiredOr(RULES.environment) }),
+  imageTag: () => text().refine(isImageTag, { error: RULES.imageTag }),
+  /** An ISO-8601 instant, kept as the string the workflow computed. */
+  instant: () =>
+    z
+      .string({ error: requiredOr(ACTIVITY_RULES.instant) })
+      .refine((v) => !Number.isNaN(Date.parse(v)), { error: ACTIVITY_RULES.instant }),
+  commitSha: () =>
+    z.string({ error: requiredOr(ACTIVITY_RULES.commitSha) }).regex(/^[0-9a-f]{7,40}$/i, {
+      error: ACTIVITY_RULES.commitSha,
+    }),
+  positiveWhole: () =>
+    z
+      .number({ error: requiredOr(ACTIVITY_RULES.positiveWhole) })
+      .int({ error: ACTIVITY_RULES.positiveWhole })
+      .min(1, { error: ACTIVITY_RULES.positiveWhole }),
+  jobRole: () => z.enum(['app-ci', 'promote'], { error: requiredOr(ACTIVITY_RULES.jobRole) }),
+} as const;
+
+/**
+ * The input of a promotion (openPromotionMergeRequest, triggerPromoteJob): the configured app, a legal hop
+ * `sourceEnv` → `targetEnv` (refused on `targetEnv`), the image tag, and the activity's `extra` fields.
+ */
+export function promotionInput<T extends z.ZodRawShape>(appName: string, extra: T) {
+  return z
+    .object({
+      appName: ACTIVITY_FIELDS.configuredApp(appName),
+      sourceEnv: ACTIVITY_FIELDS.environment(),
+      targetEnv: ACTIVITY_FIELDS.environment(),
+      imageTag: ACTIVITY_FIELDS.imageTag(),
+      ...extra,
+    })
+    .refine(
+      (i) => {
+        // The generic extra fields hide the shared ones from the inferred type; they are there by construction.
+        const { sourceEnv, targetEnv } = i as { sourceEnv: Environment; targetEnv: Environment };
+        return isLegalPromotion(sourceEnv, targetEnv);
+      },
+      { path: ['targetEnv'], error: RULES.promotion },
+    );
+}

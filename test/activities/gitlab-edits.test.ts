@@ -6,7 +6,6 @@ import {
   setImageInEnvCue,
   setImageInManifest,
   tagOfBranch,
-  tagOfImage,
 } from '../../activities/gitlab/edits.js';
 import { ValidationError } from '../../src/domain/errors.js';
 
@@ -77,12 +76,10 @@ describe('the text edits of the GitLab activities', () => {
     expect(() => setImageInManifest(MANIFEST, 'missing-app', 'x:1', 'm.yaml')).toThrow(ValidationError);
   });
 
-  it('reads image tags from branch names and image references', () => {
+  it('reads image tags from branch names', () => {
     expect(tagOfBranch('update-dev-1.0.37-SNAPSHOT-abc1234', 'dev')).toBe('1.0.37-SNAPSHOT-abc1234');
     expect(tagOfBranch('promote-stage-1.0.37-abc', 'stage')).toBe('1.0.37-abc');
     expect(tagOfBranch('promote-prod-1.0.37-abc', 'stage')).toBeUndefined();
-    expect(tagOfImage('reg:5000/p2c/example-app:1.2.3')).toBe('1.2.3');
-    expect(tagOfImage('reg:5000/p2c/example-app')).toBeUndefined();
   });
 
   it('recognises only the exact run marker trailer', () => {

@@ -1,7 +1,6 @@
 import { CancelledFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AwaitJenkinsBuildInput, FindCiBuildForCommitInput } from '../../src/domain/activities.js';
-import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import {
   activitiesFor,
   attempt,
@@ -12,18 +11,12 @@ import {
   jenkinsIdle,
   observable,
   pushVersionBump,
+  jenkinsSuite,
 } from './jenkins-support.js';
 
-describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins', () => {
-  let sandbox: TestSandbox;
-  const seen: unknown[] = [];
-
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-  });
-  afterAll(async () => {
-    await sandbox?.stop();
-  });
+describe('findCiBuildForCommit and awaitJenkinsBuild against the suite.sandbox Jenkins', () => {
+  const suite = jenkinsSuite({ tag: (n) => `0.0.${n}`, runMarker: 'test/ci-build' });
+  const { seen } = suite;
 
   const find = (commitSha: string, deadline = farDeadline()): FindCiBuildForCommitInput => ({
     appName: 'example-app',
@@ -37,8 +30,8 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
   ): AwaitJenkinsBuildInput => ({ appName: 'example-app', job, buildNumber, deadline });
 
   it('finds the CI build that checked out the pushed commit, then awaits its SUCCESS with duration and URL', async () => {
-    const sha = await pushVersionBump(sandbox);
-    const acts = activitiesFor(sandbox);
+    const sha = await pushVersionBump(suite.sandbox);
+    const acts = activitiesFor(suite.sandbox);
     const found = await attempt(acts.findCiBuildForCommit, find(sha));
     seen.push(found);
     expect(found.error).toBeUndefined();
@@ -55,20 +48,20 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
     for (const beat of awaited.heartbeats)
       expect(beat).toMatchObject({ buildNumber: found.result!.buildNumber, lastSeen: expect.any(String) });
 
-    const builds = await buildsOf(sandbox, sandbox.layout.jenkins.appJob);
+    const builds = await buildsOf(suite.sandbox, suite.sandbox.layout.jenkins.appJob);
     expect(builds.find((b) => b.number === found.result!.buildNumber)).toMatchObject({ result: 'SUCCESS' });
   });
 
   it('accepts a short commit sha', async () => {
-    const sha = await pushVersionBump(sandbox);
-    const found = await attempt(activitiesFor(sandbox).findCiBuildForCommit, find(sha.slice(0, 8)));
+    const sha = await pushVersionBump(suite.sandbox);
+    const found = await attempt(activitiesFor(suite.sandbox).findCiBuildForCommit, find(sha.slice(0, 8)));
     seen.push(found);
     expect(found.result).toMatchObject({ job: 'app-ci', buildNumber: expect.any(Number) });
   });
 
   it('retried, resumes after the builds an earlier attempt ruled out instead of rescanning them', async () => {
-    const sha = await pushVersionBump(sandbox);
-    const acts = activitiesFor(sandbox);
+    const sha = await pushVersionBump(suite.sandbox);
+    const acts = activitiesFor(suite.sandbox);
     const first = await attempt(acts.findCiBuildForCommit, find(sha));
     const n = first.result!.buildNumber;
     // An attempt that had already ruled out everything up to #n does not look at #n again: it waits for a newer build.
@@ -85,7 +78,7 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
   it('gives up at the deadline with a WaitTimeoutError that says what it saw last', async () => {
     const neverBuilt = 'f'.repeat(40);
     const a = await attempt(
-      activitiesFor(sandbox).findCiBuildForCommit,
+      activitiesFor(suite.sandbox).findCiBuildForCommit,
       find(neverBuilt, new Date(Date.now() - 1).toISOString()),
     );
     seen.push(a);
@@ -100,8 +93,8 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
   });
 
   it('retried after the worker died mid-wait, resumes from its heartbeat and reports the same build', async () => {
-    const sha = await pushVersionBump(sandbox);
-    const acts = activitiesFor(sandbox);
+    const sha = await pushVersionBump(suite.sandbox);
+    const acts = activitiesFor(suite.sandbox);
     const found = await attempt(acts.findCiBuildForCommit, find(sha));
     const n = found.result!.buildNumber;
     const first = await attempt(acts.awaitJenkinsBuild, awaitInput(n), { onHeartbeat: (_d, env) => env.cancel() });
@@ -112,12 +105,14 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
     });
     seen.push(first, retry);
     expect(retry.result).toMatchObject({ attempt: 2, result: 'SUCCESS', build: { buildNumber: n } });
-    expect((await buildsOf(sandbox, sandbox.layout.jenkins.appJob)).filter((b) => b.number === n)).toHaveLength(1);
+    expect(
+      (await buildsOf(suite.sandbox, suite.sandbox.layout.jenkins.appJob)).filter((b) => b.number === n),
+    ).toHaveLength(1);
   });
 
   it('stops promptly with a CancelledFailure when the wait is cancelled', async () => {
-    const sha = await pushVersionBump(sandbox);
-    const acts = activitiesFor(sandbox);
+    const sha = await pushVersionBump(suite.sandbox);
+    const acts = activitiesFor(suite.sandbox);
     const found = await attempt(acts.findCiBuildForCommit, find(sha));
     const a = await attempt(acts.awaitJenkinsBuild, awaitInput(found.result!.buildNumber), {
       onHeartbeat: (_d, env) => env.cancel(),
@@ -128,11 +123,11 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
   });
 
   it('ends with a non-retryable BuildFailedError carrying the console tail when the CI build fails', async () => {
-    await jenkinsIdle(sandbox);
-    await sandbox.setScenario('ci-build-fails');
+    await jenkinsIdle(suite.sandbox);
+    await suite.sandbox.setScenario('ci-build-fails');
     try {
-      const sha = await pushVersionBump(sandbox);
-      const acts = activitiesFor(sandbox);
+      const sha = await pushVersionBump(suite.sandbox);
+      const acts = activitiesFor(suite.sandbox);
       const found = await attempt(acts.findCiBuildForCommit, find(sha));
       const a = await attempt(acts.awaitJenkinsBuild, awaitInput(found.result!.buildNumber));
       seen.push(found, a);
@@ -150,14 +145,14 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
       expect(tail.split('\n').at(-1)).toBe('Finished: FAILURE');
       expect(tail.split('\n').length).toBeLessThanOrEqual(10);
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
     }
   });
 
   it('ends with BuildFailedError when the promote job fails, and with BuildCancelledError when a build is aborted', async () => {
-    await jenkinsIdle(sandbox);
-    await sandbox.setScenario('promote-job-fails');
-    const acts = activitiesFor(sandbox);
+    await jenkinsIdle(suite.sandbox);
+    await suite.sandbox.setScenario('promote-job-fails');
+    const acts = activitiesFor(suite.sandbox);
     const promote = {
       appName: 'example-app',
       sourceEnv: 'dev',
@@ -178,7 +173,7 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
         consoleTail: expect.stringContaining('git push failed'),
       });
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
     }
 
     const second = await attempt(acts.triggerPromoteJob, {
@@ -187,7 +182,7 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
       notBefore: new Date().toISOString(),
     });
     const n = second.result!.build.buildNumber;
-    sandbox.world.jenkins.stopBuild(sandbox.layout.jenkins.promoteJob, n, 'someone');
+    suite.sandbox.world.jenkins.stopBuild(suite.sandbox.layout.jenkins.promoteJob, n, 'someone');
     const aborted = await attempt(acts.awaitJenkinsBuild, awaitInput(n, 'promote'));
     seen.push(second, aborted);
     const failure = failureOf(aborted);
@@ -197,7 +192,7 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
   });
 
   it('names the build in a NotFoundError when it does not exist', async () => {
-    const a = await attempt(activitiesFor(sandbox).awaitJenkinsBuild, awaitInput(9999));
+    const a = await attempt(activitiesFor(suite.sandbox).awaitJenkinsBuild, awaitInput(9999));
     seen.push(a);
     const failure = failureOf(a);
     expect(failure.type).toBe('NotFoundError');
@@ -207,6 +202,6 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the sandbox Jenkins
   it('never lets a credential into a result, heartbeat or failure', () => {
     expect(seen.length).toBeGreaterThan(10);
     const text = observable(...seen);
-    for (const secret of credentialsOf(sandbox)) expect(text).not.toContain(secret);
+    for (const secret of credentialsOf(suite.sandbox)) expect(text).not.toContain(secret);
   });
 });

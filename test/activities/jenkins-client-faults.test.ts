@@ -1,13 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { TriggerPromoteJobInput } from '../../src/domain/activities.js';
+import { describe, expect, it, vi } from 'vitest';
 import { Secret } from '../../src/config/secret.js';
-import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import {
   activitiesFor,
   attempt,
-  buildsOf,
   clientFor,
   credentialsOf,
   failureOf,
@@ -15,6 +12,7 @@ import {
   jenkinsIdle,
   observable,
   withRetries,
+  jenkinsSuite,
 } from './jenkins-support.js';
 
 /** A local server that answers every request with `status` and an HTML page, like a login proxy in front of Jenkins. */
@@ -30,32 +28,16 @@ async function htmlServer(status: number): Promise<{ url: string; server: Server
 }
 
 describe('the Jenkins client and activities when Jenkins or its configuration is at fault', () => {
-  let sandbox: TestSandbox;
-  const seen: unknown[] = [];
-  let tagNo = 0;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-  });
-  afterAll(async () => {
-    await sandbox?.stop();
-  });
-
-  const request = (): TriggerPromoteJobInput => ({
-    appName: 'example-app',
-    sourceEnv: 'dev',
-    targetEnv: 'stage',
-    imageTag: `2.0.${++tagNo}-SNAPSHOT-f4017${String(tagNo).padStart(2, '0')}`,
-    notBefore: new Date().toISOString(),
+  const suite = jenkinsSuite({
+    tag: (n) => `2.0.${n}-SNAPSHOT-f4017${String(n).padStart(2, '0')}`,
     runMarker: 'test/faults',
   });
-  const promoteBuildsWith = async (imageTag: string) =>
-    (await buildsOf(sandbox, sandbox.layout.jenkins.promoteJob)).filter((b) => b.params.IMAGE_TAG === imageTag);
+  const { seen, request, promoteBuildsWith } = suite;
 
   it('refuses a wrong token with a non-retryable AuthenticationError naming JENKINS_TOKEN, and queues nothing', async () => {
     const input = request();
-    const client = clientFor(sandbox, { token: new Secret('not-the-token') });
-    const a = await attempt(activitiesFor(sandbox, { client }).triggerPromoteJob, input);
+    const client = clientFor(suite.sandbox, { token: new Secret('not-the-token') });
+    const a = await attempt(activitiesFor(suite.sandbox, { client }).triggerPromoteJob, input);
     seen.push(input, a);
     const failure = failureOf(a);
     expect(failure.type).toBe('AuthenticationError');
@@ -66,8 +48,11 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   });
 
   it('names an unknown job in a non-retryable NotFoundError', async () => {
-    const layout = { ...sandbox.layout, jenkins: { appJob: ['example-app', 'gone'], promoteJob: ['no-such-job'] } };
-    const acts = activitiesFor(sandbox, { layout });
+    const layout = {
+      ...suite.sandbox.layout,
+      jenkins: { appJob: ['example-app', 'gone'], promoteJob: ['no-such-job'] },
+    };
+    const acts = activitiesFor(suite.sandbox, { layout });
     const trigger = await attempt(acts.triggerPromoteJob, request());
     const find = await attempt(acts.findCiBuildForCommit, {
       appName: 'example-app',
@@ -91,11 +76,11 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   });
 
   it('surfaces 502/503 bursts as retryable TransientErrors, and the retries end with exactly one build', async () => {
-    await jenkinsIdle(sandbox);
-    await sandbox.setScenario('jenkins-flaky');
+    await jenkinsIdle(suite.sandbox);
+    await suite.sandbox.setScenario('jenkins-flaky');
     const input = request();
     try {
-      const attempts = await withRetries(activitiesFor(sandbox).triggerPromoteJob, input);
+      const attempts = await withRetries(activitiesFor(suite.sandbox).triggerPromoteJob, input);
       seen.push(input, ...attempts);
       const failed = attempts.slice(0, -1).map(failureOf);
       expect(failed.length).toBeGreaterThan(0);
@@ -107,20 +92,20 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
       expect(last.error).toBeUndefined();
       expect(last.result).toMatchObject({ attempt: attempts.length, build: { job: 'promote' } });
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
     }
     expect(await promoteBuildsWith(input.imageTag)).toHaveLength(1);
   });
 
   it('passes a 429 Retry-After on as the next retry delay', async () => {
-    await sandbox.setScenario({
+    await suite.sandbox.setScenario({
       name: 'jenkins-throttled',
       description: 'one 429',
       http: [{ system: 'jenkins', status: 429, retryAfterSeconds: 7, count: 1 }],
     });
     try {
       // A quick call: a wait would ride the 429 out itself (pausing as long as asked) rather than fail its attempt.
-      const a = await attempt(activitiesFor(sandbox).triggerPromoteJob, request());
+      const a = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, request());
       seen.push(a);
       const failure = failureOf(a);
       expect(failure).toMatchObject({
@@ -130,7 +115,7 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
       });
       expect(failure.nextRetryDelay).toBe(7000);
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
     }
   });
 
@@ -138,20 +123,20 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
     const { url, server } = await htmlServer(200);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const down = await attempt(
-      activitiesFor(sandbox, { client: clientFor(sandbox, { url }) }).triggerPromoteJob,
+      activitiesFor(suite.sandbox, { client: clientFor(suite.sandbox, { url }) }).triggerPromoteJob,
       request(),
     );
 
-    await sandbox.setScenario('slow-systems');
+    await suite.sandbox.setScenario('slow-systems');
     let slow;
     try {
       // A quick call: a wait would ride the timeouts out itself until its deadline (jenkins-wait-outage.test.ts).
       slow = await attempt(
-        activitiesFor(sandbox, { client: clientFor(sandbox, { timeoutMs: 50 }) }).triggerPromoteJob,
+        activitiesFor(suite.sandbox, { client: clientFor(suite.sandbox, { timeoutMs: 50 }) }).triggerPromoteJob,
         request(),
       );
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
     }
     seen.push(down, slow);
     expect(failureOf(down)).toMatchObject({
@@ -169,12 +154,15 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   it('reports an HTML page where JSON was expected as a configuration error naming the URL variable', async () => {
     const { url, server } = await htmlServer(200);
     try {
-      const a = await attempt(activitiesFor(sandbox, { client: clientFor(sandbox, { url }) }).awaitJenkinsBuild, {
-        appName: 'example-app',
-        job: 'promote',
-        buildNumber: 1,
-        deadline: farDeadline(),
-      });
+      const a = await attempt(
+        activitiesFor(suite.sandbox, { client: clientFor(suite.sandbox, { url }) }).awaitJenkinsBuild,
+        {
+          appName: 'example-app',
+          job: 'promote',
+          buildNumber: 1,
+          deadline: farDeadline(),
+        },
+      );
       seen.push(a);
       const failure = failureOf(a);
       expect(failure).toMatchObject({
@@ -189,15 +177,15 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   });
 
   it('with password auth, sends a crumb and its session cookie on POST; without them Jenkins refuses', async () => {
-    const password = sandbox.world.jenkins.security.user(sandbox.world.info.jenkins.user)!.password;
-    const job = sandbox.layout.jenkins.promoteJob;
+    const password = suite.sandbox.world.jenkins.security.user(suite.sandbox.world.info.jenkins.user)!.password;
+    const job = suite.sandbox.layout.jenkins.promoteJob;
     const params = {
       APP_NAME: 'example-app',
       SOURCE_ENV: 'dev',
       TARGET_ENV: 'stage',
       IMAGE_TAG: '2.1.0-SNAPSHOT-c0ffee1',
     };
-    const withCrumb = clientFor(sandbox, { token: new Secret(password), auth: 'password' });
+    const withCrumb = clientFor(suite.sandbox, { token: new Secret(password), auth: 'password' });
     const queued = await withCrumb.triggerBuild(job, params);
     expect(queued.queueItemId).toBeGreaterThan(0);
     expect((await withCrumb.getQueueItem(queued.queueItemId))?.parameters).toMatchObject(params);
@@ -212,7 +200,7 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
     );
     expect(await withCrumb.consoleTail(job, started.number, 50)).toContain('Started by user Shepherd');
 
-    const withoutCrumb = clientFor(sandbox, { token: new Secret(password) });
+    const withoutCrumb = clientFor(suite.sandbox, { token: new Secret(password) });
     const refused = await withoutCrumb
       .triggerBuild(job, { ...params, IMAGE_TAG: '2.1.0-SNAPSHOT-c0ffee2' })
       .catch((e: unknown) => e);
@@ -224,11 +212,11 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   });
 
   it('reports a trigger that Jenkins folded into an identical queued item (303) as that item', async () => {
-    await jenkinsIdle(sandbox);
-    const client = clientFor(sandbox);
-    const job = sandbox.layout.jenkins.promoteJob;
+    await jenkinsIdle(suite.sandbox);
+    const client = clientFor(suite.sandbox);
+    const job = suite.sandbox.layout.jenkins.promoteJob;
     const running = request();
-    const first = await attempt(activitiesFor(sandbox).triggerPromoteJob, running);
+    const first = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, running);
     expect(first.result).toBeDefined();
     // While that build runs, the job (no concurrent builds) keeps the next item Blocked in the queue.
     const params = {
@@ -249,6 +237,6 @@ describe('the Jenkins client and activities when Jenkins or its configuration is
   it('never lets a credential into an input, result, heartbeat or failure', () => {
     expect(seen.length).toBeGreaterThan(10);
     const text = observable(...seen);
-    for (const secret of credentialsOf(sandbox)) expect(text).not.toContain(secret);
+    for (const secret of credentialsOf(suite.sandbox)) expect(text).not.toContain(secret);
   });
 });

@@ -1,19 +1,21 @@
 /**
  * Shared pieces of the Jenkins activity tests: the client configured against a sandbox, a runner that plays one
  * activity attempt in a MockActivityEnvironment (recording heartbeats, optionally starting from an earlier attempt's
- * details), a Temporal-like retry loop, a version bump that starts CI, and a scan for leaked credentials.
+ * details), a Temporal-like retry loop, a version bump that starts CI, and a scan for leaked credentials; and the
+ * set-up every Jenkins test file shares (`jenkinsSuite`).
  */
 import { Buffer } from 'node:buffer';
 import { Gitlab } from '@gitbeaker/rest';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { expect, vi } from 'vitest';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { createJenkinsActivities, type JenkinsActivities } from '../../activities/jenkins.js';
 import { JenkinsClient, type JenkinsClientOptions } from '../../src/clients/jenkins/client.js';
+import type { TriggerPromoteJobInput } from '../../src/domain/activities.js';
 import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import { Secret } from '../../src/config/secret.js';
-import type { TestSandbox } from '../support/sandbox.js';
+import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 
 export const POLL_MS = 25;
 
@@ -170,4 +172,52 @@ export function observable(...things: unknown[]): string {
 /** Three hours from now: waits in these tests end by themselves long before. */
 export function farDeadline(): string {
   return new Date(Date.now() + 3 * 3600_000).toISOString();
+}
+
+/** What a Jenkins test file works with: its sandbox, what its tests saw (for the secret scan), promotion requests. */
+export interface JenkinsSuite {
+  /** The file's sandbox, started before its first test and stopped after its last. */
+  readonly sandbox: TestSandbox;
+  /** Inputs, results, heartbeats and failures the tests saw: the closing test scans them for credentials. */
+  readonly seen: unknown[];
+  /** A fresh promotion request dev → stage: its own image tag, so builds of different tests never share parameters. */
+  request(overrides?: Partial<TriggerPromoteJobInput>): TriggerPromoteJobInput;
+  /** The promote job's builds of one image tag. */
+  promoteBuildsWith(imageTag: string): ReturnType<typeof buildsOf>;
+}
+
+/**
+ * Registers the file's sandbox (beforeAll/afterAll) and returns what its tests share. `tag(n)` names the image of
+ * the n-th request; `runMarker` marks the file's requests.
+ */
+export function jenkinsSuite(opts: { readonly tag: (n: number) => string; readonly runMarker: string }): JenkinsSuite {
+  let started: TestSandbox | undefined;
+  let tagNo = 0;
+  beforeAll(async () => {
+    started = await startSandbox();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const suite: JenkinsSuite = {
+    get sandbox(): TestSandbox {
+      if (!started) throw new Error('the sandbox is started in beforeAll');
+      return started;
+    },
+    seen: [],
+    request: (overrides = {}) => ({
+      appName: 'example-app',
+      sourceEnv: 'dev',
+      targetEnv: 'stage',
+      imageTag: opts.tag(++tagNo),
+      notBefore: new Date().toISOString(),
+      runMarker: opts.runMarker,
+      ...overrides,
+    }),
+    promoteBuildsWith: async (imageTag) =>
+      (await buildsOf(suite.sandbox, suite.sandbox.layout.jenkins.promoteJob)).filter(
+        (b) => b.params.IMAGE_TAG === imageTag,
+      ),
+  };
+  return suite;
 }

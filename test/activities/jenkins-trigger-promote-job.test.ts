@@ -1,49 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { TriggerPromoteJobInput } from '../../src/domain/activities.js';
-import { startSandbox, type TestSandbox } from '../support/sandbox.js';
+import { describe, expect, it, vi } from 'vitest';
 import {
   activitiesFor,
   attempt,
-  buildsOf,
   clientFor,
   credentialsOf,
   failureOf,
   jenkinsIdle,
   observable,
+  jenkinsSuite,
 } from './jenkins-support.js';
 
-describe('triggerPromoteJob against the sandbox Jenkins', () => {
-  let sandbox: TestSandbox;
-  const seen: unknown[] = [];
-  let tagNo = 0;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-  });
-  afterAll(async () => {
-    await sandbox?.stop();
-  });
-
-  /** A fresh promotion request: its own image tag, so builds of different tests never share parameters. */
-  const request = (overrides: Partial<TriggerPromoteJobInput> = {}): TriggerPromoteJobInput => ({
-    appName: 'example-app',
-    sourceEnv: 'dev',
-    targetEnv: 'stage',
-    imageTag: `1.0.${40 + ++tagNo}-SNAPSHOT-abc${String(tagNo).padStart(4, '0')}`,
-    notBefore: new Date().toISOString(),
+describe('triggerPromoteJob against the suite.sandbox Jenkins', () => {
+  const suite = jenkinsSuite({
+    tag: (n) => `1.0.${40 + n}-SNAPSHOT-abc${String(n).padStart(4, '0')}`,
     runMarker: 'test/trigger',
-    ...overrides,
   });
-  const promoteBuildsWith = async (imageTag: string) =>
-    (await buildsOf(sandbox, sandbox.layout.jenkins.promoteJob)).filter((b) => b.params.IMAGE_TAG === imageTag);
+  const { seen, request, promoteBuildsWith } = suite;
 
   it('queues one promote-environment build with the promotion parameters and returns it once it leaves the queue', async () => {
     const input = request();
-    const a = await attempt(activitiesFor(sandbox).triggerPromoteJob, input);
+    const a = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, input);
     seen.push(input, a);
     expect(a.error).toBeUndefined();
     expect(a.result).toMatchObject({ attempt: 1, reused: false, build: { job: 'promote' } });
-    expect(a.heartbeats[0]).toEqual({ queueItemId: a.result!.queueItemId });
+    expect(a.heartbeats[0]).toEqual({ queueItemId: a.result!.queueItemId, startedAt: expect.any(Number) });
 
     const builds = await promoteBuildsWith(input.imageTag);
     expect(builds).toHaveLength(1);
@@ -57,7 +37,7 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
 
   it('made twice, queues one build: the second call finds the first one', async () => {
     const input = request();
-    const acts = activitiesFor(sandbox);
+    const acts = activitiesFor(suite.sandbox);
     const first = await attempt(acts.triggerPromoteJob, input);
     const second = await attempt(acts.triggerPromoteJob, input);
     seen.push(input, first, second);
@@ -71,12 +51,12 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
 
   it('retried after the worker died while the item was queued, follows the recorded queue item instead of triggering again', async () => {
     const input = request();
-    const acts = activitiesFor(sandbox);
+    const acts = activitiesFor(suite.sandbox);
     // The first attempt dies right after Jenkins named the queue item (its first heartbeat).
     const first = await attempt(acts.triggerPromoteJob, input, { onHeartbeat: (_d, env) => env.cancel() });
     expect(first.result).toBeUndefined();
     const recorded = first.heartbeats.at(-1);
-    expect(recorded).toEqual({ queueItemId: expect.any(Number) });
+    expect(recorded).toEqual({ queueItemId: expect.any(Number), startedAt: expect.any(Number) });
 
     const retry = await attempt(acts.triggerPromoteJob, input, { heartbeatDetails: recorded, attempt: 2 });
     seen.push(input, first, retry);
@@ -93,13 +73,13 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
   it('retried without details after the first attempt had already queued the build, reuses that build', async () => {
     const input = request();
     // The first attempt's POST reached Jenkins, but the worker died before it could heartbeat the queue item.
-    const lost = await clientFor(sandbox).triggerBuild(sandbox.layout.jenkins.promoteJob, {
+    const lost = await clientFor(suite.sandbox).triggerBuild(suite.sandbox.layout.jenkins.promoteJob, {
       APP_NAME: input.appName,
       SOURCE_ENV: input.sourceEnv,
       TARGET_ENV: input.targetEnv,
       IMAGE_TAG: input.imageTag,
     });
-    const retry = await attempt(activitiesFor(sandbox).triggerPromoteJob, input, { attempt: 2 });
+    const retry = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, input, { attempt: 2 });
     seen.push(input, retry);
     expect(retry.result).toMatchObject({ attempt: 2, reused: true, queueItemId: lost.queueItemId });
     expect(await promoteBuildsWith(input.imageTag)).toHaveLength(1);
@@ -107,7 +87,7 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
 
   it('does not take an identical build queued before notBefore for its own', async () => {
     const earlier = request();
-    const acts = activitiesFor(sandbox);
+    const acts = activitiesFor(suite.sandbox);
     const first = await attempt(acts.triggerPromoteJob, earlier);
     await vi.waitFor(async () => expect((await promoteBuildsWith(earlier.imageTag))[0]?.building).toBe(false), {
       timeout: 20_000,
@@ -121,11 +101,11 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
 
   it('finds its build by queueId once Jenkins has forgotten the left queue item', async () => {
     const input = request();
-    const acts = activitiesFor(sandbox);
+    const acts = activitiesFor(suite.sandbox);
     const first = await attempt(acts.triggerPromoteJob, input);
     const recorded = { queueItemId: first.result!.queueItemId };
     // Five minutes after leaving the queue Jenkins answers 404 for the item.
-    const forget = vi.spyOn(sandbox.world.jenkins, 'queueItem').mockReturnValue(undefined);
+    const forget = vi.spyOn(suite.sandbox.world.jenkins, 'queueItem').mockReturnValue(undefined);
     try {
       const retry = await attempt(acts.triggerPromoteJob, input, { heartbeatDetails: recorded, attempt: 2 });
       seen.push(input, retry);
@@ -141,11 +121,11 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
   });
 
   it('throws a non-retryable BuildCancelledError when the queue item is cancelled before it starts', async () => {
-    await jenkinsIdle(sandbox);
-    await sandbox.setScenario('promote-job-cancelled');
+    await jenkinsIdle(suite.sandbox);
+    await suite.sandbox.setScenario('promote-job-cancelled');
     try {
       const input = request();
-      const a = await attempt(activitiesFor(sandbox).triggerPromoteJob, input);
+      const a = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, input);
       seen.push(input, a);
       const failure = failureOf(a);
       expect(failure.type).toBe('BuildCancelledError');
@@ -157,13 +137,13 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
       });
       expect(await promoteBuildsWith(input.imageTag)).toHaveLength(0);
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
     }
   });
 
   it('refuses an illegal promotion with a ValidationError naming the field, and queues nothing', async () => {
     const input = request({ sourceEnv: 'dev', targetEnv: 'prod' });
-    const a = await attempt(activitiesFor(sandbox).triggerPromoteJob, input);
+    const a = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, input);
     seen.push(input, a);
     const failure = failureOf(a);
     expect(failure.type).toBe('ValidationError');
@@ -175,6 +155,6 @@ describe('triggerPromoteJob against the sandbox Jenkins', () => {
   it('never lets a credential into an input, result, heartbeat or failure', () => {
     expect(seen.length).toBeGreaterThan(10);
     const text = observable(...seen);
-    for (const secret of credentialsOf(sandbox)) expect(text).not.toContain(secret);
+    for (const secret of credentialsOf(suite.sandbox)) expect(text).not.toContain(secret);
   });
 });

@@ -1,8 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TriggerPromoteJobInput } from '../../src/domain/activities.js';
+import { describe, expect, it } from 'vitest';
 import { TransientError } from '../../src/domain/errors.js';
-import { startSandbox, type TestSandbox } from '../support/sandbox.js';
-import { activitiesFor, attempt, clientFor, credentialsOf, failureOf, observable } from './jenkins-support.js';
+import { WAIT_BUDGETS } from '../../src/domain/wait-budgets.js';
+import {
+  activitiesFor,
+  attempt,
+  clientFor,
+  credentialsOf,
+  failureOf,
+  observable,
+  jenkinsSuite,
+} from './jenkins-support.js';
 
 /**
  * The Jenkins waits while Jenkins is down: a poll Jenkins cannot answer saw nothing, so a short outage is ridden out
@@ -10,29 +17,15 @@ import { activitiesFor, attempt, clientFor, credentialsOf, failureOf, observable
  * TransientError that the retry policy would repeat long past the deadline.
  */
 describe('Jenkins waits through a Jenkins outage', () => {
-  let sandbox: TestSandbox;
-  const seen: unknown[] = [];
-  let tagNo = 0;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-  });
-  afterAll(async () => {
-    await sandbox?.stop();
-  });
-
-  const request = (): TriggerPromoteJobInput => ({
-    appName: 'example-app',
-    sourceEnv: 'dev',
-    targetEnv: 'stage',
-    imageTag: `3.0.${++tagNo}-SNAPSHOT-0ae${String(tagNo).padStart(4, '0')}`,
-    notBefore: new Date().toISOString(),
+  const suite = jenkinsSuite({
+    tag: (n) => `3.0.${n}-SNAPSHOT-0ae${String(n).padStart(4, '0')}`,
     runMarker: 'test/outage',
   });
+  const { seen, request } = suite;
 
   /** Queues a promote build and returns its number. */
   async function promoteBuild(): Promise<number> {
-    const a = await attempt(activitiesFor(sandbox).triggerPromoteJob, request());
+    const a = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, request());
     seen.push(a);
     expect(a.error).toBeUndefined();
     return a.result!.build.buildNumber;
@@ -40,15 +33,15 @@ describe('Jenkins waits through a Jenkins outage', () => {
 
   /** Takes Jenkins off the network for `forMs` and returns once connections are really refused. */
   async function jenkinsDown(forMs: number): Promise<void> {
-    await sandbox.setScenario({
+    await suite.sandbox.setScenario({
       name: 'jenkins-down',
       description: `Jenkins down for ${forMs} ms`,
       http: [{ system: 'jenkins', down: true, afterMs: 0, forMs }],
     });
-    const client = clientFor(sandbox);
+    const client = clientFor(suite.sandbox);
     for (let i = 0; i < 200; i++) {
       try {
-        await client.listQueue(sandbox.layout.jenkins.promoteJob);
+        await client.listQueue(suite.sandbox.layout.jenkins.promoteJob);
       } catch (err) {
         if (err instanceof TransientError) return;
         throw err;
@@ -68,7 +61,7 @@ describe('Jenkins waits through a Jenkins outage', () => {
         buildNumber,
         deadline: new Date(Date.now() + 30_000).toISOString(),
       };
-      const a = await attempt(activitiesFor(sandbox).awaitJenkinsBuild, input);
+      const a = await attempt(activitiesFor(suite.sandbox).awaitJenkinsBuild, input);
       seen.push(input, a);
       expect(a.error).toBeUndefined();
       expect(a.result).toMatchObject({ attempt: 1, result: 'SUCCESS', build: { job: 'promote', buildNumber } });
@@ -79,7 +72,7 @@ describe('Jenkins waits through a Jenkins outage', () => {
         }),
       );
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
     }
   });
 
@@ -93,7 +86,7 @@ describe('Jenkins waits through a Jenkins outage', () => {
         buildNumber,
         deadline: new Date(Date.now() + 2_000).toISOString(),
       };
-      const a = await attempt(activitiesFor(sandbox).awaitJenkinsBuild, input);
+      const a = await attempt(activitiesFor(suite.sandbox).awaitJenkinsBuild, input);
       seen.push(input, a);
       const failure = failureOf(a);
       expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
@@ -107,7 +100,7 @@ describe('Jenkins waits through a Jenkins outage', () => {
         lastSeen: expect.stringMatching(/^Jenkins unreachable: /),
       });
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
     }
   });
 
@@ -119,18 +112,66 @@ describe('Jenkins waits through a Jenkins outage', () => {
         commitSha: 'b'.repeat(40),
         deadline: new Date(Date.now() + 1_000).toISOString(),
       };
-      const a = await attempt(activitiesFor(sandbox).findCiBuildForCommit, input);
+      const a = await attempt(activitiesFor(suite.sandbox).findCiBuildForCommit, input);
       seen.push(input, a);
       const failure = failureOf(a);
       expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
       expect(failure.facts).toMatchObject({ lastSeen: expect.stringMatching(/^Jenkins unreachable: /) });
     } finally {
-      await sandbox.setScenario(undefined);
+      await suite.sandbox.setScenario(undefined);
+    }
+  });
+
+  it('triggerPromoteJob follows its queue item through an outage and ends at the given deadline with a WaitTimeoutError naming Jenkins', async () => {
+    const first = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, request());
+    seen.push(first);
+    const queueItemId = first.result!.queueItemId;
+    await jenkinsDown(120_000);
+    try {
+      const input = { ...request(), deadline: new Date(Date.now() + 1_000).toISOString() };
+      const a = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, input, {
+        attempt: 2,
+        heartbeatDetails: { queueItemId, startedAt: Date.now() },
+      });
+      seen.push(input, a);
+      const failure = failureOf(a);
+      expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
+      expect(failure.facts).toMatchObject({
+        waitingFor: `Jenkins promote-environment queue item ${queueItemId} to start its build`,
+        lastSeen: expect.stringMatching(/^Jenkins unreachable: /),
+      });
+      expect(a.heartbeats).toContainEqual(
+        expect.objectContaining({ queueItemId, lastSeen: expect.stringMatching(/^Jenkins unreachable: /) }),
+      );
+    } finally {
+      await suite.sandbox.setScenario(undefined);
+    }
+  });
+
+  it('triggerPromoteJob without a deadline gives its queue wait the CI-build-start budget, counted from the first attempt', async () => {
+    const first = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, request());
+    seen.push(first);
+    const queueItemId = first.result!.queueItemId;
+    await jenkinsDown(120_000);
+    try {
+      // The first attempt started the budget almost a whole budget ago: the retry has about a second left.
+      const startedAt = Date.now() - WAIT_BUDGETS.ciBuildStart * 1000 + 1_000;
+      const a = await attempt(activitiesFor(suite.sandbox).triggerPromoteJob, request(), {
+        attempt: 3,
+        heartbeatDetails: { queueItemId, startedAt },
+      });
+      seen.push(a);
+      const failure = failureOf(a);
+      expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
+      expect(failure.facts).toMatchObject({ timeoutSeconds: WAIT_BUDGETS.ciBuildStart });
+      expect(a.heartbeats.every((d) => (d as { startedAt?: number }).startedAt === startedAt)).toBe(true);
+    } finally {
+      await suite.sandbox.setScenario(undefined);
     }
   });
 
   it('never lets a credential into an input, result, heartbeat or failure', () => {
     const everything = observable(...seen);
-    for (const secret of credentialsOf(sandbox)) expect(everything).not.toContain(secret);
+    for (const secret of credentialsOf(suite.sandbox)) expect(everything).not.toContain(secret);
   });
 });

@@ -53,77 +53,65 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload through a Kubernetes API 
     /^the Kubernetes API unreachable: Kubernetes API unreachable while trying to /,
   );
 
-  it('awaitArgoSyncedAndHealthy rides out an outage shorter than its deadline, noting it in its heartbeats, and settles in one attempt', async () => {
-    await apiDown(1_500);
-    try {
-      const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, {
-        appName: 'example-app',
-        env: 'prod',
-        revision,
-        deadline: deadlineIn(30),
-      });
-      const result = await run.result;
-      expect(result).toMatchObject({ attempt: 1, revision });
-      expect(run.heartbeats).toContainEqual(expect.objectContaining({ revision, lastSeen: unreachable }));
-      expectNoSecret(w.token, result, run.heartbeats);
-    } finally {
-      await w.d.world.setScenario(undefined);
-    }
-  });
+  /** The two cluster waits, each started against prod with a deadline `seconds` away. */
+  const waits = [
+    {
+      name: 'awaitArgoSyncedAndHealthy',
+      start: (seconds: number) =>
+        runActivity(w.activities.awaitArgoSyncedAndHealthy, {
+          appName: 'example-app',
+          env: 'prod',
+          revision,
+          deadline: deadlineIn(seconds),
+        }),
+      /** What its heartbeats carry besides `lastSeen`. */
+      marker: () => ({ revision }),
+      /** What its result says once it settled. */
+      settled: () => ({ attempt: 1, revision }),
+      waitingFor: /^gave up waiting for Argo CD example-app-prod synced and healthy at \w{8} after \d+s /,
+    },
+    {
+      name: 'verifyWorkload',
+      start: (seconds: number) =>
+        runActivity(w.activities.verifyWorkload, {
+          appName: 'example-app',
+          env: 'prod',
+          imageTag,
+          deadline: deadlineIn(seconds),
+        }),
+      marker: () => ({ imageTag }),
+      settled: () => ({ attempt: 1, pods: expect.arrayContaining([expect.objectContaining({ imageTag })]) }),
+      waitingFor: /^gave up waiting for example-app in prod running \S+ and stable after \d+s /,
+    },
+  ];
 
-  it('awaitArgoSyncedAndHealthy ends at its deadline with a non-retryable WaitTimeoutError naming the Kubernetes API when the outage outlasts it', async () => {
-    await apiDown(120_000);
-    try {
-      const run = runActivity(w.activities.awaitArgoSyncedAndHealthy, {
-        appName: 'example-app',
-        env: 'prod',
-        revision,
-        deadline: deadlineIn(2),
-      });
-      const failure = await failureOf(run.result);
-      expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
-      expect(failure.message).toMatch(
-        /^gave up waiting for Argo CD example-app-prod synced and healthy at \w{8} after \d+s \(last seen: the Kubernetes API unreachable: /,
-      );
-      expect(failure.facts).toMatchObject({ lastSeen: unreachable });
-      expectNoSecret(w.token, failure, run.heartbeats);
-    } finally {
-      await w.d.world.setScenario(undefined);
-    }
-  });
+  describe.each(waits)('$name', (wait) => {
+    it('rides out an outage shorter than its deadline, noting it in its heartbeats, and ends in one attempt', async () => {
+      await apiDown(1_500);
+      try {
+        const run = wait.start(30);
+        const result = await run.result;
+        expect(result).toMatchObject(wait.settled());
+        expect(run.heartbeats).toContainEqual(expect.objectContaining({ ...wait.marker(), lastSeen: unreachable }));
+        expectNoSecret(w.token, result, run.heartbeats);
+      } finally {
+        await w.d.world.setScenario(undefined);
+      }
+    });
 
-  it('verifyWorkload rides out an outage shorter than its deadline and verifies the pods in one attempt', async () => {
-    await apiDown(1_500);
-    try {
-      const run = runActivity(w.activities.verifyWorkload, {
-        appName: 'example-app',
-        env: 'prod',
-        imageTag,
-        deadline: deadlineIn(30),
-      });
-      const result = await run.result;
-      expect(result).toMatchObject({ attempt: 1 });
-      expect(run.heartbeats).toContainEqual(expect.objectContaining({ imageTag, lastSeen: unreachable }));
-    } finally {
-      await w.d.world.setScenario(undefined);
-    }
-  });
-
-  it('verifyWorkload ends at its deadline with a non-retryable WaitTimeoutError naming the Kubernetes API when the outage outlasts it', async () => {
-    await apiDown(120_000);
-    try {
-      const run = runActivity(w.activities.verifyWorkload, {
-        appName: 'example-app',
-        env: 'prod',
-        imageTag,
-        deadline: deadlineIn(2),
-      });
-      const failure = await failureOf(run.result);
-      expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
-      expect(failure.message).toMatch(/\(last seen: the Kubernetes API unreachable: /);
-      expectNoSecret(w.token, failure, run.heartbeats);
-    } finally {
-      await w.d.world.setScenario(undefined);
-    }
+    it('ends at its deadline with a non-retryable WaitTimeoutError naming the Kubernetes API when the outage outlasts it', async () => {
+      await apiDown(120_000);
+      try {
+        const run = wait.start(2);
+        const failure = await failureOf(run.result);
+        expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
+        expect(failure.message).toMatch(wait.waitingFor);
+        expect(failure.message).toMatch(/\(last seen: the Kubernetes API unreachable: /);
+        expect(failure.facts).toMatchObject({ lastSeen: unreachable });
+        expectNoSecret(w.token, failure, run.heartbeats);
+      } finally {
+        await w.d.world.setScenario(undefined);
+      }
+    });
   });
 });

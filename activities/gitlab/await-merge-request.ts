@@ -1,0 +1,87 @@
+/**
+ * awaitMergeRequest. Changes nothing. Waits (polling every `pollIntervalMs`, heartbeating `{ startedAt, polls,
+ * lastSeen }`) for the open MR into the env branch that CI (`update-dev-{tag}`, or `update-dev-{version}-…` when
+ * only the version is known) or the promote job (`promote-{env}-{tag}`) opened, created at or after `createdAfter`;
+ * returns the newest such MR with its current head. Safe to repeat: it only reads, and a retry keeps the first
+ * attempt's start, so the reported wait covers every attempt. A look GitLab cannot answer saw nothing (heartbeated
+ * as `GitLab unreachable: …`). MergeRequestNotFoundError at the deadline, or WaitTimeoutError naming GitLab's last
+ * error when GitLab could not answer the last look.
+ */
+import { z } from 'zod';
+import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
+import { MergeRequestNotFoundError } from '../../src/domain/errors.js';
+import { defineActivity } from '../define.js';
+import { pollUntil } from '../poll-until.js';
+import { deployBranchPrefix } from './edits.js';
+import { envBranchOf, mergeRequestRef, PollDetailsSchema, type GitLabContext, type PollDetails } from './support.js';
+
+export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities['awaitMergeRequest'] {
+  const { client, layout } = ctx;
+  return defineActivity({
+    input: z
+      .object({
+        appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
+        targetEnv: ACTIVITY_FIELDS.environment(),
+        deadline: ACTIVITY_FIELDS.instant(),
+        createdAfter: ACTIVITY_FIELDS.instant(),
+        imageTag: ACTIVITY_FIELDS.imageTag().optional(),
+        version: z.string().optional(),
+      })
+      .refine((i) => i.imageTag !== undefined || (i.version !== undefined && i.version !== ''), {
+        path: ['imageTag'],
+        error: 'or version must be given',
+      }),
+    progress: PollDetailsSchema,
+    async run(input, { attempt, resumed, heartbeat }) {
+      const env = input.targetEnv;
+      const createdAfter = Date.parse(input.createdAfter);
+      const prefix = deployBranchPrefix(env);
+      const wanted: { exact: string } | { prefix: string } =
+        input.imageTag !== undefined
+          ? { exact: `${prefix}${input.imageTag}` }
+          : { prefix: `${prefix}${input.version}-` };
+      const matches = (branch: string): boolean =>
+        'exact' in wanted
+          ? branch === wanted.exact
+          : branch.startsWith(wanted.prefix) && branch.length > wanted.prefix.length;
+      const project = layout.gitlab.deploymentsProject;
+      const targetBranch = envBranchOf(layout, env);
+      const startedAt = resumed?.startedAt ?? Date.now();
+      const waitingFor = 'exact' in wanted ? wanted.exact : `${wanted.prefix}*`;
+
+      const mr = await pollUntil<PollDetails, Parameters<typeof mergeRequestRef>[0]>({
+        waitingFor: `merge request ${waitingFor} into ${env}`,
+        startedAt,
+        deadline: Date.parse(input.deadline),
+        progress: { startedAt, polls: resumed?.polls ?? 0 },
+        intervalMs: ctx.pollIntervalMs,
+        heartbeat,
+        async look(progress) {
+          const open = await client.listMergeRequests(project, {
+            state: 'opened',
+            targetBranch,
+            createdAfter: new Date(createdAfter).toISOString(),
+            ...('exact' in wanted ? { sourceBranch: wanted.exact } : {}),
+          });
+          const found = open.find((m) => matches(m.sourceBranch) && Date.parse(m.createdAt) >= createdAfter);
+          // The list may carry stale fields; the single GET has the current head.
+          if (found) return { done: await client.getMergeRequest(project, found.iid) };
+          const branches = open.map((m) => m.sourceBranch).slice(0, 5);
+          const lastSeen = branches.length > 0 ? `open: ${branches.join(', ')}` : 'no open merge request';
+          return { progress: { startedAt, polls: progress.polls + 1, lastSeen } };
+        },
+        onOutage: (progress, lastSeen) => ({ startedAt, polls: progress.polls + 1, lastSeen }),
+        // GitLab could not answer the last look: that, not a missing MR, is why the wait ends (WaitTimeoutError).
+        timedOut: (_progress, unreachable) =>
+          unreachable
+            ? undefined
+            : new MergeRequestNotFoundError({
+                targetEnv: env,
+                branchPrefix: 'exact' in wanted ? wanted.exact : wanted.prefix,
+                waitedSeconds: Math.round((Date.now() - startedAt) / 1000),
+              }),
+      });
+      return { ...mergeRequestRef(mr, env), attempt };
+    },
+  });
+}
