@@ -26,8 +26,6 @@ const DEMO_TASK_QUEUE = 'shepherd-demo';
 const DEMO_APPROVER = 'shepherd-demo';
 
 export const demoCommand: Command = {
-  name: 'demo',
-  summary: 'Run the full three-environment validation on the embedded default: dev server, sandbox world, worker.',
   usage: '[--scenario NAME|list] [--keep] [--json] [--reports DIR] [--mode jenkins|gitlab] [--through dev|stage|prod]',
   help: `
 Starts the embedded Temporal dev server (or uses the one already running on the state folder, or

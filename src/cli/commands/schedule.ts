@@ -161,8 +161,6 @@ async function create(
 }
 
 export const scheduleCommand: Command = {
-  name: 'schedule',
-  summary: 'Manage the nightly validation: a Temporal Schedule that starts validatePipeline on a cron.',
   usage:
     'create --cron "0 2 * * *" [--id ID] [--through ENV] [--catchup-window 1h] [--timezone TZ] [--paused]  |  describe|pause|unpause|trigger|delete [--id ID]',
   help: `

@@ -16,8 +16,6 @@ import { reportJson, summaryTable } from '../summary.js';
 const FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback: '--rollback' } as const;
 
 export const validateCommand: Command = {
-  name: 'validate',
-  summary: 'Start the end-to-end pipeline validation (validatePipeline) and, with --follow, watch it to the report.',
   usage:
     '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--follow] [--reports DIR] [--json]',
   help: `

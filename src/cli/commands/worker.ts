@@ -11,8 +11,6 @@ import { readWorldFile, worldFilePath } from '../../sandbox/world/world-file.js'
 import { EXIT, UsageError, type Command } from '../command.js';
 
 export const workerCommand: Command = {
-  name: 'worker',
-  summary: 'Run a Shepherd worker on the configured task queue until Ctrl-C or SIGTERM.',
   usage: '[--task-queue NAME] [--identity NAME]',
   help: `
 Connects to TEMPORAL_ADDRESS, or, when it is unset, to the embedded dev server running on the state folder
