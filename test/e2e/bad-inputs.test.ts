@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as wait } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -22,6 +21,7 @@ import { activitiesForWorld } from '../../src/worker/activities.js';
 import { createWorker } from '../../src/worker/create-worker.js';
 import { progressQuery } from '../../workflows/messages.js';
 import { runCli } from '../support/cli.js';
+import { untilStep } from '../support/until-step.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal.js';
 import {
@@ -110,16 +110,6 @@ function failureOf(err: unknown): ApplicationFailure {
 }
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
-
-async function untilCurrentStep(handle: WorkflowHandle, step: string): Promise<void> {
-  for (;;) {
-    const progress = await handle.query(progressQuery).catch(() => undefined);
-    if (progress?.current?.name === step) return;
-    const { status } = await handle.describe();
-    if (status.name !== 'RUNNING') throw new Error(`${handle.workflowId} ended ${status.name} before reaching ${step}`);
-    await wait(100);
-  }
-}
 
 describe('the bad-input catalogue', () => {
   let env: TestWorkflowEnvironment;
@@ -275,7 +265,7 @@ describe('the bad-input catalogue', () => {
         ],
       });
       started.push(gate);
-      await untilCurrentStep(gate, 'approval');
+      await untilStep(gate, 'approval');
     });
 
     for (const c of UPDATE_CASES) {
