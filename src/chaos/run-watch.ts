@@ -29,6 +29,8 @@ export interface StartOptions {
   readonly taskQueue: string;
   /** Environments behind the approval gate; default prod. */
   readonly approvalEnvironments?: readonly ('dev' | 'stage' | 'prod')[];
+  /** The last environment the run promotes to; default prod. */
+  readonly through?: 'dev' | 'stage' | 'prod';
   /** The runs' heartbeat timeout: how soon a killed worker's wait moves to a new worker. */
   readonly heartbeatTimeout: string;
   /** Overrides of the wait budgets, in seconds. */
@@ -53,6 +55,7 @@ export async function startValidation(client: Client, opts: StartOptions): Promi
         approvalEnvironments: [...(opts.approvalEnvironments ?? ['prod'])],
         approvers: [],
         heartbeatTimeout: opts.heartbeatTimeout,
+        ...(opts.through ? { through: opts.through } : {}),
         ...(opts.waitBudgets ? { waitBudgets: { ...opts.waitBudgets } } : {}),
       },
     ],

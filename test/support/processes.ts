@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { inject } from 'vitest';
 import { projectPathsOf, sideEffectsBetween, type SideEffects } from '../../src/chaos/side-effects.js';
 import { Stack } from '../../src/chaos/stack.js';
 import { awaitRunEnd, startValidation, type RunEnd, type StartOptions } from '../../src/chaos/run-watch.js';
@@ -21,8 +22,11 @@ export const APPROVER = 'crash-test';
 export interface TestStack {
   readonly stack: Stack;
   client(): Promise<Client>;
-  /** A fresh sandbox world (optionally with a scenario) and one worker; then starts validatePipeline. */
-  begin(scenario?: string, opts?: { waitBudgets?: StartOptions['waitBudgets'] }): Promise<StartedRun>;
+  /**
+   * A fresh sandbox world (optionally with a scenario) and one worker; then starts validatePipeline through
+   * `opts.through` (default prod: a test whose fault lands in the dev iteration proves the resume through dev).
+   */
+  begin(scenario?: string, opts?: Pick<StartOptions, 'waitBudgets' | 'through'>): Promise<StartedRun>;
   /** Ends the run's worker(s) and sandbox, and terminates the run if it still runs; the dev server stays. */
   end(): Promise<void>;
   stop(): Promise<void>;
@@ -37,10 +41,18 @@ export interface StartedRun {
   effects(): Promise<SideEffects>;
 }
 
-/** Starts the dev server (headless, SQLite on a temporary state folder) at the given sandbox time scale. */
+/**
+ * Starts the dev server (headless, SQLite on a temporary state folder) at the given sandbox time scale. Its workers
+ * load the workflow bundle global setup built, instead of bundling `workflows/` at every start.
+ */
 export async function startTestStack(opts: { timeScale: number; taskQueue: string }): Promise<TestStack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-crash-'));
-  const stack = await Stack.create({ stateDir, timeScale: opts.timeScale, taskQueue: opts.taskQueue });
+  const stack = await Stack.create({
+    stateDir,
+    timeScale: opts.timeScale,
+    taskQueue: opts.taskQueue,
+    workflowBundlePath: inject('workflowBundlePath'),
+  });
   let current: string | undefined;
   try {
     await stack.startDevServer();
@@ -62,6 +74,7 @@ export async function startTestStack(opts: { timeScale: number; taskQueue: strin
         taskQueue: opts.taskQueue,
         heartbeatTimeout: CRASH_TEST_HEARTBEAT_TIMEOUT,
         ...(runOpts.waitBudgets ? { waitBudgets: runOpts.waitBudgets } : {}),
+        ...(runOpts.through ? { through: runOpts.through } : {}),
       });
       current = workflowId;
       return {
@@ -101,6 +114,28 @@ export function outage(system: SystemName, forMs: number): ScenarioInput {
     http: [{ system, down: true, forMs }],
   };
 }
+
+/** The side effects of a run through dev that did everything once: one bump, build, MR and merge, nothing open. */
+export const ONCE_THROUGH_DEV: SideEffects = {
+  bumps: 1,
+  ciBuilds: 1,
+  mergeRequestsPerEnv: { dev: 1 },
+  revertMergeRequestsPerEnv: {},
+  merges: 1,
+  mergedMergeRequests: 1,
+  promoteBuildsPerEnv: {},
+  openMergeRequests: [],
+  leftoverBranches: [],
+};
+
+/** The side effects of a run through stage that did everything once. */
+export const ONCE_THROUGH_STAGE: SideEffects = {
+  ...ONCE_THROUGH_DEV,
+  mergeRequestsPerEnv: { dev: 1, stage: 1 },
+  merges: 2,
+  mergedMergeRequests: 2,
+  promoteBuildsPerEnv: { stage: 1 },
+};
 
 /** The side effects of a run that reached prod exactly once: one of everything, nothing left open. */
 export const ONCE_THROUGH_PROD: SideEffects = {
