@@ -7,10 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { projectPathsOf, sideEffectsBetween, type SideEffects } from '../../src/chaos/side-effects.js';
 import { Stack } from '../../src/chaos/stack.js';
-import { awaitRunEnd, startValidation, type RunEnd, type StartOptions } from '../../src/chaos/run-watch.js';
+import {
+  awaitRunEnd,
+  startValidation,
+  waitForPosition,
+  type RunEnd,
+  type RunPosition,
+  type StartOptions,
+} from '../../src/chaos/run-watch.js';
+import type { ValidationReport } from '../../src/domain/report.js';
 import type { ScenarioInput, SystemName } from '../../src/sandbox/core/faults.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 
@@ -104,6 +112,64 @@ export async function startTestStack(opts: { timeScale: number; taskQueue: strin
       }
     },
   };
+}
+
+/** Sandbox time runs 20 times faster than the durations it models, so a run through dev takes seconds. */
+const TIME_SCALE = 0.05;
+
+/**
+ * A stack for the tests of one file: started in beforeAll on the file's own task queue, its run and world ended
+ * after each test, stopped in afterAll. Test files run in parallel, each with its own dev server.
+ */
+export function useTestStack(taskQueue: string): () => TestStack {
+  let t: TestStack | undefined;
+  beforeAll(async () => {
+    t = await startTestStack({ timeScale: TIME_SCALE, taskQueue });
+  });
+  afterEach(async () => {
+    await t?.end();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  return () => {
+    if (!t) throw new Error('the test stack did not start');
+    return t;
+  };
+}
+
+/** Waits until the run is where `pred` says (approving prod on the way); fails naming `what` after 2 min. */
+export async function reach(
+  t: TestStack,
+  run: StartedRun,
+  what: string,
+  pred: (p: RunPosition) => boolean,
+): Promise<RunPosition> {
+  const position = await waitForPosition(await t.client(), run.workflowId, pred, 120_000, APPROVER);
+  if (!position) throw new Error(`the run never reached ${what}`);
+  return position;
+}
+
+/** Kills the only worker with SIGKILL and starts a new one. */
+export async function replaceWorker(t: TestStack): Promise<void> {
+  const [worker] = t.stack.liveWorkers;
+  const exit = await worker!.stop('SIGKILL');
+  if (exit.signal !== 'SIGKILL') throw new Error(`the worker ended by ${JSON.stringify(exit)}, not by SIGKILL`);
+  await t.stack.startWorker();
+}
+
+/** The run's report, once it finished (not stuck, not ended otherwise). */
+export async function finishedReport(run: StartedRun): Promise<ValidationReport> {
+  const end = await run.finish();
+  if (end.kind !== 'finished') throw new Error(`the run did not finish: ${JSON.stringify(end)}`);
+  return end.report;
+}
+
+/** The report's step `name` of the iteration in `env`. */
+export function stepOf(report: ValidationReport, env: string, name: string) {
+  const found = report.iterations.find((i) => i.env === env)?.steps.find((s) => s.name === name);
+  if (!found) throw new Error(`the report has no step ${name} in ${env}`);
+  return found;
 }
 
 /** A scenario that takes `system` off the network at once, for `forMs`. */
