@@ -3,10 +3,10 @@
  * (of the run, and of the child promotion it waits on) tells which step runs; the `approve` update opens the prod
  * gate. Every call tolerates a missing worker or a restarting server: a look that fails is simply "not known now".
  */
-import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { ValidationReport, WaitingOn } from '../domain/report.js';
-import { validationWorkflowId } from '../domain/promotion-policy.js';
-import { ShepherdApp, ShepherdStatus } from '../temporal/common/search-attributes.js';
+import type { ValidatePipelineInput } from '../domain/inputs.js';
+import { validationStart } from '../cli/operator.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 import { validatePipeline } from '../../workflows/validate-pipeline.js';
 
@@ -29,6 +29,8 @@ export interface StartOptions {
   readonly taskQueue: string;
   /** Environments behind the approval gate; default prod. */
   readonly approvalEnvironments?: readonly ('dev' | 'stage' | 'prod')[];
+  /** The last environment the run promotes to; default prod. */
+  readonly through?: 'dev' | 'stage' | 'prod';
   /** The runs' heartbeat timeout: how soon a killed worker's wait moves to a new worker. */
   readonly heartbeatTimeout: string;
   /** Overrides of the wait budgets, in seconds. */
@@ -42,26 +44,17 @@ export interface StartOptions {
 
 /** Starts validatePipeline (`validate-<app>`) as any client would; anyone may approve. */
 export async function startValidation(client: Client, opts: StartOptions): Promise<string> {
-  const workflowId = validationWorkflowId(opts.appName);
-  await client.workflow.start(validatePipeline, {
-    taskQueue: opts.taskQueue,
-    workflowId,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    args: [
-      {
-        appName: opts.appName,
-        approvalEnvironments: [...(opts.approvalEnvironments ?? ['prod'])],
-        approvers: [],
-        heartbeatTimeout: opts.heartbeatTimeout,
-        ...(opts.waitBudgets ? { waitBudgets: { ...opts.waitBudgets } } : {}),
-      },
-    ],
-    typedSearchAttributes: [
-      { key: ShepherdApp, value: opts.appName },
-      { key: ShepherdStatus, value: 'running' },
-    ],
-  });
-  return workflowId;
+  const input: ValidatePipelineInput = {
+    appName: opts.appName,
+    approvalEnvironments: [...(opts.approvalEnvironments ?? ['prod'])],
+    approvers: [],
+    heartbeatTimeout: opts.heartbeatTimeout,
+    ...(opts.through ? { through: opts.through } : {}),
+    ...(opts.waitBudgets ? { waitBudgets: { ...opts.waitBudgets } } : {}),
+  };
+  const start = validationStart(input, opts.taskQueue);
+  await client.workflow.start(validatePipeline, start);
+  return start.workflowId;
 }
 
 const LOOK_TIMEOUT_MS = 3_000;

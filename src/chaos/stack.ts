@@ -170,6 +170,8 @@ export interface StackOptions {
   /** The sandbox's time scale (see `shepherd sandbox --time-scale`). */
   readonly timeScale: number;
   readonly taskQueue: string;
+  /** A prebuilt workflow bundle the workers load (`shepherd worker --workflow-bundle`); they bundle at start without. */
+  readonly workflowBundlePath?: string;
   /** Every output line of every process, e.g. for a verbose log. */
   readonly onLine?: (name: string, line: string) => void;
 }
@@ -257,9 +259,9 @@ export class Stack {
   /** Starts a `shepherd worker` on the stack's task queue; resolves once it polls. */
   async startWorker(): Promise<ShepherdProcess> {
     this.workerCount += 1;
-    const p = this.spawn(`worker-${this.workerCount}`, ['worker', '--identity', `chaos-worker-${this.workerCount}`], {
-      TEMPORAL_ADDRESS: this.address,
-    });
+    const args = ['worker', '--identity', `chaos-worker-${this.workerCount}`];
+    if (this.opts.workflowBundlePath) args.push('--workflow-bundle', this.opts.workflowBundlePath);
+    const p = this.spawn(`worker-${this.workerCount}`, args, { TEMPORAL_ADDRESS: this.address });
     this.workers.push(p);
     await p.waitForLine(/Worker polling task queue/, 120_000);
     return p;

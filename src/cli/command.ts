@@ -16,6 +16,12 @@ export class UsageError extends Error {
   }
 }
 
+/** Where a command's output goes: stdout (data) and stderr (progress and messages), a line at a time. */
+export interface CommandIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export interface CommandContext {
@@ -29,9 +35,17 @@ export interface CommandContext {
   config(): ShepherdConfig;
 }
 
-export interface Command {
+/**
+ * What the top-level help needs of a command, known without loading it: `load` imports the command's module only
+ * when it runs, so `shepherd approve` does not pay for the imports of `demo` or `worker`.
+ */
+export interface CommandEntry {
   readonly name: string;
   readonly summary: string;
+  load(): Promise<Command>;
+}
+
+export interface Command {
   /** Usage line after `shepherd <name>`. */
   readonly usage: string;
   /** Longer help: what it does, options, examples. */
@@ -45,15 +59,13 @@ export const COMMON_OPTIONS: OptionSpec = {
   'env-file': { type: 'string' },
 };
 
-export function helpText(cmd: Command): string {
-  return `Usage: shepherd ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n\n${cmd.help.trim()}\n\nCommon options:\n  --env-file FILE   read configuration from FILE (infra.env style) before the environment\n  -h, --help        show this help\n`;
+export function helpText(entry: CommandEntry, cmd: Command): string {
+  return `Usage: shepherd ${entry.name} ${cmd.usage}\n\n${entry.summary}\n\n${cmd.help.trim()}\n\nCommon options:\n  --env-file FILE   read configuration from FILE (infra.env style) before the environment\n  -h, --help        show this help\n`;
 }
 
-export async function runCommand(
-  cmd: Command,
-  argv: string[],
-  io: { out: (s: string) => void; err: (s: string) => void },
-): Promise<number> {
+export async function runCommand(entry: CommandEntry, argv: string[], io: CommandIo): Promise<number> {
+  const cmd = await entry.load();
+  const name = entry.name;
   let parsed: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -63,12 +75,12 @@ export async function runCommand(
       strict: true,
     }) as typeof parsed;
   } catch (err) {
-    io.err(`shepherd ${cmd.name}: ${(err as Error).message}`);
-    io.err(`Usage: shepherd ${cmd.name} ${cmd.usage}   (see shepherd ${cmd.name} --help)`);
+    io.err(`shepherd ${name}: ${(err as Error).message}`);
+    io.err(`Usage: shepherd ${name} ${cmd.usage}   (see shepherd ${name} --help)`);
     return EXIT.usage;
   }
   if (parsed.values.help) {
-    io.out(helpText(cmd));
+    io.out(helpText(entry, cmd));
     return EXIT.ok;
   }
   const envFile = parsed.values['env-file'] as string | undefined;
@@ -83,15 +95,15 @@ export async function runCommand(
     return await cmd.run(ctx);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`shepherd ${cmd.name}: ${err.message}`);
-      io.err(`Usage: shepherd ${cmd.name} ${cmd.usage}   (see shepherd ${cmd.name} --help)`);
+      io.err(`shepherd ${name}: ${err.message}`);
+      io.err(`Usage: shepherd ${name} ${cmd.usage}   (see shepherd ${name} --help)`);
       return EXIT.usage;
     }
     if (err instanceof ConfigError || err instanceof EnvFileError) {
       io.err(err.message);
       return EXIT.usage;
     }
-    io.err(`shepherd ${cmd.name}: ${(err as Error).message}`);
+    io.err(`shepherd ${name}: ${(err as Error).message}`);
     return EXIT.failed;
   }
 }

@@ -60,11 +60,6 @@ export function decisionCommand(verdict: 'approve' | 'reject'): Command {
   const update = verdict === 'approve' ? approveUpdate : rejectUpdate;
   const past = verdict === 'approve' ? 'approved' : 'rejected';
   return {
-    name: verdict,
-    summary:
-      verdict === 'approve'
-        ? 'Approve a promotion that waits for approval (the `approve` update).'
-        : 'Reject a promotion that waits for approval; it closes its MR and branch.',
     usage: `WORKFLOW_ID --by NAME [--reason TEXT]  |  --app APP --env ENV --by NAME [--reason TEXT]`,
     help: `
 Sends the \`${verdict}\` update to a waiting promotion, the same update as

@@ -1,36 +1,79 @@
 /**
- * `shepherd` — the command-line entry point. One file a subcommand under `commands/`.
+ * `shepherd` — the command-line entry point. One file a subcommand under `commands/`, imported only when that
+ * subcommand runs (a CLI call would otherwise load every command's dependencies: seconds of CPU each time).
  */
 import { pathToFileURL } from 'node:url';
-import { EXIT, runCommand, type Command } from './command.js';
-import { approveCommand } from './commands/approve.js';
-import { chaosCommand } from './commands/chaos.js';
-import { configCommand } from './commands/config.js';
-import { demoCommand } from './commands/demo.js';
-import { devServerCommand } from './commands/dev-server.js';
-import { promoteCommand } from './commands/promote.js';
-import { rejectCommand } from './commands/reject.js';
-import { reportCommand } from './commands/report.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { statusCommand } from './commands/status.js';
-import { validateCommand } from './commands/validate.js';
-import { workerCommand } from './commands/worker.js';
+import { EXIT, runCommand, type CommandEntry, type CommandIo } from './command.js';
 
-export const COMMANDS: readonly Command[] = [
-  demoCommand,
-  devServerCommand,
-  sandboxCommand,
-  workerCommand,
-  validateCommand,
-  promoteCommand,
-  approveCommand,
-  rejectCommand,
-  statusCommand,
-  reportCommand,
-  scheduleCommand,
-  chaosCommand,
-  configCommand,
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'demo',
+    summary: 'Run the full three-environment validation on the embedded default: dev server, sandbox world, worker.',
+    load: async () => (await import('./commands/demo.js')).demoCommand,
+  },
+  {
+    name: 'dev-server',
+    summary: 'Run the embedded Temporal dev server (SQLite in the state folder, Web UI on) until Ctrl-C.',
+    load: async () => (await import('./commands/dev-server.js')).devServerCommand,
+  },
+  {
+    name: 'sandbox',
+    summary: 'Run the sandbox world (simulated GitLab, Jenkins, Kubernetes + Argo CD) until Ctrl-C.',
+    load: async () => (await import('./commands/sandbox.js')).sandboxCommand,
+  },
+  {
+    name: 'worker',
+    summary: 'Run a Shepherd worker on the configured task queue until Ctrl-C or SIGTERM.',
+    load: async () => (await import('./commands/worker.js')).workerCommand,
+  },
+  {
+    name: 'validate',
+    summary: 'Start the end-to-end pipeline validation (validatePipeline) and, with --follow, watch it to the report.',
+    load: async () => (await import('./commands/validate.js')).validateCommand,
+  },
+  {
+    name: 'promote',
+    summary:
+      'Promote an app from one environment to the next (promoteEnvironment), one promotion per target at a time.',
+    load: async () => (await import('./commands/promote.js')).promoteCommand,
+  },
+  {
+    name: 'approve',
+    summary: 'Approve a promotion that waits for approval (the `approve` update).',
+    load: async () => (await import('./commands/approve.js')).approveCommand,
+  },
+  {
+    name: 'reject',
+    summary: 'Reject a promotion that waits for approval; it closes its MR and branch.',
+    load: async () => (await import('./commands/reject.js')).rejectCommand,
+  },
+  {
+    name: 'status',
+    summary: 'Where a run is and what it waits on; without an id, the running runs of the app.',
+    load: async () => (await import('./commands/status.js')).statusCommand,
+  },
+  {
+    name: 'report',
+    summary:
+      'Write the reports (JSON, Markdown, JUnit XML) of a finished validation run, e.g. a scheduled nightly one.',
+    load: async () => (await import('./commands/report.js')).reportCommand,
+  },
+  {
+    name: 'schedule',
+    summary: 'Manage the nightly validation: a Temporal Schedule that starts validatePipeline on a cron.',
+    load: async () => (await import('./commands/schedule.js')).scheduleCommand,
+  },
+  {
+    name: 'chaos',
+    summary:
+      'Run N validations against the sandbox while killing workers, restarting the dev server and switching faults on and off.',
+    load: async () => (await import('./commands/chaos.js')).chaosCommand,
+  },
+  {
+    name: 'config',
+    summary: 'Check the configuration and show what Shepherd will use (secrets are shown as [redacted]).',
+    load: async () => (await import('./commands/config.js')).configCommand,
+  },
 ];
 
 function topHelp(): string {
@@ -49,22 +92,26 @@ function topHelp(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
-  const err = (s: string): void => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+const processIo: CommandIo = {
+  out: (s) => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+  err: (s) => void process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
+};
+
+/** Runs `shepherd <argv>` and returns its exit code; `io` receives stdout and stderr lines (the process's by default). */
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    out(topHelp());
+    io.out(topHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
-    err(
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    io.err(
       `shepherd: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See shepherd --help.`,
     );
     return EXIT.usage;
   }
-  return runCommand(cmd, rest, { out, err });
+  return runCommand(entry, rest, io);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

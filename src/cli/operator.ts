@@ -4,11 +4,13 @@
  * is, and the hint a follower prints when a run waits for a person.
  */
 import { userInfo } from 'node:os';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { ShepherdConfig } from '../config/load.js';
 import { ValidationError } from '../domain/errors.js';
-import { isAppName, parseInput } from '../domain/inputs.js';
+import { isAppName, parseInput, ValidatePipelineInputSchema, type ValidatePipelineInput } from '../domain/inputs.js';
+import { validationWorkflowId } from '../domain/promotion-policy.js';
 import type { Progress, StepRecord } from '../domain/report.js';
+import { ShepherdApp, ShepherdStatus } from '../temporal/common/search-attributes.js';
 import { progressQuery } from '../../workflows/messages.js';
 import { UsageError } from './command.js';
 import type { z } from 'zod';
@@ -73,6 +75,50 @@ export function checkInput<S extends z.ZodType>(
       `${flag ? `${flag} (${field})` : field} ${rule}${typeof given === 'string' ? `, got "${given}"` : ''}; nothing was started`,
     );
   }
+}
+
+/** The flags that set validatePipeline's input, by the input field each sets. */
+const VALIDATION_FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback: '--rollback' } as const;
+
+/**
+ * The validatePipeline input of a run started from the CLI (`validate`, `schedule create`, `demo`): the app, the
+ * `--through`/`--mode`/`--rollback` flags given, the configured run settings (runFields) and any `overrides`,
+ * checked with the workflow's own schema so that a bad flag exits 2 naming it before anything starts.
+ */
+export function validationInput(
+  config: ShepherdConfig,
+  appName: string,
+  values: Readonly<Record<string, unknown>>,
+  overrides: Partial<ValidatePipelineInput> = {},
+): ValidatePipelineInput {
+  const flag = <K extends 'through' | 'mode' | 'rollback'>(k: K) =>
+    values[k] === undefined ? {} : { [k]: values[k] as ValidatePipelineInput[K] };
+  const raw: ValidatePipelineInput = {
+    appName,
+    ...flag('through'),
+    ...flag('mode'),
+    ...flag('rollback'),
+    ...runFields(config),
+    ...overrides,
+  };
+  return checkInput(ValidatePipelineInputSchema, raw, VALIDATION_FLAGS);
+}
+
+/**
+ * How every validatePipeline run is started (the CLI, the demo, the chaos runner): as `validate-<app>`, one at a
+ * time but a finished one's id reused, with the app and "running" search attributes that `status` filters on.
+ */
+export function validationStart(input: ValidatePipelineInput, taskQueue: string) {
+  return {
+    workflowId: validationWorkflowId(input.appName),
+    taskQueue,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    args: [input] as [ValidatePipelineInput],
+    typedSearchAttributes: [
+      { key: ShepherdApp, value: input.appName },
+      { key: ShepherdStatus, value: 'running' },
+    ],
+  };
 }
 
 /** Who runs the command, for the `by` of a supersede request. */

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createKubernetesActivities } from '../../activities/kubernetes.js';
 import { createKubernetesClient } from '../../src/clients/kubernetes/index.js';
 import { isSyncedAndHealthyAt } from '../../src/domain/environment-state.js';
-import { eventually } from '../sandbox/world-driver.js';
+import { eventually } from '../support/eventually.js';
 import { expectNoSecret, failureOf, runActivity, startKubeWorld, type KubeWorld } from './kubernetes-support.js';
 
 describe('readEnvironmentState against the sandbox cluster', () => {
@@ -137,7 +137,7 @@ describe('readEnvironmentState against the sandbox cluster', () => {
       const { result } = runActivity(kube.activities.readEnvironmentState, { appName: 'example-app', env: 'prod' });
       return result.then(
         () => undefined,
-        (err: unknown) => err,
+        (err: unknown) => err as Error,
       );
     }, 'a failed read while the API server is down');
     const typed = await failureOf(Promise.reject(failure));

@@ -1,7 +1,7 @@
 import type { Watch } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followChanges } from '../../src/clients/kubernetes/watch.js';
-import { eventually } from '../sandbox/world-driver.js';
+import { until } from '../support/eventually.js';
 import { startKubeWorld, type KubeWorld } from './kubernetes-support.js';
 
 type Callback = (type: string, object: unknown) => void;
@@ -43,7 +43,7 @@ describe('following changes with the watch API', () => {
       { path: '/apis/x', query: { fieldSelector: 'metadata.name=a' }, list: () => Promise.resolve(lists.shift()) },
       () => (changes += 1),
     );
-    await eventually(() => (calls.length === 2 && changes >= 3 ? true : undefined), 'a second watch after the re-list');
+    await until(() => calls.length === 2 && changes >= 3, 'a second watch after the re-list');
     follower.stop();
     expect(calls.map((c) => c['resourceVersion'])).toEqual(['10', '42']);
     expect(calls[0]).toMatchObject({ fieldSelector: 'metadata.name=a', allowWatchBookmarks: true });
@@ -64,7 +64,7 @@ describe('following changes with the watch API', () => {
       { path: '/api/v1/pods', query: {}, list: () => Promise.resolve(String(++lists)) },
       () => {},
     );
-    await eventually(() => (calls.length === 2 ? true : undefined), 'the watch to resume');
+    await until(() => calls.length === 2, 'the watch to resume');
     follower.stop();
     expect(calls.map((c) => c['resourceVersion'])).toEqual(['1', '9']);
     expect(lists).toBe(1);
@@ -75,10 +75,10 @@ describe('following changes with the watch API', () => {
     let changes = 0;
     const follower = w.client.watchApplication('argocd', 'example-app-dev', () => (changes += 1));
     try {
-      await eventually(() => (follower.connected || changes > 0 ? true : undefined), 'the watch to start');
+      await until(() => follower.connected || changes > 0, 'the watch to start');
       const seen = changes;
       await w.client.requestApplicationRefresh('argocd', 'example-app-dev');
-      await eventually(() => (changes > seen ? true : undefined), 'a change after the refresh request');
+      await until(() => changes > seen, 'a change after the refresh request');
     } finally {
       follower.stop();
     }

@@ -9,19 +9,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as wait } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { main } from '../../src/cli/main.js';
 import type { PromotionFailureDetails, ValidationReport } from '../../src/domain/report.js';
 import { temporalCliPath } from '../../src/temporal/binaries.js';
 import { activitiesForWorld } from '../../src/worker/activities.js';
 import { createWorker } from '../../src/worker/create-worker.js';
 import { progressQuery } from '../../workflows/messages.js';
-import { runCli } from '../support/cli.js';
+import { runCli, runInProcess } from '../support/cli.js';
+import { untilStep } from '../support/until-step.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import { devServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal.js';
 import {
@@ -72,35 +71,6 @@ function execTemporal(args: readonly string[]): Promise<Exit> {
   });
 }
 
-/** `shepherd <args>` in this process: the same dispatch, option parsing and exit codes as bin/shepherd.js. */
-async function shepherdInProcess(args: readonly string[], env: Readonly<Record<string, string>>): Promise<Exit> {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  let stdout = '';
-  let stderr = '';
-  const realOut = process.stdout.write.bind(process.stdout);
-  const realErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (
-    (stdout += chunk.toString()),
-    true
-  )) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (
-    (stderr += chunk.toString()),
-    true
-  )) as typeof process.stderr.write;
-  try {
-    const code = await main([...args]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = realOut;
-    process.stderr.write = realErr;
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
 /** The failure a workflow ended with: the ApplicationFailure inside WorkflowFailedError. */
 function failureOf(err: unknown): ApplicationFailure {
   expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -110,16 +80,6 @@ function failureOf(err: unknown): ApplicationFailure {
 }
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
-
-async function untilCurrentStep(handle: WorkflowHandle, step: string): Promise<void> {
-  for (;;) {
-    const progress = await handle.query(progressQuery).catch(() => undefined);
-    if (progress?.current?.name === step) return;
-    const { status } = await handle.describe();
-    if (status.name !== 'RUNNING') throw new Error(`${handle.workflowId} ended ${status.name} before reaching ${step}`);
-    await wait(100);
-  }
-}
 
 describe('the bad-input catalogue', () => {
   let env: TestWorkflowEnvironment;
@@ -275,7 +235,7 @@ describe('the bad-input catalogue', () => {
         ],
       });
       started.push(gate);
-      await untilCurrentStep(gate, 'approval');
+      await untilStep(gate, 'approval');
     });
 
     for (const c of UPDATE_CASES) {
@@ -361,7 +321,7 @@ describe('the bad-input catalogue', () => {
     CLI_CASES.forEach((c, i) => {
       it(`\`shepherd ${c.args.join(' ')}\` exits 2 on ${c.title}`, async () => {
         const before = sideEffects(await sandbox.state());
-        check(c, await shepherdInProcess(argsOf(c, i), { ...baseEnv, ...c.env }));
+        check(c, await runInProcess(argsOf(c, i), { ...baseEnv, ...c.env }));
         if (c.binary) check(c, await runCli(argsOf(c, i), { ...baseEnv, ...c.env }));
         expect(sideEffects(await sandbox.state())).toEqual(before);
       });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { runCli, startCli, type RunningCli } from '../support/cli.js';
+import { eventually, until, type PollOptions } from '../support/eventually.js';
 
 interface StatusJson {
   workflowId: string;
@@ -26,15 +27,8 @@ interface StatusJson {
   stepsDone: { name: string }[];
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** Each look runs the CLI in a child process: a few a second at most. */
+const CLI_POLL: PollOptions = { timeoutMs: 60_000, everyMs: 500 };
 
 async function stop(cli: RunningCli): Promise<void> {
   if (cli.child.exitCode !== null || cli.child.signalCode !== null) return;
@@ -73,7 +67,7 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
     adminUrl = (JSON.parse(await sandbox.waitForLine(/^\{/, 60_000)) as { admin: { url: string } }).admin.url;
     const worker = startCli(['worker'], env);
     processes.push(worker);
-    await until('the worker to poll', async () => (worker.stderr.includes('Worker polling') ? true : undefined));
+    await until(() => worker.stderr.includes('Worker polling'), 'the worker to poll', CLI_POLL);
   });
 
   afterAll(async () => {
@@ -129,14 +123,16 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
   it('promote --follow shows a prod promotion waiting for approval; status names the approval; approve refuses someone off the list, then alice approves it', async () => {
     const follower = startCli(['promote', '--from', 'stage', '--to', 'prod', '--follow', '--json'], env);
     processes.push(follower);
-    await until('the promotion to start', async () =>
-      /Started promoteEnvironment/.test(follower.stderr) ? true : undefined,
-    );
+    await until(() => /Started promoteEnvironment/.test(follower.stderr), 'the promotion to start', CLI_POLL);
 
-    const waiting = await until('the prod promotion to wait for approval', async () => {
-      const s = await status('promote-example-app-prod');
-      return s.currentStep === 'approval' ? s : undefined;
-    });
+    const waiting = await eventually(
+      async () => {
+        const s = await status('promote-example-app-prod');
+        return s.currentStep === 'approval' ? s : undefined;
+      },
+      'the prod promotion to wait for approval',
+      CLI_POLL,
+    );
     expect(waiting).toMatchObject({
       status: 'RUNNING',
       type: 'promoteEnvironment',
@@ -164,10 +160,14 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
     const approved = await shepherd('approve', '--env', 'prod', '--by', 'alice', '--reason', 'e2e');
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toMatch(/^promote-example-app-prod: approved by alice at /);
-    const done = await until('the prod promotion to finish', async () => {
-      const s = await status('promote-example-app-prod');
-      return s.status === 'RUNNING' ? undefined : s;
-    });
+    const done = await eventually(
+      async () => {
+        const s = await status('promote-example-app-prod');
+        return s.status === 'RUNNING' ? undefined : s;
+      },
+      'the prod promotion to finish',
+      CLI_POLL,
+    );
     expect(done.status).toBe('COMPLETED');
     expect(await follower.exited, follower.stderr).toBe(0);
     expect(follower.stderr).toMatch(
@@ -207,11 +207,15 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
 
     const triggered = await shepherd('schedule', 'trigger', '--id', 'nightly-e2e');
     expect(triggered.code, triggered.stderr).toBe(0);
-    const described = await until('the schedule to start a run', async () => {
-      const r = await shepherd('schedule', 'describe', '--id', 'nightly-e2e', '--json');
-      const d = JSON.parse(r.stdout) as { recentActions: { workflowId: string }[] };
-      return d.recentActions.length > 0 ? (d as Record<string, unknown> & typeof d) : undefined;
-    });
+    const described = await eventually(
+      async () => {
+        const r = await shepherd('schedule', 'describe', '--id', 'nightly-e2e', '--json');
+        const d = JSON.parse(r.stdout) as { recentActions: { workflowId: string }[] };
+        return d.recentActions.length > 0 ? (d as Record<string, unknown> & typeof d) : undefined;
+      },
+      'the schedule to start a run',
+      CLI_POLL,
+    );
     expect(described).toMatchObject({
       cron: '0 2 * * *',
       timezone: 'UTC',
@@ -224,10 +228,14 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
     const runId = described.recentActions[0]!.workflowId;
     expect(runId).toMatch(/^validate-example-app-/);
 
-    const finished = await until('the scheduled validation to finish', async () => {
-      const s = await status(runId);
-      return s.status === 'RUNNING' ? undefined : s;
-    });
+    const finished = await eventually(
+      async () => {
+        const s = await status(runId);
+        return s.status === 'RUNNING' ? undefined : s;
+      },
+      'the scheduled validation to finish',
+      CLI_POLL,
+    );
     expect(finished).toMatchObject({
       status: 'COMPLETED',
       type: 'validatePipeline',

@@ -6,19 +6,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli, runInProcess } from '../support/cli.js';
 
 describe('shepherd operator commands without a server', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-cli-usage-'));
   const env = { SHEPHERD_STATE_DIR: stateDir, TEMPORAL_ADDRESS: '' };
   const shepherd = (...args: string[]) => runCli(args, env);
+  const inProcess = (...args: string[]) => runInProcess(args, env);
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
   it('lists the operator commands in the top-level help, each with its own --help', async () => {
     const top = await shepherd('--help');
     for (const name of ['validate', 'promote', 'approve', 'reject', 'status', 'schedule'])
       expect(top.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
-    const schedule = await shepherd('schedule', '--help');
+    const schedule = await inProcess('schedule', '--help');
     expect(schedule.code).toBe(0);
     expect(schedule.stdout).toContain('Overlap policy SKIP');
     expect(schedule.stdout).toMatch(/--catchup-window DUR .*default 1h/);
@@ -44,7 +45,7 @@ describe('shepherd operator commands without a server', () => {
       ],
     ];
     for (const [args, message] of cases) {
-      const r = await shepherd(...args);
+      const r = await inProcess(...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(message);
       expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);

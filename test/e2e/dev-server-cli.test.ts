@@ -39,6 +39,11 @@ describe('shepherd dev-server', () => {
     expect(second.stderr).toContain(`A Temporal dev server already runs on ${stateDir}`);
 
     let connection = await Connection.connect({ address: first.info.address });
+    // Runs are filtered by these (status --app, the schedule's runs), so the dev server registers them at start.
+    const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    expect(Object.keys(attrs.customAttributes ?? {})).toEqual(
+      expect.arrayContaining(['ShepherdApp', 'ShepherdEnvironment', 'ShepherdImageTag', 'ShepherdStatus']),
+    );
     await new Client({ connection }).workflow.start('shepherdPersistenceProbe', {
       taskQueue: 'nobody-polls',
       workflowId: 'persistence-probe',

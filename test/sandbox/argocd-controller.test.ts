@@ -4,7 +4,8 @@ import type { Application } from '../../src/sandbox/argocd/application.js';
 import type { Pod } from '../../src/sandbox/kubernetes/objects.js';
 import { isPodReady } from '../../src/sandbox/kubernetes/pod-simulator.js';
 import { RESOURCES } from '../../src/sandbox/kubernetes/resources.js';
-import { ENVS, IMAGE_V1, IMAGE_V2, eventually, startWorld, type TestWorld } from './kubernetes-fixture.js';
+import { eventually, until } from '../support/eventually.js';
+import { ENVS, IMAGE_V1, IMAGE_V2, startWorld, type TestWorld } from './kubernetes-fixture.js';
 
 const GROUP = { group: 'argoproj.io', version: 'v1alpha1', namespace: 'argocd', plural: 'applications' } as const;
 const STAGE = ENVS[1]!;
@@ -157,7 +158,7 @@ describe('the simulated Argo CD application controller', () => {
     });
     const w = world;
     const sha = w.git.commitImage(STAGE, IMAGE_V2);
-    await eventually(
+    await until(
       () => w.faults.fired.filter((f) => f.kind === 'argo-sync-hangs').length >= 3,
       'several hung sync attempts',
     );
@@ -170,7 +171,7 @@ describe('the simulated Argo CD application controller', () => {
         ?.containers[0]?.image,
     ).toBe(IMAGE_V1);
     await w.faults.activate(undefined);
-    await eventually(async () => {
+    await until(async () => {
       const a = await getApp(w, STAGE.argoApp);
       return a.status?.operationState?.phase === 'Succeeded' && a.status.operationState.syncResult?.revision === sha;
     }, 'the sync to finish');
@@ -196,7 +197,7 @@ describe('the simulated Argo CD application controller', () => {
         return app.metadata.annotations?.['argocd.argoproj.io/refresh'] === undefined ? app : undefined;
       },
       'annotation removed',
-      5_000,
+      { timeoutMs: 5_000 },
     );
     expect(Date.parse(refreshed.status!.reconciledAt!)).toBeGreaterThan(Date.parse(before.status!.reconciledAt!));
     expect(refreshed.status?.sync).toMatchObject({ status: 'OutOfSync', revision: sha });
@@ -240,7 +241,7 @@ describe('the simulated Argo CD application controller', () => {
     expect(done.operation).toBeUndefined();
     expect(done.status?.operationState?.operation.initiatedBy).toEqual({ username: 'deploy-bot' });
     expect(done.status?.history?.at(-1)).toMatchObject({ revision: sha, initiatedBy: { username: 'deploy-bot' } });
-    await eventually(
+    await until(
       async () => (await getApp(w, STAGE.argoApp)).status?.health?.status === 'Healthy',
       'healthy after the rollout',
     );
@@ -250,14 +251,14 @@ describe('the simulated Argo CD application controller', () => {
     world = await startWorld();
     const w = world;
     w.cluster.store.delete(RESOURCES.deployments, 'dev', 'example-app');
-    await eventually(async () => {
+    await until(async () => {
       const app = await getApp(w, 'example-app-dev');
       return (
         app.status?.health?.status === 'Missing' ||
-        app.status?.operationState?.syncResult?.resources.some((r) => r.message.endsWith('created'))
+        app.status?.operationState?.syncResult?.resources.some((r) => r.message.endsWith('created')) === true
       );
     }, 'Missing health or a re-creating sync');
-    await eventually(async () => {
+    await until(async () => {
       const app = await getApp(w, 'example-app-dev');
       return app.status?.sync?.status === 'Synced' && app.status.health?.status === 'Healthy';
     }, 'self-healed');

@@ -10,6 +10,7 @@ import type { SandboxServer } from '../../src/sandbox/core/http.js';
 import { GitLabModel } from '../../src/sandbox/gitlab/model.js';
 import { startGitLabServer } from '../../src/sandbox/gitlab/server.js';
 import type { MergeRequest, MergeRequestEvent, PushEvent } from '../../src/sandbox/gitlab/types.js';
+import { eventually } from '../support/eventually.js';
 
 export const TOKEN = 'glpat-shepherd-test';
 export const DEPLOYMENTS = 'p2c/k8s-deployments';
@@ -81,19 +82,6 @@ export async function startGitLabWorld(opts: { timeScale?: number } = {}): Promi
       await server.close();
     },
   };
-}
-
-/** Polls `probe` until it returns a value other than undefined (the model's asynchronous checks run on the clock). */
-export async function eventually<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what = 'condition',
-): Promise<T> {
-  for (let i = 0; i < 2_000; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 /** Waits until the MR's mergeability check has finished and returns its detailed status. */

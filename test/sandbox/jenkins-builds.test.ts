@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, eventually, Gate, startJenkinsWorld, type JenkinsWorld } from './jenkins-fixture.js';
+import { eventually, until } from '../support/eventually.js';
+import { call, Gate, startJenkinsWorld, type JenkinsWorld } from './jenkins-fixture.js';
 
 type BuildJson = {
   _class: string;
@@ -37,6 +38,7 @@ async function startedBuild(name: string, parameters?: Record<string, string | b
   const id = await client.job.build(parameters ? { name, parameters } : { name });
   return eventually(
     async () => ((await client.queue.item(id)) as { executable?: { number: number } | null }).executable?.number,
+    `queue item ${id} to start a build of ${name}`,
   );
 }
 
@@ -44,7 +46,7 @@ async function finished(name: string, number: number): Promise<BuildJson> {
   return eventually(async () => {
     const b = await getBuild(name, number);
     return b.building ? undefined : b;
-  });
+  }, `${name} #${number} to finish`);
 }
 
 describe('sandbox Jenkins builds', () => {
@@ -115,7 +117,7 @@ describe('sandbox Jenkins builds', () => {
     const gate = new Gate();
     world.runners.promote = gate.runner('SUCCESS', ['Detect Image', 'image: 1.0.37-SNAPSHOT-a1b2c3d']);
     const n = await startedBuild(PROMOTE, params);
-    await eventually(() => (gate.entered ? true : undefined));
+    await until(() => gate.entered, 'the build to enter its gate');
 
     const first = await call(world, `/job/promote-environment/${n}/logText/progressiveText?start=0`);
     expect(first.headers.get('content-type')).toBe('text/plain;charset=utf-8');
@@ -194,7 +196,7 @@ describe('sandbox Jenkins builds', () => {
     const b = await eventually(async () => {
       const res = await call(world, '/job/example-app/job/main/lastCompletedBuild/api/json');
       return res.status === 200 ? ((await res.json()) as BuildJson) : undefined;
-    });
+    }, 'a completed build of example-app/main');
     const data = b.actions.find((a) => a._class === 'hudson.plugins.git.util.BuildData') as Record<string, unknown>;
     expect(data.lastBuiltRevision).toEqual({
       SHA1: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',

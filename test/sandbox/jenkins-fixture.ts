@@ -171,17 +171,6 @@ export class Gate {
   }
 }
 
-/** Polls `probe` until it returns a value other than undefined; fails after `limitMs` (a ceiling, not an assertion on timing). */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, limitMs = 10_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** `fetch` with the API token unless other headers are given. */
 export function call(
   world: JenkinsWorld,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, eventually, Gate, startJenkinsWorld, type JenkinsWorld } from './jenkins-fixture.js';
+import { eventually, until } from '../support/eventually.js';
+import { call, Gate, startJenkinsWorld, type JenkinsWorld } from './jenkins-fixture.js';
 
 type QueueItemJson = {
   _class: string;
@@ -58,7 +59,7 @@ describe('sandbox Jenkins queue', () => {
     const left = await eventually(async () => {
       const item = await queueItem(w, id);
       return item._class === 'hudson.model.Queue$LeftItem' ? item : undefined;
-    });
+    }, `queue item ${id} to leave the queue`);
     expect(left).toMatchObject({
       cancelled: false,
       why: null,
@@ -79,7 +80,7 @@ describe('sandbox Jenkins queue', () => {
     const buildable = await eventually(async () => {
       const item = await queueItem(w, id);
       return item._class === 'hudson.model.Queue$BuildableItem' ? item : undefined;
-    });
+    }, 'the item to be buildable');
     expect(buildable).toMatchObject({ buildable: true, blocked: false, why: 'Waiting for next available executor' });
   });
 
@@ -89,19 +90,19 @@ describe('sandbox Jenkins queue', () => {
     w.runners.promote = gate.runner();
     const client = w.tokenClient();
     await client.job.build(promote);
-    await eventually(() => (gate.entered ? true : undefined));
+    await until(() => gate.entered, 'the first build to enter its gate');
     const second = await client.job.build({ ...promote, parameters: { ...promote.parameters, IMAGE_TAG: 'other' } });
     const blocked = await eventually(async () => {
       const item = await queueItem(w, second);
       return item._class === 'hudson.model.Queue$BlockedItem' ? item : undefined;
-    });
+    }, 'the second item to be blocked');
     expect(blocked.blocked).toBe(true);
     expect(blocked.why).toMatch(/^Build #1 is already in progress \(ETA: .+\)$/);
     gate.open();
     const left = await eventually(async () => {
       const item = await queueItem(w, second);
       return item.executable ? item : undefined;
-    });
+    }, 'the second item to start its build');
     expect(left.executable?.number).toBe(2);
   });
 
@@ -150,7 +151,7 @@ describe('sandbox Jenkins queue', () => {
     const left = await eventually(async () => {
       const item = await queueItem(w, id);
       return item._class === 'hudson.model.Queue$LeftItem' ? item : undefined;
-    });
+    }, 'the cancelled item to leave the queue');
     expect(left).toMatchObject({ cancelled: true, executable: null });
     expect(w.model.snapshot().jobs.find((j) => j.path === 'promote-environment')?.builds).toEqual([]);
   });
@@ -159,11 +160,14 @@ describe('sandbox Jenkins queue', () => {
     const w = await start({ leftItemTtlMs: 40 });
     const client = w.tokenClient();
     const id = await client.job.build({ name: 'plain' });
-    await eventually(async () => ((await queueItem(w, id)).executable ? true : undefined));
+    await until(
+      async () => (await queueItem(w, id)).executable !== undefined && (await queueItem(w, id)).executable !== null,
+      'the item to start its build',
+    );
     const gone = await eventually(async () => {
       const res = await call(w, `/queue/item/${id}/api/json`);
       return res.status === 404 ? res : undefined;
-    });
+    }, 'the left item to be forgotten');
     expect(gone.headers.get('content-type')).toContain('text/html');
     await expect(client.queue.item(id)).rejects.toMatchObject({ statusCode: 404 });
   });
@@ -235,11 +239,13 @@ describe('sandbox Jenkins queue', () => {
       { kind: 'branch-event', description: 'Push event to branch main' },
     );
     expect(created).toBe(true);
-    const build = await eventually(() =>
-      w.model
-        .snapshot()
-        .jobs.find((j) => j.path === 'example-app/main')
-        ?.builds.find((b) => b.result === 'SUCCESS'),
+    const build = await eventually(
+      () =>
+        w.model
+          .snapshot()
+          .jobs.find((j) => j.path === 'example-app/main')
+          ?.builds.find((b) => b.result === 'SUCCESS'),
+      'a successful example-app/main build',
     );
     expect(build).toMatchObject({
       number: 1,
@@ -264,10 +270,14 @@ describe('sandbox Jenkins queue', () => {
     });
     expect(res.status).toBe(201);
     const id = Number(/\/queue\/item\/(\d+)\/$/.exec(res.headers.get('location') ?? '')?.[1]);
-    const item = await eventually(async () => {
-      const i = await queueItem(w, id);
-      return i._class === 'hudson.model.Queue$WaitingItem' ? undefined : i;
-    }, 2_000);
+    const item = await eventually(
+      async () => {
+        const i = await queueItem(w, id);
+        return i._class === 'hudson.model.Queue$WaitingItem' ? undefined : i;
+      },
+      'the item to stop waiting',
+      { timeoutMs: 2_000 },
+    );
     expect(item.params).toContain('\nTARGET_ENV=prod');
     const bare = await call(w, '/job/promote-environment/build', { method: 'POST' });
     expect(bare.status).toBe(400);

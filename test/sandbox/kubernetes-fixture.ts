@@ -156,26 +156,6 @@ export async function startWorld(opts: TestWorldOptions = {}): Promise<TestWorld
   };
 }
 
-/** Polls `probe` until it returns a value other than undefined/false; fails after `timeoutMs`. */
-export async function eventually<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Raw fetch against the server with the token. */
 export function api(world: TestWorld, path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${world.server.url}${path}`, {

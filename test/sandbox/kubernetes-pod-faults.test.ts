@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ENVS, IMAGE_V1, IMAGE_V2, IMAGE_V3, eventually, startWorld, type TestWorld } from './kubernetes-fixture.js';
+import { eventually, until } from '../support/eventually.js';
+import { ENVS, IMAGE_V1, IMAGE_V2, IMAGE_V3, startWorld, type TestWorld } from './kubernetes-fixture.js';
 
 const GROUP = { group: 'argoproj.io', version: 'v1alpha1', namespace: 'argocd', plural: 'applications' } as const;
 const STAGE = ENVS[1]!;
@@ -66,7 +67,7 @@ describe('pod faults in the simulated cluster', () => {
     expect(dep.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
 
     const rollback = w.git.commitImage(STAGE, IMAGE_V1);
-    await eventually(async () => {
+    await until(async () => {
       const app = (await w.co.getNamespacedCustomObject({ ...GROUP, name: 'example-app-stage' })) as AppStatus;
       return (
         app.status?.sync?.revision === rollback &&
@@ -135,7 +136,7 @@ describe('pod faults in the simulated cluster', () => {
     });
     const w = world;
     const sha = w.git.commitImage(ENVS[0]!, IMAGE_V2);
-    await eventually(async () => {
+    await until(async () => {
       const app = (await w.co.getNamespacedCustomObject({ ...GROUP, name: 'example-app-dev' })) as AppStatus;
       return app.status?.sync?.revision === sha && app.status.health?.status === 'Healthy';
     }, 'dev healthy on the new image');

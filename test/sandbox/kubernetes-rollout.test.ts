@@ -1,6 +1,7 @@
 import { Watch, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ENVS, IMAGE_V1, IMAGE_V2, eventually, startWorld, type TestWorld } from './kubernetes-fixture.js';
+import { eventually, until } from '../support/eventually.js';
+import { ENVS, IMAGE_V1, IMAGE_V2, startWorld, type TestWorld } from './kubernetes-fixture.js';
 
 const STAGE = ENVS[1]!;
 
@@ -39,7 +40,7 @@ describe('Deployment rollouts in the simulated cluster', () => {
       },
       () => {},
     );
-    await eventually(() => livePods.size === 2, 'initial pods');
+    await until(() => livePods.size === 2, 'initial pods');
 
     w.git.commitImage(STAGE, IMAGE_V2);
 

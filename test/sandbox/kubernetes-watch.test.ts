@@ -1,6 +1,7 @@
 import { PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, eventually, startWorld, type TestWorld } from './kubernetes-fixture.js';
+import { eventually, until } from '../support/eventually.js';
+import { api, startWorld, type TestWorld } from './kubernetes-fixture.js';
 
 const APPS_PATH = '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications';
 const GROUP = { group: 'argoproj.io', version: 'v1alpha1', namespace: 'argocd', plural: 'applications' } as const;
@@ -41,7 +42,7 @@ describe('watch on the simulated API server', () => {
   it('starts with ADDED for existing objects and then streams MODIFIED changes', async () => {
     world = await startWorld();
     const w = await watch(world, APPS_PATH, { labelSelector: 'environment=dev' });
-    await eventually(
+    await until(
       () => w.events.some((e) => e.type === 'ADDED' && e.object.metadata?.name === 'example-app-dev'),
       'initial ADDED',
     );
@@ -91,7 +92,7 @@ describe('watch on the simulated API server', () => {
   it('ends the stream normally after timeoutSeconds', async () => {
     world = await startWorld();
     const w = await watch(world, '/api/v1/namespaces/dev/pods', { timeoutSeconds: 1 });
-    const done = await eventually(() => w.done(), 'end of stream', 10_000);
+    const done = await eventually(() => w.done(), 'end of stream', { timeoutMs: 10_000 });
     expect(done.err).toBeNull();
     expect(w.events.filter((e) => e.type === 'ADDED')).toHaveLength(1);
   });

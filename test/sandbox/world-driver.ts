@@ -13,27 +13,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/
 import { startWorld, type World } from '../../src/sandbox/world/world.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
-
-/** Polls `probe` until it returns a value other than undefined; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { eventually } from '../support/eventually.js';
 
 interface JenkinsObjectClient {
   job: { build(o: { name: string; parameters?: Record<string, string> }): Promise<number> };

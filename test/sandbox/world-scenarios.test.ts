@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../src/sandbox/world/scenarios.js';
-import { eventually, startDriver, type Driver } from './world-driver.js';
+import { eventually, until } from '../support/eventually.js';
+import { startDriver, type Driver } from './world-driver.js';
 
 const drivers: Driver[] = [];
 afterEach(async () => {
@@ -119,8 +120,8 @@ describe('sandbox fault scenarios', () => {
         const d = await world(scenario);
         const url = urlOf(d);
         expect(await refused(url)).toBe(false);
-        await eventually(async () => ((await refused(url)) ? true : undefined), `${scenario} to start`, 10_000);
-        await eventually(async () => ((await refused(url)) ? undefined : true), `${scenario} to end`, 20_000);
+        await until(() => refused(url), `${scenario} to start`, { timeoutMs: 10_000 });
+        await until(async () => !(await refused(url)), `${scenario} to end`, { timeoutMs: 20_000 });
       }),
     );
   });
@@ -207,8 +208,8 @@ describe('sandbox fault scenarios', () => {
     const { tag, image } = await throughDev(d);
     await d.promote('dev', 'stage');
     await d.merge((await d.awaitOpenMr('stage', `promote-stage-${tag}`)).iid);
-    await eventually(
-      async () => ((await d.application('stage')).status?.operationState?.phase === 'Running' ? true : undefined),
+    await until(
+      async () => (await d.application('stage')).status?.operationState?.phase === 'Running',
       'a running stage sync',
     );
     await new Promise((r) => setTimeout(r, 500));
@@ -233,9 +234,9 @@ describe('sandbox fault scenarios', () => {
 
     const revert = await d.gitlab.Commits.revert('p2c/k8s-deployments', merge, 'stage');
     await d.awaitSyncedAndHealthy('stage', revert.id);
-    await eventually(async () => {
+    await until(async () => {
       const images = await d.readyPodImages('stage');
-      return images.length === 2 && images.every((i) => i === before) ? true : undefined;
+      return images.length === 2 && images.every((i) => i === before);
     }, 'stage back on its previous image');
   });
 

@@ -7,9 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { projectPathsOf, sideEffectsBetween, type SideEffects } from '../../src/chaos/side-effects.js';
 import { Stack } from '../../src/chaos/stack.js';
-import { awaitRunEnd, startValidation, type RunEnd, type StartOptions } from '../../src/chaos/run-watch.js';
+import {
+  awaitRunEnd,
+  startValidation,
+  waitForPosition,
+  type RunEnd,
+  type RunPosition,
+  type StartOptions,
+} from '../../src/chaos/run-watch.js';
+import type { ValidationReport } from '../../src/domain/report.js';
 import type { ScenarioInput, SystemName } from '../../src/sandbox/core/faults.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 
@@ -21,8 +30,11 @@ export const APPROVER = 'crash-test';
 export interface TestStack {
   readonly stack: Stack;
   client(): Promise<Client>;
-  /** A fresh sandbox world (optionally with a scenario) and one worker; then starts validatePipeline. */
-  begin(scenario?: string, opts?: { waitBudgets?: StartOptions['waitBudgets'] }): Promise<StartedRun>;
+  /**
+   * A fresh sandbox world (optionally with a scenario) and one worker; then starts validatePipeline through
+   * `opts.through` (default prod: a test whose fault lands in the dev iteration proves the resume through dev).
+   */
+  begin(scenario?: string, opts?: Pick<StartOptions, 'waitBudgets' | 'through'>): Promise<StartedRun>;
   /** Ends the run's worker(s) and sandbox, and terminates the run if it still runs; the dev server stays. */
   end(): Promise<void>;
   stop(): Promise<void>;
@@ -37,10 +49,18 @@ export interface StartedRun {
   effects(): Promise<SideEffects>;
 }
 
-/** Starts the dev server (headless, SQLite on a temporary state folder) at the given sandbox time scale. */
+/**
+ * Starts the dev server (headless, SQLite on a temporary state folder) at the given sandbox time scale. Its workers
+ * load the workflow bundle global setup built, instead of bundling `workflows/` at every start.
+ */
 export async function startTestStack(opts: { timeScale: number; taskQueue: string }): Promise<TestStack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-crash-'));
-  const stack = await Stack.create({ stateDir, timeScale: opts.timeScale, taskQueue: opts.taskQueue });
+  const stack = await Stack.create({
+    stateDir,
+    timeScale: opts.timeScale,
+    taskQueue: opts.taskQueue,
+    workflowBundlePath: inject('workflowBundlePath'),
+  });
   let current: string | undefined;
   try {
     await stack.startDevServer();
@@ -62,6 +82,7 @@ export async function startTestStack(opts: { timeScale: number; taskQueue: strin
         taskQueue: opts.taskQueue,
         heartbeatTimeout: CRASH_TEST_HEARTBEAT_TIMEOUT,
         ...(runOpts.waitBudgets ? { waitBudgets: runOpts.waitBudgets } : {}),
+        ...(runOpts.through ? { through: runOpts.through } : {}),
       });
       current = workflowId;
       return {
@@ -93,6 +114,64 @@ export async function startTestStack(opts: { timeScale: number; taskQueue: strin
   };
 }
 
+/** Sandbox time runs 20 times faster than the durations it models, so a run through dev takes seconds. */
+const TIME_SCALE = 0.05;
+
+/**
+ * A stack for the tests of one file: started in beforeAll on the file's own task queue, its run and world ended
+ * after each test, stopped in afterAll. Test files run in parallel, each with its own dev server.
+ */
+export function useTestStack(taskQueue: string): () => TestStack {
+  let t: TestStack | undefined;
+  beforeAll(async () => {
+    t = await startTestStack({ timeScale: TIME_SCALE, taskQueue });
+  });
+  afterEach(async () => {
+    await t?.end();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+  return () => {
+    if (!t) throw new Error('the test stack did not start');
+    return t;
+  };
+}
+
+/** Waits until the run is where `pred` says (approving prod on the way); fails naming `what` after 2 min. */
+export async function reach(
+  t: TestStack,
+  run: StartedRun,
+  what: string,
+  pred: (p: RunPosition) => boolean,
+): Promise<RunPosition> {
+  const position = await waitForPosition(await t.client(), run.workflowId, pred, 120_000, APPROVER);
+  if (!position) throw new Error(`the run never reached ${what}`);
+  return position;
+}
+
+/** Kills the only worker with SIGKILL and starts a new one. */
+export async function replaceWorker(t: TestStack): Promise<void> {
+  const [worker] = t.stack.liveWorkers;
+  const exit = await worker!.stop('SIGKILL');
+  if (exit.signal !== 'SIGKILL') throw new Error(`the worker ended by ${JSON.stringify(exit)}, not by SIGKILL`);
+  await t.stack.startWorker();
+}
+
+/** The run's report, once it finished (not stuck, not ended otherwise). */
+export async function finishedReport(run: StartedRun): Promise<ValidationReport> {
+  const end = await run.finish();
+  if (end.kind !== 'finished') throw new Error(`the run did not finish: ${JSON.stringify(end)}`);
+  return end.report;
+}
+
+/** The report's step `name` of the iteration in `env`. */
+export function stepOf(report: ValidationReport, env: string, name: string) {
+  const found = report.iterations.find((i) => i.env === env)?.steps.find((s) => s.name === name);
+  if (!found) throw new Error(`the report has no step ${name} in ${env}`);
+  return found;
+}
+
 /** A scenario that takes `system` off the network at once, for `forMs`. */
 export function outage(system: SystemName, forMs: number): ScenarioInput {
   return {
@@ -101,6 +180,28 @@ export function outage(system: SystemName, forMs: number): ScenarioInput {
     http: [{ system, down: true, forMs }],
   };
 }
+
+/** The side effects of a run through dev that did everything once: one bump, build, MR and merge, nothing open. */
+export const ONCE_THROUGH_DEV: SideEffects = {
+  bumps: 1,
+  ciBuilds: 1,
+  mergeRequestsPerEnv: { dev: 1 },
+  revertMergeRequestsPerEnv: {},
+  merges: 1,
+  mergedMergeRequests: 1,
+  promoteBuildsPerEnv: {},
+  openMergeRequests: [],
+  leftoverBranches: [],
+};
+
+/** The side effects of a run through stage that did everything once. */
+export const ONCE_THROUGH_STAGE: SideEffects = {
+  ...ONCE_THROUGH_DEV,
+  mergeRequestsPerEnv: { dev: 1, stage: 1 },
+  merges: 2,
+  mergedMergeRequests: 2,
+  promoteBuildsPerEnv: { stage: 1 },
+};
 
 /** The side effects of a run that reached prod exactly once: one of everything, nothing left open. */
 export const ONCE_THROUGH_PROD: SideEffects = {

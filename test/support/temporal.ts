@@ -33,7 +33,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 
 let bundle: { code: string } | undefined;
 
-/** The workflow bundle built once by global setup (Shepherd's workflows plus test fixtures). */
+/** The workflow bundle of Shepherd's workflows, built once by global setup. */
 export function workflowBundle(): { code: string } {
   bundle ??= { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
   return bundle;

@@ -14,7 +14,8 @@ import type { PromoteEnvironmentInput } from '../../src/domain/inputs.js';
 import type { PromotionFailureDetails } from '../../src/domain/report.js';
 import { ShepherdImageTag, ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
-import { startHarness, unique, untilStep, type Harness } from './support/harness.js';
+import { untilStep } from '../support/until-step.js';
+import { startHarness, unique, type Harness } from './support/harness.js';
 
 const DEV_IMAGE = '1.0.37-SNAPSHOT-a1b2c3d';
 const STAGE_IMAGE = '1.0.36-SNAPSHOT-0a0a0a0';

@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { setTimeout as wait } from 'node:timers/promises';
 import { Connection, type Client, type WorkflowHandle } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -24,6 +23,7 @@ import { activitiesForWorld } from '../../src/worker/activities.js';
 import type { validatePipeline } from '../../workflows/index.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import { uniqueTaskQueue, workflowBundle } from '../support/temporal.js';
+import { until } from '../support/eventually.js';
 
 export const APP = 'example-app';
 export const APPROVER = 'release-manager';
@@ -79,7 +79,7 @@ async function ownNamespace(address: string, file: string, label: string | undef
       namespace,
       workflowExecutionRetentionPeriod: msToTs('1 day'),
     });
-    await eventually(async () => {
+    await until(async () => {
       await connection.workflowService.describeNamespace({ namespace });
       await registerSearchAttributes(connection, namespace);
       return true;
@@ -88,23 +88,6 @@ async function ownNamespace(address: string, file: string, label: string | undef
     await connection.close();
   }
   return namespace;
-}
-
-/** Polls `probe` until it returns something other than undefined (errors count as "not yet"). */
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until)
-      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await wait(100);
-  }
 }
 
 /** The number of events in a run's history. */

@@ -21,7 +21,6 @@ import {
   APPROVER,
   builds,
   environment,
-  eventually,
   historyLength,
   leftoverBranches,
   project,
@@ -29,6 +28,7 @@ import {
   tagOf,
   type SandboxTemporal,
 } from './sandbox-support.js';
+import { eventually, until } from '../support/eventually.js';
 
 const APP_PROJECT = 'p2c/example-app';
 const DEPLOYMENTS = 'p2c/k8s-deployments';
@@ -71,10 +71,10 @@ describe.each<PromotionMode>(['jenkins', 'gitlab'])(
 
         // Prod waits at its gate: the child's progress query and the search attributes say so, and so does the parent.
         const prod = t.client.workflow.getHandle(promotionWorkflowId(APP, 'prod'));
-        await eventually(
-          async () => ((await prod.query(progressQuery)).current?.waitingOn?.kind === 'approval' ? true : undefined),
+        await until(
+          async () => (await prod.query(progressQuery)).current?.waitingOn?.kind === 'approval',
           'prod to wait for approval',
-          90_000,
+          { timeoutMs: 90_000 },
         );
         const parentProgress = await handle.query(progressQuery);
         expect(parentProgress.current).toMatchObject({

@@ -7,7 +7,8 @@ import { AppDegradedError, BuildFailedError } from '../../src/domain/errors.js';
 import type { ValidatePipelineInput } from '../../src/domain/inputs.js';
 import { ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
-import { startHarness, unique, untilStep, type Harness } from './support/harness.js';
+import { untilStep } from '../support/until-step.js';
+import { startHarness, unique, type Harness } from './support/harness.js';
 
 const OLD = '1.0.36-SNAPSHOT-0a0a0a0';
 const NEW = '1.0.37-SNAPSHOT-abcdef1';

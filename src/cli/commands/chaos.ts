@@ -11,9 +11,6 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number, mi
 }
 
 export const chaosCommand: Command = {
-  name: 'chaos',
-  summary:
-    'Run N validations against the sandbox while killing workers, restarting the dev server and switching faults on and off.',
   usage: '--runs N --seed S [--time-scale X] [--bound-seconds B] [--plan] [--verbose]',
   help: `
 Proves that runs survive infrastructure failures. Starts its own dev server, sandbox world and worker as

@@ -3,8 +3,6 @@ import { VARIABLES } from '../../config/variables.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 
 export const configCommand: Command = {
-  name: 'config',
-  summary: 'Check the configuration and show what Shepherd will use (secrets are shown as [redacted]).',
   usage: '[check|variables] [--json]',
   help: `
   shepherd config check       validate the environment (and --env-file); exit 2 listing every problem

@@ -2,10 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { ValidationReport } from '../../domain/report.js';
 import { validationWorkflowId, promotionWorkflowId } from '../../domain/promotion-policy.js';
-import { ShepherdApp, ShepherdStatus } from '../../temporal/common/search-attributes.js';
 import { PROJECT_ROOT } from '../../config/paths.js';
 import { writeReports } from '../../reports/write.js';
 import { findScenario, SCENARIOS } from '../../sandbox/world/scenarios.js';
@@ -19,15 +17,13 @@ import { createWorker } from '../../worker/create-worker.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 import { followRun } from '../follow.js';
-import { runFields } from '../operator.js';
+import { validationInput, validationStart } from '../operator.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 const DEMO_TASK_QUEUE = 'shepherd-demo';
 const DEMO_APPROVER = 'shepherd-demo';
 
 export const demoCommand: Command = {
-  name: 'demo',
-  summary: 'Run the full three-environment validation on the embedded default: dev server, sandbox world, worker.',
   usage: '[--scenario NAME|list] [--keep] [--json] [--reports DIR] [--mode jenkins|gitlab] [--through dev|stage|prod]',
   help: `
 Starts the embedded Temporal dev server (or uses the one already running on the state folder, or
@@ -132,16 +128,8 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
           // not found: nothing to end
         }
       }
-      const handle = await client.workflow.start(validatePipeline, {
-        taskQueue: DEMO_TASK_QUEUE,
-        workflowId,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        args: [{ appName: app, through, mode, ...runFields(config), approvers: [DEMO_APPROVER] }],
-        typedSearchAttributes: [
-          { key: ShepherdApp, value: app },
-          { key: ShepherdStatus, value: 'running' },
-        ],
-      });
+      const input = validationInput(config, app, { through, mode }, { approvers: [DEMO_APPROVER] });
+      const handle = await client.workflow.start(validatePipeline, validationStart(input, DEMO_TASK_QUEUE));
       say(
         `Started validatePipeline ${workflowId} (run ${handle.firstExecutionRunId}) through ${through}, mode ${mode}`,
       );

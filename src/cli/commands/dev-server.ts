@@ -2,8 +2,6 @@ import { openTemporal } from '../../temporal/runtime.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 
 export const devServerCommand: Command = {
-  name: 'dev-server',
-  summary: 'Run the embedded Temporal dev server (SQLite in the state folder, Web UI on) until Ctrl-C.',
   usage: '[--headless] [--json]',
   help: `
 Starts \`temporal server start-dev\` from the Temporal CLI that \`npm run setup\` installed, with its database at

@@ -100,8 +100,6 @@ async function follow(ctx: CommandContext, client: Client, handle: WorkflowHandl
 }
 
 export const promoteCommand: Command = {
-  name: 'promote',
-  summary: 'Promote an app from one environment to the next (promoteEnvironment), one promotion per target at a time.',
   usage: '--app APP --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--follow] [--json]',
   help: `
 Starts promoteEnvironment as workflow promote-<app>-<to>: it takes the image running synced and healthy in --from

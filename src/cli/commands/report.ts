@@ -8,8 +8,6 @@ import { withClient } from '../connect.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 export const reportCommand: Command = {
-  name: 'report',
-  summary: 'Write the reports (JSON, Markdown, JUnit XML) of a finished validation run, e.g. a scheduled nightly one.',
   usage: 'WORKFLOW_ID [--run-id ID] [--out DIR] [--json]',
   help: `
 Fetches the result of a finished validatePipeline run — its report, returned also when the run failed or rolled

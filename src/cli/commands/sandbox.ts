@@ -23,8 +23,6 @@ function scenarioFrom(value: string | undefined): string | ScenarioInput | undef
 }
 
 export const sandboxCommand: Command = {
-  name: 'sandbox',
-  summary: 'Run the sandbox world (simulated GitLab, Jenkins, Kubernetes + Argo CD) until Ctrl-C.',
   usage: '[--json] [--scenario NAME|FILE.json|list] [--time-scale N] [--dir DIR]',
   help: `
 Starts the simulated GitOps installation on 127.0.0.1: GitLab (REST v4), Jenkins (remote API), a Kubernetes API

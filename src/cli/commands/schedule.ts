@@ -7,14 +7,13 @@ import {
 } from '@temporalio/client';
 import type { ShepherdConfig } from '../../config/load.js';
 import { formatDuration, parseDuration } from '../../domain/duration.js';
-import { ValidatePipelineInputSchema, type ValidatePipelineInput } from '../../domain/inputs.js';
 import { validationWorkflowId } from '../../domain/promotion-policy.js';
 import { ShepherdApp, ShepherdStatus } from '../../temporal/common/search-attributes.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
 import { cronProblem } from '../cron.js';
-import { runFields, checkInput } from '../operator.js';
+import { validationInput } from '../operator.js';
 
 const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -29,7 +28,6 @@ const DEFAULT_CATCHUP_WINDOW = '1h';
 const MIN_CATCHUP_MS = 10_000;
 
 const CREATE_ONLY = ['cron', 'through', 'mode', 'rollback', 'catchup-window', 'paused', 'timezone'] as const;
-const FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback: '--rollback' } as const;
 
 /** What Shepherd keeps in the schedule's memo: the server keeps the cron only as a compiled calendar. */
 interface ScheduleMemo {
@@ -97,14 +95,7 @@ async function create(
   appName: string,
 ): Promise<number> {
   const v = ctx.values;
-  const raw: ValidatePipelineInput = {
-    appName,
-    ...(v.through !== undefined ? { through: v.through as ValidatePipelineInput['through'] } : {}),
-    ...(v.mode !== undefined ? { mode: v.mode as ValidatePipelineInput['mode'] } : {}),
-    ...(v.rollback !== undefined ? { rollback: v.rollback as ValidatePipelineInput['rollback'] } : {}),
-    ...runFields(config),
-  };
-  const input = checkInput(ValidatePipelineInputSchema, raw, FLAGS);
+  const input = validationInput(config, appName, v);
   const cron = (v.cron as string).trim();
   const catchup = (v['catchup-window'] as string | undefined) ?? DEFAULT_CATCHUP_WINDOW;
   const timezone = v.timezone as string | undefined;
@@ -161,8 +152,6 @@ async function create(
 }
 
 export const scheduleCommand: Command = {
-  name: 'schedule',
-  summary: 'Manage the nightly validation: a Temporal Schedule that starts validatePipeline on a cron.',
   usage:
     'create --cron "0 2 * * *" [--id ID] [--through ENV] [--catchup-window 1h] [--timezone TZ] [--paused]  |  describe|pause|unpause|trigger|delete [--id ID]',
   help: `

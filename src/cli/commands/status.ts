@@ -187,8 +187,6 @@ async function listRuns(ctx: CommandContext, client: Client, app: string, all: b
 }
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: 'Where a run is and what it waits on; without an id, the running runs of the app.',
   usage: '[WORKFLOW_ID] [--app APP] [--all] [--json]',
   help: `
 With WORKFLOW_ID (e.g. validate-example-app, promote-example-app-prod): the run's status as

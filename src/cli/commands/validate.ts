@@ -1,23 +1,17 @@
 import { join } from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { PROJECT_ROOT } from '../../config/paths.js';
-import { ValidatePipelineInputSchema, type ValidatePipelineInput } from '../../domain/inputs.js';
 import { validationWorkflowId } from '../../domain/promotion-policy.js';
 import type { ValidationReport } from '../../domain/report.js';
-import { ShepherdApp, ShepherdStatus } from '../../temporal/common/search-attributes.js';
 import { writeReports } from '../../reports/write.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
-import { runFields, checkInput, configuredApp, hintApprovals } from '../operator.js';
+import { configuredApp, hintApprovals, validationInput, validationStart } from '../operator.js';
 import { reportJson, summaryTable } from '../summary.js';
 
-const FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback: '--rollback' } as const;
-
 export const validateCommand: Command = {
-  name: 'validate',
-  summary: 'Start the end-to-end pipeline validation (validatePipeline) and, with --follow, watch it to the report.',
   usage:
     '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--follow] [--reports DIR] [--json]',
   help: `
@@ -56,14 +50,7 @@ Examples:
       throw new UsageError('--reports needs --follow (reports are written when the run ends)');
     const config = ctx.config();
     const appName = configuredApp(config, v.app as string | undefined);
-    const raw: ValidatePipelineInput = {
-      appName,
-      ...(v.through !== undefined ? { through: v.through as ValidatePipelineInput['through'] } : {}),
-      ...(v.mode !== undefined ? { mode: v.mode as ValidatePipelineInput['mode'] } : {}),
-      ...(v.rollback !== undefined ? { rollback: v.rollback as ValidatePipelineInput['rollback'] } : {}),
-      ...runFields(config),
-    };
-    const input = checkInput(ValidatePipelineInputSchema, raw, FLAGS);
+    const input = validationInput(config, appName, v);
     const json = v.json === true;
     const say = json ? ctx.err : ctx.out;
     const workflowId = validationWorkflowId(appName);
@@ -71,16 +58,7 @@ Examples:
     return withClient(config, async (client) => {
       let handle;
       try {
-        handle = await client.workflow.start(validatePipeline, {
-          workflowId,
-          taskQueue: config.temporal.taskQueue,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          args: [input],
-          typedSearchAttributes: [
-            { key: ShepherdApp, value: appName },
-            { key: ShepherdStatus, value: 'running' },
-          ],
-        });
+        handle = await client.workflow.start(validatePipeline, validationStart(input, config.temporal.taskQueue));
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         ctx.err(`A validation of ${appName} is already running as ${workflowId}; one runs at a time.`);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { runningDevServer } from '../../temporal/dev-server.js';
@@ -6,15 +8,14 @@ import { registerSearchAttributes } from '../../temporal/search-attributes.js';
 import { openTemporal } from '../../temporal/runtime.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { prometheusTelemetry, startHealthServer } from '../../worker/health.js';
+import { prebuiltBundle } from '../../worker/workflow-source.js';
 import { activitiesForWorld, activitiesFromConfig } from '../../worker/activities.js';
 import { defaultLayout } from '../../sandbox/world/layout.js';
 import { readWorldFile, worldFilePath } from '../../sandbox/world/world-file.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 
 export const workerCommand: Command = {
-  name: 'worker',
-  summary: 'Run a Shepherd worker on the configured task queue until Ctrl-C or SIGTERM.',
-  usage: '[--task-queue NAME] [--identity NAME]',
+  usage: '[--task-queue NAME] [--identity NAME] [--workflow-bundle FILE]',
   help: `
 Connects to TEMPORAL_ADDRESS, or, when it is unset, to the embedded dev server running on the state folder
 (starting one if none runs), and polls TEMPORAL_TASK_QUEUE (default "shepherd"). Its activities drive the
@@ -25,11 +26,18 @@ task queue to scale out. On SIGINT/SIGTERM the worker stops polling and gives ru
 Options:
   --task-queue NAME   override TEMPORAL_TASK_QUEUE
   --identity NAME     worker identity shown in the Web UI (default: pid@host)
+  --workflow-bundle FILE
+                      load the workflows from a bundle built by \`npm run build:bundle\` instead of bundling
+                      workflows/ at start (which takes seconds); the bundle must be of the same source
 `,
-  options: { 'task-queue': { type: 'string' }, identity: { type: 'string' } },
+  options: { 'task-queue': { type: 'string' }, identity: { type: 'string' }, 'workflow-bundle': { type: 'string' } },
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
     const config = ctx.config();
+    const bundlePath = ctx.values['workflow-bundle'] as string | undefined;
+    if (bundlePath !== undefined && !existsSync(bundlePath))
+      throw new UsageError(`--workflow-bundle ${bundlePath}: no such file (build one with \`npm run build:bundle\`)`);
+    const workflows = bundlePath === undefined ? undefined : prebuiltBundle(resolve(bundlePath));
     let activities;
     if (config.mode === 'external') activities = activitiesFromConfig(config);
     else {
@@ -88,6 +96,7 @@ Options:
         namespace: target.namespace,
         taskQueue,
         activities,
+        ...(workflows ? { workflows } : {}),
         ...(ctx.values.identity ? { identity: ctx.values.identity as string } : {}),
       });
       ctx.err(

@@ -2,12 +2,9 @@
  * One time-skipping environment and one worker per test file; each test installs a fresh FakePipeline.
  * Tests of a file run one after another, so the global test-server clock is never shared by two of them at once.
  */
-import { setTimeout as wait } from 'node:timers/promises';
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
 import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../../support/temporal.js';
-import { progressQuery } from '../../../workflows/messages.js';
 import { delegatingActivities, FakePipeline } from './fake-pipeline.js';
 
 export interface Harness {
@@ -45,20 +42,6 @@ export async function startHarness(file: string): Promise<Harness> {
       await env.teardown();
     },
   };
-}
-
-/** Polls the progress query until the current step is `step` (the workflow is waiting there). */
-export async function untilStep(handle: WorkflowHandle, step: string, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const progress = await handle.query(progressQuery).catch(() => undefined);
-    if (progress?.current?.name === step) return;
-    if (Date.now() > until)
-      throw new Error(
-        `workflow ${handle.workflowId} never reached step ${step}; at ${progress?.current?.name ?? 'nothing'}`,
-      );
-    await wait(50);
-  }
 }
 
 let seq = 0;
