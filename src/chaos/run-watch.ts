@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { ValidationReport, WaitingOn } from '../domain/report.js';
 import type { ValidatePipelineInput } from '../domain/inputs.js';
-import { validationStart } from '../cli/operator.js';
+import { validationStart } from '../temporal/run-start.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 import { validatePipeline } from '../../workflows/validate-pipeline.js';
 

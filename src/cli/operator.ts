@@ -4,13 +4,11 @@
  * is, and the hint a follower prints when a run waits for a person.
  */
 import { userInfo } from 'node:os';
-import { WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ShepherdConfig } from '../config/load.js';
 import { ValidationError } from '../domain/errors.js';
 import { isAppName, parseInput, ValidatePipelineInputSchema, type ValidatePipelineInput } from '../domain/inputs.js';
-import { validationWorkflowId } from '../domain/promotion-policy.js';
 import type { Progress, StepRecord } from '../domain/report.js';
-import { ShepherdApp, ShepherdStatus } from '../temporal/common/search-attributes.js';
 import { progressQuery } from '../../workflows/messages.js';
 import { UsageError } from './command.js';
 import type { z } from 'zod';
@@ -102,23 +100,6 @@ export function validationInput(
     ...overrides,
   };
   return checkInput(ValidatePipelineInputSchema, raw, VALIDATION_FLAGS);
-}
-
-/**
- * How every validatePipeline run is started (the CLI, the demo, the chaos runner): as `validate-<app>`, one at a
- * time but a finished one's id reused, with the app and "running" search attributes that `status` filters on.
- */
-export function validationStart(input: ValidatePipelineInput, taskQueue: string) {
-  return {
-    workflowId: validationWorkflowId(input.appName),
-    taskQueue,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    args: [input] as [ValidatePipelineInput],
-    typedSearchAttributes: [
-      { key: ShepherdApp, value: input.appName },
-      { key: ShepherdStatus, value: 'running' },
-    ],
-  };
 }
 
 /** Who runs the command, for the `by` of a supersede request. */

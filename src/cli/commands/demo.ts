@@ -17,7 +17,8 @@ import { createWorker } from '../../worker/create-worker.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 import { followRun } from '../follow.js';
-import { validationInput, validationStart } from '../operator.js';
+import { validationInput } from '../operator.js';
+import { validationStart } from '../../temporal/run-start.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 const DEMO_TASK_QUEUE = 'shepherd-demo';

@@ -8,7 +8,8 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
-import { configuredApp, hintApprovals, validationInput, validationStart } from '../operator.js';
+import { configuredApp, hintApprovals, validationInput } from '../operator.js';
+import { validationStart } from '../../temporal/run-start.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 export const validateCommand: Command = {
