@@ -83,7 +83,8 @@ describe('Deployment rollouts in the simulated cluster', () => {
   });
 
   it('shows new pods Pending with an empty imageID before they are pulled and started', async () => {
-    world = await startWorld({ timeScale: 0.01 });
+    // A pod stays Pending for podStart × timeScale: 1 s here, so that a loaded machine still sees it.
+    world = await startWorld({ timeScale: 0.05 });
     const w = world;
     w.git.commitImage(ENVS[0]!, IMAGE_V2);
     const pending = await eventually(async () => {
