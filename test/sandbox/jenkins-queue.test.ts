@@ -157,7 +157,7 @@ describe('sandbox Jenkins queue', () => {
   });
 
   it('forgets left items after their retention time and then answers 404', async () => {
-    // Long enough that the test sees the left item with its executable even on a loaded machine, short enough to wait out.
+    // Long enough to see the left item with its executable on a loaded machine, short enough to wait out.
     const w = await start({ leftItemTtlMs: 1_000 });
     const client = w.tokenClient();
     const id = await client.job.build({ name: 'plain' });
