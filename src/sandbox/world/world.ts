@@ -14,6 +14,7 @@ import { GitLabModel, startGitLabServer } from '../gitlab/index.js';
 import { JenkinsModel, startJenkinsServer } from '../jenkins/index.js';
 import { createCluster, type SimulatedCluster } from '../kubernetes/cluster.js';
 import { writeKubeconfig } from '../kubernetes/kubeconfig.js';
+import { PermissionModel } from '../kubernetes/permissions.js';
 import { startKubernetesServer } from '../kubernetes/server.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 import { ciJobRunner } from './ci-job.js';
@@ -52,6 +53,8 @@ export interface World {
   readonly gitlab: GitLabModel;
   readonly jenkins: JenkinsModel;
   readonly cluster: SimulatedCluster;
+  /** What the cluster token may do (everything unless a test or `PUT /permissions` on the admin server denies). */
+  readonly kubePermissions: PermissionModel;
   /** Images CI has published (push references). */
   readonly published: ReadonlySet<string>;
   /** Switches the fault scenario (a catalogue name, an object, or undefined for none). */
@@ -152,6 +155,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     }
   });
 
+  const kubePermissions = new PermissionModel();
   const servers: SandboxServer[] = [];
   let admin: AdminServer | undefined;
   const stop = async (): Promise<void> => {
@@ -168,6 +172,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     servers.push(jenkinsServer);
     const kubeServer = await startKubernetesServer({
       store: cluster.store,
+      permissions: kubePermissions,
       faults,
       token: creds.kubeToken,
       allowAnonymous: true,
@@ -223,6 +228,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       gitlab,
       jenkins,
       cluster,
+      kubePermissions,
       published,
       setScenario: (s) => faults.activate(resolveScenario(s)),
       stop,
