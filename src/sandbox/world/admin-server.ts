@@ -44,8 +44,7 @@ export async function startAdminServer(
           if (method === 'GET' && path === '/state') return send(200, worldState(world));
           if (method === 'GET' && path === '/scenarios') return send(200, SCENARIOS);
           if (method === 'GET' && path === '/scenario') return send(200, world.faults.active ?? null);
-          if (method === 'GET' && path === '/permissions')
-            return send(200, { denied: world.kubePermissions.denied });
+          if (method === 'GET' && path === '/permissions') return send(200, { denied: world.kubePermissions.denied });
           if (method === 'PUT' && path === '/permissions') {
             let body: unknown;
             try {
@@ -75,7 +74,9 @@ export async function startAdminServer(
             );
             return send(200, world.faults.active ?? null);
           }
-          return send(404, { error: `no route ${method} ${path}; try GET /state, GET /scenarios, PUT /scenario, PUT /permissions` });
+          return send(404, {
+            error: `no route ${method} ${path}; try GET /state, GET /scenarios, PUT /scenario, PUT /permissions`,
+          });
         } catch (err) {
           if (err instanceof ZodError) return send(400, { error: 'invalid scenario', issues: err.issues });
           return send(400, { error: (err as Error).message });
