@@ -8,6 +8,7 @@ import { chaosCommand } from './commands/chaos.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { devServerCommand } from './commands/dev-server.js';
+import { doctorCommand } from './commands/doctor.js';
 import { promoteCommand } from './commands/promote.js';
 import { rejectCommand } from './commands/reject.js';
 import { reportCommand } from './commands/report.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   scheduleCommand,
   chaosCommand,
   configCommand,
+  doctorCommand,
 ];
 
 function topHelp(): string {
