@@ -59,12 +59,11 @@ export async function checkGitLab(inst: Installation, opts: { quick: boolean }):
       fail(
         'gitlab',
         tokenCheck,
-        unauthorized
-          ? `GitLab refused the token (HTTP ${err.facts.status})`
-          : `GitLab does not answer (${reasonOf(err)})`,
-        unauthorized
-          ? `Create a personal access token with the api scope for Shepherd's GitLab user and set ${names.gitlabToken}`
-          : `Check ${names.gitlabUrl} and that GitLab is up, then run doctor again`,
+        unauthorized ? `GitLab refused the token (HTTP ${err.facts.status})` : reasonOf(err),
+        inst.sandboxFix ??
+          (unauthorized
+            ? `Create a personal access token with the api scope for Shepherd's GitLab user and set ${names.gitlabToken}`
+            : `Check ${names.gitlabUrl} and that GitLab is up, then run doctor again`),
       ),
     ];
     if (!opts.quick) results.push(skipped('gitlab', 'projects, branches and token scopes', 'the token check failed'));

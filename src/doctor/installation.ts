@@ -31,7 +31,12 @@ export interface Installation {
   readonly environments: Readonly<
     Record<Environment, { readonly namespace: string; readonly branch: string; readonly argoApp: string }>
   >;
-  /** The settings users change, named in fixes (they differ between external and sandbox mode). */
+  /**
+   * Sandbox mode: the fix for wrong credentials or an unreachable system (the sandbox issues them; the user does not
+   * set them). Undefined for real systems, whose fixes name the variables below.
+   */
+  readonly sandboxFix?: string;
+  /** The settings users change, named in fixes. */
   readonly names: {
     readonly gitlabUrl: string;
     readonly gitlabToken: string;

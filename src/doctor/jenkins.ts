@@ -62,12 +62,11 @@ export async function checkJenkins(inst: Installation, opts: { quick: boolean })
       fail(
         'jenkins',
         authCheck,
-        refused
-          ? `Jenkins refused the credentials (HTTP ${err.facts.status})`
-          : `Jenkins does not answer (${reasonOf(err)})`,
-        refused
-          ? `Check ${names.jenkinsCredentials}: the API token is made under the user's Configure → API Token`
-          : `Check ${names.jenkinsUrl} and that Jenkins is up, then run doctor again`,
+        refused ? `Jenkins refused the credentials (HTTP ${err.facts.status})` : reasonOf(err),
+        inst.sandboxFix ??
+          (refused
+            ? `Check ${names.jenkinsCredentials}: the API token is made under the user's Configure → API Token`
+            : `Check ${names.jenkinsUrl} and that Jenkins is up, then run doctor again`),
       ),
     ];
     if (!opts.quick) results.push(skipped('jenkins', 'CI and promote jobs', 'the authentication check failed'));

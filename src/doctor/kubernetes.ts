@@ -36,9 +36,10 @@ export async function checkKubernetes(inst: Installation, opts: { quick: boolean
         'kubernetes',
         reach,
         refused ? `the API server refused the credentials (HTTP ${err.facts.status})` : reasonOf(err),
-        refused
-          ? `Renew the credentials in ${inst.names.kubeconfig}`
-          : `Check ${inst.names.kubeconfig} (and KUBE_CONTEXT) and that the API server is up`,
+        inst.sandboxFix ??
+          (refused
+            ? `Renew the credentials in ${inst.names.kubeconfig}`
+            : `Check ${inst.names.kubeconfig} (and SHEPHERD_KUBE_CONTEXT) and that the API server is up`),
       ),
     ];
     if (!opts.quick)

@@ -58,7 +58,7 @@ export function installationFor(config: ShepherdConfig, temporal?: TemporalTarge
     );
   }
   const layout = defaultLayout();
-  const sandbox = 'the sandbox world (restart `npx shepherd sandbox`)';
+  const sandbox = 'the sandbox world';
   return {
     ...common,
     gitlab: {
@@ -75,6 +75,8 @@ export function installationFor(config: ShepherdConfig, temporal?: TemporalTarge
       promoteJob: layout.promoteJob,
     },
     kubernetes: { kubeconfig: info.kubernetes.kubeconfig, context: undefined },
+    sandboxFix:
+      'Check that `npx shepherd sandbox` still runs on this state folder; a restarted sandbox issues new credentials, so restart the worker too',
     app: info.app,
     argocdNamespace: info.argocd.namespace,
     environments: info.environments,
