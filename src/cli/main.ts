@@ -74,6 +74,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Check the configuration and show what Shepherd will use (secrets are shown as [redacted]).',
     load: async () => (await import('./commands/config.js')).configCommand,
   },
+  {
+    name: 'doctor',
+    summary: 'Check the configured installation for real (Temporal, GitLab, Jenkins, the cluster) and say what to fix.',
+    load: async () => (await import('./commands/doctor.js')).doctorCommand,
+  },
 ];
 
 function topHelp(): string {

@@ -3,15 +3,16 @@ import { VARIABLES } from '../../config/variables.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 
 export const configCommand: Command = {
-  usage: '[check|variables] [--json]',
+  usage: '[check|variables] [--connect] [--json]',
   help: `
   shepherd config check       validate the environment (and --env-file); exit 2 listing every problem
   shepherd config variables   list every variable Shepherd reads, its rule and default
 
 Options:
-  --json   print the result as JSON
+  --connect  with check: also connect to every system and check it for real (the same as \`shepherd doctor\`)
+  --json     print the result as JSON
 `,
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean' }, connect: { type: 'boolean' } },
   async run(ctx) {
     const sub = ctx.positionals[0] ?? 'check';
     if (sub === 'variables') {
@@ -27,6 +28,8 @@ Options:
     const config = ctx.config();
     for (const name of unknownVariables(process.env))
       ctx.err(`warning: ${name} is not a variable Shepherd knows; check its spelling (shepherd config variables).`);
+    // The doctor loads every client: only when asked for.
+    if (ctx.values.connect) return (await import('./doctor.js')).printDoctor(ctx, config);
     if (ctx.values.json) ctx.out(JSON.stringify(config));
     else {
       ctx.out(

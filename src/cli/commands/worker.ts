@@ -12,7 +12,9 @@ import { prebuiltBundle } from '../../worker/workflow-source.js';
 import { activitiesForWorld, activitiesFromConfig } from '../../worker/activities.js';
 import { defaultLayout } from '../../sandbox/world/layout.js';
 import { readWorldFile, worldFilePath } from '../../sandbox/world/world-file.js';
+import { renderLine, runDoctor } from '../../doctor/index.js';
 import { EXIT, UsageError, type Command } from '../command.js';
+import { installationFor } from './doctor.js';
 
 export const workerCommand: Command = {
   usage: '[--task-queue NAME] [--identity NAME] [--workflow-bundle FILE]',
@@ -87,6 +89,18 @@ Options:
       ctx.err(
         `warning: could not register Shepherd's search attributes on ${target.address} (${(err as Error).message.split('\n')[0]}); an admin can add them with \`temporal operator search-attribute create --name ShepherdApp --type Keyword\` (and ShepherdEnvironment, ShepherdImageTag, ShepherdStatus).`,
       );
+    }
+    // The quick part of `shepherd doctor`: a worker that cannot reach Temporal, GitLab, Jenkins or the cluster with its
+    // credentials would fail every run it picks up, so it refuses to start and says what to fix.
+    const startup = await runDoctor(installationFor(config, target), { quick: true });
+    if (!startup.ok) {
+      for (const check of startup.checks) if (check.status === 'fail') ctx.err(renderLine(check));
+      ctx.err(
+        'The worker does not start while these checks fail. Fix them, or run `npx shepherd doctor` for all checks.',
+      );
+      await stopServer();
+      await health?.close();
+      return EXIT.failed;
     }
     const connection = await connectWorker(target);
     const taskQueue = (ctx.values['task-queue'] as string | undefined) ?? config.temporal.taskQueue;

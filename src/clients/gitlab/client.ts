@@ -15,10 +15,13 @@ import {
   BranchSchema,
   CommitSchema,
   CompareSchema,
+  CurrentUserSchema,
   MergeRequestSchema,
   NoteSchema,
   ProjectSchema,
+  ProtectedBranchSchema,
   RepositoryFileSchema,
+  TokenSchema,
 } from './schemas.js';
 import { TransientError } from '../../domain/errors.js';
 
@@ -122,6 +125,35 @@ export class GitLabClient {
       token: options.token.reveal(),
       queryTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
+  }
+
+  /** The user the token belongs to (`GET /user`). AuthenticationError when the token is wrong, expired or revoked. */
+  async currentUser(): Promise<{ readonly username: string }> {
+    const raw = await this.#call('GET user', undefined, () => this.#api.Users.showCurrentUser());
+    return { username: parse(CurrentUserSchema, raw, 'GET user').username };
+  }
+
+  /**
+   * The scopes of the token in use (`GET /personal_access_tokens/self`, GitLab 15.5+). Undefined when GitLab cannot
+   * say: older versions answer 404, and project, group and OAuth tokens are not personal access tokens.
+   */
+  async currentTokenScopes(): Promise<readonly string[] | undefined> {
+    try {
+      const raw = await this.#api.PersonalAccessTokens.show();
+      return parse(TokenSchema, raw, 'GET personal_access_tokens/self').scopes;
+    } catch (err) {
+      if (httpFailureOf(err)?.status === 404) return undefined;
+      throw toGitLabError(err, 'GET personal_access_tokens/self');
+    }
+  }
+
+  /** The names (or wildcards such as `release/*`) of a project's protected branches. */
+  async listProtectedBranches(project: string): Promise<string[]> {
+    const what = `GET protected branches of ${project}`;
+    const raw = await this.#call(what, { kind: 'project', name: project }, () =>
+      this.#api.ProtectedBranches.all(project, { perPage: 100, maxPages: 5 }),
+    );
+    return parseList(ProtectedBranchSchema, raw, what).map((b) => b.name);
   }
 
   /** The project and its default branch. NotFoundError (project) when it does not exist or is not visible. */
@@ -369,7 +401,7 @@ export class GitLabClient {
     }
   }
 
-  async #call<T>(what: string, target: GitLabTarget, fn: () => Promise<T>): Promise<T> {
+  async #call<T>(what: string, target: GitLabTarget | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {

@@ -63,3 +63,12 @@ export const ErrorBodySchema = z.looseObject({
   error: z.unknown().optional(),
   error_code: z.string().optional(),
 });
+
+/** `GET /user`: the token's user. */
+export const CurrentUserSchema = z.looseObject({ username: z.string() });
+
+/** `GET /personal_access_tokens/self`: the token's own record; `scopes` is what Shepherd checks. */
+export const TokenSchema = z.looseObject({ scopes: z.array(z.string()), active: z.boolean().optional() });
+
+/** One entry of `GET /projects/:id/protected_branches`; `name` may be a wildcard. */
+export const ProtectedBranchSchema = z.looseObject({ name: z.string() });

@@ -110,6 +110,16 @@ interface VendorError {
   };
 }
 
+/** `/whoAmI/api/json`: the authenticated user's name; `anonymous` is absent on old Jenkins versions. */
+const WhoAmISchema = z.looseObject({ name: z.string(), anonymous: z.boolean().optional() });
+
+/** A job's parameter definitions; properties without them (branch, notification) have no `parameterDefinitions`. */
+const JobParametersSchema = z.looseObject({
+  property: z
+    .array(z.looseObject({ parameterDefinitions: z.array(z.looseObject({ name: z.string() })).optional() }))
+    .optional(),
+});
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 const BUILDS_LISTED = 100;
 
@@ -253,6 +263,34 @@ export class JenkinsClient {
     const text = Buffer.isBuffer(log.text) ? log.text.toString('utf8') : typeof log.text === 'string' ? log.text : '';
     const all = text.replace(/\n$/, '').split('\n');
     return all.slice(Math.max(0, all.length - lines)).join('\n');
+  }
+
+  /**
+   * Who the configured credentials authenticate as (`GET /whoAmI/api/json`). Jenkins answers 401 to a wrong user or
+   * API token (AuthenticationError naming the variables); an anonymous answer means the credentials were ignored.
+   */
+  async whoAmI(opts: CallOptions = {}): Promise<{ readonly name: string; readonly anonymous: boolean }> {
+    const op = 'GET whoAmI';
+    const res = await this.#raw('GET', '/whoAmI/api/json', op, { signal: opts.signal });
+    const me = this.#parse(WhoAmISchema, await readJson(res, op, this.#vars), op);
+    return { name: me.name, anonymous: me.anonymous ?? me.name === 'anonymous' };
+  }
+
+  /**
+   * The names of the build parameters a job declares (`property[parameterDefinitions[name]]`), in their order; empty
+   * for a job without parameters. NotFoundError (job) when the job does not exist.
+   */
+  async jobParameterNames(job: JobPath, opts: CallOptions = {}): Promise<string[]> {
+    const name = job.join('/');
+    const op = `GET ${name} parameters`;
+    const res = await this.#raw(
+      'GET',
+      `${jobPathname(job)}api/json?tree=${encodeURIComponent('property[parameterDefinitions[name]]')}`,
+      op,
+      { target: { kind: 'job', name }, signal: opts.signal },
+    );
+    const parsed = this.#parse(JobParametersSchema, await readJson(res, op, this.#vars), op);
+    return (parsed.property ?? []).flatMap((p) => (p.parameterDefinitions ?? []).map((d) => d.name));
   }
 
   async #requireJob(job: JobPath, opts: CallOptions): Promise<void> {

@@ -1,4 +1,10 @@
-export { createKubernetesClient, type KubernetesClient, type KubernetesClientOptions } from './kubernetes-client.js';
+export {
+  createKubernetesClient,
+  type KubernetesClient,
+  type KubernetesClientOptions,
+  type KubernetesInstallationChecks,
+  type ResourceAccess,
+} from './kubernetes-client.js';
 export { KubernetesApiError } from './errors.js';
 export {
   REFRESH_ANNOTATION,

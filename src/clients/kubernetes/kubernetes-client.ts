@@ -6,14 +6,16 @@
  */
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
+  VersionApi,
   Watch,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { kubernetesError, type KubernetesTarget } from './errors.js';
+import { KubernetesApiError, kubernetesError, type KubernetesTarget } from './errors.js';
 import {
   REFRESH_ANNOTATION,
   parseApplication,
@@ -58,10 +60,31 @@ export interface KubernetesClient {
   watchPods(namespace: string, labelSelector: string, onChange: () => void, opts?: FollowOptions): ChangeFollower;
 }
 
+/** The attributes of a resource request an authorizer decides on; `namespace` undefined: cluster-wide. */
+export interface ResourceAccess {
+  readonly verb: string;
+  /** API group; `''` for the core group. */
+  readonly group: string;
+  readonly resource: string;
+  readonly namespace?: string | undefined;
+}
+
+/** What `shepherd doctor` asks of the cluster beyond what the activities need. */
+export interface KubernetesInstallationChecks {
+  /** The API server's version (`GET /version`): proves it answers and the credentials are accepted. */
+  serverVersion(): Promise<string>;
+  /** Whether the namespace exists (`GET /api/v1/namespaces/{name}`); false on 404. */
+  namespaceExists(name: string): Promise<boolean>;
+  /** Whether the configured credentials may do `access` (a SelfSubjectAccessReview). */
+  canI(access: ResourceAccess): Promise<boolean>;
+}
+
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** Loads the kubeconfig (file or default rules, then the context) and builds the client. */
-export function createKubernetesClient(opts: KubernetesClientOptions = {}): KubernetesClient {
+export function createKubernetesClient(
+  opts: KubernetesClientOptions = {},
+): KubernetesClient & KubernetesInstallationChecks {
   const kc = new KubeConfig();
   if (opts.kubeconfigPath !== undefined) kc.loadFromFile(opts.kubeconfigPath);
   else kc.loadFromDefault();
@@ -81,8 +104,10 @@ export function createKubernetesClient(opts: KubernetesClientOptions = {}): Kube
   return new LibraryKubernetesClient(kc, opts.credentialVariable ?? 'KUBECONFIG');
 }
 
-class LibraryKubernetesClient implements KubernetesClient {
+class LibraryKubernetesClient implements KubernetesClient, KubernetesInstallationChecks {
   private readonly apps: AppsV1Api;
+  private readonly authorization: AuthorizationV1Api;
+  private readonly kc: KubeConfig;
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly watcher: Watch;
@@ -91,7 +116,9 @@ class LibraryKubernetesClient implements KubernetesClient {
     kc: KubeConfig,
     private readonly credentialVariable: string,
   ) {
+    this.kc = kc;
     this.apps = kc.makeApiClient(AppsV1Api);
+    this.authorization = kc.makeApiClient(AuthorizationV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.watcher = new Watch(kc);
@@ -103,6 +130,41 @@ class LibraryKubernetesClient implements KubernetesClient {
     } catch (err) {
       throw kubernetesError(err, what, this.credentialVariable, target);
     }
+  }
+
+  async serverVersion(): Promise<string> {
+    const info = await this.call('read the server version', () => this.kc.makeApiClient(VersionApi).getCode());
+    return info.gitVersion;
+  }
+
+  async namespaceExists(name: string): Promise<boolean> {
+    try {
+      await this.call(`read namespace ${name}`, () => this.core.readNamespace({ name }));
+      return true;
+    } catch (err) {
+      if (err instanceof KubernetesApiError && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  async canI(access: ResourceAccess): Promise<boolean> {
+    const review = await this.call(`review access to ${access.verb} ${access.resource}`, () =>
+      this.authorization.createSelfSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: {
+            resourceAttributes: {
+              verb: access.verb,
+              group: access.group,
+              resource: access.resource,
+              ...(access.namespace !== undefined ? { namespace: access.namespace } : {}),
+            },
+          },
+        },
+      }),
+    );
+    return review.status?.allowed === true;
   }
 
   async readDeployment(namespace: string, name: string): Promise<DeploymentView> {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { unifiedDiff } from './diff-text.js';
 import type { Commit, FileChange, FileEntry } from './git-store.js';
 import type { GitLabModel } from './model.js';
-import { fullPath, type MergeRequest, type Note, type Project, type User } from './types.js';
+import { fullPath, type MergeRequest, type Note, type PersonalAccessToken, type Project, type User } from './types.js';
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -42,6 +42,46 @@ export function userFull(base: string, user: User): Record<string, unknown> {
     two_factor_enabled: false,
     external: false,
     private_profile: false,
+  };
+}
+
+/** `GET /personal_access_tokens/self`: the token's record, never its value. */
+export function personalAccessTokenEntity(token: PersonalAccessToken): Record<string, unknown> {
+  return {
+    id: token.id,
+    name: token.name,
+    revoked: false,
+    created_at: iso(token.createdAt),
+    description: null,
+    scopes: [...token.scopes],
+    user_id: token.userId,
+    last_used_at: null,
+    active: true,
+    expires_at: null,
+  };
+}
+
+/**
+ * One entry of `GET /projects/:id/protected_branches`, with GitLab's defaults for a branch protected without options:
+ * Maintainers (40) push and merge, no force push. `id` is stable per project and name.
+ */
+export function protectedBranchEntity(project: Project, name: string): Record<string, unknown> {
+  const id = project.id * 1000 + [...project.protectedBranches].sort().indexOf(name) + 1;
+  const level = (n: number) => ({
+    id: id * 10 + n,
+    access_level: 40,
+    access_level_description: 'Maintainers',
+    deploy_key_id: null,
+    user_id: null,
+    group_id: null,
+  });
+  return {
+    id,
+    name,
+    push_access_levels: [level(1)],
+    merge_access_levels: [level(2)],
+    allow_force_push: false,
+    code_owner_approval_required: false,
   };
 }
 

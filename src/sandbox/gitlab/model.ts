@@ -22,6 +22,7 @@ import {
   type MergeRequest,
   type MergeRequestEvent,
   type MergeRequestEventAction,
+  type PersonalAccessToken,
   type Project,
   type PushEvent,
   type User,
@@ -93,7 +94,8 @@ export class GitLabModel {
   readonly faults: FaultEngine;
   readonly mergeRequests: MergeRequestService;
   private readonly users = new Map<number, User>();
-  private readonly tokens = new Map<string, number>();
+  private readonly tokens = new Map<string, PersonalAccessToken>();
+  private nextTokenId = 1;
   private readonly projects = new Map<number, Project>();
   private readonly namespaces = new Map<string, number>();
   private readonly pushListeners = new Set<PushListener>();
@@ -112,7 +114,10 @@ export class GitLabModel {
 
   // ---- users and tokens -------------------------------------------------------------------------------------
 
-  /** Adds a user; `tokens` are personal access tokens accepted as `PRIVATE-TOKEN` or `Authorization: Bearer`. */
+  /**
+   * Adds a user; `tokens` are personal access tokens accepted as `PRIVATE-TOKEN` or `Authorization: Bearer`, each
+   * with the `api` scope.
+   */
   addUser(input: { username: string; name?: string; email?: string; tokens?: readonly string[] }): User {
     if (this.findUser(input.username)) throw new Error(`user ${input.username} already exists`);
     const user: User = {
@@ -123,13 +128,32 @@ export class GitLabModel {
       createdAt: this.clock.now(),
     };
     this.users.set(user.id, user);
-    for (const t of input.tokens ?? []) this.tokens.set(t, user.id);
+    for (const t of input.tokens ?? []) this.addToken(user.username, t);
     return user;
   }
 
-  /** Adds a personal access token for an existing user. */
-  addToken(username: string, token: string): void {
-    this.tokens.set(token, this.userNamed(username).id);
+  /** Adds a personal access token for an existing user; its scopes default to `api` (what Shepherd needs). */
+  addToken(username: string, token: string, scopes: readonly string[] = ['api']): void {
+    const id = this.nextTokenId++;
+    this.tokens.set(token, {
+      id,
+      name: `token-${id}`,
+      userId: this.userNamed(username).id,
+      scopes: [...scopes],
+      createdAt: this.clock.now(),
+    });
+  }
+
+  /** The record of a token (`GET /personal_access_tokens/self`); undefined when it is unknown or revoked. */
+  tokenInfo(token: string): PersonalAccessToken | undefined {
+    return this.tokens.get(token);
+  }
+
+  /** Replaces the scopes of a token, as an administrator re-issuing it with other scopes would. */
+  setTokenScopes(token: string, scopes: readonly string[]): void {
+    const t = this.tokens.get(token);
+    if (!t) throw new Error('unknown token');
+    this.tokens.set(token, { ...t, scopes: [...scopes] });
   }
 
   revokeToken(token: string): void {
@@ -137,7 +161,7 @@ export class GitLabModel {
   }
 
   userByToken(token: string): User | undefined {
-    const id = this.tokens.get(token);
+    const id = this.tokens.get(token)?.userId;
     return id === undefined ? undefined : this.users.get(id);
   }
 
@@ -251,6 +275,16 @@ export class GitLabModel {
     if (!commit) throw GitLabError.badRequest(`Invalid reference name: ${ref}`);
     this.moveBranch(project, name, commit, this.userNamed(as).id, []);
     return commit;
+  }
+
+  /** Protects a branch name (Maintainers push and merge, as `POST …/protected_branches` defaults to). */
+  protectBranch(projectRef: string | number, name: string): void {
+    this.project(projectRef).protectedBranches.add(name);
+  }
+
+  /** Removes a branch's protection; a no-op when it was not protected. */
+  unprotectBranch(projectRef: string | number, name: string): void {
+    this.project(projectRef).protectedBranches.delete(name);
   }
 
   /** Deletes a branch; the default and protected branches are refused (405 in the API). */

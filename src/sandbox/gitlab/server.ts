@@ -4,7 +4,7 @@
  */
 import { json, Router, startSandboxServer, type SandboxRequest, type SandboxServer } from '../core/http.js';
 import type { FaultEngine } from '../core/faults.js';
-import { projectEntity, userFull } from './entities.js';
+import { personalAccessTokenEntity, projectEntity, protectedBranchEntity, userFull } from './entities.js';
 import { api, paginated, type RouteContext } from './http-support.js';
 import type { GitLabModel } from './model.js';
 import { addMergeRequestRoutes } from './routes-merge-requests.js';
@@ -34,6 +34,7 @@ function tokenOf(req: SandboxRequest): string | undefined {
 export async function startGitLabServer(opts: GitLabServerOptions): Promise<SandboxServer> {
   const { model } = opts;
   const users = new WeakMap<SandboxRequest, User>();
+  const tokens = new WeakMap<SandboxRequest, string>();
   const ctx: RouteContext = {
     model,
     userOf(req) {
@@ -45,6 +46,20 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
   const router = new Router();
 
   router.add('GET', '/api/v4/user', (req) => json(200, userFull(req.baseUrl, ctx.userOf(req))));
+  router.add('GET', '/api/v4/personal_access_tokens/self', (req) => {
+    const info = model.tokenInfo(tokens.get(req)!);
+    return info ? json(200, personalAccessTokenEntity(info)) : json(401, { message: '401 Unauthorized' });
+  });
+  router.add(
+    'GET',
+    '/api/v4/projects/:id/protected_branches',
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const search = req.query.get('search');
+      const names = [...project.protectedBranches].filter((n) => search === null || n.includes(search)).sort();
+      return paginated(req, names, (name) => protectedBranchEntity(project, name));
+    }),
+  );
   router.add('GET', '/api/v4/version', () =>
     json(200, { version: SIMULATED_GITLAB_VERSION, revision: 'sandbox', kas: { enabled: false }, enterprise: false }),
   );
@@ -75,6 +90,7 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
       const user = token !== undefined ? model.userByToken(token) : undefined;
       if (!user) return json(401, { message: '401 Unauthorized' });
       users.set(req, user);
+      tokens.set(req, token!);
       return undefined;
     },
   });

@@ -12,6 +12,15 @@ export interface User {
   readonly createdAt: number;
 }
 
+/** A personal access token as `GET /personal_access_tokens/self` describes it (never its value). */
+export interface PersonalAccessToken {
+  readonly id: number;
+  readonly name: string;
+  readonly userId: number;
+  readonly scopes: readonly string[];
+  readonly createdAt: number;
+}
+
 export interface Project {
   readonly id: number;
   /** Last path segment, e.g. `example-app`. */

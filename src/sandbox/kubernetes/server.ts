@@ -17,6 +17,7 @@ import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } fr
 import { SelectorParseError, parseFieldSelector, parseLabelSelector } from './label-selector.js';
 import { isPlainObject, type KubeObject } from './objects.js';
 import { PatchError, applyJsonPatch, applyMergePatch } from './patch.js';
+import { PermissionModel, SANDBOX_SERVICE_ACCOUNT, type AccessAttributes } from './permissions.js';
 import { apiVersionOf, findResource, type ResourceType } from './resources.js';
 import { StoreError, type ListOptions, type ObjectStore } from './store.js';
 import { watchResponse } from './watch.js';
@@ -34,6 +35,8 @@ export interface KubernetesServerOptions {
    * is still 401). kubectl never sends credentials to a plain-http server, so it needs this; default false.
    */
   allowAnonymous?: boolean;
+  /** What the token may do; default: everything. Denied requests get 403 Forbidden. */
+  permissions?: PermissionModel;
 }
 
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -227,10 +230,82 @@ export class KubernetesApi {
   }
 }
 
+/** The RBAC attributes of a resource request, as the API server's request-info resolver derives them. */
+function accessOf(req: SandboxRequest, group: string): AccessAttributes {
+  const { plural = '', namespace, name } = req.params;
+  const watch = ['true', '1'].includes(req.query.get('watch') ?? '');
+  const verbs: Record<string, string> = {
+    GET: name !== undefined ? 'get' : watch ? 'watch' : 'list',
+    PATCH: 'patch',
+    PUT: 'update',
+  };
+  return { verb: verbs[req.method] ?? req.method.toLowerCase(), group, resource: plural, namespace };
+}
+
+/** The 403 a real API server sends for a request RBAC refuses, naming the user, verb, resource and namespace. */
+function forbidden(a: AccessAttributes, name: string | undefined): SandboxResponse {
+  const qualified = a.group ? `${a.resource}.${a.group}` : a.resource;
+  const where = a.namespace !== undefined ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
+  return statusResponse(
+    'Forbidden',
+    `${qualified}${name !== undefined ? ` "${name}"` : ''} is forbidden: User "${SANDBOX_SERVICE_ACCOUNT}" cannot ${a.verb} resource "${a.resource}" in API group "${a.group}"${where}`,
+    { ...(name !== undefined ? { name } : {}), ...(a.group ? { group: a.group } : {}), kind: a.resource },
+  );
+}
+
+/**
+ * `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews`: 201 with the review and its `status.allowed`,
+ * answered from the permission model. Only `resourceAttributes` reviews are modelled; a non-resource review is
+ * allowed, as the default discovery roles allow them.
+ */
+function selfSubjectAccessReview(req: SandboxRequest, permissions: PermissionModel): SandboxResponse {
+  let body: unknown;
+  try {
+    body = req.json();
+  } catch (err) {
+    if (err instanceof BadRequest) return statusResponse('BadRequest', err.message);
+    throw err;
+  }
+  const spec = isPlainObject(body) && isPlainObject(body.spec) ? body.spec : undefined;
+  const attrs = spec && isPlainObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
+  if (!spec || (!attrs && !isPlainObject(spec.nonResourceAttributes))) {
+    return statusResponse(
+      'Invalid',
+      'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      { kind: 'SelfSubjectAccessReview', group: 'authorization.k8s.io' },
+    );
+  }
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const allowed = attrs
+    ? permissions.allows({
+        verb: str(attrs.verb),
+        group: str(attrs.group),
+        resource: str(attrs.resource),
+        namespace: str(attrs.namespace) === '' ? undefined : str(attrs.namespace),
+      })
+    : true;
+  return json(201, {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec,
+    status: allowed ? { allowed: true, reason: PermissionModel.ALLOWED_REASON } : { allowed: false },
+  });
+}
+
 /** Builds the routes of the API server. */
-export function kubernetesRouter(api: KubernetesApi): Router {
+export function kubernetesRouter(api: KubernetesApi, permissions: PermissionModel = new PermissionModel()): Router {
   const router = new Router();
+  const guarded =
+    (handle: (req: SandboxRequest) => SandboxResponse, groupOf: (req: SandboxRequest) => string) =>
+    (req: SandboxRequest): SandboxResponse => {
+      const access = accessOf(req, groupOf(req));
+      return permissions.allows(access) ? handle(req) : forbidden(access, req.params.name);
+    };
   router
+    .add('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', (req) =>
+      selfSubjectAccessReview(req, permissions),
+    )
     .add('GET', '/version', () => json(200, versionInfo()))
     .add('GET', '/api', (req) => json(200, coreVersions(req.baseUrl.replace(/^http:\/\//, ''))))
     .add('GET', '/apis', () => json(200, apiGroupList()))
@@ -256,13 +331,22 @@ export function kubernetesRouter(api: KubernetesApi): Router {
     ['/api/:version', core],
     ['/apis/:group/:version', named],
   ] as const) {
+    const read = guarded((req) => api.read(req, groupOf(req)), groupOf);
     router
-      .add('GET', `${prefix}/namespaces/:namespace/:plural`, (req) => api.read(req, groupOf(req)))
-      .add('GET', `${prefix}/namespaces/:namespace/:plural/:name`, (req) => api.read(req, groupOf(req)))
-      .add('PATCH', `${prefix}/namespaces/:namespace/:plural/:name`, (req) => api.patch(req, groupOf(req)))
-      .add('PUT', `${prefix}/namespaces/:namespace/:plural/:name`, (req) => api.replace(req, groupOf(req)))
-      .add('GET', `${prefix}/:plural`, (req) => api.read(req, groupOf(req)))
-      .add('GET', `${prefix}/:plural/:name`, (req) => api.read(req, groupOf(req)));
+      .add('GET', `${prefix}/namespaces/:namespace/:plural`, read)
+      .add('GET', `${prefix}/namespaces/:namespace/:plural/:name`, read)
+      .add(
+        'PATCH',
+        `${prefix}/namespaces/:namespace/:plural/:name`,
+        guarded((req) => api.patch(req, groupOf(req)), groupOf),
+      )
+      .add(
+        'PUT',
+        `${prefix}/namespaces/:namespace/:plural/:name`,
+        guarded((req) => api.replace(req, groupOf(req)), groupOf),
+      )
+      .add('GET', `${prefix}/:plural`, read)
+      .add('GET', `${prefix}/:plural/:name`, read);
   }
   return router;
 }
@@ -276,7 +360,7 @@ export async function startKubernetesServer(opts: KubernetesServerOptions): Prom
   const server = await startSandboxServer({
     system: 'kubernetes',
     faults: opts.faults,
-    router: kubernetesRouter(api),
+    router: kubernetesRouter(api, opts.permissions),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     authenticate: (req) => {
       const given = req.headers.authorization;

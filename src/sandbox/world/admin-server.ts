@@ -5,10 +5,12 @@
  *   GET    /scenario    the active scenario (null when none)
  *   PUT    /scenario    switch scenario: {"name":"stage-degraded"} or a whole scenario object
  *   DELETE /scenario    no faults
+ *   GET    /permissions what the cluster token may not do: {"denied":[{verb, group, resource, namespace?}]}
+ *   PUT    /permissions replace the denied permissions (same body; `[]` allows everything again)
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { SCENARIOS } from './scenarios.js';
 import { worldState, type WorldParts } from './state.js';
 import type { World } from './world.js';
@@ -18,7 +20,15 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export async function startAdminServer(world: WorldParts & Pick<World, 'setScenario'>): Promise<AdminServer> {
+const PermissionsBodySchema = z.object({
+  denied: z.array(
+    z.object({ verb: z.string(), group: z.string(), resource: z.string(), namespace: z.string().optional() }).strict(),
+  ),
+});
+
+export async function startAdminServer(
+  world: WorldParts & Pick<World, 'setScenario' | 'kubePermissions'>,
+): Promise<AdminServer> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -34,6 +44,19 @@ export async function startAdminServer(world: WorldParts & Pick<World, 'setScena
           if (method === 'GET' && path === '/state') return send(200, worldState(world));
           if (method === 'GET' && path === '/scenarios') return send(200, SCENARIOS);
           if (method === 'GET' && path === '/scenario') return send(200, world.faults.active ?? null);
+          if (method === 'GET' && path === '/permissions') return send(200, { denied: world.kubePermissions.denied });
+          if (method === 'PUT' && path === '/permissions') {
+            let body: unknown;
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              return send(400, { error: 'body must be JSON: {"denied":[{"verb","group","resource","namespace"}]}' });
+            }
+            const parsed = PermissionsBodySchema.safeParse(body);
+            if (!parsed.success) return send(400, { error: 'invalid permissions', issues: parsed.error.issues });
+            world.kubePermissions.setDenied(parsed.data.denied);
+            return send(200, { denied: world.kubePermissions.denied });
+          }
           if (method === 'DELETE' && path === '/scenario') {
             await world.setScenario(undefined);
             return send(200, null);
@@ -51,7 +74,9 @@ export async function startAdminServer(world: WorldParts & Pick<World, 'setScena
             );
             return send(200, world.faults.active ?? null);
           }
-          return send(404, { error: `no route ${method} ${path}; try GET /state, GET /scenarios, PUT /scenario` });
+          return send(404, {
+            error: `no route ${method} ${path}; try GET /state, GET /scenarios, PUT /scenario, PUT /permissions`,
+          });
         } catch (err) {
           if (err instanceof ZodError) return send(400, { error: 'invalid scenario', issues: err.issues });
           return send(400, { error: (err as Error).message });

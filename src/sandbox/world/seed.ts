@@ -71,6 +71,8 @@ export function seedRepositories(gitlab: GitLabModel, layout: WorldLayout): Seed
     const e = layout.environments[env];
     const values = { ...ENV_VALUES[env], namespace: e.namespace };
     gitlab.createBranch(layout.deploymentsProject, e.branch, 'main');
+    // As in the real installation: changes reach an environment branch only through merge requests.
+    gitlab.protectBranch(layout.deploymentsProject, e.branch);
     gitlab.commit(layout.deploymentsProject, {
       branch: e.branch,
       message: `Bootstrap ${env} environment`,

@@ -14,6 +14,7 @@ import { GitLabModel, startGitLabServer } from '../gitlab/index.js';
 import { JenkinsModel, startJenkinsServer } from '../jenkins/index.js';
 import { createCluster } from '../kubernetes/cluster.js';
 import { writeKubeconfig } from '../kubernetes/kubeconfig.js';
+import { PermissionModel } from '../kubernetes/permissions.js';
 import { startKubernetesServer } from '../kubernetes/server.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 import { ciJobRunner } from './ci-job.js';
@@ -48,6 +49,8 @@ export interface WorldOptions {
 export interface World extends WorldParts {
   readonly info: WorldInfo;
   readonly clock: Clock;
+  /** What the cluster token may do (everything unless a test or `PUT /permissions` on the admin server denies). */
+  readonly kubePermissions: PermissionModel;
   /** Switches the fault scenario (a catalogue name, an object, or undefined for none). */
   setScenario(scenario: string | ScenarioInput | undefined): Promise<void>;
   stop(): Promise<void>;
@@ -146,6 +149,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     }
   });
 
+  const kubePermissions = new PermissionModel();
   const servers: SandboxServer[] = [];
   let admin: AdminServer | undefined;
   const stop = async (): Promise<void> => {
@@ -162,6 +166,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     servers.push(jenkinsServer);
     const kubeServer = await startKubernetesServer({
       store: cluster.store,
+      permissions: kubePermissions,
       faults,
       token: creds.kubeToken,
       allowAnonymous: true,
@@ -217,6 +222,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       gitlab,
       jenkins,
       cluster,
+      kubePermissions,
       published,
       setScenario: (s) => faults.activate(resolveScenario(s)),
       stop,

@@ -1,0 +1,47 @@
+/**
+ * What `shepherd doctor` checks: the installation Shepherd is configured for, in one shape whether it comes from the
+ * configuration (external mode) or from the sandbox world that runs on the state folder (embedded mode). Built by the
+ * CLI; the checks only read it. Tokens stay wrapped in `Secret` and are never part of a check's result.
+ */
+import type { Secret } from '../config/secret.js';
+import type { Environment } from '../domain/environments.js';
+import type { TemporalTarget } from '../temporal/connection.js';
+
+export interface Installation {
+  /** Undefined when there is no Temporal server to reach; `temporalProblem` then says why. */
+  readonly temporal: TemporalTarget | undefined;
+  readonly temporalProblem?: string;
+  readonly taskQueue: string;
+  readonly gitlab: {
+    readonly url: string;
+    readonly token: Secret;
+    readonly appProject: string;
+    readonly deploymentsProject: string;
+  };
+  readonly jenkins: {
+    readonly url: string;
+    readonly user: string;
+    readonly token: Secret;
+    readonly appJob: readonly string[];
+    readonly promoteJob: readonly string[];
+  };
+  readonly kubernetes: { readonly kubeconfig: string | undefined; readonly context: string | undefined };
+  readonly app: string;
+  readonly argocdNamespace: string;
+  readonly environments: Readonly<
+    Record<Environment, { readonly namespace: string; readonly branch: string; readonly argoApp: string }>
+  >;
+  /**
+   * Sandbox mode: the fix for wrong credentials or an unreachable system (the sandbox issues them; the user does not
+   * set them). Undefined for real systems, whose fixes name the variables below.
+   */
+  readonly sandboxFix?: string;
+  /** The settings users change, named in fixes. */
+  readonly names: {
+    readonly gitlabUrl: string;
+    readonly gitlabToken: string;
+    readonly jenkinsUrl: string;
+    readonly jenkinsCredentials: string;
+    readonly kubeconfig: string;
+  };
+}
