@@ -71,7 +71,17 @@ export const parts = {
   },
   worker: {
     folder: 'src/worker',
-    imports: ['workflows', 'activities', 'domain', 'clients', 'config', 'temporal-common', 'temporal', 'reports'],
+    imports: [
+      'workflows',
+      'activities',
+      'domain',
+      'clients',
+      'config',
+      'temporal-common',
+      'temporal',
+      'reports',
+      'observability',
+    ],
     packages: ['@temporalio/*'],
     builtins: true,
     why: 'the composition root (config → clients → activities → Worker); it must not know the sandbox',
@@ -90,10 +100,20 @@ export const parts = {
       'sandbox',
       'chaos',
       'reports',
+      'observability',
     ],
     packages: '*',
     builtins: true,
     why: 'one file per subcommand; the CLI wires every part, the sandbox world included',
+  },
+  observability: {
+    folder: 'src/observability',
+    // Tracing takes the OTLP headers as the config's Secret type; it never loads configuration.
+    imports: ['temporal-common'],
+    typeImports: ['config'],
+    packages: ['@opentelemetry/*', '@temporalio/*'],
+    builtins: false,
+    why: 'OpenTelemetry set-up for the worker: the only place the OpenTelemetry SDK is imported',
   },
   sandbox: {
     folder: 'src/sandbox',
@@ -123,4 +143,5 @@ export const ownedPackages = {
   '@gitbeaker/*': 'clients',
   jenkins: 'clients',
   '@kubernetes/client-node': 'clients',
+  '@opentelemetry/*': 'observability',
 };
