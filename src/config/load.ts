@@ -105,7 +105,14 @@ export interface ShepherdConfig {
   };
   readonly notifications: { readonly webhookUrl: Secret | undefined };
   /** `host:port` addresses of the worker's endpoints; undefined: not served. */
-  readonly observability: { readonly healthAddress: string | undefined; readonly metricsAddress: string | undefined };
+  readonly observability: {
+    readonly healthAddress: string | undefined;
+    readonly metricsAddress: string | undefined;
+    /** Tracing is on when this is set (see src/observability/tracing.ts). */
+    readonly otlpEndpoint: string | undefined;
+    readonly otlpHeaders: Secret | undefined;
+    readonly serviceName: string;
+  };
 }
 
 export interface LoadOptions {
@@ -276,6 +283,9 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
     observability: {
       healthAddress: get<string>('SHEPHERD_HEALTH_ADDRESS'),
       metricsAddress: get<string>('SHEPHERD_METRICS_ADDRESS'),
+      otlpEndpoint: get<string>('OTEL_EXPORTER_OTLP_ENDPOINT'),
+      otlpHeaders: get<Secret>('OTEL_EXPORTER_OTLP_HEADERS'),
+      serviceName: get<string>('OTEL_SERVICE_NAME')!,
     },
   };
 }

@@ -73,6 +73,8 @@ const csv = z.string().transform((v) =>
 );
 const envList = csv.pipe(z.array(z.enum(['dev', 'stage', 'prod'])));
 const duration = z.string().regex(DURATION_PATTERN);
+/** OpenTelemetry's header list: `key=value` pairs separated by commas (values may be percent-encoded). */
+const otlpHeaders = z.string().regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/);
 /** `port` (on 127.0.0.1) or `host:port`; `0.0.0.0:9464` in a pod so that the kubelet and Prometheus reach it. */
 const bindAddress = z
   .string()
@@ -397,6 +399,29 @@ export const VARIABLES: readonly Variable[] = [
     'a port, or host:port',
     bindAddress,
     "Where `shepherd worker` serves the Temporal SDK's Prometheus metrics on /metrics (a bare port binds 127.0.0.1); unset: no metrics.",
+  ),
+  v(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'observability',
+    'an http(s) URL',
+    url,
+    "OpenTelemetry's standard variable: the OTLP/HTTP collector that `shepherd worker` sends traces to, as protobuf on `<url>/v1/traces`; unset: tracing is off.",
+  ),
+  v(
+    'OTEL_EXPORTER_OTLP_HEADERS',
+    'observability',
+    'comma-separated key=value pairs',
+    otlpHeaders,
+    'Headers sent with every OTLP export, e.g. `authorization=Bearer …` for a hosted collector.',
+    { secret: true },
+  ),
+  v(
+    'OTEL_SERVICE_NAME',
+    'observability',
+    'a name',
+    text,
+    'The `service.name` resource attribute on every span the worker exports.',
+    { default: 'shepherd-worker' },
   ),
 ];
 

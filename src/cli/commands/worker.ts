@@ -7,6 +7,7 @@ import { connectClient, connectWorker, targetFrom } from '../../temporal/connect
 import { registerSearchAttributes } from '../../temporal/search-attributes.js';
 import { openTemporal } from '../../temporal/runtime.js';
 import { createWorker } from '../../worker/create-worker.js';
+import { tracingFromConfig } from '../../observability/tracing.js';
 import { prometheusTelemetry, startHealthServer } from '../../worker/health.js';
 import { prebuiltBundle } from '../../worker/workflow-source.js';
 import { activitiesForWorld, activitiesFromConfig } from '../../worker/activities.js';
@@ -103,6 +104,9 @@ Options:
       return EXIT.failed;
     }
     const connection = await connectWorker(target);
+    const tracing = tracingFromConfig(config.observability, ctx.err);
+    if (config.observability.otlpEndpoint)
+      ctx.err(`Tracing: spans go to ${config.observability.otlpEndpoint}/v1/traces (OTLP/HTTP).`);
     const taskQueue = (ctx.values['task-queue'] as string | undefined) ?? config.temporal.taskQueue;
     try {
       worker = await createWorker({
@@ -110,6 +114,7 @@ Options:
         namespace: target.namespace,
         taskQueue,
         activities,
+        tracing,
         ...(workflows ? { workflows } : {}),
         ...(ctx.values.identity ? { identity: ctx.values.identity as string } : {}),
       });
@@ -119,6 +124,7 @@ Options:
       await worker.run();
       ctx.err('Worker stopped.');
     } finally {
+      await tracing.shutdown();
       await connection.close();
       await stopServer();
       await health?.close();
