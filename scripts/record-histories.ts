@@ -30,6 +30,7 @@ import { bundleWorkflows } from '../src/worker/workflow-source.js';
 import { credentialsIn, historyFromJson, historyToJson, readableText } from '../test/replay/history-files.js';
 import { approveUpdate, progressQuery } from '../workflows/messages.js';
 import type { validatePipeline } from '../workflows/index.js';
+import { TRACING_OFF } from '../src/observability/tracing.js';
 
 const OUT_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 const TASK_QUEUE = 'record-histories';
@@ -80,6 +81,8 @@ async function main(): Promise<void> {
       });
       try {
         const worker = await Worker.create({
+          // The bundle's tracing interceptors export through this sink; tracing is off here.
+          sinks: TRACING_OFF.sinks,
           connection: nativeConnection,
           namespace: server.namespace,
           taskQueue: TASK_QUEUE,

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { workflowBundle } from '../support/temporal.js';
 import { credentialsIn, historyFromJson, historyToJson, readableText, storedHistories } from './history-files.js';
+import { TRACING_OFF } from '../../src/observability/tracing.js';
 
 /**
  * Every change to workflows/ must replay the histories of runs recorded on the previous code
@@ -44,7 +45,7 @@ describe('stored workflow histories', () => {
 
   it('replay against the current workflow bundle without a determinism error', async () => {
     const results = Worker.runReplayHistories(
-      { workflowBundle: workflowBundle() },
+      { workflowBundle: workflowBundle(), sinks: TRACING_OFF.sinks },
       stored.map((s) => ({ workflowId: s.workflowId, history: s.history })),
     );
     const outcomes: { workflowId: string; error: string | undefined }[] = [];
@@ -60,7 +61,11 @@ describe('stored workflow histories', () => {
       success.json.replace(/"name": "bumpAppVersion"/g, '"name": "bumpVersionTheOldWay"'),
     );
     await expect(
-      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, altered, success.workflowId),
+      Worker.runReplayHistory(
+        { workflowBundle: workflowBundle(), sinks: TRACING_OFF.sinks },
+        altered,
+        success.workflowId,
+      ),
     ).rejects.toThrow(/[Nn]ondetermin|[Dd]eterminism/);
   });
 

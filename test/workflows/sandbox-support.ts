@@ -24,6 +24,7 @@ import type { validatePipeline } from '../../workflows/index.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import { uniqueTaskQueue, workflowBundle } from '../support/temporal.js';
 import { until } from '../support/eventually.js';
+import { TRACING_OFF } from '../../src/observability/tracing.js';
 
 export const APP = 'example-app';
 export const APPROVER = 'release-manager';
@@ -56,6 +57,8 @@ export async function sandboxTemporal(file: string, label?: string): Promise<San
       const sandbox = await startSandbox(opts.scenario ? { scenario: opts.scenario } : {});
       try {
         const worker = await Worker.create({
+          // The bundle's tracing interceptors export through this sink; tracing is off here.
+          sinks: TRACING_OFF.sinks,
           connection: env.nativeConnection,
           namespace,
           taskQueue,

@@ -6,6 +6,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../../support/temporal.js';
 import { delegatingActivities, FakePipeline } from './fake-pipeline.js';
+import { TRACING_OFF } from '../../../src/observability/tracing.js';
 
 export interface Harness {
   readonly env: TestWorkflowEnvironment;
@@ -20,6 +21,8 @@ export async function startHarness(file: string): Promise<Harness> {
   const taskQueue = uniqueTaskQueue(file);
   let fake = new FakePipeline();
   const worker = await Worker.create({
+    // The bundle's tracing interceptors export through this sink; tracing is off here.
+    sinks: TRACING_OFF.sinks,
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: workflowBundle(),
