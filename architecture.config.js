@@ -17,7 +17,7 @@
 export const parts = {
   workflows: {
     folder: 'workflows',
-    imports: ['domain', 'temporal-common'],
+    imports: ['domain', 'temporal-common', 'observability'],
     typeImports: ['activities'],
     packages: ['@temporalio/workflow', '@temporalio/common', 'zod'],
     builtins: false,
@@ -71,7 +71,17 @@ export const parts = {
   },
   worker: {
     folder: 'src/worker',
-    imports: ['workflows', 'activities', 'domain', 'clients', 'config', 'temporal-common', 'temporal', 'reports'],
+    imports: [
+      'workflows',
+      'activities',
+      'domain',
+      'clients',
+      'config',
+      'temporal-common',
+      'temporal',
+      'reports',
+      'observability',
+    ],
     packages: ['@temporalio/*'],
     builtins: true,
     why: 'the composition root (config → clients → activities → Worker); it must not know the sandbox',
@@ -90,6 +100,7 @@ export const parts = {
       'sandbox',
       'chaos',
       'reports',
+      'observability',
     ],
     packages: '*',
     builtins: true,
@@ -108,6 +119,13 @@ export const parts = {
     packages: ['@temporalio/client'],
     builtins: true,
     why: 'runs scenarios against the sandbox world and starts workflows through a Temporal client',
+  },
+  observability: {
+    folder: 'src/observability',
+    imports: ['domain'],
+    packages: ['@temporalio/common'],
+    builtins: false,
+    why: 'metric names and log rendering: deterministic, so the journal records metrics from workflow code',
   },
   reports: {
     folder: 'src/reports',
