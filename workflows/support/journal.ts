@@ -93,7 +93,7 @@ export class Journal {
     const waitingOn = options.waitingOn?.kind;
     const where = { step: name, app: this.appName, environment: options.env ?? NO_ENVIRONMENT };
     log.info(`step ${name} started`, { ...where, ...(waitingOn ? { waitingOn } : {}) });
-    if (waitingOn === 'approval') this.metrics.approvalStarted(where);
+    if (waitingOn === 'approval') this.metrics.approvalStarted({ app: where.app, environment: where.environment });
     try {
       const result = await run(deadline);
       const attempt = (result as Partial<ActivityResult> | undefined)?.attempt;
