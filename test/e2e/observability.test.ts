@@ -175,9 +175,14 @@ describe("Shepherd's metrics and logs after sandbox runs", () => {
       app: APP,
       environment: 'stage',
     });
-    const activityLine = entries.find((e) => typeof e.activityType === 'string');
-    if (activityLine)
-      expect(activityLine).toMatchObject({ attempt: expect.any(Number), workflowId: expect.any(String) });
+    // The SDK's own line for a failed run, which used to say only `Workflow failed`, now names the run and why.
+    expect(entries.find((e) => e.msg === 'Workflow failed')).toMatchObject({
+      level: 'WARN',
+      workflowId: promotionWorkflowId(APP, 'stage'),
+      runId: expect.any(String),
+      // The failure crosses the workflow sandbox's boundary as a plain Error: its message survives, not its type.
+      error: { message: expect.stringMatching(/rejected by release-manager: not today/) },
+    });
     for (const token of tokens) expect(lines.join('\n')).not.toContain(token);
   }, 240_000);
 });
