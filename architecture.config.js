@@ -17,7 +17,7 @@
 export const parts = {
   workflows: {
     folder: 'workflows',
-    imports: ['domain', 'temporal-common'],
+    imports: ['domain', 'temporal-common', 'observability'],
     typeImports: ['activities'],
     packages: ['@temporalio/workflow', '@temporalio/common', 'zod'],
     builtins: false,
@@ -82,6 +82,7 @@ export const parts = {
       'reports',
       'doctor',
       'observability',
+      'tracing',
     ],
     packages: ['@temporalio/*'],
     builtins: true,
@@ -103,13 +104,14 @@ export const parts = {
       'reports',
       'doctor',
       'observability',
+      'tracing',
     ],
     packages: '*',
     builtins: true,
     why: 'one file per subcommand; the CLI wires every part, the sandbox world included',
   },
-  observability: {
-    folder: 'src/observability',
+  tracing: {
+    folder: 'src/tracing',
     // Tracing takes the OTLP headers as the config's Secret type; it never loads configuration.
     imports: ['temporal-common'],
     typeImports: ['config'],
@@ -138,6 +140,13 @@ export const parts = {
     builtins: true,
     why: 'checks a configured installation through the same clients the activities use, and says what to fix',
   },
+  observability: {
+    folder: 'src/observability',
+    imports: ['domain'],
+    packages: ['@temporalio/common'],
+    builtins: false,
+    why: 'metric names and log rendering: deterministic, so the journal records metrics from workflow code',
+  },
   reports: {
     folder: 'src/reports',
     imports: ['domain'],
@@ -152,5 +161,5 @@ export const ownedPackages = {
   '@gitbeaker/*': 'clients',
   jenkins: 'clients',
   '@kubernetes/client-node': 'clients',
-  '@opentelemetry/*': 'observability',
+  '@opentelemetry/*': 'tracing',
 };

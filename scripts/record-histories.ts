@@ -30,7 +30,7 @@ import { bundleWorkflows } from '../src/worker/workflow-source.js';
 import { credentialsIn, historyFromJson, historyToJson, readableText } from '../test/replay/history-files.js';
 import { approveUpdate, progressQuery } from '../workflows/messages.js';
 import type { validatePipeline } from '../workflows/index.js';
-import { TRACING_OFF } from '../src/observability/tracing.js';
+import { TRACING_OFF } from '../src/tracing/tracing.js';
 
 const OUT_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 const TASK_QUEUE = 'record-histories';

@@ -260,7 +260,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     if (details) {
       iteration.steps = [...details.steps];
       iteration.previousImageTag = details.previousImageTag;
-      journal.rollback.push(...details.rollback);
+      journal.adopt(details.rollback);
     }
     throw err;
   }

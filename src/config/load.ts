@@ -7,7 +7,14 @@ import { isAbsolute, resolve } from 'node:path';
 import { readEnvFile } from './env-file.js';
 import { DEFAULT_STATE_DIR } from './paths.js';
 import { Secret } from './secret.js';
-import { INFRA_ENV_PASSTHROUGH, VARIABLES, VARIABLE_BY_NAME, type Variable } from './variables.js';
+import {
+  INFRA_ENV_PASSTHROUGH,
+  VARIABLES,
+  VARIABLE_BY_NAME,
+  type LOG_FORMATS,
+  type LOG_LEVELS,
+  type Variable,
+} from './variables.js';
 import type { Environment } from '../domain/environments.js';
 
 /** One thing wrong with the configuration. `variable` is the name a user sets. */
@@ -112,8 +119,14 @@ export interface ShepherdConfig {
     readonly otlpEndpoint: string | undefined;
     readonly otlpHeaders: Secret | undefined;
     readonly serviceName: string;
+    readonly logLevel: LogLevelName;
+    /** Undefined: the worker picks pretty on a terminal, json otherwise. */
+    readonly logFormat: LogFormatName | undefined;
   };
 }
+
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+export type LogFormatName = (typeof LOG_FORMATS)[number];
 
 export interface LoadOptions {
   /** The process environment; defaults to `process.env`. */
@@ -286,6 +299,8 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
       otlpEndpoint: get<string>('OTEL_EXPORTER_OTLP_ENDPOINT'),
       otlpHeaders: get<Secret>('OTEL_EXPORTER_OTLP_HEADERS'),
       serviceName: get<string>('OTEL_SERVICE_NAME')!,
+      logLevel: get<LogLevelName>('SHEPHERD_LOG_LEVEL')!,
+      logFormat: get<LogFormatName>('SHEPHERD_LOG_FORMAT'),
     },
   };
 }

@@ -10,6 +10,10 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../domain/duration.js';
 
+/** The log levels and formats of SHEPHERD_LOG_LEVEL and SHEPHERD_LOG_FORMAT (src/observability/log.ts renders them). */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+
 export const GROUPS = [
   'temporal',
   'gitlab',
@@ -398,7 +402,22 @@ export const VARIABLES: readonly Variable[] = [
     'observability',
     'a port, or host:port',
     bindAddress,
-    "Where `shepherd worker` serves the Temporal SDK's Prometheus metrics on /metrics (a bare port binds 127.0.0.1); unset: no metrics.",
+    "Where `shepherd worker` serves Prometheus metrics on /metrics, Shepherd's `shepherd_*` and the Temporal SDK's `temporal_*` (a bare port binds 127.0.0.1); unset: no metrics.",
+  ),
+  v(
+    'SHEPHERD_LOG_LEVEL',
+    'observability',
+    'TRACE, DEBUG, INFO, WARN or ERROR',
+    z.enum(LOG_LEVELS),
+    "The least severe log entries `shepherd worker` writes to stderr (its own, the workflows' and activities', the SDK's).",
+    { default: 'INFO' },
+  ),
+  v(
+    'SHEPHERD_LOG_FORMAT',
+    'observability',
+    'json or pretty',
+    z.enum(LOG_FORMATS),
+    'How `shepherd worker` writes log lines: `json` (one object a line, for a log pipeline) or `pretty` (for people). Unset: pretty when stderr is a terminal, json otherwise.',
   ),
   v(
     'OTEL_EXPORTER_OTLP_ENDPOINT',

@@ -3,7 +3,7 @@
  * clients or activities; tests hand their own activities to `createWorker` instead.
  */
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import { TRACING_OFF, type Tracing } from '../observability/tracing.js';
+import { TRACING_OFF, type Tracing } from '../tracing/tracing.js';
 import { WORKFLOW_INTERCEPTOR_MODULES, workflowSource, type WorkflowSource } from './workflow-source.js';
 
 /** The activity implementations a worker registers, keyed by activity name (see activities.ts). */

@@ -11,6 +11,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { State } from '@temporalio/worker';
+import { histogramBuckets } from '../observability/metrics.js';
 
 export interface HealthServerOptions {
   /** `host:port`, as SHEPHERD_HEALTH_ADDRESS gives it (port 0: any free port). */
@@ -68,9 +69,16 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   };
 }
 
-/** The `Runtime.install` telemetry options that export the SDK's metrics for Prometheus at `bindAddress`/metrics. */
+/**
+ * The `Runtime.install` telemetry options that export, at `bindAddress`/metrics, the SDK's metrics and Shepherd's
+ * own (src/observability/metrics.ts), whose histograms get buckets sized for seconds to days.
+ */
 export function prometheusTelemetry(bindAddress: string): {
-  telemetryOptions: { metrics: { prometheus: { bindAddress: string } } };
+  telemetryOptions: {
+    metrics: { prometheus: { bindAddress: string; histogramBucketOverrides: Record<string, number[]> } };
+  };
 } {
-  return { telemetryOptions: { metrics: { prometheus: { bindAddress } } } };
+  return {
+    telemetryOptions: { metrics: { prometheus: { bindAddress, histogramBucketOverrides: histogramBuckets() } } },
+  };
 }

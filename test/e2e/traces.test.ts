@@ -15,7 +15,7 @@ import type { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/load.js';
 import { Secret } from '../../src/config/secret.js';
 import type { ValidationReport } from '../../src/domain/report.js';
-import { SPAN_ATTRIBUTES, startTracing, TRACING_OFF, tracingFromConfig } from '../../src/observability/tracing.js';
+import { SPAN_ATTRIBUTES, startTracing, TRACING_OFF, tracingFromConfig } from '../../src/tracing/tracing.js';
 import { activitiesForWorld } from '../../src/worker/activities.js';
 import { createWorker } from '../../src/worker/create-worker.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';

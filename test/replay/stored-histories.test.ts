@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { workflowBundle } from '../support/temporal.js';
 import { credentialsIn, historyFromJson, historyToJson, readableText, storedHistories } from './history-files.js';
-import { TRACING_OFF } from '../../src/observability/tracing.js';
+import { TRACING_OFF } from '../../src/tracing/tracing.js';
 
 /**
  * Every change to workflows/ must replay the histories of runs recorded on the previous code

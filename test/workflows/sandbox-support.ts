@@ -24,7 +24,7 @@ import type { validatePipeline } from '../../workflows/index.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import { uniqueTaskQueue, workflowBundle } from '../support/temporal.js';
 import { until } from '../support/eventually.js';
-import { TRACING_OFF } from '../../src/observability/tracing.js';
+import { TRACING_OFF } from '../../src/tracing/tracing.js';
 
 export const APP = 'example-app';
 export const APPROVER = 'release-manager';

@@ -1,8 +1,21 @@
 /**
  * The record of a run: its steps (what, when, how long, how many attempts, what it waits on), the undos that ran,
  * and its visibility (search attributes and memo). Backs `progressQuery` and the reports.
+ *
+ * It is also where a run is observed: one log line when a step starts and one when it ends with its outcome, one
+ * when the run ends; and Shepherd's metrics (src/observability/metrics.ts): step and wait durations, approvals
+ * pending, rollbacks, runs by outcome. The workflow `log` and `metricMeter` emit nothing while replaying and add no
+ * command to the history, so neither changes what a run does.
  */
-import { isCancellation, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  isCancellation,
+  log,
+  metricMeter,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { NO_ENVIRONMENT, ShepherdMetrics } from '../../src/observability/metrics.js';
 import type { ActivityResult, NotificationEvent } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import { summarizeFailure } from '../../src/temporal/common/failures.js';
@@ -44,6 +57,9 @@ export function appNameOf(input: unknown): string {
   return typeof appName === 'string' ? appName : 'unknown';
 }
 
+/** The statuses a run shows while it goes on; any other is its end. */
+const IN_PROGRESS: ReadonlySet<RunStatus> = new Set<RunStatus>(['running', 'waiting-approval', 'merging']);
+
 type MutableStep = { -readonly [K in keyof StepRecord]: StepRecord[K] };
 
 export class Journal {
@@ -51,6 +67,11 @@ export class Journal {
   readonly rollback: RollbackRecord[] = [];
   private current: MutableStep | undefined;
   private events = 0;
+  /** The environment the run last showed: where a validation got to when it ends. */
+  private env: Environment | undefined;
+  /** Rollback records of child runs, which count them in their own metrics. */
+  private readonly adopted = new Set<RollbackRecord>();
+  private readonly metrics = new ShepherdMetrics(metricMeter);
 
   constructor(private readonly appName: string) {}
 
@@ -69,6 +90,10 @@ export class Journal {
     };
     this.steps.push(record);
     this.current = record;
+    const waitingOn = options.waitingOn?.kind;
+    const where = { step: name, app: this.appName, environment: options.env ?? NO_ENVIRONMENT };
+    log.info(`step ${name} started`, { ...where, ...(waitingOn ? { waitingOn } : {}) });
+    if (waitingOn === 'approval') this.metrics.approvalStarted({ app: where.app, environment: where.environment });
     try {
       const result = await run(deadline);
       const attempt = (result as Partial<ActivityResult> | undefined)?.attempt;
@@ -87,9 +112,52 @@ export class Journal {
       });
       throw err;
     } finally {
+      this.stepEnded(record, where, waitingOn);
       delete record.waitingOn;
       delete record.timeoutAt;
       if (this.current === record) this.current = undefined;
+    }
+  }
+
+  /**
+   * Takes a child run's rollback records into this run's record (a failed promotion under a validation): they are
+   * reported here and counted in the child's metrics, not again here.
+   */
+  adopt(records: readonly RollbackRecord[]): void {
+    for (const record of records) this.adopted.add(record);
+    this.rollback.push(...records);
+  }
+
+  private stepEnded(
+    record: MutableStep,
+    where: { step: string; app: string; environment: string },
+    waitingOn: string | undefined,
+  ): void {
+    const outcome = record.status;
+    const seconds = (record.durationMs ?? 0) / 1000;
+    const failure = record.failure ? { failure: { type: record.failure.type, message: record.failure.message } } : {};
+    const line = { ...where, outcome, durationMs: record.durationMs, ...failure };
+    if (outcome === 'failed') log.warn(`step ${where.step} ${outcome}`, line);
+    else log.info(`step ${where.step} ${outcome}`, line);
+    this.metrics.stepEnded({ ...where, name: where.step, outcome, seconds, ...(waitingOn ? { waitingOn } : {}) });
+    if (waitingOn === 'approval') {
+      const decision = outcome === 'succeeded' ? 'approved' : outcome === 'failed' ? 'rejected' : 'cancelled';
+      this.metrics.approvalEnded({ app: where.app, environment: where.environment }, decision, seconds);
+    }
+  }
+
+  /** The run ended with `status`: its log line, its outcome counter, and the undos it ran itself. */
+  private ended(status: RunStatus, summary: string | undefined): void {
+    const { workflowType } = workflowInfo();
+    const environment = this.env ?? NO_ENVIRONMENT;
+    const line = { app: this.appName, environment, outcome: status, ...(summary ? { summary } : {}) };
+    if (status === 'failed') log.warn(`run ${status}`, line);
+    else log.info(`run ${status}`, line);
+    this.metrics.runEnded(workflowType, { app: this.appName, environment, outcome: status });
+    for (const record of this.rollback) {
+      if (this.adopted.has(record)) continue;
+      const tags = { app: this.appName, environment: record.env ?? environment, action: record.action };
+      this.metrics.undoEnded(tags, record.status);
     }
   }
 
@@ -103,6 +171,7 @@ export class Journal {
 
   /** Keeps the search attributes and the memo current; call on phase changes only (each call is a history event). */
   show(status: RunStatus, fields: { env?: Environment; imageTag?: string; summary?: string }): void {
+    if (fields.env) this.env = fields.env;
     upsertSearchAttributes([
       { key: ShepherdApp, value: this.appName },
       { key: ShepherdStatus, value: status },
@@ -110,6 +179,7 @@ export class Journal {
       ...(fields.imageTag ? [{ key: ShepherdImageTag, value: fields.imageTag }] : []),
     ]);
     upsertMemo({ status, ...(fields.summary ? { summary: fields.summary } : {}) });
+    if (!IN_PROGRESS.has(status)) this.ended(status, fields.summary);
   }
 
   /** Posts a notification; a lost notification never fails the run. */

@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { Runtime, type Worker } from '@temporalio/worker';
 import { runningDevServer } from '../../temporal/dev-server.js';
 import { connectClient, connectWorker, targetFrom } from '../../temporal/connection.js';
 import { registerSearchAttributes } from '../../temporal/search-attributes.js';
 import { openTemporal } from '../../temporal/runtime.js';
 import { createWorker } from '../../worker/create-worker.js';
-import { tracingFromConfig } from '../../observability/tracing.js';
+import { tracingFromConfig } from '../../tracing/tracing.js';
 import { prometheusTelemetry, startHealthServer } from '../../worker/health.js';
+import { workerLogger } from '../../worker/logger.js';
 import { prebuiltBundle } from '../../worker/workflow-source.js';
 import { activitiesForWorld, activitiesFromConfig } from '../../worker/activities.js';
 import { defaultLayout } from '../../sandbox/world/layout.js';
@@ -56,8 +57,15 @@ Options:
         `Using the sandbox world: GitLab ${info.gitlab.url}, Jenkins ${info.jenkins.url}, Kubernetes ${info.kubernetes.url}`,
       );
     }
+    const { logLevel, logFormat } = config.observability;
     Runtime.install({
-      logger: new DefaultLogger('WARN', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)),
+      logger: workerLogger({
+        level: logLevel,
+        format: logFormat,
+        isTerminal: process.stderr.isTTY === true,
+        config,
+        write: (line) => ctx.err(line),
+      }),
       ...(config.observability.metricsAddress ? prometheusTelemetry(config.observability.metricsAddress) : {}),
     });
     let worker: Worker | undefined;

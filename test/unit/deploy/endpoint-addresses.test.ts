@@ -7,12 +7,17 @@ import { ConfigError, loadConfig } from '../../../src/config/load.js';
 
 describe('the worker endpoint addresses', () => {
   it('are off by default', () => {
-    expect(loadConfig({ env: {} }).observability).toEqual({ healthAddress: undefined, metricsAddress: undefined });
+    expect(loadConfig({ env: {} }).observability).toEqual({
+      healthAddress: undefined,
+      metricsAddress: undefined,
+      logLevel: 'INFO',
+      logFormat: undefined,
+    });
   });
 
   it('bind a bare port to 127.0.0.1 and keep host:port as given', () => {
     const config = loadConfig({ env: { SHEPHERD_HEALTH_ADDRESS: '8080', SHEPHERD_METRICS_ADDRESS: '0.0.0.0:9464' } });
-    expect(config.observability).toEqual({ healthAddress: '127.0.0.1:8080', metricsAddress: '0.0.0.0:9464' });
+    expect(config.observability).toMatchObject({ healthAddress: '127.0.0.1:8080', metricsAddress: '0.0.0.0:9464' });
   });
 
   it('reject what is not a port or host:port', () => {

@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../../support/temporal.js';
 import { delegatingActivities, FakePipeline } from './fake-pipeline.js';
-import { TRACING_OFF } from '../../../src/observability/tracing.js';
+import { TRACING_OFF } from '../../../src/tracing/tracing.js';
 
 export interface Harness {
   readonly env: TestWorkflowEnvironment;
