@@ -12,6 +12,9 @@ describe('the worker endpoint addresses', () => {
       metricsAddress: undefined,
       logLevel: 'INFO',
       logFormat: undefined,
+      otlpEndpoint: undefined,
+      otlpHeaders: undefined,
+      serviceName: 'shepherd-worker',
     });
   });
 
