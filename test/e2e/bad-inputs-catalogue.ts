@@ -544,7 +544,7 @@ export const CLI_CASES: readonly CliCase[] = [
   {
     title: 'an unknown flag of demo',
     args: ['demo', '--scenarios', 'stage-degraded'],
-    mentions: ["Unknown option '--scenarios'"],
+    mentions: ['unknown option --scenarios; did you mean --scenario?', 'Usage: shepherd demo'],
   },
   {
     title: 'an unknown demo scenario',
@@ -575,7 +575,7 @@ export const CLI_CASES: readonly CliCase[] = [
   {
     title: 'a demo flag without its value',
     args: ['demo', '--mode'],
-    mentions: ["Option '--mode <value>' argument missing"],
+    mentions: ['--mode needs a value', 'Usage: shepherd demo'],
   },
   { title: 'a stray argument to demo', args: ['demo', 'prod'], mentions: ['unexpected argument prod'] },
   {
