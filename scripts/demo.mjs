@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run demo`: set-up, then `shepherd demo` in this same process. npm runs a script through `sh -c`, and a
+// `npm run demo` (`exec node scripts/demo.mjs`): set-up, then `shepherd demo` in this same process. npm runs a
+// script through `sh -c`, and a
 // SIGTERM that npm forwards to `sh -c "setup && shepherd demo"` ends the shell but not the demo under it (the demo,
 // its worker and its dev server would run on, orphaned). As one process, the signal reaches the demo, which stops
 // what it started.

@@ -124,6 +124,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     const workflowId = validationWorkflowId(app);
     let report: ValidationReport | undefined;
     let failure: unknown;
+    let stoppedBy: NodeJS.Signals | undefined;
     try {
       // A fresh world has nothing to do with runs a previous demo left behind (its world is gone): end them.
       for (const id of [workflowId, promotionWorkflowId(app, 'stage'), promotionWorkflowId(app, 'prod')]) {
@@ -151,6 +152,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       report = await Promise.race([
         following,
         stopRequested.then((sig) => {
+          stoppedBy = sig;
           throw new Error(`stopped by ${sig} before the validation ended; it stays in Temporal as ${workflowId}`);
         }),
       ]);
@@ -182,10 +184,15 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun;
     await connection.close();
-    await client.connection.close();
     await world.stop();
     await runtime?.stop();
     rmSync(dir, { recursive: true, force: true });
+    if (stoppedBy !== undefined) {
+      // The live view's calls are still in flight on the client connection, and grpc-js throws from a timer when
+      // they meet a closed channel: everything this demo started is stopped, so end the process here instead.
+      process.exit(EXIT.failed);
+    }
+    await client.connection.close();
     if (json && report) ctx.out(reportJson(report));
     return code;
   },
