@@ -1,13 +1,23 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when `npm run build` has produced it, and the TypeScript sources through tsx otherwise.
-import { existsSync } from 'node:fs';
+// Runs the compiled CLI when dist/ holds a build of the current sources (`npm run build`, or set-up), and the
+// TypeScript sources through tsx otherwise: a stale build never runs instead of newer sources.
+// SHEPHERD_RUN_SOURCES=1 runs the sources even when a fresh build exists (the test tiers set it).
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compiledIsFresh, COMPILED_ENTRY } from './compiled.js';
+
+// A reader that goes away (`shepherd status | head`) is not an error of Shepherd's: stop quietly, as `cat` would,
+// instead of crashing with an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = join(root, 'dist', 'src', 'cli', 'main.js');
-let entry = compiled;
-if (!existsSync(compiled)) {
+let entry = join(root, COMPILED_ENTRY);
+if (process.env.SHEPHERD_RUN_SOURCES === '1' || !compiledIsFresh(root)) {
   const { register } = await import('tsx/esm/api');
   register();
   entry = join(root, 'src', 'cli', 'main.ts');

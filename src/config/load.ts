@@ -24,13 +24,28 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-/** Configuration that cannot be used; the message lists every problem, never a secret's value. */
+/** A variable that looks like Shepherd's but is not one it reads: most likely a typo, ignored until fixed. */
+export interface ConfigWarning {
+  readonly variable: string;
+  /** The known name closest to it, when one is close enough to be the intended one. */
+  readonly suggestion: string | undefined;
+  readonly message: string;
+}
+
+/**
+ * Configuration that cannot be used; the message lists every problem, never a secret's value, and the unknown
+ * variables beside them (a misspelt name is often why a required one is missing).
+ */
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
+  constructor(
+    readonly problems: readonly ConfigProblem[],
+    readonly warnings: readonly ConfigWarning[] = [],
+  ) {
     super(
       `Configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
         problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n') +
-        '\nFix the variables above (environment or --env-file) and run the command again.',
+        warnings.map((w) => `\n  warning: ${w.message}`).join('') +
+        '\nFix the variables above (environment or --vars-file) and run the command again.',
     );
     this.name = 'ConfigError';
   }
@@ -131,7 +146,7 @@ export type LogFormatName = (typeof LOG_FORMATS)[number];
 export interface LoadOptions {
   /** The process environment; defaults to `process.env`. */
   readonly env?: Record<string, string | undefined>;
-  /** An env file (infra.env style) read before the environment. */
+  /** An env file (infra.env style, given with `--vars-file`) read before the environment. */
   readonly envFile?: string;
   /** Base for relative paths; defaults to the current directory. */
   readonly cwd?: string;
@@ -145,9 +160,27 @@ function describe(variable: Variable, raw: string): string {
 
 /** Reads and validates the configuration. Throws `ConfigError` listing every problem. */
 export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
+  return checkConfig(opts).config;
+}
+
+/**
+ * Reads and validates the configuration and names the variables it ignored as likely typos (from the environment
+ * and the env file). Throws `EnvFileError` for an unreadable env file, `ConfigError` listing every problem.
+ */
+export function checkConfig(opts: LoadOptions = {}): { config: ShepherdConfig; warnings: ConfigWarning[] } {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const fromFile = opts.envFile ? readEnvFile(resolve(cwd, opts.envFile), env) : {};
+  const warnings = unknownVariables({ ...env, ...fromFile });
+  return { config: validate(env, fromFile, cwd, warnings), warnings };
+}
+
+function validate(
+  env: Record<string, string | undefined>,
+  fromFile: Record<string, string>,
+  cwd: string,
+  warnings: readonly ConfigWarning[],
+): ShepherdConfig {
   const merged: Record<string, string> = {};
   for (const [k, val] of Object.entries({ ...fromFile, ...env })) if (val !== undefined && val !== '') merged[k] = val;
   for (const [old, current] of Object.entries(ALIASES))
@@ -235,7 +268,7 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
     apiKey !== undefined ||
     get<string>('TEMPORAL_TLS_CA_PATH') !== undefined;
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, warnings);
 
   const abs = (p: string | undefined): string | undefined =>
     p === undefined ? undefined : isAbsolute(p) ? p : resolve(cwd, p);
@@ -305,10 +338,63 @@ export function loadConfig(opts: LoadOptions = {}): ShepherdConfig {
   };
 }
 
-/** Variables in `env` that look like Shepherd's or infra.env's but are not known: likely typos. */
-export function unknownVariables(env: Record<string, string | undefined>): string[] {
-  const known = new Set<string>([...VARIABLES.map((x) => x.name), ...INFRA_ENV_PASSTHROUGH, ...Object.keys(ALIASES)]);
-  return Object.keys(env).filter(
-    (k) => /^(SHEPHERD_|TEMPORAL_(?!CLI_PATH$|TEST_SERVER_PATH$))/.test(k) && !known.has(k),
-  );
+/** Prefixes of the names Shepherd reads; an unknown name with one of them is reported. */
+const WATCHED_PREFIX = /^(SHEPHERD_|GITLAB_|JENKINS_|TEMPORAL_)/;
+/**
+ * Names with a watched prefix that belong to other tools on the same machine, not typos: the Temporal CLI's own
+ * settings (TEMPORAL_ENV, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE, TEMPORAL_CLI_*), the test tiers' binary paths,
+ * and what GitLab CI (GITLAB_CI, GITLAB_USER_*, GITLAB_FEATURES, GITLAB_ENV) and Jenkins (JENKINS_HOME, JENKINS_URL,
+ * *_COOKIE) set in the jobs Shepherd may run in.
+ */
+const OTHER_TOOLS = [
+  /^TEMPORAL_(ENV|PROFILE|CONFIG_FILE|DISABLE_CONFIG_FILE|DISABLE_CONFIG_ENV|CLI_.*|TEST_SERVER_PATH)$/,
+  /^GITLAB_(CI|USER_(ID|EMAIL|LOGIN|NAME)|FEATURES|ENV)$/,
+  /^JENKINS_(HOME|URL|NODE_COOKIE|SERVER_COOKIE)$/,
+];
+
+/** Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The known name a typo most likely meant: the nearest within a quarter of its length (at least 2 edits). */
+function nearestKnown(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 4)) ? best.name : undefined;
+}
+
+/**
+ * Variables with one of Shepherd's prefixes (`SHEPHERD_`, `GITLAB_`, `JENKINS_`, `TEMPORAL_`) that Shepherd does not
+ * read: likely typos, which would otherwise be ignored in silence (`SHEPHERD_APPROVER` leaves approvals open to
+ * anyone). Empty values count too: an empty misspelt name is still a misspelling.
+ */
+export function unknownVariables(vars: Record<string, string | undefined>): ConfigWarning[] {
+  const known = [...VARIABLES.map((x) => x.name), ...INFRA_ENV_PASSTHROUGH, ...Object.keys(ALIASES)];
+  const knownSet = new Set(known);
+  return Object.keys(vars)
+    .filter((k) => WATCHED_PREFIX.test(k) && !knownSet.has(k) && !OTHER_TOOLS.some((r) => r.test(k)))
+    .sort()
+    .map((variable) => {
+      const suggestion = nearestKnown(variable, known);
+      return {
+        variable,
+        suggestion,
+        message:
+          `${variable} is not a variable Shepherd reads, so it is ignored; ` +
+          (suggestion ? `did you mean ${suggestion}?` : 'check its spelling in `shepherd config variables`.'),
+      };
+    });
 }

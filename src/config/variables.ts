@@ -8,7 +8,7 @@
  * (`GITLAB_TOKEN`, `JENKINS_USER`, `JENKINS_TOKEN`).
  */
 import { z } from 'zod';
-import { DURATION_PATTERN } from '../domain/duration.js';
+import { formatDuration, parseDuration } from '../domain/duration.js';
 
 /** The log levels and formats of SHEPHERD_LOG_LEVEL and SHEPHERD_LOG_FORMAT (src/observability/log.ts renders them). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -42,26 +42,39 @@ export interface Variable {
 }
 
 const text = z.string().min(1);
-const url = z.string().refine((v) => {
-  try {
-    const u = new URL(v);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && !v.endsWith('/');
-  } catch {
-    return false;
-  }
-});
-const port = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(65535));
-const seconds = z
+/** An http(s) URL; a trailing slash is dropped (`https://gitlab.example/` and `https://gitlab.example` are one URL). */
+const url = z
   .string()
-  .regex(/^\d+$/)
-  .transform(Number)
-  .pipe(
-    z
-      .number()
-      .int()
-      .min(1)
-      .max(7 * 24 * 3600),
-  );
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  })
+  .transform((v) => v.replace(/\/+$/, ''));
+const port = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(65535));
+/**
+ * Seconds in a duration variable: whole seconds as the seed's infra.env writes them (`3600`), or a duration of the
+ * one form every other input takes (`1h`, `15m`, `90s`; src/domain/duration.ts). Undefined when it is neither, or
+ * not a whole number of seconds.
+ */
+function durationSeconds(text: string): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text);
+  const ms = parseDuration(text);
+  return ms !== undefined && ms % 1000 === 0 ? ms / 1000 : undefined;
+}
+const WEEK_SECONDS = 7 * 24 * 3600;
+/** A wait budget in seconds, at most a week (the longest any Shepherd wait is allowed to run). */
+const waitSeconds = z.string().transform((v, ctx) => {
+  const s = durationSeconds(v);
+  if (s === undefined || s < 1 || s > WEEK_SECONDS) {
+    ctx.addIssue({ code: 'custom', message: 'not a duration of 1s to 7d' });
+    return z.NEVER;
+  }
+  return s;
+});
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -76,7 +89,19 @@ const csv = z.string().transform((v) =>
     .filter((s) => s.length > 0),
 );
 const envList = csv.pipe(z.array(z.enum(['dev', 'stage', 'prod'])));
-const duration = z.string().regex(DURATION_PATTERN);
+/**
+ * A duration as Temporal takes it (`90s`, `24h`), kept as written; whole seconds (`3600`) are accepted and written
+ * as a duration (`1h`).
+ */
+const duration = z.string().transform((v, ctx) => {
+  const s = durationSeconds(v);
+  if (s === undefined || s < 1) {
+    ctx.addIssue({ code: 'custom', message: 'not a duration' });
+    return z.NEVER;
+  }
+  return /^\d+$/.test(v) ? formatDuration(s * 1000) : v;
+});
+const WAIT_RULE = 'a duration like 90s, 15m, 1h, or whole seconds (3600); 1s to 7d';
 /** OpenTelemetry's header list: `key=value` pairs separated by commas (values may be percent-encoded). */
 const otlpHeaders = z.string().regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/);
 /** `port` (on 127.0.0.1) or `host:port`; `0.0.0.0:9464` in a pod so that the kubelet and Prometheus reach it. */
@@ -169,14 +194,14 @@ export const VARIABLES: readonly Variable[] = [
   v(
     'GITLAB_URL_EXTERNAL',
     'gitlab',
-    'an http(s) URL without a trailing slash',
+    'an http(s) URL',
     url,
     'GitLab base URL Shepherd calls (the seed validate script used the external one).',
   ),
   v(
     'GITLAB_URL_INTERNAL',
     'gitlab',
-    'an http(s) URL without a trailing slash',
+    'an http(s) URL',
     url,
     'In-cluster GitLab URL; used when GITLAB_URL_EXTERNAL is unset.',
   ),
@@ -220,17 +245,11 @@ export const VARIABLES: readonly Variable[] = [
     'Git URL of the deployments repo as Argo CD sees it.',
   ),
   // Jenkins
-  v(
-    'JENKINS_URL_EXTERNAL',
-    'jenkins',
-    'an http(s) URL without a trailing slash',
-    url,
-    'Jenkins base URL Shepherd calls.',
-  ),
+  v('JENKINS_URL_EXTERNAL', 'jenkins', 'an http(s) URL', url, 'Jenkins base URL Shepherd calls.'),
   v(
     'JENKINS_URL_INTERNAL',
     'jenkins',
-    'an http(s) URL without a trailing slash',
+    'an http(s) URL',
     url,
     'In-cluster Jenkins URL; used when JENKINS_URL_EXTERNAL is unset.',
   ),
@@ -330,21 +349,21 @@ export const VARIABLES: readonly Variable[] = [
   v(
     'JENKINS_BUILD_TIMEOUT',
     'timeouts',
-    'whole seconds, 1 to 604800',
-    seconds,
+    WAIT_RULE,
+    waitSeconds,
     "Longest wait for a Jenkins build to finish (unset: 3600, the CI job's own timeout).",
   ),
   v(
     'ARGOCD_SYNC_TIMEOUT',
     'timeouts',
-    'whole seconds, 1 to 604800',
-    seconds,
+    WAIT_RULE,
+    waitSeconds,
     'Longest wait for Argo CD to be synced and healthy at a revision (unset: 900).',
   ),
   v(
     'SHEPHERD_HEARTBEAT_TIMEOUT',
     'timeouts',
-    'a duration like 10s, 1m',
+    'a duration like 10s, 1m, or whole seconds',
     duration,
     'How long a wait may go without a heartbeat before Temporal hands it to another worker (a crashed worker is noticed this soon).',
     { default: '1m' },
@@ -352,8 +371,8 @@ export const VARIABLES: readonly Variable[] = [
   v(
     'PROMOTION_MR_TIMEOUT',
     'timeouts',
-    'whole seconds, 1 to 604800',
-    seconds,
+    WAIT_RULE,
+    waitSeconds,
     'Longest wait for an MR that CI or the promote job opens (unset: 300).',
   ),
   // Approvals
@@ -375,7 +394,7 @@ export const VARIABLES: readonly Variable[] = [
   v(
     'SHEPHERD_APPROVAL_TIMEOUT',
     'approvals',
-    'a duration like 30m, 24h, 2d',
+    'a duration like 30m, 24h, 2d, or whole seconds',
     duration,
     'How long an approval gate waits before it counts as rejected.',
     { default: '24h' },

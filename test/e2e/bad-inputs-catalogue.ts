@@ -523,7 +523,7 @@ export const UPDATE_CASES: readonly UpdateCase[] = [
 /**
  * A `shepherd` command line with bad flags or bad configuration. Every one exits 2 before it starts anything.
  * `mentions`: what the error output must contain (the flag or variable, and the rule); `hidden`: values that must
- * not appear (secrets). `envFile`: the contents of a file passed with `--env-file`.
+ * not appear (secrets). `envFile`: the contents of a file passed with `--vars-file`.
  */
 export interface CliCase {
   readonly title: string;
@@ -544,7 +544,7 @@ export const CLI_CASES: readonly CliCase[] = [
   {
     title: 'an unknown flag of demo',
     args: ['demo', '--scenarios', 'stage-degraded'],
-    mentions: ["Unknown option '--scenarios'"],
+    mentions: ['unknown option --scenarios; did you mean --scenario?', 'Usage: shepherd demo'],
   },
   {
     title: 'an unknown demo scenario',
@@ -575,7 +575,7 @@ export const CLI_CASES: readonly CliCase[] = [
   {
     title: 'a demo flag without its value',
     args: ['demo', '--mode'],
-    mentions: ["Option '--mode <value>' argument missing"],
+    mentions: ['--mode needs a value', 'Usage: shepherd demo'],
   },
   { title: 'a stray argument to demo', args: ['demo', 'prod'], mentions: ['unexpected argument prod'] },
   {
@@ -747,11 +747,11 @@ export const CLI_CASES: readonly CliCase[] = [
     mentions: ['SHEPHERD_APPROVAL_TIMEOUT: must be a duration like 30m, 24h, 2d'],
   },
   {
-    title: 'a GitLab URL with a trailing slash, and the credentials it then needs missing',
+    title: 'a GitLab URL without a scheme, and the credentials it then needs missing',
     args: ['config', 'check'],
-    env: { GITLAB_URL_EXTERNAL: 'https://gitlab.example.com/' },
+    env: { GITLAB_URL_EXTERNAL: 'gitlab.example.com/' },
     mentions: [
-      'GITLAB_URL_EXTERNAL: must be an http(s) URL without a trailing slash',
+      'GITLAB_URL_EXTERNAL: must be an http(s) URL',
       'GITLAB_TOKEN: is required',
       'JENKINS_URL_EXTERNAL: is required',
       'JENKINS_USER: is required',
@@ -772,7 +772,24 @@ export const CLI_CASES: readonly CliCase[] = [
     env: { SHEPHERD_UI_PORT: '0' },
     mentions: ['SHEPHERD_UI_PORT: must be a port 1-65535, got "0"'],
   },
+  {
+    title: 'the old --env-file option, which Node.js reads itself',
+    args: ['config', 'check', '--env-file', '/dev/null'],
+    mentions: ['--env-file is now --vars-file', 'Usage: shepherd config'],
+    binary: true,
+  },
+  {
+    title: 'a misspelt option',
+    args: ['promote', '--form', 'dev', '--to', 'stage'],
+    mentions: ['unknown option --form; did you mean --from?', 'Usage: shepherd promote'],
+  },
   // Env files
+  {
+    title: 'an env file with several bad lines, each named',
+    args: ['config', 'check'],
+    envFile: 'GITLAB_GROUP=p2c\nnot an assignment\nGITLAB_TOKEN="unterminated\nAPP-NAME=x\n',
+    mentions: [/:2: expected KEY=value/, /:3: unterminated double quote in GITLAB_TOKEN/, /:4: expected KEY=value/],
+  },
   {
     title: 'an env-file line that is not KEY=value',
     args: ['config', 'check'],
@@ -795,16 +812,17 @@ export const CLI_CASES: readonly CliCase[] = [
   },
   {
     title: 'an env file that does not exist',
-    args: ['config', 'check', '--env-file', '/nonexistent/infra.env'],
+    args: ['config', 'check', '--vars-file', '/nonexistent/infra.env'],
     mentions: ['/nonexistent/infra.env:0: cannot read the env file (ENOENT)'],
+    binary: true,
   },
   {
     title: 'an env file with every problem listed at once',
     args: ['config', 'check'],
-    envFile: `JENKINS_URL_EXTERNAL=jenkins.example.com\nJENKINS_TOKEN=${SECRET_TOKEN}\nARGOCD_SYNC_TIMEOUT=5m\n`,
+    envFile: `JENKINS_URL_EXTERNAL=jenkins.example.com\nJENKINS_TOKEN=${SECRET_TOKEN}\nARGOCD_SYNC_TIMEOUT=5 minutes\n`,
     mentions: [
-      'JENKINS_URL_EXTERNAL: must be an http(s) URL without a trailing slash',
-      'ARGOCD_SYNC_TIMEOUT: must be whole seconds, 1 to 604800',
+      'JENKINS_URL_EXTERNAL: must be an http(s) URL',
+      'ARGOCD_SYNC_TIMEOUT: must be a duration like 90s, 15m, 1h, or whole seconds (3600); 1s to 7d',
       'GITLAB_TOKEN: is required',
       'JENKINS_USER: is required',
     ],

@@ -304,7 +304,7 @@ describe('the bad-input catalogue', () => {
       if (c.envFile === undefined) return [...c.args];
       const file = join(dir, `case-${i}.env`);
       writeFileSync(file, c.envFile);
-      return [...c.args, '--env-file', file];
+      return [...c.args, '--vars-file', file];
     };
     // No ambient configuration, and the embedded dev server's state in a scratch folder should a case start one.
     const baseEnv = { SHEPHERD_STATE_DIR: join(dir, 'state') };

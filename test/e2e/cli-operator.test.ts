@@ -152,7 +152,7 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
     expect(waiting.timeoutAt).toBeDefined();
     expect(waiting.stepsDone.map((s) => s.name)).toContain('await-merge-request');
     const text = await shepherd('status', 'promote-example-app-prod');
-    expect(text.stdout).toMatch(/now: {2}\[prod\] approval image \S+, waiting on approval alice, bob, since/);
+    expect(text.stdout).toMatch(/now: {2}\[prod\] approval image \S+, waiting for an approval from alice, bob, since/);
     expect(text.stdout).toContain('`npx shepherd approve promote-example-app-prod --by NAME`');
     const list = await shepherd('status');
     expect(list.stdout).toMatch(/promote-example-app-prod\s+promoteEnvironment\s+waiting-approval\s+prod/);

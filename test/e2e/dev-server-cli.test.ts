@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,8 +61,11 @@ describe('shepherd dev-server', () => {
     expect(described.type).toBe('shepherdPersistenceProbe');
     expect(described.status.name).toBe('RUNNING');
     await connection.close();
+    // SIGTERM to the process the README starts ends its `temporal` child too, not only the Node process.
+    const { pid: temporalPid } = JSON.parse(readFileSync(join(stateDir, 'dev-server.json'), 'utf8')) as { pid: number };
     again.cli.child.kill('SIGTERM');
     expect(await again.cli.exited).toBe(0);
+    expect(() => process.kill(temporalPid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   });
 
   it('refuses to start when TEMPORAL_ADDRESS points elsewhere, with exit code 2', async () => {

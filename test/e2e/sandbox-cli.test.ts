@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubectlPath } from '../../src/temporal/binaries.js';
@@ -76,6 +78,8 @@ describe('shepherd sandbox', () => {
 
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);
+    // The folder it made holds a kubeconfig with the cluster's token: it goes with the sandbox.
+    expect(existsSync(dirname(info.kubernetes.kubeconfig))).toBe(false);
   });
 
   it('lists the scenario catalogue and refuses an unknown scenario with exit code 2', async () => {

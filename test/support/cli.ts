@@ -20,8 +20,9 @@ export interface RunningCli {
 }
 
 export function startCli(args: string[], env: Record<string, string | undefined> = {}): RunningCli {
+  // The tests prove the sources: a build in dist/ is not used even when it is fresh.
   const child = spawn(process.execPath, [SHEPHERD_BIN, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, SHEPHERD_RUN_SOURCES: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const running: RunningCli = {

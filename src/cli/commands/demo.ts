@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -67,6 +67,9 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       throw new UsageError(`--through must be dev, stage or prod, got ${through}`);
     const config = ctx.config();
     const json = ctx.values.json === true;
+    // From here on SIGINT/SIGTERM (Ctrl-C, `kill`, a stopping `npm run demo`) ends the demo the same way as its end:
+    // worker, sandbox world and the dev server it started are stopped and the temporary folder is removed.
+    const stopRequested = untilSignal();
     // With --json, stdout carries only the report; progress goes to stderr.
     const say = json ? ctx.err : ctx.out;
 
@@ -89,14 +92,17 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       say(`Temporal dev server on ${target.address}; Web UI: ${runtime.uiUrl}`);
     }
 
+    // Holds the sandbox's kubeconfig, whose token opens the simulated cluster: removed when the demo ends.
+    const dir = mkdtempSync(join(tmpdir(), 'shepherd-demo-'));
     let world;
     try {
       world = await startWorld({
-        dir: mkdtempSync(join(tmpdir(), 'shepherd-demo-')),
+        dir,
         ...(scenario ? { scenario } : {}),
       });
     } catch (err) {
       await runtime?.stop();
+      rmSync(dir, { recursive: true, force: true });
       if (err instanceof UnknownScenarioError) throw new UsageError(err.message);
       throw err;
     }
@@ -118,6 +124,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     const workflowId = validationWorkflowId(app);
     let report: ValidationReport | undefined;
     let failure: unknown;
+    let stoppedBy: NodeJS.Signals | undefined;
     try {
       // A fresh world has nothing to do with runs a previous demo left behind (its world is gone): end them.
       for (const id of [workflowId, promotionWorkflowId(app, 'stage'), promotionWorkflowId(app, 'prod')]) {
@@ -135,11 +142,20 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
         `Started validatePipeline ${workflowId} (run ${handle.firstExecutionRunId}) through ${through}, mode ${mode}`,
       );
       if (runtime?.uiUrl) say(`Watch it at ${runtime.uiUrl}/namespaces/${target.namespace}/workflows/${workflowId}`);
-      report = await followRun<ValidationReport>(client, handle, {
+      const following = followRun<ValidationReport>(client, handle, {
         out: say,
         tty: !json && process.stdout.isTTY === true,
         autoApprove: { by: DEMO_APPROVER, reason: 'approved by the demo to show the full run' },
       });
+      // Following ends with the connection when a signal stops the demo first; that end is expected.
+      following.catch(() => undefined);
+      report = await Promise.race([
+        following,
+        stopRequested.then((sig) => {
+          stoppedBy = sig;
+          throw new Error(`stopped by ${sig} before the validation ended; it stays in Temporal as ${workflowId}`);
+        }),
+      ]);
     } catch (err) {
       failure = err;
     }
@@ -162,14 +178,21 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       say(
         `Keeping everything running${runtime?.uiUrl ? `: Web UI ${runtime.uiUrl}` : ''}; sandbox admin ${world.info.admin.url}/state. Ctrl-C to stop.`,
       );
-      await untilSignal();
+      await stopRequested;
     }
-    worker.shutdown();
+    // The SDK's own SIGINT/SIGTERM handler may have begun the worker's shutdown already.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun;
     await connection.close();
-    await client.connection.close();
     await world.stop();
     await runtime?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    if (stoppedBy !== undefined) {
+      // The live view's calls are still in flight on the client connection, and grpc-js throws from a timer when
+      // they meet a closed channel: everything this demo started is stopped, so end the process here instead.
+      process.exit(EXIT.failed);
+    }
+    await client.connection.close();
     if (json && report) ctx.out(reportJson(report));
     return code;
   },

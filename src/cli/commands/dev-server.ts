@@ -24,6 +24,8 @@ Example:
         `TEMPORAL_ADDRESS is set (${config.temporal.address}): Shepherd uses that server and starts none. Unset it to run the embedded dev server.`,
       );
     }
+    // Registered before the server starts, so that a SIGTERM while it starts still stops the `temporal` child.
+    const stopRequested = untilSignal();
     const runtime = await openTemporal(config, { ui: !ctx.values.headless });
     const dbFile = `${config.temporal.stateDir}/temporal.db`;
     if (ctx.values.json) {
@@ -41,7 +43,7 @@ Example:
       if (runtime.uiUrl) ctx.out(`Temporal Web UI: ${runtime.uiUrl}`);
       ctx.err('Press Ctrl-C to stop.');
     }
-    const sig = await untilSignal();
+    const sig = await stopRequested;
     ctx.err(`Received ${sig}; stopping the dev server…`);
     await runtime.stop();
     return EXIT.ok;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ZodError } from 'zod';
@@ -34,7 +34,7 @@ Options:
   --json             once ready, print one line of JSON with the URLs, credentials and names, and nothing else
   --scenario NAME    start with a fault scenario; "list" prints the catalogue; a .json file gives your own
   --time-scale N     multiply the real installation's durations (default 0.01: a full run takes seconds)
-  --dir DIR          where to write the kubeconfig (default: a new temporary folder)
+  --dir DIR          where to write the kubeconfig (default: a new temporary folder, removed when it stops)
 
 Example:
   npx shepherd sandbox --json > world.json
@@ -57,7 +57,14 @@ Example:
     const timeScale = rawScale === undefined ? undefined : Number(rawScale);
     if (timeScale !== undefined && !(timeScale > 0 && timeScale <= 10))
       throw new UsageError(`--time-scale must be a number above 0 and at most 10, got ${rawScale}`);
-    const dir = (ctx.values.dir as string | undefined) ?? mkdtempSync(join(tmpdir(), 'shepherd-sandbox-'));
+    // Registered before anything starts, so that a SIGTERM during start-up still stops what has started.
+    const stopRequested = untilSignal();
+    const given = ctx.values.dir as string | undefined;
+    // The kubeconfig in it holds the sandbox cluster's token: a folder made here is removed when the sandbox stops.
+    const dir = given ?? mkdtempSync(join(tmpdir(), 'shepherd-sandbox-'));
+    const removeDir = (): void => {
+      if (given === undefined) rmSync(dir, { recursive: true, force: true });
+    };
     let world;
     try {
       const scenario = scenarioFrom(ctx.values.scenario as string | undefined);
@@ -67,6 +74,7 @@ Example:
         ...(scenario !== undefined ? { scenario } : {}),
       });
     } catch (err) {
+      removeDir();
       if (err instanceof UnknownScenarioError) throw new UsageError(err.message);
       throw err;
     }
@@ -86,9 +94,10 @@ Example:
       ctx.out(`Scenario    ${world.faults.active?.name ?? 'none'}`);
       ctx.err('Credentials are in the --json output. Press Ctrl-C to stop.');
     }
-    await untilSignal();
+    await stopRequested;
     removeWorldFile(stateDir);
     await world.stop();
+    removeDir();
     return EXIT.ok;
   },
 };

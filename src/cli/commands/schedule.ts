@@ -77,7 +77,7 @@ function describeText(ctx: CommandContext, d: ScheduleDescription): void {
     `  cron "${String(j.cron ?? '?')}" ${String(j.timezone)}; starts ${String(j.workflowType)} ${String(j.workflowId)}-<time> on task queue ${String(j.taskQueue)}${j.through ? `, through ${String(j.through)}` : ''}`,
   );
   ctx.out(
-    `  overlap ${String(j.overlap)}, catch-up window ${String(j.catchupWindow)}; ${d.info.numActionsTaken} runs started, ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.numActionsMissedCatchupWindow} missed (catch-up window)`,
+    `  overlap ${String(j.overlap)}, catch-up window ${String(j.catchupWindow)}; ${runs(d.info.numActionsTaken)} started, ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.numActionsMissedCatchupWindow} missed (catch-up window)`,
   );
   const next = d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString());
   if (next.length > 0) ctx.out(`  next: ${next.join(', ')}`);
@@ -275,3 +275,8 @@ Examples:
     });
   },
 };
+
+/** `1 run`, `3 runs`. */
+function runs(n: number): string {
+  return `${n} run${n === 1 ? '' : 's'}`;
+}

@@ -37,7 +37,8 @@ Options:
   options: { 'task-queue': { type: 'string' }, identity: { type: 'string' }, 'workflow-bundle': { type: 'string' } },
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
-    const config = ctx.config();
+    const { config, warnings } = ctx.checkConfig();
+    for (const w of warnings) ctx.err(`warning: ${w.message}`);
     const bundlePath = ctx.values['workflow-bundle'] as string | undefined;
     if (bundlePath !== undefined && !existsSync(bundlePath))
       throw new UsageError(`--workflow-bundle ${bundlePath}: no such file (build one with \`npm run build:bundle\`)`);

@@ -120,7 +120,7 @@ describe('configuration', () => {
         'TEMPORAL_TLS_KEY_PATH',
       ].sort(),
     );
-    expect(byVariable.GITLAB_URL_EXTERNAL).toContain('an http(s) URL without a trailing slash');
+    expect(byVariable.GITLAB_URL_EXTERNAL).toContain('an http(s) URL, got "gitlab.local/"');
     expect(byVariable.SHEPHERD_UI_PORT).toContain('a port 1-65535');
     expect(byVariable.JENKINS_USER).toContain('is required when real systems are configured');
     expect(err.message).toContain('Configuration has 10 problems');
