@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { TLSConfig } from '@temporalio/client';
 import type { TemporalConfig } from '../config/load.js';
 
@@ -54,9 +54,13 @@ export async function connectClient(target: TemporalTarget): Promise<Client> {
   return new Client({ connection, namespace: target.namespace });
 }
 
-/** A worker connection to the target. */
+/**
+ * A worker connection to the target. The worker package (and its native core) loads here, on first use: the
+ * operator commands, which only need a client, never pay its seconds of start-up.
+ */
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
   const tls = tlsConfig(target);
+  const { NativeConnection } = await import('@temporalio/worker');
   return NativeConnection.connect({
     address: target.address,
     ...(tls ? { tls } : {}),
