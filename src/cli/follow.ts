@@ -5,6 +5,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Progress, StepRecord } from '../domain/report.js';
+import { runOutcome, type RunOutcome } from '../temporal/run-outcome.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 
 export interface FollowOptions {
@@ -36,10 +37,11 @@ function waitText(s: StepRecord, now: number): string {
 }
 
 /**
- * Follows `handle` until its result settles; returns the result (or rethrows its failure). Prints step lines as
- * they change. With `autoApprove`, approves pending gates on child promotions through the real update.
+ * Follows `handle` until the run closes; returns its outcome (run-outcome.ts): the report whether the run
+ * completed or failed with it, else the failure. Prints step lines as they change. With `autoApprove`, approves
+ * pending gates on child promotions through the real update.
  */
-export async function followRun<T>(client: Client, handle: WorkflowHandle, opts: FollowOptions): Promise<T> {
+export async function followRun(client: Client, handle: WorkflowHandle, opts: FollowOptions): Promise<RunOutcome> {
   const seen = new Map<string, StepRecord['status']>();
   const approved = new Set<string>();
   let statusLineShown = false;
@@ -115,8 +117,7 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
     }
   };
 
-  const result = handle.result() as Promise<T>;
-  const settled = result.then(
+  const settled = handle.result().then(
     () => undefined,
     () => undefined,
   );
@@ -129,5 +130,5 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
   }
   await poll();
   clearStatus();
-  return result;
+  return await runOutcome(client, handle.workflowId, (handle as { firstExecutionRunId?: string }).firstExecutionRunId);
 }
