@@ -257,18 +257,15 @@ async function awaitApproval({ options, state, journal, approval }: Promotion, i
   const { appName, targetEnv, approval: policy } = options;
   const iid = state.mergeRequest?.iid;
   state.phase = 'awaiting-approval';
-  journal.show('waiting-approval', {
-    env: targetEnv,
-    imageTag,
-    summary: `waiting for approval of ${imageTag} into ${targetEnv} (!${iid})`,
-  });
+  const approvers = policy.approvers.length > 0 ? policy.approvers.join(', ') : 'anyone';
+  const gate = `approval of ${imageTag} into ${targetEnv} by ${approvers}`;
+  // The memo's summary is what `shepherd status` lists for a run at its gate (no query, so no worker needed).
+  journal.show('waiting-approval', { env: targetEnv, imageTag, summary: `waiting for ${gate} (!${iid})` });
   await journal.notify('approval-requested', `${appName} ${imageTag} → ${targetEnv} waits for approval (!${iid})`, {
     env: targetEnv,
     imageTag,
     ...(state.mergeRequest ? { links: [state.mergeRequest.webUrl] } : {}),
   });
-  const approvers = policy.approvers.length > 0 ? policy.approvers.join(', ') : 'anyone';
-  const gate = `approval of ${imageTag} into ${targetEnv} by ${approvers}`;
   showDetails(
     `**waiting for ${gate}**, at most ${policy.timeout}`,
     state.mergeRequest ? `merge request: ${state.mergeRequest.webUrl}` : undefined,
