@@ -107,7 +107,7 @@ const ENDS_FAILED = 'validation-ends-failed';
 function endWith(report: ValidationReport): ApplicationFailure {
   return ApplicationFailure.create({
     type: report.failure?.type ?? 'ValidationFailed',
-    message: `validation of ${report.appName} ${report.status === 'rolled_back' ? 'rolled back' : 'failed'}: ${summaryLine(report)}`,
+    message: `validation ${summaryLine(report)}`,
     nonRetryable: true,
     details: [report],
   });
