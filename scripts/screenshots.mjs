@@ -4,7 +4,7 @@
 //
 //   node scripts/screenshots.mjs [--scenario stage-degraded] [--out docs/images]
 //
-// Runs `shepherd demo --scenario <name> --keep` on its own state folder and a free UI port (so it never touches a
+// Runs `shepherd demo --scenario <name> --keep` on its own state folder and free server and UI ports (so it never touches a
 // dev server you already run), waits until the demo keeps everything running, photographs the pages with
 // headless Chromium (Debian: `apt-get install -y chromium`; CHROMIUM=/path overrides), then stops the demo with
 // SIGTERM and removes its state folder. The UI is a single-page app: Chromium gets a virtual-time budget to render.
@@ -36,13 +36,19 @@ function freePort() {
 }
 
 /** Runs the demo; resolves to the Web UI's URL once the demo says it keeps everything running. */
-function startDemo(stateDir, uiPort) {
+function startDemo(stateDir, uiPort, temporalPort) {
   const demo = spawn(
     process.execPath,
     [join(root, 'bin', 'shepherd.js'), 'demo', '--scenario', values.scenario, '--keep'],
     {
       cwd: root,
-      env: { ...process.env, SHEPHERD_STATE_DIR: stateDir, SHEPHERD_UI_PORT: String(uiPort), TEMPORAL_ADDRESS: '' },
+      env: {
+        ...process.env,
+        SHEPHERD_STATE_DIR: stateDir,
+        SHEPHERD_UI_PORT: String(uiPort),
+        SHEPHERD_TEMPORAL_PORT: String(temporalPort),
+        TEMPORAL_ADDRESS: '',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -92,7 +98,7 @@ function shoot(url, file) {
 }
 
 const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-screenshots-'));
-const { demo, ready } = startDemo(stateDir, await freePort());
+const { demo, ready } = startDemo(stateDir, await freePort(), await freePort());
 try {
   const ui = await ready;
   mkdirSync(outDir, { recursive: true });
