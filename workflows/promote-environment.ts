@@ -16,12 +16,18 @@
  * 7. await-argo-synced-and-healthy at the merge commit                                    — no undo
  * 8. verify-workload: every pod runs the image, ready                                     — no undo
  *
- * On failure, rejection or cancellation the undos run newest first, shielded from cancellation. Then the run
- * fails with the original failure's type and message; its first detail (PromotionFailureDetails) holds the steps
- * and what was rolled back, from which image to which. A cancelled run ends cancelled after unwinding.
- * A superseded run unwinds the same way and completes with status `superseded`.
+ * How a run ends (the `ShepherdStatus` search attribute and memo say the same word):
+ *   succeeded, unchanged, merge-request-opened  completes; the result is a PromotionResult.
+ *   superseded   a newer image replaced it before its merge: unwinds, completes with status `superseded`.
+ *   rolled_back  a step after the merge failed and the merge was reverted, every undo succeeded.
+ *   failed       a step failed (or the approval was refused or timed out) and nothing merged needed reverting,
+ *                or an undo failed.
+ *   cancelled    unwinds, then ends cancelled.
+ * rolled_back and failed runs FAIL (non-retryable) with the original failure's type and message; the first
+ * detail (PromotionFailureDetails) holds the steps and what was undone, from which image to which.
+ * The UI shows each activity and the approval timer with a summary, and the run's current details say where it is.
  */
-import { isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EnvironmentState, MergeRequestRef } from '../src/domain/activities.js';
 import { parseDuration } from '../src/domain/duration.js';
 import { SourceNotHealthyError } from '../src/domain/errors.js';
@@ -39,6 +45,7 @@ import { activityProxies } from './support/activities.js';
 import { ApprovalGate } from './support/approval-gate.js';
 import { endWith, validated } from './support/failures.js';
 import { appNameOf, Journal, waitOptions } from './support/journal.js';
+import { showDetails, summarized } from './support/metadata.js';
 import { Saga } from './support/saga.js';
 import { shielded } from './support/shield.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
@@ -116,13 +123,20 @@ async function resolveImage({ options, state, journal, activities }: Promotion):
   const { appName, sourceEnv, targetEnv } = options;
   state.phase = 'resolving';
   journal.show('running', { env: targetEnv, ...(options.imageTag ? { imageTag: options.imageTag } : {}) });
+  showDetails(`**resolving**: the image ${appName} runs synced and healthy in ${sourceEnv}`);
   const source = await journal.step('read-source', { env: sourceEnv }, () =>
-    activities.quick.readEnvironmentState({ appName, env: sourceEnv }),
+    summarized(`read what ${appName} runs in ${sourceEnv}`, activities.quick.readEnvironmentState, {
+      appName,
+      env: sourceEnv,
+    }),
   );
   const imageTag = promotableImage(options, source);
   state.imageTag = imageTag;
   const target = await journal.step('read-target', { env: targetEnv, imageTag }, () =>
-    activities.quick.readEnvironmentState({ appName, env: targetEnv }),
+    summarized(`read what ${appName} runs in ${targetEnv}`, activities.quick.readEnvironmentState, {
+      appName,
+      env: targetEnv,
+    }),
   );
   state.previousImageTag = target.imageTag;
   state.alreadyThere = target.imageTag === imageTag && isSyncedAndHealthyAt(target);
@@ -153,6 +167,7 @@ function promotableImage(options: PromoteEnvironmentOptions, source: Environment
 async function openMergeRequest(promotion: Promotion, imageTag: string): Promise<void> {
   const { options, state, activities, saga, supersede, runMarker } = promotion;
   state.phase = 'opening';
+  showDetails(`**opening** the merge request of ${imageTag} into ${options.targetEnv} (mode ${options.mode})`);
   const mergeRequest =
     options.mode === 'gitlab' ? await openWithGitLab(promotion, imageTag) : await openWithJenkins(promotion, imageTag);
   state.mergeRequest = mergeRequest;
@@ -169,7 +184,17 @@ async function openWithGitLab({ options, journal, activities, runMarker }: Promo
     { env: targetEnv, imageTag, links: (result) => ({ mergeRequest: result.mergeRequest.webUrl }) },
     () =>
       shielded(() =>
-        activities.quick.openPromotionMergeRequest({ appName, sourceEnv, targetEnv, imageTag, runMarker }),
+        summarized(
+          `open the merge request of ${imageTag} into ${targetEnv}`,
+          activities.quick.openPromotionMergeRequest,
+          {
+            appName,
+            sourceEnv,
+            targetEnv,
+            imageTag,
+            runMarker,
+          },
+        ),
       ),
   );
   return opened.mergeRequest;
@@ -184,7 +209,14 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
     { env: targetEnv, imageTag, links: (result) => ({ build: result.build.url }) },
     () =>
       shielded(() =>
-        activities.waits.triggerPromoteJob({ appName, sourceEnv, targetEnv, imageTag, notBefore, runMarker }),
+        summarized(`run the promote job: ${imageTag} ${sourceEnv} → ${targetEnv}`, activities.waits.triggerPromoteJob, {
+          appName,
+          sourceEnv,
+          targetEnv,
+          imageTag,
+          notBefore,
+          runMarker,
+        }),
       ),
   );
   const { buildNumber, url } = triggered.build;
@@ -193,7 +225,13 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
   await journal.step(
     'await-promote-build',
     waitOptions(place, waitBudgets.build, { kind: 'build', ref: `promote #${buildNumber}` }, () => ({ build: url })),
-    (deadline: string) => activities.waits.awaitJenkinsBuild({ appName, job: 'promote', buildNumber, deadline }),
+    (deadline: string) =>
+      summarized(`wait for promote #${buildNumber}`, activities.waits.awaitJenkinsBuild, {
+        appName,
+        job: 'promote',
+        buildNumber,
+        deadline,
+      }),
   );
   return await journal.step(
     'await-merge-request',
@@ -204,7 +242,13 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
       (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
     ),
     (deadline: string) =>
-      activities.waits.awaitMergeRequest({ appName, targetEnv, imageTag, createdAfter: notBefore, deadline }),
+      summarized(`wait for the merge request of ${imageTag} into ${targetEnv}`, activities.waits.awaitMergeRequest, {
+        appName,
+        targetEnv,
+        imageTag,
+        createdAfter: notBefore,
+        deadline,
+      }),
   );
 }
 
@@ -213,17 +257,20 @@ async function awaitApproval({ options, state, journal, approval }: Promotion, i
   const { appName, targetEnv, approval: policy } = options;
   const iid = state.mergeRequest?.iid;
   state.phase = 'awaiting-approval';
-  journal.show('waiting-approval', {
-    env: targetEnv,
-    imageTag,
-    summary: `waiting for approval of ${imageTag} into ${targetEnv} (!${iid})`,
-  });
+  const approvers = policy.approvers.length > 0 ? policy.approvers.join(', ') : 'anyone';
+  const gate = `approval of ${imageTag} into ${targetEnv} by ${approvers}`;
+  // The memo's summary is what `shepherd status` lists for a run at its gate (no query, so no worker needed).
+  journal.show('waiting-approval', { env: targetEnv, imageTag, summary: `waiting for ${gate} (!${iid})` });
   await journal.notify('approval-requested', `${appName} ${imageTag} → ${targetEnv} waits for approval (!${iid})`, {
     env: targetEnv,
     imageTag,
     ...(state.mergeRequest ? { links: [state.mergeRequest.webUrl] } : {}),
   });
-  const approvers = policy.approvers.length > 0 ? policy.approvers.join(', ') : 'anyone';
+  showDetails(
+    `**waiting for ${gate}**, at most ${policy.timeout}`,
+    state.mergeRequest ? `merge request: ${state.mergeRequest.webUrl}` : undefined,
+    `\`npx shepherd approve ${workflowInfo().workflowId} --by NAME\``,
+  );
   const decided = await journal.step(
     'approval',
     waitOptions({ env: targetEnv, imageTag }, (parseDuration(policy.timeout) ?? 0) / 1000, {
@@ -231,12 +278,14 @@ async function awaitApproval({ options, state, journal, approval }: Promotion, i
       ref: approvers,
     }),
     () =>
-      approval.decision(() =>
-        journal.notify(
-          'approval-timed-out',
-          `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
-          { env: targetEnv, imageTag },
-        ),
+      approval.decision(
+        () =>
+          journal.notify(
+            'approval-timed-out',
+            `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
+            { env: targetEnv, imageTag },
+          ),
+        `wait for ${gate}`,
       ),
   );
   await journal.notify('approved', `${appName} ${imageTag} → ${targetEnv} approved by ${decided.by}`, {
@@ -251,11 +300,16 @@ async function mergeAndVerify(promotion: Promotion, imageTag: string): Promise<v
   const target = { env: options.targetEnv, imageTag };
   state.phase = 'merging';
   journal.show('merging', target);
+  showDetails(
+    `**merging** !${state.mergeRequest!.iid}: ${imageTag} into ${options.targetEnv}`,
+    state.mergeRequest!.webUrl,
+  );
   const merge = await mergeMergeRequest(promotion, target, state.mergeRequest!, state.previousImageTag);
   state.merged = true;
   state.mergeCommitSha = merge.mergeCommitSha;
   if (!options.verify) return;
   state.phase = 'syncing';
+  showDetails(`**rolling out** ${imageTag} in ${options.targetEnv}: Argo CD sync, then every pod`);
   await awaitArgoSyncedAndHealthy(promotion, target, merge.mergeCommitSha);
   state.phase = 'verifying';
   await verifyWorkload(promotion, target);
@@ -271,6 +325,7 @@ function finish({ options, state, journal, approval, supersede }: Promotion, sta
     ...(imageTag ? { imageTag } : {}),
     summary: `${status}: ${appName} ${imageTag ?? '?'} ${sourceEnv}→${targetEnv}`,
   });
+  showDetails(`**${status}**: ${appName} ${imageTag ?? '?'} ${sourceEnv} → ${targetEnv}`);
   const approved = approval.approval;
   return {
     status,
@@ -316,10 +371,16 @@ async function endFailed({ options, state, journal, saga }: Promotion, err: unkn
   const { imageTag } = state;
   const failure = summarizeFailure(err);
   const undone = saga.size > 0;
+  const revertsCount = patched(REVERTS_COUNT);
+  showDetails(`**${failure.type}**: ${failure.message}`, undone ? 'undoing the promotion, newest first' : undefined);
   await saga.unwind(journal.rollback);
   const rollbackFailed = journal.rollback.some((record) => record.status === 'failed');
-  const status = isCancellation(err) ? 'cancelled' : rollbackFailed || !undone ? 'failed' : 'rolled_back';
+  const rolledBack = revertsCount
+    ? journal.rollback.some((record) => record.action === 'revert-merge-request' && record.status === 'succeeded')
+    : undone;
+  const status = isCancellation(err) ? 'cancelled' : rollbackFailed || !rolledBack ? 'failed' : 'rolled_back';
   state.phase = 'finished';
+  showDetails(`**${status}**: ${failure.message}${rollbackNote(journal)}`);
   await shielded(async () => {
     journal.show(status, {
       env: targetEnv,
@@ -342,6 +403,13 @@ async function endFailed({ options, state, journal, saga }: Promotion, err: unkn
   };
   throw endWith(failure, rollbackNote(journal), details);
 }
+
+/**
+ * Runs started before this change report `rolled_back` whenever an undo ran; runs started after it only when a
+ * merge was reverted. A rejection (or any failure) before the merge closes the MR and deletes its branch — the
+ * target never changed — and is reported `failed`, its failure type (e.g. ApprovalRejectedError) saying why.
+ */
+const REVERTS_COUNT = 'promotion-rolled-back-means-reverted';
 
 /** What the failure message adds about the rollback. */
 function rollbackNote(journal: Journal): string {

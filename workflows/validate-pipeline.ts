@@ -17,11 +17,19 @@
  * the run already verified keep the new image. With `rollback: 'all'` every environment the run changed is
  * reverted, newest first.
  *
- * The result is always the report (ValidationReport), also when a step failed: status `rolled_back` when every
- * undo succeeded, `failed` when there was nothing to undo or an undo failed (reported with its reason). A
- * cancelled run unwinds the same way and then ends cancelled; its report is in `progressQuery` and the memo.
+ * How a run ends, and where its report (ValidationReport) is:
+ *   succeeded    completes; the report is the result.
+ *   rolled_back  a step failed, a merge was reverted and every undo succeeded: the run FAILS (non-retryable,
+ *                the original failure's type, a message saying where it broke) with the report as the
+ *                failure's first detail, so that Temporal shows it Failed.
+ *   failed       a step failed and no merge needed reverting (MRs closed at most) or an undo failed (reported
+ *                with its reason): fails the same way.
+ *   cancelled    unwinds the same way, then ends cancelled; its steps are in `progressQuery`, its summary in the memo.
+ * Runs started before the `validation-ends-failed` patch complete with the `failed`/`rolled_back` report as their
+ * result instead; src/temporal/run-outcome.ts reads both.
+ * The UI shows each activity with a summary ("merge !3 into prod"), and the run's current details say where it is.
  */
-import { executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { executeChild, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ChildWorkflowFailure, ApplicationFailure } from '@temporalio/common';
 import type { BuildRef, MergeRequestRef } from '../src/domain/activities.js';
 import type { Environment } from '../src/domain/environments.js';
@@ -46,6 +54,7 @@ import { promoteEnvironment } from './promote-environment.js';
 import { activityProxies } from './support/activities.js';
 import { validated } from './support/failures.js';
 import { appNameOf, Journal, waitOptions } from './support/journal.js';
+import { shortSha, showDetails, summarized } from './support/metadata.js';
 import { Saga } from './support/saga.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
 import { abandonMergeRequest, revertMerge } from './support/undos.js';
@@ -76,8 +85,32 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
     await journal.notify('validation-finished', summaryLine(report), { imageTag });
     return report;
   } catch (err) {
-    return await unwindAndReport(validation, err);
+    const endsFailed = patched(ENDS_FAILED);
+    const report = await unwindAndReport(validation, err, endsFailed);
+    if (endsFailed) throw endWith(report);
+    return report;
   }
+}
+
+/**
+ * Runs started before this change complete with a `failed`/`rolled_back` report as their result; runs started
+ * after it fail with the report as the failure's first detail, so that Temporal (Web UI, `temporal workflow
+ * list`, a Schedule's recent actions) shows them Failed. The same patch counts an environment as rolled back only
+ * when a merge was reverted: closing an MR that never merged is cleaning up, not a rollback.
+ */
+const ENDS_FAILED = 'validation-ends-failed';
+
+/**
+ * The failure a validation that did not succeed ends with: the original failure's type, a message saying where it
+ * broke and what was rolled back, and the report (ValidationReport) as its first detail.
+ */
+function endWith(report: ValidationReport): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: report.failure?.type ?? 'ValidationFailed',
+    message: `validation ${summaryLine(report)}`,
+    nonRetryable: true,
+    details: [report],
+  });
 }
 
 const HOPS = [
@@ -119,16 +152,25 @@ async function deliverToDev(validation: Validation): Promise<string> {
   journal.show('running', { env });
   try {
     const bumpedAt = new Date().toISOString();
-    const bump = await journal.step('bump-version', { env }, () => quick.bumpAppVersion({ appName, runMarker }));
+    showDetails(`**iteration 1**: bump the version of ${appName}, wait for CI and the dev merge request`);
+    const bump = await journal.step('bump-version', { env }, () =>
+      summarized(`bump the version of ${appName}`, quick.bumpAppVersion, { appName, runMarker }),
+    );
     validation.version = bump.version;
     await awaitCiBuild(validation, bump.commitSha);
-    const before = await journal.step('read-dev', { env }, () => quick.readEnvironmentState({ appName, env }));
+    const before = await journal.step('read-dev', { env }, () =>
+      summarized(`read what ${appName} runs in dev`, quick.readEnvironmentState, { appName, env }),
+    );
     iteration.previousImageTag = before.imageTag;
     const mergeRequest = await awaitDevMergeRequest(validation, bump.version, bumpedAt);
     const target = { env, imageTag: mergeRequest.imageTag };
     validation.imageTag = target.imageTag;
     iteration.imageTag = target.imageTag;
     journal.show('running', target);
+    showDetails(
+      `**iteration 1**: deliver ${appName} ${target.imageTag} to dev`,
+      `merge request: ${mergeRequest.webUrl}`,
+    );
     let merged = false;
     saga.push(
       ...abandonMergeRequest(
@@ -163,13 +205,24 @@ async function awaitCiBuild(validation: Validation, commitSha: string): Promise<
       { kind: 'build', ref: `app CI build of ${commitSha.slice(0, 8)}` },
       (found: BuildRef) => ({ build: found.url }),
     ),
-    (deadline: string) => activities.waits.findCiBuildForCommit({ appName, commitSha, deadline }),
+    (deadline: string) =>
+      summarized(`find the CI build of ${shortSha(commitSha)}`, activities.waits.findCiBuildForCommit, {
+        appName,
+        commitSha,
+        deadline,
+      }),
   );
   const { buildNumber, url } = build;
   await journal.step(
     'await-ci-build',
     waitOptions(place, waitBudgets.build, { kind: 'build', ref: `app CI #${buildNumber}` }, () => ({ build: url })),
-    (deadline: string) => activities.waits.awaitJenkinsBuild({ appName, job: 'app-ci', buildNumber, deadline }),
+    (deadline: string) =>
+      summarized(`wait for app CI #${buildNumber}`, activities.waits.awaitJenkinsBuild, {
+        appName,
+        job: 'app-ci',
+        buildNumber,
+        deadline,
+      }),
   );
 }
 
@@ -189,7 +242,13 @@ async function awaitDevMergeRequest(
       (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
     ),
     (deadline: string) =>
-      activities.waits.awaitMergeRequest({ appName, targetEnv: 'dev', version, createdAfter: bumpedAt, deadline }),
+      summarized(`wait for the dev merge request of ${version}`, activities.waits.awaitMergeRequest, {
+        appName,
+        targetEnv: 'dev',
+        version,
+        createdAfter: bumpedAt,
+        deadline,
+      }),
   );
 }
 
@@ -211,6 +270,9 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
   };
   validation.iterations.push(iteration);
   journal.show('running', { env, imageTag });
+  showDetails(
+    `**iteration ${hop.iteration}**: promote ${options.appName} ${imageTag} ${hop.source} → ${env} in ${childId}`,
+  );
   const args: PromoteEnvironmentInput = {
     appName: options.appName,
     sourceEnv: hop.source,
@@ -228,7 +290,12 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     const result = await journal.step(
       `promote-${env}`,
       { env, imageTag, waitingOn: { kind: 'child-workflow', ref: childId } },
-      () => executeChild(promoteEnvironment, { workflowId: childId, args: [args] }),
+      () =>
+        executeChild(promoteEnvironment, {
+          workflowId: childId,
+          args: [args],
+          staticSummary: `promote ${options.appName} ${imageTag} ${hop.source} → ${env} (iteration ${hop.iteration} of ${workflowInfo().workflowId})`,
+        }),
     );
     iteration.steps = [...result.steps];
     iteration.previousImageTag = result.previousImageTag;
@@ -270,7 +337,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
  * A step failed or the run was cancelled: name the step, undo (newest first, shielded), report `rolled_back` when
  * something was reverted and no undo failed, `failed` otherwise. A cancelled run ends cancelled after its report.
  */
-async function unwindAndReport(validation: Validation, err: unknown): Promise<ValidationReport> {
+async function unwindAndReport(validation: Validation, err: unknown, endsFailed: boolean): Promise<ValidationReport> {
   const { journal, saga, iterations, imageTag } = validation;
   const failed = iterations.at(-1);
   const failedStep = (failed?.steps ?? []).findLast(broken) ?? journal.steps.findLast(broken);
@@ -279,10 +346,16 @@ async function unwindAndReport(validation: Validation, err: unknown): Promise<Va
     step: failedStep?.name ?? 'unknown',
     iteration: failed?.iteration ?? 1,
   };
+  showDetails(
+    `**${failure.step} failed**: ${failure.message}`,
+    saga.size > 0 ? 'undoing the run, newest first' : undefined,
+  );
   await saga.unwind(journal.rollback);
   markRolledBack(iterations, journal.rollback);
   const rollbackFailed = journal.rollback.some((record) => record.status === 'failed');
-  const anyReverted = journal.rollback.some((record) => record.status === 'succeeded');
+  const anyReverted = journal.rollback.some(
+    (record) => record.status === 'succeeded' && (!endsFailed || record.action === 'revert-merge-request'),
+  );
   const report = reportAs(validation, rollbackFailed || !anyReverted ? 'failed' : 'rolled_back', failure);
   if (isCancellation(err)) throw err;
   await journal.notify(
@@ -319,6 +392,7 @@ function reportAs(
     rollback: [...journal.rollback],
   };
   journal.show(status, { summary: summaryLine(report) });
+  showDetails(`**${status}**`, summaryLine(report));
   return report;
 }
 

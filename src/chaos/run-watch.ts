@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { ValidationReport, WaitingOn } from '../domain/report.js';
 import type { ValidatePipelineInput } from '../domain/inputs.js';
+import { runOutcome } from '../temporal/run-outcome.js';
 import { validationStart } from '../temporal/run-start.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 import { validatePipeline } from '../../workflows/validate-pipeline.js';
@@ -52,7 +53,7 @@ export async function startValidation(client: Client, opts: StartOptions): Promi
     ...(opts.through ? { through: opts.through } : {}),
     ...(opts.waitBudgets ? { waitBudgets: { ...opts.waitBudgets } } : {}),
   };
-  const start = validationStart(input, opts.taskQueue);
+  const start = validationStart(input, opts.taskQueue, 'the chaos runner');
   await client.workflow.start(validatePipeline, start);
   return start.workflowId;
 }
@@ -134,20 +135,16 @@ export interface AwaitOptions {
   readonly onPosition?: (position: RunPosition | undefined) => void | Promise<void>;
 }
 
-/** Follows the run until it closes (its report when it completed) or the bound passes. */
+/** Follows the run until it closes (its report when it left one) or the bound passes. */
 export async function awaitRunEnd(client: Client, workflowId: string, opts: AwaitOptions): Promise<RunEnd> {
   const until = Date.now() + opts.boundMs;
   let position: RunPosition | undefined;
   for (;;) {
-    const described = await within(client, () => client.workflow.getHandle(workflowId).describe());
-    const status = described?.status.name;
-    if (status !== undefined && status !== 'RUNNING') {
-      if (status !== 'COMPLETED') return { kind: 'closed', status };
-      const report = await within(
-        client,
-        () => client.workflow.getHandle(workflowId).result() as Promise<ValidationReport>,
-      );
-      if (report) return { kind: 'finished', report };
+    // The report travels as the result of a run that succeeded and as the failure's detail of one that did not.
+    const outcome = await within(client, () => runOutcome(client, workflowId));
+    if (outcome !== undefined && outcome.status !== 'RUNNING') {
+      if (outcome.kind === 'validation') return { kind: 'finished', report: outcome.report };
+      return { kind: 'closed', status: outcome.status };
     }
     if (Date.now() > until) return { kind: 'stuck', position };
     position = (await runPosition(client, workflowId)) ?? position;

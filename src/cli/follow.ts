@@ -5,6 +5,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Progress, StepRecord } from '../domain/report.js';
+import { runOutcome, type RunOutcome } from '../temporal/run-outcome.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 import { waitingOnText } from './operator.js';
 
@@ -37,10 +38,11 @@ function waitText(s: StepRecord, now: number): string {
 }
 
 /**
- * Follows `handle` until its result settles; returns the result (or rethrows its failure). Prints step lines as
- * they change. With `autoApprove`, approves pending gates on child promotions through the real update.
+ * Follows `handle` until the run closes; returns its outcome (run-outcome.ts): the report whether the run
+ * completed or failed with it, else the failure. Prints step lines as they change. With `autoApprove`, approves
+ * pending gates on child promotions through the real update.
  */
-export async function followRun<T>(client: Client, handle: WorkflowHandle, opts: FollowOptions): Promise<T> {
+export async function followRun(client: Client, handle: WorkflowHandle, opts: FollowOptions): Promise<RunOutcome> {
   const seen = new Map<string, StepRecord['status']>();
   const approved = new Set<string>();
   // Child runs whose last steps may not be printed yet: a child's final step ends after the parent stops waiting
@@ -136,8 +138,7 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
     }
   };
 
-  const result = handle.result() as Promise<T>;
-  const settled = result.then(
+  const settled = handle.result().then(
     () => undefined,
     () => undefined,
   );
@@ -150,5 +151,5 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
   }
   await poll();
   clearStatus();
-  return result;
+  return await runOutcome(client, handle.workflowId, (handle as { firstExecutionRunId?: string }).firstExecutionRunId);
 }

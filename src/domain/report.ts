@@ -25,9 +25,9 @@ export type Status =
   | 'unchanged'
   /** A promotion run gave way to a newer image before its merge. */
   | 'superseded'
-  /** Failed, and there was nothing to undo or an undo failed. */
+  /** Failed, and no merge needed reverting (MRs closed at most), or an undo failed. */
   | 'failed'
-  /** Failed, and every undo succeeded. */
+  /** Failed, a merge was reverted and every undo succeeded. */
   | 'rolled_back'
   | 'cancelled'
   /** An undo that had nothing to do. */
@@ -139,8 +139,10 @@ export interface IterationReport {
 export type ValidationStatus = Extract<Status, 'succeeded' | 'failed' | 'rolled_back'>;
 
 /**
- * What `validatePipeline` returns, also when it failed: `rolled_back` when a step failed and every undo
- * succeeded, `failed` when a step failed and there was nothing to undo or an undo failed.
+ * The report of a `validatePipeline` run: its result when it succeeded, the first detail of its failure otherwise
+ * (runs started before the `validation-ends-failed` patch returned it as their result also then). `rolled_back`
+ * when a step failed, a merge was reverted and every undo succeeded; `failed` when a step failed and no merge
+ * needed reverting or an undo failed. src/temporal/run-outcome.ts reads it either way.
  */
 export interface ValidationReport {
   readonly appName: string;
@@ -153,5 +155,33 @@ export interface ValidationReport {
   readonly durationMs: number;
   readonly iterations: readonly IterationReport[];
   readonly failure?: FailureSummary & { readonly step: string; readonly iteration: 1 | 2 | 3 };
+  readonly rollback: readonly RollbackRecord[];
+}
+
+export type PromotionReportStatus = PromotionStatus | Extract<Status, 'failed' | 'rolled_back' | 'cancelled'>;
+
+/**
+ * A promotion run's report (`shepherd report promote-<app>-<env>`), built from its PromotionResult when it
+ * completed or from its PromotionFailureDetails when it failed; where the run ran comes from its search attributes.
+ */
+export interface PromotionReport {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly status: PromotionReportStatus;
+  readonly appName: string;
+  readonly sourceEnv: Environment | undefined;
+  readonly targetEnv: Environment | undefined;
+  readonly imageTag: string | undefined;
+  readonly previousImageTag: string | undefined;
+  readonly startedAt: string;
+  readonly finishedAt: string | undefined;
+  readonly durationMs: number | undefined;
+  readonly mergeRequest?: PromotionResult['mergeRequest'];
+  readonly mergeCommitSha?: string;
+  readonly build?: PromotionResult['build'];
+  readonly approval?: PromotionResult['approval'];
+  readonly supersededBy?: string;
+  readonly failure?: FailureSummary;
+  readonly steps: readonly StepRecord[];
   readonly rollback: readonly RollbackRecord[];
 }

@@ -16,7 +16,7 @@ const ICON: Record<IterationStatus | ValidationStatus, string> = {
  * Text inside a table cell or list item: on one line (CR alone ends a line too), without control characters,
  * pipes escaped so the table keeps its columns, `<` as an entity so that a message cannot open an HTML tag.
  */
-function cell(text: string | undefined): string {
+export function cell(text: string | undefined): string {
   return (
     (text ?? '')
       .replace(/\r\n|[\r\n\t]/g, ' ')

@@ -1,14 +1,49 @@
-/** The start options of Shepherd's runs, shared by the CLI and the chaos runner. */
+/** The start options of Shepherd's runs, shared by the CLI, the schedule and the chaos runner. */
 import { WorkflowIdReusePolicy } from '@temporalio/client';
-import type { ValidatePipelineInput } from '../domain/inputs.js';
+import type { PromoteEnvironmentInput, ValidatePipelineInput } from '../domain/inputs.js';
 import { validationWorkflowId } from '../domain/promotion-policy.js';
 import { ShepherdApp, ShepherdStatus } from './common/search-attributes.js';
 
+/** Temporal's user metadata of a run: the Web UI shows the summary in the run list and both on the run's page. */
+export interface RunMetadata {
+  /** One line, e.g. `validate example-app: dev → stage → prod (jenkins)`. */
+  readonly staticSummary: string;
+  /** Markdown: the run's input in words (never a secret: inputs hold none) and who started it. */
+  readonly staticDetails: string;
+}
+
+/** What a validation sets out to do, in words; `startedBy` says who or what started it (e.g. `schedule nightly`). */
+export function validationMetadata(input: ValidatePipelineInput, startedBy: string): RunMetadata {
+  const through = input.through ?? 'prod';
+  const path = ['dev', 'stage', 'prod'].slice(0, ['dev', 'stage', 'prod'].indexOf(through) + 1).join(' → ');
+  return {
+    staticSummary: `validate ${input.appName}: ${path} (${input.mode ?? 'jenkins'})`,
+    staticDetails: [
+      `**Pipeline validation** of ${input.appName} through ${through}, promotion MRs opened by ${input.mode === 'gitlab' ? 'the GitLab API' : 'the Jenkins promote job'}.`,
+      `Rollback scope: ${input.rollback ?? 'failed'}. Approval before: ${(input.approvalEnvironments ?? ['prod']).join(', ') || 'none'}; approvers: ${input.approvers?.length ? input.approvers.join(', ') : 'anyone'}.`,
+      `Started by ${startedBy}.`,
+    ].join('\n\n'),
+  };
+}
+
+/** What a promotion sets out to do, in words. */
+export function promotionMetadata(input: PromoteEnvironmentInput, startedBy: string): RunMetadata {
+  const image = input.imageTag ?? `what runs in ${input.sourceEnv}`;
+  return {
+    staticSummary: `promote ${input.appName} ${image} ${input.sourceEnv} → ${input.targetEnv}`,
+    staticDetails: [
+      `**Promotion** of ${input.appName} ${image} from ${input.sourceEnv} to ${input.targetEnv}, MR opened by ${input.mode === 'gitlab' ? 'the GitLab API' : 'the Jenkins promote job'}${input.merge === false ? ', left open (no merge)' : ''}.`,
+      `Started by ${startedBy}.`,
+    ].join('\n\n'),
+  };
+}
+
 /**
  * How every validatePipeline run is started (the CLI, the demo, the chaos runner): as `validate-<app>`, one at a
- * time but a finished one's id reused, with the app and "running" search attributes that `status` filters on.
+ * time but a finished one's id reused, with the app and "running" search attributes that `status` filters on, and
+ * the summary and details the Web UI shows.
  */
-export function validationStart(input: ValidatePipelineInput, taskQueue: string) {
+export function validationStart(input: ValidatePipelineInput, taskQueue: string, startedBy = 'the shepherd CLI') {
   return {
     workflowId: validationWorkflowId(input.appName),
     taskQueue,
@@ -18,5 +53,6 @@ export function validationStart(input: ValidatePipelineInput, taskQueue: string)
       { key: ShepherdApp, value: input.appName },
       { key: ShepherdStatus, value: 'running' },
     ],
+    ...validationMetadata(input, startedBy),
   };
 }

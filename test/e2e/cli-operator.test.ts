@@ -156,6 +156,8 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
     expect(text.stdout).toContain('`npx shepherd approve promote-example-app-prod --by NAME`');
     const list = await shepherd('status');
     expect(list.stdout).toMatch(/promote-example-app-prod\s+promoteEnvironment\s+waiting-approval\s+prod/);
+    // The list names the gate: image, target and who may approve (from the run's memo; no query needed).
+    expect(list.stdout).toMatch(/waiting for approval of \S+ into prod by alice, bob \(!\d+\)/);
 
     const again = await shepherd('promote', '--from', 'stage', '--to', 'prod');
     expect(again.code).toBe(0);
@@ -179,6 +181,8 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
       CLI_POLL,
     );
     expect(done.status).toBe('COMPLETED');
+    // A finished run still shows its steps, read from its result.
+    expect(done.stepsDone.map((s) => s.name)).toEqual(expect.arrayContaining(['approval', 'verify-workload']));
     expect(await follower.exited, follower.stderr).toBe(0);
     expect(follower.stderr).toMatch(
       /Started promoteEnvironment promote-example-app-prod \(run [0-9a-f-]+\): example-app stage→prod/,

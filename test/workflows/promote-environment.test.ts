@@ -271,9 +271,18 @@ describe('promoteEnvironment', () => {
       const fake = h.install(prodFake());
       const handle = await start(prodInput);
       await untilStep(handle, 'approval');
+      // What `shepherd status` lists for a run at its gate: the memo names image, target and approvers.
+      expect((await handle.describe()).memo).toMatchObject({
+        status: 'waiting-approval',
+        summary: expect.stringMatching(/^waiting for approval of \S+ into prod by (\w+, )*bob/),
+      });
       await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
       const failure = await failureOf(handle);
       expect(failure.type).toBe('ApprovalRejectedError');
+      // Nothing was merged, so nothing was rolled back: the run failed (its type says it was rejected).
+      const ended = await handle.describe();
+      expect(ended.typedSearchAttributes.get(ShepherdStatus)).toBe('failed');
+      expect(ended.memo).toMatchObject({ status: 'failed' });
       expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({
         by: 'bob',
         reason: 'freeze',

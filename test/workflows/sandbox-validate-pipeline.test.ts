@@ -3,7 +3,10 @@
  * clients: what the run did is checked in the world itself (the inspection endpoint), not only in the report.
  * Both ways of opening the promotion MRs: the Jenkins promote-environment job (as the seed does) and GitLab's API.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { validatePipeline } from '../../workflows/index.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
@@ -29,6 +32,8 @@ import {
   type SandboxTemporal,
 } from './sandbox-support.js';
 import { eventually, until } from '../support/eventually.js';
+import { runCli } from '../support/cli.js';
+import { reportOf } from '../support/run-report.js';
 
 const APP_PROJECT = 'p2c/example-app';
 const DEPLOYMENTS = 'p2c/k8s-deployments';
@@ -156,7 +161,7 @@ describe.each<PromotionMode>(['jenkins', 'gitlab'])(
         const stageBefore = tagOf(environment(before, 'stage').image)!;
         const prodBefore = tagOf(environment(before, 'prod').image)!;
         const handle = await start();
-        const report = await handle.result();
+        const report = await reportOf(handle);
         const after = await sandbox.state();
         const tag = report.imageTag!;
 
@@ -214,6 +219,47 @@ describe.each<PromotionMode>(['jenkins', 'gitlab'])(
           ),
         });
         await listed(`ShepherdApp = '${APP}' AND ShepherdStatus = 'rolled_back'`, [described.runId]);
+
+        // Temporal shows it Failed, with the report as the failure's detail; `status` and `report` still read it.
+        expect(described.status.name).toBe('FAILED');
+        const cli = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: t.namespace };
+        const status = await runCli(['status', handle.workflowId, '--json'], cli);
+        expect(status.code).toBe(0);
+        const shown = JSON.parse(status.stdout.trim()) as {
+          status: string;
+          ended: { status: string; failure: { type: string } };
+          stepsDone: { name: string; env?: string }[];
+          rollback: { action: string; env?: string; status: string }[];
+        };
+        expect(shown).toMatchObject({ status: 'FAILED', ended: { status: 'rolled_back' } });
+        expect(shown.ended.failure.type).toBe('AppDegradedError');
+        expect(shown.stepsDone.map((step) => step.name)).toEqual(
+          expect.arrayContaining(['bump-version', 'verify-workload', 'await-argo-synced-and-healthy']),
+        );
+        expect(shown.stepsDone.some((step) => step.env === 'stage')).toBe(true);
+        expect(shown.rollback).toContainEqual(
+          expect.objectContaining({ action: 'revert-merge-request', env: 'stage', status: 'succeeded' }),
+        );
+        const written = await runCli(
+          ['report', handle.workflowId, '--json', '--out', mkdtempSync(join(tmpdir(), 'r-'))],
+          cli,
+        );
+        expect(written.code).toBe(1);
+        expect(JSON.parse(written.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'rolled_back' });
+        const stagePromotion = await runCli(
+          ['report', promotionWorkflowId(APP, 'stage'), '--json', '--out', mkdtempSync(join(tmpdir(), 'r-'))],
+          cli,
+        );
+        expect(stagePromotion.code).toBe(1);
+        expect(JSON.parse(stagePromotion.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+          status: 'rolled_back',
+          appName: APP,
+          sourceEnv: 'dev',
+          targetEnv: 'stage',
+          failure: { type: 'AppDegradedError' },
+          rollback: expect.arrayContaining([expect.objectContaining({ action: 'revert-merge-request' })]),
+        });
+        expect(stagePromotion.stderr).toMatch(/\.md/);
       });
     });
 

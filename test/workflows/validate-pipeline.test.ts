@@ -9,6 +9,7 @@ import { ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
 import { untilStep } from '../support/until-step.js';
 import { startHarness, unique, type Harness } from './support/harness.js';
+import { reportOf } from '../support/run-report.js';
 
 const OLD = '1.0.36-SNAPSHOT-0a0a0a0';
 const NEW = '1.0.37-SNAPSHOT-abcdef1';
@@ -128,7 +129,7 @@ describe('validatePipeline', () => {
         consoleTail: '[ERROR] Tests run: 3, Failures: 1',
       }),
     );
-    const report = await (await start({})).result();
+    const report = await reportOf(await start({}));
     expect(report.status).toBe('failed');
     expect(report.failure).toMatchObject({
       iteration: 1,
@@ -147,7 +148,7 @@ describe('validatePipeline', () => {
       new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'Degraded', pods: [] }),
       (i) => i.env === 'stage' && String(i.revision).startsWith('m'),
     );
-    const report = await (await start({ through: 'stage' })).result();
+    const report = await reportOf(await start({ through: 'stage' }));
 
     expect(report.status).toBe('rolled_back');
     expect(report.failure).toMatchObject({
@@ -184,7 +185,7 @@ describe('validatePipeline', () => {
       }),
       (i) => i.env === 'stage' && i.imageTag === NEW,
     );
-    const report = await (await start({ through: 'stage', rollback: 'all' })).result();
+    const report = await reportOf(await start({ through: 'stage', rollback: 'all' }));
 
     expect(report.status).toBe('rolled_back');
     expect(mutatingEnvs(fake, 'revertMergeRequest')).toEqual(['stage', 'dev']);
@@ -210,9 +211,10 @@ describe('validatePipeline', () => {
     const child = h.env.client.workflow.getHandle(`promote-${appName}-prod`);
     await untilStep(child, 'approval');
     await child.executeUpdate(rejectUpdate, { args: [{ by: 'alice', reason: 'not tonight' }] });
-    const report = await handle.result();
+    const report = await reportOf(handle);
 
-    expect(report.status).toBe('rolled_back');
+    // Nothing merged was reverted: closing the prod MR is cleaning up, so the run failed rather than rolled back.
+    expect(report.status).toBe('failed');
     expect(report.failure).toMatchObject({ iteration: 3, step: 'approval', type: 'ApprovalRejectedError' });
     expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
       ['dev', 'succeeded'],

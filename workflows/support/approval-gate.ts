@@ -36,11 +36,12 @@ export class ApprovalGate {
 
   /**
    * Waits for the decision. Resolves to an approval; throws ApprovalRejectedError on a rejection, and on a timeout
-   * after `onTimeout` (which tells people about it).
+   * after `onTimeout` (which tells people about it). `summary` names the timer on the UI's Timeline.
    */
-  async decision(onTimeout: () => Promise<void>): Promise<ApprovalOutcome> {
+  async decision(onTimeout: () => Promise<void>, summary: string): Promise<ApprovalOutcome> {
     const { timeout } = this.policy;
-    const inTime = await condition(() => this.outcome !== undefined, timeout as Duration);
+    // The timer's summary names the gate on the UI's Timeline; user metadata only, so replay is unaffected.
+    const inTime = await condition(() => this.outcome !== undefined, timeout as Duration, { summary });
     if (!inTime) {
       await onTimeout();
       throw new ApprovalRejectedError({

@@ -7,6 +7,7 @@ import type { Environment } from '../../src/domain/environments.js';
 import type { WaitBudgets } from '../../src/domain/inputs.js';
 import type { ActivityProxies } from './activities.js';
 import { waitOptions, type Journal } from './journal.js';
+import { shortSha, summarized } from './metadata.js';
 import type { Saga } from './saga.js';
 import { shielded } from './shield.js';
 import { revertMerge } from './undos.js';
@@ -41,7 +42,14 @@ export async function mergeMergeRequest(
   const merged = await run.journal.step(
     'merge-merge-request',
     { ...target, links: () => ({ mergeRequest: webUrl }) },
-    () => shielded(() => run.activities.quick.mergeMergeRequest({ iid, headSha, runMarker: run.runMarker })),
+    () =>
+      shielded(() =>
+        summarized(`merge !${iid} into ${target.env}`, run.activities.quick.mergeMergeRequest, {
+          iid,
+          headSha,
+          runMarker: run.runMarker,
+        }),
+      ),
   );
   run.saga.push(
     revertMerge(run.activities, {
@@ -64,7 +72,11 @@ export async function awaitArgoSyncedAndHealthy(run: RunContext, target: Target,
     'await-argo-synced-and-healthy',
     waitOptions(target, run.waitBudgets.sync, { kind: 'argo-app', ref: `${appName}-${target.env}` }),
     (deadline: string) =>
-      run.activities.waits.awaitArgoSyncedAndHealthy({ appName, env: target.env, revision, deadline }),
+      summarized(
+        `wait for Argo CD ${appName}-${target.env} at ${shortSha(revision)}`,
+        run.activities.waits.awaitArgoSyncedAndHealthy,
+        { appName, env: target.env, revision, deadline },
+      ),
   );
 }
 
@@ -75,6 +87,11 @@ export async function verifyWorkload(run: RunContext, target: Target): Promise<v
     'verify-workload',
     waitOptions(target, run.waitBudgets.workload, { kind: 'workload', ref: `${appName} in ${target.env}` }),
     (deadline: string) =>
-      run.activities.waits.verifyWorkload({ appName, env: target.env, imageTag: target.imageTag, deadline }),
+      summarized(`verify ${appName} in ${target.env} runs ${target.imageTag}`, run.activities.waits.verifyWorkload, {
+        appName,
+        env: target.env,
+        imageTag: target.imageTag,
+        deadline,
+      }),
   );
 }

@@ -4,6 +4,7 @@ import type { Environment } from '../../src/domain/environments.js';
 import type { WaitBudgets } from '../../src/domain/inputs.js';
 import { WAIT_BUDGETS } from '../../src/domain/wait-budgets.js';
 import type { ActivityProxies } from './activities.js';
+import { summarized } from './metadata.js';
 import type { Undo } from './saga.js';
 
 function deadlineIn(seconds: number): string {
@@ -25,7 +26,13 @@ export function abandonMergeRequest(
       env: mergeRequest.targetEnv,
       target: mergeRequest.sourceBranch,
       run: async () => {
-        const { deleted } = await undoCalls.deleteBranch({ branch: mergeRequest.sourceBranch });
+        const { deleted } = await summarized(
+          `undo: delete branch ${mergeRequest.sourceBranch}`,
+          undoCalls.deleteBranch,
+          {
+            branch: mergeRequest.sourceBranch,
+          },
+        );
         return deleted ? undefined : { skipped: 'branch already gone' };
       },
     },
@@ -35,7 +42,7 @@ export function abandonMergeRequest(
       target: `!${mergeRequest.iid}`,
       run: async () => {
         if (merged()) return { skipped: 'merged: undone by its revert' };
-        const { stateBefore } = await undoCalls.closeMergeRequest({
+        const { stateBefore } = await summarized(`undo: close !${mergeRequest.iid}`, undoCalls.closeMergeRequest, {
           iid: mergeRequest.iid,
           runMarker,
           reason: reason(),
@@ -75,7 +82,11 @@ export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo
     fromImageTag: plan.fromImageTag,
     ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
     run: async () => {
-      const reverted = await undoCalls.revertMergeRequest({ iid: plan.iid, targetEnv: env, runMarker: plan.runMarker });
+      const reverted = await summarized(`undo: revert !${plan.iid} on ${env}`, undoCalls.revertMergeRequest, {
+        iid: plan.iid,
+        targetEnv: env,
+        runMarker: plan.runMarker,
+      });
       revertCommit = reverted.mergeCommitSha;
       return `reverted by !${reverted.revertMergeRequest.iid}`;
     },
@@ -87,19 +98,27 @@ export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo
         fromImageTag: plan.fromImageTag,
         ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
         run: async () => {
-          await undoWaits.awaitArgoSyncedAndHealthy({
-            appName,
-            env,
-            revision: revertCommit,
-            deadline: deadlineIn(Math.max(plan.budgets.sync, WAIT_BUDGETS.sync)),
-          });
+          await summarized(
+            `undo: wait for Argo CD ${appName}-${env} at the revert`,
+            undoWaits.awaitArgoSyncedAndHealthy,
+            {
+              appName,
+              env,
+              revision: revertCommit,
+              deadline: deadlineIn(Math.max(plan.budgets.sync, WAIT_BUDGETS.sync)),
+            },
+          );
           if (plan.toImageTag === undefined) return 'synced; no previous image to verify';
-          await undoWaits.verifyWorkload({
-            appName,
-            env,
-            imageTag: plan.toImageTag,
-            deadline: deadlineIn(Math.max(plan.budgets.workload, WAIT_BUDGETS.workload)),
-          });
+          await summarized(
+            `undo: verify ${appName} in ${env} runs ${plan.toImageTag} again`,
+            undoWaits.verifyWorkload,
+            {
+              appName,
+              env,
+              imageTag: plan.toImageTag,
+              deadline: deadlineIn(Math.max(plan.budgets.workload, WAIT_BUDGETS.workload)),
+            },
+          );
           return `running ${plan.toImageTag}, healthy`;
         },
       },

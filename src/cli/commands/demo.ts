@@ -19,6 +19,7 @@ import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 import { followRun } from '../follow.js';
 import { validationInput } from '../operator.js';
 import { validationStart } from '../../temporal/run-start.js';
+import { noReportReason } from '../../temporal/run-outcome.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 const DEMO_TASK_QUEUE = 'shepherd-demo';
@@ -137,25 +138,30 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
         }
       }
       const input = validationInput(config, app, { through, mode }, { approvers: [DEMO_APPROVER] });
-      const handle = await client.workflow.start(validatePipeline, validationStart(input, DEMO_TASK_QUEUE));
+      const handle = await client.workflow.start(
+        validatePipeline,
+        validationStart(input, DEMO_TASK_QUEUE, 'shepherd demo'),
+      );
       say(
         `Started validatePipeline ${workflowId} (run ${handle.firstExecutionRunId}) through ${through}, mode ${mode}`,
       );
       if (runtime?.uiUrl) say(`Watch it at ${runtime.uiUrl}/namespaces/${target.namespace}/workflows/${workflowId}`);
-      const following = followRun<ValidationReport>(client, handle, {
+      const following = followRun(client, handle, {
         out: say,
         tty: !json && process.stdout.isTTY === true,
         autoApprove: { by: DEMO_APPROVER, reason: 'approved by the demo to show the full run' },
       });
       // Following ends with the connection when a signal stops the demo first; that end is expected.
       following.catch(() => undefined);
-      report = await Promise.race([
+      const outcome = await Promise.race([
         following,
         stopRequested.then((sig) => {
           stoppedBy = sig;
           throw new Error(`stopped by ${sig} before the validation ended; it stays in Temporal as ${workflowId}`);
         }),
       ]);
+      if (outcome.kind === 'validation') report = outcome.report;
+      else failure = new Error(noReportReason(outcome));
     } catch (err) {
       failure = err;
     }

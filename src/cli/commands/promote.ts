@@ -1,14 +1,15 @@
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowIdReusePolicy,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { PromoteEnvironmentInputSchema, type PromoteEnvironmentInput } from '../../domain/inputs.js';
 import { decidePromotionRequest, promotionWorkflowId, type CurrentImage } from '../../domain/promotion-policy.js';
-import type { PromotionFailureDetails, PromotionResult } from '../../domain/report.js';
+import type { PromotionReport } from '../../domain/report.js';
+import { noReportReason } from '../../temporal/run-outcome.js';
+import { promotionMetadata } from '../../temporal/run-start.js';
 import {
   ShepherdApp,
   ShepherdEnvironment,
@@ -63,41 +64,43 @@ async function runningPromotion(
   }
 }
 
-/** Follows a promotion to its end; prints its result (or failure); returns the exit code. */
+/** Follows a promotion to its end; prints its outcome (the report, also of a failed run); returns the exit code. */
 async function follow(ctx: CommandContext, client: Client, handle: WorkflowHandle, json: boolean): Promise<number> {
   const say = json ? ctx.err : ctx.out;
   const stopHints = hintApprovals(client, handle, say);
   try {
-    const result = await followRun<PromotionResult>(client, handle, {
+    const outcome = await followRun(client, handle, {
       out: say,
       tty: !json && process.stdout.isTTY === true,
     });
-    say(
-      `${handle.workflowId}: ${result.status}, ${result.appName} ${result.imageTag} ${result.sourceEnv}→${result.targetEnv}${result.mergeRequest ? ` (${result.mergeRequest.webUrl})` : ''}`,
-    );
-    if (json) ctx.out(JSON.stringify(result));
-    return result.status === 'superseded' ? EXIT.failed : EXIT.ok;
-  } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = err.cause;
-    const details =
-      cause instanceof ApplicationFailure ? (cause.details?.[0] as PromotionFailureDetails | undefined) : undefined;
-    const type = cause instanceof ApplicationFailure ? cause.type : cause?.name;
-    say(`${handle.workflowId} failed: ${type ?? 'failure'}: ${cause?.message ?? err.message}`);
-    if (json)
-      ctx.out(
-        JSON.stringify({
-          status: 'failed',
-          workflowId: handle.workflowId,
-          failure: details?.failure ?? { type, message: cause?.message ?? err.message },
-          rollback: details?.rollback ?? [],
-        }),
+    if (outcome.kind !== 'promotion') {
+      say(noReportReason(outcome));
+      if (json)
+        ctx.out(
+          JSON.stringify({
+            status: outcome.status.toLowerCase(),
+            workflowId: handle.workflowId,
+            ...(outcome.kind === 'none' && outcome.failure ? { failure: outcome.failure } : {}),
+          }),
+        );
+      return EXIT.failed;
+    }
+    const report = outcome.report;
+    const move = `${report.appName} ${report.imageTag ?? '?'} ${report.sourceEnv ?? '?'}→${report.targetEnv ?? '?'}`;
+    if (report.failure) say(`${handle.workflowId} ${report.status}: ${report.failure.type}: ${report.failure.message}`);
+    else
+      say(
+        `${handle.workflowId}: ${report.status}, ${move}${report.mergeRequest ? ` (${report.mergeRequest.webUrl})` : ''}`,
       );
-    return EXIT.failed;
+    if (json) ctx.out(JSON.stringify(report));
+    return PROMOTION_SUCCEEDED.includes(report.status) ? EXIT.ok : EXIT.failed;
   } finally {
     stopHints();
   }
 }
+
+/** The ends of a promotion that `--follow` exits 0 on: the image is (or stays) where it was asked to go, or the MR is open. */
+const PROMOTION_SUCCEEDED: readonly PromotionReport['status'][] = ['succeeded', 'unchanged', 'merge-request-opened'];
 
 export const promoteCommand: Command = {
   usage: '--app APP --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--follow] [--json]',
@@ -208,6 +211,7 @@ Examples:
             { key: ShepherdStatus, value: 'running' },
             ...(input.imageTag ? [{ key: ShepherdImageTag, value: input.imageTag }] : []),
           ],
+          ...promotionMetadata(input, `${operatorName()} with the shepherd CLI`),
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -1,3 +1,4 @@
+import { validationMetadata } from '../../temporal/run-start.js';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -110,6 +111,7 @@ async function create(
         taskQueue: config.temporal.taskQueue,
         args: [input],
         memo: { startedBy: `schedule ${scheduleId}` },
+        ...validationMetadata(input, `schedule ${scheduleId}`),
         typedSearchAttributes: [
           { key: ShepherdApp, value: appName },
           { key: ShepherdStatus, value: 'running' },

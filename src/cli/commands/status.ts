@@ -1,5 +1,6 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import type { FailureSummary } from '../../domain/errors.js';
 import type { Progress, StepRecord } from '../../domain/report.js';
 import {
   ShepherdApp,
@@ -7,6 +8,7 @@ import {
   ShepherdImageTag,
   ShepherdStatus,
 } from '../../temporal/common/search-attributes.js';
+import { runOutcome, type RunOutcome } from '../../temporal/run-outcome.js';
 import { progressQuery } from '../../../workflows/messages.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
@@ -49,6 +51,30 @@ function waitSummary(step: StepRecord | undefined): {
   return { waitingOn: step?.waitingOn, since: step?.startedAt, timeoutAt: step?.timeoutAt };
 }
 
+/**
+ * The steps and undos of a closed run, from its report (its result, or its failure's details): a closed run
+ * answers queries only when a worker replays it, and its report already holds them. Iterations 2 and 3 of a
+ * validation are its child promotions' steps, in order.
+ */
+function progressFromReport(outcome: RunOutcome): Progress | undefined {
+  if (outcome.kind === 'validation')
+    return {
+      steps: outcome.report.iterations.flatMap((iteration) => iteration.steps),
+      current: undefined,
+      rollback: outcome.report.rollback,
+    };
+  if (outcome.kind === 'promotion')
+    return { steps: outcome.report.steps, current: undefined, rollback: outcome.report.rollback };
+  return undefined;
+}
+
+/** How a closed run ended, in Shepherd's words (`rolled_back`, `failed`, …) and its failure, when it left a report. */
+function endOf(outcome: RunOutcome | undefined): { status?: string; failure?: FailureSummary } | undefined {
+  if (!outcome || outcome.kind === 'none')
+    return outcome?.kind === 'none' && outcome.failure ? { failure: outcome.failure } : undefined;
+  return { status: outcome.report.status, ...(outcome.report.failure ? { failure: outcome.report.failure } : {}) };
+}
+
 async function describeRun(ctx: CommandContext, client: Client, workflowId: string): Promise<number> {
   let d;
   try {
@@ -59,7 +85,13 @@ async function describeRun(ctx: CommandContext, client: Client, workflowId: stri
     return EXIT.failed;
   }
   const running = d.status.name === 'RUNNING';
-  const progress = running ? await progressOf(client, workflowId, d.runId) : undefined;
+  const outcome = running ? undefined : await runOutcome(client, workflowId, d.runId);
+  const ended = endOf(outcome);
+  // Running: the progress query. Closed: the report; a closed run without one (cancelled, terminated) still
+  // answers the query when a worker is there to replay it.
+  const progress =
+    (outcome && progressFromReport(outcome)) ??
+    (running || outcome?.kind === 'none' ? await progressOf(client, workflowId, d.runId) : undefined);
   // A validation waiting on its child promotion: the child's step is where the run really is.
   const childId = progress?.current?.waitingOn?.kind === 'child-workflow' ? progress.current.waitingOn.ref : undefined;
   const child = childId ? await progressOf(client, childId) : undefined;
@@ -80,6 +112,7 @@ async function describeRun(ctx: CommandContext, client: Client, workflowId: stri
         historyLength: d.historyLength,
         searchAttributes: sa,
         memo: d.memo ?? {},
+        ...(ended ? { ended } : {}),
         currentStep: where?.name ?? null,
         ...waitSummary(where),
         current: progress?.current ?? null,
@@ -115,6 +148,10 @@ async function describeRun(ctx: CommandContext, client: Client, workflowId: stri
   if (facts.length > 0) ctx.out(`  ${facts.join(', ')}`);
   const summary = (d.memo as { summary?: unknown } | undefined)?.summary;
   if (typeof summary === 'string') ctx.out(`  ${summary}`);
+  if (ended)
+    ctx.out(
+      `  ended ${ended.status ?? d.status.name.toLowerCase()}${ended.failure ? `: ${ended.failure.type}: ${ended.failure.message}` : ''}`,
+    );
   if (running && !progress)
     ctx.out(
       `  The progress query did not answer within ${QUERY_TIMEOUT_MS / 1000}s: is a worker polling task queue ${d.taskQueue}? (\`npx shepherd worker\`)`,
@@ -135,6 +172,33 @@ async function describeRun(ctx: CommandContext, client: Client, workflowId: stri
   return EXIT.ok;
 }
 
+/**
+ * A run's status in the list and, for one waiting at a gate, the gate: a promotion at its approval says so itself
+ * (`ShepherdStatus` waiting-approval, the memo's summary names image, target and approvers); a validation whose
+ * child promotion waits is waiting too, on that child. No query: the list needs no worker.
+ */
+function whereNow(run: WorkflowExecutionInfo, runs: readonly WorkflowExecutionInfo[]): { status: string; now: string } {
+  const own = attributes(run).status;
+  if (run.status.name !== 'RUNNING')
+    return { status: `${run.status.name}${own && own !== 'running' ? ` (${own})` : ''}`, now: '' };
+  const summary = (run.memo as { summary?: unknown } | undefined)?.summary;
+  if (own === 'waiting-approval') return { status: own, now: typeof summary === 'string' ? summary : '' };
+  const waitingChild = runs.find(
+    (other) =>
+      other.parentExecution?.workflowId === run.workflowId &&
+      other.status.name === 'RUNNING' &&
+      attributes(other).status === 'waiting-approval',
+  );
+  if (waitingChild) {
+    const childSummary = (waitingChild.memo as { summary?: unknown } | undefined)?.summary;
+    return {
+      status: 'waiting-approval',
+      now: `in ${waitingChild.workflowId}: ${typeof childSummary === 'string' ? childSummary : 'waiting for approval'}`,
+    };
+  }
+  return { status: own ?? 'running', now: '' };
+}
+
 async function listRuns(ctx: CommandContext, client: Client, app: string, all: boolean): Promise<number> {
   const query = `ShepherdApp = '${app}'${all ? '' : " AND ExecutionStatus = 'Running'"}`;
   const runs: WorkflowExecutionInfo[] = [];
@@ -153,6 +217,8 @@ async function listRuns(ctx: CommandContext, client: Client, app: string, all: b
           status: r.status.name,
           startTime: r.startTime.toISOString(),
           searchAttributes: attributes(r),
+          shownStatus: whereNow(r, runs).status,
+          now: whereNow(r, runs).now,
         })),
       ),
     );
@@ -164,16 +230,10 @@ async function listRuns(ctx: CommandContext, client: Client, app: string, all: b
   }
   const rows = runs.map((r) => {
     const sa = attributes(r);
-    return [
-      r.workflowId,
-      r.type,
-      all ? r.status.name : (sa.status ?? r.status.name),
-      sa.env ?? '',
-      sa.imageTag ?? '',
-      r.startTime.toISOString(),
-    ];
+    const { status, now } = whereNow(r, runs);
+    return [r.workflowId, r.type, status, sa.env ?? '', sa.imageTag ?? '', r.startTime.toISOString(), now];
   });
-  const head = ['workflow id', 'type', 'status', 'env', 'image', 'started'];
+  const head = ['workflow id', 'type', 'status', 'env', 'image', 'started', 'now'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   for (const row of [head, ...rows])
     ctx.out(
@@ -193,9 +253,12 @@ With WORKFLOW_ID (e.g. validate-example-app, promote-example-app-prod): the run'
 \`temporal workflow describe\` shows it (type, run id, start and close time, task queue, search attributes, memo)
 and, while it runs, the answer of its progress query: the current step, what it waits on (MR, build, Argo CD app,
 workload, approval, child promotion), since when, when that wait gives up, and the steps done. A validation that
-waits on a child promotion also shows the child's step. The progress query needs a running worker.
+waits on a child promotion also shows the child's step. The progress query needs a running worker. A finished run
+shows how it ended (e.g. rolled_back and its failure), its steps and what was undone, read from its report (no
+worker needed).
 
-Without WORKFLOW_ID: the running runs of the app (search attribute ShepherdApp), newest first.
+Without WORKFLOW_ID: the running runs of the app (search attribute ShepherdApp), newest first; a run waiting at
+an approval gate (or a validation whose child promotion waits) shows waiting-approval and the gate.
 
 Options:
   --app APP   the application whose runs to list (default APP_REPO_NAME, "example-app")

@@ -8,6 +8,7 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
+import { noReportReason } from '../../temporal/run-outcome.js';
 import { configuredApp, hintApprovals, validationInput } from '../operator.js';
 import { validationStart } from '../../temporal/run-start.js';
 import { reportJson, summaryTable } from '../summary.js';
@@ -83,10 +84,15 @@ Examples:
       const stopHints = hintApprovals(client, handle, say);
       let report: ValidationReport;
       try {
-        report = await followRun<ValidationReport>(client, handle, {
+        const outcome = await followRun(client, handle, {
           out: say,
           tty: !json && process.stdout.isTTY === true,
         });
+        if (outcome.kind !== 'validation') {
+          ctx.err(noReportReason(outcome));
+          return EXIT.failed;
+        }
+        report = outcome.report;
       } catch (err) {
         ctx.err(
           `${workflowId} ended without a report: ${(err as Error).message}${(err as Error).cause ? `: ${((err as Error).cause as Error).message}` : ''}`,
