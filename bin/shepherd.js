@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // Runs the compiled CLI when dist/ holds a build of the current sources (`npm run build`, or set-up), and the
 // TypeScript sources through tsx otherwise: a stale build never runs instead of newer sources.
 // SHEPHERD_RUN_SOURCES=1 runs the sources even when a fresh build exists (the test tiers set it).
