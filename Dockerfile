@@ -21,7 +21,7 @@ COPY bin ./bin
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
-COPY scripts/build-workflow-bundle.ts ./scripts/build-workflow-bundle.ts
+COPY scripts/build.mjs scripts/build-workflow-bundle.ts ./scripts/
 RUN npm run build \
  && npm run build:bundle \
  && node bin/shepherd.js --help > /dev/null
@@ -35,6 +35,8 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs
+# `shepherd doctor` checks the cluster permissions the waits need against the Roles shipped here.
+COPY deploy/kubernetes/rbac ./deploy/kubernetes/rbac
 # Writable places for the `node` user (uid 1000): its home for ~/.kube, and /app/reports for report files.
 RUN mkdir -p /app/reports /home/node/.kube && chown node:node /app/reports /home/node/.kube
 USER node

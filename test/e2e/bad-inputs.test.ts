@@ -145,9 +145,10 @@ describe('the bad-input catalogue', () => {
         );
 
         if (c.workflow === 'validatePipeline' && c.refusedBy === 'activity') {
-          // validatePipeline always answers with its report; the refusal is its failure.
-          expect('result' in outcome).toBe(true);
-          const report = (outcome as { result: ValidationReport }).result;
+          // validatePipeline fails with its report as the failure's first detail; the refusal is the report's failure.
+          const failed = failureOf((outcome as { error?: unknown }).error);
+          expect(failed.type).toBe('ValidationError');
+          const report = failed.details?.[0] as ValidationReport;
           expect(report.status).toBe('failed');
           expect(report.failure).toMatchObject({
             type: 'ValidationError',
@@ -171,11 +172,8 @@ describe('the bad-input catalogue', () => {
         const described = await temporal(['workflow', 'describe', '--workflow-id', workflowId, '--output', 'json']);
         const info = (JSON.parse(described.stdout) as { workflowExecutionInfo: { status: string } })
           .workflowExecutionInfo;
-        expect(info.status).toBe(
-          c.workflow === 'validatePipeline' && c.refusedBy === 'activity'
-            ? 'WORKFLOW_EXECUTION_STATUS_COMPLETED'
-            : 'WORKFLOW_EXECUTION_STATUS_FAILED',
-        );
+        // Every refusal ends the run Failed in Temporal, a validation's with its report as the failure's detail.
+        expect(info.status).toBe('WORKFLOW_EXECUTION_STATUS_FAILED');
 
         const events: HistoryEvent[] = (await handle.fetchHistory()).events ?? [];
         expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);

@@ -126,7 +126,8 @@ describe("Shepherd's metrics and logs after sandbox runs", () => {
 
     expect(one(METRICS.validations.name, { environment: 'dev', outcome: 'succeeded' }).value).toBe(1);
     expect(one(METRICS.promotions.name, { environment: 'stage', outcome: 'succeeded' }).value).toBe(1);
-    expect(one(METRICS.promotions.name, { environment: 'stage', outcome: 'rolled_back' }).value).toBe(1);
+    // A rejection merged nothing: the promotion failed (its MR closed), it did not roll an environment back.
+    expect(one(METRICS.promotions.name, { environment: 'stage', outcome: 'failed' }).value).toBe(1);
     // The SDK labels what workflow code records with the workflow type and task queue.
     expect(one(METRICS.promotions.name, { environment: 'stage', outcome: 'succeeded' }).labels).toMatchObject({
       workflowType: 'promoteEnvironment',
@@ -170,7 +171,7 @@ describe("Shepherd's metrics and logs after sandbox runs", () => {
       outcome: 'succeeded',
       durationMs: expect.any(Number),
     });
-    expect(entries.find((e) => e.msg === 'run rolled_back')).toMatchObject({
+    expect(entries.find((e) => e.msg === 'run failed')).toMatchObject({
       workflowId: promotionWorkflowId(APP, 'stage'),
       app: APP,
       environment: 'stage',

@@ -283,12 +283,16 @@ describe('secrets stay out of histories, logs and reports', () => {
         expect(result.stdout).toContain('[redacted]');
         expectNoSecret(`config check ${name}`, `${result.stdout}${result.stderr}`, secrets);
       }
-      const shown = JSON.parse(json.stdout) as {
-        gitlab: { token: string };
-        jenkins: { token: string };
-        temporal: { apiKey: string };
-        notifications: { webhookUrl: string };
-      };
+      const shown = (
+        JSON.parse(json.stdout) as {
+          config: {
+            gitlab: { token: string };
+            jenkins: { token: string };
+            temporal: { apiKey: string };
+            notifications: { webhookUrl: string };
+          };
+        }
+      ).config;
       expect([shown.gitlab.token, shown.jenkins.token, shown.temporal.apiKey, shown.notifications.webhookUrl]).toEqual([
         '[redacted]',
         '[redacted]',

@@ -107,7 +107,8 @@ describe('Dockerfile', () => {
     expect(cmds).toMatch(/npm run build:bundle\b/);
     // The scripts it runs exist and build what the worker loads.
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.build).toMatch(/tsconfig\.build\.json/);
+    expect(pkg.scripts.build).toBe('node scripts/build.mjs');
+    expect(read('scripts/build.mjs')).toMatch(/tsconfig\.build\.json/);
     expect(pkg.scripts['build:bundle']).toMatch(/scripts\/build-workflow-bundle\.ts/);
     // The build stage has what those scripts read.
     const copied = build.body.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).slice(0, -1).join(' '));
@@ -118,6 +119,7 @@ describe('Dockerfile', () => {
       'workflows',
       'activities',
       'bin',
+      'scripts/build.mjs',
       'scripts/build-workflow-bundle.ts',
     ]) {
       expect(copied.join(' '), need).toContain(need);
