@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ValidationReport } from '../../src/domain/report.js';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { runCli } from '../support/cli.js';
+import { METRICS } from '../../src/observability/metrics.js';
+import { runCli, startCli } from '../support/cli.js';
+import { eventually } from '../support/eventually.js';
 
 type JsonReport = Omit<ValidationReport, 'iterations'> & {
   iterations: (ValidationReport['iterations'][number] & { image: string | null })[];
@@ -16,9 +18,7 @@ describe('shepherd demo (npm run demo)', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  async function demo(
-    args: string[],
-  ): Promise<{ code: number | null; stdout: string; stderr: string; report: JsonReport; reportsDir: string }> {
+  async function demoEnv(): Promise<{ env: Record<string, string>; reportsDir: string }> {
     const stateDir = mkdtempSync(join(tmpdir(), 'shepherd-demo-state-'));
     const reportsDir = mkdtempSync(join(tmpdir(), 'shepherd-demo-reports-'));
     dirs.push(stateDir, reportsDir);
@@ -28,13 +28,36 @@ describe('shepherd demo (npm run demo)', () => {
       SHEPHERD_UI_PORT: String(await freePort()),
       TEMPORAL_ADDRESS: '',
     };
+    return { env, reportsDir };
+  }
+
+  async function demo(
+    args: string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string; report: JsonReport; reportsDir: string }> {
+    const { env, reportsDir } = await demoEnv();
     const result = await runCli(['demo', '--json', '--reports', reportsDir, ...args], env);
     const last = result.stdout.trim().split('\n').at(-1) ?? '';
     return { ...result, report: JSON.parse(last) as JsonReport, reportsDir };
   }
 
-  it('runs the three iterations to prod on one new image, approving prod through the update, and exits 0', async () => {
-    const { code, stdout, stderr, report, reportsDir } = await demo([]);
+  it('runs the three iterations to prod on one new image, approving prod through the update, and exits 0; with --keep its metrics stay up with the figures of the run', async () => {
+    const { env, reportsDir } = await demoEnv();
+    const cli = startCli(['demo', '--json', '--keep', '--reports', reportsDir], env);
+    const kept = await eventually(
+      () => /Keeping everything running.*metrics (http:\/\/\S+\/metrics)/.exec(cli.stderr) ?? undefined,
+      'the demo to end its run and keep its servers up',
+      { timeoutMs: 240_000, everyMs: 200 },
+    );
+    const scrape = await (await fetch(kept[1]!)).text();
+    const series = (name: string): string[] => scrape.split('\n').filter((line) => line.startsWith(`${name}{`));
+    expect(series(METRICS.validations.name)).toEqual([
+      expect.stringMatching(/app="example-app".*outcome="succeeded".*\} 1$/),
+    ]);
+    expect(series(METRICS.promotions.name).filter((line) => line.includes('outcome="succeeded"'))).toHaveLength(2);
+    cli.child.kill('SIGINT');
+    const code = await cli.exited;
+    const { stdout, stderr } = cli;
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as JsonReport;
     expect(code).toBe(0);
     expect(stdout.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/Web UI: http:\/\/127\.0\.0\.1:\d+/);

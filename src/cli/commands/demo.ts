@@ -9,11 +9,12 @@ import { writeReports } from '../../reports/write.js';
 import { findScenario, SCENARIOS } from '../../sandbox/world/scenarios.js';
 import { startWorld, UnknownScenarioError } from '../../sandbox/world/world.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
-import { runningDevServer } from '../../temporal/dev-server.js';
+import { freePort, runningDevServer } from '../../temporal/dev-server.js';
 import { openTemporal, type TemporalRuntime } from '../../temporal/runtime.js';
 import { targetFrom } from '../../temporal/connection.js';
 import { activitiesForWorld } from '../../worker/activities.js';
 import { createWorker } from '../../worker/create-worker.js';
+import { prometheusTelemetry } from '../../worker/health.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 import { followRun } from '../follow.js';
@@ -41,6 +42,10 @@ Options:
   --reports DIR     where to write the reports (default: reports/ in the project)
   --mode MODE       how promotion MRs are opened: jenkins (the promote job, default) or gitlab (API)
   --through ENV     stop after dev or stage (default prod)
+
+The demo's worker serves its Prometheus metrics (Shepherd's shepherd_* series and the SDK's temporal_*) at
+http://SHEPHERD_METRICS_ADDRESS/metrics, by default on a free port of 127.0.0.1 that the demo prints; with --keep
+they stay up, so \`curl\` shows the figures of the run that just ended.
 
 Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on usage errors.
 `,
@@ -74,9 +79,12 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     // With --json, stdout carries only the report; progress goes to stderr.
     const say = json ? ctx.err : ctx.out;
 
+    const metricsAddress = config.observability.metricsAddress ?? `127.0.0.1:${await freePort()}`;
     Runtime.install({
       logger: new DefaultLogger('ERROR', (entry) => ctx.err(`[worker] ${entry.level} ${entry.message}`)),
+      ...prometheusTelemetry(metricsAddress),
     });
+    say(`Metrics: http://${metricsAddress}/metrics`);
 
     let runtime: TemporalRuntime | undefined;
     let target;
@@ -153,9 +161,12 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       });
       // Following ends with the connection when a signal stops the demo first; that end is expected.
       following.catch(() => undefined);
+      let followed = false;
       const outcome = await Promise.race([
-        following,
+        following.finally(() => (followed = true)),
         stopRequested.then((sig) => {
+          // A signal after the run ended (Ctrl-C under --keep) is the normal end, not a stop mid-run.
+          if (followed) return new Promise<never>(() => undefined);
           stoppedBy = sig;
           throw new Error(`stopped by ${sig} before the validation ended; it stays in Temporal as ${workflowId}`);
         }),
@@ -182,7 +193,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
 
     if (ctx.values.keep) {
       say(
-        `Keeping everything running${runtime?.uiUrl ? `: Web UI ${runtime.uiUrl}` : ''}; sandbox admin ${world.info.admin.url}/state. Ctrl-C to stop.`,
+        `Keeping everything running${runtime?.uiUrl ? `: Web UI ${runtime.uiUrl}` : ''}; metrics http://${metricsAddress}/metrics; sandbox admin ${world.info.admin.url}/state. Ctrl-C to stop.`,
       );
       await stopRequested;
     }
