@@ -55,7 +55,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'report',
     summary:
-      'Write the reports (JSON, Markdown, JUnit XML) of a finished validation run, e.g. a scheduled nightly one.',
+      'Write the reports of a finished run: a validation (JSON, Markdown, JUnit XML) or a promotion (JSON, Markdown).',
     load: async () => (await import('./commands/report.js')).reportCommand,
   },
   {
