@@ -25,6 +25,7 @@ import {
   appEnvironmentFields,
   kubernetesFailure,
   resolveTarget,
+  workloadClient,
   type EnvironmentTarget,
   type KubernetesActivityDeps,
 } from './common.js';
@@ -79,13 +80,13 @@ export function createAwaitArgoSyncedAndHealthy(
   async function troubleOf(target: EnvironmentTarget, app: ApplicationView): Promise<Trouble | undefined> {
     let deployment: DeploymentView | undefined;
     try {
-      deployment = await client.readDeployment(target.namespace, target.appName);
+      deployment = await workloadClient(deps, target.env).readDeployment(target.namespace, target.appName);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
     const templateImage = deployment ? appContainer(deployment.containers, target.appName)?.image : undefined;
     const pods: PodView[] = podsRunning(
-      await client.listPods(target.namespace, target.podSelector),
+      await workloadClient(deps, target.env).listPods(target.namespace, target.podSelector),
       target.appName,
       templateImage ? imageTagOf(templateImage) : undefined,
     );
@@ -134,7 +135,7 @@ export function createAwaitArgoSyncedAndHealthy(
         now,
         watch: (wake) => [
           client.watchApplication(layout.argocdNamespace, target.argoApp, wake),
-          client.watchPods(target.namespace, target.podSelector, wake),
+          workloadClient(deps, target.env).watchPods(target.namespace, target.podSelector, wake),
         ],
         /** One look (and the refresh it calls for): the result once settled, else what it saw. */
         async look(before) {

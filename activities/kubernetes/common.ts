@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { KubernetesApiError, type KubernetesClient } from '../../src/clients/kubernetes/index.js';
 import type { PipelineEnvironment, PipelineLayout } from '../../src/domain/pipeline.js';
 import { ACTIVITY_FIELDS, type AppEnvironment } from '../../src/domain/activities.js';
+import type { Environment } from '../../src/domain/environments.js';
 
 /** A source of the current time, so that tests can move it. */
 export interface ActivityClock {
@@ -13,7 +14,13 @@ export interface ActivityClock {
 }
 
 export interface KubernetesActivityDeps {
+  /** The Argo CD cluster: Applications, and every environment's workload unless `workloads` names another. */
   readonly client: KubernetesClient;
+  /**
+   * The clusters that run environments' workloads (Deployment, pods) when they are not the Argo CD cluster, as in a
+   * multi-cluster pipeline where one Argo CD deploys to a cluster per environment.
+   */
+  readonly workloads?: Readonly<Partial<Record<Environment, KubernetesClient>>>;
   readonly layout: PipelineLayout;
   /** Longest pause between two looks during a wait (the watch wakes it sooner); default 5 000 ms. */
   readonly pollIntervalMs?: number;
@@ -40,6 +47,11 @@ export function appEnvironmentFields(layout: PipelineLayout) {
 export function resolveTarget(layout: PipelineLayout, input: AppEnvironment): EnvironmentTarget {
   const place = layout.environments[input.env];
   return { ...place, env: input.env, appName: input.appName, podSelector: `app=${input.appName}` };
+}
+
+/** The cluster that runs `env`'s Deployment and pods: its own when configured, else the Argo CD cluster. */
+export function workloadClient(deps: KubernetesActivityDeps, env: Environment): KubernetesClient {
+  return deps.workloads?.[env] ?? deps.client;
 }
 
 /** The app's container among several: the one named like the app, else the first. */

@@ -8,7 +8,13 @@ import type { DeploymentView } from '../../src/clients/kubernetes/index.js';
 import type { ShepherdActivities } from '../../src/domain/activities.js';
 import { NotFoundError } from '../../src/domain/errors.js';
 import { defineActivity } from '../define.js';
-import { appEnvironmentFields, kubernetesFailure, resolveTarget, type KubernetesActivityDeps } from './common.js';
+import {
+  appEnvironmentFields,
+  kubernetesFailure,
+  resolveTarget,
+  workloadClient,
+  type KubernetesActivityDeps,
+} from './common.js';
 import { toEnvironmentState } from './observations.js';
 
 export function createReadEnvironmentState(deps: KubernetesActivityDeps): ShepherdActivities['readEnvironmentState'] {
@@ -21,7 +27,7 @@ export function createReadEnvironmentState(deps: KubernetesActivityDeps): Shephe
       const app = await client.getApplication(layout.argocdNamespace, target.argoApp);
       let deployment: DeploymentView | undefined;
       try {
-        deployment = await client.readDeployment(target.namespace, target.appName);
+        deployment = await workloadClient(deps, target.env).readDeployment(target.namespace, target.appName);
       } catch (err) {
         // Before the first deploy there is no Deployment yet: the state says so (no image) instead of failing.
         if (!(err instanceof NotFoundError)) throw err;

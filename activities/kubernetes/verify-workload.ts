@@ -19,6 +19,7 @@ import {
   appEnvironmentFields,
   kubernetesFailure,
   resolveTarget,
+  workloadClient,
   type KubernetesActivityDeps,
 } from './common.js';
 import { podsRunning, progressDeadlineExceeded, trackUnhealthy, troubledPods } from './observations.js';
@@ -92,7 +93,7 @@ function sameRestarts(a: Record<string, number> | undefined, pods: readonly PodS
 }
 
 export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActivities['verifyWorkload'] {
-  const { client, layout } = deps;
+  const { layout } = deps;
   const now = (): number => (deps.clock ?? Date).now();
   const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
   const windowMs = layout.stabilitySeconds * 1000;
@@ -107,6 +108,7 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActi
     failure: kubernetesFailure,
     async run(input, { attempt, resumed, heartbeat }) {
       const target = resolveTarget(layout, input);
+      const workload = workloadClient(deps, target.env);
       const { imageTag } = input;
       const start: WorkloadProgress =
         resumed?.imageTag === imageTag ? resumed : { wait: 'workload', imageTag, startedAt: iso(now()) };
@@ -119,7 +121,7 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActi
         intervalMs: pollIntervalMs,
         heartbeat,
         now,
-        watch: (wake) => [client.watchPods(target.namespace, target.podSelector, wake)],
+        watch: (wake) => [workload.watchPods(target.namespace, target.podSelector, wake)],
         // Look again when the stability window is due to close, not a poll interval later.
         pauseMs: (progress, at) =>
           progress.stableSince !== undefined
@@ -128,8 +130,8 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActi
         /** One look: the result once rolled out and stable for the window, else what it saw. */
         async look(before) {
           let progress = before;
-          const deployment = await client.readDeployment(target.namespace, target.appName);
-          const pods = await client.listPods(target.namespace, target.podSelector);
+          const deployment = await workload.readDeployment(target.namespace, target.appName);
+          const pods = await workload.listPods(target.namespace, target.podSelector);
           const at = now();
 
           if (progressDeadlineExceeded(deployment)) {

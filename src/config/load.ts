@@ -99,6 +99,18 @@ export interface EnvironmentConfig {
   /** The deployments-repo branch Argo CD tracks for this environment. */
   readonly branch: string;
   readonly argoApp: string;
+  /**
+   * The cluster that runs this environment's workload (Deployment, pods), when it is not the Argo CD cluster of
+   * `kubernetes` (SHEPHERD_KUBECONFIG_<ENV>, SHEPHERD_KUBE_CONTEXT_<ENV>). Argo CD's Applications are always read
+   * from the Argo CD cluster.
+   */
+  readonly cluster?: ClusterConfig;
+}
+
+/** A kubeconfig file and a context in it; undefined fields: the default kubeconfig, its current context. */
+export interface ClusterConfig {
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
 }
 
 export interface ShepherdConfig {
@@ -272,12 +284,25 @@ function validate(
 
   const abs = (p: string | undefined): string | undefined =>
     p === undefined ? undefined : isAbsolute(p) ? p : resolve(cwd, p);
-  const envConfig = (name: Environment, nsVar: string): EnvironmentConfig => ({
-    name,
-    namespace: get<string>(nsVar)!,
-    branch: name,
-    argoApp: `${appName}-${name}`,
-  });
+  const envConfig = (name: Environment, nsVar: string): EnvironmentConfig => {
+    const ownKubeconfig = abs(get<string>(`SHEPHERD_KUBECONFIG_${name.toUpperCase()}`)?.split(':')[0]);
+    const ownContext = get<string>(`SHEPHERD_KUBE_CONTEXT_${name.toUpperCase()}`);
+    return {
+      name,
+      namespace: get<string>(nsVar)!,
+      branch: name,
+      argoApp: `${appName}-${name}`,
+      ...(ownKubeconfig !== undefined || ownContext !== undefined
+        ? {
+            cluster: {
+              kubeconfig: ownKubeconfig ?? abs(get<string>('KUBECONFIG')?.split(':')[0]),
+              // A kubeconfig of its own starts from its current context; a context in KUBECONFIG is named.
+              context: ownContext ?? (ownKubeconfig === undefined ? get<string>('SHEPHERD_KUBE_CONTEXT') : undefined),
+            },
+          }
+        : {}),
+    };
+  };
 
   return {
     mode: external ? 'external' : 'embedded',

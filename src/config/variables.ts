@@ -305,6 +305,22 @@ export const VARIABLES: readonly Variable[] = [
   v('PROD_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the prod environment.', {
     default: 'prod',
   }),
+  ...(['dev', 'stage', 'prod'] as const).flatMap((env) => [
+    v(
+      `SHEPHERD_KUBECONFIG_${env.toUpperCase()}`,
+      'kubernetes',
+      'a kubeconfig file path',
+      text,
+      `Kubeconfig of the cluster that runs the ${env} workload, when it is not the Argo CD cluster of KUBECONFIG (multi-cluster pipelines); unset: KUBECONFIG.`,
+    ),
+    v(
+      `SHEPHERD_KUBE_CONTEXT_${env.toUpperCase()}`,
+      'kubernetes',
+      'a context name',
+      text,
+      `Context of the ${env} workload's cluster (in SHEPHERD_KUBECONFIG_${env.toUpperCase()}, else in KUBECONFIG); unset: that kubeconfig's current context.`,
+    ),
+  ]),
   // Pipeline
   v(
     'APP_REPO_NAME',

@@ -29,7 +29,16 @@ export interface Installation {
   readonly app: string;
   readonly argocdNamespace: string;
   readonly environments: Readonly<
-    Record<Environment, { readonly namespace: string; readonly branch: string; readonly argoApp: string }>
+    Record<
+      Environment,
+      {
+        readonly namespace: string;
+        readonly branch: string;
+        readonly argoApp: string;
+        /** The cluster of the environment's workload when it is not Argo CD's (SHEPHERD_KUBECONFIG_<ENV>). */
+        readonly cluster?: { readonly kubeconfig: string | undefined; readonly context: string | undefined };
+      }
+    >
   >;
   /**
    * Sandbox mode: the fix for wrong credentials or an unreachable system (the sandbox issues them; the user does not

@@ -9,7 +9,7 @@ import {
   type KubernetesInstallationChecks,
 } from '../clients/kubernetes/index.js';
 import { AuthenticationError, NotFoundError } from '../domain/errors.js';
-import { ENVIRONMENTS } from '../domain/environments.js';
+import { ENVIRONMENTS, type Environment } from '../domain/environments.js';
 import { fail, pass, reasonOf, skipped, type CheckResult } from './check.js';
 import type { Installation } from './installation.js';
 import { describePermission, requiredPermissions, RBAC_DIR, type Permission } from './rbac.js';
@@ -18,50 +18,99 @@ type Cluster = KubernetesClient & KubernetesInstallationChecks;
 
 export async function checkKubernetes(inst: Installation, opts: { quick: boolean }): Promise<CheckResult[]> {
   const { kubeconfig, context } = inst.kubernetes;
-  const where = `${context ? `context ${context} of ` : ''}${kubeconfig ?? 'the default kubeconfig'}`;
-  const reach = `cluster answers with ${where}`;
-  let cluster: Cluster;
-  let version: string;
-  try {
-    cluster = createKubernetesClient({
-      kubeconfigPath: kubeconfig,
-      context,
-      credentialVariable: inst.names.kubeconfig,
-    });
-    version = await cluster.serverVersion();
-  } catch (err) {
-    const refused = err instanceof AuthenticationError;
-    const results = [
-      fail(
-        'kubernetes',
-        reach,
-        refused ? `the API server refused the credentials (HTTP ${err.facts.status})` : reasonOf(err),
-        inst.sandboxFix ??
-          (refused
-            ? `Renew the credentials in ${inst.names.kubeconfig}`
-            : `Check ${inst.names.kubeconfig} (and SHEPHERD_KUBE_CONTEXT) and that the API server is up`),
-      ),
-    ];
+  const main = await reachCluster(
+    inst,
+    'cluster',
+    { kubeconfig, context },
+    inst.names.kubeconfig,
+    'SHEPHERD_KUBE_CONTEXT',
+  );
+  if (!main.cluster) {
     if (!opts.quick)
-      results.push(
+      main.results.push(
         skipped('kubernetes', 'namespaces, Deployments, Applications and permissions', 'the cluster check failed'),
       );
-    return results;
+    return main.results;
   }
-  const results = [pass('kubernetes', reach, version)];
+  const results = [...main.results];
+  // Environments whose workload runs in a cluster of its own (multi-cluster pipelines): reached with their kubeconfig.
+  const workloads: Partial<Record<Environment, Cluster | undefined>> = {};
+  for (const env of ENVIRONMENTS) {
+    const own = inst.environments[env].cluster;
+    if (!own) continue;
+    const upper = env.toUpperCase();
+    const reached = await reachCluster(
+      inst,
+      `${env}: cluster`,
+      own,
+      `SHEPHERD_KUBECONFIG_${upper}`,
+      `SHEPHERD_KUBE_CONTEXT_${upper}`,
+    );
+    results.push(...reached.results);
+    workloads[env] = reached.cluster;
+  }
   if (opts.quick) return results;
-  for (const env of ENVIRONMENTS) results.push(...(await checkEnvironment(cluster, inst, env)));
-  results.push(...(await checkPermissions(cluster, inst)));
+  for (const env of ENVIRONMENTS) {
+    const workload = inst.environments[env].cluster ? workloads[env] : main.cluster;
+    results.push(...(await checkEnvironment(main.cluster, workload, inst, env)));
+  }
+  results.push(...(await checkPermissions(main.cluster, workloads, inst)));
   return results;
 }
 
-async function checkEnvironment(
-  cluster: Cluster,
+/** Builds a client for a cluster and asks its version: the check line, and the client when it answered. */
+async function reachCluster(
   inst: Installation,
-  env: (typeof ENVIRONMENTS)[number],
+  name: string,
+  where: { readonly kubeconfig: string | undefined; readonly context: string | undefined },
+  kubeconfigVariable: string,
+  contextVariable: string,
+): Promise<{ results: CheckResult[]; cluster?: Cluster }> {
+  const shown = `${where.context ? `context ${where.context} of ` : ''}${where.kubeconfig ?? 'the default kubeconfig'}`;
+  const reach = `${name} answers with ${shown}`;
+  try {
+    const cluster = createKubernetesClient({
+      kubeconfigPath: where.kubeconfig,
+      context: where.context,
+      credentialVariable: kubeconfigVariable,
+    });
+    const version = await cluster.serverVersion();
+    return { results: [pass('kubernetes', reach, version)], cluster };
+  } catch (err) {
+    const refused = err instanceof AuthenticationError;
+    return {
+      results: [
+        fail(
+          'kubernetes',
+          reach,
+          refused ? `the API server refused the credentials (HTTP ${err.facts.status})` : reasonOf(err),
+          inst.sandboxFix ??
+            (refused
+              ? `Renew the credentials in ${kubeconfigVariable}`
+              : `Check ${kubeconfigVariable} (and ${contextVariable}) and that the API server is up`),
+        ),
+      ],
+    };
+  }
+}
+
+/**
+ * The environment's namespace and Deployment, in the cluster that runs its workload (skipped when that cluster did
+ * not answer), and its Application, in the Argo CD cluster.
+ */
+async function checkEnvironment(
+  argo: Cluster,
+  cluster: Cluster | undefined,
+  inst: Installation,
+  env: Environment,
 ): Promise<CheckResult[]> {
   const { namespace, argoApp } = inst.environments[env];
   const results: CheckResult[] = [];
+  if (!cluster) {
+    results.push(skipped('kubernetes', `${env}: namespace and Deployment`, `the ${env} cluster check failed`));
+    results.push(await checkApplication(argo, inst, env));
+    return results;
+  }
   const nsCheck = `${env}: namespace ${namespace} exists`;
   try {
     if (!(await cluster.namespaceExists(namespace))) {
@@ -93,23 +142,26 @@ async function checkEnvironment(
         : readFailure(deployCheck, err),
     );
   }
+  results.push(await checkApplication(argo, inst, env));
+  return results;
+}
+
+async function checkApplication(argo: Cluster, inst: Installation, env: Environment): Promise<CheckResult> {
+  const { argoApp } = inst.environments[env];
   const appCheck = `${env}: Argo CD Application ${inst.argocdNamespace}/${argoApp} exists`;
   try {
-    const app = await cluster.getApplication(inst.argocdNamespace, argoApp);
-    results.push(pass('kubernetes', appCheck, `${app.sync.status}, ${app.health.status}`));
+    const app = await argo.getApplication(inst.argocdNamespace, argoApp);
+    return pass('kubernetes', appCheck, `${app.sync.status}, ${app.health.status}`);
   } catch (err) {
-    results.push(
-      err instanceof NotFoundError
-        ? fail(
-            'kubernetes',
-            appCheck,
-            'no such Application',
-            `Create it (Shepherd expects one per environment, named <app>-<env>) or set ARGOCD_NAMESPACE`,
-          )
-        : readFailure(appCheck, err),
-    );
+    return err instanceof NotFoundError
+      ? fail(
+          'kubernetes',
+          appCheck,
+          'no such Application',
+          `Create it (Shepherd expects one per environment, named <app>-<env>) or set ARGOCD_NAMESPACE`,
+        )
+      : readFailure(appCheck, err);
   }
-  return results;
 }
 
 function readFailure(what: string, err: unknown): CheckResult {
@@ -123,7 +175,11 @@ function readFailure(what: string, err: unknown): CheckResult {
   return fail('kubernetes', what, reasonOf(err), 'Run doctor again once the API server answers');
 }
 
-async function checkPermissions(cluster: Cluster, inst: Installation): Promise<CheckResult[]> {
+async function checkPermissions(
+  argo: Cluster,
+  workloads: Partial<Record<Environment, Cluster | undefined>>,
+  inst: Installation,
+): Promise<CheckResult[]> {
   let needed;
   try {
     needed = requiredPermissions();
@@ -137,16 +193,26 @@ async function checkPermissions(cluster: Cluster, inst: Installation): Promise<C
       ),
     ];
   }
-  const places: [string, string, readonly Permission[]][] = [
-    ['Argo CD', inst.argocdNamespace, needed.argocd],
+  // Each namespace is asked of the cluster it lives in; an environment whose cluster did not answer is left out.
+  const places: [string, string, readonly Permission[], Cluster | undefined][] = [
+    ['Argo CD', inst.argocdNamespace, needed.argocd, argo],
     ...ENVIRONMENTS.map(
       (env) =>
-        [env, inst.environments[env].namespace, needed.environments[env] ?? []] as [string, string, Permission[]],
+        [
+          env,
+          inst.environments[env].namespace,
+          needed.environments[env] ?? [],
+          inst.environments[env].cluster ? workloads[env] : argo,
+        ] as [string, string, Permission[], Cluster | undefined],
     ),
   ];
   const results: CheckResult[] = [];
-  for (const [place, namespace, permissions] of places) {
+  for (const [place, namespace, permissions, cluster] of places) {
     const what = `${place}: permissions in namespace ${namespace} are granted`;
+    if (!cluster) {
+      results.push(skipped('kubernetes', what, `the ${place} cluster check failed`));
+      continue;
+    }
     try {
       const denied: Permission[] = [];
       for (const p of permissions) if (!(await cluster.canI({ ...p, namespace }))) denied.push(p);

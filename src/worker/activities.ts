@@ -15,12 +15,15 @@ import type { ShepherdConfig } from '../config/load.js';
 import { pipelineFromConfig } from '../config/pipeline.js';
 import { Secret } from '../config/secret.js';
 import type { ShepherdActivities } from '../domain/activities.js';
+import { ENVIRONMENTS, type Environment } from '../domain/environments.js';
 import { cueIdentifier, imageFilesFor, type PipelineLayout } from '../domain/pipeline.js';
 
 export interface ActivityClients {
   readonly gitlab: GitLabClient;
   readonly jenkins: JenkinsClient;
   readonly kubernetes: KubernetesClient;
+  /** Environments whose workload runs in another cluster than Argo CD's (multi-cluster pipelines). */
+  readonly workloads?: Readonly<Partial<Record<Environment, KubernetesClient>>>;
   readonly notifications: NotificationClient | undefined;
 }
 
@@ -49,6 +52,7 @@ export function buildActivities(
     }),
     ...createKubernetesActivities({
       client: clients.kubernetes,
+      ...(clients.workloads ? { workloads: clients.workloads } : {}),
       layout,
       ...(poll.kubernetesMs ? { pollIntervalMs: poll.kubernetesMs } : {}),
     }),
@@ -71,9 +75,26 @@ export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities
       kubeconfigPath: config.kubernetes.kubeconfig,
       context: config.kubernetes.context,
     }),
+    workloads: workloadClientsFrom(config),
     notifications: notificationsFrom(config),
   };
   return buildActivities(clients, pipelineFromConfig(config));
+}
+
+/** A client for each environment configured with a cluster of its own (SHEPHERD_KUBECONFIG_<ENV>/_CONTEXT_<ENV>). */
+export function workloadClientsFrom(config: ShepherdConfig): Partial<Record<Environment, KubernetesClient>> {
+  const clients: Partial<Record<Environment, KubernetesClient>> = {};
+  for (const env of ENVIRONMENTS) {
+    const cluster = config.environments[env].cluster;
+    if (cluster) {
+      clients[env] = createKubernetesClient({
+        kubeconfigPath: cluster.kubeconfig,
+        context: cluster.context,
+        credentialVariable: `SHEPHERD_KUBECONFIG_${env.toUpperCase()}`,
+      });
+    }
+  }
+  return clients;
 }
 
 /**

@@ -4,7 +4,7 @@
  * worker on the task queue. The command runs in-process through the CLI's own runner; the worker, whose start-up
  * check must refuse a broken installation, runs as the real binary.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +14,7 @@ import { writeWorldFile } from '../../src/sandbox/world/world-file.js';
 import type { WorldInfo } from '../../src/sandbox/world/world.js';
 import { startCli, runCli, type RunningCli } from '../support/cli.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
+import { freePort } from '../../src/temporal/dev-server.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
 
 describe('shepherd doctor against the sandbox world', () => {
@@ -205,6 +206,73 @@ describe('shepherd doctor against the sandbox world', () => {
         fix: expect.stringContaining('npx shepherd worker'),
       }),
     ]);
+  }, 30_000);
+
+  /**
+   * The sandbox configured as real systems (external mode), as a team would write its variables; `extra` adds
+   * per-environment clusters.
+   */
+  const externalEnv = (extra: Record<string, string>): Record<string, string> => {
+    const { gitlab, jenkins, kubernetes } = sandbox.world.info;
+    return {
+      ...envFor(greenDir),
+      GITLAB_URL_EXTERNAL: gitlab.url,
+      GITLAB_TOKEN: gitlab.token,
+      JENKINS_URL_EXTERNAL: jenkins.url,
+      JENKINS_USER: jenkins.user,
+      JENKINS_TOKEN: jenkins.token,
+      KUBECONFIG: kubernetes.kubeconfig,
+      ...extra,
+    };
+  };
+
+  it('reads a multi-cluster pipeline: each environment with a cluster of its own is reached, checked and asked for permissions there', async () => {
+    // The stage workload's cluster: a kubeconfig of its own (a copy of the sandbox's, as a second cluster's would be).
+    const dir = mkdtempSync(join(tmpdir(), 'shepherd-doctor-clusters-'));
+    dirs.push(dir);
+    const stageKubeconfig = join(dir, 'stage-kubeconfig');
+    copyFileSync(sandbox.world.info.kubernetes.kubeconfig, stageKubeconfig);
+    const { code, out } = await shepherd('doctor', [], externalEnv({ SHEPHERD_KUBECONFIG_STAGE: stageKubeconfig }));
+    process.stderr.write(`--- multi-cluster run ---\n${out.join('\n')}\n`);
+    expect(out.filter((l) => l.startsWith('✗'))).toEqual([]);
+    expect(code).toBe(0);
+    expect(out).toContainEqual(
+      expect.stringMatching(new RegExp(`^✓ Kubernetes: stage: cluster answers with ${stageKubeconfig}`)),
+    );
+    expect(out).toContainEqual(expect.stringMatching(/^✓ Kubernetes: stage: Deployment stage\/example-app exists/));
+  }, 30_000);
+
+  it("names an environment's cluster that does not answer, skips what lives there and still checks its Argo CD Application", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shepherd-doctor-clusters-'));
+    dirs.push(dir);
+    const prodKubeconfig = join(dir, 'prod-kubeconfig');
+    // A cluster nobody listens on: a free port on 127.0.0.1.
+    writeFileSync(
+      prodKubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{ name: prod, cluster: { server: "http://127.0.0.1:' + String(await freePort()) + '" } }]',
+        'users: [{ name: shepherd, user: { token: not-a-real-token } }]',
+        'contexts: [{ name: prod, context: { cluster: prod, user: shepherd } }]',
+        'current-context: prod',
+        '',
+      ].join('\n'),
+    );
+    const { code, report } = await doctorJson(externalEnv({ SHEPHERD_KUBECONFIG_PROD: prodKubeconfig }));
+    expect(code).toBe(1);
+    expect(failed(report)).toEqual([`prod: cluster answers with ${prodKubeconfig}`]);
+    const bad = report.checks.find((c) => c.status === 'fail')!;
+    expect(bad.fix).toContain('SHEPHERD_KUBECONFIG_PROD');
+    const skippedChecks = report.checks.filter((c) => c.status === 'skipped').map((c) => c.check);
+    expect(skippedChecks).toEqual([
+      'prod: namespace and Deployment',
+      'prod: permissions in namespace prod are granted',
+    ]);
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({ check: 'prod: Argo CD Application argocd/example-app-prod exists', status: 'pass' }),
+    );
+    expect(JSON.stringify(report)).not.toContain('not-a-real-token');
   }, 30_000);
 
   it('exits 2 on bad usage', async () => {

@@ -97,6 +97,27 @@ describe('configuration', () => {
     expect(config.timeouts.jenkinsBuildSeconds).toBe(420);
   });
 
+  it("gives an environment a cluster of its own with SHEPHERD_KUBECONFIG_<ENV> or a context of KUBECONFIG with SHEPHERD_KUBE_CONTEXT_<ENV>, and leaves the others on Argo CD's", () => {
+    const config = loadConfig({
+      env: {
+        KUBECONFIG: '/etc/shepherd/argocd-kubeconfig:/ignored',
+        SHEPHERD_KUBE_CONTEXT: 'hub',
+        SHEPHERD_KUBECONFIG_PROD: '/etc/shepherd/prod-kubeconfig',
+        SHEPHERD_KUBE_CONTEXT_STAGE: 'stage-cluster',
+      },
+    });
+    expect(config.kubernetes).toMatchObject({ kubeconfig: '/etc/shepherd/argocd-kubeconfig', context: 'hub' });
+    expect(config.environments.prod.cluster).toEqual({
+      kubeconfig: '/etc/shepherd/prod-kubeconfig',
+      context: undefined,
+    });
+    expect(config.environments.stage.cluster).toEqual({
+      kubeconfig: '/etc/shepherd/argocd-kubeconfig',
+      context: 'stage-cluster',
+    });
+    expect(config.environments.dev.cluster).toBeUndefined();
+  });
+
   it('reports every problem at once, naming each variable and its rule', () => {
     const err = problemsOf({
       GITLAB_URL_EXTERNAL: 'gitlab.local/',

@@ -50,7 +50,13 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 };
 
-const OVERLAYS = ['overlays/example', 'overlays/remote-cluster/worker', 'overlays/remote-cluster/target'] as const;
+const OVERLAYS = [
+  'overlays/example',
+  'overlays/remote-cluster/worker',
+  'overlays/remote-cluster/target',
+  'overlays/multi-cluster/hub',
+  'overlays/multi-cluster/prod-cluster',
+] as const;
 
 function render(overlay: string): Rendered[] {
   const out = execFileSync(kubectlPath(), ['kustomize', join(PROJECT_ROOT, 'deploy/kubernetes', overlay)], {
@@ -99,99 +105,102 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
   });
 });
 
-describe.each(['overlays/example', 'overlays/remote-cluster/worker'] as const)('the worker of %s', (overlay) => {
-  const objects = rendered.get(overlay)!;
-  const deployment = one<Deployment>(objects, 'Deployment');
-  const pod = deployment.spec!.template.spec!;
-  const container = pod.containers.find((c) => c.name === 'worker')!;
-  const config = one<ConfigMap>(objects, 'ConfigMap').data!;
-  const ports = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
+describe.each(['overlays/example', 'overlays/remote-cluster/worker', 'overlays/multi-cluster/hub'] as const)(
+  'the worker of %s',
+  (overlay) => {
+    const objects = rendered.get(overlay)!;
+    const deployment = one<Deployment>(objects, 'Deployment');
+    const pod = deployment.spec!.template.spec!;
+    const container = pod.containers.find((c) => c.name === 'worker')!;
+    const config = one<ConfigMap>(objects, 'ConfigMap').data!;
+    const ports = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
 
-  it('runs two replicas of the image as the non-root node user on a read-only root filesystem', () => {
-    expect(deployment.spec!.replicas).toBe(2);
-    expect(container.image).toMatch(/^registry\.example\.com\/platform\/shepherd-worker:\d+\.\d+\.\d+$/);
-    expect(container.args).toEqual(['worker']);
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 });
-    expect(container.securityContext).toMatchObject({
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
+    it('runs two replicas of the image as the non-root node user on a read-only root filesystem', () => {
+      expect(deployment.spec!.replicas).toBe(2);
+      expect(container.image).toMatch(/^registry\.example\.com\/platform\/shepherd-worker:\d+\.\d+\.\d+$/);
+      expect(container.args).toEqual(['worker']);
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 });
+      expect(container.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      // Writable places are emptyDirs.
+      const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
+      for (const path of ['/tmp', '/app/reports']) {
+        const mount = container.volumeMounts!.find((m) => m.mountPath === path);
+        expect(mount, path).toBeDefined();
+        expect(volumes.get(mount!.name)?.emptyDir, path).toBeDefined();
+      }
+      for (const m of container.volumeMounts!.filter((x) => !volumes.get(x.name)?.emptyDir))
+        expect(m.readOnly).toBe(true);
+      expect(container.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+      expect(container.resources?.limits).toHaveProperty('memory');
     });
-    // Writable places are emptyDirs.
-    const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
-    for (const path of ['/tmp', '/app/reports']) {
-      const mount = container.volumeMounts!.find((m) => m.mountPath === path);
-      expect(mount, path).toBeDefined();
-      expect(volumes.get(mount!.name)?.emptyDir, path).toBeDefined();
-    }
-    for (const m of container.volumeMounts!.filter((x) => !volumes.get(x.name)?.emptyDir))
-      expect(m.readOnly).toBe(true);
-    expect(container.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
-    expect(container.resources?.limits).toHaveProperty('memory');
-  });
 
-  it("probes the worker's own endpoints: /healthz for liveness, /readyz for readiness, on SHEPHERD_HEALTH_ADDRESS", () => {
-    const healthPort = portOf(config.SHEPHERD_HEALTH_ADDRESS!);
-    expect(config.SHEPHERD_HEALTH_ADDRESS).toMatch(/^0\.0\.0\.0:/);
-    expect(ports.get(container.livenessProbe!.httpGet!.port as string)).toBe(healthPort);
-    expect(container.livenessProbe!.httpGet!.path).toBe('/healthz');
-    expect(ports.get(container.readinessProbe!.httpGet!.port as string)).toBe(healthPort);
-    expect(container.readinessProbe!.httpGet!.path).toBe('/readyz');
-    expect(ports.get('metrics')).toBe(portOf(config.SHEPHERD_METRICS_ADDRESS!));
-  });
+    it("probes the worker's own endpoints: /healthz for liveness, /readyz for readiness, on SHEPHERD_HEALTH_ADDRESS", () => {
+      const healthPort = portOf(config.SHEPHERD_HEALTH_ADDRESS!);
+      expect(config.SHEPHERD_HEALTH_ADDRESS).toMatch(/^0\.0\.0\.0:/);
+      expect(ports.get(container.livenessProbe!.httpGet!.port as string)).toBe(healthPort);
+      expect(container.livenessProbe!.httpGet!.path).toBe('/healthz');
+      expect(ports.get(container.readinessProbe!.httpGet!.port as string)).toBe(healthPort);
+      expect(container.readinessProbe!.httpGet!.path).toBe('/readyz');
+      expect(ports.get('metrics')).toBe(portOf(config.SHEPHERD_METRICS_ADDRESS!));
+    });
 
-  it('leaves the SIGTERM drain (activity grace, then cancellation and close) room within the grace period', () => {
-    const graceSeconds = parseDuration(SHUTDOWN_GRACE_TIME)! / 1000;
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(graceSeconds * 2);
-  });
+    it('leaves the SIGTERM drain (activity grace, then cancellation and close) room within the grace period', () => {
+      const graceSeconds = parseDuration(SHUTDOWN_GRACE_TIME)! / 1000;
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(graceSeconds * 2);
+    });
 
-  it('takes a configuration Shepherd loads from the ConfigMap, and every credential from a Secret', () => {
-    const secretEnv = (container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef);
-    for (const name of Object.keys(config)) {
-      expect(VARIABLE_BY_NAME.has(name), name).toBe(true);
-      expect(VARIABLE_BY_NAME.get(name)!.secret, `${name} is a secret`).toBeFalsy();
-    }
-    expect(secretEnv.map((e) => e.name).sort()).toEqual(
-      ['GITLAB_TOKEN', 'JENKINS_TOKEN', 'SHEPHERD_NOTIFY_WEBHOOK_URL', 'TEMPORAL_API_KEY'].sort(),
-    );
-    for (const e of secretEnv) expect(VARIABLE_BY_NAME.get(e.name)?.secret, e.name).toBe(true);
-    expect((container.env ?? []).filter((e) => e.value !== undefined)).toEqual([]);
-    expect(container.envFrom).toEqual([{ configMapRef: { name: 'shepherd-config' } }]);
+    it('takes a configuration Shepherd loads from the ConfigMap, and every credential from a Secret', () => {
+      const secretEnv = (container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef);
+      for (const name of Object.keys(config)) {
+        expect(VARIABLE_BY_NAME.has(name), name).toBe(true);
+        expect(VARIABLE_BY_NAME.get(name)!.secret, `${name} is a secret`).toBeFalsy();
+      }
+      expect(secretEnv.map((e) => e.name).sort()).toEqual(
+        ['GITLAB_TOKEN', 'JENKINS_TOKEN', 'SHEPHERD_NOTIFY_WEBHOOK_URL', 'TEMPORAL_API_KEY'].sort(),
+      );
+      for (const e of secretEnv) expect(VARIABLE_BY_NAME.get(e.name)?.secret, e.name).toBe(true);
+      expect((container.env ?? []).filter((e) => e.value !== undefined)).toEqual([]);
+      expect(container.envFrom).toEqual([{ configMapRef: { name: 'shepherd-config' } }]);
 
-    const env = { ...config, ...Object.fromEntries(secretEnv.map((e) => [e.name, 'from-a-secret'])) };
-    delete env.SHEPHERD_NOTIFY_WEBHOOK_URL;
-    const loaded = loadConfig({ env });
-    expect(loaded.mode).toBe('external');
-    expect(loaded.temporal.address).toBeDefined();
-    expect(loaded.observability.healthAddress).toBe(config.SHEPHERD_HEALTH_ADDRESS);
-  });
+      const env = { ...config, ...Object.fromEntries(secretEnv.map((e) => [e.name, 'from-a-secret'])) };
+      delete env.SHEPHERD_NOTIFY_WEBHOOK_URL;
+      const loaded = loadConfig({ env });
+      expect(loaded.mode).toBe('external');
+      expect(loaded.temporal.address).toBeDefined();
+      expect(loaded.observability.healthAddress).toBe(config.SHEPHERD_HEALTH_ADDRESS);
+    });
 
-  it('keeps one worker up through voluntary disruptions', () => {
-    const pdb = one<PodDisruptionBudget>(objects, 'PodDisruptionBudget');
-    expect(pdb.spec!.selector!.matchLabels).toEqual(deployment.spec!.selector.matchLabels);
-    expect(deployment.spec!.template.metadata!.labels).toMatchObject(deployment.spec!.selector.matchLabels!);
-    expect(pdb.spec!.minAvailable).toBe(1);
-    expect(deployment.spec!.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
-  });
+    it('keeps one worker up through voluntary disruptions', () => {
+      const pdb = one<PodDisruptionBudget>(objects, 'PodDisruptionBudget');
+      expect(pdb.spec!.selector!.matchLabels).toEqual(deployment.spec!.selector.matchLabels);
+      expect(deployment.spec!.template.metadata!.labels).toMatchObject(deployment.spec!.selector.matchLabels!);
+      expect(pdb.spec!.minAvailable).toBe(1);
+      expect(deployment.spec!.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+    });
 
-  it('admits traffic only to the health and metrics ports, and sends it only to DNS, the API, GitLab, Jenkins and Temporal', () => {
-    const policy = one<NetworkPolicy>(objects, 'NetworkPolicy');
-    expect(policy.spec!.podSelector.matchLabels).toEqual(deployment.spec!.selector.matchLabels);
-    expect(policy.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(policy.spec!.ingress!.flatMap((r) => (r.ports ?? []).map((p) => p.port)).sort()).toEqual([
-      'health',
-      'metrics',
-    ]);
-    const egressPorts = new Set(policy.spec!.egress!.flatMap((r) => (r.ports ?? []).map((p) => p.port)));
-    for (const needed of [53, 443, portOf(config.TEMPORAL_ADDRESS!)])
-      expect(egressPorts.has(needed), String(needed)).toBe(true);
-    // Every egress rule names its ports: no "anything anywhere".
-    for (const rule of policy.spec!.egress!) expect(rule.ports?.length).toBeGreaterThan(0);
-    const service = one<Service>(objects, 'Service');
-    expect(service.spec!.selector).toEqual(deployment.spec!.selector.matchLabels);
-    expect(service.spec!.ports!.map((p) => p.targetPort)).toEqual(['metrics']);
-  });
-});
+    it('admits traffic only to the health and metrics ports, and sends it only to DNS, the API, GitLab, Jenkins and Temporal', () => {
+      const policy = one<NetworkPolicy>(objects, 'NetworkPolicy');
+      expect(policy.spec!.podSelector.matchLabels).toEqual(deployment.spec!.selector.matchLabels);
+      expect(policy.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(policy.spec!.ingress!.flatMap((r) => (r.ports ?? []).map((p) => p.port)).sort()).toEqual([
+        'health',
+        'metrics',
+      ]);
+      const egressPorts = new Set(policy.spec!.egress!.flatMap((r) => (r.ports ?? []).map((p) => p.port)));
+      for (const needed of [53, 443, portOf(config.TEMPORAL_ADDRESS!)])
+        expect(egressPorts.has(needed), String(needed)).toBe(true);
+      // Every egress rule names its ports: no "anything anywhere".
+      for (const rule of policy.spec!.egress!) expect(rule.ports?.length).toBeGreaterThan(0);
+      const service = one<Service>(objects, 'Service');
+      expect(service.spec!.selector).toEqual(deployment.spec!.selector.matchLabels);
+      expect(service.spec!.ports!.map((p) => p.targetPort)).toEqual(['metrics']);
+    });
+  },
+);
 
 describe('the overlays', () => {
   it('in-cluster: the worker reads the cluster as its ServiceAccount, which the Roles are bound to', () => {
@@ -218,5 +227,22 @@ describe('the overlays', () => {
     expect(target.filter((o) => o.kind === 'Role')).toHaveLength(4);
     const token = one<Secret>(target, 'Secret');
     expect(token.metadata!.annotations).toEqual({ 'kubernetes.io/service-account.name': 'shepherd' });
+  });
+
+  it("multi-cluster: the worker reads the hub as its ServiceAccount and prod with the mounted kubeconfig named by SHEPHERD_KUBECONFIG_PROD; prod's Role lives in the prod cluster only", () => {
+    const hub = rendered.get('overlays/multi-cluster/hub')!;
+    const pod = one<Deployment>(hub, 'Deployment').spec!.template.spec!;
+    const config = one<ConfigMap>(hub, 'ConfigMap').data!;
+    expect(pod.serviceAccountName).toBe('shepherd');
+    expect(config).not.toHaveProperty('KUBECONFIG');
+    const volume = pod.volumes!.find((v) => v.secret?.secretName === 'shepherd-kubeconfig-prod')!;
+    const mount = pod.containers[0]!.volumeMounts!.find((m) => m.name === volume.name)!;
+    expect(config.SHEPHERD_KUBECONFIG_PROD).toBe(`${mount.mountPath}/config`);
+    const namespacesOf = (objects: Rendered[]): string[] =>
+      objects.filter((o) => o.kind === 'Role').map((o) => o.metadata.namespace!);
+    expect(namespacesOf(hub).sort()).toEqual(['argocd', 'dev', 'stage']);
+    const prod = rendered.get('overlays/multi-cluster/prod-cluster')!;
+    expect(namespacesOf(prod)).toEqual(['prod']);
+    expect(prod.filter((o) => o.kind === 'Deployment')).toEqual([]);
   });
 });

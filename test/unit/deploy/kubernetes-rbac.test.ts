@@ -171,9 +171,14 @@ describe('the RBAC of deploy/kubernetes', () => {
       }),
     );
 
-  for (const overlay of ['overlays/example', 'overlays/remote-cluster/target']) {
-    it(`${overlay}: grants exactly the calls the activities made, per kind of namespace`, () => {
-      const objects = render(overlay);
+  // An installation may span clusters: the multi-cluster example grants in the hub and in the prod cluster together.
+  for (const overlays of [
+    ['overlays/example'],
+    ['overlays/remote-cluster/target'],
+    ['overlays/multi-cluster/hub', 'overlays/multi-cluster/prod-cluster'],
+  ]) {
+    it(`${overlays.join(' + ')}: grants exactly the calls the activities made, per kind of namespace`, () => {
+      const objects = overlays.flatMap((overlay) => render(overlay));
       const roles = objects.filter((o) => o.kind === 'Role');
       const config = render('overlays/example').find((o) => o.kind === 'ConfigMap')!.data!;
       const places = new Map([
