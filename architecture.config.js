@@ -128,10 +128,10 @@ export const parts = {
   },
   chaos: {
     folder: 'src/chaos',
-    imports: ['domain', 'temporal-common', 'temporal', 'workflows', 'sandbox'],
+    imports: ['domain', 'temporal-common', 'temporal', 'workflows', 'sandbox', 'config'],
     packages: ['@temporalio/client'],
     builtins: true,
-    why: 'runs scenarios against the sandbox world and starts workflows through a Temporal client',
+    why: 'runs scenarios against the sandbox world and starts workflows through a Temporal client; finds the shepherd binary it starts from the project root (config/paths)',
   },
   doctor: {
     folder: 'src/doctor',

@@ -8,14 +8,16 @@
  * server command runs the Temporal CLI as a child), and `stop()` ends every process this stack started, by id.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { ScenarioInput } from '../sandbox/core/faults.js';
 import type { WorldState } from '../sandbox/world/state.js';
 import type { WorldInfo } from '../sandbox/world/world.js';
+import { PROJECT_ROOT } from '../config/paths.js';
 import { freePort } from '../temporal/dev-server.js';
 
-export const SHEPHERD_BIN = fileURLToPath(new URL('../../bin/shepherd.js', import.meta.url));
+/** The `shepherd` binary, found from the project root so that it is right from the sources and from `dist/`. */
+export const SHEPHERD_BIN = join(PROJECT_ROOT, 'bin', 'shepherd.js');
 
 /** The variables that would make a child process talk to real systems instead of the sandbox. */
 const EXTERNAL_VARIABLES = [
