@@ -11,7 +11,7 @@
  * the JSON form of `temporal workflow show -o json` (the SDK's `historyToJSON`; see test/replay/history-files.ts),
  * after checking that it reads back to the same events and holds no credential. Histories of runs still open (at
  * the approval gate) are taken while they wait, as a new worker would find them. It also writes the workflow
- * bundle it recorded with (test/replay/bundles/), from which test/replay/old-code-upgrade.test.ts starts a run that
+ * bundle it recorded with (test/replay/bundles/), from which test/replay/versioning.test.ts starts a run that
  * the current code must finish.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ import { startDevServer } from '../src/temporal/dev-server.js';
 import { activitiesForWorld } from '../src/worker/activities.js';
 import { bundleWorkflows } from '../src/worker/workflow-source.js';
 import { credentialsIn, historyFromJson, historyToJson, readableText } from '../test/replay/history-files.js';
-import { OLD_BUNDLE_FILE } from '../test/replay/old-bundle.js';
+import { OLD_BUNDLE_FILE, storableBundle } from '../test/replay/old-bundle.js';
 import {
   approveUpdate,
   currentImageQuery,
@@ -227,8 +227,7 @@ async function main(names: readonly string[]): Promise<void> {
       }
     }
     mkdirSync(join(OUT_DIR, '..', 'bundles'), { recursive: true });
-    // Without its inline source map (three quarters of its size), which only serves stack traces.
-    writeFileSync(OLD_BUNDLE_FILE, gzipSync(code.replace(/^\/\/# sourceMappingURL=data:.*$/m, ''), { level: 9 }));
+    writeFileSync(OLD_BUNDLE_FILE, gzipSync(storableBundle(code), { level: 9 }));
     console.log(`${OLD_BUNDLE_FILE}: the workflow bundle these histories were recorded with`);
     await nativeConnection.close();
     await connection.close();
