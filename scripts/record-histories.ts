@@ -82,8 +82,10 @@ const RECORDINGS: readonly Recording[] = [
     scenario: 'stage-degraded',
     async drive(r) {
       expectStatus(await runValidation(r.client, { through: 'prod' }), 'rolled_back');
-      await r.take(validateId, 'validate-rolled-back.json');
-      await r.take(promoteId('stage'), 'promote-stage-rolled-back.json');
+      // validate-rolled-back.json and promote-stage-rolled-back.json are the same runs recorded on older code
+      // (before the `validation-ends-failed` patch): kept as they are, never overwritten.
+      await r.take(validateId, 'validate-stage-degraded.json');
+      await r.take(promoteId('stage'), 'promote-stage-degraded.json');
     },
   },
   {
@@ -142,7 +144,7 @@ const RECORDINGS: readonly Recording[] = [
         (report) => report.status,
         (err: unknown) => (err instanceof WorkflowFailedError ? (err.cause?.name ?? 'failed') : String(err)),
       );
-      console.log(`cancelled-during-rollback: the validation ended ${outcome}`);
+      if (outcome !== 'CancelledFailure') throw new Error(`expected a cancelled validation, got ${outcome}`);
       await r.take(validateId, 'validate-cancelled-during-rollback.json');
       await r.take(promoteId('stage'), 'promote-stage-cancelled-during-rollback.json');
     },
