@@ -9,10 +9,18 @@ import { runOutcome, type RunOutcome } from '../temporal/run-outcome.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 import { waitingOnText } from './operator.js';
 
+/**
+ * How often the live view asks the run (and the child it waits on) for progress: each look is one to three queries
+ * that a worker answers, replaying the run when it is not cached, so every terminal following a run costs the
+ * workers. A step's start or end shows within a second; the run's end shows at once (it does not wait for a look).
+ */
+export const FOLLOW_POLL_MS = 1_000;
+
 export interface FollowOptions {
   readonly out: (line: string) => void;
   /** A TTY gets a self-updating status line; other outputs get plain lines only. */
   readonly tty: boolean;
+  /** Default FOLLOW_POLL_MS. */
   readonly pollMs?: number;
   /** Approve every approval gate the run reaches, as this person, through the `approve` update. */
   readonly autoApprove?: { readonly by: string; readonly reason: string };
@@ -146,7 +154,7 @@ export async function followRun(client: Client, handle: WorkflowHandle, opts: Fo
     await poll();
     done = await Promise.race([
       settled.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), opts.pollMs ?? 300)),
+      new Promise<boolean>((r) => setTimeout(() => r(false), opts.pollMs ?? FOLLOW_POLL_MS)),
     ]);
   }
   await poll();

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../temporal/common/search-attributes.js';
 import { connectClient } from '../temporal/connection.js';
+import { searchAttributeCommands } from '../temporal/search-attributes.js';
 import { fail, pass, reasonOf, skipped, type CheckResult } from './check.js';
 import type { Installation } from './installation.js';
 
@@ -87,7 +88,14 @@ async function checkSearchAttributes(client: Client, namespace: string): Promise
       'temporal',
       what,
       problems.join('; '),
-      `Start \`npx shepherd worker\` once with rights to add them, or run \`temporal operator search-attribute create --namespace ${namespace} --type Keyword --name ${(missing[0] ?? wrongType[0])!}\` for each`,
+      missing.length > 0
+        ? `Start \`npx shepherd worker\` once with rights to add them, or have an admin run ${searchAttributeCommands(
+            namespace,
+            missing,
+          )
+            .map((command) => `\`${command}\``)
+            .join(', ')}`
+        : `A search attribute's type cannot change: an admin removes it (\`temporal operator search-attribute remove --namespace ${namespace} --name ${wrongType[0]!}\`) and the worker adds it again, or use another namespace`,
     );
   } catch (err) {
     return fail(

@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import type { ShepherdConfig } from '../config/load.js';
 import { startDevServer } from './dev-server.js';
 import { connectClient, targetFrom, type TemporalTarget } from './connection.js';
-import { registerSearchAttributes } from './search-attributes.js';
+import { registerSearchAttributes, SearchAttributesMissingError } from './search-attributes.js';
 
 export interface TemporalRuntime {
   readonly target: TemporalTarget;
@@ -36,9 +36,10 @@ export async function openTemporal(config: ShepherdConfig, opts: RuntimeOptions 
       await registerSearchAttributes(client.connection as Connection, t.namespace);
     } catch (err) {
       opts.warn?.(
-        `Could not register Shepherd's search attributes on ${t.address} (${(err as Error).message}). ` +
-          'Ask an admin to add ShepherdApp, ShepherdEnvironment, ShepherdImageTag and ShepherdStatus (Keyword), ' +
-          'e.g. `temporal operator search-attribute create --name ShepherdApp --type Keyword`.',
+        err instanceof SearchAttributesMissingError
+          ? err.message
+          : `Could not register Shepherd's search attributes on ${t.address} (${(err as Error).message}); ` +
+              '`npx shepherd doctor` says whether they are there.',
       );
     } finally {
       await client.connection.close();

@@ -11,29 +11,76 @@ import { TRACING_OFF } from '../../src/tracing/tracing.js';
  */
 describe('stored workflow histories', () => {
   const stored = storedHistories();
+  const find = (file: string) => {
+    const found = stored.find((s) => s.file === file);
+    if (!found) throw new Error(`no stored history ${file}`);
+    return found;
+  };
+  const history = (file: string) => find(file).history;
+  const json = (file: string) => find(file).json;
+  /** The event types, an activity's scheduling as `ACTIVITY_TASK_SCHEDULED:<type>`. */
+  const events = (file: string): string[] =>
+    history(file).events!.map((e) => {
+      const type = EventType[e.eventType!]!.replace(/^EVENT_TYPE_/, '');
+      const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      return activity ? `${type}:${activity}` : type;
+    });
+  const activities = (file: string): string[] =>
+    events(file)
+      .filter((e) => e.startsWith('ACTIVITY_TASK_SCHEDULED:'))
+      .map((e) => e.slice('ACTIVITY_TASK_SCHEDULED:'.length));
 
-  it('cover a successful and a rolled-back run of both workflows', () => {
-    expect(stored.map((s) => s.file)).toEqual(
-      expect.arrayContaining([
-        'validate-success.json',
-        'promote-stage-success.json',
-        'promote-prod-success.json',
-        'validate-rolled-back.json',
-        'promote-stage-rolled-back.json',
-      ]),
-    );
-    const outcome = (file: string) => stored.find((s) => s.file === file)!.history.events!.at(-1)!.eventType;
-    expect(outcome('validate-success.json')).toBe(completed);
-    expect(outcome('promote-prod-success.json')).toBe(completed);
-    // The rolled-back report is validatePipeline's result; its stage child fails after unwinding.
-    expect(outcome('validate-rolled-back.json')).toBe(completed);
-    expect(readableText(stored.find((s) => s.file === 'validate-rolled-back.json')!.json)).toContain(
-      '"status":"rolled_back"',
-    );
-    expect(outcome('promote-stage-rolled-back.json')).toBe(failed);
-    expect(readableText(stored.find((s) => s.file === 'promote-stage-rolled-back.json')!.json)).toContain(
-      'revert-merge-request',
-    );
+  it('cover every path a run can be on when new code deploys, open runs at the approval gate included', () => {
+    const ending = (file: string): string => {
+      const last = history(file).events!.at(-1)!.eventType!;
+      return CLOSED.get(last) ?? 'open';
+    };
+    // Older recordings kept under other names (README § Re-recording) may come on top.
+    expect(Object.fromEntries(stored.map((s) => [s.file, ending(s.file)]))).toMatchObject({
+      // approve (jenkins mode), and an environment's failure rolled back
+      'validate-success.json': 'completed',
+      'promote-stage-success.json': 'completed',
+      'promote-prod-success.json': 'completed',
+      'validate-rolled-back.json': 'completed', // recorded before the `validation-ends-failed` patch
+      'promote-stage-rolled-back.json': 'failed',
+      'validate-stage-degraded.json': 'failed', // the same path recorded after it
+      'promote-stage-degraded.json': 'failed',
+      // approval pending: both runs still open, the promotion's timer running
+      'validate-approval-pending.json': 'open',
+      'promote-prod-approval-pending.json': 'open',
+      // reject, approval timeout
+      'validate-prod-rejected.json': 'failed',
+      'promote-prod-rejected.json': 'failed',
+      'validate-approval-timed-out.json': 'failed',
+      'promote-prod-approval-timed-out.json': 'failed',
+      // supersede at the stage gate
+      'validate-superseded.json': 'failed',
+      'promote-stage-superseded.json': 'completed',
+      // the validation cancelled while its stage promotion reverts
+      'validate-cancelled-during-rollback.json': 'cancelled',
+      'promote-stage-cancelled-during-rollback.json': 'failed',
+      // gitlab mode
+      'validate-gitlab-mode.json': 'completed',
+      'promote-stage-gitlab-mode.json': 'completed',
+      // `rollback: all`: prod reverted by its promotion, stage and dev by the validation
+      'validate-rollback-all.json': 'failed',
+      'promote-prod-rollback-all.json': 'failed',
+      // iteration 1 (dev) failures: dev reverted; CI failed before anything changed
+      'validate-dev-rolled-back.json': 'failed',
+      'validate-ci-build-failed.json': 'failed',
+    });
+    expect(events('promote-prod-approval-pending.json').at(-1)).toBe('TIMER_STARTED');
+    expect(events('promote-prod-rejected.json')).toContain('WORKFLOW_EXECUTION_UPDATE_ACCEPTED');
+    expect(events('promote-prod-approval-timed-out.json')).toContain('TIMER_FIRED');
+    expect(events('promote-stage-superseded.json')).toContain('WORKFLOW_EXECUTION_UPDATE_ACCEPTED');
+    const cancelled = events('promote-stage-cancelled-during-rollback.json');
+    const revert = cancelled.indexOf('ACTIVITY_TASK_SCHEDULED:revertMergeRequest');
+    expect(revert).toBeGreaterThan(0);
+    expect(cancelled.indexOf('WORKFLOW_EXECUTION_CANCEL_REQUESTED')).toBeGreaterThan(revert);
+    expect(activities('promote-stage-gitlab-mode.json')).toContain('openPromotionMergeRequest');
+    expect(activities('validate-rollback-all.json').filter((a) => a === 'revertMergeRequest')).toHaveLength(2);
+    expect(activities('validate-dev-rolled-back.json')).toContain('revertMergeRequest');
+    expect(readableText(json('validate-rolled-back.json'))).toContain('"status":"rolled_back"');
   });
 
   it('are stored in the JSON form the SDK writes, and read back to the same events', () => {
@@ -75,5 +122,10 @@ describe('stored workflow histories', () => {
 });
 
 const { EventType } = proto.temporal.api.enums.v1;
-const completed = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED;
-const failed = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED;
+const CLOSED = new Map<number, string>([
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, 'completed'],
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, 'failed'],
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, 'cancelled'],
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, 'terminated'],
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, 'timed out'],
+]);

@@ -4,7 +4,7 @@ import type { Connection } from '@temporalio/client';
 import { Runtime, type Worker } from '@temporalio/worker';
 import { runningDevServer } from '../../temporal/dev-server.js';
 import { connectClient, connectWorker, targetFrom } from '../../temporal/connection.js';
-import { registerSearchAttributes } from '../../temporal/search-attributes.js';
+import { registerSearchAttributes, SearchAttributesMissingError } from '../../temporal/search-attributes.js';
 import { openTemporal } from '../../temporal/runtime.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { tracingFromConfig } from '../../tracing/tracing.js';
@@ -87,7 +87,8 @@ Options:
         stopServer = runtime.stop;
       }
     }
-    // Runs filter on Shepherd's search attributes; register them where this worker may (a no-op when present).
+    // Every run upserts Shepherd's search attributes: register them where this worker may (a no-op when present),
+    // and refuse to start where they are missing and it may not, naming the commands an admin must run.
     try {
       const client = await connectClient(target);
       try {
@@ -96,9 +97,13 @@ Options:
         await client.connection.close();
       }
     } catch (err) {
-      ctx.err(
-        `warning: could not register Shepherd's search attributes on ${target.address} (${(err as Error).message.split('\n')[0]}); an admin can add them with \`temporal operator search-attribute create --name ShepherdApp --type Keyword\` (and ShepherdEnvironment, ShepherdImageTag, ShepherdStatus).`,
-      );
+      if (err instanceof SearchAttributesMissingError) {
+        ctx.err(`${err.message}\nThe worker does not start until they exist.`);
+        await stopServer();
+        await health?.close();
+        return EXIT.failed;
+      }
+      // Temporal unreachable, or the search attributes not even listable: the start-up check below names it.
     }
     // The quick part of `shepherd doctor`: a worker that cannot reach Temporal, GitLab, Jenkins or the cluster with its
     // credentials would fail every run it picks up, so it refuses to start and says what to fix.
