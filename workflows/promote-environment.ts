@@ -279,12 +279,20 @@ async function awaitApproval({ options, state, journal, approval }: Promotion, i
     }),
     () =>
       approval.decision(
-        () =>
-          journal.notify(
-            'approval-timed-out',
-            `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
-            { env: targetEnv, imageTag },
-          ),
+        {
+          timedOut: () =>
+            journal.notify(
+              'approval-timed-out',
+              `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
+              { env: targetEnv, imageTag },
+            ),
+          rejected: (by, reason) =>
+            journal.notify(
+              'rejected',
+              `${appName} ${imageTag} → ${targetEnv} was rejected by ${by}${reason ? `: ${reason}` : ''}; its merge request is closed`,
+              { env: targetEnv, imageTag, ...(state.mergeRequest ? { links: [state.mergeRequest.webUrl] } : {}) },
+            ),
+        },
         `wait for ${gate}`,
       ),
   );
