@@ -412,6 +412,20 @@ describe('promoteEnvironment', () => {
       expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
     });
 
+    it('stops a run superseded while it resolves the image before it opens anything (gitlab mode, no approval)', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      const release = fake.hold('readEnvironmentState', (input) => input.env === 'stage');
+      const handle = await start({ mode: 'gitlab' });
+      await until(() => fake.callsOf('readEnvironmentState').length === 2, 'the run to read the target');
+      expect(await handle.query(currentImageQuery)).toEqual({ imageTag: DEV_IMAGE, phase: 'resolving' });
+      await handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '1.0.38-SNAPSHOT-b2c3d4e' }] });
+      release();
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'superseded', supersededBy: '1.0.38-SNAPSHOT-b2c3d4e', rollback: [] });
+      expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
+      expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
+    });
+
     it('refuses to supersede with the same image (the request joins the running promotion instead)', async () => {
       h.install(new FakePipeline({ images: { stage: DEV_IMAGE, prod: STAGE_IMAGE } }));
       const handle = await start({ sourceEnv: 'stage', targetEnv: 'prod' });
