@@ -2,6 +2,11 @@
  * validatePipeline — the nightly end-to-end validation: proves the whole pipeline works and says exactly where it
  * broke. Workflow id: `validate-<app>`.
  *
+ * First, hold-validation-lock: the child holdValidationLock (`lock-validate-<app>`), held until the run has unwound
+ * and released at its very end. One validation per app runs at a time, however it was started (CLI `validate-<app>`,
+ * schedule `validate-<app>-<time>`): a second one ends at once with ValidationAlreadyRunningError, having changed
+ * nothing.
+ *
  * Iteration 1 (in this workflow), and the undo each step pushes once it succeeded:
  *   bump-version                    — no undo (a version number is never reused)
  *   find-ci-build, await-ci-build   — no undo
@@ -11,6 +16,9 @@
  *   await-argo-synced-and-healthy, verify-workload — no undo; dev is then verified
  * Iteration 2 (dev→stage) and 3 (stage→prod): child workflows `promoteEnvironment` (id `promote-<app>-<env>`),
  *   each undoing its own hop when it fails; a verified hop pushes "revert it" only when `rollback: 'all'`.
+ *   Parent close policy REQUEST_CANCEL: a terminated or reset validation asks its running hop to unwind. A hop
+ *   whose promotion is already running (started outside this run) ends the run with PromotionAlreadyRunningError,
+ *   which unwinds like any failure.
  * `through` stops after dev or stage.
  *
  * Rollback scope: by default the environment whose hop failed plus the run's open MRs and branches; environments
