@@ -160,7 +160,8 @@ export const scheduleCommand: Command = {
 A Temporal Schedule (id nightly-validate-<app> by default) that starts validatePipeline (workflow id
 validate-<app>-<time>, on TEMPORAL_TASK_QUEUE, approvals from SHEPHERD_APPROVAL_* and SHEPHERD_APPROVERS).
 Overlap policy SKIP: while one validation still runs, the next one is skipped rather than queued, since two
-would bump the version and merge to the same branches at once.
+would bump the version and merge to the same branches at once. A validation started by \`shepherd validate\`
+counts too: every validation holds the app's lock (lock-validate-<app>), and one started next to it ends at once.
 
 Actions:
   create      create the schedule (needs --cron)
