@@ -71,7 +71,10 @@ export interface RunningValidation {
  */
 export async function runningValidation(client: Client, appName: string): Promise<RunningValidation | undefined> {
   const query = `WorkflowType = 'validatePipeline' AND ExecutionStatus = 'Running' AND ${ShepherdApp.name} = '${appName}'`;
-  for await (const run of client.workflow.list({ query, pageSize: 1 }))
-    return { workflowId: run.workflowId, runId: run.runId };
+  for await (const run of client.workflow.list({ query, pageSize: 10 })) {
+    // Visibility may still list a run that has just ended; its own description is current.
+    const { status } = await client.workflow.getHandle(run.workflowId, run.runId).describe();
+    if (status.name === 'RUNNING') return { workflowId: run.workflowId, runId: run.runId };
+  }
   return undefined;
 }
