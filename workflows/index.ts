@@ -5,3 +5,4 @@
  */
 export { promoteEnvironment } from './promote-environment.js';
 export { validatePipeline } from './validate-pipeline.js';
+export { holdValidationLock } from './hold-validation-lock.js';

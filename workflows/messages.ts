@@ -2,7 +2,7 @@
  * The messages Shepherd's workflows answer. Clients (CLI, webhook, tests) import these definitions; the names are
  * part of the public interface (`temporal workflow update execute --name approve …`) and never change.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CurrentImage } from '../src/domain/promotion-policy.js';
 import type { Progress } from '../src/domain/report.js';
 
@@ -45,3 +45,6 @@ export const progressQuery = defineQuery<Progress>('progress');
 
 /** The image a promotion run promotes and its phase: what `decidePromotionRequest` needs. */
 export const currentImageQuery = defineQuery<CurrentImage>('currentImage');
+
+/** Sent by a validation to its lock (holdValidationLock) once it has unwound: the app is free for the next one. */
+export const releaseValidationLockSignal = defineSignal('releaseValidationLock');

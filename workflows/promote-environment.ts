@@ -82,6 +82,8 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
       await openMergeRequest(promotion, imageTag);
       if (options.merge && options.approval.required) await awaitApproval(promotion, imageTag);
     });
+    // A supersede accepted during a shielded call leaves the scope above without an error: stop before the merge.
+    supersede.stopIfSuperseded();
     if (!options.merge) return finish(promotion, 'merge-request-opened');
     await mergeAndVerify(promotion, imageTag);
     await journal.notify('promoted', `${options.appName} ${imageTag} is live in ${options.targetEnv}`, {
@@ -166,6 +168,8 @@ function promotableImage(options: PromoteEnvironmentOptions, source: Environment
 /** Step 4, by mode; pushes its undo: close the MR (unless merged) and delete its branch. */
 async function openMergeRequest(promotion: Promotion, imageTag: string): Promise<void> {
   const { options, state, activities, saga, supersede, runMarker } = promotion;
+  // Superseded while resolving: the scope was cancelled before it ran, and opening the MR is shielded.
+  supersede.stopIfSuperseded();
   state.phase = 'opening';
   showDetails(`**opening** the merge request of ${imageTag} into ${options.targetEnv} (mode ${options.mode})`);
   const mergeRequest =
@@ -174,6 +178,8 @@ async function openMergeRequest(promotion: Promotion, imageTag: string): Promise
   const reason = (): string =>
     supersede.byImageTag !== undefined ? `superseded by ${supersede.byImageTag}` : 'the promotion did not complete';
   saga.push(...abandonMergeRequest(activities, mergeRequest, runMarker, reason, () => state.merged));
+  // Superseded while the shielded open ran: the MR's undo is on the stack, so stop here and close it.
+  supersede.stopIfSuperseded();
 }
 
 /** Mode `gitlab`: open-merge-request, shielded so that an MR that was opened is known and closed. */
@@ -279,12 +285,20 @@ async function awaitApproval({ options, state, journal, approval }: Promotion, i
     }),
     () =>
       approval.decision(
-        () =>
-          journal.notify(
-            'approval-timed-out',
-            `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
-            { env: targetEnv, imageTag },
-          ),
+        {
+          timedOut: () =>
+            journal.notify(
+              'approval-timed-out',
+              `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
+              { env: targetEnv, imageTag },
+            ),
+          rejected: (by, reason) =>
+            journal.notify(
+              'rejected',
+              `${appName} ${imageTag} → ${targetEnv} was rejected by ${by}${reason ? `: ${reason}` : ''}; its merge request is closed`,
+              { env: targetEnv, imageTag, ...(state.mergeRequest ? { links: [state.mergeRequest.webUrl] } : {}) },
+            ),
+        },
         `wait for ${gate}`,
       ),
   );

@@ -2,6 +2,11 @@
  * validatePipeline — the nightly end-to-end validation: proves the whole pipeline works and says exactly where it
  * broke. Workflow id: `validate-<app>`.
  *
+ * First, hold-validation-lock: the child holdValidationLock (`lock-validate-<app>`), held until the run has unwound
+ * and released at its very end. One validation per app runs at a time, however it was started (CLI `validate-<app>`,
+ * schedule `validate-<app>-<time>`): a second one ends at once with ValidationAlreadyRunningError, having changed
+ * nothing.
+ *
  * Iteration 1 (in this workflow), and the undo each step pushes once it succeeded:
  *   bump-version                    — no undo (a version number is never reused)
  *   find-ci-build, await-ci-build   — no undo
@@ -11,6 +16,9 @@
  *   await-argo-synced-and-healthy, verify-workload — no undo; dev is then verified
  * Iteration 2 (dev→stage) and 3 (stage→prod): child workflows `promoteEnvironment` (id `promote-<app>-<env>`),
  *   each undoing its own hop when it fails; a verified hop pushes "revert it" only when `rollback: 'all'`.
+ *   Parent close policy REQUEST_CANCEL: a terminated or reset validation asks its running hop to unwind. A hop
+ *   whose promotion is already running (started outside this run) ends the run with PromotionAlreadyRunningError,
+ *   which unwinds like any failure.
  * `through` stops after dev or stage.
  *
  * Rollback scope: by default the environment whose hop failed plus the run's open MRs and branches; environments
@@ -29,11 +37,25 @@
  * result instead; src/temporal/run-outcome.ts reads both.
  * The UI shows each activity with a summary ("merge !3 into prod"), and the run's current details say where it is.
  */
-import { executeChild, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { ChildWorkflowFailure, ApplicationFailure } from '@temporalio/common';
+import {
+  executeChild,
+  isCancellation,
+  ParentClosePolicy,
+  patched,
+  setHandler,
+  startChild,
+  workflowInfo,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import {
+  ChildWorkflowFailure,
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+} from '@temporalio/common';
 import type { BuildRef, MergeRequestRef } from '../src/domain/activities.js';
 import type { Environment } from '../src/domain/environments.js';
-import { SupersededError } from '../src/domain/errors.js';
+import { PromotionAlreadyRunningError, SupersededError, ValidationAlreadyRunningError } from '../src/domain/errors.js';
 import { summarizeFailure } from '../src/temporal/common/failures.js';
 import {
   validatePipelineOptions,
@@ -41,7 +63,7 @@ import {
   type ValidatePipelineInput,
   type ValidatePipelineOptions,
 } from '../src/domain/inputs.js';
-import { promotionWorkflowId } from '../src/domain/promotion-policy.js';
+import { promotionWorkflowId, validationLockWorkflowId } from '../src/domain/promotion-policy.js';
 import type {
   IterationReport,
   PromotionFailureDetails,
@@ -49,13 +71,15 @@ import type {
   ValidationReport,
   ValidationStatus,
 } from '../src/domain/report.js';
-import { progressQuery } from './messages.js';
+import { holdValidationLock } from './hold-validation-lock.js';
+import { progressQuery, releaseValidationLockSignal } from './messages.js';
 import { promoteEnvironment } from './promote-environment.js';
 import { activityProxies } from './support/activities.js';
 import { validated } from './support/failures.js';
 import { appNameOf, Journal, waitOptions } from './support/journal.js';
 import { shortSha, showDetails, summarized } from './support/metadata.js';
 import { Saga } from './support/saga.js';
+import { shielded } from './support/shield.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
 import { abandonMergeRequest, revertMerge } from './support/undos.js';
 
@@ -78,7 +102,9 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
     iterations: [],
   };
 
+  let lock: ChildWorkflowHandle<typeof holdValidationLock> | undefined;
   try {
+    lock = await holdAppLock(validation);
     const imageTag = await deliverToDev(validation);
     for (const hop of hopsThrough(options.through)) await promoteHop(validation, hop, imageTag);
     const report = reportAs(validation, 'succeeded');
@@ -89,7 +115,62 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
     const report = await unwindAndReport(validation, err, endsFailed);
     if (endsFailed) throw endWith(report);
     return report;
+  } finally {
+    // Only now, after every undo ran, may the next validation of the app start.
+    if (lock) await releaseAppLock(lock);
   }
+}
+
+/**
+ * Runs started with this patch hold the app's validation lock (holdValidationLock, `lock-validate-<app>`) from
+ * their first step to their end, and start their promotion children with parent close policy REQUEST_CANCEL.
+ * Older runs did neither (their children were terminated with them).
+ */
+const ONE_VALIDATION_PER_APP = 'validation-holds-app-lock';
+
+/**
+ * hold-validation-lock: starts the app's lock as a child, before anything changes. Another validation of the app
+ * holding it (whatever started it and under whichever id) ends this one with ValidationAlreadyRunningError.
+ * Shielded: a lock that started is known, so it is released.
+ */
+async function holdAppLock(
+  validation: Validation,
+): Promise<ChildWorkflowHandle<typeof holdValidationLock> | undefined> {
+  if (!patched(ONE_VALIDATION_PER_APP)) return undefined;
+  const { appName, journal } = validation;
+  const lockWorkflowId = validationLockWorkflowId(appName);
+  return await journal.step(
+    'hold-validation-lock',
+    { waitingOn: { kind: 'child-workflow', ref: lockWorkflowId } },
+    () =>
+      shielded(async () => {
+        try {
+          return await startChild(holdValidationLock, {
+            workflowId: lockWorkflowId,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+            // A validation that is terminated frees its app.
+            parentClosePolicy: ParentClosePolicy.TERMINATE,
+            staticSummary: `one validation of ${appName} at a time: held by ${workflowInfo().workflowId}`,
+          });
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError)
+            throw new ValidationAlreadyRunningError({ appName, lockWorkflowId });
+          throw err;
+        }
+      }),
+  );
+}
+
+/** Releases the app's lock and waits until it is gone, so that a validation started right after this one ends finds the app free. */
+async function releaseAppLock(lock: ChildWorkflowHandle<typeof holdValidationLock>): Promise<void> {
+  await shielded(async () => {
+    try {
+      await lock.signal(releaseValidationLockSignal);
+      await lock.result();
+    } catch {
+      // Someone ended the lock by hand: it is free either way.
+    }
+  });
 }
 
 /**
@@ -286,16 +367,26 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     waitBudgets: options.waitBudgets,
     runMarker,
   };
+  // A terminated or reset validation asks its running hop to unwind instead of killing it mid-rollout.
+  const requestCancel = patched(ONE_VALIDATION_PER_APP);
   try {
     const result = await journal.step(
       `promote-${env}`,
       { env, imageTag, waitingOn: { kind: 'child-workflow', ref: childId } },
-      () =>
-        executeChild(promoteEnvironment, {
-          workflowId: childId,
-          args: [args],
-          staticSummary: `promote ${options.appName} ${imageTag} ${hop.source} → ${env} (iteration ${hop.iteration} of ${workflowInfo().workflowId})`,
-        }),
+      async () => {
+        try {
+          return await executeChild(promoteEnvironment, {
+            workflowId: childId,
+            args: [args],
+            staticSummary: `promote ${options.appName} ${imageTag} ${hop.source} → ${env} (iteration ${hop.iteration} of ${workflowInfo().workflowId})`,
+            ...(requestCancel ? { parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL } : {}),
+          });
+        } catch (err) {
+          if (requestCancel && err instanceof WorkflowExecutionAlreadyStartedError)
+            throw new PromotionAlreadyRunningError({ env, workflowId: childId });
+          throw err;
+        }
+      },
     );
     iteration.steps = [...result.steps];
     iteration.previousImageTag = result.previousImageTag;

@@ -70,6 +70,8 @@ export interface ErrorFacts {
     readonly timedOut: boolean;
   };
   SupersededError: { readonly env: Environment; readonly byImageTag: string; readonly by?: string };
+  ValidationAlreadyRunningError: { readonly appName: string; readonly lockWorkflowId: string };
+  PromotionAlreadyRunningError: { readonly env: Environment; readonly workflowId: string };
 }
 
 export type ShepherdErrorType = keyof ErrorFacts;
@@ -93,6 +95,8 @@ export const ERROR_RETRYABLE = {
   WaitTimeoutError: false,
   ApprovalRejectedError: false,
   SupersededError: false,
+  ValidationAlreadyRunningError: false,
+  PromotionAlreadyRunningError: false,
 } as const satisfies Record<ShepherdErrorType, boolean>;
 
 /** For `retry.nonRetryableErrorTypes` of every activity preset. */
@@ -233,6 +237,28 @@ export class SupersededError extends ShepherdError<'SupersededError'> {
     super(
       'SupersededError',
       `promotion to ${facts.env} was superseded by image ${facts.byImageTag}${facts.by ? ` (requested by ${facts.by})` : ''}`,
+      facts,
+    );
+  }
+}
+
+/** Another validation of the app holds its lock: one validation per app runs at a time. */
+export class ValidationAlreadyRunningError extends ShepherdError<'ValidationAlreadyRunningError'> {
+  constructor(facts: ErrorFacts['ValidationAlreadyRunningError']) {
+    super(
+      'ValidationAlreadyRunningError',
+      `another validation of ${facts.appName} is running (it holds ${facts.lockWorkflowId}); one validation per app runs at a time, so this one changed nothing: see it with \`npx shepherd status\` and start again after it finished`,
+      facts,
+    );
+  }
+}
+
+/** A validation's promotion could not start: a promotion of the same target, started elsewhere, runs. */
+export class PromotionAlreadyRunningError extends ShepherdError<'PromotionAlreadyRunningError'> {
+  constructor(facts: ErrorFacts['PromotionAlreadyRunningError']) {
+    super(
+      'PromotionAlreadyRunningError',
+      `a promotion to ${facts.env} started outside this validation is running as ${facts.workflowId}; an environment is never switched mid-promotion, so the validation stops here and unwinds: see it with \`npx shepherd status ${facts.workflowId}\` and run the validation again after it finished`,
       facts,
     );
   }

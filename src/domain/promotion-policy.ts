@@ -21,6 +21,16 @@ export function validationWorkflowId(appName: string): string {
   return `validate-${appName}`;
 }
 
+/**
+ * The lock every validation of an app holds while it runs: a child workflow under this id. Temporal runs at most
+ * one workflow per id, so of two validations of one app — whatever started them (the CLI as `validate-<app>`, the
+ * schedule as `validate-<app>-<time>`, the chaos runner) — the second cannot start its lock and ends before it
+ * changed anything.
+ */
+export function validationLockWorkflowId(appName: string): string {
+  return `lock-validate-${appName}`;
+}
+
 /** Phases of a promotion run, in order. */
 export type PromotionPhase =
   | 'validating'

@@ -1,5 +1,5 @@
 /** The start options of Shepherd's runs, shared by the CLI, the schedule and the chaos runner. */
-import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { PromoteEnvironmentInput, ValidatePipelineInput } from '../domain/inputs.js';
 import { validationWorkflowId } from '../domain/promotion-policy.js';
 import { ShepherdApp, ShepherdStatus } from './common/search-attributes.js';
@@ -55,4 +55,26 @@ export function validationStart(input: ValidatePipelineInput, taskQueue: string,
     ],
     ...validationMetadata(input, startedBy),
   };
+}
+
+/** A validation that is running, as visibility lists it. */
+export interface RunningValidation {
+  readonly workflowId: string;
+  readonly runId: string;
+}
+
+/**
+ * The validation of `appName` that runs now, whichever way it was started (`validate-<app>` by the CLI,
+ * `validate-<app>-<time>` by the schedule), or undefined. Visibility lags a second or so behind a start: this is
+ * the early, friendly answer; the lock every validation holds (`lock-validate-<app>`, see validatePipeline) is what
+ * keeps two from running even when both start within that second.
+ */
+export async function runningValidation(client: Client, appName: string): Promise<RunningValidation | undefined> {
+  const query = `WorkflowType = 'validatePipeline' AND ExecutionStatus = 'Running' AND ${ShepherdApp.name} = '${appName}'`;
+  for await (const run of client.workflow.list({ query, pageSize: 10 })) {
+    // Visibility may still list a run that has just ended; its own description is current.
+    const { status } = await client.workflow.getHandle(run.workflowId, run.runId).describe();
+    if (status.name === 'RUNNING') return { workflowId: run.workflowId, runId: run.runId };
+  }
+  return undefined;
 }

@@ -15,6 +15,7 @@ import type { PromotionFailureDetails } from '../../src/domain/report.js';
 import { ShepherdImageTag, ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
 import { untilStep } from '../support/until-step.js';
+import { until } from '../support/eventually.js';
 import { startHarness, unique, type Harness } from './support/harness.js';
 
 const DEV_IMAGE = '1.0.37-SNAPSHOT-a1b2c3d';
@@ -304,6 +305,43 @@ describe('promoteEnvironment', () => {
       expect(fake.mergeRequests.get(1)?.state).toBe('closed');
     });
 
+    it('refuses an approve that arrives after the timeout fired, while the run still tells people; it ends failed with the timeout', async () => {
+      const fake = h.install(prodFake());
+      // The run noticed the timeout but is still busy with it (the notification): the window an approve used to win.
+      const release = fake.hold('notifyEvent', (n) => n.event === 'approval-timed-out');
+      const handle = await start({ ...prodInput, approvalTimeout: '2h' });
+      const ended = failureOf(handle);
+      await until(
+        () => fake.callsOf('notifyEvent').some((n) => n.event === 'approval-timed-out'),
+        'the run to notify the approval timeout',
+      );
+      expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }))).toMatch(
+        /^the approval timed out at \S+ \(not approved within 2h\); the promotion is being unwound/,
+      );
+      release();
+      const failure = await ended;
+      expect(failure.type).toBe('ApprovalRejectedError');
+      expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({ timedOut: true });
+      expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+      expect(fake.mergeRequests.get(1)?.state).toBe('closed');
+    });
+
+    it('tells people about a rejection: the `rejected` notification names who rejected and why', async () => {
+      const fake = h.install(prodFake());
+      const handle = await start(prodInput);
+      await untilStep(handle, 'approval');
+      await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'freeze' }] });
+      expect((await failureOf(handle)).type).toBe('ApprovalRejectedError');
+      const rejected = fake.callsOf('notifyEvent').filter((n) => n.event === 'rejected');
+      expect(rejected).toEqual([
+        expect.objectContaining({
+          env: 'prod',
+          imageTag: DEV_IMAGE,
+          text: expect.stringContaining('rejected by bob: freeze'),
+        }),
+      ]);
+    });
+
     it('requires approval for stage only when the input says so', async () => {
       const fake = h.install(fakeWithDevAhead());
       const handle = await start({ approvalEnvironments: ['stage'] });
@@ -372,6 +410,20 @@ describe('promoteEnvironment', () => {
       expect(fake.mergeRequests.get(1)?.state).toBe('closed');
       expect(fake.callsOf('closeMergeRequest')[0]).toMatchObject({ reason: 'superseded by 1.0.38-SNAPSHOT-b2c3d4e' });
       expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+    });
+
+    it('stops a run superseded while it resolves the image before it opens anything (gitlab mode, no approval)', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      const release = fake.hold('readEnvironmentState', (input) => input.env === 'stage');
+      const handle = await start({ mode: 'gitlab' });
+      await until(() => fake.callsOf('readEnvironmentState').length === 2, 'the run to read the target');
+      expect(await handle.query(currentImageQuery)).toEqual({ imageTag: DEV_IMAGE, phase: 'resolving' });
+      await handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '1.0.38-SNAPSHOT-b2c3d4e' }] });
+      release();
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'superseded', supersededBy: '1.0.38-SNAPSHOT-b2c3d4e', rollback: [] });
+      expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
+      expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
     });
 
     it('refuses to supersede with the same image (the request joins the running promotion instead)', async () => {

@@ -5,6 +5,7 @@ import type { validatePipeline } from '../../workflows/index.js';
 import { approveUpdate, progressQuery, rejectUpdate } from '../../workflows/messages.js';
 import { AppDegradedError, BuildFailedError } from '../../src/domain/errors.js';
 import type { ValidatePipelineInput } from '../../src/domain/inputs.js';
+import type { ValidationReport } from '../../src/domain/report.js';
 import { ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
 import { untilStep } from '../support/until-step.js';
@@ -248,6 +249,65 @@ describe('validatePipeline', () => {
       ['close-merge-request', 'skipped'],
       ['delete-branch', 'succeeded'],
     ]);
+  });
+
+  describe('one validation per app, and children that cannot be orphaned', () => {
+    async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
+      const err = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      return (err as WorkflowFailedError).cause as ApplicationFailure;
+    }
+
+    it('refuses a second validation of the same app under another workflow id (as the schedule starts them) before it changes anything', async () => {
+      const fake = h.install();
+      fake.block('findCiBuildForCommit');
+      const appName = unique('app');
+      const first = await start({ appName });
+      await untilStep(first, 'find-ci-build');
+
+      const second = await start({ appName });
+      const failure = await failureOf(second);
+      expect(failure.type).toBe('ValidationAlreadyRunningError');
+      expect(failure.message).toContain(`another validation of ${appName} is running`);
+      expect((failure.details?.[0] as ValidationReport).failure).toMatchObject({ step: 'hold-validation-lock' });
+      expect(fake.callsOf('bumpAppVersion')).toHaveLength(1);
+
+      // Once the first one has ended (and unwound), the app is free again.
+      await first.cancel();
+      await first.result().catch(() => undefined);
+      h.install();
+      const third = await start({ appName, through: 'dev' });
+      expect((await third.result()).status).toBe('succeeded');
+    });
+
+    it("ends with PromotionAlreadyRunningError, naming the running promotion, and unwinds when a hop's promotion is already running", async () => {
+      const fake = h.install(new FakePipeline({ images: { dev: '1.0.35-SNAPSHOT-1111111' } }));
+      fake.block('awaitJenkinsBuild', (i) => i.job === 'promote');
+      const appName = unique('app');
+      const manual = await h.env.client.workflow.start('promoteEnvironment', {
+        taskQueue: h.taskQueue,
+        workflowId: `promote-${appName}-stage`,
+        args: [{ appName, sourceEnv: 'dev', targetEnv: 'stage' }],
+      });
+      await untilStep(manual, 'await-promote-build');
+
+      const handle = await start({ appName, through: 'stage', rollback: 'all' });
+      const report = await reportOf(handle);
+      expect(report.failure).toMatchObject({
+        type: 'PromotionAlreadyRunningError',
+        iteration: 2,
+        step: 'promote-stage',
+      });
+      expect(report.failure?.message).toContain(`is running as promote-${appName}-stage`);
+      expect(report.failure?.message).toContain(`npx shepherd status promote-${appName}-stage`);
+      // What the run changed (dev) is undone; the manual promotion goes on untouched.
+      expect(mutatingEnvs(fake, 'revertMergeRequest')).toEqual(['dev']);
+      expect((await manual.describe()).status.name).toBe('RUNNING');
+      await manual.terminate();
+    });
   });
 
   it('rejects bad input before any activity runs', async () => {

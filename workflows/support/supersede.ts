@@ -1,8 +1,13 @@
 /**
  * Supersede handling of a promotion (the policy is in src/domain/promotion-policy.ts): the `supersede` update
  * cancels the part of the run before the merge, so that the run unwinds and ends as `superseded`.
+ *
+ * Cancelling the scope stops only what the run awaits cancellably. The mutating calls are shielded (their undo must
+ * know what they changed), so a supersede accepted while one runs — or before the scope even started — would let
+ * the run carry on to the merge. `stopIfSuperseded` is therefore called before every mutation and after every
+ * shielded call: once superseded, the run stops there and unwinds.
  */
-import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { SUPERSEDABLE_PHASES, type CurrentImage } from '../../src/domain/promotion-policy.js';
 import { supersedeUpdate } from '../messages.js';
 
@@ -42,8 +47,20 @@ export class Supersede {
     return this.beforeMerge.run(steps);
   }
 
+  /**
+   * Throws the supersede's cancellation when the run was superseded: call it before a mutation (open the MR, merge)
+   * and after a shielded call. Runs started before the patch carried on (and merged the old image).
+   */
+  stopIfSuperseded(): void {
+    if (this.newerImageTag !== undefined && patched(STOPS_BEFORE_MUTATIONS))
+      throw new CancelledFailure(`superseded by ${this.newerImageTag}`);
+  }
+
   /** Whether `err` is the cancellation a supersede caused. */
   caused(err: unknown): boolean {
     return this.newerImageTag !== undefined && isCancellation(err);
   }
 }
+
+/** Runs started with this patch stop at the next mutation once superseded, even in a shielded stretch. */
+const STOPS_BEFORE_MUTATIONS = 'supersede-stops-before-mutations';

@@ -1,4 +1,4 @@
-import { validationMetadata } from '../../temporal/run-start.js';
+import { runningValidation, validationMetadata } from '../../temporal/run-start.js';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -160,13 +160,14 @@ export const scheduleCommand: Command = {
 A Temporal Schedule (id nightly-validate-<app> by default) that starts validatePipeline (workflow id
 validate-<app>-<time>, on TEMPORAL_TASK_QUEUE, approvals from SHEPHERD_APPROVAL_* and SHEPHERD_APPROVERS).
 Overlap policy SKIP: while one validation still runs, the next one is skipped rather than queued, since two
-would bump the version and merge to the same branches at once.
+would bump the version and merge to the same branches at once. A validation started by \`shepherd validate\`
+counts too: every validation holds the app's lock (lock-validate-<app>), and one started next to it ends at once.
 
 Actions:
   create      create the schedule (needs --cron)
   describe    its cron, policies, state, next and recent runs (--json for one line of JSON)
   pause       stop starting runs (--note says why); unpause resumes
-  trigger     start one run now (still subject to the overlap policy)
+  trigger     start one run now; refused (exit 1) while a validation of the app runs, however it was started
   delete      remove the schedule; runs it started carry on
 
 Options:
@@ -255,12 +256,25 @@ Examples:
             await handle.unpause((v.note as string | undefined) ?? 'unpaused with shepherd schedule unpause');
             ctx.out(`Unpaused ${scheduleId}.`);
             break;
-          case 'trigger':
-            await handle.trigger();
+          case 'trigger': {
+            const app = ((await handle.describe()).memo as ScheduleMemo | undefined)?.app ?? appName;
+            const running = await runningValidation(client, app);
+            if (running) {
+              ctx.err(
+                `Not triggered: a validation of ${app} is already running as ${running.workflowId}; one validation per app runs at a time.`,
+              );
+              ctx.err(
+                `See where it is with \`npx shepherd status ${running.workflowId}\`, or trigger again after it finished.`,
+              );
+              return EXIT.failed;
+            }
+            // The SDK's trigger would start a run whatever runs (ALLOW_ALL) unless told to skip.
+            await handle.trigger(ScheduleOverlapPolicy.SKIP);
             ctx.out(
               `Triggered ${scheduleId}: a validation starts now unless one is still running (overlap SKIP). See it with \`npx shepherd status\`.`,
             );
             break;
+          }
           case 'delete':
             await handle.delete();
             ctx.out(`Deleted ${scheduleId}; runs it started carry on.`);

@@ -10,7 +10,7 @@ import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
 import { noReportReason } from '../../temporal/run-outcome.js';
 import { configuredApp, hintApprovals, validationInput } from '../operator.js';
-import { validationStart } from '../../temporal/run-start.js';
+import { runningValidation, validationStart } from '../../temporal/run-start.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 export const validateCommand: Command = {
@@ -21,7 +21,8 @@ Starts validatePipeline as workflow validate-<app> on TEMPORAL_TASK_QUEUE: itera
 delivers it to dev; iterations 2 and 3 promote it to stage and prod (prod waits for an approval; who may give it
 comes from SHEPHERD_APPROVERS, where from SHEPHERD_APPROVAL_ENVIRONMENTS). A worker must poll the task queue
 (\`npx shepherd worker\`). Connects to TEMPORAL_ADDRESS, or to the dev server \`npx shepherd dev-server\` runs.
-Prints the workflow id and run id. One validation per app runs at a time.
+Prints the workflow id and run id. One validation per app runs at a time: while one runs (also one the nightly
+schedule started), this command refuses with exit 1 and names it.
 
 Options:
   --app APP          the application (default APP_REPO_NAME, "example-app")
@@ -58,14 +59,20 @@ Examples:
     const workflowId = validationWorkflowId(appName);
 
     return withClient(config, async (client) => {
+      const refuse = (running: string): number => {
+        ctx.err(`A validation of ${appName} is already running as ${running}; one validation per app runs at a time.`);
+        ctx.err(`See where it is with \`npx shepherd status ${running}\`, or start again after it finished.`);
+        return EXIT.failed;
+      };
+      // Also finds a scheduled run (validate-<app>-<time>); the run's own lock refuses what slips past this look.
+      const running = await runningValidation(client, appName);
+      if (running) return refuse(running.workflowId);
       let handle;
       try {
         handle = await client.workflow.start(validatePipeline, validationStart(input, config.temporal.taskQueue));
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        ctx.err(`A validation of ${appName} is already running as ${workflowId}; one runs at a time.`);
-        ctx.err(`See where it is with \`npx shepherd status ${workflowId}\`, or wait for it to finish.`);
-        return EXIT.failed;
+        return refuse(workflowId);
       }
       const runId = handle.firstExecutionRunId;
       if (!v.follow) {

@@ -37,9 +37,11 @@ interface MrModel extends MergeRequestRef {
 interface Script {
   readonly name: ActivityName;
   readonly when: (input: Record<string, unknown>) => boolean;
-  readonly act: 'fail' | 'block';
+  readonly act: 'fail' | 'block' | 'hold';
   readonly error?: ShepherdError;
   times: number;
+  /** For `hold`: set once the test lets the held calls go on. */
+  released?: boolean;
 }
 
 const WEB = 'https://gitlab.example.test/p2c/k8s-deployments/-/merge_requests';
@@ -84,6 +86,18 @@ export class FakePipeline {
     return this;
   }
 
+  /**
+   * Makes the next matching call of `name` wait (heartbeating, deaf to cancellation, as a shielded call is) until the
+   * returned function is called; then it goes on as usual.
+   */
+  hold(name: ActivityName, when: (input: Record<string, unknown>) => boolean = () => true): () => void {
+    const script: Script = { name, when, act: 'hold', times: 1 };
+    this.scripts.push(script);
+    return () => {
+      script.released = true;
+    };
+  }
+
   names(): ActivityName[] {
     return this.calls.map((c) => c.name);
   }
@@ -99,6 +113,13 @@ export class FakePipeline {
     if (!script) return;
     script.times -= 1;
     if (script.act === 'fail') throw toApplicationFailure(script.error!);
+    if (script.act === 'hold') {
+      while (!script.released) {
+        heartbeat();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return;
+    }
     for (;;) {
       heartbeat();
       await sleep(50);
