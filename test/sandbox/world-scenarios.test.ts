@@ -53,6 +53,7 @@ describe('sandbox fault scenarios', () => {
         'slow-systems',
         'stage-degraded',
         'stage-mr-conflict',
+        'stage-mr-merged-by-other',
         'stage-sync-fails',
         'stage-sync-hangs',
       ].sort(),
@@ -186,6 +187,19 @@ describe('sandbox fault scenarios', () => {
     await expect(d.merge(mr.iid)).rejects.toThrow(/SHA does not match HEAD of source branch/);
     const merge = await d.merge(mr.iid);
     await d.awaitSyncedAndHealthy('dev', merge);
+  });
+
+  it('stage-mr-merged-by-other: someone merges the stage MR with one more commit just before the caller, who gets 405', async () => {
+    const d = await world('stage-mr-merged-by-other');
+    const { tag } = await throughDev(d);
+    await d.promote('dev', 'stage');
+    const mr = await d.awaitOpenMr('stage', `promote-stage-${tag}`);
+    await expect(d.merge(mr.iid)).rejects.toThrow(/405/);
+    const state = await d.state();
+    const merged = state.gitlab.projects
+      .find((p) => p.path === 'p2c/k8s-deployments')!
+      .mergeRequests.merged.map((m) => [m.target, m.source]);
+    expect(merged).toContainEqual(['stage', `promote-stage-${tag}`]);
   });
 
   it('stage-sync-fails: Argo CD reports the stage sync operation Failed and stays OutOfSync', async () => {

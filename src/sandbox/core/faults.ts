@@ -19,6 +19,7 @@ export const DOMAIN_FAULT_KINDS = [
   'promote-job-cancelled',
   'mr-conflict',
   'mr-head-moves',
+  'mr-merged-by-other',
   'argo-sync-fails',
   'argo-sync-hangs',
   'app-degraded',
