@@ -13,7 +13,8 @@
  * 4. open the promotion MR — mode `jenkins`: trigger-promote-job, await-promote-build, await-merge-request;
  *    mode `gitlab`: open-merge-request                                                   — undo: close the MR, delete its branch
  * 5. approval, when the target requires it: `approve`/`reject` updates, timeout = rejected — no undo (a rejection unwinds)
- * 6. merge-merge-request (with the head sha guard)                                        — undo: revert the MR, await the previous image synced and healthy
+ * 6. merge-merge-request (with the head sha guard); when it fails, read-merge-request: an MR GitLab merged all the
+ *    same is reverted like any other                                                     — undo: revert the MR, await the image the revert declares synced and healthy
  * 7. await-argo-synced-and-healthy at the merge commit                                    — no undo
  * 8. verify-workload: every pod runs the image, ready                                     — no undo
  *

@@ -10,7 +10,8 @@
  *                                   — no undo
  *   await-merge-request (the dev MR CI opened)
  *                                   — undo: close the MR, delete its branch
- *   merge-merge-request             — undo: revert the MR, await dev synced and healthy on the previous image
+ *   merge-merge-request (read-merge-request when it fails: a merge GitLab made all the same is reverted too)
+ *                                   — undo: revert the MR, await dev synced and healthy on the image the revert declares
  *   await-argo-synced-and-healthy, verify-workload — no undo; dev is then verified
  * Iteration 2 (dev→stage) and 3 (stage→prod): child workflows `promoteEnvironment` (id `promote-<app>-<env>`),
  *   each undoing its own hop when it fails; a verified hop pushes "revert it" only when `rollback: 'all'`.
