@@ -19,6 +19,35 @@ import {
   tagOf,
   type SandboxTemporal,
 } from './sandbox-support.js';
+import { until } from '../support/eventually.js';
+import type { TestSandbox } from '../support/sandbox.js';
+
+/** The failure a run ended with (it must fail). */
+async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await result.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as ApplicationFailure;
+}
+
+/** One request to the sandbox's Kubernetes API as its admin, as kubectl would send it. */
+async function kubernetes(
+  sandbox: TestSandbox,
+  method: string,
+  path: string,
+  type: string,
+  body: unknown,
+): Promise<void> {
+  const { url, token } = sandbox.world.info.kubernetes;
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
 
 describe('promoteEnvironment alone against the sandbox world', () => {
   let t: SandboxTemporal;
@@ -88,12 +117,7 @@ describe('promoteEnvironment alone against the sandbox world', () => {
       const stageBefore = tagOf(environment(await sandbox.state(), 'stage').image);
       await sandbox.setScenario('stage-mr-merged-by-other');
 
-      const err = await promoteToStage().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(WorkflowFailedError);
-      const failure = (err as WorkflowFailedError).cause as ApplicationFailure;
+      const failure = await failureOf(promoteToStage());
       expect(failure.type).toBe('MergeConflictError');
       const details = failure.details?.[0] as PromotionFailureDetails;
       expect(details.previousImageTag).toBe(stageBefore);
@@ -117,6 +141,67 @@ describe('promoteEnvironment alone against the sandbox world', () => {
         ['stage', `promote-stage-${devTag}`],
         ['stage', expect.stringMatching(/^revert-stage-/)],
       ]);
+    });
+  });
+
+  it('refuses a stage whose Deployment someone set by hand, and with allowUnsettledTarget rolls it back to what its branch declared', async () => {
+    await t.inWorld({}, async (sandbox) => {
+      const devTag = await deployNewImageToDev(t);
+      const declared = tagOf(environment(await sandbox.state(), 'stage').image)!;
+      const byHand = `docker.jmann.local/p2c/example-app:1.0.35-SNAPSHOT-d1f7ed0`;
+      // An operator turned self-heal off for stage and ran `kubectl set image` on its Deployment.
+      await kubernetes(
+        sandbox,
+        'PATCH',
+        '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/example-app-stage',
+        'application/merge-patch+json',
+        {
+          spec: { syncPolicy: { automated: { selfHeal: false } } },
+        },
+      );
+      await kubernetes(
+        sandbox,
+        'PATCH',
+        '/apis/apps/v1/namespaces/stage/deployments/example-app',
+        'application/json-patch+json',
+        [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: byHand }],
+      );
+      await until(async () => {
+        const stage = environment(await sandbox.state(), 'stage');
+        return stage.image === byHand && stage.health === 'Healthy' && stage.sync === 'OutOfSync';
+      }, 'stage to run the image set by hand, OutOfSync');
+
+      const refused = await failureOf(promoteToStage());
+      expect(refused.type).toBe('TargetNotSettledError');
+      expect(refused.message).toContain('refusing to promote to stage: sync is OutOfSync');
+      const untouched = project(await sandbox.state(), 'p2c/k8s-deployments');
+      expect(untouched.mergeRequests.opened).toEqual([]);
+      expect(untouched.mergeRequests.merged.filter((m) => m.target === 'stage')).toEqual([]);
+
+      await sandbox.setScenario('stage-degraded');
+      const failure = await failureOf(
+        t.client.workflow.execute<typeof promoteEnvironment>('promoteEnvironment', {
+          taskQueue: t.taskQueue,
+          workflowId: promotionWorkflowId(APP, 'stage'),
+          args: [{ appName: APP, sourceEnv: 'dev', targetEnv: 'stage', allowUnsettledTarget: true }],
+        }),
+      );
+      expect(failure.type).toBe('AppDegradedError');
+      const details = failure.details?.[0] as PromotionFailureDetails;
+      expect(details).toMatchObject({
+        imageTag: devTag,
+        previousImageTag: declared,
+        unsettledTarget: 'sync is OutOfSync',
+      });
+      expect(details.rollback.find((r) => r.action === 'await-previous-image')).toMatchObject({
+        status: 'succeeded',
+        detail: `running ${declared}, healthy`,
+      });
+      expect(environment(await sandbox.state(), 'stage')).toMatchObject({
+        image: expect.stringMatching(new RegExp(`:${declared}$`)),
+        health: 'Healthy',
+        sync: 'Synced',
+      });
     });
   });
 });
