@@ -204,4 +204,20 @@ describe('promoteEnvironment alone against the sandbox world', () => {
       });
     });
   });
+
+  it('finds a stage merge whose answer GitLab lost merged already: one merge, nothing reverted, succeeded', async () => {
+    await t.inWorld({}, async (sandbox) => {
+      const devTag = await deployNewImageToDev(t);
+      await sandbox.setScenario('gitlab-merge-answer-lost');
+      const result = await promoteToStage();
+      expect(result).toMatchObject({ status: 'succeeded', imageTag: devTag, rollback: [] });
+      const after = await sandbox.state();
+      expect(tagOf(environment(after, 'stage').image)).toBe(devTag);
+      const deployments = project(after, 'p2c/k8s-deployments');
+      expect(deployments.mergeRequests.merged.map((m) => [m.target, m.source])).toEqual([
+        ['dev', expect.stringMatching(/^update-dev-/)],
+        ['stage', `promote-stage-${devTag}`],
+      ]);
+    });
+  });
 });
