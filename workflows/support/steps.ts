@@ -89,7 +89,8 @@ async function mergedAfterAll(run: RunContext, target: Target, iid: number): Pro
         summarized(`check whether !${iid} was merged after all`, run.activities.undoCalls.readMergeRequest, { iid }),
       ),
     );
-    return found.state === 'merged';
+    // `locked`: GitLab is merging it right now; by the time the revert runs it is merged (or the revert says not).
+    return found.state === 'merged' || found.state === 'locked';
   } catch {
     // Unknown: the revert checks the MR itself and, if nothing was merged, fails in the report for a human to see.
     return true;
