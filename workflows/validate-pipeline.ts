@@ -3,11 +3,11 @@
  * broke. Workflow id: `validate-<app>`.
  *
  * Iteration 1 (in this workflow), and the undo each step pushes once it succeeded:
+ *   read-dev, read-dev-declared: what dev runs and what its branch declares (the image to return to); a dev
+ *                                   that does not run it synced and healthy is refused (TargetNotSettledError)
+ *                                   unless `allowUnsettledTarget` — no undo
  *   bump-version                    — no undo (a version number is never reused)
  *   find-ci-build, await-ci-build   — no undo
- *   (before the bump) read-dev, read-dev-declared: what dev runs and what its branch declares, the image to
- *                                     return to; an unsettled dev is refused unless `allowUnsettledTarget`
- *                                   — no undo
  *   await-merge-request (the dev MR CI opened)
  *                                   — undo: close the MR, delete its branch
  *   merge-merge-request (read-merge-request when it fails: a merge GitLab made all the same is reverted too)
