@@ -1,6 +1,6 @@
 /**
- * The GitLab activities: bump the app version, await and open merge requests, merge them, and undo (revert, close,
- * delete a branch). Built from an injected client and the pipeline layout; one activity a file in `./gitlab/`.
+ * The GitLab activities: bump the app version, await and open merge requests, merge them, undo (revert, close,
+ * delete a branch), and read what an MR and an env branch say (readMergeRequest, readDeclaredImage). Built from an injected client and the pipeline layout; one activity a file in `./gitlab/`.
  */
 import type { ShepherdActivities } from '../src/domain/activities.js';
 import { createAwaitMergeRequest } from './gitlab/await-merge-request.js';
@@ -9,6 +9,8 @@ import { createCloseMergeRequest } from './gitlab/close-merge-request.js';
 import { createDeleteBranch } from './gitlab/delete-branch.js';
 import { createMergeMergeRequest } from './gitlab/merge-merge-request.js';
 import { createOpenPromotionMergeRequest } from './gitlab/open-promotion-merge-request.js';
+import { createReadDeclaredImage } from './gitlab/read-declared-image.js';
+import { createReadMergeRequest } from './gitlab/read-merge-request.js';
 import { createRevertMergeRequest } from './gitlab/revert-merge-request.js';
 import { contextOf, type GitLabActivityDeps } from './gitlab/support.js';
 
@@ -23,6 +25,8 @@ export type GitLabActivities = Pick<
   | 'revertMergeRequest'
   | 'closeMergeRequest'
   | 'deleteBranch'
+  | 'readMergeRequest'
+  | 'readDeclaredImage'
 >;
 
 export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActivities {
@@ -35,5 +39,7 @@ export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActiviti
     revertMergeRequest: createRevertMergeRequest(ctx),
     closeMergeRequest: createCloseMergeRequest(ctx),
     deleteBranch: createDeleteBranch(ctx),
+    readMergeRequest: createReadMergeRequest(ctx),
+    readDeclaredImage: createReadDeclaredImage(ctx),
   };
 }

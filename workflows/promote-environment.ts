@@ -7,12 +7,14 @@
  * 1. validate the input (ValidationError, non-retryable, before anything runs)          — no undo
  * 2. read-source: the image running synced and healthy in the source env
  *    (SourceNotHealthyError otherwise; a given imageTag must be the one running there)   — no undo
- * 3. read-target: the target's current image, the one a rollback returns to;
- *    a target already settled on the image ends as `unchanged`                          — no undo
+ * 3. read-target, read-target-declared: what the target runs and what its branch declares; the declared image is
+ *    the one a rollback returns to; a target that does not run it synced and healthy is refused
+ *    (TargetNotSettledError) unless `allowUnsettledTarget`; a target settled on the image ends `unchanged` — no undo
  * 4. open the promotion MR — mode `jenkins`: trigger-promote-job, await-promote-build, await-merge-request;
  *    mode `gitlab`: open-merge-request                                                   — undo: close the MR, delete its branch
  * 5. approval, when the target requires it: `approve`/`reject` updates, timeout = rejected — no undo (a rejection unwinds)
- * 6. merge-merge-request (with the head sha guard)                                        — undo: revert the MR, await the previous image synced and healthy
+ * 6. merge-merge-request (with the head sha guard); when it fails, read-merge-request: an MR GitLab merged all the
+ *    same is reverted like any other                                                     — undo: revert the MR, await the image the revert declares synced and healthy
  * 7. await-argo-synced-and-healthy at the merge commit                                    — no undo
  * 8. verify-workload: every pod runs the image, ready                                     — no undo
  *
@@ -30,14 +32,14 @@
 import { isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EnvironmentState, MergeRequestRef } from '../src/domain/activities.js';
 import { parseDuration } from '../src/domain/duration.js';
-import { SourceNotHealthyError } from '../src/domain/errors.js';
+import { SourceNotHealthyError, TargetNotSettledError } from '../src/domain/errors.js';
 import { summarizeFailure } from '../src/temporal/common/failures.js';
 import {
   promoteEnvironmentOptions,
   type PromoteEnvironmentInput,
   type PromoteEnvironmentOptions,
 } from '../src/domain/inputs.js';
-import { isSyncedAndHealthyAt, unsettledReason } from '../src/domain/environment-state.js';
+import { isSyncedAndHealthyAt, targetUnsettledReason, unsettledReason } from '../src/domain/environment-state.js';
 import type { PromotionPhase } from '../src/domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult, PromotionStatus } from '../src/domain/report.js';
 import { currentImageQuery, progressQuery } from './messages.js';
@@ -107,6 +109,8 @@ interface PromotionState {
   previousImageTag?: string;
   /** The target already runs the image, synced and healthy. */
   alreadyThere: boolean;
+  /** Why the target was not settled, when `allowUnsettledTarget` let the run go on all the same. */
+  unsettledTarget?: string;
   mergeRequest?: MergeRequestRef;
   build?: { buildNumber: number; url: string };
   mergeCommitSha?: string;
@@ -120,7 +124,12 @@ interface Promotion extends RunContext {
   readonly supersede: Supersede;
 }
 
-/** Steps 2 and 3: the image running synced and healthy in the source, and what the target runs. */
+/**
+ * Steps 2 and 3: the image running synced and healthy in the source, and what the target runs. Runs started after
+ * the `promotion-reads-declared-target` patch also read what the target's branch declares (read-target-declared):
+ * that is the image a rollback returns to, and a target that does not run it synced and healthy is refused
+ * (TargetNotSettledError) unless `allowUnsettledTarget` lets the run go on, which its report then records.
+ */
 async function resolveImage({ options, state, journal, activities }: Promotion): Promise<string> {
   const { appName, sourceEnv, targetEnv } = options;
   state.phase = 'resolving';
@@ -140,10 +149,65 @@ async function resolveImage({ options, state, journal, activities }: Promotion):
       env: targetEnv,
     }),
   );
-  state.previousImageTag = target.imageTag;
-  state.alreadyThere = target.imageTag === imageTag && isSyncedAndHealthyAt(target);
+  if (patched(DECLARED_TARGET)) {
+    // The check runs inside the step, so that a refusal is reported as read-target-declared failing.
+    await journal.step('read-target-declared', { env: targetEnv, imageTag }, async () => {
+      const declared = await summarized(`read the image ${targetEnv} declares`, activities.quick.readDeclaredImage, {
+        appName,
+        env: targetEnv,
+      });
+      state.previousImageTag = declared.imageTag;
+      const notSettled = targetUnsettledReason(target, declared);
+      state.alreadyThere = notSettled === undefined && declared.imageTag === imageTag;
+      if (notSettled === undefined) return declared;
+      // A branch that already declares the image leaves nothing to merge, flag or not.
+      if (!options.allowUnsettledTarget || declared.imageTag === imageTag)
+        throw targetNotSettled(options, imageTag, target, declared.imageTag, notSettled);
+      state.unsettledTarget = notSettled;
+      showDetails(`**going on with an unsettled ${targetEnv}** (allowUnsettledTarget): ${notSettled}`);
+      return declared;
+    });
+  } else {
+    state.previousImageTag = target.imageTag;
+    state.alreadyThere = target.imageTag === imageTag && isSyncedAndHealthyAt(target);
+  }
   journal.show('running', { env: targetEnv, imageTag });
   return imageTag;
+}
+
+/**
+ * Runs started before this change return to the image the target ran before the promotion; runs started after it
+ * read what the target's branch declares as well (one more activity) and refuse an unsettled target.
+ */
+const DECLARED_TARGET = 'promotion-reads-declared-target';
+
+/** The refusal of a target that does not run what its branch declares, synced and healthy: what is wrong, what to do. */
+function targetNotSettled(
+  options: PromoteEnvironmentOptions,
+  imageTag: string,
+  target: EnvironmentState,
+  declaredImageTag: string | undefined,
+  reason: string,
+): TargetNotSettledError {
+  const { targetEnv } = options;
+  const nothingToMerge = declaredImageTag === imageTag;
+  const what = nothingToMerge
+    ? `its branch already declares ${declaredImageTag}, so there is nothing to merge, but ${reason}`
+    : `${reason}, so a rollback would have no known-good state to return to`;
+  const todo = nothingToMerge
+    ? `wait until Argo CD shows ${targetEnv} Synced and Healthy on it, or find out why it does not`
+    : `wait until Argo CD shows ${targetEnv} Synced and Healthy on what its branch declares (or fix ${targetEnv}), then promote again; to go on anyway start the promotion with allowUnsettledTarget (CLI: --allow-unsettled-target)`;
+  return new TargetNotSettledError(
+    {
+      env: targetEnv,
+      reason,
+      sync: target.sync.status,
+      health: target.health.status,
+      ...(target.imageTag ? { runningImageTag: target.imageTag } : {}),
+      ...(declaredImageTag ? { declaredImageTag } : {}),
+    },
+    `refusing to promote to ${targetEnv}: ${what}. What to do: ${todo}`,
+  );
 }
 
 /** The image the source runs synced and healthy, which must be the requested one if any; else SourceNotHealthyError. */
@@ -357,6 +421,7 @@ function finish({ options, state, journal, approval, supersede }: Promotion, sta
     ...(build ? { build } : {}),
     ...(approved ? { approval: approved } : {}),
     ...(supersede.byImageTag !== undefined ? { supersededBy: supersede.byImageTag } : {}),
+    ...(state.unsettledTarget !== undefined ? { unsettledTarget: state.unsettledTarget } : {}),
     steps: journal.progress().steps,
     rollback: [...journal.rollback],
   };
@@ -412,6 +477,7 @@ async function endFailed({ options, state, journal, saga }: Promotion, err: unkn
     failure,
     imageTag,
     previousImageTag: state.previousImageTag,
+    ...(state.unsettledTarget !== undefined ? { unsettledTarget: state.unsettledTarget } : {}),
     steps: journal.progress().steps,
     rollback: [...journal.rollback],
   };

@@ -8,11 +8,15 @@
  * nothing.
  *
  * Iteration 1 (in this workflow), and the undo each step pushes once it succeeded:
+ *   read-dev, read-dev-declared: what dev runs and what its branch declares (the image to return to); a dev
+ *                                   that does not run it synced and healthy is refused (TargetNotSettledError)
+ *                                   unless `allowUnsettledTarget` — no undo
  *   bump-version                    — no undo (a version number is never reused)
  *   find-ci-build, await-ci-build   — no undo
- *   read-dev (the image to return to), await-merge-request (the dev MR CI opened)
+ *   await-merge-request (the dev MR CI opened)
  *                                   — undo: close the MR, delete its branch
- *   merge-merge-request             — undo: revert the MR, await dev synced and healthy on the previous image
+ *   merge-merge-request (read-merge-request when it fails: a merge GitLab made all the same is reverted too)
+ *                                   — undo: revert the MR, await dev synced and healthy on the image the revert declares
  *   await-argo-synced-and-healthy, verify-workload — no undo; dev is then verified
  * Iteration 2 (dev→stage) and 3 (stage→prod): child workflows `promoteEnvironment` (id `promote-<app>-<env>`),
  *   each undoing its own hop when it fails; a verified hop pushes "revert it" only when `rollback: 'all'`.
@@ -55,7 +59,13 @@ import {
 } from '@temporalio/common';
 import type { BuildRef, MergeRequestRef } from '../src/domain/activities.js';
 import type { Environment } from '../src/domain/environments.js';
-import { PromotionAlreadyRunningError, SupersededError, ValidationAlreadyRunningError } from '../src/domain/errors.js';
+import {
+  PromotionAlreadyRunningError,
+  SupersededError,
+  TargetNotSettledError,
+  ValidationAlreadyRunningError,
+} from '../src/domain/errors.js';
+import { targetUnsettledReason } from '../src/domain/environment-state.js';
 import { summarizeFailure } from '../src/temporal/common/failures.js';
 import {
   validatePipelineOptions,
@@ -232,6 +242,8 @@ async function deliverToDev(validation: Validation): Promise<string> {
   const firstStep = journal.steps.length;
   journal.show('running', { env });
   try {
+    const declares = patched(DEV_DECLARED);
+    if (declares) await readSettledDev(validation, iteration);
     const bumpedAt = new Date().toISOString();
     showDetails(`**iteration 1**: bump the version of ${appName}, wait for CI and the dev merge request`);
     const bump = await journal.step('bump-version', { env }, () =>
@@ -239,10 +251,12 @@ async function deliverToDev(validation: Validation): Promise<string> {
     );
     validation.version = bump.version;
     await awaitCiBuild(validation, bump.commitSha);
-    const before = await journal.step('read-dev', { env }, () =>
-      summarized(`read what ${appName} runs in dev`, quick.readEnvironmentState, { appName, env }),
-    );
-    iteration.previousImageTag = before.imageTag;
+    if (!declares) {
+      const before = await journal.step('read-dev', { env }, () =>
+        summarized(`read what ${appName} runs in dev`, quick.readEnvironmentState, { appName, env }),
+      );
+      iteration.previousImageTag = before.imageTag;
+    }
     const mergeRequest = await awaitDevMergeRequest(validation, bump.version, bumpedAt);
     const target = { env, imageTag: mergeRequest.imageTag };
     validation.imageTag = target.imageTag;
@@ -262,7 +276,7 @@ async function deliverToDev(validation: Validation): Promise<string> {
         () => merged,
       ),
     );
-    const merge = await mergeMergeRequest(validation, target, mergeRequest, before.imageTag);
+    const merge = await mergeMergeRequest(validation, target, mergeRequest, iteration.previousImageTag);
     merged = true;
     await awaitArgoSyncedAndHealthy(validation, target, merge.mergeCommitSha);
     await verifyWorkload(validation, target);
@@ -272,6 +286,49 @@ async function deliverToDev(validation: Validation): Promise<string> {
   } finally {
     iteration.steps = journal.steps.slice(firstStep);
   }
+}
+
+/**
+ * Runs started before this change read what dev runs after the CI build and return there on a rollback; runs
+ * started after it read, before the bump, what dev runs and what its branch declares (read-dev,
+ * read-dev-declared): the declared image is the one a rollback returns to, and a dev that does not run it synced
+ * and healthy is refused (TargetNotSettledError) before anything changed, unless `allowUnsettledTarget`.
+ */
+const DEV_DECLARED = 'validation-reads-declared-dev';
+
+/** read-dev, read-dev-declared: dev must run what its branch declares, synced and healthy (or be let through). */
+async function readSettledDev(validation: Validation, iteration: MutableIteration): Promise<void> {
+  const { options, journal, activities, appName } = validation;
+  const env = 'dev' as const;
+  showDetails(`**iteration 1**: read what ${appName} runs in dev and what the dev branch declares`);
+  const running = await journal.step('read-dev', { env }, () =>
+    summarized(`read what ${appName} runs in dev`, activities.quick.readEnvironmentState, { appName, env }),
+  );
+  // The check runs inside the step, so that a refusal is reported as read-dev-declared failing.
+  await journal.step('read-dev-declared', { env }, async () => {
+    const declared = await summarized(`read the image dev declares`, activities.quick.readDeclaredImage, {
+      appName,
+      env,
+    });
+    iteration.previousImageTag = declared.imageTag;
+    const reason = targetUnsettledReason(running, declared);
+    if (reason === undefined) return declared;
+    if (!options.allowUnsettledTarget)
+      throw new TargetNotSettledError(
+        {
+          env,
+          reason,
+          sync: running.sync.status,
+          health: running.health.status,
+          ...(running.imageTag ? { runningImageTag: running.imageTag } : {}),
+          ...(declared.imageTag ? { declaredImageTag: declared.imageTag } : {}),
+        },
+        `refusing to validate through dev: ${reason}, so a rollback would have no known-good state to return to. What to do: wait until Argo CD shows dev Synced and Healthy on what its branch declares (or fix dev), then validate again; to go on anyway start the validation with allowUnsettledTarget (CLI: --allow-unsettled-target)`,
+      );
+    iteration.unsettledTarget = reason;
+    showDetails(`**going on with an unsettled dev** (allowUnsettledTarget): ${reason}`);
+    return declared;
+  });
 }
 
 /** find-ci-build, await-ci-build: the app's CI build of the bumped commit, to its end. */
@@ -366,6 +423,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     heartbeatTimeout: options.heartbeatTimeout,
     waitBudgets: options.waitBudgets,
     runMarker,
+    ...(options.allowUnsettledTarget ? { allowUnsettledTarget: true } : {}),
   };
   // A terminated or reset validation asks its running hop to unwind instead of killing it mid-rollout.
   const requestCancel = patched(ONE_VALIDATION_PER_APP);
@@ -390,6 +448,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     );
     iteration.steps = [...result.steps];
     iteration.previousImageTag = result.previousImageTag;
+    if (result.unsettledTarget !== undefined) iteration.unsettledTarget = result.unsettledTarget;
     if (result.status === 'superseded') throw new SupersededError({ env, byImageTag: result.supersededBy ?? '?' });
     iteration.status = 'succeeded';
     if (options.rollback === 'all' && result.mergeRequest) {
@@ -418,6 +477,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     if (details) {
       iteration.steps = [...details.steps];
       iteration.previousImageTag = details.previousImageTag;
+      if (details.unsettledTarget !== undefined) iteration.unsettledTarget = details.unsettledTarget;
       journal.adopt(details.rollback);
     }
     throw err;

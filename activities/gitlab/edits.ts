@@ -138,6 +138,24 @@ export function setImageInManifest(text: string, app: string, image: string, fil
   return out.join('\n');
 }
 
+/** The image of the app's container in a rendered manifest; every line of it must name the same image. */
+export function imageInManifest(text: string, app: string, file: string): string {
+  const images = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = YAML_IMAGE_LINE.exec(line);
+    if (m?.[3] !== undefined && imageRepository(m[3]).endsWith(`/${app}`)) images.add(m[3]);
+  }
+  const [image, ...others] = [...images];
+  if (image === undefined)
+    throw new ValidationError('imageFiles', `${file} must have an image line for the ${app} container`);
+  if (others.length > 0)
+    throw new ValidationError(
+      'imageFiles',
+      `${file} must declare one image for ${app} (found ${[...images].join(', ')})`,
+    );
+  return image;
+}
+
 /** `{registry}/{group}/{app}:{tag}`, the reference env branches declare. */
 export function imageReference(
   registry: { readonly external: string; readonly group: string },

@@ -76,11 +76,17 @@ export function checkInput<S extends z.ZodType>(
 }
 
 /** The flags that set validatePipeline's input, by the input field each sets. */
-const VALIDATION_FLAGS = { appName: '--app', through: '--through', mode: '--mode', rollback: '--rollback' } as const;
+const VALIDATION_FLAGS = {
+  appName: '--app',
+  through: '--through',
+  mode: '--mode',
+  rollback: '--rollback',
+  allowUnsettledTarget: '--allow-unsettled-target',
+} as const;
 
 /**
  * The validatePipeline input of a run started from the CLI (`validate`, `schedule create`, `demo`): the app, the
- * `--through`/`--mode`/`--rollback` flags given, the configured run settings (runFields) and any `overrides`,
+ * `--through`/`--mode`/`--rollback`/`--allow-unsettled-target` flags given, the configured run settings (runFields) and any `overrides`,
  * checked with the workflow's own schema so that a bad flag exits 2 naming it before anything starts.
  */
 export function validationInput(
@@ -96,6 +102,7 @@ export function validationInput(
     ...flag('through'),
     ...flag('mode'),
     ...flag('rollback'),
+    ...(values['allow-unsettled-target'] === true ? { allowUnsettledTarget: true } : {}),
     ...runFields(config),
     ...overrides,
   };

@@ -130,6 +130,37 @@ export interface RevertMergeRequestResult extends ActivityResult {
   readonly alreadyReverted: boolean;
 }
 
+export interface ReadMergeRequestInput {
+  readonly iid: number;
+}
+export interface ReadMergeRequestResult extends ActivityResult {
+  readonly iid: number;
+  /** GitLab's state: `opened`, `closed`, `locked` or `merged`. */
+  readonly state: 'opened' | 'closed' | 'locked' | 'merged';
+  /** The environment whose branch the MR targets; undefined when it targets no env branch. */
+  readonly targetEnv: Environment | undefined;
+  /** Head of the source branch. */
+  readonly headSha: string;
+  /** The merge (or squash) commit once merged. */
+  readonly mergeCommitSha: string | undefined;
+}
+
+export interface ReadDeclaredImageInput extends AppEnvironment {
+  /** A commit of the env branch to read at (e.g. a revert's merge commit); absent: the branch head. */
+  readonly ref?: string;
+}
+export interface ReadDeclaredImageResult extends ActivityResult {
+  readonly env: Environment;
+  /** The commit read: `ref`, or the env branch head when no ref was given. */
+  readonly commitSha: string;
+  /** The image reference every configured image file declares for the app. */
+  readonly image: string;
+  /** Its tag; undefined when the reference has none. */
+  readonly imageTag: string | undefined;
+  /** Each configured image file and the image it declares (all equal, or the activity fails). */
+  readonly files: readonly { readonly path: string; readonly image: string }[];
+}
+
 export interface CloseMergeRequestInput extends RunMarked {
   readonly iid: number;
   /** Posted as a note before closing, e.g. why the run gave up. */
@@ -342,6 +373,21 @@ export interface ShepherdActivities {
    * commit (`alreadyReverted`). Waits for the revert MR's mergeability like mergeMergeRequest.
    */
   revertMergeRequest(input: RevertMergeRequestInput): Promise<RevertMergeRequestResult>;
+
+  /**
+   * Changes nothing; waits for nothing: the MR's state, head and merge commit as GitLab reports them now. Read after
+   * a merge attempt failed, to learn whether GitLab merged it all the same (an answer lost to a timeout or a crash,
+   * a merge by someone else with another head), so that such a merge is reverted like any other.
+   */
+  readMergeRequest(input: ReadMergeRequestInput): Promise<ReadMergeRequestResult>;
+
+  /**
+   * Changes nothing; waits for nothing: the image the env branch declares for the app at `ref` (default: its head),
+   * read from every configured image file (env.cue's `{env}: {cueApp}:` block, the rendered manifest). What git
+   * declares is what a rollback returns to and what a revert is verified against. Files that declare different
+   * images fail with ValidationError naming both: the branch itself is inconsistent and needs a fix first.
+   */
+  readDeclaredImage(input: ReadDeclaredImageInput): Promise<ReadDeclaredImageResult>;
 
   /**
    * Undo of opening an MR. Changes: a note with `reason`, then state closed. Safe to repeat: a closed MR is left as

@@ -41,3 +41,19 @@ export function isSyncedAndHealthyAt(
 ): boolean {
   return unsettledReason(state, revision) === undefined;
 }
+
+/**
+ * Why a target environment is not settled on what its branch declares, or undefined when it is: Argo CD synced the
+ * branch head (`declared.commitSha`) and trusts it (the rule above), and the workload runs the declared image. A
+ * promotion starts only from a settled target, so that a rollback returns to a state that was real.
+ */
+export function targetUnsettledReason(
+  state: Pick<EnvironmentState, 'sync' | 'health' | 'operation' | 'reconciledAt' | 'imageTag'>,
+  declared: { readonly commitSha: string; readonly imageTag: string | undefined },
+): string | undefined {
+  const argo = unsettledReason(state, declared.commitSha);
+  if (argo !== undefined) return argo;
+  if (state.imageTag !== declared.imageTag)
+    return `it runs ${state.imageTag ?? 'nothing'} but its branch declares ${declared.imageTag ?? 'no tag'}`;
+  return undefined;
+}

@@ -62,6 +62,15 @@ export interface ErrorFacts {
     readonly runningImageTag?: string;
     readonly requestedImageTag?: string;
   };
+  TargetNotSettledError: {
+    readonly env: Environment;
+    /** Why the target does not hold: Argo CD's word, or what runs against what git declares. */
+    readonly reason: string;
+    readonly sync: string;
+    readonly health: string;
+    readonly runningImageTag?: string;
+    readonly declaredImageTag?: string;
+  };
   WaitTimeoutError: { readonly waitingFor: string; readonly timeoutSeconds: number; readonly lastSeen?: string };
   ApprovalRejectedError: {
     readonly env: Environment;
@@ -92,6 +101,7 @@ export const ERROR_RETRYABLE = {
   SyncFailedError: false,
   AppDegradedError: false,
   SourceNotHealthyError: false,
+  TargetNotSettledError: false,
   WaitTimeoutError: false,
   ApprovalRejectedError: false,
   SupersededError: false,
@@ -207,6 +217,20 @@ export class SourceNotHealthyError extends ShepherdError<'SourceNotHealthyError'
     message = `source environment ${facts.env} is not synced and healthy (sync ${facts.sync}, health ${facts.health})`,
   ) {
     super('SourceNotHealthyError', message, facts);
+  }
+}
+
+/**
+ * The target environment does not run what its env branch declares, synced and healthy, before a promotion: a
+ * rollback would have no trustworthy place to return to. Refused unless the run was started with
+ * `allowUnsettledTarget`.
+ */
+export class TargetNotSettledError extends ShepherdError<'TargetNotSettledError'> {
+  constructor(
+    facts: ErrorFacts['TargetNotSettledError'],
+    message = `target environment ${facts.env} is not settled: ${facts.reason}`,
+  ) {
+    super('TargetNotSettledError', message, facts);
   }
 }
 

@@ -121,6 +121,11 @@ const approvalFields = {
     .optional(),
   /** How long the gate waits before it ends as rejected; default 24h. */
   approvalTimeout: duration.optional(),
+  /**
+   * Go on with a target environment that does not run what its branch declares, synced and healthy (default
+   * false: such a target is refused with TargetNotSettledError). The report records that the run was let through.
+   */
+  allowUnsettledTarget: bool.optional(),
 };
 
 export const PromoteEnvironmentInputSchema = z
@@ -210,6 +215,7 @@ export interface PromoteEnvironmentOptions {
   readonly runMarker: string | undefined;
   readonly heartbeatTimeout: string;
   readonly waitBudgets: WaitBudgets;
+  readonly allowUnsettledTarget: boolean;
 }
 
 export interface ValidatePipelineOptions {
@@ -222,6 +228,7 @@ export interface ValidatePipelineOptions {
   readonly approvalTimeout: string;
   readonly heartbeatTimeout: string;
   readonly waitBudgets: WaitBudgets;
+  readonly allowUnsettledTarget: boolean;
 }
 
 /**
@@ -262,6 +269,7 @@ export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptio
     runMarker: input.runMarker,
     heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
     waitBudgets: { ...WAIT_BUDGETS, ...input.waitBudgets },
+    allowUnsettledTarget: input.allowUnsettledTarget ?? false,
   };
 }
 
@@ -277,5 +285,6 @@ export function validatePipelineOptions(raw: unknown): ValidatePipelineOptions {
     approvalTimeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
     heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
     waitBudgets: { ...WAIT_BUDGETS, ...input.waitBudgets },
+    allowUnsettledTarget: input.allowUnsettledTarget ?? false,
   };
 }

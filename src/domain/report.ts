@@ -110,6 +110,11 @@ export interface PromotionResult {
   readonly build?: { readonly buildNumber: number; readonly url: string };
   readonly approval?: { readonly by: string; readonly reason: string };
   readonly supersededBy?: string;
+  /**
+   * Present when the target was not settled before the promotion (not running what its branch declared, synced and
+   * healthy) and the run went on because it was started with `allowUnsettledTarget`: why it was not settled.
+   */
+  readonly unsettledTarget?: string;
   readonly steps: readonly StepRecord[];
   readonly rollback: readonly RollbackRecord[];
 }
@@ -119,6 +124,8 @@ export interface PromotionFailureDetails {
   readonly failure: FailureSummary;
   readonly imageTag: string | undefined;
   readonly previousImageTag: string | undefined;
+  /** As in PromotionResult: the run went on with an unsettled target (`allowUnsettledTarget`), and why. */
+  readonly unsettledTarget?: string;
   readonly steps: readonly StepRecord[];
   readonly rollback: readonly RollbackRecord[];
 }
@@ -131,6 +138,8 @@ export interface IterationReport {
   readonly status: IterationStatus;
   readonly imageTag?: string;
   readonly previousImageTag?: string;
+  /** The environment was not settled before the iteration and `allowUnsettledTarget` let it go on: why. */
+  readonly unsettledTarget?: string;
   /** The child workflow of iterations 2 and 3. */
   readonly workflowId?: string;
   readonly steps: readonly StepRecord[];
@@ -181,6 +190,8 @@ export interface PromotionReport {
   readonly build?: PromotionResult['build'];
   readonly approval?: PromotionResult['approval'];
   readonly supersededBy?: string;
+  /** The run went on with an unsettled target (`allowUnsettledTarget`), and why it was not settled. */
+  readonly unsettledTarget?: string;
   readonly failure?: FailureSummary;
   readonly steps: readonly StepRecord[];
   readonly rollback: readonly RollbackRecord[];

@@ -39,6 +39,8 @@ export function promotionToMarkdown(report: PromotionReport): string {
       `- Approved by ${cell(report.approval.by)}${report.approval.reason ? `: ${cell(report.approval.reason)}` : ''}`,
     );
   if (report.supersededBy) lines.push(`- Superseded by \`${cell(report.supersededBy)}\``);
+  if (report.unsettledTarget)
+    lines.push(`- Went on with an unsettled target (allowUnsettledTarget): ${cell(report.unsettledTarget)}`);
   lines.push('', '| step | env | status | time | attempts | link |', '|---|---|---|---|---|---|');
   for (const step of report.steps) {
     const link = step.links?.mergeRequest ?? step.links?.build;

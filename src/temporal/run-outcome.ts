@@ -133,6 +133,7 @@ function promotionReport(
     ...(result.build ? { build: result.build } : {}),
     ...(result.approval ? { approval: result.approval } : {}),
     ...(result.supersededBy ? { supersededBy: result.supersededBy } : {}),
+    ...(result.unsettledTarget ? { unsettledTarget: result.unsettledTarget } : {}),
     steps,
     rollback,
   };
@@ -166,6 +167,7 @@ function promotionFailureReport(
     imageTag: details.imageTag ?? attributes.get(ShepherdImageTag),
     previousImageTag: details.previousImageTag,
     ...times(description),
+    ...(details.unsettledTarget ? { unsettledTarget: details.unsettledTarget } : {}),
     failure: details.failure,
     steps: details.steps,
     rollback: details.rollback,

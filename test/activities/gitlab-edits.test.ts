@@ -5,6 +5,7 @@ import {
   imageInEnvCue,
   setImageInEnvCue,
   setImageInManifest,
+  imageInManifest,
   tagOfBranch,
 } from '../../activities/gitlab/edits.js';
 import { ValidationError } from '../../src/domain/errors.js';
@@ -74,6 +75,13 @@ describe('the text edits of the GitLab activities', () => {
     expect(next).toContain('- image: reg/p2c/example-app:1.0.1-bbbbbbb');
     expect(next).toContain('- image: "envoy:1.30"');
     expect(() => setImageInManifest(MANIFEST, 'missing-app', 'x:1', 'm.yaml')).toThrow(ValidationError);
+  });
+
+  it('reads the image of the app container in a manifest, not a sidecar, and refuses two different ones', () => {
+    expect(imageInManifest(MANIFEST, 'example-app', 'm.yaml')).toMatch(/\/example-app:/);
+    const twice = `${MANIFEST}\n        - image: reg/p2c/example-app:2.0.0-ccccccc\n`;
+    expect(() => imageInManifest(twice, 'example-app', 'm.yaml')).toThrow(/must declare one image for example-app/);
+    expect(() => imageInManifest(MANIFEST, 'missing-app', 'm.yaml')).toThrow(ValidationError);
   });
 
   it('reads image tags from branch names', () => {

@@ -204,6 +204,41 @@ describe('the simulated Argo CD application controller', () => {
     expect(refreshed.status?.operationState?.phase).toBe('Running');
   });
 
+  it('leaves a hand-made change to the live Deployment OutOfSync without selfHeal, and still syncs a new revision', async () => {
+    world = await startWorld();
+    const w = world;
+    await w.co.patchNamespacedCustomObject(
+      { ...GROUP, name: STAGE.argoApp, body: { spec: { syncPolicy: { automated: { selfHeal: false } } } } },
+      MERGE,
+    );
+    await w.apps.patchNamespacedDeployment(
+      {
+        name: 'example-app',
+        namespace: STAGE.namespace,
+        body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: IMAGE_V2 }],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    const drifted = await eventually(async () => {
+      const app = await getApp(w, STAGE.argoApp);
+      return app.status?.sync?.status === 'OutOfSync' && app.status.health?.status === 'Healthy' ? app : undefined;
+    }, 'stage OutOfSync and Healthy on the hand-set image');
+    await new Promise((r) => setTimeout(r, 300));
+    const still = await getApp(w, STAGE.argoApp);
+    expect(still.status?.sync?.status).toBe('OutOfSync');
+    expect(still.status?.history).toHaveLength(drifted.status?.history?.length ?? 0);
+    const live = await w.apps.readNamespacedDeployment({ name: 'example-app', namespace: STAGE.namespace });
+    expect(live.spec?.template.spec?.containers[0]?.image).toBe(IMAGE_V2);
+
+    const sha = w.git.commitImage(STAGE, IMAGE_V1);
+    await eventually(async () => {
+      const app = await getApp(w, STAGE.argoApp);
+      return app.status?.operationState?.syncResult?.revision === sha && app.status.sync?.status === 'Synced'
+        ? app
+        : undefined;
+    }, 'the new revision synced automatically');
+  });
+
   it('runs a sync requested through the operation field when automated sync is off', async () => {
     world = await startWorld();
     const w = world;

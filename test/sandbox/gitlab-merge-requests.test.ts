@@ -288,6 +288,24 @@ describe('sandbox GitLab: merging', () => {
     const merged = await w.gitlab.MergeRequests.merge(DEPLOYMENTS, 1, { sha: moved });
     expect(merged.state).toBe('merged');
   });
+
+  it('lets someone else merge the MR with another head under mr-merged-by-other: the caller gets 405 and finds it merged', async () => {
+    const w = await start();
+    await w.faults.activate({
+      name: 'merged-by-other',
+      description: 'a person merges first',
+      domain: [{ kind: 'mr-merged-by-other', env: 'dev', count: 1 }],
+    });
+    const mr = await openDevMr(w);
+    await settledStatus(w, 1);
+    const err = await requestError(w.gitlab.MergeRequests.merge(DEPLOYMENTS, 1, { sha: mr.sha }));
+    expect([err.status, err.message]).toEqual([405, '405 Method Not Allowed']);
+    const after = await w.gitlab.MergeRequests.show(DEPLOYMENTS, 1);
+    expect(after).toMatchObject({ state: 'merged', detailed_merge_status: 'not_open' });
+    expect(after.sha).not.toBe(mr.sha);
+    expect(w.model.branchHead(DEPLOYMENTS, 'dev')).toBe(after.merge_commit_sha);
+    expect((after.merged_by as { username?: string } | null)?.username).toBe('concurrent-pusher');
+  });
 });
 
 describe('sandbox GitLab: revert, state changes and notes', () => {

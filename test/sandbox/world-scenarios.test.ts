@@ -41,6 +41,7 @@ describe('sandbox fault scenarios', () => {
         'ci-build-fails',
         'dev-not-ready',
         'gitlab-flaky',
+        'gitlab-merge-answer-lost',
         'gitlab-outage',
         'jenkins-flaky',
         'jenkins-outage',
@@ -53,6 +54,7 @@ describe('sandbox fault scenarios', () => {
         'slow-systems',
         'stage-degraded',
         'stage-mr-conflict',
+        'stage-mr-merged-by-other',
         'stage-sync-fails',
         'stage-sync-hangs',
       ].sort(),
@@ -186,6 +188,34 @@ describe('sandbox fault scenarios', () => {
     await expect(d.merge(mr.iid)).rejects.toThrow(/SHA does not match HEAD of source branch/);
     const merge = await d.merge(mr.iid);
     await d.awaitSyncedAndHealthy('dev', merge);
+  });
+
+  it('gitlab-merge-answer-lost: GitLab merges the next MR but the caller gets 504, and finds it merged on its head', async () => {
+    const d = await world('gitlab-merge-answer-lost');
+    const { sha } = await d.bumpVersion();
+    await d.awaitCiBuild(sha);
+    const mr = await d.awaitOpenMr('dev', 'update-dev-');
+    await expect(d.merge(mr.iid)).rejects.toThrow(/504/);
+    const after = await fetch(
+      `${d.world.info.gitlab.url}/api/v4/projects/p2c%2Fk8s-deployments/merge_requests/${mr.iid}`,
+      { headers: { 'private-token': d.world.info.gitlab.token } },
+    );
+    const merged = (await after.json()) as { state: string; sha: string; merge_commit_sha: string };
+    expect(merged).toMatchObject({ state: 'merged', sha: mr.sha });
+    await d.awaitSyncedAndHealthy('dev', merged.merge_commit_sha);
+  });
+
+  it('stage-mr-merged-by-other: someone merges the stage MR with one more commit just before the caller, who gets 405', async () => {
+    const d = await world('stage-mr-merged-by-other');
+    const { tag } = await throughDev(d);
+    await d.promote('dev', 'stage');
+    const mr = await d.awaitOpenMr('stage', `promote-stage-${tag}`);
+    await expect(d.merge(mr.iid)).rejects.toThrow(/405/);
+    const state = await d.state();
+    const merged = state.gitlab.projects
+      .find((p) => p.path === 'p2c/k8s-deployments')!
+      .mergeRequests.merged.map((m) => [m.target, m.source]);
+    expect(merged).toContainEqual(['stage', `promote-stage-${tag}`]);
   });
 
   it('stage-sync-fails: Argo CD reports the stage sync operation Failed and stays OutOfSync', async () => {

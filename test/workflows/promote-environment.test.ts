@@ -10,6 +10,7 @@ import {
   supersedeUpdate,
 } from '../../workflows/messages.js';
 import { AppDegradedError, MergeConflictError } from '../../src/domain/errors.js';
+import type { PromotionResult } from '../../src/domain/report.js';
 import type { PromoteEnvironmentInput } from '../../src/domain/inputs.js';
 import type { PromotionFailureDetails } from '../../src/domain/report.js';
 import { ShepherdImageTag, ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
@@ -90,6 +91,7 @@ describe('promoteEnvironment', () => {
     expect(fake.names().filter((n) => n !== 'notifyEvent')).toEqual([
       'readEnvironmentState',
       'readEnvironmentState',
+      'readDeclaredImage',
       'triggerPromoteJob',
       'awaitJenkinsBuild',
       'awaitMergeRequest',
@@ -192,7 +194,13 @@ describe('promoteEnvironment', () => {
       .names()
       .slice(fake.names().indexOf('revertMergeRequest'))
       .filter((n) => n !== 'notifyEvent');
-    expect(undoCalls).toEqual(['revertMergeRequest', 'awaitArgoSyncedAndHealthy', 'verifyWorkload', 'deleteBranch']);
+    expect(undoCalls).toEqual([
+      'revertMergeRequest',
+      'readDeclaredImage',
+      'awaitArgoSyncedAndHealthy',
+      'verifyWorkload',
+      'deleteBranch',
+    ]);
     expect(fake.callsOf('verifyWorkload').at(-1)).toMatchObject({ env: 'stage', imageTag: STAGE_IMAGE });
     expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
     expect(fake.branches.has(`promote-stage-${DEV_IMAGE}`)).toBe(false);
@@ -217,6 +225,142 @@ describe('promoteEnvironment', () => {
       ['delete-branch', 'succeeded'],
     ]);
     expect(details.rollback[0]?.failure?.type).toBe('MergeConflictError');
+  });
+
+  describe('rollback returns to what git declared', () => {
+    const DRIFTED = '1.0.35-SNAPSHOT-d1f7ed0';
+    const HOTFIX = '1.0.36-SNAPSHOT-h0tf1x0';
+    const crashing = () =>
+      new AppDegradedError({ env: 'stage', argoApp: 'example-app-stage', reason: 'CrashLoopBackOff', pods: [] });
+
+    it('rolls back to the image the target branch declared before the merge, not the one the cluster ran', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      // Someone changed the Deployment by hand: stage runs DRIFTED while its branch still declares STAGE_IMAGE.
+      fake.envs.stage.imageTag = DRIFTED;
+      fake.fail('awaitArgoSyncedAndHealthy', crashing(), (i) => String(i.revision).startsWith('m'));
+      const failure = await failureOf(await start({ allowUnsettledTarget: true }));
+
+      const details = failure.details?.[0] as PromotionFailureDetails;
+      expect(details.previousImageTag).toBe(STAGE_IMAGE);
+      expect(details.unsettledTarget).toBe(`it runs ${DRIFTED} but its branch declares ${STAGE_IMAGE}`);
+      expect(details.rollback[0]).toMatchObject({
+        action: 'revert-merge-request',
+        status: 'succeeded',
+        toImageTag: STAGE_IMAGE,
+      });
+      expect(failure.message).toContain(`rolled back stage: ${DEV_IMAGE} → ${STAGE_IMAGE}`);
+      expect(fake.callsOf('verifyWorkload').at(-1)).toMatchObject({ env: 'stage', imageTag: STAGE_IMAGE });
+      expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
+    });
+
+    it.each([
+      ['is OutOfSync', (fake: FakePipeline) => (fake.envs.stage.synced = false), 'sync is OutOfSync'],
+      ['is Degraded', (fake: FakePipeline) => (fake.envs.stage.healthy = false), 'health is Degraded'],
+      [
+        'runs another image than its branch declares',
+        (fake: FakePipeline) => (fake.envs.stage.imageTag = DRIFTED),
+        `it runs ${DRIFTED} but its branch declares ${STAGE_IMAGE}`,
+      ],
+    ])(
+      'refuses a target that %s, saying what is wrong and what to do, and changes nothing',
+      async (_what, spoil, reason) => {
+        const fake = h.install(fakeWithDevAhead());
+        spoil(fake);
+        const handle = await start({});
+        const failure = await failureOf(handle);
+
+        expect(failure.type).toBe('TargetNotSettledError');
+        expect(failure.nonRetryable).toBe(true);
+        expect(failure.message).toContain(`refusing to promote to stage: ${reason}`);
+        expect(failure.message).toContain('wait until Argo CD shows stage Synced and Healthy');
+        expect(failure.message).toContain('--allow-unsettled-target');
+        const details = failure.details?.[0] as PromotionFailureDetails;
+        expect(details.failure.facts).toMatchObject({ env: 'stage', reason, declaredImageTag: STAGE_IMAGE });
+        expect(details.steps.at(-1)).toMatchObject({ name: 'read-target-declared', status: 'failed' });
+        expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
+        expect((await handle.describe()).typedSearchAttributes.get(ShepherdStatus)).toBe('failed');
+      },
+    );
+
+    it('goes on with an unsettled target when allowUnsettledTarget says so, and records it in the result', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      fake.envs.stage.healthy = false;
+      const result: PromotionResult = await (await start({ allowUnsettledTarget: true })).result();
+      expect(result).toMatchObject({
+        status: 'succeeded',
+        previousImageTag: STAGE_IMAGE,
+        unsettledTarget: 'health is Degraded',
+      });
+      expect(fake.envs.stage.imageTag).toBe(DEV_IMAGE);
+    });
+
+    it('ends unchanged only when the branch declares the image and the target runs it, synced and healthy', async () => {
+      const fake = h.install(new FakePipeline({ images: { dev: DEV_IMAGE, stage: DEV_IMAGE } }));
+      fake.envs.stage.healthy = false;
+      const failure = await failureOf(await start({ allowUnsettledTarget: true }));
+      expect(failure.type).toBe('TargetNotSettledError');
+      expect(failure.message).toContain(`its branch already declares ${DEV_IMAGE}, so there is nothing to merge`);
+      expect(fake.names().filter((n) => mutating.includes(n))).toEqual([]);
+    });
+
+    it('verifies a revert against the image the revert declares, not the one the run remembered', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      fake.fail('awaitArgoSyncedAndHealthy', crashing(), (i) => String(i.revision).startsWith('m'));
+      const handle = await start({ approvalEnvironments: ['stage'] });
+      await untilStep(handle, 'approval');
+      // While the run waits at its gate, a hotfix is merged into stage: the run's merge replaces it, the revert restores it.
+      Object.assign(fake.envs.stage, { imageTag: HOTFIX, declaredImageTag: HOTFIX, revision: 'hotfix-merge' });
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+      const failure = await failureOf(handle);
+
+      const details = failure.details?.[0] as PromotionFailureDetails;
+      expect(fake.callsOf('readDeclaredImage').at(-1)).toMatchObject({ env: 'stage', ref: 'r2' });
+      expect(fake.callsOf('verifyWorkload').at(-1)).toMatchObject({ env: 'stage', imageTag: HOTFIX });
+      expect(details.rollback.find((r) => r.action === 'await-previous-image')).toMatchObject({
+        status: 'succeeded',
+        detail: `running ${HOTFIX}, healthy (declared by the revert; ${STAGE_IMAGE} was expected)`,
+      });
+      expect(fake.envs.stage.imageTag).toBe(HOTFIX);
+    });
+  });
+
+  describe('a merge the run did not see', () => {
+    it('reverts an MR that GitLab merged although the merge activity failed, then fails with the cause', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      // GitLab merged, then someone's push made the activity see it merged with another head.
+      fake.failAfter(
+        'mergeMergeRequest',
+        new MergeConflictError({ mergeRequestIid: 1, detailedMergeStatus: 'merged_with_other_head' }),
+      );
+      const handle = await start({});
+      const failure = await failureOf(handle);
+
+      expect(failure.type).toBe('MergeConflictError');
+      expect(failure.message).toContain(`rolled back stage: ${DEV_IMAGE} → ${STAGE_IMAGE}`);
+      const details = failure.details?.[0] as PromotionFailureDetails;
+      expect(details.steps.map((s) => [s.name, s.status])).toContainEqual(['read-merge-request', 'succeeded']);
+      expect(details.rollback.map((r) => [r.action, r.status])).toEqual([
+        ['revert-merge-request', 'succeeded'],
+        ['await-previous-image', 'succeeded'],
+        ['close-merge-request', 'skipped'],
+        ['delete-branch', 'succeeded'],
+      ]);
+      expect(fake.callsOf('revertMergeRequest')).toEqual([expect.objectContaining({ iid: 1, targetEnv: 'stage' })]);
+      expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
+      expect((await handle.describe()).typedSearchAttributes.get(ShepherdStatus)).toBe('rolled_back');
+    });
+
+    it('does not revert an MR that a failed merge left unmerged: it closes it', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      fake.fail('mergeMergeRequest', new MergeConflictError({ mergeRequestIid: 1, detailedMergeStatus: 'conflict' }));
+      const failure = await failureOf(await start({}));
+
+      expect(failure.type).toBe('MergeConflictError');
+      expect(fake.callsOf('readMergeRequest')).toEqual([{ iid: 1 }]);
+      expect(fake.callsOf('revertMergeRequest')).toEqual([]);
+      expect(fake.mergeRequests.get(1)?.state).toBe('closed');
+      expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
+    });
   });
 
   describe('approval gate', () => {

@@ -3,7 +3,10 @@
  * server against the sandbox world: it promotes what runs proven in the source environment and nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { promoteEnvironment } from '../../workflows/index.js';
+import type { PromotionFailureDetails } from '../../src/domain/report.js';
 import { promotionWorkflowId } from '../../src/domain/promotion-policy.js';
 import { currentImageQuery, supersedeUpdate } from '../../workflows/messages.js';
 import { until } from '../support/eventually.js';
@@ -18,6 +21,34 @@ import {
   tagOf,
   type SandboxTemporal,
 } from './sandbox-support.js';
+import type { TestSandbox } from '../support/sandbox.js';
+
+/** The failure a run ended with (it must fail). */
+async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await result.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as ApplicationFailure;
+}
+
+/** One request to the sandbox's Kubernetes API as its admin, as kubectl would send it. */
+async function kubernetes(
+  sandbox: TestSandbox,
+  method: string,
+  path: string,
+  type: string,
+  body: unknown,
+): Promise<void> {
+  const { url, token } = sandbox.world.info.kubernetes;
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
 
 describe('promoteEnvironment alone against the sandbox world', () => {
   let t: SandboxTemporal;
@@ -121,6 +152,116 @@ describe('promoteEnvironment alone against the sandbox world', () => {
       expect(deployments.mergeRequests.opened).toEqual([]);
       expect(deployments.mergeRequests.closed.map((m) => m.source)).toEqual([`promote-stage-${devTag}`]);
       expect(leftoverBranches(deployments)).toEqual([]);
+    });
+  });
+
+  it('reverts a stage MR that someone merged with another head just before Shepherd, back to what stage declared', async () => {
+    await t.inWorld({}, async (sandbox) => {
+      const devTag = await deployNewImageToDev(t);
+      const stageBefore = tagOf(environment(await sandbox.state(), 'stage').image);
+      await sandbox.setScenario('stage-mr-merged-by-other');
+
+      const failure = await failureOf(promoteToStage());
+      expect(failure.type).toBe('MergeConflictError');
+      const details = failure.details?.[0] as PromotionFailureDetails;
+      expect(details.previousImageTag).toBe(stageBefore);
+      expect(details.steps.map((s) => [s.name, s.status])).toContainEqual(['read-merge-request', 'succeeded']);
+      expect(details.rollback.map((r) => [r.action, r.status])).toEqual(
+        expect.arrayContaining([
+          ['revert-merge-request', 'succeeded'],
+          ['await-previous-image', 'succeeded'],
+        ]),
+      );
+      expect(details.rollback.find((r) => r.action === 'await-previous-image')?.detail).toBe(
+        `running ${stageBefore}, healthy`,
+      );
+
+      const after = await sandbox.state();
+      expect(tagOf(environment(after, 'stage').image)).toBe(stageBefore);
+      expect(environment(after, 'stage')).toMatchObject({ health: 'Healthy', sync: 'Synced' });
+      const deployments = project(after, 'p2c/k8s-deployments');
+      expect(deployments.mergeRequests.merged.map((m) => [m.target, m.source])).toEqual([
+        ['dev', expect.stringMatching(/^update-dev-/)],
+        ['stage', `promote-stage-${devTag}`],
+        ['stage', expect.stringMatching(/^revert-stage-/)],
+      ]);
+    });
+  });
+
+  it('refuses a stage whose Deployment someone set by hand, and with allowUnsettledTarget rolls it back to what its branch declared', async () => {
+    await t.inWorld({}, async (sandbox) => {
+      const devTag = await deployNewImageToDev(t);
+      const declared = tagOf(environment(await sandbox.state(), 'stage').image)!;
+      const byHand = `docker.jmann.local/p2c/example-app:1.0.35-SNAPSHOT-d1f7ed0`;
+      // An operator turned self-heal off for stage and ran `kubectl set image` on its Deployment.
+      await kubernetes(
+        sandbox,
+        'PATCH',
+        '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/example-app-stage',
+        'application/merge-patch+json',
+        {
+          spec: { syncPolicy: { automated: { selfHeal: false } } },
+        },
+      );
+      await kubernetes(
+        sandbox,
+        'PATCH',
+        '/apis/apps/v1/namespaces/stage/deployments/example-app',
+        'application/json-patch+json',
+        [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: byHand }],
+      );
+      await until(async () => {
+        const stage = environment(await sandbox.state(), 'stage');
+        return stage.image === byHand && stage.health === 'Healthy' && stage.sync === 'OutOfSync';
+      }, 'stage to run the image set by hand, OutOfSync');
+
+      const refused = await failureOf(promoteToStage());
+      expect(refused.type).toBe('TargetNotSettledError');
+      expect(refused.message).toContain('refusing to promote to stage: sync is OutOfSync');
+      const untouched = project(await sandbox.state(), 'p2c/k8s-deployments');
+      expect(untouched.mergeRequests.opened).toEqual([]);
+      expect(untouched.mergeRequests.merged.filter((m) => m.target === 'stage')).toEqual([]);
+
+      await sandbox.setScenario('stage-degraded');
+      const failure = await failureOf(
+        t.client.workflow.execute<typeof promoteEnvironment>('promoteEnvironment', {
+          taskQueue: t.taskQueue,
+          workflowId: promotionWorkflowId(APP, 'stage'),
+          args: [{ appName: APP, sourceEnv: 'dev', targetEnv: 'stage', allowUnsettledTarget: true }],
+        }),
+      );
+      expect(failure.type).toBe('AppDegradedError');
+      const details = failure.details?.[0] as PromotionFailureDetails;
+      expect(details).toMatchObject({
+        imageTag: devTag,
+        previousImageTag: declared,
+        unsettledTarget: 'sync is OutOfSync',
+      });
+      expect(details.rollback.find((r) => r.action === 'await-previous-image')).toMatchObject({
+        status: 'succeeded',
+        detail: `running ${declared}, healthy`,
+      });
+      expect(environment(await sandbox.state(), 'stage')).toMatchObject({
+        image: expect.stringMatching(new RegExp(`:${declared}$`)),
+        health: 'Healthy',
+        sync: 'Synced',
+      });
+    });
+  });
+
+  it('finds a stage merge whose answer GitLab lost merged already: one merge, nothing reverted, succeeded', async () => {
+    await t.inWorld({}, async (sandbox) => {
+      const devTag = await deployNewImageToDev(t);
+      await sandbox.setScenario('gitlab-merge-answer-lost');
+      const result = await promoteToStage();
+      expect(result).toMatchObject({ status: 'succeeded', imageTag: devTag, rollback: [] });
+      const after = await sandbox.state();
+      expect(tagOf(environment(after, 'stage').image)).toBe(devTag);
+      const deployments = project(after, 'p2c/k8s-deployments');
+      expect(deployments.mergeRequests.merged.map((m) => [m.target, m.source])).toEqual([
+        ['dev', expect.stringMatching(/^update-dev-/)],
+        ['stage', `promote-stage-${devTag}`],
+      ]);
     });
   });
 });

@@ -70,10 +70,11 @@ describe('validatePipeline', () => {
       [3, 'prod', 'succeeded', NEW, OLD],
     ]);
     expect(report.iterations[0]!.steps.map((s) => s.name)).toEqual([
+      'read-dev',
+      'read-dev-declared',
       'bump-version',
       'find-ci-build',
       'await-ci-build',
-      'read-dev',
       'await-merge-request',
       'merge-merge-request',
       'await-argo-synced-and-healthy',
@@ -140,6 +141,43 @@ describe('validatePipeline', () => {
     });
     expect(report.rollback).toEqual([]);
     expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
+  });
+
+  it('refuses to start when dev does not run what its branch declares, before bumping anything', async () => {
+    const fake = h.install();
+    fake.envs.dev.imageTag = '1.0.35-SNAPSHOT-d1f7ed0';
+    const report = await reportOf(await start({}));
+    expect(report.status).toBe('failed');
+    expect(report.failure).toMatchObject({
+      iteration: 1,
+      step: 'read-dev-declared',
+      type: 'TargetNotSettledError',
+      message: expect.stringContaining(
+        `refusing to validate through dev: it runs 1.0.35-SNAPSHOT-d1f7ed0 but its branch declares ${OLD}`,
+      ),
+    });
+    expect(report.failure?.message).toContain('--allow-unsettled-target');
+    expect(fake.names().filter((n) => n !== 'notifyEvent')).toEqual(['readEnvironmentState', 'readDeclaredImage']);
+  });
+
+  it('goes on with an unsettled dev when allowUnsettledTarget says so, rolls back to what dev declared, and reports it', async () => {
+    const fake = h.install();
+    fake.envs.dev.imageTag = '1.0.35-SNAPSHOT-d1f7ed0';
+    fake.fail(
+      'verifyWorkload',
+      new AppDegradedError({ env: 'dev', argoApp: 'example-app-dev', reason: 'NotReady', pods: [] }),
+      (i) => i.env === 'dev' && i.imageTag === NEW,
+    );
+    const report = await reportOf(await start({ allowUnsettledTarget: true }));
+    expect(report.status).toBe('rolled_back');
+    expect(report.iterations[0]).toMatchObject({
+      env: 'dev',
+      status: 'rolled_back',
+      previousImageTag: OLD,
+      unsettledTarget: `it runs 1.0.35-SNAPSHOT-d1f7ed0 but its branch declares ${OLD}`,
+    });
+    expect(fake.callsOf('verifyWorkload').at(-1)).toMatchObject({ env: 'dev', imageTag: OLD });
+    expect(fake.envs.dev.imageTag).toBe(OLD);
   });
 
   it("reverts stage only, and closes the run's MRs, when stage never becomes healthy (default rollback scope)", async () => {

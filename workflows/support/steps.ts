@@ -2,6 +2,7 @@
  * The steps both workflows take on an environment once its merge request is open: merge it (pushing the revert as
  * its undo), then wait until Argo CD has synced the merge and every pod runs the image.
  */
+import { patched } from '@temporalio/workflow';
 import type { MergeMergeRequestResult, MergeRequestRef } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import type { WaitBudgets } from '../../src/domain/inputs.js';
@@ -30,7 +31,13 @@ export interface Target {
 
 /**
  * merge-merge-request with the head sha guard, shielded so that a merge that happened is known and undone; then
- * pushes its undo: revert the MR and wait for `previousImageTag` synced and healthy.
+ * pushes its undo: revert the MR and wait for the image the revert declares, synced and healthy.
+ *
+ * A merge attempt can fail after GitLab merged: the answer lost to a timeout, the worker gone after the merge, or
+ * the MR merged by someone else with another head (`merged_with_other_head`). Runs started after the
+ * `merge-failure-reads-merge-request` patch then read the MR (read-merge-request) and, when GitLab merged it, push
+ * the revert like after any merge before the failure surfaces. When even that read fails, the revert is pushed all
+ * the same: it checks the MR itself and fails, reported, if nothing was merged, so that a human looks.
  */
 export async function mergeMergeRequest(
   run: RunContext,
@@ -39,19 +46,7 @@ export async function mergeMergeRequest(
   previousImageTag: string | undefined,
 ): Promise<MergeMergeRequestResult> {
   const { iid, headSha, webUrl } = mergeRequest;
-  const merged = await run.journal.step(
-    'merge-merge-request',
-    { ...target, links: () => ({ mergeRequest: webUrl }) },
-    () =>
-      shielded(() =>
-        summarized(`merge !${iid} into ${target.env}`, run.activities.quick.mergeMergeRequest, {
-          iid,
-          headSha,
-          runMarker: run.runMarker,
-        }),
-      ),
-  );
-  run.saga.push(
+  const revert = () =>
     revertMerge(run.activities, {
       budgets: run.waitBudgets,
       appName: run.appName,
@@ -60,9 +55,46 @@ export async function mergeMergeRequest(
       runMarker: run.runMarker,
       fromImageTag: target.imageTag,
       toImageTag: previousImageTag,
-    }),
-  );
+    });
+  let merged: MergeMergeRequestResult;
+  try {
+    merged = await run.journal.step('merge-merge-request', { ...target, links: () => ({ mergeRequest: webUrl }) }, () =>
+      shielded(() =>
+        summarized(`merge !${iid} into ${target.env}`, run.activities.quick.mergeMergeRequest, {
+          iid,
+          headSha,
+          runMarker: run.runMarker,
+        }),
+      ),
+    );
+  } catch (err) {
+    if (patched(MERGE_FAILURE_READS) && (await mergedAfterAll(run, target, iid))) run.saga.push(revert());
+    throw err;
+  }
+  run.saga.push(revert());
   return merged;
+}
+
+/**
+ * Runs started before this change push no undo when the merge activity fails; runs started after it read the MR
+ * then (one more activity) and revert a merge GitLab made all the same.
+ */
+const MERGE_FAILURE_READS = 'merge-failure-reads-merge-request';
+
+/** read-merge-request after a failed merge attempt, shielded: whether GitLab merged the MR all the same. */
+async function mergedAfterAll(run: RunContext, target: Target, iid: number): Promise<boolean> {
+  try {
+    const found = await run.journal.step('read-merge-request', { ...target }, () =>
+      shielded(() =>
+        summarized(`check whether !${iid} was merged after all`, run.activities.undoCalls.readMergeRequest, { iid }),
+      ),
+    );
+    // `locked`: GitLab is merging it right now; by the time the revert runs it is merged (or the revert says not).
+    return found.state === 'merged' || found.state === 'locked';
+  } catch {
+    // Unknown: the revert checks the MR itself and, if nothing was merged, fails in the report for a human to see.
+    return true;
+  }
 }
 
 /** await-argo-synced-and-healthy at `revision` (the merge commit). */

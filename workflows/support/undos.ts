@@ -1,4 +1,5 @@
 /** The undos of the steps that change an environment, shared by both workflows. */
+import { patched } from '@temporalio/workflow';
 import type { MergeRequestRef } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import type { WaitBudgets } from '../../src/domain/inputs.js';
@@ -69,7 +70,9 @@ export interface RevertPlan {
 
 /**
  * Undo of a merge: revert the MR on the env branch, then wait until Argo CD has synced the revert and the
- * workload runs the previous image again, healthy.
+ * workload runs the image the revert declares again, healthy. Runs started after the `revert-verifies-declared-image`
+ * patch read that image from the env branch at the revert's merge commit (read-declared-image) instead of trusting
+ * the image the run remembered: what git declares after the revert is what Argo CD deploys.
  */
 export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo {
   const { undoCalls, undoWaits } = activities;
@@ -98,6 +101,13 @@ export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo
         fromImageTag: plan.fromImageTag,
         ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
         run: async () => {
+          const declared = patched(REVERT_DECLARED)
+            ? await summarized(`undo: read the image ${env} declares after the revert`, undoCalls.readDeclaredImage, {
+                appName,
+                env,
+                ref: revertCommit,
+              })
+            : undefined;
           await summarized(
             `undo: wait for Argo CD ${appName}-${env} at the revert`,
             undoWaits.awaitArgoSyncedAndHealthy,
@@ -108,20 +118,28 @@ export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo
               deadline: deadlineIn(Math.max(plan.budgets.sync, WAIT_BUDGETS.sync)),
             },
           );
-          if (plan.toImageTag === undefined) return 'synced; no previous image to verify';
-          await summarized(
-            `undo: verify ${appName} in ${env} runs ${plan.toImageTag} again`,
-            undoWaits.verifyWorkload,
-            {
-              appName,
-              env,
-              imageTag: plan.toImageTag,
-              deadline: deadlineIn(Math.max(plan.budgets.workload, WAIT_BUDGETS.workload)),
-            },
-          );
-          return `running ${plan.toImageTag}, healthy`;
+          const expected = declared ? declared.imageTag : plan.toImageTag;
+          if (expected === undefined)
+            return declared ? 'synced; the revert declares no tagged image' : 'synced; no previous image to verify';
+          await summarized(`undo: verify ${appName} in ${env} runs ${expected} again`, undoWaits.verifyWorkload, {
+            appName,
+            env,
+            imageTag: expected,
+            deadline: deadlineIn(Math.max(plan.budgets.workload, WAIT_BUDGETS.workload)),
+          });
+          const unexpected =
+            plan.toImageTag !== undefined && expected !== plan.toImageTag
+              ? ` (declared by the revert; ${plan.toImageTag} was expected)`
+              : '';
+          return `running ${expected}, healthy${unexpected}`;
         },
       },
     ],
   };
 }
+
+/**
+ * Runs started before this change verify the image remembered when the merge was made; runs started after it read
+ * the image the revert declares (one more activity) and verify that.
+ */
+const REVERT_DECLARED = 'revert-verifies-declared-image';

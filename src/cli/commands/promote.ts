@@ -30,6 +30,7 @@ const FLAGS = {
   imageTag: '--image-tag',
   mode: '--mode',
   merge: '--no-merge',
+  allowUnsettledTarget: '--allow-unsettled-target',
 } as const;
 
 /** A query needs a worker; without one the server would hold it. */
@@ -103,7 +104,8 @@ async function follow(ctx: CommandContext, client: Client, handle: WorkflowHandl
 const PROMOTION_SUCCEEDED: readonly PromotionReport['status'][] = ['succeeded', 'unchanged', 'merge-request-opened'];
 
 export const promoteCommand: Command = {
-  usage: '--app APP --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--follow] [--json]',
+  usage:
+    '--app APP --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--allow-unsettled-target] [--follow] [--json]',
   help: `
 Starts promoteEnvironment as workflow promote-<app>-<to>: it takes the image running synced and healthy in --from
 (or checks that it is --image-tag), opens the promotion MR, waits for an approval where SHEPHERD_APPROVAL_ENVIRONMENTS
@@ -122,6 +124,9 @@ Options:
   --image-tag TAG    promote this image; it must be the one running in --from (default: whatever runs there)
   --mode MODE        jenkins (run the promote-environment job, default) or gitlab (open the MR through the API)
   --no-merge         stop once the MR is open
+  --allow-unsettled-target
+                     go on when --to does not run what its branch declares, synced and healthy (refused by
+                     default: a rollback would have no known-good state to return to); the report records it
   --follow           show each step live until the end; exit 0 when promoted, 1 otherwise
   --json             one line of JSON: {"workflowId","runId","decision"}, or with --follow the result
 
@@ -136,6 +141,7 @@ Examples:
     'image-tag': { type: 'string' },
     mode: { type: 'string' },
     'no-merge': { type: 'boolean' },
+    'allow-unsettled-target': { type: 'boolean' },
     follow: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -152,6 +158,7 @@ Examples:
       ...(v['image-tag'] !== undefined ? { imageTag: v['image-tag'] as string } : {}),
       ...(v.mode !== undefined ? { mode: v.mode as PromoteEnvironmentInput['mode'] } : {}),
       ...(v['no-merge'] ? { merge: false } : {}),
+      ...(v['allow-unsettled-target'] ? { allowUnsettledTarget: true } : {}),
       ...runFields(config),
     };
     const input = checkInput(PromoteEnvironmentInputSchema, raw, FLAGS);

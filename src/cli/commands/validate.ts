@@ -15,7 +15,7 @@ import { reportJson, summaryTable } from '../summary.js';
 
 export const validateCommand: Command = {
   usage:
-    '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--follow] [--reports DIR] [--json]',
+    '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--allow-unsettled-target] [--follow] [--reports DIR] [--json]',
   help: `
 Starts validatePipeline as workflow validate-<app> on TEMPORAL_TASK_QUEUE: iteration 1 bumps the app version and
 delivers it to dev; iterations 2 and 3 promote it to stage and prod (prod waits for an approval; who may give it
@@ -29,6 +29,9 @@ Options:
   --through ENV      the last environment to reach: dev, stage or prod (default prod)
   --mode MODE        how promotion MRs are opened: jenkins (the promote job, default) or gitlab (API)
   --rollback SCOPE   failed (default): undo the failed hop only; all: also revert the environments it verified
+  --allow-unsettled-target
+                     go on when an environment does not run what its branch declares, synced and healthy
+                     (refused by default: a rollback would have no known-good state); the report records it
   --follow           show each step live until the end, write the reports, exit 0 when it succeeded, else 1
   --reports DIR      where --follow writes the JSON, Markdown and JUnit reports (default: reports/)
   --json             without --follow: one line {"workflowId","runId"}; with it: the report as the last line
@@ -42,6 +45,7 @@ Examples:
     through: { type: 'string' },
     mode: { type: 'string' },
     rollback: { type: 'string' },
+    'allow-unsettled-target': { type: 'boolean' },
     follow: { type: 'boolean' },
     reports: { type: 'string' },
     json: { type: 'boolean' },

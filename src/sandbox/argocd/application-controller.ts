@@ -3,7 +3,8 @@
  *
  * Every `argoDetect` (and at once when an Application gets the refresh annotation or a requested `operation`)
  * it resolves the target branch through `GitSource`, compares the rendered manifests with the live objects and
- * writes `status.sync`, `status.health`, `reconciledAt`. An OutOfSync app with automated sync, or a written
+ * writes `status.sync`, `status.health`, `reconciledAt`. An OutOfSync app with automated sync (after a change to
+ * the live objects only with `selfHeal`; otherwise for a revision it has not synced yet), or a written
  * `operation`, starts a sync operation: `Running` for `argoSync`, then the manifests are applied and the
  * operation `Succeeded` (or `Failed` after the retry policy is used up, under `argo-sync-fails`; it stays
  * `Running` while `argo-sync-hangs` holds). Health follows the live Deployment, so an app is never Healthy at a
@@ -308,10 +309,15 @@ export class ApplicationController {
     }
     const automated = updated.spec.syncPolicy?.automated !== undefined;
     const revision = updated.status?.sync?.revision;
+    // As in Argo CD, without selfHeal a live change (someone's `kubectl set image`) is left OutOfSync: automated
+    // sync only acts on a revision it has not synced yet.
+    const selfHeal = updated.spec.syncPolicy?.automated?.selfHeal === true;
+    const lastSynced = updated.status?.operationState?.syncResult?.revision;
     if (
       automated &&
       updated.status?.sync?.status === 'OutOfSync' &&
       revision &&
+      (selfHeal || lastSynced !== revision) &&
       this.failedAutoSync.get(name) !== revision
     ) {
       const operation: Operation = {

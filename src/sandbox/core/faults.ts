@@ -19,6 +19,7 @@ export const DOMAIN_FAULT_KINDS = [
   'promote-job-cancelled',
   'mr-conflict',
   'mr-head-moves',
+  'mr-merged-by-other',
   'argo-sync-fails',
   'argo-sync-hangs',
   'app-degraded',
@@ -53,6 +54,11 @@ export const HttpFaultRuleSchema = z
     latencyMs: z.number().int().nonnegative().optional(),
     /** Reset the connection without an answer. */
     reset: z.boolean().optional(),
+    /**
+     * Handle the request first, then lose its answer: `status` replaces it (a proxy's 504 Gateway Timeout) or, with
+     * `reset`, the connection drops. The system did the work; the caller never hears of it.
+     */
+    answerLost: z.boolean().optional(),
     /** Take the whole system off the network for `forMs` (connections refused), starting at `afterMs`. */
     down: z.boolean().optional(),
     ...windowFields,
@@ -90,6 +96,8 @@ export interface HttpFaultAction {
   latencyMs?: number;
   reset?: boolean;
   response?: SandboxResponse;
+  /** Reset or answer `response` only after the request was handled (`answerLost`). */
+  afterHandling?: boolean;
 }
 
 /** The facts a model or controller knows when it asks whether a domain fault applies. */
@@ -227,6 +235,7 @@ export class FaultEngine {
       const action: HttpFaultAction = {};
       if (rule.latencyMs) action.latencyMs = rule.latencyMs;
       if (rule.reset) action.reset = true;
+      if (rule.answerLost) action.afterHandling = true;
       if (rule.status) {
         const base = defaultBody(system, rule.status);
         action.response = {

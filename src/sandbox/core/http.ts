@@ -236,11 +236,11 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
     try {
       const fault = opts.faults.httpAction(opts.system, method, rawPath);
       if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
-      if (fault?.reset) {
+      if (fault?.reset && !fault.afterHandling) {
         req.socket.destroy();
         return;
       }
-      if (fault?.response) {
+      if (fault?.response && !fault.afterHandling) {
         response = fault.response;
       } else {
         const refused = opts.authenticate?.(request);
@@ -253,6 +253,14 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
             request.rest = m.rest;
             response = await m.handler(request);
           }
+        }
+        if (fault?.afterHandling) {
+          // The work is done; the answer never reaches the caller.
+          if (fault.reset) {
+            req.socket.destroy();
+            return;
+          }
+          if (fault.response) response = fault.response;
         }
       }
     } catch (err) {

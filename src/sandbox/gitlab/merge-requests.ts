@@ -24,8 +24,8 @@ export interface MergeRequestHost {
   moveBranch(project: Project, branch: string, commit: Commit, userId: number, newCommits?: readonly Commit[]): void;
   /** Deletes a branch if it may be deleted (not default, not protected); silently keeps it otherwise. */
   deleteBranch(project: Project, branch: string): void;
-  /** Someone else pushes a commit to `branch` (the `mr-head-moves` fault). */
-  concurrentPush(project: Project, branch: string): void;
+  /** Someone else pushes a commit to `branch` (the `mr-head-moves` and `mr-merged-by-other` faults); returns who. */
+  concurrentPush(project: Project, branch: string): User | undefined;
   faultContext(project: Project, mr: MergeRequest): DomainFaultContext;
   emitMergeRequest(project: Project, mr: MergeRequest, action: MergeRequestEventAction): void;
 }
@@ -242,7 +242,7 @@ export class MergeRequestService {
   }
 
   /**
-   * Merges with GitLab's order of checks: the source head moved → 409 (when `sha` is given); not open, still
+   * Merges with GitLab's order of checks: not open → 405; the source head moved → 409 (when `sha` is given); still
    * checking, conflicting or empty → 405; then a merge commit (two parents) lands on the target branch.
    */
   merge(project: Project, iid: number, user: User, opts: MergeOptions = {}): MergeRequest {
@@ -250,15 +250,40 @@ export class MergeRequestService {
     if (mr.state === 'opened' && this.host.faults.domainFault('mr-head-moves', this.host.faultContext(project, mr))) {
       this.host.concurrentPush(project, mr.sourceBranch);
     }
+    if (
+      mr.state === 'opened' &&
+      this.host.faults.domainFault('mr-merged-by-other', this.host.faultContext(project, mr))
+    )
+      this.mergedByOther(project, mr);
+    // A merged or closed MR is refused before its head is compared (GitLab's `not_allowed!` comes first).
+    if (mr.state !== 'opened') throw new GitLabError('not-allowed', '405 Method Not Allowed');
     if (opts.sha !== undefined && opts.sha !== mr.sha)
       throw new GitLabError('conflict', `SHA does not match HEAD of source branch: ${mr.sha}`);
-    if (mr.state !== 'opened' || mr.check !== 'mergeable')
-      throw new GitLabError('not-allowed', '405 Method Not Allowed');
+    if (mr.check !== 'mergeable') throw new GitLabError('not-allowed', '405 Method Not Allowed');
     const { repo } = project;
     const sourceHead = repo.branchHead(mr.sourceBranch);
     const targetHead = repo.branchHead(mr.targetBranch);
     if (sourceHead === undefined || targetHead === undefined)
       throw new GitLabError('not-allowed', '405 Method Not Allowed');
+    return this.land(project, mr, user, opts);
+  }
+
+  /**
+   * The `mr-merged-by-other` fault: just before the caller's merge arrives, someone pushes one more commit to the
+   * source branch and merges the MR from the web UI ("Merge immediately", no `sha` guard). The caller then finds
+   * the MR merged, with a head it never saw.
+   */
+  private mergedByOther(project: Project, mr: MergeRequest): void {
+    const person = this.host.concurrentPush(project, mr.sourceBranch);
+    if (person === undefined || project.repo.branchHead(mr.targetBranch) === undefined) return;
+    this.land(project, mr, person, {});
+  }
+
+  /** Lands the MR on its target branch as `user`: squash if asked, the merge commit, state merged, notes and events. */
+  private land(project: Project, mr: MergeRequest, user: User, opts: MergeOptions): MergeRequest {
+    const { repo } = project;
+    const sourceHead = repo.branchHead(mr.sourceBranch)!;
+    const targetHead = repo.branchHead(mr.targetBranch)!;
     const base = repo.mergeBase(targetHead, sourceHead);
     const outcome = repo.threeWayMerge(
       base ? repo.getCommit(base)!.tree : new Map(),
@@ -300,7 +325,7 @@ export class MergeRequestService {
     mr.shouldRemoveSourceBranch = opts.shouldRemoveSourceBranch ?? null;
     project.merges++;
     this.host.moveBranch(project, mr.targetBranch, mergeCommit, user.id, [...newCommits, mergeCommit]);
-    this.addNote(project, iid, user, 'merged', { system: true });
+    this.addNote(project, mr.iid, user, 'merged', { system: true });
     if (opts.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch) this.host.deleteBranch(project, mr.sourceBranch);
     this.host.emitMergeRequest(project, mr, 'merged');
     return mr;

@@ -507,7 +507,7 @@ export class GitLabModel {
       },
       concurrentPush: (project, branch) => {
         const head = project.repo.branchHead(branch);
-        if (head === undefined) return;
+        if (head === undefined) return undefined;
         const pusher =
           this.findUser('concurrent-pusher') ??
           this.addUser({ username: 'concurrent-pusher', name: 'Concurrent Pusher' });
@@ -518,6 +518,7 @@ export class GitLabModel {
           author: personOf(pusher),
         });
         this.moveBranch(project, branch, commit, pusher.id);
+        return pusher;
       },
       faultContext: (project, mr): DomainFaultContext => {
         const app = this.opts.appOf ? this.opts.appOf(project, mr) : appFromTitle(mr.title);

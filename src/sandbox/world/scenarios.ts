@@ -80,6 +80,27 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     domain: [{ kind: 'mr-head-moves', count: 1 }],
   },
   {
+    name: 'gitlab-merge-answer-lost',
+    description:
+      'GitLab merges the next MR but its answer is lost: the proxy in front of GitLab answers 504 Gateway Timeout.',
+    http: [
+      {
+        system: 'gitlab',
+        method: 'PUT',
+        path: '/merge_requests/\\d+/merge$',
+        answerLost: true,
+        status: 504,
+        count: 1,
+      },
+    ],
+  },
+  {
+    name: 'stage-mr-merged-by-other',
+    description:
+      'Someone pushes to the next MR into stage and merges it from the web UI just before Shepherd does: Shepherd finds it merged with a head it never saw.',
+    domain: [{ kind: 'mr-merged-by-other', env: 'stage', count: 1 }],
+  },
+  {
     name: 'stage-sync-fails',
     description: 'Argo CD sync operations for stage fail.',
     domain: [{ kind: 'argo-sync-fails', env: 'stage' }],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSyncedAndHealthyAt, unsettledReason } from '../../../src/domain/environment-state.js';
+import { isSyncedAndHealthyAt, targetUnsettledReason, unsettledReason } from '../../../src/domain/environment-state.js';
 
 const settled = {
   sync: { status: 'Synced' as const, revision: 'abc123' },
@@ -34,6 +34,28 @@ describe('the trustworthy synced-and-healthy rule', () => {
     expect(unsettledReason({ ...settled, health: { status: 'Degraded' } })).toBe('health is Degraded');
     expect(unsettledReason({ ...settled, sync: { status: 'OutOfSync', revision: 'abc123' } })).toBe(
       'sync is OutOfSync',
+    );
+  });
+});
+
+describe('a target settled on what its branch declares', () => {
+  const target = { ...settled, imageTag: '1.0.36-aaaaaaa' };
+  const declared = { commitSha: 'abc123', imageTag: '1.0.36-aaaaaaa' };
+
+  it('holds when Argo CD synced the branch head and the workload runs the declared image', () => {
+    expect(targetUnsettledReason(target, declared)).toBeUndefined();
+  });
+
+  it('does not hold while Argo CD has not synced the branch head', () => {
+    expect(targetUnsettledReason(target, { ...declared, commitSha: 'def456' })).toMatch(/not def456/);
+  });
+
+  it('does not hold when the workload runs another image than the branch declares', () => {
+    expect(targetUnsettledReason({ ...target, imageTag: '1.0.35-bbbbbbb' }, declared)).toBe(
+      'it runs 1.0.35-bbbbbbb but its branch declares 1.0.36-aaaaaaa',
+    );
+    expect(targetUnsettledReason({ ...target, imageTag: undefined }, declared)).toBe(
+      'it runs nothing but its branch declares 1.0.36-aaaaaaa',
     );
   });
 });

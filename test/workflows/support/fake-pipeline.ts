@@ -21,7 +21,10 @@ export interface Call {
 }
 
 interface EnvModel {
+  /** What the cluster runs. */
   imageTag: string | undefined;
+  /** What the env branch declares at its head (`revision`); the same as `imageTag` unless a test makes them drift. */
+  declaredImageTag: string | undefined;
   revision: string;
   healthy: boolean;
   synced: boolean;
@@ -30,14 +33,15 @@ interface EnvModel {
 interface MrModel extends MergeRequestRef {
   state: 'opened' | 'merged' | 'closed';
   mergeCommitSha?: string;
-  /** The image the env ran before this MR was merged. */
+  /** The image the env branch declared before this MR was merged: what its revert declares again. */
   replacedImageTag?: string;
 }
 
 interface Script {
   readonly name: ActivityName;
   readonly when: (input: Record<string, unknown>) => boolean;
-  readonly act: 'fail' | 'block' | 'hold';
+  /** `fail-after`: the call has its effect (e.g. GitLab merges), then fails as if its answer was lost. */
+  readonly act: 'fail' | 'block' | 'hold' | 'fail-after';
   readonly error?: ShepherdError;
   times: number;
   /** For `hold`: set once the test lets the held calls go on. */
@@ -60,12 +64,10 @@ export class FakePipeline {
 
   constructor(opts: { version?: string; images?: Partial<Record<Environment, string | undefined>> } = {}) {
     this.version = opts.version ?? '1.0.36-SNAPSHOT';
-    const initial = (env: Environment): EnvModel => ({
-      imageTag: opts.images && env in opts.images ? opts.images[env] : '1.0.36-SNAPSHOT-0a0a0a0',
-      revision: `${env}-base`,
-      healthy: true,
-      synced: true,
-    });
+    const initial = (env: Environment): EnvModel => {
+      const imageTag = opts.images && env in opts.images ? opts.images[env] : '1.0.36-SNAPSHOT-0a0a0a0';
+      return { imageTag, declaredImageTag: imageTag, revision: `${env}-base`, healthy: true, synced: true };
+    };
     this.envs = { dev: initial('dev'), stage: initial('stage'), prod: initial('prod') };
   }
 
@@ -77,6 +79,20 @@ export class FakePipeline {
     times = Infinity,
   ): this {
     this.scripts.push({ name, when, act: 'fail', error, times });
+    return this;
+  }
+
+  /**
+   * Makes the next `times` matching calls of `name` have their effect and then fail with `error`, as when GitLab
+   * merged but the answer never arrived. Only calls that change something honour it (mergeMergeRequest).
+   */
+  failAfter(
+    name: ActivityName,
+    error: ShepherdError,
+    when: (input: Record<string, unknown>) => boolean = () => true,
+    times = Infinity,
+  ): this {
+    this.scripts.push({ name, when, act: 'fail-after', error, times });
     return this;
   }
 
@@ -109,7 +125,7 @@ export class FakePipeline {
   private async enter(name: ActivityName, input: object): Promise<void> {
     const record = input as Record<string, unknown>;
     this.calls.push({ name, input: record });
-    const script = this.scripts.find((s) => s.name === name && s.times > 0 && s.when(record));
+    const script = this.scripts.find((s) => s.name === name && s.act !== 'fail-after' && s.times > 0 && s.when(record));
     if (!script) return;
     script.times -= 1;
     if (script.act === 'fail') throw toApplicationFailure(script.error!);
@@ -124,6 +140,15 @@ export class FakePipeline {
       heartbeat();
       await sleep(50);
     }
+  }
+
+  /** After a call had its effect: fails it when a `failAfter` script matches. */
+  private leave(name: ActivityName, input: object): void {
+    const record = input as Record<string, unknown>;
+    const script = this.scripts.find((s) => s.name === name && s.act === 'fail-after' && s.times > 0 && s.when(record));
+    if (!script) return;
+    script.times -= 1;
+    throw toApplicationFailure(script.error!);
   }
 
   private mr(targetEnv: Environment, sourceBranch: string, imageTag: string): MrModel {
@@ -230,8 +255,9 @@ export class FakePipeline {
         const env = this.envs[mr.targetEnv];
         mr.state = 'merged';
         mr.mergeCommitSha = `m${mr.iid}`;
-        mr.replacedImageTag = env.imageTag;
-        Object.assign(env, { imageTag: mr.imageTag, revision: mr.mergeCommitSha });
+        mr.replacedImageTag = env.declaredImageTag;
+        Object.assign(env, { imageTag: mr.imageTag, declaredImageTag: mr.imageTag, revision: mr.mergeCommitSha });
+        this.leave('mergeMergeRequest', input);
         return { attempt: this.attempt(), mergeCommitSha: mr.mergeCommitSha, alreadyMerged: false };
       },
       revertMergeRequest: async (input) => {
@@ -246,6 +272,7 @@ export class FakePipeline {
         revert.mergeCommitSha = `r${revert.iid}`;
         Object.assign(this.envs[input.targetEnv], {
           imageTag: original.replacedImageTag,
+          declaredImageTag: original.replacedImageTag,
           revision: revert.mergeCommitSha,
           healthy: true,
         });
@@ -266,6 +293,39 @@ export class FakePipeline {
       deleteBranch: async (input) => {
         await this.enter('deleteBranch', input);
         return { attempt: this.attempt(), deleted: this.branches.delete(input.branch) };
+      },
+      readMergeRequest: async (input) => {
+        await this.enter('readMergeRequest', input);
+        const mr = this.mergeRequests.get(input.iid)!;
+        return {
+          attempt: this.attempt(),
+          iid: mr.iid,
+          state: mr.state,
+          targetEnv: mr.targetEnv,
+          headSha: mr.headSha,
+          mergeCommitSha: mr.mergeCommitSha,
+        };
+      },
+      readDeclaredImage: async (input) => {
+        await this.enter('readDeclaredImage', input);
+        const env = this.envs[input.env];
+        // At a merge commit the branch declares that MR's image (a revert MR's is the image it restores).
+        const at = [...this.mergeRequests.values()].find(
+          (m) => m.mergeCommitSha !== undefined && m.mergeCommitSha === input.ref,
+        );
+        const tag = at ? at.imageTag || undefined : env.declaredImageTag;
+        const image = `docker.example.test/p2c/example-app:${tag ?? ''}`;
+        return {
+          attempt: this.attempt(),
+          env: input.env,
+          commitSha: input.ref ?? env.revision,
+          image,
+          imageTag: tag,
+          files: [
+            { path: 'env.cue', image },
+            { path: 'manifests/exampleApp/exampleApp.yaml', image },
+          ],
+        };
       },
       readEnvironmentState: async (input) => {
         await this.enter('readEnvironmentState', input);
