@@ -21,8 +21,9 @@
  * Iteration 2 (dev→stage) and 3 (stage→prod): child workflows `promoteEnvironment` (id `promote-<app>-<env>`),
  *   each undoing its own hop when it fails; a verified hop pushes "revert it" only when `rollback: 'all'`.
  *   Parent close policy REQUEST_CANCEL: a terminated or reset validation asks its running hop to unwind. A hop
- *   whose promotion is already running (started outside this run) ends the run with PromotionAlreadyRunningError,
- *   which unwinds like any failure.
+ *   whose promotion is already running (started outside this run) settles it as `shepherd promote` would
+ *   (settle-promotion-conflict: join the same image, supersede an older one before its merge, wait for one that
+ *   is rolling out); still running after that, the run ends with PromotionAlreadyRunningError and unwinds.
  * `through` stops after dev or stage.
  *
  * Rollback scope: by default the environment whose hop failed plus the run's open MRs and branches; environments
@@ -73,10 +74,12 @@ import {
   type ValidatePipelineInput,
   type ValidatePipelineOptions,
 } from '../src/domain/inputs.js';
+import { parseDuration } from '../src/domain/duration.js';
 import { promotionWorkflowId, validationLockWorkflowId } from '../src/domain/promotion-policy.js';
 import type {
   IterationReport,
   PromotionFailureDetails,
+  PromotionResult,
   StepRecord,
   ValidationReport,
   ValidationStatus,
@@ -427,22 +430,29 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
   };
   // A terminated or reset validation asks its running hop to unwind instead of killing it mid-rollout.
   const requestCancel = patched(ONE_VALIDATION_PER_APP);
+  const startHop = (): Promise<PromotionResult> =>
+    executeChild(promoteEnvironment, {
+      workflowId: childId,
+      args: [args],
+      staticSummary: `promote ${options.appName} ${imageTag} ${hop.source} → ${env} (iteration ${hop.iteration} of ${workflowInfo().workflowId})`,
+      ...(requestCancel ? { parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL } : {}),
+    });
   try {
     const result = await journal.step(
       `promote-${env}`,
       { env, imageTag, waitingOn: { kind: 'child-workflow', ref: childId } },
       async () => {
-        try {
-          return await executeChild(promoteEnvironment, {
-            workflowId: childId,
-            args: [args],
-            staticSummary: `promote ${options.appName} ${imageTag} ${hop.source} → ${env} (iteration ${hop.iteration} of ${workflowInfo().workflowId})`,
-            ...(requestCancel ? { parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL } : {}),
-          });
-        } catch (err) {
-          if (requestCancel && err instanceof WorkflowExecutionAlreadyStartedError)
-            throw new PromotionAlreadyRunningError({ env, workflowId: childId });
-          throw err;
+        for (let conflicts = 0; ; conflicts++) {
+          try {
+            return await startHop();
+          } catch (err) {
+            if (!requestCancel || !(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+            // Someone else's promotion of this target runs: the CLI's policy (join, supersede, wait), or refuse.
+            if (!patched(HOP_SETTLES_CONFLICT) || conflicts >= MAX_HOP_CONFLICTS)
+              throw new PromotionAlreadyRunningError({ env, workflowId: childId });
+            const joined = await settleConflict(validation, env, imageTag, childId);
+            if (joined) return joined;
+          }
         }
       },
     );
@@ -482,6 +492,57 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     }
     throw err;
   }
+}
+
+/**
+ * Runs started with this patch settle a hop's conflict with a promotion someone else started as `shepherd promote`
+ * does (settlePromotionConflict): join it when it promotes the same image, supersede it when it is before its merge,
+ * wait for its end when it is merging or later, then start the hop. Older runs refused at once.
+ */
+const HOP_SETTLES_CONFLICT = 'validation-hop-settles-conflict';
+
+/** A hop gives up (PromotionAlreadyRunningError) when other promotions keep taking the target this many times. */
+const MAX_HOP_CONFLICTS = 3;
+
+/**
+ * settle-promotion-conflict: resolves to the joined run's result when the hop joined a run that succeeded (its
+ * failure ends the hop with that run's failure type), or undefined when the target is free to start the hop again.
+ */
+async function settleConflict(
+  validation: Validation,
+  env: Environment,
+  imageTag: string,
+  childId: string,
+): Promise<PromotionResult | undefined> {
+  const { options, journal, activities, runMarker } = validation;
+  // Long enough for the running promotion to pass its approval gate and roll out.
+  const budget =
+    (parseDuration(options.approvalTimeout) ?? 0) / 1000 +
+    options.waitBudgets.build +
+    options.waitBudgets.mergeRequest +
+    options.waitBudgets.sync +
+    options.waitBudgets.workload;
+  const settled = await journal.step(
+    `settle-promotion-conflict`,
+    waitOptions({ env, imageTag }, budget, { kind: 'child-workflow', ref: childId }),
+    (deadline: string) =>
+      summarized(`settle with ${childId}, which someone else started`, activities.waits.settlePromotionConflict, {
+        appName: options.appName,
+        env,
+        imageTag,
+        requestedBy: runMarker,
+        deadline,
+      }),
+  );
+  if (settled.decision !== 'joined') return undefined;
+  if (settled.result) return settled.result;
+  const failure = settled.failure!;
+  throw ApplicationFailure.create({
+    type: failure.type,
+    message: `the promotion it joined, ${childId}, ended: ${failure.message}`,
+    nonRetryable: true,
+    details: failure.details ? [failure.details] : [],
+  });
 }
 
 /**
@@ -548,8 +609,10 @@ function reportAs(
 }
 
 function promotionFailureDetails(err: unknown): PromotionFailureDetails | undefined {
-  if (!(err instanceof ChildWorkflowFailure) || !(err.cause instanceof ApplicationFailure)) return undefined;
-  const details = err.cause.details?.[0] as PromotionFailureDetails | undefined;
+  // A hop's child failed, or the run a hop joined did (settleConflict rethrows its failure as it was).
+  const failure = err instanceof ChildWorkflowFailure ? err.cause : err;
+  if (!(failure instanceof ApplicationFailure)) return undefined;
+  const details = failure.details?.[0] as PromotionFailureDetails | undefined;
   return details && Array.isArray(details.steps) ? details : undefined;
 }
 

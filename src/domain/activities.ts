@@ -21,6 +21,7 @@
 import { z } from 'zod';
 import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
 import { isImageTag, RULES } from './inputs.js';
+import type { PromotionFailureDetails, PromotionResult } from './report.js';
 
 /** ISO-8601 instant, e.g. `2026-01-16T02:00:00.000Z`. */
 export type IsoInstant = string;
@@ -315,6 +316,33 @@ export interface NotifyEventResult extends ActivityResult {
  * The activities, by the names they are registered under. `system-verb-object`: the system is implied by the
  * object (merge requests and branches: GitLab; builds and jobs: Jenkins; Argo/environment/workload: the cluster).
  */
+/** A validation's hop that met its target's promotion already running (see settlePromotionConflict). */
+export interface SettlePromotionConflictInput {
+  readonly appName: string;
+  readonly env: Environment;
+  /** The image the hop promotes. */
+  readonly imageTag: string;
+  /** Who supersedes, for the superseded run's record: the validation's run marker. */
+  readonly requestedBy: string;
+  readonly deadline: string;
+}
+export type SettlePromotionConflictResult = ActivityResult &
+  (
+    | { readonly decision: 'start' }
+    | { readonly decision: 'superseded'; readonly supersededImageTag: string }
+    | {
+        readonly decision: 'joined';
+        /** How the joined run ended: its result when it completed… */
+        readonly result?: PromotionResult;
+        /** …or its failure, with the failure's first detail (PromotionFailureDetails). */
+        readonly failure?: {
+          readonly type: string;
+          readonly message: string;
+          readonly details?: PromotionFailureDetails;
+        };
+      }
+  );
+
 export interface ShepherdActivities {
   /**
    * Changes: one commit on the app repo's default branch raising the version (patch + 1, suffix kept) with the
@@ -388,6 +416,15 @@ export interface ShepherdActivities {
    * images fail with ValidationError naming both: the branch itself is inconsistent and needs a fix first.
    */
   readDeclaredImage(input: ReadDeclaredImageInput): Promise<ReadDeclaredImageResult>;
+
+  /**
+   * A validation's hop found `promote-<app>-<env>` already running: settles it as `shepherd promote` would. Same
+   * image: joins (waits for its end, returns how it ended). Another image before its merge: supersedes it (the
+   * `supersede` update) and waits until it unwound. Merging or later: waits for its end. Changes: only the
+   * supersede, which the superseded run undoes itself. Safe to repeat: a retry finds the run ended or waits again.
+   * Waits heartbeating until `deadline`, then PromotionAlreadyRunningError.
+   */
+  settlePromotionConflict(input: SettlePromotionConflictInput): Promise<SettlePromotionConflictResult>;
 
   /**
    * Undo of opening an MR. Changes: a note with `reason`, then state closed. Safe to repeat: a closed MR is left as

@@ -7,6 +7,7 @@ import { createGitLabActivities } from '../../activities/gitlab.js';
 import { createJenkinsActivities } from '../../activities/jenkins.js';
 import { createKubernetesActivities } from '../../activities/kubernetes.js';
 import { createNotificationActivities } from '../../activities/notifications.js';
+import { createPromotionActivities } from '../../activities/promotions.js';
 import { GitLabClient } from '../clients/gitlab/index.js';
 import { JenkinsClient } from '../clients/jenkins/client.js';
 import { createKubernetesClient, type KubernetesClient } from '../clients/kubernetes/index.js';
@@ -57,6 +58,7 @@ export function buildActivities(
       ...(poll.kubernetesMs ? { pollIntervalMs: poll.kubernetesMs } : {}),
     }),
     ...createNotificationActivities({ client: clients.notifications }),
+    ...createPromotionActivities(),
   };
 }
 

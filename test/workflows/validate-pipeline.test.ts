@@ -9,6 +9,7 @@ import type { ValidationReport } from '../../src/domain/report.js';
 import { ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
 import { untilStep } from '../support/until-step.js';
+import { eventually } from '../support/eventually.js';
 import { startHarness, unique, type Harness } from './support/harness.js';
 import { reportOf } from '../support/run-report.js';
 
@@ -321,9 +322,10 @@ describe('validatePipeline', () => {
       expect((await third.result()).status).toBe('succeeded');
     });
 
-    it("ends with PromotionAlreadyRunningError, naming the running promotion, and unwinds when a hop's promotion is already running", async () => {
+    it('supersedes a manual promotion of an older image that is before its merge, as `shepherd promote` would, then promotes its own', async () => {
       const fake = h.install(new FakePipeline({ images: { dev: '1.0.35-SNAPSHOT-1111111' } }));
-      fake.block('awaitJenkinsBuild', (i) => i.job === 'promote');
+      let holdManual = true;
+      fake.block('awaitJenkinsBuild', (i) => i.job === 'promote' && holdManual);
       const appName = unique('app');
       const manual = await h.env.client.workflow.start('promoteEnvironment', {
         taskQueue: h.taskQueue,
@@ -331,20 +333,75 @@ describe('validatePipeline', () => {
         args: [{ appName, sourceEnv: 'dev', targetEnv: 'stage' }],
       });
       await untilStep(manual, 'await-promote-build');
+      holdManual = false;
 
-      const handle = await start({ appName, through: 'stage', rollback: 'all' });
+      const handle = await start({ appName, through: 'stage' });
       const report = await reportOf(handle);
-      expect(report.failure).toMatchObject({
-        type: 'PromotionAlreadyRunningError',
-        iteration: 2,
-        step: 'promote-stage',
+      expect(report.status).toBe('succeeded');
+      const newImage = report.iterations[0]!.imageTag!;
+      expect(newImage).not.toBe('1.0.35-SNAPSHOT-1111111');
+      // The manual run gave way before its merge: it unwound and ended superseded by the validation's image.
+      expect(await manual.result()).toMatchObject({ status: 'superseded', supersededBy: newImage });
+      expect(mutatingEnvs(fake, 'mergeMergeRequest')).toEqual(['dev', 'stage']);
+      expect(report.iterations[1]).toMatchObject({ env: 'stage', status: 'succeeded', imageTag: newImage });
+    });
+
+    it('waits for a manual promotion that is already rolling out (never switching an environment mid-rollout), then promotes its own', async () => {
+      const fake = h.install(new FakePipeline({ images: { dev: '1.0.35-SNAPSHOT-1111111' } }));
+      const releaseManual = fake.hold('verifyWorkload', (i) => i.env === 'stage');
+      const appName = unique('app');
+      const manual = await h.env.client.workflow.start('promoteEnvironment', {
+        taskQueue: h.taskQueue,
+        workflowId: `promote-${appName}-stage`,
+        args: [{ appName, sourceEnv: 'dev', targetEnv: 'stage' }],
       });
-      expect(report.failure?.message).toContain(`is running as promote-${appName}-stage`);
-      expect(report.failure?.message).toContain(`npx shepherd status promote-${appName}-stage`);
-      // What the run changed (dev) is undone; the manual promotion goes on untouched.
-      expect(mutatingEnvs(fake, 'revertMergeRequest')).toEqual(['dev']);
+      await untilStep(manual, 'verify-workload');
+
+      const handle = await start({ appName, through: 'stage' });
+      await eventually(
+        () => (fake.calls.some((c) => c.name === 'settlePromotionConflict') ? 'settling' : undefined),
+        'the validation to meet the manual promotion',
+      );
       expect((await manual.describe()).status.name).toBe('RUNNING');
-      await manual.terminate();
+      releaseManual();
+
+      expect(await manual.result()).toMatchObject({ status: 'succeeded', imageTag: '1.0.35-SNAPSHOT-1111111' });
+      const report = await reportOf(handle);
+      expect(report.status).toBe('succeeded');
+      expect(report.iterations[1]).toMatchObject({ env: 'stage', status: 'succeeded' });
+      expect(report.iterations[1]!.imageTag).not.toBe('1.0.35-SNAPSHOT-1111111');
+      expect(mutatingEnvs(fake, 'mergeMergeRequest')).toEqual(['stage', 'dev', 'stage']);
+    });
+
+    it('joins a manual promotion of the same image instead of starting a second one, and reports its outcome', async () => {
+      const fake = h.install(new FakePipeline({ images: { dev: '1.0.35-SNAPSHOT-1111111' } }));
+      const releaseDev = fake.hold('verifyWorkload', (i) => i.env === 'dev');
+      const appName = unique('app');
+      const handle = await start({ appName, through: 'stage' });
+      await untilStep(handle, 'verify-workload');
+      // dev runs the validation's new image now: a person promotes it to stage by hand, before the validation does.
+      const releaseManual = fake.hold('awaitJenkinsBuild', (i) => i.job === 'promote');
+      const manual = await h.env.client.workflow.start('promoteEnvironment', {
+        taskQueue: h.taskQueue,
+        workflowId: `promote-${appName}-stage`,
+        args: [{ appName, sourceEnv: 'dev', targetEnv: 'stage' }],
+      });
+      await untilStep(manual, 'await-promote-build');
+      releaseDev();
+      await eventually(
+        () => (fake.calls.some((c) => c.name === 'settlePromotionConflict') ? 'settling' : undefined),
+        'the validation to meet the manual promotion',
+      );
+      releaseManual();
+
+      const report = await reportOf(handle);
+      expect(report.status).toBe('succeeded');
+      const manualResult = (await manual.result()) as { status: string; imageTag: string };
+      expect(manualResult).toMatchObject({ status: 'succeeded', imageTag: report.iterations[0]!.imageTag });
+      expect(report.iterations[1]).toMatchObject({ env: 'stage', status: 'succeeded' });
+      // One promote job for stage (the manual run's), one merge into stage.
+      expect(fake.calls.filter((c) => c.name === 'triggerPromoteJob')).toHaveLength(1);
+      expect(mutatingEnvs(fake, 'mergeMergeRequest')).toEqual(['dev', 'stage']);
     });
   });
 

@@ -4,6 +4,7 @@
  * the way the real systems would (a merge moves the env to the MR's image, a revert moves it back), and fails or
  * blocks the calls a test scripts. Failures are thrown the way real activities throw them (`toApplicationFailure`).
  */
+import { createSettlePromotionConflict } from '../../../activities/promotions/settle-promotion-conflict.js';
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import type { Environment } from '../../../src/domain/environments.js';
 import type {
@@ -293,6 +294,11 @@ export class FakePipeline {
       deleteBranch: async (input) => {
         await this.enter('deleteBranch', input);
         return { attempt: this.attempt(), deleted: this.branches.delete(input.branch) };
+      },
+      // The real activity: it acts on Temporal runs only, through the test worker's own client.
+      settlePromotionConflict: async (input) => {
+        await this.enter('settlePromotionConflict', input);
+        return createSettlePromotionConflict()(input);
       },
       readMergeRequest: async (input) => {
         await this.enter('readMergeRequest', input);
