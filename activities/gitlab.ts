@@ -1,8 +1,9 @@
 /**
  * The GitLab activities: bump the app version, await and open merge requests, merge them, and undo (revert, close,
- * delete a branch). Built from an injected client and the pipeline layout; one activity a file in `./gitlab/`.
+ * delete a branch, abandon a job's branch). Built from an injected client and the pipeline layout; one activity a file in `./gitlab/`.
  */
 import type { ShepherdActivities } from '../src/domain/activities.js';
+import { createAbandonDeployBranch } from './gitlab/abandon-deploy-branch.js';
 import { createAwaitMergeRequest } from './gitlab/await-merge-request.js';
 import { createBumpAppVersion } from './gitlab/bump-app-version.js';
 import { createCloseMergeRequest } from './gitlab/close-merge-request.js';
@@ -23,6 +24,7 @@ export type GitLabActivities = Pick<
   | 'revertMergeRequest'
   | 'closeMergeRequest'
   | 'deleteBranch'
+  | 'abandonDeployBranch'
 >;
 
 export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActivities {
@@ -35,5 +37,6 @@ export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActiviti
     revertMergeRequest: createRevertMergeRequest(ctx),
     closeMergeRequest: createCloseMergeRequest(ctx),
     deleteBranch: createDeleteBranch(ctx),
+    abandonDeployBranch: createAbandonDeployBranch(ctx),
   };
 }

@@ -5,8 +5,10 @@
  * Iteration 1 (in this workflow), and the undo each step pushes once it succeeded:
  *   bump-version                    — no undo (a version number is never reused)
  *   find-ci-build, await-ci-build   — no undo
- *   read-dev (the image to return to), await-merge-request (the dev MR CI opened)
- *                                   — undo: close the MR, delete its branch
+ *                                   — undo (pushed once CI's build ended): close the dev MR CI opened
+ *                                     (`update-dev-{version}-…`), delete its branch
+ *   read-dev (the image to return to), await-merge-request (the dev MR CI opened, by branch and head)
+ *                                   — no undo
  *   merge-merge-request             — undo: revert the MR, await dev synced and healthy on the previous image
  *   await-argo-synced-and-healthy, verify-workload — no undo; dev is then verified
  * Iteration 2 (dev→stage) and 3 (stage→prod): child workflows `promoteEnvironment` (id `promote-<app>-<env>`),
@@ -57,7 +59,7 @@ import { appNameOf, Journal, waitOptions } from './support/journal.js';
 import { shortSha, showDetails, summarized } from './support/metadata.js';
 import { Saga } from './support/saga.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
-import { abandonMergeRequest, revertMerge } from './support/undos.js';
+import { abandonDeployBranch, abandonMergeRequest, revertMerge } from './support/undos.js';
 
 export type { ValidatePipelineInput } from '../src/domain/inputs.js';
 
@@ -158,11 +160,23 @@ async function deliverToDev(validation: Validation): Promise<string> {
     );
     validation.version = bump.version;
     await awaitCiBuild(validation, bump.commitSha);
+    const undoAfterCi = patched(DEV_MR_UNDO_AFTER_CI);
+    let merged = false;
+    if (undoAfterCi)
+      saga.push(
+        abandonDeployBranch(activities, {
+          appName,
+          env,
+          version: bump.version,
+          runMarker,
+          reason: () => 'the pipeline validation did not complete',
+        }),
+      );
     const before = await journal.step('read-dev', { env }, () =>
       summarized(`read what ${appName} runs in dev`, quick.readEnvironmentState, { appName, env }),
     );
     iteration.previousImageTag = before.imageTag;
-    const mergeRequest = await awaitDevMergeRequest(validation, bump.version, bumpedAt);
+    const mergeRequest = await awaitDevMergeRequest(validation, bump.version, undoAfterCi ? undefined : bumpedAt);
     const target = { env, imageTag: mergeRequest.imageTag };
     validation.imageTag = target.imageTag;
     iteration.imageTag = target.imageTag;
@@ -171,16 +185,16 @@ async function deliverToDev(validation: Validation): Promise<string> {
       `**iteration 1**: deliver ${appName} ${target.imageTag} to dev`,
       `merge request: ${mergeRequest.webUrl}`,
     );
-    let merged = false;
-    saga.push(
-      ...abandonMergeRequest(
-        activities,
-        mergeRequest,
-        runMarker,
-        () => 'the pipeline validation did not complete',
-        () => merged,
-      ),
-    );
+    if (!undoAfterCi)
+      saga.push(
+        ...abandonMergeRequest(
+          activities,
+          mergeRequest,
+          runMarker,
+          () => 'the pipeline validation did not complete',
+          () => merged,
+        ),
+      );
     const merge = await mergeMergeRequest(validation, target, mergeRequest, before.imageTag);
     merged = true;
     await awaitArgoSyncedAndHealthy(validation, target, merge.mergeCommitSha);
@@ -226,11 +240,21 @@ async function awaitCiBuild(validation: Validation, commitSha: string): Promise<
   );
 }
 
-/** await-merge-request: the dev MR that CI opened for `version` after the bump. */
+/**
+ * Runs started before this change push the dev MR's undo only once await-merge-request found it: a cancel while
+ * waiting for it left CI's `update-dev-{tag}` MR open. Runs started after it push "close the MR of
+ * `update-dev-{version}-…`, delete the branch" as soon as CI's build ended, and find the MR by its branch and head.
+ */
+const DEV_MR_UNDO_AFTER_CI = 'validation-dev-mr-undo-after-ci';
+
+/**
+ * await-merge-request: the dev MR that CI opened for `version`; created after the bump (`bumpedAt`, older runs) or
+ * by its branch and head.
+ */
 async function awaitDevMergeRequest(
   validation: Validation,
   version: string,
-  bumpedAt: string,
+  bumpedAt: string | undefined,
 ): Promise<MergeRequestRef> {
   const { journal, activities, appName, waitBudgets } = validation;
   return await journal.step(
@@ -246,7 +270,7 @@ async function awaitDevMergeRequest(
         appName,
         targetEnv: 'dev',
         version,
-        createdAfter: bumpedAt,
+        ...(bumpedAt !== undefined ? { createdAfter: bumpedAt } : {}),
         deadline,
       }),
   );

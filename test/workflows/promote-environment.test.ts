@@ -67,11 +67,14 @@ describe('promoteEnvironment', () => {
 
   const mutating = [
     'triggerPromoteJob',
+    'queuePromoteJob',
+    'cancelPromoteJob',
     'openPromotionMergeRequest',
     'mergeMergeRequest',
     'revertMergeRequest',
     'closeMergeRequest',
     'deleteBranch',
+    'abandonDeployBranch',
   ];
 
   it('promotes the image running healthy in dev to stage through the Jenkins promote job, merges, and verifies', async () => {
@@ -89,14 +92,15 @@ describe('promoteEnvironment', () => {
     expect(fake.names().filter((n) => n !== 'notifyEvent')).toEqual([
       'readEnvironmentState',
       'readEnvironmentState',
-      'triggerPromoteJob',
+      'queuePromoteJob',
+      'awaitJenkinsQueueItem',
       'awaitJenkinsBuild',
       'awaitMergeRequest',
       'mergeMergeRequest',
       'awaitArgoSyncedAndHealthy',
       'verifyWorkload',
     ]);
-    expect(fake.callsOf('triggerPromoteJob')[0]).toMatchObject({
+    expect(fake.callsOf('queuePromoteJob')[0]).toMatchObject({
       sourceEnv: 'dev',
       targetEnv: 'stage',
       imageTag: DEV_IMAGE,
@@ -121,7 +125,7 @@ describe('promoteEnvironment', () => {
     const result = await (await start({ mode: 'gitlab' })).result();
     expect(result.status).toBe('succeeded');
     expect(fake.callsOf('openPromotionMergeRequest')).toHaveLength(1);
-    expect(fake.callsOf('triggerPromoteJob')).toHaveLength(0);
+    expect(fake.callsOf('queuePromoteJob')).toHaveLength(0);
   });
 
   it('stops with the MR open when merge is false', async () => {
@@ -178,8 +182,7 @@ describe('promoteEnvironment', () => {
     expect(details.rollback.map((r) => [r.action, r.status])).toEqual([
       ['revert-merge-request', 'succeeded'],
       ['await-previous-image', 'succeeded'],
-      ['close-merge-request', 'skipped'],
-      ['delete-branch', 'succeeded'],
+      ['abandon-deploy-branch', 'succeeded'],
     ]);
     expect(details.rollback[0]).toMatchObject({
       env: 'stage',
@@ -191,7 +194,12 @@ describe('promoteEnvironment', () => {
       .names()
       .slice(fake.names().indexOf('revertMergeRequest'))
       .filter((n) => n !== 'notifyEvent');
-    expect(undoCalls).toEqual(['revertMergeRequest', 'awaitArgoSyncedAndHealthy', 'verifyWorkload', 'deleteBranch']);
+    expect(undoCalls).toEqual([
+      'revertMergeRequest',
+      'awaitArgoSyncedAndHealthy',
+      'verifyWorkload',
+      'abandonDeployBranch',
+    ]);
     expect(fake.callsOf('verifyWorkload').at(-1)).toMatchObject({ env: 'stage', imageTag: STAGE_IMAGE });
     expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
     expect(fake.branches.has(`promote-stage-${DEV_IMAGE}`)).toBe(false);
@@ -212,8 +220,7 @@ describe('promoteEnvironment', () => {
     expect(details.rollback.map((r) => [r.action, r.status])).toEqual([
       ['revert-merge-request', 'failed'],
       ['await-previous-image', 'skipped'],
-      ['close-merge-request', 'skipped'],
-      ['delete-branch', 'succeeded'],
+      ['abandon-deploy-branch', 'succeeded'],
     ]);
     expect(details.rollback[0]?.failure?.type).toBe('MergeConflictError');
   });
@@ -338,13 +345,10 @@ describe('promoteEnvironment', () => {
     expect(fake.mergeRequests.get(1)?.state).toBe('closed');
     expect(fake.branches.size).toBe(0);
     const progress = await handle.query(progressQuery);
-    expect(progress.rollback.map((r) => [r.action, r.status])).toEqual([
-      ['close-merge-request', 'succeeded'],
-      ['delete-branch', 'succeeded'],
-    ]);
+    expect(progress.rollback.map((r) => [r.action, r.status])).toEqual([['abandon-deploy-branch', 'succeeded']]);
   });
 
-  it('compensates when cancelled during a long activity wait (the promote build)', async () => {
+  it('compensates when cancelled during a long activity wait (the promote build): stops the job, closes what it opened', async () => {
     const fake = h.install(fakeWithDevAhead());
     fake.block('awaitJenkinsBuild');
     const handle = await start({ mode: 'jenkins' });
@@ -352,8 +356,12 @@ describe('promoteEnvironment', () => {
     await handle.cancel();
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
-    // The MR was not found yet, so there is nothing of the run's to close; the build itself needs no undo.
-    expect(fake.callsOf('closeMergeRequest')).toHaveLength(0);
+    // The MR is not known yet, but the job may have opened it: the undo stops the job, then closes its branch's MR.
+    expect(fake.names().filter((n) => n === 'cancelPromoteJob' || n === 'abandonDeployBranch')).toEqual([
+      'cancelPromoteJob',
+      'abandonDeployBranch',
+    ]);
+    expect(fake.callsOf('abandonDeployBranch')[0]).toMatchObject({ targetEnv: 'stage', imageTag: DEV_IMAGE });
   });
 
   describe('one promotion per app and environment', () => {
@@ -370,7 +378,7 @@ describe('promoteEnvironment', () => {
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'superseded', supersededBy: '1.0.38-SNAPSHOT-b2c3d4e' });
       expect(fake.mergeRequests.get(1)?.state).toBe('closed');
-      expect(fake.callsOf('closeMergeRequest')[0]).toMatchObject({ reason: 'superseded by 1.0.38-SNAPSHOT-b2c3d4e' });
+      expect(fake.callsOf('abandonDeployBranch')[0]).toMatchObject({ reason: 'superseded by 1.0.38-SNAPSHOT-b2c3d4e' });
       expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
     });
 
