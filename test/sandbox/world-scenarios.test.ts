@@ -50,6 +50,8 @@ describe('sandbox fault scenarios', () => {
         'prod-image-pull',
         'promote-job-cancelled',
         'promote-job-fails',
+        'promote-job-hangs',
+        'promote-job-starved',
         'slow-systems',
         'stage-degraded',
         'stage-mr-conflict',

@@ -17,6 +17,8 @@ export const DOMAIN_FAULT_KINDS = [
   'ci-build-fails',
   'promote-job-fails',
   'promote-job-cancelled',
+  'promote-job-starved',
+  'promote-job-hangs',
   'mr-conflict',
   'mr-head-moves',
   'argo-sync-fails',

@@ -70,6 +70,17 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     domain: [{ kind: 'promote-job-cancelled', count: 1 }],
   },
   {
+    name: 'promote-job-starved',
+    description:
+      'The next promote-environment queue item never gets an executor ("Waiting for next available executor") until cancelled.',
+    domain: [{ kind: 'promote-job-starved', count: 1 }],
+  },
+  {
+    name: 'promote-job-hangs',
+    description: 'The next promote-environment build opens its MR, then hangs in a post step until it is stopped.',
+    domain: [{ kind: 'promote-job-hangs', count: 1 }],
+  },
+  {
     name: 'stage-mr-conflict',
     description: 'MRs to stage cannot be merged: their mergeability check ends in conflict.',
     domain: [{ kind: 'mr-conflict', env: 'stage' }],
