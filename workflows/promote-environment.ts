@@ -257,6 +257,7 @@ async function openWithJenkinsJob(
         job: 'promote',
         buildNumber,
         deadline,
+        unstableBuilds: options.unstableBuilds,
       }),
   );
   // The job ended (SUCCESS): nothing of it is left to stop; its branch and MR stay in the undo.
@@ -337,6 +338,7 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
         job: 'promote',
         buildNumber,
         deadline,
+        unstableBuilds: options.unstableBuilds,
       }),
   );
   return await journal.step(

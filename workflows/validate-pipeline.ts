@@ -236,6 +236,7 @@ async function awaitCiBuild(validation: Validation, commitSha: string): Promise<
         job: 'app-ci',
         buildNumber,
         deadline,
+        unstableBuilds: validation.options.unstableBuilds,
       }),
   );
 }
@@ -308,6 +309,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     approvalTimeout: options.approvalTimeout,
     heartbeatTimeout: options.heartbeatTimeout,
     waitBudgets: options.waitBudgets,
+    unstableBuilds: options.unstableBuilds,
     runMarker,
   };
   try {

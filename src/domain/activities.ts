@@ -180,7 +180,37 @@ export interface AwaitJenkinsBuildInput extends Deadlined {
   readonly appName: string;
   readonly job: JenkinsJobRole;
   readonly buildNumber: number;
+  /** What an UNSTABLE result means (JENKINS_UNSTABLE_BUILDS): `failure` when absent. */
+  readonly unstableBuilds?: 'failure' | 'success';
 }
+export interface AwaitJenkinsBuildResult extends ActivityResult {
+  readonly build: BuildRef;
+  /** UNSTABLE only when the run counts UNSTABLE builds as `success`. */
+  readonly result: 'SUCCESS' | 'UNSTABLE';
+  readonly durationMs: number;
+}
+
+export interface TriggerPromoteJobInput extends RunMarked {
+  readonly appName: string;
+  readonly sourceEnv: Environment;
+  readonly targetEnv: Environment;
+  /** Always given: the workflow resolved it from the source environment ("promote what's proven"). */
+  readonly imageTag: string;
+  /** When the workflow first asked; a build with identical parameters queued at or after it is ours. */
+  readonly notBefore: IsoInstant;
+  /**
+   * When the wait for the queue item to become a build gives up. Absent: `WAIT_BUDGETS.ciBuildStart` after the
+   * first attempt started.
+   */
+  readonly deadline?: IsoInstant;
+}
+export interface TriggerPromoteJobResult extends ActivityResult {
+  readonly build: BuildRef;
+  readonly queueItemId: number;
+  /** True when a retry found the build an earlier attempt queued instead of queuing another. */
+  readonly reused: boolean;
+}
+
 export type QueuePromoteJobInput = Omit<TriggerPromoteJobInput, 'deadline'>;
 export interface QueuePromoteJobResult extends ActivityResult {
   readonly queueItemId: number;
@@ -215,33 +245,6 @@ export interface CancelPromoteJobResult extends ActivityResult {
   readonly outcome: 'queue-item-cancelled' | 'build-stopped' | 'build-finished' | 'nothing-to-cancel';
   readonly buildNumber?: number;
   readonly buildResult?: string;
-}
-
-export interface AwaitJenkinsBuildResult extends ActivityResult {
-  readonly build: BuildRef;
-  readonly result: 'SUCCESS';
-  readonly durationMs: number;
-}
-
-export interface TriggerPromoteJobInput extends RunMarked {
-  readonly appName: string;
-  readonly sourceEnv: Environment;
-  readonly targetEnv: Environment;
-  /** Always given: the workflow resolved it from the source environment ("promote what's proven"). */
-  readonly imageTag: string;
-  /** When the workflow first asked; a build with identical parameters queued at or after it is ours. */
-  readonly notBefore: IsoInstant;
-  /**
-   * When the wait for the queue item to become a build gives up. Absent: `WAIT_BUDGETS.ciBuildStart` after the
-   * first attempt started.
-   */
-  readonly deadline?: IsoInstant;
-}
-export interface TriggerPromoteJobResult extends ActivityResult {
-  readonly build: BuildRef;
-  readonly queueItemId: number;
-  /** True when a retry found the build an earlier attempt queued instead of queuing another. */
-  readonly reused: boolean;
 }
 
 // ── Kubernetes and Argo CD ──────────────────────────────────────────────────────────────────────────────────────
@@ -356,7 +359,8 @@ export interface ShepherdActivities {
 
   /**
    * Changes nothing. Waits, heartbeating `{ buildNumber, lastSeen }`, until the build finishes. SUCCESS returns;
-   * FAILURE/UNSTABLE/NOT_BUILT throw BuildFailedError with the console tail; ABORTED throws BuildCancelledError.
+   * FAILURE/NOT_BUILT throw BuildFailedError with the console tail; UNSTABLE does too unless `unstableBuilds` is
+   * `success` (then it returns); ABORTED throws BuildCancelledError.
    */
   awaitJenkinsBuild(input: AwaitJenkinsBuildInput): Promise<AwaitJenkinsBuildResult>;
 

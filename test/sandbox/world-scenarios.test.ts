@@ -39,6 +39,7 @@ describe('sandbox fault scenarios', () => {
     expect(SCENARIOS.map((s) => s.name).sort()).toEqual(
       [
         'ci-build-fails',
+        'ci-build-unstable',
         'dev-not-ready',
         'gitlab-flaky',
         'gitlab-outage',

@@ -128,6 +128,15 @@ describe('promoteEnvironment', () => {
     expect(fake.callsOf('queuePromoteJob')).toHaveLength(0);
   });
 
+  it('tells await-jenkins-build what an UNSTABLE build means: failure unless the run says success', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    await (await start({})).result();
+    expect(fake.callsOf('awaitJenkinsBuild')[0]).toMatchObject({ job: 'promote', unstableBuilds: 'failure' });
+    const lenient = h.install(fakeWithDevAhead());
+    await (await start({ unstableBuilds: 'success' })).result();
+    expect(lenient.callsOf('awaitJenkinsBuild')[0]).toMatchObject({ job: 'promote', unstableBuilds: 'success' });
+  });
+
   it('stops with the MR open when merge is false', async () => {
     const fake = h.install(fakeWithDevAhead());
     const result = await (await start({ merge: false })).result();

@@ -15,6 +15,7 @@ export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 export const DOMAIN_FAULT_KINDS = [
   'ci-build-fails',
+  'ci-build-unstable',
   'promote-job-fails',
   'promote-job-cancelled',
   'promote-job-starved',

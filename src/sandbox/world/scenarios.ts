@@ -60,6 +60,12 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     domain: [{ kind: 'ci-build-fails', count: 1 }],
   },
   {
+    name: 'ci-build-unstable',
+    description:
+      'The next CI build has a failed test: its junit step marks it UNSTABLE, and it still publishes the image and opens the dev MR.',
+    domain: [{ kind: 'ci-build-unstable', count: 1 }],
+  },
+  {
     name: 'promote-job-fails',
     description: 'The next promote-environment build fails while pushing its branch.',
     domain: [{ kind: 'promote-job-fails', count: 1 }],

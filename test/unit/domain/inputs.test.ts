@@ -54,6 +54,7 @@ describe('promoteEnvironment input', () => {
       runMarker: undefined,
       heartbeatTimeout: '1m',
       waitBudgets: WAIT_BUDGETS,
+      unstableBuilds: 'failure',
     });
     expect(promoteEnvironmentOptions({ ...valid, sourceEnv: 'stage', targetEnv: 'prod' }).approval.required).toBe(true);
   });
@@ -149,6 +150,7 @@ describe('validatePipeline input', () => {
       approvalTimeout: '24h',
       heartbeatTimeout: '1m',
       waitBudgets: WAIT_BUDGETS,
+      unstableBuilds: 'failure',
     });
   });
 
