@@ -137,6 +137,23 @@ describe('promoteEnvironment', () => {
     expect(lenient.callsOf('awaitJenkinsBuild')[0]).toMatchObject({ job: 'promote', unstableBuilds: 'success' });
   });
 
+  it('gives every wait a StartToClose derived from its budget: a 7-day build budget runs 7 days', async () => {
+    h.install(fakeWithDevAhead());
+    const week = 7 * 24 * 3600;
+    const handle = await start({ waitBudgets: { build: week, mergeRequest: 60 } });
+    await handle.result();
+    const scheduled = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a !== null && a !== undefined)
+      .map((a) => ({ type: a.activityType?.name, seconds: Number(a.startToCloseTimeout?.seconds ?? 0) }));
+    const build = scheduled.find((a) => a.type === 'awaitJenkinsBuild');
+    expect(build?.seconds).toBeGreaterThanOrEqual(week);
+    // A short budget gets a short StartToClose: its budget plus a few minutes' slack, not the longest preset.
+    const mr = scheduled.find((a) => a.type === 'awaitMergeRequest');
+    expect(mr?.seconds).toBeGreaterThanOrEqual(60);
+    expect(mr?.seconds).toBeLessThanOrEqual(60 + 5 * 60);
+  });
+
   it('stops with the MR open when merge is false', async () => {
     const fake = h.install(fakeWithDevAhead());
     const result = await (await start({ merge: false })).result();
