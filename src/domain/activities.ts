@@ -131,6 +131,8 @@ export interface MergeMergeRequestInput extends RunMarked {
   readonly iid: number;
   /** The head we saw and approved: GitLab refuses the merge when the branch moved since (`sha` guard). */
   readonly headSha: string;
+  /** When the wait for mergeability gives up; absent (older runs): the worker's mergeability timeout. */
+  readonly deadline?: IsoInstant;
 }
 export interface MergeMergeRequestResult extends ActivityResult {
   /** The merge commit on the env branch: the revision Argo CD must reach. */
@@ -142,6 +144,8 @@ export interface RevertMergeRequestInput extends RunMarked {
   /** The merged MR to undo. */
   readonly iid: number;
   readonly targetEnv: Environment;
+  /** When the wait for the revert MR's mergeability gives up; absent (older runs): the worker's timeout. */
+  readonly deadline?: IsoInstant;
 }
 export interface RevertMergeRequestResult extends ActivityResult {
   readonly revertMergeRequest: MergeRequestRef;

@@ -122,6 +122,7 @@ const approvalFields = {
         ciBuildStart: budgetSeconds,
         build: budgetSeconds,
         mergeRequest: budgetSeconds,
+        mergeability: budgetSeconds,
         sync: budgetSeconds,
         workload: budgetSeconds,
       },

@@ -154,6 +154,18 @@ describe('promoteEnvironment', () => {
     expect(mr?.seconds).toBeLessThanOrEqual(60 + 5 * 60);
   });
 
+  it('merges as a heartbeating wait within the mergeability budget, not as a 1-minute quick call', async () => {
+    h.install(fakeWithDevAhead());
+    const handle = await start({ waitBudgets: { mergeability: 3600 } });
+    await handle.result();
+    const merge = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .find((a) => a?.activityType?.name === 'mergeMergeRequest');
+    expect(Number(merge?.heartbeatTimeout?.seconds ?? 0)).toBeGreaterThan(0);
+    expect(Number(merge?.startToCloseTimeout?.seconds ?? 0)).toBeGreaterThanOrEqual(3600);
+    expect(merge?.input?.payloads?.length).toBe(1);
+  });
+
   it('stops with the MR open when merge is false', async () => {
     const fake = h.install(fakeWithDevAhead());
     const result = await (await start({ merge: false })).result();

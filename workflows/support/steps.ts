@@ -30,7 +30,8 @@ export interface Target {
 
 /**
  * merge-merge-request with the head sha guard, shielded so that a merge that happened is known and undone; then
- * pushes its undo: revert the MR and wait for `previousImageTag` synced and healthy.
+ * pushes its undo: revert the MR and wait for `previousImageTag` synced and healthy. The merge waits for GitLab's
+ * mergeability check within the run's `mergeability` budget, as a heartbeating wait.
  */
 export async function mergeMergeRequest(
   run: RunContext,
@@ -41,13 +42,16 @@ export async function mergeMergeRequest(
   const { iid, headSha, webUrl } = mergeRequest;
   const merged = await run.journal.step(
     'merge-merge-request',
-    { ...target, links: () => ({ mergeRequest: webUrl }) },
-    () =>
+    waitOptions(target, run.waitBudgets.mergeability, { kind: 'merge-request', ref: `!${iid} mergeable` }, () => ({
+      mergeRequest: webUrl,
+    })),
+    (deadline: string) =>
       shielded(() =>
-        summarized(`merge !${iid} into ${target.env}`, run.activities.quick.mergeMergeRequest, {
+        summarized(`merge !${iid} into ${target.env}`, run.activities.waits.mergeMergeRequest, {
           iid,
           headSha,
           runMarker: run.runMarker,
+          deadline,
         }),
       ),
   );

@@ -159,7 +159,7 @@ export interface RevertPlan {
  * workload runs the previous image again, healthy.
  */
 export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo {
-  const { undoCalls, undoWaits } = activities;
+  const { undoWaits } = activities;
   let revertCommit = '';
   const { appName, env } = plan;
   return {
@@ -169,10 +169,11 @@ export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo
     fromImageTag: plan.fromImageTag,
     ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
     run: async () => {
-      const reverted = await summarized(`undo: revert !${plan.iid} on ${env}`, undoCalls.revertMergeRequest, {
+      const reverted = await summarized(`undo: revert !${plan.iid} on ${env}`, undoWaits.revertMergeRequest, {
         iid: plan.iid,
         targetEnv: env,
         runMarker: plan.runMarker,
+        deadline: deadlineIn(Math.max(plan.budgets.mergeability ?? 0, WAIT_BUDGETS.mergeability)),
       });
       revertCommit = reverted.mergeCommitSha;
       return `reverted by !${reverted.revertMergeRequest.iid}`;
