@@ -211,9 +211,17 @@ describe('promoteEnvironment', () => {
       pods: [{ name: 'example-app-7d9-x', reason: 'CrashLoopBackOff', restarts: 4 }],
     });
     fake.fail('awaitArgoSyncedAndHealthy', degraded, (i) => String(i.revision).startsWith('m'));
-    const failure = await failureOf(await start({}));
+    const handle = await start({});
+    const failure = await failureOf(handle);
 
     expect(failure.type).toBe('AppDegradedError');
+    // The revert waits for its MR's mergeability as a heartbeating wait with a deadline, like the merge.
+    const revert = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .find((att) => att?.activityType?.name === 'revertMergeRequest');
+    expect(Number(revert?.heartbeatTimeout?.seconds ?? 0)).toBeGreaterThan(0);
+    expect(Number(revert?.startToCloseTimeout?.seconds ?? 0)).toBeGreaterThanOrEqual(600);
+    expect(fake.callsOf('revertMergeRequest')[0]).toMatchObject({ deadline: expect.any(String) });
     expect(failure.message).toContain(`rolled back stage: ${DEV_IMAGE} → ${STAGE_IMAGE}`);
     const details = failure.details?.[0] as PromotionFailureDetails;
     expect(details.failure.facts).toMatchObject({ reason: 'CrashLoopBackOff', pods: [{ name: 'example-app-7d9-x' }] });
