@@ -234,7 +234,7 @@ async function openWithJenkinsJob(
         waitOptions(
           place,
           waitBudgets.ciBuildStart,
-          { kind: 'build', ref: `promote queue item ${queueItemId}` },
+          { kind: 'build', ref: `promote to leave the queue (item ${queueItemId})` },
           (started: { build: { url: string } }) => ({ build: started.build.url }),
         ),
         (deadline: string) =>

@@ -42,9 +42,14 @@ export async function mergeMergeRequest(
   const { iid, headSha, webUrl } = mergeRequest;
   const merged = await run.journal.step(
     'merge-merge-request',
-    waitOptions(target, run.waitBudgets.mergeability, { kind: 'merge-request', ref: `!${iid} mergeable` }, () => ({
-      mergeRequest: webUrl,
-    })),
+    waitOptions(
+      target,
+      run.waitBudgets.mergeability,
+      { kind: 'merge-request', ref: `!${iid} to become mergeable` },
+      () => ({
+        mergeRequest: webUrl,
+      }),
+    ),
     (deadline: string) =>
       shielded(() =>
         summarized(`merge !${iid} into ${target.env}`, run.activities.waits.mergeMergeRequest, {
