@@ -411,6 +411,21 @@ describe('promoteEnvironment', () => {
   });
 
   describe('one promotion per app and environment', () => {
+    it('supersedes a run whose promote job waits for an executor: the wait ends, the job is cancelled, the run ends superseded', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      fake.block('awaitJenkinsQueueItem');
+      const handle = await start({});
+      await untilStep(handle, 'await-promote-queue');
+      await handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '1.0.38-SNAPSHOT-b2c3d4e', by: 'ci' }] });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'superseded', supersededBy: '1.0.38-SNAPSHOT-b2c3d4e' });
+      expect(result.steps.find((s) => s.name === 'await-promote-queue')).toMatchObject({ status: 'cancelled' });
+      expect(fake.callsOf('cancelPromoteJob')[0]).toMatchObject({ queueItemId: expect.any(Number) });
+      expect(fake.callsOf('cancelPromoteJob')[0]).not.toHaveProperty('buildNumber');
+      expect(fake.callsOf('abandonDeployBranch')[0]).toMatchObject({ reason: 'superseded by 1.0.38-SNAPSHOT-b2c3d4e' });
+      expect(fake.callsOf('awaitJenkinsBuild')).toHaveLength(0);
+    });
+
     it('supersedes a run waiting for approval with a newer image: the older run closes its MR and ends superseded', async () => {
       const fake = h.install(new FakePipeline({ images: { stage: DEV_IMAGE, prod: STAGE_IMAGE } }));
       const handle = await start({ sourceEnv: 'stage', targetEnv: 'prod' });
