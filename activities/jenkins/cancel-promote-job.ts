@@ -26,12 +26,18 @@ type Outcome = Omit<CancelPromoteJobResult, 'attempt'>;
 export function createCancelPromoteJob(ctx: JenkinsContext): ShepherdActivities['cancelPromoteJob'] {
   const { client, layout } = ctx;
   return defineActivity({
-    input: z.object({
-      appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
-      queueItemId: ACTIVITY_FIELDS.positiveWhole(),
-      buildNumber: ACTIVITY_FIELDS.positiveWhole().optional(),
-      deadline: ACTIVITY_FIELDS.instant(),
-    }),
+    input: z
+      .object({
+        appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
+        // 0: Jenkins named no queue item (a very old build found by its parameters); the build number then says it.
+        queueItemId: z.number().int().nonnegative(),
+        buildNumber: ACTIVITY_FIELDS.positiveWhole().optional(),
+        deadline: ACTIVITY_FIELDS.instant(),
+      })
+      .refine((i) => i.queueItemId > 0 || i.buildNumber !== undefined, {
+        path: ['queueItemId'],
+        error: 'must be a positive whole number when no buildNumber is given',
+      }),
     progress: CancelProgress,
     async run(input, { attempt, signal, resumed, heartbeat }) {
       const job = layout.jenkins.promoteJob;

@@ -236,7 +236,7 @@ export interface AwaitJenkinsQueueItemResult extends ActivityResult {
 
 export interface CancelPromoteJobInput extends Deadlined {
   readonly appName: string;
-  /** The queue item triggerPromoteJob returned. */
+  /** The queue item queuePromoteJob returned (0 when Jenkins named none: then `buildNumber` is required). */
   readonly queueItemId: number;
   /** Its build, when the run already knows it. */
   readonly buildNumber?: number;
