@@ -1,8 +1,10 @@
 /**
  * The GitLab activities: bump the app version, await and open merge requests, merge them, undo (revert, close,
- * delete a branch), and read what an MR and an env branch say (readMergeRequest, readDeclaredImage). Built from an injected client and the pipeline layout; one activity a file in `./gitlab/`.
+ * delete a branch, abandon a job's branch), and read what an MR and an env branch say (readMergeRequest,
+ * readDeclaredImage). Built from an injected client and the pipeline layout; one activity a file in `./gitlab/`.
  */
 import type { ShepherdActivities } from '../src/domain/activities.js';
+import { createAbandonDeployBranch } from './gitlab/abandon-deploy-branch.js';
 import { createAwaitMergeRequest } from './gitlab/await-merge-request.js';
 import { createBumpAppVersion } from './gitlab/bump-app-version.js';
 import { createCloseMergeRequest } from './gitlab/close-merge-request.js';
@@ -27,6 +29,7 @@ export type GitLabActivities = Pick<
   | 'deleteBranch'
   | 'readMergeRequest'
   | 'readDeclaredImage'
+  | 'abandonDeployBranch'
 >;
 
 export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActivities {
@@ -41,5 +44,6 @@ export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActiviti
     deleteBranch: createDeleteBranch(ctx),
     readMergeRequest: createReadMergeRequest(ctx),
     readDeclaredImage: createReadDeclaredImage(ctx),
+    abandonDeployBranch: createAbandonDeployBranch(ctx),
   };
 }

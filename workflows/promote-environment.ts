@@ -10,7 +10,9 @@
  * 3. read-target, read-target-declared: what the target runs and what its branch declares; the declared image is
  *    the one a rollback returns to; a target that does not run it synced and healthy is refused
  *    (TargetNotSettledError) unless `allowUnsettledTarget`; a target settled on the image ends `unchanged` — no undo
- * 4. open the promotion MR — mode `jenkins`: trigger-promote-job, await-promote-build, await-merge-request;
+ * 4. open the promotion MR — mode `jenkins`: trigger-promote-job (queues the job)     — undo: cancel the job (queue
+ *    item or build), close the MR of promote-{env}-{tag}, delete the branch; then await-promote-queue,
+ *    await-promote-build, await-merge-request (by branch and head: adopts an MR left open for the image);
  *    mode `gitlab`: open-merge-request                                                   — undo: close the MR, delete its branch
  * 5. approval, when the target requires it: `approve`/`reject` updates, timeout = rejected — no undo (a rejection unwinds)
  * 6. merge-merge-request (with the head sha guard); when it fails, read-merge-request: an MR GitLab merged all the
@@ -52,7 +54,7 @@ import { Saga } from './support/saga.js';
 import { shielded } from './support/shield.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
 import { Supersede } from './support/supersede.js';
-import { abandonMergeRequest } from './support/undos.js';
+import { abandonDeployBranch, abandonMergeRequest, cancelPromoteJob } from './support/undos.js';
 
 export type { PromoteEnvironmentInput } from '../src/domain/inputs.js';
 
@@ -229,21 +231,123 @@ function promotableImage(options: PromoteEnvironmentOptions, source: Environment
   );
 }
 
-/** Step 4, by mode; pushes its undo: close the MR (unless merged) and delete its branch. */
+/**
+ * Step 4, by mode; pushes its undo: close the MR (unless merged) and delete its branch. In mode `jenkins` (runs
+ * since JENKINS_UNDO_AT_TRIGGER) the undo is pushed as soon as the job is queued, before the MR exists.
+ */
 async function openMergeRequest(promotion: Promotion, imageTag: string): Promise<void> {
   const { options, state, activities, saga, supersede, runMarker } = promotion;
   // Superseded while resolving: the scope was cancelled before it ran, and opening the MR is shielded.
   supersede.stopIfSuperseded();
   state.phase = 'opening';
   showDetails(`**opening** the merge request of ${imageTag} into ${options.targetEnv} (mode ${options.mode})`);
+  const reason = (): string =>
+    supersede.byImageTag !== undefined ? `superseded by ${supersede.byImageTag}` : 'the promotion did not complete';
+  if (options.mode === 'jenkins' && patched(JENKINS_UNDO_AT_TRIGGER)) {
+    state.mergeRequest = await openWithJenkinsJob(promotion, imageTag, reason);
+    return;
+  }
   const mergeRequest =
     options.mode === 'gitlab' ? await openWithGitLab(promotion, imageTag) : await openWithJenkins(promotion, imageTag);
   state.mergeRequest = mergeRequest;
-  const reason = (): string =>
-    supersede.byImageTag !== undefined ? `superseded by ${supersede.byImageTag}` : 'the promotion did not complete';
   saga.push(...abandonMergeRequest(activities, mergeRequest, runMarker, reason, () => state.merged));
   // Superseded while the shielded open ran: the MR's undo is on the stack, so stop here and close it.
   supersede.stopIfSuperseded();
+}
+
+/**
+ * Runs started before this change trigger the promote job and wait for its build in one shielded call, and push
+ * the MR's undo only once await-merge-request found it (a cancel before then left the job's MR open), finding it
+ * by creation time (an MR left open for the image was never adopted). Runs started after it queue the job (the only
+ * shielded call), push "cancel the job, close its MR, delete its branch" at once, wait for the queue item in a
+ * cancellable step, and find the MR by its branch and head.
+ */
+const JENKINS_UNDO_AT_TRIGGER = 'jenkins-promotion-undo-at-trigger';
+
+/**
+ * Mode `jenkins`: trigger-promote-job (queues the job; shielded) pushing its undo, await-promote-queue,
+ * await-promote-build, await-merge-request (the MR the job opened or adopted).
+ */
+async function openWithJenkinsJob(
+  { options, state, journal, activities, saga, runMarker }: Promotion,
+  imageTag: string,
+  reason: () => string,
+): Promise<MergeRequestRef> {
+  const { appName, sourceEnv, targetEnv, waitBudgets } = options;
+  const notBefore = new Date().toISOString();
+  const place = { env: targetEnv, imageTag };
+  const queued = await journal.step('trigger-promote-job', place, () =>
+    shielded(() =>
+      summarized(`queue the promote job: ${imageTag} ${sourceEnv} → ${targetEnv}`, activities.quick.queuePromoteJob, {
+        appName,
+        sourceEnv,
+        targetEnv,
+        imageTag,
+        notBefore,
+        runMarker,
+      }),
+    ),
+  );
+  const { queueItemId } = queued;
+  const cancelJob = cancelPromoteJob(activities, {
+    appName,
+    env: targetEnv,
+    queueItemId,
+    buildNumber: () => state.build?.buildNumber,
+  });
+  saga.push(abandonDeployBranch(activities, { appName, env: targetEnv, imageTag, runMarker, reason }), cancelJob);
+  const build =
+    queued.build ??
+    (
+      await journal.step(
+        'await-promote-queue',
+        waitOptions(
+          place,
+          waitBudgets.ciBuildStart,
+          { kind: 'build', ref: `promote to leave the queue (item ${queueItemId})` },
+          (started: { build: { url: string } }) => ({ build: started.build.url }),
+        ),
+        (deadline: string) =>
+          summarized(`wait for an executor for the promote job`, activities.waits.awaitJenkinsQueueItem, {
+            appName,
+            job: 'promote',
+            queueItemId,
+            deadline,
+          }),
+      )
+    ).build;
+  const { buildNumber, url } = build;
+  state.build = { buildNumber, url };
+  await journal.step(
+    'await-promote-build',
+    waitOptions(place, waitBudgets.build, { kind: 'build', ref: `promote #${buildNumber}` }, () => ({ build: url })),
+    (deadline: string) =>
+      summarized(`wait for promote #${buildNumber}`, activities.waits.awaitJenkinsBuild, {
+        appName,
+        job: 'promote',
+        buildNumber,
+        deadline,
+        unstableBuilds: options.unstableBuilds,
+      }),
+  );
+  // The job ended (SUCCESS): nothing of it is left to stop; its branch and MR stay in the undo.
+  saga.drop(cancelJob);
+  return await journal.step(
+    'await-merge-request',
+    waitOptions(
+      place,
+      waitBudgets.mergeRequest,
+      { kind: 'merge-request', ref: `promote-${targetEnv}-${imageTag}` },
+      (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
+    ),
+    (deadline: string) =>
+      summarized(`wait for the merge request of ${imageTag} into ${targetEnv}`, activities.waits.awaitMergeRequest, {
+        appName,
+        targetEnv,
+        imageTag,
+        deadline,
+      }),
+  );
 }
 
 /** Mode `gitlab`: open-merge-request, shielded so that an MR that was opened is known and closed. */
@@ -270,7 +374,10 @@ async function openWithGitLab({ options, journal, activities, runMarker }: Promo
   return opened.mergeRequest;
 }
 
-/** Mode `jenkins`: trigger-promote-job (shielded), await-promote-build, await-merge-request (the MR the job opened). */
+/**
+ * Mode `jenkins` of runs started before JENKINS_UNDO_AT_TRIGGER: trigger-promote-job (shielded, waits for the
+ * queue too), await-promote-build, await-merge-request (the MR the job opened, created since the trigger).
+ */
 async function openWithJenkins({ options, state, journal, activities, runMarker }: Promotion, imageTag: string) {
   const { appName, sourceEnv, targetEnv, waitBudgets } = options;
   const notBefore = new Date().toISOString();
@@ -301,6 +408,7 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
         job: 'promote',
         buildNumber,
         deadline,
+        unstableBuilds: options.unstableBuilds,
       }),
   );
   return await journal.step(

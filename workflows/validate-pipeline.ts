@@ -13,8 +13,9 @@
  *                                   unless `allowUnsettledTarget` — no undo
  *   bump-version                    — no undo (a version number is never reused)
  *   find-ci-build, await-ci-build   — no undo
- *   await-merge-request (the dev MR CI opened)
- *                                   — undo: close the MR, delete its branch
+ *   await-merge-request (the dev MR CI opened, by branch and head)
+ *                                   — undo (pushed once CI's build ended): close the dev MR CI opened
+ *                                     (`update-dev-{version}-…`), delete its branch
  *   merge-merge-request (read-merge-request when it fails: a merge GitLab made all the same is reverted too)
  *                                   — undo: revert the MR, await dev synced and healthy on the image the revert declares
  *   await-argo-synced-and-healthy, verify-workload — no undo; dev is then verified
@@ -94,7 +95,7 @@ import { shortSha, showDetails, summarized } from './support/metadata.js';
 import { Saga } from './support/saga.js';
 import { shielded } from './support/shield.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
-import { abandonMergeRequest, revertMerge } from './support/undos.js';
+import { abandonDeployBranch, abandonMergeRequest, revertMerge } from './support/undos.js';
 
 export type { ValidatePipelineInput } from '../src/domain/inputs.js';
 
@@ -254,13 +255,25 @@ async function deliverToDev(validation: Validation): Promise<string> {
     );
     validation.version = bump.version;
     await awaitCiBuild(validation, bump.commitSha);
+    const undoAfterCi = patched(DEV_MR_UNDO_AFTER_CI);
+    let merged = false;
+    if (undoAfterCi)
+      saga.push(
+        abandonDeployBranch(activities, {
+          appName,
+          env,
+          version: bump.version,
+          runMarker,
+          reason: () => 'the pipeline validation did not complete',
+        }),
+      );
     if (!declares) {
       const before = await journal.step('read-dev', { env }, () =>
         summarized(`read what ${appName} runs in dev`, quick.readEnvironmentState, { appName, env }),
       );
       iteration.previousImageTag = before.imageTag;
     }
-    const mergeRequest = await awaitDevMergeRequest(validation, bump.version, bumpedAt);
+    const mergeRequest = await awaitDevMergeRequest(validation, bump.version, undoAfterCi ? undefined : bumpedAt);
     const target = { env, imageTag: mergeRequest.imageTag };
     validation.imageTag = target.imageTag;
     iteration.imageTag = target.imageTag;
@@ -269,16 +282,16 @@ async function deliverToDev(validation: Validation): Promise<string> {
       `**iteration 1**: deliver ${appName} ${target.imageTag} to dev`,
       `merge request: ${mergeRequest.webUrl}`,
     );
-    let merged = false;
-    saga.push(
-      ...abandonMergeRequest(
-        activities,
-        mergeRequest,
-        runMarker,
-        () => 'the pipeline validation did not complete',
-        () => merged,
-      ),
-    );
+    if (!undoAfterCi)
+      saga.push(
+        ...abandonMergeRequest(
+          activities,
+          mergeRequest,
+          runMarker,
+          () => 'the pipeline validation did not complete',
+          () => merged,
+        ),
+      );
     const merge = await mergeMergeRequest(validation, target, mergeRequest, iteration.previousImageTag);
     merged = true;
     await awaitArgoSyncedAndHealthy(validation, target, merge.mergeCommitSha);
@@ -363,15 +376,26 @@ async function awaitCiBuild(validation: Validation, commitSha: string): Promise<
         job: 'app-ci',
         buildNumber,
         deadline,
+        unstableBuilds: validation.options.unstableBuilds,
       }),
   );
 }
 
-/** await-merge-request: the dev MR that CI opened for `version` after the bump. */
+/**
+ * Runs started before this change push the dev MR's undo only once await-merge-request found it: a cancel while
+ * waiting for it left CI's `update-dev-{tag}` MR open. Runs started after it push "close the MR of
+ * `update-dev-{version}-…`, delete the branch" as soon as CI's build ended, and find the MR by its branch and head.
+ */
+const DEV_MR_UNDO_AFTER_CI = 'validation-dev-mr-undo-after-ci';
+
+/**
+ * await-merge-request: the dev MR that CI opened for `version`; created after the bump (`bumpedAt`, older runs) or
+ * by its branch and head.
+ */
 async function awaitDevMergeRequest(
   validation: Validation,
   version: string,
-  bumpedAt: string,
+  bumpedAt: string | undefined,
 ): Promise<MergeRequestRef> {
   const { journal, activities, appName, waitBudgets } = validation;
   return await journal.step(
@@ -387,7 +411,7 @@ async function awaitDevMergeRequest(
         appName,
         targetEnv: 'dev',
         version,
-        createdAfter: bumpedAt,
+        ...(bumpedAt !== undefined ? { createdAfter: bumpedAt } : {}),
         deadline,
       }),
   );
@@ -425,6 +449,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     approvalTimeout: options.approvalTimeout,
     heartbeatTimeout: options.heartbeatTimeout,
     waitBudgets: options.waitBudgets,
+    unstableBuilds: options.unstableBuilds,
     runMarker,
     ...(options.allowUnsettledTarget ? { allowUnsettledTarget: true } : {}),
   };

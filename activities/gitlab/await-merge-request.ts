@@ -1,8 +1,11 @@
 /**
  * awaitMergeRequest. Changes nothing. Waits (polling every `pollIntervalMs`, heartbeating `{ startedAt, polls,
  * lastSeen }`) for the open MR into the env branch that CI (`update-dev-{tag}`, or `update-dev-{version}-…` when
- * only the version is known) or the promote job (`promote-{env}-{tag}`) opened, created at or after `createdAfter`;
- * returns the newest such MR with its current head. Safe to repeat: it only reads, and a retry keeps the first
+ * only the version is known) or the promote job (`promote-{env}-{tag}`) opened, and returns the newest such MR with
+ * its current head. The MR is found by its branch, not by when it was created: the jobs recreate their branch and
+ * reuse an MR left open for it (by an earlier run, or on purpose by `--no-merge`), so such an MR is adopted once its
+ * head is the branch's head, the commit the job pushed (GitLab updates an MR's head shortly after a push). Runs
+ * started before the `jenkins-promotion-undo-at-trigger` patch pass `createdAfter` and count only MRs created since. Safe to repeat: it only reads, and a retry keeps the first
  * attempt's start, so the reported wait covers every attempt. A look GitLab cannot answer saw nothing (heartbeated
  * as `GitLab unreachable: …`). MergeRequestNotFoundError at the deadline, or WaitTimeoutError naming GitLab's last
  * error when GitLab could not answer the last look.
@@ -23,7 +26,7 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
         appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
         targetEnv: ACTIVITY_FIELDS.environment(),
         deadline: ACTIVITY_FIELDS.instant(),
-        createdAfter: ACTIVITY_FIELDS.instant(),
+        createdAfter: ACTIVITY_FIELDS.instant().optional(),
         imageTag: ACTIVITY_FIELDS.imageTag().optional(),
         version: z.string().optional(),
       })
@@ -34,7 +37,7 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
     progress: PollDetailsSchema,
     async run(input, { attempt, resumed, heartbeat }) {
       const env = input.targetEnv;
-      const createdAfter = Date.parse(input.createdAfter);
+      const createdAfter = input.createdAfter !== undefined ? Date.parse(input.createdAfter) : undefined;
       const prefix = deployBranchPrefix(env);
       const wanted: { exact: string } | { prefix: string } =
         input.imageTag !== undefined
@@ -60,15 +63,28 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
           const open = await client.listMergeRequests(project, {
             state: 'opened',
             targetBranch,
-            createdAfter: new Date(createdAfter).toISOString(),
+            ...(createdAfter !== undefined ? { createdAfter: new Date(createdAfter).toISOString() } : {}),
             ...('exact' in wanted ? { sourceBranch: wanted.exact } : {}),
           });
-          const found = open.find((m) => matches(m.sourceBranch) && Date.parse(m.createdAt) >= createdAfter);
+          const found = open
+            .filter((m) => matches(m.sourceBranch))
+            .filter((m) => createdAfter === undefined || Date.parse(m.createdAt) >= createdAfter)
+            .sort((a, b) => b.iid - a.iid)[0];
+          const polls = progress.polls + 1;
+          if (!found) {
+            const branches = open.map((m) => m.sourceBranch).slice(0, 5);
+            const lastSeen = branches.length > 0 ? `open: ${branches.join(', ')}` : 'no open merge request';
+            return { progress: { startedAt, polls, lastSeen } };
+          }
           // The list may carry stale fields; the single GET has the current head.
-          if (found) return { done: await client.getMergeRequest(project, found.iid) };
-          const branches = open.map((m) => m.sourceBranch).slice(0, 5);
-          const lastSeen = branches.length > 0 ? `open: ${branches.join(', ')}` : 'no open merge request';
-          return { progress: { startedAt, polls: progress.polls + 1, lastSeen } };
+          const mr = await client.getMergeRequest(project, found.iid);
+          if (createdAfter !== undefined) return { done: mr };
+          const branch = await client.getBranch(project, mr.sourceBranch);
+          if (branch !== undefined && branch.headSha === mr.sha) return { done: mr };
+          const lastSeen = branch
+            ? `!${mr.iid} at ${mr.sha.slice(0, 8)}, its branch at ${branch.headSha.slice(0, 8)}`
+            : `!${mr.iid} open, its branch ${mr.sourceBranch} is gone`;
+          return { progress: { startedAt, polls, lastSeen, iid: mr.iid } };
         },
         onOutage: (progress, lastSeen) => ({ startedAt, polls: progress.polls + 1, lastSeen }),
         // GitLab could not answer the last look: that, not a missing MR, is why the wait ends (WaitTimeoutError).

@@ -3,7 +3,10 @@
  * already merged with head `headSha` returns its merge commit (`alreadyMerged`); a moved head, a conflict or a
  * merge rule that is not met throws MergeConflictError with GitLab's detailed merge status. Waits (polling,
  * heartbeating `{ startedAt, polls, lastSeen, iid }`) through `checking`/`unchecked`/`preparing`/
- * `approvals_syncing`/`ci_still_running`, up to `mergeabilityTimeoutMs` from the first attempt (WaitTimeoutError).
+ * `approvals_syncing`/`ci_still_running`, up to `deadline` (the workflow's mergeability budget; runs that give none:
+ * `mergeabilityTimeoutMs` from the first attempt), then WaitTimeoutError. A 405/406 while GitLab still checks is
+ * looked at again; 409 (head moved) and 422 (GitLab failed) are MergeConflictError. The workflow runs it as a wait
+ * (heartbeat timeout, a StartToClose derived from the deadline), not as a quick call retried on its timeout.
  *
  * The merge wait (`mergeWhenMergeable`) is shared with revertMergeRequest, which merges its revert MR the same way.
  */
@@ -30,6 +33,8 @@ export interface MergeWaitOptions {
    * hours on purpose.
    */
   readonly rideOutOutages?: boolean;
+  /** When the wait gives up (epoch ms); absent: `mergeabilityTimeoutMs` after the first attempt started. */
+  readonly deadline?: number;
 }
 
 /**
@@ -52,7 +57,7 @@ export async function mergeWhenMergeable(
   return pollUntil<PollDetails, MergeDone>({
     waitingFor: `merge request !${iid} to become mergeable`,
     startedAt,
-    deadline: startedAt + ctx.mergeabilityTimeoutMs,
+    deadline: opts.deadline ?? startedAt + ctx.mergeabilityTimeoutMs,
     progress: { startedAt, polls: resumed?.polls ?? 0, iid },
     intervalMs: ctx.pollIntervalMs,
     heartbeat: activity.heartbeat,
@@ -122,10 +127,13 @@ export function createMergeMergeRequest(ctx: GitLabContext): ShepherdActivities[
     input: z.object({
       iid: ACTIVITY_FIELDS.positiveWhole(),
       headSha: ACTIVITY_FIELDS.commitSha(),
+      deadline: ACTIVITY_FIELDS.instant().optional(),
     }),
     progress: PollDetailsSchema,
     async run(input, activity) {
-      const done = await mergeWhenMergeable(ctx, activity, input.iid, input.headSha);
+      const done = await mergeWhenMergeable(ctx, activity, input.iid, input.headSha, {
+        ...(input.deadline !== undefined ? { deadline: Date.parse(input.deadline) } : {}),
+      });
       return { ...done, attempt: activity.attempt };
     },
   });

@@ -29,6 +29,7 @@ export function createRevertMergeRequest(ctx: GitLabContext): ShepherdActivities
       iid: ACTIVITY_FIELDS.positiveWhole(),
       targetEnv: ACTIVITY_FIELDS.environment(),
       runMarker: ACTIVITY_FIELDS.text(),
+      deadline: ACTIVITY_FIELDS.instant().optional(),
     }),
     progress: PollDetailsSchema,
     async run(input, activity) {
@@ -87,7 +88,10 @@ export function createRevertMergeRequest(ctx: GitLabContext): ShepherdActivities
       }
       const head = (await client.getMergeRequest(project, open.iid)).sha;
       // An undo keeps failing its attempt while GitLab is down: UNDO_RETRY rides outages out for hours, not minutes.
-      await mergeWhenMergeable(ctx, activity, open.iid, head, { rideOutOutages: false });
+      await mergeWhenMergeable(ctx, activity, open.iid, head, {
+        rideOutOutages: false,
+        ...(input.deadline !== undefined ? { deadline: Date.parse(input.deadline) } : {}),
+      });
       return await result(await client.getMergeRequest(project, open.iid), false);
     },
   });

@@ -1,13 +1,15 @@
 /**
  * awaitJenkinsBuild. Changes nothing. Waits, heartbeating `{ buildNumber, lastSeen, since }`, until the build
- * finishes. SUCCESS returns its duration and URL; FAILURE, UNSTABLE and NOT_BUILT throw BuildFailedError with the
- * console tail; ABORTED throws BuildCancelledError. Safe to repeat: it only reads, and a retry of the same build
+ * finishes. SUCCESS returns its duration and URL; FAILURE and NOT_BUILT throw BuildFailedError with the console
+ * tail; UNSTABLE throws it too unless the run counts UNSTABLE builds as `success` (`unstableBuilds`, from
+ * JENKINS_UNSTABLE_BUILDS), then it returns like SUCCESS with result UNSTABLE; ABORTED throws BuildCancelledError. Safe to repeat: it only reads, and a retry of the same build
  * keeps the wait's start. A poll Jenkins cannot answer saw nothing (heartbeated as `Jenkins unreachable: …`).
  * WaitTimeoutError at `deadline`, carrying the last state or error seen.
  */
 import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import { BuildCancelledError, BuildFailedError } from '../../src/domain/errors.js';
+import { RULES, UNSTABLE_BUILD_OUTCOMES } from '../../src/domain/inputs.js';
 import type { JenkinsBuild } from '../../src/clients/jenkins/schemas.js';
 import { defineActivity } from '../define.js';
 import { pollUntil } from '../poll-until.js';
@@ -29,6 +31,7 @@ export function createAwaitJenkinsBuild(ctx: JenkinsContext): ShepherdActivities
       job: ACTIVITY_FIELDS.jobRole(),
       buildNumber: ACTIVITY_FIELDS.positiveWhole(),
       deadline: ACTIVITY_FIELDS.instant(),
+      unstableBuilds: z.enum(UNSTABLE_BUILD_OUTCOMES, { error: RULES.unstableBuilds }).optional(),
     }),
     progress: AwaitProgress,
     async run(input, { attempt, signal, resumed, heartbeat }) {
@@ -49,6 +52,7 @@ export function createAwaitJenkinsBuild(ctx: JenkinsContext): ShepherdActivities
             return { progress: { ...progress, lastSeen: describeRunning(seen) } };
           }
           if (seen.result === 'SUCCESS') return { done: seen };
+          if (seen.result === 'UNSTABLE' && input.unstableBuilds === 'success') return { done: seen };
           if (seen.result === 'ABORTED') throw new BuildCancelledError({ job: name, buildNumber: seen.number });
           throw new BuildFailedError({
             job: name,
@@ -62,7 +66,7 @@ export function createAwaitJenkinsBuild(ctx: JenkinsContext): ShepherdActivities
       return {
         attempt,
         build: { job: input.job, buildNumber: build.number, url: build.url },
-        result: 'SUCCESS',
+        result: build.result === 'UNSTABLE' ? 'UNSTABLE' : 'SUCCESS',
         durationMs: build.durationMs,
       };
     },

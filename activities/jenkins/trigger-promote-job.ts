@@ -7,29 +7,30 @@
  * the queue item names its build, up to `deadline` or, when the workflow gives none, `WAIT_BUDGETS.ciBuildStart`
  * after the first attempt started (WaitTimeoutError); a poll Jenkins cannot answer saw nothing. Only an item
  * Jenkins marks cancelled throws BuildCancelledError; one that left the queue without naming its build yet is
- * waited for. It does not wait for the build to finish (awaitJenkinsBuild does).
+ * waited for. It does not wait for the build to finish (awaitJenkinsBuild does). queuePromoteJob is the same trigger without
+ * the wait: it returns as soon as Jenkins named the queue item (the build too, when an identical one had already
+ * started), and the workflow waits for the item in awaitJenkinsQueueItem, a wait that a cancel can end.
  */
-import { z } from 'zod';
-import { ACTIVITY_FIELDS, promotionInput, type ShepherdActivities } from '../../src/domain/activities.js';
-import { BuildCancelledError } from '../../src/domain/errors.js';
+import {
+  ACTIVITY_FIELDS,
+  promotionInput,
+  type ShepherdActivities,
+  type TriggerPromoteJobInput,
+} from '../../src/domain/activities.js';
 import { WAIT_BUDGETS } from '../../src/domain/wait-budgets.js';
 import type { JenkinsClient, JobPath } from '../../src/clients/jenkins/client.js';
 import type { JenkinsBuild, JenkinsQueueItem } from '../../src/clients/jenkins/schemas.js';
 import { defineActivity } from '../define.js';
 import { pollUntil } from '../poll-until.js';
+import { lookAtQueueItem, QueueProgress, type StartedBuild } from './await-jenkins-queue-item.js';
 import type { JenkinsContext } from './support.js';
 
 /**
  * Heartbeat details: the queue item once Jenkins named it, its build once known, and when the first attempt
  * started (the start of the default deadline). Details without `startedAt` (an older worker's) start it afresh.
  */
-const TriggerProgress = z.object({
-  queueItemId: z.number().int().positive(),
-  startedAt: z.number().optional(),
-  buildNumber: z.number().int().positive().optional(),
-  lastSeen: z.string().optional(),
-});
-type TriggerProgress = z.infer<typeof TriggerProgress>;
+const TriggerProgress = QueueProgress;
+type TriggerProgress = QueueProgress;
 
 export function createTriggerPromoteJob(ctx: JenkinsContext): ShepherdActivities['triggerPromoteJob'] {
   const { client, layout } = ctx;
@@ -44,82 +45,102 @@ export function createTriggerPromoteJob(ctx: JenkinsContext): ShepherdActivities
       const startedAt = resumed?.startedAt ?? Date.now();
       const deadline =
         input.deadline !== undefined ? Date.parse(input.deadline) : startedAt + WAIT_BUDGETS.ciBuildStart * 1000;
-      const parameters = {
-        APP_NAME: input.appName,
-        SOURCE_ENV: input.sourceEnv,
-        TARGET_ENV: input.targetEnv,
-        IMAGE_TAG: input.imageTag,
+      const queued = await queueOnce(ctx, input, { startedAt, resumed, heartbeat, signal });
+      const { queueItemId, reused } = queued;
+      const build =
+        queued.build ??
+        (await pollUntil<TriggerProgress, StartedBuild>({
+          waitingFor: `Jenkins ${job.join('/')} queue item ${queueItemId} to start its build`,
+          startedAt,
+          deadline,
+          progress: { queueItemId, startedAt },
+          intervalMs: ctx.pollIntervalMs,
+          heartbeat,
+          look: (progress) => lookAtQueueItem(client, job, progress, signal),
+        }));
+      heartbeat({ queueItemId, startedAt, buildNumber: build.number });
+      return {
+        attempt,
+        build: { job: 'promote' as const, buildNumber: build.number, url: build.url },
+        queueItemId,
+        reused,
       };
-      const result = (build: { number: number; url: string }, queueItemId: number, reused: boolean) => {
-        heartbeat({ queueItemId, startedAt, buildNumber: build.number });
-        return {
-          attempt,
-          build: { job: 'promote' as const, buildNumber: build.number, url: build.url },
-          queueItemId,
-          reused,
-        };
-      };
-
-      if (resumed?.buildNumber !== undefined) {
-        const build = await client.getBuild(job, resumed.buildNumber, { signal });
-        return result(build, resumed.queueItemId, true);
-      }
-      let queueItemId: number;
-      let reused: boolean;
-      if (resumed) {
-        queueItemId = resumed.queueItemId;
-        reused = true;
-      } else {
-        const earlier = await findIdentical(client, job, parameters, Date.parse(input.notBefore), signal);
-        if (earlier?.kind === 'build') return result(earlier.build, earlier.build.queueId ?? 0, true);
-        if (earlier?.kind === 'queued') {
-          queueItemId = earlier.item.id;
-          reused = true;
-        } else {
-          const queued = await client.triggerBuild(job, parameters, { signal });
-          queueItemId = queued.queueItemId;
-          reused = queued.coalesced;
-        }
-        heartbeat({ queueItemId, startedAt });
-      }
-
-      const name = job.join('/');
-      const build = await pollUntil<TriggerProgress, { number: number; url: string }>({
-        waitingFor: `Jenkins ${name} queue item ${queueItemId} to start its build`,
-        startedAt,
-        deadline,
-        progress: { queueItemId, startedAt },
-        intervalMs: ctx.pollIntervalMs,
-        heartbeat,
-        async look(progress) {
-          const item = await client.getQueueItem(queueItemId, { signal });
-          if (!item) {
-            // Jenkins forgets an item some minutes after it left the queue: its build names it as `queueId`.
-            const started = (await client.listBuilds(job, { signal })).find((b) => b.queueId === queueItemId);
-            if (started) return { done: started };
-            throw new BuildCancelledError({
-              job: name,
-              queueItemId,
-              why: `queue item ${queueItemId} is gone and no build of ${name} came from it`,
-            });
-          }
-          if (item.executable) return { done: item.executable };
-          if (item.cancelled) {
-            throw new BuildCancelledError({
-              job: name,
-              queueItemId,
-              why: progress.lastSeen
-                ? `cancelled in the queue while waiting: ${progress.lastSeen}`
-                : 'cancelled in the queue',
-            });
-          }
-          const lastSeen = item.why ?? (item.state === 'left' ? 'left the queue; its build is starting' : undefined);
-          return { progress: { queueItemId, startedAt, ...(lastSeen !== undefined ? { lastSeen } : {}) } };
-        },
-      });
-      return result(build, queueItemId, reused);
     },
   });
+}
+
+/**
+ * queuePromoteJob: triggerPromoteJob's trigger alone. Changes: queues one `promote-environment` build. Safe to
+ * repeat the same way (heartbeated queue item, identical item or build since `notBefore` reused, 303 folding).
+ * Returns once Jenkins named the queue item, with the build when an identical one had already started.
+ */
+export function createQueuePromoteJob(ctx: JenkinsContext): ShepherdActivities['queuePromoteJob'] {
+  const { layout } = ctx;
+  return defineActivity({
+    input: promotionInput(layout.app.name, { notBefore: ACTIVITY_FIELDS.instant() }),
+    progress: TriggerProgress,
+    async run(input, { attempt, signal, resumed, heartbeat }) {
+      const startedAt = resumed?.startedAt ?? Date.now();
+      const queued = await queueOnce(ctx, input, { startedAt, resumed, heartbeat, signal });
+      return {
+        attempt,
+        queueItemId: queued.queueItemId,
+        reused: queued.reused,
+        ...(queued.build
+          ? { build: { job: 'promote' as const, buildNumber: queued.build.number, url: queued.build.url } }
+          : {}),
+      };
+    },
+  });
+}
+
+interface QueueCall {
+  readonly startedAt: number;
+  readonly resumed: TriggerProgress | undefined;
+  readonly heartbeat: (progress: TriggerProgress) => void;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Queues the build once: follows what an earlier attempt heartbeated, else takes an identical item or build queued
+ * since `notBefore` as ours, else POSTs the trigger; heartbeats the queue item as soon as it is known.
+ */
+async function queueOnce(
+  ctx: JenkinsContext,
+  input: Omit<TriggerPromoteJobInput, 'runMarker' | 'deadline'>,
+  { startedAt, resumed, heartbeat, signal }: QueueCall,
+): Promise<{ queueItemId: number; reused: boolean; build?: StartedBuild }> {
+  const { client, layout } = ctx;
+  const job = layout.jenkins.promoteJob;
+  const parameters = {
+    APP_NAME: input.appName,
+    SOURCE_ENV: input.sourceEnv,
+    TARGET_ENV: input.targetEnv,
+    IMAGE_TAG: input.imageTag,
+  };
+  if (resumed?.buildNumber !== undefined) {
+    const build = await client.getBuild(job, resumed.buildNumber, { signal });
+    return { queueItemId: resumed.queueItemId, reused: true, build };
+  }
+  if (resumed) return { queueItemId: resumed.queueItemId, reused: true };
+  const earlier = await findIdentical(client, job, parameters, Date.parse(input.notBefore), signal);
+  if (earlier?.kind === 'build') {
+    const queueItemId = earlier.build.queueId ?? 0;
+    heartbeat({ queueItemId, startedAt, buildNumber: earlier.build.number });
+    return { queueItemId, reused: true, build: earlier.build };
+  }
+  let queueItemId: number;
+  let reused: boolean;
+  if (earlier?.kind === 'queued') {
+    queueItemId = earlier.item.id;
+    reused = true;
+  } else {
+    const queued = await client.triggerBuild(job, parameters, { signal });
+    queueItemId = queued.queueItemId;
+    reused = queued.coalesced;
+  }
+  heartbeat({ queueItemId, startedAt });
+  return { queueItemId, reused };
 }
 
 /** A build or queued item of `job` with exactly our parameters, queued at or after `notBefore` (Jenkins' clock). */

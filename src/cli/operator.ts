@@ -29,13 +29,15 @@ export function configuredApp(config: ShepherdConfig, flag: string | undefined):
 
 /**
  * The settings every run started from the CLI carries: the approval policy (`SHEPHERD_APPROVAL_*`,
- * `SHEPHERD_APPROVERS`), the heartbeat timeout and any wait budget overrides (`*_TIMEOUT`).
+ * `SHEPHERD_APPROVERS`), the heartbeat timeout, any wait budget overrides (`*_TIMEOUT`) and what an UNSTABLE build
+ * means (`JENKINS_UNSTABLE_BUILDS`).
  */
 export function runFields(config: ShepherdConfig): {
   approvalEnvironments: ShepherdConfig['approvals']['environments'][number][];
   approvers: string[];
   approvalTimeout: string;
   heartbeatTimeout: string;
+  unstableBuilds: ShepherdConfig['unstableBuilds'];
   waitBudgets?: { build?: number; sync?: number; mergeRequest?: number };
 } {
   const t = config.timeouts;
@@ -49,6 +51,7 @@ export function runFields(config: ShepherdConfig): {
     approvers: [...config.approvals.approvers],
     approvalTimeout: config.approvals.timeout,
     heartbeatTimeout: t.heartbeat,
+    unstableBuilds: config.unstableBuilds,
     ...(Object.keys(waitBudgets).length > 0 ? { waitBudgets } : {}),
   };
 }

@@ -16,6 +16,7 @@ import {
   type Variable,
 } from './variables.js';
 import type { Environment } from '../domain/environments.js';
+import type { UnstableBuildOutcome } from '../domain/inputs.js';
 
 /** One thing wrong with the configuration. `variable` is the name a user sets. */
 export interface ConfigProblem {
@@ -132,6 +133,8 @@ export interface ShepherdConfig {
     /** Passed to the workflows as `heartbeatTimeout`. */
     readonly heartbeat: string;
   };
+  /** Passed to the workflows as `unstableBuilds`: what an UNSTABLE Jenkins build means to a run. */
+  readonly unstableBuilds: UnstableBuildOutcome;
   readonly approvals: {
     readonly environments: readonly Environment[];
     readonly approvers: readonly string[];
@@ -345,6 +348,7 @@ function validate(
       mergeRequestSeconds: get<number>('PROMOTION_MR_TIMEOUT'),
       heartbeat: get<string>('SHEPHERD_HEARTBEAT_TIMEOUT')!,
     },
+    unstableBuilds: get<UnstableBuildOutcome>('JENKINS_UNSTABLE_BUILDS')!,
     approvals: {
       environments: get<Environment[]>('SHEPHERD_APPROVAL_ENVIRONMENTS')!,
       approvers: get<string[]>('SHEPHERD_APPROVERS') ?? [],

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../domain/duration.js';
+import { UNSTABLE_BUILD_OUTCOMES } from '../domain/inputs.js';
 
 /** The log levels and formats of SHEPHERD_LOG_LEVEL and SHEPHERD_LOG_FORMAT (src/observability/log.ts renders them). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -273,6 +274,14 @@ export const VARIABLES: readonly Variable[] = [
   v('JENKINS_PROMOTE_JOB_NAME', 'jenkins', 'a job path', jobPath, 'The promote-environment job.', {
     default: 'promote-environment',
   }),
+  v(
+    'JENKINS_UNSTABLE_BUILDS',
+    'jenkins',
+    'failure or success',
+    z.enum(UNSTABLE_BUILD_OUTCOMES),
+    'What a CI or promote build that ends UNSTABLE (usually failed tests) means to a run: `failure` stops it like FAILURE, `success` carries on like SUCCESS.',
+    { default: 'failure' },
+  ),
   // Kubernetes / Argo CD
   v(
     'KUBECONFIG',

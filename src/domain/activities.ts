@@ -91,8 +91,28 @@ export interface AwaitMergeRequestInput extends Deadlined {
   readonly imageTag?: string;
   /** … or, for the dev MR of a bump whose commit hash CI chooses, the tag's version prefix (`{version}-`). */
   readonly version?: string;
-  /** Only MRs created at or after this instant count (stale MRs for the same tag are ignored). */
-  readonly createdAfter: IsoInstant;
+  /**
+   * Runs started before the `jenkins-promotion-undo-at-trigger` patch: only MRs created at or after this instant
+   * count. Absent: any open MR of the branch counts once its head is the branch's head (the commit the job pushed),
+   * so an MR an earlier run left open for the same image is adopted.
+   */
+  readonly createdAfter?: IsoInstant;
+}
+
+export interface AbandonDeployBranchInput extends RunMarked {
+  readonly appName: string;
+  readonly targetEnv: Environment;
+  /** The branch `update-dev-{tag}` / `promote-{env}-{tag}` exactly … */
+  readonly imageTag?: string;
+  /** … or, for CI's dev MR of a bump, every `update-dev-{version}-…` branch. */
+  readonly version?: string;
+  /** Posted as a note on each MR closed. */
+  readonly reason: string;
+}
+export interface AbandonDeployBranchResult extends ActivityResult {
+  /** The MRs this call closed (none when they were closed or merged already). */
+  readonly closed: readonly number[];
+  readonly branchesDeleted: readonly string[];
 }
 
 export interface OpenPromotionMergeRequestInput extends RunMarked {
@@ -112,6 +132,8 @@ export interface MergeMergeRequestInput extends RunMarked {
   readonly iid: number;
   /** The head we saw and approved: GitLab refuses the merge when the branch moved since (`sha` guard). */
   readonly headSha: string;
+  /** When the wait for mergeability gives up; absent (older runs): the worker's mergeability timeout. */
+  readonly deadline?: IsoInstant;
 }
 export interface MergeMergeRequestResult extends ActivityResult {
   /** The merge commit on the env branch: the revision Argo CD must reach. */
@@ -123,6 +145,8 @@ export interface RevertMergeRequestInput extends RunMarked {
   /** The merged MR to undo. */
   readonly iid: number;
   readonly targetEnv: Environment;
+  /** When the wait for the revert MR's mergeability gives up; absent (older runs): the worker's timeout. */
+  readonly deadline?: IsoInstant;
 }
 export interface RevertMergeRequestResult extends ActivityResult {
   readonly revertMergeRequest: MergeRequestRef;
@@ -192,10 +216,13 @@ export interface AwaitJenkinsBuildInput extends Deadlined {
   readonly appName: string;
   readonly job: JenkinsJobRole;
   readonly buildNumber: number;
+  /** What an UNSTABLE result means (JENKINS_UNSTABLE_BUILDS): `failure` when absent. */
+  readonly unstableBuilds?: 'failure' | 'success';
 }
 export interface AwaitJenkinsBuildResult extends ActivityResult {
   readonly build: BuildRef;
-  readonly result: 'SUCCESS';
+  /** UNSTABLE only when the run counts UNSTABLE builds as `success`. */
+  readonly result: 'SUCCESS' | 'UNSTABLE';
   readonly durationMs: number;
 }
 
@@ -218,6 +245,42 @@ export interface TriggerPromoteJobResult extends ActivityResult {
   readonly queueItemId: number;
   /** True when a retry found the build an earlier attempt queued instead of queuing another. */
   readonly reused: boolean;
+}
+
+export type QueuePromoteJobInput = Omit<TriggerPromoteJobInput, 'deadline'>;
+export interface QueuePromoteJobResult extends ActivityResult {
+  readonly queueItemId: number;
+  /** Only when an identical build had already started (a retry, or an earlier attempt's trigger). */
+  readonly build?: BuildRef;
+  /** True when an identical item or build queued at or after `notBefore` was taken as ours. */
+  readonly reused: boolean;
+}
+
+export interface AwaitJenkinsQueueItemInput extends Deadlined {
+  readonly appName: string;
+  readonly job: JenkinsJobRole;
+  readonly queueItemId: number;
+}
+export interface AwaitJenkinsQueueItemResult extends ActivityResult {
+  readonly build: BuildRef;
+  readonly queueItemId: number;
+}
+
+export interface CancelPromoteJobInput extends Deadlined {
+  readonly appName: string;
+  /** The queue item queuePromoteJob returned (0 when Jenkins named none: then `buildNumber` is required). */
+  readonly queueItemId: number;
+  /** Its build, when the run already knows it. */
+  readonly buildNumber?: number;
+}
+export interface CancelPromoteJobResult extends ActivityResult {
+  /**
+   * `queue-item-cancelled`: it never started; `build-stopped`: it was running and is now finished (ABORTED unless it
+   * finished first); `build-finished`: it had already finished; `nothing-to-cancel`: Jenkins has neither item nor build.
+   */
+  readonly outcome: 'queue-item-cancelled' | 'build-stopped' | 'build-finished' | 'nothing-to-cancel';
+  readonly buildNumber?: number;
+  readonly buildResult?: string;
 }
 
 // ── Kubernetes and Argo CD ──────────────────────────────────────────────────────────────────────────────────────
@@ -359,7 +422,8 @@ export interface ShepherdActivities {
 
   /**
    * Changes nothing. Waits, heartbeating `{ buildNumber, lastSeen }`, until the build finishes. SUCCESS returns;
-   * FAILURE/UNSTABLE/NOT_BUILT throw BuildFailedError with the console tail; ABORTED throws BuildCancelledError.
+   * FAILURE/NOT_BUILT throw BuildFailedError with the console tail; UNSTABLE does too unless `unstableBuilds` is
+   * `success` (then it returns); ABORTED throws BuildCancelledError.
    */
   awaitJenkinsBuild(input: AwaitJenkinsBuildInput): Promise<AwaitJenkinsBuildResult>;
 
@@ -368,16 +432,45 @@ export interface ShepherdActivities {
    * repeat: records the queue item in its heartbeat details as soon as Jenkins returns it and follows that item on
    * a retry; with no item recorded, first looks for a build or queue item with identical parameters queued at or
    * after `notBefore` and returns it (`reused`). Waits (heartbeating) until the queue item becomes a build, up to
-   * `deadline` (WaitTimeoutError); a cancelled queue item throws BuildCancelledError.
+   * `deadline` (WaitTimeoutError); a cancelled queue item throws BuildCancelledError. Runs started before the
+   * `jenkins-promotion-undo-at-trigger` patch call it; newer runs call queuePromoteJob, then awaitJenkinsQueueItem.
    */
   triggerPromoteJob(input: TriggerPromoteJobInput): Promise<TriggerPromoteJobResult>;
 
   /**
+   * Changes: queues one `promote-environment` build, as triggerPromoteJob does and just as safe to repeat, but
+   * returns as soon as Jenkins named the queue item: the only call a workflow shields, so that it always learns what
+   * it must undo, while the wait for an executor (awaitJenkinsQueueItem) stays cancellable.
+   */
+  queuePromoteJob(input: QueuePromoteJobInput): Promise<QueuePromoteJobResult>;
+
+  /**
+   * Changes nothing. Waits (polling, heartbeating) until the queue item becomes a build and returns it.
+   * BuildCancelledError only for an item Jenkins marks `cancelled: true`; one that left the queue without its
+   * build yet is waited for. WaitTimeoutError at the deadline, with what the queue said last.
+   */
+  awaitJenkinsQueueItem(input: AwaitJenkinsQueueItemInput): Promise<AwaitJenkinsQueueItemResult>;
+
+  /**
+   * Undo of triggerPromoteJob. Changes: cancels the queue item, or stops its build and waits until it finished.
+   * Safe to repeat: a cancelled item, a finished build or nothing left in Jenkins is "nothing to do".
+   */
+  cancelPromoteJob(input: CancelPromoteJobInput): Promise<CancelPromoteJobResult>;
+
+  /**
    * Changes nothing. Waits (polling, heartbeating) for the open MR that CI (`update-dev-{tag}`) or the promote job
-   * (`promote-{env}-{tag}`) opened into the env branch, created at or after `createdAfter`.
-   * MergeRequestNotFoundError at the deadline.
+   * (`promote-{env}-{tag}`) opened into the env branch: by its branch and with the branch's head as its head (the
+   * job's commit); an open MR an earlier run left for the same image is adopted. Runs that pass `createdAfter` (older
+   * ones) count only MRs created since. MergeRequestNotFoundError at the deadline.
    */
   awaitMergeRequest(input: AwaitMergeRequestInput): Promise<MergeRequestRef & ActivityResult>;
+
+  /**
+   * Undo of a job that opens an MR (the promote job, CI's dev MR), registered before the MR is known. Changes: closes
+   * the open MRs of the branch into the env branch, with a note, and deletes the branch. Safe to repeat: closed
+   * MRs and a missing branch are nothing to do; a merged MR is never touched.
+   */
+  abandonDeployBranch(input: AbandonDeployBranchInput): Promise<AbandonDeployBranchResult>;
 
   /**
    * Changes: branch `promote-{targetEnv}-{imageTag}` from the target env branch with the image reference updated

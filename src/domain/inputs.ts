@@ -27,6 +27,13 @@ export const ROLLBACK_SCOPES = ['failed', 'all'] as const;
  */
 export type RollbackScope = (typeof ROLLBACK_SCOPES)[number];
 
+/**
+ * What a Jenkins build that ends UNSTABLE (it ran to its end, but a step marked it unstable: usually failed tests)
+ * means to a run: `failure` (default) stops the run like FAILURE, `success` carries on like SUCCESS.
+ */
+export const UNSTABLE_BUILD_OUTCOMES = ['failure', 'success'] as const;
+export type UnstableBuildOutcome = (typeof UNSTABLE_BUILD_OUTCOMES)[number];
+
 /** The default approval gate: only prod needs a human. */
 export const DEFAULT_APPROVAL_ENVIRONMENTS: readonly Environment[] = ['prod'];
 export const DEFAULT_APPROVAL_TIMEOUT = '24h';
@@ -47,6 +54,7 @@ export const RULES = {
   promotion: 'must be the environment after sourceEnv: dev→stage or stage→prod',
   mode: `must be one of ${PROMOTION_MODES.join(', ')}`,
   rollback: `must be one of ${ROLLBACK_SCOPES.join(', ')}`,
+  unstableBuilds: `must be one of ${UNSTABLE_BUILD_OUTCOMES.join(', ')}`,
   duration: 'must be a duration such as "30m", "24h" or "2d" (a positive whole number followed by ms, s, m, h or d)',
   runMarker: 'must be 1-200 characters of letters, digits, ".", "_", ":", "/" and "-"',
   boolean: 'must be true or false',
@@ -92,6 +100,8 @@ const budgetSeconds = z
 
 /** Fields shared by both workflows: who may approve, where approval is needed, how long the gate and the waits wait. */
 const approvalFields = {
+  /** What an UNSTABLE Jenkins build means: `failure` (default) or `success` (JENKINS_UNSTABLE_BUILDS). */
+  unstableBuilds: z.enum(UNSTABLE_BUILD_OUTCOMES, { error: RULES.unstableBuilds }).optional(),
   /** Environments whose promotion waits for approval; default `['prod']`. */
   approvalEnvironments: z.array(environment, { error: RULES.environments }).optional(),
   /** Names allowed to approve or reject; empty or absent means anyone who gives a non-empty name. */
@@ -112,6 +122,7 @@ const approvalFields = {
         ciBuildStart: budgetSeconds,
         build: budgetSeconds,
         mergeRequest: budgetSeconds,
+        mergeability: budgetSeconds,
         sync: budgetSeconds,
         workload: budgetSeconds,
       },
@@ -216,6 +227,7 @@ export interface PromoteEnvironmentOptions {
   readonly heartbeatTimeout: string;
   readonly waitBudgets: WaitBudgets;
   readonly allowUnsettledTarget: boolean;
+  readonly unstableBuilds: UnstableBuildOutcome;
 }
 
 export interface ValidatePipelineOptions {
@@ -229,6 +241,7 @@ export interface ValidatePipelineOptions {
   readonly heartbeatTimeout: string;
   readonly waitBudgets: WaitBudgets;
   readonly allowUnsettledTarget: boolean;
+  readonly unstableBuilds: UnstableBuildOutcome;
 }
 
 /**
@@ -270,6 +283,7 @@ export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptio
     heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
     waitBudgets: { ...WAIT_BUDGETS, ...input.waitBudgets },
     allowUnsettledTarget: input.allowUnsettledTarget ?? false,
+    unstableBuilds: input.unstableBuilds ?? 'failure',
   };
 }
 
@@ -286,5 +300,6 @@ export function validatePipelineOptions(raw: unknown): ValidatePipelineOptions {
     heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
     waitBudgets: { ...WAIT_BUDGETS, ...input.waitBudgets },
     allowUnsettledTarget: input.allowUnsettledTarget ?? false,
+    unstableBuilds: input.unstableBuilds ?? 'failure',
   };
 }

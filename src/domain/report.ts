@@ -76,7 +76,15 @@ export interface StepRecord {
 
 /** One undo that ran. A failed undo is reported with its reason, never hidden. */
 export interface RollbackRecord {
-  readonly action: 'revert-merge-request' | 'await-previous-image' | 'close-merge-request' | 'delete-branch';
+  readonly action:
+    | 'revert-merge-request'
+    | 'await-previous-image'
+    | 'close-merge-request'
+    | 'delete-branch'
+    /** Cancel the promote job's queue item or stop its build. */
+    | 'cancel-promote-job'
+    /** Close the open MRs of a job's branch and delete the branch. */
+    | 'abandon-deploy-branch';
   readonly env?: Environment;
   readonly status: RollbackStatus;
   readonly target: string;

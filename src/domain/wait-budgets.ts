@@ -9,6 +9,8 @@ export const WAIT_BUDGETS = {
   build: 3600,
   /** CI or the promote job opens its MR within 5 min of the build finishing; the branch CI regenerates manifests first. */
   mergeRequest: 300,
+  /** GitLab works out whether an MR can be merged (`checking`, a pipeline for the MR) within 10 min. */
+  mergeability: 600,
   /** Argo CD polls every 3 min and retries a sync 5× with backoff up to 3 min: 15 min covers both. */
   sync: 900,
   /** A rolling update of up to 3 replicas with readiness probes plus a 60 s stability window: 10 min. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -134,6 +134,34 @@ describe('bumpAppVersion and awaitMergeRequest against the sandbox', () => {
       })
       .catch((err: unknown) => err);
     expect(outcome).toBeInstanceOf(CancelledFailure);
+  });
+
+  it('without createdAfter, adopts an open MR of the branch whatever its age, once its head is the head of its branch', async () => {
+    // The dev MR of 1.0.37 was opened by the first test, well before this wait starts.
+    const real = h.client.getBranch.bind(h.client);
+    let behind = 2;
+    // GitLab updates an MR's head shortly after a push: for two looks the branch is ahead of the MR.
+    const spy = vi.spyOn(h.client, 'getBranch').mockImplementation(async (project, name) => {
+      const branch = await real(project, name);
+      if (!branch || behind <= 0) return branch;
+      behind -= 1;
+      return { ...branch, headSha: 'f'.repeat(40) };
+    });
+    try {
+      const { result: mr, heartbeats } = await h.run(h.acts.awaitMergeRequest, {
+        appName: 'example-app',
+        targetEnv: 'dev',
+        version: '1.0.37-SNAPSHOT',
+        deadline: inMs(30_000),
+      });
+      expect(mr.sourceBranch).toMatch(/^update-dev-1\.0\.37-SNAPSHOT-[0-9a-f]{7}$/);
+      expect(behind).toBe(0);
+      expect(heartbeats).toContainEqual(
+        expect.objectContaining({ iid: mr.iid, lastSeen: expect.stringContaining('its branch at ffffffff') }),
+      );
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('ignores MRs created before createdAfter', async () => {

@@ -106,6 +106,34 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
     expect(heartbeats[0]).toMatchObject({ polls: 3, iid });
   });
 
+  it('waits for mergeability up to the deadline the workflow gives, not the worker-wide timeout', async () => {
+    const { result: opened } = await promote('1.0.43-ddddddd', 'prod');
+    const iid = opened.mergeRequest.iid;
+    // GitLab is still checking (600 ms); a deadline already past ends the wait at once with what it saw last.
+    const failure = await h.fail(h.acts.mergeMergeRequest, {
+      iid,
+      headSha: opened.mergeRequest.headSha,
+      runMarker: 'r',
+      deadline: new Date(Date.now() - 1_000).toISOString(),
+    });
+    expect(failure).toMatchObject({ type: 'WaitTimeoutError', nonRetryable: true });
+    expect(failure.details?.[0]).toMatchObject({ waitingFor: `merge request !${iid} to become mergeable` });
+
+    // A deadline longer than the worker's 60 s mergeability timeout is honoured: the retry of an attempt that began
+    // two minutes ago still merges.
+    const { result } = await h.run(
+      h.acts.mergeMergeRequest,
+      {
+        iid,
+        headSha: opened.mergeRequest.headSha,
+        runMarker: 'r',
+        deadline: new Date(Date.now() + 600_000).toISOString(),
+      },
+      { attempt: 2, heartbeatDetails: { startedAt: Date.now() - 120_000, polls: 40, lastSeen: 'checking', iid } },
+    );
+    expect(result.alreadyMerged).toBe(false);
+  });
+
   it('fails fast with MergeConflictError and the detailed status when the MR conflicts', async () => {
     await h.sandbox.setScenario('stage-mr-conflict');
     try {

@@ -149,6 +149,49 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the suite.sandbox J
     }
   });
 
+  it.each([
+    ['failure', 'ends with BuildFailedError (result UNSTABLE)'],
+    ['success', 'returns the build as UNSTABLE'],
+  ] as const)('with JENKINS_UNSTABLE_BUILDS=%s, a CI build that ends UNSTABLE %s', async (unstableBuilds, _outcome) => {
+    await jenkinsIdle(suite.sandbox);
+    await suite.sandbox.setScenario('ci-build-unstable');
+    try {
+      const sha = await pushVersionBump(suite.sandbox);
+      const acts = activitiesFor(suite.sandbox);
+      const found = await attempt(acts.findCiBuildForCommit, find(sha));
+      const input = { ...awaitInput(found.result!.buildNumber), unstableBuilds };
+      const a = await attempt(acts.awaitJenkinsBuild, input);
+      seen.push(found, a);
+      if (unstableBuilds === 'success') {
+        expect(a.error).toBeUndefined();
+        expect(a.result).toMatchObject({ result: 'UNSTABLE', build: { buildNumber: found.result!.buildNumber } });
+      } else {
+        const failure = failureOf(a);
+        expect(failure.type).toBe('BuildFailedError');
+        expect(failure.nonRetryable).toBe(true);
+        expect(failure.facts).toMatchObject({ result: 'UNSTABLE', buildNumber: found.result!.buildNumber });
+        expect(String(failure.facts.consoleTail)).toContain('changed build result to UNSTABLE');
+      }
+    } finally {
+      await suite.sandbox.setScenario(undefined);
+    }
+  });
+
+  it('counts UNSTABLE as a failure when the run does not say otherwise (runs started before JENKINS_UNSTABLE_BUILDS)', async () => {
+    await jenkinsIdle(suite.sandbox);
+    await suite.sandbox.setScenario('ci-build-unstable');
+    try {
+      const sha = await pushVersionBump(suite.sandbox);
+      const acts = activitiesFor(suite.sandbox);
+      const found = await attempt(acts.findCiBuildForCommit, find(sha));
+      const a = await attempt(acts.awaitJenkinsBuild, awaitInput(found.result!.buildNumber));
+      seen.push(found, a);
+      expect(failureOf(a).facts).toMatchObject({ result: 'UNSTABLE' });
+    } finally {
+      await suite.sandbox.setScenario(undefined);
+    }
+  });
+
   it('ends with BuildFailedError when the promote job fails, and with BuildCancelledError when a build is aborted', async () => {
     await jenkinsIdle(suite.sandbox);
     await suite.sandbox.setScenario('promote-job-fails');

@@ -133,7 +133,7 @@ describe("Shepherd's metrics and logs after sandbox runs", () => {
       workflowType: 'promoteEnvironment',
       taskQueue: t.taskQueue,
     });
-    expect(one(METRICS.rollbacks.name, { environment: 'stage', action: 'close-merge-request' }).value).toBe(1);
+    expect(one(METRICS.rollbacks.name, { environment: 'stage', action: 'abandon-deploy-branch' }).value).toBe(1);
     expect(find(samples, METRICS.rollbacksFailed.name, app)).toEqual([]);
 
     expect(one(METRICS.approvalsPending.name, { environment: 'stage' }).value).toBe(0);

@@ -39,6 +39,7 @@ describe('sandbox fault scenarios', () => {
     expect(SCENARIOS.map((s) => s.name).sort()).toEqual(
       [
         'ci-build-fails',
+        'ci-build-unstable',
         'dev-not-ready',
         'gitlab-flaky',
         'gitlab-merge-answer-lost',
@@ -51,6 +52,8 @@ describe('sandbox fault scenarios', () => {
         'prod-image-pull',
         'promote-job-cancelled',
         'promote-job-fails',
+        'promote-job-hangs',
+        'promote-job-starved',
         'slow-systems',
         'stage-degraded',
         'stage-mr-conflict',

@@ -69,11 +69,14 @@ describe('promoteEnvironment', () => {
 
   const mutating = [
     'triggerPromoteJob',
+    'queuePromoteJob',
+    'cancelPromoteJob',
     'openPromotionMergeRequest',
     'mergeMergeRequest',
     'revertMergeRequest',
     'closeMergeRequest',
     'deleteBranch',
+    'abandonDeployBranch',
   ];
 
   it('promotes the image running healthy in dev to stage through the Jenkins promote job, merges, and verifies', async () => {
@@ -92,14 +95,15 @@ describe('promoteEnvironment', () => {
       'readEnvironmentState',
       'readEnvironmentState',
       'readDeclaredImage',
-      'triggerPromoteJob',
+      'queuePromoteJob',
+      'awaitJenkinsQueueItem',
       'awaitJenkinsBuild',
       'awaitMergeRequest',
       'mergeMergeRequest',
       'awaitArgoSyncedAndHealthy',
       'verifyWorkload',
     ]);
-    expect(fake.callsOf('triggerPromoteJob')[0]).toMatchObject({
+    expect(fake.callsOf('queuePromoteJob')[0]).toMatchObject({
       sourceEnv: 'dev',
       targetEnv: 'stage',
       imageTag: DEV_IMAGE,
@@ -124,7 +128,45 @@ describe('promoteEnvironment', () => {
     const result = await (await start({ mode: 'gitlab' })).result();
     expect(result.status).toBe('succeeded');
     expect(fake.callsOf('openPromotionMergeRequest')).toHaveLength(1);
-    expect(fake.callsOf('triggerPromoteJob')).toHaveLength(0);
+    expect(fake.callsOf('queuePromoteJob')).toHaveLength(0);
+  });
+
+  it('tells await-jenkins-build what an UNSTABLE build means: failure unless the run says success', async () => {
+    const fake = h.install(fakeWithDevAhead());
+    await (await start({})).result();
+    expect(fake.callsOf('awaitJenkinsBuild')[0]).toMatchObject({ job: 'promote', unstableBuilds: 'failure' });
+    const lenient = h.install(fakeWithDevAhead());
+    await (await start({ unstableBuilds: 'success' })).result();
+    expect(lenient.callsOf('awaitJenkinsBuild')[0]).toMatchObject({ job: 'promote', unstableBuilds: 'success' });
+  });
+
+  it('gives every wait a StartToClose derived from its budget: a 7-day build budget runs 7 days', async () => {
+    h.install(fakeWithDevAhead());
+    const week = 7 * 24 * 3600;
+    const handle = await start({ waitBudgets: { build: week, mergeRequest: 60 } });
+    await handle.result();
+    const scheduled = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a !== null && a !== undefined)
+      .map((a) => ({ type: a.activityType?.name, seconds: Number(a.startToCloseTimeout?.seconds ?? 0) }));
+    const build = scheduled.find((a) => a.type === 'awaitJenkinsBuild');
+    expect(build?.seconds).toBeGreaterThanOrEqual(week);
+    // A short budget gets a short StartToClose: its budget plus a few minutes' slack, not the longest preset.
+    const mr = scheduled.find((a) => a.type === 'awaitMergeRequest');
+    expect(mr?.seconds).toBeGreaterThanOrEqual(60);
+    expect(mr?.seconds).toBeLessThanOrEqual(60 + 5 * 60);
+  });
+
+  it('merges as a heartbeating wait within the mergeability budget, not as a 1-minute quick call', async () => {
+    h.install(fakeWithDevAhead());
+    const handle = await start({ waitBudgets: { mergeability: 3600 } });
+    await handle.result();
+    const merge = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .find((a) => a?.activityType?.name === 'mergeMergeRequest');
+    expect(Number(merge?.heartbeatTimeout?.seconds ?? 0)).toBeGreaterThan(0);
+    expect(Number(merge?.startToCloseTimeout?.seconds ?? 0)).toBeGreaterThanOrEqual(3600);
+    expect(merge?.input?.payloads?.length).toBe(1);
   });
 
   it('stops with the MR open when merge is false', async () => {
@@ -172,17 +214,24 @@ describe('promoteEnvironment', () => {
       pods: [{ name: 'example-app-7d9-x', reason: 'CrashLoopBackOff', restarts: 4 }],
     });
     fake.fail('awaitArgoSyncedAndHealthy', degraded, (i) => String(i.revision).startsWith('m'));
-    const failure = await failureOf(await start({}));
+    const handle = await start({});
+    const failure = await failureOf(handle);
 
     expect(failure.type).toBe('AppDegradedError');
+    // The revert waits for its MR's mergeability as a heartbeating wait with a deadline, like the merge.
+    const revert = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .find((att) => att?.activityType?.name === 'revertMergeRequest');
+    expect(Number(revert?.heartbeatTimeout?.seconds ?? 0)).toBeGreaterThan(0);
+    expect(Number(revert?.startToCloseTimeout?.seconds ?? 0)).toBeGreaterThanOrEqual(600);
+    expect(fake.callsOf('revertMergeRequest')[0]).toMatchObject({ deadline: expect.any(String) });
     expect(failure.message).toContain(`rolled back stage: ${DEV_IMAGE} → ${STAGE_IMAGE}`);
     const details = failure.details?.[0] as PromotionFailureDetails;
     expect(details.failure.facts).toMatchObject({ reason: 'CrashLoopBackOff', pods: [{ name: 'example-app-7d9-x' }] });
     expect(details.rollback.map((r) => [r.action, r.status])).toEqual([
       ['revert-merge-request', 'succeeded'],
       ['await-previous-image', 'succeeded'],
-      ['close-merge-request', 'skipped'],
-      ['delete-branch', 'succeeded'],
+      ['abandon-deploy-branch', 'succeeded'],
     ]);
     expect(details.rollback[0]).toMatchObject({
       env: 'stage',
@@ -199,7 +248,7 @@ describe('promoteEnvironment', () => {
       'readDeclaredImage',
       'awaitArgoSyncedAndHealthy',
       'verifyWorkload',
-      'deleteBranch',
+      'abandonDeployBranch',
     ]);
     expect(fake.callsOf('verifyWorkload').at(-1)).toMatchObject({ env: 'stage', imageTag: STAGE_IMAGE });
     expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);
@@ -221,8 +270,7 @@ describe('promoteEnvironment', () => {
     expect(details.rollback.map((r) => [r.action, r.status])).toEqual([
       ['revert-merge-request', 'failed'],
       ['await-previous-image', 'skipped'],
-      ['close-merge-request', 'skipped'],
-      ['delete-branch', 'succeeded'],
+      ['abandon-deploy-branch', 'succeeded'],
     ]);
     expect(details.rollback[0]?.failure?.type).toBe('MergeConflictError');
   });
@@ -520,13 +568,10 @@ describe('promoteEnvironment', () => {
     expect(fake.mergeRequests.get(1)?.state).toBe('closed');
     expect(fake.branches.size).toBe(0);
     const progress = await handle.query(progressQuery);
-    expect(progress.rollback.map((r) => [r.action, r.status])).toEqual([
-      ['close-merge-request', 'succeeded'],
-      ['delete-branch', 'succeeded'],
-    ]);
+    expect(progress.rollback.map((r) => [r.action, r.status])).toEqual([['abandon-deploy-branch', 'succeeded']]);
   });
 
-  it('compensates when cancelled during a long activity wait (the promote build)', async () => {
+  it('compensates when cancelled during a long activity wait (the promote build): stops the job, closes what it opened', async () => {
     const fake = h.install(fakeWithDevAhead());
     fake.block('awaitJenkinsBuild');
     const handle = await start({ mode: 'jenkins' });
@@ -534,11 +579,30 @@ describe('promoteEnvironment', () => {
     await handle.cancel();
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
-    // The MR was not found yet, so there is nothing of the run's to close; the build itself needs no undo.
-    expect(fake.callsOf('closeMergeRequest')).toHaveLength(0);
+    // The MR is not known yet, but the job may have opened it: the undo stops the job, then closes its branch's MR.
+    expect(fake.names().filter((n) => n === 'cancelPromoteJob' || n === 'abandonDeployBranch')).toEqual([
+      'cancelPromoteJob',
+      'abandonDeployBranch',
+    ]);
+    expect(fake.callsOf('abandonDeployBranch')[0]).toMatchObject({ targetEnv: 'stage', imageTag: DEV_IMAGE });
   });
 
   describe('one promotion per app and environment', () => {
+    it('supersedes a run whose promote job waits for an executor: the wait ends, the job is cancelled, the run ends superseded', async () => {
+      const fake = h.install(fakeWithDevAhead());
+      fake.block('awaitJenkinsQueueItem');
+      const handle = await start({});
+      await untilStep(handle, 'await-promote-queue');
+      await handle.executeUpdate(supersedeUpdate, { args: [{ imageTag: '1.0.38-SNAPSHOT-b2c3d4e', by: 'ci' }] });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'superseded', supersededBy: '1.0.38-SNAPSHOT-b2c3d4e' });
+      expect(result.steps.find((s) => s.name === 'await-promote-queue')).toMatchObject({ status: 'cancelled' });
+      expect(fake.callsOf('cancelPromoteJob')[0]).toMatchObject({ queueItemId: expect.any(Number) });
+      expect(fake.callsOf('cancelPromoteJob')[0]).not.toHaveProperty('buildNumber');
+      expect(fake.callsOf('abandonDeployBranch')[0]).toMatchObject({ reason: 'superseded by 1.0.38-SNAPSHOT-b2c3d4e' });
+      expect(fake.callsOf('awaitJenkinsBuild')).toHaveLength(0);
+    });
+
     it('supersedes a run waiting for approval with a newer image: the older run closes its MR and ends superseded', async () => {
       const fake = h.install(new FakePipeline({ images: { stage: DEV_IMAGE, prod: STAGE_IMAGE } }));
       const handle = await start({ sourceEnv: 'stage', targetEnv: 'prod' });
@@ -552,7 +616,7 @@ describe('promoteEnvironment', () => {
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'superseded', supersededBy: '1.0.38-SNAPSHOT-b2c3d4e' });
       expect(fake.mergeRequests.get(1)?.state).toBe('closed');
-      expect(fake.callsOf('closeMergeRequest')[0]).toMatchObject({ reason: 'superseded by 1.0.38-SNAPSHOT-b2c3d4e' });
+      expect(fake.callsOf('abandonDeployBranch')[0]).toMatchObject({ reason: 'superseded by 1.0.38-SNAPSHOT-b2c3d4e' });
       expect(fake.callsOf('mergeMergeRequest')).toHaveLength(0);
     });
 

@@ -299,3 +299,54 @@ describe.each<PromotionMode>(['jenkins', 'gitlab'])(
     }
   },
 );
+
+describe('validatePipeline cancelled against the sandbox world', () => {
+  let t: SandboxTemporal;
+  beforeAll(async () => {
+    t = await sandboxTemporal(import.meta.url, 'cancel');
+  });
+  afterAll(async () => {
+    await t?.teardown();
+  });
+
+  it('a validation cancelled while it waits for the dev MR closes the MR CI opened and deletes its branch', async () => {
+    await t.inWorld({}, async (sandbox) => {
+      // GitLab answers 503 to Shepherd's merge-request calls: the run waits for the dev MR that CI has opened.
+      await sandbox.setScenario({
+        name: 'mr-api-503',
+        description: 'GitLab answers 503 to merge-request calls',
+        http: [{ system: 'gitlab', path: '/merge_requests', status: 503 }],
+      });
+      const handle = await t.client.workflow.start<typeof validatePipeline>('validatePipeline', {
+        taskQueue: t.taskQueue,
+        workflowId: validationWorkflowId(APP),
+        args: [{ appName: APP, through: 'dev' }],
+      });
+      await until(
+        async () => (await handle.query(progressQuery)).current?.name === 'await-merge-request',
+        'the validation to wait for the dev MR',
+        { timeoutMs: 60_000 },
+      );
+      await until(
+        async () =>
+          project(await sandbox.state(), DEPLOYMENTS).mergeRequests.opened.some((m) =>
+            m.source.startsWith('update-dev-'),
+          ),
+        'CI to open the dev MR',
+        { timeoutMs: 60_000 },
+      );
+      await handle.cancel();
+      // The undo retries through GitLab's outage and closes the MR once GitLab answers again.
+      await sandbox.setScenario(undefined);
+      await expect(handle.result()).rejects.toThrow();
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+
+      const deployments = project(await sandbox.state(), DEPLOYMENTS);
+      expect(deployments.mergeRequests.opened).toEqual([]);
+      expect(deployments.mergeRequests.closed.map((m) => m.source)).toEqual([
+        expect.stringMatching(/^update-dev-1\.0\.37-SNAPSHOT-[0-9a-f]{7}$/),
+      ]);
+      expect(leftoverBranches(deployments)).toEqual([]);
+    });
+  });
+});

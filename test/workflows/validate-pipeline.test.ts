@@ -100,7 +100,7 @@ describe('validatePipeline', () => {
 
     expect(fake.callsOf('bumpAppVersion')).toHaveLength(1);
     expect(mutatingEnvs(fake, 'mergeMergeRequest')).toEqual(['dev', 'stage', 'prod']);
-    expect(fake.callsOf('triggerPromoteJob').map((c) => [c.sourceEnv, c.targetEnv, c.imageTag])).toEqual([
+    expect(fake.callsOf('queuePromoteJob').map((c) => [c.sourceEnv, c.targetEnv, c.imageTag])).toEqual([
       ['dev', 'stage', NEW],
       ['stage', 'prod', NEW],
     ]);
@@ -116,7 +116,7 @@ describe('validatePipeline', () => {
     const report = await (await start({ through: 'dev' })).result();
     expect(report.status).toBe('succeeded');
     expect(report.iterations.map((i) => i.env)).toEqual(['dev']);
-    expect(fake.callsOf('triggerPromoteJob')).toHaveLength(0);
+    expect(fake.callsOf('queuePromoteJob')).toHaveLength(0);
     expect(fake.envs.stage.imageTag).toBe(OLD);
   });
 
@@ -204,8 +204,7 @@ describe('validatePipeline', () => {
     expect(report.rollback.map((r) => [r.action, r.env, r.status])).toEqual([
       ['revert-merge-request', 'stage', 'succeeded'],
       ['await-previous-image', 'stage', 'succeeded'],
-      ['close-merge-request', 'stage', 'skipped'],
-      ['delete-branch', 'stage', 'succeeded'],
+      ['abandon-deploy-branch', 'stage', 'succeeded'],
     ]);
     expect(report.rollback[0]).toMatchObject({ fromImageTag: NEW, toImageTag: OLD });
     expect(mutatingEnvs(fake, 'revertMergeRequest')).toEqual(['stage']);
@@ -262,8 +261,7 @@ describe('validatePipeline', () => {
       ['prod', 'failed'],
     ]);
     expect(report.rollback.map((r) => [r.action, r.env, r.status])).toEqual([
-      ['close-merge-request', 'prod', 'succeeded'],
-      ['delete-branch', 'prod', 'succeeded'],
+      ['abandon-deploy-branch', 'prod', 'succeeded'],
     ]);
     expect(fake.callsOf('revertMergeRequest')).toHaveLength(0);
   });
@@ -285,8 +283,7 @@ describe('validatePipeline', () => {
     expect(progress.rollback.map((r) => [r.action, r.status])).toEqual([
       ['revert-merge-request', 'succeeded'],
       ['await-previous-image', 'succeeded'],
-      ['close-merge-request', 'skipped'],
-      ['delete-branch', 'succeeded'],
+      ['abandon-deploy-branch', 'succeeded'],
     ]);
   });
 

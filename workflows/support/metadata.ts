@@ -5,17 +5,22 @@
  */
 import { setCurrentDetails, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { ActivityFunction } from '@temporalio/common';
+import { startToCloseFor } from '../../src/temporal/common/presets.js';
 
 /**
  * Calls `activity` with `summary` as its Timeline label, e.g. `merge !3 into prod`. One line, plain words: the
- * UI shows it in place of the activity type, so it names the object acted on.
+ * UI shows it in place of the activity type, so it names the object acted on. A wait (an input with a `deadline`)
+ * gets a StartToClose derived from its deadline (presets.ts `startToCloseFor`): a 7-day budget runs 7 days.
+ * Activity options add no command of their own, so this changes nothing a replay compares.
  */
 export function summarized<F extends ActivityFunction>(
   summary: string,
   activity: ActivityFunctionWithOptions<F>,
   ...args: Parameters<F>
 ): Promise<Awaited<ReturnType<F>>> {
-  return activity.executeWithOptions({ summary }, args);
+  const deadline = (args[0] as { deadline?: unknown } | undefined)?.deadline;
+  const timeout = typeof deadline === 'string' ? { startToCloseTimeout: startToCloseFor(deadline, Date.now()) } : {};
+  return activity.executeWithOptions({ summary, ...timeout }, args);
 }
 
 /** Replaces the run's current details (Markdown) with `lines`, one per line; a query-free view of where it is. */

@@ -34,6 +34,12 @@ export class Saga {
       if (this.undos[index]!.env === env) this.undos.splice(index, 1);
   }
 
+  /** Forgets one undo whose step has nothing left to undo (a job that has finished needs no stopping). */
+  drop(undo: Undo): void {
+    const index = this.undos.indexOf(undo);
+    if (index >= 0) this.undos.splice(index, 1);
+  }
+
   get size(): number {
     return this.undos.length;
   }

@@ -32,6 +32,7 @@ export interface Target {
 /**
  * merge-merge-request with the head sha guard, shielded so that a merge that happened is known and undone; then
  * pushes its undo: revert the MR and wait for the image the revert declares, synced and healthy.
+ * The merge waits for GitLab's mergeability check within the run's `mergeability` budget, as a heartbeating wait.
  *
  * A merge attempt can fail after GitLab merged: the answer lost to a timeout, the worker gone after the merge, or
  * the MR merged by someone else with another head (`merged_with_other_head`). Runs started after the
@@ -58,14 +59,25 @@ export async function mergeMergeRequest(
     });
   let merged: MergeMergeRequestResult;
   try {
-    merged = await run.journal.step('merge-merge-request', { ...target, links: () => ({ mergeRequest: webUrl }) }, () =>
-      shielded(() =>
-        summarized(`merge !${iid} into ${target.env}`, run.activities.quick.mergeMergeRequest, {
-          iid,
-          headSha,
-          runMarker: run.runMarker,
+    merged = await run.journal.step(
+      'merge-merge-request',
+      waitOptions(
+        target,
+        run.waitBudgets.mergeability,
+        { kind: 'merge-request', ref: `!${iid} to become mergeable` },
+        () => ({
+          mergeRequest: webUrl,
         }),
       ),
+      (deadline: string) =>
+        shielded(() =>
+          summarized(`merge !${iid} into ${target.env}`, run.activities.waits.mergeMergeRequest, {
+            iid,
+            headSha,
+            runMarker: run.runMarker,
+            deadline,
+          }),
+        ),
     );
   } catch (err) {
     if (patched(MERGE_FAILURE_READS) && (await mergedAfterAll(run, target, iid))) run.saga.push(revert());

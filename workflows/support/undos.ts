@@ -54,6 +54,93 @@ export function abandonMergeRequest(
   ];
 }
 
+/** How long the undo of a promote job waits for a stopped build to end: Jenkins aborts a pipeline within seconds. */
+const STOP_BUDGET_SECONDS = 300;
+
+/**
+ * Undo of queuing the promote job, pushed as soon as Jenkins named the queue item: cancel the item, or stop the
+ * build and wait until it has ended (so that it opens nothing after the run cleaned up).
+ */
+export function cancelPromoteJob(
+  activities: ActivityProxies,
+  job: { appName: string; env: Environment; queueItemId: number; buildNumber: () => number | undefined },
+): Undo {
+  return {
+    action: 'cancel-promote-job',
+    env: job.env,
+    target: `promote job queue item ${job.queueItemId}`,
+    run: async () => {
+      const buildNumber = job.buildNumber();
+      const cancelled = await summarized(
+        `undo: cancel the promote job (queue item ${job.queueItemId})`,
+        activities.undoWaits.cancelPromoteJob,
+        {
+          appName: job.appName,
+          queueItemId: job.queueItemId,
+          ...(buildNumber !== undefined ? { buildNumber } : {}),
+          deadline: deadlineIn(STOP_BUDGET_SECONDS),
+        },
+      );
+      const build = cancelled.buildNumber !== undefined ? `#${cancelled.buildNumber}` : '';
+      switch (cancelled.outcome) {
+        case 'queue-item-cancelled':
+          return 'cancelled in the queue';
+        case 'build-stopped':
+          return `stopped ${build} (${cancelled.buildResult ?? 'ended'})`;
+        case 'build-finished':
+          return { skipped: `${build} had already finished (${cancelled.buildResult ?? '?'})` };
+        default:
+          return { skipped: 'nothing left in Jenkins' };
+      }
+    },
+  };
+}
+
+/**
+ * Undo of a job that opens an MR for the run (the promote job, CI's dev MR), pushed before the MR's number is
+ * known: close the branch's open MRs (a merged one is left to its revert) and delete the branch.
+ */
+export function abandonDeployBranch(
+  activities: ActivityProxies,
+  branch: { appName: string; env: Environment; runMarker: string; reason: () => string } & (
+    { imageTag: string } | { version: string }
+  ),
+): Undo {
+  const name =
+    'imageTag' in branch ? deployBranch(branch.env, branch.imageTag) : `${deployBranch(branch.env, branch.version)}-*`;
+  return {
+    action: 'abandon-deploy-branch',
+    env: branch.env,
+    target: name,
+    run: async () => {
+      const done = await summarized(
+        `undo: close the merge request of ${name}, delete the branch`,
+        activities.undoCalls.abandonDeployBranch,
+        {
+          appName: branch.appName,
+          targetEnv: branch.env,
+          ...('imageTag' in branch ? { imageTag: branch.imageTag } : { version: branch.version }),
+          runMarker: branch.runMarker,
+          reason: branch.reason(),
+        },
+      );
+      const closed = done.closed.map((iid) => `!${iid}`).join(', ');
+      if (closed === '' && done.branchesDeleted.length === 0) return { skipped: 'no open merge request, no branch' };
+      return [
+        closed ? `closed ${closed}` : '',
+        done.branchesDeleted.length > 0 ? `deleted ${done.branchesDeleted.join(', ')}` : '',
+      ]
+        .filter((part) => part !== '')
+        .join('; ');
+    },
+  };
+}
+
+/** The branch a job opens its MR from: `update-dev-{tag}` for dev, `promote-{env}-{tag}` otherwise. */
+function deployBranch(env: Environment, tag: string): string {
+  return env === 'dev' ? `update-dev-${tag}` : `promote-${env}-${tag}`;
+}
+
 export interface RevertPlan {
   /**
    * The run's wait budgets. Compensation waits at least the presets: it must not give up early on an environment
@@ -85,10 +172,11 @@ export function revertMerge(activities: ActivityProxies, plan: RevertPlan): Undo
     fromImageTag: plan.fromImageTag,
     ...(plan.toImageTag ? { toImageTag: plan.toImageTag } : {}),
     run: async () => {
-      const reverted = await summarized(`undo: revert !${plan.iid} on ${env}`, undoCalls.revertMergeRequest, {
+      const reverted = await summarized(`undo: revert !${plan.iid} on ${env}`, undoWaits.revertMergeRequest, {
         iid: plan.iid,
         targetEnv: env,
         runMarker: plan.runMarker,
+        deadline: deadlineIn(Math.max(plan.budgets.mergeability ?? 0, WAIT_BUDGETS.mergeability)),
       });
       revertCommit = reverted.mergeCommitSha;
       return `reverted by !${reverted.revertMergeRequest.iid}`;

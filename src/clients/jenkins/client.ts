@@ -250,6 +250,28 @@ export class JenkinsClient {
     throw unexpectedAnswer(op, `HTTP ${res.status} without a queue item location`, this.#vars);
   }
 
+  /**
+   * Cancels an item still in the queue (`POST /queue/cancelItem?id=N`). True when Jenkins cancelled it (204, or 302
+   * on versions that redirect back); false when Jenkins no longer has it in the queue (404: it left or never existed).
+   */
+  async cancelQueueItem(id: number, opts: CallOptions = {}): Promise<boolean> {
+    const op = `POST queue cancelItem ${id}`;
+    const res = await this.#raw('POST', `/queue/cancelItem?id=${id}`, op, { signal: opts.signal, allow: [404] });
+    return res.status !== 404;
+  }
+
+  /**
+   * Asks a running build to stop (`POST {job}/{number}/stop`); the build then ends ABORTED once its steps notice.
+   * Stopping a finished build does nothing. NotFoundError (build) when the build does not exist.
+   */
+  async stopBuild(job: JobPath, number: number, opts: CallOptions = {}): Promise<void> {
+    const name = job.join('/');
+    await this.#raw('POST', `${jobPathname(job)}${number}/stop`, `POST ${name} #${number} stop`, {
+      target: { kind: 'build', name: `${name} #${number}` },
+      signal: opts.signal,
+    });
+  }
+
   /** The last `lines` lines of a build's console log. */
   async consoleTail(job: JobPath, number: number, lines: number, opts: CallOptions = {}): Promise<string> {
     const name = job.join('/');

@@ -15,8 +15,11 @@ export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 export const DOMAIN_FAULT_KINDS = [
   'ci-build-fails',
+  'ci-build-unstable',
   'promote-job-fails',
   'promote-job-cancelled',
+  'promote-job-starved',
+  'promote-job-hangs',
   'mr-conflict',
   'mr-head-moves',
   'mr-merged-by-other',

@@ -214,6 +214,8 @@ export class JenkinsModel {
     if (!item.inQueue) return;
     item.state = 'buildable';
     item.buildableStartMilliseconds = this.clock.now();
+    const job = this.job(item.jobPath);
+    item.starved = job?.def.starvedInQueue?.(paramsRecord(item.parameters)) ?? false;
     this.clock.after(this.clock.scale(EXECUTOR_PICKUP_REAL_MS), () => {
       item.pickupReady = true;
       this.maintain();
@@ -235,7 +237,7 @@ export class JenkinsModel {
       }
       item.state = 'buildable';
       item.blockedBy = undefined;
-      if (item.pickupReady && this.busyExecutors() < this.executors) this.start(item, job);
+      if (item.pickupReady && !item.starved && this.busyExecutors() < this.executors) this.start(item, job);
     }
   }
 

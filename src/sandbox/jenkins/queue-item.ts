@@ -20,6 +20,8 @@ export class QueueItem {
   blockedBy: Build | undefined;
   /** Set once an executor could have taken the item (after the pick-up delay). */
   pickupReady = false;
+  /** No executor will ever take it (JobDefinition.starvedInQueue): it waits until cancelled. */
+  starved = false;
   cancelled = false;
   /** The build this item became, once it left the queue. */
   executable: Build | undefined;

@@ -100,6 +100,12 @@ export interface JobDefinition {
    * an administrator or a plugin cancels a queued build).
    */
   readonly shouldCancelInQueue?: (params: BuildParams) => boolean;
+  /**
+   * Asked once, when a queue item's quiet period ends; true leaves it waiting for an executor that never comes (the
+   * job needs a label no online agent carries, or every executor is taken): Jenkins says `Waiting for next available
+   * executor` until someone cancels the item.
+   */
+  readonly starvedInQueue?: (params: BuildParams) => boolean;
   /** Estimated duration in ms shown before the first build completes (Jenkins says -1 / no ETA without one). */
   readonly estimatedDurationMs?: number;
 }

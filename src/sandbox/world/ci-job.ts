@@ -66,7 +66,15 @@ export function ciJobRunner(deps: CiJobDeps): JobRunner {
       ctx.log('[ERROR] BUILD FAILURE');
       return 'FAILURE';
     }
-    ctx.log('[INFO] Tests run: 42, Failures: 0, Errors: 0, Skipped: 0');
+    // The Jenkinsfile's junit step marks the build UNSTABLE on failed tests and the pipeline carries on.
+    const unstable = deps.faults.domainFault('ci-build-unstable', { app: layout.app }) !== undefined;
+    if (unstable) {
+      ctx.log('[WARNING] Tests run: 42, Failures: 1, Errors: 0, Skipped: 0');
+      ctx.log('[WARNING] GreetingResourceTest.testGreetingLocale:34 expected: <Hello> but was: <Hallo>');
+      ctx.log('Recording test results');
+      ctx.log('[Checks API] No suitable checks publisher found.');
+      ctx.log("Build step 'Publish JUnit test result report' changed build result to UNSTABLE");
+    } else ctx.log('[INFO] Tests run: 42, Failures: 0, Errors: 0, Skipped: 0');
     await stage(STAGES[2][0], STAGES[2][1]);
     await stage(STAGES[3][0], STAGES[3][1]);
     const pushRef = `${layout.registryInternal}/${layout.group}/${layout.app}:${tag}`;
@@ -134,6 +142,6 @@ export function ciJobRunner(deps: CiJobDeps): JobRunner {
     });
     ctx.log(`Merge request !${mr.iid} ${mr.reused ? 'already open; reused' : 'created'}: ${title}`);
     ctx.setDescription(`dev MR !${mr.iid} for ${tag}`);
-    return 'SUCCESS';
+    return unstable ? 'UNSTABLE' : 'SUCCESS';
   };
 }

@@ -45,6 +45,9 @@ export interface PromoteJobDeps {
 
 const LEGAL = new Set(['dev->stage', 'stage->prod']);
 
+/** How long a hanging build waits before it would go on: longer than any test or demo runs. */
+const HANG_MS = 24 * 3_600_000;
+
 export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
   const { gitlab, layout } = deps;
   return async (ctx: BuildContext): Promise<BuildResult> => {
@@ -146,6 +149,12 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
     });
     ctx.log(`Merge request !${mr.iid} ${mr.reused ? 'already open; reused' : 'created'}: ${title}`);
     ctx.setDescription(`${source} → ${target}: ${tag} (!${mr.iid})`);
+    if (deps.faults.domainFault('promote-job-hangs', { app, env: target })) {
+      // A post step that never returns (a notification to a host that does not answer): only a stop ends the build.
+      ctx.log('[Pipeline] { (Notify)');
+      ctx.log('Posting the promotion to the release channel…');
+      await ctx.sleep(HANG_MS);
+    }
     return 'SUCCESS';
   };
 }

@@ -60,6 +60,12 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     domain: [{ kind: 'ci-build-fails', count: 1 }],
   },
   {
+    name: 'ci-build-unstable',
+    description:
+      'The next CI build has a failed test: its junit step marks it UNSTABLE, and it still publishes the image and opens the dev MR.',
+    domain: [{ kind: 'ci-build-unstable', count: 1 }],
+  },
+  {
     name: 'promote-job-fails',
     description: 'The next promote-environment build fails while pushing its branch.',
     domain: [{ kind: 'promote-job-fails', count: 1 }],
@@ -68,6 +74,17 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     name: 'promote-job-cancelled',
     description: 'The next promote-environment queue item is cancelled before it starts.',
     domain: [{ kind: 'promote-job-cancelled', count: 1 }],
+  },
+  {
+    name: 'promote-job-starved',
+    description:
+      'The next promote-environment queue item never gets an executor ("Waiting for next available executor") until cancelled.',
+    domain: [{ kind: 'promote-job-starved', count: 1 }],
+  },
+  {
+    name: 'promote-job-hangs',
+    description: 'The next promote-environment build opens its MR, then hangs in a post step until it is stopped.',
+    domain: [{ kind: 'promote-job-hangs', count: 1 }],
   },
   {
     name: 'stage-mr-conflict',

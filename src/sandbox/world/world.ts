@@ -140,6 +140,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         app: String(params.APP_NAME ?? ''),
         env: String(params.TARGET_ENV ?? ''),
       }) !== undefined,
+    starvedInQueue: (params) =>
+      faults.domainFault('promote-job-starved', {
+        app: String(params.APP_NAME ?? ''),
+        env: String(params.TARGET_ENV ?? ''),
+      }) !== undefined,
   });
 
   // The GitLab push webhook of the app repo triggers a MultiBranch event build of main.

@@ -22,14 +22,30 @@ export const QUICK_CALL: ActivityOptions = {
 };
 
 /**
- * Waits up to their budget: the attempt may run as long as the longest budget plus slack; a heartbeat every few
- * seconds means a dead worker is noticed within 1 min and the retry resumes from the heartbeat details.
+ * Waits up to their budget: the attempt may run as long as the longest default budget plus slack; a heartbeat every
+ * few seconds means a dead worker is noticed within 1 min and the retry resumes from the heartbeat details. A wait
+ * given a deadline gets its own StartToClose instead (`startToCloseFor`), so a longer budget is never cut short.
  */
 export const LONG_WAIT: ActivityOptions = {
   startToCloseTimeout: `${WAIT_BUDGETS.build + 300}s`,
   heartbeatTimeout: '1m',
   retry: TRANSIENT_RETRY,
 };
+
+/**
+ * The slack a wait's attempt gets beyond its deadline: the wait ends itself at the deadline (WaitTimeoutError with
+ * what it saw), so the StartToClose only bounds a worker that stopped heartbeating yet kept the attempt; 5 min covers
+ * the last look and the report of the timeout.
+ */
+export const WAIT_SLACK_MS = 5 * 60_000;
+
+/**
+ * The StartToClose of a wait whose deadline is `deadline`, as seen at `now` (epoch ms): the time left plus
+ * WAIT_SLACK_MS. Every retry of the wait keeps the same deadline, so this also bounds every attempt.
+ */
+export function startToCloseFor(deadline: string, now: number): number {
+  return Math.max(0, Date.parse(deadline) - now) + WAIT_SLACK_MS;
+}
 
 /** Compensation must not give up on a transient outage: attempts unbounded, 5 min apart at most, for up to 6 h. */
 export const UNDO_RETRY: RetryPolicy = {

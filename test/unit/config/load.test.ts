@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load.js';
 import { DEFAULT_STATE_DIR } from '../../../src/config/paths.js';
+import { runFields } from '../../../src/cli/operator.js';
 
 const SECRETS = {
   GITLAB_TOKEN: 'glpat-VERY-SECRET-1',
@@ -116,6 +117,17 @@ describe('configuration', () => {
       context: 'stage-cluster',
     });
     expect(config.environments.dev.cluster).toBeUndefined();
+  });
+
+  it('counts an UNSTABLE Jenkins build as a failure unless JENKINS_UNSTABLE_BUILDS says success, and every run carries it', () => {
+    const byDefault = loadConfig({ env: {} });
+    expect(byDefault.unstableBuilds).toBe('failure');
+    expect(runFields(byDefault).unstableBuilds).toBe('failure');
+    const lenient = loadConfig({ env: { JENKINS_UNSTABLE_BUILDS: 'success' } });
+    expect(runFields(lenient)).toMatchObject({ unstableBuilds: 'success' });
+    expect(problemsOf({ JENKINS_UNSTABLE_BUILDS: 'pass' }).message).toContain(
+      'JENKINS_UNSTABLE_BUILDS: must be failure or success, got "pass"',
+    );
   });
 
   it('reports every problem at once, naming each variable and its rule', () => {

@@ -55,6 +55,7 @@ describe('promoteEnvironment input', () => {
       heartbeatTimeout: '1m',
       waitBudgets: WAIT_BUDGETS,
       allowUnsettledTarget: false,
+      unstableBuilds: 'failure',
     });
     expect(promoteEnvironmentOptions({ ...valid, sourceEnv: 'stage', targetEnv: 'prod' }).approval.required).toBe(true);
   });
@@ -151,6 +152,7 @@ describe('validatePipeline input', () => {
       heartbeatTimeout: '1m',
       waitBudgets: WAIT_BUDGETS,
       allowUnsettledTarget: false,
+      unstableBuilds: 'failure',
     });
   });
 

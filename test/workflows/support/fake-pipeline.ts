@@ -237,6 +237,41 @@ export class FakePipeline {
           reused: false,
         };
       },
+      queuePromoteJob: async (input) => {
+        await this.enter('queuePromoteJob', input);
+        const buildNumber = this.nextBuild++;
+        return { attempt: this.attempt(), queueItemId: buildNumber + 1000, reused: false };
+      },
+      awaitJenkinsQueueItem: async (input) => {
+        await this.enter('awaitJenkinsQueueItem', input);
+        const buildNumber = input.queueItemId - 1000;
+        return {
+          attempt: this.attempt(),
+          build: { job: input.job, buildNumber, url: `${JENKINS}/promote-environment/${buildNumber}/` },
+          queueItemId: input.queueItemId,
+        };
+      },
+      cancelPromoteJob: async (input) => {
+        await this.enter('cancelPromoteJob', input);
+        return { attempt: this.attempt(), outcome: 'build-finished', buildNumber: input.queueItemId - 1000 };
+      },
+      abandonDeployBranch: async (input) => {
+        await this.enter('abandonDeployBranch', input);
+        const prefix = input.targetEnv === 'dev' ? 'update-dev-' : `promote-${input.targetEnv}-`;
+        const ours = (branch: string): boolean =>
+          input.imageTag !== undefined
+            ? branch === `${prefix}${input.imageTag}`
+            : branch.startsWith(`${prefix}${input.version}-`);
+        const closed: number[] = [];
+        for (const mr of this.mergeRequests.values())
+          if (mr.state === 'opened' && mr.targetEnv === input.targetEnv && ours(mr.sourceBranch)) {
+            mr.state = 'closed';
+            closed.push(mr.iid);
+          }
+        const branchesDeleted = [...this.branches].filter(ours);
+        for (const branch of branchesDeleted) this.branches.delete(branch);
+        return { attempt: this.attempt(), closed, branchesDeleted };
+      },
       awaitMergeRequest: async (input) => {
         await this.enter('awaitMergeRequest', input);
         const imageTag = input.imageTag ?? `${input.version}-abcdef1`;
