@@ -153,7 +153,8 @@ describe('the bad-input catalogue', () => {
           expect(report.failure).toMatchObject({
             type: 'ValidationError',
             facts: { field: c.field, rule: c.rule },
-            step: 'bump-version',
+            // A validation first reads what dev runs and declares, before it changes anything.
+            step: 'read-dev',
           });
           expect(report.rollback).toEqual([]);
         } else {

@@ -390,8 +390,7 @@ describe('promoteEnvironment', () => {
       expect(details.rollback.map((r) => [r.action, r.status])).toEqual([
         ['revert-merge-request', 'succeeded'],
         ['await-previous-image', 'succeeded'],
-        ['close-merge-request', 'skipped'],
-        ['delete-branch', 'succeeded'],
+        ['abandon-deploy-branch', 'succeeded'],
       ]);
       expect(fake.callsOf('revertMergeRequest')).toEqual([expect.objectContaining({ iid: 1, targetEnv: 'stage' })]);
       expect(fake.envs.stage.imageTag).toBe(STAGE_IMAGE);

@@ -397,7 +397,7 @@ describe('validatePipeline', () => {
       expect(manualResult).toMatchObject({ status: 'succeeded', imageTag: report.iterations[0]!.imageTag });
       expect(report.iterations[1]).toMatchObject({ env: 'stage', status: 'succeeded' });
       // One promote job for stage (the manual run's), one merge into stage.
-      expect(fake.calls.filter((c) => c.name === 'triggerPromoteJob')).toHaveLength(1);
+      expect(fake.calls.filter((c) => c.name === 'queuePromoteJob')).toHaveLength(1);
       expect(mutatingEnvs(fake, 'mergeMergeRequest')).toEqual(['dev', 'stage']);
     });
   });
