@@ -1,6 +1,6 @@
 /**
  * holdValidationLock — the lock that keeps validations of one app from running at the same time. Workflow id:
- * `lock-validate-<app>` (src/domain/promotion-policy.ts). A validation starts it as its first child and it does
+ * `lock-validate-<app>@<task queue>` (src/domain/promotion-policy.ts). A validation starts it as its first child and it does
  * nothing but exist until the validation signals `releaseValidationLock` at its very end (after unwinding), or the
  * validation closes some other way (terminated, timed out: parent close policy TERMINATE ends it too).
  *

@@ -2,7 +2,7 @@
  * validatePipeline — the nightly end-to-end validation: proves the whole pipeline works and says exactly where it
  * broke. Workflow id: `validate-<app>`.
  *
- * First, hold-validation-lock: the child holdValidationLock (`lock-validate-<app>`), held until the run has unwound
+ * First, hold-validation-lock: the child holdValidationLock (`lock-validate-<app>@<task queue>`), held until the run has unwound
  * and released at its very end. One validation per app runs at a time, however it was started (CLI `validate-<app>`,
  * schedule `validate-<app>-<time>`): a second one ends at once with ValidationAlreadyRunningError, having changed
  * nothing.
@@ -136,7 +136,7 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
 }
 
 /**
- * Runs started with this patch hold the app's validation lock (holdValidationLock, `lock-validate-<app>`) from
+ * Runs started with this patch hold the app's validation lock (holdValidationLock, `lock-validate-<app>@<task queue>`) from
  * their first step to their end, and start their promotion children with parent close policy REQUEST_CANCEL.
  * Older runs did neither (their children were terminated with them).
  */
@@ -152,7 +152,7 @@ async function holdAppLock(
 ): Promise<ChildWorkflowHandle<typeof holdValidationLock> | undefined> {
   if (!patched(ONE_VALIDATION_PER_APP)) return undefined;
   const { appName, journal } = validation;
-  const lockWorkflowId = validationLockWorkflowId(appName);
+  const lockWorkflowId = validationLockWorkflowId(appName, workflowInfo().taskQueue);
   return await journal.step(
     'hold-validation-lock',
     { waitingOn: { kind: 'child-workflow', ref: lockWorkflowId } },

@@ -25,10 +25,11 @@ export function validationWorkflowId(appName: string): string {
  * The lock every validation of an app holds while it runs: a child workflow under this id. Temporal runs at most
  * one workflow per id, so of two validations of one app — whatever started them (the CLI as `validate-<app>`, the
  * schedule as `validate-<app>-<time>`, the chaos runner) — the second cannot start its lock and ends before it
- * changed anything.
+ * changed anything. The lock is per Shepherd installation, i.e. per task queue: the schedule, `trigger` and
+ * `validate` of one installation all start their runs on its task queue.
  */
-export function validationLockWorkflowId(appName: string): string {
-  return `lock-validate-${appName}`;
+export function validationLockWorkflowId(appName: string, taskQueue: string): string {
+  return `lock-validate-${appName}@${taskQueue}`;
 }
 
 /** Phases of a promotion run, in order. */

@@ -66,11 +66,15 @@ export interface RunningValidation {
 /**
  * The validation of `appName` that runs now, whichever way it was started (`validate-<app>` by the CLI,
  * `validate-<app>-<time>` by the schedule), or undefined. Visibility lags a second or so behind a start: this is
- * the early, friendly answer; the lock every validation holds (`lock-validate-<app>`, see validatePipeline) is what
+ * the early, friendly answer; the lock every validation holds (`lock-validate-<app>@<task queue>`, see validatePipeline) is what
  * keeps two from running even when both start within that second.
  */
-export async function runningValidation(client: Client, appName: string): Promise<RunningValidation | undefined> {
-  const query = `WorkflowType = 'validatePipeline' AND ExecutionStatus = 'Running' AND ${ShepherdApp.name} = '${appName}'`;
+export async function runningValidation(
+  client: Client,
+  appName: string,
+  taskQueue: string,
+): Promise<RunningValidation | undefined> {
+  const query = `WorkflowType = 'validatePipeline' AND ExecutionStatus = 'Running' AND ${ShepherdApp.name} = '${appName}' AND TaskQueue = '${taskQueue}'`;
   for await (const run of client.workflow.list({ query, pageSize: 10 })) {
     // Visibility may still list a run that has just ended; its own description is current.
     const { status } = await client.workflow.getHandle(run.workflowId, run.runId).describe();

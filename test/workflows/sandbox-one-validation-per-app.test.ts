@@ -40,7 +40,10 @@ describe('one validation per app against the sandbox world', () => {
       // A cron that does not fire during the test: the runs here are triggered.
       expect((await runCli(['schedule', 'create', '--cron', '0 0 1 1 *'], cli)).code).toBe(0);
       expect((await runCli(['schedule', 'trigger'], cli)).code).toBe(0);
-      const scheduled = await eventually(() => runningValidation(t.client, APP), 'the scheduled validation to run');
+      const scheduled = await eventually(
+        () => runningValidation(t.client, APP, t.taskQueue),
+        'the scheduled validation to run',
+      );
       expect(scheduled.workflowId).toMatch(/^validate-example-app-/);
       const prod = t.client.workflow.getHandle(promotionWorkflowId(APP, 'prod'));
       await until(

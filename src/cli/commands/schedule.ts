@@ -161,7 +161,7 @@ A Temporal Schedule (id nightly-validate-<app> by default) that starts validateP
 validate-<app>-<time>, on TEMPORAL_TASK_QUEUE, approvals from SHEPHERD_APPROVAL_* and SHEPHERD_APPROVERS).
 Overlap policy SKIP: while one validation still runs, the next one is skipped rather than queued, since two
 would bump the version and merge to the same branches at once. A validation started by \`shepherd validate\`
-counts too: every validation holds the app's lock (lock-validate-<app>), and one started next to it ends at once.
+counts too: every validation holds the app's lock (lock-validate-<app>@<task queue>), and one started next to it ends at once.
 
 Actions:
   create      create the schedule (needs --cron)
@@ -257,8 +257,12 @@ Examples:
             ctx.out(`Unpaused ${scheduleId}.`);
             break;
           case 'trigger': {
-            const app = ((await handle.describe()).memo as ScheduleMemo | undefined)?.app ?? appName;
-            const running = await runningValidation(client, app);
+            const described = await handle.describe();
+            const app = (described.memo as ScheduleMemo | undefined)?.app ?? appName;
+            // The schedule's own task queue: the lock, and this look, are per installation (task queue).
+            const taskQueue =
+              described.action.type === 'startWorkflow' ? described.action.taskQueue : config.temporal.taskQueue;
+            const running = await runningValidation(client, app, taskQueue);
             if (running) {
               ctx.err(
                 `Not triggered: a validation of ${app} is already running as ${running.workflowId}; one validation per app runs at a time.`,

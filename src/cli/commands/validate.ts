@@ -69,7 +69,7 @@ Examples:
         return EXIT.failed;
       };
       // Also finds a scheduled run (validate-<app>-<time>); the run's own lock refuses what slips past this look.
-      const running = await runningValidation(client, appName);
+      const running = await runningValidation(client, appName, config.temporal.taskQueue);
       if (running) return refuse(running.workflowId);
       let handle;
       try {
