@@ -8,14 +8,16 @@
  *   this image, waits until it has unwound, returns `start`;
  * - it is merging or later → **wait**: an environment is never switched mid-rollout; waits for its end, returns
  *   `start`;
- * - it ended meanwhile → `start`.
+ * - it ended meanwhile → `start`;
+ * - it runs on another task queue (another Shepherd installation sharing the namespace) → waits for its end, then
+ *   `start`: one installation never joins or supersedes another's run.
  *
  * Changes: only the supersede, which the running promotion undoes itself (it closes its MR, deletes its branch).
  * Safe to repeat: a retry finds the superseded run ended (→ `start`) or still unwinding (→ waits again). Waits
  * heartbeating until `deadline` (then PromotionAlreadyRunningError: it still runs), and stops waiting when cancelled.
  */
 import { z } from 'zod';
-import { Context } from '@temporalio/activity';
+import { activityInfo, Context } from '@temporalio/activity';
 import {
   ACTIVITY_FIELDS,
   type SettlePromotionConflictResult,
@@ -66,6 +68,12 @@ export function createSettlePromotionConflict(): ShepherdActivities['settlePromo
       for (;;) {
         const description = await handle.describe();
         if (description.status.name !== 'RUNNING') return { decision: 'start', attempt };
+        if (description.taskQueue !== activityInfo().taskQueue) {
+          // Another Shepherd installation's run (another task queue, same namespace): never joined or superseded
+          // from here; the hop waits for its end.
+          await waitForEnd(`it belongs to task queue ${description.taskQueue}, not this installation's`);
+          continue;
+        }
         const running = await handle.query<CurrentImage>('currentImage');
         const decision = decidePromotionRequest(running, input.imageTag);
         if (decision === 'start') return { decision: 'start', attempt };

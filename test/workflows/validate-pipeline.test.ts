@@ -370,6 +370,29 @@ describe('validatePipeline', () => {
       expect(mutatingEnvs(fake, 'mergeMergeRequest')).toEqual(['stage', 'dev', 'stage']);
     });
 
+    it("never supersedes another installation's promotion (another task queue): it waits for its end, then promotes", async () => {
+      const fake = h.install(new FakePipeline({ images: { dev: '1.0.35-SNAPSHOT-1111111' } }));
+      const appName = unique('app');
+      // Started on a task queue no worker of this installation serves: it sits in its first step.
+      const other = await h.env.client.workflow.start('promoteEnvironment', {
+        taskQueue: `${h.taskQueue}-other-installation`,
+        workflowId: `promote-${appName}-stage`,
+        args: [{ appName, sourceEnv: 'dev', targetEnv: 'stage' }],
+      });
+      const handle = await start({ appName, through: 'stage' });
+      await eventually(
+        () => (fake.calls.some((c) => c.name === 'settlePromotionConflict') ? 'settling' : undefined),
+        'the validation to meet the other promotion',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await other.describe()).status.name).toBe('RUNNING');
+      await other.terminate('the other installation stops it');
+
+      const report = await reportOf(handle);
+      expect(report.status).toBe('succeeded');
+      expect(report.iterations[1]).toMatchObject({ env: 'stage', status: 'succeeded' });
+    });
+
     it('joins a manual promotion of the same image instead of starting a second one, and reports its outcome', async () => {
       const fake = h.install(new FakePipeline({ images: { dev: '1.0.35-SNAPSHOT-1111111' } }));
       const releaseDev = fake.hold('verifyWorkload', (i) => i.env === 'dev');
