@@ -84,7 +84,11 @@ describe('Kubernetes activities in a multi-cluster pipeline', () => {
       imageTag: tag,
       deadline: deadlineIn(60),
     }).result;
-    expect(new Set(argoCalls)).toEqual(new Set(['watchApplication', 'getApplication']));
+    // Only Application calls reach the Argo CD cluster (a refresh when Argo CD had not reconciled is one of them).
+    expect(argoCalls).toContain('getApplication');
+    expect(
+      argoCalls.filter((c) => !['watchApplication', 'getApplication', 'requestApplicationRefresh'].includes(c)),
+    ).toEqual([]);
     expect(stageCalls).toContain('watchPods');
     expect(stageCalls).toContain('listPods');
     expect(stageCalls).toContain('readDeployment');
