@@ -160,7 +160,15 @@ describe('secrets stay out of histories, logs and reports', () => {
         }
         await prod.executeUpdate(approveUpdate, { args: [{ by: 'night-shift', reason: 'secrets scan' }] });
         report = (await parent.result()) as ValidationReport;
-        handles.push(env.client.workflow.getHandle(promotionWorkflowId(app, 'stage')), prod);
+        // The children this run started, by run id: other test files may run promotions of the same app on this
+        // dev server, so the latest run under `promote-<app>-<env>` need not be this run's.
+        for (const event of (await parent.fetchHistory()).events ?? []) {
+          const started = event.childWorkflowExecutionStartedEventAttributes;
+          const child = started?.workflowExecution;
+          // Its promotions (the validation's lock child carries nothing of the run).
+          if (started?.workflowType?.name === 'promoteEnvironment' && child?.workflowId && child.runId)
+            handles.push(env.client.workflow.getHandle(child.workflowId, child.runId));
+        }
       } finally {
         process.stdout.write = realOut;
         process.stderr.write = realErr;
