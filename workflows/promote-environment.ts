@@ -269,10 +269,11 @@ const JENKINS_UNDO_AT_TRIGGER = 'jenkins-promotion-undo-at-trigger';
  * await-promote-build, await-merge-request (the MR the job opened or adopted).
  */
 async function openWithJenkinsJob(
-  { options, state, journal, activities, saga, runMarker }: Promotion,
+  promotion: Promotion,
   imageTag: string,
   reason: () => string,
 ): Promise<MergeRequestRef> {
+  const { options, state, journal, activities, saga, runMarker } = promotion;
   const { appName, sourceEnv, targetEnv, waitBudgets } = options;
   const notBefore = new Date().toISOString();
   const place = { env: targetEnv, imageTag };
@@ -316,38 +317,11 @@ async function openWithJenkinsJob(
           }),
       )
     ).build;
-  const { buildNumber, url } = build;
-  state.build = { buildNumber, url };
-  await journal.step(
-    'await-promote-build',
-    waitOptions(place, waitBudgets.build, { kind: 'build', ref: `promote #${buildNumber}` }, () => ({ build: url })),
-    (deadline: string) =>
-      summarized(`wait for promote #${buildNumber}`, activities.waits.awaitJenkinsBuild, {
-        appName,
-        job: 'promote',
-        buildNumber,
-        deadline,
-        unstableBuilds: options.unstableBuilds,
-      }),
-  );
+  state.build = { buildNumber: build.buildNumber, url: build.url };
+  await awaitPromoteBuild(promotion, imageTag, build);
   // The job ended (SUCCESS): nothing of it is left to stop; its branch and MR stay in the undo.
   saga.drop(cancelJob);
-  return await journal.step(
-    'await-merge-request',
-    waitOptions(
-      place,
-      waitBudgets.mergeRequest,
-      { kind: 'merge-request', ref: `promote-${targetEnv}-${imageTag}` },
-      (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
-    ),
-    (deadline: string) =>
-      summarized(`wait for the merge request of ${imageTag} into ${targetEnv}`, activities.waits.awaitMergeRequest, {
-        appName,
-        targetEnv,
-        imageTag,
-        deadline,
-      }),
-  );
+  return await awaitPromoteMergeRequest(promotion, imageTag);
 }
 
 /** Mode `gitlab`: open-merge-request, shielded so that an MR that was opened is known and closed. */
@@ -378,8 +352,9 @@ async function openWithGitLab({ options, journal, activities, runMarker }: Promo
  * Mode `jenkins` of runs started before JENKINS_UNDO_AT_TRIGGER: trigger-promote-job (shielded, waits for the
  * queue too), await-promote-build, await-merge-request (the MR the job opened, created since the trigger).
  */
-async function openWithJenkins({ options, state, journal, activities, runMarker }: Promotion, imageTag: string) {
-  const { appName, sourceEnv, targetEnv, waitBudgets } = options;
+async function openWithJenkins(promotion: Promotion, imageTag: string) {
+  const { options, state, journal, activities, runMarker } = promotion;
+  const { appName, sourceEnv, targetEnv } = options;
   const notBefore = new Date().toISOString();
   const triggered = await journal.step(
     'trigger-promote-job',
@@ -396,12 +371,28 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
         }),
       ),
   );
-  const { buildNumber, url } = triggered.build;
-  state.build = { buildNumber, url };
-  const place = { env: targetEnv, imageTag };
+  state.build = { buildNumber: triggered.build.buildNumber, url: triggered.build.url };
+  await awaitPromoteBuild(promotion, imageTag, triggered.build);
+  return await awaitPromoteMergeRequest(promotion, imageTag, notBefore);
+}
+
+/** await-promote-build: the promote job's build, to its end (UNSTABLE as the run's `unstableBuilds` says). */
+async function awaitPromoteBuild(
+  { options, journal, activities }: Promotion,
+  imageTag: string,
+  { buildNumber, url }: { buildNumber: number; url: string },
+): Promise<void> {
+  const { appName, targetEnv, waitBudgets } = options;
   await journal.step(
     'await-promote-build',
-    waitOptions(place, waitBudgets.build, { kind: 'build', ref: `promote #${buildNumber}` }, () => ({ build: url })),
+    waitOptions(
+      { env: targetEnv, imageTag },
+      waitBudgets.build,
+      { kind: 'build', ref: `promote #${buildNumber}` },
+      () => ({
+        build: url,
+      }),
+    ),
     (deadline: string) =>
       summarized(`wait for promote #${buildNumber}`, activities.waits.awaitJenkinsBuild, {
         appName,
@@ -411,10 +402,22 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
         unstableBuilds: options.unstableBuilds,
       }),
   );
+}
+
+/**
+ * await-merge-request: the MR of `promote-{env}-{tag}` the job opened (or one left open for the image); runs started
+ * before JENKINS_UNDO_AT_TRIGGER pass `createdAfter`, counting only MRs created since their trigger.
+ */
+async function awaitPromoteMergeRequest(
+  { options, journal, activities }: Promotion,
+  imageTag: string,
+  createdAfter?: string,
+): Promise<MergeRequestRef> {
+  const { appName, targetEnv, waitBudgets } = options;
   return await journal.step(
     'await-merge-request',
     waitOptions(
-      place,
+      { env: targetEnv, imageTag },
       waitBudgets.mergeRequest,
       { kind: 'merge-request', ref: `promote-${targetEnv}-${imageTag}` },
       (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
@@ -424,7 +427,7 @@ async function openWithJenkins({ options, state, journal, activities, runMarker 
         appName,
         targetEnv,
         imageTag,
-        createdAfter: notBefore,
+        ...(createdAfter !== undefined ? { createdAfter } : {}),
         deadline,
       }),
   );
