@@ -26,9 +26,10 @@ export const parts = {
   activities: {
     folder: 'activities',
     // Values from clients: the activities match the clients' error classes (KubernetesApiError, WebhookRejectedError)
-    // with instanceof; the clients themselves arrive by injection from the worker.
+    // with instanceof; the clients themselves arrive by injection from the worker. The proto package only names
+    // history event types for the waits that follow their run's history (wakeups.ts).
     imports: ['domain', 'temporal-common', 'clients'],
-    packages: ['@temporalio/activity', '@temporalio/common', 'zod'],
+    packages: ['@temporalio/activity', '@temporalio/common', '@temporalio/proto', 'zod'],
     builtins: true,
     why: 'activities are thin: clients are injected, configuration is never read, the sandbox is never known',
   },

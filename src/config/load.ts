@@ -135,6 +135,15 @@ export interface ShepherdConfig {
   };
   /** Passed to the workflows as `unstableBuilds`: what an UNSTABLE Jenkins build means to a run. */
   readonly unstableBuilds: UnstableBuildOutcome;
+  /** How waits learn of changes: webhooks and poll intervals in ms (undefined: the activities' defaults). */
+  readonly waits: {
+    /** SHEPHERD_WEBHOOKS; undefined: unset (off against real systems, on in the sandbox). */
+    readonly webhooks: boolean | undefined;
+    readonly pollGitlabMs: number | undefined;
+    readonly pollJenkinsMs: number | undefined;
+    readonly pollKubernetesMs: number | undefined;
+    readonly fallbackMs: number | undefined;
+  };
   readonly approvals: {
     readonly environments: readonly Environment[];
     readonly approvers: readonly string[];
@@ -349,6 +358,13 @@ function validate(
       heartbeat: get<string>('SHEPHERD_HEARTBEAT_TIMEOUT')!,
     },
     unstableBuilds: get<UnstableBuildOutcome>('JENKINS_UNSTABLE_BUILDS')!,
+    waits: {
+      webhooks: get<boolean>('SHEPHERD_WEBHOOKS'),
+      pollGitlabMs: get<number>('SHEPHERD_POLL_GITLAB'),
+      pollJenkinsMs: get<number>('SHEPHERD_POLL_JENKINS'),
+      pollKubernetesMs: get<number>('SHEPHERD_POLL_KUBERNETES'),
+      fallbackMs: get<number>('SHEPHERD_POLL_FALLBACK'),
+    },
     approvals: {
       environments: get<Environment[]>('SHEPHERD_APPROVAL_ENVIRONMENTS')!,
       approvers: get<string[]>('SHEPHERD_APPROVERS') ?? [],

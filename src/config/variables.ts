@@ -102,6 +102,16 @@ const duration = z.string().transform((v, ctx) => {
   }
   return /^\d+$/.test(v) ? formatDuration(s * 1000) : v;
 });
+/** A poll interval in milliseconds: `500ms`, `3s`, `1m`; 100 ms to 1 h. */
+const pollInterval = z.string().transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < 100 || ms > 3_600_000) {
+    ctx.addIssue({ code: 'custom', message: 'not a duration of 100ms to 1h' });
+    return z.NEVER;
+  }
+  return ms;
+});
+const POLL_RULE = 'a duration like 500ms, 3s, 1m; 100ms to 1h';
 const WAIT_RULE = 'a duration like 90s, 15m, 1h, or whole seconds (3600); 1s to 7d';
 /** OpenTelemetry's header list: `key=value` pairs separated by commas (values may be percent-encoded). */
 const otlpHeaders = z.string().regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/);
@@ -392,6 +402,41 @@ export const VARIABLES: readonly Variable[] = [
     duration,
     'How long a wait may go without a heartbeat before Temporal hands it to another worker (a crashed worker is noticed this soon).',
     { default: '1m' },
+  ),
+  v(
+    'SHEPHERD_WEBHOOKS',
+    'timeouts',
+    'true or false',
+    bool,
+    'The webhook receiver is registered in GitLab and Jenkins (`shepherd webhooks --print-config`): waits learn of changes from its wake-ups and poll only at SHEPHERD_POLL_FALLBACK. Off: waits poll at SHEPHERD_POLL_GITLAB / _JENKINS. Unset: off against real systems, on in the sandbox (the sandbox-mode worker and the demo register their receiver).',
+  ),
+  v(
+    'SHEPHERD_POLL_GITLAB',
+    'timeouts',
+    POLL_RULE,
+    pollInterval,
+    'Pause between two looks at GitLab while waiting for an MR or its mergeability (unset: 3s).',
+  ),
+  v(
+    'SHEPHERD_POLL_JENKINS',
+    'timeouts',
+    POLL_RULE,
+    pollInterval,
+    'Pause between two looks at Jenkins while waiting for a build or a queue item (unset: 3s).',
+  ),
+  v(
+    'SHEPHERD_POLL_KUBERNETES',
+    'timeouts',
+    POLL_RULE,
+    pollInterval,
+    'Pause between two looks at Argo CD and the workload when no watch event came (unset: 5s); watch events wake the waits earlier.',
+  ),
+  v(
+    'SHEPHERD_POLL_FALLBACK',
+    'timeouts',
+    POLL_RULE,
+    pollInterval,
+    'With SHEPHERD_WEBHOOKS on: pause between two looks of a wait that webhooks announce, should a delivery be lost (unset: 60s).',
   ),
   v(
     'PROMOTION_MR_TIMEOUT',

@@ -28,11 +28,36 @@ export interface ActivityClients {
   readonly notifications: NotificationClient | undefined;
 }
 
-/** How often waits look again; the sandbox runs faster than the real systems, so it is polled more often. */
+/**
+ * How often waits look again, and whether webhooks wake them (then the waits they cover poll at `fallbackMs`);
+ * the sandbox runs faster than the real systems, so it is polled more often.
+ */
 export interface PollIntervals {
-  readonly gitlabMs?: number;
-  readonly jenkinsMs?: number;
-  readonly kubernetesMs?: number;
+  readonly gitlabMs?: number | undefined;
+  readonly jenkinsMs?: number | undefined;
+  readonly kubernetesMs?: number | undefined;
+  readonly webhooks?: boolean | undefined;
+  readonly fallbackMs?: number | undefined;
+}
+
+/** The wait settings of the configuration (SHEPHERD_WEBHOOKS, SHEPHERD_POLL_*). */
+export function pollIntervalsFrom(config: ShepherdConfig | undefined): PollIntervals {
+  const w = config?.waits;
+  return {
+    gitlabMs: w?.pollGitlabMs,
+    jenkinsMs: w?.pollJenkinsMs,
+    kubernetesMs: w?.pollKubernetesMs,
+    webhooks: w?.webhooks,
+    fallbackMs: w?.fallbackMs,
+  };
+}
+
+/** The webhook settings every system's activities take. */
+function webhookDeps(poll: PollIntervals): { webhooks?: boolean; fallbackIntervalMs?: number } {
+  return {
+    ...(poll.webhooks ? { webhooks: true } : {}),
+    ...(poll.fallbackMs ? { fallbackIntervalMs: poll.fallbackMs } : {}),
+  };
 }
 
 export function buildActivities(
@@ -45,11 +70,13 @@ export function buildActivities(
       client: clients.gitlab,
       layout,
       ...(poll.gitlabMs ? { pollIntervalMs: poll.gitlabMs } : {}),
+      ...webhookDeps(poll),
     }),
     ...createJenkinsActivities({
       client: clients.jenkins,
       layout,
       ...(poll.jenkinsMs ? { pollIntervalMs: poll.jenkinsMs } : {}),
+      ...webhookDeps(poll),
     }),
     ...createKubernetesActivities({
       client: clients.kubernetes,
@@ -80,7 +107,7 @@ export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities
     workloads: workloadClientsFrom(config),
     notifications: notificationsFrom(config),
   };
-  return buildActivities(clients, pipelineFromConfig(config));
+  return buildActivities(clients, pipelineFromConfig(config), pollIntervalsFrom(config));
 }
 
 /** A client for each environment configured with a cluster of its own (SHEPHERD_KUBECONFIG_<ENV>/_CONTEXT_<ENV>). */
@@ -157,8 +184,23 @@ export function layoutForWorld(
   };
 }
 
-/** Activities against the sandbox world (embedded default), with the credentials the world issued. */
-export function activitiesForWorld(world: SandboxInstallation, config?: ShepherdConfig): ShepherdActivities {
+/**
+ * The sandbox's pace: it runs at a fraction of real time, so its waits poll every 200 ms unless SHEPHERD_POLL_*
+ * say otherwise; with webhooks, a lost delivery is found within 5 s (SHEPHERD_POLL_FALLBACK overrides it).
+ */
+const SANDBOX_POLL_MS = 200;
+const SANDBOX_FALLBACK_MS = 5_000;
+
+/**
+ * Activities against the sandbox world (embedded default), with the credentials the world issued. `webhooks`: the
+ * world delivers its events to a receiver of this installation (the sandbox-mode worker and the demo register one);
+ * SHEPHERD_WEBHOOKS, when set, decides instead.
+ */
+export function activitiesForWorld(
+  world: SandboxInstallation,
+  config?: ShepherdConfig,
+  opts: { webhooks?: boolean } = {},
+): ShepherdActivities {
   const info = world.info;
   const clients: ActivityClients = {
     gitlab: new GitLabClient({ url: info.gitlab.url, token: new Secret(info.gitlab.token) }),
@@ -170,5 +212,12 @@ export function activitiesForWorld(world: SandboxInstallation, config?: Shepherd
     kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig }),
     notifications: config ? notificationsFrom(config) : undefined,
   };
-  return buildActivities(clients, layoutForWorld(world), { gitlabMs: 200, jenkinsMs: 200, kubernetesMs: 200 });
+  const configured = pollIntervalsFrom(config);
+  return buildActivities(clients, layoutForWorld(world), {
+    gitlabMs: configured.gitlabMs ?? SANDBOX_POLL_MS,
+    jenkinsMs: configured.jenkinsMs ?? SANDBOX_POLL_MS,
+    kubernetesMs: configured.kubernetesMs ?? SANDBOX_POLL_MS,
+    webhooks: configured.webhooks ?? opts.webhooks ?? false,
+    fallbackMs: configured.fallbackMs ?? SANDBOX_FALLBACK_MS,
+  });
 }
