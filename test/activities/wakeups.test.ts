@@ -48,7 +48,7 @@ async function idleRun(): Promise<{ workflowId: string; runId: string; stop: () 
 const hint = (system: WakeSystem): WakeHint => ({ system, event: 'build', receivedAt: new Date().toISOString() });
 
 /** Runs a webhook-paced wait of `system` inside `run`; `done()` lets its next look finish it. */
-function startWait(run: { workflowId: string; runId: string }, system: WakeSystem) {
+function startWait(run: { workflowId: string; runId: string }, system: WakeSystem, fallbackMs = TEN_MINUTES) {
   const env = new MockActivityEnvironment(
     { workflowExecution: { workflowId: run.workflowId, runId: run.runId }, workflowNamespace: namespace },
     { logger: new DefaultLogger('ERROR'), client },
@@ -61,7 +61,7 @@ function startWait(run: { workflowId: string; runId: string }, system: WakeSyste
       startedAt: Date.now(),
       deadline: Date.now() + TEN_MINUTES,
       progress: {},
-      ...pacing({ pollIntervalMs: TEN_MINUTES, webhooks: true, fallbackMs: TEN_MINUTES }, system, true),
+      ...pacing({ pollIntervalMs: 100, webhooks: true, fallbackMs }, system, true),
       heartbeat: () => undefined,
       look: async () => {
         looks += 1;
@@ -89,6 +89,18 @@ describe('a wait with webhooks on', () => {
       await client.workflow.getHandle(run.workflowId).signal(WAKE_SIGNAL, hint('jenkins'));
       // Without the wake-up the next look would come after ten minutes, past the test's timeout.
       await expect(wait.result).resolves.toBe(2);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('finds the change by its fallback poll when no webhook arrives', async () => {
+    const run = await idleRun();
+    try {
+      const wait = startWait(run, 'gitlab', 300);
+      await until(() => wait.looks() >= 2, 'a second look without any wake-up');
+      wait.done();
+      await expect(wait.result).resolves.toBeGreaterThanOrEqual(3);
     } finally {
       await run.stop();
     }
