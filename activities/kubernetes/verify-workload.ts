@@ -1,8 +1,8 @@
 /**
  * verifyWorkload: the workload itself, not Argo CD's summary of it. Changes nothing. Waits (reading the Deployment and
- * the pods from watched caches, which also wake it; polling is the fallback; heartbeating the stability window, which a retry resumes) until the Deployment rolled
- * out by `kubectl rollout status`'s rule and every pod of the app runs `imageTag`, Ready, with restart counts that
- * stay unchanged for `layout.stabilitySeconds`. AppDegradedError on crashes or image pull failures lasting past the
+ * the pods from watched caches, which also wake it; polling is the fallback; heartbeating the stability window, which
+ * a retry resumes) until the Deployment rolled out by `kubectl rollout status`'s rule and every pod of the app runs
+ * `imageTag`, Ready, with restart counts that stay unchanged for `layout.stabilitySeconds`. AppDegradedError on crashes or image pull failures lasting past the
  * grace period, or ProgressDeadlineExceeded. A look the Kubernetes API cannot answer saw nothing (heartbeated as
  * `the Kubernetes API unreachable: …`). WaitTimeoutError at the deadline, carrying the last state or error seen.
  * Safe to repeat: it only reads.
