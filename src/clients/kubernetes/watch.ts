@@ -50,7 +50,11 @@ export interface WatchedCollection<T> {
   parse(raw: unknown): T;
 }
 
-type Outcome = 'ended' | 'expired' | 'failed';
+/** `ended`: the server closed the stream normally; `idle`: it did so at once, without a single event. */
+type Outcome = 'ended' | 'idle' | 'expired' | 'failed';
+
+/** A stream the server ends sooner than this without any event is not worth reopening at once. */
+const SHORTEST_USEFUL_STREAM_MS = 1_000;
 
 interface RawObject {
   code?: unknown;
@@ -111,6 +115,8 @@ export function followCollection<T>(
       let expired = false;
       let failed = false;
       let finished = false;
+      let received = false;
+      const openedAt = Date.now();
       const params: Record<string, string | number | boolean> = {
         ...source.query,
         allowWatchBookmarks: true,
@@ -145,6 +151,7 @@ export function followCollection<T>(
           params,
           (type: string, object: RawObject | undefined) => {
             failures = 0;
+            received = true;
             try {
               apply(type, object);
             } catch {
@@ -159,7 +166,8 @@ export function followCollection<T>(
             if (err) {
               synced = false;
               resolve(Number((err as { statusCode?: unknown }).statusCode) === 410 ? 'expired' : 'failed');
-            } else resolve(expired ? 'expired' : failed ? 'failed' : 'ended');
+            } else if (expired || failed) resolve(expired ? 'expired' : 'failed');
+            else resolve(!received && Date.now() - openedAt < SHORTEST_USEFUL_STREAM_MS ? 'idle' : 'ended');
           },
         )
         .then(
@@ -197,9 +205,14 @@ export function followCollection<T>(
         synced = false;
         resourceVersion = undefined;
       }
+      // A failure unsyncs the cache until the watch resumes, with a growing back-off. A server that keeps closing
+      // empty streams at once (a proxy's idle timeout) is only not hammered: the pause stays short, since the cache
+      // counts as synced meanwhile and the reopened watch replays what happened during it.
       if (outcome === 'failed') {
         failures += 1;
         await pause(Math.min(maxBackoffMs, 250 * 2 ** failures));
+      } else if (outcome === 'idle') {
+        await pause(SHORTEST_USEFUL_STREAM_MS);
       }
     }
   };
