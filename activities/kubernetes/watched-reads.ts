@@ -55,12 +55,12 @@ export function watchedReads(
   let timer: NodeJS.Timeout | undefined;
   let wakeWait: (() => void) | undefined;
 
-  // The gap is measured on the real clock: it paces requests, whatever clock the wait's own timing uses.
+  // The gap is measured on the real clock: it paces the looks, whatever clock the wait's own timing uses.
   const changed = (): void => {
     if (timer !== undefined || !wakeWait) return;
     const delay = lastLook + minGapMs - Date.now();
     if (delay <= 0) {
-      wakeWait();
+      wakeWait?.();
       return;
     }
     timer = setTimeout(() => {
@@ -86,6 +86,10 @@ export function watchedReads(
     },
     looking() {
       lastLook = Date.now();
+      // A wake-up still pending is for changes this look is about to see (the caches are updated before they call
+      // `changed`): drop it. A change from now on schedules its own, a gap from now.
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
     },
     async application() {
       // An empty synced cache may lag a creation, or the Application is gone: the direct read says which.
