@@ -105,6 +105,7 @@ export const parts = {
       'doctor',
       'observability',
       'tracing',
+      'webhooks',
     ],
     packages: '*',
     builtins: true,
@@ -139,6 +140,16 @@ export const parts = {
     packages: ['@temporalio/client', '@temporalio/proto', 'yaml'],
     builtins: true,
     why: 'checks a configured installation through the same clients the activities use, and says what to fix',
+  },
+  webhooks: {
+    folder: 'src/webhooks',
+    // The receiver takes its secrets as the config's Secret type and never loads configuration; it reaches runs only
+    // through a Temporal client it is given.
+    imports: ['domain', 'observability'],
+    typeImports: ['config'],
+    packages: ['@temporalio/client', '@temporalio/common', 'zod'],
+    builtins: true,
+    why: 'the webhook receiver: authenticates deliveries, routes them to runs by the pipeline layout, signals them',
   },
   observability: {
     folder: 'src/observability',
