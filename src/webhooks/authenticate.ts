@@ -3,18 +3,21 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Secret } from '../config/secret.js';
 
+/** A secret as the receiver holds it: the config's Secret, or anything else that reveals its value only on request. */
+export type WebhookSecret = Pick<Secret, 'reveal'>;
+
 /**
  * Whether `given` is the secret. Both sides are hashed first, so the comparison takes the same time whatever the
  * lengths and wherever they differ; no secret configured refuses everything.
  */
-export function sameSecret(given: string | undefined, secret: Secret | undefined): boolean {
+export function sameSecret(given: string | undefined, secret: WebhookSecret | undefined): boolean {
   if (given === undefined || secret === undefined) return false;
   const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
   return timingSafeEqual(digest(given), digest(secret.reveal()));
 }
 
 /** GitLab sends the hook's token as `X-Gitlab-Token` (reference §1.2). */
-export function gitlabAuthenticated(headers: IncomingHttpHeaders, secret: Secret | undefined): boolean {
+export function gitlabAuthenticated(headers: IncomingHttpHeaders, secret: WebhookSecret | undefined): boolean {
   return sameSecret(single(headers['x-gitlab-token']), secret);
 }
 
@@ -22,7 +25,7 @@ export function gitlabAuthenticated(headers: IncomingHttpHeaders, secret: Secret
  * Jenkins: the password of HTTP Basic auth (the Notification plugin turns the endpoint URL's userinfo into it), or
  * `X-Shepherd-Token` (a Jenkinsfile `post` step). Either one matching is enough.
  */
-export function jenkinsAuthenticated(headers: IncomingHttpHeaders, secret: Secret | undefined): boolean {
+export function jenkinsAuthenticated(headers: IncomingHttpHeaders, secret: WebhookSecret | undefined): boolean {
   const header = sameSecret(single(headers['x-shepherd-token']), secret);
   const basic = sameSecret(basicPassword(headers.authorization), secret);
   return header || basic;

@@ -18,11 +18,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '@temporalio/common';
-import type { Secret } from '../config/secret.js';
 import type { PipelineLayout } from '../domain/pipeline.js';
 import type { WakeHint } from '../domain/wake.js';
 import { WebhookMetrics, type WebhookDeliveryOutcome } from '../observability/metrics.js';
-import { gitlabAuthenticated, jenkinsAuthenticated } from './authenticate.js';
+import { gitlabAuthenticated, jenkinsAuthenticated, type WebhookSecret } from './authenticate.js';
 import { gitlabEventName, parseGitLabEvent, parseJenkinsEvent, type WebhookEvent } from './events.js';
 import { ReplayWindow } from './replay-window.js';
 import { routeEvent } from './routing.js';
@@ -39,8 +38,8 @@ export interface WebhookReceiverOptions {
   readonly taskQueue: string;
   /** The pipelines whose runs events are routed to (one layout per app). */
   readonly layouts: readonly PipelineLayout[];
-  readonly gitlabToken: Secret | undefined;
-  readonly jenkinsToken: Secret | undefined;
+  readonly gitlabToken: WebhookSecret | undefined;
+  readonly jenkinsToken: WebhookSecret | undefined;
   readonly maxBodyBytes?: number;
   readonly logger: Logger;
   /** Where the counters go; a new set by default. Give the worker's to have them on its metrics endpoint too. */
