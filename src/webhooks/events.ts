@@ -102,7 +102,7 @@ export function parseGitLabEvent(event: GitLabEventName, body: unknown): GitLabE
 
 const notification = z.object({
   name: z.string().optional(),
-  url: z.string().regex(/^job\//),
+  url: z.string().min(1),
   build: z.object({
     number: z.number().int().nonnegative(),
     phase: z.string().min(1),
@@ -132,9 +132,17 @@ export function parseJenkinsEvent(body: unknown): JenkinsEvent | undefined {
   };
 }
 
-/** `job/a/job/b%2Fc/` → `['a', 'b/c']`; undefined when it is not a job URL. */
+/**
+ * `job/a/job/b%2Fc/` → `['a', 'b/c']`; an absolute URL (`https://ci.example/jenkins/job/a/`) is read from its first
+ * `job/` on. Undefined when it is not a job URL.
+ */
 function jobSegments(url: string): string[] | undefined {
-  const parts = url.replace(/\/+$/, '').split('/');
+  const start = url.search(/(^|\/)job\//);
+  if (start < 0) return undefined;
+  const parts = url
+    .slice(start)
+    .replace(/^\/+|\/+$/g, '')
+    .split('/');
   if (parts.length % 2 !== 0) return undefined;
   const segments: string[] = [];
   for (let i = 0; i < parts.length; i += 2) {

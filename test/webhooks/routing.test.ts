@@ -82,6 +82,10 @@ describe('routeEvent', () => {
   it('decodes job names (branch jobs with / in their name)', () => {
     const branchJob = { ...layout, jenkins: { ...layout.jenkins, appJob: [app, 'feature/x'] } };
     expect(routeEvent(jenkins(`job/${app}/job/feature%2Fx/`), [branchJob])).toEqual([validation]);
+    expect(routeEvent(jenkins(`https://ci.example/jenkins/job/${app}/job/feature%2Fx/`), [branchJob])).toEqual([
+      validation,
+    ]);
     expect(parseJenkinsEvent({ url: 'job/a/b/', build: { number: 1, phase: 'STARTED' } })).toBeUndefined();
+    expect(parseJenkinsEvent({ url: 'view/all/', build: { number: 1, phase: 'STARTED' } })).toBeUndefined();
   });
 });
