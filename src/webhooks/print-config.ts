@@ -114,7 +114,7 @@ export function registrationText(s: RegistrationSettings): string {
     '  always {',
     '    script {',
     '      def body = groovy.json.JsonOutput.toJson([',
-    `        name: env.JOB_BASE_NAME, url: env.JOB_URL.replaceFirst('^.*?(job/)', '$1'),`,
+    `        name: env.JOB_BASE_NAME, url: env.JOB_URL,`,
     "        build: [number: env.BUILD_NUMBER as int, phase: 'COMPLETED', status: currentBuild.currentResult,",
     '                parameters: [APP_NAME: params.APP_NAME ?: "", TARGET_ENV: params.TARGET_ENV ?: ""]]])',
     "      writeFile file: 'shepherd-notification.json', text: body",
