@@ -105,13 +105,12 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions): Promis
       if (headerKey) replays.release(headerKey);
       return { event, status: 400, outcome: 'malformed' };
     }
-    if (parsed.source === 'jenkins') {
-      // Jenkins keeps no delivery id: a build's phase is what it announces once.
-      if (parsed.phase === 'QUEUED')
-        return { event, status: 200, outcome: 'ignored', body: { reason: 'queued: started follows' } };
-      if (replays.claim(`jenkins:${parsed.job.join('/')}#${parsed.number}:${parsed.phase}`))
-        return { event, status: 200, outcome: 'replayed' };
-    }
+    // Jenkins keeps no delivery id: a build's phase is what it announces once. QUEUED comes just before STARTED.
+    if (parsed.source === 'jenkins' && parsed.phase === 'QUEUED')
+      return { event, status: 200, outcome: 'ignored', body: { reason: 'queued: started follows' } };
+    const bodyKey =
+      parsed.source === 'jenkins' ? `jenkins:${parsed.job.join('/')}#${parsed.number}:${parsed.phase}` : undefined;
+    if (bodyKey && replays.claim(bodyKey)) return { event, status: 200, outcome: 'replayed' };
     const targets = routeEvent(parsed, opts.layouts);
     if (targets.length === 0)
       return { event, status: 200, outcome: 'ignored', body: { reason: 'concerns no run of the pipeline' } };
@@ -120,11 +119,8 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions): Promis
     const results = await Promise.all(targets.map((t) => waker.wake(t, hint)));
     for (const r of results) report(source, event, parsed.subject, r);
     const failed = results.filter((r) => r.outcome === 'failed').length;
-    if (failed > 0) {
-      if (headerKey) replays.release(headerKey);
-      if (parsed.source === 'jenkins')
-        replays.release(`jenkins:${parsed.job.join('/')}#${parsed.number}:${parsed.phase}`);
-    }
+    // Temporal could not be told: a resend of this delivery must be acted on, not taken for a replay.
+    if (failed > 0) for (const key of [headerKey, bodyKey]) if (key) replays.release(key);
     const count = (o: string): number => results.filter((r) => r.outcome === o).length;
     return {
       event,
@@ -157,7 +153,8 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions): Promis
     // `failed` is a signal outcome; the delivery itself was accepted and counted as such.
     metrics.delivery({ source, event: answer.event }, answer.outcome === 'failed' ? 'accepted' : answer.outcome);
     const fields = { source, event: answer.event, outcome: answer.outcome, status: answer.status, ...answer.body };
-    if (answer.status >= 400) log.warn('webhook: delivery rejected', fields);
+    if (answer.outcome === 'failed') log.warn('webhook: delivery accepted, but a run could not be signalled', fields);
+    else if (answer.status >= 400) log.warn('webhook: delivery rejected', fields);
     else log.info(`webhook: delivery ${answer.outcome}`, fields);
     const body = `${JSON.stringify({ outcome: answer.outcome, ...answer.body })}\n`;
     send(
