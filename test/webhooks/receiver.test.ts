@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from '@temporalio/client';
+import { createServer } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, type LogEntry } from '@temporalio/worker';
 import { Secret } from '../../src/config/secret.js';
@@ -321,6 +322,42 @@ describe('routing through Temporal', () => {
       jenkinsNotification(['someone-else'], 3, 'COMPLETED'),
     ]);
     expect(JSON.parse(reply.body)).toMatchObject({ outcome: 'ignored' });
+  });
+});
+
+describe('when Temporal cannot be told', () => {
+  it('answers 502, counts the signal as failed, and acts on a resend instead of taking it for a replay', async () => {
+    // A port that was free a moment ago: nothing listens there, and no retries hide the failure.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolve(free));
+      });
+    });
+    const connection = Connection.lazy({ address: `127.0.0.1:${port}`, interceptors: [] });
+    const offline = await startWebhookReceiver({
+      address: '127.0.0.1:0',
+      client: new Client({ connection }),
+      taskQueue,
+      layouts: [layout],
+      gitlabToken: new Secret(GITLAB_TOKEN),
+      jenkinsToken: new Secret(JENKINS_TOKEN),
+      logger: new DefaultLogger('ERROR'),
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const reply = await post(`${offline.url}/webhooks/jenkins`, { 'x-shepherd-token': JENKINS_TOKEN }, [
+          jenkinsNotification(layout.jenkins.appJob, 77, 'COMPLETED'),
+        ]);
+        expect(reply.status).toBe(502);
+      }
+      expect(
+        offline.metrics.count(METRICS.webhookSignals, { source: 'jenkins', event: 'build', outcome: 'failed' }),
+      ).toBe(2);
+    } finally {
+      await offline.close();
+      await connection.close();
+    }
   });
 });
 
