@@ -106,6 +106,7 @@ export const parts = {
       'doctor',
       'observability',
       'tracing',
+      'webhooks',
     ],
     packages: '*',
     builtins: true,
@@ -140,6 +141,16 @@ export const parts = {
     packages: ['@temporalio/client', '@temporalio/proto', 'yaml'],
     builtins: true,
     why: 'checks a configured installation through the same clients the activities use, and says what to fix',
+  },
+  webhooks: {
+    folder: 'src/webhooks',
+    // The receiver takes its secrets as the config's Secret type and never loads configuration; it reaches runs only
+    // through a Temporal client it is given.
+    imports: ['domain', 'observability'],
+    typeImports: ['config'],
+    packages: ['@temporalio/client', '@temporalio/common', 'zod'],
+    builtins: true,
+    why: 'the webhook receiver: authenticates deliveries, routes them to runs by the pipeline layout, signals them',
   },
   observability: {
     folder: 'src/observability',

@@ -150,6 +150,16 @@ export interface ShepherdConfig {
     readonly timeout: string;
   };
   readonly notifications: { readonly webhookUrl: Secret | undefined };
+  /** The webhook receiver (src/webhooks): where it listens, its public URL, its secrets and body limit. */
+  readonly webhooks: {
+    /** Undefined: unset (the sandbox modes turn webhooks on, the configured installation keeps them off). */
+    readonly enabled: boolean | undefined;
+    readonly address: string | undefined;
+    readonly url: string | undefined;
+    readonly gitlabToken: Secret | undefined;
+    readonly jenkinsToken: Secret | undefined;
+    readonly maxBodyBytes: number;
+  };
   /** `host:port` addresses of the worker's endpoints; undefined: not served. */
   readonly observability: {
     readonly healthAddress: string | undefined;
@@ -371,6 +381,14 @@ function validate(
       timeout: get<string>('SHEPHERD_APPROVAL_TIMEOUT')!,
     },
     notifications: { webhookUrl: get<Secret>('SHEPHERD_NOTIFY_WEBHOOK_URL') },
+    webhooks: {
+      enabled: get<boolean>('SHEPHERD_WEBHOOKS'),
+      address: get<string>('SHEPHERD_WEBHOOK_ADDRESS'),
+      url: get<string>('SHEPHERD_WEBHOOK_URL'),
+      gitlabToken: get<Secret>('SHEPHERD_WEBHOOK_GITLAB_TOKEN'),
+      jenkinsToken: get<Secret>('SHEPHERD_WEBHOOK_JENKINS_TOKEN'),
+      maxBodyBytes: get<number>('SHEPHERD_WEBHOOK_MAX_BODY_BYTES')!,
+    },
     observability: {
       healthAddress: get<string>('SHEPHERD_HEALTH_ADDRESS'),
       metricsAddress: get<string>('SHEPHERD_METRICS_ADDRESS'),

@@ -24,6 +24,7 @@ export const GROUPS = [
   'timeouts',
   'approvals',
   'notifications',
+  'webhooks',
   'observability',
   'infra-env',
 ] as const;
@@ -477,6 +478,62 @@ export const VARIABLES: readonly Variable[] = [
     url,
     'Slack-compatible incoming webhook for failures and approval requests.',
     { secret: true },
+  ),
+  // Webhooks
+  v(
+    'SHEPHERD_WEBHOOKS',
+    'webhooks',
+    'true or false',
+    bool,
+    'The waits on GitLab and Jenkins rely on webhooks (the receiver signals the runs; polling only as a slow fallback). Unset: on for the sandbox-mode worker and `shepherd demo`, which register the hooks with the sandbox themselves; off otherwise.',
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_ADDRESS',
+    'webhooks',
+    'a port, or host:port',
+    bindAddress,
+    'Where the webhook receiver listens (`POST /webhooks/gitlab`, `/webhooks/jenkins`, `GET /metrics`, `/healthz`; a bare port binds 127.0.0.1). Set: `shepherd worker` runs the receiver too; `shepherd webhooks` runs it alone (default 127.0.0.1:8787 there).',
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_URL',
+    'webhooks',
+    'an http(s) URL',
+    url,
+    'The public base URL GitLab and Jenkins reach the receiver at (e.g. `https://shepherd.example/`), for `shepherd webhooks --print-config`. Unset: http:// and the bind address.',
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_GITLAB_TOKEN',
+    'webhooks',
+    'text',
+    text,
+    'The secret token of the GitLab project hooks (GitLab sends it as X-Gitlab-Token). Unset: the receiver refuses every GitLab delivery (401).',
+    { secret: true },
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_JENKINS_TOKEN',
+    'webhooks',
+    'text',
+    text,
+    "The shared secret of the Jenkins notifications: the password of the endpoint URL's userinfo (Basic auth) or the X-Shepherd-Token header of a `post` step. Unset: the receiver refuses every Jenkins delivery (401).",
+    { secret: true },
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_MAX_BODY_BYTES',
+    'webhooks',
+    'a whole number of bytes, 1024 to 33554432',
+    z
+      .string()
+      .regex(/^\d+$/)
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .int()
+          .min(1024)
+          .max(32 * 1024 * 1024),
+      ),
+    'The largest webhook body the receiver reads; a longer one is answered 413 without being read to the end.',
+    { default: '1048576' },
   ),
   // Observability
   v(
