@@ -135,10 +135,8 @@ export interface ShepherdConfig {
   };
   /** Passed to the workflows as `unstableBuilds`: what an UNSTABLE Jenkins build means to a run. */
   readonly unstableBuilds: UnstableBuildOutcome;
-  /** How waits learn of changes: webhooks and poll intervals in ms (undefined: the activities' defaults). */
+  /** The poll intervals of waits in ms (undefined: the activities' defaults); webhooks: `webhooks.enabled`. */
   readonly waits: {
-    /** SHEPHERD_WEBHOOKS; undefined: unset (off against real systems, on in the sandbox). */
-    readonly webhooks: boolean | undefined;
     readonly pollGitlabMs: number | undefined;
     readonly pollJenkinsMs: number | undefined;
     readonly pollKubernetesMs: number | undefined;
@@ -369,7 +367,6 @@ function validate(
     },
     unstableBuilds: get<UnstableBuildOutcome>('JENKINS_UNSTABLE_BUILDS')!,
     waits: {
-      webhooks: get<boolean>('SHEPHERD_WEBHOOKS'),
       pollGitlabMs: get<number>('SHEPHERD_POLL_GITLAB'),
       pollJenkinsMs: get<number>('SHEPHERD_POLL_JENKINS'),
       pollKubernetesMs: get<number>('SHEPHERD_POLL_KUBERNETES'),

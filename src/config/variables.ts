@@ -405,13 +405,6 @@ export const VARIABLES: readonly Variable[] = [
     { default: '1m' },
   ),
   v(
-    'SHEPHERD_WEBHOOKS',
-    'timeouts',
-    'true or false',
-    bool,
-    'The webhook receiver is registered in GitLab and Jenkins (`shepherd webhooks --print-config`): waits learn of changes from its wake-ups and poll only at SHEPHERD_POLL_FALLBACK. Off: waits poll at SHEPHERD_POLL_GITLAB / _JENKINS. Unset: off against real systems, on in the sandbox (the sandbox-mode worker and the demo register their receiver).',
-  ),
-  v(
     'SHEPHERD_POLL_GITLAB',
     'timeouts',
     POLL_RULE,

@@ -36,8 +36,15 @@ export interface PollIntervals {
   readonly gitlabMs?: number | undefined;
   readonly jenkinsMs?: number | undefined;
   readonly kubernetesMs?: number | undefined;
-  readonly webhooks?: boolean | undefined;
+  /** Which systems deliver webhooks to a receiver of this installation. */
+  readonly webhooks?: WebhookSystems | undefined;
   readonly fallbackMs?: number | undefined;
+}
+
+/** The systems whose events reach the receiver (GitLab hooks, Jenkins notifications). */
+export interface WebhookSystems {
+  readonly gitlab: boolean;
+  readonly jenkins: boolean;
 }
 
 /** The wait settings of the configuration (SHEPHERD_WEBHOOKS, SHEPHERD_POLL_*). */
@@ -47,15 +54,18 @@ export function pollIntervalsFrom(config: ShepherdConfig | undefined): PollInter
     gitlabMs: w?.pollGitlabMs,
     jenkinsMs: w?.pollJenkinsMs,
     kubernetesMs: w?.pollKubernetesMs,
-    webhooks: w?.webhooks,
+    webhooks: config?.webhooks.enabled ? { gitlab: true, jenkins: true } : undefined,
     fallbackMs: w?.fallbackMs,
   };
 }
 
-/** The webhook settings every system's activities take. */
-function webhookDeps(poll: PollIntervals): { webhooks?: boolean; fallbackIntervalMs?: number } {
+/** The webhook settings a system's activities take. */
+function webhookDeps(
+  poll: PollIntervals,
+  system: keyof WebhookSystems,
+): { webhooks?: boolean; fallbackIntervalMs?: number } {
   return {
-    ...(poll.webhooks ? { webhooks: true } : {}),
+    ...(poll.webhooks?.[system] ? { webhooks: true } : {}),
     ...(poll.fallbackMs ? { fallbackIntervalMs: poll.fallbackMs } : {}),
   };
 }
@@ -70,13 +80,13 @@ export function buildActivities(
       client: clients.gitlab,
       layout,
       ...(poll.gitlabMs ? { pollIntervalMs: poll.gitlabMs } : {}),
-      ...webhookDeps(poll),
+      ...webhookDeps(poll, 'gitlab'),
     }),
     ...createJenkinsActivities({
       client: clients.jenkins,
       layout,
       ...(poll.jenkinsMs ? { pollIntervalMs: poll.jenkinsMs } : {}),
-      ...webhookDeps(poll),
+      ...webhookDeps(poll, 'jenkins'),
     }),
     ...createKubernetesActivities({
       client: clients.kubernetes,
@@ -193,13 +203,13 @@ const SANDBOX_FALLBACK_MS = 5_000;
 
 /**
  * Activities against the sandbox world (embedded default), with the credentials the world issued. `webhooks`: the
- * world delivers its events to a receiver of this installation (the sandbox-mode worker and the demo register one);
- * SHEPHERD_WEBHOOKS, when set, decides instead.
+ * systems of the world that deliver their events to a receiver of this installation (the sandbox-mode worker and
+ * the demo register one, unless SHEPHERD_WEBHOOKS=false).
  */
 export function activitiesForWorld(
   world: SandboxInstallation,
   config?: ShepherdConfig,
-  opts: { webhooks?: boolean } = {},
+  opts: { webhooks?: WebhookSystems | undefined } = {},
 ): ShepherdActivities {
   const info = world.info;
   const clients: ActivityClients = {
@@ -217,7 +227,7 @@ export function activitiesForWorld(
     gitlabMs: configured.gitlabMs ?? SANDBOX_POLL_MS,
     jenkinsMs: configured.jenkinsMs ?? SANDBOX_POLL_MS,
     kubernetesMs: configured.kubernetesMs ?? SANDBOX_POLL_MS,
-    webhooks: configured.webhooks ?? opts.webhooks ?? false,
+    webhooks: config?.webhooks.enabled === false ? undefined : opts.webhooks,
     fallbackMs: configured.fallbackMs ?? SANDBOX_FALLBACK_MS,
   });
 }

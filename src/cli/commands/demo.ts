@@ -139,7 +139,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       connection,
       namespace: target.namespace,
       taskQueue: DEMO_TASK_QUEUE,
-      activities: activitiesForWorld(world, config),
+      activities: activitiesForWorld(world, config, { webhooks: webhooks?.registered }),
     });
     const workerRun = worker.run();
 

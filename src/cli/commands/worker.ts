@@ -139,6 +139,11 @@ Options:
           meter: Runtime.instance().metricMeter,
           ...(world ? { world } : {}),
         });
+        // The waits of the systems that took the registration rely on it (slow fallback polling).
+        if (webhooks && world)
+          activities = activitiesForWorld({ layout: defaultLayout(), info: world }, config, {
+            webhooks: webhooks.registered,
+          });
         if (webhooks)
           ctx.err(
             `Webhook receiver on ${webhooks.url}${world ? ` (sandbox: GitLab hooks ${webhooks.registered.gitlab ? 'registered' : 'not taken, polling'}, Jenkins notifications ${webhooks.registered.jenkins ? 'registered' : 'not taken, polling'})` : ''}`,
