@@ -12,12 +12,21 @@ export interface EndpointCounts {
   readonly endpoints: Record<string, number>;
 }
 
+/** Delivery attempts per event of one system, with their total. */
+export interface EventCounts {
+  readonly total: number;
+  readonly events: Record<string, number>;
+}
+
 export interface RequestCountsSnapshot {
   readonly since: string;
   readonly total: number;
   readonly systems: Record<SystemName, EndpointCounts>;
-  /** Outgoing webhook deliveries per system and event, attempts included (a resend counts again). */
-  readonly deliveries: { readonly total: number } & Record<'gitlab' | 'jenkins', EndpointCounts>;
+  /**
+   * Outgoing webhook deliveries per system and event (`Push Hook`, `Merge Request Hook`; `QUEUED` … `FINALIZED`),
+   * every attempt counted (a resend or a retry counts again).
+   */
+  readonly deliveries: { readonly total: number } & Record<'gitlab' | 'jenkins', EventCounts>;
 }
 
 const SYSTEMS: readonly SystemName[] = ['gitlab', 'jenkins', 'kubernetes'];
@@ -49,8 +58,12 @@ export class RequestCounter {
       SystemName,
       EndpointCounts
     >;
-    const gitlab = counts(this.outgoing.get('gitlab'));
-    const jenkins = counts(this.outgoing.get('jenkins'));
+    const events = (system: 'gitlab' | 'jenkins'): EventCounts => {
+      const c = counts(this.outgoing.get(system));
+      return { total: c.total, events: c.endpoints };
+    };
+    const gitlab = events('gitlab');
+    const jenkins = events('jenkins');
     return {
       since: new Date(this.since).toISOString(),
       total: SYSTEMS.reduce((sum, s) => sum + systems[s].total, 0),
