@@ -273,15 +273,10 @@ export class ProjectHooks {
     if (hooks.length === 0) return;
     const project = this.model.project(e.projectId);
     const mr = this.model.mergeRequests.get(project, e.iid);
+    // The hook's `user` is who acted: the merger, the closer, else the author.
     const actorId =
-      e.action === 'merged' ? mr.mergeUserId : e.action === 'closed' ? mr.closedById : (mr.authorId as number | null);
-    this.mergeRequestHooks(
-      hooks,
-      project,
-      e.iid,
-      MR_HOOK_ACTIONS[e.action],
-      this.model.userById(actorId ?? mr.authorId),
-    );
+      (e.action === 'merged' ? mr.mergeUserId : e.action === 'closed' ? mr.closedById : null) ?? mr.authorId;
+    this.mergeRequestHooks(hooks, project, e.iid, MR_HOOK_ACTIONS[e.action], this.model.userById(actorId));
   }
 
   private mergeRequestHooks(

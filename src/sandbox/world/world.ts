@@ -2,7 +2,9 @@
  * The sandbox world: the simulated GitLab, Jenkins and Kubernetes (with Argo CD) on 127.0.0.1, seeded as the real
  * installation, tied together by the controllers of the real system — a push to the app repo's main branch starts
  * the CI job, CI opens the dev MR, the promote job opens promotion MRs, Argo CD syncs env branches into the
- * cluster — plus the admin endpoint for inspection and fault scenarios.
+ * cluster — plus the admin endpoint for inspection, fault scenarios and measurement: the requests each system
+ * received per endpoint, the webhook deliveries sent (GitLab project hooks, Jenkins build notifications), and the
+ * timeline of the world's changes with their wall-clock instants.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
