@@ -226,6 +226,38 @@ describe('sandbox GitLab hook deliveries', () => {
     expect(new Set(r.deliveries.map((d) => d.headers['x-gitlab-webhook-uuid'])).size).toBe(r.deliveries.length);
   });
 
+  it('delivers close and reopen with the state change, as the user who acted', async () => {
+    const w = await startWorld();
+    const r = await startReceiver();
+    await addHook(w, { url: r.url, push_events: false, merge_requests_events: true });
+    await commitImage(w, 'update-stage-1', 'registry/app:5', 'stage');
+    const { iid } = w.model.createMergeRequest(DEPLOYMENTS, {
+      sourceBranch: 'update-stage-1',
+      targetBranch: 'stage',
+      title: 'Promote example-app to stage',
+    });
+    for (const stateEvent of ['close', 'reopen']) {
+      const res = await w.api('PUT', `/projects/${DEPLOYMENTS_ID}/merge_requests/${iid}`, { state_event: stateEvent });
+      expect(res.status).toBe(200);
+    }
+    await until(() => r.deliveries.length === 3, 'open, close and reopen');
+    const hooks = r.deliveries.map((d) =>
+      d.json<{ object_attributes: { action: string; state: string }; changes: object }>(),
+    );
+    expect(hooks.map((h) => h.object_attributes.action).sort()).toEqual(['close', 'open', 'reopen']);
+    const close = hooks.find((h) => h.object_attributes.action === 'close')!;
+    expect(close).toMatchObject({
+      object_attributes: { state: 'closed', state_id: 2 },
+      changes: { state_id: { previous: 1, current: 2 } },
+      user: { username: 'shepherd' },
+    });
+    const reopen = hooks.find((h) => h.object_attributes.action === 'reopen')!;
+    expect(reopen).toMatchObject({
+      object_attributes: { state: 'opened' },
+      changes: { state_id: { previous: 2, current: 1 } },
+    });
+  });
+
   it('sends no X-Gitlab-Token without a token, and only the events the hook selects', async () => {
     const w = await startWorld();
     const r = await startReceiver();
