@@ -7,6 +7,7 @@ import {
   manifest,
   MANIFEST,
   settledStatus,
+  TOKEN,
   type GitLabWorld,
 } from './gitlab-fixture.js';
 import { closedPort, receiversPerTest, type Delivery, type Receiver } from './webhook-receiver.js';
@@ -256,6 +257,50 @@ describe('sandbox GitLab hook deliveries', () => {
       object_attributes: { state: 'opened' },
       changes: { state_id: { previous: 2, current: 1 } },
     });
+  });
+
+  it('continues the X-Gitlab-Event-UUID an API call carried and blocks a hook already fired in that chain', async () => {
+    const w = await startWorld();
+    const first = await startReceiver();
+    const second = await startReceiver();
+    await addHook(w, { url: first.url, push_events: true, merge_requests_events: true });
+    await commitImage(w, 'update-dev-9', 'registry/app:9', 'dev');
+    w.model.createMergeRequest(DEPLOYMENTS, { sourceBranch: 'update-dev-9', targetBranch: 'dev', title: 't' });
+    await until(() => first.deliveries.length === 2, 'the push and the MR open');
+    await addHook(w, { url: second.url, push_events: true, merge_requests_events: true });
+    await w.model.hooks.idle();
+
+    // The first hook's receiver calls the API echoing its delivery's UUID: the push and MR update that call causes
+    // continue that chain; the first hook already fired in it and is blocked, the second fires once.
+    const chain = first.deliveries[0]!.headers['x-gitlab-event-uuid'] as string;
+    const echoed = await w.api(
+      'POST',
+      `/projects/${DEPLOYMENTS_ID}/repository/commits`,
+      {
+        branch: 'update-dev-9',
+        commit_message: 'echo',
+        actions: [{ action: 'update', file_path: MANIFEST, content: manifest('registry/app:10') }],
+      },
+      { 'private-token': TOKEN, 'x-gitlab-event-uuid': chain },
+    );
+    expect(echoed.status).toBe(201);
+    await until(() => second.deliveries.length === 1, 'the push to the second hook');
+    await w.model.hooks.idle();
+    expect(first.deliveries).toHaveLength(2);
+    expect(second.deliveries).toHaveLength(1);
+    expect(second.deliveries[0]!.headers).toMatchObject({
+      'x-gitlab-event': 'Push Hook',
+      'x-gitlab-event-uuid': chain,
+    });
+    expect(w.model.hooks.blockedRecursions).toBe(3);
+
+    // Without the header every hook gets both events, each with a new UUID.
+    await commitImage(w, 'update-dev-9', 'registry/app:11');
+    await until(() => first.deliveries.length === 4 && second.deliveries.length === 3, 'the push and the MR update');
+    const uuids = [...first.deliveries.slice(2), ...second.deliveries.slice(1)].map(
+      (d) => d.headers['x-gitlab-event-uuid'],
+    );
+    expect(uuids).not.toContain(chain);
   });
 
   it('sends no X-Gitlab-Token without a token, and only the events the hook selects', async () => {

@@ -141,6 +141,8 @@ export interface SandboxServerOptions {
   authenticate?: (req: SandboxRequest) => SandboxResponse | undefined;
   /** Fixed port (used to come back on the same port after an outage); default: a free port. */
   port?: number;
+  /** Runs the matched handler; a system wraps it to give the work it causes the request's context. */
+  aroundHandler?: (req: SandboxRequest, run: () => Promise<SandboxResponse>) => Promise<SandboxResponse>;
   /** Counts every request received, faulted and refused ones included, per endpoint. */
   requests?: RequestCounter;
   /**
@@ -270,7 +272,8 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
           else {
             request.params = m.params;
             request.rest = m.rest;
-            response = await m.handler(request);
+            const run = async (): Promise<SandboxResponse> => m.handler(request);
+            response = await (opts.aroundHandler ? opts.aroundHandler(request, run) : run());
           }
         }
         if (fault?.afterHandling) {

@@ -13,9 +13,14 @@
  * ever applies to unexpected exceptions, which a delivery here cannot raise. Resending is manual:
  * `POST …/hooks/:id/events/:event_id/resend` re-sends the logged body with the same `Idempotency-Key`.
  *
+ * Recursion detection is GitLab's: an API call carrying `X-Gitlab-Event-UUID` makes the events it causes continue
+ * that chain (the deliveries carry the same UUID), and a hook that already fired in the chain is not executed — so a
+ * receiver that echoes the header on its API calls silently loses hooks, as in real GitLab.
+ *
  * Not simulated: auto-disabling (off by default on self-managed), the rate limit of test and resend calls, Pipeline
  * Hooks (the sandbox has no pipelines), tag pushes (the sandbox has no tags).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { GitLabError } from './errors.js';
 import {
@@ -139,6 +144,20 @@ export class HookValidationError extends Error {
   }
 }
 
+/**
+ * The `X-Gitlab-Event-UUID` an API request carried, for the events that request causes (recursion detection,
+ * `Gitlab::WebHooks::RecursionDetection`): their deliveries reuse it instead of a new one, and a hook that already
+ * fired in that chain, or a chain of 100 hooks, is blocked.
+ */
+const requestEventUuid = new AsyncLocalStorage<string>();
+
+/** Runs `fn` (an API request's handler) so that the events it causes continue the chain of `uuid`, when given. */
+export function inEventChain<T>(uuid: string | undefined, fn: () => T): T {
+  return uuid !== undefined && uuid !== '' ? requestEventUuid.run(uuid, fn) : fn();
+}
+
+const RECURSION_CHAIN_LIMIT = 100;
+const REMEMBERED_CHAINS = 1_000;
 const LOG_LIMIT = 500;
 const RESPONSE_BODY_LIMIT = 8 * 1024;
 /** `gitlab.webhook_timeout` (believed 10 s). */
@@ -159,6 +178,10 @@ export class ProjectHooks {
   private nextLogId = 1;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly stopping = new AbortController();
+  /** Hooks fired per event UUID, oldest chain first. */
+  private readonly chains = new Map<string, Set<number>>();
+  /** Deliveries refused by recursion detection, for inspection. */
+  blockedRecursions = 0;
 
   constructor(private readonly model: GitLabModel) {
     model.onPush((e) => this.onPush(e));
@@ -295,13 +318,26 @@ export class ProjectHooks {
     for (const hook of hooks) if (hook.flags.merge_requests_events) this.enqueue(hook, 'Merge Request Hook', payload);
   }
 
-  /** Queues one delivery; the event's UUID and idempotency key are fixed here, once per event and hook. */
+  /**
+   * Queues one delivery; the event's UUID and idempotency key are fixed here, once per event and hook. An event
+   * caused by an API request that carried `X-Gitlab-Event-UUID` continues that chain, unless recursion detection
+   * blocks the hook.
+   */
   private enqueue(hook: ProjectHook, eventName: HookEventName, payload: Record<string, unknown>): void {
+    const chained = requestEventUuid.getStore();
+    const eventUuid = chained ?? randomUUID();
+    let fired = this.chains.get(eventUuid);
+    if (fired && (fired.has(hook.id) || fired.size >= RECURSION_CHAIN_LIMIT)) {
+      this.blockedRecursions++;
+      return;
+    }
+    if (!fired) {
+      this.chains.set(eventUuid, (fired = new Set()));
+      if (this.chains.size > REMEMBERED_CHAINS) this.chains.delete(this.chains.keys().next().value!);
+    }
+    fired.add(hook.id);
     this.track(
-      this.execute(hook, eventName, TRIGGER_OF[eventName], payload, {
-        idempotencyKey: randomUUID(),
-        eventUuid: randomUUID(),
-      }),
+      this.execute(hook, eventName, TRIGGER_OF[eventName], payload, { idempotencyKey: randomUUID(), eventUuid }),
     );
   }
 

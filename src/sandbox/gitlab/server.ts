@@ -8,6 +8,7 @@ import type { RequestCounter } from '../core/measure.js';
 import { personalAccessTokenEntity, projectEntity, protectedBranchEntity, userFull } from './entities.js';
 import { api, paginated, type RouteContext } from './http-support.js';
 import type { GitLabModel } from './model.js';
+import { inEventChain } from './hooks.js';
 import { addHookRoutes } from './routes-hooks.js';
 import { addMergeRequestRoutes } from './routes-merge-requests.js';
 import { addRepositoryRoutes } from './routes-repository.js';
@@ -90,6 +91,10 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.requests ? { requests: opts.requests } : {}),
     notFound: () => json(404, { error: '404 Not Found' }),
+    aroundHandler: (req, run) => {
+      const uuid = req.headers['x-gitlab-event-uuid'];
+      return inEventChain(Array.isArray(uuid) ? uuid[0] : uuid, run);
+    },
     authenticate(req) {
       if (!req.rawPath.startsWith('/api/v4/')) return undefined;
       const token = tokenOf(req);
