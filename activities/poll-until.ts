@@ -4,7 +4,8 @@
  * - Deadline: the wait ends at `deadline` (epoch ms) with WaitTimeoutError naming what it waited for, how long
  *   (from `startedAt`, the first attempt's start, so the report covers every attempt) and what it saw last; or with
  *   the wait's own `timedOut` error.
- * - Heartbeat and resume: the progress is heartbeated after every look; the caller starts from the progress an
+ * - Heartbeat and resume: the progress is heartbeated after every look, and during a long pause at least every
+ *   third of the heartbeat timeout; the caller starts from the progress an
  *   earlier attempt heartbeated (`ActivityContext.resumed`), so a retry carries on instead of starting over.
  * - Pause: `intervalMs` between looks, longer when the system asked for it (Retry-After), never past the deadline
  *   or the wait's own `pauseMs`; cut short by a watch event when the wait has `watch`es (after a small gap, so that
@@ -121,11 +122,28 @@ export async function pollUntil<S extends WaitProgress, R>(wait: Wait<S, R>): Pr
         wait.deadline - at,
         wait.pauseMs?.(progress, at) ?? Number.POSITIVE_INFINITY,
       );
-      await wakeup.pause(Math.max(1, pause), watches.length > 0 ? Math.min(100, wait.intervalMs) : pause);
+      // A long pause (the webhook fallback) is cut into slices that each end with a heartbeat of the same progress:
+      // a pause longer than the heartbeat timeout would otherwise make Temporal give the wait up for dead.
+      let left = Math.max(1, pause);
+      let minMs = watches.length > 0 ? Math.min(100, wait.intervalMs) : left;
+      for (;;) {
+        const slice = Math.min(left, heartbeatSliceMs());
+        const woke = await wakeup.pause(slice, Math.min(minMs, slice));
+        left -= slice;
+        if (woke || left <= 0) break;
+        minMs = 0;
+        wait.heartbeat(progress);
+      }
     }
   } finally {
     for (const w of watches) w.stop();
   }
+}
+
+/** The longest pause without a heartbeat: a third of the activity's heartbeat timeout, or 20 s without one. */
+function heartbeatSliceMs(): number {
+  const timeout = Context.current().info.heartbeatTimeoutMs;
+  return timeout !== undefined && timeout > 0 ? Math.max(1, Math.floor(timeout / 3)) : 20_000;
 }
 
 /**
@@ -142,13 +160,14 @@ class Wakeup {
     this.release?.();
   };
 
-  /** Rejects with CancelledFailure when the activity is cancelled. */
-  async pause(maxMs: number, minMs: number): Promise<void> {
+  /** True when something changed, false when the pause ran out. Rejects with CancelledFailure on cancellation. */
+  async pause(maxMs: number, minMs: number): Promise<boolean> {
     const ctx = Context.current();
     await ctx.sleep(Math.max(0, Math.min(minMs, maxMs)));
     if (this.changed || minMs >= maxMs) {
+      const changed = this.changed;
       this.changed = false;
-      return;
+      return changed;
     }
     let timer: NodeJS.Timeout | undefined;
     const done = new Promise<void>((resolve) => {
@@ -157,6 +176,7 @@ class Wakeup {
     });
     try {
       await Promise.race([done, ctx.cancelled]);
+      return this.changed;
     } finally {
       clearTimeout(timer);
       this.release = undefined;

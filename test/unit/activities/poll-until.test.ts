@@ -49,6 +49,17 @@ const counting =
       : { progress: { looks: p.looks + 1, lastSeen: 'not yet' } };
 
 describe('pollUntil', () => {
+  it('keeps heartbeating through a pause longer than its heartbeat timeout, without looking again', async () => {
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 90 }, { logger: new DefaultLogger('ERROR') });
+    const r = await run({ waitingFor: 'x', look: counting(2), intervalMs: 1_200 }, env);
+    expect(r.result).toBe('done after 2');
+    // One look before the pause; the pause (1.2 s) in slices of 30 ms, each ending with the same progress.
+    expect(r.heartbeats.length).toBeGreaterThan(10);
+    expect(new Set(r.heartbeats.map((h) => JSON.stringify(h)))).toEqual(
+      new Set([JSON.stringify({ looks: 1, lastSeen: 'not yet' })]),
+    );
+  });
+
   it('looks until done, heartbeating the progress after every look that was not the last', async () => {
     const r = await run({ waitingFor: 'x', look: counting(3) });
     expect(r.result).toBe('done after 3');
