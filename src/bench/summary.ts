@@ -248,7 +248,7 @@ function p4Figures(p4: P4Measure, targetApps: number): Figure[] {
       unit: 'MB',
       target: atMost(400, 'MB'),
       ...(unavailable ? { unavailable } : {}),
-      missed: 'one Temporal Worker per app: each holds its own workflow cache and isolate',
+      missed: `${p4.worker ? `${p4.worker.rssAtStartMb.toFixed(0)} MB already with ${p4.worker.workers} idle Workers (about ${(p4.worker.rssAtStartMb / p4.worker.workers).toFixed(0)} MB each): ` : ''}one Temporal Worker per app, each with its own workflow threads and cache`,
       remedy: 'one worker serving many apps (multi-app workers), a smaller workflow cache',
     }),
     figure({
@@ -265,13 +265,21 @@ function p4Figures(p4: P4Measure, targetApps: number): Figure[] {
 function p5Figure(p5: KillMeasure): Figure {
   return figure({
     id: 'p5.kill-to-resume',
-    label: `P5 SIGKILL mid-wait → wait running again (heartbeat timeout ${p5.heartbeatTimeoutS} s)`,
+    label: `P5 SIGKILL mid-wait → wait running on the other worker (heartbeat timeout ${p5.heartbeatTimeoutS} s)`,
     value: p5.movedOnS,
     unit: 's',
     target: atMost(p5.heartbeatTimeoutS + 2, 's'),
     unavailable: p5.error ?? 'not measured',
-    missed: 'the new attempt started later than the heartbeat timeout plus 2 s',
-    remedy: 'a shorter heartbeat timeout, or heartbeats more often than a third of it',
+    missed:
+      `the new attempt started ${p5.movedOnS?.toFixed(1)} s after the kill` +
+      (p5.timing
+        ? `: ${p5.timing.lastHeartbeatBeforeKillS === undefined ? '' : `the last heartbeat was ${p5.timing.lastHeartbeatBeforeKillS.toFixed(1)} s before the kill; `}` +
+          `the heartbeat timeout fired and the retry was scheduled at ${p5.timing.retryScheduledS?.toFixed(1) ?? '?'} s, ` +
+          `and waited out the retry's initial interval (2 s, TRANSIENT_RETRY) before a worker could take it; ` +
+          `a replacement worker polled at ${p5.timing.newWorkerReadyS?.toFixed(1) ?? '?'} s`
+        : ''),
+    remedy:
+      'a retry of a wait whose attempt timed out on its heartbeat should start at once (a smaller initial interval for waits), and the heartbeat timeout is the floor',
   });
 }
 

@@ -3,7 +3,7 @@
  * with one Temporal Worker per app (a task queue per app) sharing one NativeConnection, each driving its app's
  * sandbox world. It samples its own RSS every 100 ms and its event-loop delay (perf_hooks.monitorEventLoopDelay);
  * SIGUSR2 starts the measured window afresh; on SIGTERM it stops the workers and prints its figures as one line of
- * JSON: {"rssPeakMb","eventLoopDelayP99Ms","eventLoopDelayMaxMs","workers"}.
+ * JSON: {"rssPeakMb","eventLoopDelayP99Ms","eventLoopDelayMaxMs","workers","rssAtStartMb"}.
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -23,6 +23,8 @@ export interface WorkerHostSpec {
 
 export interface WorkerHostFigures {
   readonly rssPeakMb: number;
+  /** RSS when the measured window began (every worker started, nothing running yet). */
+  readonly rssAtStartMb: number;
   readonly eventLoopDelayP99Ms: number;
   readonly eventLoopDelayMaxMs: number;
   readonly workers: number;
@@ -36,6 +38,7 @@ Runtime.install({
 });
 const delay = monitorEventLoopDelay({ resolution: 10 });
 let rssPeak = 0;
+let rssAtStart = 0;
 const sample = (): void => {
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
 };
@@ -45,6 +48,7 @@ process.on('SIGUSR2', () => {
   delay.reset();
   rssPeak = 0;
   sample();
+  rssAtStart = rssPeak;
 });
 
 const connection = await NativeConnection.connect({ address: spec.address });
@@ -71,6 +75,7 @@ process.on('SIGTERM', () => {
   sample();
   const figures: WorkerHostFigures = {
     rssPeakMb: rssPeak / 1024 / 1024,
+    rssAtStartMb: rssAtStart / 1024 / 1024,
     eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
     eventLoopDelayMaxMs: delay.max / 1e6,
     workers: workers.length,
