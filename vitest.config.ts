@@ -28,6 +28,7 @@ export default defineConfig({
       tier('workflows', 120_000),
       tier('replay', 120_000),
       tier('e2e', 300_000),
+      tier('bench', 120_000),
     ],
   },
 });
