@@ -45,7 +45,7 @@ Every figure is printed beside its target and marked met, missed or unavailable 
 build); missed targets do not change the exit code.
 
 Options:
-  --quick               one repetition, time scale 0.02, P4 with 10 apps, no growth (a smoke run, < 3 minutes)
+  --quick               one repetition, time scale 0.01, P4 with 10 apps, no growth (a smoke run, < 3 minutes)
   --repetitions N       side-by-side repetitions (default 3)
   --time-scale X        the worlds' time scale, and the factor of every poll interval (default 0.1)
   --only LIST           parts to run, comma-separated: ${PARTS.join(',')} (default: all)
@@ -105,7 +105,7 @@ export function parseBenchArgs(argv: readonly string[], now = new Date()): Bench
   return {
     quick,
     repetitions: num('repetitions', values.repetitions, quick ? 1 : 3, (n) => Number.isInteger(n) && n >= 1),
-    timeScale: num('time-scale', values['time-scale'], quick ? 0.02 : 0.1, (n) => n > 0 && n <= 2.5),
+    timeScale: num('time-scale', values['time-scale'], quick ? 0.01 : 0.1, (n) => n > 0 && n <= 2.5),
     parts: parts as Part[],
     p4Apps: num('p4-apps', values['p4-apps'], quick ? 10 : 100, (n) => Number.isInteger(n) && n >= 1),
     heartbeatTimeoutS: num('heartbeat-timeout', values['heartbeat-timeout'], 5, (n) => Number.isInteger(n) && n >= 1),
@@ -162,7 +162,7 @@ export async function runBench(
   const noWebhooks = webhooksUnavailable();
   if (noWebhooks) skipped['shepherd-webhooks'] = noWebhooks;
   const growthFactor = 4;
-  const p5TimeScale = Math.max(opts.timeScale, 0.1);
+  const p5TimeScale = opts.timeScale;
   const stack = await BenchStack.create(opts.verbose ? (name, line) => say(`[${name}] ${line}`) : undefined);
   let sideRuns: RunMeasure[] | undefined;
   let growthRuns: RunMeasure[] | undefined;
@@ -286,7 +286,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  const began = Date.now();
+  const say = (line: string): void =>
+    void process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
   const { figures, p4How } = await runBench(opts, say);
   process.stdout.write(`${renderTable(figures).join('\n')}\n`);
   if (p4How) process.stdout.write(`\nP4 ran as: ${p4How}.\n`);

@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { PromoteEnvironmentInput } from '../domain/inputs.js';
@@ -100,14 +101,8 @@ export async function measureP4(stack: BenchStack, opts: P4Options): Promise<P4M
   let workerHost: ChildProcess | undefined;
   try {
     const worlds = JSON.parse(await firstLine(worldHost, /^\[/, 'stdout', 120_000 + n * 2_000)) as WorldInfo[];
-    opts.say(`P4: ${worlds.length} worlds up; preparing them (dev, stage and prod on three images)`);
-    // v1 through stage, then v2 in dev: dev→stage promotes v2, stage→prod promotes v1.
-    const tags = await Promise.all(
-      worlds.map(async (world) => {
-        const v1 = await runSeedFlow({ world, timeScale: opts.timeScale, through: 'stage' });
-        const v2 = await runSeedFlow({ world, timeScale: opts.timeScale, through: 'dev' });
-        return { stage: v1.imageTag, dev: v2.imageTag };
-      }),
+    opts.say(
+      `P4: ${worlds.length} worlds up; preparing them (dev, stage and prod on three images) while the worker host starts`,
     );
     const specPath = join(stack.stateDir, 'p4-worker-host.json');
     const stamp = Date.now().toString(36);
@@ -116,10 +111,23 @@ export async function measureP4(stack: BenchStack, opts: P4Options): Promise<P4M
       namespace: 'default',
       bundlePath: stack.bundlePath!,
       apps: worlds.map((world, i) => ({ taskQueue: `bench-p4-${stamp}-${i}`, world })),
+      // Half the machine's memory: past it the host stops, and the bench tries half as many apps.
+      rssLimitMb: Math.round(totalmem() / 1024 / 1024 / 2),
     };
     writeFileSync(specPath, JSON.stringify(spec));
-    workerHost = hostProcess('worker-host.ts', [specPath], stack.env());
-    await firstLine(workerHost, /Worker host polling/, 'stderr', 120_000 + n * 2_000);
+    const host = hostProcess('worker-host.ts', [specPath], stack.env());
+    workerHost = host;
+    const hostReady = firstLine(host, /Worker host polling/, 'stderr', 120_000 + n * 2_000);
+    hostReady.catch(() => undefined);
+    // v1 through stage, then v2 in dev: dev→stage promotes v2, stage→prod promotes v1.
+    const tags = await Promise.all(
+      worlds.map(async (world) => {
+        const v1 = await runSeedFlow({ world, timeScale: opts.timeScale, through: 'stage' });
+        const v2 = await runSeedFlow({ world, timeScale: opts.timeScale, through: 'dev' });
+        return { stage: v1.imageTag, dev: v2.imageTag };
+      }),
+    );
+    await hostReady;
     const client = await stack.client();
     const promote = async (
       i: number,
@@ -148,7 +156,7 @@ export async function measureP4(stack: BenchStack, opts: P4Options): Promise<P4M
     const onePromotionMs = Date.now() - oneStart;
     if (one.status !== 'succeeded') throw new Error(`the baseline promotion ended ${one.status}`);
     opts.say(`P4: ${2 * n} promotions at once`);
-    workerHost.kill('SIGUSR2');
+    host.kill('SIGUSR2');
     const started = Date.now();
     const outcomes = await Promise.allSettled(
       Array.from({ length: n }, (_, i) => [promote(i, 'dev', 'stage'), promote(i, 'stage', 'prod')]).flat(),
@@ -161,8 +169,8 @@ export async function measureP4(stack: BenchStack, opts: P4Options): Promise<P4M
           ? []
           : [`${o.value.appName} ${o.value.targetEnv}: ${o.value.status}`],
     );
-    const figuresLine = firstLine(workerHost, /^\{/, 'stdout', 30_000);
-    workerHost.kill('SIGTERM');
+    const figuresLine = firstLine(host, /^\{/, 'stdout', 30_000);
+    host.kill('SIGTERM');
     const worker = JSON.parse(await figuresLine) as WorkerHostFigures;
     return { ...base, failures: failed.length, failureSamples: failed.slice(0, 5), wallMs, onePromotionMs, worker };
   } catch (err) {

@@ -187,7 +187,8 @@ export async function measureShepherd(
     return { system, worldTimeScale: s.worldTimeScale, ok: false, error: (err as Error).message, waits: [] };
   } finally {
     await endValidation(stack, sandbox.world.app);
-    await worker?.stop('SIGTERM', 12_000);
+    // The run has ended (or been ended): nothing of the worker's is left to protect, so no graceful drain.
+    await worker?.stop('SIGKILL');
     await sandbox.process.stop('SIGINT', 5_000);
   }
 }
@@ -257,7 +258,8 @@ export async function measureKill(
     const sinceKill = (ms: number | undefined): number | undefined =>
       ms === undefined ? undefined : (ms - killedAt) / 1000;
     const lastHeartbeat = msOf(before.lastHeartbeatTime);
-    // A replacement for the killed one, as an orchestrator would start: its start-up is reported, not waited for.
+    // A replacement for the killed one, as an orchestrator would start: its start-up is reported, not waited for (the
+    // stack ends it with everything else if it is still starting when P5 ends).
     let newWorkerReadyAt: number | undefined;
     const starting = stack.startWorker(s.taskQueue, vars).then((w) => {
       newWorkerReadyAt = Date.now();
@@ -287,7 +289,6 @@ export async function measureKill(
       if ((now.attempt ?? 1) > attemptBefore) retryScheduledAt ??= Date.now();
       const started = msOf(now.lastStartedTime) ?? 0;
       if ((now.attempt ?? 1) > attemptBefore && started >= killedAt) {
-        await starting.catch(() => undefined);
         return {
           ok: true,
           heartbeatTimeoutS: hb,

@@ -19,6 +19,8 @@ export interface WorkerHostSpec {
   readonly namespace: string;
   readonly bundlePath: string;
   readonly apps: readonly { readonly taskQueue: string; readonly world: WorldInfo }[];
+  /** Give up (exit 3) when starting the workers takes the RSS past this: the machine cannot hold that many. */
+  readonly rssLimitMb: number;
 }
 
 export interface WorkerHostFigures {
@@ -54,6 +56,13 @@ process.on('SIGUSR2', () => {
 const connection = await NativeConnection.connect({ address: spec.address });
 const workers: Worker[] = [];
 for (const app of spec.apps) {
+  sample();
+  if (rssPeak / 1024 / 1024 > spec.rssLimitMb) {
+    process.stderr.write(
+      `Worker host gave up: RSS ${(rssPeak / 1024 / 1024).toFixed(0)} MB after ${workers.length} of ${spec.apps.length} workers, past the limit of ${spec.rssLimitMb} MB\n`,
+    );
+    process.exit(3);
+  }
   workers.push(
     await createWorker({
       connection,

@@ -231,12 +231,12 @@ describe('the bench report', () => {
     ]);
   });
 
-  it('takes --quick as one repetition at time scale 0.02 with 10 apps and no growth, and refuses unknown parts', () => {
+  it('takes --quick as one repetition at time scale 0.01 with 10 apps and no growth, and refuses unknown parts', () => {
     const quick = parseBenchArgs(['--quick', '--out', '/tmp/x.json']);
     expect(quick).toMatchObject({
       quick: true,
       repetitions: 1,
-      timeScale: 0.02,
+      timeScale: 0.01,
       p4Apps: 10,
       parts: ['side-by-side', 'p3', 'p4', 'p5'],
       out: '/tmp/x.json',
