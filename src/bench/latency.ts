@@ -16,6 +16,8 @@ export const CHANGES_FOR_WAIT: Record<WaitKind, readonly string[]> = {
   'jenkins-build': ['build-finished'],
   'merge-request': ['mr-opened'],
   'argocd-sync': ['sync-finished'],
+  // Synced and healthy: whichever of the two came last made the condition true.
+  'argocd-synced-healthy': ['sync-finished', 'health-changed'],
   pods: ['rollout-complete'],
 };
 
@@ -25,9 +27,29 @@ export const SHEPHERD_WAIT_ACTIVITIES: Readonly<Record<string, WaitKind>> = {
   awaitJenkinsQueueItem: 'jenkins-queue',
   awaitJenkinsBuild: 'jenkins-build',
   awaitMergeRequest: 'merge-request',
-  awaitArgoSyncedAndHealthy: 'argocd-sync',
+  awaitArgoSyncedAndHealthy: 'argocd-synced-healthy',
   verifyWorkload: 'pods',
 };
+
+const ENVS = ['dev', 'stage', 'prod'] as const;
+
+/**
+ * Whether a change may be what a wait of `env` waited for: one that names another environment (an Argo CD
+ * Application `argocd/example-app-stage`, a Deployment `stage/example-app`, an MR whose target is `stage`) is not.
+ */
+export function concernsEnv(change: WorldChange, env: FlowWait['env']): boolean {
+  const target =
+    change.detail.detail && typeof change.detail.detail === 'object'
+      ? (change.detail.detail as Record<string, unknown>).target
+      : undefined;
+  const subject = typeof change.detail.subject === 'string' ? change.detail.subject : '';
+  const named = new Set(
+    [...subject.split(/[^a-z]+/), typeof target === 'string' ? target : ''].filter((t) =>
+      (ENVS as readonly string[]).includes(t),
+    ),
+  );
+  return named.size === 0 || named.has(env);
+}
 
 /** Latencies in milliseconds per wait kind. */
 export function detectionLatencies(
@@ -37,7 +59,9 @@ export function detectionLatencies(
   const out: Partial<Record<WaitKind, number[]>> = {};
   for (const w of waits) {
     const kinds = CHANGES_FOR_WAIT[w.kind];
-    const inWindow = timeline.filter((c) => kinds.includes(c.kind) && c.at >= w.startedAt && c.at <= w.movedOnAt);
+    const inWindow = timeline.filter(
+      (c) => kinds.includes(c.kind) && c.at >= w.startedAt && c.at <= w.movedOnAt && concernsEnv(c, w.env),
+    );
     const change = inWindow.at(-1);
     if (!change) continue;
     (out[w.kind] ??= []).push(w.movedOnAt - change.at);

@@ -9,7 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../config/paths.js';
-import { measureP4, type P4Measure } from './p4.js';
+import { killHosts, measureP4, type P4Measure } from './p4.js';
 import { renderTable, type Figure } from './report.js';
 import {
   measureKill,
@@ -69,6 +69,9 @@ export interface BenchOptions {
 
 export class BenchUsageError extends Error {}
 
+/** The stack of the bench in progress, for the signal handler. */
+let activeStack: BenchStack | undefined;
+
 export function parseBenchArgs(argv: readonly string[], now = new Date()): BenchOptions | 'help' {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -122,6 +125,12 @@ function gitCommit(): string | undefined {
   }
 }
 
+/** Restarts the dev server when it has gone away between runs, saying so: the figures of that moment are suspect. */
+async function keepDevServer(stack: BenchStack, say: (l: string) => void): Promise<void> {
+  const ended = await stack.ensureDevServer();
+  if (ended !== undefined) say(`  the dev server had ended; restarted it. Its last lines:\n${ended}`);
+}
+
 /** Side-by-side at one world time scale: every system, `repetitions` times, interleaved so drift hits all alike. */
 async function sideBySide(
   stack: BenchStack,
@@ -136,6 +145,7 @@ async function sideBySide(
   for (let rep = 1; rep <= opts.repetitions; rep++) {
     for (const system of SYSTEM_IDS) {
       if (skipped[system]) continue;
+      await keepDevServer(stack, say);
       say(`${tag} ${rep}/${opts.repetitions}: ${system} at time scale ${worldTimeScale}…`);
       const settings = { worldTimeScale, pollTimeScale: opts.timeScale, say };
       const r =
@@ -164,6 +174,7 @@ export async function runBench(
   const growthFactor = 4;
   const p5TimeScale = opts.timeScale;
   const stack = await BenchStack.create(opts.verbose ? (name, line) => say(`[${name}] ${line}`) : undefined);
+  activeStack = stack;
   let sideRuns: RunMeasure[] | undefined;
   let growthRuns: RunMeasure[] | undefined;
   let p3Runs: RunMeasure[] | undefined;
@@ -176,6 +187,7 @@ export async function runBench(
     if (has('p3')) {
       p3Runs = sideRuns?.filter((r) => r.system !== 'seed');
       if (!p3Runs || p3Runs.length === 0) {
+        await keepDevServer(stack, say);
         say('P3: one validation…');
         p3Runs = [
           await measureShepherd(stack, 'shepherd-polling', {
@@ -189,6 +201,7 @@ export async function runBench(
       }
     }
     if (has('p5')) {
+      await keepDevServer(stack, say);
       say(`P5: killing a worker mid-wait (heartbeat timeout ${opts.heartbeatTimeoutS} s, time scale ${p5TimeScale})…`);
       p5 = await measureKill(stack, {
         worldTimeScale: p5TimeScale,
@@ -203,6 +216,7 @@ export async function runBench(
     if (has('p4')) {
       // The largest N that works: halve on a failure to start or prepare the worlds.
       for (let apps = opts.p4Apps; apps >= 1; apps = Math.floor(apps / 2)) {
+        await keepDevServer(stack, say);
         say(`P4: ${apps} apps × 2 hops on one worker process…`);
         p4 = await measureP4(stack, { apps, timeScale: opts.timeScale, say });
         if (!p4.error) break;
@@ -289,6 +303,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const began = Date.now();
   const say = (line: string): void =>
     void process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+  // A SIGINT/SIGTERM (Ctrl-C, a stopping `npm run bench`) stops what the bench started before the process ends.
+  let stopping: Promise<void> | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    say(`${sig}: stopping the processes the bench started…`);
+    killHosts();
+    stopping ??= activeStack?.stop().catch(() => undefined) ?? Promise.resolve();
+    void stopping.then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const { figures, p4How } = await runBench(opts, say);
   process.stdout.write(`${renderTable(figures).join('\n')}\n`);
   if (p4How) process.stdout.write(`\nP4 ran as: ${p4How}.\n`);

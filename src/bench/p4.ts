@@ -34,13 +34,23 @@ export interface P4Measure {
 
 const TSX_ARGS = ['--import', 'tsx'];
 
+const liveHosts = new Set<ChildProcess>();
+
+/** Kills the host processes still running (the bench is being stopped by a signal). */
+export function killHosts(): void {
+  for (const child of liveHosts) child.kill('SIGKILL');
+}
+
 /** A child node process running one of the bench's host scripts from the sources. */
 function hostProcess(script: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...TSX_ARGS, join(PROJECT_ROOT, 'src', 'bench', script), ...args], {
+  const child = spawn(process.execPath, [...TSX_ARGS, join(PROJECT_ROOT, 'src', 'bench', script), ...args], {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  liveHosts.add(child);
+  child.once('exit', () => liveHosts.delete(child));
+  return child;
 }
 
 function firstLine(
@@ -60,7 +70,11 @@ function firstLine(
       if (which === 'stderr') errText += buf.toString('utf8');
       if (which !== stream) return;
       text += buf.toString('utf8');
-      const line = text.split('\n').find((l) => pattern.test(l));
+      // Whole lines only: a long line (the worlds' JSON) arrives in several chunks.
+      const line = text
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => pattern.test(l));
       if (line !== undefined) {
         clearTimeout(timer);
         resolve(line);

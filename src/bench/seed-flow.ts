@@ -18,7 +18,13 @@ import type { WorldInfo } from '../sandbox/world/world.js';
 export const SEED_POLL_MS = { jenkins: 10_000, mergeRequest: 5_000, argocd: 15_000, pods: 5_000 } as const;
 
 export type WaitKind =
-  'jenkins-build-start' | 'jenkins-queue' | 'jenkins-build' | 'merge-request' | 'argocd-sync' | 'pods';
+  | 'jenkins-build-start'
+  | 'jenkins-queue'
+  | 'jenkins-build'
+  | 'merge-request'
+  | 'argocd-sync'
+  | 'argocd-synced-healthy'
+  | 'pods';
 
 /** One wait of a flow: when it began, and when the flow's next step began (the wait ended). */
 export interface FlowWait {

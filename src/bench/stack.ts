@@ -75,6 +75,19 @@ export class BenchStack {
     writeFileSync(this.bundlePath, code);
   }
 
+  /**
+   * Brings the dev server back when it has ended (a crash, or a process killed from outside), on the same address and
+   * database; returns how it had ended, or undefined when it was running.
+   */
+  async ensureDevServer(): Promise<string | undefined> {
+    if (this.devServer?.running) return undefined;
+    const last = this.devServer?.tail(5) ?? 'never started';
+    const p = this.spawn('dev-server', ['dev-server', '--headless', '--json'], { TEMPORAL_ADDRESS: '' });
+    this.devServer = p;
+    await p.waitForLine(/^\{/, 90_000, 'stdout');
+    return last;
+  }
+
   /** A fresh `shepherd sandbox` at `timeScale`; it writes sandbox.json, which the next worker reads. */
   async startSandbox(timeScale: number): Promise<{ process: ShepherdProcess; world: WorldInfo }> {
     const p = this.spawn('sandbox', ['sandbox', '--json', '--time-scale', String(timeScale)]);
@@ -84,6 +97,15 @@ export class BenchStack {
 
   /** A `shepherd worker` on `taskQueue` with extra variables (poll intervals, webhooks); resolves once it polls. */
   async startWorker(taskQueue: string, extra: Record<string, string>): Promise<ShepherdProcess> {
+    try {
+      return await this.startWorkerOnce(taskQueue, extra);
+    } catch {
+      // A worker refuses to start when its start-up checks time out, which a loaded 2-core machine can cause once.
+      return await this.startWorkerOnce(taskQueue, extra);
+    }
+  }
+
+  private async startWorkerOnce(taskQueue: string, extra: Record<string, string>): Promise<ShepherdProcess> {
     const args = ['worker', '--task-queue', taskQueue, '--identity', `bench-worker-${this.count + 1}`];
     if (this.bundlePath) args.push('--workflow-bundle', this.bundlePath);
     const p = this.spawn('worker', args, { TEMPORAL_TASK_QUEUE: taskQueue, ...extra });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { temporal } from '@temporalio/proto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectionLatencies, waitsFromHistory } from '../../src/bench/latency.js';
+import { concernsEnv, detectionLatencies, waitsFromHistory } from '../../src/bench/latency.js';
 import { parseBenchArgs } from '../../src/bench/main.js';
 import { atLeast, atMost, figure, percentile, ratio, renderTable } from '../../src/bench/report.js';
 import type { RunMeasure } from '../../src/bench/runs.js';
@@ -112,6 +112,24 @@ describe('the bench report', () => {
   it('measures detection latency from the world change inside a wait to the next step, leaving out changes before it', () => {
     expect(detectionLatencies(seedWaits, timeline)).toEqual({ 'jenkins-build': [3_000] });
     expect(detectionLatencies(shepherdWaits, timeline)).toEqual({ 'jenkins-build': [200] });
+  });
+
+  it("counts only the changes of the wait's own environment", () => {
+    const sync = (subject: string, at: number) => ({ kind: 'sync-finished', at, detail: { subject } });
+    const wait: FlowWait = { kind: 'argocd-sync', env: 'stage', startedAt: 0, movedOnAt: 1_000, looks: 1 };
+    expect(
+      detectionLatencies([wait], [sync('argocd/example-app-stage', 400), sync('argocd/example-app-dev', 900)]),
+    ).toEqual({
+      'argocd-sync': [600],
+    });
+    const opened = {
+      kind: 'mr-opened',
+      at: 700,
+      detail: { subject: 'p2c/k8s-deployments!4', detail: { target: 'prod' } },
+    };
+    expect(concernsEnv(opened, 'prod')).toBe(true);
+    expect(concernsEnv(opened, 'stage')).toBe(false);
+    expect(concernsEnv({ kind: 'build-finished', at: 1, detail: { subject: 'example-app/main#3' } }, 'dev')).toBe(true);
   });
 
   it('builds the side-by-side figures: ratios seed/Shepherd, targets met and missed, and skipped systems as unavailable', () => {
