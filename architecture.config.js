@@ -26,9 +26,10 @@ export const parts = {
   activities: {
     folder: 'activities',
     // Values from clients: the activities match the clients' error classes (KubernetesApiError, WebhookRejectedError)
-    // with instanceof; the clients themselves arrive by injection from the worker.
+    // with instanceof; the clients themselves arrive by injection from the worker. The proto package only names
+    // history event types for the waits that follow their run's history (wakeups.ts).
     imports: ['domain', 'temporal-common', 'clients'],
-    packages: ['@temporalio/activity', '@temporalio/common', 'zod'],
+    packages: ['@temporalio/activity', '@temporalio/common', '@temporalio/proto', 'zod'],
     builtins: true,
     why: 'activities are thin: clients are injected, configuration is never read, the sandbox is never known',
   },
@@ -105,6 +106,7 @@ export const parts = {
       'doctor',
       'observability',
       'tracing',
+      'webhooks',
     ],
     packages: '*',
     builtins: true,
@@ -146,6 +148,16 @@ export const parts = {
     packages: ['@temporalio/client', '@temporalio/proto', 'yaml'],
     builtins: true,
     why: 'checks a configured installation through the same clients the activities use, and says what to fix',
+  },
+  webhooks: {
+    folder: 'src/webhooks',
+    // The receiver takes its secrets as the config's Secret type and never loads configuration; it reaches runs only
+    // through a Temporal client it is given.
+    imports: ['domain', 'observability'],
+    typeImports: ['config'],
+    packages: ['@temporalio/client', '@temporalio/common', 'zod'],
+    builtins: true,
+    why: 'the webhook receiver: authenticates deliveries, routes them to runs by the pipeline layout, signals them',
   },
   observability: {
     folder: 'src/observability',

@@ -27,6 +27,7 @@ export default defineConfig({
       tier('activities', 120_000),
       tier('workflows', 120_000),
       tier('replay', 120_000),
+      tier('webhooks', 120_000),
       tier('e2e', 300_000),
       tier('bench', 120_000),
     ],

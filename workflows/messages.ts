@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CurrentImage } from '../src/domain/promotion-policy.js';
 import type { Progress } from '../src/domain/report.js';
+import { WAKE_SIGNAL, type WakeHint } from '../src/domain/wake.js';
 
 /** Who decides and why. `by` must be on the approvers list when the list is not empty. */
 export interface ApprovalDecision {
@@ -48,3 +49,10 @@ export const currentImageQuery = defineQuery<CurrentImage>('currentImage');
 
 /** Sent by a validation to its lock (holdValidationLock) once it has unwound: the app is free for the next one. */
 export const releaseValidationLockSignal = defineSignal('releaseValidationLock');
+
+/**
+ * A system announced a change this run may be waiting for (sent by the webhook receiver). The workflow does nothing
+ * with it: its waiting activity follows the run's history and looks again (src/domain/wake.ts). Handled so that
+ * the signal is not buffered as unhandled.
+ */
+export const wakeSignal = defineSignal<[WakeHint]>(WAKE_SIGNAL);

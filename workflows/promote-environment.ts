@@ -44,7 +44,7 @@ import {
 import { isSyncedAndHealthyAt, targetUnsettledReason, unsettledReason } from '../src/domain/environment-state.js';
 import type { PromotionPhase } from '../src/domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult, PromotionStatus } from '../src/domain/report.js';
-import { currentImageQuery, progressQuery } from './messages.js';
+import { currentImageQuery, progressQuery, wakeSignal } from './messages.js';
 import { activityProxies } from './support/activities.js';
 import { ApprovalGate } from './support/approval-gate.js';
 import { endWith, validated } from './support/failures.js';
@@ -62,6 +62,7 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
   const journal = new Journal(appNameOf(input));
   const state: PromotionState = { phase: 'validating', alreadyThere: false, merged: false };
   setHandler(progressQuery, () => journal.progress());
+  setHandler(wakeSignal, () => undefined);
   setHandler(currentImageQuery, () => ({ imageTag: state.imageTag, phase: state.phase }));
   const options = validated(() => promoteEnvironmentOptions(input));
   const approval = new ApprovalGate(options.approval, options.targetEnv, () => state.phase === 'awaiting-approval');

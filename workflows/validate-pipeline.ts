@@ -86,7 +86,7 @@ import type {
   ValidationStatus,
 } from '../src/domain/report.js';
 import { holdValidationLock } from './hold-validation-lock.js';
-import { progressQuery, releaseValidationLockSignal } from './messages.js';
+import { progressQuery, releaseValidationLockSignal, wakeSignal } from './messages.js';
 import { promoteEnvironment } from './promote-environment.js';
 import { activityProxies } from './support/activities.js';
 import { validated } from './support/failures.js';
@@ -102,6 +102,7 @@ export type { ValidatePipelineInput } from '../src/domain/inputs.js';
 export async function validatePipeline(input: ValidatePipelineInput): Promise<ValidationReport> {
   const journal = new Journal(appNameOf(input));
   setHandler(progressQuery, () => journal.progress());
+  setHandler(wakeSignal, () => undefined);
   const options = validated(() => validatePipelineOptions(input));
   const { workflowId, runId } = workflowInfo();
   const validation: Validation = {

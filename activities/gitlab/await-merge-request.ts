@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import { MergeRequestNotFoundError } from '../../src/domain/errors.js';
 import { defineActivity } from '../define.js';
+import { pacing } from '../wakeups.js';
 import { pollUntil } from '../poll-until.js';
 import { deployBranchPrefix } from './edits.js';
 import { envBranchOf, mergeRequestRef, PollDetailsSchema, type GitLabContext, type PollDetails } from './support.js';
@@ -57,7 +58,7 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
         startedAt,
         deadline: Date.parse(input.deadline),
         progress: { startedAt, polls: resumed?.polls ?? 0 },
-        intervalMs: ctx.pollIntervalMs,
+        ...pacing(ctx.pace, 'gitlab', true),
         heartbeat,
         async look(progress) {
           const open = await client.listMergeRequests(project, {

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import { MergeConflictError, TransientError } from '../../src/domain/errors.js';
 import { defineActivity, type ActivityContext } from '../define.js';
+import { pacing } from '../wakeups.js';
 import { pollUntil } from '../poll-until.js';
 import { PollDetailsSchema, type GitLabContext, type PollDetails } from './support.js';
 
@@ -59,7 +60,7 @@ export async function mergeWhenMergeable(
     startedAt,
     deadline: opts.deadline ?? startedAt + ctx.mergeabilityTimeoutMs,
     progress: { startedAt, polls: resumed?.polls ?? 0, iid },
-    intervalMs: ctx.pollIntervalMs,
+    ...pacing(ctx.pace, 'gitlab', false),
     heartbeat: activity.heartbeat,
     outages: opts.rideOutOutages === false ? 'fail-attempt' : 'empty-look',
     // A look that failed before GitLab answered still counts, and its failure is what was seen last.

@@ -2,6 +2,7 @@
  * What the GitLab activities share: their injected dependencies, the heartbeat details of their waits, and the MR
  * reference the workflows receive.
  */
+import { DEFAULT_FALLBACK_MS, type WaitPacing } from '../wakeups.js';
 import { z } from 'zod';
 import type { GitLabClient, MergeRequestInfo } from '../../src/clients/gitlab/index.js';
 import type { PipelineLayout } from '../../src/domain/pipeline.js';
@@ -14,6 +15,10 @@ export interface GitLabActivityDeps {
   readonly layout: PipelineLayout;
   /** Pause between two looks while waiting for an MR or its mergeability; default 3 s. */
   readonly pollIntervalMs?: number;
+  /** Webhooks announce this system's changes (SHEPHERD_WEBHOOKS): the waits they cover poll at `fallbackIntervalMs`. */
+  readonly webhooks?: boolean;
+  /** The poll interval of covered waits when webhooks are on; default 60 s (SHEPHERD_POLL_FALLBACK). */
+  readonly fallbackIntervalMs?: number;
   /**
    * How long a merge waits for GitLab's mergeability check (`checking`, `ci_still_running`, …) before it gives up
    * with WaitTimeoutError; default 10 min. Counted from the first attempt, across retries.
@@ -28,6 +33,8 @@ export interface GitLabContext {
   readonly client: GitLabClient;
   readonly layout: PipelineLayout;
   readonly pollIntervalMs: number;
+  /** How the waits are paced: the poll interval, and with webhooks the fallback and the wake-ups. */
+  readonly pace: WaitPacing;
   readonly mergeabilityTimeoutMs: number;
   readonly recentCommits: number;
 }
@@ -37,6 +44,11 @@ export function contextOf(deps: GitLabActivityDeps): GitLabContext {
     client: deps.client,
     layout: deps.layout,
     pollIntervalMs: deps.pollIntervalMs ?? 3_000,
+    pace: {
+      pollIntervalMs: deps.pollIntervalMs ?? 3_000,
+      webhooks: deps.webhooks ?? false,
+      fallbackMs: deps.fallbackIntervalMs ?? DEFAULT_FALLBACK_MS,
+    },
     mergeabilityTimeoutMs: deps.mergeabilityTimeoutMs ?? 600_000,
     recentCommits: deps.recentCommits ?? 50,
   };

@@ -12,6 +12,7 @@ import { BuildCancelledError, BuildFailedError } from '../../src/domain/errors.j
 import { RULES, UNSTABLE_BUILD_OUTCOMES } from '../../src/domain/inputs.js';
 import type { JenkinsBuild } from '../../src/clients/jenkins/schemas.js';
 import { defineActivity } from '../define.js';
+import { pacing } from '../wakeups.js';
 import { pollUntil } from '../poll-until.js';
 import { jobOf, type JenkinsContext } from './support.js';
 
@@ -44,7 +45,7 @@ export function createAwaitJenkinsBuild(ctx: JenkinsContext): ShepherdActivities
         startedAt: since,
         deadline: Date.parse(input.deadline),
         progress: { buildNumber: input.buildNumber, since },
-        intervalMs: ctx.pollIntervalMs,
+        ...pacing(ctx.pace, 'jenkins', true),
         heartbeat,
         async look(progress) {
           const seen = await client.getBuild(job, input.buildNumber, { signal });

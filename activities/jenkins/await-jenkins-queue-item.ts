@@ -12,6 +12,7 @@ import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activ
 import { BuildCancelledError } from '../../src/domain/errors.js';
 import type { JenkinsClient, JobPath } from '../../src/clients/jenkins/client.js';
 import { defineActivity } from '../define.js';
+import { pacing } from '../wakeups.js';
 import { pollUntil, type Step } from '../poll-until.js';
 import { jobOf, type JenkinsContext } from './support.js';
 
@@ -86,7 +87,7 @@ export function createAwaitJenkinsQueueItem(ctx: JenkinsContext): ShepherdActivi
         startedAt,
         deadline: Date.parse(input.deadline),
         progress: { queueItemId, startedAt },
-        intervalMs: ctx.pollIntervalMs,
+        ...pacing(ctx.pace, 'jenkins', true),
         heartbeat,
         look: (progress) => lookAtQueueItem(client, job, progress, signal),
       });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ACTIVITY_FIELDS, type CancelPromoteJobResult, type ShepherdActivities } from '../../src/domain/activities.js';
 import type { JenkinsBuild } from '../../src/clients/jenkins/schemas.js';
 import { defineActivity } from '../define.js';
+import { pacing } from '../wakeups.js';
 import { pollUntil, type Step } from '../poll-until.js';
 import type { JenkinsContext } from './support.js';
 
@@ -64,7 +65,7 @@ export function createCancelPromoteJob(ctx: JenkinsContext): ShepherdActivities[
         startedAt,
         deadline: Date.parse(input.deadline),
         progress: { startedAt, ...(buildNumber !== undefined ? { buildNumber } : {}) },
-        intervalMs: ctx.pollIntervalMs,
+        ...pacing(ctx.pace, 'jenkins', false),
         heartbeat,
         async look(progress) {
           if (progress.buildNumber !== undefined) return lookAtBuild(progress, progress.buildNumber);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import type { JenkinsBuild } from '../../src/clients/jenkins/schemas.js';
 import { defineActivity } from '../define.js';
+import { pacing } from '../wakeups.js';
 import { pollUntil } from '../poll-until.js';
 import type { JenkinsContext } from './support.js';
 
@@ -38,7 +39,7 @@ export function createFindCiBuildForCommit(ctx: JenkinsContext): ShepherdActivit
         startedAt: start.since,
         deadline: Date.parse(input.deadline),
         progress: start,
-        intervalMs: ctx.pollIntervalMs,
+        ...pacing(ctx.pace, 'jenkins', true),
         heartbeat,
         async look(progress) {
           const builds = (await client.listBuilds(job, { signal })).filter((b) => b.number > progress.inspectedThrough);

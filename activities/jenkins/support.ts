@@ -2,6 +2,7 @@
  * What the Jenkins activities share: their injected dependencies with defaults applied, and the mapping from a job
  * role (what workflows name) to the configured job.
  */
+import { DEFAULT_FALLBACK_MS, type WaitPacing } from '../wakeups.js';
 import type { JenkinsJobRole } from '../../src/domain/activities.js';
 import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import type { JenkinsClient, JobPath } from '../../src/clients/jenkins/client.js';
@@ -11,6 +12,10 @@ export interface JenkinsActivityDeps {
   readonly layout: PipelineLayout;
   /** Pause between two polls of Jenkins; default 3 s. */
   readonly pollIntervalMs?: number;
+  /** Webhooks announce this system's changes (SHEPHERD_WEBHOOKS): the waits they cover poll at `fallbackIntervalMs`. */
+  readonly webhooks?: boolean;
+  /** The poll interval of covered waits when webhooks are on; default 60 s (SHEPHERD_POLL_FALLBACK). */
+  readonly fallbackIntervalMs?: number;
   /** Console lines a BuildFailedError carries; default 50 (what the seed's validate script printed). */
   readonly consoleTailLines?: number;
 }
@@ -20,6 +25,8 @@ export interface JenkinsContext {
   readonly client: JenkinsClient;
   readonly layout: PipelineLayout;
   readonly pollIntervalMs: number;
+  /** How the waits are paced: the poll interval, and with webhooks the fallback and the wake-ups. */
+  readonly pace: WaitPacing;
   readonly consoleTailLines: number;
 }
 
@@ -28,6 +35,11 @@ export function contextOf(deps: JenkinsActivityDeps): JenkinsContext {
     client: deps.client,
     layout: deps.layout,
     pollIntervalMs: deps.pollIntervalMs ?? 3_000,
+    pace: {
+      pollIntervalMs: deps.pollIntervalMs ?? 3_000,
+      webhooks: deps.webhooks ?? false,
+      fallbackMs: deps.fallbackIntervalMs ?? DEFAULT_FALLBACK_MS,
+    },
     consoleTailLines: deps.consoleTailLines ?? 50,
   };
 }

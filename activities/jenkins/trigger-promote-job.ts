@@ -21,6 +21,7 @@ import { WAIT_BUDGETS } from '../../src/domain/wait-budgets.js';
 import type { JenkinsClient, JobPath } from '../../src/clients/jenkins/client.js';
 import type { JenkinsBuild, JenkinsQueueItem } from '../../src/clients/jenkins/schemas.js';
 import { defineActivity } from '../define.js';
+import { pacing } from '../wakeups.js';
 import { pollUntil } from '../poll-until.js';
 import { lookAtQueueItem, QueueProgress, type StartedBuild } from './await-jenkins-queue-item.js';
 import type { JenkinsContext } from './support.js';
@@ -54,7 +55,7 @@ export function createTriggerPromoteJob(ctx: JenkinsContext): ShepherdActivities
           startedAt,
           deadline,
           progress: { queueItemId, startedAt },
-          intervalMs: ctx.pollIntervalMs,
+          ...pacing(ctx.pace, 'jenkins', true),
           heartbeat,
           look: (progress) => lookAtQueueItem(client, job, progress, signal),
         }));

@@ -1,10 +1,10 @@
 /**
  * awaitArgoSyncedAndHealthy. Changes: at most one refresh annotation per sync operation, when Argo CD has not
- * reconciled since the sync finished (repeating it is harmless). Waits (the Application and pod watches wake it,
- * polling is the fallback; heartbeating its progress and resuming from it) until Argo CD's word about the
- * environment can be trusted for one revision (`unsettledReason` in environment-state.ts finds nothing). Ends early
- * with SyncFailedError when the sync failed, and AppDegradedError when the app stays unhealthy past the grace
- * period. A look the Kubernetes API cannot answer saw nothing (heartbeated as `the Kubernetes API unreachable: …`).
+ * reconciled since the sync finished (repeating it is harmless). Waits (reading the Application, the Deployment and
+ * the pods from watched caches, which also wake it; polling is the fallback; heartbeating its progress and resuming
+ * from it) until Argo CD's word about the environment can be trusted for one revision (`unsettledReason` in
+ * environment-state.ts finds nothing). Ends early with SyncFailedError when the sync failed, and AppDegradedError
+ * when the app stays unhealthy past the grace period. A look the Kubernetes API cannot answer saw nothing (heartbeated as `the Kubernetes API unreachable: …`).
  * WaitTimeoutError at the deadline, carrying the last state or error seen. Safe to repeat: a retry of the same
  * revision resumes from the heartbeat (its start, refreshes and unhealthy-since).
  */
@@ -25,7 +25,6 @@ import {
   appEnvironmentFields,
   kubernetesFailure,
   resolveTarget,
-  workloadClient,
   type EnvironmentTarget,
   type KubernetesActivityDeps,
 } from './common.js';
@@ -36,6 +35,7 @@ import {
   toEnvironmentState,
   troubledPods,
 } from './observations.js';
+import { watchedReads, type WatchedReads } from './watched-reads.js';
 
 /** The heartbeat details: enough to carry on after a worker died, without starting the wait over. */
 const ArgoWaitProgress = z.object({
@@ -77,16 +77,20 @@ export function createAwaitArgoSyncedAndHealthy(
   const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
 
   /** What the workload says about the applied revision: pods of the Deployment's current image in trouble, or Degraded. */
-  async function troubleOf(target: EnvironmentTarget, app: ApplicationView): Promise<Trouble | undefined> {
+  async function troubleOf(
+    target: EnvironmentTarget,
+    reads: WatchedReads,
+    app: ApplicationView,
+  ): Promise<Trouble | undefined> {
     let deployment: DeploymentView | undefined;
     try {
-      deployment = await workloadClient(deps, target.env).readDeployment(target.namespace, target.appName);
+      deployment = await reads.deployment();
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
     const templateImage = deployment ? appContainer(deployment.containers, target.appName)?.image : undefined;
     const pods: PodView[] = podsRunning(
-      await workloadClient(deps, target.env).listPods(target.namespace, target.podSelector),
+      await reads.pods(),
       target.appName,
       templateImage ? imageTagOf(templateImage) : undefined,
     );
@@ -120,6 +124,7 @@ export function createAwaitArgoSyncedAndHealthy(
     async run(input, { attempt, resumed, heartbeat }) {
       const target = resolveTarget(layout, input);
       const { revision } = input;
+      const reads = watchedReads(deps, target, { application: true });
       const start: ArgoWaitProgress =
         resumed?.revision === revision
           ? resumed
@@ -133,14 +138,12 @@ export function createAwaitArgoSyncedAndHealthy(
         intervalMs: pollIntervalMs,
         heartbeat,
         now,
-        watch: (wake) => [
-          client.watchApplication(layout.argocdNamespace, target.argoApp, wake),
-          workloadClient(deps, target.env).watchPods(target.namespace, target.podSelector, wake),
-        ],
+        watch: (wake) => reads.follow(wake),
         /** One look (and the refresh it calls for): the result once settled, else what it saw. */
         async look(before) {
           let progress = before;
-          const app = await client.getApplication(layout.argocdNamespace, target.argoApp);
+          reads.looking();
+          const app = await reads.application();
           const state = toEnvironmentState(target, undefined, app, attempt);
           const unsettled = unsettledReason(state, revision);
           if (unsettled === undefined) {
@@ -176,7 +179,7 @@ export function createAwaitArgoSyncedAndHealthy(
             progress = { ...progress, refreshes: progress.refreshes + 1, refreshedFor: refreshFor };
           }
 
-          const trouble = appliedRevision(app, revision) ? await troubleOf(target, app) : undefined;
+          const trouble = appliedRevision(app, revision) ? await troubleOf(target, reads, app) : undefined;
           const at = now();
           progress = trackUnhealthy(progress, trouble, at, target, layout.degradedGraceSeconds);
 

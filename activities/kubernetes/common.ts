@@ -24,6 +24,11 @@ export interface KubernetesActivityDeps {
   readonly layout: PipelineLayout;
   /** Longest pause between two looks during a wait (the watch wakes it sooner); default 5 000 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * Shortest pause between a look and the next one a watch event causes; default 250 ms. Bounds the looks during
+   * a rollout's burst of pod events (they read the watched caches, so it paces work, not API requests).
+   */
+  readonly minLookGapMs?: number;
   readonly clock?: ActivityClock;
 }
 

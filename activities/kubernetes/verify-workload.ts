@@ -1,8 +1,8 @@
 /**
- * verifyWorkload: the workload itself, not Argo CD's summary of it. Changes nothing. Waits (the pod watch wakes it,
- * polling is the fallback; heartbeating the stability window, which a retry resumes) until the Deployment rolled
- * out by `kubectl rollout status`'s rule and every pod of the app runs `imageTag`, Ready, with restart counts that
- * stay unchanged for `layout.stabilitySeconds`. AppDegradedError on crashes or image pull failures lasting past the
+ * verifyWorkload: the workload itself, not Argo CD's summary of it. Changes nothing. Waits (reading the Deployment and
+ * the pods from watched caches, which also wake it; polling is the fallback; heartbeating the stability window, which
+ * a retry resumes) until the Deployment rolled out by `kubectl rollout status`'s rule and every pod of the app runs
+ * `imageTag`, Ready, with restart counts that stay unchanged for `layout.stabilitySeconds`. AppDegradedError on crashes or image pull failures lasting past the
  * grace period, or ProgressDeadlineExceeded. A look the Kubernetes API cannot answer saw nothing (heartbeated as
  * `the Kubernetes API unreachable: …`). WaitTimeoutError at the deadline, carrying the last state or error seen.
  * Safe to repeat: it only reads.
@@ -19,10 +19,10 @@ import {
   appEnvironmentFields,
   kubernetesFailure,
   resolveTarget,
-  workloadClient,
   type KubernetesActivityDeps,
 } from './common.js';
 import { podsRunning, progressDeadlineExceeded, trackUnhealthy, troubledPods } from './observations.js';
+import { watchedReads } from './watched-reads.js';
 
 /** The heartbeat details: the stability window survives a worker's death. */
 const WorkloadProgress = z.object({
@@ -108,7 +108,7 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActi
     failure: kubernetesFailure,
     async run(input, { attempt, resumed, heartbeat }) {
       const target = resolveTarget(layout, input);
-      const workload = workloadClient(deps, target.env);
+      const reads = watchedReads(deps, target, { application: false });
       const { imageTag } = input;
       const start: WorkloadProgress =
         resumed?.imageTag === imageTag ? resumed : { wait: 'workload', imageTag, startedAt: iso(now()) };
@@ -121,7 +121,7 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActi
         intervalMs: pollIntervalMs,
         heartbeat,
         now,
-        watch: (wake) => [workload.watchPods(target.namespace, target.podSelector, wake)],
+        watch: (wake) => reads.follow(wake),
         // Look again when the stability window is due to close, not a poll interval later.
         pauseMs: (progress, at) =>
           progress.stableSince !== undefined
@@ -130,8 +130,9 @@ export function createVerifyWorkload(deps: KubernetesActivityDeps): ShepherdActi
         /** One look: the result once rolled out and stable for the window, else what it saw. */
         async look(before) {
           let progress = before;
-          const deployment = await workload.readDeployment(target.namespace, target.appName);
-          const pods = await workload.listPods(target.namespace, target.podSelector);
+          reads.looking();
+          const deployment = await reads.deployment();
+          const pods = await reads.pods();
           const at = now();
 
           if (progressDeadlineExceeded(deployment)) {

@@ -27,6 +27,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/worker.js')).workerCommand,
   },
   {
+    name: 'webhooks',
+    summary:
+      'Run the webhook receiver: GitLab and Jenkins events wake the runs they concern; --print-config says what to register.',
+    load: async () => (await import('./commands/webhooks.js')).webhooksCommand,
+  },
+  {
     name: 'validate',
     summary: 'Start the end-to-end pipeline validation (validatePipeline) and, with --follow, watch it to the report.',
     load: async () => (await import('./commands/validate.js')).validateCommand,

@@ -135,12 +135,29 @@ export interface ShepherdConfig {
   };
   /** Passed to the workflows as `unstableBuilds`: what an UNSTABLE Jenkins build means to a run. */
   readonly unstableBuilds: UnstableBuildOutcome;
+  /** The poll intervals of waits in ms (undefined: the activities' defaults); webhooks: `webhooks.enabled`. */
+  readonly waits: {
+    readonly pollGitlabMs: number | undefined;
+    readonly pollJenkinsMs: number | undefined;
+    readonly pollKubernetesMs: number | undefined;
+    readonly fallbackMs: number | undefined;
+  };
   readonly approvals: {
     readonly environments: readonly Environment[];
     readonly approvers: readonly string[];
     readonly timeout: string;
   };
   readonly notifications: { readonly webhookUrl: Secret | undefined };
+  /** The webhook receiver (src/webhooks): where it listens, its public URL, its secrets and body limit. */
+  readonly webhooks: {
+    /** Undefined: unset (the sandbox modes turn webhooks on, the configured installation keeps them off). */
+    readonly enabled: boolean | undefined;
+    readonly address: string | undefined;
+    readonly url: string | undefined;
+    readonly gitlabToken: Secret | undefined;
+    readonly jenkinsToken: Secret | undefined;
+    readonly maxBodyBytes: number;
+  };
   /** `host:port` addresses of the worker's endpoints; undefined: not served. */
   readonly observability: {
     readonly healthAddress: string | undefined;
@@ -349,12 +366,26 @@ function validate(
       heartbeat: get<string>('SHEPHERD_HEARTBEAT_TIMEOUT')!,
     },
     unstableBuilds: get<UnstableBuildOutcome>('JENKINS_UNSTABLE_BUILDS')!,
+    waits: {
+      pollGitlabMs: get<number>('SHEPHERD_POLL_GITLAB'),
+      pollJenkinsMs: get<number>('SHEPHERD_POLL_JENKINS'),
+      pollKubernetesMs: get<number>('SHEPHERD_POLL_KUBERNETES'),
+      fallbackMs: get<number>('SHEPHERD_POLL_FALLBACK'),
+    },
     approvals: {
       environments: get<Environment[]>('SHEPHERD_APPROVAL_ENVIRONMENTS')!,
       approvers: get<string[]>('SHEPHERD_APPROVERS') ?? [],
       timeout: get<string>('SHEPHERD_APPROVAL_TIMEOUT')!,
     },
     notifications: { webhookUrl: get<Secret>('SHEPHERD_NOTIFY_WEBHOOK_URL') },
+    webhooks: {
+      enabled: get<boolean>('SHEPHERD_WEBHOOKS'),
+      address: get<string>('SHEPHERD_WEBHOOK_ADDRESS'),
+      url: get<string>('SHEPHERD_WEBHOOK_URL'),
+      gitlabToken: get<Secret>('SHEPHERD_WEBHOOK_GITLAB_TOKEN'),
+      jenkinsToken: get<Secret>('SHEPHERD_WEBHOOK_JENKINS_TOKEN'),
+      maxBodyBytes: get<number>('SHEPHERD_WEBHOOK_MAX_BODY_BYTES')!,
+    },
     observability: {
       healthAddress: get<string>('SHEPHERD_HEALTH_ADDRESS'),
       metricsAddress: get<string>('SHEPHERD_METRICS_ADDRESS'),

@@ -24,6 +24,7 @@ export const GROUPS = [
   'timeouts',
   'approvals',
   'notifications',
+  'webhooks',
   'observability',
   'infra-env',
 ] as const;
@@ -102,6 +103,16 @@ const duration = z.string().transform((v, ctx) => {
   }
   return /^\d+$/.test(v) ? formatDuration(s * 1000) : v;
 });
+/** A poll interval in milliseconds: `500ms`, `3s`, `1m`; 100 ms to 1 h. */
+const pollInterval = z.string().transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < 100 || ms > 3_600_000) {
+    ctx.addIssue({ code: 'custom', message: 'not a duration of 100ms to 1h' });
+    return z.NEVER;
+  }
+  return ms;
+});
+const POLL_RULE = 'a duration like 500ms, 3s, 1m; 100ms to 1h';
 const WAIT_RULE = 'a duration like 90s, 15m, 1h, or whole seconds (3600); 1s to 7d';
 /** OpenTelemetry's header list: `key=value` pairs separated by commas (values may be percent-encoded). */
 const otlpHeaders = z.string().regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/);
@@ -394,6 +405,34 @@ export const VARIABLES: readonly Variable[] = [
     { default: '1m' },
   ),
   v(
+    'SHEPHERD_POLL_GITLAB',
+    'timeouts',
+    POLL_RULE,
+    pollInterval,
+    'Pause between two looks at GitLab while waiting for an MR or its mergeability (unset: 3s).',
+  ),
+  v(
+    'SHEPHERD_POLL_JENKINS',
+    'timeouts',
+    POLL_RULE,
+    pollInterval,
+    'Pause between two looks at Jenkins while waiting for a build or a queue item (unset: 3s).',
+  ),
+  v(
+    'SHEPHERD_POLL_KUBERNETES',
+    'timeouts',
+    POLL_RULE,
+    pollInterval,
+    'Pause between two looks at Argo CD and the workload when no watch event came (unset: 5s); watch events wake the waits earlier.',
+  ),
+  v(
+    'SHEPHERD_POLL_FALLBACK',
+    'timeouts',
+    POLL_RULE,
+    pollInterval,
+    'With SHEPHERD_WEBHOOKS on: pause between two looks of a wait that webhooks announce, should a delivery be lost (unset: 60s).',
+  ),
+  v(
     'PROMOTION_MR_TIMEOUT',
     'timeouts',
     WAIT_RULE,
@@ -432,6 +471,62 @@ export const VARIABLES: readonly Variable[] = [
     url,
     'Slack-compatible incoming webhook for failures and approval requests.',
     { secret: true },
+  ),
+  // Webhooks
+  v(
+    'SHEPHERD_WEBHOOKS',
+    'webhooks',
+    'true or false',
+    bool,
+    'The waits on GitLab and Jenkins rely on webhooks (the receiver signals the runs; polling only as a slow fallback). Unset: on for the sandbox-mode worker and `shepherd demo`, which register the hooks with the sandbox themselves; off otherwise.',
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_ADDRESS',
+    'webhooks',
+    'a port, or host:port',
+    bindAddress,
+    'Where the webhook receiver listens (`POST /webhooks/gitlab`, `/webhooks/jenkins`, `GET /metrics`, `/healthz`; a bare port binds 127.0.0.1). Set: `shepherd worker` runs the receiver too; `shepherd webhooks` runs it alone (default 127.0.0.1:8787 there).',
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_URL',
+    'webhooks',
+    'an http(s) URL',
+    url,
+    'The public base URL GitLab and Jenkins reach the receiver at (e.g. `https://shepherd.example/`), for `shepherd webhooks --print-config`. Unset: http:// and the bind address.',
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_GITLAB_TOKEN',
+    'webhooks',
+    'text',
+    text,
+    'The secret token of the GitLab project hooks (GitLab sends it as X-Gitlab-Token). Unset: the receiver refuses every GitLab delivery (401).',
+    { secret: true },
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_JENKINS_TOKEN',
+    'webhooks',
+    'text',
+    text,
+    "The shared secret of the Jenkins notifications: the password of the endpoint URL's userinfo (Basic auth) or the X-Shepherd-Token header of a `post` step. Unset: the receiver refuses every Jenkins delivery (401).",
+    { secret: true },
+  ),
+  v(
+    'SHEPHERD_WEBHOOK_MAX_BODY_BYTES',
+    'webhooks',
+    'a whole number of bytes, 1024 to 33554432',
+    z
+      .string()
+      .regex(/^\d+$/)
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .int()
+          .min(1024)
+          .max(32 * 1024 * 1024),
+      ),
+    'The largest webhook body the receiver reads; a longer one is answered 413 without being read to the end.',
+    { default: '1048576' },
   ),
   // Observability
   v(

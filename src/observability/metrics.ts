@@ -81,6 +81,18 @@ export const METRICS = {
     help: 'How long approvals waited, recorded at the decision: approved, rejected (timeouts included) or cancelled.',
     buckets: APPROVAL_BUCKETS,
   },
+  webhookDeliveries: {
+    name: 'shepherd_webhook_deliveries_total',
+    kind: 'counter',
+    labels: ['source', 'event', 'outcome'],
+    help: 'Webhook deliveries the receiver decided on, by source (gitlab, jenkins), event and outcome: accepted, ignored, replayed, or rejected as unauthenticated, too_large, malformed.',
+  },
+  webhookSignals: {
+    name: 'shepherd_webhook_signals_total',
+    kind: 'counter',
+    labels: ['source', 'event', 'outcome'],
+    help: 'Wake-ups the receiver sent to runs, by source, event and outcome: signalled, not_running (no such run, or it ended), failed.',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The systems a step's wait names, by what it waits on; approvals and child runs are not system waits. */
@@ -160,4 +172,67 @@ export function histogramBuckets(): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const def of Object.values(METRICS) as MetricDefinition[]) if (def.buckets) out[def.name] = [...def.buckets];
   return out;
+}
+
+/** The outcomes of a webhook delivery (`shepherd_webhook_deliveries_total`). */
+export type WebhookDeliveryOutcome =
+  'accepted' | 'ignored' | 'replayed' | 'unauthenticated' | 'too_large' | 'malformed';
+/** The outcomes of one wake-up sent to one run (`shepherd_webhook_signals_total`). */
+export type WebhookSignalOutcome = 'signalled' | 'not_running' | 'failed';
+
+interface WebhookLabels {
+  readonly source: string;
+  readonly event: string;
+}
+
+/**
+ * The webhook receiver's counters. Kept in the receiver's memory, so that its own `GET /metrics` serves them
+ * whether or not a Temporal runtime with a Prometheus exporter runs in the process; also recorded on `meter` when
+ * one is given (the worker's, which then serves them on SHEPHERD_METRICS_ADDRESS beside the rest).
+ */
+export class WebhookMetrics {
+  private readonly values = new Map<string, { def: MetricDefinition; labels: Record<string, string>; n: number }>();
+
+  constructor(private readonly meter?: MetricMeter) {}
+
+  delivery(labels: WebhookLabels, outcome: WebhookDeliveryOutcome): void {
+    this.add(METRICS.webhookDeliveries, { ...labels, outcome });
+  }
+
+  signal(labels: WebhookLabels, outcome: WebhookSignalOutcome): void {
+    this.add(METRICS.webhookSignals, { ...labels, outcome });
+  }
+
+  /** The count of one series (0 when never recorded). */
+  count(def: MetricDefinition, labels: Record<string, string>): number {
+    return this.values.get(seriesKey(def, labels))?.n ?? 0;
+  }
+
+  /** The counters in the Prometheus text exposition format. */
+  render(): string {
+    const lines: string[] = [];
+    for (const def of [METRICS.webhookDeliveries, METRICS.webhookSignals] as MetricDefinition[]) {
+      lines.push(`# HELP ${def.name} ${def.help}`, `# TYPE ${def.name} counter`);
+      const series = [...this.values.values()].filter((v) => v.def.name === def.name);
+      for (const s of series) lines.push(`${def.name}{${labelText(def, s.labels)}} ${s.n}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  private add(def: MetricDefinition, labels: Record<string, string>): void {
+    const key = seriesKey(def, labels);
+    const entry = this.values.get(key) ?? { def, labels, n: 0 };
+    entry.n += 1;
+    this.values.set(key, entry);
+    this.meter?.createCounter(def.name, '', def.help).add(1, labels);
+  }
+}
+
+function labelText(def: MetricDefinition, labels: Record<string, string>): string {
+  const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return def.labels.map((l) => `${l}="${escape(labels[l] ?? '')}"`).join(',');
+}
+
+function seriesKey(def: MetricDefinition, labels: Record<string, string>): string {
+  return `${def.name}{${labelText(def, labels)}}`;
 }

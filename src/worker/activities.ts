@@ -28,11 +28,46 @@ export interface ActivityClients {
   readonly notifications: NotificationClient | undefined;
 }
 
-/** How often waits look again; the sandbox runs faster than the real systems, so it is polled more often. */
+/**
+ * How often waits look again, and whether webhooks wake them (then the waits they cover poll at `fallbackMs`);
+ * the sandbox runs faster than the real systems, so it is polled more often.
+ */
 export interface PollIntervals {
-  readonly gitlabMs?: number;
-  readonly jenkinsMs?: number;
-  readonly kubernetesMs?: number;
+  readonly gitlabMs?: number | undefined;
+  readonly jenkinsMs?: number | undefined;
+  readonly kubernetesMs?: number | undefined;
+  /** Which systems deliver webhooks to a receiver of this installation. */
+  readonly webhooks?: WebhookSystems | undefined;
+  readonly fallbackMs?: number | undefined;
+}
+
+/** The systems whose events reach the receiver (GitLab hooks, Jenkins notifications). */
+export interface WebhookSystems {
+  readonly gitlab: boolean;
+  readonly jenkins: boolean;
+}
+
+/** The wait settings of the configuration (SHEPHERD_WEBHOOKS, SHEPHERD_POLL_*). */
+export function pollIntervalsFrom(config: ShepherdConfig | undefined): PollIntervals {
+  const w = config?.waits;
+  return {
+    gitlabMs: w?.pollGitlabMs,
+    jenkinsMs: w?.pollJenkinsMs,
+    kubernetesMs: w?.pollKubernetesMs,
+    webhooks: config?.webhooks.enabled ? { gitlab: true, jenkins: true } : undefined,
+    fallbackMs: w?.fallbackMs,
+  };
+}
+
+/** The webhook settings a system's activities take. */
+function webhookDeps(
+  poll: PollIntervals,
+  system: keyof WebhookSystems,
+): { webhooks?: boolean; fallbackIntervalMs?: number } {
+  return {
+    ...(poll.webhooks?.[system] ? { webhooks: true } : {}),
+    ...(poll.fallbackMs ? { fallbackIntervalMs: poll.fallbackMs } : {}),
+  };
 }
 
 export function buildActivities(
@@ -45,11 +80,13 @@ export function buildActivities(
       client: clients.gitlab,
       layout,
       ...(poll.gitlabMs ? { pollIntervalMs: poll.gitlabMs } : {}),
+      ...webhookDeps(poll, 'gitlab'),
     }),
     ...createJenkinsActivities({
       client: clients.jenkins,
       layout,
       ...(poll.jenkinsMs ? { pollIntervalMs: poll.jenkinsMs } : {}),
+      ...webhookDeps(poll, 'jenkins'),
     }),
     ...createKubernetesActivities({
       client: clients.kubernetes,
@@ -80,7 +117,7 @@ export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities
     workloads: workloadClientsFrom(config),
     notifications: notificationsFrom(config),
   };
-  return buildActivities(clients, pipelineFromConfig(config));
+  return buildActivities(clients, pipelineFromConfig(config), pollIntervalsFrom(config));
 }
 
 /** A client for each environment configured with a cluster of its own (SHEPHERD_KUBECONFIG_<ENV>/_CONTEXT_<ENV>). */
@@ -157,8 +194,23 @@ export function layoutForWorld(
   };
 }
 
-/** Activities against the sandbox world (embedded default), with the credentials the world issued. */
-export function activitiesForWorld(world: SandboxInstallation, config?: ShepherdConfig): ShepherdActivities {
+/**
+ * The sandbox's pace: it runs at a fraction of real time, so its waits poll every 200 ms unless SHEPHERD_POLL_*
+ * say otherwise; with webhooks, a lost delivery is found within 5 s (SHEPHERD_POLL_FALLBACK overrides it).
+ */
+const SANDBOX_POLL_MS = 200;
+const SANDBOX_FALLBACK_MS = 5_000;
+
+/**
+ * Activities against the sandbox world (embedded default), with the credentials the world issued. `webhooks`: the
+ * systems of the world that deliver their events to a receiver of this installation (the sandbox-mode worker and
+ * the demo register one, unless SHEPHERD_WEBHOOKS=false).
+ */
+export function activitiesForWorld(
+  world: SandboxInstallation,
+  config?: ShepherdConfig,
+  opts: { webhooks?: WebhookSystems | undefined } = {},
+): ShepherdActivities {
   const info = world.info;
   const clients: ActivityClients = {
     gitlab: new GitLabClient({ url: info.gitlab.url, token: new Secret(info.gitlab.token) }),
@@ -170,5 +222,12 @@ export function activitiesForWorld(world: SandboxInstallation, config?: Shepherd
     kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig }),
     notifications: config ? notificationsFrom(config) : undefined,
   };
-  return buildActivities(clients, layoutForWorld(world), { gitlabMs: 200, jenkinsMs: 200, kubernetesMs: 200 });
+  const configured = pollIntervalsFrom(config);
+  return buildActivities(clients, layoutForWorld(world), {
+    gitlabMs: configured.gitlabMs ?? SANDBOX_POLL_MS,
+    jenkinsMs: configured.jenkinsMs ?? SANDBOX_POLL_MS,
+    kubernetesMs: configured.kubernetesMs ?? SANDBOX_POLL_MS,
+    webhooks: config?.webhooks.enabled === false ? undefined : opts.webhooks,
+    fallbackMs: configured.fallbackMs ?? SANDBOX_FALLBACK_MS,
+  });
 }

@@ -3,6 +3,10 @@
  * (test/sandbox/world-driver.ts), Shepherd's Kubernetes client and activities configured against it, and helpers
  * to run an activity in a MockActivityEnvironment and read the typed failure it throws.
  */
+import { writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
@@ -13,6 +17,7 @@ import { createKubernetesClient, type KubernetesClient } from '../../src/clients
 import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import { layoutForWorld } from '../../src/worker/activities.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
+import { kubeconfigYaml } from '../../src/sandbox/kubernetes/kubeconfig.js';
 import { startDriver, type Driver } from '../sandbox/world-driver.js';
 
 export interface KubeWorld {
@@ -112,4 +117,76 @@ export async function mergePromotion(
   expect(build.result).toBe('SUCCESS');
   const mr = await d.awaitOpenMr(target, `promote-${target}-${tag}`);
   return d.merge(mr.iid);
+}
+
+/** One request that reached the API server, as an authorizer names it: `list pods`, `watch deployments`, `get …`. */
+export interface CountedRequest {
+  readonly verb: 'get' | 'list' | 'watch' | 'patch' | 'other';
+  /** The resource (`pods`, `deployments`, `applications`) and, for an object, its name after a slash. */
+  readonly resource: string;
+  readonly namespace: string | undefined;
+}
+
+export interface CountingProxy {
+  /** A kubeconfig for the world's API server reached through the proxy. */
+  readonly kubeconfig: string;
+  readonly requests: CountedRequest[];
+  /** How many requests were `verb resource` (e.g. `list pods`), in any namespace. */
+  count(verb: CountedRequest['verb'], resource: string): number;
+  stop(): Promise<void>;
+}
+
+function countedRequest(method: string, url: string): CountedRequest {
+  const { pathname, searchParams } = new URL(url, 'http://x');
+  const parts = pathname.split('/').filter(Boolean);
+  // /api/v1/... or /apis/<group>/<version>/...
+  let rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) [namespace, rest] = [rest[1], rest.slice(2)];
+  const [resource = pathname, name] = rest;
+  const watch = ['true', '1'].includes(searchParams.get('watch') ?? '');
+  const verb =
+    method === 'GET' ? (name !== undefined ? 'get' : watch ? 'watch' : 'list') : method === 'PATCH' ? 'patch' : 'other';
+  return { verb, resource: name !== undefined ? `${resource}/${name}` : resource, namespace };
+}
+
+/**
+ * A proxy on 127.0.0.1 in front of the world's Kubernetes API server that counts every request (watch streams pass
+ * through as they come), with a kubeconfig pointing at it: requests counted at the HTTP level, whatever the client.
+ */
+export async function startCountingProxy(w: KubeWorld): Promise<CountingProxy> {
+  const upstream = new URL(w.d.world.info.kubernetes.url);
+  const requests: CountedRequest[] = [];
+  const server = createServer((req, res) => {
+    requests.push(countedRequest(req.method ?? 'GET', req.url ?? '/'));
+    const out = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    res.on('close', () => out.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const kubeconfig = join(
+    dirname(w.d.world.info.kubernetes.kubeconfig),
+    `kubeconfig-proxy-${(server.address() as AddressInfo).port}`,
+  );
+  writeFileSync(
+    kubeconfig,
+    kubeconfigYaml({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: w.token }),
+    { mode: 0o600 },
+  );
+  return {
+    kubeconfig,
+    requests,
+    count: (verb, resource) => requests.filter((r) => r.verb === verb && r.resource === resource).length,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -18,6 +18,7 @@ import { prometheusTelemetry } from '../../worker/health.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 import { followRun } from '../follow.js';
+import { startEmbeddedWebhooks } from './webhooks.js';
 import { validationInput } from '../operator.js';
 import { validationStart } from '../../temporal/run-start.js';
 import { noReportReason } from '../../temporal/run-outcome.js';
@@ -120,12 +121,25 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     );
 
     const client = await connectClient(target);
+    // Webhooks by default (SHEPHERD_WEBHOOKS=false: polling only): a receiver registered with the sandbox world.
+    const webhooks = await startEmbeddedWebhooks({
+      config,
+      client,
+      taskQueue: DEMO_TASK_QUEUE,
+      logger: Runtime.instance().logger,
+      meter: Runtime.instance().metricMeter,
+      world: world.info,
+    });
+    if (webhooks)
+      say(
+        `Webhooks: receiver on ${webhooks.url}; GitLab hooks ${webhooks.registered.gitlab ? 'registered' : 'not taken by the sandbox (polling)'}, Jenkins notifications ${webhooks.registered.jenkins ? 'registered' : 'not taken by the sandbox (polling)'}`,
+      );
     const connection = await connectWorker(target);
     const worker = await createWorker({
       connection,
       namespace: target.namespace,
       taskQueue: DEMO_TASK_QUEUE,
-      activities: activitiesForWorld(world, config),
+      activities: activitiesForWorld(world, config, { webhooks: webhooks?.registered }),
     });
     const workerRun = worker.run();
 
@@ -201,6 +215,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun;
     await connection.close();
+    await webhooks?.close();
     await world.stop();
     await runtime?.stop();
     rmSync(dir, { recursive: true, force: true });

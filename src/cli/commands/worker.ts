@@ -17,6 +17,7 @@ import { readWorldFile, worldFilePath } from '../../sandbox/world/world-file.js'
 import { renderLine, runDoctor } from '../../doctor/index.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { installationFor } from './doctor.js';
+import { startEmbeddedWebhooks, type EmbeddedWebhooks } from './webhooks.js';
 
 export const workerCommand: Command = {
   usage: '[--task-queue NAME] [--identity NAME] [--workflow-bundle FILE]',
@@ -44,9 +45,11 @@ Options:
       throw new UsageError(`--workflow-bundle ${bundlePath}: no such file (build one with \`npm run build:bundle\`)`);
     const workflows = bundlePath === undefined ? undefined : prebuiltBundle(resolve(bundlePath));
     let activities;
+    let world: ReturnType<typeof readWorldFile>;
     if (config.mode === 'external') activities = activitiesFromConfig(config);
     else {
       const info = readWorldFile(config.temporal.stateDir);
+      world = info;
       if (!info) {
         throw new UsageError(
           `no external systems are configured (GITLAB_URL_EXTERNAL, JENKINS_URL_EXTERNAL, …) and no sandbox world runs (${worldFilePath(config.temporal.stateDir)}). ` +
@@ -122,7 +125,30 @@ Options:
     if (config.observability.otlpEndpoint)
       ctx.err(`Tracing: spans go to ${config.observability.otlpEndpoint}/v1/traces (OTLP/HTTP).`);
     const taskQueue = (ctx.values['task-queue'] as string | undefined) ?? config.temporal.taskQueue;
+    let webhooks: EmbeddedWebhooks | undefined;
+    let webhookClient: Awaited<ReturnType<typeof connectClient>> | undefined;
     try {
+      // The receiver signals runs through a client of its own; SHEPHERD_WEBHOOK_ADDRESS (or the sandbox) turns it on.
+      if (config.webhooks.address || (world && config.webhooks.enabled !== false)) {
+        webhookClient = await connectClient(target);
+        webhooks = await startEmbeddedWebhooks({
+          config,
+          client: webhookClient,
+          taskQueue,
+          logger: Runtime.instance().logger,
+          meter: Runtime.instance().metricMeter,
+          ...(world ? { world } : {}),
+        });
+        // The waits of the systems that took the registration rely on it (slow fallback polling).
+        if (webhooks && world)
+          activities = activitiesForWorld({ layout: defaultLayout(), info: world }, config, {
+            webhooks: webhooks.registered,
+          });
+        if (webhooks)
+          ctx.err(
+            `Webhook receiver on ${webhooks.url}${world ? ` (sandbox: GitLab hooks ${webhooks.registered.gitlab ? 'registered' : 'not taken, polling'}, Jenkins notifications ${webhooks.registered.jenkins ? 'registered' : 'not taken, polling'})` : ''}`,
+          );
+      }
       worker = await createWorker({
         connection,
         namespace: target.namespace,
@@ -138,6 +164,8 @@ Options:
       await worker.run();
       ctx.err('Worker stopped.');
     } finally {
+      await webhooks?.close();
+      await webhookClient?.connection.close();
       await tracing.shutdown();
       await connection.close();
       await stopServer();

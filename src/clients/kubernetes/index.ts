@@ -13,4 +13,4 @@ export {
   type PodContainerView,
   type PodView,
 } from './objects.js';
-export type { ChangeFollower, FollowOptions } from './watch.js';
+export type { CachedCollection, FollowOptions } from './watch.js';

@@ -25,7 +25,7 @@ import {
   type DeploymentView,
   type PodView,
 } from './objects.js';
-import { followChanges, type ChangeFollower, type FollowOptions } from './watch.js';
+import { followCollection, type CachedCollection, type FollowOptions } from './watch.js';
 
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' } as const;
 
@@ -52,12 +52,30 @@ export interface KubernetesClient {
    */
   requestApplicationRefresh(namespace: string, name: string, mode?: 'normal' | 'hard'): Promise<void>;
   /**
-   * Calls `onChange` whenever the Application changes (watch; re-lists after 410 Expired and re-watches after the
-   * stream ends or fails). Never throws: callers poll as well and use this only to look sooner.
+   * The Application kept up to date by a watch (one list, then the events; re-listed after 410 Expired, resumed
+   * after the stream ends or fails), calling `onChange` after each change. Never throws: while it is not synced
+   * the caller reads with `getApplication`.
    */
-  watchApplication(namespace: string, name: string, onChange: () => void, opts?: FollowOptions): ChangeFollower;
-  /** Like `watchApplication`, for the pods matching `labelSelector`. */
-  watchPods(namespace: string, labelSelector: string, onChange: () => void, opts?: FollowOptions): ChangeFollower;
+  followApplication(
+    namespace: string,
+    name: string,
+    onChange: () => void,
+    opts?: FollowOptions,
+  ): CachedCollection<ApplicationView>;
+  /** Like `followApplication`, for the Deployment `namespace/name`. */
+  followDeployment(
+    namespace: string,
+    name: string,
+    onChange: () => void,
+    opts?: FollowOptions,
+  ): CachedCollection<DeploymentView>;
+  /** Like `followApplication`, for the pods matching `labelSelector`. */
+  followPods(
+    namespace: string,
+    labelSelector: string,
+    onChange: () => void,
+    opts?: FollowOptions,
+  ): CachedCollection<PodView>;
 }
 
 /** The attributes of a resource request an authorizer decides on; `namespace` undefined: cluster-wide. */
@@ -205,9 +223,14 @@ class LibraryKubernetesClient implements KubernetesClient, KubernetesInstallatio
     );
   }
 
-  watchApplication(namespace: string, name: string, onChange: () => void, opts: FollowOptions = {}): ChangeFollower {
+  followApplication(
+    namespace: string,
+    name: string,
+    onChange: () => void,
+    opts: FollowOptions = {},
+  ): CachedCollection<ApplicationView> {
     const fieldSelector = `metadata.name=${name}`;
-    return followChanges(
+    return followCollection(
       this.watcher,
       {
         path: `/apis/${ARGO.group}/${ARGO.version}/namespaces/${namespace}/${ARGO.plural}`,
@@ -215,22 +238,56 @@ class LibraryKubernetesClient implements KubernetesClient, KubernetesInstallatio
         list: async () => {
           const list = (await this.custom.listNamespacedCustomObject({ ...ARGO, namespace, fieldSelector })) as {
             metadata?: { resourceVersion?: string };
+            items?: unknown[];
           };
-          return list.metadata?.resourceVersion;
+          return { resourceVersion: list.metadata?.resourceVersion, items: list.items ?? [] };
         },
+        parse: parseApplication,
       },
       onChange,
       opts,
     );
   }
 
-  watchPods(namespace: string, labelSelector: string, onChange: () => void, opts: FollowOptions = {}): ChangeFollower {
-    return followChanges(
+  followDeployment(
+    namespace: string,
+    name: string,
+    onChange: () => void,
+    opts: FollowOptions = {},
+  ): CachedCollection<DeploymentView> {
+    const fieldSelector = `metadata.name=${name}`;
+    return followCollection(
+      this.watcher,
+      {
+        path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+        query: { fieldSelector },
+        list: async () => {
+          const list = await this.apps.listNamespacedDeployment({ namespace, fieldSelector });
+          return { resourceVersion: list.metadata?.resourceVersion, items: list.items };
+        },
+        parse: parseDeployment,
+      },
+      onChange,
+      opts,
+    );
+  }
+
+  followPods(
+    namespace: string,
+    labelSelector: string,
+    onChange: () => void,
+    opts: FollowOptions = {},
+  ): CachedCollection<PodView> {
+    return followCollection(
       this.watcher,
       {
         path: `/api/v1/namespaces/${namespace}/pods`,
         query: { labelSelector },
-        list: async () => (await this.core.listNamespacedPod({ namespace, labelSelector })).metadata?.resourceVersion,
+        list: async () => {
+          const list = await this.core.listNamespacedPod({ namespace, labelSelector });
+          return { resourceVersion: list.metadata?.resourceVersion, items: list.items };
+        },
+        parse: parsePod,
       },
       onChange,
       opts,

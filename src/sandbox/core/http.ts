@@ -11,6 +11,7 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FaultEngine, SystemName } from './faults.js';
+import type { RequestCounter } from './measure.js';
 
 /** A parsed request as handlers see it. */
 export interface SandboxRequest {
@@ -71,6 +72,7 @@ export function empty(status: number, headers: Record<string, string | string[]>
 
 interface Route {
   method: string;
+  pattern: string;
   parts: string[];
   handler: Handler;
 }
@@ -83,7 +85,7 @@ export class Router {
   private readonly routes: Route[] = [];
 
   add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method: method.toUpperCase(), parts: splitRaw(pattern), handler });
+    this.routes.push({ method: method.toUpperCase(), pattern, parts: splitRaw(pattern), handler });
     return this;
   }
 
@@ -91,14 +93,14 @@ export class Router {
   match(
     method: string,
     rawSegments: string[],
-  ): { handler: Handler; params: Record<string, string>; rest: string[] } | 'method' | undefined {
+  ): { handler: Handler; pattern: string; params: Record<string, string>; rest: string[] } | 'method' | undefined {
     let pathMatched = false;
     for (const route of this.routes) {
       const m = matchParts(route.parts, rawSegments);
       if (!m) continue;
       pathMatched = true;
       if (route.method !== method && !(route.method === 'GET' && method === 'HEAD')) continue;
-      return { handler: route.handler, ...m };
+      return { handler: route.handler, pattern: route.pattern, ...m };
     }
     return pathMatched ? 'method' : undefined;
   }
@@ -139,6 +141,19 @@ export interface SandboxServerOptions {
   authenticate?: (req: SandboxRequest) => SandboxResponse | undefined;
   /** Fixed port (used to come back on the same port after an outage); default: a free port. */
   port?: number;
+  /** Runs the matched handler; a system wraps it to give the work it causes the request's context. */
+  aroundHandler?: (req: SandboxRequest, run: () => Promise<SandboxResponse>) => Promise<SandboxResponse>;
+  /** Counts every request received, faulted and refused ones included, per endpoint. */
+  requests?: RequestCounter;
+  /**
+   * Names the endpoint of a request for the counts; default `METHOD <matched route pattern>` (the raw path when no
+   * route matches). Systems whose routes are catch-alls (Jenkins' `/job/*`) or whose reads include watches
+   * (Kubernetes) refine it.
+   */
+  endpointOf?: (
+    req: SandboxRequest,
+    route: { pattern: string; params: Record<string, string>; rest: string[] } | undefined,
+  ) => string;
 }
 
 /** A running simulated system on 127.0.0.1. */
@@ -232,6 +247,12 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
       },
     };
 
+    if (opts.requests) {
+      const matched = opts.router.match(method, rawSegments);
+      const route = typeof matched === 'object' ? matched : undefined;
+      opts.requests.request(opts.system, opts.endpointOf?.(request, route) ?? `${method} ${route?.pattern ?? rawPath}`);
+    }
+
     let response: SandboxResponse;
     try {
       const fault = opts.faults.httpAction(opts.system, method, rawPath);
@@ -251,7 +272,8 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
           else {
             request.params = m.params;
             request.rest = m.rest;
-            response = await m.handler(request);
+            const run = async (): Promise<SandboxResponse> => m.handler(request);
+            response = await (opts.aroundHandler ? opts.aroundHandler(request, run) : run());
           }
         }
         if (fault?.afterHandling) {

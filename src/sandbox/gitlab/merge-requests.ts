@@ -23,7 +23,7 @@ export interface MergeRequestHost {
   userById(id: number): User;
   moveBranch(project: Project, branch: string, commit: Commit, userId: number, newCommits?: readonly Commit[]): void;
   /** Deletes a branch if it may be deleted (not default, not protected); silently keeps it otherwise. */
-  deleteBranch(project: Project, branch: string): void;
+  deleteBranch(project: Project, branch: string, userId: number): void;
   /** Someone else pushes a commit to `branch` (the `mr-head-moves` and `mr-merged-by-other` faults); returns who. */
   concurrentPush(project: Project, branch: string): User | undefined;
   faultContext(project: Project, mr: MergeRequest): DomainFaultContext;
@@ -326,7 +326,8 @@ export class MergeRequestService {
     project.merges++;
     this.host.moveBranch(project, mr.targetBranch, mergeCommit, user.id, [...newCommits, mergeCommit]);
     this.addNote(project, mr.iid, user, 'merged', { system: true });
-    if (opts.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch) this.host.deleteBranch(project, mr.sourceBranch);
+    if (opts.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch)
+      this.host.deleteBranch(project, mr.sourceBranch, user.id);
     this.host.emitMergeRequest(project, mr, 'merged');
     return mr;
   }

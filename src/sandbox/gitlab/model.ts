@@ -16,6 +16,7 @@ import {
   type Person,
   type Tree,
 } from './git-store.js';
+import { ProjectHooks } from './hooks.js';
 import { MergeRequestService, type MergeRequestHost } from './merge-requests.js';
 import {
   fullPath,
@@ -93,6 +94,8 @@ export class GitLabModel {
   readonly clock: Clock;
   readonly faults: FaultEngine;
   readonly mergeRequests: MergeRequestService;
+  /** Project webhooks and their deliveries. */
+  readonly hooks: ProjectHooks;
   private readonly users = new Map<number, User>();
   private readonly tokens = new Map<string, PersonalAccessToken>();
   private nextTokenId = 1;
@@ -110,6 +113,7 @@ export class GitLabModel {
     this.faults = opts.faults;
     this.addUser({ username: 'root', name: 'Administrator', email: 'admin@example.com' });
     this.mergeRequests = new MergeRequestService(this.mergeRequestHost());
+    this.hooks = new ProjectHooks(this);
   }
 
   // ---- users and tokens -------------------------------------------------------------------------------------
@@ -287,14 +291,31 @@ export class GitLabModel {
     this.project(projectRef).protectedBranches.delete(name);
   }
 
-  /** Deletes a branch; the default and protected branches are refused (405 in the API). */
-  deleteBranch(projectRef: string | number, name: string): void {
+  /**
+   * Deletes a branch as `as` (default root); the default and protected branches are refused (405 in the API). The
+   * deletion is reported as a push whose `after` is 40 zeros.
+   */
+  deleteBranch(projectRef: string | number, name: string, as?: string): void {
     const project = this.project(projectRef);
     if (!project.repo.hasBranch(name)) throw GitLabError.notFound('Branch');
     if (name === project.defaultBranch) throw new GitLabError('not-allowed', 'Cannot remove HEAD branch');
     if (project.protectedBranches.has(name)) throw new GitLabError('not-allowed', 'Protected branch cant be removed');
-    project.repo.deleteBranch(name);
-    this.mergeRequests.onBranchChanged(project, name);
+    this.removeBranch(project, name, this.userNamed(as).id);
+  }
+
+  private removeBranch(project: Project, branch: string, userId: number): void {
+    const before = project.repo.branchHead(branch) ?? ZERO_SHA;
+    project.repo.deleteBranch(branch);
+    this.mergeRequests.onBranchChanged(project, branch);
+    this.emit(this.pushListeners, {
+      project: fullPath(project),
+      projectId: project.id,
+      branch,
+      before,
+      after: ZERO_SHA,
+      commits: [],
+      userId,
+    } satisfies PushEvent);
   }
 
   /**
@@ -495,15 +516,14 @@ export class GitLabModel {
       userById: (id) => this.userById(id),
       moveBranch: (project, branch, commit, userId, newCommits) =>
         this.moveBranch(project, branch, commit, userId, newCommits),
-      deleteBranch: (project, branch) => {
+      deleteBranch: (project, branch, userId) => {
         if (
           !project.repo.hasBranch(branch) ||
           branch === project.defaultBranch ||
           project.protectedBranches.has(branch)
         )
           return;
-        project.repo.deleteBranch(branch);
-        this.mergeRequests.onBranchChanged(project, branch);
+        this.removeBranch(project, branch, userId);
       },
       concurrentPush: (project, branch) => {
         const head = project.repo.branchHead(branch);
@@ -576,6 +596,7 @@ export class GitLabModel {
 
   /** Cancels pending mergeability checks (the clock's `stop()` does too). */
   stop(): void {
+    this.hooks.stop();
     for (const project of this.allProjects()) for (const mr of this.mergeRequests.all(project)) mr.cancelCheck?.();
   }
 }

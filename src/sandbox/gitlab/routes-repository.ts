@@ -320,7 +320,7 @@ export function addRepositoryRoutes(router: Router, ctx: RouteContext): void {
     'DELETE',
     `${P}/repository/branches/:branch`,
     api((req) => {
-      model.deleteBranch(req.params.id!, req.params.branch!);
+      model.deleteBranch(req.params.id!, req.params.branch!, ctx.userOf(req).username);
       return empty(204);
     }),
   );

@@ -4,22 +4,27 @@
  */
 import { json, Router, startSandboxServer, type SandboxRequest, type SandboxServer } from '../core/http.js';
 import type { FaultEngine } from '../core/faults.js';
+import type { RequestCounter } from '../core/measure.js';
 import { personalAccessTokenEntity, projectEntity, protectedBranchEntity, userFull } from './entities.js';
 import { api, paginated, type RouteContext } from './http-support.js';
 import type { GitLabModel } from './model.js';
+import { inEventChain } from './hooks.js';
+import { addHookRoutes } from './routes-hooks.js';
 import { addMergeRequestRoutes } from './routes-merge-requests.js';
 import { addRepositoryRoutes } from './routes-repository.js';
 import { fullPath, type User } from './types.js';
+import { SIMULATED_GITLAB_VERSION } from './version.js';
 
 export interface GitLabServerOptions {
   readonly model: GitLabModel;
   readonly faults: FaultEngine;
   /** Fixed port (to come back on the same port after an outage); default: a free port. */
   readonly port?: number;
+  /** Counts the requests received per endpoint (`GET /api/v4/projects/:id/merge_requests/:iid`). */
+  readonly requests?: RequestCounter;
 }
 
-/** The version `GET /api/v4/version` reports. */
-export const SIMULATED_GITLAB_VERSION = '17.8.0';
+export { SIMULATED_GITLAB_VERSION } from './version.js';
 
 function tokenOf(req: SandboxRequest): string | undefined {
   const header = (name: string): string | undefined => {
@@ -77,13 +82,19 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
   );
   addRepositoryRoutes(router, ctx);
   addMergeRequestRoutes(router, ctx);
+  addHookRoutes(router, ctx);
 
-  return startSandboxServer({
+  const server = await startSandboxServer({
     system: 'gitlab',
     faults: opts.faults,
     router,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.requests ? { requests: opts.requests } : {}),
     notFound: () => json(404, { error: '404 Not Found' }),
+    aroundHandler: (req, run) => {
+      const uuid = req.headers['x-gitlab-event-uuid'];
+      return inEventChain(Array.isArray(uuid) ? uuid[0] : uuid, run);
+    },
     authenticate(req) {
       if (!req.rawPath.startsWith('/api/v4/')) return undefined;
       const token = tokenOf(req);
@@ -94,4 +105,6 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
       return undefined;
     },
   });
+  model.hooks.instanceUrl = server.url;
+  return server;
 }

@@ -101,13 +101,17 @@ export interface Note {
   readonly createdAt: number;
 }
 
-/** A branch moved forward: fired once per new commit (API commits, merges, reverts, branch force-updates). */
+/**
+ * A branch changed: fired once per update (API commits, merges, reverts, branch force-updates, new branches) and
+ * for a deletion, whose `after` is 40 zeros and `commits` empty.
+ */
 export interface PushEvent {
   readonly project: string;
   readonly projectId: number;
   readonly branch: string;
   /** Previous head, or 40 zeros for a new branch. */
   readonly before: string;
+  /** New head, or 40 zeros for a deleted branch. */
   readonly after: string;
   /** New commits, oldest first. */
   readonly commits: readonly Commit[];

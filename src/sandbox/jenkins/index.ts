@@ -1,6 +1,13 @@
 /** The simulated Jenkins: the model the lead's controllers drive and the server that exposes it. */
 export { JenkinsModel, UnknownJobError, jobUrl } from './model.js';
-export type { JenkinsJobSnapshot, JenkinsModelOptions, JenkinsSnapshot, ScheduleResult } from './model.js';
+export type {
+  JenkinsJobSnapshot,
+  JenkinsModelOptions,
+  JenkinsSnapshot,
+  RunEvent,
+  RunListener,
+  ScheduleResult,
+} from './model.js';
 export { IllegalParameterError } from './parameters.js';
 export type { JenkinsUser, Principal } from './security.js';
 export { startJenkinsServer } from './server.js';

@@ -77,6 +77,16 @@ export interface JenkinsJobSnapshot {
   >;
 }
 
+/**
+ * What happened to a queue item or a run, in order, as Jenkins' `QueueListener` and `RunListener` see it:
+ * the item left the queue (with its build, or cancelled), the build started, completed (result set) and was
+ * finalized (logs closed).
+ */
+export type RunEvent =
+  | { readonly type: 'queue-left'; readonly item: QueueItem; readonly build: Build | undefined }
+  | { readonly type: 'started' | 'completed' | 'finalized'; readonly job: JobNode; readonly build: Build };
+export type RunListener = (event: RunEvent) => void;
+
 export interface JenkinsSnapshot {
   readonly jobs: readonly JenkinsJobSnapshot[];
 }
@@ -100,6 +110,9 @@ export class JenkinsModel {
   private readonly queue: QueueItem[] = [];
   private readonly leftItems = new Map<number, QueueItem>();
   private nextQueueId = 1;
+  private readonly runListeners = new Set<RunListener>();
+  /** Errors thrown by run listeners, kept for inspection instead of breaking the queue or the build. */
+  readonly listenerErrors: Error[] = [];
 
   constructor(opts: JenkinsModelOptions) {
     this.clock = opts.clock;
@@ -109,6 +122,23 @@ export class JenkinsModel {
   }
 
   // ---- definitions -------------------------------------------------------------------------------------------
+
+  /** Subscribes to queue and run events (called synchronously); returns the unsubscribe function. */
+  onRunEvent(listener: RunListener): () => void {
+    this.runListeners.add(listener);
+    return () => this.runListeners.delete(listener);
+  }
+
+  private emit(event: RunEvent): void {
+    for (const listener of [...this.runListeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.listenerErrors.push(err instanceof Error ? err : new Error(String(err)));
+        if (this.listenerErrors.length > 100) this.listenerErrors.shift();
+      }
+    }
+  }
 
   /** Creates a folder (or multibranch project) at `path`; parents must exist. `'a/b'` and `['a','b']` are equal. */
   defineFolder(path: string | readonly string[], kind: FolderKind = 'folder', description = ''): void {
@@ -266,6 +296,7 @@ export class JenkinsModel {
     item.leftAt = this.clock.now();
     this.leftItems.set(item.id, item);
     this.clock.after(this.leftItemTtlMs, () => this.leftItems.delete(item.id));
+    this.emit({ type: 'queue-left', item, build });
   }
 
   private start(item: QueueItem, job: JobNode): void {
@@ -284,6 +315,7 @@ export class JenkinsModel {
     );
     job.builds.unshift(build);
     this.leave(item, build);
+    this.emit({ type: 'started', job, build });
     void this.run(job, build);
   }
 
@@ -319,6 +351,8 @@ export class JenkinsModel {
       }
     }
     build.finish(result, this.clock.now());
+    this.emit({ type: 'completed', job, build });
+    this.emit({ type: 'finalized', job, build });
     this.maintain();
   }
 

@@ -12,6 +12,7 @@ import {
   type SandboxServer,
 } from '../core/http.js';
 import type { FaultEngine } from '../core/faults.js';
+import type { RequestCounter } from '../core/measure.js';
 import { crumbJson, queueItemJson, queueJson, rootJson, whoAmIJson } from './api-json.js';
 import { handleJobPath, type JobRouteContext } from './job-routes.js';
 import type { JenkinsModel } from './model.js';
@@ -24,6 +25,25 @@ export interface JenkinsServerOptions {
   readonly faults: FaultEngine;
   /** Fixed port, e.g. to come back on the same port; default a free one. */
   readonly port?: number;
+  /** Counts the requests received per endpoint. */
+  readonly requests?: RequestCounter;
+}
+
+/**
+ * The endpoint of a request for the counts. The job routes are a catch-all (`/job/*`), so the job path
+ * (`job/a/job/b`, any depth) becomes `job/:job` and build numbers `:number`: `GET /job/:job/:number/api/json`,
+ * `POST /job/:job/buildWithParameters`, `GET /job/:job/lastBuild/api/json`.
+ */
+export function jenkinsEndpoint(req: SandboxRequest, route: { pattern: string } | undefined): string {
+  if (!route) return `${req.method} ${req.rawPath}`;
+  if (route.pattern !== '/job/*') return `${req.method} ${route.pattern}`;
+  const parts: string[] = [];
+  const segs = req.segments;
+  let i = 0;
+  while (segs[i] === 'job' && segs[i + 1] !== undefined) i += 2;
+  parts.push('job', ':job');
+  for (const seg of segs.slice(i)) parts.push(/^[0-9]+$/.test(seg) ? ':number' : seg);
+  return `${req.method} /${parts.join('/')}`;
 }
 
 /** Starts the simulated Jenkins (system `jenkins`) and points the model's root URL at it. */
@@ -98,6 +118,7 @@ export async function startJenkinsServer(opts: JenkinsServerOptions): Promise<Sa
     router,
     authenticate,
     notFound: (req) => errorPage(404, req.rawPath),
+    ...(opts.requests ? { requests: opts.requests, endpointOf: jenkinsEndpoint } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
   });
   model.rootUrl = server.url;

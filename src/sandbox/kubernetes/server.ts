@@ -3,6 +3,7 @@
  * and replace of Applications and Deployments, with Status objects for every error. Bearer-token auth.
  */
 import type { FaultEngine } from '../core/faults.js';
+import type { RequestCounter } from '../core/measure.js';
 import {
   BadRequest,
   Router,
@@ -37,6 +38,30 @@ export interface KubernetesServerOptions {
   allowAnonymous?: boolean;
   /** What the token may do; default: everything. Denied requests get 403 Forbidden. */
   permissions?: PermissionModel;
+  /** Counts the requests received per endpoint (watches as `WATCH …`). */
+  requests?: RequestCounter;
+}
+
+/**
+ * The endpoint of a request for the counts: the route with the group, version and resource spelled out and the
+ * namespace and name as `:ns` and `:name`, e.g. `GET /apis/argoproj.io/v1alpha1/namespaces/:ns/applications/:name`;
+ * a watch is `WATCH …` on the collection.
+ */
+export function kubernetesEndpoint(
+  req: SandboxRequest,
+  route: { pattern: string; params: Record<string, string> } | undefined,
+): string {
+  if (!route) return `${req.method} ${req.rawPath}`;
+  const watch = req.method === 'GET' && ['true', '1'].includes(req.query.get('watch') ?? '');
+  const path = route.pattern
+    .split('/')
+    .map((part) => {
+      if (part === ':namespace') return ':ns';
+      if (part === ':name') return ':name';
+      return part.startsWith(':') ? (route.params[part.slice(1)] ?? part) : part;
+    })
+    .join('/');
+  return `${watch ? 'WATCH' : req.method} ${path}`;
 }
 
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -361,6 +386,7 @@ export async function startKubernetesServer(opts: KubernetesServerOptions): Prom
     system: 'kubernetes',
     faults: opts.faults,
     router: kubernetesRouter(api, opts.permissions),
+    ...(opts.requests ? { requests: opts.requests, endpointOf: kubernetesEndpoint } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     authenticate: (req) => {
       const given = req.headers.authorization;

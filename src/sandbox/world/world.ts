@@ -2,7 +2,9 @@
  * The sandbox world: the simulated GitLab, Jenkins and Kubernetes (with Argo CD) on 127.0.0.1, seeded as the real
  * installation, tied together by the controllers of the real system — a push to the app repo's main branch starts
  * the CI job, CI opens the dev MR, the promote job opens promotion MRs, Argo CD syncs env branches into the
- * cluster — plus the admin endpoint for inspection and fault scenarios.
+ * cluster — plus the admin endpoint for inspection, fault scenarios and measurement: the requests each system
+ * received per endpoint, the webhook deliveries sent (GitLab project hooks, Jenkins build notifications), and the
+ * timeline of the world's changes with their wall-clock instants.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -10,8 +12,10 @@ import { join } from 'node:path';
 import { Clock, DEFAULT_TIME_SCALE } from '../core/clock.js';
 import { FaultEngine, type ScenarioInput } from '../core/faults.js';
 import type { SandboxServer } from '../core/http.js';
+import { RequestCounter, Timeline } from '../core/measure.js';
 import { GitLabModel, startGitLabServer } from '../gitlab/index.js';
 import { JenkinsModel, startJenkinsServer } from '../jenkins/index.js';
+import { JenkinsNotifications, type NotificationEndpoint } from '../jenkins/notifications.js';
 import { createCluster } from '../kubernetes/cluster.js';
 import { writeKubeconfig } from '../kubernetes/kubeconfig.js';
 import { PermissionModel } from '../kubernetes/permissions.js';
@@ -22,6 +26,7 @@ import { ENV_VALUES } from './deployments-repo.js';
 import { gitSourceOver } from './git-source.js';
 import { defaultLayout } from './layout.js';
 import { PROMOTE_PARAMETERS, promoteJobRunner } from './promote-job.js';
+import { observeWorld } from './observe.js';
 import { findScenario, SCENARIOS } from './scenarios.js';
 import { seedRepositories } from './seed.js';
 import type { WorldParts } from './state.js';
@@ -44,6 +49,11 @@ export interface WorldOptions {
   readonly scenario?: string | ScenarioInput;
   /** Folder for the kubeconfig; a new one under the OS temp dir by default. */
   readonly dir: string;
+  /**
+   * Jenkins Notification plugin endpoints (real Jenkins configures them per job; here each applies to every job
+   * unless it names `jobs`). Also settable through the admin endpoint's `PUT /jenkins/notifications`.
+   */
+  readonly jenkinsNotifications?: readonly NotificationEndpoint[];
 }
 
 export interface World extends WorldParts {
@@ -51,6 +61,12 @@ export interface World extends WorldParts {
   readonly clock: Clock;
   /** What the cluster token may do (everything unless a test or `PUT /permissions` on the admin server denies). */
   readonly kubePermissions: PermissionModel;
+  /** Requests the vendor servers received per endpoint, and webhook deliveries sent. */
+  readonly requests: RequestCounter;
+  /** The world's changes with their wall-clock instants. */
+  readonly timeline: Timeline;
+  /** Jenkins build notifications (Notification plugin). */
+  readonly notifications: JenkinsNotifications;
   /** Switches the fault scenario (a catalogue name, an object, or undefined for none). */
   setScenario(scenario: string | ScenarioInput | undefined): Promise<void>;
   stop(): Promise<void>;
@@ -154,10 +170,19 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     }
   });
 
+  const requests = new RequestCounter();
+  const timeline = new Timeline();
+  const unobserve = observeWorld({ gitlab, jenkins, store: cluster.store, timeline });
+  gitlab.hooks.onDelivery = (event) => requests.delivery('gitlab', event);
+  const notifications = new JenkinsNotifications(jenkins, opts.jenkinsNotifications ?? []);
+  notifications.onDelivery = (phase) => requests.delivery('jenkins', phase);
+
   const kubePermissions = new PermissionModel();
   const servers: SandboxServer[] = [];
   let admin: AdminServer | undefined;
   const stop = async (): Promise<void> => {
+    unobserve();
+    notifications.stop();
     clock.stop();
     cluster.stop();
     gitlab.stop();
@@ -165,9 +190,9 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     await Promise.all([...servers.map((s) => s.close()), admin?.close()]);
   };
   try {
-    const gitlabServer = await startGitLabServer({ model: gitlab, faults });
+    const gitlabServer = await startGitLabServer({ model: gitlab, faults, requests });
     servers.push(gitlabServer);
-    const jenkinsServer = await startJenkinsServer({ model: jenkins, faults });
+    const jenkinsServer = await startJenkinsServer({ model: jenkins, faults, requests });
     servers.push(jenkinsServer);
     const kubeServer = await startKubernetesServer({
       store: cluster.store,
@@ -175,6 +200,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       faults,
       token: creds.kubeToken,
       allowAnonymous: true,
+      requests,
     });
     servers.push(kubeServer);
     for (const s of servers) faults.registerSystem(s.system, s);
@@ -229,6 +255,9 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       cluster,
       kubePermissions,
       published,
+      requests,
+      timeline,
+      notifications,
       setScenario: (s) => faults.activate(resolveScenario(s)),
       stop,
     };

@@ -123,6 +123,7 @@ describe('docker-compose.yml', () => {
     expect(compose.name).toBe('shepherd');
     expect(Object.keys(services).sort()).toEqual([
       'postgresql',
+      'shepherd-webhooks',
       'shepherd-worker',
       'temporal',
       'temporal-init',
@@ -131,9 +132,24 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
+  it('runs the webhook receiver from the worker image, published, with a health check of its own', () => {
+    const r = services['shepherd-webhooks']!;
+    expect(r.image).toBe(services['shepherd-worker']!.image);
+    expect(r.command).toEqual(['webhooks']);
+    expect(dependsOn(r)).toMatchObject({
+      temporal: 'service_healthy',
+      'temporal-init': 'service_completed_successfully',
+    });
+    const e = env(r);
+    expect(e['TEMPORAL_ADDRESS']).toBe('temporal:7233');
+    const port = Number(e['SHEPHERD_WEBHOOK_ADDRESS']!.split(':').at(-1));
+    expect(r.ports).toEqual([`\${SHEPHERD_WEBHOOK_PORT:-${port}}:${port}`]);
+    expect(JSON.stringify(r.healthcheck?.test)).toContain(`127.0.0.1:${port}/healthz`);
+  });
+
   it('pins every image to a specific version, Temporal server and admin tools to the same release', () => {
     for (const [name, s] of Object.entries(services)) {
-      if (name === 'shepherd-worker') continue;
+      if (name === 'shepherd-worker' || name === 'shepherd-webhooks') continue;
       expect(s.image, name).toMatch(/^[\w./-]+:\d+\.\d+(\.\d+)?([-.\w]*)$/);
     }
     const version = (image: string | undefined): string | undefined => image?.split(':')[1];

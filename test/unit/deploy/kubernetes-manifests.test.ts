@@ -18,6 +18,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
@@ -46,6 +47,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'networking.k8s.io/v1/Ingress': Ingress,
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 };
@@ -66,8 +68,11 @@ function render(overlay: string): Rendered[] {
 }
 
 const rendered = new Map(OVERLAYS.map((o) => [o, render(o)]));
-const one = <T>(objects: Rendered[], kind: string): T => {
-  const found = objects.filter((o) => o.kind === kind);
+/** The one object of `kind` (of the worker's objects: the receiver of ../webhooks has its own, named shepherd-webhooks). */
+const one = <T>(objects: Rendered[], kind: string, component: 'worker' | 'webhooks' = 'worker'): T => {
+  const found = objects.filter(
+    (o) => o.kind === kind && (o.metadata.name === 'shepherd-webhooks') === (component === 'webhooks'),
+  );
   expect(
     found.map((o) => o.metadata.name),
     kind,
@@ -244,5 +249,49 @@ describe('the overlays', () => {
     const prod = rendered.get('overlays/multi-cluster/prod-cluster')!;
     expect(namespacesOf(prod)).toEqual(['prod']);
     expect(prod.filter((o) => o.kind === 'Deployment')).toEqual([]);
+  });
+});
+
+describe('the webhook receiver of overlays/example', () => {
+  const objects = rendered.get('overlays/example')!;
+  const deployment = one<Deployment>(objects, 'Deployment', 'webhooks');
+  const pod = deployment.spec!.template.spec!;
+  const container = pod.containers.find((c) => c.name === 'webhooks')!;
+  const env = new Map((container.env ?? []).map((e) => [e.name, e]));
+
+  it('runs two non-root replicas of `shepherd webhooks` with no Kubernetes credentials at all', () => {
+    expect(deployment.spec!.replicas).toBe(2);
+    expect(container.args).toEqual(['webhooks']);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(one<ServiceAccount>(objects, 'ServiceAccount', 'webhooks').automountServiceAccountToken).toBe(false);
+    expect(objects.filter((o) => o.kind === 'RoleBinding').map((b) => JSON.stringify(b))).not.toContainEqual(
+      expect.stringContaining('shepherd-webhooks'),
+    );
+  });
+
+  it('listens where its port, probes, Service and Ingress point, and takes its tokens from Secrets only', () => {
+    const address = env.get('SHEPHERD_WEBHOOK_ADDRESS')!.value!;
+    const port = container.ports!.find((p) => p.name === 'http')!.containerPort;
+    expect(portOf(address)).toBe(port);
+    expect(container.livenessProbe!.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
+    expect(container.readinessProbe!.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
+    for (const name of ['SHEPHERD_WEBHOOK_GITLAB_TOKEN', 'SHEPHERD_WEBHOOK_JENKINS_TOKEN']) {
+      expect(env.get(name)?.valueFrom?.secretKeyRef?.name, name).toBe('shepherd-credentials');
+      expect(VARIABLE_BY_NAME.get(name)?.secret, name).toBe(true);
+    }
+    const service = one<Service>(objects, 'Service', 'webhooks');
+    expect(service.spec!.ports).toEqual([{ name: 'http', port, targetPort: 'http' }]);
+    const ingress = one<Ingress>(objects, 'Ingress', 'webhooks');
+    const paths = ingress.spec!.rules!.flatMap((r) => r.http!.paths);
+    expect(paths.map((p) => [p.path, p.backend.service!.name])).toEqual([['/webhooks/', 'shepherd-webhooks']]);
+  });
+
+  it('has a disruption budget and a network policy that lets it reach only DNS and Temporal', () => {
+    expect(one<PodDisruptionBudget>(objects, 'PodDisruptionBudget', 'webhooks').spec!.minAvailable).toBe(1);
+    const policy = one<NetworkPolicy>(objects, 'NetworkPolicy', 'webhooks');
+    const egressPorts = policy.spec!.egress!.flatMap((e) => (e.ports ?? []).map((p) => p.port));
+    expect(new Set(egressPorts)).toEqual(new Set([53, 7233]));
   });
 });
