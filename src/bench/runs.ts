@@ -21,6 +21,9 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   'shepherd-webhooks': 'Shepherd, webhooks on',
 };
 
+/** The shortest poll interval SHEPHERD_POLL_* accepts. */
+const MIN_POLL_MS = 100;
+
 /** Shepherd's production poll intervals (SHEPHERD_POLL_* defaults), in milliseconds at real speed. */
 export const SHEPHERD_POLL_MS = { gitlab: 3_000, jenkins: 3_000, kubernetes: 5_000, fallback: 60_000 } as const;
 
@@ -62,10 +65,17 @@ export function workerSettings(system: Exclude<SystemId, 'seed'>, pollScale: num
     if (knowsVariable(name)) vars[name] = value;
     else notes.push(`${name} unknown to this build; not set`);
   };
-  set('SHEPHERD_POLL_GITLAB', durationText(SHEPHERD_POLL_MS.gitlab * pollScale));
-  set('SHEPHERD_POLL_JENKINS', durationText(SHEPHERD_POLL_MS.jenkins * pollScale));
-  set('SHEPHERD_POLL_KUBERNETES', durationText(SHEPHERD_POLL_MS.kubernetes * pollScale));
-  set('SHEPHERD_POLL_FALLBACK', durationText(SHEPHERD_POLL_MS.fallback * pollScale));
+  // Shepherd accepts poll intervals from 100 ms: a smaller scaled one is raised to it, and the report says so.
+  const poll = (name: string, realMs: number): void => {
+    const scaled = realMs * pollScale;
+    if (scaled < MIN_POLL_MS)
+      notes.push(`${name} ${durationText(scaled)} raised to ${MIN_POLL_MS}ms, the least Shepherd takes`);
+    set(name, durationText(Math.max(MIN_POLL_MS, scaled)));
+  };
+  poll('SHEPHERD_POLL_GITLAB', SHEPHERD_POLL_MS.gitlab);
+  poll('SHEPHERD_POLL_JENKINS', SHEPHERD_POLL_MS.jenkins);
+  poll('SHEPHERD_POLL_KUBERNETES', SHEPHERD_POLL_MS.kubernetes);
+  poll('SHEPHERD_POLL_FALLBACK', SHEPHERD_POLL_MS.fallback);
   set('SHEPHERD_WEBHOOKS', system === 'shepherd-webhooks' ? 'true' : 'false');
   if (system === 'shepherd-webhooks' && webhookPort !== undefined)
     set('SHEPHERD_WEBHOOK_ADDRESS', `127.0.0.1:${webhookPort}`);

@@ -39,6 +39,12 @@ export interface SystemSummary {
   readonly histories?: number;
 }
 
+/** An error as one line of a table note (process tails span many lines). */
+const oneLine = (text: string): string => {
+  const flat = text.replace(/\s*\n\s*/g, ' / ');
+  return flat.length > 300 ? `${flat.slice(0, 297)}…` : flat;
+};
+
 export function summarise(system: SystemId, runs: readonly RunMeasure[]): SystemSummary {
   const mine = runs.filter((r) => r.system === system);
   const ok = mine.filter((r) => r.ok);
@@ -60,7 +66,7 @@ export function summarise(system: SystemId, runs: readonly RunMeasure[]): System
     system,
     runs: mine.length,
     succeeded: ok.length,
-    errors: mine.flatMap((r) => (r.error ? [r.error] : [])),
+    errors: mine.flatMap((r) => (r.error ? [oneLine(r.error)] : [])),
     ...(wallMs !== undefined ? { wallMs } : {}),
     ...(calls
       ? { calls }
@@ -210,7 +216,7 @@ function historyFigure(runs: readonly RunMeasure[]): Figure {
 }
 
 function p4Figures(p4: P4Measure, targetApps: number): Figure[] {
-  const unavailable = p4.error ? `P4 did not complete: ${p4.error}` : undefined;
+  const unavailable = p4.error ? `P4 did not complete: ${oneLine(p4.error)}` : undefined;
   const figures: Figure[] = [
     figure({
       id: 'p4.apps',
@@ -269,7 +275,7 @@ function p5Figure(p5: KillMeasure): Figure {
     value: p5.movedOnS,
     unit: 's',
     target: atMost(p5.heartbeatTimeoutS + 2, 's'),
-    unavailable: p5.error ?? 'not measured',
+    unavailable: p5.error ? oneLine(p5.error) : 'not measured',
     missed:
       `the new attempt started ${p5.movedOnS?.toFixed(1)} s after the kill` +
       (p5.timing
