@@ -11,7 +11,11 @@ export const SYSTEMS = ['gitlab', 'jenkins', 'kubernetes'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 /** Calls per system (Argo CD's Applications count under kubernetes: they are Kubernetes API calls). */
-export type CallCounts = Record<SystemName, number> & { readonly total: number };
+export type CallCounts = Record<SystemName, number> & {
+  readonly total: number;
+  /** The sandbox's own answer, per endpoint, kept for the JSON report. */
+  readonly raw?: unknown;
+};
 
 export interface WorldChange {
   /** build-started, build-finished, queue-left, mr-opened, mr-merged, sync-finished, rollout-complete, … */
@@ -130,7 +134,9 @@ export async function readCallCounts(adminUrl: string): Promise<Probe<CallCounts
   const got = await adminGet(adminUrl, '/requests');
   if (!got.ok) return got;
   const counts = parseCallCounts(got.value);
-  return counts ? { ok: true, value: counts } : { ok: false, reason: 'GET /requests named no known system' };
+  return counts
+    ? { ok: true, value: { ...counts, raw: got.value } }
+    : { ok: false, reason: 'GET /requests named no known system' };
 }
 
 export async function readTimeline(adminUrl: string): Promise<Probe<WorldChange[]>> {
