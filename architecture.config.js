@@ -135,6 +135,13 @@ export const parts = {
     builtins: true,
     why: 'runs scenarios against the sandbox world and starts workflows through a Temporal client; finds the shepherd binary it starts from the project root (config/paths)',
   },
+  bench: {
+    folder: 'src/bench',
+    imports: ['domain', 'temporal-common', 'temporal', 'workflows', 'sandbox', 'config', 'chaos', 'worker'],
+    packages: ['@temporalio/client', '@temporalio/worker', '@temporalio/proto'],
+    builtins: true,
+    why: "issue 14's benchmark: starts the stack as processes (the chaos stack), drives the sandbox's APIs as the seed's flow does, and hosts workers to measure them",
+  },
   doctor: {
     folder: 'src/doctor',
     imports: ['domain', 'clients', 'config', 'temporal-common', 'temporal'],

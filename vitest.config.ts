@@ -29,6 +29,7 @@ export default defineConfig({
       tier('replay', 120_000),
       tier('webhooks', 120_000),
       tier('e2e', 300_000),
+      tier('bench', 120_000),
     ],
   },
 });
