@@ -281,11 +281,11 @@ function p5Figure(p5: KillMeasure): Figure {
       (p5.timing
         ? `: ${p5.timing.lastHeartbeatBeforeKillS === undefined ? '' : `the last heartbeat was ${p5.timing.lastHeartbeatBeforeKillS.toFixed(1)} s before the kill; `}` +
           `the heartbeat timeout fired and the retry was scheduled at ${p5.timing.retryScheduledS?.toFixed(1) ?? '?'} s, ` +
-          `and waited out the retry's initial interval (2 s, TRANSIENT_RETRY) before a worker could take it; ` +
+          `then the retry's initial interval (WAIT_RETRY, 200 ms) before a worker could take it; ` +
           `a replacement worker polled at ${p5.timing.newWorkerReadyS?.toFixed(1) ?? '?'} s`
         : ''),
     remedy:
-      'a retry of a wait whose attempt timed out on its heartbeat should start at once (a smaller initial interval for waits), and the heartbeat timeout is the floor',
+      'the heartbeat timeout is the floor: a shorter SHEPHERD_HEARTBEAT_TIMEOUT notices a dead worker sooner (at the cost of more heartbeats)',
   });
 }
 
