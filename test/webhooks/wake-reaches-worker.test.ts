@@ -66,5 +66,21 @@ describe('a webhook delivered to a receiver of its own', () => {
     expect(report.status).toBe('succeeded');
     const steps = report.iterations.flatMap((i) => i.steps.map((s) => s.name));
     expect(steps).toEqual(expect.arrayContaining(['find-ci-build', 'await-ci-build', 'await-merge-request']));
+
+    // What the receiver did, as Prometheus scrapes it after the run: the sandbox's deliveries, accepted and signalled.
+    const metrics = await (await fetch(`${hooks.receiver.url}/metrics`)).text();
+    for (const [source, event] of [
+      ['jenkins', 'build'],
+      ['gitlab', 'merge_request'],
+      ['gitlab', 'push'],
+    ]) {
+      const labels = `source="${source}",event="${event}"`;
+      expect(metrics).toMatch(
+        new RegExp(`^shepherd_webhook_deliveries_total\\{${labels},outcome="accepted"\\} [1-9]`, 'm'),
+      );
+      expect(metrics).toMatch(
+        new RegExp(`^shepherd_webhook_signals_total\\{${labels},outcome="signalled"\\} [1-9]`, 'm'),
+      );
+    }
   });
 });
