@@ -30,21 +30,46 @@ export interface WaitPacing {
 export const DEFAULT_FALLBACK_MS = 60_000;
 
 /**
- * What a wait spreads into its `pollUntil` options: its pause between looks and, with webhooks on, the wake-ups of
- * its system. `covered`: the system sends an event for the change this wait waits for (a build finished, an MR
- * opened); a wait no event announces (GitLab's mergeability check) keeps its poll interval but still looks again
- * on its system's events.
+ * How much the events of a system tell a wait:
+ * - `covered`: the system announces the change the wait waits for (a build finished, an MR opened); the wait polls
+ *   only at the fallback interval.
+ * - `burst`: an event announces that the change is near but not its moment (Jenkins says STARTED before the
+ *   checkout records the commit a wait looks for); after each wake-up the wait polls at its system's interval for
+ *   ten of them, then goes back to the fallback.
+ * - `polled`: no event announces it (GitLab's mergeability check); the wait keeps its poll interval and also looks
+ *   again on every event of its system.
+ */
+export type Coverage = 'covered' | 'burst' | 'polled';
+
+/** The looks at the poll interval after a wake-up of a `burst` wait. */
+export const BURST_LOOKS = 10;
+
+/**
+ * What a wait spreads into its `pollUntil` options: its pause between looks (`intervalMs`, and `pauseMs` for a
+ * burst) and, with webhooks on, the wake-ups of its system.
  */
 export function pacing(
   pace: WaitPacing,
   system: WakeSystem,
-  covered: boolean,
-): { intervalMs: number; watch?: (wake: () => void) => Watch[] } {
+  coverage: Coverage,
+  now: () => number = Date.now,
+): { intervalMs: number; watch?: (wake: () => void) => Watch[]; pauseMs?: () => number } {
   if (!pace.webhooks) return { intervalMs: pace.pollIntervalMs };
-  const intervalMs = covered
-    ? Math.max(pace.pollIntervalMs, pace.fallbackMs ?? DEFAULT_FALLBACK_MS)
-    : pace.pollIntervalMs;
-  return { intervalMs, watch: (wake) => followRunWakeups(system, wake) };
+  const fallback = Math.max(pace.pollIntervalMs, pace.fallbackMs ?? DEFAULT_FALLBACK_MS);
+  if (coverage === 'polled')
+    return { intervalMs: pace.pollIntervalMs, watch: (wake) => followRunWakeups(system, wake) };
+  if (coverage === 'covered') return { intervalMs: fallback, watch: (wake) => followRunWakeups(system, wake) };
+  let wokeAt = Number.NEGATIVE_INFINITY;
+  return {
+    intervalMs: fallback,
+    watch: (wake) =>
+      followRunWakeups(system, () => {
+        wokeAt = now();
+        wake();
+      }),
+    pauseMs: () =>
+      now() - wokeAt < BURST_LOOKS * pace.pollIntervalMs ? pace.pollIntervalMs : Number.POSITIVE_INFINITY,
+  };
 }
 
 /** How long one long poll may last before it is asked again (the server answers earlier when it has nothing). */

@@ -58,7 +58,7 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
         startedAt,
         deadline: Date.parse(input.deadline),
         progress: { startedAt, polls: resumed?.polls ?? 0 },
-        ...pacing(ctx.pace, 'gitlab', true),
+        ...pacing(ctx.pace, 'gitlab', 'covered'),
         heartbeat,
         async look(progress) {
           const open = await client.listMergeRequests(project, {

@@ -60,7 +60,7 @@ export async function mergeWhenMergeable(
     startedAt,
     deadline: opts.deadline ?? startedAt + ctx.mergeabilityTimeoutMs,
     progress: { startedAt, polls: resumed?.polls ?? 0, iid },
-    ...pacing(ctx.pace, 'gitlab', false),
+    ...pacing(ctx.pace, 'gitlab', 'polled'),
     heartbeat: activity.heartbeat,
     outages: opts.rideOutOutages === false ? 'fail-attempt' : 'empty-look',
     // A look that failed before GitLab answered still counts, and its failure is what was seen last.

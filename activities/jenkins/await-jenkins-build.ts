@@ -45,7 +45,7 @@ export function createAwaitJenkinsBuild(ctx: JenkinsContext): ShepherdActivities
         startedAt: since,
         deadline: Date.parse(input.deadline),
         progress: { buildNumber: input.buildNumber, since },
-        ...pacing(ctx.pace, 'jenkins', true),
+        ...pacing(ctx.pace, 'jenkins', 'covered'),
         heartbeat,
         async look(progress) {
           const seen = await client.getBuild(job, input.buildNumber, { signal });

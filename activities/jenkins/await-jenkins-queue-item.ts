@@ -87,7 +87,7 @@ export function createAwaitJenkinsQueueItem(ctx: JenkinsContext): ShepherdActivi
         startedAt,
         deadline: Date.parse(input.deadline),
         progress: { queueItemId, startedAt },
-        ...pacing(ctx.pace, 'jenkins', true),
+        ...pacing(ctx.pace, 'jenkins', 'covered'),
         heartbeat,
         look: (progress) => lookAtQueueItem(client, job, progress, signal),
       });

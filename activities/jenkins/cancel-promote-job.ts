@@ -65,7 +65,7 @@ export function createCancelPromoteJob(ctx: JenkinsContext): ShepherdActivities[
         startedAt,
         deadline: Date.parse(input.deadline),
         progress: { startedAt, ...(buildNumber !== undefined ? { buildNumber } : {}) },
-        ...pacing(ctx.pace, 'jenkins', false),
+        ...pacing(ctx.pace, 'jenkins', 'polled'),
         heartbeat,
         async look(progress) {
           if (progress.buildNumber !== undefined) return lookAtBuild(progress, progress.buildNumber);

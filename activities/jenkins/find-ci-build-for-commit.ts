@@ -39,7 +39,7 @@ export function createFindCiBuildForCommit(ctx: JenkinsContext): ShepherdActivit
         startedAt: start.since,
         deadline: Date.parse(input.deadline),
         progress: start,
-        ...pacing(ctx.pace, 'jenkins', false),
+        ...pacing(ctx.pace, 'jenkins', 'burst'),
         heartbeat,
         async look(progress) {
           const builds = (await client.listBuilds(job, { signal })).filter((b) => b.number > progress.inspectedThrough);

@@ -55,7 +55,7 @@ export function createTriggerPromoteJob(ctx: JenkinsContext): ShepherdActivities
           startedAt,
           deadline,
           progress: { queueItemId, startedAt },
-          ...pacing(ctx.pace, 'jenkins', true),
+          ...pacing(ctx.pace, 'jenkins', 'covered'),
           heartbeat,
           look: (progress) => lookAtQueueItem(client, job, progress, signal),
         }));

@@ -11,7 +11,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { pollUntil } from '../../activities/poll-until.js';
-import { pacing } from '../../activities/wakeups.js';
+import { BURST_LOOKS, pacing, type Coverage } from '../../activities/wakeups.js';
 import { WAKE_SIGNAL, type WakeHint, type WakeSystem } from '../../src/domain/wake.js';
 import { until } from '../support/eventually.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
@@ -48,7 +48,12 @@ async function idleRun(): Promise<{ workflowId: string; runId: string; stop: () 
 const hint = (system: WakeSystem): WakeHint => ({ system, event: 'build', receivedAt: new Date().toISOString() });
 
 /** Runs a webhook-paced wait of `system` inside `run`; `done()` lets its next look finish it. */
-function startWait(run: { workflowId: string; runId: string }, system: WakeSystem, fallbackMs = TEN_MINUTES) {
+function startWait(
+  run: { workflowId: string; runId: string },
+  system: WakeSystem,
+  fallbackMs = TEN_MINUTES,
+  coverage: Coverage = 'covered',
+) {
   const env = new MockActivityEnvironment(
     { workflowExecution: { workflowId: run.workflowId, runId: run.runId }, workflowNamespace: namespace },
     { logger: new DefaultLogger('ERROR'), client },
@@ -61,7 +66,7 @@ function startWait(run: { workflowId: string; runId: string }, system: WakeSyste
       startedAt: Date.now(),
       deadline: Date.now() + TEN_MINUTES,
       progress: {},
-      ...pacing({ pollIntervalMs: 100, webhooks: true, fallbackMs }, system, true),
+      ...pacing({ pollIntervalMs: 100, webhooks: true, fallbackMs }, system, coverage),
       heartbeat: () => undefined,
       look: async () => {
         looks += 1;
@@ -101,6 +106,22 @@ describe('a wait with webhooks on', () => {
       await until(() => wait.looks() >= 2, 'a second look without any wake-up');
       wait.done();
       await expect(wait.result).resolves.toBeGreaterThanOrEqual(3);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('after a wake-up, a burst wait looks at its poll interval for a while, without further wake-ups', async () => {
+    const run = await idleRun();
+    try {
+      const wait = startWait(run, 'jenkins', TEN_MINUTES, 'burst');
+      await until(() => wait.looks() === 1, 'the first look');
+      await client.workflow.getHandle(run.workflowId).signal(WAKE_SIGNAL, hint('jenkins'));
+      // The wake-up's look, then looks every 100 ms without any further wake-up: a covered wait would stay at 2.
+      await until(() => wait.looks() >= 2 + BURST_LOOKS - 2, 'the burst of looks after the wake-up');
+      wait.done();
+      await client.workflow.getHandle(run.workflowId).signal(WAKE_SIGNAL, hint('jenkins'));
+      await expect(wait.result).resolves.toBeGreaterThanOrEqual(BURST_LOOKS);
     } finally {
       await run.stop();
     }
