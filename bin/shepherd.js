@@ -24,3 +24,13 @@ if (process.env.SHEPHERD_RUN_SOURCES === '1' || !compiledIsFresh(root)) {
 }
 const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));
+
+// The command has its exit code and has closed its Temporal connection. A gRPC retry timer still armed for a call
+// whose answer nobody waits for any more then fails with "Channel has been shut down" (seen once under load after
+// `promote --follow` printed its result); it cannot change the outcome, so it must not turn exit 0 into a crash.
+// Anything else still crashes as Node would (message on stderr, exit 1).
+process.on('uncaughtException', (err) => {
+  if (err instanceof Error && err.message === 'Channel has been shut down') return;
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
