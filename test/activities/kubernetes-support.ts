@@ -4,8 +4,6 @@
  * to run an activity in a MockActivityEnvironment and read the typed failure it throws.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -19,6 +17,7 @@ import { layoutForWorld } from '../../src/worker/activities.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import { kubeconfigYaml } from '../../src/sandbox/kubernetes/kubeconfig.js';
 import { startDriver, type Driver } from '../sandbox/world-driver.js';
+import { startRecordingProxy } from '../support/recording-proxy.js';
 
 export interface KubeWorld {
   readonly d: Driver;
@@ -155,38 +154,16 @@ function countedRequest(method: string, url: string): CountedRequest {
  * through as they come), with a kubeconfig pointing at it: requests counted at the HTTP level, whatever the client.
  */
 export async function startCountingProxy(w: KubeWorld): Promise<CountingProxy> {
-  const upstream = new URL(w.d.world.info.kubernetes.url);
   const requests: CountedRequest[] = [];
-  const server = createServer((req, res) => {
-    requests.push(countedRequest(req.method ?? 'GET', req.url ?? '/'));
-    const out = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    res.on('close', () => out.destroy());
-    req.pipe(out);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const kubeconfig = join(
-    dirname(w.d.world.info.kubernetes.kubeconfig),
-    `kubeconfig-proxy-${(server.address() as AddressInfo).port}`,
+  const proxy = await startRecordingProxy(w.d.world.info.kubernetes.url, (method, path) =>
+    requests.push(countedRequest(method, path)),
   );
-  writeFileSync(
-    kubeconfig,
-    kubeconfigYaml({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: w.token }),
-    { mode: 0o600 },
-  );
+  const kubeconfig = join(dirname(w.d.world.info.kubernetes.kubeconfig), `kubeconfig-proxy-${new URL(proxy.url).port}`);
+  writeFileSync(kubeconfig, kubeconfigYaml({ server: proxy.url, token: w.token }), { mode: 0o600 });
   return {
     kubeconfig,
     requests,
     count: (verb, resource) => requests.filter((r) => r.verb === verb && r.resource === resource).length,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: () => proxy.stop(),
   };
 }

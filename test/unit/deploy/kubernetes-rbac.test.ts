@@ -13,8 +13,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -29,6 +27,7 @@ import { kubectlPath } from '../../../src/temporal/binaries.js';
 import { layoutForWorld } from '../../../src/worker/activities.js';
 import { deadlineIn, mergeNewVersionToDev, runActivity } from '../../activities/kubernetes-support.js';
 import { startDriver, type Driver } from '../../sandbox/world-driver.js';
+import { startRecordingProxy } from '../../support/recording-proxy.js';
 
 /** One API request as RBAC authorizes it. `namespace` undefined: a cluster-scoped or non-resource request. */
 interface ApiCall {
@@ -59,27 +58,6 @@ function apiCall(method: string, url: string): ApiCall {
     DELETE: name ? 'delete' : 'deletecollection',
   };
   return { verb: verbs[method] ?? method.toLowerCase(), group, resource, namespace };
-}
-
-/** A proxy in front of `target` that records every request; streams (watches) pass through as they come. */
-async function startRecorder(target: string): Promise<{ url: string; calls: ApiCall[]; server: Server }> {
-  const calls: ApiCall[] = [];
-  const upstream = new URL(target);
-  const server = createServer((req, res) => {
-    calls.push(apiCall(req.method ?? 'GET', req.url ?? '/'));
-    const out = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    res.on('close', () => out.destroy());
-    req.pipe(out);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, server };
 }
 
 interface KubeObject {
@@ -113,7 +91,10 @@ describe('the RBAC of deploy/kubernetes', () => {
     ) => Promise<void>,
   ): Promise<void> {
     const d = await startDriver(timeScale ? { timeScale } : {});
-    const recorder = await startRecorder(d.world.info.kubernetes.url);
+    const calls: ApiCall[] = [];
+    const recorder = await startRecordingProxy(d.world.info.kubernetes.url, (method, path) =>
+      calls.push(apiCall(method, path)),
+    );
     try {
       const kubeconfig = join(dir, `kubeconfig-${recorded.length}-${Date.now()}`);
       writeFileSync(kubeconfig, kubeconfigYaml({ server: recorder.url, token: d.world.info.kubernetes.token }), {
@@ -129,9 +110,8 @@ describe('the RBAC of deploy/kubernetes', () => {
       // Watches stopped by the activities may still be closing; give their last requests time to land.
       await new Promise((r) => setTimeout(r, 200));
     } finally {
-      recorded.push(...recorder.calls);
-      recorder.server.closeAllConnections();
-      await new Promise<void>((resolve) => recorder.server.close(() => resolve()));
+      recorded.push(...calls);
+      await recorder.stop();
       await d.stop();
     }
   }
