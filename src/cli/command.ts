@@ -31,8 +31,8 @@ export interface CommandContext {
   out(line: string): void;
   /** Progress and messages (stderr). */
   err(line: string): void;
-  /** Loads the configuration, honouring `--vars-file`. */
-  config(): ShepherdConfig;
+  /** Loads the configuration, honouring `--vars-file`; `overrides` win over both (a sandbox world's settings). */
+  config(overrides?: Readonly<Record<string, string>>): ShepherdConfig;
   /** Loads the configuration and names the variables it ignored as likely typos (`config check`, the worker). */
   checkConfig(): { config: ShepherdConfig; warnings: ConfigWarning[] };
 }
@@ -127,14 +127,15 @@ export async function runCommand(entry: CommandEntry, argv: string[], io: Comman
     return EXIT.ok;
   }
   const envFile = parsed.values['vars-file'] as string | undefined;
-  const check = (): { config: ShepherdConfig; warnings: ConfigWarning[] } => checkConfig(envFile ? { envFile } : {});
+  const check = (overrides?: Readonly<Record<string, string>>): { config: ShepherdConfig; warnings: ConfigWarning[] } =>
+    checkConfig({ ...(envFile ? { envFile } : {}), ...(overrides ? { overrides } : {}) });
   const ctx: CommandContext = {
     values: parsed.values,
     positionals: parsed.positionals,
     out: io.out,
     err: io.err,
-    config: () => check().config,
-    checkConfig: check,
+    config: (overrides) => check(overrides).config,
+    checkConfig: () => check(),
   };
   try {
     return await cmd.run(ctx);

@@ -182,6 +182,11 @@ export interface LoadOptions {
   readonly envFile?: string;
   /** Base for relative paths; defaults to the current directory. */
   readonly cwd?: string;
+  /**
+   * Variables that win over the environment and the env file: the settings a sandbox world's installation needs
+   * (`WorldInfo.settings`), applied by `configForWorld`.
+   */
+  readonly overrides?: Readonly<Record<string, string>>;
 }
 
 function describe(variable: Variable, raw: string): string {
@@ -203,8 +208,9 @@ export function checkConfig(opts: LoadOptions = {}): { config: ShepherdConfig; w
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const fromFile = opts.envFile ? readEnvFile(resolve(cwd, opts.envFile), env) : {};
+  const overrides = opts.overrides ?? {};
   const warnings = unknownVariables({ ...env, ...fromFile });
-  return { config: validate(env, fromFile, cwd, warnings), warnings };
+  return { config: validate({ ...env, ...overrides }, fromFile, cwd, warnings), warnings };
 }
 
 function validate(

@@ -12,7 +12,7 @@ import { GitLabClient } from '../clients/gitlab/index.js';
 import { JenkinsClient } from '../clients/jenkins/client.js';
 import { createKubernetesClient, type KubernetesClient } from '../clients/kubernetes/index.js';
 import { createWebhookClient, type NotificationClient } from '../clients/notifications/index.js';
-import type { ShepherdConfig } from '../config/load.js';
+import { loadConfig, type LoadOptions, type ShepherdConfig } from '../config/load.js';
 import { pipelineFromConfig } from '../config/pipeline.js';
 import { Secret } from '../config/secret.js';
 import type { ShepherdActivities } from '../domain/activities.js';
@@ -159,17 +159,35 @@ export interface SandboxInstallation {
     >;
   };
   readonly info: {
+    /** The Shepherd settings this installation needs (`WorldInfo.settings`); `configForWorld` applies them. */
+    readonly settings?: Readonly<Record<string, string>>;
     readonly gitlab: { readonly url: string; readonly token: string };
     readonly jenkins: { readonly url: string; readonly user: string; readonly token: string };
     readonly kubernetes: { readonly kubeconfig: string };
   };
 }
 
-/** The pipeline layout of the sandbox world. */
+/**
+ * The configuration for a sandbox world: the environment (or `opts.env`, `--vars-file`) with the world's
+ * installation settings over it, so that Shepherd is set up for the installation the world simulates.
+ */
+export function configForWorld(
+  world: { readonly info: Pick<SandboxInstallation['info'], 'settings'> },
+  opts: LoadOptions = {},
+): ShepherdConfig {
+  return loadConfig({ ...opts, overrides: { ...(opts.overrides ?? {}), ...(world.info.settings ?? {}) } });
+}
+
+/**
+ * The pipeline layout of the sandbox world. `config` (from `configForWorld`) carries the installation's settings
+ * that the layout reflects; absent: the seed's installation.
+ */
 export function layoutForWorld(
   world: Pick<SandboxInstallation, 'layout'>,
   timing: { degradedGraceSeconds?: number; stabilitySeconds?: number } = {},
+  config?: ShepherdConfig,
 ): PipelineLayout {
+  void config;
   const w = world.layout;
   const env = (e: 'dev' | 'stage' | 'prod') => ({
     namespace: w.environments[e].namespace,
@@ -202,15 +220,17 @@ const SANDBOX_POLL_MS = 200;
 const SANDBOX_FALLBACK_MS = 5_000;
 
 /**
- * Activities against the sandbox world (embedded default), with the credentials the world issued. `webhooks`: the
- * systems of the world that deliver their events to a receiver of this installation (the sandbox-mode worker and
- * the demo register one, unless SHEPHERD_WEBHOOKS=false).
+ * Activities against the sandbox world (embedded default), with the credentials the world issued. `config` should
+ * come from `configForWorld` (absent: the world's settings over an empty environment). `webhooks`: the systems of
+ * the world that deliver their events to a receiver of this installation (the sandbox-mode worker and the demo
+ * register one, unless SHEPHERD_WEBHOOKS=false).
  */
 export function activitiesForWorld(
   world: SandboxInstallation,
-  config?: ShepherdConfig,
+  given?: ShepherdConfig,
   opts: { webhooks?: WebhookSystems | undefined } = {},
 ): ShepherdActivities {
+  const config = given ?? configForWorld(world, { env: {} });
   const info = world.info;
   const clients: ActivityClients = {
     gitlab: new GitLabClient({ url: info.gitlab.url, token: new Secret(info.gitlab.token) }),
@@ -220,14 +240,14 @@ export function activitiesForWorld(
       token: new Secret(info.jenkins.token),
     }),
     kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig }),
-    notifications: config ? notificationsFrom(config) : undefined,
+    notifications: notificationsFrom(config),
   };
   const configured = pollIntervalsFrom(config);
-  return buildActivities(clients, layoutForWorld(world), {
+  return buildActivities(clients, layoutForWorld(world, {}, config), {
     gitlabMs: configured.gitlabMs ?? SANDBOX_POLL_MS,
     jenkinsMs: configured.jenkinsMs ?? SANDBOX_POLL_MS,
     kubernetesMs: configured.kubernetesMs ?? SANDBOX_POLL_MS,
-    webhooks: config?.webhooks.enabled === false ? undefined : opts.webhooks,
+    webhooks: config.webhooks.enabled === false ? undefined : opts.webhooks,
     fallbackMs: configured.fallbackMs ?? SANDBOX_FALLBACK_MS,
   });
 }

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineLayout } from '../../src/domain/pipeline.js';
-import { layoutForWorld } from '../../src/worker/activities.js';
+import { configForWorld, layoutForWorld } from '../../src/worker/activities.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import { startWorld, type World } from '../../src/sandbox/world/world.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
@@ -28,7 +28,12 @@ export async function startSandbox(
     timeScale: opts.timeScale ?? 0.005,
     ...(opts.scenario ? { scenario: opts.scenario } : {}),
   });
-  const layout = layoutForWorld(world, { degradedGraceSeconds: 1, stabilitySeconds: 0.2 });
+  // Shepherd set up for the installation the scenario simulates (the world's settings), as the demo does.
+  const layout = layoutForWorld(
+    world,
+    { degradedGraceSeconds: 1, stabilitySeconds: 0.2 },
+    configForWorld(world, { env: {} }),
+  );
   return {
     world,
     layout,

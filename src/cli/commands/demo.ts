@@ -72,7 +72,7 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     const through = (ctx.values.through as string | undefined) ?? 'prod';
     if (through !== 'dev' && through !== 'stage' && through !== 'prod')
       throw new UsageError(`--through must be dev, stage or prod, got ${through}`);
-    const config = ctx.config();
+    let config = ctx.config();
     const json = ctx.values.json === true;
     // From here on SIGINT/SIGTERM (Ctrl-C, `kill`, a stopping `npm run demo`) ends the demo the same way as its end:
     // worker, sandbox world and the dev server it started are stopped and the temporary folder is removed.
@@ -120,6 +120,8 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       `Sandbox world: GitLab ${world.info.gitlab.url}, Jenkins ${world.info.jenkins.url}, Kubernetes ${world.info.kubernetes.url}, admin ${world.info.admin.url}/state${scenario ? `; scenario ${scenario}` : ''}`,
     );
 
+    // Shepherd set up for the installation the world simulates (its settings over the environment).
+    config = ctx.config(world.info.settings);
     const client = await connectClient(target);
     // Webhooks by default (SHEPHERD_WEBHOOKS=false: polling only): a receiver registered with the sandbox world.
     const webhooks = await startEmbeddedWebhooks({

@@ -38,7 +38,9 @@ Options:
   options: { 'task-queue': { type: 'string' }, identity: { type: 'string' }, 'workflow-bundle': { type: 'string' } },
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
-    const { config, warnings } = ctx.checkConfig();
+    const checked = ctx.checkConfig();
+    const { warnings } = checked;
+    let config = checked.config;
     for (const w of warnings) ctx.err(`warning: ${w.message}`);
     const bundlePath = ctx.values['workflow-bundle'] as string | undefined;
     if (bundlePath !== undefined && !existsSync(bundlePath))
@@ -56,6 +58,8 @@ Options:
             'Start `npx shepherd sandbox` in another terminal, or configure the real systems (see the README).',
         );
       }
+      // The world's installation settings (WorldInfo.settings) over the environment: Shepherd set up for it.
+      config = ctx.config(info.settings ?? {});
       activities = activitiesForWorld({ layout: defaultLayout(), info }, config);
       ctx.err(
         `Using the sandbox world: GitLab ${info.gitlab.url}, Jenkins ${info.jenkins.url}, Kubernetes ${info.kubernetes.url}`,

@@ -83,12 +83,57 @@ export const DomainFaultRuleSchema = z
   .strict();
 export type DomainFaultRule = z.infer<typeof DomainFaultRuleSchema>;
 
+/**
+ * How the simulated installation is set up, where a real team's differs from the seed's: the settings of its GitLab
+ * projects, Argo CD Applications and Jenkins jobs. Unlike faults they are fixed when the world starts (a running
+ * world refuses a scenario with other traits), and the world names the Shepherd settings an operator of such an
+ * installation would give (`WorldInfo.settings`).
+ */
+export const InstallationSchema = z
+  .object({
+    /**
+     * The deployments project runs a GitLab pipeline on every MR head and allows merging only when it succeeds
+     * (`only_allow_merge_if_pipeline_succeeds`): `succeeds` or `fails` (every MR pipeline fails).
+     */
+    deploymentsCi: z.enum(['succeeds', 'fails']).optional(),
+    /** The deployments project's merge method; `ff` and `rebase_merge` need the MR rebased when its target moved. */
+    mergeMethod: z.enum(['merge', 'rebase_merge', 'ff']).optional(),
+    /** Someone else pushes to the target env branch while each promotion MR is open (so `ff` MRs need a rebase). */
+    envBranchMoves: z.boolean().optional(),
+    /** The app project's default branch is protected: no direct pushes for the token's user, merges only. */
+    protectedAppDefault: z.boolean().optional(),
+    /** These environments need an approval in GitLab (EE approval rules) from one of `approvers` (usernames). */
+    gitlabApprovals: z
+      .object({
+        environments: z.array(z.string()).min(1),
+        approvers: z.array(z.string()).min(1),
+        required: z.number().int().positive().default(1),
+      })
+      .strict()
+      .optional(),
+    /** Other apps' commits land on the env branches between a merge and Argo CD's sync. */
+    sharedEnvBranch: z.boolean().optional(),
+    /** Environments whose Argo CD Application has no automated sync (someone, or Shepherd, starts each sync). */
+    manualSync: z.array(z.string()).optional(),
+    /** Argo CD Applications declare `spec.sources` (a manifests source and a `ref` values source). */
+    multiSource: z.boolean().optional(),
+    /** The CI job loads a Pipeline shared library: its builds carry a second BuildData (the library's repo) first. */
+    jenkinsSharedLibrary: z.boolean().optional(),
+    /** Queue items of the CI and promote jobs leave the queue without an executable for this many ms (scaled). */
+    jenkinsSlowStartMs: z.number().int().positive().optional(),
+    /** Every system serves HTTPS with a certificate of the world's own CA. */
+    tls: z.boolean().optional(),
+  })
+  .strict();
+export type Installation = z.infer<typeof InstallationSchema>;
+
 export const ScenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'scenario names are lower-case words joined by dashes'),
     description: z.string(),
     http: z.array(HttpFaultRuleSchema).default([]),
     domain: z.array(DomainFaultRuleSchema).default([]),
+    installation: InstallationSchema.default({}),
   })
   .strict();
 export type Scenario = z.infer<typeof ScenarioSchema>;

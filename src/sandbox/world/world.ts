@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Clock, DEFAULT_TIME_SCALE } from '../core/clock.js';
-import { FaultEngine, type ScenarioInput } from '../core/faults.js';
+import { FaultEngine, ScenarioSchema, type Installation, type ScenarioInput } from '../core/faults.js';
 import type { SandboxServer } from '../core/http.js';
 import { RequestCounter, Timeline } from '../core/measure.js';
 import { GitLabModel, startGitLabServer } from '../gitlab/index.js';
@@ -40,6 +40,12 @@ export interface WorldInfo {
   readonly app: string;
   readonly environments: Record<'dev' | 'stage' | 'prod', { branch: string; namespace: string; argoApp: string }>;
   readonly admin: { url: string };
+  /**
+   * The Shepherd configuration variables an operator of this installation sets (e.g. `SHEPHERD_ARGOCD_SYNC=prod`
+   * for a manual-sync prod), named in the README's vocabulary; empty for the seed's installation. The demo, the
+   * sandbox-mode worker and the tests apply them over the environment (`configForWorld`).
+   */
+  readonly settings: Readonly<Record<string, string>>;
 }
 
 export interface WorldOptions {
@@ -58,6 +64,8 @@ export interface WorldOptions {
 
 export interface World extends WorldParts {
   readonly info: WorldInfo;
+  /** How this installation differs from the seed's (the starting scenario's `installation`); fixed for its life. */
+  readonly installation: Installation;
   readonly clock: Clock;
   /** What the cluster token may do (everything unless a test or `PUT /permissions` on the admin server denies). */
   readonly kubePermissions: PermissionModel;
@@ -88,8 +96,25 @@ function resolveScenario(s: string | ScenarioInput | undefined): ScenarioInput |
 
 const secret = (): string => randomBytes(18).toString('hex');
 
+export class InstallationChangeError extends Error {
+  constructor(scenario: string) {
+    super(
+      `Scenario "${scenario}" sets up the installation differently from this world's; installation traits apply when a world starts: restart the sandbox with --scenario ${scenario}.`,
+    );
+    this.name = 'InstallationChangeError';
+  }
+}
+
+/** The installation traits of a scenario, compared by value. */
+function traitsOf(s: ScenarioInput | undefined): Installation {
+  return s ? ScenarioSchema.parse(s).installation : {};
+}
+
 export async function startWorld(opts: WorldOptions): Promise<World> {
   const initialScenario = resolveScenario(opts.scenario);
+  const installation = traitsOf(initialScenario);
+  /** Shepherd settings this installation needs; each trait that needs one adds it where it is set up. */
+  const settings: Record<string, string> = {};
   const layout = defaultLayout();
   const clock = new Clock(opts.timeScale ?? DEFAULT_TIME_SCALE);
   const faults = new FaultEngine();
@@ -244,6 +269,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         },
       },
       admin: { url: '' },
+      settings,
     };
     const world: World = {
       info,
@@ -258,7 +284,17 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       requests,
       timeline,
       notifications,
-      setScenario: (s) => faults.activate(resolveScenario(s)),
+      installation,
+      setScenario: async (s) => {
+        const next = resolveScenario(s);
+        if (
+          next &&
+          JSON.stringify(traitsOf(next)) !== JSON.stringify(installation) &&
+          Object.keys(traitsOf(next)).length > 0
+        )
+          throw new InstallationChangeError(next.name);
+        await faults.activate(next);
+      },
       stop,
     };
     admin = await startAdminServer(world);
