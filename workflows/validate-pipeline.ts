@@ -251,9 +251,25 @@ async function deliverToDev(validation: Validation): Promise<string> {
     if (declares) await readSettledDev(validation, iteration);
     const bumpedAt = new Date().toISOString();
     showDetails(`**iteration 1**: bump the version of ${appName}, wait for CI and the dev merge request`);
-    const bump = await journal.step('bump-version', { env }, () =>
-      summarized(`bump the version of ${appName}`, quick.bumpAppVersion, { appName, runMarker }),
-    );
+    // Runs started after this change bump as a wait: a protected branch makes the bump an MR that merges itself
+    // when its pipeline succeeds, which takes longer than a quick call's minute.
+    const bump = patched(BUMP_MAY_WAIT_FOR_MERGE)
+      ? await journal.step(
+          'bump-version',
+          waitOptions({ env }, validation.waitBudgets.mergeability, {
+            kind: 'merge-request',
+            ref: `version bump of ${appName}`,
+          }),
+          (deadline: string) =>
+            summarized(`bump the version of ${appName}`, activities.waits.bumpAppVersion, {
+              appName,
+              runMarker,
+              deadline,
+            }),
+        )
+      : await journal.step('bump-version', { env }, () =>
+          summarized(`bump the version of ${appName}`, quick.bumpAppVersion, { appName, runMarker }),
+        );
     validation.version = bump.version;
     await awaitCiBuild(validation, bump.commitSha);
     const undoAfterCi = patched(DEV_MR_UNDO_AFTER_CI);
@@ -312,6 +328,12 @@ async function deliverToDev(validation: Validation): Promise<string> {
  * and healthy is refused (TargetNotSettledError) before anything changed, unless `allowUnsettledTarget`.
  */
 const DEV_DECLARED = 'validation-reads-declared-dev';
+
+/**
+ * Runs started before this change bump with a quick call (a push); runs started after it bump as a wait with the
+ * mergeability budget, since a protected branch makes the bump a merge request that merges itself.
+ */
+const BUMP_MAY_WAIT_FOR_MERGE = 'validation-bump-may-wait-for-merge';
 
 /** read-dev, read-dev-declared: dev must run what its branch declares, synced and healthy (or be let through). */
 async function readSettledDev(validation: Validation, iteration: MutableIteration): Promise<void> {

@@ -133,6 +133,8 @@ export interface ShepherdConfig {
     /** Passed to the workflows as `heartbeatTimeout`. */
     readonly heartbeat: string;
   };
+  /** Where and how the nightly validation commits its version bump (SHEPHERD_BUMP_VIA, SHEPHERD_BUMP_BRANCH). */
+  readonly bump: { readonly via: 'auto' | 'push' | 'merge-request'; readonly branch: string | undefined };
   /** Passed to the workflows as `unstableBuilds`: what an UNSTABLE Jenkins build means to a run. */
   readonly unstableBuilds: UnstableBuildOutcome;
   /** The poll intervals of waits in ms (undefined: the activities' defaults); webhooks: `webhooks.enabled`. */
@@ -370,6 +372,10 @@ function validate(
       argoSyncSeconds: get<number>('ARGOCD_SYNC_TIMEOUT'),
       mergeRequestSeconds: get<number>('PROMOTION_MR_TIMEOUT'),
       heartbeat: get<string>('SHEPHERD_HEARTBEAT_TIMEOUT')!,
+    },
+    bump: {
+      via: get<'auto' | 'push' | 'merge-request'>('SHEPHERD_BUMP_VIA')!,
+      branch: get<string>('SHEPHERD_BUMP_BRANCH'),
     },
     unstableBuilds: get<UnstableBuildOutcome>('JENKINS_UNSTABLE_BUILDS')!,
     waits: {

@@ -256,6 +256,21 @@ export const VARIABLES: readonly Variable[] = [
     text,
     'Git URL of the deployments repo as Argo CD sees it.',
   ),
+  v(
+    'SHEPHERD_BUMP_VIA',
+    'gitlab',
+    'auto, push or merge-request',
+    z.enum(['auto', 'push', 'merge-request']),
+    "How the nightly validation commits its version bump: `push` to the branch; `merge-request` through an MR that merges itself when CI passes (source branch removed); `auto` pushes and falls back to the MR when the branch's protection refuses the push.",
+    { default: 'auto' },
+  ),
+  v(
+    'SHEPHERD_BUMP_BRANCH',
+    'gitlab',
+    'a branch name',
+    text,
+    "The app project's branch the version bump goes to (default: the project's default branch); its CI job is JENKINS_APP_JOB_PATH.",
+  ),
   // Jenkins
   v('JENKINS_URL_EXTERNAL', 'jenkins', 'an http(s) URL', url, 'Jenkins base URL Shepherd calls.'),
   v(

@@ -75,6 +75,8 @@ export type JenkinsJobRole = 'app-ci' | 'promote';
 
 export interface BumpAppVersionInput extends RunMarked {
   readonly appName: string;
+  /** When a bump through a merge request stops waiting for the MR to merge itself; absent: 10 min from the start. */
+  readonly deadline?: string;
 }
 export interface BumpAppVersionResult extends ActivityResult {
   readonly previousVersion: string;
@@ -408,9 +410,12 @@ export type SettlePromotionConflictResult = ActivityResult &
 
 export interface ShepherdActivities {
   /**
-   * Changes: one commit on the app repo's default branch raising the version (patch + 1, suffix kept) with the
-   * run marker in its message. Safe to repeat: first looks for a recent commit carrying `runMarker` and returns it
-   * (`alreadyDone`) instead of bumping twice. Waits for nothing. Not undone: a version number is never reused.
+   * Changes: one commit on the app repo's bump branch (default branch unless configured) raising the version
+   * (patch + 1, suffix kept) with the run marker in its message: pushed, or through a self-merging MR when the
+   * branch's protection refuses pushes (SHEPHERD_BUMP_VIA); then the result names the commit that landed. Safe to
+   * repeat: first looks for the run's MR and for a recent commit carrying `runMarker` and returns it (`alreadyDone`)
+   * instead of bumping twice. Waits (heartbeating, up to `deadline`) only for a bump MR to merge. Not undone: a
+   * version number is never reused.
    */
   bumpAppVersion(input: BumpAppVersionInput): Promise<BumpAppVersionResult>;
 

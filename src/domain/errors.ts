@@ -81,6 +81,13 @@ export interface ErrorFacts {
   SupersededError: { readonly env: Environment; readonly byImageTag: string; readonly by?: string };
   ValidationAlreadyRunningError: { readonly appName: string; readonly lockWorkflowId: string };
   PromotionAlreadyRunningError: { readonly env: Environment; readonly workflowId: string };
+  BranchProtectedError: {
+    readonly system: 'gitlab';
+    readonly project: string;
+    readonly branch: string;
+    /** GitLab's own words, e.g. `403 Forbidden - You are not allowed to push into this branch`. */
+    readonly detail: string;
+  };
 }
 
 export type ShepherdErrorType = keyof ErrorFacts;
@@ -107,6 +114,7 @@ export const ERROR_RETRYABLE = {
   SupersededError: false,
   ValidationAlreadyRunningError: false,
   PromotionAlreadyRunningError: false,
+  BranchProtectedError: false,
 } as const satisfies Record<ShepherdErrorType, boolean>;
 
 /** For `retry.nonRetryableErrorTypes` of every activity preset. */
@@ -299,4 +307,19 @@ export interface FailureSummary {
 /** The facts of a failure of the given type, or undefined when `failure` is of another type. */
 export function factsOf<T extends ShepherdErrorType>(failure: FailureSummary, type: T): ErrorFacts[T] | undefined {
   return failure.type === type ? (failure.facts as ErrorFacts[T]) : undefined;
+}
+
+/**
+ * GitLab refused a push because of the branch's protection (not the token: it is valid, the branch allows no direct
+ * push for its user). Says so and what to change, never "check GITLAB_TOKEN".
+ */
+export class BranchProtectedError extends ShepherdError<'BranchProtectedError'> {
+  constructor(facts: ErrorFacts['BranchProtectedError']) {
+    super(
+      'BranchProtectedError',
+      `GitLab refused the push to ${facts.branch} of ${facts.project}: the branch is protected (${facts.detail}). ` +
+        'Let Shepherd bump through a merge request (SHEPHERD_BUMP_VIA=auto or merge-request), name a branch it may push to (SHEPHERD_BUMP_BRANCH), or allow pushes for its user in the branch protection.',
+      facts,
+    );
+  }
 }

@@ -22,6 +22,11 @@ export interface PipelineLayout {
     readonly versionFile: string;
     /** Files of an env branch that carry the image reference (updated by a native promotion MR). */
     readonly imageFiles: readonly string[];
+    /**
+     * How the version bump reaches the app project: pushed, through a self-merging MR, or pushed with the MR as the
+     * fallback when branch protection refuses the push; `branch` absent: the project's default branch.
+     */
+    readonly bump?: { readonly via: 'auto' | 'push' | 'merge-request'; readonly branch?: string | undefined };
   };
   readonly jenkins: { readonly appJob: readonly string[]; readonly promoteJob: readonly string[] };
   readonly argocdNamespace: string;

@@ -79,6 +79,8 @@ export interface MergeRequestInfo {
   readonly detailedMergeStatus: string | undefined;
   /** The merge commit, else the squash commit, once merged (fast-forward merges leave both empty). */
   readonly mergeCommitSha: string | undefined;
+  /** Auto-merge is armed: GitLab merges the MR when its pipeline succeeds. */
+  readonly mergeWhenPipelineSucceeds?: boolean | undefined;
   readonly createdAt: string;
 }
 
@@ -208,7 +210,7 @@ export class GitLabClient {
           { system: 'gitlab', status: 400 },
         );
       }
-      throw toGitLabError(err, what, { kind: 'project', name: project });
+      throw toGitLabError(err, what, { kind: 'project', name: project, branch: input.branch });
     }
   }
 
@@ -311,12 +313,20 @@ export class GitLabClient {
    */
   async createMergeRequest(
     project: string,
-    input: { sourceBranch: string; targetBranch: string; title: string; description: string },
+    input: {
+      sourceBranch: string;
+      targetBranch: string;
+      title: string;
+      description: string;
+      /** Delete the source branch once merged (`remove_source_branch`). */
+      removeSourceBranch?: boolean;
+    },
   ): Promise<{ mergeRequest: MergeRequestInfo; created: boolean }> {
     const what = `POST merge request ${input.sourceBranch} → ${input.targetBranch} in ${project}`;
     try {
       const raw = await this.#api.MergeRequests.create(project, input.sourceBranch, input.targetBranch, input.title, {
         description: input.description,
+        ...(input.removeSourceBranch ? { removeSourceBranch: true } : {}),
       });
       return { mergeRequest: mergeRequestOf(parse(MergeRequestSchema, raw, what)), created: true };
     } catch (err) {
@@ -331,11 +341,25 @@ export class GitLabClient {
     }
   }
 
-  /** Merges with the `sha` guard. GitLab's refusals come back as outcomes; transport failures throw. */
-  async mergeMergeRequest(project: string, iid: number, sha: string): Promise<MergeOutcome> {
+  /**
+   * Merges with the `sha` guard. GitLab's refusals come back as outcomes; transport failures throw. `autoMerge`:
+   * merge when the pipeline succeeds (GitLab answers the MR still `opened`, with `merge_when_pipeline_succeeds`, when
+   * it armed it; both the 17.11+ `auto_merge` and the older parameter are sent). `removeSourceBranch`: delete the
+   * source branch once merged (`should_remove_source_branch`).
+   */
+  async mergeMergeRequest(
+    project: string,
+    iid: number,
+    sha: string,
+    opts: { autoMerge?: boolean; removeSourceBranch?: boolean } = {},
+  ): Promise<MergeOutcome> {
     const what = `PUT merge of !${iid} in ${project}`;
     try {
-      const raw = await this.#api.MergeRequests.merge(project, iid, { sha });
+      const raw = await this.#api.MergeRequests.merge(project, iid, {
+        sha,
+        ...(opts.autoMerge ? { autoMerge: true, mergeWhenPipelineSucceeds: true } : {}),
+        ...(opts.removeSourceBranch ? { shouldRemoveSourceBranch: true } : {}),
+      });
       return { kind: 'merged', mergeRequest: mergeRequestOf(parse(MergeRequestSchema, raw, what)) };
     } catch (err) {
       const http = httpFailureOf(err);
@@ -449,6 +473,7 @@ function mergeRequestOf(m: z.output<typeof MergeRequestSchema>): MergeRequestInf
     sha: m.sha ?? '',
     detailedMergeStatus: m.detailed_merge_status ?? undefined,
     mergeCommitSha: m.merge_commit_sha ?? m.squash_commit_sha ?? undefined,
+    mergeWhenPipelineSucceeds: m.merge_when_pipeline_succeeds ?? undefined,
     createdAt: m.created_at,
   };
 }

@@ -6,6 +6,7 @@
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
 import {
   AuthenticationError,
+  BranchProtectedError,
   NotFoundError,
   ShepherdError,
   TransientError,
@@ -17,7 +18,10 @@ import {
 export const GITLAB_CREDENTIAL_VARIABLE = 'GITLAB_TOKEN';
 
 /** What a request addressed: named by a 404. */
-export type GitLabTarget = Pick<ErrorFacts['NotFoundError'], 'kind' | 'name'>;
+export type GitLabTarget = Pick<ErrorFacts['NotFoundError'], 'kind' | 'name'> & {
+  /** The branch a push went to, for a refusal by its protection. */
+  readonly branch?: string;
+};
 
 /** A failed request as our code sees it; `undefined` when the error is not an HTTP answer from GitLab. */
 export interface GitLabHttpFailure {
@@ -78,6 +82,14 @@ export function toGitLabError(err: unknown, what: string, target?: GitLabTarget)
     return new TransientError(`GitLab could not be reached for ${what}: ${reason}`, { system: 'gitlab' });
   }
   const { status, message, retryAfterSeconds } = http;
+  // A valid token refused by a branch's protection (the commit and file services' `validate_permissions!`): say so.
+  if (status === 403 && /not allowed to push|protected branch|protected from/i.test(message))
+    return new BranchProtectedError({
+      system: 'gitlab',
+      project: target?.name ?? what,
+      branch: target?.branch ?? 'the branch',
+      detail: message,
+    });
   if (status === 401 || status === 403)
     return new AuthenticationError({ system: 'gitlab', status, credentialVariable: GITLAB_CREDENTIAL_VARIABLE });
   if (status === 404) {

@@ -43,6 +43,7 @@ export const MergeRequestSchema = z.looseObject({
   detailed_merge_status: z.string().nullable().optional(),
   merge_commit_sha: z.string().nullable().optional(),
   squash_commit_sha: z.string().nullable().optional(),
+  merge_when_pipeline_succeeds: z.boolean().nullable().optional(),
   created_at: z.string(),
 });
 

@@ -67,10 +67,11 @@ export function personalAccessTokenEntity(token: PersonalAccessToken): Record<st
  */
 export function protectedBranchEntity(project: Project, name: string): Record<string, unknown> {
   const id = project.id * 1000 + [...project.protectedBranches].sort().indexOf(name) + 1;
-  const level = (n: number) => ({
+  const descriptions: Record<number, string> = { 0: 'No one', 30: 'Developers + Maintainers', 40: 'Maintainers' };
+  const level = (n: number, accessLevel = 40) => ({
     id: id * 10 + n,
-    access_level: 40,
-    access_level_description: 'Maintainers',
+    access_level: accessLevel,
+    access_level_description: descriptions[accessLevel],
     deploy_key_id: null,
     user_id: null,
     group_id: null,
@@ -78,7 +79,7 @@ export function protectedBranchEntity(project: Project, name: string): Record<st
   return {
     id,
     name,
-    push_access_levels: [level(1)],
+    push_access_levels: [level(1, project.pushAccessLevels.get(name) ?? 40)],
     merge_access_levels: [level(2)],
     allow_force_push: false,
     code_owner_approval_required: false,
@@ -199,7 +200,8 @@ export function branchEntity(base: string, project: Project, name: string): Reco
     default: name === project.defaultBranch,
     developers_can_push: false,
     developers_can_merge: false,
-    can_push: true,
+    // The sandbox's users are Maintainers: they may push unless the branch's protection allows no one.
+    can_push: !(project.protectedBranches.has(name) && project.pushAccessLevels.get(name) === 0),
     web_url: `${projectWebUrl(base, project)}/-/tree/${name}`,
   };
 }

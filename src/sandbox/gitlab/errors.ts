@@ -10,6 +10,8 @@ export const GITLAB_ERROR_KINDS = [
   'invalid-params',
   /** 401 `{"message":"401 Unauthorized"}`. */
   'unauthorized',
+  /** 403 `{"message":"403 Forbidden"}`, or `"403 Forbidden - <detail>"` when `detail` is not empty. */
+  'forbidden',
   /** 404 `{"message":"404 <What> Not Found"}`; `message` holds `<What>` (Project, Branch, File, Commit). */
   'not-found',
   /** 405 `{"message":"405 Method Not Allowed"}` or a specific message. */

@@ -26,6 +26,8 @@ export function errorResponse(err: GitLabError): SandboxResponse {
       );
     case 'unauthorized':
       return json(401, { message: '401 Unauthorized' });
+    case 'forbidden':
+      return json(403, { message: err.detail === '' ? '403 Forbidden' : `403 Forbidden - ${String(err.detail)}` });
     case 'not-found':
       return json(404, { message: `404 ${String(err.detail)} Not Found` });
     case 'not-allowed':

@@ -216,6 +216,7 @@ export class GitLabModel {
       description: input.description ?? '',
       defaultBranch,
       protectedBranches: new Set([defaultBranch]),
+      pushAccessLevels: new Map(),
       repo: new GitRepository(() => this.clock.now()),
       createdAt: this.clock.now(),
       commitsPerBranch: new Map(),
@@ -281,14 +282,27 @@ export class GitLabModel {
     return commit;
   }
 
-  /** Protects a branch name (Maintainers push and merge, as `POST …/protected_branches` defaults to). */
-  protectBranch(projectRef: string | number, name: string): void {
-    this.project(projectRef).protectedBranches.add(name);
+  /**
+   * Protects a branch name: Maintainers push and merge, as `POST …/protected_branches` defaults to, unless
+   * `pushAccessLevel` says otherwise (0: no one pushes, changes arrive only through merge requests).
+   */
+  protectBranch(projectRef: string | number, name: string, opts: { pushAccessLevel?: 0 | 30 | 40 } = {}): void {
+    const project = this.project(projectRef);
+    project.protectedBranches.add(name);
+    if (opts.pushAccessLevel !== undefined) project.pushAccessLevels.set(name, opts.pushAccessLevel);
+    else project.pushAccessLevels.delete(name);
   }
 
   /** Removes a branch's protection; a no-op when it was not protected. */
   unprotectBranch(projectRef: string | number, name: string): void {
-    this.project(projectRef).protectedBranches.delete(name);
+    const project = this.project(projectRef);
+    project.protectedBranches.delete(name);
+    project.pushAccessLevels.delete(name);
+  }
+
+  /** Whether sandbox users (Maintainers) may push to `branch` directly: not when its protection allows no one. */
+  mayPush(project: Project, branch: string): boolean {
+    return !(project.protectedBranches.has(branch) && project.pushAccessLevels.get(branch) === 0);
   }
 
   /**
@@ -328,6 +342,9 @@ export class GitLabModel {
     const { repo } = project;
     if (input.startBranch !== undefined && input.startSha !== undefined)
       throw GitLabError.invalidParams('start_branch, start_sha are mutually exclusive');
+    // As the commit and file services' `validate_permissions!`: a protected branch nobody may push to refuses it.
+    if (!this.mayPush(project, input.branch))
+      throw new GitLabError('forbidden', 'You are not allowed to push into this branch');
     const start = input.startSha ?? input.startBranch ?? input.branch;
     const differentStart = start !== input.branch;
     const exists = repo.hasBranch(input.branch);

@@ -33,6 +33,11 @@ export interface Project {
   defaultBranch: string;
   /** Branches that cannot be deleted through the API (the default branch always is protected in GitLab CE setups). */
   readonly protectedBranches: Set<string>;
+  /**
+   * Who may push to a protected branch (`push_access_levels`): 0 no one, 30 Developers, 40 Maintainers (absent:
+   * 40, GitLab's default). Sandbox users are Maintainers, so only 0 refuses their pushes; merges stay allowed.
+   */
+  readonly pushAccessLevels: Map<string, 0 | 30 | 40>;
   readonly repo: GitRepository;
   readonly createdAt: number;
   /** Commits added per branch since the project was created (the initial commit counts for the default branch). */

@@ -143,6 +143,13 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     description: 'New images in prod cannot be pulled (ErrImagePull, then ImagePullBackOff).',
     domain: [{ kind: 'pods-imagepull', env: 'prod', newImageOnly: true }],
   },
+  // Real installations (issue 13): the app project's protected default branch.
+  {
+    name: 'protected-main',
+    description:
+      "The app project's main branch is protected with no one allowed to push: the version bump must go through a merge request.",
+    installation: { protectedAppDefault: true },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

@@ -135,6 +135,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     tokens: [creds.gitlabToken],
   });
   const { initialImage } = seedRepositories(gitlab, layout);
+  // protected-main: nobody pushes to the app's default branch; changes arrive through merge requests only.
+  if (installation.protectedAppDefault) gitlab.protectBranch(layout.appProject, 'main', { pushAccessLevel: 0 });
 
   const cluster = createCluster({
     clock,
