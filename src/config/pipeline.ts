@@ -15,7 +15,11 @@ export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {
       versionFile: 'pom.xml',
       imageFiles: imageFilesFor(config.app.cueName),
     },
-    jenkins: { appJob: config.jenkins.appJob, promoteJob: config.jenkins.promoteJob },
+    jenkins: {
+      appJob: config.jenkins.appJob,
+      promoteJob: config.jenkins.promoteJob,
+      appRepoUrls: config.jenkins.appRepoUrls,
+    },
     argocdNamespace: config.kubernetes.argocdNamespace,
     environments: {
       dev: {

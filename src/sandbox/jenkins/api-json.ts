@@ -6,7 +6,7 @@ import { causeDescription, type Build } from './build.js';
 import { jobUrl, type FolderNode, type ItemNode, type JenkinsModel, type JobNode } from './model.js';
 import type { QueueItem } from './queue-item.js';
 import type { Principal } from './security.js';
-import type { BuildCause, ParameterDefinition, ParameterValue } from './types.js';
+import type { BuildCause, GitRevision, ParameterDefinition, ParameterValue, ScmRevision } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -275,7 +275,8 @@ export function buildJson(model: JenkinsModel, root: string, build: Build): Json
   if (build.parameters.length > 0)
     actions.push({ _class: 'hudson.model.ParametersAction', parameters: build.parameters.map(parameterValueJson) });
   actions.push({ _class: 'jenkins.metrics.impl.TimeInQueueAction' }, {});
-  if (build.gitRevision) actions.push(gitBuildDataJson(build));
+  for (const checkout of build.checkouts) actions.push(gitBuildDataJson(build, checkout));
+  if (build.scmRevision) actions.push(scmRevisionActionJson(build.scmRevision));
   actions.push({}, { _class: 'org.jenkinsci.plugins.workflow.job.views.FlowGraphAction' }, {});
   return {
     _class: JENKINS_CLASSES.run,
@@ -303,8 +304,7 @@ export function buildJson(model: JenkinsModel, root: string, build: Build): Json
   };
 }
 
-function gitBuildDataJson(build: Build): Json {
-  const rev = build.gitRevision!;
+function gitBuildDataJson(build: Build, rev: GitRevision): Json {
   const revision = { SHA1: rev.sha, branch: [{ SHA1: rev.sha, name: rev.branchName }] };
   return {
     _class: 'hudson.plugins.git.util.BuildData',
@@ -320,6 +320,19 @@ function gitBuildDataJson(build: Build): Json {
     lastBuiltRevision: revision,
     remoteUrls: [rev.remoteUrl],
     scmName: '',
+  };
+}
+
+/** branch-api's `jenkins.scm.api.SCMRevisionAction` (exported bean: `revision` with `hash`, `head`, `deterministic`). */
+function scmRevisionActionJson(rev: ScmRevision): Json {
+  return {
+    _class: 'jenkins.scm.api.SCMRevisionAction',
+    revision: {
+      _class: rev.revisionClass ?? 'jenkins.plugins.git.AbstractGitSCMSource$SCMRevisionImpl',
+      deterministic: true,
+      head: { _class: 'jenkins.plugins.git.GitBranchSCMHead', name: rev.head },
+      hash: rev.hash,
+    },
   };
 }
 
