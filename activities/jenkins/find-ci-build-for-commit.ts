@@ -125,6 +125,8 @@ export function createFindCiBuildForCommit(ctx: JenkinsContext): ShepherdActivit
       statuses = await ctx.commitStatuses.listCommitStatuses(appProject, sha);
     } catch (err) {
       if (err instanceof TransientError) return { note: `; GitLab unreachable for commit statuses: ${err.message}` };
+      // GitLab does not know the commit (yet: a mirror that lags): no status to follow.
+      if (err instanceof NotFoundError) return { note: `; GitLab has no commit ${sha.slice(0, 12)} in ${appProject}` };
       throw err;
     }
     const numbers = statuses

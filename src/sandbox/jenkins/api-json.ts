@@ -201,11 +201,13 @@ export function jobJson(model: JenkinsModel, root: string, job: JobNode, deep = 
     property.push({ _class: 'org.jenkinsci.plugins.workflow.multibranch.BranchJobProperty', branch: {} });
   }
   const link = (p: Permalink): Json | null => ref(job.builds.find(PERMALINKS[p]));
+  // branch-api names a branch job by encoding its branch (`feature/x` → `feature%2Fx`) and displays the branch.
+  const branchJob = parent?.kind === 'folder' && parent.folderKind === 'multibranch';
   return {
     _class: JENKINS_CLASSES.job,
     actions: [{}, {}, { _class: 'org.jenkinsci.plugins.displayurlapi.actions.JobDisplayAction' }],
     description: job.def.description ?? null,
-    displayName: name,
+    displayName: branchJob ? decodeItemName(name) : name,
     displayNameOrNull: null,
     fullDisplayName: fullDisplayName(job.path),
     fullName: job.path.join('/'),
@@ -231,6 +233,16 @@ export function jobJson(model: JenkinsModel, root: string, job: JobNode, deep = 
     concurrentBuild: job.def.concurrentBuild,
     resumeBlocked: false,
   };
+}
+
+/** branch-api's `NameEncoder.decode`: `feature%2Fx` → `feature/x`; a name that is not encoded stays as it is. */
+function decodeItemName(name: string): string {
+  if (name === '%00') return '';
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 function parameterValueJson(v: ParameterValue): Json {
