@@ -279,8 +279,8 @@ function validate(
         url: jenkinsUrl,
         user,
         token: jenkinsToken,
-        appJob: get<string>('JENKINS_APP_JOB_PATH')!.split('/job/').map(decodeURIComponent),
-        promoteJob: get<string>('JENKINS_PROMOTE_JOB_NAME')!.split('/job/').map(decodeURIComponent),
+        appJob: jobSegments(get<string>('JENKINS_APP_JOB_PATH')!),
+        promoteJob: jobSegments(get<string>('JENKINS_PROMOTE_JOB_NAME')!),
         appRepoUrls: get<string[]>('APP_REPO_URL') ?? [],
       };
     }
@@ -469,4 +469,21 @@ export function unknownVariables(vars: Record<string, string | undefined>): Conf
           (suggestion ? `did you mean ${suggestion}?` : 'check its spelling in `shepherd config variables`.'),
       };
     });
+}
+
+/**
+ * The item names of a job path `a/job/b`. A segment is URL-decoded once (`feature%252Fx`, as the browser shows a
+ * multibranch branch job, is the item `feature%2Fx`), unless decoding would put a `/` into a name, which no Jenkins
+ * item has: then the segment already is the item name as Jenkins' `fullName` shows it (`feature%2Fx`).
+ */
+export function jobSegments(path: string): string[] {
+  return path.split('/job/').map((segment) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+    return decoded.includes('/') ? segment : decoded;
+  });
 }

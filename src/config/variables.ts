@@ -300,7 +300,7 @@ export const VARIABLES: readonly Variable[] = [
     'jenkins',
     'a job path like example-app/job/main',
     jobPath,
-    'The application CI job (MultiBranch branch job).',
+    "The application CI job (MultiBranch branch job). A branch with `/` is the job `feature%2Fx` (write `example-app/job/feature%2Fx`, or `feature%252Fx` as the job's URL shows it).",
     { default: 'example-app/job/main' },
   ),
   v('JENKINS_PROMOTE_JOB_NAME', 'jenkins', 'a job path', jobPath, 'The promote-environment job.', {
