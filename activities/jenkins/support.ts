@@ -6,6 +6,16 @@ import { DEFAULT_FALLBACK_MS, type WaitPacing } from '../wakeups.js';
 import type { JenkinsJobRole } from '../../src/domain/activities.js';
 import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import type { JenkinsClient, JobPath } from '../../src/clients/jenkins/client.js';
+import type { CommitStatusInfo } from '../../src/clients/gitlab/index.js';
+
+/** The commit statuses CI systems posted on a commit in GitLab (the GitLab client's `listCommitStatuses`). */
+export interface CommitStatusReader {
+  listCommitStatuses(
+    project: string,
+    sha: string,
+    filter?: { readonly ref?: string; readonly name?: string },
+  ): Promise<readonly CommitStatusInfo[]>;
+}
 
 export interface JenkinsActivityDeps {
   readonly client: JenkinsClient;
@@ -18,6 +28,11 @@ export interface JenkinsActivityDeps {
   readonly fallbackIntervalMs?: number;
   /** Console lines a BuildFailedError carries; default 50 (what the seed's validate script printed). */
   readonly consoleTailLines?: number;
+  /**
+   * GitLab's commit statuses: findCiBuildForCommit's last resort, the build URL Jenkins' GitLab integration posted
+   * on the commit. Absent: builds are found through their BuildData and SCMRevisionAction only.
+   */
+  readonly commitStatuses?: CommitStatusReader;
 }
 
 /** The deps with defaults applied. */
@@ -28,6 +43,7 @@ export interface JenkinsContext {
   /** How the waits are paced: the poll interval, and with webhooks the fallback and the wake-ups. */
   readonly pace: WaitPacing;
   readonly consoleTailLines: number;
+  readonly commitStatuses: CommitStatusReader | undefined;
 }
 
 export function contextOf(deps: JenkinsActivityDeps): JenkinsContext {
@@ -41,6 +57,7 @@ export function contextOf(deps: JenkinsActivityDeps): JenkinsContext {
       fallbackMs: deps.fallbackIntervalMs ?? DEFAULT_FALLBACK_MS,
     },
     consoleTailLines: deps.consoleTailLines ?? 50,
+    commitStatuses: deps.commitStatuses,
   };
 }
 

@@ -38,10 +38,11 @@ export function runFields(config: ShepherdConfig): {
   approvalTimeout: string;
   heartbeatTimeout: string;
   unstableBuilds: ShepherdConfig['unstableBuilds'];
-  waitBudgets?: { build?: number; sync?: number; mergeRequest?: number };
+  waitBudgets?: { ciBuildStart?: number; build?: number; sync?: number; mergeRequest?: number };
 } {
   const t = config.timeouts;
   const waitBudgets = {
+    ...(t.jenkinsBuildStartSeconds !== undefined ? { ciBuildStart: t.jenkinsBuildStartSeconds } : {}),
     ...(t.jenkinsBuildSeconds !== undefined ? { build: t.jenkinsBuildSeconds } : {}),
     ...(t.argoSyncSeconds !== undefined ? { sync: t.argoSyncSeconds } : {}),
     ...(t.mergeRequestSeconds !== undefined ? { mergeRequest: t.mergeRequestSeconds } : {}),

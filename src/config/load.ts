@@ -86,6 +86,8 @@ export interface JenkinsConfig {
   /** Job path segments, e.g. `['example-app', 'main']`. */
   readonly appJob: readonly string[];
   readonly promoteJob: readonly string[];
+  /** The app repo's URLs as the CI job clones it (APP_REPO_URL); empty: matched by the project path alone. */
+  readonly appRepoUrls: readonly string[];
 }
 
 export interface KubernetesConfig {
@@ -128,6 +130,8 @@ export interface ShepherdConfig {
   readonly timeouts: {
     /** Overrides of the workflows' wait budgets (WAIT_BUDGETS); unset: the preset. */
     readonly jenkinsBuildSeconds: number | undefined;
+    /** JENKINS_BUILD_START_TIMEOUT: the `ciBuildStart` budget. */
+    readonly jenkinsBuildStartSeconds: number | undefined;
     readonly argoSyncSeconds: number | undefined;
     readonly mergeRequestSeconds: number | undefined;
     /** Passed to the workflows as `heartbeatTimeout`. */
@@ -277,8 +281,9 @@ function validate(
         url: jenkinsUrl,
         user,
         token: jenkinsToken,
-        appJob: get<string>('JENKINS_APP_JOB_PATH')!.split('/job/').map(decodeURIComponent),
-        promoteJob: get<string>('JENKINS_PROMOTE_JOB_NAME')!.split('/job/').map(decodeURIComponent),
+        appJob: jobSegments(get<string>('JENKINS_APP_JOB_PATH')!),
+        promoteJob: jobSegments(get<string>('JENKINS_PROMOTE_JOB_NAME')!),
+        appRepoUrls: get<string[]>('APP_REPO_URL') ?? [],
       };
     }
   }
@@ -369,6 +374,7 @@ function validate(
     registry: { external: get<string>('DOCKER_REGISTRY_EXTERNAL')!, internal: get<string>('DOCKER_REGISTRY_INTERNAL') },
     timeouts: {
       jenkinsBuildSeconds: get<number>('JENKINS_BUILD_TIMEOUT'),
+      jenkinsBuildStartSeconds: get<number>('JENKINS_BUILD_START_TIMEOUT'),
       argoSyncSeconds: get<number>('ARGOCD_SYNC_TIMEOUT'),
       mergeRequestSeconds: get<number>('PROMOTION_MR_TIMEOUT'),
       heartbeat: get<string>('SHEPHERD_HEARTBEAT_TIMEOUT')!,
@@ -469,4 +475,21 @@ export function unknownVariables(vars: Record<string, string | undefined>): Conf
           (suggestion ? `did you mean ${suggestion}?` : 'check its spelling in `shepherd config variables`.'),
       };
     });
+}
+
+/**
+ * The item names of a job path `a/job/b`. A segment is URL-decoded once (`feature%252Fx`, as the browser shows a
+ * multibranch branch job, is the item `feature%2Fx`), unless decoding would put a `/` into a name, which no Jenkins
+ * item has: then the segment already is the item name as Jenkins' `fullName` shows it (`feature%2Fx`).
+ */
+export function jobSegments(path: string): string[] {
+  return path.split('/job/').map((segment) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+    return decoded.includes('/') ? segment : decoded;
+  });
 }

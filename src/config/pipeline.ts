@@ -16,7 +16,11 @@ export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {
       imageFiles: imageFilesFor(config.app.cueName),
       bump: config.bump,
     },
-    jenkins: { appJob: config.jenkins.appJob, promoteJob: config.jenkins.promoteJob },
+    jenkins: {
+      appJob: config.jenkins.appJob,
+      promoteJob: config.jenkins.promoteJob,
+      appRepoUrls: config.jenkins.appRepoUrls,
+    },
     argocdNamespace: config.kubernetes.argocdNamespace,
     environments: {
       dev: {

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { UNSTABLE_BUILD_OUTCOMES } from '../domain/inputs.js';
+import { repoLocation } from '../domain/repo-url.js';
 
 /** The log levels and formats of SHEPHERD_LOG_LEVEL and SHEPHERD_LOG_FORMAT (src/observability/log.ts renders them). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -56,6 +57,19 @@ const url = z
     }
   })
   .transform((v) => v.replace(/\/+$/, ''));
+/** Git remote URLs, comma-separated: `https://host/group/app.git`, `ssh://git@host:2222/group/app.git`, `git@host:group/app.git`. */
+const gitRemoteUrls = z.string().transform((v, ctx) => {
+  const urls = v
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  const bad = urls.filter((u) => repoLocation(u) === undefined);
+  if (urls.length === 0 || bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `not a git remote URL: ${bad.join(', ') || '(empty)'}` });
+    return z.NEVER;
+  }
+  return urls;
+});
 const port = z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(65535));
 /**
  * Seconds in a duration variable: whole seconds as the seed's infra.env writes them (`3600`), or a duration of the
@@ -274,6 +288,13 @@ export const VARIABLES: readonly Variable[] = [
   // Jenkins
   v('JENKINS_URL_EXTERNAL', 'jenkins', 'an http(s) URL', url, 'Jenkins base URL Shepherd calls.'),
   v(
+    'APP_REPO_URL',
+    'jenkins',
+    'git remote URLs (https, ssh:// or git@host:path), comma-separated',
+    gitRemoteUrls,
+    "The app repo's URL as the CI job clones it (its BuildData `remoteUrls`). A build's checkout counts as the app's when its remote is one of these, or on any host has the path APP_REPO_PATH; other checkouts (a shared library) are ignored.",
+  ),
+  v(
     'JENKINS_URL_INTERNAL',
     'jenkins',
     'an http(s) URL',
@@ -294,7 +315,7 @@ export const VARIABLES: readonly Variable[] = [
     'jenkins',
     'a job path like example-app/job/main',
     jobPath,
-    'The application CI job (MultiBranch branch job).',
+    "The application CI job (MultiBranch branch job). A branch with `/` is the job `feature%2Fx` (write `example-app/job/feature%2Fx`, or `feature%252Fx` as the job's URL shows it).",
     { default: 'example-app/job/main' },
   ),
   v('JENKINS_PROMOTE_JOB_NAME', 'jenkins', 'a job path', jobPath, 'The promote-environment job.', {
@@ -403,6 +424,13 @@ export const VARIABLES: readonly Variable[] = [
     WAIT_RULE,
     waitSeconds,
     "Longest wait for a Jenkins build to finish (unset: 3600, the CI job's own timeout).",
+  ),
+  v(
+    'JENKINS_BUILD_START_TIMEOUT',
+    'timeouts',
+    WAIT_RULE,
+    waitSeconds,
+    "Longest wait for a Jenkins build to start: the app CI build of a bumped commit to appear, a promote job's queue item to become a build (unset: 600).",
   ),
   v(
     'ARGOCD_SYNC_TIMEOUT',
@@ -614,7 +642,6 @@ export const INFRA_ENV_PASSTHROUGH = [
   'GITLAB_USER_SECRET',
   'GITLAB_USER_KEY',
   'GITLAB_USER',
-  'APP_REPO_URL',
   'DEPLOYMENTS_REPO_URL',
   'APP_REPO_URL_EXTERNAL',
   'JENKINS_NAMESPACE',
@@ -649,7 +676,6 @@ export const INFRA_ENV_PASSTHROUGH = [
   'NEXUS_ADMIN_SECRET',
   'NEXUS_ADMIN_USER_KEY',
   'NEXUS_ADMIN_PASSWORD_KEY',
-  'JENKINS_BUILD_START_TIMEOUT',
   'K8S_DEPLOYMENTS_BUILD_START_TIMEOUT',
   // The seed script waited for the deployments-repo branch build; Shepherd waits for the MR and Argo CD instead.
   'K8S_DEPLOYMENTS_VALIDATION_TIMEOUT',

@@ -28,7 +28,15 @@ export interface PipelineLayout {
      */
     readonly bump?: { readonly via: 'auto' | 'push' | 'merge-request'; readonly branch?: string | undefined };
   };
-  readonly jenkins: { readonly appJob: readonly string[]; readonly promoteJob: readonly string[] };
+  readonly jenkins: {
+    readonly appJob: readonly string[];
+    readonly promoteJob: readonly string[];
+    /**
+     * The app repo's URLs as the CI job clones it (BuildData `remoteUrls`); a checkout also counts as the app's when
+     * its path is `gitlab.appProject` on any host. Absent or empty: by the project path alone.
+     */
+    readonly appRepoUrls?: readonly string[];
+  };
   readonly argocdNamespace: string;
   readonly environments: Readonly<Record<Environment, PipelineEnvironment>>;
   /** Registry of deployed image references (`{registry}/{group}/{app}:{tag}`). */

@@ -85,6 +85,7 @@ export function buildActivities(
     ...createJenkinsActivities({
       client: clients.jenkins,
       layout,
+      commitStatuses: clients.gitlab, // part E: the build URL Jenkins posted on the commit
       ...(poll.jenkinsMs ? { pollIntervalMs: poll.jenkinsMs } : {}),
       ...webhookDeps(poll, 'jenkins'),
     }),
@@ -149,6 +150,8 @@ export interface SandboxInstallation {
     readonly deploymentsProject: string;
     readonly registryExternal: string;
     readonly argoNamespace: string;
+    /** The app repo's URL as the CI job clones it (its builds' BuildData), part E. */
+    readonly appRepoUrl?: string;
     readonly ciJob: readonly string[];
     readonly promoteJob: readonly string[];
     readonly environments: Readonly<
@@ -203,7 +206,7 @@ export function layoutForWorld(
       imageFiles: imageFilesFor(cueName),
       ...(config ? { bump: config.bump } : {}),
     },
-    jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob },
+    jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob, appRepoUrls: w.appRepoUrl ? [w.appRepoUrl] : [] },
     argocdNamespace: w.argoNamespace,
     environments: { dev: env('dev'), stage: env('stage'), prod: env('prod') },
     registry: { external: w.registryExternal, group: w.group },

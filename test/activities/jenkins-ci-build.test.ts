@@ -72,7 +72,9 @@ describe('findCiBuildForCommit and awaitJenkinsBuild against the suite.sandbox J
     seen.push(first, resumed);
     const failure = failureOf(resumed);
     expect(failure.type).toBe('WaitTimeoutError');
-    expect(failure.facts).toMatchObject({ lastSeen: `no build after #${n}` });
+    expect(failure.facts).toMatchObject({
+      lastSeen: expect.stringContaining(`no build of example-app/main after #${n}.`),
+    });
   });
 
   it('gives up at the deadline with a WaitTimeoutError that says what it saw last', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../src/sandbox/world/scenarios.js';
 import { eventually, until } from '../support/eventually.js';
-import { startDriver, type Driver } from './world-driver.js';
+import { startDriver, type BuildJson, type Driver } from './world-driver.js';
 
 const drivers: Driver[] = [];
 afterEach(async () => {
@@ -60,6 +60,9 @@ describe('sandbox fault scenarios', () => {
         'stage-mr-merged-by-other',
         'stage-sync-fails',
         'stage-sync-hangs',
+        // Part E
+        'jenkins-shared-library',
+        'jenkins-slow-start',
       ].sort(),
     );
   });
@@ -302,6 +305,60 @@ describe('sandbox fault scenarios', () => {
       'a pod failing to pull',
     );
     expect(pod.ready).toBe(false);
+  });
+
+  // Part E: installations whose Jenkins records builds and starts them differently.
+  const jenkinsGet = async (d: Driver, path: string): Promise<Response> =>
+    fetch(`${d.world.info.jenkins.url}${path}`, {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${d.world.info.jenkins.user}:${d.world.info.jenkins.token}`).toString('base64')}`,
+      },
+    });
+
+  it("jenkins-shared-library: CI builds list the library's BuildData first, carry the SCMRevisionAction and post their commit status", async () => {
+    const d = await world('jenkins-shared-library');
+    const { sha } = await d.bumpVersion();
+    const build = await eventually(async () => {
+      const res = await jenkinsGet(d, '/job/example-app/job/main/1/api/json');
+      const b = res.status === 200 ? ((await res.json()) as BuildJson & { building: boolean }) : undefined;
+      return b && !b.building ? b : undefined;
+    }, 'CI #1 to finish');
+    const data = build.actions.filter((a) => a._class === 'hudson.plugins.git.util.BuildData') as {
+      lastBuiltRevision: { SHA1: string };
+      remoteUrls: string[];
+    }[];
+    expect(data).toHaveLength(2);
+    expect(data[0]!.remoteUrls[0]).toMatch(/jenkins-pipeline-library\.git$/);
+    expect(data[0]!.lastBuiltRevision.SHA1).not.toBe(sha);
+    expect(data[1]).toMatchObject({ lastBuiltRevision: { SHA1: sha }, remoteUrls: [d.world.layout.appRepoUrl] });
+    expect(build.actions).toContainEqual(
+      expect.objectContaining({
+        _class: 'jenkins.scm.api.SCMRevisionAction',
+        revision: expect.objectContaining({ hash: sha }),
+      }),
+    );
+    const statuses = (await (
+      await fetch(
+        `${d.world.info.gitlab.url}/api/v4/projects/${encodeURIComponent(d.world.info.gitlab.appProject)}/repository/commits/${sha}/statuses`,
+        { headers: { 'private-token': d.world.info.gitlab.token } },
+      )
+    ).json()) as { name: string; status: string; target_url: string }[];
+    expect(statuses).toEqual([expect.objectContaining({ name: 'jenkins', status: 'success', target_url: build.url })]);
+  });
+
+  it('jenkins-slow-start: a CI queue item leaves the queue without an executable for a while, then its build starts', async () => {
+    const d = await world('jenkins-slow-start');
+    const { sha } = await d.bumpVersion();
+    const id = await eventually(
+      () => [1, 2, 3, 4, 5].find((i) => d.world.jenkins.queueItem(i)?.jobPath.join('/') === 'example-app/main'),
+      'the CI queue item',
+    );
+    const left = await eventually(async () => {
+      const item = (await (await jenkinsGet(d, `/queue/item/${id}/api/json`)).json()) as Record<string, unknown>;
+      return item._class === 'hudson.model.Queue$LeftItem' ? item : undefined;
+    }, 'the CI item to leave the queue');
+    expect(left).toMatchObject({ cancelled: false, executable: null });
+    expect((await d.awaitCiBuild(sha)).result).toBe('SUCCESS');
   });
 });
 

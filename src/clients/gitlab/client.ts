@@ -14,6 +14,7 @@ import { httpFailureOf, toGitLabError, unexpectedResponse, type GitLabTarget } f
 import {
   BranchSchema,
   CommitSchema,
+  CommitStatusSchema,
   CompareSchema,
   CurrentUserSchema,
   MergeRequestSchema,
@@ -114,6 +115,19 @@ export interface NoteInfo {
   readonly id: number;
   readonly body: string;
   readonly system: boolean;
+}
+
+/** A commit status (part E): the state an external CI posted on a commit, and the page it points at. */
+export interface CommitStatusInfo {
+  readonly id: number;
+  readonly sha: string;
+  readonly ref: string | undefined;
+  /** `pending`, `running`, `success`, `failed`, `canceled`, `skipped` (or a GitLab job status). */
+  readonly status: string;
+  readonly name: string;
+  /** For Jenkins: the build URL. */
+  readonly targetUrl: string | undefined;
+  readonly description: string | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -423,6 +437,35 @@ export class GitLabClient {
       const stillThere = changed.changedPaths.some((p) => sinceParent.changedPaths.includes(p));
       return stillThere ? { kind: 'conflict', message: http.message } : { kind: 'empty' };
     }
+  }
+
+  // ---- Part E: commit statuses ----------------------------------------------------------------------------------
+
+  /**
+   * The latest status per name that CI systems posted on commit `sha` (`GET …/repository/commits/:sha/statuses`,
+   * first 100), oldest first, optionally only those for `ref` or named `name` (Jenkins' gitlab-plugin posts `jenkins`,
+   * gitlab-branch-source `jenkinsci/branch`). NotFoundError for an unknown project or commit.
+   */
+  async listCommitStatuses(
+    project: string,
+    sha: string,
+    filter: { readonly ref?: string; readonly name?: string } = {},
+  ): Promise<CommitStatusInfo[]> {
+    const what = `GET statuses of commit ${sha.slice(0, 12)} in ${project}`;
+    // gitbeaker types this call without pagination options but forwards them as `per_page`.
+    const query: { ref?: string; name?: string } = { perPage: 100, ...filter } as { ref?: string; name?: string };
+    const raw = await this.#call(what, { kind: 'project', name: project }, () =>
+      this.#api.Commits.allStatuses(project, sha, query),
+    );
+    return parseList(CommitStatusSchema, raw, what).map((c) => ({
+      id: c.id,
+      sha: c.sha,
+      ref: c.ref ?? undefined,
+      status: c.status,
+      name: c.name ?? 'default',
+      targetUrl: c.target_url ?? undefined,
+      description: c.description ?? undefined,
+    }));
   }
 
   async #call<T>(what: string, target: GitLabTarget | undefined, fn: () => Promise<T>): Promise<T> {

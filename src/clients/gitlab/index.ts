@@ -1,5 +1,6 @@
 export { GitLabClient } from './client.js';
 export type {
+  CommitStatusInfo,
   BranchInfo,
   CommitInfo,
   FileUpdate,

@@ -73,3 +73,16 @@ export const TokenSchema = z.looseObject({ scopes: z.array(z.string()), active: 
 
 /** One entry of `GET /projects/:id/protected_branches`; `name` may be a wildcard. */
 export const ProtectedBranchSchema = z.looseObject({ name: z.string() });
+
+// Part E: commit statuses.
+/** `API::Entities::CommitStatus`: what an external CI (Jenkins' gitlab-plugin) posted on a commit. */
+export const CommitStatusSchema = z.looseObject({
+  id: z.number(),
+  sha: z.string(),
+  ref: z.string().nullable().optional(),
+  status: z.string(),
+  name: z.string().nullable().optional(),
+  target_url: z.string().nullable().optional(),
+  description: z.string().nullable().optional(),
+  created_at: z.string().optional(),
+});

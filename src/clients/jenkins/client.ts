@@ -24,6 +24,7 @@ import {
   type RequestTarget,
 } from './errors.js';
 import {
+  BUILD_TREE,
   BuildSchema,
   buildsTree,
   CrumbSchema,
@@ -164,7 +165,7 @@ export class JenkinsClient {
     const op = `GET ${name} #${number}`;
     let raw: unknown;
     try {
-      raw = await abortable(this.#npm.build.get({ name, number }), opts.signal);
+      raw = await abortable(this.#npm.build.get({ name, number, tree: BUILD_TREE }), opts.signal);
     } catch (err) {
       if (isNotFound(err)) {
         await this.#requireJob(job, opts);
@@ -173,6 +174,37 @@ export class JenkinsClient {
       throw this.#fromVendor(err, op, undefined, opts.signal);
     }
     return toBuild(this.#parse(BuildSchema, raw, op));
+  }
+
+  /**
+   * The job and number of a build URL of this Jenkins (`<root>/job/a/job/b/N/`, also with a trailing
+   * `display/redirect` or `console`), as a commit status's `target_url` names it; undefined for a URL outside this
+   * Jenkins or not naming a build. Job names are decoded once (`feature%252Fx` → `feature%2Fx`, the item name).
+   * The host is not compared: Jenkins may post its internal URL while Shepherd uses an external one.
+   */
+  buildAt(url: string): { readonly job: JobPath; readonly number: number } | undefined {
+    let path: string;
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      return undefined;
+    }
+    const rootPath = new URL(this.#baseUrl).pathname.replace(/\/+$/, '');
+    if (!path.startsWith(`${rootPath}/`)) return undefined;
+    const segments = path.slice(rootPath.length + 1).split('/');
+    const job: string[] = [];
+    let i = 0;
+    while (segments[i] === 'job' && segments[i + 1]) {
+      try {
+        job.push(decodeURIComponent(segments[i + 1]!));
+      } catch {
+        return undefined;
+      }
+      i += 2;
+    }
+    const number = segments[i];
+    if (job.length === 0 || number === undefined || !/^[1-9][0-9]*$/.test(number)) return undefined;
+    return { job, number: Number(number) };
   }
 
   /** The newest builds of a job (at most 100), newest first, each with its parameters and built revision. */

@@ -13,8 +13,19 @@ const ParameterValueSchema = z.looseObject({ name: z.string(), value: z.unknown(
 
 /** The ParametersAction entry of `actions[]`. */
 const ParametersActionSchema = z.looseObject({ parameters: z.array(ParameterValueSchema) });
-/** The git plugin's BuildData entry of `actions[]`: the commit the build checked out. */
-const BuildDataActionSchema = z.looseObject({ lastBuiltRevision: z.looseObject({ SHA1: z.string() }) });
+/**
+ * The git plugin's BuildData entry of `actions[]`: the commit one checkout built and the remotes it came from. A
+ * build has one per distinct checkout (a Pipeline shared library or a second repository adds more).
+ */
+const BuildDataActionSchema = z.looseObject({
+  lastBuiltRevision: z.looseObject({ SHA1: z.string() }),
+  remoteUrls: z.array(z.string()).optional(),
+});
+/** branch-api's SCMRevisionAction entry: the revision a multibranch branch job built (`revision.hash` for git). */
+const ScmRevisionActionSchema = z.looseObject({
+  _class: z.literal('jenkins.scm.api.SCMRevisionAction'),
+  revision: z.looseObject({ hash: z.string().optional(), head: z.looseObject({ name: z.string() }).optional() }),
+});
 /** Entries are read one by one (below): an action of another plugin that happens to reuse a name cannot break parsing. */
 const ActionsSchema = z.array(z.unknown()).optional();
 
@@ -72,8 +83,16 @@ export interface JenkinsBuild {
   readonly durationMs: number;
   /** Parameter values as strings (`true`/`false` for booleans). */
   readonly parameters: Readonly<Record<string, string>>;
-  /** The commit the git plugin recorded as built (`lastBuiltRevision.SHA1`), once checked out. */
-  readonly revision: string | undefined;
+  /** Every checkout's BuildData (`lastBuiltRevision.SHA1` and `remoteUrls`), in the build's order; empty until checkout. */
+  readonly checkouts: readonly GitCheckout[];
+  /** The multibranch SCMRevisionAction's `revision.hash`: the commit a branch job was started for. */
+  readonly scmRevision: string | undefined;
+}
+
+/** One BuildData: the commit a checkout built and the remote URLs it was fetched from. */
+export interface GitCheckout {
+  readonly sha: string;
+  readonly remoteUrls: readonly string[];
 }
 
 /** A queue item as Shepherd sees it. */
@@ -107,10 +126,19 @@ function parametersOf(actions: Actions): Record<string, string> {
   return out;
 }
 
-function revisionOf(actions: Actions): string | undefined {
+function checkoutsOf(actions: Actions): GitCheckout[] {
+  const out: GitCheckout[] = [];
   for (const action of actions ?? []) {
     const parsed = BuildDataActionSchema.safeParse(action);
-    if (parsed.success) return parsed.data.lastBuiltRevision.SHA1;
+    if (parsed.success) out.push({ sha: parsed.data.lastBuiltRevision.SHA1, remoteUrls: parsed.data.remoteUrls ?? [] });
+  }
+  return out;
+}
+
+function scmRevisionOf(actions: Actions): string | undefined {
+  for (const action of actions ?? []) {
+    const parsed = ScmRevisionActionSchema.safeParse(action);
+    if (parsed.success && parsed.data.revision.hash !== undefined) return parsed.data.revision.hash;
   }
   return undefined;
 }
@@ -125,7 +153,8 @@ export function toBuild(raw: z.infer<typeof BuildSchema>): JenkinsBuild {
     timestamp: raw.timestamp,
     durationMs: raw.duration,
     parameters: parametersOf(raw.actions),
-    revision: revisionOf(raw.actions),
+    checkouts: checkoutsOf(raw.actions),
+    scmRevision: scmRevisionOf(raw.actions),
   };
 }
 
@@ -143,7 +172,14 @@ export function toQueueItem(raw: z.infer<typeof QueueItemSchema>): JenkinsQueueI
   };
 }
 
+/**
+ * The fields of a build `toBuild` reads. Nested action fields are named explicitly: whether Jenkins renders
+ * `SCMRevisionAction.revision` at the default depth is not documented (real-installations.md §6.3).
+ */
+export const BUILD_TREE =
+  'number,url,queueId,building,result,timestamp,duration,actions[_class,parameters[name,value],lastBuiltRevision[SHA1],remoteUrls,revision[_class,hash,head[name]]]';
+
 /** The `tree=` that fetches, in one request, what `toBuild` needs for the newest `limit` builds of a job. */
 export function buildsTree(limit: number): string {
-  return `builds[number,url,queueId,building,result,timestamp,duration,actions[parameters[name,value],lastBuiltRevision[SHA1]]]{0,${limit}}`;
+  return `builds[${BUILD_TREE}]{0,${limit}}`;
 }

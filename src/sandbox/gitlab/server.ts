@@ -12,6 +12,7 @@ import { inEventChain } from './hooks.js';
 import { addHookRoutes } from './routes-hooks.js';
 import { addMergeRequestRoutes } from './routes-merge-requests.js';
 import { addRepositoryRoutes } from './routes-repository.js';
+import { addStatusRoutes } from './routes-statuses.js';
 import { fullPath, type User } from './types.js';
 import { SIMULATED_GITLAB_VERSION } from './version.js';
 
@@ -83,6 +84,7 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
   addRepositoryRoutes(router, ctx);
   addMergeRequestRoutes(router, ctx);
   addHookRoutes(router, ctx);
+  addStatusRoutes(router, ctx); // part E: commit statuses
 
   const server = await startSandboxServer({
     system: 'gitlab',

@@ -6,7 +6,7 @@ import { causeDescription, type Build } from './build.js';
 import { jobUrl, type FolderNode, type ItemNode, type JenkinsModel, type JobNode } from './model.js';
 import type { QueueItem } from './queue-item.js';
 import type { Principal } from './security.js';
-import type { BuildCause, ParameterDefinition, ParameterValue } from './types.js';
+import type { BuildCause, GitRevision, ParameterDefinition, ParameterValue, ScmRevision } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -201,11 +201,13 @@ export function jobJson(model: JenkinsModel, root: string, job: JobNode, deep = 
     property.push({ _class: 'org.jenkinsci.plugins.workflow.multibranch.BranchJobProperty', branch: {} });
   }
   const link = (p: Permalink): Json | null => ref(job.builds.find(PERMALINKS[p]));
+  // branch-api names a branch job by encoding its branch (`feature/x` → `feature%2Fx`) and displays the branch.
+  const branchJob = parent?.kind === 'folder' && parent.folderKind === 'multibranch';
   return {
     _class: JENKINS_CLASSES.job,
     actions: [{}, {}, { _class: 'org.jenkinsci.plugins.displayurlapi.actions.JobDisplayAction' }],
     description: job.def.description ?? null,
-    displayName: name,
+    displayName: branchJob ? decodeItemName(name) : name,
     displayNameOrNull: null,
     fullDisplayName: fullDisplayName(job.path),
     fullName: job.path.join('/'),
@@ -231,6 +233,16 @@ export function jobJson(model: JenkinsModel, root: string, job: JobNode, deep = 
     concurrentBuild: job.def.concurrentBuild,
     resumeBlocked: false,
   };
+}
+
+/** branch-api's `NameEncoder.decode`: `feature%2Fx` → `feature/x`; a name that is not encoded stays as it is. */
+function decodeItemName(name: string): string {
+  if (name === '%00') return '';
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 function parameterValueJson(v: ParameterValue): Json {
@@ -275,7 +287,8 @@ export function buildJson(model: JenkinsModel, root: string, build: Build): Json
   if (build.parameters.length > 0)
     actions.push({ _class: 'hudson.model.ParametersAction', parameters: build.parameters.map(parameterValueJson) });
   actions.push({ _class: 'jenkins.metrics.impl.TimeInQueueAction' }, {});
-  if (build.gitRevision) actions.push(gitBuildDataJson(build));
+  for (const checkout of build.checkouts) actions.push(gitBuildDataJson(build, checkout));
+  if (build.scmRevision) actions.push(scmRevisionActionJson(build.scmRevision));
   actions.push({}, { _class: 'org.jenkinsci.plugins.workflow.job.views.FlowGraphAction' }, {});
   return {
     _class: JENKINS_CLASSES.run,
@@ -303,8 +316,7 @@ export function buildJson(model: JenkinsModel, root: string, build: Build): Json
   };
 }
 
-function gitBuildDataJson(build: Build): Json {
-  const rev = build.gitRevision!;
+function gitBuildDataJson(build: Build, rev: GitRevision): Json {
   const revision = { SHA1: rev.sha, branch: [{ SHA1: rev.sha, name: rev.branchName }] };
   return {
     _class: 'hudson.plugins.git.util.BuildData',
@@ -320,6 +332,19 @@ function gitBuildDataJson(build: Build): Json {
     lastBuiltRevision: revision,
     remoteUrls: [rev.remoteUrl],
     scmName: '',
+  };
+}
+
+/** branch-api's `jenkins.scm.api.SCMRevisionAction` (exported bean: `revision` with `hash`, `head`, `deterministic`). */
+function scmRevisionActionJson(rev: ScmRevision): Json {
+  return {
+    _class: 'jenkins.scm.api.SCMRevisionAction',
+    revision: {
+      _class: rev.revisionClass ?? 'jenkins.plugins.git.AbstractGitSCMSource$SCMRevisionImpl',
+      deterministic: true,
+      head: { _class: 'jenkins.plugins.git.GitBranchSCMHead', name: rev.head },
+      hash: rev.hash,
+    },
   };
 }
 

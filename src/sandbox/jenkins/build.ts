@@ -2,7 +2,7 @@
  * One build (a `Run`): its identity, parameters, causes, console log and outcome. Holds state only; the model
  * starts the runner and decides the result.
  */
-import type { BuildCause, BuildResult, GitRevision, ParameterValue } from './types.js';
+import type { BuildCause, BuildResult, GitRevision, ParameterValue, ScmRevision } from './types.js';
 
 /** The first console line Jenkins prints for a cause. */
 export function causeDescription(cause: BuildCause): string {
@@ -27,7 +27,13 @@ export class Build {
   duration = 0;
   description: string | undefined;
   displayName: string;
-  gitRevision: GitRevision | undefined;
+  /**
+   * One BuildData per distinct checkout, in checkout order: a Pipeline that loads a shared library (`@Library`)
+   * checks the library out before the job's own repository.
+   */
+  readonly checkouts: GitRevision[] = [];
+  /** The multibranch SCMRevisionAction: the revision branch-api decided to build. */
+  scmRevision: ScmRevision | undefined;
   readonly abort = new AbortController();
   /** Who stopped the build, for the console line. */
   stoppedBy: string | undefined;
@@ -46,6 +52,18 @@ export class Build {
     this.id = String(number);
     this.timestamp = now;
     this.displayName = `#${number}`;
+  }
+
+  /** The first BuildData, the one `build.getAction(BuildData.class)` returns (what single-action readers see). */
+  get gitRevision(): GitRevision | undefined {
+    return this.checkouts[0];
+  }
+
+  /** Records a checkout; checking the same remote out again replaces its BuildData, as the git plugin does. */
+  addCheckout(revision: GitRevision): void {
+    const i = this.checkouts.findIndex((c) => c.remoteUrl === revision.remoteUrl);
+    if (i >= 0) this.checkouts[i] = revision;
+    else this.checkouts.push(revision);
   }
 
   get building(): boolean {

@@ -25,5 +25,6 @@ export type {
   JobDefinition,
   JobRunner,
   ParameterDefinition,
+  ScmRevision,
   StringParameterDefinition,
 } from './types.js';

@@ -109,6 +109,8 @@ export class JenkinsModel {
   private readonly nodes = new Map<string, ItemNode>();
   private readonly queue: QueueItem[] = [];
   private readonly leftItems = new Map<number, QueueItem>();
+  /** Items an executor took whose build does not exist yet (JobDefinition.startDelayMs). */
+  private readonly starting = new Set<QueueItem>();
   private nextQueueId = 1;
   private readonly runListeners = new Set<RunListener>();
   /** Errors thrown by run listeners, kept for inspection instead of breaking the queue or the build. */
@@ -260,7 +262,8 @@ export class JenkinsModel {
       const job = this.job(item.jobPath);
       if (!job) continue;
       const running = job.builds.find((b) => b.building);
-      if (!job.def.concurrentBuild && running) {
+      const startingHere = [...this.starting].some((s) => key(s.jobPath) === key(job.path));
+      if (!job.def.concurrentBuild && (running || startingHere)) {
         item.state = 'blocked';
         item.blockedBy = running;
         continue;
@@ -272,7 +275,7 @@ export class JenkinsModel {
   }
 
   busyExecutors(): number {
-    let n = 0;
+    let n = this.starting.size;
     for (const node of this.nodes.values()) if (node.kind === 'job') n += node.builds.filter((b) => b.building).length;
     return n;
   }
@@ -289,13 +292,16 @@ export class JenkinsModel {
   private leave(item: QueueItem, build: Build | undefined): void {
     const i = this.queue.indexOf(item);
     if (i >= 0) this.queue.splice(i, 1);
+    const leftEarlier = item.state === 'left';
     item.state = 'left';
     item.blockedBy = undefined;
     item.executable = build;
     item.cancelled = build === undefined;
-    item.leftAt = this.clock.now();
+    item.leftAt ??= this.clock.now();
     this.leftItems.set(item.id, item);
-    this.clock.after(this.leftItemTtlMs, () => this.leftItems.delete(item.id));
+    // A slow start's item has been remembered since it left; Jenkins forgets it five minutes after that.
+    const ttl = leftEarlier ? Math.max(0, item.leftAt + this.leftItemTtlMs - this.clock.now()) : this.leftItemTtlMs;
+    this.clock.after(ttl, () => this.leftItems.delete(item.id));
     this.emit({ type: 'queue-left', item, build });
   }
 
@@ -304,6 +310,26 @@ export class JenkinsModel {
       this.leave(item, undefined);
       return;
     }
+    const delay = job.def.startDelayMs ?? 0;
+    if (delay > 0) {
+      // The executor has the item: it left the queue, not cancelled, but its Run does not exist yet.
+      const i = this.queue.indexOf(item);
+      if (i >= 0) this.queue.splice(i, 1);
+      item.state = 'left';
+      item.blockedBy = undefined;
+      item.leftAt = this.clock.now();
+      this.leftItems.set(item.id, item);
+      this.starting.add(item);
+      this.clock.after(delay, () => {
+        this.starting.delete(item);
+        this.createRun(item, job);
+      });
+      return;
+    }
+    this.createRun(item, job);
+  }
+
+  private createRun(item: QueueItem, job: JobNode): void {
     const build = new Build(
       job.path,
       job.nextBuildNumber++,
@@ -330,7 +356,10 @@ export class JenkinsModel {
       sleep: (ms) => abortableSleep(this.clock, ms, signal),
       signal,
       setGitRevision: (sha, branchName, remoteUrl) => {
-        build.gitRevision = { sha, branchName, remoteUrl };
+        build.addCheckout({ sha, branchName, remoteUrl });
+      },
+      setScmRevision: (revision) => {
+        build.scmRevision = revision;
       },
       setDescription: (text) => {
         build.description = text;

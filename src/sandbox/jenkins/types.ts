@@ -62,6 +62,18 @@ export interface GitRevision {
 }
 
 /**
+ * branch-api's `SCMRevisionAction` on builds of a multibranch branch job: `revision` is an
+ * `AbstractGitSCMSource$SCMRevisionImpl` (or a GitLab branch source subclass) with the commit `hash` and its `head`.
+ */
+export interface ScmRevision {
+  readonly hash: string;
+  /** The branch (SCMHead) name, e.g. `main` or `feature/x`. */
+  readonly head: string;
+  /** The revision's `_class`; default `jenkins.plugins.git.AbstractGitSCMSource$SCMRevisionImpl`. */
+  readonly revisionClass?: string;
+}
+
+/**
  * What a job runner gets for one build. Everything time-related goes through the sandbox clock, so stopping the
  * world ends all builds' waits.
  */
@@ -76,7 +88,10 @@ export interface BuildContext {
   sleep(ms: number): Promise<void>;
   /** Aborted when someone stops the build. */
   readonly signal: AbortSignal;
+  /** Records a git checkout (one BuildData per distinct remote, in checkout order). */
   setGitRevision(sha: string, branchName: string, remoteUrl: string): void;
+  /** Records the multibranch SCMRevisionAction (branch jobs of a multibranch project). */
+  setScmRevision(revision: ScmRevision): void;
   setDescription(text: string): void;
   setDisplayName(text: string): void;
 }
@@ -106,6 +121,11 @@ export interface JobDefinition {
    * executor` until someone cancels the item.
    */
   readonly starvedInQueue?: (params: BuildParams) => boolean;
+  /**
+   * Wall milliseconds (already scaled) between an executor taking a queue item and the build existing: meanwhile the
+   * item has left the queue, not cancelled, with `executable: null` (a slow agent or a controller under load).
+   */
+  readonly startDelayMs?: number;
   /** Estimated duration in ms shown before the first build completes (Jenkins says -1 / no ETA without one). */
   readonly estimatedDurationMs?: number;
 }

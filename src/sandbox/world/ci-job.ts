@@ -3,7 +3,13 @@
  * Checkout & Setup → Unit Tests → Integration Tests → Build & Publish → Update Dev Environment. The build checks out
  * the head of `main`, tags the image `{pom version}-{short sha}`, publishes it, and opens the dev MR in the
  * deployments repo on branch `update-dev-{tag}` (recreated if it exists; an open MR for it is reused).
+ *
+ * Like a Jenkinsfile wrapped in `gitlabCommitStatus`, the build posts commit statuses on the app commit it builds
+ * (`running` at checkout, then `success`, `failed` or `canceled`; context `jenkins`, target URL the build). With a
+ * shared library (`@Library`), the library's checkout comes first: its BuildData precedes the app repo's, and the
+ * build carries the multibranch SCMRevisionAction of the branch it builds.
  */
+import { createHash } from 'node:crypto';
 import type { BuildContext, BuildResult, JobRunner } from '../jenkins/index.js';
 import type { GitLabModel } from '../gitlab/index.js';
 import type { FaultEngine } from '../core/faults.js';
@@ -20,6 +26,7 @@ import {
 } from './deployments-repo.js';
 import type { WorldLayout } from './layout.js';
 import { openOrReuseMergeRequest, recreateBranch, JENKINS_AUTHOR } from './git-helpers.js';
+import { stateForResult, type GitLabPlugin } from './gitlab-plugin.js';
 
 export interface CiJobDeps {
   readonly gitlab: GitLabModel;
@@ -28,6 +35,16 @@ export interface CiJobDeps {
   readonly layout: WorldLayout;
   /** Images published by CI, by full push reference. */
   readonly published: Set<string>;
+  /** Posts the build's commit statuses to GitLab (gitlab-plugin); absent: none are posted. */
+  readonly gitlabPlugin?: GitLabPlugin;
+  /** The Jenkinsfile loads a Pipeline shared library (installation trait `jenkinsSharedLibrary`). */
+  readonly sharedLibrary?: boolean;
+}
+
+/** The shared library's repository and the commit its `@Library('pipeline-library@v3')` resolves to. */
+export function sharedLibraryCheckout(layout: WorldLayout): { readonly remoteUrl: string; readonly sha: string } {
+  const remoteUrl = `https://gitlab.sandbox.local/${layout.group}/jenkins-pipeline-library.git`;
+  return { remoteUrl, sha: createHash('sha1').update(`${remoteUrl}@v3`).digest('hex') };
 }
 
 const STAGES = [
@@ -39,8 +56,40 @@ const STAGES = [
 ] as const;
 
 export function ciJobRunner(deps: CiJobDeps): JobRunner {
-  const { gitlab, layout } = deps;
+  const run = buildSteps(deps);
+  const plugin = deps.gitlabPlugin;
+  if (!plugin) return (ctx) => run(ctx, () => Promise.resolve());
   return async (ctx: BuildContext): Promise<BuildResult> => {
+    let built: string | undefined;
+    const checkedOut = async (sha: string): Promise<void> => {
+      built = sha;
+      ctx.log(await plugin.post(sha, 'running', 'main', ctx.url));
+    };
+    let result: BuildResult = 'FAILURE';
+    try {
+      result = await run(ctx, checkedOut);
+      return result;
+    } catch (err) {
+      if (ctx.signal.aborted) result = 'ABORTED';
+      throw err;
+    } finally {
+      if (built !== undefined) ctx.log(await plugin.post(built, stateForResult(result), 'main', ctx.url));
+    }
+  };
+}
+
+/** The Jenkinsfile's stages; `checkedOut` runs once the app commit is checked out. */
+function buildSteps(
+  deps: CiJobDeps,
+): (ctx: BuildContext, checkedOut: (sha: string) => Promise<void>) => Promise<BuildResult> {
+  const { gitlab, layout } = deps;
+  return async (ctx, checkedOut) => {
+    if (deps.sharedLibrary) {
+      const library = sharedLibraryCheckout(layout);
+      ctx.setGitRevision(library.sha, 'v3', library.remoteUrl);
+      ctx.log(`Loading library pipeline-library@v3`);
+      ctx.log(`Checking out Revision ${library.sha} (v3)`);
+    }
     const total = deps.clock.duration('ciBuild');
     const stage = async (name: string, share: number): Promise<void> => {
       ctx.log(`[Pipeline] { (${name})`);
@@ -51,7 +100,9 @@ export function ciJobRunner(deps: CiJobDeps): JobRunner {
     const sha = gitlab.branchHead(layout.appProject, 'main');
     if (!sha) throw new Error(`branch main not found in ${layout.appProject}`);
     ctx.setGitRevision(sha, 'refs/remotes/origin/main', layout.appRepoUrl);
+    if (deps.sharedLibrary) ctx.setScmRevision({ hash: sha, head: 'main' });
     ctx.log(`Checking out Revision ${sha} (main)`);
+    await checkedOut(sha);
     const pom = gitlab.readFile(layout.appProject, sha, 'pom.xml');
     const version = pom ? versionInPom(pom) : undefined;
     if (!version) throw new Error('could not read <version> from pom.xml');

@@ -150,6 +150,19 @@ export const SCENARIOS: readonly ScenarioInput[] = [
       "The app project's main branch is protected with no one allowed to push: the version bump must go through a merge request.",
     installation: { protectedAppDefault: true },
   },
+  // Part E: finding the CI build of a commit, robust Jenkins.
+  {
+    name: 'jenkins-shared-library',
+    description:
+      "The CI job's Jenkinsfile loads a Pipeline shared library: each CI build carries the library's BuildData (another repo and commit) before the app repo's, and the multibranch SCMRevisionAction.",
+    installation: { jenkinsSharedLibrary: true },
+  },
+  {
+    name: 'jenkins-slow-start',
+    description:
+      'Queue items of the CI and promote jobs leave the queue (not cancelled) with no build for 5 minutes of real time (3 s at the default scale) before their build starts.',
+    installation: { jenkinsSlowStartMs: 300_000 },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

@@ -22,6 +22,7 @@ import { PermissionModel } from '../kubernetes/permissions.js';
 import { startKubernetesServer } from '../kubernetes/server.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 import { ciJobRunner } from './ci-job.js';
+import { GitLabPlugin } from './gitlab-plugin.js';
 import { ENV_VALUES } from './deployments-repo.js';
 import { gitSourceOver } from './git-source.js';
 import { defaultLayout } from './layout.js';
@@ -155,6 +156,13 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     argoNamespace: layout.argoNamespace,
   });
 
+  // Part E: the CI job's gitlab-plugin posts commit statuses with the Jenkins user's GitLab token; a slow start
+  // keeps the CI and promote jobs' items left without an executable for a while.
+  const gitlabPlugin = new GitLabPlugin({ project: layout.appProject, token: `glpat-${secret()}` });
+  gitlab.addToken('jenkins', gitlabPlugin.token);
+  const startDelay =
+    installation.jenkinsSlowStartMs !== undefined ? { startDelayMs: clock.scale(installation.jenkinsSlowStartMs) } : {};
+
   const jenkins = new JenkinsModel({ clock });
   jenkins.security.addUser({
     id: creds.jenkinsUser,
@@ -169,7 +177,16 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     parameters: [{ type: 'boolean', name: 'SKIP_INTEGRATION_TESTS', default: false }],
     concurrentBuild: false,
     estimatedDurationMs: clock.duration('ciBuild'),
-    runner: ciJobRunner({ gitlab, faults, clock, layout, published }),
+    runner: ciJobRunner({
+      gitlab,
+      faults,
+      clock,
+      layout,
+      published,
+      gitlabPlugin,
+      sharedLibrary: installation.jenkinsSharedLibrary === true,
+    }),
+    ...startDelay,
   });
   jenkins.defineJob({
     path: layout.promoteJob,
@@ -178,6 +195,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     concurrentBuild: false,
     estimatedDurationMs: clock.duration('promoteBuild'),
     runner: promoteJobRunner({ gitlab, kube: cluster.store, faults, clock, layout }),
+    ...startDelay,
     shouldCancelInQueue: (params) =>
       faults.domainFault('promote-job-cancelled', {
         app: String(params.APP_NAME ?? ''),
@@ -219,6 +237,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   try {
     const gitlabServer = await startGitLabServer({ model: gitlab, faults, requests });
     servers.push(gitlabServer);
+    gitlabPlugin.gitlabUrl = gitlabServer.url;
     const jenkinsServer = await startJenkinsServer({ model: jenkins, faults, requests });
     servers.push(jenkinsServer);
     const kubeServer = await startKubernetesServer({
