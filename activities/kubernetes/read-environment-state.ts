@@ -4,7 +4,7 @@
  * image. Safe to repeat: it only reads.
  */
 import { z } from 'zod';
-import type { DeploymentView } from '../../src/clients/kubernetes/index.js';
+import { forSource, type DeploymentView } from '../../src/clients/kubernetes/index.js';
 import type { ShepherdActivities } from '../../src/domain/activities.js';
 import { NotFoundError } from '../../src/domain/errors.js';
 import { defineActivity } from '../define.js';
@@ -24,7 +24,11 @@ export function createReadEnvironmentState(deps: KubernetesActivityDeps): Shephe
     failure: kubernetesFailure,
     async run(input, { attempt }) {
       const target = resolveTarget(layout, input);
-      const app = await client.getApplication(layout.argocdNamespace, target.argoApp);
+      // A multi-source app reports one revision per source: the deployments repo's is the one that matters.
+      const app = forSource(
+        await client.getApplication(layout.argocdNamespace, target.argoApp),
+        layout.gitlab.deploymentsProject,
+      );
       let deployment: DeploymentView | undefined;
       try {
         deployment = await workloadClient(deps, target.env).readDeployment(target.namespace, target.appName);

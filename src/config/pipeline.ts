@@ -17,6 +17,7 @@ export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {
     },
     jenkins: { appJob: config.jenkins.appJob, promoteJob: config.jenkins.promoteJob },
     argocdNamespace: config.kubernetes.argocdNamespace,
+    argocdManualSync: config.kubernetes.argocdManualSync,
     environments: {
       dev: {
         namespace: config.environments.dev.namespace,
