@@ -1,20 +1,26 @@
 /**
- * awaitArgoSyncedAndHealthy. Changes: at most one refresh annotation per sync operation, when Argo CD has not
- * reconciled since the sync finished (repeating it is harmless); and on an environment Shepherd syncs itself
- * (`layout.argocdManualSync`) the sync operation, written only when none is requested or running and the last one
- * was not for our revision or one containing it (so a retry or a second look never starts a second sync, and never
- * overwrites one that runs: Argo CD would drop it, real-installations.md §8.2).
- * Our revision is the merge commit, or a revision Argo CD reports that contains it (others committed on top of it
- * on a shared env branch; GitLab's merge base decides, cached); a revision that does not contain it is never taken.
- * For a multi-source Application it reads the revision of the source that is the deployments repo. Waits (reading the Application, the Deployment and
- * the pods from watched caches, which also wake it; polling is the fallback; heartbeating its progress and resuming
- * from it) until Argo CD's word about the environment can be trusted for one revision (`unsettledReason` in
- * environment-state.ts finds nothing). Ends early with SyncFailedError when the sync failed, and AppDegradedError
- * when the app stays unhealthy past the grace period; with AppHealthBlockedError when the health is one waiting cannot
- * change: Suspended once our revision is applied, Missing past the grace period after our sync Succeeded (Missing
- * before it is the state before a first sync: waited for, up to the deadline), Unknown past the grace period. A look the Kubernetes API cannot answer saw nothing (heartbeated as `the Kubernetes API unreachable: …`).
- * WaitTimeoutError at the deadline, carrying the last state or error seen. Safe to repeat: a retry of the same
- * revision resumes from the heartbeat (its start, refreshes and unhealthy-since).
+ * awaitArgoSyncedAndHealthy.
+ *
+ * Changes: at most one refresh annotation per sync operation, when Argo CD has not reconciled since the sync
+ * finished (repeating it is harmless). On an environment Shepherd syncs itself (`layout.argocdManualSync`), the sync
+ * `operation`, written only when none is requested or running and the last one was not for our revision or one
+ * containing it: a retry or a second look never starts a second sync, and never overwrites one that runs (Argo CD
+ * would drop it, real-installations.md §8.2). The write is guarded by the Application's resourceVersion.
+ *
+ * Our revision is the merge commit, or a revision Argo CD reports that contains it (others committed on top of it on
+ * a shared env branch; GitLab's merge base decides, cached); a revision that does not contain it is never taken. For
+ * a multi-source Application it reads the revision of the source that is the deployments repo.
+ *
+ * Waits (reading the Application, the Deployment and the pods from watched caches, which also wake it; polling is
+ * the fallback; heartbeating its progress and resuming from it) until Argo CD's word about the environment can be
+ * trusted for one revision (`unsettledReason` in environment-state.ts finds nothing). Ends early with
+ * SyncFailedError when the sync failed; AppDegradedError when the app stays unhealthy past the grace period; and
+ * AppHealthBlockedError when the health is one waiting cannot change (§8.3): Suspended once our revision is applied;
+ * Missing past the grace period after our sync Succeeded; Unknown past the grace period. Missing before our sync is
+ * what Argo CD (3.4+) reports for an app none of whose resources exist yet, such as one never synced: that is
+ * waited for, up to the deadline. A look the Kubernetes API cannot answer saw nothing (heartbeated as
+ * `the Kubernetes API unreachable: …`). WaitTimeoutError at the deadline, carrying the last state or error seen.
+ * Safe to repeat: a retry of the same revision resumes from the heartbeat (its start, refreshes, unhealthy-since).
  */
 import { z } from 'zod';
 import {
@@ -129,6 +135,26 @@ export function createAwaitArgoSyncedAndHealthy(
       if (candidate !== undefined && (await contains(candidate, ours))) return candidate;
     }
     return ours;
+  }
+
+  /**
+   * The app as the wait judges it. On a shared env branch Argo CD moves `sync.revision` to a later commit of
+   * others (its manifests unchanged: still Synced) without a new sync operation, so the last operation names an
+   * earlier revision. When that earlier revision already contains ours, the operation speaks for the synced one too.
+   */
+  async function judged(app: ApplicationView, accepted: string, ours: string): Promise<ApplicationView> {
+    const op = app.operation;
+    if (
+      app.sync.status !== 'Synced' ||
+      accepted !== app.sync.revision ||
+      op?.phase !== 'Succeeded' ||
+      op.revision === undefined ||
+      op.revision === accepted ||
+      !(await contains(op.revision, ours)) ||
+      !(await contains(accepted, op.revision))
+    )
+      return app;
+    return { ...app, operation: { ...op, revision: accepted } };
   }
 
   /**
@@ -258,8 +284,9 @@ export function createAwaitArgoSyncedAndHealthy(
         async look(before) {
           let progress = before;
           reads.looking();
-          const app = forSource(await reads.application(), layout.gitlab.deploymentsProject);
-          const accepted = await acceptedRevision(app, revision);
+          const read = forSource(await reads.application(), layout.gitlab.deploymentsProject);
+          const accepted = await acceptedRevision(read, revision);
+          const app = await judged(read, accepted, revision);
           const state = toEnvironmentState(target, undefined, app, attempt);
           const unsettled = unsettledReason(state, accepted);
           if (unsettled === undefined) {

@@ -11,6 +11,7 @@ import { GitLabClient } from '../../src/clients/gitlab/index.js';
 import { Secret } from '../../src/config/secret.js';
 import type { Application } from '../../src/sandbox/argocd/application.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
+import { eventually } from '../support/eventually.js';
 import { deadlineIn, failureOf, runActivity, startKubeWorld, type KubeWorld } from './kubernetes-support.js';
 
 const DEPLOYMENTS = 'p2c/k8s-deployments';
@@ -82,6 +83,30 @@ describe('on a shared env branch (others commit on top of our merge before Argo 
     expect(head).not.toBe(ours);
     expect(app.operation).toMatchObject({ phase: 'Succeeded', revision: head });
     expect(await w.d.readyPodImages('dev')).toEqual(['docker.jmann.local/p2c/example-app:1.0.50-shared']);
+  });
+
+  it('accepts a later revision Argo CD found in sync without a new sync operation, when the last one contains ours', async () => {
+    const activities = activitiesFor(w);
+    const ours = commitImage(w, 'prod', '1.0.54-later');
+    await runActivity(activities.awaitArgoSyncedAndHealthy, input('prod', ours)).result;
+    const synced = (await w.client.getApplication('argocd', 'example-app-prod')).sync.revision!;
+
+    // More of the other teams' commits, not touching our manifests: Argo CD moves sync.revision, runs no sync.
+    const gitlab = w.d.world.gitlab;
+    gitlab.commit(DEPLOYMENTS, {
+      branch: 'prod',
+      message: 'docs for prod',
+      actions: [{ action: 'create', filePath: 'docs/prod.md', content: Buffer.from('prod\n') }],
+    });
+    const app = await eventually(async () => {
+      const a = await w.client.getApplication('argocd', 'example-app-prod');
+      const head = gitlab.branchHead(DEPLOYMENTS, 'prod');
+      return a.sync.revision === head && a.sync.status === 'Synced' ? a : undefined;
+    }, 'prod compared at the new head');
+    expect(app.operation).toMatchObject({ phase: 'Succeeded', revision: synced });
+
+    const again = await runActivity(activities.awaitArgoSyncedAndHealthy, input('prod', ours)).result;
+    expect(again.revision).toBe(ours);
   });
 
   it('refuses a synced revision that does not contain our commit and times out naming both', async () => {
