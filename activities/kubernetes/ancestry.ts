@@ -4,6 +4,8 @@
  * since the answer for two commits never changes.
  */
 
+import type { ApplicationView } from '../../src/clients/kubernetes/index.js';
+
 /** The ancestry question the Argo CD wait asks. */
 export interface RevisionAncestry {
   /** Whether `revision` is `ancestor` or has it in its history. */
@@ -33,4 +35,36 @@ export function gitLabAncestry(source: AncestrySource, project: string, limit = 
       return answer;
     },
   };
+}
+
+const SHA = /^[0-9a-f]{7,64}$/;
+
+/**
+ * The app with its last sync operation speaking for the synced revision, where Argo CD moved `sync.revision` on to
+ * a later commit of the branch without a new operation: it compared that commit, found the live objects match it
+ * (`Synced`), and auto-sync only syncs what is OutOfSync. That holds on env branches other teams commit to. Taken
+ * only when the operation Succeeded for an ancestor of the synced revision and, given `ours`, one that contains ours;
+ * otherwise, or without `ancestry`, the app is returned as Argo CD reported it.
+ */
+export async function withOperationFollowingSync(
+  app: ApplicationView,
+  ancestry: RevisionAncestry | undefined,
+  ours?: string,
+): Promise<ApplicationView> {
+  const op = app.operation;
+  const synced = app.sync.revision;
+  if (
+    !ancestry ||
+    app.sync.status !== 'Synced' ||
+    synced === undefined ||
+    op?.phase !== 'Succeeded' ||
+    op.revision === undefined ||
+    op.revision === synced ||
+    !SHA.test(op.revision) ||
+    !SHA.test(synced)
+  )
+    return app;
+  if (ours !== undefined && !(await ancestry.contains(op.revision, ours))) return app;
+  if (!(await ancestry.contains(synced, op.revision))) return app;
+  return { ...app, operation: { ...op, revision: synced } };
 }

@@ -56,6 +56,7 @@ import {
   troubledPods,
 } from './observations.js';
 import { watchedReads, type WatchedReads } from './watched-reads.js';
+import { withOperationFollowingSync } from './ancestry.js';
 
 /** The heartbeat details: enough to carry on after a worker died, without starting the wait over. */
 const ArgoWaitProgress = z.object({
@@ -135,26 +136,6 @@ export function createAwaitArgoSyncedAndHealthy(
       if (candidate !== undefined && (await contains(candidate, ours))) return candidate;
     }
     return ours;
-  }
-
-  /**
-   * The app as the wait judges it. On a shared env branch Argo CD moves `sync.revision` to a later commit of
-   * others (its manifests unchanged: still Synced) without a new sync operation, so the last operation names an
-   * earlier revision. When that earlier revision already contains ours, the operation speaks for the synced one too.
-   */
-  async function judged(app: ApplicationView, accepted: string, ours: string): Promise<ApplicationView> {
-    const op = app.operation;
-    if (
-      app.sync.status !== 'Synced' ||
-      accepted !== app.sync.revision ||
-      op?.phase !== 'Succeeded' ||
-      op.revision === undefined ||
-      op.revision === accepted ||
-      !(await contains(op.revision, ours)) ||
-      !(await contains(accepted, op.revision))
-    )
-      return app;
-    return { ...app, operation: { ...op, revision: accepted } };
   }
 
   /**
@@ -286,7 +267,9 @@ export function createAwaitArgoSyncedAndHealthy(
           reads.looking();
           const read = forSource(await reads.application(), layout.gitlab.deploymentsProject);
           const accepted = await acceptedRevision(read, revision);
-          const app = await judged(read, accepted, revision);
+          // Synced at a later commit of others with no new operation: the last one speaks for it if it contains ours.
+          const app =
+            accepted === read.sync.revision ? await withOperationFollowingSync(read, deps.ancestry, revision) : read;
           const state = toEnvironmentState(target, undefined, app, attempt);
           const unsettled = unsettledReason(state, accepted);
           if (unsettled === undefined) {

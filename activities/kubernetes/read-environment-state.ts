@@ -1,7 +1,8 @@
 /**
  * readEnvironmentState. Changes nothing; waits for nothing: what runs in the environment and what Argo CD says
- * about it. A missing Application fails (NotFoundError); a missing Deployment (before the first deploy) reads as no
- * image. Safe to repeat: it only reads.
+ * about it (for a multi-source app, about the deployments repo's source; on a shared env branch, the last sync
+ * operation counts for a later synced revision it is an ancestor of). A missing Application fails (NotFoundError);
+ * a missing Deployment (before the first deploy) reads as no image. Safe to repeat: it only reads.
  */
 import { z } from 'zod';
 import { forSource, type DeploymentView } from '../../src/clients/kubernetes/index.js';
@@ -15,6 +16,7 @@ import {
   workloadClient,
   type KubernetesActivityDeps,
 } from './common.js';
+import { withOperationFollowingSync } from './ancestry.js';
 import { toEnvironmentState } from './observations.js';
 
 export function createReadEnvironmentState(deps: KubernetesActivityDeps): ShepherdActivities['readEnvironmentState'] {
@@ -25,9 +27,14 @@ export function createReadEnvironmentState(deps: KubernetesActivityDeps): Shephe
     async run(input, { attempt }) {
       const target = resolveTarget(layout, input);
       // A multi-source app reports one revision per source: the deployments repo's is the one that matters.
-      const app = forSource(
-        await client.getApplication(layout.argocdNamespace, target.argoApp),
-        layout.gitlab.deploymentsProject,
+      // On an env branch others commit to, Argo CD moves sync.revision on without a new sync operation: the last
+      // operation still speaks for it when it synced an ancestor of it.
+      const app = await withOperationFollowingSync(
+        forSource(
+          await client.getApplication(layout.argocdNamespace, target.argoApp),
+          layout.gitlab.deploymentsProject,
+        ),
+        deps.ancestry,
       );
       let deployment: DeploymentView | undefined;
       try {

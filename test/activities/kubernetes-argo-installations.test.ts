@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesActivities, gitLabAncestry } from '../../activities/kubernetes.js';
 import { GitLabClient } from '../../src/clients/gitlab/index.js';
 import { Secret } from '../../src/config/secret.js';
+import { targetUnsettledReason } from '../../src/domain/environment-state.js';
 import type { Application } from '../../src/sandbox/argocd/application.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import { eventually } from '../support/eventually.js';
@@ -107,6 +108,10 @@ describe('on a shared env branch (others commit on top of our merge before Argo 
 
     const again = await runActivity(activities.awaitArgoSyncedAndHealthy, input('prod', ours)).result;
     expect(again.revision).toBe(ours);
+    // The next promotion finds prod settled on what its branch declares.
+    const state = await runActivity(activities.readEnvironmentState, { appName: 'example-app', env: 'prod' }).result;
+    expect(state.operation).toMatchObject({ phase: 'Succeeded', revision: app.sync.revision });
+    expect(targetUnsettledReason(state, { commitSha: app.sync.revision!, imageTag: '1.0.54-later' })).toBeUndefined();
   });
 
   it('refuses a synced revision that does not contain our commit and times out naming both', async () => {
