@@ -10,6 +10,7 @@ import { createReadEnvironmentState } from './kubernetes/read-environment-state.
 import { createVerifyWorkload } from './kubernetes/verify-workload.js';
 
 export type { ActivityClock, KubernetesActivityDeps } from './kubernetes/common.js';
+export { gitLabAncestry, type RevisionAncestry } from './kubernetes/ancestry.js';
 
 export type KubernetesActivities = Pick<
   ShepherdActivities,

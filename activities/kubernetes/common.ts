@@ -7,6 +7,7 @@ import { KubernetesApiError, type KubernetesClient } from '../../src/clients/kub
 import type { PipelineEnvironment, PipelineLayout } from '../../src/domain/pipeline.js';
 import { ACTIVITY_FIELDS, type AppEnvironment } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
+import type { RevisionAncestry } from './ancestry.js';
 
 /** A source of the current time, so that tests can move it. */
 export interface ActivityClock {
@@ -30,6 +31,11 @@ export interface KubernetesActivityDeps {
    */
   readonly minLookGapMs?: number;
   readonly clock?: ActivityClock;
+  /**
+   * Part C: whether a revision contains another (GitLab's merge base), so that the Argo CD wait accepts a synced
+   * revision other teams' commits landed on top of ours. Absent: only the merge commit itself is accepted.
+   */
+  readonly ancestry?: RevisionAncestry;
 }
 
 /** The resolved place of one app environment. */

@@ -94,6 +94,8 @@ export interface KubernetesConfig {
   readonly kubeconfig: string | undefined;
   readonly context: string | undefined;
   readonly argocdNamespace: string;
+  /** Environments whose Application Shepherd syncs itself (SHEPHERD_ARGOCD_MANUAL_SYNC); part C. */
+  readonly argocdManualSync: readonly Environment[];
 }
 
 export interface EnvironmentConfig {
@@ -364,6 +366,7 @@ function validate(
       kubeconfig: abs(get<string>('KUBECONFIG')?.split(':')[0]),
       context: get<string>('SHEPHERD_KUBE_CONTEXT'),
       argocdNamespace: get<string>('ARGOCD_NAMESPACE')!,
+      argocdManualSync: get<Environment[]>('SHEPHERD_ARGOCD_MANUAL_SYNC') ?? [],
     },
     app: { name: appName, cueName: get<string>('APP_CUE_NAME')! },
     environments: {

@@ -22,6 +22,7 @@ export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {
       appRepoUrls: config.jenkins.appRepoUrls,
     },
     argocdNamespace: config.kubernetes.argocdNamespace,
+    argocdManualSync: config.kubernetes.argocdManualSync,
     environments: {
       dev: {
         namespace: config.environments.dev.namespace,

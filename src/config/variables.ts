@@ -361,6 +361,14 @@ export const VARIABLES: readonly Variable[] = [
   v('PROD_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the prod environment.', {
     default: 'prod',
   }),
+  // Part C: Argo CD Applications without automated sync.
+  v(
+    'SHEPHERD_ARGOCD_MANUAL_SYNC',
+    'kubernetes',
+    'a comma-separated list of dev, stage, prod',
+    envList,
+    "Environments whose Argo CD Application has no automated sync: after each merge (and each revert) Shepherd starts the sync itself by writing the Application's `operation`, as `argocd app sync` does. Unset: none (Argo CD syncs on its own).",
+  ),
   ...(['dev', 'stage', 'prod'] as const).flatMap((env) => [
     v(
       `SHEPHERD_KUBECONFIG_${env.toUpperCase()}`,

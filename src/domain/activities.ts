@@ -540,12 +540,15 @@ export interface ShepherdActivities {
   readEnvironmentState(input: ReadEnvironmentStateInput): Promise<EnvironmentState>;
 
   /**
-   * Changes: may annotate the Argo CD Application for a refresh. Waits (watch with polling fallback, heartbeating
-   * the last observation) until the trustworthy rule holds (`isSyncedAndHealthyAt` in environment-state.ts):
-   * `sync.revision` is `revision`, the sync operation for it Succeeded, `reconciledAt` is not older than the
-   * operation's `finishedAt` (requests a refresh when it is), health Healthy. A failed sync throws SyncFailedError;
-   * Degraded, CrashLoopBackOff or ImagePullBackOff lasting past a short grace period throw AppDegradedError with the
-   * pods concerned.
+   * Changes: may annotate the Argo CD Application for a refresh; on a manual-sync environment
+   * (SHEPHERD_ARGOCD_MANUAL_SYNC) writes the sync `operation`, once. Waits (watch with polling fallback,
+   * heartbeating the last observation) until the trustworthy rule holds (`isSyncedAndHealthyAt` in
+   * environment-state.ts): `sync.revision` is `revision` or a revision that contains it (a shared env branch), the
+   * sync operation for it Succeeded, `reconciledAt` is not older than the operation's `finishedAt` (requests a
+   * refresh when it is), health Healthy. For a multi-source app, the revision is the deployments repo source's. A
+   * failed sync throws SyncFailedError; Degraded, CrashLoopBackOff or ImagePullBackOff lasting past a short grace
+   * period throw AppDegradedError with the pods concerned; Suspended, Missing after the sync, or Unknown throw
+   * AppHealthBlockedError.
    */
   awaitArgoSyncedAndHealthy(input: AwaitArgoSyncedAndHealthyInput): Promise<AwaitArgoSyncedAndHealthyResult>;
 

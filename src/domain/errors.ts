@@ -88,6 +88,17 @@ export interface ErrorFacts {
     /** GitLab's own words, e.g. `403 Forbidden - You are not allowed to push into this branch`. */
     readonly detail: string;
   };
+  /** Part C: Argo CD's health says waiting cannot help (real-installations.md §8.3). */
+  AppHealthBlockedError: {
+    readonly env: Environment;
+    readonly argoApp: string;
+    readonly namespace: string;
+    readonly health: 'Suspended' | 'Missing' | 'Unknown';
+    /** The revision Argo CD synced (ours, or one that contains it). */
+    readonly revision: string;
+    /** Argo CD's health message, or its error conditions for `Unknown`. */
+    readonly detail?: string;
+  };
 }
 
 export type ShepherdErrorType = keyof ErrorFacts;
@@ -115,6 +126,7 @@ export const ERROR_RETRYABLE = {
   ValidationAlreadyRunningError: false,
   PromotionAlreadyRunningError: false,
   BranchProtectedError: false,
+  AppHealthBlockedError: false,
 } as const satisfies Record<ShepherdErrorType, boolean>;
 
 /** For `retry.nonRetryableErrorTypes` of every activity preset. */
@@ -319,6 +331,34 @@ export class BranchProtectedError extends ShepherdError<'BranchProtectedError'> 
       'BranchProtectedError',
       `GitLab refused the push to ${facts.branch} of ${facts.project}: the branch is protected (${facts.detail}). ` +
         'Let Shepherd bump through a merge request (SHEPHERD_BUMP_VIA=auto or merge-request), name a branch it may push to (SHEPHERD_BUMP_BRANCH), or allow pushes for its user in the branch protection.',
+      facts,
+    );
+  }
+}
+
+/** What to do about each blocked health, in the error's message. */
+const HEALTH_ADVICE: Record<
+  ErrorFacts['AppHealthBlockedError']['health'],
+  (f: ErrorFacts['AppHealthBlockedError']) => string
+> = {
+  Suspended: (f) =>
+    `something paused its workload (a Deployment's spec.paused, a suspended Job or Rollout); resume it (kubectl -n ${f.namespace} rollout resume deployment/<name>) and run the promotion again`,
+  Missing: (f) =>
+    `the objects Argo CD applied at ${f.revision.slice(0, 8)} are not in the cluster although the sync succeeded (deleted by someone or by another controller); find what removes them from namespace ${f.namespace}, sync ${f.argoApp}, and run the promotion again`,
+  Unknown: (f) =>
+    `Argo CD cannot assess it (a manifest that does not render, a failing health check); fix what the Application's conditions name (argocd app get ${f.argoApp}) and run the promotion again`,
+};
+
+/**
+ * Part C. Argo CD reports a health that waiting will not change (real-installations.md §8.3): `Suspended` (paused
+ * by someone), `Missing` after a sync that succeeded (the objects were removed), `Unknown` (assessment or comparison
+ * failed). Raised instead of waiting for the deadline.
+ */
+export class AppHealthBlockedError extends ShepherdError<'AppHealthBlockedError'> {
+  constructor(facts: ErrorFacts['AppHealthBlockedError']) {
+    super(
+      'AppHealthBlockedError',
+      `Argo CD ${facts.argoApp} in ${facts.env} is ${facts.health}${facts.detail ? ` (${facts.detail})` : ''}: ${HEALTH_ADVICE[facts.health](facts)}`,
       facts,
     );
   }

@@ -38,6 +38,11 @@ export interface PipelineLayout {
     readonly appRepoUrls?: readonly string[];
   };
   readonly argocdNamespace: string;
+  /**
+   * Environments whose Application has no automated sync: the Argo CD wait starts the sync itself by writing the
+   * Application's `operation` (SHEPHERD_ARGOCD_MANUAL_SYNC). Absent: none.
+   */
+  readonly argocdManualSync?: readonly Environment[];
   readonly environments: Readonly<Record<Environment, PipelineEnvironment>>;
   /** Registry of deployed image references (`{registry}/{group}/{app}:{tag}`). */
   readonly registry: { readonly external: string; readonly group: string };

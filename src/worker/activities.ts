@@ -5,7 +5,7 @@
  */
 import { createGitLabActivities } from '../../activities/gitlab.js';
 import { createJenkinsActivities } from '../../activities/jenkins.js';
-import { createKubernetesActivities } from '../../activities/kubernetes.js';
+import { createKubernetesActivities, gitLabAncestry } from '../../activities/kubernetes.js';
 import { createNotificationActivities } from '../../activities/notifications.js';
 import { createPromotionActivities } from '../../activities/promotions.js';
 import { GitLabClient } from '../clients/gitlab/index.js';
@@ -91,6 +91,7 @@ export function buildActivities(
     }),
     ...createKubernetesActivities({
       client: clients.kubernetes,
+      ancestry: gitLabAncestry(clients.gitlab, layout.gitlab.deploymentsProject),
       ...(clients.workloads ? { workloads: clients.workloads } : {}),
       layout,
       ...(poll.kubernetesMs ? { pollIntervalMs: poll.kubernetesMs } : {}),
@@ -208,6 +209,7 @@ export function layoutForWorld(
     },
     jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob, appRepoUrls: w.appRepoUrl ? [w.appRepoUrl] : [] },
     argocdNamespace: w.argoNamespace,
+    argocdManualSync: config?.kubernetes.argocdManualSync ?? [],
     environments: { dev: env('dev'), stage: env('stage'), prod: env('prod') },
     registry: { external: w.registryExternal, group: w.group },
     degradedGraceSeconds: timing.degradedGraceSeconds ?? 2,

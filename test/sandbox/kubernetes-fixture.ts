@@ -97,6 +97,9 @@ export interface TestWorldOptions {
   watchHistoryLimit?: number;
   bookmarkIntervalMs?: number;
   allowAnonymous?: boolean;
+  /** Part C: installation traits of the Argo CD Applications (see ClusterOptions). */
+  manualSync?: readonly string[];
+  valuesSource?: { repoURL: string; targetRevision: string };
 }
 
 /** A kube config for the server with `token`. */
@@ -128,6 +131,8 @@ export async function startWorld(opts: TestWorldOptions = {}): Promise<TestWorld
     initialImage: IMAGE_V1,
     manifestPath: MANIFEST_PATH,
     ...(opts.watchHistoryLimit !== undefined ? { watchHistoryLimit: opts.watchHistoryLimit } : {}),
+    ...(opts.manualSync ? { manualSync: opts.manualSync } : {}),
+    ...(opts.valuesSource ? { valuesSource: opts.valuesSource } : {}),
   });
   const server = await startKubernetesServer({
     store: cluster.store,

@@ -60,9 +60,18 @@ describe('sandbox fault scenarios', () => {
         'stage-mr-merged-by-other',
         'stage-sync-fails',
         'stage-sync-hangs',
+        // Issue 13: the lead's part
+        'protected-main',
         // Part E
         'jenkins-shared-library',
         'jenkins-slow-start',
+        // Part C
+        'shared-env-branch',
+        'manual-sync-prod',
+        'multi-source',
+        'stage-suspended',
+        'stage-missing',
+        'stage-health-unknown',
       ].sort(),
     );
   });
@@ -384,5 +393,99 @@ describe('the admin endpoint', () => {
       400,
       expect.stringContaining('Unknown scenario "nope"'),
     ]);
+  });
+});
+
+// Part C: Argo CD as real teams run it.
+describe('sandbox scenarios of Argo CD installations', () => {
+  const DEPLOYMENTS = 'p2c/k8s-deployments';
+  const MANIFEST = 'manifests/exampleApp/exampleApp.yaml';
+
+  /** Commits `tag` as the env's image on its branch, as a promotion merge does; returns the commit. */
+  function commitImage(d: Driver, env: string, tag: string): string {
+    const text = d.world.gitlab.readFile(DEPLOYMENTS, env, MANIFEST)!;
+    return d.world.gitlab.commit(DEPLOYMENTS, {
+      branch: env,
+      message: `Promote ${tag} to ${env}`,
+      as: 'shepherd',
+      actions: [
+        {
+          action: 'update',
+          filePath: MANIFEST,
+          content: Buffer.from(text.replace(/image: (\S*example-app):\S+/g, `image: $1:${tag}`)),
+        },
+      ],
+    }).id;
+  }
+
+  const appStatus = async (d: Driver, env: string) =>
+    (await d.application(env)).status as { health?: { status?: string; message?: string }; sync?: { status?: string } };
+
+  it('shared-env-branch: another team commits on top of each merge before Argo CD syncs the branch', async () => {
+    const d = await world('shared-env-branch');
+    const ours = commitImage(d, 'dev', '1.0.70-a');
+    const head = await eventually(() => {
+      const h = d.world.gitlab.branchHead(DEPLOYMENTS, 'dev');
+      return h !== ours ? h : undefined;
+    }, "the other team's commit");
+    const commit = d.world.gitlab.project(DEPLOYMENTS).repo.getCommit(head!)!;
+    expect(commit.parentIds).toEqual([ours]);
+    expect(commit.message).toMatch(/^other-app:/);
+    await d.awaitSyncedAndHealthy('dev', head!);
+  });
+
+  it('manual-sync-prod: the prod Application has no automated sync and the world asks Shepherd to sync it', async () => {
+    const d = await world('manual-sync-prod');
+    expect(d.world.info.settings).toEqual({ SHEPHERD_ARGOCD_MANUAL_SYNC: 'prod' });
+    const prod = (await d.application('prod')) as unknown as { spec: { syncPolicy?: { automated?: unknown } } };
+    const stage = (await d.application('stage')) as unknown as { spec: { syncPolicy?: { automated?: unknown } } };
+    expect(prod.spec.syncPolicy?.automated).toBeUndefined();
+    expect(stage.spec.syncPolicy?.automated).toBeDefined();
+  });
+
+  it('multi-source: Applications declare spec.sources and report sync.revisions', async () => {
+    const d = await world('multi-source');
+    const app = (await d.application('dev')) as unknown as {
+      spec: { sources?: { ref?: string; path?: string }[] };
+      status: { sync: { revision?: string; revisions?: string[] } };
+    };
+    expect(app.spec.sources?.map((s) => s.ref ?? s.path)).toEqual(['values', 'manifests/exampleApp']);
+    expect(app.status.sync.revision).toBeUndefined();
+    expect(app.status.sync.revisions).toEqual([
+      d.world.gitlab.branchHead('p2c/example-app', 'main'),
+      d.world.gitlab.branchHead(DEPLOYMENTS, 'dev'),
+    ]);
+  });
+
+  it('stage-suspended: a new image in stage leaves the Deployment paused and the app Suspended', async () => {
+    const d = await world('stage-suspended');
+    commitImage(d, 'stage', '1.0.71-p');
+    const health = await eventually(async () => {
+      const h = (await appStatus(d, 'stage')).health;
+      return h?.status === 'Suspended' ? h : undefined;
+    }, 'stage Suspended');
+    expect(health.message).toBe('Deployment is paused');
+  });
+
+  it('stage-missing: a new image in stage has its Deployment deleted and the app Missing although synced', async () => {
+    const d = await world('stage-missing');
+    const ours = commitImage(d, 'stage', '1.0.72-m');
+    await until(async () => (await appStatus(d, 'stage')).health?.status === 'Missing', 'stage Missing');
+    const app = (await d.application('stage')) as unknown as { status: { history?: { revision?: string }[] } };
+    expect(app.status.history?.map((h) => h.revision)).toContain(ours);
+  });
+
+  it('stage-health-unknown: a new image in stage cannot be compared: sync and health Unknown, a ComparisonError', async () => {
+    const d = await world('stage-health-unknown');
+    commitImage(d, 'stage', '1.0.73-u');
+    await until(async () => (await appStatus(d, 'stage')).health?.status === 'Unknown', 'stage Unknown');
+    const app = (await d.application('stage')) as unknown as {
+      status: { sync: { status: string }; conditions?: { type: string; message: string }[] };
+    };
+    expect(app.status.sync.status).toBe('Unknown');
+    expect(app.status.conditions?.[0]).toMatchObject({
+      type: 'ComparisonError',
+      message: expect.stringContaining('argo-health-unknown'),
+    });
   });
 });

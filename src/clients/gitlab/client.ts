@@ -468,6 +468,28 @@ export class GitLabClient {
     }));
   }
 
+  // ---- Part C: ancestry of commits (real-installations.md §4.1) -------------------------------------------------
+
+  /**
+   * Whether `ancestor` is `descendant` or in its history: `merge_base(ancestor, descendant) == ancestor`, which holds
+   * when others have pushed on top (a shared env branch). False when the histories share nothing (404 "Merge Base
+   * Not Found") or GitLab knows one of the commits not (400 "Could not find ref"): such a revision cannot contain
+   * `ancestor`. A pure read; the answer for two commits never changes, so callers may cache it.
+   */
+  async isAncestor(project: string, ancestor: string, descendant: string): Promise<boolean> {
+    if (ancestor === descendant) return true;
+    const what = `GET merge_base of ${ancestor.slice(0, 8)} and ${descendant.slice(0, 8)} in ${project}`;
+    try {
+      const raw = await this.#api.Repositories.mergeBase(project, [ancestor, descendant]);
+      return parse(CommitSchema, raw, what).id === ancestor;
+    } catch (err) {
+      const http = httpFailureOf(err);
+      if (http?.status === 404 && /merge base/i.test(http.message)) return false;
+      if (http?.status === 400 && /could not find ref/i.test(http.message)) return false;
+      throw toGitLabError(err, what, { kind: 'project', name: project });
+    }
+  }
+
   async #call<T>(what: string, target: GitLabTarget | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();

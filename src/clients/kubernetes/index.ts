@@ -1,5 +1,6 @@
 export {
   createKubernetesClient,
+  type ApplicationSyncRequest,
   type KubernetesClient,
   type KubernetesClientOptions,
   type KubernetesInstallationChecks,
@@ -8,6 +9,10 @@ export {
 export { KubernetesApiError } from './errors.js';
 export {
   REFRESH_ANNOTATION,
+  forSource,
+  projectPathOf,
+  sourceIndexOf,
+  type ApplicationSourceView,
   type ApplicationView,
   type DeploymentView,
   type PodContainerView,

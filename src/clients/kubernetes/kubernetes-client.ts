@@ -38,6 +38,20 @@ export interface KubernetesClientOptions {
   readonly credentialVariable?: string | undefined;
 }
 
+/** A sync to request by writing an Application's `operation` (part C). */
+export interface ApplicationSyncRequest {
+  /** Single-source apps: the revision (a branch or a SHA) to sync. */
+  readonly revision?: string;
+  /** Multi-source apps: one revision per `spec.sources` entry, in order. */
+  readonly revisions?: readonly string[];
+  /** `initiatedBy.username`, as Argo CD's UI and history show it. */
+  readonly username: string;
+  /** Why, in `operation.info` (`reason`). */
+  readonly reason: string;
+  /** The Application's version the request was decided on. */
+  readonly resourceVersion: string;
+}
+
 /** What the activities need from the cluster. A hand-written fake can implement it too. */
 export interface KubernetesClient {
   /** `GET apps/v1 Deployment`; NotFoundError naming `namespace/name` when it does not exist. */
@@ -51,6 +65,14 @@ export interface KubernetesClient {
    * removes it when done). Repeating it while one is pending changes nothing.
    */
   requestApplicationRefresh(namespace: string, name: string, mode?: 'normal' | 'hard'): Promise<void>;
+  /**
+   * Part C. Starts a sync as `argocd app sync` does, by merge-patching the Application's `operation`
+   * (real-installations.md §8.2): `sync.revision` for a single-source app, `sync.revisions` (one per source, in
+   * order) for a multi-source one, `initiatedBy.username`. The patch carries `resourceVersion`, the version the
+   * caller decided on: false (nothing written) when the Application changed since (409 Conflict), so that an
+   * operation someone else wrote meanwhile is never overwritten.
+   */
+  requestApplicationSync(namespace: string, name: string, request: ApplicationSyncRequest): Promise<boolean>;
   /**
    * The Application kept up to date by a watch (one list, then the events; re-listed after 410 Expired, resumed
    * after the stream ends or fails), calling `onChange` after each change. Never throws: while it is not synced
@@ -221,6 +243,29 @@ class LibraryKubernetesClient implements KubernetesClient, KubernetesInstallatio
         name,
       },
     );
+  }
+
+  async requestApplicationSync(namespace: string, name: string, request: ApplicationSyncRequest): Promise<boolean> {
+    const sync = request.revisions ? { revisions: [...request.revisions] } : { revision: request.revision };
+    const body = {
+      metadata: { resourceVersion: request.resourceVersion },
+      operation: {
+        sync,
+        initiatedBy: { username: request.username },
+        info: [{ name: 'reason', value: request.reason }],
+      },
+    };
+    try {
+      await this.call(
+        `write a sync operation on application ${namespace}/${name}`,
+        () => this.custom.patchNamespacedCustomObject({ ...ARGO, namespace, name, body }, MERGE_PATCH),
+        { kind: 'application', namespace, name },
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof KubernetesApiError && err.status === 409) return false;
+      throw err;
+    }
   }
 
   followApplication(

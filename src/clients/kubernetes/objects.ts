@@ -176,15 +176,31 @@ const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
 const HEALTH_STATUSES = ['Healthy', 'Progressing', 'Degraded', 'Suspended', 'Missing', 'Unknown'] as const;
 const OPERATION_PHASES = ['Running', 'Succeeded', 'Failed', 'Error', 'Terminating'] as const;
 
+const SourceSchema = z.object({
+  repoURL: z.string().optional().default(''),
+  path: z.string().optional(),
+  ref: z.string().optional(),
+  targetRevision: z.string().optional(),
+});
+/** `revision` (single-source) and `revisions` (multi-source, one per `spec.sources` entry; §8.1). */
+const revisionFields = { revision: z.string().optional(), revisions: z.array(z.string()).optional() };
+
 const ApplicationSchema = z.object({
   metadata: z.object({
     name: z.string(),
     resourceVersion: z.string().optional(),
     annotations: z.record(z.string(), z.string()).optional().default({}),
   }),
+  spec: z.object({ source: SourceSchema.optional(), sources: z.array(SourceSchema).optional() }).optional(),
+  operation: z
+    .object({
+      sync: z.object(revisionFields).optional(),
+      initiatedBy: z.object({ username: z.string().optional() }).optional(),
+    })
+    .optional(),
   status: z
     .object({
-      sync: z.object({ status: z.enum(SYNC_STATUSES).catch('Unknown'), revision: z.string().optional() }).optional(),
+      sync: z.object({ status: z.enum(SYNC_STATUSES).catch('Unknown'), ...revisionFields }).optional(),
       health: z.object({ status: z.enum(HEALTH_STATUSES).catch('Unknown'), message: z.string().optional() }).optional(),
       operationState: z
         .object({
@@ -192,10 +208,14 @@ const ApplicationSchema = z.object({
           message: z.string().optional(),
           startedAt: z.string().optional(),
           finishedAt: z.string().optional(),
-          operation: z.object({ sync: z.object({ revision: z.string().optional() }).optional() }).optional(),
-          syncResult: z.object({ revision: z.string().optional() }).optional(),
+          operation: z.object({ sync: z.object(revisionFields).optional() }).optional(),
+          syncResult: z.object(revisionFields).optional(),
         })
         .optional(),
+      conditions: z
+        .array(z.object({ type: z.string(), message: z.string().optional().default('') }))
+        .optional()
+        .default([]),
       reconciledAt: z.string().optional(),
     })
     .optional(),
@@ -207,45 +227,132 @@ export type ArgoSyncStatus = (typeof SYNC_STATUSES)[number];
 export type ArgoHealthStatus = (typeof HEALTH_STATUSES)[number];
 export type ArgoOperationPhase = (typeof OPERATION_PHASES)[number];
 
-/** An Argo CD Application as Shepherd reads it. */
+/** One source of an Application (`spec.source`, or an entry of `spec.sources`). */
+export interface ApplicationSourceView {
+  readonly repoURL: string;
+  /** Absent on a `ref`-only source. */
+  readonly path: string | undefined;
+  readonly ref: string | undefined;
+  readonly targetRevision: string | undefined;
+}
+
+/**
+ * An Argo CD Application as Shepherd reads it. For a multi-source app (`spec.sources`, real-installations.md §8.1)
+ * Argo CD reports one revision per source (`revisions`) and no `revision`: `revision` is then the one of the source
+ * `forSource` picked (the deployments repo), undefined until it has picked one.
+ */
 export interface ApplicationView {
   readonly name: string;
   readonly resourceVersion: string | undefined;
   /** A refresh was requested and the controller has not done it yet (the annotation is still there). */
   readonly refreshPending: boolean;
-  readonly sync: { readonly status: ArgoSyncStatus; readonly revision: string | undefined };
+  /** `spec.sources`, else `[spec.source]`. */
+  readonly sources: readonly ApplicationSourceView[];
+  readonly multiSource: boolean;
+  readonly sync: {
+    readonly status: ArgoSyncStatus;
+    readonly revision: string | undefined;
+    readonly revisions: readonly string[] | undefined;
+  };
   readonly health: { readonly status: ArgoHealthStatus; readonly message: string | undefined };
-  /** The last sync operation; `revision` is the synced one when known, else the requested one. */
+  /** The last sync operation; `revision(s)` are the synced ones when known, else the requested ones. */
   readonly operation:
     | {
         readonly phase: ArgoOperationPhase;
         readonly revision: string | undefined;
+        readonly revisions: readonly string[] | undefined;
         readonly message: string | undefined;
         readonly startedAt: string | undefined;
         readonly finishedAt: string | undefined;
       }
     | undefined;
+  /** A sync requested by writing `operation` that the controller has not taken up yet (it clears it when done). */
+  readonly requestedOperation: { readonly revisions: readonly string[] } | undefined;
+  /** `status.conditions` (ComparisonError, InvalidSpecError, …). */
+  readonly conditions: readonly { readonly type: string; readonly message: string }[];
   readonly reconciledAt: string | undefined;
 }
 
 export function parseApplication(raw: unknown): ApplicationView {
   const a = ApplicationSchema.parse(raw);
   const op = a.status?.operationState;
+  const sources = a.spec?.sources ?? (a.spec?.source ? [a.spec.source] : []);
+  const revisionsOf = (x: { revision?: string | undefined; revisions?: string[] | undefined } | undefined) =>
+    x?.revisions ?? (x?.revision !== undefined ? [x.revision] : undefined);
   return {
     name: a.metadata.name,
     resourceVersion: a.metadata.resourceVersion,
     refreshPending: a.metadata.annotations[REFRESH_ANNOTATION] !== undefined,
-    sync: { status: a.status?.sync?.status ?? 'Unknown', revision: a.status?.sync?.revision },
+    sources: sources.map((src) => ({
+      repoURL: src.repoURL,
+      path: src.path,
+      ref: src.ref,
+      targetRevision: src.targetRevision,
+    })),
+    multiSource: a.spec?.sources !== undefined,
+    sync: {
+      status: a.status?.sync?.status ?? 'Unknown',
+      revision: a.status?.sync?.revision,
+      revisions: a.status?.sync?.revisions,
+    },
     health: { status: a.status?.health?.status ?? 'Unknown', message: a.status?.health?.message },
     operation: op
       ? {
           phase: op.phase,
           revision: op.syncResult?.revision ?? op.operation?.sync?.revision,
+          revisions: revisionsOf(op.syncResult) ?? revisionsOf(op.operation?.sync),
           message: op.message,
           startedAt: op.startedAt,
           finishedAt: op.finishedAt,
         }
       : undefined,
+    requestedOperation: a.operation ? { revisions: revisionsOf(a.operation.sync) ?? [] } : undefined,
+    conditions: a.status?.conditions ?? [],
     reconciledAt: a.status?.reconciledAt,
+  };
+}
+
+/**
+ * The project path a Git URL names: `https://host/group/proj.git`, `ssh://git@host:22/group/proj`,
+ * `git@host:group/proj.git` all name `group/proj`. Undefined for anything else.
+ */
+export function projectPathOf(repoURL: string): string | undefined {
+  const scp = /^[\w.-]+@[\w.-]+:(?!\/\/)(.+)$/.exec(repoURL);
+  let path: string;
+  if (scp) path = scp[1]!;
+  else {
+    try {
+      path = new URL(repoURL).pathname;
+    } catch {
+      return undefined;
+    }
+  }
+  const clean = path.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '');
+  return clean === '' ? undefined : clean.toLowerCase();
+}
+
+/**
+ * The index of the source that is `project` (the deployments repo) among the app's sources: the one whose repoURL
+ * names the project and that renders manifests (has a path), else any naming it; -1 when none does.
+ */
+export function sourceIndexOf(app: Pick<ApplicationView, 'sources'>, project: string): number {
+  const wanted = project.replace(/^\/+|\/+$/g, '').toLowerCase();
+  const naming = app.sources.flatMap((s, i) => (projectPathOf(s.repoURL) === wanted ? [i] : []));
+  return naming.find((i) => app.sources[i]!.path !== undefined) ?? naming[0] ?? -1;
+}
+
+/**
+ * The app as seen through one of its sources: for a multi-source app, `sync.revision` and `operation.revision`
+ * become that source's entries of `revisions` (undefined when no source is the project). A single-source app is
+ * returned as it is: its only source is the one Argo CD reports on.
+ */
+export function forSource(app: ApplicationView, project: string): ApplicationView {
+  if (!app.multiSource) return app;
+  const i = sourceIndexOf(app, project);
+  const at = (revisions: readonly string[] | undefined) => (i >= 0 ? revisions?.[i] : undefined);
+  return {
+    ...app,
+    sync: { ...app.sync, revision: at(app.sync.revisions) },
+    operation: app.operation ? { ...app.operation, revision: at(app.operation.revisions) } : undefined,
   };
 }

@@ -11,15 +11,18 @@
  * new revision before its pods run the new image.
  */
 import type { Clock } from '../core/clock.js';
-import type { FaultEngine } from '../core/faults.js';
+import type { DomainFaultContext, FaultEngine } from '../core/faults.js';
 import { WorkQueue } from '../core/work-queue.js';
 import { clone, type Deployment } from '../kubernetes/objects.js';
 import { RESOURCES } from '../kubernetes/resources.js';
 import type { ObjectStore, StoreEvent } from '../kubernetes/store.js';
 import {
   REFRESH_ANNOTATION,
+  isMultiSource,
   parseGoDuration,
+  sourcesOf,
   type Application,
+  type ApplicationSource,
   type ApplicationStatus,
   type Operation,
   type OperationState,
@@ -50,9 +53,33 @@ export interface ApplicationControllerOptions {
   isProvenImage?: (env: string, image: string) => boolean;
 }
 
-/** The target state of an app at one revision, or why it could not be loaded. */
+/**
+ * The target state of an app at one revision per source (`spec.sources` order; one for a single-source app), or
+ * why it could not be loaded.
+ */
 type Target =
-  { ok: true; revision: string; desired: DesiredObject[] } | { ok: false; revision?: string; error: string };
+  { ok: true; revisions: string[]; desired: DesiredObject[] } | { ok: false; revisions?: string[]; error: string };
+
+const SHA = /^[0-9a-f]{40}$/;
+
+/** The revision fields of `status.sync`, `syncResult` and history: `revision` or, multi-source, `revisions` (§8.1). */
+function revisionFields(app: Application, revisions: string[]): { revision?: string; revisions?: string[] } {
+  return isMultiSource(app) ? { revisions: [...revisions] } : { revision: revisions[0] ?? '' };
+}
+
+/** The source fields matching `revisionFields`. */
+function sourceFields(app: Application): { source?: ApplicationSource; sources?: ApplicationSource[] } {
+  return isMultiSource(app) ? { sources: clone(sourcesOf(app)) } : { source: clone(sourcesOf(app)[0]!) };
+}
+
+/** The revisions a status or operation names, per source: `revisions`, else `[revision]`. */
+function revisionsIn(x: { revision?: string | undefined; revisions?: string[] | undefined } | undefined): string[] {
+  if (x?.revisions) return x.revisions;
+  return x?.revision ? [x.revision] : [];
+}
+
+const sameRevisions = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((r, i) => r === b[i]);
 
 interface RunningOperation {
   cancel: () => void;
@@ -153,33 +180,35 @@ export class ApplicationController {
     this.queue.add(name, kind);
   }
 
-  private loadTarget(app: Application, revision?: string): Target {
-    const { repoURL, targetRevision, path } = app.spec.source;
-    const sha = revision ?? this.git.resolveRevision(repoURL, targetRevision);
-    if (!sha) {
-      return {
-        ok: false,
-        error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = unable to resolve '${targetRevision}' to a commit SHA`,
-      };
+  /**
+   * Resolves each source's revision (`revisions[i]`, a SHA or a branch as an `operation` may name it, else the
+   * source's `targetRevision`) and renders the sources that have a path; a `ref`-only source only resolves.
+   */
+  private loadTarget(app: Application, revisions?: readonly string[]): Target {
+    const sources = sourcesOf(app);
+    const resolved: string[] = [];
+    const objects = [];
+    const failed = (i: number, desc: string): Target => ({
+      ok: false,
+      ...(resolved.length > 0 ? { revisions: resolved } : {}),
+      error: `Failed to load target state: failed to generate manifest for source ${i + 1} of ${sources.length}: rpc error: code = Unknown desc = ${desc}`,
+    });
+    for (const [i, source] of sources.entries()) {
+      const wanted = revisions?.[i] ?? source.targetRevision;
+      const sha = SHA.test(wanted) ? wanted : this.git.resolveRevision(source.repoURL, wanted);
+      if (!sha) return failed(i, `unable to resolve '${wanted}' to a commit SHA`);
+      resolved.push(sha);
+      if (source.path === undefined) continue;
+      const files = this.git.readDirectory(source.repoURL, sha, source.path);
+      if (!files) return failed(i, `${source.path}: app path does not exist`);
+      try {
+        objects.push(...parseManifests(files));
+      } catch (err) {
+        if (!(err instanceof ManifestError)) throw err;
+        return failed(i, err.message);
+      }
     }
-    const files = this.git.readDirectory(repoURL, sha, path);
-    if (!files) {
-      return {
-        ok: false,
-        revision: sha,
-        error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = ${path}: app path does not exist`,
-      };
-    }
-    try {
-      return { ok: true, revision: sha, desired: placeDesired(app, parseManifests(files)) };
-    } catch (err) {
-      if (!(err instanceof ManifestError)) throw err;
-      return {
-        ok: false,
-        revision: sha,
-        error: `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = ${err.message}`,
-      };
-    }
+    return { ok: true, revisions: resolved, desired: placeDesired(app, objects) };
   }
 
   private health(desired: DesiredObject[]): Health {
@@ -246,8 +275,9 @@ export class ApplicationController {
 
   private refreshHealth(name: string): void {
     const app = this.store.get<Application>(RESOURCES.applications, this.namespace, name);
-    if (!app?.status?.sync?.revision) return;
-    const target = this.loadTarget(app, app.status.sync.revision);
+    const current = revisionsIn(app?.status?.sync);
+    if (!app || current.length === 0) return;
+    const target = this.loadTarget(app, current);
     if (!target.ok) return;
     this.write(name, (a, now) => {
       const status = (a.status ??= {});
@@ -260,7 +290,7 @@ export class ApplicationController {
   private reconcile(name: string, seed: boolean): void {
     const app = this.store.get<Application>(RESOURCES.applications, this.namespace, name);
     if (!app) return;
-    const target = this.loadTarget(app);
+    const target = this.comparisonFault(app, this.loadTarget(app));
     const updated = this.write(name, (a, now) => {
       if (a.metadata.annotations?.[REFRESH_ANNOTATION] !== undefined) {
         const { [REFRESH_ANNOTATION]: _refresh, ...rest } = a.metadata.annotations;
@@ -270,36 +300,42 @@ export class ApplicationController {
       status.reconciledAt = now;
       status.observedAt = now;
       status.sourceType = 'Directory';
-      const comparedTo = { source: clone(a.spec.source), destination: clone(a.spec.destination) };
+      const comparedTo = { ...sourceFields(a), destination: clone(a.spec.destination) };
       if (!target.ok) {
-        status.sync = { status: 'Unknown', ...(target.revision ? { revision: target.revision } : {}), comparedTo };
+        status.sync = {
+          status: 'Unknown',
+          ...(target.revisions ? revisionFields(a, target.revisions) : {}),
+          comparedTo,
+        };
         const existing = status.conditions?.find((c) => c.type === 'ComparisonError' && c.message === target.error);
         status.conditions = [
           { type: 'ComparisonError', message: target.error, lastTransitionTime: existing?.lastTransitionTime ?? now },
         ];
+        // A failed comparison leaves health Unknown with an empty message (real-installations.md §8.3).
+        this.setHealth(status, { status: 'Unknown' }, now);
         return;
       }
       delete status.conditions;
       const inSync = target.desired.every((d) =>
         isInSync(d.object, liveOf(this.store, d), ignoredPointers(a, d.object)),
       );
-      status.sync = { status: inSync ? 'Synced' : 'OutOfSync', revision: target.revision, comparedTo };
+      status.sync = { status: inSync ? 'Synced' : 'OutOfSync', ...revisionFields(a, target.revisions), comparedTo };
       this.setHealth(status, this.health(target.desired), now);
       status.resources = this.resourcesStatus(a, target.desired);
       status.summary = { ...status.summary, images: this.images(target.desired) };
       if (seed && inSync && !status.operationState) {
-        const operation: Operation = { sync: { revision: target.revision }, initiatedBy: { automated: true } };
+        const operation: Operation = { sync: revisionFields(a, target.revisions), initiatedBy: { automated: true } };
         status.operationState = this.succeededState(
           a,
           operation,
           now,
           now,
-          target.revision,
+          target.revisions,
           target.desired.map((d) =>
             this.resourceResult(d, 'Synced', `${d.object.kind.toLowerCase()}/${d.object.metadata.name} created`),
           ),
         );
-        this.appendHistory(a, target.revision, now, now, operation);
+        this.appendHistory(a, target.revisions, now, now, operation);
       }
     });
     if (!updated || this.running.has(name)) return;
@@ -308,21 +344,21 @@ export class ApplicationController {
       return;
     }
     const automated = updated.spec.syncPolicy?.automated !== undefined;
-    const revision = updated.status?.sync?.revision;
+    const revisions = revisionsIn(updated.status?.sync);
     // As in Argo CD, without selfHeal a live change (someone's `kubectl set image`) is left OutOfSync: automated
     // sync only acts on a revision it has not synced yet.
     const selfHeal = updated.spec.syncPolicy?.automated?.selfHeal === true;
-    const lastSynced = updated.status?.operationState?.syncResult?.revision;
+    const lastSynced = revisionsIn(updated.status?.operationState?.syncResult);
     if (
       automated &&
       updated.status?.sync?.status === 'OutOfSync' &&
-      revision &&
-      (selfHeal || lastSynced !== revision) &&
-      this.failedAutoSync.get(name) !== revision
+      revisions.length > 0 &&
+      (selfHeal || !sameRevisions(lastSynced, revisions)) &&
+      this.failedAutoSync.get(name) !== revisions.join(',')
     ) {
       const operation: Operation = {
         sync: {
-          revision,
+          ...revisionFields(updated, revisions),
           prune: updated.spec.syncPolicy?.automated?.prune ?? false,
           ...(updated.spec.syncPolicy?.syncOptions ? { syncOptions: [...updated.spec.syncPolicy.syncOptions] } : {}),
         },
@@ -330,6 +366,55 @@ export class ApplicationController {
         ...(updated.spec.syncPolicy?.retry ? { retry: clone(updated.spec.syncPolicy.retry) } : {}),
       };
       this.startOperation(name, operation, true);
+    }
+  }
+
+  /** The facts domain faults match on: the app's environment and app, and whether the target brings a new image. */
+  private faultContext(app: Application, target: Target): DomainFaultContext {
+    const env = app.metadata.labels?.['environment'] ?? app.spec.destination.namespace;
+    const images = target.ok
+      ? target.desired.flatMap((d) =>
+          ((d.object as Partial<Deployment>).spec?.template?.spec?.containers ?? []).map((c) => c.image),
+        )
+      : [];
+    return {
+      env,
+      app: app.metadata.labels?.['app'] ?? app.metadata.name,
+      newImage: images.some((image) => !this.isProvenImage(env, image)),
+    };
+  }
+
+  /**
+   * `argo-health-unknown`: the comparison fails as when the repo server cannot render the manifests (a Kustomize or
+   * Helm error): a ComparisonError condition, sync and health `Unknown` (real-installations.md §8.3).
+   */
+  private comparisonFault(app: Application, target: Target): Target {
+    if (!target.ok || !this.faults.domainFault('argo-health-unknown', this.faultContext(app, target))) return target;
+    const n = sourcesOf(app).length;
+    return {
+      ok: false,
+      revisions: target.revisions,
+      error: `Failed to load target state: failed to generate manifest for source ${n} of ${n}: rpc error: code = Unknown desc = Manifest generation error (cached): plugin sidecar failed: exit status 1 (injected fault argo-health-unknown)`,
+    };
+  }
+
+  /**
+   * What happens to the live objects right after a sync applied them, under domain faults: `argo-health-suspended`
+   * pauses the Deployment (`kubectl rollout pause`, health `Suspended` "Deployment is paused");
+   * `argo-health-missing` has it deleted (a cleanup job or a competing controller), so the app's health is `Missing`
+   * although the sync Succeeded, and self-heal's next sync meets the same fate.
+   */
+  private liveFaults(desired: DesiredObject[], ctx: DomainFaultContext): void {
+    const deployments = desired.filter((d) => d.object.kind === 'Deployment' && d.resource);
+    if (deployments.length === 0) return;
+    if (this.faults.domainFault('argo-health-suspended', ctx)) {
+      for (const d of deployments)
+        this.store.mutate<Deployment>(d.resource!, d.namespace, d.object.metadata.name, (dep) => {
+          dep.spec.paused = true;
+        });
+    }
+    if (this.faults.domainFault('argo-health-missing', ctx)) {
+      for (const d of deployments) this.store.delete(d.resource!, d.namespace, d.object.metadata.name);
     }
   }
 
@@ -375,24 +460,15 @@ export class ApplicationController {
       this.running.delete(name);
       return;
     }
-    const target = this.loadTarget(app, state.operation.sync?.revision);
-    const env = app.metadata.labels?.['environment'] ?? app.spec.destination.namespace;
-    const images = target.ok
-      ? target.desired.flatMap((d) =>
-          ((d.object as Partial<Deployment>).spec?.template?.spec?.containers ?? []).map((c) => c.image),
-        )
-      : [];
-    const ctx = {
-      env,
-      app: app.metadata.labels?.['app'] ?? name,
-      newImage: images.some((image) => !this.isProvenImage(env, image)),
-    };
+    const requested = revisionsIn(state.operation.sync);
+    const target = this.loadTarget(app, requested.length > 0 ? requested : undefined);
+    const ctx = this.faultContext(app, target);
     if (this.faults.domainFault('argo-sync-hangs', ctx)) {
       this.schedule(name, this.clock.duration('argoSync'));
       return;
     }
     if (!target.ok) {
-      this.fail(app, state, target.revision ?? '', target.error, []);
+      this.fail(app, state, target.revisions ?? [], target.error, []);
       return;
     }
     if (this.faults.domainFault('argo-sync-fails', ctx)) {
@@ -408,28 +484,29 @@ export class ApplicationController {
           d === deployment ? reason : `${d.object.kind.toLowerCase()}/${d.object.metadata.name} unchanged`,
         ),
       );
-      this.fail(app, state, target.revision, reason, results);
+      this.fail(app, state, target.revisions, reason, results);
       return;
     }
     const startedAt = state.startedAt;
     const results = target.desired.map((d) =>
       this.resourceResult(d, 'Synced', applyDesired(this.store, d, ignoredPointers(app, d.object))),
     );
+    this.liveFaults(target.desired, ctx);
     this.running.delete(name);
     this.failedAutoSync.delete(name);
     this.write(name, (a, now) => {
       const status = (a.status ??= {});
-      status.operationState = this.succeededState(a, state.operation, startedAt, now, target.revision, results);
+      status.operationState = this.succeededState(a, state.operation, startedAt, now, target.revisions, results);
       if (state.retryCount) status.operationState.retryCount = state.retryCount;
       delete a.operation;
-      this.appendHistory(a, target.revision, startedAt, now, state.operation);
+      this.appendHistory(a, target.revisions, startedAt, now, state.operation);
       const inSync = target.desired.every((d) =>
         isInSync(d.object, liveOf(this.store, d), ignoredPointers(a, d.object)),
       );
       status.sync = {
         status: inSync ? 'Synced' : 'OutOfSync',
-        revision: target.revision,
-        comparedTo: { source: clone(a.spec.source), destination: clone(a.spec.destination) },
+        ...revisionFields(a, target.revisions),
+        comparedTo: { ...sourceFields(a), destination: clone(a.spec.destination) },
       };
       this.setHealth(status, this.health(target.desired), now);
       status.resources = this.resourcesStatus(a, target.desired);
@@ -442,7 +519,7 @@ export class ApplicationController {
     operation: Operation,
     startedAt: string,
     now: string,
-    revision: string,
+    revisions: string[],
     resources: ResourceResult[],
   ): OperationState {
     return {
@@ -451,13 +528,13 @@ export class ApplicationController {
       message: 'successfully synced (all tasks run)',
       startedAt,
       finishedAt: now,
-      syncResult: { revision, source: clone(app.spec.source), resources },
+      syncResult: { ...revisionFields(app, revisions), ...sourceFields(app), resources },
     };
   }
 
   private appendHistory(
     app: Application,
-    revision: string,
+    revisions: string[],
     startedAt: string,
     now: string,
     operation: Operation,
@@ -467,10 +544,10 @@ export class ApplicationController {
     const id = history.length > 0 ? Math.max(...history.map((h) => h.id)) + 1 : 0;
     history.push({
       id,
-      revision,
+      ...revisionFields(app, revisions),
       deployedAt: now,
       deployStartedAt: startedAt,
-      source: clone(app.spec.source),
+      ...sourceFields(app),
       initiatedBy: clone(operation.initiatedBy ?? { automated: true }),
     });
     status.history = history.slice(-(app.spec.revisionHistoryLimit ?? 10));
@@ -480,7 +557,7 @@ export class ApplicationController {
   private fail(
     app: Application,
     state: OperationState,
-    revision: string,
+    revisions: string[],
     message: string,
     resources: ResourceResult[],
   ): void {
@@ -488,7 +565,7 @@ export class ApplicationController {
     const retry = state.operation.retry;
     const limit = retry?.limit ?? 0;
     const retryCount = state.retryCount ?? 0;
-    const syncResult = { revision, source: clone(app.spec.source), resources };
+    const syncResult = { ...revisionFields(app, revisions), ...sourceFields(app), resources };
     if (retryCount < limit) {
       const base = parseGoDuration(retry?.backoff?.duration) ?? 5_000;
       const factor = retry?.backoff?.factor ?? 2;
@@ -508,7 +585,7 @@ export class ApplicationController {
     }
     const automated = this.running.get(name)?.automated ?? false;
     this.running.delete(name);
-    if (automated || state.operation.initiatedBy?.automated) this.failedAutoSync.set(name, revision);
+    if (automated || state.operation.initiatedBy?.automated) this.failedAutoSync.set(name, revisions.join(','));
     this.write(name, (a, now) => {
       const status = (a.status ??= {});
       status.operationState = {

@@ -8,12 +8,17 @@ import type { HealthStatus } from './health.js';
 export interface ApplicationSource {
   repoURL: string;
   targetRevision: string;
-  path: string;
+  /** Absent on a `ref`-only source (real-installations.md §8.1), which renders nothing. */
+  path?: string;
+  /** Names the source for `$ref/...` in another source's value files (`ref: values`). */
+  ref?: string;
   [key: string]: unknown;
 }
 
 export interface SyncOperation {
   revision?: string;
+  /** One per `spec.sources[]` entry, in order, for multi-source apps (`revision` is for single-source ones). */
+  revisions?: string[];
   prune?: boolean;
   dryRun?: boolean;
   syncOptions?: string[];
@@ -53,23 +58,34 @@ export interface OperationState {
   startedAt: string;
   finishedAt?: string;
   retryCount?: number;
-  syncResult?: { revision: string; source: ApplicationSource; resources: ResourceResult[] };
+  /** `revision`/`source` for a single-source app, `revisions`/`sources` for a multi-source one. */
+  syncResult?: {
+    revision?: string;
+    source?: ApplicationSource;
+    revisions?: string[];
+    sources?: ApplicationSource[];
+    resources: ResourceResult[];
+  };
 }
 
 export interface HistoryEntry {
   id: number;
-  revision: string;
+  revision?: string;
+  revisions?: string[];
   deployedAt: string;
   deployStartedAt: string;
-  source: ApplicationSource;
+  source?: ApplicationSource;
+  sources?: ApplicationSource[];
   initiatedBy: { username?: string; automated?: boolean };
 }
 
 export interface ApplicationStatus {
   sync?: {
     status: 'Synced' | 'OutOfSync' | 'Unknown';
+    /** Single-source apps only; a multi-source app has `revisions` instead (§8.1). */
     revision?: string;
-    comparedTo: { source: ApplicationSource; destination: Record<string, unknown> };
+    revisions?: string[];
+    comparedTo: { source?: ApplicationSource; sources?: ApplicationSource[]; destination: Record<string, unknown> };
   };
   health?: { status: HealthStatus; message?: string; lastTransitionTime?: string };
   operationState?: OperationState;
@@ -86,7 +102,9 @@ export interface ApplicationStatus {
 export interface Application extends KubeObject {
   spec: {
     project: string;
-    source: ApplicationSource;
+    /** The single source; ignored when `sources` is present. */
+    source?: ApplicationSource;
+    sources?: ApplicationSource[];
     destination: { server?: string; name?: string; namespace: string };
     syncPolicy?: {
       automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean };
@@ -113,10 +131,24 @@ export interface ApplicationSpecInput {
   branch: string;
   path: string;
   destinationNamespace: string;
+  /** No automated sync: it syncs only when someone writes `operation` (installation trait `manualSync`). */
+  manualSync?: boolean;
+  /**
+   * Multi-source (installation trait `multiSource`): a `ref: values` source from this repo first, then the
+   * manifests source (so that the deployments repo is not at index 0, as in teams that list the values first).
+   */
+  valuesSource?: { repoURL: string; targetRevision: string };
 }
 
-/** The Application of the real installation for one environment: automated sync with prune and self-heal. */
+/**
+ * The Application of the real installation for one environment: automated sync with prune and self-heal, unless
+ * `manualSync`; a single `source`, or `sources` with `valuesSource`.
+ */
 export function buildApplication(input: ApplicationSpecInput): Application {
+  const manifests: ApplicationSource = { repoURL: input.repoURL, targetRevision: input.branch, path: input.path };
+  const sources = input.valuesSource
+    ? { sources: [{ ...input.valuesSource, ref: 'values' }, manifests] }
+    : { source: manifests };
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
@@ -128,10 +160,10 @@ export function buildApplication(input: ApplicationSpecInput): Application {
     },
     spec: {
       project: 'default',
-      source: { repoURL: input.repoURL, targetRevision: input.branch, path: input.path },
+      ...sources,
       destination: { server: 'https://kubernetes.default.svc', namespace: input.destinationNamespace },
       syncPolicy: {
-        automated: { prune: true, selfHeal: true, allowEmpty: false },
+        ...(input.manualSync ? {} : { automated: { prune: true, selfHeal: true, allowEmpty: false } }),
         syncOptions: ['CreateNamespace=true', 'PruneLast=true'],
         retry: { limit: 5, backoff: { duration: '5s', factor: 2, maxDuration: '3m' } },
       },
@@ -155,4 +187,14 @@ export function parseGoDuration(s: string | undefined): number | undefined {
     matched += m[0];
   }
   return matched === s ? total : undefined;
+}
+
+/** The sources of an app in `spec.sources` order: `spec.sources` when present, else `[spec.source]` (§8.1). */
+export function sourcesOf(app: Application): ApplicationSource[] {
+  return app.spec.sources ?? (app.spec.source ? [app.spec.source] : []);
+}
+
+/** Whether the app is multi-source: its status then carries `revisions`/`sources`, never `revision`/`source`. */
+export function isMultiSource(app: Application): boolean {
+  return app.spec.sources !== undefined;
 }

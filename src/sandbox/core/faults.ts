@@ -25,6 +25,10 @@ export const DOMAIN_FAULT_KINDS = [
   'mr-merged-by-other',
   'argo-sync-fails',
   'argo-sync-hangs',
+  // Part C: Argo CD health outcomes (real-installations.md §8.3).
+  'argo-health-suspended',
+  'argo-health-missing',
+  'argo-health-unknown',
   'app-degraded',
   'pods-crashloop',
   'pods-imagepull',

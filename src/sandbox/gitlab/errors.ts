@@ -37,7 +37,7 @@ export class GitLabError extends Error {
   }
 
   static notFound(
-    what: 'Project' | 'Branch' | 'File' | 'Commit' | 'Merge Request' | 'Note' | 'User' | 'Tree',
+    what: 'Project' | 'Branch' | 'File' | 'Commit' | 'Merge Request' | 'Note' | 'User' | 'Tree' | 'Ref' | 'Merge Base',
   ): GitLabError {
     return new GitLabError('not-found', what);
   }

@@ -1,5 +1,6 @@
 /**
- * Repository routes of the simulated GitLab: files, commits (with actions), revert, compare, branches, tree.
+ * Repository routes of the simulated GitLab: files, commits (with actions), revert, compare, merge base, branches,
+ * tree.
  */
 import { empty, json, text, type Router } from '../core/http.js';
 import { GitLabError } from './errors.js';
@@ -256,15 +257,8 @@ export function addRepositoryRoutes(router: Router, ctx: RouteContext): void {
       const { repo } = project;
       const a = repo.resolve(from);
       const b = repo.resolve(to);
-      if (!a || !b)
-        return json(200, {
-          commit: null,
-          commits: [],
-          diffs: [],
-          compare_timeout: false,
-          compare_same_ref: from === to,
-          web_url: null,
-        });
+      // CompareService answers nil for a ref it cannot find, which the API renders as 404 "Ref Not Found" (§4.1).
+      if (!a || !b) throw GitLabError.notFound('Ref');
       const base = straight ? a.id : repo.mergeBase(a.id, b.id);
       const baseTree = base !== undefined ? repo.getCommit(base)!.tree : new Map();
       const commits = repo.range(base ?? a.id, b.id);
@@ -277,6 +271,30 @@ export function addRepositoryRoutes(router: Router, ctx: RouteContext): void {
         compare_same_ref: from === to,
         web_url: `${req.baseUrl}/${project.namespace}/${project.path}/-/compare/${a.id}...${b.id}`,
       });
+    }),
+  );
+
+  // Part C: ancestry through the API (real-installations.md §4.1). `refs[]=A&refs[]=B`, or `refs=A,B`.
+  router.add(
+    'GET',
+    `${P}/repository/merge_base`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const refs = [...req.query.getAll('refs[]'), ...req.query.getAll('refs').flatMap((r) => r.split(','))].filter(
+        (r) => r !== '',
+      );
+      if (refs.length < 2) throw GitLabError.badRequest('Provide at least 2 refs');
+      const { repo } = project;
+      const missing = refs.filter((r) => repo.resolve(r) === undefined);
+      if (missing.length > 0)
+        throw GitLabError.badRequest(`Could not find ref${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+      let base: string | undefined = repo.resolve(refs[0]!)!.id;
+      for (const ref of refs.slice(1)) {
+        if (base === undefined) break;
+        base = repo.mergeBase(base, repo.resolve(ref)!.id);
+      }
+      if (base === undefined) throw GitLabError.notFound('Merge Base');
+      return json(200, commitBasic(req.baseUrl, project, repo.getCommit(base)!));
     }),
   );
 

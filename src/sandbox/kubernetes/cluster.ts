@@ -42,6 +42,10 @@ export interface ClusterOptions {
   argoNamespace?: string;
   /** Watch history length before resource versions expire; default 1000. */
   watchHistoryLimit?: number;
+  /** Part C: environments whose Application has no automated sync (installation trait `manualSync`). */
+  manualSync?: readonly string[];
+  /** Part C: Applications are multi-source, with this `ref: values` source first (installation trait `multiSource`). */
+  valuesSource?: { repoURL: string; targetRevision: string };
 }
 
 /** What the inspection endpoint shows for one environment. */
@@ -127,6 +131,8 @@ export class SimulatedCluster {
           branch: e.branch,
           path: this.opts.manifestPath ?? 'manifests/exampleApp',
           destinationNamespace: e.namespace,
+          ...(this.opts.manualSync?.includes(e.env) ? { manualSync: true } : {}),
+          ...(this.opts.valuesSource ? { valuesSource: this.opts.valuesSource } : {}),
         }),
       );
       this.argo.seedSync(e.argoApp);
@@ -174,6 +180,7 @@ export class SimulatedCluster {
           name: e.argoApp,
           ...(st?.sync?.status ? { sync: st.sync.status } : {}),
           ...(st?.sync?.revision ? { revision: st.sync.revision } : {}),
+          ...(st?.sync?.revisions ? { revision: st.sync.revisions.join(',') } : {}),
           ...(st?.health?.status ? { health: st.health.status } : {}),
           ...(st?.operationState
             ? { operationPhase: st.operationState.phase, operationMessage: st.operationState.message }

@@ -81,7 +81,9 @@ function observeObject(timeline: Timeline, ev: StoreEvent): void {
     if (finished !== undefined && finished !== at(ev.previous, 'status', 'operationState', 'finishedAt')) {
       timeline.add('argocd', 'sync-finished', name, {
         phase: at(ev.object, 'status', 'operationState', 'phase'),
-        revision: at(ev.object, 'status', 'operationState', 'syncResult', 'revision'),
+        revision:
+          at(ev.object, 'status', 'operationState', 'syncResult', 'revision') ??
+          at(ev.object, 'status', 'operationState', 'syncResult', 'revisions'),
       });
     }
     const health = at(ev.object, 'status', 'health', 'status');

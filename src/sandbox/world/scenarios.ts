@@ -163,6 +163,41 @@ export const SCENARIOS: readonly ScenarioInput[] = [
       'Queue items of the CI and promote jobs leave the queue (not cancelled) with no build for 5 minutes of real time (3 s at the default scale) before their build starts.',
     installation: { jenkinsSlowStartMs: 300_000 },
   },
+  // Part C: Argo CD as real teams run it.
+  {
+    name: 'shared-env-branch',
+    description:
+      "Other apps' teams commit to the env branches too: right after each merge another commit lands on top, so Argo CD syncs a descendant of the merge commit.",
+    installation: { sharedEnvBranch: true },
+  },
+  {
+    name: 'manual-sync-prod',
+    description:
+      'The prod Application has no automated sync: it syncs only when someone writes its `operation` (Shepherd does, with SHEPHERD_ARGOCD_MANUAL_SYNC=prod).',
+    installation: { manualSync: ['prod'] },
+  },
+  {
+    name: 'multi-source',
+    description:
+      'Every Application declares spec.sources (a `ref: values` source, then the manifests source): Argo CD reports sync.revisions[], never sync.revision.',
+    installation: { multiSource: true },
+  },
+  {
+    name: 'stage-suspended',
+    description: 'Right after each sync of a new image to stage the Deployment is paused: Argo CD reports Suspended.',
+    domain: [{ kind: 'argo-health-suspended', env: 'stage', newImageOnly: true }],
+  },
+  {
+    name: 'stage-missing',
+    description:
+      'Right after each sync of a new image to stage the Deployment is deleted (a cleanup job): Argo CD reports Missing although the sync Succeeded.',
+    domain: [{ kind: 'argo-health-missing', env: 'stage', newImageOnly: true }],
+  },
+  {
+    name: 'stage-health-unknown',
+    description: "Argo CD cannot render stage's manifests for a new image (ComparisonError): sync and health Unknown.",
+    domain: [{ kind: 'argo-health-unknown', env: 'stage', newImageOnly: true }],
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

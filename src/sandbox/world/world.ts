@@ -30,6 +30,7 @@ import { PROMOTE_PARAMETERS, promoteJobRunner } from './promote-job.js';
 import { observeWorld } from './observe.js';
 import { findScenario, SCENARIOS } from './scenarios.js';
 import { seedRepositories } from './seed.js';
+import { shareEnvBranches } from './shared-env-branch.js';
 import type { WorldParts } from './state.js';
 
 /** What `shepherd sandbox --json` prints: everything a client needs to talk to the world. */
@@ -154,7 +155,19 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     repoURL: layout.deploymentsRepoUrl,
     initialImage,
     argoNamespace: layout.argoNamespace,
+    // Part C: Argo CD as the installation runs it (manual sync, multi-source Applications).
+    ...(installation.manualSync ? { manualSync: installation.manualSync } : {}),
+    ...(installation.multiSource ? { valuesSource: { repoURL: layout.appRepoUrl, targetRevision: 'main' } } : {}),
   });
+  // Part C: Shepherd syncs the manual-sync environments itself; other teams share the env branches.
+  if (installation.manualSync?.length) settings.SHEPHERD_ARGOCD_MANUAL_SYNC = installation.manualSync.join(',');
+  const unshare = installation.sharedEnvBranch
+    ? shareEnvBranches({
+        gitlab,
+        project: layout.deploymentsProject,
+        branches: Object.values(layout.environments).map((e) => e.branch),
+      })
+    : () => {};
 
   // Part E: the CI job's gitlab-plugin posts commit statuses with the Jenkins user's GitLab token; a slow start
   // keeps the CI and promote jobs' items left without an executable for a while.
@@ -227,6 +240,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   let admin: AdminServer | undefined;
   const stop = async (): Promise<void> => {
     unobserve();
+    unshare();
     notifications.stop();
     clock.stop();
     cluster.stop();
