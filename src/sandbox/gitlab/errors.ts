@@ -12,6 +12,10 @@ export const GITLAB_ERROR_KINDS = [
   'unauthorized',
   /** 404 `{"message":"404 <What> Not Found"}`; `message` holds `<What>` (Project, Branch, File, Commit). */
   'not-found',
+  /** 404 `{"message":"404 Not found"}`: a `find_by!` that found no record (an unknown MR iid or pipeline id). */
+  'record-not-found',
+  /** 403 `{"message":"403 Forbidden - <reason>"}`. */
+  'forbidden',
   /** 405 `{"message":"405 Method Not Allowed"}` or a specific message. */
   'not-allowed',
   /** 409 `{"message": ...}`. */
@@ -38,6 +42,11 @@ export class GitLabError extends Error {
     what: 'Project' | 'Branch' | 'File' | 'Commit' | 'Merge Request' | 'Note' | 'User' | 'Tree',
   ): GitLabError {
     return new GitLabError('not-found', what);
+  }
+
+  /** GitLab's global RecordNotFound handler: `{"message":"404 Not found"}` (lowercase `found`). */
+  static recordNotFound(): GitLabError {
+    return new GitLabError('record-not-found', 'Not found');
   }
 
   static badRequest(message: string, errorCode?: string): GitLabError {

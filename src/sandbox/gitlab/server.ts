@@ -11,6 +11,7 @@ import type { GitLabModel } from './model.js';
 import { inEventChain } from './hooks.js';
 import { addHookRoutes } from './routes-hooks.js';
 import { addMergeRequestRoutes } from './routes-merge-requests.js';
+import { addPipelineRoutes } from './routes-pipelines.js';
 import { addRepositoryRoutes } from './routes-repository.js';
 import { fullPath, type User } from './types.js';
 import { SIMULATED_GITLAB_VERSION } from './version.js';
@@ -83,6 +84,7 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
   addRepositoryRoutes(router, ctx);
   addMergeRequestRoutes(router, ctx);
   addHookRoutes(router, ctx);
+  addPipelineRoutes(router, ctx); // part A: merge rules
 
   const server = await startSandboxServer({
     system: 'gitlab',

@@ -22,6 +22,7 @@ import { PermissionModel } from '../kubernetes/permissions.js';
 import { startKubernetesServer } from '../kubernetes/server.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 import { ciJobRunner } from './ci-job.js';
+import { applyMergeRules } from './merge-rules.js';
 import { ENV_VALUES } from './deployments-repo.js';
 import { gitSourceOver } from './git-source.js';
 import { defaultLayout } from './layout.js';
@@ -135,6 +136,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     tokens: [creds.gitlabToken],
   });
   const { initialImage } = seedRepositories(gitlab, layout);
+  const stopMergeRules = applyMergeRules(gitlab, layout, installation); // part A: merge rules
 
   const cluster = createCluster({
     clock,
@@ -206,6 +208,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const servers: SandboxServer[] = [];
   let admin: AdminServer | undefined;
   const stop = async (): Promise<void> => {
+    stopMergeRules();
     unobserve();
     notifications.stop();
     clock.stop();
