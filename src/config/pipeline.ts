@@ -14,6 +14,7 @@ export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {
       deploymentsProject: config.gitlab.deploymentsProject,
       versionFile: 'pom.xml',
       imageFiles: imageFilesFor(config.app.cueName),
+      autoMerge: config.gitlabMerge.autoMerge,
     },
     jenkins: { appJob: config.jenkins.appJob, promoteJob: config.jenkins.promoteJob },
     argocdNamespace: config.kubernetes.argocdNamespace,

@@ -136,8 +136,10 @@ export interface MergeMergeRequestInput extends RunMarked {
   readonly deadline?: IsoInstant;
 }
 export interface MergeMergeRequestResult extends ActivityResult {
-  /** The merge commit on the env branch: the revision Argo CD must reach. */
+  /** The merge commit on the env branch (fast-forward: the merged head): the revision Argo CD must reach. */
   readonly mergeCommitSha: string;
+  /** The MR head that was merged: the approved head, or the head GitLab's rebase gave it (same change). */
+  readonly mergedHeadSha?: string;
   readonly alreadyMerged: boolean;
 }
 

@@ -22,6 +22,8 @@ export interface PipelineLayout {
     readonly versionFile: string;
     /** Files of an env branch that carry the image reference (updated by a native promotion MR). */
     readonly imageFiles: readonly string[];
+    /** Part A: arm GitLab auto-merge while the MR pipeline runs (SHEPHERD_GITLAB_AUTO_MERGE); absent: false. */
+    readonly autoMerge?: boolean;
   };
   readonly jenkins: { readonly appJob: readonly string[]; readonly promoteJob: readonly string[] };
   readonly argocdNamespace: string;

@@ -187,7 +187,6 @@ export function layoutForWorld(
   timing: { degradedGraceSeconds?: number; stabilitySeconds?: number } = {},
   config?: ShepherdConfig,
 ): PipelineLayout {
-  void config;
   const w = world.layout;
   const env = (e: 'dev' | 'stage' | 'prod') => ({
     namespace: w.environments[e].namespace,
@@ -202,6 +201,7 @@ export function layoutForWorld(
       deploymentsProject: w.deploymentsProject,
       versionFile: 'pom.xml',
       imageFiles: imageFilesFor(cueName),
+      ...(config ? { autoMerge: config.gitlabMerge.autoMerge } : {}),
     },
     jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob },
     argocdNamespace: w.argoNamespace,

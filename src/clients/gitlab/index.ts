@@ -10,6 +10,7 @@ export type {
   MergeRequestInfo,
   MergeRequestState,
   NoteInfo,
+  PipelineInfo,
   RepositoryFile,
   RevertOutcome,
 } from './client.js';
