@@ -37,9 +37,12 @@ export interface GitLabHarness {
 export type ProjectState = Awaited<ReturnType<TestSandbox['state']>>['gitlab']['projects'][number];
 
 export async function startGitLabHarness(
-  opts: { timeScale?: number; mergeabilityTimeoutMs?: number } = {},
+  opts: { timeScale?: number; mergeabilityTimeoutMs?: number; scenario?: string; autoMerge?: boolean } = {},
 ): Promise<GitLabHarness> {
-  const sandbox = await startSandbox(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
+  const sandbox = await startSandbox({
+    ...(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {}),
+    ...(opts.scenario !== undefined ? { scenario: opts.scenario } : {}),
+  });
   const client = new GitLabClient({
     url: sandbox.world.info.gitlab.url,
     token: new Secret(sandbox.world.info.gitlab.token),
@@ -47,7 +50,10 @@ export async function startGitLabHarness(
   });
   const acts = createGitLabActivities({
     client,
-    layout: sandbox.layout,
+    layout:
+      opts.autoMerge !== undefined
+        ? { ...sandbox.layout, gitlab: { ...sandbox.layout.gitlab, autoMerge: opts.autoMerge } }
+        : sandbox.layout,
     pollIntervalMs: 20,
     ...(opts.mergeabilityTimeoutMs !== undefined ? { mergeabilityTimeoutMs: opts.mergeabilityTimeoutMs } : {}),
   });

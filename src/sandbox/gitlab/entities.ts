@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { unifiedDiff } from './diff-text.js';
 import type { Commit, FileChange, FileEntry } from './git-store.js';
 import type { GitLabModel } from './model.js';
+import { isDraftTitle } from './merge-requests.js';
 import { pipelineBasicEntity, pipelineEntity } from './pipelines.js';
 import { fullPath, type MergeRequest, type Note, type PersonalAccessToken, type Project, type User } from './types.js';
 
@@ -314,8 +315,8 @@ export function mergeRequestEntity(
     source_project_id: project.id,
     target_project_id: project.id,
     labels: [...mr.labels],
-    draft: false,
-    work_in_progress: false,
+    draft: isDraftTitle(mr.title),
+    work_in_progress: isDraftTitle(mr.title),
     milestone: null,
     merge_when_pipeline_succeeds: mr.autoMerge !== null,
     merge_status: mergeStatusLegacy(mr),

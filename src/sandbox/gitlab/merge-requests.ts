@@ -112,6 +112,7 @@ export class MergeRequestService {
   detailedStatus(mr: MergeRequest): string {
     if (mr.state !== 'opened') return 'not_open';
     if (mr.check !== 'mergeable') return mr.check;
+    if (isDraftTitle(mr.title)) return 'draft_status';
     const project = this.host.projectById(mr.projectId);
     if (this.needsRebase(project, mr)) return 'need_rebase';
     return this.ciStatus(project, mr) ?? 'mergeable';
@@ -580,6 +581,11 @@ export class MergeRequestService {
   notes(project: Project, iid: number): Note[] {
     return [...(this.notesByMr.get(this.get(project, iid).id) ?? [])];
   }
+}
+
+/** GitLab's draft prefixes (`MergeRequest::DRAFT_REGEX`): `Draft:`, `[Draft]`, `(Draft)`, `Draft - `. */
+export function isDraftTitle(title: string): boolean {
+  return /^\s*(\[draft\]|\(draft\)|draft:|draft\s-\s)/i.test(title);
 }
 
 function normaliseLabels(labels: readonly string[]): string[] {
