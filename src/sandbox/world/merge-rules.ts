@@ -17,8 +17,8 @@ export const OTHER_TEAM_FILE = 'docs/env-branch-notes.md';
 
 /**
  * Applies the traits to the deployments project; returns what stops the `envBranchMoves` listener. With
- * `deploymentsCi: 'fails'` the scan job of MRs into every environment but the first fails (the first one's merges
- * can then be reverted through a green pipeline, as a team would).
+ * `deploymentsCi: 'fails'` the pipelines of MRs into every environment but the first fail: a run gets through dev
+ * (whose reverts still pass CI) and fails at stage.
  */
 export function applyMergeRules(gitlab: GitLabModel, layout: WorldLayout, installation: Installation): () => void {
   const project = gitlab.project(layout.deploymentsProject);

@@ -153,7 +153,7 @@ export const SCENARIOS: readonly ScenarioInput[] = [
   {
     name: 'ci-must-pass-fails',
     description:
-      'Like ci-must-pass, but the pipelines of MRs into stage and prod fail: the run fails naming the pipeline and reverts dev.',
+      'Like ci-must-pass, but the pipelines of MRs into stage and prod fail: a run fails at stage naming the pipeline, closes its MR, and dev keeps the new image.',
     installation: { deploymentsCi: 'fails' },
   },
   {
