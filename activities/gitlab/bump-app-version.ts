@@ -98,10 +98,10 @@ export function createBumpAppVersion(ctx: GitLabContext): ShepherdActivities['bu
             `the version bump merge request !${mr.iid} (${mr.webUrl}) was ${now.state} before it merged`,
           );
         // Not armed yet (a first attempt died before the merge call, or GitLab disarmed it on a new push): arm it.
-        if (now.mergeWhenPipelineSucceeds !== true) {
+        if (!now.autoMergeArmed) {
           const outcome = await client.mergeMergeRequest(project, mr.iid, now.sha, {
             autoMerge: true,
-            removeSourceBranch: true,
+            shouldRemoveSourceBranch: true,
           });
           if (outcome.kind === 'merged' && outcome.mergeRequest.state === 'merged')
             return { done: outcome.mergeRequest.mergeCommitSha ?? outcome.mergeRequest.sha, progress };

@@ -3,7 +3,7 @@
  * together with its commit), the image reference in the configured image files (env.cue's line in the
  * `{env}: {cueApp}:` block, the app container's line in the rendered manifest) set to
  * `{registry}/{group}/{app}:{tag}`, and an MR into the env branch titled `Promote {app} to {env}: {tag}` describing
- * the promotion, with the run marker.
+ * the promotion, with the run marker and `remove_source_branch` (GitLab deletes the branch once it merges).
  * Safe to repeat: an existing branch is reused (a commit is added only when it does not yet carry the image), and
  * an open MR for the same branch pair is reused. Waits for nothing.
  */
@@ -71,6 +71,7 @@ export function createOpenPromotionMergeRequest(ctx: GitLabContext): ShepherdAct
           targetBranch: envBranch,
           title,
           description: promotionDescription(input, image),
+          removeSourceBranch: true,
         });
         mergeRequestCreated = created.created;
         iid = created.mergeRequest.iid;

@@ -1,8 +1,9 @@
 /**
  * revertMergeRequest: the undo of a merge into an env branch, which only takes MRs. Changes: branch
- * `revert-{env}-{iid}` from the env branch, GitLab's revert of the MR's merge commit onto it, an MR into the env
- * branch titled `Revert "{title}"` with the run marker, and its merge (with the `sha` guard, waiting through the
- * mergeability check like mergeMergeRequest). Safe to repeat: each part is looked up before it is made — a merged
+ * `revert-{env}-{iid}` from the env branch, GitLab's revert of the MR's merge commit (fast-forward merges: of its
+ * head) onto it, an MR into the env branch titled `Revert "{title}"` with the run marker and `remove_source_branch`,
+ * and its merge (with the `sha` guard, waiting through the mergeability check, pipeline and rebase like
+ * mergeMergeRequest). Safe to repeat: each part is looked up before it is made — a merged
  * revert MR returns its merge commit (`alreadyReverted`), an open one is merged, an existing branch is reused, a
  * revert commit already on the branch is not made twice. When GitLab finds nothing left to revert, the env branch
  * no longer carries the change: a merged MR into it that names `!{iid}` is returned as the revert.
@@ -19,8 +20,8 @@ import { imageTagOf } from '../../src/domain/image-reference.js';
 import type { MergeRequestInfo } from '../../src/clients/gitlab/index.js';
 import { defineActivity } from '../define.js';
 import { imageInEnvCue, revertBranch, runMarkerTrailer } from './edits.js';
-import { mergeWhenMergeable } from './merge-merge-request.js';
-import { envBranchOf, mergeRequestRef, PollDetailsSchema, type GitLabContext } from './support.js';
+import { mergeWhenMergeable, MergeWaitDetailsSchema } from './merge-merge-request.js';
+import { envBranchOf, mergeRequestRef, type GitLabContext } from './support.js';
 
 export function createRevertMergeRequest(ctx: GitLabContext): ShepherdActivities['revertMergeRequest'] {
   const { client, layout } = ctx;
@@ -31,7 +32,7 @@ export function createRevertMergeRequest(ctx: GitLabContext): ShepherdActivities
       runMarker: ACTIVITY_FIELDS.text(),
       deadline: ACTIVITY_FIELDS.instant().optional(),
     }),
-    progress: PollDetailsSchema,
+    progress: MergeWaitDetailsSchema,
     async run(input, activity) {
       const env = input.targetEnv;
       const project = layout.gitlab.deploymentsProject;
@@ -83,6 +84,7 @@ export function createRevertMergeRequest(ctx: GitLabContext): ShepherdActivities
           targetBranch: envBranch,
           title: `Revert "${original.title}"`,
           description: `This reverts merge request !${input.iid} (${original.sourceBranch}), restoring ${env} to what it ran before.\n\n${runMarkerTrailer(input.runMarker)}`,
+          removeSourceBranch: true,
         });
         open = created.mergeRequest;
       }

@@ -178,6 +178,8 @@ export interface ShepherdConfig {
     /** Undefined: the worker picks pretty on a terminal, json otherwise. */
     readonly logFormat: LogFormatName | undefined;
   };
+  /** Part A: how Shepherd merges in GitLab. `autoMerge`: arm auto-merge while the MR pipeline runs. */
+  readonly gitlabMerge: { readonly autoMerge: boolean };
 }
 
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -416,6 +418,7 @@ function validate(
       logLevel: get<LogLevelName>('SHEPHERD_LOG_LEVEL')!,
       logFormat: get<LogFormatName>('SHEPHERD_LOG_FORMAT'),
     },
+    gitlabMerge: { autoMerge: get<boolean>('SHEPHERD_GITLAB_AUTO_MERGE')! },
   };
 }
 

@@ -14,6 +14,7 @@ export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {
       deploymentsProject: config.gitlab.deploymentsProject,
       versionFile: 'pom.xml',
       imageFiles: imageFilesFor(config.app.cueName),
+      autoMerge: config.gitlabMerge.autoMerge,
       bump: config.bump,
     },
     jenkins: {

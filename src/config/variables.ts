@@ -285,6 +285,15 @@ export const VARIABLES: readonly Variable[] = [
     text,
     "The app project's branch the version bump goes to (default: the project's default branch); its CI job is JENKINS_APP_JOB_PATH.",
   ),
+  // Part A: GitLab merge rules.
+  v(
+    'SHEPHERD_GITLAB_AUTO_MERGE',
+    'gitlab',
+    'true or false',
+    bool,
+    'Merge through GitLab auto-merge: while the MR pipeline runs, Shepherd arms "merge when pipeline succeeds" and waits for GitLab to merge, instead of waiting for the pipeline and merging itself.',
+    { default: 'false' },
+  ),
   // Jenkins
   v('JENKINS_URL_EXTERNAL', 'jenkins', 'an http(s) URL', url, 'Jenkins base URL Shepherd calls.'),
   v(

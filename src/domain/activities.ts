@@ -138,8 +138,10 @@ export interface MergeMergeRequestInput extends RunMarked {
   readonly deadline?: IsoInstant;
 }
 export interface MergeMergeRequestResult extends ActivityResult {
-  /** The merge commit on the env branch: the revision Argo CD must reach. */
+  /** The merge commit on the env branch (fast-forward: the merged head): the revision Argo CD must reach. */
   readonly mergeCommitSha: string;
+  /** The MR head that was merged: the approved head, or the head GitLab's rebase gave it (same change). */
+  readonly mergedHeadSha?: string;
   readonly alreadyMerged: boolean;
 }
 
@@ -486,9 +488,12 @@ export interface ShepherdActivities {
   openPromotionMergeRequest(input: OpenPromotionMergeRequestInput): Promise<OpenPromotionMergeRequestResult>;
 
   /**
-   * Changes: merges the MR with the `sha` guard, waiting through GitLab's `checking`/`preparing` merge statuses.
-   * Safe to repeat: an MR already merged with head `headSha` is success and returns its merge commit
-   * (`alreadyMerged`); a conflict or a moved head throws MergeConflictError.
+   * Changes: merges the MR with the `sha` guard (asking GitLab to remove its source branch), waiting through
+   * GitLab's `checking`/`preparing` merge statuses and a running MR pipeline, and rebasing it through GitLab on
+   * `need_rebase` (the rebased head must carry the same change; it is the head merged, `mergedHeadSha`).
+   * Safe to repeat: an MR already merged with head `headSha` (or our rebase of it) is success and returns the commit
+   * it landed as (`alreadyMerged`); a conflict, a moved head or a rule a person must settle throws
+   * MergeConflictError; a failed MR pipeline throws MergeRequestPipelineFailedError.
    */
   mergeMergeRequest(input: MergeMergeRequestInput): Promise<MergeMergeRequestResult>;
 

@@ -22,7 +22,21 @@ export interface ErrorFacts {
     readonly name: string;
   };
   TransientError: { readonly system: SystemName; readonly status?: number; readonly retryAfterSeconds?: number };
-  MergeConflictError: { readonly mergeRequestIid: number; readonly detailedMergeStatus?: string };
+  MergeConflictError: {
+    readonly mergeRequestIid: number;
+    readonly detailedMergeStatus?: string;
+    /** The MR's page, for the person who has to act on it. */
+    readonly webUrl?: string;
+  };
+  /** Part A: the MR's head pipeline failed and the project merges only when it succeeds. */
+  MergeRequestPipelineFailedError: {
+    readonly mergeRequestIid: number;
+    readonly mergeRequestUrl: string;
+    readonly pipelineId: number;
+    /** `failed` or `canceled`. */
+    readonly status: string;
+    readonly pipelineUrl: string;
+  };
   MergeRequestNotFoundError: {
     readonly targetEnv: Environment;
     readonly branchPrefix: string;
@@ -113,6 +127,7 @@ export const ERROR_RETRYABLE = {
   NotFoundError: false,
   TransientError: true,
   MergeConflictError: false,
+  MergeRequestPipelineFailedError: false,
   MergeRequestNotFoundError: false,
   BuildFailedError: false,
   BuildCancelledError: false,
@@ -184,6 +199,20 @@ export class MergeConflictError extends ShepherdError<'MergeConflictError'> {
     message = `merge request !${facts.mergeRequestIid} cannot be merged (${facts.detailedMergeStatus ?? 'conflict'})`,
   ) {
     super('MergeConflictError', message, facts);
+  }
+}
+
+/**
+ * The project merges only when the MR's head pipeline succeeds (`ci_must_pass`), and that pipeline ended failed or
+ * canceled: a retry cannot change it; someone has to look at the pipeline, fix or re-run it.
+ */
+export class MergeRequestPipelineFailedError extends ShepherdError<'MergeRequestPipelineFailedError'> {
+  constructor(facts: ErrorFacts['MergeRequestPipelineFailedError']) {
+    super(
+      'MergeRequestPipelineFailedError',
+      `merge request !${facts.mergeRequestIid} cannot be merged: its pipeline ${facts.pipelineUrl} ${facts.status === 'canceled' ? 'was canceled' : 'failed'}, and the project merges only when the pipeline succeeds; fix or re-run the pipeline (${facts.mergeRequestUrl}), then run again`,
+      facts,
+    );
   }
 }
 

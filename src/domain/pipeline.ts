@@ -22,6 +22,8 @@ export interface PipelineLayout {
     readonly versionFile: string;
     /** Files of an env branch that carry the image reference (updated by a native promotion MR). */
     readonly imageFiles: readonly string[];
+    /** Part A: arm GitLab auto-merge while the MR pipeline runs (SHEPHERD_GITLAB_AUTO_MERGE); absent: false. */
+    readonly autoMerge?: boolean;
     /**
      * How the version bump reaches the app project: pushed, through a self-merging MR, or pushed with the MR as the
      * fallback when branch protection refuses the push; `branch` absent: the project's default branch.

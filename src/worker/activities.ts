@@ -206,6 +206,7 @@ export function layoutForWorld(
       versionFile: 'pom.xml',
       imageFiles: imageFilesFor(cueName),
       ...(config ? { bump: config.bump } : {}),
+      ...(config ? { autoMerge: config.gitlabMerge.autoMerge } : {}),
     },
     jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob, appRepoUrls: w.appRepoUrl ? [w.appRepoUrl] : [] },
     argocdNamespace: w.argoNamespace,

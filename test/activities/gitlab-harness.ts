@@ -37,7 +37,7 @@ export interface GitLabHarness {
 export type ProjectState = Awaited<ReturnType<TestSandbox['state']>>['gitlab']['projects'][number];
 
 export async function startGitLabHarness(
-  opts: { timeScale?: number; mergeabilityTimeoutMs?: number; scenario?: string } = {},
+  opts: { timeScale?: number; mergeabilityTimeoutMs?: number; scenario?: string; autoMerge?: boolean } = {},
 ): Promise<GitLabHarness> {
   const sandbox = await startSandbox({
     ...(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {}),
@@ -50,7 +50,10 @@ export async function startGitLabHarness(
   });
   const acts = createGitLabActivities({
     client,
-    layout: sandbox.layout,
+    layout:
+      opts.autoMerge !== undefined
+        ? { ...sandbox.layout, gitlab: { ...sandbox.layout.gitlab, autoMerge: opts.autoMerge } }
+        : sandbox.layout,
     pollIntervalMs: 20,
     ...(opts.mergeabilityTimeoutMs !== undefined ? { mergeabilityTimeoutMs: opts.mergeabilityTimeoutMs } : {}),
   });

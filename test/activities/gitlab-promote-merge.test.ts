@@ -79,7 +79,12 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
       { iid: opened.mergeRequest.iid, headSha: opened.mergeRequest.headSha, runMarker: 'promote/run-1' },
       { attempt: 2 },
     );
-    expect(again.result).toEqual({ mergeCommitSha: result.mergeCommitSha, alreadyMerged: true, attempt: 2 });
+    expect(again.result).toEqual({
+      mergeCommitSha: result.mergeCommitSha,
+      mergedHeadSha: opened.mergeRequest.headSha,
+      alreadyMerged: true,
+      attempt: 2,
+    });
     expect((await h.projectState(project)).counts.merges).toBe(mergesBefore + 1);
   });
 
@@ -148,7 +153,9 @@ describe('openPromotionMergeRequest and mergeMergeRequest against the sandbox', 
       expect(failure.details?.[0]).toEqual({
         mergeRequestIid: opened.mergeRequest.iid,
         detailedMergeStatus: 'conflict',
+        webUrl: opened.mergeRequest.webUrl,
       });
+      expect(failure.message).toContain('it has conflicts with its target branch');
       expect((await h.projectState(project)).counts.merges).toBe(mergesBefore);
       await h.run(h.acts.closeMergeRequest, { iid: opened.mergeRequest.iid, reason: 'conflict', runMarker: 'r' });
     } finally {

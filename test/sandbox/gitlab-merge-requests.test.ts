@@ -380,6 +380,6 @@ describe('sandbox GitLab: revert, state changes and notes', () => {
     expect(((await none.json()) as { error: string }).error).toContain('at least one parameter must be provided');
     expect(await w.gitlab.MergeRequests.allPipelines(DEPLOYMENTS, 1)).toEqual([]);
     const missing = await w.api('GET', `/projects/${DEPLOYMENTS_ID}/merge_requests/99`);
-    expect([missing.status, await missing.json()]).toEqual([404, { message: '404 Merge Request Not Found' }]);
+    expect([missing.status, await missing.json()]).toEqual([404, { message: '404 Not found' }]);
   });
 });

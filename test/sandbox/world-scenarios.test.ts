@@ -72,6 +72,10 @@ describe('sandbox fault scenarios', () => {
         'stage-suspended',
         'stage-missing',
         'stage-health-unknown',
+        // Part A: merge rules.
+        'ci-must-pass',
+        'ci-must-pass-fails',
+        'ff-merge',
       ].sort(),
     );
   });
@@ -372,6 +376,61 @@ describe('sandbox fault scenarios', () => {
 });
 
 describe('the admin endpoint', () => {
+  // Part A: merge rules.
+  const DEPLOYMENTS = 'p2c/k8s-deployments';
+  /** The MR's detailed merge status once `done` says it is final. */
+  const statusOf = (d: Driver, iid: number, done: (status: string) => boolean) =>
+    eventually(async () => {
+      const status = String((await d.gitlab.MergeRequests.show(DEPLOYMENTS, iid)).detailed_merge_status);
+      return done(status) ? status : undefined;
+    }, `MR !${iid} to reach its status`);
+
+  it('ci-must-pass: the dev MR runs a pipeline, is ci_still_running, then mergeable once it succeeded', async () => {
+    const d = await world('ci-must-pass');
+    const { sha } = await d.bumpVersion();
+    await d.awaitCiBuild(sha);
+    const mr = await d.awaitOpenMr('dev', 'update-dev-');
+    const project = await d.gitlab.Projects.show(DEPLOYMENTS);
+    expect(project.only_allow_merge_if_pipeline_succeeds).toBe(true);
+    expect(await statusOf(d, mr.iid, (s) => s !== 'checking' && s !== 'ci_still_running')).toBe('mergeable');
+    const shown = await d.gitlab.MergeRequests.show(DEPLOYMENTS, mr.iid);
+    expect(shown.head_pipeline).toMatchObject({ status: 'success', source: 'merge_request_event', sha: mr.sha });
+    await d.awaitSyncedAndHealthy('dev', await d.merge(mr.iid));
+  });
+
+  it('ci-must-pass-fails: dev MRs pass, the stage promotion MR pipeline fails and GitLab answers ci_must_pass', async () => {
+    const d = await world('ci-must-pass-fails');
+    const { version, sha } = await d.bumpVersion();
+    await d.awaitCiBuild(sha);
+    const tag = `${version}-${sha.slice(0, 7)}`;
+    const dev = await d.awaitOpenMr('dev', `update-dev-${tag}`);
+    expect(await statusOf(d, dev.iid, (s) => s !== 'checking' && s !== 'ci_still_running')).toBe('mergeable');
+    await d.awaitSyncedAndHealthy('dev', await d.merge(dev.iid));
+    await d.promote('dev', 'stage');
+    const mr = await d.awaitOpenMr('stage', `promote-stage-${tag}`);
+    expect(await statusOf(d, mr.iid, (s) => s !== 'checking' && s !== 'ci_still_running')).toBe('ci_must_pass');
+    const [pipeline] = await d.gitlab.MergeRequests.allPipelines(DEPLOYMENTS, mr.iid);
+    expect(pipeline).toMatchObject({ status: 'failed', sha: mr.sha });
+    await expect(d.merge(mr.iid)).rejects.toThrow(/is ci_must_pass/);
+  });
+
+  it('ff-merge: another team commits to dev while the dev MR is open; after a rebase it merges fast-forward and dev syncs', async () => {
+    const d = await world('ff-merge');
+    const { sha } = await d.bumpVersion();
+    await d.awaitCiBuild(sha);
+    const mr = await d.awaitOpenMr('dev', 'update-dev-');
+    expect(await statusOf(d, mr.iid, (s) => s !== 'checking')).toBe('need_rebase');
+    await d.gitlab.MergeRequests.rebase(DEPLOYMENTS, mr.iid);
+    const rebased = await eventually(async () => {
+      const m = await d.gitlab.MergeRequests.show(DEPLOYMENTS, mr.iid, { includeRebaseInProgress: true });
+      return m.rebase_in_progress === false && m.sha !== mr.sha ? String(m.sha) : undefined;
+    }, 'the rebase');
+    expect(await statusOf(d, mr.iid, (s) => s !== 'checking')).toBe('mergeable');
+    const merged = await d.gitlab.MergeRequests.merge(DEPLOYMENTS, mr.iid, { sha: rebased });
+    expect(merged).toMatchObject({ state: 'merged', merge_commit_sha: null });
+    await d.awaitSyncedAndHealthy('dev', rebased);
+  });
+
   it('switches fault scenarios at run time and refuses an invalid one', async () => {
     const d = await world();
     const admin = d.world.info.admin.url;

@@ -15,9 +15,12 @@ import { configForWorld } from '../../src/worker/activities.js';
 import type { validatePipeline } from '../../workflows/index.js';
 import { APP, APPROVER, environment, sandboxTemporal, tagOf, type SandboxTemporal } from './sandbox-support.js';
 
-/** What each failing variant must end with; every other installation scenario succeeds through prod. */
+/**
+ * What each failing variant must end with; every other installation scenario succeeds through prod. A failed MR
+ * pipeline stops the stage merge, so nothing is reverted: the run fails, and its undo closes the stage MR.
+ */
 const FAILS: Readonly<Record<string, { status: ValidationReport['status']; failure: RegExp }>> = {
-  'ci-must-pass-fails': { status: 'rolled_back', failure: /pipeline/i },
+  'ci-must-pass-fails': { status: 'failed', failure: /pipelines\/\d+ failed/ },
 };
 
 const INSTALLATIONS = SCENARIOS.filter((s) => s.installation && Object.keys(s.installation).length > 0).map(
@@ -52,6 +55,7 @@ describe.concurrent('installation scenarios run the validation through prod', ()
       if (expected) {
         expect(report.status, scenario).toBe(expected.status);
         expect(report.failure?.message, scenario).toMatch(expected.failure);
+        expect(report.rollback.length, `${scenario}: the undo ran`).toBeGreaterThan(0);
         return;
       }
       expect(report.failure, scenario).toBeUndefined();

@@ -15,16 +15,19 @@ import {
   BranchSchema,
   CommitSchema,
   CommitStatusSchema,
+  CompareDiffsSchema,
   CompareSchema,
+  DiffSchema,
   CurrentUserSchema,
   MergeRequestSchema,
   NoteSchema,
+  PipelineSchema,
   ProjectSchema,
   ProtectedBranchSchema,
   RepositoryFileSchema,
   TokenSchema,
 } from './schemas.js';
-import { TransientError } from '../../domain/errors.js';
+import { TransientError, ValidationError } from '../../domain/errors.js';
 
 export interface GitLabClientOptions {
   /** Base URL of the GitLab instance, e.g. `https://gitlab.example.com` (a trailing slash is dropped). */
@@ -80,9 +83,25 @@ export interface MergeRequestInfo {
   readonly detailedMergeStatus: string | undefined;
   /** The merge commit, else the squash commit, once merged (fast-forward merges leave both empty). */
   readonly mergeCommitSha: string | undefined;
-  /** Auto-merge is armed: GitLab merges the MR when its pipeline succeeds. */
-  readonly mergeWhenPipelineSucceeds?: boolean | undefined;
   readonly createdAt: string;
+  /** The pipeline for the MR head, when GitLab shows it (part A). */
+  readonly headPipeline: PipelineInfo | undefined;
+  /** Why the last rebase or automatic merge failed; undefined when nothing failed. */
+  readonly mergeError: string | undefined;
+  /** Whether a rebase is queued or running; undefined unless asked for (`getMergeRequest(…, {rebase: true})`). */
+  readonly rebaseInProgress: boolean | undefined;
+  /** Auto-merge is armed (`merge_when_pipeline_succeeds`). */
+  readonly autoMergeArmed: boolean;
+}
+
+/** A CI pipeline (part A). */
+export interface PipelineInfo {
+  readonly id: number;
+  readonly sha: string;
+  /** `created`, `pending`, `running`, `success`, `failed`, `canceled`, `skipped`, `manual`, … */
+  readonly status: string;
+  readonly source: string | undefined;
+  readonly webUrl: string;
 }
 
 export interface MergeRequestFilter {
@@ -103,7 +122,9 @@ export type MergeOutcome =
   /** 405/406: not mergeable right now (closed, checking, conflicts, rules). */
   | { readonly kind: 'not-mergeable'; readonly status: number; readonly message: string }
   /** 422: GitLab tried and failed. */
-  | { readonly kind: 'failed'; readonly message: string };
+  | { readonly kind: 'failed'; readonly message: string }
+  /** 200 with the MR still open: auto-merge is armed and GitLab merges when the head pipeline succeeds. */
+  | { readonly kind: 'auto-merge-armed'; readonly mergeRequest: MergeRequestInfo };
 
 export type RevertOutcome =
   | { readonly kind: 'reverted'; readonly commit: CommitInfo }
@@ -332,7 +353,7 @@ export class GitLabClient {
       targetBranch: string;
       title: string;
       description: string;
-      /** Delete the source branch once merged (`remove_source_branch`). */
+      /** `remove_source_branch`: GitLab deletes the source branch once the MR merges (part A). */
       removeSourceBranch?: boolean;
     },
   ): Promise<{ mergeRequest: MergeRequestInfo; created: boolean }> {
@@ -340,7 +361,7 @@ export class GitLabClient {
     try {
       const raw = await this.#api.MergeRequests.create(project, input.sourceBranch, input.targetBranch, input.title, {
         description: input.description,
-        ...(input.removeSourceBranch ? { removeSourceBranch: true } : {}),
+        ...(input.removeSourceBranch !== undefined ? { removeSourceBranch: input.removeSourceBranch } : {}),
       });
       return { mergeRequest: mergeRequestOf(parse(MergeRequestSchema, raw, what)), created: true };
     } catch (err) {
@@ -356,25 +377,30 @@ export class GitLabClient {
   }
 
   /**
-   * Merges with the `sha` guard. GitLab's refusals come back as outcomes; transport failures throw. `autoMerge`:
-   * merge when the pipeline succeeds (GitLab answers the MR still `opened`, with `merge_when_pipeline_succeeds`, when
-   * it armed it; both the 17.11+ `auto_merge` and the older parameter are sent). `removeSourceBranch`: delete the
-   * source branch once merged (`should_remove_source_branch`).
+   * Merges with the `sha` guard. GitLab's refusals come back as outcomes; transport failures throw. Part A:
+   * `shouldRemoveSourceBranch` deletes the source branch after the merge; `autoMerge` arms auto-merge while the head
+   * pipeline runs (sent as `auto_merge`, 17.11+, and as the older `merge_when_pipeline_succeeds`, which every
+   * version accepts), which answers 200 with the MR still open.
    */
   async mergeMergeRequest(
     project: string,
     iid: number,
     sha: string,
-    opts: { autoMerge?: boolean; removeSourceBranch?: boolean } = {},
+    opts: { shouldRemoveSourceBranch?: boolean; autoMerge?: boolean } = {},
   ): Promise<MergeOutcome> {
     const what = `PUT merge of !${iid} in ${project}`;
     try {
       const raw = await this.#api.MergeRequests.merge(project, iid, {
         sha,
-        ...(opts.autoMerge ? { autoMerge: true, mergeWhenPipelineSucceeds: true } : {}),
-        ...(opts.removeSourceBranch ? { shouldRemoveSourceBranch: true } : {}),
+        ...(opts.shouldRemoveSourceBranch !== undefined
+          ? { shouldRemoveSourceBranch: opts.shouldRemoveSourceBranch }
+          : {}),
+        ...(opts.autoMerge === true ? { autoMerge: true, mergeWhenPipelineSucceeds: true } : {}),
       });
-      return { kind: 'merged', mergeRequest: mergeRequestOf(parse(MergeRequestSchema, raw, what)) };
+      const merged = mergeRequestOf(parse(MergeRequestSchema, raw, what));
+      if (opts.autoMerge === true && merged.state === 'opened')
+        return { kind: 'auto-merge-armed', mergeRequest: merged };
+      return { kind: 'merged', mergeRequest: merged };
     } catch (err) {
       const http = httpFailureOf(err);
       if (http?.status === 409) return { kind: 'head-moved', message: http.message };
@@ -490,6 +516,98 @@ export class GitLabClient {
     }
   }
 
+  // ---- part A: merge rules (rebase, pipelines) ------------------------------------------------------------------
+
+  /**
+   * One MR with `include_rebase_in_progress=true`, so that `rebaseInProgress` is known. NotFoundError
+   * (merge-request) when missing.
+   */
+  async getMergeRequestRebaseState(project: string, iid: number): Promise<MergeRequestInfo> {
+    const what = `GET merge request !${iid} in ${project}`;
+    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () =>
+      this.#api.MergeRequests.show(project, iid, { includeRebaseInProgress: true }),
+    );
+    return mergeRequestOf(parse(MergeRequestSchema, raw, what));
+  }
+
+  /**
+   * Queues GitLab's rebase of the MR's source branch onto its target (`PUT …/rebase`, 202). GitLab does it
+   * asynchronously: poll `getMergeRequestRebaseState` until `rebaseInProgress` is false, then read `sha` (done) or
+   * `mergeError` (failed). A 403 (source branch missing, protected or not pushable) is a ValidationError naming
+   * GitLab's reason, not a credentials problem; a 409 (could not enqueue) is transient.
+   */
+  async rebaseMergeRequest(project: string, iid: number): Promise<void> {
+    const what = `PUT rebase of !${iid} in ${project}`;
+    try {
+      await this.#api.MergeRequests.rebase(project, iid);
+    } catch (err) {
+      const http = httpFailureOf(err);
+      if (http?.status === 403 && /source branch/i.test(http.message))
+        throw new ValidationError(
+          `gitlab: ${what}`,
+          `was refused: ${http.message}`,
+          `GitLab cannot rebase merge request !${iid}: ${http.message}. Rebase it by hand (or let Shepherd open a new one), then run again.`,
+        );
+      if (http?.status === 409)
+        throw new TransientError(`GitLab could not queue the rebase of !${iid}: ${http.message}`, {
+          system: 'gitlab',
+          status: 409,
+        });
+      throw toGitLabError(err, what, { kind: 'merge-request', name: `${project}!${iid}` });
+    }
+  }
+
+  /** The MR's pipelines, newest first (`GET …/merge_requests/:iid/pipelines`, first page). */
+  async listMergeRequestPipelines(project: string, iid: number): Promise<PipelineInfo[]> {
+    const what = `GET pipelines of !${iid} in ${project}`;
+    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () =>
+      this.#api.MergeRequests.allPipelines(project, iid, { perPage: 20, page: 1 }),
+    );
+    return parseList(PipelineSchema, raw, what).map(pipelineOf);
+  }
+
+  /** One pipeline by id (`GET …/pipelines/:id`). */
+  async getPipeline(project: string, id: number): Promise<PipelineInfo> {
+    const what = `GET pipeline ${id} in ${project}`;
+    const raw = await this.#call(what, { kind: 'project', name: project }, () => this.#api.Pipelines.show(project, id));
+    return pipelineOf(parse(PipelineSchema, raw, what));
+  }
+
+  /**
+   * The lines `to` adds and removes in each of `paths` against its merge base with `from` (`compare`, three dots),
+   * without the context lines and hunk headers, so that the same change on a moved base compares equal. A path
+   * the comparison does not touch is absent.
+   */
+  async changedLines(
+    project: string,
+    from: string,
+    to: string,
+    paths: readonly string[],
+  ): Promise<Map<string, readonly string[]>> {
+    const what = `GET compare ${from}...${to} in ${project}`;
+    const raw = await this.#call(what, { kind: 'project', name: project }, () =>
+      this.#api.Repositories.compare(project, from, to, { straight: false }),
+    );
+    return changedLinesOf(parse(CompareDiffsSchema, raw, what).diffs, paths);
+  }
+
+  /** Like `changedLines`, for the MR's own diff (`GET …/merge_requests/:iid/diffs`), open or merged. */
+  async mergeRequestChangedLines(
+    project: string,
+    iid: number,
+    paths: readonly string[],
+  ): Promise<Map<string, readonly string[]>> {
+    const what = `GET diffs of !${iid} in ${project}`;
+    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () =>
+      this.#api.MergeRequests.allDiffs(project, iid, { perPage: 100, maxPages: 5 }),
+    );
+    if (!Array.isArray(raw)) throw unexpectedResponse(what, 'expected a list');
+    return changedLinesOf(
+      raw.map((d) => parse(DiffSchema, d, what)),
+      paths,
+    );
+  }
+
   async #call<T>(what: string, target: GitLabTarget | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -538,7 +656,30 @@ function mergeRequestOf(m: z.output<typeof MergeRequestSchema>): MergeRequestInf
     sha: m.sha ?? '',
     detailedMergeStatus: m.detailed_merge_status ?? undefined,
     mergeCommitSha: m.merge_commit_sha ?? m.squash_commit_sha ?? undefined,
-    mergeWhenPipelineSucceeds: m.merge_when_pipeline_succeeds ?? undefined,
     createdAt: m.created_at,
+    headPipeline: m.head_pipeline ? pipelineOf(m.head_pipeline) : undefined,
+    mergeError: m.merge_error ?? undefined,
+    rebaseInProgress: m.rebase_in_progress ?? undefined,
+    autoMergeArmed: m.merge_when_pipeline_succeeds ?? false,
   };
+}
+
+/** The added and removed lines of each diff of `paths`, without context lines and hunk headers. */
+function changedLinesOf(
+  diffs: readonly z.output<typeof DiffSchema>[],
+  paths: readonly string[],
+): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const d of diffs) {
+    if (!paths.includes(d.new_path) && !paths.includes(d.old_path)) continue;
+    out.set(
+      d.new_path,
+      d.diff.split('\n').filter((l) => /^[+-]/.test(l) && !/^(\+\+\+|---) /.test(l)),
+    );
+  }
+  return out;
+}
+
+function pipelineOf(p: z.output<typeof PipelineSchema>): PipelineInfo {
+  return { id: p.id, sha: p.sha, status: p.status, source: p.source ?? undefined, webUrl: p.web_url };
 }

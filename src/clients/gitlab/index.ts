@@ -11,6 +11,7 @@ export type {
   MergeRequestInfo,
   MergeRequestState,
   NoteInfo,
+  PipelineInfo,
   RepositoryFile,
   RevertOutcome,
 } from './client.js';

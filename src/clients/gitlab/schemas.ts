@@ -30,6 +30,16 @@ export const BranchSchema = z.looseObject({
   commit: z.looseObject({ id: z.string() }),
 });
 
+/** A pipeline as the MR's `head_pipeline`, `GET …/pipelines/:id` and the MR's pipeline list show it (part A). */
+export const PipelineSchema = z.looseObject({
+  id: z.number(),
+  sha: z.string(),
+  ref: z.string().nullable().optional(),
+  status: z.string(),
+  source: z.string().nullable().optional(),
+  web_url: z.string(),
+});
+
 export const MergeRequestSchema = z.looseObject({
   iid: z.number(),
   state: z.string(),
@@ -43,8 +53,13 @@ export const MergeRequestSchema = z.looseObject({
   detailed_merge_status: z.string().nullable().optional(),
   merge_commit_sha: z.string().nullable().optional(),
   squash_commit_sha: z.string().nullable().optional(),
-  merge_when_pipeline_succeeds: z.boolean().nullable().optional(),
   created_at: z.string(),
+  // Part A: merge rules. Absent on older versions or without the permission to read pipelines.
+  head_pipeline: PipelineSchema.nullable().optional(),
+  merge_error: z.string().nullable().optional(),
+  /** Only with `include_rebase_in_progress=true`. */
+  rebase_in_progress: z.boolean().nullable().optional(),
+  merge_when_pipeline_succeeds: z.boolean().nullable().optional(),
 });
 
 export const NoteSchema = z.looseObject({
@@ -57,6 +72,10 @@ export const CompareSchema = z.looseObject({
   commits: z.array(CommitSchema),
   diffs: z.array(z.looseObject({ old_path: z.string(), new_path: z.string() })).optional(),
 });
+
+/** `compare` with the text of each diff (part A: the same change before and after a rebase). */
+export const DiffSchema = z.looseObject({ old_path: z.string(), new_path: z.string(), diff: z.string() });
+export const CompareDiffsSchema = z.looseObject({ diffs: z.array(DiffSchema) });
 
 /** GitLab's error bodies: `message` is a string, a list (409 duplicate MR) or a field map; `error_code` on revert. */
 export const ErrorBodySchema = z.looseObject({

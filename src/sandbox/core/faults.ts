@@ -97,7 +97,8 @@ export const InstallationSchema = z
   .object({
     /**
      * The deployments project runs a GitLab pipeline on every MR head and allows merging only when it succeeds
-     * (`only_allow_merge_if_pipeline_succeeds`): `succeeds` or `fails` (every MR pipeline fails).
+     * (`only_allow_merge_if_pipeline_succeeds`): `succeeds`, or `fails`: the pipelines of MRs into every environment
+     * but the first (dev) fail, so a run gets through dev (whose reverts still pass CI) and fails at stage.
      */
     deploymentsCi: z.enum(['succeeds', 'fails']).optional(),
     /** The deployments project's merge method; `ff` and `rebase_merge` need the MR rebased when its target moved. */

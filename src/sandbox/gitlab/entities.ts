@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { unifiedDiff } from './diff-text.js';
 import type { Commit, FileChange, FileEntry } from './git-store.js';
 import type { GitLabModel } from './model.js';
+import { isDraftTitle } from './merge-requests.js';
+import { pipelineBasicEntity, pipelineEntity } from './pipelines.js';
 import { fullPath, type MergeRequest, type Note, type PersonalAccessToken, type Project, type User } from './types.js';
 
 export function iso(ms: number): string {
@@ -127,9 +129,9 @@ export function projectEntity(base: string, model: GitLabModel, project: Project
     jobs_enabled: true,
     creator_id: 1,
     open_issues_count: 0,
-    merge_method: 'merge',
+    merge_method: project.mergeMethod,
     squash_option: 'default_off',
-    only_allow_merge_if_pipeline_succeeds: false,
+    only_allow_merge_if_pipeline_succeeds: project.onlyAllowMergeIfPipelineSucceeds,
     only_allow_merge_if_all_discussions_are_resolved: false,
     remove_source_branch_after_merge: false,
     auto_devops_enabled: false,
@@ -287,13 +289,16 @@ export function mergeRequestEntity(
   project: Project,
   mr: MergeRequest,
   detailed: boolean,
+  opts: { includeRebaseInProgress?: boolean } = {},
 ): Record<string, unknown> {
   const author = model.userById(mr.authorId);
-  const mergeUser = mr.mergeUserId !== null ? userBasic(base, model.userById(mr.mergeUserId)) : null;
+  // `merge_user` is who merged, or who armed auto-merge while it waits.
+  const mergeUserId = mr.mergeUserId ?? mr.autoMerge?.userId ?? null;
+  const mergeUser = mergeUserId !== null ? userBasic(base, model.userById(mergeUserId)) : null;
   const closedBy = mr.closedById !== null ? userBasic(base, model.userById(mr.closedById)) : null;
   const entity: Record<string, unknown> = {
     ...mergeRequestSimpleEntity(base, project, mr),
-    merged_by: mergeUser,
+    merged_by: mr.mergeUserId !== null ? mergeUser : null,
     merge_user: mergeUser,
     merged_at: mr.mergedAt !== null ? iso(mr.mergedAt) : null,
     merge_after: null,
@@ -312,17 +317,17 @@ export function mergeRequestEntity(
     source_project_id: project.id,
     target_project_id: project.id,
     labels: [...mr.labels],
-    draft: false,
-    work_in_progress: false,
+    draft: isDraftTitle(mr.title),
+    work_in_progress: isDraftTitle(mr.title),
     milestone: null,
-    merge_when_pipeline_succeeds: false,
+    merge_when_pipeline_succeeds: mr.autoMerge !== null,
     merge_status: mergeStatusLegacy(mr),
     detailed_merge_status: model.mergeRequests.detailedStatus(mr),
     sha: mr.sha,
     merge_commit_sha: mr.mergeCommitSha,
     squash_commit_sha: mr.squashCommitSha,
     discussion_locked: null,
-    should_remove_source_branch: mr.shouldRemoveSourceBranch,
+    should_remove_source_branch: mr.shouldRemoveSourceBranch ?? mr.autoMerge?.shouldRemoveSourceBranch ?? null,
     force_remove_source_branch: mr.forceRemoveSourceBranch,
     reference: `!${mr.iid}`,
     references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${fullPath(project)}!${mr.iid}` },
@@ -338,6 +343,8 @@ export function mergeRequestEntity(
   if (!detailed) return entity;
   const { repo } = project;
   const base_sha = repo.mergeBase(mr.targetSha, mr.sha) ?? null;
+  const headPipeline = model.mergeRequests.headPipeline(mr);
+  const web = projectWebUrl(base, project);
   return {
     ...entity,
     subscribed: true,
@@ -347,10 +354,11 @@ export function mergeRequestEntity(
     latest_build_started_at: null,
     latest_build_finished_at: null,
     first_deployed_to_production_at: null,
-    pipeline: null,
-    head_pipeline: null,
+    pipeline: headPipeline ? pipelineBasicEntity(web, headPipeline) : null,
+    head_pipeline: headPipeline ? pipelineEntity(web, headPipeline) : null,
     diff_refs: { base_sha, head_sha: mr.sha, start_sha: mr.targetSha },
-    merge_error: null,
+    merge_error: mr.mergeError,
+    ...(opts.includeRebaseInProgress ? { rebase_in_progress: mr.rebaseInProgress } : {}),
     first_contribution: false,
     user: { can_merge: true },
   };

@@ -14,6 +14,10 @@ export const GITLAB_ERROR_KINDS = [
   'forbidden',
   /** 404 `{"message":"404 <What> Not Found"}`; `message` holds `<What>` (Project, Branch, File, Commit). */
   'not-found',
+  /** 404 `{"message":"404 Not found"}`: a `find_by!` that found no record (an unknown MR iid or pipeline id). */
+  'record-not-found',
+  /** 403 `{"message":"403 Forbidden - <reason>"}`. */
+  'forbidden',
   /** 405 `{"message":"405 Method Not Allowed"}` or a specific message. */
   'not-allowed',
   /** 409 `{"message": ...}`. */
@@ -40,6 +44,11 @@ export class GitLabError extends Error {
     what: 'Project' | 'Branch' | 'File' | 'Commit' | 'Merge Request' | 'Note' | 'User' | 'Tree' | 'Ref' | 'Merge Base',
   ): GitLabError {
     return new GitLabError('not-found', what);
+  }
+
+  /** GitLab's global RecordNotFound handler: `{"message":"404 Not found"}` (lowercase `found`). */
+  static recordNotFound(): GitLabError {
+    return new GitLabError('record-not-found', 'Not found');
   }
 
   static badRequest(message: string, errorCode?: string): GitLabError {

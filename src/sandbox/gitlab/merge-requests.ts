@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { DomainFaultContext, FaultEngine } from '../core/faults.js';
 import { GitLabError } from './errors.js';
 import type { Commit } from './git-store.js';
+import { ACTIVE_PIPELINE_STATUSES, type Pipeline, type PipelineStore } from './pipelines.js';
 import {
   fullPath,
   type MergeRequest,
@@ -20,6 +21,8 @@ import {
 export interface MergeRequestHost {
   readonly clock: Clock;
   readonly faults: FaultEngine;
+  readonly pipelines: PipelineStore;
+  projectById(id: number): Project;
   userById(id: number): User;
   moveBranch(project: Project, branch: string, commit: Commit, userId: number, newCommits?: readonly Commit[]): void;
   /** Deletes a branch if it may be deleted (not default, not protected); silently keeps it otherwise. */
@@ -73,6 +76,8 @@ export interface MergeOptions {
   readonly sha?: string;
   readonly shouldRemoveSourceBranch?: boolean;
   readonly squash?: boolean;
+  /** `auto_merge` (or the deprecated `merge_when_pipeline_succeeds`): arm auto-merge while the pipeline runs. */
+  readonly autoMerge?: boolean;
   readonly mergeCommitMessage?: string;
   readonly squashCommitMessage?: string;
 }
@@ -83,22 +88,56 @@ export class MergeRequestService {
   private nextId = 1;
   private nextNoteId = 1;
 
-  constructor(private readonly host: MergeRequestHost) {}
+  constructor(private readonly host: MergeRequestHost) {
+    host.pipelines.onFinished((project, pipeline) => this.onPipelineFinished(project, pipeline));
+  }
 
   all(project: Project): MergeRequest[] {
     return this.byProject.get(project.id) ?? [];
   }
 
-  /** Finds an MR by its project-local iid; refuses with 404 Merge Request Not Found. */
+  /** Finds an MR by its project-local iid; refuses with GitLab's `find_by!` 404 `{"message":"404 Not found"}`. */
   get(project: Project, iid: number): MergeRequest {
     const mr = this.all(project).find((m) => m.iid === iid);
-    if (!mr) throw GitLabError.notFound('Merge Request');
+    if (!mr) throw GitLabError.recordNotFound();
     return mr;
   }
 
-  /** GitLab's `detailed_merge_status`: the check result while open, `not_open` otherwise. */
+  /**
+   * GitLab's `detailed_merge_status` (`DetailedMergeStatusService`): `not_open` unless open; `checking` while the
+   * asynchronous check runs; then the first failing check with CI skipped (conflict, nothing to merge, `need_rebase`);
+   * then, if only CI fails, `ci_still_running` while the head pipeline is active, else `ci_must_pass`; else
+   * `mergeable`.
+   */
   detailedStatus(mr: MergeRequest): string {
-    return mr.state === 'opened' ? mr.check : 'not_open';
+    if (mr.state !== 'opened') return 'not_open';
+    if (mr.check !== 'mergeable') return mr.check;
+    if (isDraftTitle(mr.title)) return 'draft_status';
+    const project = this.host.projectById(mr.projectId);
+    if (this.needsRebase(project, mr)) return 'need_rebase';
+    return this.ciStatus(project, mr) ?? 'mergeable';
+  }
+
+  /** `should_be_rebased?`: the method is `ff` or `rebase_merge` and the target head is not an ancestor of the MR head. */
+  needsRebase(project: Project, mr: MergeRequest): boolean {
+    if (project.mergeMethod === 'merge') return false;
+    const target = project.repo.branchHead(mr.targetBranch);
+    return target !== undefined && !project.repo.isAncestor(target, mr.sha);
+  }
+
+  /** The CI check: undefined when it passes, else `ci_still_running` or `ci_must_pass`. */
+  private ciStatus(project: Project, mr: MergeRequest): 'ci_still_running' | 'ci_must_pass' | undefined {
+    if (!project.onlyAllowMergeIfPipelineSucceeds) return undefined;
+    const head = this.host.pipelines.headPipelineOf(project, mr);
+    if (head === undefined) return 'ci_must_pass';
+    if (ACTIVE_PIPELINE_STATUSES.has(head.status)) return 'ci_still_running';
+    // `skipped` counts as success unless the project forbids it, which the sandbox does not model.
+    return head.status === 'success' || head.status === 'skipped' ? undefined : 'ci_must_pass';
+  }
+
+  /** The MR's head pipeline (`head_pipeline`): the newest pipeline for its head. */
+  headPipeline(mr: MergeRequest): Pipeline | undefined {
+    return this.host.pipelines.headPipelineOf(this.host.projectById(mr.projectId), mr);
   }
 
   /**
@@ -143,8 +182,12 @@ export class MergeRequestService {
       preparedAt: null,
       createdAt: now,
       updatedAt: now,
+      rebaseInProgress: false,
+      mergeError: null,
+      autoMerge: null,
     };
     list.push(mr);
+    this.startPipeline(project, mr);
     this.scheduleCheck(project, mr);
     this.host.emitMergeRequest(project, mr, 'opened');
     return mr;
@@ -224,6 +267,7 @@ export class MergeRequestService {
       mr.state = 'closed';
       mr.closedAt = now;
       mr.closedById = user.id;
+      mr.autoMerge = null;
       mr.cancelCheck?.();
       this.addNote(project, iid, user, 'closed', { system: true });
       action = 'closed';
@@ -242,8 +286,9 @@ export class MergeRequestService {
   }
 
   /**
-   * Merges with GitLab's order of checks: not open → 405; the source head moved → 409 (when `sha` is given); still
-   * checking, conflicting or empty → 405; then a merge commit (two parents) lands on the target branch.
+   * Merges with GitLab's order of checks (`execute_merge`): not open → 405; the source head moved → 409 (when `sha`
+   * is given); with `autoMerge` while the head pipeline runs (and only CI blocks) → armed, the MR stays open;
+   * otherwise anything but `mergeable` → 405; then the commits land on the target branch as the merge method says.
    */
   merge(project: Project, iid: number, user: User, opts: MergeOptions = {}): MergeRequest {
     const mr = this.get(project, iid);
@@ -259,7 +304,9 @@ export class MergeRequestService {
     if (mr.state !== 'opened') throw new GitLabError('not-allowed', '405 Method Not Allowed');
     if (opts.sha !== undefined && opts.sha !== mr.sha)
       throw new GitLabError('conflict', `SHA does not match HEAD of source branch: ${mr.sha}`);
-    if (mr.check !== 'mergeable') throw new GitLabError('not-allowed', '405 Method Not Allowed');
+    const status = this.detailedStatus(mr);
+    if (opts.autoMerge === true && status === 'ci_still_running') return this.armAutoMerge(project, mr, user, opts);
+    if (status !== 'mergeable') throw new GitLabError('not-allowed', '405 Method Not Allowed');
     const { repo } = project;
     const sourceHead = repo.branchHead(mr.sourceBranch);
     const targetHead = repo.branchHead(mr.targetBranch);
@@ -294,9 +341,11 @@ export class MergeRequestService {
     const person = { name: user.name, email: user.email };
     const newCommits = repo.range(targetHead, sourceHead);
     let mergedHead = sourceHead;
+    const fastForward = project.mergeMethod === 'ff';
     if (opts.squash ?? mr.squash) {
       const squashed = repo.createCommit({
-        parentIds: base ? [base] : [],
+        // A fast-forward squash sits on the target head (the MR was rebased on it); otherwise on the merge base.
+        parentIds: fastForward ? [targetHead] : base ? [base] : [],
         tree: repo.getCommit(sourceHead)!.tree,
         message: opts.squashCommitMessage ?? mr.title,
         author: repo.getCommit(sourceHead)!.author,
@@ -309,27 +358,149 @@ export class MergeRequestService {
     const message =
       opts.mergeCommitMessage ??
       `Merge branch '${mr.sourceBranch}' into '${mr.targetBranch}'\n\n${mr.title}\n\nSee merge request ${fullPath(project)}!${mr.iid}`;
-    const mergeCommit = repo.createCommit({
-      parentIds: [targetHead, mergedHead],
-      tree: outcome.tree,
-      message,
-      author: person,
-    });
+    // `ff` makes no merge commit: the target moves to the MR head (or its squash), and `merge_commit_sha` stays null.
+    const landed = fastForward
+      ? repo.getCommit(mergedHead)!
+      : repo.createCommit({ parentIds: [targetHead, mergedHead], tree: outcome.tree, message, author: person });
     const now = this.host.clock.now();
     mr.cancelCheck?.();
+    mr.autoMerge = null;
     mr.state = 'merged';
-    mr.mergeCommitSha = mergeCommit.id;
+    mr.mergeCommitSha = fastForward ? null : landed.id;
     mr.mergedAt = now;
     mr.mergeUserId = user.id;
     mr.updatedAt = now;
     mr.shouldRemoveSourceBranch = opts.shouldRemoveSourceBranch ?? null;
     project.merges++;
-    this.host.moveBranch(project, mr.targetBranch, mergeCommit, user.id, [...newCommits, mergeCommit]);
+    this.host.moveBranch(project, mr.targetBranch, landed, user.id, fastForward ? newCommits : [...newCommits, landed]);
     this.addNote(project, mr.iid, user, 'merged', { system: true });
     if (opts.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch)
       this.host.deleteBranch(project, mr.sourceBranch, user.id);
     this.host.emitMergeRequest(project, mr, 'merged');
     return mr;
+  }
+
+  // ---- part A: MR pipelines, auto-merge, rebase ------------------------------------------------------------
+
+  /** A new MR head starts a `merge_request_event` pipeline when the project runs CI for MRs (unless skipped). */
+  private startPipeline(project: Project, mr: MergeRequest): void {
+    const outcome = project.mergeRequestPipelines;
+    if (outcome === undefined || mr.state !== 'opened' || mr.skipCiFor === mr.sha) return;
+    const { pipelines } = this.host;
+    const pipeline = pipelines.createPipeline({
+      project,
+      sha: mr.sha,
+      ref: `refs/merge-requests/${mr.iid}/head`,
+      source: 'merge_request_event',
+      mergeRequestIid: mr.iid,
+    });
+    pipelines.run(project, pipeline, outcome(mr));
+  }
+
+  /** Arms auto-merge (`merge_when_pipeline_succeeds`): the MR merges when its head pipeline succeeds. */
+  private armAutoMerge(project: Project, mr: MergeRequest, user: User, opts: MergeOptions): MergeRequest {
+    const { autoMerge: _armed, ...params } = opts;
+    mr.autoMerge = { userId: user.id, ...params };
+    mr.mergeError = null;
+    mr.updatedAt = this.host.clock.now();
+    const head = this.headPipeline(mr);
+    this.addNote(
+      project,
+      mr.iid,
+      user,
+      `enabled an automatic merge when the pipeline for ${(head?.sha ?? mr.sha).slice(0, 8)} succeeds`,
+      { system: true },
+    );
+    this.host.emitMergeRequest(project, mr, 'updated');
+    return mr;
+  }
+
+  /**
+   * A pipeline ended: an armed MR whose head pipeline it is merges now if it succeeded and nothing else blocks
+   * (`AutoMergeProcessWorker`). A head that moved since auto-merge was armed with `sha` fails the merge as
+   * GitLab's MergeService does ("Branch has been updated since the merge was requested") and disarms it.
+   */
+  private onPipelineFinished(project: Project, pipeline: Pipeline): void {
+    for (const mr of this.all(project)) {
+      const armed = mr.autoMerge;
+      if (mr.state !== 'opened' || armed === null || pipeline.sha !== mr.sha) continue;
+      if (this.headPipeline(mr)?.id !== pipeline.id || pipeline.status !== 'success') continue;
+      const user = this.host.userById(armed.userId);
+      if (armed.sha !== undefined && armed.sha !== mr.sha) {
+        mr.autoMerge = null;
+        mr.mergeError = 'Branch has been updated since the merge was requested. Please review the changes.';
+        this.addNote(project, mr.iid, user, 'aborted the automatic merge because the source branch was updated', {
+          system: true,
+        });
+        continue;
+      }
+      if (this.detailedStatus(mr) !== 'mergeable') continue;
+      try {
+        this.land(project, mr, user, armed);
+      } catch (err) {
+        if (!(err instanceof GitLabError)) throw err;
+        mr.autoMerge = null;
+        mr.mergeError = err.message;
+      }
+    }
+  }
+
+  /**
+   * `PUT …/rebase`: queues a rebase of the source branch onto the target head (202 in the API), done after the
+   * mergeability check's time. Refuses with 403 when the source branch is gone or protected, and 409 while one is
+   * already queued. On success the source branch moves (a new head, so a new pipeline unless `skipCi`); on a
+   * conflict nothing moves and `merge_error` says so.
+   */
+  rebase(project: Project, iid: number, user: User, opts: { skipCi?: boolean } = {}): MergeRequest {
+    const mr = this.get(project, iid);
+    if (mr.state !== 'opened') throw new GitLabError('forbidden', 'Cannot push to source branch');
+    if (!project.repo.hasBranch(mr.sourceBranch)) throw new GitLabError('forbidden', 'Source branch does not exist');
+    if (project.protectedBranches.has(mr.sourceBranch))
+      throw new GitLabError('forbidden', 'Source branch is protected from force push');
+    if (mr.rebaseInProgress)
+      throw new GitLabError(
+        'conflict',
+        'Failed to enqueue the rebase operation, possibly due to a long-lived transaction. Try again later.',
+      );
+    mr.rebaseInProgress = true;
+    mr.mergeError = null;
+    const { clock } = this.host;
+    clock.after(clock.duration('mergeCheck'), () => this.runRebase(project, mr, user, opts.skipCi ?? false));
+    return mr;
+  }
+
+  private runRebase(project: Project, mr: MergeRequest, user: User, skipCi: boolean): void {
+    const { repo } = project;
+    const source = repo.branchHead(mr.sourceBranch);
+    const target = repo.branchHead(mr.targetBranch);
+    try {
+      if (mr.state !== 'opened' || source === undefined || target === undefined) {
+        if (mr.state === 'opened') mr.mergeError = 'Rebase failed: Source branch does not exist';
+        return;
+      }
+      if (repo.isAncestor(target, source)) return;
+      const base = repo.mergeBase(target, source);
+      let head = repo.getCommit(target)!;
+      for (const commit of base !== undefined ? repo.range(base, source) : repo.log(source).reverse()) {
+        const parent = commit.parentIds[0] !== undefined ? repo.getCommit(commit.parentIds[0])!.tree : new Map();
+        const outcome = repo.threeWayMerge(parent, head.tree, commit.tree);
+        if (!outcome.tree) {
+          mr.mergeError = 'Rebase failed: Rebase locally, resolve all conflicts, then push the branch.';
+          return;
+        }
+        head = repo.createCommit({
+          parentIds: [head.id],
+          tree: outcome.tree,
+          message: commit.message,
+          author: commit.author,
+          committer: { name: user.name, email: user.email },
+        });
+      }
+      if (skipCi) mr.skipCiFor = head.id;
+      this.host.moveBranch(project, mr.sourceBranch, head, user.id);
+    } finally {
+      mr.rebaseInProgress = false;
+    }
   }
 
   /** Called by the model whenever a branch moves or disappears: open MRs on it get fresh heads and a new check. */
@@ -346,6 +517,7 @@ export class MergeRequestService {
     if (source !== undefined && source !== mr.sha) {
       mr.sha = source;
       mr.updatedAt = this.host.clock.now();
+      this.startPipeline(project, mr);
     }
     if (target !== undefined) mr.targetSha = target;
     this.scheduleCheck(project, mr);
@@ -409,6 +581,11 @@ export class MergeRequestService {
   notes(project: Project, iid: number): Note[] {
     return [...(this.notesByMr.get(this.get(project, iid).id) ?? [])];
   }
+}
+
+/** GitLab's draft prefixes (`MergeRequest::DRAFT_REGEX`): `Draft:`, `[Draft]`, `(Draft)`, `Draft - `. */
+export function isDraftTitle(title: string): boolean {
+  return /^\s*(\[draft\]|\(draft\)|draft:|draft\s-\s)/i.test(title);
 }
 
 function normaliseLabels(labels: readonly string[]): string[] {

@@ -18,6 +18,7 @@ import {
 } from './git-store.js';
 import { ProjectHooks } from './hooks.js';
 import { MergeRequestService, type MergeRequestHost } from './merge-requests.js';
+import { PipelineStore } from './pipelines.js';
 import {
   fullPath,
   type MergeRequest,
@@ -96,6 +97,8 @@ export class GitLabModel {
   readonly mergeRequests: MergeRequestService;
   /** Project webhooks and their deliveries. */
   readonly hooks: ProjectHooks;
+  /** CI pipelines (part A: MR pipelines; commit statuses add `external` ones). */
+  readonly pipelines: PipelineStore;
   private readonly users = new Map<number, User>();
   private readonly tokens = new Map<string, PersonalAccessToken>();
   private nextTokenId = 1;
@@ -112,6 +115,7 @@ export class GitLabModel {
     this.clock = opts.clock;
     this.faults = opts.faults;
     this.addUser({ username: 'root', name: 'Administrator', email: 'admin@example.com' });
+    this.pipelines = new PipelineStore(opts.clock);
     this.mergeRequests = new MergeRequestService(this.mergeRequestHost());
     this.hooks = new ProjectHooks(this);
   }
@@ -222,6 +226,9 @@ export class GitLabModel {
       commitsPerBranch: new Map(),
       merges: 0,
       reverts: 0,
+      mergeMethod: 'merge',
+      onlyAllowMergeIfPipelineSucceeds: false,
+      mergeRequestPipelines: undefined,
     };
     this.projects.set(project.id, project);
     if (input.files) {
@@ -530,6 +537,8 @@ export class GitLabModel {
     return {
       clock: this.clock,
       faults: this.faults,
+      pipelines: this.pipelines,
+      projectById: (id) => this.project(id),
       userById: (id) => this.userById(id),
       moveBranch: (project, branch, commit, userId, newCommits) =>
         this.moveBranch(project, branch, commit, userId, newCommits),
@@ -614,6 +623,7 @@ export class GitLabModel {
   /** Cancels pending mergeability checks (the clock's `stop()` does too). */
   stop(): void {
     this.hooks.stop();
+    this.pipelines.stop();
     for (const project of this.allProjects()) for (const mr of this.mergeRequests.all(project)) mr.cancelCheck?.();
   }
 }

@@ -3,7 +3,15 @@
  */
 import { json, type Router, type SandboxRequest } from '../core/http.js';
 import { GitLabError } from './errors.js';
-import { commitBasic, diffEntity, mergeRequestEntity, mergeRequestSimpleEntity, noteEntity } from './entities.js';
+import {
+  commitBasic,
+  diffEntity,
+  mergeRequestEntity,
+  mergeRequestSimpleEntity,
+  noteEntity,
+  projectWebUrl,
+} from './entities.js';
+import { pipelineBasicEntity } from './pipelines.js';
 import { api, defined, intParam, paginated, Params, type RouteContext } from './http-support.js';
 import type { MergeRequestFilter, UpdateMergeRequestInput } from './merge-requests.js';
 
@@ -92,7 +100,10 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
     api((req) => {
       const project = model.project(req.params.id!);
       const mr = mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
-      return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
+      const params = new Params(req);
+      const includeRebaseInProgress = params.bool('include_rebase_in_progress') ?? false;
+      params.check();
+      return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true, { includeRebaseInProgress }));
     }),
   );
 
@@ -149,12 +160,14 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
       const squash = params.bool('squash');
       const mergeCommitMessage = params.string('merge_commit_message');
       const squashCommitMessage = params.string('squash_commit_message');
+      // `auto_merge` (17.11+) and the deprecated `merge_when_pipeline_succeeds` ask for the same thing.
+      const autoMerge = params.bool('auto_merge') ?? params.bool('merge_when_pipeline_succeeds');
       params.check();
       const mr = mrs.merge(
         project,
         iid,
         ctx.userOf(req),
-        defined({ sha, shouldRemoveSourceBranch, squash, mergeCommitMessage, squashCommitMessage }),
+        defined({ sha, shouldRemoveSourceBranch, squash, mergeCommitMessage, squashCommitMessage, autoMerge }),
       );
       return json(200, mergeRequestEntity(req.baseUrl, model, project, mr, true));
     }),
@@ -210,8 +223,24 @@ export function addMergeRequestRoutes(router: Router, ctx: RouteContext): void {
     `${MR}/pipelines`,
     api((req) => {
       const project = model.project(req.params.id!);
-      mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
-      return paginated(req, [], (p) => p);
+      const mr = mrs.get(project, intParam(req.params.iid, 'merge_request_iid'));
+      const web = projectWebUrl(req.baseUrl, project);
+      return paginated(req, model.pipelines.forMergeRequest(project, mr), (p) => pipelineBasicEntity(web, p));
+    }),
+  );
+
+  // Part A: `PUT …/rebase` queues the rebase (202); the MR shows it with `include_rebase_in_progress=true`.
+  router.add(
+    'PUT',
+    `${MR}/rebase`,
+    api((req) => {
+      const project = model.project(req.params.id!);
+      const iid = intParam(req.params.iid, 'merge_request_iid');
+      const params = new Params(req);
+      const skipCi = params.bool('skip_ci') ?? false;
+      params.check();
+      mrs.rebase(project, iid, ctx.userOf(req), { skipCi });
+      return json(202, { rebase_in_progress: true });
     }),
   );
 

@@ -11,6 +11,7 @@ import type { GitLabModel } from './model.js';
 import { inEventChain } from './hooks.js';
 import { addHookRoutes } from './routes-hooks.js';
 import { addMergeRequestRoutes } from './routes-merge-requests.js';
+import { addPipelineRoutes } from './routes-pipelines.js';
 import { addRepositoryRoutes } from './routes-repository.js';
 import { addStatusRoutes } from './routes-statuses.js';
 import { fullPath, type User } from './types.js';
@@ -85,6 +86,7 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
   addMergeRequestRoutes(router, ctx);
   addHookRoutes(router, ctx);
   addStatusRoutes(router, ctx); // part E: commit statuses
+  addPipelineRoutes(router, ctx); // part A: merge rules
 
   const server = await startSandboxServer({
     system: 'gitlab',

@@ -44,7 +44,20 @@ export interface Project {
   readonly commitsPerBranch: Map<string, number>;
   merges: number;
   reverts: number;
+  // Part A (merge rules): the project's merge settings and the pipelines its MRs run.
+  /** `merge_method`: `merge` (a merge commit), `rebase_merge` (rebased, then a merge commit), `ff` (no merge commit). */
+  mergeMethod: MergeMethod;
+  /** `only_allow_merge_if_pipeline_succeeds`: an MR merges only when its head pipeline succeeded. */
+  onlyAllowMergeIfPipelineSucceeds: boolean;
+  /**
+   * The project's CI for MRs: each new MR head starts a `merge_request_event` pipeline that ends as this returns;
+   * undefined: MRs run no pipeline.
+   */
+  mergeRequestPipelines: ((mr: MergeRequest) => 'success' | 'failed') | undefined;
 }
+
+export const MERGE_METHODS = ['merge', 'rebase_merge', 'ff'] as const;
+export type MergeMethod = (typeof MERGE_METHODS)[number];
 
 export function fullPath(project: Project): string {
   return `${project.namespace}/${project.path}`;
@@ -92,6 +105,25 @@ export interface MergeRequest {
   preparedAt: number | null;
   readonly createdAt: number;
   updatedAt: number;
+  // Part A (merge rules): rebase and auto-merge.
+  /** A `PUT …/rebase` is queued or running. */
+  rebaseInProgress: boolean;
+  /** Why the last rebase or automatic merge failed (`merge_error`); null when nothing failed. */
+  mergeError: string | null;
+  /** Auto-merge armed (`merge_when_pipeline_succeeds`): who armed it and the merge parameters it keeps. */
+  autoMerge: AutoMergeParams | null;
+  /** A head pushed by a rebase with `skip_ci`: it starts no pipeline. */
+  skipCiFor?: string;
+}
+
+/** The parameters an armed auto-merge merges with once the head pipeline succeeds. */
+export interface AutoMergeParams {
+  readonly userId: number;
+  readonly sha?: string;
+  readonly shouldRemoveSourceBranch?: boolean;
+  readonly squash?: boolean;
+  readonly mergeCommitMessage?: string;
+  readonly squashCommitMessage?: string;
 }
 
 export interface Note {

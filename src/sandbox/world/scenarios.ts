@@ -198,6 +198,25 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     description: "Argo CD cannot render stage's manifests for a new image (ComparisonError): sync and health Unknown.",
     domain: [{ kind: 'argo-health-unknown', env: 'stage', newImageOnly: true }],
   },
+  // Part A: GitLab merge rules.
+  {
+    name: 'ci-must-pass',
+    description:
+      'The deployments project runs a pipeline on every MR head and merges only when it succeeds (ci_still_running, then mergeable).',
+    installation: { deploymentsCi: 'succeeds' },
+  },
+  {
+    name: 'ci-must-pass-fails',
+    description:
+      'Like ci-must-pass, but the pipelines of MRs into stage and prod fail: a run fails at stage naming the pipeline, closes its MR, and dev keeps the new image.',
+    installation: { deploymentsCi: 'fails' },
+  },
+  {
+    name: 'ff-merge',
+    description:
+      'The deployments project merges fast-forward only, and another team pushes to the env branch while each MR is open: every MR needs a rebase (need_rebase) before it merges.',
+    installation: { mergeMethod: 'ff', envBranchMoves: true },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

@@ -23,6 +23,7 @@ import { startKubernetesServer } from '../kubernetes/server.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 import { ciJobRunner } from './ci-job.js';
 import { GitLabPlugin } from './gitlab-plugin.js';
+import { applyMergeRules } from './merge-rules.js';
 import { ENV_VALUES } from './deployments-repo.js';
 import { gitSourceOver } from './git-source.js';
 import { defaultLayout } from './layout.js';
@@ -139,6 +140,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const { initialImage } = seedRepositories(gitlab, layout);
   // protected-main: nobody pushes to the app's default branch; changes arrive through merge requests only.
   if (installation.protectedAppDefault) gitlab.protectBranch(layout.appProject, 'main', { pushAccessLevel: 0 });
+  const stopMergeRules = applyMergeRules(gitlab, layout, installation); // part A: merge rules
 
   const cluster = createCluster({
     clock,
@@ -239,6 +241,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const servers: SandboxServer[] = [];
   let admin: AdminServer | undefined;
   const stop = async (): Promise<void> => {
+    stopMergeRules();
     unobserve();
     unshare();
     notifications.stop();
