@@ -92,6 +92,10 @@ export interface KubernetesConfig {
   readonly kubeconfig: string | undefined;
   readonly context: string | undefined;
   readonly argocdNamespace: string;
+  /** The app's Deployment (SHEPHERD_DEPLOYMENT; default: the app name). */
+  readonly deployment: string;
+  /** The container to verify (SHEPHERD_CONTAINER); undefined: the one named like the app, or the only one. */
+  readonly container: string | undefined;
 }
 
 export interface EnvironmentConfig {
@@ -357,6 +361,8 @@ function validate(
       kubeconfig: abs(get<string>('KUBECONFIG')?.split(':')[0]),
       context: get<string>('SHEPHERD_KUBE_CONTEXT'),
       argocdNamespace: get<string>('ARGOCD_NAMESPACE')!,
+      deployment: get<string>('SHEPHERD_DEPLOYMENT') ?? appName,
+      container: get<string>('SHEPHERD_CONTAINER'),
     },
     app: { name: appName, cueName: get<string>('APP_CUE_NAME')! },
     environments: {

@@ -325,6 +325,21 @@ export const VARIABLES: readonly Variable[] = [
   v('PROD_NAMESPACE', 'kubernetes', 'a Kubernetes namespace name', k8sName, 'Namespace of the prod environment.', {
     default: 'prod',
   }),
+  // Part D: which Deployment and container are the app's workload.
+  v(
+    'SHEPHERD_DEPLOYMENT',
+    'kubernetes',
+    'a Kubernetes name',
+    k8sName,
+    "Name of the app's Deployment in each environment's namespace (default: APP_REPO_NAME). Its pods are found through its spec.selector and its current ReplicaSet, never by a label like app=<name>.",
+  ),
+  v(
+    'SHEPHERD_CONTAINER',
+    'kubernetes',
+    'a container name',
+    k8sName,
+    "The container of the Deployment's pods whose image Shepherd verifies (default: the one named APP_REPO_NAME, or the only container). A name the pods do not have fails the verification, naming the containers they have.",
+  ),
   ...(['dev', 'stage', 'prod'] as const).flatMap((env) => [
     v(
       `SHEPHERD_KUBECONFIG_${env.toUpperCase()}`,

@@ -187,7 +187,6 @@ export function layoutForWorld(
   timing: { degradedGraceSeconds?: number; stabilitySeconds?: number } = {},
   config?: ShepherdConfig,
 ): PipelineLayout {
-  void config;
   const w = world.layout;
   const env = (e: 'dev' | 'stage' | 'prod') => ({
     namespace: w.environments[e].namespace,
@@ -209,6 +208,7 @@ export function layoutForWorld(
     registry: { external: w.registryExternal, group: w.group },
     degradedGraceSeconds: timing.degradedGraceSeconds ?? 2,
     stabilitySeconds: timing.stabilitySeconds ?? 0.5,
+    workload: { deployment: config?.kubernetes.deployment ?? w.app, container: config?.kubernetes.container },
   };
 }
 
