@@ -96,7 +96,6 @@ export interface TestWorldOptions {
   scenario?: ScenarioInput;
   watchHistoryLimit?: number;
   bookmarkIntervalMs?: number;
-  allowAnonymous?: boolean;
 }
 
 /** A kube config for the server with `token`. */
@@ -134,7 +133,6 @@ export async function startWorld(opts: TestWorldOptions = {}): Promise<TestWorld
     faults,
     token: TOKEN,
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
-    ...(opts.allowAnonymous ? { allowAnonymous: true } : {}),
   });
   const kc = kubeConfigFor(server.url, TOKEN);
   return {

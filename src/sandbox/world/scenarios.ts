@@ -143,6 +143,13 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     description: 'New images in prod cannot be pulled (ErrImagePull, then ImagePullBackOff).',
     domain: [{ kind: 'pods-imagepull', env: 'prod', newImageOnly: true }],
   },
+  // Part D: pods as Kubernetes selects them.
+  {
+    name: 'sibling-workload',
+    description:
+      "The team's queue worker (Deployment example-app-worker, selected by matchLabels and a matchExpression, two containers) runs next to the app in every namespace on an image of its own, its pods labelled app=example-app too: only the app's Deployment's selector and current ReplicaSet tell its pods apart.",
+    installation: { siblingWorkload: true },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {
