@@ -195,7 +195,8 @@ describe('the API requests of the cluster waits', () => {
     expect(settled).toMatchObject({ attempt: 1, revision: mergeSha });
     expect(verified.pods).toEqual([expect.objectContaining({ imageTag: tag, ready: true })]);
     // The stability window alone takes several looks: with no watch, they read the Deployment and the pods directly.
-    expect(proxy!.count('get', 'deployments/example-app')).toBeGreaterThan(1);
+    // (A look right after a cache's first list may still read it, before the refused watch marks it unsynced.)
+    expect(proxy!.count('get', 'deployments/example-app')).toBeGreaterThanOrEqual(1);
     expect(proxy!.count('list', 'pods')).toBeGreaterThan(2);
     expect(proxy!.count('list', 'replicasets')).toBeGreaterThan(2);
   });
