@@ -210,13 +210,13 @@ export function createAwaitArgoSyncedAndHealthy(
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
-    const templateImage = deployment ? appContainer(deployment.containers, target.appName)?.image : undefined;
+    const templateImage = deployment ? appContainer(deployment.containers, target.container)?.image : undefined;
     const pods: PodView[] = podsRunning(
       await reads.pods(),
-      target.appName,
+      target.container,
       templateImage ? imageTagOf(templateImage) : undefined,
     );
-    const troubled = troubledPods(pods, target.appName);
+    const troubled = troubledPods(pods, target.container);
     if (troubled) return troubled;
     const finishedAt = app.operation?.finishedAt;
     const reconciled =
@@ -227,7 +227,7 @@ export function createAwaitArgoSyncedAndHealthy(
       return {
         reason: progressDeadlineExceeded(deployment) ? 'ProgressDeadlineExceeded' : 'Degraded',
         pods: unready.map((p) => {
-          const c = appContainer(p.containers, target.appName);
+          const c = appContainer(p.containers, target.container);
           return { name: p.name, reason: c?.waitingReason ?? 'NotReady', restarts: c?.restartCount ?? 0 };
         }),
       };

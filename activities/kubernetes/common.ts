@@ -8,6 +8,7 @@ import type { PipelineEnvironment, PipelineLayout } from '../../src/domain/pipel
 import { ACTIVITY_FIELDS, type AppEnvironment } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import type { RevisionAncestry } from './ancestry.js';
+import { ValidationError } from '../../src/domain/errors.js';
 
 /** A source of the current time, so that tests can move it. */
 export interface ActivityClock {
@@ -42,8 +43,12 @@ export interface KubernetesActivityDeps {
 export interface EnvironmentTarget extends PipelineEnvironment {
   readonly env: AppEnvironment['env'];
   readonly appName: string;
-  /** Label selector of the app's pods (`app={name}`, as the real scripts select them). */
-  readonly podSelector: string;
+  /** The app's Deployment (SHEPHERD_DEPLOYMENT); its pods are those of its current ReplicaSet. */
+  readonly deployment: string;
+  /** The container whose image is verified: the configured one (SHEPHERD_CONTAINER), else named like the app. */
+  readonly container: string;
+  /** Whether `container` was configured; if not, a pod with a single container of another name is verified by it. */
+  readonly containerConfigured: boolean;
 }
 
 /**
@@ -57,7 +62,15 @@ export function appEnvironmentFields(layout: PipelineLayout) {
 /** Where a (parsed) app environment lives. */
 export function resolveTarget(layout: PipelineLayout, input: AppEnvironment): EnvironmentTarget {
   const place = layout.environments[input.env];
-  return { ...place, env: input.env, appName: input.appName, podSelector: `app=${input.appName}` };
+  const configured = layout.workload.container;
+  return {
+    ...place,
+    env: input.env,
+    appName: input.appName,
+    deployment: layout.workload.deployment,
+    container: configured ?? input.appName,
+    containerConfigured: configured !== undefined,
+  };
 }
 
 /** The cluster that runs `env`'s Deployment and pods: its own when configured, else the Argo CD cluster. */
@@ -71,6 +84,27 @@ export function appContainer<C extends { readonly name: string }>(
   appName: string,
 ): C | undefined {
   return containers.find((c) => c.name === appName) ?? containers[0];
+}
+
+/**
+ * The container to verify among `containers` (of the Deployment's template or of a pod): the configured one; when
+ * none is configured, the one named like the app, else the only one. A ValidationError (not retryable: the
+ * setting and the cluster disagree) names the containers there are, so that SHEPHERD_CONTAINER can be set.
+ */
+export function verifiedContainer<C extends { readonly name: string }>(
+  containers: readonly C[],
+  target: Pick<EnvironmentTarget, 'container' | 'containerConfigured' | 'namespace' | 'deployment'>,
+  where = `the Deployment ${target.namespace}/${target.deployment}`,
+): C {
+  const named = containers.find((c) => c.name === target.container);
+  if (named) return named;
+  if (!target.containerConfigured && containers.length === 1) return containers[0]!;
+  const names = containers.map((c) => c.name).join(', ') || 'none';
+  throw new ValidationError(
+    'SHEPHERD_CONTAINER',
+    `names a container of ${where}`,
+    `${where} has no container "${target.container}" (its containers: ${names}): set SHEPHERD_CONTAINER to the app's container`,
+  );
 }
 
 /**

@@ -24,7 +24,7 @@ export function toEnvironmentState(
     attempt,
     env: target.env,
     argoApp: target.argoApp,
-    imageTag: appContainer(containers, target.appName)?.imageTag,
+    imageTag: appContainer(containers, target.container)?.imageTag,
     containers,
     replicas: {
       desired: deployment?.desiredReplicas ?? 0,

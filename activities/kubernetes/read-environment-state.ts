@@ -38,7 +38,7 @@ export function createReadEnvironmentState(deps: KubernetesActivityDeps): Shephe
       );
       let deployment: DeploymentView | undefined;
       try {
-        deployment = await workloadClient(deps, target.env).readDeployment(target.namespace, target.appName);
+        deployment = await workloadClient(deps, target.env).readDeployment(target.namespace, target.deployment);
       } catch (err) {
         // Before the first deploy there is no Deployment yet: the state says so (no image) instead of failing.
         if (!(err instanceof NotFoundError)) throw err;

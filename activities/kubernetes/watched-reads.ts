@@ -1,11 +1,26 @@
 /**
- * What a cluster wait reads at each look — the Application, the Deployment, the pods — taken from caches that a
+ * What a cluster wait reads at each look — the Application, the Deployment, its ReplicaSets and pods — taken from caches that a
  * watch keeps up to date (one list and one long watch per collection for the whole wait), and from the API server
  * only while a cache is not synced (before its first list, the watch down, an expired version being re-listed), so
  * that correctness never depends on the watch. A change in a cache wakes the wait, but no sooner than the minimum
  * gap after the previous look: a rollout's burst of pod events costs a few looks, and no API request.
+ *
+ * The app's pods are those of the Deployment's current ReplicaSet (real-installations.md §7.1): the ReplicaSet it
+ * controls with the highest revision, and the pods that ReplicaSet controls, carrying its pod-template-hash. Both
+ * are listed by the Deployment's own `spec.selector` (matchLabels and matchExpressions), never by `app=<name>`: a
+ * second Deployment whose pods share that label, or the old ReplicaSet's pods during a rollout, are not the app's.
+ * Their caches start at the first look, once the Deployment (and so its selector, immutable in apps/v1) is known.
  */
-import type { ApplicationView, CachedCollection, DeploymentView, PodView } from '../../src/clients/kubernetes/index.js';
+import {
+  currentReplicaSet,
+  labelSelectorString,
+  podsOfReplicaSet,
+  type ApplicationView,
+  type CachedCollection,
+  type DeploymentView,
+  type PodView,
+  type ReplicaSetView,
+} from '../../src/clients/kubernetes/index.js';
 import { workloadClient, type EnvironmentTarget, type KubernetesActivityDeps } from './common.js';
 
 /** The minimum gap between two looks a watch event may cause, unless the deps say otherwise. */
@@ -25,8 +40,17 @@ export interface WatchedReads {
   application(): Promise<ApplicationView>;
   /** The app's Deployment (NotFoundError when it does not exist). */
   deployment(): Promise<DeploymentView>;
-  /** The app's pods, sorted by name. */
+  /** The pods of the Deployment's current ReplicaSet, sorted by name (none before it has one). */
   pods(): Promise<PodView[]>;
+  /** The Deployment, its current ReplicaSet (if any yet) and that ReplicaSet's pods, from one look. */
+  workload(): Promise<Workload>;
+}
+
+/** The app's workload as one look sees it. */
+export interface Workload {
+  readonly deployment: DeploymentView;
+  readonly replicaSet: ReplicaSetView | undefined;
+  readonly pods: PodView[];
 }
 
 /** The objects of `cache` once its first list has answered, if it is synced; undefined: ask the API server. */
@@ -51,6 +75,8 @@ export function watchedReads(
   let app: CachedCollection<ApplicationView> | undefined;
   let deployment: CachedCollection<DeploymentView> | undefined;
   let pods: CachedCollection<PodView> | undefined;
+  let replicaSets: CachedCollection<ReplicaSetView> | undefined;
+  let following = false;
   let lastLook = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let wakeWait: (() => void) | undefined;
@@ -73,16 +99,20 @@ export function watchedReads(
     follow(wake) {
       wakeWait = wake;
       if (opts.application) app = client.followApplication(layout.argocdNamespace, target.argoApp, changed);
-      deployment = workload.followDeployment(target.namespace, target.appName, changed);
-      pods = workload.followPods(target.namespace, target.podSelector, changed);
+      following = true;
+      deployment = workload.followDeployment(target.namespace, target.deployment, changed);
       const pacing: Stoppable = {
         stop() {
+          following = false;
           wakeWait = undefined;
           if (timer !== undefined) clearTimeout(timer);
           timer = undefined;
+          // The ReplicaSet and pod caches started at the first look.
+          replicaSets?.stop();
+          pods?.stop();
         },
       };
-      return [...(app ? [app] : []), deployment, pods, pacing];
+      return [...(app ? [app] : []), deployment, pacing];
     },
     looking() {
       lastLook = Date.now();
@@ -98,11 +128,23 @@ export function watchedReads(
     },
     async deployment() {
       const found = (await cached(deployment))?.[0];
-      return found ?? workload.readDeployment(target.namespace, target.appName);
+      return found ?? workload.readDeployment(target.namespace, target.deployment);
     },
     async pods() {
-      const found = await cached(pods);
-      return found ? [...found] : workload.listPods(target.namespace, target.podSelector);
+      return (await this.workload()).pods;
+    },
+    async workload() {
+      const dep = await this.deployment();
+      const selector = labelSelectorString(dep.selector);
+      if (following && !pods) {
+        replicaSets = workload.followReplicaSets(target.namespace, selector, changed);
+        pods = workload.followPods(target.namespace, selector, changed);
+      }
+      const sets = (await cached(replicaSets)) ?? (await workload.listReplicaSets(target.namespace, selector));
+      const rs = currentReplicaSet(dep, sets);
+      if (!rs) return { deployment: dep, replicaSet: undefined, pods: [] };
+      const all = (await cached(pods)) ?? (await workload.listPods(target.namespace, selector));
+      return { deployment: dep, replicaSet: rs, pods: podsOfReplicaSet(rs, all) };
     },
   };
 }

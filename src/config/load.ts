@@ -96,6 +96,10 @@ export interface KubernetesConfig {
   readonly argocdNamespace: string;
   /** Environments whose Application Shepherd syncs itself (SHEPHERD_ARGOCD_MANUAL_SYNC); part C. */
   readonly argocdManualSync: readonly Environment[];
+  /** The app's Deployment (SHEPHERD_DEPLOYMENT; default: the app name). */
+  readonly deployment: string;
+  /** The container to verify (SHEPHERD_CONTAINER); undefined: the one named like the app, or the only one. */
+  readonly container: string | undefined;
 }
 
 export interface EnvironmentConfig {
@@ -369,6 +373,8 @@ function validate(
       context: get<string>('SHEPHERD_KUBE_CONTEXT'),
       argocdNamespace: get<string>('ARGOCD_NAMESPACE')!,
       argocdManualSync: get<Environment[]>('SHEPHERD_ARGOCD_MANUAL_SYNC') ?? [],
+      deployment: get<string>('SHEPHERD_DEPLOYMENT') ?? appName,
+      container: get<string>('SHEPHERD_CONTAINER'),
     },
     app: { name: appName, cueName: get<string>('APP_CUE_NAME')! },
     environments: {

@@ -44,5 +44,6 @@ export function pipelineFromConfig(config: ShepherdConfig): PipelineLayout {
     registry: { external: config.registry.external, group },
     degradedGraceSeconds: 30,
     stabilitySeconds: 10,
+    workload: { deployment: config.kubernetes.deployment, container: config.kubernetes.container },
   };
 }

@@ -378,6 +378,21 @@ export const VARIABLES: readonly Variable[] = [
     envList,
     "Environments whose Argo CD Application has no automated sync: after each merge (and each revert) Shepherd starts the sync itself by writing the Application's `operation`, as `argocd app sync` does. Unset: none (Argo CD syncs on its own).",
   ),
+  // Part D: which Deployment and container are the app's workload.
+  v(
+    'SHEPHERD_DEPLOYMENT',
+    'kubernetes',
+    'a Kubernetes name',
+    k8sName,
+    "Name of the app's Deployment in each environment's namespace (default: APP_REPO_NAME). Its pods are found through its spec.selector and its current ReplicaSet, never by a label like app=<name>.",
+  ),
+  v(
+    'SHEPHERD_CONTAINER',
+    'kubernetes',
+    'a container name',
+    k8sName,
+    "The container of the Deployment's pods whose image Shepherd verifies (default: the one named APP_REPO_NAME, or the only container). A name the pods do not have fails the verification, naming the containers they have.",
+  ),
   ...(['dev', 'stage', 'prod'] as const).flatMap((env) => [
     v(
       `SHEPHERD_KUBECONFIG_${env.toUpperCase()}`,

@@ -52,6 +52,11 @@ export interface PipelineLayout {
   readonly degradedGraceSeconds: number;
   /** Seconds every pod must stay Ready without restarts for verifyWorkload. */
   readonly stabilitySeconds: number;
+  /**
+   * The app's workload in each environment's namespace (part D): its Deployment's name, and the container whose
+   * image is verified (undefined: the one named like the app, or the only one).
+   */
+  readonly workload: { readonly deployment: string; readonly container: string | undefined };
 }
 
 /** `example-app` → `exampleApp`: the app's CUE identifier, as the deployments repo's update-app-image.sh derives it. */

@@ -215,6 +215,7 @@ export function layoutForWorld(
     registry: { external: w.registryExternal, group: w.group },
     degradedGraceSeconds: timing.degradedGraceSeconds ?? 2,
     stabilitySeconds: timing.stabilitySeconds ?? 0.5,
+    workload: { deployment: config?.kubernetes.deployment ?? w.app, container: config?.kubernetes.container },
   };
 }
 

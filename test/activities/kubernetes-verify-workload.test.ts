@@ -14,11 +14,16 @@ import {
 } from './kubernetes-support.js';
 
 const IMAGE = (tag: string) => `docker.jmann.local/p2c/example-app:${tag}`;
+/** The container choice of the seed's installation: the one named like the app. */
+const TARGET = { container: 'example-app', containerConfigured: false, namespace: 'dev', deployment: 'example-app' };
 
 function deployment(tag: string, counts: Partial<DeploymentView['status']> = {}): DeploymentView {
   return {
     name: 'example-app',
+    uid: 'dep-uid',
     generation: 2,
+    selector: { matchLabels: { app: 'example-app' }, matchExpressions: [] },
+    revision: 2,
     desiredReplicas: 1,
     paused: false,
     containers: [{ name: 'example-app', image: IMAGE(tag) }],
@@ -50,7 +55,7 @@ describe('the workload rule of verifyWorkload', () => {
     const verdict = assessWorkload(
       deployment('1.0.37-b'),
       [pod('example-app-new-abcde', '1.0.37-b'), pod('example-app-old-fghij', '1.0.36-a')],
-      'example-app',
+      TARGET,
       '1.0.37-b',
     );
     expect(verdict).toEqual({ ok: false, why: 'pods still on another image: example-app-old-fghij (1.0.36-a)' });
@@ -58,20 +63,23 @@ describe('the workload rule of verifyWorkload', () => {
 
   it('follows kubectl rollout status: unobserved generation, pending old replicas and unavailable replicas are not done', () => {
     const pods = [pod('p1', '1.0.37-b')];
-    expect(assessWorkload({ ...deployment('1.0.37-b'), generation: 3 }, pods, 'example-app', '1.0.37-b')).toMatchObject(
-      { ok: false, why: expect.stringContaining('spec update') },
-    );
-    expect(assessWorkload(deployment('1.0.37-b', { replicas: 2 }), pods, 'example-app', '1.0.37-b')).toMatchObject({
+    expect(assessWorkload({ ...deployment('1.0.37-b'), generation: 3 }, pods, TARGET, '1.0.37-b')).toMatchObject({
+      ok: false,
+      why: expect.stringContaining('spec update'),
+    });
+    expect(assessWorkload(deployment('1.0.37-b', { replicas: 2 }), pods, TARGET, '1.0.37-b')).toMatchObject({
       ok: false,
       why: '1 old replicas pending termination',
     });
-    expect(
-      assessWorkload(deployment('1.0.37-b', { availableReplicas: 0 }), pods, 'example-app', '1.0.37-b'),
-    ).toMatchObject({ ok: false, why: '0 of 1 updated replicas available' });
-    expect(
-      assessWorkload(deployment('1.0.37-b'), [pod('p1', '1.0.37-b', false)], 'example-app', '1.0.37-b'),
-    ).toMatchObject({ ok: false, why: 'pods not ready: p1' });
-    expect(assessWorkload(deployment('1.0.37-b'), pods, 'example-app', '1.0.37-b')).toEqual({
+    expect(assessWorkload(deployment('1.0.37-b', { availableReplicas: 0 }), pods, TARGET, '1.0.37-b')).toMatchObject({
+      ok: false,
+      why: '0 of 1 updated replicas available',
+    });
+    expect(assessWorkload(deployment('1.0.37-b'), [pod('p1', '1.0.37-b', false)], TARGET, '1.0.37-b')).toMatchObject({
+      ok: false,
+      why: 'pods not ready: p1',
+    });
+    expect(assessWorkload(deployment('1.0.37-b'), pods, TARGET, '1.0.37-b')).toEqual({
       ok: true,
       pods: [{ name: 'p1', imageTag: '1.0.37-b', ready: true, restarts: 0 }],
     });

@@ -1,26 +1,33 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { kubeconfigYaml } from '../../src/sandbox/kubernetes/kubeconfig.js';
 import { kubectlPath } from '../../src/temporal/binaries.js';
 import { runCli, startCli, type RunningCli } from '../support/cli.js';
+import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
 
 const exec = promisify(execFile);
 
 describe('shepherd sandbox', () => {
   const running: RunningCli[] = [];
-  afterAll(() => {
+  const proxies: RecordingProxy[] = [];
+  const dirs: string[] = [];
+  afterAll(async () => {
     for (const cli of running) cli.child.kill('SIGKILL');
+    await Promise.all(proxies.map((p) => p.stop()));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('prints one JSON line once ready, and real kubectl can read its Deployments and Argo CD Applications', async () => {
+  it('prints one JSON line once ready, and real kubectl can read its Deployments and Argo CD Applications with the token (refused without)', async () => {
     const cli = startCli(['sandbox', '--json']);
     running.push(cli);
     const info = JSON.parse(await cli.waitForLine(/^\{/, 30_000)) as {
       gitlab: { url: string; token: string; appProject: string; deploymentsProject: string };
       jenkins: { url: string; user: string; token: string; ciJob: string; promoteJob: string };
-      kubernetes: { url: string; kubeconfig: string };
+      kubernetes: { url: string; kubeconfig: string; token: string };
       argocd: { namespace: string };
       app: string;
       environments: Record<string, { branch: string; namespace: string; argoApp: string }>;
@@ -36,14 +43,29 @@ describe('shepherd sandbox', () => {
     expect(cli.stdout.trim().split('\n')).toHaveLength(1);
 
     const kubectl = kubectlPath();
-    const deployments = await exec(kubectl, ['--kubeconfig', info.kubernetes.kubeconfig, 'get', 'deployments', '-A']);
+    // The API server refuses requests without the token, and kubectl sends none to a plain-http server: with the
+    // world's kubeconfig it is refused; through a proxy that adds the token (as `kubectl proxy` does) it reads.
+    const refused = await exec(kubectl, ['--kubeconfig', info.kubernetes.kubeconfig, 'get', 'deployments', '-A']).then(
+      () => 'answered',
+      (err: { stderr: string }) => err.stderr,
+    );
+    expect(refused).toContain('You must be logged in to the server');
+    const proxy = await startRecordingProxy(info.kubernetes.url, () => {}, {
+      headers: { authorization: `Bearer ${info.kubernetes.token}` },
+    });
+    proxies.push(proxy);
+    const dir = mkdtempSync(join(tmpdir(), 'shepherd-sandbox-cli-'));
+    dirs.push(dir);
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kubeconfigYaml({ server: proxy.url, token: info.kubernetes.token }), { mode: 0o600 });
+    const deployments = await exec(kubectl, ['--kubeconfig', kubeconfig, 'get', 'deployments', '-A']);
     expect(deployments.stdout).toMatch(/dev\s+example-app/);
     expect(deployments.stdout).toMatch(/prod\s+example-app/);
     const apps = JSON.parse(
       (
         await exec(kubectl, [
           '--kubeconfig',
-          info.kubernetes.kubeconfig,
+          kubeconfig,
           'get',
           'applications.argoproj.io',
           '-n',
@@ -62,7 +84,7 @@ describe('shepherd sandbox', () => {
     ]);
     await exec(kubectl, [
       '--kubeconfig',
-      info.kubernetes.kubeconfig,
+      kubeconfig,
       'wait',
       '--for=condition=Available',
       'deployment/example-app',

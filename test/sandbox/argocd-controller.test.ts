@@ -57,7 +57,10 @@ describe('the simulated Argo CD application controller', () => {
         app.status.sync.status === 'Synced' &&
         app.status.health?.status === 'Healthy'
       ) {
-        const pods = w.cluster.store.list<Pod>(RESOURCES.pods, { namespace: 'stage' }).items;
+        // Pods still Terminating (their ReplicaSet scaled down) no longer count, as for the real controllers.
+        const pods = w.cluster.store
+          .list<Pod>(RESOURCES.pods, { namespace: 'stage' })
+          .items.filter((p) => !p.metadata.deletionTimestamp);
         if (!pods.every((p) => p.spec.containers[0]?.image === IMAGE_V2 && isPodReady(p)))
           violations.push(ev.object.metadata.resourceVersion ?? '');
       }

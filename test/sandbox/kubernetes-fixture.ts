@@ -96,7 +96,6 @@ export interface TestWorldOptions {
   scenario?: ScenarioInput;
   watchHistoryLimit?: number;
   bookmarkIntervalMs?: number;
-  allowAnonymous?: boolean;
   /** Part C: installation traits of the Argo CD Applications (see ClusterOptions). */
   manualSync?: readonly string[];
   valuesSource?: { repoURL: string; targetRevision: string };
@@ -139,7 +138,6 @@ export async function startWorld(opts: TestWorldOptions = {}): Promise<TestWorld
     faults,
     token: TOKEN,
     ...(opts.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
-    ...(opts.allowAnonymous ? { allowAnonymous: true } : {}),
   });
   const kc = kubeConfigFor(server.url, TOKEN);
   return {

@@ -29,7 +29,8 @@ describe('Deployment rollouts in the simulated cluster', () => {
       {},
       (type, obj) => {
         const pod = obj as V1Pod;
-        if (type === 'DELETED') livePods.delete(pod.metadata!.name!);
+        // A pod the ReplicaSet scaled down stays Terminating for its grace period; maxSurge bounds the others.
+        if (type === 'DELETED' || pod.metadata?.deletionTimestamp) livePods.delete(pod.metadata!.name!);
         else livePods.set(pod.metadata!.name!, pod);
         const pods = [...livePods.values()];
         podCounts.push({
@@ -58,7 +59,8 @@ describe('Deployment rollouts in the simulated cluster', () => {
 
     expect(done.status).toMatchObject({ replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
     expect(done.status?.unavailableReplicas).toBeUndefined();
-    const pods = await w.core.listNamespacedPod({ namespace: 'stage', labelSelector: 'app=example-app' });
+    const listed = await w.core.listNamespacedPod({ namespace: 'stage', labelSelector: 'app=example-app' });
+    const pods = { items: listed.items.filter((p) => !p.metadata?.deletionTimestamp) };
     expect(pods.items).toHaveLength(2);
     for (const p of pods.items) {
       expect(p.spec?.containers[0]?.image).toBe(IMAGE_V2);

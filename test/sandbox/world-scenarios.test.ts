@@ -76,6 +76,8 @@ describe('sandbox fault scenarios', () => {
         'ci-must-pass',
         'ci-must-pass-fails',
         'ff-merge',
+        // Part D
+        'sibling-workload',
       ].sort(),
     );
   });
@@ -372,6 +374,19 @@ describe('sandbox fault scenarios', () => {
     }, 'the CI item to leave the queue');
     expect(left).toMatchObject({ cancelled: false, executable: null });
     expect((await d.awaitCiBuild(sha)).result).toBe('SUCCESS');
+  });
+
+  // Part D
+  it("sibling-workload: a second Deployment's pods share app=example-app; its own selector and ReplicaSet tell them apart", async () => {
+    const d = await world('sibling-workload');
+    const labelled = await d.core.listNamespacedPod({ namespace: 'stage', labelSelector: 'app=example-app' });
+    const owners = labelled.items.map((p) => p.metadata!.ownerReferences![0]!.name);
+    expect(owners.filter((o) => o.startsWith('example-app-worker-'))).toHaveLength(2);
+    expect(owners.filter((o) => !o.startsWith('example-app-worker-'))).toHaveLength(2);
+    const worker = await d.apps.readNamespacedDeployment({ namespace: 'stage', name: 'example-app-worker' });
+    expect(worker.spec!.template.spec!.containers.map((c) => c.name)).toEqual(['worker', 'log-shipper']);
+    // The inspection endpoint shows the app's pods only.
+    expect((await d.state()).environments.stage!.pods).toHaveLength(2);
   });
 });
 

@@ -11,15 +11,21 @@ export interface RecordingProxy {
   stop(): Promise<void>;
 }
 
+/**
+ * `opts.headers` are set on every request passed on: with `authorization`, the proxy authenticates its clients'
+ * requests as `kubectl proxy` does (kubectl itself sends no credentials to a plain-http server).
+ */
 export async function startRecordingProxy(
   target: string,
   onRequest: (method: string, path: string) => void,
+  opts: { headers?: Readonly<Record<string, string>> } = {},
 ): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
     onRequest(req.method ?? 'GET', req.url ?? '/');
+    const headers = { ...req.headers, ...opts.headers };
     const out = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

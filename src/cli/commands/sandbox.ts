@@ -38,7 +38,10 @@ Options:
 
 Example:
   npx shepherd sandbox --json > world.json
-  kubectl --kubeconfig "$(jq -r .kubernetes.kubeconfig world.json)" get deployments -A
+  curl -H "Authorization: Bearer $(jq -r .kubernetes.token world.json)" "$(jq -r .kubernetes.url world.json)/apis/apps/v1/deployments"
+
+The Kubernetes API refuses requests without the kubeconfig's token (401), and kubectl sends no token to a
+plain-http server: kubectl reads the sandbox's cluster over HTTPS, or through a proxy that adds the token.
 `,
   options: {
     json: { type: 'boolean' },

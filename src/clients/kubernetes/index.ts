@@ -18,4 +18,15 @@ export {
   type PodContainerView,
   type PodView,
 } from './objects.js';
+// Part D: ReplicaSets, selectors and the current ReplicaSet's pods.
+export {
+  POD_TEMPLATE_HASH_LABEL,
+  REVISION_ANNOTATION,
+  currentReplicaSet,
+  labelSelectorString,
+  podsOfReplicaSet,
+  selectorMatches,
+  type LabelSelectorView,
+  type ReplicaSetView,
+} from './objects.js';
 export type { CachedCollection, FollowOptions } from './watch.js';

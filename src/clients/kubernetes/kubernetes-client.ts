@@ -21,9 +21,11 @@ import {
   parseApplication,
   parseDeployment,
   parsePod,
+  parseReplicaSet,
   type ApplicationView,
   type DeploymentView,
   type PodView,
+  type ReplicaSetView,
 } from './objects.js';
 import { followCollection, type CachedCollection, type FollowOptions } from './watch.js';
 
@@ -58,6 +60,8 @@ export interface KubernetesClient {
   readDeployment(namespace: string, name: string): Promise<DeploymentView>;
   /** Pods of `namespace` matching a label selector (`app=example-app`). */
   listPods(namespace: string, labelSelector: string): Promise<PodView[]>;
+  /** `list apps/v1 ReplicaSets` of `namespace` matching a label selector (a Deployment's `spec.selector`). */
+  listReplicaSets(namespace: string, labelSelector: string): Promise<ReplicaSetView[]>;
   /** The Argo CD Application; NotFoundError naming `namespace/name` when it does not exist. */
   getApplication(namespace: string, name: string): Promise<ApplicationView>;
   /**
@@ -98,6 +102,13 @@ export interface KubernetesClient {
     onChange: () => void,
     opts?: FollowOptions,
   ): CachedCollection<PodView>;
+  /** Like `followApplication`, for the ReplicaSets matching `labelSelector`. */
+  followReplicaSets(
+    namespace: string,
+    labelSelector: string,
+    onChange: () => void,
+    opts?: FollowOptions,
+  ): CachedCollection<ReplicaSetView>;
 }
 
 /** The attributes of a resource request an authorizer decides on; `namespace` undefined: cluster-wide. */
@@ -223,6 +234,13 @@ class LibraryKubernetesClient implements KubernetesClient, KubernetesInstallatio
     return list.items.map(parsePod);
   }
 
+  async listReplicaSets(namespace: string, labelSelector: string): Promise<ReplicaSetView[]> {
+    const list = await this.call(`list replicasets ${labelSelector} in ${namespace}`, () =>
+      this.apps.listNamespacedReplicaSet({ namespace, labelSelector }),
+    );
+    return list.items.map(parseReplicaSet);
+  }
+
   async getApplication(namespace: string, name: string): Promise<ApplicationView> {
     const raw = await this.call(
       `read application ${namespace}/${name}`,
@@ -333,6 +351,28 @@ class LibraryKubernetesClient implements KubernetesClient, KubernetesInstallatio
           return { resourceVersion: list.metadata?.resourceVersion, items: list.items };
         },
         parse: parsePod,
+      },
+      onChange,
+      opts,
+    );
+  }
+
+  followReplicaSets(
+    namespace: string,
+    labelSelector: string,
+    onChange: () => void,
+    opts: FollowOptions = {},
+  ): CachedCollection<ReplicaSetView> {
+    return followCollection(
+      this.watcher,
+      {
+        path: `/apis/apps/v1/namespaces/${namespace}/replicasets`,
+        query: { labelSelector },
+        list: async () => {
+          const list = await this.apps.listNamespacedReplicaSet({ namespace, labelSelector });
+          return { resourceVersion: list.metadata?.resourceVersion, items: list.items };
+        },
+        parse: parseReplicaSet,
       },
       onChange,
       opts,

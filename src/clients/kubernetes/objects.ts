@@ -9,11 +9,105 @@ const count = z.number().int().nonnegative().optional().default(0);
 
 const ContainerSpec = z.object({ name: z.string(), image: z.string().optional().default('') });
 
+/** `spec.selector` of a Deployment or ReplicaSet (a LabelSelector: matchLabels AND every matchExpression). */
+const LabelSelectorSchema = z
+  .object({
+    matchLabels: z.record(z.string(), z.string()).nullish(),
+    matchExpressions: z
+      .array(
+        z.object({
+          key: z.string(),
+          operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+          values: z.array(z.string()).nullish(),
+        }),
+      )
+      .nullish(),
+  })
+  .optional()
+  .default({});
+
+/** A LabelSelector as Shepherd keeps it. */
+export interface LabelSelectorView {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: readonly {
+    readonly key: string;
+    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    readonly values: readonly string[];
+  }[];
+}
+
+function labelSelectorView(raw: z.infer<typeof LabelSelectorSchema>): LabelSelectorView {
+  return {
+    matchLabels: raw.matchLabels ?? {},
+    matchExpressions: (raw.matchExpressions ?? []).map((e) => ({ ...e, values: e.values ?? [] })),
+  };
+}
+
+/**
+ * The selector in the string form of the `labelSelector` query parameter (`a=b,c in (x,y),!d`), as
+ * `metav1.LabelSelectorAsSelector` writes it. An empty selector selects everything (an empty string).
+ */
+export function labelSelectorString(selector: LabelSelectorView): string {
+  const parts = Object.entries(selector.matchLabels).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions) {
+    if (e.operator === 'In') parts.push(`${e.key} in (${[...e.values].sort().join(',')})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${[...e.values].sort().join(',')})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+/** Whether `labels` satisfy the selector: every matchLabels pair and every matchExpression. */
+export function selectorMatches(selector: LabelSelectorView, labels: Readonly<Record<string, string>>): boolean {
+  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(labels, k);
+  if (Object.entries(selector.matchLabels).some(([k, v]) => labels[k] !== v || !has(k))) return false;
+  return selector.matchExpressions.every((e) => {
+    switch (e.operator) {
+      case 'In':
+        return has(e.key) && e.values.includes(labels[e.key]!);
+      case 'NotIn':
+        return !has(e.key) || !e.values.includes(labels[e.key]!);
+      case 'Exists':
+        return has(e.key);
+      case 'DoesNotExist':
+        return !has(e.key);
+    }
+  });
+}
+
+/** The annotation the Deployment controller writes on a Deployment and each of its ReplicaSets. */
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+/** The label the Deployment controller adds to a ReplicaSet's selector and template, and so to its pods. */
+export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
+
+const OwnerReferences = z
+  .array(
+    z.object({ kind: z.string(), name: z.string(), uid: z.string(), controller: z.boolean().nullish() }).passthrough(),
+  )
+  .nullish();
+
+/** The uid of the object's controller (the owner reference with `controller: true`), if it has one. */
+function controllerUid(owners: z.infer<typeof OwnerReferences>, kind: string): string | undefined {
+  return (owners ?? []).find((o) => o.controller === true && o.kind === kind)?.uid;
+}
+
+const revisionOf = (annotations: Readonly<Record<string, string>> | null | undefined): number => {
+  const n = Number(annotations?.[REVISION_ANNOTATION] ?? '');
+  return Number.isInteger(n) && n > 0 ? n : 0;
+};
+
 const DeploymentSchema = z.object({
-  metadata: z.object({ name: z.string(), generation: z.number().int().optional().default(0) }),
+  metadata: z.object({
+    name: z.string(),
+    uid: z.string().optional().default(''),
+    generation: z.number().int().optional().default(0),
+    annotations: z.record(z.string(), z.string()).nullish(),
+  }),
   spec: z.object({
     replicas: z.number().int().optional().default(1),
     paused: z.boolean().optional().default(false),
+    selector: LabelSelectorSchema,
     template: z.object({ spec: z.object({ containers: z.array(ContainerSpec) }) }),
   }),
   status: z
@@ -51,7 +145,13 @@ const DeploymentSchema = z.object({
 /** A Deployment as Shepherd reads it. */
 export interface DeploymentView {
   readonly name: string;
+  /** `metadata.uid`: what its ReplicaSets' controller reference names. */
+  readonly uid: string;
   readonly generation: number;
+  /** `spec.selector`: the pods (and ReplicaSets) it manages. */
+  readonly selector: LabelSelectorView;
+  /** The `deployment.kubernetes.io/revision` annotation (0 when the controller has not written it yet). */
+  readonly revision: number;
   /** `spec.replicas` (1 when absent). */
   readonly desiredReplicas: number;
   readonly paused: boolean;
@@ -77,7 +177,10 @@ export function parseDeployment(raw: unknown): DeploymentView {
   const { conditions, ...status } = d.status;
   return {
     name: d.metadata.name,
+    uid: d.metadata.uid,
     generation: d.metadata.generation,
+    selector: labelSelectorView(d.spec.selector),
+    revision: revisionOf(d.metadata.annotations),
     desiredReplicas: d.spec.replicas,
     paused: d.spec.paused,
     containers: d.spec.template.spec.containers,
@@ -98,7 +201,8 @@ const PodSchema = z.object({
   metadata: z.object({
     name: z.string(),
     deletionTimestamp: z.unknown().optional(),
-    labels: z.record(z.string(), z.string()).optional().default({}),
+    labels: z.record(z.string(), z.string()).nullish(),
+    ownerReferences: OwnerReferences,
   }),
   spec: z.object({ containers: z.array(ContainerSpec) }).optional(),
   status: z
@@ -113,6 +217,7 @@ const PodSchema = z.object({
           z.object({
             name: z.string(),
             image: z.string().optional().default(''),
+            imageID: z.string().optional().default(''),
             ready: z.boolean().optional().default(false),
             restartCount: z.number().int().optional().default(0),
             state: ContainerState,
@@ -129,6 +234,11 @@ const PodSchema = z.object({
 export interface PodContainerView {
   readonly name: string;
   readonly image: string;
+  /**
+   * `status.containerStatuses[].imageID`: the image the runtime pulled, by digest (`repo@sha256:…`, possibly
+   * prefixed `docker-pullable://`); undefined before it is pulled.
+   */
+  readonly imageID?: string | undefined;
   readonly ready: boolean;
   readonly restartCount: number;
   /** `state.waiting.reason`: ContainerCreating, CrashLoopBackOff, ImagePullBackOff, ErrImagePull, … */
@@ -140,6 +250,10 @@ export interface PodContainerView {
 /** A pod as Shepherd reads it. */
 export interface PodView {
   readonly name: string;
+  /** `metadata.labels` (`pod-template-hash` among them for a Deployment's pod). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** The uid of the ReplicaSet that controls it (its controller owner reference), if any. */
+  readonly ownerUid?: string | undefined;
   readonly phase: string;
   /** Being deleted (`metadata.deletionTimestamp` set): terminating. */
   readonly terminating: boolean;
@@ -154,6 +268,8 @@ export function parsePod(raw: unknown): PodView {
   const specs = p.spec?.containers ?? statuses.map((s) => ({ name: s.name, image: s.image }));
   return {
     name: p.metadata.name,
+    labels: p.metadata.labels ?? {},
+    ownerUid: controllerUid(p.metadata.ownerReferences, 'ReplicaSet'),
     phase: p.status?.phase ?? 'Unknown',
     terminating: p.metadata.deletionTimestamp !== undefined && p.metadata.deletionTimestamp !== null,
     ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
@@ -163,6 +279,7 @@ export function parsePod(raw: unknown): PodView {
         name: spec.name,
         // The spec's image is what the pod was created from; the status may report a resolved or digest form.
         image: spec.image || st?.image || '',
+        imageID: st?.imageID ? st.imageID : undefined,
         ready: st?.ready ?? false,
         restartCount: st?.restartCount ?? 0,
         waitingReason: st?.state?.waiting?.reason,
@@ -170,6 +287,83 @@ export function parsePod(raw: unknown): PodView {
       };
     }),
   };
+}
+
+const ReplicaSetSchema = z.object({
+  metadata: z.object({
+    name: z.string(),
+    uid: z.string().optional().default(''),
+    labels: z.record(z.string(), z.string()).nullish(),
+    annotations: z.record(z.string(), z.string()).nullish(),
+    ownerReferences: OwnerReferences,
+  }),
+  spec: z
+    .object({
+      replicas: z.number().int().optional().default(1),
+      selector: LabelSelectorSchema,
+      template: z.object({ spec: z.object({ containers: z.array(ContainerSpec) }).optional() }).optional(),
+    })
+    .optional()
+    .default({ replicas: 1, selector: {} }),
+});
+
+/** A ReplicaSet as Shepherd reads it: which Deployment controls it, its revision and the pods it selects. */
+export interface ReplicaSetView {
+  readonly name: string;
+  readonly uid: string;
+  /** The uid of the Deployment that controls it (its controller owner reference), if any. */
+  readonly ownerUid: string | undefined;
+  /** Its `deployment.kubernetes.io/revision` annotation (0 when absent). */
+  readonly revision: number;
+  /** Its `pod-template-hash` label: the one its pods carry. */
+  readonly podTemplateHash: string | undefined;
+  readonly replicas: number;
+  readonly selector: LabelSelectorView;
+  readonly containers: readonly { readonly name: string; readonly image: string }[];
+}
+
+export function parseReplicaSet(raw: unknown): ReplicaSetView {
+  const r = ReplicaSetSchema.parse(raw);
+  return {
+    name: r.metadata.name,
+    uid: r.metadata.uid,
+    ownerUid: controllerUid(r.metadata.ownerReferences, 'Deployment'),
+    revision: revisionOf(r.metadata.annotations),
+    podTemplateHash: r.metadata.labels?.[POD_TEMPLATE_HASH_LABEL],
+    replicas: r.spec.replicas,
+    selector: labelSelectorView(r.spec.selector),
+    containers: r.spec.template?.spec?.containers ?? [],
+  };
+}
+
+/**
+ * The Deployment's current ReplicaSet, as `deploymentutil.FindNewReplicaSet` and `kubectl rollout` see it: among
+ * the ReplicaSets the Deployment controls (controller owner reference with its uid), the one with the highest
+ * revision. Undefined before the controller created one.
+ */
+export function currentReplicaSet(
+  deployment: Pick<DeploymentView, 'uid'>,
+  replicaSets: readonly ReplicaSetView[],
+): ReplicaSetView | undefined {
+  let best: ReplicaSetView | undefined;
+  for (const rs of replicaSets) {
+    if (deployment.uid === '' || rs.ownerUid !== deployment.uid) continue;
+    if (!best || rs.revision > best.revision) best = rs;
+  }
+  return best;
+}
+
+/**
+ * The pods of a ReplicaSet: controlled by it (owner reference with its uid), carrying its pod-template-hash and
+ * matching its selector. Pods of another ReplicaSet or Deployment that share labels like `app` are not among them.
+ */
+export function podsOfReplicaSet(rs: ReplicaSetView, pods: readonly PodView[]): PodView[] {
+  return pods.filter(
+    (p) =>
+      p.ownerUid === rs.uid &&
+      (rs.podTemplateHash === undefined || p.labels?.[POD_TEMPLATE_HASH_LABEL] === rs.podTemplateHash) &&
+      selectorMatches(rs.selector, p.labels ?? {}),
+  );
 }
 
 const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;

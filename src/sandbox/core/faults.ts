@@ -128,6 +128,11 @@ export const InstallationSchema = z
     jenkinsSlowStartMs: z.number().int().positive().optional(),
     /** Every system serves HTTPS with a certificate of the world's own CA. */
     tls: z.boolean().optional(),
+    /**
+     * Part D: a second Deployment of the team (`<app>-worker`, its own image, selector with a matchExpression, two
+     * containers) runs in every environment's namespace, its pods labelled `app=<app>` like the app's.
+     */
+    siblingWorkload: z.boolean().optional(),
   })
   .strict();
 export type Installation = z.infer<typeof InstallationSchema>;

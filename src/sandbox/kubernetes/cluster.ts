@@ -8,10 +8,10 @@ import { buildApplication, type Application } from '../argocd/application.js';
 import { ApplicationController } from '../argocd/application-controller.js';
 import type { GitSource } from '../argocd/git-source.js';
 import { DeploymentController } from './deployment-controller.js';
-import type { Deployment, Pod } from './objects.js';
+import type { Deployment, Pod, ReplicaSet } from './objects.js';
 import { PodSimulator, isPodReady } from './pod-simulator.js';
 import { RESOURCES } from './resources.js';
-import { buildDeployment, buildNamespace } from './seed-objects.js';
+import { buildDeployment, buildNamespace, buildSiblingDeployment } from './seed-objects.js';
 import { ObjectStore } from './store.js';
 
 /** One environment of the installation. */
@@ -141,12 +141,39 @@ export class SimulatedCluster {
     }
   }
 
+  /**
+   * The `siblingWorkload` installation trait (part D): in every environment a second Deployment of the team,
+   * `<app>-worker`, running `image` and already rolled out, whose pods share the app's label `app=<app>`.
+   */
+  addSiblingWorkload(image: string): void {
+    for (const e of this.opts.envs) {
+      const dep = buildSiblingDeployment({
+        app: this.opts.app,
+        env: e.env,
+        namespace: e.namespace,
+        image,
+        replicas: e.replicas,
+      });
+      this.store.create(RESOURCES.deployments, dep);
+      this.deployments.seedRunning(e.namespace, dep.metadata.name);
+    }
+  }
+
   /** Per environment: the Deployment, its pods and the Application, for the inspection endpoint. */
   snapshot(): EnvSnapshot[] {
     return this.opts.envs.map((e) => {
       const dep = this.store.get<Deployment>(RESOURCES.deployments, e.namespace, this.opts.app);
       const app = this.store.get<Application>(RESOURCES.applications, this.argoNamespace, e.argoApp);
-      const pods = this.store.list<Pod>(RESOURCES.pods, { namespace: e.namespace }).items;
+      // The app's pods: those of its Deployment's ReplicaSets, not another workload's sharing its labels.
+      const sets = new Set(
+        this.store
+          .list<ReplicaSet>(RESOURCES.replicasets, { namespace: e.namespace })
+          .items.filter((rs) => dep && rs.metadata.ownerReferences?.some((o) => o.uid === dep.metadata.uid))
+          .map((rs) => rs.metadata.uid),
+      );
+      const pods = this.store
+        .list<Pod>(RESOURCES.pods, { namespace: e.namespace })
+        .items.filter((p) => p.metadata.ownerReferences?.some((o) => sets.has(o.uid)));
       const snap: EnvSnapshot = {
         env: e.env,
         namespace: e.namespace,

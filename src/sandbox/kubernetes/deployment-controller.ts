@@ -7,6 +7,13 @@
  * conditions the real controller writes — including `ProgressDeadlineExceeded` once no progress was made for the
  * (scaled) `progressDeadlineSeconds`.
  *
+ * As the real controllers do (real-installations.md §7.1): one ReplicaSet per distinct pod template, named
+ * `<deployment>-<pod-template-hash>`, controlled by the Deployment (owner reference with its uid); the revision
+ * annotation on the Deployment and on each ReplicaSet (`revision-history` keeps the revisions a template had when
+ * a rollback reuses its ReplicaSet), `desired-replicas` and `max-replicas`; old ReplicaSets kept at 0 replicas up
+ * to `revisionHistoryLimit` (default 10), the oldest deleted beyond it. A ReplicaSet scaling down deletes pods
+ * gracefully: they stay Terminating for their grace period, no longer counted in any status.
+ *
  * How the pods of a new ReplicaSet behave is decided when it becomes the Deployment's current one, from the
  * domain faults `pods-crashloop`, `pods-imagepull` and `app-degraded`. An image counts as new to an environment
  * until a rollout of it completed there, so a rollback to a proven image is not hit by `newImageOnly` rules.
@@ -28,6 +35,9 @@ import { RESOURCES } from './resources.js';
 import type { ObjectStore, StoreEvent } from './store.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
+export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
+export const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas';
 
 export interface DeploymentControllerOptions {
   store: ObjectStore;
@@ -156,10 +166,18 @@ export class DeploymentController {
       .items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === dep.metadata.uid));
   }
 
+  /** Every pod the ReplicaSet controls, Terminating ones included. */
   private podsOf(rs: ReplicaSet): Pod[] {
     return this.store
       .list<Pod>(RESOURCES.pods, { namespace: rs.metadata.namespace })
       .items.filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid));
+  }
+
+  /** The pods the ReplicaSet counts (`controller.FilterActivePods`): not Terminating, not Succeeded or Failed. */
+  private activePodsOf(rs: ReplicaSet): Pod[] {
+    return this.podsOf(rs).filter(
+      (p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+    );
   }
 
   private revisionOf(rs: ReplicaSet): number {
@@ -174,8 +192,16 @@ export class DeploymentController {
     const existing = all.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
     if (existing) {
       if (this.revisionOf(existing) < maxRevision) {
+        // A rollback: the old template's ReplicaSet becomes the newest revision, remembering the ones it had.
         const updated = this.store.mutate<ReplicaSet>(RESOURCES.replicasets, ns, existing.metadata.name, (rs) => {
-          rs.metadata.annotations = { ...rs.metadata.annotations, [REVISION_ANNOTATION]: String(maxRevision + 1) };
+          const history = [rs.metadata.annotations?.[REVISION_HISTORY_ANNOTATION], String(this.revisionOf(rs))]
+            .filter((h) => h !== undefined && h !== '')
+            .join(',');
+          rs.metadata.annotations = {
+            ...rs.metadata.annotations,
+            [REVISION_ANNOTATION]: String(maxRevision + 1),
+            [REVISION_HISTORY_ANNOTATION]: history,
+          };
         });
         return { rs: updated!, created: false };
       }
@@ -193,7 +219,11 @@ export class DeploymentController {
         labels,
         annotations: {
           [REVISION_ANNOTATION]: String(maxRevision + 1),
-          'deployment.kubernetes.io/desired-replicas': String(dep.spec.replicas ?? 1),
+          [DESIRED_REPLICAS_ANNOTATION]: String(dep.spec.replicas ?? 1),
+          [MAX_REPLICAS_ANNOTATION]: String(
+            (dep.spec.replicas ?? 1) +
+              intOrPercent(dep.spec.strategy?.rollingUpdate?.maxSurge, dep.spec.replicas ?? 1, 1, true),
+          ),
         },
         ownerReferences: [
           {
@@ -208,7 +238,12 @@ export class DeploymentController {
       },
       spec: {
         replicas: 0,
-        selector: { matchLabels: { ...(dep.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash } },
+        selector: {
+          matchLabels: { ...(dep.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash },
+          ...(dep.spec.selector.matchExpressions
+            ? { matchExpressions: structuredClone(dep.spec.selector.matchExpressions) }
+            : {}),
+        },
         template,
       },
     });
@@ -254,7 +289,7 @@ export class DeploymentController {
       const maxSurge = intOrPercent(strategy?.maxSurge, desired, 1, true);
       let maxUnavailable = intOrPercent(strategy?.maxUnavailable, desired, 0, false);
       if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
-      const readyOf = (rs: ReplicaSet) => this.podsOf(rs).filter(isPodReady).length;
+      const readyOf = (rs: ReplicaSet) => this.activePodsOf(rs).filter(isPodReady).length;
       const activeOld = oldRss.filter((rs) => rs.spec.replicas > 0);
 
       if (activeOld.length === 0 || instant) {
@@ -300,13 +335,34 @@ export class DeploymentController {
     }
 
     for (const rs of this.ownedReplicaSets(dep)) this.syncPods(rs, instant);
+    this.cleanupHistory(dep);
     this.writeStatus(dep, created);
+  }
+
+  /**
+   * `revisionHistoryLimit` (default 10): old ReplicaSets scaled to 0 and without pods left are kept up to the limit;
+   * beyond it the oldest revisions are deleted, as the Deployment controller's cleanupDeployment does.
+   */
+  private cleanupHistory(dep: Deployment): void {
+    const limit = dep.spec.revisionHistoryLimit ?? 10;
+    const current = this.currentRs.get(dep.metadata.uid!);
+    const old = this.ownedReplicaSets(dep)
+      .filter((rs) => rs.metadata.uid !== current)
+      .sort((a, b) => this.revisionOf(a) - this.revisionOf(b));
+    let excess = old.length - limit;
+    for (const rs of old) {
+      if (excess <= 0) break;
+      if (rs.spec.replicas !== 0 || (rs.status?.replicas ?? 0) !== 0 || this.podsOf(rs).length > 0) continue;
+      this.store.delete(RESOURCES.replicasets, rs.metadata.namespace, rs.metadata.name);
+      this.behaviours.delete(rs.metadata.uid!);
+      excess--;
+    }
   }
 
   /** The ReplicaSet controller: as many pods as `spec.replicas`, removing unready and newest pods first. */
   private syncPods(rs: ReplicaSet, instant: boolean): void {
     const ns = rs.metadata.namespace!;
-    let pods = this.podsOf(rs);
+    let pods = this.activePodsOf(rs);
     const behaviour = this.behaviours.get(rs.metadata.uid!) ?? 'healthy';
     for (let i = pods.length; i < rs.spec.replicas; i++) this.pods.createPod(rs, behaviour, instant);
     if (pods.length > rs.spec.replicas) {
@@ -317,9 +373,9 @@ export class DeploymentController {
             (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
         )
         .slice(0, pods.length - rs.spec.replicas);
-      for (const p of victims) this.pods.deletePod(ns, p.metadata.name);
+      for (const p of victims) this.pods.terminatePod(ns, p.metadata.name);
     }
-    pods = this.podsOf(rs);
+    pods = this.activePodsOf(rs);
     const ready = pods.filter(isPodReady).length;
     this.store.mutate<ReplicaSet>(RESOURCES.replicasets, ns, rs.metadata.name, (r) => {
       r.status = omitZeros(
@@ -341,9 +397,9 @@ export class DeploymentController {
     const all = this.ownedReplicaSets(dep);
     const newRs = all.find((rs) => rs.metadata.uid === this.currentRs.get(depUid))!;
     const desired = dep.spec.replicas ?? 1;
-    const podsOfAll = all.map((rs) => this.podsOf(rs));
+    const podsOfAll = all.map((rs) => this.activePodsOf(rs));
     const actual = podsOfAll.reduce((n, pods) => n + pods.length, 0);
-    const updated = this.podsOf(newRs).length;
+    const updated = this.activePodsOf(newRs).length;
     const ready = podsOfAll.reduce((n, pods) => n + pods.filter(isPodReady).length, 0);
     const specTotal = all.reduce((n, rs) => n + rs.spec.replicas, 0);
     const maxUnavailable = intOrPercent(dep.spec.strategy?.rollingUpdate?.maxUnavailable, desired, 0, false);

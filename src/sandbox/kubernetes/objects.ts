@@ -68,7 +68,7 @@ export interface DeploymentStatus {
 export interface Deployment extends KubeObject {
   spec: {
     replicas?: number;
-    selector: { matchLabels?: Record<string, string> };
+    selector: LabelSelector;
     template: PodTemplate;
     strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
     progressDeadlineSeconds?: number;
@@ -79,8 +79,14 @@ export interface Deployment extends KubeObject {
   status?: DeploymentStatus;
 }
 
+/** A LabelSelector: every matchLabels pair and every matchExpression must hold. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
 export interface ReplicaSet extends KubeObject {
-  spec: { replicas: number; selector: { matchLabels?: Record<string, string> }; template: PodTemplate };
+  spec: { replicas: number; selector: LabelSelector; template: PodTemplate };
   status?: {
     replicas?: number;
     fullyLabeledReplicas?: number;

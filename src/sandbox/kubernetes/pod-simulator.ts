@@ -119,11 +119,35 @@ export class PodSimulator {
     return created;
   }
 
-  /** Deletes a pod and cancels its pending transitions. */
+  /** Deletes a pod at once and cancels its pending transitions (the garbage collector of a deleted owner). */
   deletePod(namespace: string, name: string): void {
     for (const cancel of this.timers.get(`${namespace}/${name}`) ?? []) cancel();
     this.timers.delete(`${namespace}/${name}`);
     this.store.delete(RESOURCES.pods, namespace, name);
+  }
+
+  /**
+   * A graceful deletion, as a ReplicaSet scaling down asks for one: the pod gets `deletionTimestamp` (now + its
+   * `terminationGracePeriodSeconds`, default 30 s, scaled) and `deletionGracePeriodSeconds`, stays Terminating —
+   * still labelled like its ReplicaSet's pods, no longer counted by the controllers — and is removed when the
+   * period ends. A pod already terminating is left as it is.
+   */
+  terminatePod(namespace: string, name: string): void {
+    const k = `${namespace}/${name}`;
+    const pod = this.store.get<Pod>(RESOURCES.pods, namespace, name);
+    if (!pod || pod.metadata.deletionTimestamp) return;
+    const grace =
+      typeof pod.spec['terminationGracePeriodSeconds'] === 'number' ? pod.spec['terminationGracePeriodSeconds'] : 30;
+    if (grace <= 0) return this.deletePod(namespace, name);
+    const waitMs = this.clock.scale(grace * 1000);
+    for (const cancel of this.timers.get(k) ?? []) cancel();
+    this.store.mutate<Pod>(RESOURCES.pods, namespace, name, (p) => {
+      p.metadata.deletionTimestamp = new Date(Date.parse(this.store.timestamp()) + grace * 1000)
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z');
+      p.metadata['deletionGracePeriodSeconds'] = grace;
+    });
+    this.timers.set(k, [this.clock.after(waitMs, () => this.deletePod(namespace, name))]);
   }
 
   private schedule(ns: string, name: string, behaviour: PodBehaviour): void {
@@ -255,9 +279,14 @@ function setCondition(p: Pod, next: Omit<Condition, 'lastTransitionTime'>, now: 
   else conditions.push(merged);
 }
 
-/** The digest-pinned reference a runtime reports once the image is pulled. */
+/**
+ * The digest-pinned reference a runtime reports once the image is pulled: the pinned digest of a reference
+ * pinned by one (`name@sha256:…`, `name:tag@sha256:…`), else the digest the tag resolved to.
+ */
 export function imageIdOf(image: string): string {
+  const at = image.indexOf('@');
   const repo = image.replace(/@.*$/, '').replace(/:[^:/]+$/, '');
+  if (at >= 0) return `${repo}${image.slice(at)}`;
   return `${repo}@sha256:${createHash('sha256').update(image).digest('hex')}`;
 }
 

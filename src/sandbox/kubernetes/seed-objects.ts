@@ -68,3 +68,45 @@ export function buildDeployment(input: DeploymentInput): Deployment {
     },
   };
 }
+
+/** The name of the sibling workload (`siblingWorkload` trait): `<app>-worker`. */
+export function siblingName(app: string): string {
+  return `${app}-worker`;
+}
+
+/**
+ * A second Deployment of the app's team in the same namespace (the `siblingWorkload` installation trait): a queue
+ * worker released on its own schedule, whose pods carry the app's label `app=<app>` too. Its selector needs a
+ * matchExpression (`component in (batch, worker)`) besides matchLabels, and its pods run two containers (the worker
+ * and a log shipper). Only a selection through the Deployment's selector and its current ReplicaSet tells its pods
+ * from the app's.
+ */
+export function buildSiblingDeployment(input: DeploymentInput): Deployment {
+  const name = siblingName(input.app);
+  const labels = { app: input.app, deployment: name, environment: input.env, component: 'worker' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: input.namespace, labels: { ...labels } },
+    spec: {
+      replicas: input.replicas,
+      selector: {
+        matchLabels: { app: input.app, deployment: name },
+        matchExpressions: [{ key: 'component', operator: 'In', values: ['batch', 'worker'] }],
+      },
+      template: {
+        metadata: { labels: { ...labels } },
+        spec: {
+          containers: [
+            { name: 'worker', image: input.image, imagePullPolicy: 'IfNotPresent', args: ['--queue', 'orders'] },
+            { name: 'log-shipper', image: 'cr.fluentbit.io/fluent/fluent-bit:3.1.9', imagePullPolicy: 'IfNotPresent' },
+          ],
+          terminationGracePeriodSeconds: 30,
+        },
+      },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      revisionHistoryLimit: 3,
+      progressDeadlineSeconds: 600,
+    },
+  };
+}

@@ -1,6 +1,7 @@
 /**
  * The simulated Kubernetes API server: discovery, list/get/watch of the served resources, merge and JSON patch
- * and replace of Applications and Deployments, with Status objects for every error. Bearer-token auth.
+ * and replace of Applications and Deployments, with Status objects for every error. Bearer-token auth, no
+ * anonymous requests.
  */
 import type { FaultEngine } from '../core/faults.js';
 import type { RequestCounter } from '../core/measure.js';
@@ -31,11 +32,6 @@ export interface KubernetesServerOptions {
   port?: number;
   /** Interval of watch bookmarks when clients allow them; default 1000 ms. */
   bookmarkIntervalMs?: number;
-  /**
-   * Accept requests that carry no credentials at all, as an API server with anonymous auth does (a wrong token
-   * is still 401). kubectl never sends credentials to a plain-http server, so it needs this; default false.
-   */
-  allowAnonymous?: boolean;
   /** What the token may do; default: everything. Denied requests get 403 Forbidden. */
   permissions?: PermissionModel;
   /** Counts the requests received per endpoint (watches as `WATCH …`). */
@@ -388,9 +384,13 @@ export async function startKubernetesServer(opts: KubernetesServerOptions): Prom
     router: kubernetesRouter(api, opts.permissions),
     ...(opts.requests ? { requests: opts.requests, endpointOf: kubernetesEndpoint } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    // An API server with anonymous auth off (`--anonymous-auth=false`, real-installations.md §7.3): a request
+    // without valid credentials — none at all, or a wrong token — is 401 Unauthorized, whatever its path
+    // (`/version` and the health paths included); an invalid token is never treated as anonymous. Note that
+    // kubectl sends no credentials to a plain-http server: it reaches this one through an authenticating proxy,
+    // as `kubectl proxy` is one, or over HTTPS.
     authenticate: (req) => {
-      const given = req.headers.authorization;
-      if (given === `Bearer ${opts.token}` || (given === undefined && opts.allowAnonymous === true)) return undefined;
+      if (req.headers.authorization === `Bearer ${opts.token}`) return undefined;
       return statusResponse('Unauthorized', 'Unauthorized');
     },
     notFound: (req) =>

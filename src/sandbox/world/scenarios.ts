@@ -217,6 +217,13 @@ export const SCENARIOS: readonly ScenarioInput[] = [
       'The deployments project merges fast-forward only, and another team pushes to the env branch while each MR is open: every MR needs a rebase (need_rebase) before it merges.',
     installation: { mergeMethod: 'ff', envBranchMoves: true },
   },
+  // Part D: pods as Kubernetes selects them.
+  {
+    name: 'sibling-workload',
+    description:
+      "The team's queue worker (Deployment example-app-worker, selected by matchLabels and a matchExpression, two containers) runs next to the app in every namespace on an image of its own, its pods labelled app=example-app too: only the app's Deployment's selector and current ReplicaSet tell its pods apart.",
+    installation: { siblingWorkload: true },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

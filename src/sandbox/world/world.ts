@@ -178,6 +178,10 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const startDelay =
     installation.jenkinsSlowStartMs !== undefined ? { startDelayMs: clock.scale(installation.jenkinsSlowStartMs) } : {};
 
+  // Part D: the team's worker shares the app's label in every namespace.
+  if (installation.siblingWorkload)
+    cluster.addSiblingWorkload(`${layout.registryExternal}/${layout.group}/${layout.app}-worker:2.4.1`);
+
   const jenkins = new JenkinsModel({ clock });
   jenkins.security.addUser({
     id: creds.jenkinsUser,
@@ -262,7 +266,6 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       permissions: kubePermissions,
       faults,
       token: creds.kubeToken,
-      allowAnonymous: true,
       requests,
     });
     servers.push(kubeServer);

@@ -202,6 +202,8 @@ describe('the RBAC of deploy/kubernetes', () => {
         'environment get apps/deployments',
         'environment list /pods',
         'environment watch /pods',
+        'environment list apps/replicasets',
+        'environment watch apps/replicasets',
       ]),
     );
   });
