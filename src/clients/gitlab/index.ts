@@ -1,11 +1,13 @@
 export { GitLabClient } from './client.js';
 export type {
+  ApproveOutcome,
   BranchInfo,
   CommitInfo,
   FileUpdate,
   GitLabClientOptions,
   GitLabProject,
   MergeOutcome,
+  MergeRequestApprovals,
   MergeRequestFilter,
   MergeRequestInfo,
   MergeRequestState,

@@ -85,6 +85,20 @@ export class MergeRequestService {
 
   constructor(private readonly host: MergeRequestHost) {}
 
+  /**
+   * Part B (approvals): further merge checks registered by other modules, run once GitLab's own check passed; the
+   * first that fails names `detailed_merge_status` (`not_approved`, `approvals_syncing`) and refuses the merge (405).
+   */
+  readonly extraChecks: ((mr: MergeRequest) => string | undefined)[] = [];
+
+  private failingExtraCheck(mr: MergeRequest): string | undefined {
+    for (const check of this.extraChecks) {
+      const failing = check(mr);
+      if (failing !== undefined) return failing;
+    }
+    return undefined;
+  }
+
   all(project: Project): MergeRequest[] {
     return this.byProject.get(project.id) ?? [];
   }
@@ -98,7 +112,8 @@ export class MergeRequestService {
 
   /** GitLab's `detailed_merge_status`: the check result while open, `not_open` otherwise. */
   detailedStatus(mr: MergeRequest): string {
-    return mr.state === 'opened' ? mr.check : 'not_open';
+    if (mr.state !== 'opened') return 'not_open';
+    return mr.check === 'mergeable' ? (this.failingExtraCheck(mr) ?? mr.check) : mr.check;
   }
 
   /**
@@ -260,6 +275,7 @@ export class MergeRequestService {
     if (opts.sha !== undefined && opts.sha !== mr.sha)
       throw new GitLabError('conflict', `SHA does not match HEAD of source branch: ${mr.sha}`);
     if (mr.check !== 'mergeable') throw new GitLabError('not-allowed', '405 Method Not Allowed');
+    if (this.failingExtraCheck(mr) !== undefined) throw new GitLabError('not-allowed', '405 Method Not Allowed');
     const { repo } = project;
     const sourceHead = repo.branchHead(mr.sourceBranch);
     const targetHead = repo.branchHead(mr.targetBranch);

@@ -9,6 +9,7 @@ import { personalAccessTokenEntity, projectEntity, protectedBranchEntity, userFu
 import { api, paginated, type RouteContext } from './http-support.js';
 import type { GitLabModel } from './model.js';
 import { inEventChain } from './hooks.js';
+import { addApprovalRoutes } from './routes-approvals.js';
 import { addHookRoutes } from './routes-hooks.js';
 import { addMergeRequestRoutes } from './routes-merge-requests.js';
 import { addRepositoryRoutes } from './routes-repository.js';
@@ -83,6 +84,7 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
   addRepositoryRoutes(router, ctx);
   addMergeRequestRoutes(router, ctx);
   addHookRoutes(router, ctx);
+  addApprovalRoutes(router, ctx); // part B: merge request approvals
 
   const server = await startSandboxServer({
     system: 'gitlab',
