@@ -448,6 +448,8 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     approvalEnvironments: [...options.approvalEnvironments],
     approvers: [...options.approvers],
     approvalTimeout: options.approvalTimeout,
+    // Only when set, so that the input of runs started before part B stays as it was.
+    ...(options.approvalSource === 'gitlab' ? { approvalSource: 'gitlab' as const } : {}),
     heartbeatTimeout: options.heartbeatTimeout,
     waitBudgets: options.waitBudgets,
     unstableBuilds: options.unstableBuilds,

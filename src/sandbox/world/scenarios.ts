@@ -143,6 +143,13 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     description: 'New images in prod cannot be pulled (ErrImagePull, then ImagePullBackOff).',
     domain: [{ kind: 'pods-imagepull', env: 'prod', newImageOnly: true }],
   },
+  // Part B: approvals with a real identity.
+  {
+    name: 'gitlab-approvals',
+    description:
+      'prod needs an approval in GitLab (EE approval rules) from alice, an eligible user with her own token; Shepherd (the MR author) may not approve. The demo approves as alice through the real endpoint.',
+    installation: { gitlabApprovals: { environments: ['prod'], approvers: ['alice'] } },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

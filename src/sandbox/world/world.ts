@@ -21,6 +21,7 @@ import { writeKubeconfig } from '../kubernetes/kubeconfig.js';
 import { PermissionModel } from '../kubernetes/permissions.js';
 import { startKubernetesServer } from '../kubernetes/server.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
+import { setUpGitLabApprovals, type WorldApprover } from './approvals.js';
 import { ciJobRunner } from './ci-job.js';
 import { ENV_VALUES } from './deployments-repo.js';
 import { gitSourceOver } from './git-source.js';
@@ -33,7 +34,14 @@ import type { WorldParts } from './state.js';
 
 /** What `shepherd sandbox --json` prints: everything a client needs to talk to the world. */
 export interface WorldInfo {
-  readonly gitlab: { url: string; token: string; appProject: string; deploymentsProject: string };
+  readonly gitlab: {
+    url: string;
+    token: string;
+    appProject: string;
+    deploymentsProject: string;
+    /** Part B: the GitLab users who may approve gated promotions, with their tokens (installation `gitlabApprovals`). */
+    approvers?: readonly WorldApprover[];
+  };
   readonly jenkins: { url: string; user: string; token: string; ciJob: string; promoteJob: string };
   readonly kubernetes: { url: string; kubeconfig: string; token: string };
   readonly argocd: { namespace: string };
@@ -135,6 +143,10 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     tokens: [creds.gitlabToken],
   });
   const { initialImage } = seedRepositories(gitlab, layout);
+  // Part B: GitLab approval rules on the deployments project, and the approvers' users.
+  const approvers = installation.gitlabApprovals
+    ? setUpGitLabApprovals(gitlab, layout, installation.gitlabApprovals, settings)
+    : undefined;
 
   const cluster = createCluster({
     clock,
@@ -240,6 +252,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         token: creds.gitlabToken,
         appProject: layout.appProject,
         deploymentsProject: layout.deploymentsProject,
+        ...(approvers ? { approvers } : {}),
       },
       jenkins: {
         url: jenkinsServer.url,
