@@ -487,6 +487,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     iteration.steps = [...result.steps];
     iteration.previousImageTag = result.previousImageTag;
     if (result.unsettledTarget !== undefined) iteration.unsettledTarget = result.unsettledTarget;
+    if (result.approval !== undefined) iteration.approval = result.approval;
     if (result.status === 'superseded') throw new SupersededError({ env, byImageTag: result.supersededBy ?? '?' });
     iteration.status = 'succeeded';
     if (options.rollback === 'all' && result.mergeRequest) {

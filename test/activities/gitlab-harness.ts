@@ -37,9 +37,12 @@ export interface GitLabHarness {
 export type ProjectState = Awaited<ReturnType<TestSandbox['state']>>['gitlab']['projects'][number];
 
 export async function startGitLabHarness(
-  opts: { timeScale?: number; mergeabilityTimeoutMs?: number } = {},
+  opts: { timeScale?: number; mergeabilityTimeoutMs?: number; scenario?: string } = {},
 ): Promise<GitLabHarness> {
-  const sandbox = await startSandbox(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {});
+  const sandbox = await startSandbox({
+    ...(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {}),
+    ...(opts.scenario !== undefined ? { scenario: opts.scenario } : {}),
+  });
   const client = new GitLabClient({
     url: sandbox.world.info.gitlab.url,
     token: new Secret(sandbox.world.info.gitlab.token),
