@@ -113,7 +113,8 @@ Examples:
         if (by === undefined || by.trim() === '') throw new UsageError('--by NAME is required: who decides');
         return by;
       };
-      if (verdict === 'reject') needBy();
+      // --by is checked before connecting, unless this installation's approvals come from GitLab (GitLab names who).
+      if (verdict === 'reject' || !approvalsFromGitLab(ctx.config())) needBy();
       const reason = ctx.values.reason as string | undefined;
       return withClient(ctx.config(), async (client) => {
         const workflowId = await gateOf(client, requested);
@@ -188,4 +189,11 @@ function gitLabApprover(config: ShepherdConfig): GitLabApprover {
     token,
     tokenVariable: config.approvals.approverToken ? 'SHEPHERD_APPROVER_TOKEN' : 'GITLAB_TOKEN',
   };
+}
+
+/** Part B: the installation's approvals come from GitLab (the configuration, or the running sandbox world's settings). */
+function approvalsFromGitLab(config: ShepherdConfig): boolean {
+  if (config.approvals.source === 'gitlab') return true;
+  if (config.gitlab) return false;
+  return readWorldFile(config.temporal.stateDir)?.settings?.SHEPHERD_APPROVALS_SOURCE === 'gitlab';
 }
