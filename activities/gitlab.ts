@@ -6,6 +6,7 @@
 import type { ShepherdActivities } from '../src/domain/activities.js';
 import { createAbandonDeployBranch } from './gitlab/abandon-deploy-branch.js';
 import { createAwaitMergeRequest } from './gitlab/await-merge-request.js';
+import { createAwaitMergeRequestApproval } from './gitlab/await-merge-request-approval.js';
 import { createBumpAppVersion } from './gitlab/bump-app-version.js';
 import { createCloseMergeRequest } from './gitlab/close-merge-request.js';
 import { createDeleteBranch } from './gitlab/delete-branch.js';
@@ -30,6 +31,8 @@ export type GitLabActivities = Pick<
   | 'readMergeRequest'
   | 'readDeclaredImage'
   | 'abandonDeployBranch'
+  // Part B: approvals with a real identity.
+  | 'awaitMergeRequestApproval'
 >;
 
 export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActivities {
@@ -45,5 +48,7 @@ export function createGitLabActivities(deps: GitLabActivityDeps): GitLabActiviti
     readMergeRequest: createReadMergeRequest(ctx),
     readDeclaredImage: createReadDeclaredImage(ctx),
     abandonDeployBranch: createAbandonDeployBranch(ctx),
+    // Part B: approvals with a real identity.
+    awaitMergeRequestApproval: createAwaitMergeRequestApproval(ctx),
   };
 }

@@ -56,3 +56,16 @@ export const releaseValidationLockSignal = defineSignal('releaseValidationLock')
  * the signal is not buffered as unhandled.
  */
 export const wakeSignal = defineSignal<[WakeHint]>(WAKE_SIGNAL);
+
+/**
+ * Part B: the approval a promotion waits for, as `shepherd approve` needs it: where it comes from and, from GitLab,
+ * the MR and the head the run opened (the `sha` an approval must name). Null when no approval is pending.
+ */
+export interface PendingApproval {
+  readonly env: string;
+  readonly source: 'temporal' | 'gitlab';
+  readonly mergeRequest?: { readonly iid: number; readonly webUrl: string; readonly headSha: string };
+}
+
+/** Part B: answers what approval the run waits for (null: none). */
+export const pendingApprovalQuery = defineQuery<PendingApproval | null>('pendingApproval');

@@ -14,7 +14,9 @@
  *    item or build), close the MR of promote-{env}-{tag}, delete the branch; then await-promote-queue,
  *    await-promote-build, await-merge-request (by branch and head: adopts an MR left open for the image);
  *    mode `gitlab`: open-merge-request                                                   — undo: close the MR, delete its branch
- * 5. approval, when the target requires it: `approve`/`reject` updates, timeout = rejected — no undo (a rejection unwinds)
+ * 5. approval, when the target requires it: `approve`/`reject` updates, timeout = rejected — no undo (a rejection unwinds);
+ *    with approvals from GitLab (`approvalSource: gitlab`): await-merge-request-approval, the MR approved in GitLab
+ *    by an eligible user (recorded as the approver), or the `reject` update, or the MR closed in GitLab
  * 6. merge-merge-request (with the head sha guard); when it fails, read-merge-request: an MR GitLab merged all the
  *    same is reverted like any other                                                     — undo: revert the MR, await the image the revert declares synced and healthy
  * 7. await-argo-synced-and-healthy at the merge commit                                    — no undo
@@ -44,12 +46,18 @@ import {
 import { isSyncedAndHealthyAt, targetUnsettledReason, unsettledReason } from '../src/domain/environment-state.js';
 import type { PromotionPhase } from '../src/domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult, PromotionStatus } from '../src/domain/report.js';
-import { currentImageQuery, progressQuery, wakeSignal } from './messages.js';
+import {
+  currentImageQuery,
+  pendingApprovalQuery,
+  progressQuery,
+  wakeSignal,
+  type PendingApproval,
+} from './messages.js';
 import { activityProxies } from './support/activities.js';
-import { ApprovalGate } from './support/approval-gate.js';
+import { ApprovalGate, type GateNotices } from './support/approval-gate.js';
 import { endWith, validated } from './support/failures.js';
 import { appNameOf, Journal, waitOptions } from './support/journal.js';
-import { showDetails, summarized } from './support/metadata.js';
+import { shortSha, showDetails, summarized } from './support/metadata.js';
 import { Saga } from './support/saga.js';
 import { shielded } from './support/shield.js';
 import { awaitArgoSyncedAndHealthy, mergeMergeRequest, verifyWorkload, type RunContext } from './support/steps.js';
@@ -65,6 +73,7 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
   setHandler(wakeSignal, () => undefined);
   setHandler(currentImageQuery, () => ({ imageTag: state.imageTag, phase: state.phase }));
   const options = validated(() => promoteEnvironmentOptions(input));
+  setHandler(pendingApprovalQuery, () => pendingApproval(options, state));
   const approval = new ApprovalGate(options.approval, options.targetEnv, () => state.phase === 'awaiting-approval');
   const supersede = new Supersede(() => ({ imageTag: state.imageTag, phase: state.phase }));
   const promotion: Promotion = {
@@ -434,54 +443,112 @@ async function awaitPromoteMergeRequest(
   );
 }
 
-/** Step 5: tell people, wait for `approve`/`reject` within the timeout (a timeout is a rejection), tell people. */
-async function awaitApproval({ options, state, journal, approval }: Promotion, imageTag: string): Promise<void> {
+/**
+ * Step 5: tell people, wait for `approve`/`reject` within the timeout (a timeout is a rejection), tell people. With
+ * approvals from GitLab (runs since APPROVAL_FROM_GITLAB), the wait is for the MR's approval in GitLab.
+ */
+async function awaitApproval(
+  { options, state, journal, approval, activities }: Promotion,
+  imageTag: string,
+): Promise<void> {
   const { appName, targetEnv, approval: policy } = options;
-  const iid = state.mergeRequest?.iid;
+  const mergeRequest = state.mergeRequest;
+  const iid = mergeRequest?.iid;
+  const fromGitLab = policy.source === 'gitlab' && mergeRequest !== undefined && patched(APPROVAL_FROM_GITLAB);
   state.phase = 'awaiting-approval';
-  const approvers = policy.approvers.length > 0 ? policy.approvers.join(', ') : 'anyone';
+  const approvers = fromGitLab
+    ? 'an eligible GitLab user'
+    : policy.approvers.length > 0
+      ? policy.approvers.join(', ')
+      : 'anyone';
   const gate = `approval of ${imageTag} into ${targetEnv} by ${approvers}`;
   // The memo's summary is what `shepherd status` lists for a run at its gate (no query, so no worker needed).
   journal.show('waiting-approval', { env: targetEnv, imageTag, summary: `waiting for ${gate} (!${iid})` });
-  await journal.notify('approval-requested', `${appName} ${imageTag} → ${targetEnv} waits for approval (!${iid})`, {
-    env: targetEnv,
-    imageTag,
-    ...(state.mergeRequest ? { links: [state.mergeRequest.webUrl] } : {}),
-  });
+  await journal.notify(
+    'approval-requested',
+    `${appName} ${imageTag} → ${targetEnv} waits for approval (!${iid}${fromGitLab ? ', approve it in GitLab' : ''})`,
+    {
+      env: targetEnv,
+      imageTag,
+      ...(mergeRequest ? { links: [mergeRequest.webUrl] } : {}),
+    },
+  );
+  const workflowId = workflowInfo().workflowId;
   showDetails(
     `**waiting for ${gate}**, at most ${policy.timeout}`,
-    state.mergeRequest ? `merge request: ${state.mergeRequest.webUrl}` : undefined,
-    `\`npx shepherd approve ${workflowInfo().workflowId} --by NAME\``,
+    mergeRequest ? `merge request: ${mergeRequest.webUrl}` : undefined,
+    fromGitLab
+      ? `approve it in GitLab, or \`npx shepherd approve ${workflowId}\` with your own GitLab token`
+      : `\`npx shepherd approve ${workflowId} --by NAME\``,
   );
+  const tell: GateNotices = {
+    timedOut: () =>
+      journal.notify(
+        'approval-timed-out',
+        `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
+        { env: targetEnv, imageTag },
+      ),
+    rejected: (by, reason) =>
+      journal.notify(
+        'rejected',
+        `${appName} ${imageTag} → ${targetEnv} was rejected by ${by}${reason ? `: ${reason}` : ''}; its merge request is closed`,
+        { env: targetEnv, imageTag, ...(mergeRequest ? { links: [mergeRequest.webUrl] } : {}) },
+      ),
+  };
   const decided = await journal.step(
     'approval',
     waitOptions({ env: targetEnv, imageTag }, (parseDuration(policy.timeout) ?? 0) / 1000, {
       kind: 'approval',
       ref: approvers,
     }),
-    () =>
-      approval.decision(
-        {
-          timedOut: () =>
-            journal.notify(
-              'approval-timed-out',
-              `${appName} ${imageTag} → ${targetEnv} was not approved within ${policy.timeout}`,
-              { env: targetEnv, imageTag },
-            ),
-          rejected: (by, reason) =>
-            journal.notify(
-              'rejected',
-              `${appName} ${imageTag} → ${targetEnv} was rejected by ${by}${reason ? `: ${reason}` : ''}; its merge request is closed`,
-              { env: targetEnv, imageTag, ...(state.mergeRequest ? { links: [state.mergeRequest.webUrl] } : {}) },
-            ),
-        },
-        `wait for ${gate}`,
-      ),
+    (deadline: string) =>
+      fromGitLab
+        ? approval.gitlabDecision(async () => {
+            const approved = await summarized(
+              `wait for the GitLab approval of !${mergeRequest.iid}`,
+              activities.waits.awaitMergeRequestApproval,
+              { appName, targetEnv, iid: mergeRequest.iid, headSha: mergeRequest.headSha, deadline },
+            );
+            return gitLabApproval(approved.approvedBy, mergeRequest);
+          }, tell)
+        : approval.decision(tell, `wait for ${gate}`),
   );
-  await journal.notify('approved', `${appName} ${imageTag} → ${targetEnv} approved by ${decided.by}`, {
-    env: targetEnv,
-    imageTag,
-  });
+  await journal.notify(
+    'approved',
+    `${appName} ${imageTag} → ${targetEnv} approved ${fromGitLab ? 'in GitLab ' : ''}by ${decided.by}`,
+    { env: targetEnv, imageTag },
+  );
+}
+
+/**
+ * Runs started with this patch and `approvalSource: gitlab` wait for the MR's approval in GitLab (the
+ * await-merge-request-approval activity) instead of the `approve` update; older runs never had that source.
+ */
+const APPROVAL_FROM_GITLAB = 'approval-from-gitlab';
+
+/** The approval GitLab vouches for: `by` its usernames, the reason naming people, MR and head. */
+function gitLabApproval(
+  approvedBy: readonly { username: string; name: string }[],
+  mergeRequest: MergeRequestRef,
+): { by: string; reason: string } {
+  const people = approvedBy.map((u) =>
+    u.name && u.name !== u.username ? `${u.name} (@${u.username})` : `@${u.username}`,
+  );
+  return {
+    by: approvedBy.map((u) => u.username).join(', ') || 'GitLab',
+    reason: `approved in GitLab by ${people.join(', ') || 'its approval rules'} on !${mergeRequest.iid} at ${shortSha(mergeRequest.headSha)}`,
+  };
+}
+
+/** What `pendingApprovalQuery` answers: the gate the run is at, if any. */
+function pendingApproval(options: PromoteEnvironmentOptions, state: PromotionState): PendingApproval | null {
+  if (state.phase !== 'awaiting-approval') return null;
+  const mr = state.mergeRequest;
+  return {
+    env: options.targetEnv,
+    source: options.approval.source,
+    ...(mr ? { mergeRequest: { iid: mr.iid, webUrl: mr.webUrl, headSha: mr.headSha } } : {}),
+  };
 }
 
 /** Steps 6 to 8: merge (pushing the revert as its undo), then, unless `verify: false`, wait for the rollout. */

@@ -470,6 +470,8 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     approvalEnvironments: [...options.approvalEnvironments],
     approvers: [...options.approvers],
     approvalTimeout: options.approvalTimeout,
+    // Only when set, so that the input of runs started before part B stays as it was.
+    ...(options.approvalSource === 'gitlab' ? { approvalSource: 'gitlab' as const } : {}),
     heartbeatTimeout: options.heartbeatTimeout,
     waitBudgets: options.waitBudgets,
     unstableBuilds: options.unstableBuilds,
@@ -507,6 +509,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     iteration.steps = [...result.steps];
     iteration.previousImageTag = result.previousImageTag;
     if (result.unsettledTarget !== undefined) iteration.unsettledTarget = result.unsettledTarget;
+    if (result.approval !== undefined) iteration.approval = result.approval;
     if (result.status === 'superseded') throw new SupersededError({ env, byImageTag: result.supersededBy ?? '?' });
     iteration.status = 'succeeded';
     if (options.rollback === 'all' && result.mergeRequest) {

@@ -8,6 +8,9 @@ import { promotionWorkflowId } from '../domain/promotion-policy.js';
 import { approveUpdate, progressQuery, rejectUpdate } from '../../workflows/messages.js';
 import { EXIT, UsageError, type Command, type CommandContext } from './command.js';
 import { withClient } from './connect.js';
+import { approveInGitLab, pendingApprovalOf, type GitLabApprover } from './gitlab-approval.js';
+import type { ShepherdConfig } from '../config/load.js';
+import { readWorldFile } from '../sandbox/world/world-file.js';
 
 /**
  * The promotion an id names. A validation run that waits on a child promotion stands for that child, so that
@@ -60,7 +63,10 @@ export function decisionCommand(verdict: 'approve' | 'reject'): Command {
   const update = verdict === 'approve' ? approveUpdate : rejectUpdate;
   const past = verdict === 'approve' ? 'approved' : 'rejected';
   return {
-    usage: `WORKFLOW_ID --by NAME [--reason TEXT]  |  --app APP --env ENV --by NAME [--reason TEXT]`,
+    usage:
+      verdict === 'approve'
+        ? `WORKFLOW_ID [--by NAME] [--reason TEXT]  |  --app APP --env ENV [--by NAME] [--reason TEXT]`
+        : `WORKFLOW_ID --by NAME [--reason TEXT]  |  --app APP --env ENV --by NAME [--reason TEXT]`,
     help: `
 Sends the \`${verdict}\` update to a waiting promotion, the same update as
 \`temporal workflow update execute --name ${verdict} --workflow-id promote-example-app-prod --input '{"by":"alice"}'\`.
@@ -68,9 +74,22 @@ The workflow checks it before accepting it: a name that is not on the approvers 
 run started), or a run with no approval pending, is refused with the reason, and the exit code is 1.
 ${verdict === 'reject' ? 'A rejected promotion closes its MR, deletes its branch and fails with ApprovalRejectedError.\n' : ''}
 WORKFLOW_ID is the promotion (promote-<app>-<env>), or a validation run (validate-<app>) waiting on one.
-
+${
+  verdict === 'approve'
+    ? `
+Where approvals come from GitLab (SHEPHERD_APPROVALS_SOURCE=gitlab when the run started), \`approve\` approves the
+promotion's merge request in GitLab as you, with your own personal access token (SHEPHERD_APPROVER_TOKEN, else
+GITLAB_TOKEN), naming the commit the run opened; GitLab decides whether you may (its approval rules, no approval by
+the MR's author) and the run records the GitLab user. --by is not needed then. GitLab's refusals are explained:
+401 not eligible, 403 no permission, 409 the MR's head moved; 304 means you had approved already.
+`
+    : `
+Where approvals come from GitLab, \`reject\` still goes through the update (anyone who can write to the Temporal
+namespace may stop a promotion); closing the MR in GitLab ends the run the same way.
+`
+}
 Options:
-  --by NAME       who decides (required)
+  --by NAME       who decides (required, except where GitLab approves: GitLab names who approved)
   --reason TEXT   why; kept in the run's history and result
   --app APP       with --env instead of WORKFLOW_ID (default APP_REPO_NAME, "example-app")
   --env ENV       the promotion's target environment
@@ -90,10 +109,32 @@ Examples:
     async run(ctx) {
       const requested = targetId(ctx, verdict);
       const by = ctx.values.by as string | undefined;
-      if (by === undefined || by.trim() === '') throw new UsageError('--by NAME is required: who decides');
+      const needBy = (): string => {
+        if (by === undefined || by.trim() === '') throw new UsageError('--by NAME is required: who decides');
+        return by;
+      };
+      // --by is checked before connecting, unless this installation's approvals come from GitLab (GitLab names who).
+      if (verdict === 'reject' || !approvalsFromGitLab(ctx.config())) needBy();
       const reason = ctx.values.reason as string | undefined;
       return withClient(ctx.config(), async (client) => {
         const workflowId = await gateOf(client, requested);
+        if (verdict === 'approve') {
+          // Part B: a run whose approval comes from GitLab is approved there, as the person whose token this is.
+          const pending = await pendingApprovalOf(client, workflowId);
+          if (pending?.source === 'gitlab' && pending.mergeRequest) {
+            const approver = gitLabApprover(ctx.config());
+            const result = await approveInGitLab(
+              workflowId,
+              { ...pending, mergeRequest: pending.mergeRequest },
+              approver,
+            );
+            if (ctx.values.json)
+              ctx.out(JSON.stringify({ workflowId, approvedInGitLab: result.ok, approvedBy: result.approvedBy ?? [] }));
+            for (const line of result.lines) (result.ok ? ctx.out : ctx.err)(line);
+            return result.ok ? EXIT.ok : EXIT.failed;
+          }
+        }
+        const by = needBy();
         try {
           const handle = client.workflow.getHandle(workflowId);
           const outcome = await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
@@ -124,4 +165,35 @@ Examples:
       });
     },
   };
+}
+
+/**
+ * Part B: where `approve` approves in GitLab and with whose token: the configured GitLab (or the running sandbox
+ * world's), the person's SHEPHERD_APPROVER_TOKEN, else GITLAB_TOKEN. The token never leaves this process.
+ */
+function gitLabApprover(config: ShepherdConfig): GitLabApprover {
+  const world = config.gitlab ? undefined : readWorldFile(config.temporal.stateDir);
+  const target = config.gitlab ?? world?.gitlab;
+  if (!target)
+    throw new UsageError(
+      'this promotion waits for an approval in GitLab, but no GitLab is configured (GITLAB_URL_EXTERNAL) and no sandbox world runs: approve its merge request in GitLab itself',
+    );
+  const token = config.approvals.approverToken ?? config.gitlab?.token;
+  if (!token)
+    throw new UsageError(
+      'this promotion waits for an approval in GitLab: set SHEPHERD_APPROVER_TOKEN to your own GitLab personal access token (scope api), so that GitLab knows who approves',
+    );
+  return {
+    url: target.url,
+    project: target.deploymentsProject,
+    token,
+    tokenVariable: config.approvals.approverToken ? 'SHEPHERD_APPROVER_TOKEN' : 'GITLAB_TOKEN',
+  };
+}
+
+/** Part B: the installation's approvals come from GitLab (the configuration, or the running sandbox world's settings). */
+function approvalsFromGitLab(config: ShepherdConfig): boolean {
+  if (config.approvals.source === 'gitlab') return true;
+  if (config.gitlab) return false;
+  return readWorldFile(config.temporal.stateDir)?.settings?.SHEPHERD_APPROVALS_SOURCE === 'gitlab';
 }

@@ -8,6 +8,7 @@ import type { Progress, StepRecord } from '../domain/report.js';
 import { runOutcome, type RunOutcome } from '../temporal/run-outcome.js';
 import { approveUpdate, progressQuery } from '../../workflows/messages.js';
 import { waitingOnText } from './operator.js';
+import { approveInGitLab, pendingApprovalOf, type GitLabApprover } from './gitlab-approval.js';
 
 /**
  * How often the live view asks the run (and the child it waits on) for progress: each look is one to three queries
@@ -22,8 +23,11 @@ export interface FollowOptions {
   readonly tty: boolean;
   /** Default FOLLOW_POLL_MS. */
   readonly pollMs?: number;
-  /** Approve every approval gate the run reaches, as this person, through the `approve` update. */
-  readonly autoApprove?: { readonly by: string; readonly reason: string };
+  /**
+   * Approve every approval gate the run reaches, as this person, through the `approve` update; a gate whose
+   * approval comes from GitLab is approved there with `gitlab`'s token (part B), as `shepherd approve` would.
+   */
+  readonly autoApprove?: { readonly by: string; readonly reason: string; readonly gitlab?: GitLabApprover };
 }
 
 function stepKey(s: StepRecord): string {
@@ -121,6 +125,19 @@ export async function followRun(client: Client, handle: WorkflowHandle, opts: Fo
         if (cp.current) current = cp.current;
         if (cp.current?.waitingOn?.kind === 'approval' && opts.autoApprove && !approved.has(childId)) {
           approved.add(childId);
+          const pending = opts.autoApprove.gitlab ? await pendingApprovalOf(client, childId) : undefined;
+          if (pending?.source === 'gitlab' && pending.mergeRequest && opts.autoApprove.gitlab) {
+            print(
+              `    ! ${childId} waits for an approval in GitLab; approving !${pending.mergeRequest.iid} with the token of an eligible approver (as \`SHEPHERD_APPROVER_TOKEN=… npx shepherd approve ${childId}\` would)`,
+            );
+            const result = await approveInGitLab(
+              childId,
+              { ...pending, mergeRequest: pending.mergeRequest },
+              opts.autoApprove.gitlab,
+            );
+            for (const line of result.lines) print(`    ${line}`);
+            return;
+          }
           print(
             `    ! ${childId} waits for approval; approving as ${opts.autoApprove.by} through the \`approve\` update (as \`npx shepherd approve ${childId} --by ${opts.autoApprove.by}\` would)`,
           );

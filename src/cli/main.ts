@@ -45,7 +45,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'approve',
-    summary: 'Approve a promotion that waits for approval (the `approve` update).',
+    summary: 'Approve a promotion that waits for approval (in GitLab with your token, or the `approve` update).',
     load: async () => (await import('./commands/approve.js')).approveCommand,
   },
   {

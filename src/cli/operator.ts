@@ -36,6 +36,7 @@ export function runFields(config: ShepherdConfig): {
   approvalEnvironments: ShepherdConfig['approvals']['environments'][number][];
   approvers: string[];
   approvalTimeout: string;
+  approvalSource?: 'gitlab';
   heartbeatTimeout: string;
   unstableBuilds: ShepherdConfig['unstableBuilds'];
   waitBudgets?: { ciBuildStart?: number; build?: number; sync?: number; mergeRequest?: number };
@@ -51,6 +52,7 @@ export function runFields(config: ShepherdConfig): {
     approvalEnvironments: [...config.approvals.environments],
     approvers: [...config.approvals.approvers],
     approvalTimeout: config.approvals.timeout,
+    ...(config.approvals.source === 'gitlab' ? { approvalSource: 'gitlab' as const } : {}),
     heartbeatTimeout: t.heartbeat,
     unstableBuilds: config.unstableBuilds,
     ...(Object.keys(waitBudgets).length > 0 ? { waitBudgets } : {}),

@@ -158,6 +158,10 @@ export interface ShepherdConfig {
     readonly environments: readonly Environment[];
     readonly approvers: readonly string[];
     readonly timeout: string;
+    /** Part B: where gated promotions get their approval (SHEPHERD_APPROVALS_SOURCE). */
+    readonly source: 'temporal' | 'gitlab';
+    /** Part B: the token `shepherd approve` approves with in GitLab (SHEPHERD_APPROVER_TOKEN); CLI only. */
+    readonly approverToken: Secret | undefined;
   };
   readonly notifications: { readonly webhookUrl: Secret | undefined };
   /** The webhook receiver (src/webhooks): where it listens, its public URL, its secrets and body limit. */
@@ -405,6 +409,8 @@ function validate(
       environments: get<Environment[]>('SHEPHERD_APPROVAL_ENVIRONMENTS')!,
       approvers: get<string[]>('SHEPHERD_APPROVERS') ?? [],
       timeout: get<string>('SHEPHERD_APPROVAL_TIMEOUT')!,
+      source: get<'temporal' | 'gitlab'>('SHEPHERD_APPROVALS_SOURCE')!,
+      approverToken: get<Secret>('SHEPHERD_APPROVER_TOKEN'),
     },
     notifications: { webhookUrl: get<Secret>('SHEPHERD_NOTIFY_WEBHOOK_URL') },
     webhooks: {

@@ -538,6 +538,23 @@ export const VARIABLES: readonly Variable[] = [
     'How long an approval gate waits before it counts as rejected.',
     { default: '24h' },
   ),
+  // Part B: approvals with a real identity.
+  v(
+    'SHEPHERD_APPROVALS_SOURCE',
+    'approvals',
+    'gitlab or temporal',
+    z.enum(['temporal', 'gitlab']),
+    'Where a gated promotion gets its approval: `gitlab`, an eligible user approves its MR in GitLab (GitLab Premium approval rules; Shepherd records the GitLab user); `temporal`, the `approve` update with a name from SHEPHERD_APPROVERS.',
+    { default: 'temporal' },
+  ),
+  v(
+    'SHEPHERD_APPROVER_TOKEN',
+    'approvals',
+    'non-empty',
+    text,
+    "The personal access token with which `shepherd approve` approves an MR in GitLab as the person running it (SHEPHERD_APPROVALS_SOURCE=gitlab); unset: that person's GITLAB_TOKEN. Read by the CLI only, never sent to a workflow.",
+    { secret: true },
+  ),
   // Notifications
   v(
     'SHEPHERD_NOTIFY_WEBHOOK_URL',

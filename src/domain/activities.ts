@@ -569,6 +569,31 @@ export interface ShepherdActivities {
    * again, `eventId` lets a receiver drop it. Never fails a run for a lost notification: gives up after its retries.
    */
   notifyEvent(input: NotifyEventInput): Promise<NotifyEventResult>;
+
+  // Part B: approvals with a real identity.
+  /**
+   * Changes nothing. Waits (polling GitLab's approvals API, woken by the MR hook when webhooks are on, heartbeating)
+   * until GitLab says the MR is approved, and returns who approved it: the GitLab users, the identity GitLab vouches
+   * for. ApprovalRejectedError when the MR is closed in GitLab or its head moves away from `headSha` (new commits
+   * reset approvals, and the run merges only what it opened); ApprovalRejectedError (`timedOut`) at the deadline.
+   */
+  awaitMergeRequestApproval(input: AwaitMergeRequestApprovalInput): Promise<AwaitMergeRequestApprovalResult>;
+}
+
+/** Part B: the promotion MR whose GitLab approval a run waits for. */
+export interface AwaitMergeRequestApprovalInput extends Deadlined {
+  readonly appName: string;
+  readonly targetEnv: Environment;
+  readonly iid: number;
+  /** The MR head the run opened and will merge: approvals count only for it. */
+  readonly headSha: string;
+}
+
+/** Part B: who approved the MR in GitLab (GitLab usernames and names), and how many approvals its rules required. */
+export interface AwaitMergeRequestApprovalResult extends ActivityResult {
+  readonly approvedBy: readonly { readonly username: string; readonly name: string }[];
+  /** Undefined on GitLab CE, which has no approval rules. */
+  readonly approvalsRequired?: number;
 }
 
 export type ActivityName = keyof ShepherdActivities;

@@ -20,6 +20,14 @@ export const PROMOTION_MODES = ['jenkins', 'gitlab'] as const;
 /** `jenkins`: run the `promote-environment` job as the seed design does; `gitlab`: open the MR through the API. */
 export type PromotionMode = (typeof PROMOTION_MODES)[number];
 
+export const APPROVAL_SOURCES = ['temporal', 'gitlab'] as const;
+/**
+ * Where a gated promotion's approval comes from. `temporal` (default): the `approve` update, `by` checked against
+ * the approvers list. `gitlab`: an eligible user approves the promotion MR in GitLab, which authenticates them and
+ * enforces its approval rules; the run records the GitLab user (SHEPHERD_APPROVALS_SOURCE).
+ */
+export type ApprovalSource = (typeof APPROVAL_SOURCES)[number];
+
 export const ROLLBACK_SCOPES = ['failed', 'all'] as const;
 /**
  * `failed` (default): undo the environment whose hop failed plus the run's open MRs and branches; environments the
@@ -55,6 +63,7 @@ export const RULES = {
   mode: `must be one of ${PROMOTION_MODES.join(', ')}`,
   rollback: `must be one of ${ROLLBACK_SCOPES.join(', ')}`,
   unstableBuilds: `must be one of ${UNSTABLE_BUILD_OUTCOMES.join(', ')}`,
+  approvalSource: `must be one of ${APPROVAL_SOURCES.join(', ')}`,
   duration: 'must be a duration such as "30m", "24h" or "2d" (a positive whole number followed by ms, s, m, h or d)',
   runMarker: 'must be 1-200 characters of letters, digits, ".", "_", ":", "/" and "-"',
   boolean: 'must be true or false',
@@ -132,6 +141,8 @@ const approvalFields = {
     .optional(),
   /** How long the gate waits before it ends as rejected; default 24h. */
   approvalTimeout: duration.optional(),
+  /** Where the approval comes from: `temporal` (default, the `approve` update) or `gitlab` (the MR's approval). */
+  approvalSource: z.enum(APPROVAL_SOURCES, { error: RULES.approvalSource }).optional(),
   /**
    * Go on with a target environment that does not run what its branch declares, synced and healthy (default
    * false: such a target is refused with TargetNotSettledError). The report records that the run was let through.
@@ -212,6 +223,8 @@ export interface ApprovalPolicy {
   readonly required: boolean;
   readonly approvers: readonly string[];
   readonly timeout: string;
+  /** Where the approval comes from (part B). */
+  readonly source: ApprovalSource;
 }
 
 export interface PromoteEnvironmentOptions {
@@ -238,6 +251,7 @@ export interface ValidatePipelineOptions {
   readonly approvalEnvironments: readonly Environment[];
   readonly approvers: readonly string[];
   readonly approvalTimeout: string;
+  readonly approvalSource: ApprovalSource;
   readonly heartbeatTimeout: string;
   readonly waitBudgets: WaitBudgets;
   readonly allowUnsettledTarget: boolean;
@@ -278,6 +292,7 @@ export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptio
       required: (input.approvalEnvironments ?? DEFAULT_APPROVAL_ENVIRONMENTS).includes(input.targetEnv),
       approvers: input.approvers ?? [],
       timeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
+      source: input.approvalSource ?? 'temporal',
     },
     runMarker: input.runMarker,
     heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
@@ -297,6 +312,7 @@ export function validatePipelineOptions(raw: unknown): ValidatePipelineOptions {
     approvalEnvironments: input.approvalEnvironments ?? DEFAULT_APPROVAL_ENVIRONMENTS,
     approvers: input.approvers ?? [],
     approvalTimeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
+    approvalSource: input.approvalSource ?? 'temporal',
     heartbeatTimeout: input.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT,
     waitBudgets: { ...WAIT_BUDGETS, ...input.waitBudgets },
     allowUnsettledTarget: input.allowUnsettledTarget ?? false,

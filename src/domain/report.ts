@@ -150,6 +150,8 @@ export interface IterationReport {
   readonly unsettledTarget?: string;
   /** The child workflow of iterations 2 and 3. */
   readonly workflowId?: string;
+  /** Who approved the iteration's promotion (part B: with approvals from GitLab, the GitLab users), and why. */
+  readonly approval?: { readonly by: string; readonly reason: string };
   readonly steps: readonly StepRecord[];
 }
 

@@ -57,6 +57,10 @@ export function toMarkdown(report: ValidationReport): string {
       `| ${iteration.iteration} | ${iteration.env} | ${ICON[status]} ${status} | ${cell(imageTag ? `\`${imageTag}\`` : '')} | ${steps.length} | ${mergeRequest ? `[MR](${mergeRequest})` : ''} | ${build ? `[build](${build})` : ''} |`,
     );
   }
+  const approved = report.iterations.filter((iteration) => iteration.approval !== undefined);
+  if (approved.length > 0) lines.push('');
+  for (const { env, approval } of approved)
+    lines.push(`- ${env} approved by ${cell(approval!.by)}${approval!.reason ? `: ${cell(approval!.reason)}` : ''}`);
   if (report.failure) {
     lines.push('', `**Failed at** iteration ${report.failure.iteration}, step \`${report.failure.step}\`:`, '');
     for (const cause of causes(report.failure)) lines.push(`- ${cause}`);

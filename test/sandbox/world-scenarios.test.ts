@@ -50,6 +50,7 @@ describe('sandbox fault scenarios', () => {
         'kubernetes-outage',
         'mr-head-moves',
         'prod-image-pull',
+        'gitlab-approvals',
         'promote-job-cancelled',
         'promote-job-fails',
         'promote-job-hangs',
@@ -387,6 +388,50 @@ describe('sandbox fault scenarios', () => {
     expect(worker.spec!.template.spec!.containers.map((c) => c.name)).toEqual(['worker', 'log-shipper']);
     // The inspection endpoint shows the app's pods only.
     expect((await d.state()).environments.stage!.pods).toHaveLength(2);
+  });
+});
+
+// Part B: approvals with a real identity.
+describe('installation gitlab-approvals', () => {
+  it('gitlab-approvals: an MR into prod stays not_approved and unmergeable until alice approves it with her token', async () => {
+    const d = await world('gitlab-approvals');
+    const { info } = d.world;
+    const project = info.gitlab.deploymentsProject;
+    const alice = info.gitlab.approvers?.find((a) => a.username === 'alice');
+    expect(alice).toBeDefined();
+    expect(info.settings).toMatchObject({
+      SHEPHERD_APPROVALS_SOURCE: 'gitlab',
+      SHEPHERD_APPROVAL_ENVIRONMENTS: 'prod',
+    });
+    const head = d.world.gitlab.commit(project, {
+      branch: 'promote-prod-by-hand',
+      startBranch: info.environments.prod.branch,
+      message: 'by hand',
+      as: 'shepherd',
+      actions: [{ action: 'create', filePath: 'by-hand.txt', content: Buffer.from('x\n') }],
+    }).id;
+    const mr = d.world.gitlab.createMergeRequest(project, {
+      sourceBranch: 'promote-prod-by-hand',
+      targetBranch: info.environments.prod.branch,
+      title: 'Promote example-app to prod: by hand',
+      as: 'shepherd',
+    });
+    const status = () =>
+      eventually(async () => {
+        const opened = (await d.state()).gitlab.projects.find((p) => p.path === project)!.mergeRequests.opened;
+        const s = opened.find((m) => m.iid === mr.iid)?.detailedMergeStatus;
+        return s === 'checking' ? undefined : s;
+      }, 'the mergeability check');
+    expect(await status()).toBe('not_approved');
+    const approve = (token: string) =>
+      fetch(`${info.gitlab.url}/api/v4/projects/${encodeURIComponent(project)}/merge_requests/${mr.iid}/approve`, {
+        method: 'POST',
+        headers: { 'private-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ sha: head }),
+      });
+    expect((await approve(info.gitlab.token)).status).toBe(401);
+    expect((await approve(alice!.token)).status).toBe(201);
+    expect(await status()).toBe('mergeable');
   });
 });
 

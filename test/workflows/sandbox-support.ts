@@ -17,6 +17,7 @@ import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Environment } from '../../src/domain/environments.js';
 import { validationWorkflowId } from '../../src/domain/promotion-policy.js';
+import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
 import { activitiesForWorld } from '../../src/worker/activities.js';
@@ -38,7 +39,7 @@ export interface SandboxTemporal {
    * Starts a sandbox world (optionally with a fault scenario), runs `fn` while a worker with the world's
    * activities polls the task queue, then stops the worker and the world.
    */
-  inWorld<T>(opts: { scenario?: string }, fn: (sandbox: TestSandbox) => Promise<T>): Promise<T>;
+  inWorld<T>(opts: { scenario?: string | ScenarioInput }, fn: (sandbox: TestSandbox) => Promise<T>): Promise<T>;
   teardown(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ValidationReport } from '../../domain/report.js';
 import { validationWorkflowId, promotionWorkflowId } from '../../domain/promotion-policy.js';
 import { PROJECT_ROOT } from '../../config/paths.js';
+import { Secret } from '../../config/secret.js';
 import { writeReports } from '../../reports/write.js';
 import { findScenario, SCENARIOS } from '../../sandbox/world/scenarios.js';
 import { startWorld, UnknownScenarioError } from '../../sandbox/world/world.js';
@@ -34,7 +35,8 @@ Starts the embedded Temporal dev server (or uses the one already running on the 
 TEMPORAL_ADDRESS), the sandbox world and a worker, then runs validatePipeline through prod: iteration 1 bumps
 the app version, waits for CI and the dev MR, merges it and verifies dev; iterations 2 and 3 promote to stage and
 prod through the promote-environment job. The prod approval is given through the \`approve\` update, the same one
-\`npx shepherd approve\` sends. Reports (JSON, Markdown, JUnit XML) are written to --reports (default: reports/).
+\`npx shepherd approve\` sends; with --scenario gitlab-approvals it is given in GitLab, as the world's approver
+(alice) with her own token, and the report names her. Reports (JSON, Markdown, JUnit XML) are written to --reports (default: reports/).
 
 Options:
   --scenario NAME   run with a sandbox fault scenario; "list" prints them (e.g. stage-degraded)
@@ -173,7 +175,21 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
       const following = followRun(client, handle, {
         out: say,
         tty: !json && process.stdout.isTTY === true,
-        autoApprove: { by: DEMO_APPROVER, reason: 'approved by the demo to show the full run' },
+        autoApprove: {
+          by: DEMO_APPROVER,
+          reason: 'approved by the demo to show the full run',
+          // Part B: where GitLab approves (scenario gitlab-approvals), the demo approves as the world's first approver.
+          ...(world.info.gitlab.approvers?.[0]
+            ? {
+                gitlab: {
+                  url: world.info.gitlab.url,
+                  project: world.info.gitlab.deploymentsProject,
+                  token: new Secret(world.info.gitlab.approvers[0].token),
+                  tokenVariable: 'SHEPHERD_APPROVER_TOKEN',
+                },
+              }
+            : {}),
+        },
       });
       // Following ends with the connection when a signal stops the demo first; that end is expected.
       following.catch(() => undefined);

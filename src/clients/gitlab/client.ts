@@ -19,6 +19,7 @@ import {
   CompareSchema,
   DiffSchema,
   CurrentUserSchema,
+  MergeRequestApprovalsSchema,
   MergeRequestSchema,
   NoteSchema,
   PipelineSchema,
@@ -131,6 +132,33 @@ export type RevertOutcome =
   /** The change is already absent from the branch. */
   | { readonly kind: 'empty' }
   | { readonly kind: 'conflict'; readonly message: string };
+
+/** Part B: who approved an MR, and whether GitLab considers it approved. */
+export interface MergeRequestApprovals {
+  /** EE: the approval rules are satisfied; CE: some approval exists. */
+  readonly approved: boolean;
+  /** EE only. */
+  readonly approvalsRequired: number | undefined;
+  /** EE only. */
+  readonly approvalsLeft: number | undefined;
+  /** Everyone who approved, whether or not a rule counts them. */
+  readonly approvedBy: readonly { readonly username: string; readonly name: string }[];
+  /** For the token's user. */
+  readonly userHasApproved: boolean;
+  readonly userCanApprove: boolean;
+}
+
+/** Part B: the outcome of an approve call; GitLab's refusals are answers the caller explains, not exceptions. */
+export type ApproveOutcome =
+  | { readonly kind: 'approved'; readonly approvals: MergeRequestApprovals }
+  /** 304 (or an old GitLab's 401 on a repeat): this user had approved already. */
+  | { readonly kind: 'already-approved'; readonly approvals: MergeRequestApprovals }
+  /** 409: the MR's head is no longer the given sha. */
+  | { readonly kind: 'head-moved'; readonly message: string }
+  /** 403: no permission to approve MRs of the project (not a member, or Guest). */
+  | { readonly kind: 'forbidden'; readonly message: string }
+  /** 401: permitted but not eligible (the author or a committer where the project forbids it, or a password). */
+  | { readonly kind: 'not-eligible'; readonly message: string };
 
 export interface NoteInfo {
   readonly id: number;
@@ -608,6 +636,56 @@ export class GitLabClient {
     );
   }
 
+  // ---- Part B: merge request approvals (real-installations.md §2) -----------------------------------------------
+
+  /**
+   * The approvals of an MR (`GET …/merge_requests/:iid/approvals`). NotFoundError (merge-request) for an unknown
+   * iid. `approvalsLeft` is undefined on GitLab CE, whose `approved` only means that some approval exists.
+   */
+  async getMergeRequestApprovals(project: string, iid: number): Promise<MergeRequestApprovals> {
+    const what = `GET approvals of !${iid} in ${project}`;
+    const raw = await this.#call(what, { kind: 'merge-request', name: `${project}!${iid}` }, () =>
+      this.#api.MergeRequestApprovals.showConfiguration(project, { mergerequestIId: iid }),
+    );
+    return approvalsOf(parse(MergeRequestApprovalsSchema, raw, what));
+  }
+
+  /**
+   * Approves an MR as the token's user, only if its head is still `sha` (`POST …/approve`). GitLab's refusals are
+   * outcomes: 401 not eligible (the author or a committer where the project forbids it), 403 no permission
+   * (not a member, or Guest), 409 the head moved, 304 already approved by this user (older GitLab: 401 on a
+   * repeat, so a 401 is checked against `approved_by` before it is reported as ineligible).
+   */
+  async approveMergeRequest(project: string, iid: number, sha: string): Promise<ApproveOutcome> {
+    const what = `POST approve of !${iid} in ${project}`;
+    try {
+      const raw = await this.#api.MergeRequestApprovals.approve(project, iid, { sha });
+      return { kind: 'approved', approvals: approvalsOf(parse(MergeRequestApprovalsSchema, raw, what)) };
+    } catch (err) {
+      const http = httpFailureOf(err);
+      if (http?.status === 409) return { kind: 'head-moved', message: http.message };
+      if (http?.status === 403) return { kind: 'forbidden', message: http.message };
+      if (http?.status === 304 || http?.status === 401) {
+        const approvals = await this.getMergeRequestApprovals(project, iid);
+        if (http.status === 304 || approvals.userHasApproved) return { kind: 'already-approved', approvals };
+        return { kind: 'not-eligible', message: http.message };
+      }
+      throw toGitLabError(err, what, { kind: 'merge-request', name: `${project}!${iid}` });
+    }
+  }
+
+  /** Withdraws the token user's approval (`POST …/unapprove`); false when there was none (304). */
+  async unapproveMergeRequest(project: string, iid: number): Promise<boolean> {
+    const what = `POST unapprove of !${iid} in ${project}`;
+    try {
+      await this.#api.MergeRequestApprovals.unapprove(project, iid);
+      return true;
+    } catch (err) {
+      if (httpFailureOf(err)?.status === 304) return false;
+      throw toGitLabError(err, what, { kind: 'merge-request', name: `${project}!${iid}` });
+    }
+  }
+
   async #call<T>(what: string, target: GitLabTarget | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -682,4 +760,15 @@ function changedLinesOf(
 
 function pipelineOf(p: z.output<typeof PipelineSchema>): PipelineInfo {
   return { id: p.id, sha: p.sha, status: p.status, source: p.source ?? undefined, webUrl: p.web_url };
+}
+
+function approvalsOf(a: z.output<typeof MergeRequestApprovalsSchema>): MergeRequestApprovals {
+  return {
+    approved: a.approved ?? false,
+    approvalsRequired: a.approvals_required ?? undefined,
+    approvalsLeft: a.approvals_left ?? undefined,
+    approvedBy: a.approved_by.map((entry) => ({ username: entry.user.username, name: entry.user.name ?? '' })),
+    userHasApproved: a.user_has_approved ?? false,
+    userCanApprove: a.user_can_approve ?? false,
+  };
 }

@@ -1,12 +1,14 @@
 export { GitLabClient } from './client.js';
 export type {
   CommitStatusInfo,
+  ApproveOutcome,
   BranchInfo,
   CommitInfo,
   FileUpdate,
   GitLabClientOptions,
   GitLabProject,
   MergeOutcome,
+  MergeRequestApprovals,
   MergeRequestFilter,
   MergeRequestInfo,
   MergeRequestState,

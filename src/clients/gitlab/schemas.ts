@@ -105,3 +105,19 @@ export const CommitStatusSchema = z.looseObject({
   description: z.string().nullable().optional(),
   created_at: z.string().optional(),
 });
+
+/**
+ * Part B: `GET /projects/:id/merge_requests/:iid/approvals` (and the body of a 201 approve). CE answers without
+ * `approvals_required`/`approvals_left` (its `approved` means "some approval exists"); EE adds them and its
+ * `approved` means the rules are satisfied. Both are optional here.
+ */
+export const MergeRequestApprovalsSchema = z.looseObject({
+  approved: z.boolean().optional(),
+  approvals_required: z.number().int().nullish(),
+  approvals_left: z.number().int().nullish(),
+  approved_by: z
+    .array(z.looseObject({ user: z.looseObject({ username: z.string(), name: z.string().nullish() }) }))
+    .default([]),
+  user_has_approved: z.boolean().optional(),
+  user_can_approve: z.boolean().optional(),
+});

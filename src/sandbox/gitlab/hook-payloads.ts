@@ -126,7 +126,13 @@ export const MR_HOOK_ACTIONS = {
   reopened: 'reopen',
   merged: 'merge',
 } as const;
-export type MergeRequestHookAction = (typeof MR_HOOK_ACTIONS)[keyof typeof MR_HOOK_ACTIONS];
+export type MergeRequestHookAction = (typeof MR_HOOK_ACTIONS)[keyof typeof MR_HOOK_ACTIONS] | ApprovalHookAction;
+
+/**
+ * Part B: the approval actions of the MR hook (EE): `approved` when an approval satisfies the rules, `approval`
+ * when it does not yet, `unapproved` when a removal makes the MR unapproved, `unapproval` when it does not.
+ */
+export type ApprovalHookAction = 'approved' | 'approval' | 'unapproved' | 'unapproval';
 
 const STATE_IDS = { opened: 1, closed: 2, merged: 3, locked: 4 } as const;
 

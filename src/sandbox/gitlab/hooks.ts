@@ -28,6 +28,7 @@ import {
   MR_HOOK_ACTIONS,
   pushPayload,
   ZERO,
+  type ApprovalHookAction,
   type MergeRequestHookAction,
 } from './hook-payloads.js';
 import type { GitLabModel } from './model.js';
@@ -300,6 +301,12 @@ export class ProjectHooks {
     const actorId =
       (e.action === 'merged' ? mr.mergeUserId : e.action === 'closed' ? mr.closedById : null) ?? mr.authorId;
     this.mergeRequestHooks(hooks, project, e.iid, MR_HOOK_ACTIONS[e.action], this.model.userById(actorId));
+  }
+
+  /** Part B (approvals): delivers an MR hook with an approval `action`, `user` being who approved or unapproved. */
+  approvalEvent(project: Project, iid: number, action: ApprovalHookAction, user: User): void {
+    const hooks = [...this.hooks.values()].filter((h) => h.projectId === project.id);
+    if (hooks.length > 0) this.mergeRequestHooks(hooks, project, iid, action, user);
   }
 
   private mergeRequestHooks(

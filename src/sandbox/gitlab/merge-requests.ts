@@ -92,6 +92,20 @@ export class MergeRequestService {
     host.pipelines.onFinished((project, pipeline) => this.onPipelineFinished(project, pipeline));
   }
 
+  /**
+   * Part B (approvals): further merge checks registered by other modules, run once GitLab's own check passed; the
+   * first that fails names `detailed_merge_status` (`not_approved`, `approvals_syncing`) and refuses the merge (405).
+   */
+  readonly extraChecks: ((mr: MergeRequest) => string | undefined)[] = [];
+
+  private failingExtraCheck(mr: MergeRequest): string | undefined {
+    for (const check of this.extraChecks) {
+      const failing = check(mr);
+      if (failing !== undefined) return failing;
+    }
+    return undefined;
+  }
+
   all(project: Project): MergeRequest[] {
     return this.byProject.get(project.id) ?? [];
   }
@@ -115,6 +129,9 @@ export class MergeRequestService {
     if (isDraftTitle(mr.title)) return 'draft_status';
     const project = this.host.projectById(mr.projectId);
     if (this.needsRebase(project, mr)) return 'need_rebase';
+    // Part B: approvals (`not_approved`, `approvals_syncing`) come before the CI check, which runs last.
+    const failing = this.failingExtraCheck(mr);
+    if (failing !== undefined) return failing;
     return this.ciStatus(project, mr) ?? 'mergeable';
   }
 

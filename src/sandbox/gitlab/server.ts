@@ -9,6 +9,7 @@ import { personalAccessTokenEntity, projectEntity, protectedBranchEntity, userFu
 import { api, paginated, type RouteContext } from './http-support.js';
 import type { GitLabModel } from './model.js';
 import { inEventChain } from './hooks.js';
+import { addApprovalRoutes } from './routes-approvals.js';
 import { addHookRoutes } from './routes-hooks.js';
 import { addMergeRequestRoutes } from './routes-merge-requests.js';
 import { addPipelineRoutes } from './routes-pipelines.js';
@@ -87,6 +88,7 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
   addHookRoutes(router, ctx);
   addStatusRoutes(router, ctx); // part E: commit statuses
   addPipelineRoutes(router, ctx); // part A: merge rules
+  addApprovalRoutes(router, ctx); // part B: merge request approvals
 
   const server = await startSandboxServer({
     system: 'gitlab',

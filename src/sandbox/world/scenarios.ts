@@ -224,6 +224,13 @@ export const SCENARIOS: readonly ScenarioInput[] = [
       "The team's queue worker (Deployment example-app-worker, selected by matchLabels and a matchExpression, two containers) runs next to the app in every namespace on an image of its own, its pods labelled app=example-app too: only the app's Deployment's selector and current ReplicaSet tell its pods apart.",
     installation: { siblingWorkload: true },
   },
+  // Part B: approvals with a real identity.
+  {
+    name: 'gitlab-approvals',
+    description:
+      'prod needs an approval in GitLab (EE approval rules) from alice, an eligible user with her own token; Shepherd (the MR author) may not approve. The demo approves as alice through the real endpoint.',
+    installation: { gitlabApprovals: { environments: ['prod'], approvers: ['alice'] } },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

@@ -21,6 +21,7 @@ import { writeKubeconfig } from '../kubernetes/kubeconfig.js';
 import { PermissionModel } from '../kubernetes/permissions.js';
 import { startKubernetesServer } from '../kubernetes/server.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
+import { setUpGitLabApprovals, type WorldApprover } from './approvals.js';
 import { ciJobRunner } from './ci-job.js';
 import { GitLabPlugin } from './gitlab-plugin.js';
 import { applyMergeRules } from './merge-rules.js';
@@ -36,7 +37,14 @@ import type { WorldParts } from './state.js';
 
 /** What `shepherd sandbox --json` prints: everything a client needs to talk to the world. */
 export interface WorldInfo {
-  readonly gitlab: { url: string; token: string; appProject: string; deploymentsProject: string };
+  readonly gitlab: {
+    url: string;
+    token: string;
+    appProject: string;
+    deploymentsProject: string;
+    /** Part B: the GitLab users who may approve gated promotions, with their tokens (installation `gitlabApprovals`). */
+    approvers?: readonly WorldApprover[];
+  };
   readonly jenkins: { url: string; user: string; token: string; ciJob: string; promoteJob: string };
   readonly kubernetes: { url: string; kubeconfig: string; token: string };
   readonly argocd: { namespace: string };
@@ -141,6 +149,10 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   // protected-main: nobody pushes to the app's default branch; changes arrive through merge requests only.
   if (installation.protectedAppDefault) gitlab.protectBranch(layout.appProject, 'main', { pushAccessLevel: 0 });
   const stopMergeRules = applyMergeRules(gitlab, layout, installation); // part A: merge rules
+  // Part B: GitLab approval rules on the deployments project, and the approvers' users.
+  const approvers = installation.gitlabApprovals
+    ? setUpGitLabApprovals(gitlab, layout, installation.gitlabApprovals, settings)
+    : undefined;
 
   const cluster = createCluster({
     clock,
@@ -281,6 +293,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         token: creds.gitlabToken,
         appProject: layout.appProject,
         deploymentsProject: layout.deploymentsProject,
+        ...(approvers ? { approvers } : {}),
       },
       jenkins: {
         url: jenkinsServer.url,

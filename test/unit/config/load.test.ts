@@ -43,7 +43,13 @@ describe('configuration', () => {
       branch: 'stage',
       argoApp: 'example-app-stage',
     });
-    expect(config.approvals).toEqual({ environments: ['prod'], approvers: [], timeout: '24h' });
+    expect(config.approvals).toEqual({
+      environments: ['prod'],
+      approvers: [],
+      timeout: '24h',
+      source: 'temporal',
+      approverToken: undefined,
+    });
     expect(config.timeouts).toEqual({
       jenkinsBuildSeconds: undefined,
       argoSyncSeconds: undefined,

@@ -13,7 +13,7 @@ import type {
   MergeRequestRef,
   ShepherdActivities,
 } from '../../../src/domain/activities.js';
-import { type ShepherdError } from '../../../src/domain/errors.js';
+import { ApprovalRejectedError, type ShepherdError } from '../../../src/domain/errors.js';
 import { toApplicationFailure } from '../../../src/temporal/common/failures.js';
 
 export interface Call {
@@ -59,6 +59,8 @@ export class FakePipeline {
   readonly branches = new Set<string>();
   version: string;
   private readonly scripts: Script[] = [];
+  /** Part B: approvals given in "GitLab", per MR iid. */
+  readonly gitlabApprovals = new Map<number, { username: string; name: string }>();
   private nextIid = 1;
   private nextBuild = 100;
   private bumps = 0;
@@ -393,6 +395,25 @@ export class FakePipeline {
       notifyEvent: async (input) => {
         await this.enter('notifyEvent', input);
         return { attempt: this.attempt(), delivered: true };
+      },
+      // Part B: waits (heartbeating) until a test approves the MR in "GitLab" (`approveInGitLab`) or closes it.
+      awaitMergeRequestApproval: async (input) => {
+        await this.enter('awaitMergeRequestApproval', input);
+        for (;;) {
+          const mr = this.mergeRequests.get(input.iid);
+          if (mr?.state === 'closed')
+            throw toApplicationFailure(
+              new ApprovalRejectedError({ env: input.targetEnv, by: 'GitLab', reason: 'closed', timedOut: false }),
+            );
+          const approvedBy = this.gitlabApprovals.get(input.iid);
+          if (approvedBy) return { attempt: this.attempt(), approvedBy: [approvedBy], approvalsRequired: 1 };
+          if (Date.now() >= Date.parse(input.deadline))
+            throw toApplicationFailure(
+              new ApprovalRejectedError({ env: input.targetEnv, by: 'timeout', reason: 'timed out', timedOut: true }),
+            );
+          heartbeat();
+          await sleep(50);
+        }
       },
     };
   }
