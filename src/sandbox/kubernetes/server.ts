@@ -12,6 +12,7 @@ import {
   type SandboxRequest,
   type SandboxResponse,
   type SandboxServer,
+  type ServerTls,
 } from '../core/http.js';
 import { notFound, objectDetails, statusResponse } from './api-status.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
@@ -40,6 +41,8 @@ export interface KubernetesServerOptions {
   permissions?: PermissionModel;
   /** Counts the requests received per endpoint (watches as `WATCH …`). */
   requests?: RequestCounter;
+  /** Serve HTTPS with this certificate; the kubeconfig then carries the CA as `certificate-authority-data`. */
+  tls?: ServerTls;
 }
 
 /**
@@ -388,6 +391,7 @@ export async function startKubernetesServer(opts: KubernetesServerOptions): Prom
     router: kubernetesRouter(api, opts.permissions),
     ...(opts.requests ? { requests: opts.requests, endpointOf: kubernetesEndpoint } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
     authenticate: (req) => {
       const given = req.headers.authorization;
       if (given === `Bearer ${opts.token}` || (given === undefined && opts.allowAnonymous === true)) return undefined;

@@ -143,6 +143,13 @@ export const SCENARIOS: readonly ScenarioInput[] = [
     description: 'New images in prod cannot be pulled (ErrImagePull, then ImagePullBackOff).',
     domain: [{ kind: 'pods-imagepull', env: 'prod', newImageOnly: true }],
   },
+  // Part F: private CAs.
+  {
+    name: 'tls',
+    description:
+      "Every system (GitLab, Jenkins, the Kubernetes API, the admin endpoint) serves HTTPS with a certificate of the world's own CA, as behind a company CA; the world writes ca.pem and sets SHEPHERD_CA_FILE to it.",
+    installation: { tls: true },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {
