@@ -2,6 +2,10 @@
  * One place that turns Shepherd's Temporal configuration into connections: a client `Connection` for starting and
  * querying workflows, and a worker `NativeConnection`. TLS (mTLS or server-only) and Temporal Cloud API keys are
  * handled here and nowhere else.
+ *
+ * The frontend's certificate is checked against TEMPORAL_TLS_CA_PATH when it is set (it replaces the roots, for a
+ * private Temporal CA), else against the default roots plus the company CA of SHEPHERD_CA_FILE when that is set
+ * (`serverRootCACertificate` replaces the roots too, so it is given both), else against the default roots.
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
@@ -21,9 +25,16 @@ export function targetFrom(config: TemporalConfig, address: string): TemporalTar
   return { address, namespace: config.namespace, tls: config.tls, apiKey: config.apiKey };
 }
 
-function tlsConfig(target: TemporalTarget): TLSConfig | undefined {
+/** The roots to check the frontend's certificate against, when they are not the default ones. */
+function serverRoots(t: NonNullable<TemporalConfig['tls']>, read: (path: string) => Buffer): Buffer | undefined {
+  if (t.caPath) return read(t.caPath);
+  if (t.companyCa) return Buffer.from(t.companyCa.trusted.join('\n'), 'utf8');
+  return undefined;
+}
+
+export function tlsConfig(target: TemporalTarget): TLSConfig | undefined {
   if (!target.tls && !target.apiKey) return undefined;
-  const t = target.tls ?? {};
+  const t: NonNullable<TemporalConfig['tls']> = target.tls ?? {};
   const read = (path: string, what: string): Buffer => {
     try {
       return readFileSync(path);
@@ -34,9 +45,10 @@ function tlsConfig(target: TemporalTarget): TLSConfig | undefined {
       );
     }
   };
+  const roots = serverRoots(t, (path) => read(path, 'CA bundle'));
   return {
     ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
-    ...(t.caPath ? { serverRootCACertificate: read(t.caPath, 'CA bundle') } : {}),
+    ...(roots ? { serverRootCACertificate: roots } : {}),
     ...(t.certPath && t.keyPath
       ? { clientCertPair: { crt: read(t.certPath, 'client certificate'), key: read(t.keyPath, 'client key') } }
       : {}),

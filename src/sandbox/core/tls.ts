@@ -81,9 +81,9 @@ function validity(cert: forge.pki.Certificate, now: number, lifetimeMs: number):
 }
 
 /** Issues the world's CA and its server certificate for 127.0.0.1 and localhost. */
-export async function issueWorldCertificates(opts: { readonly name?: string; readonly now?: number } = {}): Promise<
-  WorldCertificates
-> {
+export async function issueWorldCertificates(
+  opts: { readonly name?: string; readonly now?: number } = {},
+): Promise<WorldCertificates> {
   const now = opts.now ?? Date.now();
   const [caKeys, serverKeys] = await Promise.all([rsaKeys(), rsaKeys()]);
 
