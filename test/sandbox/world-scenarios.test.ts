@@ -60,6 +60,8 @@ describe('sandbox fault scenarios', () => {
         'stage-mr-merged-by-other',
         'stage-sync-fails',
         'stage-sync-hangs',
+        // Part F: tested in world-tls.test.ts.
+        'tls',
       ].sort(),
     );
   });
