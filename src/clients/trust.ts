@@ -10,6 +10,7 @@
  */
 import { Agent } from 'undici';
 import type { CompanyCa } from '../config/company-ca.js';
+import { CERTIFICATE_FAILURE_CODES } from '../domain/certificates.js';
 import { CertificateError, type SystemName } from '../domain/errors.js';
 
 const dispatchers = new WeakMap<CompanyCa, Agent>();
@@ -35,25 +36,6 @@ export function fetchTrusting(ca: CompanyCa | undefined): typeof fetch {
   return (input, init) => fetch(input, { ...init, dispatcher } as RequestInit);
 }
 
-/** OpenSSL's verification results (and Node's host check) that a client can meet, as Node reports them in `code`. */
-const CERTIFICATE_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'PATH_LENGTH_EXCEEDED',
-  'INVALID_PURPOSE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 /** A certificate verification failure found in an error or its causes. */
 export interface CertificateFailure {
   /** OpenSSL's code, e.g. `SELF_SIGNED_CERT_IN_CHAIN`. */
@@ -71,7 +53,7 @@ export function certificateFailureOf(err: unknown): CertificateFailure | undefin
   let current: unknown = err;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
     const e = current as { code?: unknown; message?: unknown; reason?: unknown; cause?: unknown };
-    if (typeof e.code === 'string' && CERTIFICATE_CODES.has(e.code)) {
+    if (typeof e.code === 'string' && CERTIFICATE_FAILURE_CODES.has(e.code)) {
       const reason = typeof e.reason === 'string' ? e.reason : typeof e.message === 'string' ? e.message : e.code;
       return { code: e.code, reason: reason.replace(/^request to \S+ failed, reason: /, '') };
     }
