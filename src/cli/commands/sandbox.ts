@@ -47,7 +47,7 @@ Options:
   --tls              serve HTTPS with a certificate of the world's own CA (as behind a company CA); the CA is
                      written to DIR/ca.pem and the world's settings name it as SHEPHERD_CA_FILE
   --time-scale N     multiply the real installation's durations (default 0.01: a full run takes seconds)
-  --dir DIR          where to write the kubeconfig (default: a new temporary folder, removed when it stops)
+  --dir DIR          where to write the kubeconfig and, with --tls, ca.pem (default: a new temporary folder, removed when it stops)
 
 Example:
   npx shepherd sandbox --json > world.json

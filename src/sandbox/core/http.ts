@@ -11,7 +11,13 @@
  * With `tls` the server speaks HTTPS only (an installation behind a company CA): its URL and every link it renders
  * start with `https://`.
  */
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FaultEngine, SystemName } from './faults.js';
@@ -176,7 +182,7 @@ export function schemeOf(tls: ServerTls | undefined): 'http' | 'https' {
 /** An HTTP server, or an HTTPS one with `tls`, that hands every request to `handler`. */
 export function createPlainOrTlsServer(
   tls: ServerTls | undefined,
-  handler: (req: import('node:http').IncomingMessage, res: ServerResponse) => void,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): Server {
   return tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler);
 }
