@@ -3,6 +3,7 @@
  * certificate for 127.0.0.1/localhost issued by the world's own CA, which the world writes to ca.pem, names in its
  * settings (SHEPHERD_CA_FILE) and puts into its kubeconfig; a client that trusts only the default roots is refused.
  */
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -12,6 +13,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startWorld, type World } from '../../src/sandbox/world/world.js';
+import { kubectlPath } from '../../src/temporal/binaries.js';
 
 interface Answer {
   readonly status: number;
@@ -99,6 +101,17 @@ describe('a world behind its own CA (trait tls)', () => {
     expect(cluster.server).toBe(world.info.kubernetes.url);
     expect(Buffer.from(String(cluster['certificate-authority-data']), 'base64').toString('utf8')).toBe(caPem);
     expect(cluster['insecure-skip-tls-verify']).toBeUndefined();
+  });
+
+  it('writes a kubeconfig that real kubectl (Go TLS) accepts: it verifies the API server against the CA', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        kubectlPath(),
+        ['--kubeconfig', world.info.kubernetes.kubeconfig, 'get', 'deployments', '-n', 'dev', '-o', 'name'],
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    expect(out.trim()).toBe('deployment.apps/example-app');
   });
 
   it("links to itself with https:// (Jenkins' root url, which build URLs start with)", async () => {
