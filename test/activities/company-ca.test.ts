@@ -17,6 +17,7 @@ import { createWebhookClient } from '../../src/clients/notifications/index.js';
 import type { CompanyCa } from '../../src/config/company-ca.js';
 import { Secret } from '../../src/config/secret.js';
 import { CertificateError, ERROR_RETRYABLE } from '../../src/domain/errors.js';
+import { runDoctor, type Installation } from '../../src/doctor/index.js';
 import { issueWorldCertificates } from '../../src/sandbox/core/tls.js';
 import { configForWorld } from '../../src/worker/activities.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
@@ -183,5 +184,75 @@ describe('the notification webhook client', () => {
     const err = await certificateErrorOf(createWebhookClient({ webhookUrl: new Secret(url) }).post({ text: 'x' }));
     expect(err.facts.system).toBe('notifications');
     expect(err.message).not.toContain('secret-path');
+  });
+});
+
+describe("the doctor's probes", () => {
+  /** The sandbox world as doctor sees an installation, trusting `ca` or not. */
+  function installation(ca: CompanyCa | undefined, kubeconfig: string): Installation {
+    const info = sandbox.world.info;
+    return {
+      temporal: undefined,
+      temporalProblem: 'not needed here',
+      taskQueue: 'shepherd',
+      gitlab: {
+        url: info.gitlab.url,
+        token: new Secret(info.gitlab.token),
+        appProject: info.gitlab.appProject,
+        deploymentsProject: info.gitlab.deploymentsProject,
+      },
+      jenkins: {
+        url: info.jenkins.url,
+        user: info.jenkins.user,
+        token: new Secret(info.jenkins.token),
+        appJob: sandbox.layout.jenkins.appJob,
+        promoteJob: sandbox.layout.jenkins.promoteJob,
+      },
+      kubernetes: { kubeconfig, context: undefined },
+      companyCa: ca,
+      app: info.app,
+      argocdNamespace: info.argocd.namespace,
+      environments: info.environments,
+      names: {
+        gitlabUrl: 'GITLAB_URL_EXTERNAL',
+        gitlabToken: 'GITLAB_TOKEN',
+        jenkinsUrl: 'JENKINS_URL_EXTERNAL',
+        jenkinsCredentials: 'JENKINS_USER and JENKINS_TOKEN',
+        kubeconfig: 'KUBECONFIG',
+      },
+    };
+  }
+
+  it('reach every system with SHEPHERD_CA_FILE, and say to set it when it is missing', async () => {
+    const kubeconfig = join(sandbox.world.info.tls!.caFile, '..', 'kubeconfig-doctor-no-ca');
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: sandbox.world.info.kubernetes.url } }],
+        users: [{ name: 'u', user: { token: sandbox.world.info.kubernetes.token } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+      { mode: 0o600 },
+    );
+    const trusted = (await runDoctor(installation(companyCa, kubeconfig), { quick: true })).checks.filter(
+      (c) => c.system !== 'temporal',
+    );
+    expect(trusted.map((c) => [c.system, c.status])).toEqual([
+      ['gitlab', 'pass'],
+      ['jenkins', 'pass'],
+      ['kubernetes', 'pass'],
+    ]);
+    const untrusted = (await runDoctor(installation(undefined, kubeconfig), { quick: true })).checks.filter(
+      (c) => c.system !== 'temporal',
+    );
+    expect(untrusted.map((c) => c.system)).toEqual(['gitlab', 'jenkins', 'kubernetes']);
+    for (const check of untrusted) {
+      expect(check.status, check.system).toBe('fail');
+      expect(check.detail, check.system).toContain('self-signed certificate in certificate chain');
+      expect(check.fix, check.system).toContain('SHEPHERD_CA_FILE');
+    }
   });
 });
