@@ -124,7 +124,8 @@ export const parts = {
   sandbox: {
     folder: 'src/sandbox',
     imports: [],
-    packages: ['yaml', 'zod'],
+    // node-forge: the world's own CA and server certificate (trait tls).
+    packages: ['yaml', 'zod', 'node-forge'],
     builtins: true,
     why: 'the simulated world checks Shepherd from outside, so it re-implements what it needs rather than import it',
   },
@@ -180,5 +181,7 @@ export const ownedPackages = {
   '@gitbeaker/*': 'clients',
   jenkins: 'clients',
   '@kubernetes/client-node': 'clients',
+  // The fetch dispatcher that trusts SHEPHERD_CA_FILE (part F).
+  undici: 'clients',
   '@opentelemetry/*': 'tracing',
 };

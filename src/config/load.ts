@@ -4,6 +4,7 @@
  * the env file. Secrets come back wrapped in `Secret`, so the result can be printed safely.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { readCompanyCa, type CompanyCa } from './company-ca.js';
 import { readEnvFile } from './env-file.js';
 import { DEFAULT_STATE_DIR } from './paths.js';
 import { Secret } from './secret.js';
@@ -64,7 +65,14 @@ export interface TemporalConfig {
   readonly namespace: string;
   readonly taskQueue: string;
   readonly tls:
-    | { readonly certPath?: string; readonly keyPath?: string; readonly caPath?: string; readonly serverName?: string }
+    | {
+        readonly certPath?: string;
+        readonly keyPath?: string;
+        readonly caPath?: string;
+        readonly serverName?: string;
+        /** SHEPHERD_CA_FILE, trusted besides the default roots when TEMPORAL_TLS_CA_PATH does not replace them. */
+        readonly companyCa?: CompanyCa;
+      }
     | undefined;
   readonly apiKey: Secret | undefined;
   readonly stateDir: string;
@@ -188,6 +196,8 @@ export interface ShepherdConfig {
   };
   /** Part A: how Shepherd merges in GitLab. `autoMerge`: arm auto-merge while the MR pipeline runs. */
   readonly gitlabMerge: { readonly autoMerge: boolean };
+  /** SHEPHERD_CA_FILE, read and checked: the company CA every client trusts besides the default roots. */
+  readonly companyCa: CompanyCa | undefined;
 }
 
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -325,10 +335,20 @@ function validate(
     apiKey !== undefined ||
     get<string>('TEMPORAL_TLS_CA_PATH') !== undefined;
 
-  if (problems.length > 0) throw new ConfigError(problems, warnings);
-
   const abs = (p: string | undefined): string | undefined =>
     p === undefined ? undefined : isAbsolute(p) ? p : resolve(cwd, p);
+  let companyCa: CompanyCa | undefined;
+  const caFile = abs(get<string>('SHEPHERD_CA_FILE'));
+  if (caFile !== undefined) {
+    const read = readCompanyCa(caFile);
+    if ('problem' in read) {
+      const rule = VARIABLE_BY_NAME.get('SHEPHERD_CA_FILE')!.rule;
+      problems.push({ variable: 'SHEPHERD_CA_FILE', rule, message: read.problem });
+    } else companyCa = read;
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems, warnings);
+
   const envConfig = (name: Environment, nsVar: string): EnvironmentConfig => {
     const ownKubeconfig = abs(get<string>(`SHEPHERD_KUBECONFIG_${name.toUpperCase()}`)?.split(':')[0]);
     const ownContext = get<string>(`SHEPHERD_KUBE_CONTEXT_${name.toUpperCase()}`);
@@ -363,6 +383,7 @@ function validate(
             ...(get<string>('TEMPORAL_TLS_SERVER_NAME')
               ? { serverName: get<string>('TEMPORAL_TLS_SERVER_NAME')! }
               : {}),
+            ...(companyCa ? { companyCa } : {}),
           }
         : undefined,
       apiKey,
@@ -431,6 +452,7 @@ function validate(
       logFormat: get<LogFormatName>('SHEPHERD_LOG_FORMAT'),
     },
     gitlabMerge: { autoMerge: get<boolean>('SHEPHERD_GITLAB_AUTO_MERGE')! },
+    companyCa,
   };
 }
 

@@ -27,6 +27,7 @@ export const GROUPS = [
   'notifications',
   'webhooks',
   'observability',
+  'tls',
   'infra-env',
 ] as const;
 export type Group = (typeof GROUPS)[number];
@@ -672,6 +673,14 @@ export const VARIABLES: readonly Variable[] = [
     text,
     'The `service.name` resource attribute on every span the worker exports.',
     { default: 'shepherd-worker' },
+  ),
+  // TLS: a company CA (part F)
+  v(
+    'SHEPHERD_CA_FILE',
+    'tls',
+    'a readable PEM file with at least one certificate',
+    text,
+    "Company CA bundle (PEM) to trust besides Node's default roots: for GitLab, Jenkins, the Kubernetes API (with its kubeconfig's own CA), the notification webhook and, with TEMPORAL_TLS, Temporal (unless TEMPORAL_TLS_CA_PATH names its own). Read when the configuration loads; no restart or NODE_EXTRA_CA_CERTS needed.",
   ),
 ];
 

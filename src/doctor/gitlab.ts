@@ -4,7 +4,7 @@
  * requests), and webhooks, which Shepherd does not use yet.
  */
 import { GitLabClient } from '../clients/gitlab/index.js';
-import { AuthenticationError, NotFoundError } from '../domain/errors.js';
+import { AuthenticationError, CertificateError, NotFoundError } from '../domain/errors.js';
 import { ENVIRONMENTS } from '../domain/environments.js';
 import { fail, notApplicable, pass, reasonOf, skipped, type CheckResult } from './check.js';
 import type { Installation } from './installation.js';
@@ -15,7 +15,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export async function checkGitLab(inst: Installation, opts: { quick: boolean }): Promise<CheckResult[]> {
   const { url, token, appProject, deploymentsProject } = inst.gitlab;
   const names = inst.names;
-  const client = new GitLabClient({ url, token, timeoutMs: REQUEST_TIMEOUT_MS });
+  const client = new GitLabClient({ url, token, timeoutMs: REQUEST_TIMEOUT_MS, companyCa: inst.companyCa });
   const tokenCheck = `token is valid at ${url}`;
   try {
     const user = await client.currentUser();
@@ -60,10 +60,12 @@ export async function checkGitLab(inst: Installation, opts: { quick: boolean }):
         'gitlab',
         tokenCheck,
         unauthorized ? `GitLab refused the token (HTTP ${err.facts.status})` : reasonOf(err),
-        inst.sandboxFix ??
-          (unauthorized
-            ? `Create a personal access token with the api scope for Shepherd's GitLab user and set ${names.gitlabToken}`
-            : `Check ${names.gitlabUrl} and that GitLab is up, then run doctor again`),
+        err instanceof CertificateError
+          ? err.fix
+          : (inst.sandboxFix ??
+              (unauthorized
+                ? `Create a personal access token with the api scope for Shepherd's GitLab user and set ${names.gitlabToken}`
+                : `Check ${names.gitlabUrl} and that GitLab is up, then run doctor again`)),
       ),
     ];
     if (!opts.quick) results.push(skipped('gitlab', 'projects, branches and token scopes', 'the token check failed'));

@@ -3,6 +3,7 @@
  * configuration (external mode) or from the sandbox world that runs on the state folder (embedded mode). Built by the
  * CLI; the checks only read it. Tokens stay wrapped in `Secret` and are never part of a check's result.
  */
+import type { CompanyCa } from '../config/company-ca.js';
 import type { Secret } from '../config/secret.js';
 import type { Environment } from '../domain/environments.js';
 import type { TemporalTarget } from '../temporal/connection.js';
@@ -45,6 +46,8 @@ export interface Installation {
    * set them). Undefined for real systems, whose fixes name the variables below.
    */
   readonly sandboxFix?: string;
+  /** SHEPHERD_CA_FILE (or the sandbox world's own CA): trusted by the probes besides the default roots. */
+  readonly companyCa?: CompanyCa | undefined;
   /** The settings users change, named in fixes. */
   readonly names: {
     readonly gitlabUrl: string;

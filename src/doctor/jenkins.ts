@@ -3,7 +3,7 @@
  * app's CI job exists, and the promote job exists with the parameters Shepherd passes to it.
  */
 import { JenkinsClient } from '../clients/jenkins/client.js';
-import { AuthenticationError, NotFoundError } from '../domain/errors.js';
+import { AuthenticationError, CertificateError, NotFoundError } from '../domain/errors.js';
 import { fail, pass, reasonOf, skipped, type CheckResult } from './check.js';
 import type { Installation } from './installation.js';
 
@@ -15,7 +15,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export async function checkJenkins(inst: Installation, opts: { quick: boolean }): Promise<CheckResult[]> {
   const { url, user, token, appJob, promoteJob } = inst.jenkins;
   const names = inst.names;
-  const client = new JenkinsClient({ url, user, token, timeoutMs: REQUEST_TIMEOUT_MS });
+  const client = new JenkinsClient({ url, user, token, timeoutMs: REQUEST_TIMEOUT_MS, companyCa: inst.companyCa });
   const authCheck = `authenticated at ${url}`;
   try {
     const me = await client.whoAmI();
@@ -63,10 +63,12 @@ export async function checkJenkins(inst: Installation, opts: { quick: boolean })
         'jenkins',
         authCheck,
         refused ? `Jenkins refused the credentials (HTTP ${err.facts.status})` : reasonOf(err),
-        inst.sandboxFix ??
-          (refused
-            ? `Check ${names.jenkinsCredentials}: the API token is made under the user's Configure → API Token`
-            : `Check ${names.jenkinsUrl} and that Jenkins is up, then run doctor again`),
+        err instanceof CertificateError
+          ? err.fix
+          : (inst.sandboxFix ??
+              (refused
+                ? `Check ${names.jenkinsCredentials}: the API token is made under the user's Configure → API Token`
+                : `Check ${names.jenkinsUrl} and that Jenkins is up, then run doctor again`)),
       ),
     ];
     if (!opts.quick) results.push(skipped('jenkins', 'CI and promote jobs', 'the authentication check failed'));

@@ -8,7 +8,7 @@ import {
   type KubernetesClient,
   type KubernetesInstallationChecks,
 } from '../clients/kubernetes/index.js';
-import { AuthenticationError, NotFoundError } from '../domain/errors.js';
+import { AuthenticationError, CertificateError, NotFoundError } from '../domain/errors.js';
 import { ENVIRONMENTS, type Environment } from '../domain/environments.js';
 import { fail, pass, reasonOf, skipped, type CheckResult } from './check.js';
 import type { Installation } from './installation.js';
@@ -73,6 +73,7 @@ async function reachCluster(
       kubeconfigPath: where.kubeconfig,
       context: where.context,
       credentialVariable: kubeconfigVariable,
+      companyCa: inst.companyCa,
     });
     const version = await cluster.serverVersion();
     return { results: [pass('kubernetes', reach, version)], cluster };
@@ -84,10 +85,12 @@ async function reachCluster(
           'kubernetes',
           reach,
           refused ? `the API server refused the credentials (HTTP ${err.facts.status})` : reasonOf(err),
-          inst.sandboxFix ??
-            (refused
-              ? `Renew the credentials in ${kubeconfigVariable}`
-              : `Check ${kubeconfigVariable} (and ${contextVariable}) and that the API server is up`),
+          err instanceof CertificateError
+            ? err.fix
+            : (inst.sandboxFix ??
+                (refused
+                  ? `Renew the credentials in ${kubeconfigVariable}`
+                  : `Check ${kubeconfigVariable} (and ${contextVariable}) and that the API server is up`)),
         ),
       ],
     };

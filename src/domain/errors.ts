@@ -113,6 +113,8 @@ export interface ErrorFacts {
     /** Argo CD's health message, or its error conditions for `Unknown`. */
     readonly detail?: string;
   };
+  /** Part F: a TLS certificate the client does not accept; `code` is OpenSSL's (`SELF_SIGNED_CERT_IN_CHAIN`). */
+  CertificateError: { readonly system: SystemName; readonly code: string; readonly reason: string };
 }
 
 export type ShepherdErrorType = keyof ErrorFacts;
@@ -142,6 +144,8 @@ export const ERROR_RETRYABLE = {
   PromotionAlreadyRunningError: false,
   BranchProtectedError: false,
   AppHealthBlockedError: false,
+  // Trust is configuration (SHEPHERD_CA_FILE) or the server's certificate: a retry changes neither.
+  CertificateError: false,
 } as const satisfies Record<ShepherdErrorType, boolean>;
 
 /** For `retry.nonRetryableErrorTypes` of every activity preset. */
@@ -334,6 +338,19 @@ export class PromotionAlreadyRunningError extends ShepherdError<'PromotionAlread
       `a promotion to ${facts.env} started outside this validation is running as ${facts.workflowId}; an environment is never switched mid-promotion, so the validation stops here and unwinds: see it with \`npx shepherd status ${facts.workflowId}\` and run the validation again after it finished`,
       facts,
     );
+  }
+}
+
+/**
+ * A server's TLS certificate was refused: not issued by a CA Shepherd trusts, for another host, or expired. The
+ * message names the fix (SHEPHERD_CA_FILE, the URL, or renewing the certificate).
+ */
+export class CertificateError extends ShepherdError<'CertificateError'> {
+  /** What to do about it, also the end of the message: `set SHEPHERD_CA_FILE to your company CA bundle (PEM), …`. */
+  readonly fix: string;
+  constructor(facts: ErrorFacts['CertificateError'], cause: string, fix: string) {
+    super('CertificateError', `${cause}: ${fix}`, facts);
+    this.fix = fix;
   }
 }
 

@@ -33,6 +33,8 @@ export interface SandboxWebhooksOptions {
   /** Where the receiver listens (default a free port on 127.0.0.1). */
   readonly address?: string;
   readonly metrics?: WebhookMetrics;
+  /** The `fetch` of the registration calls; one that trusts the world's CA when it serves HTTPS (part F). */
+  readonly fetch?: typeof fetch;
 }
 
 /** Starts the receiver and registers it with the world; the receiver is the caller's to close. */
@@ -60,7 +62,7 @@ async function registerGitLabHooks(opts: SandboxWebhooksOptions, url: string, to
   const { appProject, deploymentsProject } = opts.layout.gitlab;
   for (const project of [appProject, deploymentsProject]) {
     const endpoint = `${opts.world.gitlab.url}/api/v4/projects/${encodeURIComponent(project)}/hooks`;
-    const ok = await call(opts.logger, 'gitlab', endpoint, {
+    const ok = await call(opts, 'gitlab', endpoint, {
       method: 'POST',
       headers: { 'private-token': opts.world.gitlab.token, 'content-type': 'application/json' },
       body: JSON.stringify({ url, token, enable_ssl_verification: false, ...GITLAB_HOOK_EVENTS }),
@@ -80,7 +82,7 @@ async function registerJenkinsNotifications(
   withUserinfo.username = 'shepherd';
   withUserinfo.password = token;
   const { appJob, promoteJob } = opts.layout.jenkins;
-  const ok = await call(opts.logger, 'jenkins', `${opts.world.admin.url}/jenkins/notifications`, {
+  const ok = await call(opts, 'jenkins', `${opts.world.admin.url}/jenkins/notifications`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -92,9 +94,15 @@ async function registerJenkinsNotifications(
 }
 
 /** One registration call; false (logged) when the world does not offer it or refuses it. */
-async function call(logger: Logger, system: string, endpoint: string, init: RequestInit): Promise<boolean> {
+async function call(
+  opts: Pick<SandboxWebhooksOptions, 'logger' | 'fetch'>,
+  system: string,
+  endpoint: string,
+  init: RequestInit,
+): Promise<boolean> {
+  const logger: Logger = opts.logger;
   try {
-    const res = await fetch(endpoint, { ...init, signal: AbortSignal.timeout(10_000) });
+    const res = await (opts.fetch ?? fetch)(endpoint, { ...init, signal: AbortSignal.timeout(10_000) });
     await res.arrayBuffer();
     if (res.ok) return true;
     logger.warn(`webhooks: the sandbox ${system} did not take the registration; its waits poll`, {

@@ -103,18 +103,24 @@ export function buildActivities(
 
 function notificationsFrom(config: ShepherdConfig): NotificationClient | undefined {
   const url = config.notifications.webhookUrl;
-  return url ? createWebhookClient({ webhookUrl: url }) : undefined;
+  return url ? createWebhookClient({ webhookUrl: url, companyCa: config.companyCa }) : undefined;
 }
 
 /** Activities against the configured real systems (external mode). */
 export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities {
   if (!config.gitlab || !config.jenkins) throw new Error('activitiesFromConfig needs GitLab and Jenkins configured');
   const clients: ActivityClients = {
-    gitlab: new GitLabClient({ url: config.gitlab.url, token: config.gitlab.token }),
-    jenkins: new JenkinsClient({ url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token }),
+    gitlab: new GitLabClient({ url: config.gitlab.url, token: config.gitlab.token, companyCa: config.companyCa }),
+    jenkins: new JenkinsClient({
+      url: config.jenkins.url,
+      user: config.jenkins.user,
+      token: config.jenkins.token,
+      companyCa: config.companyCa,
+    }),
     kubernetes: createKubernetesClient({
       kubeconfigPath: config.kubernetes.kubeconfig,
       context: config.kubernetes.context,
+      companyCa: config.companyCa,
     }),
     workloads: workloadClientsFrom(config),
     notifications: notificationsFrom(config),
@@ -132,6 +138,7 @@ export function workloadClientsFrom(config: ShepherdConfig): Partial<Record<Envi
         kubeconfigPath: cluster.kubeconfig,
         context: cluster.context,
         credentialVariable: `SHEPHERD_KUBECONFIG_${env.toUpperCase()}`,
+        companyCa: config.companyCa,
       });
     }
   }
@@ -240,13 +247,19 @@ export function activitiesForWorld(
   const config = given ?? configForWorld(world, { env: {} });
   const info = world.info;
   const clients: ActivityClients = {
-    gitlab: new GitLabClient({ url: info.gitlab.url, token: new Secret(info.gitlab.token) }),
+    // A world behind its own CA names it in its settings (SHEPHERD_CA_FILE), so `config.companyCa` trusts it.
+    gitlab: new GitLabClient({
+      url: info.gitlab.url,
+      token: new Secret(info.gitlab.token),
+      companyCa: config.companyCa,
+    }),
     jenkins: new JenkinsClient({
       url: info.jenkins.url,
       user: info.jenkins.user,
       token: new Secret(info.jenkins.token),
+      companyCa: config.companyCa,
     }),
-    kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig }),
+    kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig, companyCa: config.companyCa }),
     notifications: notificationsFrom(config),
   };
   const configured = pollIntervalsFrom(config);

@@ -104,6 +104,25 @@ describe('shepherd sandbox', () => {
     expect(existsSync(dirname(info.kubernetes.kubeconfig))).toBe(false);
   });
 
+  it('--tls serves HTTPS with the world CA, writes ca.pem and names it as SHEPHERD_CA_FILE (part F)', async () => {
+    const cli = startCli(['sandbox', '--tls', '--json']);
+    running.push(cli);
+    const info = JSON.parse(await cli.waitForLine(/^\{/, 30_000)) as {
+      gitlab: { url: string };
+      admin: { url: string };
+      tls?: { caFile: string };
+      settings: Record<string, string>;
+    };
+    expect(info.gitlab.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(info.settings.SHEPHERD_CA_FILE).toBe(info.tls?.caFile);
+    expect(existsSync(info.tls!.caFile)).toBe(true);
+    await expect(fetch(`${info.admin.url}/state`)).rejects.toMatchObject({
+      cause: { code: 'SELF_SIGNED_CERT_IN_CHAIN' },
+    });
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+  });
+
   it('lists the scenario catalogue and refuses an unknown scenario with exit code 2', async () => {
     const list = await runCli(['sandbox', '--scenario', 'list']);
     expect(list.code).toBe(0);

@@ -79,6 +79,8 @@ describe('sandbox fault scenarios', () => {
         'ff-merge',
         // Part D
         'sibling-workload',
+        // Part F: tested in world-tls.test.ts.
+        'tls',
       ].sort(),
     );
   });

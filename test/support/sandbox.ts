@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fetchTrusting } from '../../src/clients/trust.js';
 import type { PipelineLayout } from '../../src/domain/pipeline.js';
 import { configForWorld, layoutForWorld } from '../../src/worker/activities.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
@@ -29,15 +30,14 @@ export async function startSandbox(
     ...(opts.scenario ? { scenario: opts.scenario } : {}),
   });
   // Shepherd set up for the installation the scenario simulates (the world's settings), as the demo does.
-  const layout = layoutForWorld(
-    world,
-    { degradedGraceSeconds: 1, stabilitySeconds: 0.2 },
-    configForWorld(world, { env: {} }),
-  );
+  const config = configForWorld(world, { env: {} });
+  const layout = layoutForWorld(world, { degradedGraceSeconds: 1, stabilitySeconds: 0.2 }, config);
+  // A world behind its own CA (trait tls) serves the admin endpoint over HTTPS too.
+  const adminFetch = fetchTrusting(config.companyCa);
   return {
     world,
     layout,
-    state: async () => (await (await fetch(`${world.info.admin.url}/state`)).json()) as WorldState,
+    state: async () => (await (await adminFetch(`${world.info.admin.url}/state`)).json()) as WorldState,
     setScenario: (s) => world.setScenario(s),
     stop: () => world.stop(),
   };

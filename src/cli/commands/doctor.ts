@@ -1,3 +1,4 @@
+import { readCompanyCa, type CompanyCa } from '../../config/company-ca.js';
 import { ConfigError, type ShepherdConfig } from '../../config/load.js';
 import { Secret } from '../../config/secret.js';
 import { runDoctor, renderText, type DoctorReport, type Installation } from '../../doctor/index.js';
@@ -38,6 +39,7 @@ export function installationFor(config: ShepherdConfig, temporal?: TemporalTarge
       gitlab,
       jenkins,
       kubernetes: { kubeconfig: config.kubernetes.kubeconfig, context: config.kubernetes.context },
+      companyCa: config.companyCa,
       app: config.app.name,
       argocdNamespace: config.kubernetes.argocdNamespace,
       environments: config.environments,
@@ -75,6 +77,7 @@ export function installationFor(config: ShepherdConfig, temporal?: TemporalTarge
       promoteJob: layout.promoteJob,
     },
     kubernetes: { kubeconfig: info.kubernetes.kubeconfig, context: undefined },
+    companyCa: config.companyCa ?? worldCa(info.tls?.caFile),
     sandboxFix:
       'Check that `npx shepherd sandbox` still runs on this state folder; a restarted sandbox issues new credentials, so restart the worker too',
     app: info.app,
@@ -88,6 +91,14 @@ export function installationFor(config: ShepherdConfig, temporal?: TemporalTarge
       kubeconfig: `the sandbox's kubeconfig ${info.kubernetes.kubeconfig}`,
     },
   };
+}
+
+/** The CA of a sandbox world behind its own CA (`--tls`), which the doctor's probes must trust as Shepherd does. */
+function worldCa(file: string | undefined): CompanyCa | undefined {
+  if (file === undefined) return undefined;
+  const read = readCompanyCa(file);
+  if ('problem' in read) throw new UsageError(`the sandbox world's CA cannot be used: it ${read.problem}`);
+  return read;
 }
 
 /** Runs every check and prints one line each (or one JSON object); exit 0 when none failed, 1 otherwise. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ZodError } from 'zod';
 import { ScenarioSchema, type ScenarioInput } from '../../sandbox/core/faults.js';
-import { SCENARIOS } from '../../sandbox/world/scenarios.js';
+import { findScenario, SCENARIOS } from '../../sandbox/world/scenarios.js';
 import { startWorld, UnknownScenarioError } from '../../sandbox/world/world.js';
 import { removeWorldFile, writeWorldFile } from '../../sandbox/world/world-file.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
@@ -22,8 +22,19 @@ function scenarioFrom(value: string | undefined): string | ScenarioInput | undef
   }
 }
 
+/**
+ * `--tls`: the scenario's installation behind the world's own CA (the trait `tls`); without a scenario, the
+ * catalogue's `tls`.
+ */
+function withTls(scenario: string | ScenarioInput | undefined): string | ScenarioInput {
+  if (scenario === undefined) return 'tls';
+  const base = typeof scenario === 'string' ? findScenario(scenario) : scenario;
+  if (base === undefined) throw new UsageError(`Unknown scenario "${String(scenario)}". See --scenario list.`);
+  return { ...base, installation: { ...base.installation, tls: true } };
+}
+
 export const sandboxCommand: Command = {
-  usage: '[--json] [--scenario NAME|FILE.json|list] [--time-scale N] [--dir DIR]',
+  usage: '[--json] [--scenario NAME|FILE.json|list] [--tls] [--time-scale N] [--dir DIR]',
   help: `
 Starts the simulated GitOps installation on 127.0.0.1: GitLab (REST v4), Jenkins (remote API), a Kubernetes API
 with Argo CD Applications, and an admin endpoint (GET /state, GET /scenarios, PUT /scenario {"name":...}).
@@ -33,8 +44,10 @@ Pushing to the app repo's main starts CI, CI opens the dev MR, merges to env bra
 Options:
   --json             once ready, print one line of JSON with the URLs, credentials and names, and nothing else
   --scenario NAME    start with a fault scenario; "list" prints the catalogue; a .json file gives your own
+  --tls              serve HTTPS with a certificate of the world's own CA (as behind a company CA); the CA is
+                     written to DIR/ca.pem and the world's settings name it as SHEPHERD_CA_FILE
   --time-scale N     multiply the real installation's durations (default 0.01: a full run takes seconds)
-  --dir DIR          where to write the kubeconfig (default: a new temporary folder, removed when it stops)
+  --dir DIR          where to write the kubeconfig and, with --tls, ca.pem (default: a new temporary folder, removed when it stops)
 
 Example:
   npx shepherd sandbox --json > world.json
@@ -46,6 +59,7 @@ plain-http server: kubectl reads the sandbox's cluster over HTTPS, or through a 
   options: {
     json: { type: 'boolean' },
     scenario: { type: 'string' },
+    tls: { type: 'boolean' },
     'time-scale': { type: 'string' },
     dir: { type: 'string' },
   },
@@ -70,7 +84,8 @@ plain-http server: kubectl reads the sandbox's cluster over HTTPS, or through a 
     };
     let world;
     try {
-      const scenario = scenarioFrom(ctx.values.scenario as string | undefined);
+      const named = scenarioFrom(ctx.values.scenario as string | undefined);
+      const scenario = ctx.values.tls === true ? withTls(named) : named;
       world = await startWorld({
         dir,
         ...(timeScale !== undefined ? { timeScale } : {}),
@@ -94,6 +109,7 @@ plain-http server: kubectl reads the sandbox's cluster over HTTPS, or through a 
       );
       ctx.out(`Kubernetes  ${info.kubernetes.url}  (kubeconfig ${info.kubernetes.kubeconfig})`);
       ctx.out(`Admin       ${info.admin.url}/state`);
+      if (info.tls) ctx.out(`CA          ${info.tls.caFile}  (SHEPHERD_CA_FILE=${info.tls.caFile})`);
       ctx.out(`Scenario    ${world.faults.active?.name ?? 'none'}`);
       ctx.err('Credentials are in the --json output. Press Ctrl-C to stop.');
     }

@@ -13,6 +13,7 @@ import { startWebhookReceiver } from '../../webhooks/receiver.js';
 import { startSandboxWebhooks, type SandboxEndpoints } from '../../webhooks/sandbox-registration.js';
 import { WebhookMetrics } from '../../observability/metrics.js';
 import { EXIT, UsageError, untilSignal, type Command } from '../command.js';
+import { fetchTrusting } from '../../clients/trust.js';
 
 /** Where `shepherd webhooks` listens when SHEPHERD_WEBHOOK_ADDRESS is unset. */
 export const DEFAULT_WEBHOOK_ADDRESS = '127.0.0.1:8787';
@@ -54,6 +55,8 @@ export async function startEmbeddedWebhooks(opts: {
       logger,
       metrics,
       ...(config.webhooks.address ? { address: config.webhooks.address } : {}),
+      // A world behind its own CA (--tls) names it in SHEPHERD_CA_FILE.
+      ...(config.companyCa ? { fetch: fetchTrusting(config.companyCa) } : {}),
     });
     return { url: started.receiver.url, registered: started.registered, close: () => started.receiver.close() };
   }

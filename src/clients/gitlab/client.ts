@@ -7,9 +7,12 @@
  * errors are not retried by gitbeaker and surface as TransientError for Temporal to retry.
  */
 import { Buffer } from 'node:buffer';
+import type { Agent as HttpAgent } from 'node:http';
 import { Gitlab } from '@gitbeaker/rest';
 import type { z } from 'zod';
+import type { CompanyCa } from '../../config/company-ca.js';
 import type { Secret } from '../../config/secret.js';
+import { fetchDispatcher } from '../trust.js';
 import { httpFailureOf, toGitLabError, unexpectedResponse, type GitLabTarget } from './errors.js';
 import {
   BranchSchema,
@@ -36,6 +39,8 @@ export interface GitLabClientOptions {
   readonly token: Secret;
   /** Per-request timeout; default 30 s. */
   readonly timeoutMs?: number;
+  /** A company CA (SHEPHERD_CA_FILE) to trust besides the default roots. */
+  readonly companyCa?: CompanyCa | undefined;
 }
 
 export interface GitLabProject {
@@ -185,10 +190,13 @@ export class GitLabClient {
   readonly #api: InstanceType<typeof Gitlab>;
 
   constructor(options: GitLabClientOptions) {
+    const dispatcher = fetchDispatcher(options.companyCa);
     this.#api = new Gitlab({
       host: options.url.replace(/\/+$/, ''),
       token: options.token.reveal(),
       queryTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // gitbeaker passes `agent` to fetch as its `dispatcher` (its type says http.Agent, its code says dispatcher).
+      ...(dispatcher ? { agent: dispatcher as unknown as HttpAgent } : {}),
     });
   }
 

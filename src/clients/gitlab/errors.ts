@@ -13,6 +13,7 @@ import {
   ValidationError,
   type ErrorFacts,
 } from '../../domain/errors.js';
+import { certificateError, certificateFailureOf } from '../trust.js';
 
 /** The variable that holds the token, named in authentication failures instead of its value. */
 export const GITLAB_CREDENTIAL_VARIABLE = 'GITLAB_TOKEN';
@@ -76,6 +77,8 @@ export function toGitLabError(err: unknown, what: string, target?: GitLabTarget)
       system: 'gitlab',
     });
   const http = httpFailureOf(err);
+  const certificate = http === undefined ? certificateFailureOf(err) : undefined;
+  if (certificate) return certificateError('gitlab', certificate, what, 'GITLAB_URL_EXTERNAL');
   if (http === undefined) {
     // fetch's TypeError ("fetch failed", connection refused or reset) and anything else below HTTP.
     const reason = err instanceof Error ? `${err.message}${causeCode(err)}` : String(err);

@@ -13,7 +13,9 @@
 import Jenkins from 'jenkins';
 import { z } from 'zod';
 import { BuildCancelledError, ShepherdError } from '../../domain/errors.js';
+import type { CompanyCa } from '../../config/company-ca.js';
 import type { Secret } from '../../config/secret.js';
+import { certificateError, certificateFailureOf, fetchDispatcher } from '../trust.js';
 import {
   DEFAULT_VARIABLE_NAMES,
   detailOf,
@@ -48,6 +50,8 @@ export interface JenkinsClientOptions {
   readonly timeoutMs?: number;
   /** The configuration variables error messages point at. */
   readonly variables?: Partial<JenkinsVariableNames>;
+  /** A company CA (SHEPHERD_CA_FILE) to trust besides the default roots. */
+  readonly companyCa?: CompanyCa | undefined;
 }
 
 /** Per-call options: an AbortSignal (e.g. the activity's cancellation signal) ends the call at once with its reason. */
@@ -131,8 +135,10 @@ export class JenkinsClient {
   readonly #timeoutMs: number;
   readonly #vars: JenkinsVariableNames;
   readonly #npm: NpmJenkins;
+  readonly #dispatcher: ReturnType<typeof fetchDispatcher>;
 
   constructor(opts: JenkinsClientOptions) {
+    this.#dispatcher = fetchDispatcher(opts.companyCa);
     this.#baseUrl = opts.url.replace(/\/+$/, '');
     this.#authorization = `Basic ${Buffer.from(`${opts.user}:${opts.token.reveal()}`, 'utf8').toString('base64')}`;
     this.#auth = opts.auth ?? 'api-token';
@@ -156,6 +162,8 @@ export class JenkinsClient {
       crumbIssuer,
       headers: { authorization: this.#authorization },
       timeout: this.#timeoutMs,
+      // papi hands `ca` to https.request, where it replaces the default roots: hence roots + company CA.
+      ...(opts.companyCa ? { ca: [...opts.companyCa.trusted] } : {}),
     } as ConstructorParameters<typeof Jenkins>[0]) as unknown as NpmJenkins;
   }
 
@@ -391,10 +399,13 @@ export class JenkinsClient {
         redirect: 'manual',
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         ...(form ? { body: form.toString() } : {}),
-      });
+        ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+      } as RequestInit);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) throw errorForTransport(op, { timedOutAfterMs: this.#timeoutMs });
+      const certificate = certificateFailureOf(err);
+      if (certificate) throw certificateError('jenkins', certificate, op, this.#vars.url);
       throw errorForTransport(op, { code: codeOf(err) });
     }
     if (res.status >= 400 && !req.allow?.includes(res.status)) {
@@ -451,6 +462,8 @@ export class JenkinsClient {
     }
     if (e.isTimeout) return errorForTransport(op, { timedOutAfterMs: this.#timeoutMs });
     if (e.isCodec) return unexpectedAnswer(op, 'a body that is not valid JSON', this.#vars);
+    const certificate = certificateFailureOf(err);
+    if (certificate) return certificateError('jenkins', certificate, op, this.#vars.url);
     if (typeof e.code === 'string') return errorForTransport(op, { code: e.code });
     return err;
   }

@@ -6,6 +6,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { AuthenticationError, NotFoundError, TransientError, type ShepherdError } from '../../domain/errors.js';
+import { certificateError, certificateFailureOf } from '../trust.js';
 
 /** The object a call was about, so that a 404 can name it. */
 export interface KubernetesTarget {
@@ -113,6 +114,9 @@ export function kubernetesError(
       code,
     );
   }
+  // Before the network check: node-fetch reports a refused certificate as a `system` FetchError too.
+  const certificate = certificateFailureOf(err);
+  if (certificate) return certificateError('kubernetes', certificate, what, credentialVariable);
   if (isNetworkError(err)) {
     return new TransientError(`Kubernetes API unreachable while trying to ${what} (${err.code ?? 'network error'})`, {
       system: 'kubernetes',

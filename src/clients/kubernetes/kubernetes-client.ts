@@ -15,6 +15,8 @@ import {
   Watch,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import type { CompanyCa } from '../../config/company-ca.js';
 import { KubernetesApiError, kubernetesError, type KubernetesTarget } from './errors.js';
 import {
   REFRESH_ANNOTATION,
@@ -38,6 +40,8 @@ export interface KubernetesClientOptions {
   readonly context?: string | undefined;
   /** The setting authentication errors name (never the credential): `KUBECONFIG` unless told otherwise. */
   readonly credentialVariable?: string | undefined;
+  /** A company CA (SHEPHERD_CA_FILE) to trust besides the cluster's own CA (or the default roots without one). */
+  readonly companyCa?: CompanyCa | undefined;
 }
 
 /** A sync to request by writing an Application's `operation` (part C). */
@@ -152,7 +156,33 @@ export function createKubernetesClient(
     }
     kc.setCurrentContext(opts.context);
   }
+  if (opts.companyCa) trustCompanyCa(kc, opts.companyCa);
   return new LibraryKubernetesClient(kc, opts.credentialVariable ?? 'KUBECONFIG');
+}
+
+/**
+ * Adds the company CA to what the current cluster trusts. The library hands the cluster's CA to https as `ca`, which
+ * replaces the default roots: so the cluster's own CA (certificate-authority[-data]) when the kubeconfig has one, as
+ * kubectl trusts only that one, else the default roots, and in both cases the company CA after it.
+ */
+function trustCompanyCa(kc: KubeConfig, ca: CompanyCa): void {
+  const current = kc.getCurrentCluster();
+  if (!current || current.skipTLSVerify || !current.server.startsWith('https:')) return;
+  const own = current.caFile
+    ? readFileSync(current.caFile, 'utf8')
+    : current.caData
+      ? Buffer.from(current.caData, 'base64').toString('utf8')
+      : undefined;
+  const trusted = own !== undefined ? [own, ...ca.certificates] : [...ca.trusted];
+  const { caFile: _file, ...rest } = current;
+  void _file;
+  const cluster = { ...rest, caData: Buffer.from(trusted.join('\n'), 'utf8').toString('base64') };
+  kc.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.name === current.name ? cluster : c)),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
 }
 
 class LibraryKubernetesClient implements KubernetesClient, KubernetesInstallationChecks {

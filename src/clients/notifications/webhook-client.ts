@@ -4,8 +4,10 @@
  *
  * The webhook URL is itself the credential, so it is held as a Secret and never appears in a message or error.
  */
+import type { CompanyCa } from '../../config/company-ca.js';
 import type { Secret } from '../../config/secret.js';
 import { AuthenticationError, TransientError } from '../../domain/errors.js';
+import { certificateError, certificateFailureOf, fetchDispatcher } from '../trust.js';
 
 export interface WebhookMessage {
   /** The message as people read it. */
@@ -26,6 +28,8 @@ export interface WebhookClientOptions {
   readonly credentialVariable?: string;
   /** Per request; default 10 000 ms. */
   readonly timeoutMs?: number;
+  /** A company CA (SHEPHERD_CA_FILE) to trust besides the default roots, for a receiver inside the company. */
+  readonly companyCa?: CompanyCa | undefined;
 }
 
 /** The receiver refused the message for good (400 invalid payload, 404 unknown hook, …). */
@@ -42,6 +46,7 @@ export class WebhookRejectedError extends Error {
 export function createWebhookClient(opts: WebhookClientOptions): NotificationClient {
   const variable = opts.credentialVariable ?? 'SHEPHERD_NOTIFY_WEBHOOK_URL';
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  const dispatcher = fetchDispatcher(opts.companyCa);
   const url = opts.webhookUrl.reveal();
   // Receivers sometimes echo the request line; make sure the URL never travels on in a message.
   const parsed = new URL(url);
@@ -59,9 +64,12 @@ export function createWebhookClient(opts: WebhookClientOptions): NotificationCli
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(message),
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
+          ...(dispatcher ? { dispatcher } : {}),
+        } as RequestInit);
       } catch (err) {
         if (signal?.aborted) throw err;
+        const certificate = certificateFailureOf(err);
+        if (certificate) throw certificateError('notifications', certificate, 'POST message', variable);
         const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : 'connection failed';
         throw new TransientError(`notification webhook (${variable}) unreachable: ${why}`, { system: 'notifications' });
       }

@@ -7,8 +7,18 @@
  *
  * Every request first passes the fault engine of the system it belongs to, so latency, error statuses and outages
  * can be injected per system and endpoint without the models knowing.
+ *
+ * With `tls` the server speaks HTTPS only (an installation behind a company CA): its URL and every link it renders
+ * start with `https://`.
  */
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FaultEngine, SystemName } from './faults.js';
 import type { RequestCounter } from './measure.js';
@@ -26,7 +36,7 @@ export interface SandboxRequest {
   readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
-  /** `http://127.0.0.1:<port>` of the server that received the request. */
+  /** `http://127.0.0.1:<port>` (`https://` when the server serves TLS) of the server that received the request. */
   readonly baseUrl: string;
   /** The body parsed as JSON, or undefined when it is empty; throws `BadRequest` when it is not JSON. */
   json<T = unknown>(): T | undefined;
@@ -154,6 +164,27 @@ export interface SandboxServerOptions {
     req: SandboxRequest,
     route: { pattern: string; params: Record<string, string>; rest: string[] } | undefined,
   ) => string;
+  /** Serve HTTPS with this certificate chain and key (PEM) instead of HTTP. */
+  tls?: ServerTls;
+}
+
+/** A TLS server's certificate chain (leaf first) and private key, PEM. */
+export interface ServerTls {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** `http` or `https` by whether the server has a certificate. */
+export function schemeOf(tls: ServerTls | undefined): 'http' | 'https' {
+  return tls ? 'https' : 'http';
+}
+
+/** An HTTP server, or an HTTPS one with `tls`, that hands every request to `handler`. */
+export function createPlainOrTlsServer(
+  tls: ServerTls | undefined,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
+  return tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler);
 }
 
 /** A running simulated system on 127.0.0.1. */
@@ -176,11 +207,12 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
   let closed = false;
 
   const listen = async (): Promise<void> => {
-    const s = createServer((req, res) => {
+    const s = createPlainOrTlsServer(opts.tls, (req, res) => {
       void handle(req, res);
     });
     s.keepAliveTimeout = 5_000;
-    s.on('connection', (sock) => {
+    // A TLS server's `connection` event gives the TCP socket too, so an outage destroys it the same way.
+    s.on('connection', (sock: Socket) => {
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
     });
@@ -215,7 +247,7 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
     const rawQuery = q >= 0 ? url.slice(q + 1) : '';
     const rawSegments = splitRaw(rawPath);
     const method = (req.method ?? 'GET').toUpperCase();
-    const baseUrl = `http://127.0.0.1:${port}`;
+    const baseUrl = `${schemeOf(opts.tls)}://127.0.0.1:${port}`;
     const request: SandboxRequest = {
       method,
       rawPath,
@@ -310,7 +342,7 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
   return {
     system: opts.system,
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return `${schemeOf(opts.tls)}://127.0.0.1:${port}`;
     },
     get port() {
       return port;

@@ -2,7 +2,14 @@
  * The simulated GitLab's HTTP server: REST API v4 under `/api/v4`, authenticated by personal access tokens
  * (`PRIVATE-TOKEN`, `Authorization: Bearer`, `JOB-TOKEN` or the legacy `private_token` query parameter).
  */
-import { json, Router, startSandboxServer, type SandboxRequest, type SandboxServer } from '../core/http.js';
+import {
+  json,
+  Router,
+  startSandboxServer,
+  type SandboxRequest,
+  type SandboxServer,
+  type ServerTls,
+} from '../core/http.js';
 import type { FaultEngine } from '../core/faults.js';
 import type { RequestCounter } from '../core/measure.js';
 import { personalAccessTokenEntity, projectEntity, protectedBranchEntity, userFull } from './entities.js';
@@ -25,6 +32,8 @@ export interface GitLabServerOptions {
   readonly port?: number;
   /** Counts the requests received per endpoint (`GET /api/v4/projects/:id/merge_requests/:iid`). */
   readonly requests?: RequestCounter;
+  /** Serve HTTPS with this certificate (an installation behind a company CA). */
+  readonly tls?: ServerTls;
 }
 
 export { SIMULATED_GITLAB_VERSION } from './version.js';
@@ -96,6 +105,7 @@ export async function startGitLabServer(opts: GitLabServerOptions): Promise<Sand
     router,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.requests ? { requests: opts.requests } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
     notFound: () => json(404, { error: '404 Not Found' }),
     aroundHandler: (req, run) => {
       const uuid = req.headers['x-gitlab-event-uuid'];

@@ -10,6 +10,7 @@ import {
   type SandboxRequest,
   type SandboxResponse,
   type SandboxServer,
+  type ServerTls,
 } from '../core/http.js';
 import type { FaultEngine } from '../core/faults.js';
 import type { RequestCounter } from '../core/measure.js';
@@ -27,6 +28,8 @@ export interface JenkinsServerOptions {
   readonly port?: number;
   /** Counts the requests received per endpoint. */
   readonly requests?: RequestCounter;
+  /** Serve HTTPS with this certificate (an installation behind a company CA). */
+  readonly tls?: ServerTls;
 }
 
 /**
@@ -120,6 +123,7 @@ export async function startJenkinsServer(opts: JenkinsServerOptions): Promise<Sa
     notFound: (req) => errorPage(404, req.rawPath),
     ...(opts.requests ? { requests: opts.requests, endpointOf: jenkinsEndpoint } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
   });
   model.rootUrl = server.url;
   return server;

@@ -8,20 +8,27 @@ import { stringify } from 'yaml';
 export const SANDBOX_CONTEXT = 'shepherd-sandbox';
 
 export interface KubeconfigOptions {
-  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  /** `http://127.0.0.1:<port>` (or `https://`), without a trailing slash. */
   server: string;
   token: string;
   namespace?: string;
+  /** The CA (PEM) that signed an `https://` server's certificate, written as `certificate-authority-data`. */
+  certificateAuthority?: string;
 }
 
-/** The kubeconfig text. `insecure-skip-tls-verify` is required: client-node 1.x refuses http:// without it. */
+/**
+ * The kubeconfig text. An `https://` server comes with its CA (`certificate-authority-data`, base64 of the PEM, as
+ * kubeadm writes it); a plain-http one needs `insecure-skip-tls-verify`, without which client-node 1.x refuses it.
+ */
 export function kubeconfigYaml(opts: KubeconfigOptions): string {
+  const trust =
+    opts.certificateAuthority !== undefined
+      ? { 'certificate-authority-data': Buffer.from(opts.certificateAuthority, 'utf8').toString('base64') }
+      : { 'insecure-skip-tls-verify': true };
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [
-      { name: SANDBOX_CONTEXT, cluster: { server: opts.server.replace(/\/+$/, ''), 'insecure-skip-tls-verify': true } },
-    ],
+    clusters: [{ name: SANDBOX_CONTEXT, cluster: { server: opts.server.replace(/\/+$/, ''), ...trust } }],
     users: [{ name: SANDBOX_CONTEXT, user: { token: opts.token } }],
     contexts: [
       {

@@ -13,6 +13,7 @@ import {
   type SandboxRequest,
   type SandboxResponse,
   type SandboxServer,
+  type ServerTls,
 } from '../core/http.js';
 import { notFound, objectDetails, statusResponse } from './api-status.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
@@ -36,6 +37,8 @@ export interface KubernetesServerOptions {
   permissions?: PermissionModel;
   /** Counts the requests received per endpoint (watches as `WATCH …`). */
   requests?: RequestCounter;
+  /** Serve HTTPS with this certificate; the kubeconfig then carries the CA as `certificate-authority-data`. */
+  tls?: ServerTls;
 }
 
 /**
@@ -384,6 +387,7 @@ export async function startKubernetesServer(opts: KubernetesServerOptions): Prom
     router: kubernetesRouter(api, opts.permissions),
     ...(opts.requests ? { requests: opts.requests, endpointOf: kubernetesEndpoint } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
     // An API server with anonymous auth off (`--anonymous-auth=false`, real-installations.md §7.3): a request
     // without valid credentials — none at all, or a wrong token — is 401 Unauthorized, whatever its path
     // (`/version` and the health paths included); an invalid token is never treated as anonymous. Note that

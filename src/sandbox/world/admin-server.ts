@@ -17,7 +17,7 @@
  *
  * Admin requests are never counted.
  */
-import { createServer } from 'node:http';
+import { createPlainOrTlsServer, schemeOf, type ServerTls } from '../core/http.js';
 import type { AddressInfo } from 'node:net';
 import { z, ZodError } from 'zod';
 import { NOTIFICATION_EVENTS } from '../jenkins/notifications.js';
@@ -52,8 +52,9 @@ const PermissionsBodySchema = z.object({
 
 export async function startAdminServer(
   world: WorldParts & Pick<World, 'setScenario' | 'kubePermissions' | 'requests' | 'timeline' | 'notifications'>,
+  opts: { readonly tls?: ServerTls } = {},
 ): Promise<AdminServer> {
-  const server = createServer((req, res) => {
+  const server = createPlainOrTlsServer(opts.tls, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -138,7 +139,7 @@ export async function startAdminServer(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${schemeOf(opts.tls)}://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

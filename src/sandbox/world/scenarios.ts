@@ -231,6 +231,13 @@ export const SCENARIOS: readonly ScenarioInput[] = [
       'prod needs an approval in GitLab (EE approval rules) from alice, an eligible user with her own token; Shepherd (the MR author) may not approve. The demo approves as alice through the real endpoint.',
     installation: { gitlabApprovals: { environments: ['prod'], approvers: ['alice'] } },
   },
+  // Part F: private CAs.
+  {
+    name: 'tls',
+    description:
+      "Every system (GitLab, Jenkins, the Kubernetes API, the admin endpoint) serves HTTPS with a certificate of the world's own CA, as behind a company CA; the world writes ca.pem and sets SHEPHERD_CA_FILE to it.",
+    installation: { tls: true },
+  },
 ];
 
 export function findScenario(name: string): ScenarioInput | undefined {

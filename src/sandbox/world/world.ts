@@ -7,12 +7,13 @@
  * timeline of the world's changes with their wall-clock instants.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Clock, DEFAULT_TIME_SCALE } from '../core/clock.js';
 import { FaultEngine, ScenarioSchema, type Installation, type ScenarioInput } from '../core/faults.js';
-import type { SandboxServer } from '../core/http.js';
+import type { SandboxServer, ServerTls } from '../core/http.js';
 import { RequestCounter, Timeline } from '../core/measure.js';
+import { issueWorldCertificates } from '../core/tls.js';
 import { GitLabModel, startGitLabServer } from '../gitlab/index.js';
 import { JenkinsModel, startJenkinsServer } from '../jenkins/index.js';
 import { JenkinsNotifications, type NotificationEndpoint } from '../jenkins/notifications.js';
@@ -51,6 +52,8 @@ export interface WorldInfo {
   readonly app: string;
   readonly environments: Record<'dev' | 'stage' | 'prod', { branch: string; namespace: string; argoApp: string }>;
   readonly admin: { url: string };
+  /** With the trait `tls`: the world's CA certificate (`ca.pem` in the world's folder), which every server's chains to. */
+  readonly tls?: { readonly caFile: string };
   /**
    * The Shepherd configuration variables an operator of this installation sets (e.g. `SHEPHERD_ARGOCD_SYNC=prod`
    * for a manual-sync prod), named in the README's vocabulary; empty for the seed's installation. The demo, the
@@ -268,10 +271,24 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     await Promise.all([...servers.map((s) => s.close()), admin?.close()]);
   };
   try {
-    const gitlabServer = await startGitLabServer({ model: gitlab, faults, requests });
+    // Part F (company CA): with the trait `tls` every server speaks HTTPS with a certificate of the world's own CA,
+    // and Shepherd is told to trust that CA the way an operator would (SHEPHERD_CA_FILE).
+    let tls: ServerTls | undefined;
+    let caFile: string | undefined;
+    let caPem: string | undefined;
+    if (installation.tls) {
+      const certs = await issueWorldCertificates();
+      tls = { cert: certs.serverChainPem, key: certs.serverKeyPem };
+      caPem = certs.caPem;
+      mkdirSync(opts.dir, { recursive: true });
+      caFile = join(opts.dir, 'ca.pem');
+      writeFileSync(caFile, caPem);
+      settings.SHEPHERD_CA_FILE = caFile;
+    }
+    const gitlabServer = await startGitLabServer({ model: gitlab, faults, requests, ...(tls ? { tls } : {}) });
     servers.push(gitlabServer);
     gitlabPlugin.gitlabUrl = gitlabServer.url;
-    const jenkinsServer = await startJenkinsServer({ model: jenkins, faults, requests });
+    const jenkinsServer = await startJenkinsServer({ model: jenkins, faults, requests, ...(tls ? { tls } : {}) });
     servers.push(jenkinsServer);
     const kubeServer = await startKubernetesServer({
       store: cluster.store,
@@ -279,13 +296,18 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       faults,
       token: creds.kubeToken,
       requests,
+      ...(tls ? { tls } : {}),
     });
     servers.push(kubeServer);
     for (const s of servers) faults.registerSystem(s.system, s);
 
     mkdirSync(opts.dir, { recursive: true });
     const kubeconfig = join(opts.dir, 'kubeconfig');
-    await writeKubeconfig(kubeconfig, { server: kubeServer.url, token: creds.kubeToken });
+    await writeKubeconfig(kubeconfig, {
+      server: kubeServer.url,
+      token: creds.kubeToken,
+      ...(caPem ? { certificateAuthority: caPem } : {}),
+    });
 
     const info: WorldInfo = {
       gitlab: {
@@ -323,6 +345,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         },
       },
       admin: { url: '' },
+      ...(caFile ? { tls: { caFile } } : {}),
       settings,
     };
     const world: World = {
@@ -351,7 +374,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       },
       stop,
     };
-    admin = await startAdminServer(world);
+    admin = await startAdminServer(world, tls ? { tls } : {});
     (info.admin as { url: string }).url = admin.url;
     await faults.activate(initialScenario);
     return world;
