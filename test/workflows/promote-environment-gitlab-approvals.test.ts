@@ -110,17 +110,15 @@ describe('promoteEnvironment with approvals from GitLab', () => {
     expect(closed.callsOf('notifyEvent').map((n) => n.event)).toContain('rejected');
 
     // The wait's own deadline (the approval timeout) ends it as a timed-out rejection.
-    const late = h
-      .install(prodFake())
-      .fail(
-        'awaitMergeRequestApproval',
-        new ApprovalRejectedError({
-          env: 'prod',
-          by: 'timeout',
-          reason: 'not approved in GitLab in time',
-          timedOut: true,
-        }),
-      );
+    const late = h.install(prodFake()).fail(
+      'awaitMergeRequestApproval',
+      new ApprovalRejectedError({
+        env: 'prod',
+        by: 'timeout',
+        reason: 'not approved in GitLab in time',
+        timedOut: true,
+      }),
+    );
     const failure = await failureOf(await start({ approvalTimeout: '1h' }));
     expect(failure.type).toBe('ApprovalRejectedError');
     expect((failure.details?.[0] as PromotionFailureDetails).failure.facts).toMatchObject({ timedOut: true });

@@ -16,8 +16,6 @@ export const GITLAB_ERROR_KINDS = [
   'not-found',
   /** 404 `{"message":"404 Not found"}`: a `find_by!` that found no record (an unknown MR iid or pipeline id). */
   'record-not-found',
-  /** 403 `{"message":"403 Forbidden - <reason>"}`. */
-  'forbidden',
   /** 405 `{"message":"405 Method Not Allowed"}` or a specific message. */
   'not-allowed',
   /** 409 `{"message": ...}`. */

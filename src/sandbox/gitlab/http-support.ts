@@ -32,8 +32,6 @@ export function errorResponse(err: GitLabError): SandboxResponse {
       return json(404, { message: `404 ${String(err.detail)} Not Found` });
     case 'record-not-found':
       return json(404, { message: '404 Not found' });
-    case 'forbidden':
-      return json(403, { message: `403 Forbidden - ${String(err.detail)}` });
     case 'not-allowed':
       return json(405, { message: err.detail });
     case 'conflict':
