@@ -32,11 +32,6 @@ export function bumpBranchName(version: string, runMarker: string): string {
   return `shepherd/bump-${version}-${run}`;
 }
 
-/** The prefix every bump MR of a run shares, whatever version it carries (for the retry's search). */
-function bumpBranchSuffix(runMarker: string): string {
-  return `-${createHash('sha256').update(runMarker).digest('hex').slice(0, 10)}`;
-}
-
 /** Without a deadline (callers from before the MR route): how long the MR may take to merge itself. */
 const DEFAULT_MERGE_WAIT_MS = 10 * 60_000;
 
@@ -46,16 +41,15 @@ export function createBumpAppVersion(ctx: GitLabContext): ShepherdActivities['bu
   const versionFile = layout.gitlab.versionFile;
   const via = layout.gitlab.bump?.via ?? 'push';
 
-  /** The run's bump MR into `target`, if an earlier attempt opened one (open or merged). */
-  async function earlierMergeRequest(target: string, runMarker: string): Promise<MergeRequestInfo | undefined> {
-    const suffix = bumpBranchSuffix(runMarker);
-    for (const state of ['merged', 'opened'] as const) {
-      const found = (await client.listMergeRequests(project, { state, targetBranch: target, search: 'bump version' }))
-        .filter((mr) => mr.sourceBranch.startsWith('shepherd/bump-') && mr.sourceBranch.endsWith(suffix))
-        .sort((a, b) => b.iid - a.iid)[0];
-      if (found) return client.getMergeRequest(project, found.iid);
-    }
-    return undefined;
+  /** The run's merged bump MR of `version` into `target`, if the bump landed through one. */
+  async function mergedBumpRequest(
+    target: string,
+    version: string,
+    runMarker: string,
+  ): Promise<MergeRequestInfo | undefined> {
+    const sourceBranch = bumpBranchName(version, runMarker);
+    const [found] = await client.listMergeRequests(project, { state: 'merged', targetBranch: target, sourceBranch });
+    return found ? client.getMergeRequest(project, found.iid) : undefined;
   }
 
   /** The versions before and after a bump commit, read from the commit and its parent. */
@@ -160,18 +154,22 @@ export function createBumpAppVersion(ctx: GitLabContext): ShepherdActivities['bu
       const deadline = input.deadline !== undefined ? Date.parse(input.deadline) : Date.now() + DEFAULT_MERGE_WAIT_MS;
       const target = layout.gitlab.bump?.branch ?? (await client.getProject(project)).defaultBranch;
 
-      if (via !== 'push') {
-        const mr = await earlierMergeRequest(target, input.runMarker);
-        if (mr) {
-          const sha = mr.state === 'merged' ? (mr.mergeCommitSha ?? mr.sha) : await untilMerged(mr, deadline, activity);
-          const bumpCommit = (await client.listCommits(project, mr.sha, 1))[0];
-          const versions = bumpCommit ? await versionsAround(bumpCommit) : { version: '', previousVersion: '' };
-          return { ...versions, commitSha: sha, alreadyDone: true, attempt };
-        }
-      }
       const recent = await client.listCommits(project, target, ctx.recentCommits);
       const earlier = recent.find((c) => carriesRunMarker(c.message, input.runMarker));
-      if (earlier) return { ...(await versionsAround(earlier)), commitSha: earlier.sha, alreadyDone: true, attempt };
+      if (earlier) {
+        const versions = await versionsAround(earlier);
+        // Landed through the run's MR: the commit on the branch (and the one CI builds) is the merge's.
+        const mr = via !== 'push' ? await mergedBumpRequest(target, versions.version, input.runMarker) : undefined;
+        const commitSha = mr ? (mr.mergeCommitSha ?? mr.sha) : earlier.sha;
+        return { ...versions, commitSha, alreadyDone: true, attempt };
+      }
+      // An earlier attempt took the MR route and its MR has not merged yet: carry on waiting for it.
+      if (via !== 'push') {
+        const file = await client.readFile(project, versionFile, target);
+        const branch = bumpBranchName(bumpPom(file.content).version, input.runMarker);
+        if (await client.getBranch(project, branch))
+          return { ...(await bumpThroughMergeRequest(target, input.runMarker, deadline, activity)), attempt };
+      }
 
       if (via === 'merge-request')
         return { ...(await bumpThroughMergeRequest(target, input.runMarker, deadline, activity)), attempt };

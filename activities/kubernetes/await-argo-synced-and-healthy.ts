@@ -211,11 +211,10 @@ export function createAwaitArgoSyncedAndHealthy(
       if (!(err instanceof NotFoundError)) throw err;
     }
     const templateImage = deployment ? appContainer(deployment.containers, target.container)?.image : undefined;
-    const pods: PodView[] = podsRunning(
-      await reads.pods(),
-      target.container,
-      templateImage ? imageTagOf(templateImage) : undefined,
-    );
+    // No Deployment (deleted, or not applied yet): it has no pods to be in trouble; Argo CD's health says the rest.
+    const pods: PodView[] = deployment
+      ? podsRunning(await reads.pods(), target.container, templateImage ? imageTagOf(templateImage) : undefined)
+      : [];
     const troubled = troubledPods(pods, target.container);
     if (troubled) return troubled;
     const finishedAt = app.operation?.finishedAt;

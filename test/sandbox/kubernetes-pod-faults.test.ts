@@ -11,7 +11,10 @@ interface AppStatus {
 }
 
 async function stagePods(w: TestWorld): Promise<V1Pod[]> {
-  return (await w.core.listNamespacedPod({ namespace: 'stage', labelSelector: 'app=example-app' })).items;
+  // Pods still terminating (an old ReplicaSet's graceful shutdown) are leaving: only the live ones count.
+  return (await w.core.listNamespacedPod({ namespace: 'stage', labelSelector: 'app=example-app' })).items.filter(
+    (p) => !p.metadata?.deletionTimestamp,
+  );
 }
 
 function imageOf(p: V1Pod): string | undefined {

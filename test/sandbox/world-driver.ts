@@ -220,7 +220,9 @@ export async function startDriver(
         namespace: info.environments[env as 'dev'].namespace,
         labelSelector: `app=${info.app}`,
       });
+      // Pods still terminating (graceful shutdown of an old ReplicaSet) no longer serve: not counted.
       return pods.items
+        .filter((p) => !p.metadata?.deletionTimestamp)
         .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
         .map((p) => p.spec!.containers[0]!.image!);
     },

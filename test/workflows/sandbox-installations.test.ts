@@ -8,6 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { followRun } from '../../src/cli/follow.js';
 import { validationInput } from '../../src/cli/operator.js';
+import { Secret } from '../../src/config/secret.js';
 import type { ValidationReport } from '../../src/domain/report.js';
 import { validationWorkflowId } from '../../src/domain/promotion-policy.js';
 import { SCENARIOS } from '../../src/sandbox/world/scenarios.js';
@@ -38,6 +39,8 @@ describe.concurrent('installation scenarios run the validation through prod', ()
     opened.push(t);
     await t.inWorld({ scenario }, async (sandbox) => {
       const config = configForWorld(sandbox.world, { env: {} });
+      const info = sandbox.world.info;
+      const approver = info.gitlab.approvers?.[0];
       const input = validationInput(config, APP, { through: 'prod', mode: 'jenkins' }, { approvers: [APPROVER] });
       const handle = await t.client.workflow.start<typeof validatePipeline>('validatePipeline', {
         taskQueue: t.taskQueue,
@@ -47,11 +50,29 @@ describe.concurrent('installation scenarios run the validation through prod', ()
       const outcome = await followRun(t.client, handle, {
         out: () => undefined,
         tty: false,
-        autoApprove: { by: APPROVER, reason: `installation scenario ${scenario}` },
+        autoApprove: {
+          by: APPROVER,
+          reason: `installation scenario ${scenario}`,
+          // Where GitLab approves (gitlab-approvals), as the world's first approver with their own token, as the demo does.
+          ...(approver
+            ? {
+                gitlab: {
+                  url: info.gitlab.url,
+                  project: info.gitlab.deploymentsProject,
+                  token: new Secret(approver.token),
+                  tokenVariable: 'SHEPHERD_APPROVER_TOKEN',
+                },
+              }
+            : {}),
+        },
       });
       if (outcome.kind !== 'validation') throw new Error(`${scenario}: no report (${outcome.kind})`);
       const report = outcome.report;
       const expected = FAILS[scenario];
+      if (approver) {
+        const prod = report.iterations.find((i) => i.env === 'prod');
+        expect(prod?.approval?.by, `${scenario}: the GitLab user who approved prod`).toBe(approver.username);
+      }
       if (expected) {
         expect(report.status, scenario).toBe(expected.status);
         expect(report.failure?.message, scenario).toMatch(expected.failure);

@@ -41,7 +41,7 @@ describe('image tags', () => {
 });
 
 describe('promoteEnvironment input', () => {
-  it('applies the defaults: jenkins mode, merge and verify, prod-only approval by anyone within 24h, 1m heartbeats', () => {
+  it('applies the defaults: jenkins mode, merge and verify, prod-only approval by anyone within 24h through the Temporal update, 1m heartbeats', () => {
     expect(promoteEnvironmentOptions(valid)).toEqual({
       appName: 'example-app',
       sourceEnv: 'dev',
@@ -50,7 +50,7 @@ describe('promoteEnvironment input', () => {
       mode: 'jenkins',
       merge: true,
       verify: true,
-      approval: { required: false, approvers: [], timeout: '24h' },
+      approval: { required: false, approvers: [], timeout: '24h', source: 'temporal' },
       runMarker: undefined,
       heartbeatTimeout: '1m',
       waitBudgets: WAIT_BUDGETS,
@@ -67,7 +67,7 @@ describe('promoteEnvironment input', () => {
       approvers: ['alice'],
       approvalTimeout: '2h',
     });
-    expect(opts.approval).toEqual({ required: true, approvers: ['alice'], timeout: '2h' });
+    expect(opts.approval).toEqual({ required: true, approvers: ['alice'], timeout: '2h', source: 'temporal' });
   });
 
   it('allows only dev→stage and stage→prod, naming targetEnv', () => {
@@ -148,6 +148,7 @@ describe('validatePipeline input', () => {
       rollback: 'failed',
       approvalEnvironments: ['prod'],
       approvers: [],
+      approvalSource: 'temporal',
       approvalTimeout: '24h',
       heartbeatTimeout: '1m',
       waitBudgets: WAIT_BUDGETS,
