@@ -5,7 +5,7 @@ import { LongestFirst } from './test/support/sequencer.js';
  * Test tiers mirror the source tree. One Temporal dev server and one workflow bundle serve the whole run
  * (`test/support/global-setup.ts`); each test file uses its own task queue on that server.
  *
- * Four files at a time on two cores: the e2e files spend most of their time waiting on child processes and
+ * Five files at a time on two cores: the e2e files spend most of their time waiting on child processes and
  * sandbox timers (a crash file uses about a third of a core), so two workers would leave the CPU idle. The crash
  * files start first (test/support/sequencer.ts) and the in-process tiers fill the gaps.
  */
@@ -17,7 +17,7 @@ const tier = (name: string, timeout: number) => ({
 export default defineConfig({
   test: {
     pool: 'forks',
-    maxWorkers: 4,
+    maxWorkers: 5,
     sequence: { sequencer: LongestFirst },
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default'],
