@@ -32,6 +32,23 @@ export function addApprovalRoutes(router: Router, ctx: RouteContext): void {
     return mr ? { project, mr } : json(404, { message: '404 Not found' });
   };
 
+  /** Approve and unapprove alike: 304 when nothing changed, 403 for a user without permission, else 201 and the body. */
+  const decide = (
+    req: SandboxRequest,
+    project: Project,
+    mr: MergeRequest,
+    change: (user: User) => string,
+  ): SandboxResponse => {
+    const user = ctx.userOf(req);
+    try {
+      if (change(user) === 'unchanged') return NOT_MODIFIED;
+    } catch (err) {
+      if (err instanceof ApprovalForbiddenError) return json(403, { message: '403 Forbidden' });
+      throw err;
+    }
+    return json(201, body(req, project, mr, user));
+  };
+
   const body = (req: SandboxRequest, project: Project, mr: MergeRequest, user: User): Record<string, unknown> => {
     const state = approvals.state(mr);
     return {
@@ -83,15 +100,7 @@ export function addApprovalRoutes(router: Router, ctx: RouteContext): void {
       const params = new Params(req);
       const sha = params.string('sha');
       params.check();
-      const user = ctx.userOf(req);
-      try {
-        const change = approvals.approve(found.project, found.mr, user, sha);
-        if (change === 'unchanged') return NOT_MODIFIED;
-      } catch (err) {
-        if (err instanceof ApprovalForbiddenError) return json(403, { message: '403 Forbidden' });
-        throw err;
-      }
-      return json(201, body(req, found.project, found.mr, user));
+      return decide(req, found.project, found.mr, (user) => approvals.approve(found.project, found.mr, user, sha));
     }),
   );
 
@@ -101,15 +110,7 @@ export function addApprovalRoutes(router: Router, ctx: RouteContext): void {
     api((req) => {
       const found = lookup(req);
       if (!('mr' in found)) return found;
-      const user = ctx.userOf(req);
-      try {
-        const change = approvals.unapprove(found.project, found.mr, user);
-        if (change === 'unchanged') return NOT_MODIFIED;
-      } catch (err) {
-        if (err instanceof ApprovalForbiddenError) return json(403, { message: '403 Forbidden' });
-        throw err;
-      }
-      return json(201, body(req, found.project, found.mr, user));
+      return decide(req, found.project, found.mr, (user) => approvals.unapprove(found.project, found.mr, user));
     }),
   );
 
