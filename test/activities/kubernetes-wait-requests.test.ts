@@ -194,7 +194,8 @@ describe('the API requests of the cluster waits', () => {
     // The stability window alone takes several looks: with no watch, they read the Deployment and the pods directly.
     // (A look right after a cache's first list may still read it, before the refused watch marks it unsynced.)
     expect(proxy!.count('get', 'deployments/example-app')).toBeGreaterThanOrEqual(1);
-    expect(proxy!.count('list', 'pods')).toBeGreaterThan(2);
-    expect(proxy!.count('list', 'replicasets')).toBeGreaterThan(2);
+    // At least one direct read per wait; how many more depends on how many looks the stability window took.
+    expect(proxy!.count('list', 'pods')).toBeGreaterThanOrEqual(2);
+    expect(proxy!.count('list', 'replicasets')).toBeGreaterThanOrEqual(2);
   });
 });
