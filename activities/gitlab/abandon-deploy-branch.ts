@@ -6,6 +6,7 @@
  * not posted twice, a closed MR is left as is, a merged MR is never touched (its revert undoes it), and a missing
  * branch is "nothing to delete". Waits for nothing.
  */
+import { environmentOrderOf } from '../../src/domain/pipeline.js';
 import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import { TransientError } from '../../src/domain/errors.js';
@@ -19,7 +20,7 @@ export function createAbandonDeployBranch(ctx: GitLabContext): ShepherdActivitie
     input: z
       .object({
         appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
-        targetEnv: ACTIVITY_FIELDS.environment(),
+        targetEnv: ACTIVITY_FIELDS.environment(environmentOrderOf(layout)),
         imageTag: ACTIVITY_FIELDS.imageTag().optional(),
         version: z.string().optional(),
         reason: z.string(),

@@ -11,6 +11,7 @@
  * only merges the commit it opened. At the deadline (the approval timeout): ApprovalRejectedError with `timedOut`.
  * Safe to repeat: it only reads, and a retry keeps the first attempt's start.
  */
+import { environmentOrderOf } from '../../src/domain/pipeline.js';
 import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import { ApprovalRejectedError } from '../../src/domain/errors.js';
@@ -25,7 +26,7 @@ export function createAwaitMergeRequestApproval(ctx: GitLabContext): ShepherdAct
   return defineActivity({
     input: z.object({
       appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
-      targetEnv: ACTIVITY_FIELDS.environment(),
+      targetEnv: ACTIVITY_FIELDS.environment(environmentOrderOf(layout)),
       iid: ACTIVITY_FIELDS.positiveWhole(),
       headSha: ACTIVITY_FIELDS.commitSha(),
       deadline: ACTIVITY_FIELDS.instant(),

@@ -10,6 +10,7 @@
  * as `GitLab unreachable: …`). MergeRequestNotFoundError at the deadline, or WaitTimeoutError naming GitLab's last
  * error when GitLab could not answer the last look.
  */
+import { environmentOrderOf } from '../../src/domain/pipeline.js';
 import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import { MergeRequestNotFoundError } from '../../src/domain/errors.js';
@@ -25,7 +26,7 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
     input: z
       .object({
         appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
-        targetEnv: ACTIVITY_FIELDS.environment(),
+        targetEnv: ACTIVITY_FIELDS.environment(environmentOrderOf(layout)),
         deadline: ACTIVITY_FIELDS.instant(),
         createdAfter: ACTIVITY_FIELDS.instant().optional(),
         imageTag: ACTIVITY_FIELDS.imageTag().optional(),

@@ -7,6 +7,7 @@
  * Safe to repeat: an existing branch is reused (a commit is added only when it does not yet carry the image), and
  * an open MR for the same branch pair is reused. Waits for nothing.
  */
+import { environmentOrderOf } from '../../src/domain/pipeline.js';
 import {
   ACTIVITY_FIELDS,
   promotionInput,
@@ -22,7 +23,7 @@ import { envBranchOf, mergeRequestRef, type GitLabContext } from './support.js';
 export function createOpenPromotionMergeRequest(ctx: GitLabContext): ShepherdActivities['openPromotionMergeRequest'] {
   const { client, layout } = ctx;
   return defineActivity({
-    input: promotionInput(layout.app.name, { runMarker: ACTIVITY_FIELDS.text() }),
+    input: promotionInput(layout.app.name, { runMarker: ACTIVITY_FIELDS.text() }, environmentOrderOf(layout)),
     async run(input, { attempt }) {
       const source = input.sourceEnv;
       const target = input.targetEnv;

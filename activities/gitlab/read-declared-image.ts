@@ -5,6 +5,7 @@
  * image: files that disagree are a broken branch (the manifests were not regenerated), refused with
  * ValidationError naming both, since neither is a safe place to roll back to. Safe to repeat: it only reads.
  */
+import { environmentOrderOf } from '../../src/domain/pipeline.js';
 import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import { NotFoundError, ValidationError } from '../../src/domain/errors.js';
@@ -18,7 +19,7 @@ export function createReadDeclaredImage(ctx: GitLabContext): ShepherdActivities[
   return defineActivity({
     input: z.object({
       appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
-      env: ACTIVITY_FIELDS.environment(),
+      env: ACTIVITY_FIELDS.environment(environmentOrderOf(layout)),
       ref: ACTIVITY_FIELDS.commitSha().optional(),
     }),
     async run(input, { attempt }) {

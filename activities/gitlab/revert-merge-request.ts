@@ -8,6 +8,7 @@
  * revert commit already on the branch is not made twice. When GitLab finds nothing left to revert, the env branch
  * no longer carries the change: a merged MR into it that names `!{iid}` is returned as the revert.
  */
+import { environmentOrderOf } from '../../src/domain/pipeline.js';
 import { z } from 'zod';
 import {
   ACTIVITY_FIELDS,
@@ -28,7 +29,7 @@ export function createRevertMergeRequest(ctx: GitLabContext): ShepherdActivities
   return defineActivity({
     input: z.object({
       iid: ACTIVITY_FIELDS.positiveWhole(),
-      targetEnv: ACTIVITY_FIELDS.environment(),
+      targetEnv: ACTIVITY_FIELDS.environment(environmentOrderOf(layout)),
       runMarker: ACTIVITY_FIELDS.text(),
       deadline: ACTIVITY_FIELDS.instant().optional(),
     }),

@@ -5,9 +5,9 @@
 import { DEFAULT_FALLBACK_MS, type WaitPacing } from '../wakeups.js';
 import { z } from 'zod';
 import type { GitLabClient, MergeRequestInfo } from '../../src/clients/gitlab/index.js';
-import type { PipelineLayout } from '../../src/domain/pipeline.js';
+import { environmentOrderOf, placeOf, type PipelineLayout } from '../../src/domain/pipeline.js';
 import type { MergeRequestRef } from '../../src/domain/activities.js';
-import { ENVIRONMENTS, type Environment } from '../../src/domain/environments.js';
+import type { Environment } from '../../src/domain/environments.js';
 import { tagOfBranch } from './edits.js';
 
 export interface GitLabActivityDeps {
@@ -64,12 +64,12 @@ export const PollDetailsSchema = z.object({
 export type PollDetails = z.infer<typeof PollDetailsSchema>;
 
 export function envBranchOf(layout: PipelineLayout, env: Environment): string {
-  return layout.environments[env].branch;
+  return placeOf(layout, env).branch;
 }
 
 /** The environment whose branch an MR targets, if any. */
 export function envOfBranch(layout: PipelineLayout, branch: string): Environment | undefined {
-  return ENVIRONMENTS.find((e) => layout.environments[e].branch === branch);
+  return environmentOrderOf(layout).find((e) => layout.environments[e]?.branch === branch);
 }
 
 /** The reference workflows keep: iid, link, branch, head and the image tag its branch name carries. */

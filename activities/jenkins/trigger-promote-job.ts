@@ -17,6 +17,7 @@ import {
   type ShepherdActivities,
   type TriggerPromoteJobInput,
 } from '../../src/domain/activities.js';
+import { environmentOrderOf } from '../../src/domain/pipeline.js';
 import { WAIT_BUDGETS } from '../../src/domain/wait-budgets.js';
 import type { JenkinsClient, JobPath } from '../../src/clients/jenkins/client.js';
 import type { JenkinsBuild, JenkinsQueueItem } from '../../src/clients/jenkins/schemas.js';
@@ -36,10 +37,14 @@ type TriggerProgress = QueueProgress;
 export function createTriggerPromoteJob(ctx: JenkinsContext): ShepherdActivities['triggerPromoteJob'] {
   const { client, layout } = ctx;
   return defineActivity({
-    input: promotionInput(layout.app.name, {
-      notBefore: ACTIVITY_FIELDS.instant(),
-      deadline: ACTIVITY_FIELDS.instant().optional(),
-    }),
+    input: promotionInput(
+      layout.app.name,
+      {
+        notBefore: ACTIVITY_FIELDS.instant(),
+        deadline: ACTIVITY_FIELDS.instant().optional(),
+      },
+      environmentOrderOf(layout),
+    ),
     progress: TriggerProgress,
     async run(input, { attempt, signal, resumed, heartbeat }) {
       const job = layout.jenkins.promoteJob;
@@ -78,7 +83,7 @@ export function createTriggerPromoteJob(ctx: JenkinsContext): ShepherdActivities
 export function createQueuePromoteJob(ctx: JenkinsContext): ShepherdActivities['queuePromoteJob'] {
   const { layout } = ctx;
   return defineActivity({
-    input: promotionInput(layout.app.name, { notBefore: ACTIVITY_FIELDS.instant() }),
+    input: promotionInput(layout.app.name, { notBefore: ACTIVITY_FIELDS.instant() }, environmentOrderOf(layout)),
     progress: TriggerProgress,
     async run(input, { attempt, signal, resumed, heartbeat }) {
       const startedAt = resumed?.startedAt ?? Date.now();

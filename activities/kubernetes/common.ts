@@ -4,7 +4,12 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { KubernetesApiError, type KubernetesClient } from '../../src/clients/kubernetes/index.js';
-import type { PipelineEnvironment, PipelineLayout } from '../../src/domain/pipeline.js';
+import {
+  environmentOrderOf,
+  placeOf,
+  type PipelineEnvironment,
+  type PipelineLayout,
+} from '../../src/domain/pipeline.js';
 import { ACTIVITY_FIELDS, type AppEnvironment } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
 import type { RevisionAncestry } from './ancestry.js';
@@ -56,12 +61,15 @@ export interface EnvironmentTarget extends PipelineEnvironment {
  * (which must be the configured one).
  */
 export function appEnvironmentFields(layout: PipelineLayout) {
-  return { env: ACTIVITY_FIELDS.environment(), appName: ACTIVITY_FIELDS.configuredApp(layout.app.name) };
+  return {
+    env: ACTIVITY_FIELDS.environment(environmentOrderOf(layout)),
+    appName: ACTIVITY_FIELDS.configuredApp(layout.app.name),
+  };
 }
 
 /** Where a (parsed) app environment lives. */
 export function resolveTarget(layout: PipelineLayout, input: AppEnvironment): EnvironmentTarget {
-  const place = layout.environments[input.env];
+  const place = placeOf(layout, input.env);
   const configured = layout.workload.container;
   return {
     ...place,

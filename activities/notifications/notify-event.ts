@@ -27,7 +27,7 @@ export function createNotifyEvent(deps: NotificationActivityDeps): ShepherdActiv
       eventId: ACTIVITY_FIELDS.text(),
       event: z.enum(NOTIFICATION_EVENTS, { error: `must be one of ${NOTIFICATION_EVENTS.join(', ')}` }),
       appName: z.string(),
-      env: ACTIVITY_FIELDS.environment().optional(),
+      env: ACTIVITY_FIELDS.environmentName().optional(),
       imageTag: z.string().optional(),
       links: z.array(z.string()).optional(),
     }),

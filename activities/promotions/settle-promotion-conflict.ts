@@ -34,7 +34,7 @@ export function createSettlePromotionConflict(): ShepherdActivities['settlePromo
   return defineActivity({
     input: z.object({
       appName: ACTIVITY_FIELDS.text(),
-      env: ACTIVITY_FIELDS.environment(),
+      env: ACTIVITY_FIELDS.environmentName(),
       imageTag: ACTIVITY_FIELDS.imageTag(),
       requestedBy: ACTIVITY_FIELDS.text(),
       deadline: ACTIVITY_FIELDS.instant(),

@@ -17,6 +17,9 @@ import {
   type Variable,
 } from './variables.js';
 import type { Environment } from '../domain/environments.js';
+import type { DeclaredPipeline } from '../domain/pipeline.js';
+import { loadPipelineFile } from './pipeline-file.js';
+import { seedPipeline } from './pipeline.js';
 import type { UnstableBuildOutcome } from '../domain/inputs.js';
 
 /** One thing wrong with the configuration. `variable` is the name a user sets. */
@@ -198,6 +201,12 @@ export interface ShepherdConfig {
   readonly gitlabMerge: { readonly autoMerge: boolean };
   /** SHEPHERD_CA_FILE, read and checked: the company CA every client trusts besides the default roots. */
   readonly companyCa: CompanyCa | undefined;
+  /**
+   * The declared pipeline: the file SHEPHERD_PIPELINE names (`--pipeline`), or the seed's installation written out
+   * from the variables above (`seedPipeline`). `pipelineFile` is the file's absolute path, when there is one.
+   */
+  readonly pipeline: DeclaredPipeline;
+  readonly pipelineFile: string | undefined;
 }
 
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -369,7 +378,8 @@ function validate(
     };
   };
 
-  return {
+  const pipelinePath = abs(get<string>('SHEPHERD_PIPELINE'));
+  const base = {
     mode: external ? 'external' : 'embedded',
     temporal: {
       address,
@@ -453,6 +463,62 @@ function validate(
     },
     gitlabMerge: { autoMerge: get<boolean>('SHEPHERD_GITLAB_AUTO_MERGE')! },
     companyCa,
+  } satisfies Omit<ShepherdConfig, 'pipeline' | 'pipelineFile'>;
+  const pipeline =
+    pipelinePath === undefined
+      ? seedPipeline(base)
+      : loadPipelineFile(pipelinePath, {
+          group,
+          deploymentsProject: gitlab?.deploymentsProject ?? `${group}/${get<string>('DEPLOYMENTS_REPO_NAME')}`,
+          registry: base.registry.external,
+          argocdNamespace: base.kubernetes.argocdNamespace,
+          promoteJob: jobSegments(get<string>('JENKINS_PROMOTE_JOB_NAME')!),
+          bump: base.bump,
+          autoMerge: base.gitlabMerge.autoMerge,
+        });
+  return pipelinePath === undefined
+    ? { ...base, pipeline, pipelineFile: undefined }
+    : withDeclaredPipeline(base, pipeline, pipelinePath);
+}
+
+/**
+ * The configuration with a declared pipeline: its environments, approvals, Argo CD sync and first app replace the
+ * seed's, so that code reading `config.environments` or `config.app` sees the pipeline's.
+ */
+function withDeclaredPipeline(
+  base: Omit<ShepherdConfig, 'pipeline' | 'pipelineFile'>,
+  pipeline: DeclaredPipeline,
+  file: string,
+): ShepherdConfig {
+  const first = pipeline.apps[0]!;
+  const environments: Record<string, EnvironmentConfig> = {};
+  for (const e of pipeline.environments) {
+    const cluster = e.cluster ? pipeline.clusters[e.cluster] : undefined;
+    environments[e.name] = {
+      name: e.name,
+      namespace: e.namespace,
+      branch: e.branch,
+      argoApp: first.environments[e.name]!.argoApp,
+      ...(cluster ? { cluster: { kubeconfig: cluster.kubeconfig, context: cluster.context } } : {}),
+    };
+  }
+  return {
+    ...base,
+    app: first.app,
+    environments,
+    kubernetes: {
+      ...base.kubernetes,
+      argocdManualSync: pipeline.environments.filter((e) => e.manualSync).map((e) => e.name),
+      deployment: first.workload.deployment,
+      container: first.workload.container,
+    },
+    approvals: {
+      ...base.approvals,
+      environments: pipeline.environments.filter((e) => e.approval.required).map((e) => e.name),
+      approvers: [...new Set(pipeline.environments.flatMap((e) => e.approval.approvers))],
+    },
+    pipeline,
+    pipelineFile: file,
   };
 }
 

@@ -412,6 +412,13 @@ export const VARIABLES: readonly Variable[] = [
   ]),
   // Pipeline
   v(
+    'SHEPHERD_PIPELINE',
+    'pipeline',
+    'a path to a YAML file',
+    text,
+    'The pipeline file (also `--pipeline FILE`): its environments, apps, image declarations and promotion replace the seed\'s layout variables below (README, "Pipeline file"; schema/pipeline.schema.json). Unset: the seed\'s installation from these variables.',
+  ),
+  v(
     'APP_REPO_NAME',
     'pipeline',
     'a Kubernetes name (kebab-case)',

@@ -5,7 +5,7 @@
  */
 import { GitLabClient } from '../clients/gitlab/index.js';
 import { AuthenticationError, CertificateError, NotFoundError } from '../domain/errors.js';
-import { ENVIRONMENTS } from '../domain/environments.js';
+
 import { fail, notApplicable, pass, reasonOf, skipped, type CheckResult } from './check.js';
 import type { Installation } from './installation.js';
 
@@ -108,7 +108,7 @@ function escapeRegExp(s: string): string {
 async function checkBranches(client: GitLabClient, inst: Installation, visible: boolean): Promise<CheckResult[]> {
   const project = inst.gitlab.deploymentsProject;
   const what = (branch: string): string => `environment branch ${branch} exists and is protected`;
-  const branches = ENVIRONMENTS.map((env) => inst.environments[env].branch);
+  const branches = Object.values(inst.environments).map((e) => e.branch);
   if (!visible) return branches.map((b) => skipped('gitlab', what(b), `the project ${project} is not visible`));
   let protectedNames: string[];
   try {

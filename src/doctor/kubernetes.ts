@@ -9,7 +9,7 @@ import {
   type KubernetesInstallationChecks,
 } from '../clients/kubernetes/index.js';
 import { AuthenticationError, CertificateError, NotFoundError } from '../domain/errors.js';
-import { ENVIRONMENTS, type Environment } from '../domain/environments.js';
+import type { Environment } from '../domain/environments.js';
 import { fail, pass, reasonOf, skipped, type CheckResult } from './check.js';
 import type { Installation } from './installation.js';
 import { describePermission, requiredPermissions, RBAC_DIR, type Permission } from './rbac.js';
@@ -35,8 +35,8 @@ export async function checkKubernetes(inst: Installation, opts: { quick: boolean
   const results = [...main.results];
   // Environments whose workload runs in a cluster of its own (multi-cluster pipelines): reached with their kubeconfig.
   const workloads: Partial<Record<Environment, Cluster | undefined>> = {};
-  for (const env of ENVIRONMENTS) {
-    const own = inst.environments[env].cluster;
+  for (const env of Object.keys(inst.environments)) {
+    const own = inst.environments[env]!.cluster;
     if (!own) continue;
     const upper = env.toUpperCase();
     const reached = await reachCluster(
@@ -50,8 +50,8 @@ export async function checkKubernetes(inst: Installation, opts: { quick: boolean
     workloads[env] = reached.cluster;
   }
   if (opts.quick) return results;
-  for (const env of ENVIRONMENTS) {
-    const workload = inst.environments[env].cluster ? workloads[env] : main.cluster;
+  for (const env of Object.keys(inst.environments)) {
+    const workload = inst.environments[env]!.cluster ? workloads[env] : main.cluster;
     results.push(...(await checkEnvironment(main.cluster, workload, inst, env)));
   }
   results.push(...(await checkPermissions(main.cluster, workloads, inst)));
@@ -107,7 +107,7 @@ async function checkEnvironment(
   inst: Installation,
   env: Environment,
 ): Promise<CheckResult[]> {
-  const { namespace, argoApp } = inst.environments[env];
+  const { namespace, argoApp } = inst.environments[env]!;
   const results: CheckResult[] = [];
   if (!cluster) {
     results.push(skipped('kubernetes', `${env}: namespace and Deployment`, `the ${env} cluster check failed`));
@@ -150,7 +150,7 @@ async function checkEnvironment(
 }
 
 async function checkApplication(argo: Cluster, inst: Installation, env: Environment): Promise<CheckResult> {
-  const { argoApp } = inst.environments[env];
+  const { argoApp } = inst.environments[env]!;
   const appCheck = `${env}: Argo CD Application ${inst.argocdNamespace}/${argoApp} exists`;
   try {
     const app = await argo.getApplication(inst.argocdNamespace, argoApp);
@@ -199,13 +199,13 @@ async function checkPermissions(
   // Each namespace is asked of the cluster it lives in; an environment whose cluster did not answer is left out.
   const places: [string, string, readonly Permission[], Cluster | undefined][] = [
     ['Argo CD', inst.argocdNamespace, needed.argocd, argo],
-    ...ENVIRONMENTS.map(
+    ...Object.keys(inst.environments).map(
       (env) =>
         [
           env,
-          inst.environments[env].namespace,
+          inst.environments[env]!.namespace,
           needed.environments[env] ?? [],
-          inst.environments[env].cluster ? workloads[env] : argo,
+          inst.environments[env]!.cluster ? workloads[env] : argo,
         ] as [string, string, Permission[], Cluster | undefined],
     ),
   ];

@@ -19,7 +19,7 @@
  * - Every result carries `attempt` (`activityInfo().attempt` of the attempt that succeeded) for the run report.
  */
 import { z } from 'zod';
-import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
+import { ENVIRONMENTS, isLegalPromotion, promotionPaths, type Environment } from './environments.js';
 import { isImageTag, RULES } from './inputs.js';
 import type { PromotionFailureDetails, PromotionResult } from './report.js';
 
@@ -629,7 +629,13 @@ export const ACTIVITY_FIELDS = {
     z
       .string({ error: requiredOr(RULES.string) })
       .refine((v) => v === name, { error: ACTIVITY_RULES.configuredApp(name) }),
-  environment: () => z.enum(ENVIRONMENTS, { error: requiredOr(RULES.environment) }),
+  /** One of the pipeline's environments (`order`; default the seed's dev, stage, prod). */
+  environment: (order: readonly string[] = ENVIRONMENTS) =>
+    z.enum(order as unknown as [string, ...string[]], {
+      error: requiredOr(`must be one of ${order.join(', ')}`),
+    }),
+  /** An environment name, for inputs that only report it (the pipeline's order is not known there). */
+  environmentName: () => text(),
   imageTag: () => text().refine(isImageTag, { error: RULES.imageTag }),
   /** An ISO-8601 instant, kept as the string the workflow computed. */
   instant: () =>
@@ -652,12 +658,16 @@ export const ACTIVITY_FIELDS = {
  * The input of a promotion (openPromotionMergeRequest, triggerPromoteJob): the configured app, a legal hop
  * `sourceEnv` → `targetEnv` (refused on `targetEnv`), the image tag, and the activity's `extra` fields.
  */
-export function promotionInput<T extends z.ZodRawShape>(appName: string, extra: T) {
+export function promotionInput<T extends z.ZodRawShape>(
+  appName: string,
+  extra: T,
+  order: readonly string[] = ENVIRONMENTS,
+) {
   return z
     .object({
       appName: ACTIVITY_FIELDS.configuredApp(appName),
-      sourceEnv: ACTIVITY_FIELDS.environment(),
-      targetEnv: ACTIVITY_FIELDS.environment(),
+      sourceEnv: ACTIVITY_FIELDS.environment(order),
+      targetEnv: ACTIVITY_FIELDS.environment(order),
       imageTag: ACTIVITY_FIELDS.imageTag(),
       ...extra,
     })
@@ -665,8 +675,11 @@ export function promotionInput<T extends z.ZodRawShape>(appName: string, extra: 
       (i) => {
         // The generic extra fields hide the shared ones from the inferred type; they are there by construction.
         const { sourceEnv, targetEnv } = i as { sourceEnv: Environment; targetEnv: Environment };
-        return isLegalPromotion(sourceEnv, targetEnv);
+        return isLegalPromotion(sourceEnv, targetEnv, order);
       },
-      { path: ['targetEnv'], error: RULES.promotion },
+      {
+        path: ['targetEnv'],
+        error: `must be the environment after sourceEnv: ${promotionPaths(order)}`,
+      },
     );
 }

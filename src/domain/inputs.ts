@@ -8,7 +8,7 @@
  * from the UI gets the defaults unless it says otherwise.
  */
 import { z } from 'zod';
-import { ENVIRONMENTS, isLegalPromotion, type Environment } from './environments.js';
+import { ENVIRONMENTS, isLegalPromotion, promotionPaths, type Environment } from './environments.js';
 import { DURATION_PATTERN } from './duration.js';
 import { ValidationError } from './errors.js';
 import { WAIT_BUDGETS } from './wait-budgets.js';
@@ -74,6 +74,8 @@ export const RULES = {
   decider: 'must name who decides',
   deciderLength: 'must be at most 200 characters',
   reason: 'must be a string of at most 2000 characters',
+  environmentName: 'must be an environment name: lowercase letters, digits and "-"',
+  environmentList: 'must list at least two different environments, in promotion order',
 } as const;
 
 const KUBERNETES_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -97,7 +99,10 @@ const requiredOr =
 const nonEmpty = () => z.string({ error: requiredOr(RULES.string) }).min(1, { error: RULES.empty });
 const appName = nonEmpty().refine(isAppName, { error: RULES.appName });
 const imageTag = nonEmpty().refine(isImageTag, { error: RULES.imageTag });
-const environment = z.enum(ENVIRONMENTS, { error: requiredOr(RULES.environment) });
+/** One of the run's environments (`order`: the pipeline's, in promotion order; default the seed's). */
+const environmentOf = (order: readonly string[]) =>
+  z.enum(order as unknown as [string, ...string[]], { error: requiredOr(`must be one of ${order.join(', ')}`) });
+const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const duration = nonEmpty().regex(DURATION_PATTERN, { error: RULES.duration });
 const bool = z.boolean({ error: RULES.boolean });
 const approvers = z.array(nonEmpty(), { error: RULES.approvers });
@@ -107,12 +112,34 @@ const budgetSeconds = z
   .min(1, { error: RULES.budget })
   .max(7 * 24 * 3600, { error: RULES.budget });
 
+/**
+ * The pipeline's environments in promotion order (default: the seed's dev, stage, prod). The CLI fills it from the
+ * pipeline file; the run's environment fields must name one of them, and a promotion goes to the next one.
+ */
+const environmentsField = z
+  .array(z.string({ error: RULES.environmentName }).regex(ENVIRONMENT_NAME, { error: RULES.environmentName }), {
+    error: RULES.environmentList,
+  })
+  .min(2, { error: RULES.environmentList })
+  .refine((names) => new Set(names).size === names.length, { error: RULES.environmentList });
+
+/** The order of `raw.environments` when it is a valid one, else the seed's (its problems are reported by the schema). */
+function orderOf(raw: unknown): readonly string[] {
+  const given = typeof raw === 'object' && raw !== null ? (raw as { environments?: unknown }).environments : undefined;
+  const parsed = environmentsField.safeParse(given);
+  return parsed.success ? parsed.data : ENVIRONMENTS;
+}
+
 /** Fields shared by both workflows: who may approve, where approval is needed, how long the gate and the waits wait. */
-const approvalFields = {
+const approvalFields = (order: readonly string[]) => ({
+  /** The pipeline's environments in promotion order; default dev, stage, prod. */
+  environments: environmentsField.optional(),
+  /** Per environment, who may approve a promotion into it (wins over `approvers` there). */
+  environmentApprovers: z.record(environmentOf(order), approvers, { error: RULES.object }).optional(),
   /** What an UNSTABLE Jenkins build means: `failure` (default) or `success` (JENKINS_UNSTABLE_BUILDS). */
   unstableBuilds: z.enum(UNSTABLE_BUILD_OUTCOMES, { error: RULES.unstableBuilds }).optional(),
   /** Environments whose promotion waits for approval; default `['prod']`. */
-  approvalEnvironments: z.array(environment, { error: RULES.environments }).optional(),
+  approvalEnvironments: z.array(environmentOf(order), { error: RULES.environments }).optional(),
   /** Names allowed to approve or reject; empty or absent means anyone who gives a non-empty name. */
   approvers: approvers.optional(),
   /**
@@ -148,47 +175,63 @@ const approvalFields = {
    * false: such a target is refused with TargetNotSettledError). The report records that the run was let through.
    */
   allowUnsettledTarget: bool.optional(),
-};
+});
 
-export const PromoteEnvironmentInputSchema = z
-  .strictObject(
-    {
-      appName,
-      sourceEnv: environment,
-      targetEnv: environment,
-      /** Absent: the image running synced and healthy in the source environment. */
-      imageTag: imageTag.optional(),
-      mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
-      /** Merge the promotion MR (after approval when required); default true. False: stop with the MR open. */
-      merge: bool.optional(),
-      /** Wait for Argo CD and verify the pods after the merge; default true. */
-      verify: bool.optional(),
-      ...approvalFields,
-      /** Set by validatePipeline: identifies the run in commits and MRs it makes. Default: this workflow's id/run id. */
-      runMarker: nonEmpty().regex(RUN_MARKER, { error: RULES.runMarker }).optional(),
-    },
-    { error: RULES.object },
-  )
-  .superRefine((input, ctx) => {
-    if (!isLegalPromotion(input.sourceEnv, input.targetEnv))
-      ctx.addIssue({ code: 'custom', path: ['targetEnv'], message: RULES.promotion });
-  });
+/** The promoteEnvironment input for a pipeline whose environments are `order`. */
+export function promoteEnvironmentInputSchema(order: readonly string[] = ENVIRONMENTS) {
+  const environment = environmentOf(order);
+  return z
+    .strictObject(
+      {
+        appName,
+        sourceEnv: environment,
+        targetEnv: environment,
+        /** Absent: the image running synced and healthy in the source environment. */
+        imageTag: imageTag.optional(),
+        mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
+        /** Merge the promotion MR (after approval when required); default true. False: stop with the MR open. */
+        merge: bool.optional(),
+        /** Wait for Argo CD and verify the pods after the merge; default true. */
+        verify: bool.optional(),
+        ...approvalFields(order),
+        /** Set by validatePipeline: identifies the run in commits and MRs it makes. Default: this workflow's id/run id. */
+        runMarker: nonEmpty().regex(RUN_MARKER, { error: RULES.runMarker }).optional(),
+      },
+      { error: RULES.object },
+    )
+    .superRefine((input, ctx) => {
+      if (!isLegalPromotion(input.sourceEnv, input.targetEnv, order))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targetEnv'],
+          message: `must be the environment after sourceEnv: ${promotionPaths(order)}`,
+        });
+    });
+}
+export const PromoteEnvironmentInputSchema = promoteEnvironmentInputSchema();
 
 /** What a caller may send to `promoteEnvironment`. */
 export type PromoteEnvironmentInput = z.input<typeof PromoteEnvironmentInputSchema>;
 
-export const ValidatePipelineInputSchema = z.strictObject(
-  {
-    appName,
-    /** The last environment to reach: `dev` runs iteration 1 only, `stage` 1-2, `prod` (default) all three. */
-    through: environment.optional(),
-    /** How iterations 2 and 3 open their promotion MR; default `jenkins`. */
-    mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
-    rollback: z.enum(ROLLBACK_SCOPES, { error: RULES.rollback }).optional(),
-    ...approvalFields,
-  },
-  { error: RULES.object },
-);
+/** The validatePipeline input for a pipeline whose environments are `order`. */
+export function validatePipelineInputSchema(order: readonly string[] = ENVIRONMENTS) {
+  return z.strictObject(
+    {
+      appName,
+      /**
+       * The last environment to reach: the first runs iteration 1 only, the second 1-2, … the last (default) every
+       * one (seed: dev, stage, prod).
+       */
+      through: environmentOf(order).optional(),
+      /** How the promotions open their MR; default `jenkins`. */
+      mode: z.enum(PROMOTION_MODES, { error: RULES.mode }).optional(),
+      rollback: z.enum(ROLLBACK_SCOPES, { error: RULES.rollback }).optional(),
+      ...approvalFields(order),
+    },
+    { error: RULES.object },
+  );
+}
+export const ValidatePipelineInputSchema = validatePipelineInputSchema();
 
 /** What a caller may send to `validatePipeline`. */
 export type ValidatePipelineInput = z.input<typeof ValidatePipelineInputSchema>;
@@ -236,6 +279,8 @@ export interface PromoteEnvironmentOptions {
   readonly merge: boolean;
   readonly verify: boolean;
   readonly approval: ApprovalPolicy;
+  /** The pipeline's environments in promotion order. */
+  readonly environments: readonly Environment[];
   readonly runMarker: string | undefined;
   readonly heartbeatTimeout: string;
   readonly waitBudgets: WaitBudgets;
@@ -245,6 +290,10 @@ export interface PromoteEnvironmentOptions {
 
 export interface ValidatePipelineOptions {
   readonly appName: string;
+  /** The pipeline's environments in promotion order. */
+  readonly environments: readonly Environment[];
+  /** Per environment, who may approve (wins over `approvers`). */
+  readonly environmentApprovers: Readonly<Record<Environment, readonly string[]>>;
   readonly through: Environment;
   readonly mode: PromotionMode;
   readonly rollback: RollbackScope;
@@ -279,9 +328,11 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.outp
 }
 
 export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptions {
-  const input = parseInput(PromoteEnvironmentInputSchema, raw);
+  const order = orderOf(raw);
+  const input = parseInput(promoteEnvironmentInputSchema(order), raw);
   return {
     appName: input.appName,
+    environments: order,
     sourceEnv: input.sourceEnv,
     targetEnv: input.targetEnv,
     imageTag: input.imageTag,
@@ -290,7 +341,7 @@ export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptio
     verify: input.verify ?? true,
     approval: {
       required: (input.approvalEnvironments ?? DEFAULT_APPROVAL_ENVIRONMENTS).includes(input.targetEnv),
-      approvers: input.approvers ?? [],
+      approvers: input.environmentApprovers?.[input.targetEnv] ?? input.approvers ?? [],
       timeout: input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT,
       source: input.approvalSource ?? 'temporal',
     },
@@ -303,10 +354,13 @@ export function promoteEnvironmentOptions(raw: unknown): PromoteEnvironmentOptio
 }
 
 export function validatePipelineOptions(raw: unknown): ValidatePipelineOptions {
-  const input = parseInput(ValidatePipelineInputSchema, raw);
+  const order = orderOf(raw);
+  const input = parseInput(validatePipelineInputSchema(order), raw);
   return {
     appName: input.appName,
-    through: input.through ?? 'prod',
+    environments: order,
+    environmentApprovers: input.environmentApprovers ?? {},
+    through: input.through ?? order[order.length - 1]!,
     mode: input.mode ?? 'jenkins',
     rollback: input.rollback ?? 'failed',
     approvalEnvironments: input.approvalEnvironments ?? DEFAULT_APPROVAL_ENVIRONMENTS,

@@ -11,7 +11,7 @@
  * `validate-<app>` or `validate-<app>-<time>`): the sender finds it through the app's validation lock.
  */
 import { ENVIRONMENTS, isEnvironment, type Environment } from '../domain/environments.js';
-import type { PipelineLayout } from '../domain/pipeline.js';
+import { environmentOrderOf, type PipelineLayout } from '../domain/pipeline.js';
 import { promotionWorkflowId } from '../domain/promotion-policy.js';
 import type { GitLabEvent, JenkinsEvent, WebhookEvent } from './events.js';
 
@@ -67,7 +67,7 @@ function routeGitLab(event: GitLabEvent, layout: PipelineLayout): RunTarget[] {
 }
 
 function environmentOfBranch(branch: string | undefined, layout: PipelineLayout): Environment | undefined {
-  return ENVIRONMENTS.find((env) => layout.environments[env].branch === branch);
+  return environmentOrderOf(layout).find((env) => layout.environments[env]?.branch === branch);
 }
 
 function sameProject(a: string, b: string): boolean {

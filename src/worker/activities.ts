@@ -131,8 +131,8 @@ export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities
 /** A client for each environment configured with a cluster of its own (SHEPHERD_KUBECONFIG_<ENV>/_CONTEXT_<ENV>). */
 export function workloadClientsFrom(config: ShepherdConfig): Partial<Record<Environment, KubernetesClient>> {
   const clients: Partial<Record<Environment, KubernetesClient>> = {};
-  for (const env of ENVIRONMENTS) {
-    const cluster = config.environments[env].cluster;
+  for (const env of Object.keys(config.environments)) {
+    const cluster = config.environments[env]!.cluster;
     if (cluster) {
       clients[env] = createKubernetesClient({
         kubeconfigPath: cluster.kubeconfig,

@@ -123,7 +123,7 @@ describe('the Kubernetes client', () => {
   }
 
   const readDev = (client: ReturnType<typeof createKubernetesClient>) =>
-    client.readDeployment(sandbox.layout.environments.dev.namespace, sandbox.layout.app.name);
+    client.readDeployment(sandbox.layout.environments.dev!.namespace, sandbox.layout.app.name);
 
   it("trusts the cluster's CA from the kubeconfig (certificate-authority-data) without any setting", async () => {
     const client = createKubernetesClient({ kubeconfigPath: sandbox.world.info.kubernetes.kubeconfig });

@@ -46,7 +46,7 @@ describe('readEnvironmentState against the sandbox cluster', () => {
       ...w.layout,
       environments: {
         ...w.layout.environments,
-        stage: { ...w.layout.environments.stage, argoApp: 'example-app-staging' },
+        stage: { ...w.layout.environments.stage!, argoApp: 'example-app-staging' },
       },
     };
     const acts = createKubernetesActivities({ client: w.client, layout });

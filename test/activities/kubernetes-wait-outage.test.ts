@@ -39,7 +39,7 @@ describe('awaitArgoSyncedAndHealthy and verifyWorkload through a Kubernetes API 
     });
     for (let i = 0; i < 200; i++) {
       try {
-        await w.client.getApplication(w.layout.argocdNamespace, w.layout.environments.prod.argoApp);
+        await w.client.getApplication(w.layout.argocdNamespace, w.layout.environments.prod!.argoApp);
       } catch (err) {
         if (err instanceof TransientError) return;
         throw err;

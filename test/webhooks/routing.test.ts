@@ -28,7 +28,7 @@ describe('routeEvent', () => {
   it('routes a merge request on the dev branch to the running validation only', () => {
     const mr = gitlab('merge_request', {
       project: deployments,
-      object_attributes: { iid: 1, target_branch: layout.environments.dev.branch },
+      object_attributes: { iid: 1, target_branch: layout.environments.dev!.branch },
     });
     expect(routeEvent(mr, [layout])).toEqual([validation]);
   });
@@ -36,7 +36,7 @@ describe('routeEvent', () => {
   it('routes a merge request on the prod branch to promote-<app>-prod and the running validation', () => {
     const mr = gitlab('merge_request', {
       project: deployments,
-      object_attributes: { iid: 1, target_branch: layout.environments.prod.branch },
+      object_attributes: { iid: 1, target_branch: layout.environments.prod!.branch },
     });
     expect(routeEvent(mr, [layout])).toEqual([promotion('prod'), validation]);
   });
@@ -45,7 +45,7 @@ describe('routeEvent', () => {
     const mrPipeline = gitlab('pipeline', {
       project: deployments,
       object_attributes: { id: 9, ref: 'refs/merge-requests/4/head', status: 'success' },
-      merge_request: { iid: 4, target_branch: layout.environments.stage.branch },
+      merge_request: { iid: 4, target_branch: layout.environments.stage!.branch },
     });
     expect(routeEvent(mrPipeline, [layout])).toEqual([promotion('stage'), validation]);
     const branchPipeline = gitlab('pipeline', {
@@ -62,7 +62,7 @@ describe('routeEvent', () => {
       project: { path_with_namespace: layout.gitlab.appProject },
     });
     expect(routeEvent(appPush, [layout])).toEqual([validation]);
-    const envPush = gitlab('push', { ref: `refs/heads/${layout.environments.stage.branch}`, project: deployments });
+    const envPush = gitlab('push', { ref: `refs/heads/${layout.environments.stage!.branch}`, project: deployments });
     expect(routeEvent(envPush, [layout])).toEqual([promotion('stage'), validation]);
     const elsewhere = gitlab('push', { ref: 'refs/heads/main', project: { path_with_namespace: 'someone/else' } });
     expect(routeEvent(elsewhere, [layout])).toEqual([]);

@@ -37,7 +37,7 @@ describe('configuration', () => {
       uiPort: 8233,
     });
     expect(config.gitlab).toBeUndefined();
-    expect(config.environments.stage).toEqual({
+    expect(config.environments.stage!).toEqual({
       name: 'stage',
       namespace: 'stage',
       branch: 'stage',
@@ -99,8 +99,8 @@ describe('configuration', () => {
       appJob: ['example-app', 'main'],
       promoteJob: ['promote-environment'],
     });
-    expect(config.environments.dev.namespace).toBe('dev-alpha');
-    expect(config.environments.prod.namespace).toBe('prod-alpha');
+    expect(config.environments.dev!.namespace).toBe('dev-alpha');
+    expect(config.environments.prod!.namespace).toBe('prod-alpha');
     expect(config.timeouts.jenkinsBuildSeconds).toBe(420);
   });
 
@@ -114,15 +114,15 @@ describe('configuration', () => {
       },
     });
     expect(config.kubernetes).toMatchObject({ kubeconfig: '/etc/shepherd/argocd-kubeconfig', context: 'hub' });
-    expect(config.environments.prod.cluster).toEqual({
+    expect(config.environments.prod!.cluster).toEqual({
       kubeconfig: '/etc/shepherd/prod-kubeconfig',
       context: undefined,
     });
-    expect(config.environments.stage.cluster).toEqual({
+    expect(config.environments.stage!.cluster).toEqual({
       kubeconfig: '/etc/shepherd/argocd-kubeconfig',
       context: 'stage-cluster',
     });
-    expect(config.environments.dev.cluster).toBeUndefined();
+    expect(config.environments.dev!.cluster).toBeUndefined();
   });
 
   it('counts an UNSTABLE Jenkins build as a failure unless JENKINS_UNSTABLE_BUILDS says success, and every run carries it', () => {

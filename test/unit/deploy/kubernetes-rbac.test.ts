@@ -128,7 +128,7 @@ describe('the RBAC of deploy/kubernetes', () => {
     await recordIn(1, async (d, activities, layout) => {
       // Right after a sync, before Argo CD reconciled again (see kubernetes-argo-stale.test.ts): the wait refreshes.
       const store = d.world.cluster.store;
-      const name = layout.environments.stage.argoApp;
+      const name = layout.environments.stage!.argoApp;
       const app = store.get<Application>(RESOURCES.applications, layout.argocdNamespace, name)!;
       store.mutate<Application>(RESOURCES.applications, layout.argocdNamespace, name, (a) => {
         a.status!.reconciledAt = new Date(Date.parse(app.status!.operationState!.finishedAt!) - 60_000).toISOString();

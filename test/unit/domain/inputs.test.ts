@@ -44,6 +44,7 @@ describe('promoteEnvironment input', () => {
   it('applies the defaults: jenkins mode, merge and verify, prod-only approval by anyone within 24h through the Temporal update, 1m heartbeats', () => {
     expect(promoteEnvironmentOptions(valid)).toEqual({
       appName: 'example-app',
+      environments: ['dev', 'stage', 'prod'],
       sourceEnv: 'dev',
       targetEnv: 'stage',
       imageTag: undefined,
@@ -143,6 +144,8 @@ describe('validatePipeline input', () => {
   it('defaults to all three environments, jenkins mode and rolling back the failed hop only', () => {
     expect(validatePipelineOptions({ appName: 'example-app' })).toEqual({
       appName: 'example-app',
+      environments: ['dev', 'stage', 'prod'],
+      environmentApprovers: {},
       through: 'prod',
       mode: 'jenkins',
       rollback: 'failed',

@@ -54,7 +54,7 @@ const JENKINS = 'https://jenkins.example.test/job';
 
 export class FakePipeline {
   readonly calls: Call[] = [];
-  readonly envs: Record<Environment, EnvModel>;
+  readonly envs: Record<'dev' | 'stage' | 'prod', EnvModel>;
   readonly mergeRequests = new Map<number, MrModel>();
   readonly branches = new Set<string>();
   version: string;
@@ -290,7 +290,7 @@ export class FakePipeline {
         const mr = this.mergeRequests.get(input.iid)!;
         if (mr.state === 'merged')
           return { attempt: this.attempt(), mergeCommitSha: mr.mergeCommitSha!, alreadyMerged: true };
-        const env = this.envs[mr.targetEnv];
+        const env = this.envs[mr.targetEnv as 'dev' | 'stage' | 'prod'];
         mr.state = 'merged';
         mr.mergeCommitSha = `m${mr.iid}`;
         mr.replacedImageTag = env.declaredImageTag;
@@ -308,7 +308,7 @@ export class FakePipeline {
         );
         revert.state = 'merged';
         revert.mergeCommitSha = `r${revert.iid}`;
-        Object.assign(this.envs[input.targetEnv], {
+        Object.assign(this.envs[input.targetEnv as 'dev' | 'stage' | 'prod'], {
           imageTag: original.replacedImageTag,
           declaredImageTag: original.replacedImageTag,
           revision: revert.mergeCommitSha,
@@ -351,7 +351,7 @@ export class FakePipeline {
       },
       readDeclaredImage: async (input) => {
         await this.enter('readDeclaredImage', input);
-        const env = this.envs[input.env];
+        const env = this.envs[input.env as 'dev' | 'stage' | 'prod'];
         // At a merge commit the branch declares that MR's image (a revert MR's is the image it restores).
         const at = [...this.mergeRequests.values()].find(
           (m) => m.mergeCommitSha !== undefined && m.mergeCommitSha === input.ref,
@@ -419,7 +419,7 @@ export class FakePipeline {
   }
 
   private state(env: Environment): EnvironmentState {
-    const model = this.envs[env];
+    const model = this.envs[env as 'dev' | 'stage' | 'prod'];
     const tag = model.imageTag;
     return {
       attempt: this.attempt(),
