@@ -52,7 +52,8 @@ export const parts = {
   config: {
     folder: 'src/config',
     imports: ['domain'],
-    packages: ['zod'],
+    // yaml: the pipeline file, read with its line numbers so that every problem names its line.
+    packages: ['zod', 'yaml'],
     builtins: true,
     why: 'one schema over the environment; knows the domain, nothing that runs',
   },

@@ -10,7 +10,7 @@
  * The running validation is a target of its own because its workflow id is not known from the event (it may be
  * `validate-<app>` or `validate-<app>-<time>`): the sender finds it through the app's validation lock.
  */
-import { ENVIRONMENTS, isEnvironment, type Environment } from '../domain/environments.js';
+import { isEnvironment, type Environment } from '../domain/environments.js';
 import { environmentOrderOf, type PipelineLayout } from '../domain/pipeline.js';
 import { promotionWorkflowId } from '../domain/promotion-policy.js';
 import type { GitLabEvent, JenkinsEvent, WebhookEvent } from './events.js';

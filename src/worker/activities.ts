@@ -16,7 +16,7 @@ import { loadConfig, type LoadOptions, type ShepherdConfig } from '../config/loa
 import { pipelineFromConfig } from '../config/pipeline.js';
 import { Secret } from '../config/secret.js';
 import type { ShepherdActivities } from '../domain/activities.js';
-import { ENVIRONMENTS, type Environment } from '../domain/environments.js';
+import type { Environment } from '../domain/environments.js';
 import { cueIdentifier, imageFilesFor, type PipelineLayout } from '../domain/pipeline.js';
 
 export interface ActivityClients {
