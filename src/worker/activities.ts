@@ -13,7 +13,6 @@ import { JenkinsClient } from '../clients/jenkins/client.js';
 import { createKubernetesClient, type KubernetesClient } from '../clients/kubernetes/index.js';
 import { createWebhookClient, type NotificationClient } from '../clients/notifications/index.js';
 import { loadConfig, type LoadOptions, type ShepherdConfig } from '../config/load.js';
-import { pipelineFromConfig } from '../config/pipeline.js';
 import { Secret } from '../config/secret.js';
 import type { ShepherdActivities } from '../domain/activities.js';
 import type { Environment } from '../domain/environments.js';
@@ -70,11 +69,41 @@ function webhookDeps(
   };
 }
 
+/**
+ * The activities of every app of the pipeline, on one worker: each app's set is built with its own layout, and each
+ * call goes to the set of the app its input names (`appName`). Calls that name no app (merge requests by iid,
+ * branches, notifications) concern the deployments repo the apps share, and go to the first app's set.
+ */
 export function buildActivities(
   clients: ActivityClients,
-  layout: PipelineLayout,
+  layouts: PipelineLayout | readonly PipelineLayout[],
   poll: PollIntervals = {},
 ): ShepherdActivities {
+  const all = Array.isArray(layouts) ? (layouts as readonly PipelineLayout[]) : [layouts as PipelineLayout];
+  if (all.length === 0) throw new Error('buildActivities needs the layout of at least one app');
+  if (all.length === 1) return buildAppActivities(clients, all[0]!, poll);
+  const byApp = new Map(all.map((layout) => [layout.app.name, buildAppActivities(clients, layout, poll)]));
+  const first = byApp.get(all[0]!.app.name)!;
+  return dispatchByApp(byApp, first);
+}
+
+/** One activity set whose functions call the set of the app the input names (else `fallback`). */
+export function dispatchByApp(
+  byApp: ReadonlyMap<string, ShepherdActivities>,
+  fallback: ShepherdActivities,
+): ShepherdActivities {
+  const routed: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const name of Object.keys(fallback) as (keyof ShepherdActivities)[]) {
+    routed[name] = (input: unknown) => {
+      const app = typeof input === 'object' && input !== null ? (input as { appName?: unknown }).appName : undefined;
+      const set = (typeof app === 'string' ? byApp.get(app) : undefined) ?? fallback;
+      return (set[name] as (i: unknown) => Promise<unknown>)(input);
+    };
+  }
+  return routed as unknown as ShepherdActivities;
+}
+
+function buildAppActivities(clients: ActivityClients, layout: PipelineLayout, poll: PollIntervals): ShepherdActivities {
   return {
     ...createGitLabActivities({
       client: clients.gitlab,
@@ -125,7 +154,7 @@ export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities
     workloads: workloadClientsFrom(config),
     notifications: notificationsFrom(config),
   };
-  return buildActivities(clients, pipelineFromConfig(config), pollIntervalsFrom(config));
+  return buildActivities(clients, config.pipeline.apps, pollIntervalsFrom(config));
 }
 
 /** A client for each environment configured with a cluster of its own (SHEPHERD_KUBECONFIG_<ENV>/_CONTEXT_<ENV>). */
