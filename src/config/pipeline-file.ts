@@ -468,6 +468,7 @@ export function resolvePipeline(file: PipelineFile, defaults: PipelineDefaults):
             ...(e.directory ? { directory: e.directory } : {}),
             argoApp: fillTemplate(e.argoApp, { app: a.name, env: e.name }),
             ...(e.cluster ? { cluster: e.cluster } : {}),
+            ...(e.freeze ? { freeze: e.freeze } : {}),
           },
         ]),
       ),

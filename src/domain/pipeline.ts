@@ -17,6 +17,8 @@ export interface PipelineEnvironment {
   readonly argoApp: string;
   /** The name of the cluster its workload runs on (the pipeline's `clusters`); absent: Argo CD's cluster. */
   readonly cluster?: string | undefined;
+  /** Its freeze windows (`src/domain/freeze.ts`): no promotion merges into it while one is open. Absent: none. */
+  readonly freeze?: FreezeWindows | undefined;
 }
 
 /** The version files the nightly validation bumps (`none`: an empty commit, the build numbers the version). */
