@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ShepherdConfig } from '../config/load.js';
 import { ValidationError } from '../domain/errors.js';
-import { isAppName, parseInput, ValidatePipelineInputSchema, type ValidatePipelineInput } from '../domain/inputs.js';
+import { isAppName, parseInput, validatePipelineInputSchema, type ValidatePipelineInput } from '../domain/inputs.js';
 import type { Progress, StepRecord, WaitingOn } from '../domain/report.js';
 import { progressQuery } from '../../workflows/messages.js';
 import { UsageError } from './command.js';
@@ -19,12 +19,26 @@ import type { z } from 'zod';
  * activity of a run that could never succeed.
  */
 export function configuredApp(config: ShepherdConfig, flag: string | undefined): string {
-  if (flag === undefined || flag === config.app.name) return config.app.name;
+  const apps = config.pipeline.apps.map((a) => a.app.name);
+  if (flag === undefined) {
+    if (apps.length === 1) return apps[0]!;
+    throw new UsageError(
+      `--app is required: the pipeline ${config.pipeline.name} has ${apps.length} apps (${apps.join(', ')}); nothing was started`,
+    );
+  }
+  if (apps.includes(flag)) return flag;
   // A malformed name is left to the input schema, whose message states the naming rule.
   if (!isAppName(flag)) return flag;
   throw new UsageError(
-    `--app must be the configured application "${config.app.name}" (APP_REPO_NAME), got "${flag}"; nothing was started`,
+    apps.length === 1 && config.pipelineFile === undefined
+      ? `--app must be the configured application "${apps[0]}" (APP_REPO_NAME), got "${flag}"; nothing was started`
+      : `--app must be an app of the pipeline ${config.pipeline.name} (${apps.join(', ')}), got "${flag}"; nothing was started`,
   );
+}
+
+/** The pipeline's environments in promotion order. */
+export function pipelineOrder(config: ShepherdConfig): string[] {
+  return config.pipeline.environments.map((e) => e.name);
 }
 
 /**
@@ -33,6 +47,8 @@ export function configuredApp(config: ShepherdConfig, flag: string | undefined):
  * means (`JENKINS_UNSTABLE_BUILDS`).
  */
 export function runFields(config: ShepherdConfig): {
+  environments?: string[];
+  environmentApprovers?: Record<string, string[]>;
   approvalEnvironments: ShepherdConfig['approvals']['environments'][number][];
   approvers: string[];
   approvalTimeout: string;
@@ -48,9 +64,16 @@ export function runFields(config: ShepherdConfig): {
     ...(t.argoSyncSeconds !== undefined ? { sync: t.argoSyncSeconds } : {}),
     ...(t.mergeRequestSeconds !== undefined ? { mergeRequest: t.mergeRequestSeconds } : {}),
   };
+  // A declared pipeline names its environments and who approves each; the seed's runs keep today's input.
+  const declared = config.pipelineFile !== undefined;
+  const approvers: Record<string, string[]> = {};
+  for (const e of config.pipeline.environments)
+    if (e.approval.approvers.length > 0) approvers[e.name] = [...e.approval.approvers];
   return {
+    ...(declared ? { environments: pipelineOrder(config) } : {}),
+    ...(declared && Object.keys(approvers).length > 0 ? { environmentApprovers: approvers } : {}),
     approvalEnvironments: [...config.approvals.environments],
-    approvers: [...config.approvals.approvers],
+    approvers: declared ? [] : [...config.approvals.approvers],
     approvalTimeout: config.approvals.timeout,
     ...(config.approvals.source === 'gitlab' ? { approvalSource: 'gitlab' as const } : {}),
     heartbeatTimeout: t.heartbeat,
@@ -112,7 +135,7 @@ export function validationInput(
     ...runFields(config),
     ...overrides,
   };
-  return checkInput(ValidatePipelineInputSchema, raw, VALIDATION_FLAGS);
+  return checkInput(validatePipelineInputSchema(pipelineOrder(config)), raw, VALIDATION_FLAGS);
 }
 
 /** Who runs the command, for the `by` of a supersede request. */

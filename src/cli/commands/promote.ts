@@ -5,7 +5,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { PromoteEnvironmentInputSchema, type PromoteEnvironmentInput } from '../../domain/inputs.js';
+import { promoteEnvironmentInputSchema, type PromoteEnvironmentInput } from '../../domain/inputs.js';
 import { decidePromotionRequest, promotionWorkflowId, type CurrentImage } from '../../domain/promotion-policy.js';
 import type { PromotionReport } from '../../domain/report.js';
 import { noReportReason } from '../../temporal/run-outcome.js';
@@ -21,7 +21,7 @@ import { promoteEnvironment } from '../../../workflows/promote-environment.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
-import { runFields, checkInput, configuredApp, hintApprovals, operatorName } from '../operator.js';
+import { runFields, checkInput, configuredApp, hintApprovals, operatorName, pipelineOrder } from '../operator.js';
 
 const FLAGS = {
   appName: '--app',
@@ -161,7 +161,7 @@ Examples:
       ...(v['allow-unsettled-target'] ? { allowUnsettledTarget: true } : {}),
       ...runFields(config),
     };
-    const input = checkInput(PromoteEnvironmentInputSchema, raw, FLAGS);
+    const input = checkInput(promoteEnvironmentInputSchema(pipelineOrder(config)), raw, FLAGS);
     const json = v.json === true;
     const say = json ? ctx.err : ctx.out;
     const workflowId = promotionWorkflowId(input.appName, input.targetEnv);
