@@ -60,7 +60,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/common';
 import type { BuildRef, MergeRequestRef } from '../src/domain/activities.js';
-import type { Environment } from '../src/domain/environments.js';
+import { ENVIRONMENTS, type Environment } from '../src/domain/environments.js';
 import {
   PromotionAlreadyRunningError,
   SupersededError,
@@ -121,7 +121,7 @@ export async function validatePipeline(input: ValidatePipelineInput): Promise<Va
   try {
     lock = await holdAppLock(validation);
     const imageTag = await deliverToDev(validation);
-    for (const hop of hopsThrough(options.through)) await promoteHop(validation, hop, imageTag);
+    for (const hop of hopsThrough(options.environments, options.through)) await promoteHop(validation, hop, imageTag);
     const report = reportAs(validation, 'succeeded');
     await journal.notify('validation-finished', summaryLine(report), { imageTag });
     return report;
@@ -209,18 +209,22 @@ function endWith(report: ValidationReport): ApplicationFailure {
   });
 }
 
-const HOPS = [
-  { iteration: 2, source: 'dev', target: 'stage' },
-  { iteration: 3, source: 'stage', target: 'prod' },
-] as const;
+/** Whether a run's environments are the seed's (whose children's input names none, as before pipelines). */
+function isSeedOrder(order: readonly Environment[]): boolean {
+  return order.length === ENVIRONMENTS.length && order.every((e, i) => e === ENVIRONMENTS[i]);
+}
 
-type Hop = (typeof HOPS)[number];
+/** A promotion of the run: iteration 2 promotes the first environment to the second, and so on. */
+interface Hop {
+  readonly iteration: number;
+  readonly source: Environment;
+  readonly target: Environment;
+}
 
-const ORDER: readonly Environment[] = ['dev', 'stage', 'prod'];
-
-/** The hops up to `through`, in order. */
-function hopsThrough(through: Environment): Hop[] {
-  return HOPS.filter((hop) => ORDER.indexOf(hop.target) <= ORDER.indexOf(through));
+/** The hops of the pipeline's environments (`order`) up to `through`, in order. */
+function hopsThrough(order: readonly Environment[], through: Environment): Hop[] {
+  const last = order.indexOf(through);
+  return order.slice(1, last + 1).map((target, i) => ({ iteration: i + 2, source: order[i]!, target }));
 }
 
 type MutableIteration = { -readonly [K in keyof IterationReport]: IterationReport[K] };
@@ -241,7 +245,7 @@ interface Validation extends RunContext {
 async function deliverToDev(validation: Validation): Promise<string> {
   const { options, journal, activities, saga, appName, runMarker } = validation;
   const { quick } = activities;
-  const env = 'dev' as const;
+  const env = options.environments[0]!;
   const iteration: MutableIteration = { iteration: 1, env, status: 'failed', steps: [] };
   validation.iterations.push(iteration);
   const firstStep = journal.steps.length;
@@ -250,7 +254,7 @@ async function deliverToDev(validation: Validation): Promise<string> {
     const declares = patched(DEV_DECLARED);
     if (declares) await readSettledDev(validation, iteration);
     const bumpedAt = new Date().toISOString();
-    showDetails(`**iteration 1**: bump the version of ${appName}, wait for CI and the dev merge request`);
+    showDetails(`**iteration 1**: bump the version of ${appName}, wait for CI and the ${env} merge request`);
     // Runs started after this change bump as a wait: a protected branch makes the bump an MR that merges itself
     // when its pipeline succeeds, which takes longer than a quick call's minute.
     const bump = patched(BUMP_MAY_WAIT_FOR_MERGE)
@@ -285,8 +289,8 @@ async function deliverToDev(validation: Validation): Promise<string> {
         }),
       );
     if (!declares) {
-      const before = await journal.step('read-dev', { env }, () =>
-        summarized(`read what ${appName} runs in dev`, quick.readEnvironmentState, { appName, env }),
+      const before = await journal.step(`read-${env}`, { env }, () =>
+        summarized(`read what ${appName} runs in ${env}`, quick.readEnvironmentState, { appName, env }),
       );
       iteration.previousImageTag = before.imageTag;
     }
@@ -296,7 +300,7 @@ async function deliverToDev(validation: Validation): Promise<string> {
     iteration.imageTag = target.imageTag;
     journal.show('running', target);
     showDetails(
-      `**iteration 1**: deliver ${appName} ${target.imageTag} to dev`,
+      `**iteration 1**: deliver ${appName} ${target.imageTag} to ${env}`,
       `merge request: ${mergeRequest.webUrl}`,
     );
     if (!undoAfterCi)
@@ -338,14 +342,14 @@ const BUMP_MAY_WAIT_FOR_MERGE = 'validation-bump-may-wait-for-merge';
 /** read-dev, read-dev-declared: dev must run what its branch declares, synced and healthy (or be let through). */
 async function readSettledDev(validation: Validation, iteration: MutableIteration): Promise<void> {
   const { options, journal, activities, appName } = validation;
-  const env = 'dev' as const;
-  showDetails(`**iteration 1**: read what ${appName} runs in dev and what the dev branch declares`);
-  const running = await journal.step('read-dev', { env }, () =>
-    summarized(`read what ${appName} runs in dev`, activities.quick.readEnvironmentState, { appName, env }),
+  const env = options.environments[0]!;
+  showDetails(`**iteration 1**: read what ${appName} runs in ${env} and what the ${env} branch declares`);
+  const running = await journal.step(`read-${env}`, { env }, () =>
+    summarized(`read what ${appName} runs in ${env}`, activities.quick.readEnvironmentState, { appName, env }),
   );
-  // The check runs inside the step, so that a refusal is reported as read-dev-declared failing.
-  await journal.step('read-dev-declared', { env }, async () => {
-    const declared = await summarized(`read the image dev declares`, activities.quick.readDeclaredImage, {
+  // The check runs inside the step, so that a refusal is reported as read-<env>-declared failing.
+  await journal.step(`read-${env}-declared`, { env }, async () => {
+    const declared = await summarized(`read the image ${env} declares`, activities.quick.readDeclaredImage, {
       appName,
       env,
     });
@@ -362,10 +366,10 @@ async function readSettledDev(validation: Validation, iteration: MutableIteratio
           ...(running.imageTag ? { runningImageTag: running.imageTag } : {}),
           ...(declared.imageTag ? { declaredImageTag: declared.imageTag } : {}),
         },
-        `refusing to validate through dev: ${reason}, so a rollback would have no known-good state to return to. What to do: wait until Argo CD shows dev Synced and Healthy on what its branch declares (or fix dev), then validate again; to go on anyway start the validation with allowUnsettledTarget (CLI: --allow-unsettled-target)`,
+        `refusing to validate through ${env}: ${reason}, so a rollback would have no known-good state to return to. What to do: wait until Argo CD shows ${env} Synced and Healthy on what its branch declares (or fix ${env}), then validate again; to go on anyway start the validation with allowUnsettledTarget (CLI: --allow-unsettled-target)`,
       );
     iteration.unsettledTarget = reason;
-    showDetails(`**going on with an unsettled dev** (allowUnsettledTarget): ${reason}`);
+    showDetails(`**going on with an unsettled ${env}** (allowUnsettledTarget): ${reason}`);
     return declared;
   });
 }
@@ -373,7 +377,7 @@ async function readSettledDev(validation: Validation, iteration: MutableIteratio
 /** find-ci-build, await-ci-build: the app's CI build of the bumped commit, to its end. */
 async function awaitCiBuild(validation: Validation, commitSha: string): Promise<void> {
   const { journal, activities, appName, waitBudgets } = validation;
-  const place = { env: 'dev' } as const;
+  const place = { env: validation.options.environments[0]! };
   const build = await journal.step(
     'find-ci-build',
     waitOptions(
@@ -421,18 +425,19 @@ async function awaitDevMergeRequest(
   bumpedAt: string | undefined,
 ): Promise<MergeRequestRef> {
   const { journal, activities, appName, waitBudgets } = validation;
+  const env = validation.options.environments[0]!;
   return await journal.step(
     'await-merge-request',
     waitOptions(
-      { env: 'dev' },
+      { env },
       waitBudgets.mergeRequest,
-      { kind: 'merge-request', ref: `update-dev-${version}-*` },
+      { kind: 'merge-request', ref: env === 'dev' ? `update-dev-${version}-*` : `the ${env} MR of ${version}` },
       (opened: MergeRequestRef) => ({ mergeRequest: opened.webUrl }),
     ),
     (deadline: string) =>
-      summarized(`wait for the dev merge request of ${version}`, activities.waits.awaitMergeRequest, {
+      summarized(`wait for the ${env} merge request of ${version}`, activities.waits.awaitMergeRequest, {
         appName,
-        targetEnv: 'dev',
+        targetEnv: env,
         version,
         ...(bumpedAt !== undefined ? { createdAfter: bumpedAt } : {}),
         deadline,
@@ -469,6 +474,11 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     mode: options.mode,
     approvalEnvironments: [...options.approvalEnvironments],
     approvers: [...options.approvers],
+    // Only for a declared pipeline, so that the input of the seed's runs stays as it was.
+    ...(isSeedOrder(options.environments) ? {} : { environments: [...options.environments] }),
+    ...(options.environmentApprovers[env]
+      ? { environmentApprovers: { [env]: [...options.environmentApprovers[env]] } }
+      : {}),
     approvalTimeout: options.approvalTimeout,
     // Only when set, so that the input of runs started before part B stays as it was.
     ...(options.approvalSource === 'gitlab' ? { approvalSource: 'gitlab' as const } : {}),

@@ -141,7 +141,8 @@ export interface PromotionFailureDetails {
 export type IterationStatus = Extract<Status, 'succeeded' | 'failed' | 'rolled_back' | 'not_run'>;
 
 export interface IterationReport {
-  readonly iteration: 1 | 2 | 3;
+  /** 1: the delivery to the first environment; 2, 3, …: the promotions to the next ones. */
+  readonly iteration: number;
   readonly env: Environment;
   readonly status: IterationStatus;
   readonly imageTag?: string;
@@ -173,7 +174,7 @@ export interface ValidationReport {
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly iterations: readonly IterationReport[];
-  readonly failure?: FailureSummary & { readonly step: string; readonly iteration: 1 | 2 | 3 };
+  readonly failure?: FailureSummary & { readonly step: string; readonly iteration: number };
   readonly rollback: readonly RollbackRecord[];
 }
 

@@ -14,8 +14,9 @@ export interface RunMetadata {
 
 /** What a validation sets out to do, in words; `startedBy` says who or what started it (e.g. `schedule nightly`). */
 export function validationMetadata(input: ValidatePipelineInput, startedBy: string): RunMetadata {
-  const through = input.through ?? 'prod';
-  const path = ['dev', 'stage', 'prod'].slice(0, ['dev', 'stage', 'prod'].indexOf(through) + 1).join(' → ');
+  const order = input.environments ?? ['dev', 'stage', 'prod'];
+  const through = input.through ?? order[order.length - 1]!;
+  const path = order.slice(0, order.indexOf(through) + 1).join(' → ');
   return {
     staticSummary: `validate ${input.appName}: ${path} (${input.mode ?? 'jenkins'})`,
     staticDetails: [

@@ -42,10 +42,13 @@ function routeJenkins(event: JenkinsEvent, layout: PipelineLayout): RunTarget[] 
   const app = layout.app.name;
   if (sameJob(event.job, layout.jenkins.appJob)) return [{ kind: 'validation', app }];
   if (sameJob(event.job, layout.jenkins.promoteJob)) {
-    const named = event.parameters[PROMOTE_APP_PARAMETER];
+    const parameters = layout.jenkins.promoteParameters;
+    const named = event.parameters[parameters?.app ?? PROMOTE_APP_PARAMETER];
     if (named !== undefined && named !== app) return [];
-    const env = event.parameters[PROMOTE_TARGET_PARAMETER];
-    return isEnvironment(env) ? [{ kind: 'run', workflowId: promotionWorkflowId(app, env) }] : [];
+    const env = event.parameters[parameters?.target ?? PROMOTE_TARGET_PARAMETER];
+    return isEnvironment(env, environmentOrderOf(layout))
+      ? [{ kind: 'run', workflowId: promotionWorkflowId(app, env) }]
+      : [];
   }
   return [];
 }
@@ -56,7 +59,7 @@ function routeGitLab(event: GitLabEvent, layout: PipelineLayout): RunTarget[] {
   const inDeployments = sameProject(event.project, layout.gitlab.deploymentsProject);
   const env = inDeployments ? environmentOfBranch(event.branch, layout) : undefined;
   const promotion: RunTarget[] =
-    env && env !== 'dev' ? [{ kind: 'run', workflowId: promotionWorkflowId(app, env) }] : [];
+    env && env !== environmentOrderOf(layout)[0] ? [{ kind: 'run', workflowId: promotionWorkflowId(app, env) }] : [];
   if (event.event === 'push') {
     if (!inDeployments && !sameProject(event.project, layout.gitlab.appProject)) return [];
     return [...promotion, validation];

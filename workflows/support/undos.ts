@@ -106,8 +106,7 @@ export function abandonDeployBranch(
     { imageTag: string } | { version: string }
   ),
 ): Undo {
-  const name =
-    'imageTag' in branch ? deployBranch(branch.env, branch.imageTag) : `${deployBranch(branch.env, branch.version)}-*`;
+  const name = 'imageTag' in branch ? deployBranch(branch.env, branch.imageTag) : ciBranch(branch.env, branch.version);
   return {
     action: 'abandon-deploy-branch',
     env: branch.env,
@@ -139,6 +138,14 @@ export function abandonDeployBranch(
 /** The branch a job opens its MR from: `update-dev-{tag}` for dev, `promote-{env}-{tag}` otherwise. */
 function deployBranch(env: Environment, tag: string): string {
   return env === 'dev' ? `update-dev-${tag}` : `promote-${env}-${tag}`;
+}
+
+/**
+ * The branches CI opens for a version into the pipeline's first environment (the seed's `update-dev-{version}-…`;
+ * a declared pipeline's template is known to the activities only, so it is named by what it is).
+ */
+function ciBranch(env: Environment, version: string): string {
+  return env === 'dev' ? `${deployBranch(env, version)}-*` : `the ${env} branch CI opened for ${version}`;
 }
 
 export interface RevertPlan {

@@ -14,7 +14,7 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
 import { cronProblem } from '../cron.js';
-import { validationInput } from '../operator.js';
+import { pipelineOrder, validationInput } from '../operator.js';
 
 const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -119,7 +119,7 @@ async function create(
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: parseDuration(catchup)! },
       state: v.paused ? { paused: true, note: 'created paused with shepherd schedule create --paused' } : {},
-      memo: { cron, app: appName, through: input.through ?? 'prod' } satisfies ScheduleMemo,
+      memo: { cron, app: appName, through: input.through ?? pipelineOrder(config).at(-1) } satisfies ScheduleMemo,
     });
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning) {
@@ -146,7 +146,7 @@ async function create(
     );
   else {
     ctx.out(
-      `Created schedule ${scheduleId}: validatePipeline of ${appName} through ${input.through ?? 'prod'} at "${cron}" ${timezone ?? 'UTC'}, overlap SKIP, catch-up window ${catchup}${v.paused ? ', paused' : ''}.`,
+      `Created schedule ${scheduleId}: validatePipeline of ${appName} through ${input.through ?? pipelineOrder(config).at(-1)} at "${cron}" ${timezone ?? 'UTC'}, overlap SKIP, catch-up window ${catchup}${v.paused ? ', paused' : ''}.`,
     );
     ctx.out(`Run it now with \`npx shepherd schedule trigger --id ${scheduleId}\`.`);
   }

@@ -9,7 +9,7 @@ import { EXIT, UsageError, type Command } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
 import { noReportReason } from '../../temporal/run-outcome.js';
-import { configuredApp, hintApprovals, validationInput } from '../operator.js';
+import { configuredApp, hintApprovals, pipelineOrder, validationInput } from '../operator.js';
 import { runningValidation, validationStart } from '../../temporal/run-start.js';
 import { reportJson, summaryTable } from '../summary.js';
 
@@ -83,14 +83,14 @@ Examples:
         if (json) ctx.out(JSON.stringify({ workflowId, runId }));
         else {
           ctx.out(
-            `Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? 'prod'}.`,
+            `Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? pipelineOrder(config).at(-1)}.`,
           );
           ctx.out(`Follow it with \`npx shepherd status ${workflowId}\`.`);
         }
         return EXIT.ok;
       }
       say(
-        `Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? 'prod'}.`,
+        `Started validatePipeline ${workflowId} (run ${runId}) on task queue ${config.temporal.taskQueue}, through ${input.through ?? pipelineOrder(config).at(-1)}.`,
       );
       const stopHints = hintApprovals(client, handle, say);
       let report: ValidationReport;

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger, MetricMeter } from '@temporalio/common';
 import type { ShepherdConfig } from '../../config/load.js';
-import { pipelineFromConfig } from '../../config/pipeline.js';
 import type { PipelineLayout } from '../../domain/pipeline.js';
 import { defaultLayout } from '../../sandbox/world/layout.js';
 import { connectClient, targetFrom } from '../../temporal/connection.js';
@@ -18,9 +17,9 @@ import { fetchTrusting } from '../../clients/trust.js';
 /** Where `shepherd webhooks` listens when SHEPHERD_WEBHOOK_ADDRESS is unset. */
 export const DEFAULT_WEBHOOK_ADDRESS = '127.0.0.1:8787';
 
-/** The pipeline events are routed by: the configured one, or the sandbox world's. */
-export function webhookLayout(config: ShepherdConfig): PipelineLayout {
-  return config.mode === 'external' ? pipelineFromConfig(config) : layoutForWorld({ layout: defaultLayout() });
+/** The layouts events are routed by (one per app): the configured pipeline's, or the sandbox world's. */
+export function webhookLayouts(config: ShepherdConfig): readonly PipelineLayout[] {
+  return config.mode === 'external' ? config.pipeline.apps : [layoutForWorld({ layout: defaultLayout() })];
 }
 
 /** A receiver a worker or the demo runs beside itself. */
@@ -65,7 +64,7 @@ export async function startEmbeddedWebhooks(opts: {
     address: config.webhooks.address,
     client,
     taskQueue,
-    layouts: [webhookLayout(config)],
+    layouts: webhookLayouts(config),
     gitlabToken: config.webhooks.gitlabToken,
     jenkinsToken: config.webhooks.jenkinsToken,
     maxBodyBytes: config.webhooks.maxBodyBytes,
@@ -117,19 +116,20 @@ Options:
         ? `127.0.0.1:${given}`
         : given
       : (config.webhooks.address ?? DEFAULT_WEBHOOK_ADDRESS);
-    const layout = webhookLayout(config);
+    const layouts = webhookLayouts(config);
     const { gitlabToken, jenkinsToken } = config.webhooks;
 
     if (ctx.values['print-config']) {
-      ctx.out(
-        registrationText({
-          baseUrl: config.webhooks.url ?? `http://${address}`,
-          gitlabUrl: config.gitlab?.url,
-          layout,
-          gitlabTokenSet: gitlabToken !== undefined,
-          jenkinsTokenSet: jenkinsToken !== undefined,
-        }),
-      );
+      for (const layout of layouts)
+        ctx.out(
+          registrationText({
+            baseUrl: config.webhooks.url ?? `http://${address}`,
+            gitlabUrl: config.gitlab?.url,
+            layout,
+            gitlabTokenSet: gitlabToken !== undefined,
+            jenkinsTokenSet: jenkinsToken !== undefined,
+          }),
+        );
       return EXIT.ok;
     }
 
@@ -162,14 +162,14 @@ Options:
         address,
         client,
         taskQueue: (ctx.values['task-queue'] as string | undefined) ?? config.temporal.taskQueue,
-        layouts: [layout],
+        layouts,
         gitlabToken,
         jenkinsToken,
         maxBodyBytes: config.webhooks.maxBodyBytes,
         logger,
       });
       ctx.err(
-        `Webhook receiver on ${receiver.url} (POST /webhooks/gitlab, /webhooks/jenkins; GET /metrics, /healthz) for ${layout.app.name}, Temporal ${target.address}. Ctrl-C to stop.`,
+        `Webhook receiver on ${receiver.url} (POST /webhooks/gitlab, /webhooks/jenkins; GET /metrics, /healthz) for ${layouts.map((l) => l.app.name).join(', ')}, Temporal ${target.address}. Ctrl-C to stop.`,
       );
       const sig = await stop;
       ctx.err(`${sig}: stopping the receiver after the deliveries in progress.`);
