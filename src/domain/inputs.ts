@@ -135,7 +135,7 @@ const approvalFields = (order: readonly string[]) => ({
   /** The pipeline's environments in promotion order; default dev, stage, prod. */
   environments: environmentsField.optional(),
   /** Per environment, who may approve a promotion into it (wins over `approvers` there). */
-  environmentApprovers: z.record(environmentOf(order), approvers, { error: RULES.object }).optional(),
+  environmentApprovers: z.partialRecord(environmentOf(order), approvers, { error: RULES.object }).optional(),
   /** What an UNSTABLE Jenkins build means: `failure` (default) or `success` (JENKINS_UNSTABLE_BUILDS). */
   unstableBuilds: z.enum(UNSTABLE_BUILD_OUTCOMES, { error: RULES.unstableBuilds }).optional(),
   /** Environments whose promotion waits for approval; default `['prod']`. */
@@ -293,7 +293,7 @@ export interface ValidatePipelineOptions {
   /** The pipeline's environments in promotion order. */
   readonly environments: readonly Environment[];
   /** Per environment, who may approve (wins over `approvers`). */
-  readonly environmentApprovers: Readonly<Record<Environment, readonly string[]>>;
+  readonly environmentApprovers: Readonly<Partial<Record<Environment, readonly string[]>>>;
   readonly through: Environment;
   readonly mode: PromotionMode;
   readonly rollback: RollbackScope;

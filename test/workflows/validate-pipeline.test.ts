@@ -212,6 +212,80 @@ describe('validatePipeline', () => {
     expect(fake.envs.dev.imageTag).toBe(NEW);
   });
 
+  describe('a declared pipeline of four environments (qa → uat → preprod → live)', () => {
+    const FOUR = ['qa', 'uat', 'preprod', 'live'];
+
+    it('delivers to the first environment, promotes through each next one in order, and approves where the pipeline says', async () => {
+      const fake = h.install(new FakePipeline({ environments: FOUR }));
+      const appName = unique('app');
+      const handle = await start({
+        appName,
+        environments: FOUR,
+        approvalEnvironments: ['live'],
+        environmentApprovers: { live: ['release-manager'] },
+      });
+      const live = h.env.client.workflow.getHandle(`promote-${appName}-live`);
+      await untilStep(live, 'approval');
+      const refused = await live
+        .executeUpdate(approveUpdate, { args: [{ by: 'night-shift', reason: 'not an approver of live' }] })
+        .then(
+          () => undefined,
+          (e: unknown) => (e as Error & { cause?: Error }).cause?.message,
+        );
+      expect(refused).toBe('night-shift is not on the approvers list for live');
+      await live.executeUpdate(approveUpdate, { args: [{ by: 'release-manager', reason: 'go' }] });
+      const report = await handle.result();
+
+      expect(report).toMatchObject({ status: 'succeeded', through: 'live', imageTag: NEW });
+      expect(report.iterations.map((i) => [i.iteration, i.env, i.status])).toEqual([
+        [1, 'qa', 'succeeded'],
+        [2, 'uat', 'succeeded'],
+        [3, 'preprod', 'succeeded'],
+        [4, 'live', 'succeeded'],
+      ]);
+      expect(report.iterations[0]!.steps.slice(0, 2).map((s) => s.name)).toEqual(['read-qa', 'read-qa-declared']);
+      expect(report.iterations[3]!.approval).toMatchObject({ by: 'release-manager', reason: 'go' });
+      expect(FOUR.map((env) => fake.envs[env]!.imageTag)).toEqual([NEW, NEW, NEW, NEW]);
+      expect(mutatingEnvs(fake, 'mergeMergeRequest')).toEqual(FOUR);
+    });
+
+    it('stops after the environment named by through, and reverts only the hop that failed', async () => {
+      const fake = h.install(new FakePipeline({ environments: FOUR }));
+      fake.fail(
+        'awaitArgoSyncedAndHealthy',
+        new AppDegradedError({ env: 'preprod', argoApp: 'example-app-preprod', reason: 'Degraded', pods: [] }),
+        (i) => i.env === 'preprod' && String(i.revision).startsWith('m'),
+      );
+      const report = await reportOf(await start({ environments: FOUR, through: 'preprod', approvalEnvironments: [] }));
+
+      expect(report.status).toBe('rolled_back');
+      expect(report.failure).toMatchObject({ iteration: 3, facts: { env: 'preprod' } });
+      expect(report.iterations.map((i) => [i.env, i.status])).toEqual([
+        ['qa', 'succeeded'],
+        ['uat', 'succeeded'],
+        ['preprod', 'rolled_back'],
+      ]);
+      expect(mutatingEnvs(fake, 'revertMergeRequest')).toEqual(['preprod']);
+      expect([
+        fake.envs.qa!.imageTag,
+        fake.envs.uat!.imageTag,
+        fake.envs.preprod!.imageTag,
+        fake.envs.live!.imageTag,
+      ]).toEqual([NEW, NEW, OLD, OLD]);
+    });
+
+    it('refuses an environment the pipeline does not have, naming the ones it has, before any activity runs', async () => {
+      const fake = h.install(new FakePipeline({ environments: FOUR }));
+      const failure = await start({ environments: FOUR, through: 'prod' })
+        .then((handle) => handle.result())
+        .catch((e: unknown) => e);
+      expect(String((failure as Error & { cause?: Error }).cause?.message)).toMatch(
+        /through must be one of qa, uat, preprod, live/,
+      );
+      expect(fake.calls).toEqual([]);
+    });
+  });
+
   it('reverts stage and then dev, newest first, when rollback is all', async () => {
     const fake = h.install();
     fake.fail(

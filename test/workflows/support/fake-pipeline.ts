@@ -54,7 +54,8 @@ const JENKINS = 'https://jenkins.example.test/job';
 
 export class FakePipeline {
   readonly calls: Call[] = [];
-  readonly envs: Record<'dev' | 'stage' | 'prod', EnvModel>;
+  /** Per environment (the seed's, or `environments` given to the constructor). */
+  readonly envs: Record<'dev' | 'stage' | 'prod', EnvModel> & Record<string, EnvModel>;
   readonly mergeRequests = new Map<number, MrModel>();
   readonly branches = new Set<string>();
   version: string;
@@ -65,13 +66,22 @@ export class FakePipeline {
   private nextBuild = 100;
   private bumps = 0;
 
-  constructor(opts: { version?: string; images?: Partial<Record<Environment, string | undefined>> } = {}) {
+  constructor(
+    opts: {
+      version?: string;
+      images?: Partial<Record<Environment, string | undefined>>;
+      /** The pipeline's environments (default dev, stage, prod). */
+      environments?: readonly string[];
+    } = {},
+  ) {
     this.version = opts.version ?? '1.0.36-SNAPSHOT';
     const initial = (env: Environment): EnvModel => {
       const imageTag = opts.images && env in opts.images ? opts.images[env] : '1.0.36-SNAPSHOT-0a0a0a0';
       return { imageTag, declaredImageTag: imageTag, revision: `${env}-base`, healthy: true, synced: true };
     };
-    this.envs = { dev: initial('dev'), stage: initial('stage'), prod: initial('prod') };
+    this.envs = Object.fromEntries(
+      (opts.environments ?? ['dev', 'stage', 'prod']).map((env) => [env, initial(env)]),
+    ) as FakePipeline['envs'];
   }
 
   /** Makes the next `times` calls of `name` whose input matches fail with `error`. */
@@ -290,7 +300,7 @@ export class FakePipeline {
         const mr = this.mergeRequests.get(input.iid)!;
         if (mr.state === 'merged')
           return { attempt: this.attempt(), mergeCommitSha: mr.mergeCommitSha!, alreadyMerged: true };
-        const env = this.envs[mr.targetEnv as 'dev' | 'stage' | 'prod'];
+        const env = this.envs[mr.targetEnv]!;
         mr.state = 'merged';
         mr.mergeCommitSha = `m${mr.iid}`;
         mr.replacedImageTag = env.declaredImageTag;
@@ -308,7 +318,7 @@ export class FakePipeline {
         );
         revert.state = 'merged';
         revert.mergeCommitSha = `r${revert.iid}`;
-        Object.assign(this.envs[input.targetEnv as 'dev' | 'stage' | 'prod'], {
+        Object.assign(this.envs[input.targetEnv]!, {
           imageTag: original.replacedImageTag,
           declaredImageTag: original.replacedImageTag,
           revision: revert.mergeCommitSha,
@@ -351,7 +361,7 @@ export class FakePipeline {
       },
       readDeclaredImage: async (input) => {
         await this.enter('readDeclaredImage', input);
-        const env = this.envs[input.env as 'dev' | 'stage' | 'prod'];
+        const env = this.envs[input.env]!;
         // At a merge commit the branch declares that MR's image (a revert MR's is the image it restores).
         const at = [...this.mergeRequests.values()].find(
           (m) => m.mergeCommitSha !== undefined && m.mergeCommitSha === input.ref,
@@ -419,7 +429,7 @@ export class FakePipeline {
   }
 
   private state(env: Environment): EnvironmentState {
-    const model = this.envs[env as 'dev' | 'stage' | 'prod'];
+    const model = this.envs[env]!;
     const tag = model.imageTag;
     return {
       attempt: this.attempt(),
