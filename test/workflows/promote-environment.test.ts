@@ -99,6 +99,7 @@ describe('promoteEnvironment', () => {
       'awaitJenkinsQueueItem',
       'awaitJenkinsBuild',
       'awaitMergeRequest',
+      'checkFreezeWindow',
       'mergeMergeRequest',
       'awaitArgoSyncedAndHealthy',
       'verifyWorkload',
