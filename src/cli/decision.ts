@@ -59,6 +59,15 @@ export function targetId(ctx: CommandContext, name: string): string {
   return promotionWorkflowId(app ?? ctx.config().app.name, env);
 }
 
+/** The options of the commands that decide at a promotion's gate (approve, reject, override-freeze). */
+export const GATE_OPTIONS = {
+  by: { type: 'string' },
+  reason: { type: 'string' },
+  app: { type: 'string' },
+  env: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
 /** `approve` and `reject`: the same command around the two updates. */
 export function decisionCommand(verdict: 'approve' | 'reject'): Command {
   const update = verdict === 'approve' ? approveUpdate : rejectUpdate;
@@ -100,13 +109,7 @@ Examples:
   npx shepherd ${verdict} promote-example-app-prod --by alice --reason "${verdict === 'approve' ? 'release window open' : 'freeze until Monday'}"
   npx shepherd ${verdict} --env prod --by alice
 `,
-    options: {
-      by: { type: 'string' },
-      reason: { type: 'string' },
-      app: { type: 'string' },
-      env: { type: 'string' },
-      json: { type: 'boolean' },
-    },
+    options: GATE_OPTIONS,
     async run(ctx) {
       const requested = targetId(ctx, verdict);
       const by = ctx.values.by as string | undefined;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { promoteEnvironment } from '../../workflows/index.js';
 import { approveUpdate, overrideFreezeUpdate } from '../../workflows/messages.js';
 import type { PromoteEnvironmentInput } from '../../src/domain/inputs.js';
@@ -14,7 +14,7 @@ import type { PromotionFailureDetails } from '../../src/domain/report.js';
 import { ShepherdStatus } from '../../src/temporal/common/search-attributes.js';
 import { FakePipeline } from './support/fake-pipeline.js';
 import { untilStep } from '../support/until-step.js';
-import { startHarness, unique, type Harness } from './support/harness.js';
+import { refusal, startHarness, unique, type Harness } from './support/harness.js';
 
 const DEV_IMAGE = '1.0.37-SNAPSHOT-a1b2c3d';
 const STAGE_IMAGE = '1.0.36-SNAPSHOT-0a0a0a0';
@@ -54,15 +54,6 @@ describe('promoteEnvironment at a frozen target', () => {
       workflowId: unique(`promote-${appName}-stage`),
       args: [{ appName, sourceEnv: 'dev', targetEnv: 'stage', mode: 'gitlab', ...input } as PromoteEnvironmentInput],
     });
-  }
-
-  async function refusal(update: Promise<unknown>): Promise<string> {
-    const err = await update.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    return (err as WorkflowUpdateFailedError).cause?.message ?? '';
   }
 
   it('promotes a target without freeze windows as before: one check, then the merge', async () => {

@@ -8,7 +8,7 @@
 import { overrideFreezeUpdate } from '../../../workflows/messages.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { withClient } from '../connect.js';
-import { gateOf, targetId, updateAtGate } from '../decision.js';
+import { GATE_OPTIONS, gateOf, targetId, updateAtGate } from '../decision.js';
 
 export const overrideFreezeCommand: Command = {
   usage: 'WORKFLOW_ID --by NAME --reason TEXT  |  --app APP --env ENV --by NAME --reason TEXT',
@@ -39,13 +39,7 @@ Examples:
   npx shepherd override-freeze promote-example-app-prod --by alice --reason "hotfix for the checkout outage"
   npx shepherd override-freeze --env prod --by alice --reason "security fix CVE-2026-1234"
 `,
-  options: {
-    by: { type: 'string' },
-    reason: { type: 'string' },
-    app: { type: 'string' },
-    env: { type: 'string' },
-    json: { type: 'boolean' },
-  },
+  options: GATE_OPTIONS,
   async run(ctx) {
     const requested = targetId(ctx, 'override-freeze');
     const by = (ctx.values.by as string | undefined)?.trim();
