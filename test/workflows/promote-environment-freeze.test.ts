@@ -183,4 +183,14 @@ describe('promoteEnvironment at a frozen target', () => {
     expect(result.freeze).toMatchObject({ outcome: 'overridden', policy: 'refuse', until, override: { by: 'bob' } });
     expect(fake.callsOf('checkFreezeWindow')).toHaveLength(1);
   });
+
+  it('refuses an override where approvals come from GitLab: the update carries no identity GitLab vouches for', async () => {
+    await frozenStage('wait');
+    const handle = await start({ approvalSource: 'gitlab', approvers: ['alice'] });
+    await untilStep(handle, 'freeze-window');
+    expect(
+      await refusal(handle.executeUpdate(overrideFreezeUpdate, { args: [{ by: 'alice', reason: 'hotfix' }] })),
+    ).toMatch(/^approvals for stage come from GitLab/);
+    await handle.cancel();
+  });
 });

@@ -133,7 +133,7 @@ export class FreezeGate {
       throw new Error(`the freeze was already overridden by ${this.override.by} at ${this.override.at}`);
     if (this.approval.source === 'gitlab')
       throw new Error(
-        `approvals for ${this.env} come from GitLab, which vouches for who gives them; the overrideFreeze update carries no identity GitLab vouches for and is refused: wait until the window closes, or have the freeze windows of ${this.env} changed in the pipeline file (the gate reads the worker's pipeline at each check)`,
+        `approvals for ${this.env} come from GitLab, which vouches for who gives them; the overrideFreeze update carries no identity GitLab vouches for and is refused: the run merges when the window closes; to merge sooner, change the freeze windows of ${this.env} in the pipeline file, restart the workers, cancel this promotion and start it again (the gate reads the windows from the worker's pipeline)`,
       );
     const decision = validated(() => parseApprovalDecision(raw));
     if ((decision.reason ?? '').trim() === '')
