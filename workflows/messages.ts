@@ -41,6 +41,26 @@ export const rejectUpdate = defineUpdate<ApprovalOutcome, [ApprovalDecision]>('r
  */
 export const supersedeUpdate = defineUpdate<SupersedeOutcome, [SupersedeRequest]>('supersede');
 
+/** Who overrides a freeze window of the target, and why: `by` as for `approve`; `reason` is required. */
+export interface FreezeOverride {
+  readonly by: string;
+  readonly reason: string;
+}
+
+export interface FreezeOverrideOutcome {
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+/**
+ * Lets a promotion merge into its frozen target now: accepted while the run waits at its freeze gate or has not
+ * reached it yet (then it applies when it does). Refused once the run is past the gate or will not merge, when `by`
+ * is not one of the target's approvers (when it has a list), without a reason, and where approvals come from
+ * GitLab. Recorded in the report (who, when, why, which window) and sent as the `freeze-overridden` notification.
+ */
+export const overrideFreezeUpdate = defineUpdate<FreezeOverrideOutcome, [FreezeOverride]>('overrideFreeze');
+
 /** Steps so far, the current one (what it waits on, since when, until when) and any undo that ran. */
 export const progressQuery = defineQuery<Progress>('progress');
 

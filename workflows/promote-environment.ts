@@ -17,6 +17,9 @@
  * 5. approval, when the target requires it: `approve`/`reject` updates, timeout = rejected — no undo (a rejection unwinds);
  *    with approvals from GitLab (`approvalSource: gitlab`): await-merge-request-approval, the MR approved in GitLab
  *    by an eligible user (recorded as the approver), or the `reject` update, or the MR closed in GitLab
+ * 5b. the freeze gate (runs since `freeze-window-gate`, workflows/support/freeze-gate.ts): check-freeze-window; a frozen
+ *    target waits (freeze-window, a durable timer until the windows close, then checks again) or, with policy
+ *    `refuse`, fails with FreezeWindowError; the `overrideFreeze` update of an approver lets it merge at once — no undo
  * 6. merge-merge-request (with the head sha guard); when it fails, read-merge-request: an MR GitLab merged all the
  *    same is reverted like any other                                                     — undo: revert the MR, await the image the revert declares synced and healthy
  * 7. await-argo-synced-and-healthy at the merge commit                                    — no undo
@@ -44,7 +47,7 @@ import {
   type PromoteEnvironmentOptions,
 } from '../src/domain/inputs.js';
 import { isSyncedAndHealthyAt, targetUnsettledReason, unsettledReason } from '../src/domain/environment-state.js';
-import type { PromotionPhase } from '../src/domain/promotion-policy.js';
+import { SUPERSEDABLE_PHASES, type PromotionPhase } from '../src/domain/promotion-policy.js';
 import type { PromotionFailureDetails, PromotionResult, PromotionStatus } from '../src/domain/report.js';
 import {
   currentImageQuery,
@@ -56,6 +59,7 @@ import {
 import { activityProxies } from './support/activities.js';
 import { ApprovalGate, type GateNotices } from './support/approval-gate.js';
 import { endWith, validated } from './support/failures.js';
+import { FreezeGate } from './support/freeze-gate.js';
 import { appNameOf, Journal, waitOptions } from './support/journal.js';
 import { shortSha, showDetails, summarized } from './support/metadata.js';
 import { Saga } from './support/saga.js';
@@ -76,6 +80,11 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
   setHandler(pendingApprovalQuery, () => pendingApproval(options, state));
   const approval = new ApprovalGate(options.approval, options.targetEnv, () => state.phase === 'awaiting-approval');
   const supersede = new Supersede(() => ({ imageTag: state.imageTag, phase: state.phase }));
+  const freeze = new FreezeGate(
+    options.approval,
+    options.targetEnv,
+    () => options.merge && SUPERSEDABLE_PHASES.includes(state.phase),
+  );
   const promotion: Promotion = {
     appName: options.appName,
     runMarker: options.runMarker ?? `${workflowInfo().workflowId}/${workflowInfo().runId}`,
@@ -87,6 +96,7 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
     state,
     approval,
     supersede,
+    freeze,
   };
 
   try {
@@ -95,6 +105,7 @@ export async function promoteEnvironment(input: PromoteEnvironmentInput): Promis
     await supersede.beforeMergeRun(async () => {
       await openMergeRequest(promotion, imageTag);
       if (options.merge && options.approval.required) await awaitApproval(promotion, imageTag);
+      if (options.merge) await freeze.pass(promotion, imageTag);
     });
     // A supersede accepted during a shielded call leaves the scope above without an error: stop before the merge.
     supersede.stopIfSuperseded();
@@ -134,6 +145,7 @@ interface Promotion extends RunContext {
   readonly state: PromotionState;
   readonly approval: ApprovalGate;
   readonly supersede: Supersede;
+  readonly freeze: FreezeGate;
 }
 
 /**
@@ -573,7 +585,10 @@ async function mergeAndVerify(promotion: Promotion, imageTag: string): Promise<v
 }
 
 /** Ends the run with `status`: search attributes and memo, and the result. */
-function finish({ options, state, journal, approval, supersede }: Promotion, status: PromotionStatus): PromotionResult {
+function finish(
+  { options, state, journal, approval, supersede, freeze }: Promotion,
+  status: PromotionStatus,
+): PromotionResult {
   const { appName, sourceEnv, targetEnv } = options;
   const { imageTag, mergeRequest, mergeCommitSha, build } = state;
   state.phase = 'finished';
@@ -601,6 +616,7 @@ function finish({ options, state, journal, approval, supersede }: Promotion, sta
     ...(approved ? { approval: approved } : {}),
     ...(supersede.byImageTag !== undefined ? { supersededBy: supersede.byImageTag } : {}),
     ...(state.unsettledTarget !== undefined ? { unsettledTarget: state.unsettledTarget } : {}),
+    ...(freeze.record ? { freeze: freeze.record } : {}),
     steps: journal.progress().steps,
     rollback: [...journal.rollback],
   };
@@ -624,7 +640,7 @@ async function endSuperseded(promotion: Promotion): Promise<PromotionResult> {
  * A step failed, the approval was refused or the run was cancelled: undo newest first, show and tell the outcome,
  * then end with the original failure (PromotionFailureDetails as its first detail), or cancelled.
  */
-async function endFailed({ options, state, journal, saga }: Promotion, err: unknown): Promise<never> {
+async function endFailed({ options, state, journal, saga, freeze }: Promotion, err: unknown): Promise<never> {
   const { appName, targetEnv } = options;
   const { imageTag } = state;
   const failure = summarizeFailure(err);
@@ -657,6 +673,7 @@ async function endFailed({ options, state, journal, saga }: Promotion, err: unkn
     imageTag,
     previousImageTag: state.previousImageTag,
     ...(state.unsettledTarget !== undefined ? { unsettledTarget: state.unsettledTarget } : {}),
+    ...(freeze.record ? { freeze: freeze.record } : {}),
     steps: journal.progress().steps,
     rollback: [...journal.rollback],
   };

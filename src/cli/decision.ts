@@ -1,7 +1,7 @@
 /**
  * The approval decision commands, `shepherd approve` and `shepherd reject`: one definition, two updates.
  */
-import { isGrpcServiceError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { isEnvironment } from '../domain/environments.js';
 import { promotionWorkflowId } from '../domain/promotion-policy.js';
@@ -16,7 +16,7 @@ import { readWorldFile } from '../sandbox/world/world-file.js';
  * The promotion an id names. A validation run that waits on a child promotion stands for that child, so that
  * `approve validate-example-app` works as well as `approve promote-example-app-prod`.
  */
-async function gateOf(client: Client, workflowId: string): Promise<string> {
+export async function gateOf(client: Client, workflowId: string): Promise<string> {
   if (!workflowId.startsWith('validate-')) return workflowId;
   try {
     const p = await client.withDeadline(Date.now() + 5_000, () =>
@@ -42,7 +42,8 @@ function deadlineExceeded(err: unknown): boolean {
   return grpc?.code === 4;
 }
 
-function targetId(ctx: CommandContext, name: string): string {
+/** The promotion a gate command names: WORKFLOW_ID, or --env ENV [--app APP]. */
+export function targetId(ctx: CommandContext, name: string): string {
   const [id, extra] = ctx.positionals;
   if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
   const app = ctx.values.app as string | undefined;
@@ -57,6 +58,15 @@ function targetId(ctx: CommandContext, name: string): string {
   if (!isEnvironment(env)) throw new UsageError(`--env must be one of dev, stage, prod, got ${env}`);
   return promotionWorkflowId(app ?? ctx.config().app.name, env);
 }
+
+/** The options of the commands that decide at a promotion's gate (approve, reject, override-freeze). */
+export const GATE_OPTIONS = {
+  by: { type: 'string' },
+  reason: { type: 'string' },
+  app: { type: 'string' },
+  env: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 /** `approve` and `reject`: the same command around the two updates. */
 export function decisionCommand(verdict: 'approve' | 'reject'): Command {
@@ -99,13 +109,7 @@ Examples:
   npx shepherd ${verdict} promote-example-app-prod --by alice --reason "${verdict === 'approve' ? 'release window open' : 'freeze until Monday'}"
   npx shepherd ${verdict} --env prod --by alice
 `,
-    options: {
-      by: { type: 'string' },
-      reason: { type: 'string' },
-      app: { type: 'string' },
-      env: { type: 'string' },
-      json: { type: 'boolean' },
-    },
+    options: GATE_OPTIONS,
     async run(ctx) {
       const requested = targetId(ctx, verdict);
       const by = ctx.values.by as string | undefined;
@@ -135,36 +139,52 @@ Examples:
           }
         }
         const by = needBy();
-        try {
-          const handle = client.workflow.getHandle(workflowId);
-          const outcome = await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-            handle.executeUpdate(update, { args: [{ by, ...(reason !== undefined ? { reason } : {}) }] }),
-          );
-          if (ctx.values.json) ctx.out(JSON.stringify({ workflowId, ...outcome }));
-          else ctx.out(`${workflowId}: ${outcome.decision} by ${outcome.by} at ${outcome.at}.`);
-          return EXIT.ok;
-        } catch (err) {
-          if (err instanceof WorkflowUpdateFailedError) {
-            ctx.err(`${workflowId} refused: ${(err.cause as Error | undefined)?.message ?? err.message}.`);
-            ctx.err(`Nothing was ${past}. See where the run is with \`npx shepherd status ${workflowId}\`.`);
-            return EXIT.failed;
-          }
-          if (err instanceof WorkflowNotFoundError) {
-            ctx.err(`No running workflow ${workflowId}. List the running ones with \`npx shepherd status\`.`);
-            return EXIT.failed;
-          }
-          if (deadlineExceeded(err)) {
-            ctx.err(
-              `${workflowId} did not take the ${verdict} within ${UPDATE_DEADLINE_MS / 1000}s: is a worker polling its task queue (\`npx shepherd worker\`)?`,
-            );
-            ctx.err(`Nothing was ${past}; run the command again once a worker runs.`);
-            return EXIT.failed;
-          }
-          throw err;
-        }
+        const outcome = await updateAtGate(ctx, client, workflowId, { name: verdict, past }, (handle) =>
+          handle.executeUpdate(update, { args: [{ by, ...(reason !== undefined ? { reason } : {}) }] }),
+        );
+        if (outcome === undefined) return EXIT.failed;
+        if (ctx.values.json) ctx.out(JSON.stringify({ workflowId, ...outcome }));
+        else ctx.out(`${workflowId}: ${outcome.decision} by ${outcome.by} at ${outcome.at}.`);
+        return EXIT.ok;
       });
     },
   };
+}
+
+/**
+ * Sends a gate's update (`approve`, `reject`, `overrideFreeze`) within UPDATE_DEADLINE_MS and explains what went
+ * wrong: the run's refusal and its reason, no such running run, no worker to take it. Undefined when it failed (said
+ * on stderr); the caller exits 1 then.
+ */
+export async function updateAtGate<T>(
+  ctx: CommandContext,
+  client: Client,
+  workflowId: string,
+  what: { readonly name: string; readonly past: string },
+  send: (handle: WorkflowHandle) => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    const handle = client.workflow.getHandle(workflowId);
+    return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => send(handle));
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      ctx.err(`${workflowId} refused: ${(err.cause as Error | undefined)?.message ?? err.message}.`);
+      ctx.err(`Nothing was ${what.past}. See where the run is with \`npx shepherd status ${workflowId}\`.`);
+      return undefined;
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      ctx.err(`No running workflow ${workflowId}. List the running ones with \`npx shepherd status\`.`);
+      return undefined;
+    }
+    if (deadlineExceeded(err)) {
+      ctx.err(
+        `${workflowId} did not take the ${what.name} within ${UPDATE_DEADLINE_MS / 1000}s: is a worker polling its task queue (\`npx shepherd worker\`)?`,
+      );
+      ctx.err(`Nothing was ${what.past}; run the command again once a worker runs.`);
+      return undefined;
+    }
+    throw err;
+  }
 }
 
 /**

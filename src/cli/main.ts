@@ -54,6 +54,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/reject.js')).rejectCommand,
   },
   {
+    name: 'override-freeze',
+    summary: 'Let a promotion merge into its frozen target now (an approver, with a reason); recorded and notified.',
+    load: async () => (await import('./commands/override-freeze.js')).overrideFreezeCommand,
+  },
+  {
     name: 'status',
     summary: 'Where a run is and what it waits on; without an id, the running runs of the app.',
     load: async () => (await import('./commands/status.js')).statusCommand,

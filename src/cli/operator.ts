@@ -174,6 +174,8 @@ export function waitingOnText(on: WaitingOn): string {
       return `waiting for workload ${on.ref}`;
     case 'child-workflow':
       return `waiting for child run ${on.ref}`;
+    case 'freeze':
+      return `waiting for the freeze window ${on.ref} to close`;
   }
 }
 
@@ -183,7 +185,12 @@ export function currentLine(step: StepRecord, now = Date.now()): string {
     .filter(Boolean)
     .join(' ');
   const on = step.waitingOn ? `, ${waitingOnText(step.waitingOn)}` : '';
-  const until = step.timeoutAt ? `, gives up at ${step.timeoutAt}` : '';
+  // A freeze wait does not give up: it ends when the windows close, and then the run merges.
+  const until = step.timeoutAt
+    ? step.waitingOn?.kind === 'freeze'
+      ? `, frozen until ${step.timeoutAt}`
+      : `, gives up at ${step.timeoutAt}`
+    : '';
   return `${where}${on}, since ${step.startedAt} (${ago(step.startedAt, now)})${until}`;
 }
 

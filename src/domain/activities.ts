@@ -20,6 +20,7 @@
  */
 import { z } from 'zod';
 import { ENVIRONMENTS, isLegalPromotion, promotionPaths, type Environment } from './environments.js';
+import type { FreezeState } from './freeze.js';
 import { isImageTag, RULES } from './inputs.js';
 import type { PromotionFailureDetails, PromotionResult } from './report.js';
 
@@ -361,6 +362,8 @@ export const NOTIFICATION_EVENTS = [
   'rollback-failed',
   'superseded',
   'validation-finished',
+  'freeze-waiting',
+  'freeze-overridden',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -409,6 +412,17 @@ export type SettlePromotionConflictResult = ActivityResult &
         };
       }
   );
+
+/** Whether the app's environment is frozen at `at` (the workflow's clock; absent: the worker's). */
+export interface CheckFreezeWindowInput extends AppEnvironment {
+  readonly at?: IsoInstant;
+}
+/** `freezeAt`'s answer for the environment's declared windows, and what a frozen environment does to a promotion. */
+export type CheckFreezeWindowResult = ActivityResult &
+  FreezeState & {
+    /** The environment's freeze policy (`wait` when it declares no windows). */
+    readonly policy: 'wait' | 'refuse';
+  };
 
 export interface ShepherdActivities {
   /**
@@ -569,6 +583,13 @@ export interface ShepherdActivities {
    * again, `eventId` lets a receiver drop it. Never fails a run for a lost notification: gives up after its retries.
    */
   notifyEvent(input: NotifyEventInput): Promise<NotifyEventResult>;
+
+  /**
+   * Changes nothing; waits for nothing: whether the environment is frozen at `at`, by the freeze windows the
+   * worker's pipeline declares for it (never windows from the workflow's input, so that a run started from the UI is
+   * held all the same), until when, and the environment's freeze policy.
+   */
+  checkFreezeWindow(input: CheckFreezeWindowInput): Promise<CheckFreezeWindowResult>;
 
   // Part B: approvals with a real identity.
   /**

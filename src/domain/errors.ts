@@ -93,6 +93,15 @@ export interface ErrorFacts {
     readonly timedOut: boolean;
   };
   SupersededError: { readonly env: Environment; readonly byImageTag: string; readonly by?: string };
+  /** A promotion met a freeze window of its target whose policy is `refuse`. */
+  FreezeWindowError: {
+    readonly env: Environment;
+    /** ISO instant the freeze ends. */
+    readonly until: string;
+    /** The window, as declared: `Fri 16:00 → Mon 08:00 Europe/Berlin`. */
+    readonly window: string;
+    readonly reason?: string;
+  };
   ValidationAlreadyRunningError: { readonly appName: string; readonly lockWorkflowId: string };
   PromotionAlreadyRunningError: { readonly env: Environment; readonly workflowId: string };
   BranchProtectedError: {
@@ -140,6 +149,8 @@ export const ERROR_RETRYABLE = {
   WaitTimeoutError: false,
   ApprovalRejectedError: false,
   SupersededError: false,
+  // The window is the pipeline's declaration: a retry in seconds meets the same window.
+  FreezeWindowError: false,
   ValidationAlreadyRunningError: false,
   PromotionAlreadyRunningError: false,
   BranchProtectedError: false,
@@ -314,6 +325,24 @@ export class SupersededError extends ShepherdError<'SupersededError'> {
     super(
       'SupersededError',
       `promotion to ${facts.env} was superseded by image ${facts.byImageTag}${facts.by ? ` (requested by ${facts.by})` : ''}`,
+      facts,
+    );
+  }
+}
+
+/**
+ * The target environment is frozen and its freeze policy is `refuse`: the promotion stops before its merge. Says
+ * until when, and the two ways on: promote again after the window, or start it again and have an approver
+ * override the freeze.
+ */
+export class FreezeWindowError extends ShepherdError<'FreezeWindowError'> {
+  constructor(facts: ErrorFacts['FreezeWindowError'], workflowId?: string) {
+    const override = workflowId
+      ? `\`npx shepherd override-freeze ${workflowId} --by NAME --reason TEXT\``
+      : '`npx shepherd override-freeze <workflow id> --by NAME --reason TEXT`';
+    super(
+      'FreezeWindowError',
+      `refusing to promote to ${facts.env}: it is frozen until ${facts.until} (${facts.window}${facts.reason ? `: ${facts.reason}` : ''}) and its freeze policy is refuse. What to do: promote again after ${facts.until}, or, when the change cannot wait, start the promotion again and have an approver of ${facts.env} override the freeze before it reaches its merge: ${override}`,
       facts,
     );
   }

@@ -5,7 +5,8 @@
  * - nothing is running → **start** a new run;
  * - the running one promotes the same image, or the request names no image (it would promote what the source
  *   runs, which the running one already resolved) → **join**: wait for the running one's result;
- * - the running one promotes another image and is still before its merge (opening the MR, waiting for approval)
+ * - the running one promotes another image and is still before its merge (opening the MR, waiting for approval
+ *   or for a freeze window to close)
  *   → **supersede**: send it `supersedeUpdate`; it closes its MR, deletes its branch and ends as `superseded`;
  *   then start the new one;
  * - the running one is merging or later → **wait**: an environment is never switched mid-rollout; retry after it
@@ -38,6 +39,8 @@ export type PromotionPhase =
   | 'resolving'
   | 'opening'
   | 'awaiting-approval'
+  /** Waiting at the freeze gate, before the merge, for the target's freeze window to close. */
+  | 'awaiting-freeze'
   | 'merging'
   | 'syncing'
   | 'verifying'
@@ -50,6 +53,7 @@ export const SUPERSEDABLE_PHASES: readonly PromotionPhase[] = [
   'resolving',
   'opening',
   'awaiting-approval',
+  'awaiting-freeze',
 ];
 
 /** What `currentImageQuery` answers. */

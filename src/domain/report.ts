@@ -16,6 +16,8 @@ export type Status =
   | 'running'
   /** A promotion run waits for `approve`/`reject` on its merge request. */
   | 'waiting-approval'
+  /** A promotion run waits before its merge for its target's freeze window to close (or an override). */
+  | 'waiting-freeze'
   /** A promotion run merges its merge request and waits for the rollout. */
   | 'merging'
   | 'succeeded'
@@ -38,7 +40,7 @@ export type Status =
 /** What `ShepherdStatus` and the memo say about a run, from start to end. */
 export type RunStatus = Extract<
   Status,
-  'running' | 'waiting-approval' | 'merging' | PromotionStatus | ValidationStatus | 'cancelled'
+  'running' | 'waiting-approval' | 'waiting-freeze' | 'merging' | PromotionStatus | ValidationStatus | 'cancelled'
 >;
 
 export type StepStatus = Extract<Status, 'running' | 'succeeded' | 'failed' | 'cancelled'>;
@@ -47,7 +49,7 @@ export type RollbackStatus = Extract<Status, 'succeeded' | 'failed' | 'skipped'>
 
 /** What a step waits on, for the progress query. */
 export interface WaitingOn {
-  readonly kind: 'merge-request' | 'build' | 'argo-app' | 'workload' | 'approval' | 'child-workflow';
+  readonly kind: 'merge-request' | 'build' | 'argo-app' | 'workload' | 'approval' | 'freeze' | 'child-workflow';
   /** e.g. `!12`, `promote #7`, `example-app-stage`, `promote-example-app-stage`. */
   readonly ref: string;
 }
@@ -101,6 +103,21 @@ export interface Progress {
   readonly rollback: readonly RollbackRecord[];
 }
 
+/** A freeze window a promotion met at its gate before the merge, and how the run got past it (or did not). */
+export interface FreezeRecord {
+  readonly env: Environment;
+  /** The window, as declared: `Fri 16:00 → Mon 08:00 Europe/Berlin`. */
+  readonly window: string;
+  readonly reason?: string;
+  /** When the freeze ended, or would have: the first instant no window held (ISO). */
+  readonly until: string;
+  readonly policy: 'wait' | 'refuse';
+  /** `waited`: the run waited until no window held; `overridden`: an approver let it merge; `refused`: it failed. */
+  readonly outcome: 'waited' | 'overridden' | 'refused';
+  /** Who overrode it, when and why (outcome `overridden`). */
+  readonly override?: { readonly by: string; readonly reason: string; readonly at: string };
+}
+
 /** How a promotion run that did not fail ended. */
 export type PromotionStatus = Extract<Status, 'succeeded' | 'merge-request-opened' | 'unchanged' | 'superseded'>;
 
@@ -123,6 +140,8 @@ export interface PromotionResult {
    * healthy) and the run went on because it was started with `allowUnsettledTarget`: why it was not settled.
    */
   readonly unsettledTarget?: string;
+  /** The freeze window the run met before its merge, if any. */
+  readonly freeze?: FreezeRecord;
   readonly steps: readonly StepRecord[];
   readonly rollback: readonly RollbackRecord[];
 }
@@ -134,6 +153,8 @@ export interface PromotionFailureDetails {
   readonly previousImageTag: string | undefined;
   /** As in PromotionResult: the run went on with an unsettled target (`allowUnsettledTarget`), and why. */
   readonly unsettledTarget?: string;
+  /** As in PromotionResult: the freeze window met before the merge (refused, or overridden before a later failure). */
+  readonly freeze?: FreezeRecord;
   readonly steps: readonly StepRecord[];
   readonly rollback: readonly RollbackRecord[];
 }
@@ -203,6 +224,8 @@ export interface PromotionReport {
   readonly supersededBy?: string;
   /** The run went on with an unsettled target (`allowUnsettledTarget`), and why it was not settled. */
   readonly unsettledTarget?: string;
+  /** The freeze window the run met before its merge: waited for, overridden (who, when, why) or refused. */
+  readonly freeze?: FreezeRecord;
   readonly failure?: FailureSummary;
   readonly steps: readonly StepRecord[];
   readonly rollback: readonly RollbackRecord[];

@@ -3,7 +3,7 @@
  * per step, the failure with its causes, and what was undone.
  */
 import type { FailureSummary } from '../domain/errors.js';
-import type { PromotionReport, PromotionReportStatus } from '../domain/report.js';
+import type { FreezeRecord, PromotionReport, PromotionReportStatus } from '../domain/report.js';
 import { cell } from './markdown.js';
 
 const ICON: Record<PromotionReportStatus, string> = {
@@ -41,6 +41,7 @@ export function promotionToMarkdown(report: PromotionReport): string {
   if (report.supersededBy) lines.push(`- Superseded by \`${cell(report.supersededBy)}\``);
   if (report.unsettledTarget)
     lines.push(`- Went on with an unsettled target (allowUnsettledTarget): ${cell(report.unsettledTarget)}`);
+  if (report.freeze) lines.push(`- ${freezeLine(report.freeze)}`);
   lines.push('', '| step | env | status | time | attempts | link |', '|---|---|---|---|---|---|');
   for (const step of report.steps) {
     const link = step.links?.mergeRequest ?? step.links?.build;
@@ -60,4 +61,13 @@ export function promotionToMarkdown(report: PromotionReport): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The freeze window the run met, and how it got past it: `Frozen … until …: overridden by alice at …: hotfix`. */
+export function freezeLine(freeze: FreezeRecord): string {
+  const met = `${freeze.env} frozen until ${freeze.until} (${cell(freeze.window)}${freeze.reason ? `: ${cell(freeze.reason)}` : ''})`;
+  if (freeze.outcome === 'overridden' && freeze.override)
+    return `Freeze overridden: ${met}; overridden by ${cell(freeze.override.by)} at ${freeze.override.at}: ${cell(freeze.override.reason)}`;
+  if (freeze.outcome === 'refused') return `Freeze refused the merge: ${met}, policy refuse`;
+  return `Freeze waited: ${met}; merged after the window closed`;
 }

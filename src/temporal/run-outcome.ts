@@ -134,6 +134,7 @@ function promotionReport(
     ...(result.approval ? { approval: result.approval } : {}),
     ...(result.supersededBy ? { supersededBy: result.supersededBy } : {}),
     ...(result.unsettledTarget ? { unsettledTarget: result.unsettledTarget } : {}),
+    ...(result.freeze ? { freeze: result.freeze } : {}),
     steps,
     rollback,
   };
@@ -168,6 +169,7 @@ function promotionFailureReport(
     previousImageTag: details.previousImageTag,
     ...times(description),
     ...(details.unsettledTarget ? { unsettledTarget: details.unsettledTarget } : {}),
+    ...(details.freeze ? { freeze: details.freeze } : {}),
     failure: details.failure,
     steps: details.steps,
     rollback: details.rollback,

@@ -126,7 +126,7 @@ function buildAppActivities(clients: ActivityClients, layout: PipelineLayout, po
       ...(poll.kubernetesMs ? { pollIntervalMs: poll.kubernetesMs } : {}),
     }),
     ...createNotificationActivities({ client: clients.notifications }),
-    ...createPromotionActivities(),
+    ...createPromotionActivities({ layout }),
   };
 }
 

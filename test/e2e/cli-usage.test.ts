@@ -17,7 +17,7 @@ describe('shepherd operator commands without a server', () => {
 
   it('lists the operator commands in the top-level help, each with its own --help', async () => {
     const top = await shepherd('--help');
-    for (const name of ['validate', 'promote', 'approve', 'reject', 'status', 'schedule'])
+    for (const name of ['validate', 'promote', 'approve', 'reject', 'override-freeze', 'status', 'schedule'])
       expect(top.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
     const schedule = await inProcess('schedule', '--help');
     expect(schedule.code).toBe(0);
@@ -38,6 +38,8 @@ describe('shepherd operator commands without a server', () => {
       [['promote', '--from', 'dev'], '--to is required'],
       [['validate', '--mode', 'svn'], '--mode (mode) must be one of jenkins, gitlab, got "svn"'],
       [['approve', 'promote-example-app-prod'], '--by NAME is required'],
+      [['override-freeze', 'promote-example-app-prod', '--reason', 'hotfix'], '--by NAME is required'],
+      [['override-freeze', 'promote-example-app-prod', '--by', 'alice', '--reason', ' '], '--reason TEXT is required'],
       [['schedule', 'create', '--cron', '0 2 * *'], 'has 4 fields; a cron expression has five'],
       [
         ['schedule', 'create', '--cron', '0 2 * * *', '--catchup-window', '5s'],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { promoteEnvironment } from '../../workflows/index.js';
 import {
   approveUpdate,
@@ -17,7 +17,7 @@ import { ShepherdImageTag, ShepherdStatus } from '../../src/temporal/common/sear
 import { FakePipeline } from './support/fake-pipeline.js';
 import { untilStep } from '../support/until-step.js';
 import { until } from '../support/eventually.js';
-import { startHarness, unique, type Harness } from './support/harness.js';
+import { refusal, startHarness, unique, type Harness } from './support/harness.js';
 
 const DEV_IMAGE = '1.0.37-SNAPSHOT-a1b2c3d';
 const STAGE_IMAGE = '1.0.36-SNAPSHOT-0a0a0a0';
@@ -57,16 +57,6 @@ describe('promoteEnvironment', () => {
     return cause as ApplicationFailure;
   }
 
-  /** Why an update was refused: the validator's message travels as the cause. */
-  async function refusal(update: Promise<unknown>): Promise<string> {
-    const err = await update.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    return (err as WorkflowUpdateFailedError).cause?.message ?? '';
-  }
-
   const mutating = [
     'triggerPromoteJob',
     'queuePromoteJob',
@@ -99,6 +89,7 @@ describe('promoteEnvironment', () => {
       'awaitJenkinsQueueItem',
       'awaitJenkinsBuild',
       'awaitMergeRequest',
+      'checkFreezeWindow',
       'mergeMergeRequest',
       'awaitArgoSyncedAndHealthy',
       'verifyWorkload',

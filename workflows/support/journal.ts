@@ -58,7 +58,12 @@ export function appNameOf(input: unknown): string {
 }
 
 /** The statuses a run shows while it goes on; any other is its end. */
-const IN_PROGRESS: ReadonlySet<RunStatus> = new Set<RunStatus>(['running', 'waiting-approval', 'merging']);
+const IN_PROGRESS: ReadonlySet<RunStatus> = new Set<RunStatus>([
+  'running',
+  'waiting-approval',
+  'waiting-freeze',
+  'merging',
+]);
 
 type MutableStep = { -readonly [K in keyof StepRecord]: StepRecord[K] };
 

@@ -96,7 +96,8 @@ async function describeRun(ctx: CommandContext, client: Client, workflowId: stri
   const childId = progress?.current?.waitingOn?.kind === 'child-workflow' ? progress.current.waitingOn.ref : undefined;
   const child = childId ? await progressOf(client, childId) : undefined;
   const where = child?.current ?? progress?.current;
-  const gate = where?.waitingOn?.kind === 'approval' ? (child?.current ? childId : workflowId) : undefined;
+  const gateKind = where?.waitingOn?.kind;
+  const gate = gateKind === 'approval' || gateKind === 'freeze' ? (child?.current ? childId : workflowId) : undefined;
   const sa = attributes(d);
 
   if (ctx.values.json) {
@@ -159,7 +160,11 @@ async function describeRun(ctx: CommandContext, client: Client, workflowId: stri
   if (progress) {
     if (progress.current) ctx.out(`  now:  ${currentLine(progress.current)}`);
     if (childId && child?.current) ctx.out(`  in ${childId}:  ${currentLine(child.current)}`);
-    if (gate)
+    if (gate && gateKind === 'freeze')
+      ctx.out(
+        `  frozen until ${where?.timeoutAt ?? '?'} (${where?.waitingOn?.ref ?? ''}): it merges then, or now with \`npx shepherd override-freeze ${gate} --by NAME --reason TEXT\``,
+      );
+    else if (gate)
       ctx.out(
         `  waits for an approval: \`npx shepherd approve ${gate} --by NAME\` or \`npx shepherd reject ${gate} --by NAME\``,
       );
@@ -172,28 +177,34 @@ async function describeRun(ctx: CommandContext, client: Client, workflowId: stri
   return EXIT.ok;
 }
 
+/** The statuses of a promotion waiting at a gate: its approval, or its target's freeze window. */
+const GATE_STATUSES: readonly string[] = ['waiting-approval', 'waiting-freeze'];
+
 /**
- * A run's status in the list and, for one waiting at a gate, the gate: a promotion at its approval says so itself
- * (`ShepherdStatus` waiting-approval, the memo's summary names image, target and approvers); a validation whose
- * child promotion waits is waiting too, on that child. No query: the list needs no worker.
+ * A run's status in the list and, for one waiting at a gate, the gate: a promotion at its approval or its freeze
+ * gate says so itself (`ShepherdStatus` waiting-approval or waiting-freeze; the memo's summary names image, target
+ * and approvers, or "frozen until … (window)"); a validation whose child promotion waits is waiting too, on that
+ * child. No query: the list needs no worker.
  */
 function whereNow(run: WorkflowExecutionInfo, runs: readonly WorkflowExecutionInfo[]): { status: string; now: string } {
   const own = attributes(run).status;
   if (run.status.name !== 'RUNNING')
     return { status: `${run.status.name}${own && own !== 'running' ? ` (${own})` : ''}`, now: '' };
   const summary = (run.memo as { summary?: unknown } | undefined)?.summary;
-  if (own === 'waiting-approval') return { status: own, now: typeof summary === 'string' ? summary : '' };
+  if (own === 'waiting-approval' || own === 'waiting-freeze')
+    return { status: own, now: typeof summary === 'string' ? summary : '' };
   const waitingChild = runs.find(
     (other) =>
       other.parentExecution?.workflowId === run.workflowId &&
       other.status.name === 'RUNNING' &&
-      attributes(other).status === 'waiting-approval',
+      GATE_STATUSES.includes(attributes(other).status ?? ''),
   );
   if (waitingChild) {
+    const childStatus = attributes(waitingChild).status!;
     const childSummary = (waitingChild.memo as { summary?: unknown } | undefined)?.summary;
     return {
-      status: 'waiting-approval',
-      now: `in ${waitingChild.workflowId}: ${typeof childSummary === 'string' ? childSummary : 'waiting for approval'}`,
+      status: childStatus,
+      now: `in ${waitingChild.workflowId}: ${typeof childSummary === 'string' ? childSummary : childStatus}`,
     };
   }
   return { status: own ?? 'running', now: '' };
@@ -258,7 +269,8 @@ shows how it ended (e.g. rolled_back and its failure), its steps and what was un
 worker needed).
 
 Without WORKFLOW_ID: the running runs of the app (search attribute ShepherdApp), newest first; a run waiting at
-an approval gate (or a validation whose child promotion waits) shows waiting-approval and the gate.
+an approval gate (or a validation whose child promotion waits) shows waiting-approval and the gate; one waiting
+for its target's freeze window to close shows waiting-freeze and "frozen until <instant> (<window>)".
 
 Options:
   --app APP   the application whose runs to list (default APP_REPO_NAME, "example-app")

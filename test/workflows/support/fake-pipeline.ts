@@ -14,6 +14,8 @@ import type {
   ShepherdActivities,
 } from '../../../src/domain/activities.js';
 import { ApprovalRejectedError, type ShepherdError } from '../../../src/domain/errors.js';
+import { freezeAt } from '../../../src/domain/freeze.js';
+import type { FreezeWindows } from '../../../src/domain/pipeline.js';
 import { toApplicationFailure } from '../../../src/temporal/common/failures.js';
 
 export interface Call {
@@ -62,6 +64,8 @@ export class FakePipeline {
   private readonly scripts: Script[] = [];
   /** Part B: approvals given in "GitLab", per MR iid. */
   readonly gitlabApprovals = new Map<number, { username: string; name: string }>();
+  /** The freeze windows the "worker's pipeline" declares per environment (none unless a test sets them). */
+  readonly freeze: Partial<Record<Environment, FreezeWindows>> = {};
   private nextIid = 1;
   private nextBuild = 100;
   private bumps = 0;
@@ -405,6 +409,17 @@ export class FakePipeline {
       notifyEvent: async (input) => {
         await this.enter('notifyEvent', input);
         return { attempt: this.attempt(), delivered: true };
+      },
+      // The real rule over the windows the test declared, at the instant the workflow asks about (its clock).
+      checkFreezeWindow: async (input) => {
+        await this.enter('checkFreezeWindow', input);
+        const windows = this.freeze[input.env];
+        if (!windows) return { attempt: this.attempt(), frozen: false, policy: 'wait' };
+        return {
+          attempt: this.attempt(),
+          ...freezeAt(windows, input.at ?? new Date().toISOString()),
+          policy: windows.policy,
+        };
       },
       // Part B: waits (heartbeating) until a test approves the MR in "GitLab" (`approveInGitLab`) or closes it.
       awaitMergeRequestApproval: async (input) => {

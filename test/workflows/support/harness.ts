@@ -4,6 +4,8 @@
  */
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { expect } from 'vitest';
 import { timeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../../support/temporal.js';
 import { delegatingActivities, FakePipeline } from './fake-pipeline.js';
 import { TRACING_OFF } from '../../../src/tracing/tracing.js';
@@ -52,4 +54,14 @@ let seq = 0;
 export function unique(prefix: string): string {
   seq += 1;
   return `${prefix}-${Date.now().toString(36)}-${seq}`;
+}
+
+/** Why an update was refused: the validator's message travels as the cause. */
+export async function refusal(update: Promise<unknown>): Promise<string> {
+  const err = await update.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  return (err as WorkflowUpdateFailedError).cause?.message ?? '';
 }
