@@ -520,6 +520,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
     iteration.previousImageTag = result.previousImageTag;
     if (result.unsettledTarget !== undefined) iteration.unsettledTarget = result.unsettledTarget;
     if (result.approval !== undefined) iteration.approval = result.approval;
+    if (result.freeze !== undefined) iteration.freeze = result.freeze;
     if (result.status === 'superseded') throw new SupersededError({ env, byImageTag: result.supersededBy ?? '?' });
     iteration.status = 'succeeded';
     if (options.rollback === 'all' && result.mergeRequest) {
@@ -549,6 +550,7 @@ async function promoteHop(validation: Validation, hop: Hop, imageTag: string): P
       iteration.steps = [...details.steps];
       iteration.previousImageTag = details.previousImageTag;
       if (details.unsettledTarget !== undefined) iteration.unsettledTarget = details.unsettledTarget;
+      if (details.freeze !== undefined) iteration.freeze = details.freeze;
       journal.adopt(details.rollback);
     }
     throw err;

@@ -174,6 +174,8 @@ export interface IterationReport {
   readonly workflowId?: string;
   /** Who approved the iteration's promotion (part B: with approvals from GitLab, the GitLab users), and why. */
   readonly approval?: { readonly by: string; readonly reason: string };
+  /** The freeze window the iteration's promotion met before its merge (waited out, overridden or refused). */
+  readonly freeze?: FreezeRecord;
   readonly steps: readonly StepRecord[];
 }
 
