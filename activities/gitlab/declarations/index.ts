@@ -69,9 +69,4 @@ export function writeImage(
   }
 }
 
-/** The format's name and file, for messages: `kustomize declaration in qa/kustomization.yaml`. */
-export function describeDeclaration(decl: ImageDeclaration, path: string): string {
-  return `${decl.format} declaration in ${path}`;
-}
-
 export type { ImageDeclaration, VersionFormat };

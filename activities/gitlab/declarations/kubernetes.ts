@@ -4,9 +4,9 @@
  * template, a Pod…). The container is the declaration's `container`, else the context's; when the declaration names
  * none and no container has the context's name, the file's only container.
  */
-import { isMap, isSeq, visit, type Scalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, visit, type Scalar, type YAMLMap } from 'yaml';
 import { ValidationError } from '../../../src/domain/errors.js';
-import { applyEdits, isScalar, scalarText, setScalar, yamlDocuments, type TextEdit } from './yaml-text.js';
+import { applyEdits, scalarText, setScalar, yamlDocuments, type TextEdit } from './yaml-text.js';
 
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
 

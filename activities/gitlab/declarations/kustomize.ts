@@ -2,13 +2,12 @@
  * kustomization.yaml `images:` entries (`name`, optional `newName`, `newTag` and/or `digest`). The entry is the one
  * whose `name` is the declaration's `name`, else the app's repository (`{registry}/{group}/{app}`).
  */
-import { isMap, isSeq, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
 import { ValidationError } from '../../../src/domain/errors.js';
 import { imageDigestOf, imageRepository, imageTagOf } from '../../../src/domain/image-reference.js';
 import {
   appendPair,
   applyEdits,
-  isScalar,
   removePair,
   replacePair,
   scalarText,

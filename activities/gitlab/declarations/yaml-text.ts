@@ -6,10 +6,8 @@
  * no text in the file yet (a key to add) go through `setIn` + `toString`, and only when the file survives that round
  * trip unchanged; otherwise the error says which key to add by hand.
  */
-import { isMap, isScalar, isSeq, parse, parseAllDocuments, Scalar, type Document, type Node, type YAMLMap } from 'yaml';
+import { isScalar, parse, parseAllDocuments, Scalar, type Document, type Node, type YAMLMap } from 'yaml';
 import { ValidationError } from '../../../src/domain/errors.js';
-
-export type YamlNode = Node;
 
 /** A file's documents (one for most files, several for a `---`-separated manifest); throws naming the file. */
 export function yamlDocuments(content: string, path: string): Document.Parsed[] {
@@ -30,12 +28,6 @@ export function scalarText(map: YAMLMap, key: string): string | undefined {
   const node = map.get(key, true);
   if (!isScalar(node) || node.value === null || node.value === undefined) return undefined;
   return String(node.value);
-}
-
-/** The scalar node at `path` (keys of nested maps) of a document, or undefined. */
-export function scalarAt(doc: Document, path: readonly string[]): Scalar | undefined {
-  const node: unknown = doc.getIn(path, true);
-  return isScalar(node) ? node : undefined;
 }
 
 /** One replacement of source text: [start, end) becomes `text`. */
@@ -155,5 +147,3 @@ export function appendPair(content: string, map: YAMLMap, key: string, value: st
   const newline = at > 0 && content[at - 1] === '\n' ? '' : '\n';
   return { start: at, end: at, text: `${newline}${indent}${key}: ${renderScalar(value, Scalar.PLAIN)}\n` };
 }
-
-export { isMap, isScalar, isSeq };
