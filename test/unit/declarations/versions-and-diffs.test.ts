@@ -124,4 +124,51 @@ describe('unified diffs', () => {
       ['--- a/new.yaml', '+++ b/new.yaml', '@@ -0,0 +1 @@', '+x', ''].join('\n'),
     );
   });
+
+  it('turns the old text into the new one when applied, for many random edits', () => {
+    let state = 12345;
+    const random = (n: number): number => {
+      // mulberry32: a small deterministic generator, so a failure reproduces.
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return (((t ^ (t >>> 14)) >>> 0) % n) as number;
+    };
+    for (let run = 0; run < 200; run++) {
+      const a = Array.from({ length: random(50) }, () => `line ${random(6)}`);
+      const b = a.filter(() => random(8) > 0).flatMap((l) => (random(10) === 0 ? [l, `new ${random(4)}`] : [l]));
+      const before = a.join('\n') + (a.length > 0 && random(4) > 0 ? '\n' : '');
+      const after = b.join('\n') + (b.length > 0 && random(4) > 0 ? '\n' : '');
+      expect(applyUnifiedDiff(before, unifiedDiff('f', before, after))).toBe(after);
+    }
+  });
 });
+
+/** Applies a unified diff as patch(1) does, strictly: every context and removed line must match. */
+function applyUnifiedDiff(text: string, diff: string): string {
+  if (diff === '') return text;
+  const source = text === '' ? [] : text.split(/(?<=\n)/);
+  const out: string[] = [];
+  let at = 0;
+  const lines = diff.split('\n').slice(2, -1);
+  for (let i = 0; i < lines.length; i++) {
+    const header = /^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@$/.exec(lines[i]!);
+    if (header) {
+      const start = Number(header[1]) - (header[2] === '0' ? 0 : 1);
+      out.push(...source.slice(at, start));
+      at = start;
+      continue;
+    }
+    const line = lines[i]!;
+    const noNewline = lines[i + 1] === '\\ No newline at end of file';
+    const full = line.slice(1) + (noNewline ? '' : '\n');
+    if (noNewline) i++;
+    if (line.startsWith('+')) out.push(full);
+    else {
+      expect(source[at]).toBe(full);
+      if (line.startsWith(' ')) out.push(full);
+      at++;
+    }
+  }
+  return [...out, ...source.slice(at)].join('');
+}
