@@ -27,9 +27,10 @@ export const parts = {
     folder: 'activities',
     // Values from clients: the activities match the clients' error classes (KubernetesApiError, WebhookRejectedError)
     // with instanceof; the clients themselves arrive by injection from the worker. The proto package only names
-    // history event types for the waits that follow their run's history (wakeups.ts).
+    // history event types for the waits that follow their run's history (wakeups.ts). yaml: the deployments repo's
+    // image declarations are edited in place by its node ranges, keeping comments (gitlab/declarations/).
     imports: ['domain', 'temporal-common', 'clients'],
-    packages: ['@temporalio/activity', '@temporalio/common', '@temporalio/proto', 'zod'],
+    packages: ['@temporalio/activity', '@temporalio/common', '@temporalio/proto', 'zod', 'yaml'],
     builtins: true,
     why: 'activities are thin: clients are injected, configuration is never read, the sandbox is never known',
   },

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activities.js';
 import { TransientError } from '../../src/domain/errors.js';
 import { defineActivity } from '../define.js';
-import { carriesRunMarker, deployBranchPrefix, runMarkerTrailer } from './edits.js';
+import { carriesRunMarker, deployBranchMatcher, runMarkerTrailer } from './edits.js';
 import { envBranchOf, type GitLabContext } from './support.js';
 
 export function createAbandonDeployBranch(ctx: GitLabContext): ShepherdActivities['abandonDeployBranch'] {
@@ -32,13 +32,13 @@ export function createAbandonDeployBranch(ctx: GitLabContext): ShepherdActivitie
       }),
     async run(input, { attempt }) {
       const project = layout.gitlab.deploymentsProject;
-      const prefix = deployBranchPrefix(input.targetEnv);
-      const exact = input.imageTag !== undefined ? `${prefix}${input.imageTag}` : undefined;
-      const versionPrefix = `${prefix}${input.version ?? ''}-`;
-      const ours = (branch: string): boolean =>
-        exact !== undefined
-          ? branch === exact
-          : branch.startsWith(versionPrefix) && branch.length > versionPrefix.length;
+      const wanted = deployBranchMatcher(
+        layout,
+        input.targetEnv,
+        input.imageTag !== undefined ? { imageTag: input.imageTag } : { version: input.version },
+      );
+      const exact = wanted.exact;
+      const ours = (branch: string): boolean => wanted.matches(branch);
       const open = (
         await client.listMergeRequests(project, {
           state: 'opened',

@@ -1,7 +1,8 @@
 /**
  * awaitMergeRequest. Changes nothing. Waits (polling every `pollIntervalMs`, heartbeating `{ startedAt, polls,
- * lastSeen }`) for the open MR into the env branch that CI (`update-dev-{tag}`, or `update-dev-{version}-…` when
- * only the version is known) or the promote job (`promote-{env}-{tag}`) opened, and returns the newest such MR with
+ * lastSeen }`) for the open MR into the env branch that CI (the layout's `dev` template, the seed's `update-dev-{tag}`, or
+ * `update-dev-{version}-…` when only the version is known: CI's tags start with the version) or the promote job
+ * (the `promotion` template, the seed's `promote-{env}-{tag}`) opened, and returns the newest such MR with
  * its current head. The MR is found by its branch, not by when it was created: the jobs recreate their branch and
  * reuse an MR left open for it (by an earlier run, or on purpose by `--no-merge`), so such an MR is adopted once its
  * head is the branch's head, the commit the job pushed (GitLab updates an MR's head shortly after a push). Runs
@@ -17,7 +18,7 @@ import { MergeRequestNotFoundError } from '../../src/domain/errors.js';
 import { defineActivity } from '../define.js';
 import { pacing } from '../wakeups.js';
 import { pollUntil } from '../poll-until.js';
-import { deployBranchPrefix } from './edits.js';
+import { deployBranchMatcher } from './edits.js';
 import { envBranchOf, mergeRequestRef, PollDetailsSchema, type GitLabContext, type PollDetails } from './support.js';
 
 export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities['awaitMergeRequest'] {
@@ -40,21 +41,17 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
     async run(input, { attempt, resumed, heartbeat }) {
       const env = input.targetEnv;
       const createdAfter = input.createdAfter !== undefined ? Date.parse(input.createdAfter) : undefined;
-      const prefix = deployBranchPrefix(env);
-      const wanted: { exact: string } | { prefix: string } =
-        input.imageTag !== undefined
-          ? { exact: `${prefix}${input.imageTag}` }
-          : { prefix: `${prefix}${input.version}-` };
-      const matches = (branch: string): boolean =>
-        'exact' in wanted
-          ? branch === wanted.exact
-          : branch.startsWith(wanted.prefix) && branch.length > wanted.prefix.length;
+      const wanted = deployBranchMatcher(
+        layout,
+        env,
+        input.imageTag !== undefined ? { imageTag: input.imageTag } : { version: input.version },
+      );
       const project = layout.gitlab.deploymentsProject;
       const targetBranch = envBranchOf(layout, env);
       const startedAt = resumed?.startedAt ?? Date.now();
-      const waitingFor = 'exact' in wanted ? wanted.exact : `${wanted.prefix}*`;
+      const waitingFor = wanted.describe;
 
-      const mr = await pollUntil<PollDetails, Parameters<typeof mergeRequestRef>[0]>({
+      const mr = await pollUntil<PollDetails, Parameters<typeof mergeRequestRef>[1]>({
         waitingFor: `merge request ${waitingFor} into ${env}`,
         startedAt,
         deadline: Date.parse(input.deadline),
@@ -66,10 +63,10 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
             state: 'opened',
             targetBranch,
             ...(createdAfter !== undefined ? { createdAfter: new Date(createdAfter).toISOString() } : {}),
-            ...('exact' in wanted ? { sourceBranch: wanted.exact } : {}),
+            ...(wanted.exact !== undefined ? { sourceBranch: wanted.exact } : {}),
           });
           const found = open
-            .filter((m) => matches(m.sourceBranch))
+            .filter((m) => wanted.matches(m.sourceBranch))
             .filter((m) => createdAfter === undefined || Date.parse(m.createdAt) >= createdAfter)
             .sort((a, b) => b.iid - a.iid)[0];
           const polls = progress.polls + 1;
@@ -95,11 +92,11 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
             ? undefined
             : new MergeRequestNotFoundError({
                 targetEnv: env,
-                branchPrefix: 'exact' in wanted ? wanted.exact : wanted.prefix,
+                branchPrefix: wanted.exact ?? wanted.prefix,
                 waitedSeconds: Math.round((Date.now() - startedAt) / 1000),
               }),
       });
-      return { ...mergeRequestRef(mr, env), attempt };
+      return { ...mergeRequestRef(layout, mr, env), attempt };
     },
   });
 }

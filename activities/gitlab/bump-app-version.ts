@@ -1,8 +1,16 @@
 /**
  * bumpAppVersion. Changes: one commit on the app project's bump branch (SHEPHERD_BUMP_BRANCH, default the project's
- * default branch) that raises the first `<version>` of the version file by one patch (suffix such as `-SNAPSHOT`
- * kept), with the message `chore: bump version to {NEW} [pipeline-validation]` and a `Shepherd-Run: {runMarker}`
+ * default branch) that raises the version in the layout's version file by its `versionFormat` (`maven`: the
+ * project's `<version>` in pom.xml, `npm`: package.json's `"version"`, `gradle`: `version=` in gradle.properties,
+ * `plain`: a VERSION file; the last number + 1, a suffix such as `-SNAPSHOT` kept, nothing else of the file changed),
+ * with the message `chore: bump version to {NEW} [pipeline-validation]` and a `Shepherd-Run: {runMarker}`
  * trailer. The commit that lands on the branch starts the app's CI, and is what the result names.
+ *
+ * `none` (the build numbers the version): the commit writes the run marker into `.shepherd-bump` at the project's
+ * root (creating it the first time) instead of changing a version. GitLab's commits API takes an empty commit only
+ * with `allow_empty` (GitLab 18.7 and later; releases from December 2025 to then refuse one without actions, older
+ * ones accept `actions: []`), so a one-file commit is the form every GitLab accepts. The result's versions are ''
+ * for such an app: its CI tags what it builds.
  *
  * How it lands (SHEPHERD_BUMP_VIA): `push` commits to the branch; `merge-request` commits to a branch of its own
  * (`shepherd/bump-{version}-{run}`) and opens an MR into the bump branch that merges itself when its pipeline
@@ -17,19 +25,40 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { MergeRequestInfo } from '../../src/clients/gitlab/index.js';
+import type { FileUpdate, MergeRequestInfo } from '../../src/clients/gitlab/index.js';
 import { ACTIVITY_FIELDS, type BumpAppVersionResult, type ShepherdActivities } from '../../src/domain/activities.js';
-import { BranchProtectedError, MergeConflictError } from '../../src/domain/errors.js';
+import { BranchProtectedError, MergeConflictError, NotFoundError } from '../../src/domain/errors.js';
 import { defineActivity, type ActivityContext } from '../define.js';
 import { pollUntil } from '../poll-until.js';
 import { pacing } from '../wakeups.js';
-import { bumpCommitMessage, bumpPom, carriesRunMarker, pomVersion, versionOfBumpMessage } from './edits.js';
+import { VERSION_FILES, type VersionFormat } from '../../src/domain/pipeline.js';
+import { bumpVersion, readVersion } from './declarations/index.js';
+import { bumpCommitMessage, carriesRunMarker, runMarkerTrailer, versionOfBumpMessage } from './edits.js';
 import { PollDetailsSchema, type GitLabContext, type PollDetails } from './support.js';
 
-/** The source branch of a run's bump MR: the version it carries and a short digest of the run marker. */
+/** The source branch of a run's bump MR: the version it carries (if any) and a short digest of the run marker. */
 export function bumpBranchName(version: string, runMarker: string): string {
   const run = createHash('sha256').update(runMarker).digest('hex').slice(0, 10);
-  return `shepherd/bump-${version}-${run}`;
+  return version === '' ? `shepherd/bump-${run}` : `shepherd/bump-${version}-${run}`;
+}
+
+/** The file a bump of an app without a version file (`none`) writes the run marker into, and its first lines. */
+export const BUMP_MARKER_FILE = '.shepherd-bump';
+const BUMP_MARKER_TEXT =
+  "Shepherd's nightly pipeline validation writes this file to start a build of an app without a version file.";
+
+/** A bump as it is about to be committed. */
+interface Bump {
+  readonly previousVersion: string;
+  readonly version: string;
+  readonly update: FileUpdate;
+}
+
+/** The bump commit's message; an app without a version file has no version to announce. */
+function commitMessage(version: string, runMarker: string): string {
+  return version === ''
+    ? `chore: start a build [pipeline-validation]\n\n${runMarkerTrailer(runMarker)}\n`
+    : bumpCommitMessage(version, runMarker);
 }
 
 /** Without a deadline (callers from before the MR route): how long the MR may take to merge itself. */
@@ -38,8 +67,40 @@ const DEFAULT_MERGE_WAIT_MS = 10 * 60_000;
 export function createBumpAppVersion(ctx: GitLabContext): ShepherdActivities['bumpAppVersion'] {
   const { client, layout } = ctx;
   const project = layout.gitlab.appProject;
-  const versionFile = layout.gitlab.versionFile;
+  const format: VersionFormat = layout.gitlab.versionFormat ?? 'maven';
+  const versionFile = format === 'none' ? BUMP_MARKER_FILE : layout.gitlab.versionFile || VERSION_FILES[format]!;
   const via = layout.gitlab.bump?.via ?? 'push';
+
+  /** The version `content` declares ('' for an app without a version file). */
+  const versionIn = (content: string): string => (format === 'none' ? '' : readVersion(format, content, versionFile));
+
+  /**
+   * The bump of the version file as it is at `ref`: its new content and the versions; for `none`, the marker file
+   * carrying the run (created when the project has none yet).
+   */
+  async function bumpAt(ref: string, runMarker: string): Promise<Bump> {
+    if (format !== 'none') {
+      const file = await client.readFile(project, versionFile, ref);
+      const bump = bumpVersion(format, file.content, versionFile);
+      return {
+        previousVersion: bump.from,
+        version: bump.to,
+        update: { filePath: versionFile, content: bump.content, lastCommitId: file.lastCommitId },
+      };
+    }
+    const existing = await client.readFile(project, versionFile, ref).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
+    const content = `${BUMP_MARKER_TEXT}\n\n${runMarkerTrailer(runMarker)}\n`;
+    return {
+      previousVersion: '',
+      version: '',
+      update: existing
+        ? { filePath: versionFile, content, lastCommitId: existing.lastCommitId }
+        : { filePath: versionFile, content, create: true },
+    };
+  }
 
   /** The run's merged bump MR of `version` into `target`, if the bump landed through one. */
   async function mergedBumpRequest(
@@ -54,13 +115,14 @@ export function createBumpAppVersion(ctx: GitLabContext): ShepherdActivities['bu
 
   /** The versions before and after a bump commit, read from the commit and its parent. */
   async function versionsAround(commit: { sha: string; message: string; parentShas: readonly string[] }) {
+    if (format === 'none') return { version: '', previousVersion: '' };
     const version =
       versionOfBumpMessage(commit.message) ??
-      pomVersion((await client.readFile(project, versionFile, commit.sha)).content);
+      versionIn((await client.readFile(project, versionFile, commit.sha)).content);
     const parent = commit.parentShas[0];
     const previousVersion =
-      parent !== undefined ? pomVersion((await client.readFile(project, versionFile, parent)).content) : undefined;
-    return { version: version ?? '', previousVersion: previousVersion ?? '' };
+      parent !== undefined ? versionIn((await client.readFile(project, versionFile, parent)).content) : '';
+    return { version, previousVersion };
   }
 
   /**
@@ -117,24 +179,25 @@ export function createBumpAppVersion(ctx: GitLabContext): ShepherdActivities['bu
     deadline: number,
     activity: Pick<ActivityContext<PollDetails>, 'resumed' | 'heartbeat'>,
   ): Promise<Omit<BumpAppVersionResult, 'attempt'>> {
-    const file = await client.readFile(project, versionFile, target);
-    const bump = bumpPom(file.content);
+    const bump = await bumpAt(target, runMarker);
     const branch = bumpBranchName(bump.version, runMarker);
     const existing = await client.getBranch(project, branch);
     if (!existing) await client.createBranch(project, branch, target);
     const head = existing ? await client.listCommits(project, branch, 1) : [];
     if (!head[0] || !carriesRunMarker(head[0].message, runMarker)) {
-      const onBranch = await client.readFile(project, versionFile, branch);
+      const onBranch = await bumpAt(branch, runMarker);
       await client.commitFiles(project, {
         branch,
-        message: bumpCommitMessage(bump.version, runMarker),
-        updates: [{ filePath: versionFile, content: bump.content, lastCommitId: onBranch.lastCommitId }],
+        message: commitMessage(bump.version, runMarker),
+        updates: [
+          { ...bump.update, ...(onBranch.update.create ? {} : { lastCommitId: onBranch.update.lastCommitId }) },
+        ],
       });
     }
     const { mergeRequest } = await client.createMergeRequest(project, {
       sourceBranch: branch,
       targetBranch: target,
-      title: `chore: bump version to ${bump.version} [pipeline-validation]`,
+      title: commitMessage(bump.version, runMarker).split('\n')[0]!,
       description: `The nightly pipeline validation's version bump; it merges itself when its pipeline succeeds.\n\nShepherd-Run: ${runMarker}`,
       removeSourceBranch: true,
     });
@@ -165,21 +228,19 @@ export function createBumpAppVersion(ctx: GitLabContext): ShepherdActivities['bu
       }
       // An earlier attempt took the MR route and its MR has not merged yet: carry on waiting for it.
       if (via !== 'push') {
-        const file = await client.readFile(project, versionFile, target);
-        const branch = bumpBranchName(bumpPom(file.content).version, input.runMarker);
+        const branch = bumpBranchName((await bumpAt(target, input.runMarker)).version, input.runMarker);
         if (await client.getBranch(project, branch))
           return { ...(await bumpThroughMergeRequest(target, input.runMarker, deadline, activity)), attempt };
       }
 
       if (via === 'merge-request')
         return { ...(await bumpThroughMergeRequest(target, input.runMarker, deadline, activity)), attempt };
-      const file = await client.readFile(project, versionFile, target);
-      const bump = bumpPom(file.content);
+      const bump = await bumpAt(target, input.runMarker);
       try {
         const commit = await client.commitFiles(project, {
           branch: target,
-          message: bumpCommitMessage(bump.version, input.runMarker),
-          updates: [{ filePath: versionFile, content: bump.content, lastCommitId: file.lastCommitId }],
+          message: commitMessage(bump.version, input.runMarker),
+          updates: [bump.update],
         });
         return {
           previousVersion: bump.previousVersion,

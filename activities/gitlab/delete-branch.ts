@@ -1,24 +1,25 @@
 /**
  * deleteBranch: the undo of pushing a branch. Changes: deletes it from the deployments project. Safe to repeat: a
  * missing branch is success (`deleted: false`). Refuses (ValidationError) env branches, the default branch and any
- * name outside the run's prefixes `update-dev-`, `promote-`, `revert-`. Waits for nothing.
+ * name outside the run's prefixes: those of the layout's dev and promotion branch templates (the seed's
+ * `update-dev-`, `promote-`) and `revert-`. Waits for nothing.
  */
 import { z } from 'zod';
 import type { ShepherdActivities } from '../../src/domain/activities.js';
 import { ValidationError } from '../../src/domain/errors.js';
 import { defineActivity } from '../define.js';
-import { RUN_BRANCH_PREFIXES } from './edits.js';
+import { runBranchPrefixes } from './edits.js';
 import { envOfBranch, type GitLabContext } from './support.js';
-
-const RUN_BRANCH_RULE = `must start with one of ${RUN_BRANCH_PREFIXES.join(', ')}`;
 
 export function createDeleteBranch(ctx: GitLabContext): ShepherdActivities['deleteBranch'] {
   const { client, layout } = ctx;
+  const prefixes = runBranchPrefixes(layout);
+  const RUN_BRANCH_RULE = `must start with one of ${prefixes.join(', ')}`;
   return defineActivity({
     input: z.object({
       branch: z
         .string({ error: RUN_BRANCH_RULE })
-        .refine((b) => RUN_BRANCH_PREFIXES.some((p) => b.startsWith(p) && b.length > p.length), {
+        .refine((b) => prefixes.some((p) => b.startsWith(p) && b.length > p.length), {
           error: RUN_BRANCH_RULE,
         })
         .refine((b) => envOfBranch(layout, b) === undefined, { error: 'must not be an environment branch' }),

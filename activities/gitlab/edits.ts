@@ -1,52 +1,16 @@
 /**
- * The text edits and names the GitLab activities rely on, as pure functions: the version bump of pom.xml, the image
- * reference in an environment's env.cue and rendered manifest, and the branch names CI, the promote job and
- * Shepherd use. No I/O, so they are easy to test on their own.
+ * The names and messages the GitLab activities rely on, as pure functions: the bump commit's message and the run
+ * marker trailer, the image reference env branches declare, and the branch names of the merge requests CI, the
+ * promote job and Shepherd open (from the layout's templates). The file formats themselves (image declarations,
+ * version files) live in `./declarations/`. No I/O, so they are easy to test on their own.
  */
 import type { Environment } from '../../src/domain/environments.js';
-import { ValidationError } from '../../src/domain/errors.js';
-import { imageRepository } from '../../src/domain/image-reference.js';
-
-// ── pom.xml ─────────────────────────────────────────────────────────────────────────────────────────────────────
-
-const VERSION_ELEMENT = /<version>\s*([^<\s]+)\s*<\/version>/g;
-
-/** The project's own `<version>`: the first one outside a `<parent>` block. */
-function versionMatch(pom: string): RegExpExecArray | undefined {
-  const parent = /<parent>[\s\S]*?<\/parent>/.exec(pom);
-  VERSION_ELEMENT.lastIndex = 0;
-  for (let m = VERSION_ELEMENT.exec(pom); m; m = VERSION_ELEMENT.exec(pom)) {
-    const insideParent = parent !== null && m.index > parent.index && m.index < parent.index + parent[0].length;
-    if (!insideParent) return m;
-  }
-  return undefined;
-}
-
-/** The version the pom declares for the project, or undefined. */
-export function pomVersion(pom: string): string | undefined {
-  return versionMatch(pom)?.[1];
-}
-
-/** `1.0.36-SNAPSHOT` → `1.0.37-SNAPSHOT`: patch + 1, any suffix kept. */
-export function nextPatchVersion(version: string): string {
-  const m = /^(\d+)\.(\d+)\.(\d+)(.*)$/.exec(version);
-  if (!m)
-    throw new ValidationError(
-      'versionFile',
-      `must declare a MAJOR.MINOR.PATCH version (found ${JSON.stringify(version)})`,
-    );
-  return `${m[1]}.${m[2]}.${Number(m[3]) + 1}${m[4]}`;
-}
-
-/** The pom with its project version raised by one patch; everything else byte for byte the same. */
-export function bumpPom(pom: string): { previousVersion: string; version: string; content: string } {
-  const m = versionMatch(pom);
-  if (!m || m[1] === undefined) throw new ValidationError('versionFile', 'must contain a <version> element');
-  const previousVersion = m[1];
-  const version = nextPatchVersion(previousVersion);
-  const element = m[0].replace(previousVersion, version);
-  return { previousVersion, version, content: pom.slice(0, m.index) + element + pom.slice(m.index + m[0].length) };
-}
+import {
+  environmentOrderOf,
+  fillTemplate,
+  SEED_BRANCH_TEMPLATES,
+  type PipelineLayout,
+} from '../../src/domain/pipeline.js';
 
 /** The subject of a bump commit, as the seed's validation script writes it. */
 export function bumpCommitMessage(version: string, runMarker: string): string {
@@ -69,93 +33,6 @@ export function versionOfBumpMessage(message: string): string | undefined {
   return /^chore: bump version to (\S+)/.exec(message)?.[1];
 }
 
-// ── image references ────────────────────────────────────────────────────────────────────────────────────────────
-
-/** The lines of the `{env}: {cueApp}:` block of env.cue: [first, last]. */
-function cueBlock(lines: readonly string[], env: string, cueApp: string, file: string): [number, number] {
-  const start = lines.findIndex((l) => l.startsWith(`${env}: ${cueApp}:`));
-  if (start < 0) throw new ValidationError('imageFiles', `${file} must declare a "${env}: ${cueApp}:" block`);
-  let depth = 0;
-  for (let i = start; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    depth += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
-    if (i > start && depth <= 0) return [start, i];
-  }
-  return [start, lines.length - 1];
-}
-
-const CUE_IMAGE_LINE = /^(\s*image:\s*)"([^"]*)"/;
-
-/** The image the env.cue block of `env` declares for the app. */
-export function imageInEnvCue(text: string, env: Environment, cueApp: string, file = 'env.cue'): string {
-  const lines = text.split('\n');
-  const [start, end] = cueBlock(lines, env, cueApp, file);
-  for (let i = start; i <= end; i++) {
-    const m = CUE_IMAGE_LINE.exec(lines[i] ?? '');
-    if (m?.[2] !== undefined) return m[2];
-  }
-  throw new ValidationError('imageFiles', `${file} must declare an image for ${env}.${cueApp}`);
-}
-
-/** env.cue with the `image: "…"` line inside the `{env}: {cueApp}:` block set to `image`. */
-export function setImageInEnvCue(
-  text: string,
-  env: Environment,
-  cueApp: string,
-  image: string,
-  file = 'env.cue',
-): string {
-  const lines = text.split('\n');
-  const [start, end] = cueBlock(lines, env, cueApp, file);
-  const hits: number[] = [];
-  for (let i = start; i <= end; i++) if (CUE_IMAGE_LINE.test(lines[i] ?? '')) hits.push(i);
-  if (hits.length !== 1)
-    throw new ValidationError(
-      'imageFiles',
-      `${file} must have exactly one image line for ${env}.${cueApp} (found ${hits.length})`,
-    );
-  const at = hits[0]!;
-  lines[at] = (lines[at] ?? '').replace(CUE_IMAGE_LINE, (_, lead: string) => `${lead}"${image}"`);
-  return lines.join('\n');
-}
-
-const YAML_IMAGE_LINE = /^(\s*(?:-\s+)?image:\s*)(["']?)([^\s"']+)\2\s*$/;
-
-/**
- * A rendered manifest with the `image:` line of the app's container set to `image`. The app's container is the one
- * whose image repository ends in `/{app}`; sidecars keep theirs.
- */
-export function setImageInManifest(text: string, app: string, image: string, file: string): string {
-  const lines = text.split('\n');
-  let hits = 0;
-  const out = lines.map((line) => {
-    const m = YAML_IMAGE_LINE.exec(line);
-    if (!m || m[3] === undefined || !imageRepository(m[3]).endsWith(`/${app}`)) return line;
-    hits++;
-    return `${m[1]}${m[2]}${image}${m[2]}`;
-  });
-  if (hits === 0) throw new ValidationError('imageFiles', `${file} must have an image line for the ${app} container`);
-  return out.join('\n');
-}
-
-/** The image of the app's container in a rendered manifest; every line of it must name the same image. */
-export function imageInManifest(text: string, app: string, file: string): string {
-  const images = new Set<string>();
-  for (const line of text.split('\n')) {
-    const m = YAML_IMAGE_LINE.exec(line);
-    if (m?.[3] !== undefined && imageRepository(m[3]).endsWith(`/${app}`)) images.add(m[3]);
-  }
-  const [image, ...others] = [...images];
-  if (image === undefined)
-    throw new ValidationError('imageFiles', `${file} must have an image line for the ${app} container`);
-  if (others.length > 0)
-    throw new ValidationError(
-      'imageFiles',
-      `${file} must declare one image for ${app} (found ${[...images].join(', ')})`,
-    );
-  return image;
-}
-
 /** `{registry}/{group}/{app}:{tag}`, the reference env branches declare. */
 export function imageReference(
   registry: { readonly external: string; readonly group: string },
@@ -167,24 +44,133 @@ export function imageReference(
 
 // ── branch names ────────────────────────────────────────────────────────────────────────────────────────────────
 
-/** The branch prefix of the MR that deploys an image to `env`: CI's `update-dev-`, the promote job's `promote-{env}-`. */
-export function deployBranchPrefix(env: Environment): string {
-  return env === 'dev' ? 'update-dev-' : `promote-${env}-`;
+/**
+ * The template of the branch whose MR deploys an image to `env`: the `dev` template for the pipeline's first
+ * environment (CI opens it), the `promotion` template for the others (the promote job, or Shepherd, opens it).
+ */
+function deployTemplate(layout: Pick<PipelineLayout, 'gitlab' | 'environmentOrder'>, env: Environment): string {
+  const templates = layout.gitlab.branches ?? SEED_BRANCH_TEMPLATES;
+  return environmentOrderOf(layout)[0] === env ? templates.dev : templates.promotion;
 }
 
-export function promotionBranch(env: Environment, tag: string): string {
-  return `promote-${env}-${tag}`;
+/** The values a deploy branch's template knows before the tag: the app, the target and the source environment. */
+function knownValues(
+  layout: Pick<PipelineLayout, 'gitlab' | 'environmentOrder' | 'app'>,
+  env: Environment,
+): Record<string, string> {
+  const order = environmentOrderOf(layout);
+  const source = order[order.indexOf(env) - 1];
+  return { app: layout.app.name, target: env, env, ...(source !== undefined ? { source } : {}) };
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * How to recognise the branch of the MR that deploys to `env`: by the tag (the exact name), by the version (CI's
+ * tags start with `{version}-`, so `{tag}` matches `{version}-…`), or by any tag. `prefix` is the literal start of
+ * the name, `describe` the name with `*` for what is not known.
+ */
+export interface DeployBranchMatcher {
+  readonly exact?: string;
+  readonly prefix: string;
+  readonly describe: string;
+  matches(branch: string): boolean;
+}
+
+export function deployBranchMatcher(
+  layout: Pick<PipelineLayout, 'gitlab' | 'environmentOrder' | 'app'>,
+  env: Environment,
+  by: { readonly imageTag?: string | undefined; readonly version?: string | undefined } = {},
+): DeployBranchMatcher {
+  const values: Record<string, string | undefined> = {
+    ...knownValues(layout, env),
+    ...(by.imageTag !== undefined ? { tag: by.imageTag } : {}),
+    ...(by.version !== undefined ? { version: by.version } : {}),
+  };
+  const template = deployTemplate(layout, env);
+  const parts = template.split(/(\{[a-zA-Z]+\})/).filter((p) => p !== '');
+  let pattern = '';
+  let describe = '';
+  let literal = true;
+  let prefix = '';
+  for (const part of parts) {
+    const key = /^\{([a-zA-Z]+)\}$/.exec(part)?.[1];
+    let text: string | undefined = key === undefined ? part : values[key];
+    let wild = false;
+    if (key === 'tag' && text === undefined && by.version !== undefined && !template.includes('{version}')) {
+      pattern += `${escapeRegExp(by.version)}-.+`;
+      describe += `${by.version}-*`;
+      if (literal) prefix += `${by.version}-`;
+      literal = false;
+      continue;
+    }
+    if (text === undefined) {
+      wild = true;
+      text = '*';
+    }
+    pattern += wild ? '.+' : escapeRegExp(text);
+    describe += text;
+    if (wild) literal = false;
+    else if (literal) prefix += text;
+  }
+  const regex = new RegExp(`^${pattern}$`);
+  return {
+    ...(literal ? { exact: describe } : {}),
+    prefix,
+    describe,
+    matches: (branch) => regex.test(branch),
+  };
+}
+
+/** The branch a promotion of `tag` into `target` opens its MR from (the layout's `promotion` template). */
+export function promotionBranch(
+  layout: Pick<PipelineLayout, 'gitlab' | 'environmentOrder' | 'app'>,
+  target: Environment,
+  tag: string,
+  source?: Environment,
+): string {
+  const templates = layout.gitlab.branches ?? SEED_BRANCH_TEMPLATES;
+  return fillTemplate(templates.promotion, {
+    ...knownValues(layout, target),
+    ...(source !== undefined ? { source } : {}),
+    tag,
+  });
 }
 
 export function revertBranch(env: Environment, iid: number): string {
   return `revert-${env}-${iid}`;
 }
 
-/** Branches a run (or CI for it) opens, and only those may be deleted by Shepherd. */
-export const RUN_BRANCH_PREFIXES = ['update-dev-', 'promote-', 'revert-'] as const;
+/**
+ * Branches a run (or CI, or the promote job for it) opens, and only those may be deleted by Shepherd: the literal
+ * starts of the layout's dev and promotion templates (a template that starts with a placeholder other than `{app}`
+ * contributes none), and `revert-`.
+ */
+export function runBranchPrefixes(layout: Pick<PipelineLayout, 'gitlab' | 'app'>): string[] {
+  const templates = layout.gitlab.branches ?? SEED_BRANCH_TEMPLATES;
+  const literalStart = (template: string): string => {
+    const filled = fillTemplate(template, { app: layout.app.name });
+    const brace = filled.indexOf('{');
+    return brace < 0 ? filled : filled.slice(0, brace);
+  };
+  const prefixes = [literalStart(templates.dev), literalStart(templates.promotion), 'revert-'];
+  return [...new Set(prefixes.filter((p) => p !== ''))];
+}
 
-/** The image tag an `update-dev-{tag}` or `promote-{env}-{tag}` branch deploys to `env`. */
-export function tagOfBranch(branch: string, env: Environment): string | undefined {
-  const prefix = deployBranchPrefix(env);
-  return branch.startsWith(prefix) && branch.length > prefix.length ? branch.slice(prefix.length) : undefined;
+/** The image tag the branch of an MR deploying to `env` carries (its template's `{tag}`), if it is such a branch. */
+export function tagOfBranch(
+  layout: Pick<PipelineLayout, 'gitlab' | 'environmentOrder' | 'app'>,
+  branch: string,
+  env: Environment,
+): string | undefined {
+  const template = deployTemplate(layout, env);
+  const values = knownValues(layout, env);
+  let pattern = '';
+  for (const part of template.split(/(\{[a-zA-Z]+\})/).filter((p) => p !== '')) {
+    const key = /^\{([a-zA-Z]+)\}$/.exec(part)?.[1];
+    if (key === 'tag') pattern += '(?<tag>.+)';
+    else if (key === undefined) pattern += escapeRegExp(part);
+    else pattern += values[key] !== undefined ? escapeRegExp(values[key]) : '.+?';
+  }
+  return new RegExp(`^${pattern}$`).exec(branch)?.groups?.tag;
 }

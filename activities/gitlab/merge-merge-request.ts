@@ -25,7 +25,7 @@ import type { MergeRequestInfo, PipelineInfo } from '../../src/clients/gitlab/in
 import { defineActivity, type ActivityContext } from '../define.js';
 import { pacing } from '../wakeups.js';
 import { pollUntil } from '../poll-until.js';
-import { PollDetailsSchema, type GitLabContext } from './support.js';
+import { declarationPathsOnBranch, PollDetailsSchema, type GitLabContext } from './support.js';
 
 /** GitLab is still working something out: look again (api-contracts.md §1.6, real-installations.md §2). */
 const STILL_CHECKING = new Set([
@@ -269,8 +269,10 @@ async function headPipelineOf(ctx: GitLabContext, mr: MergeRequestInfo): Promise
 }
 
 /**
- * A rebase must not change what the approved MR does: the lines the rebased MR adds and removes in the image files
- * are the ones the approved head added and removed against its own base. Anything else is MergeConflictError.
+ * A rebase must not change what the approved MR does: the lines the rebased MR adds and removes in the files that
+ * declare the app's image (those of every environment whose files live on the MR's target branch: in a directory
+ * layout, the MR's own environment's and its neighbours', which it must not touch either) are the ones the approved
+ * head added and removed against its own base. Anything else is MergeConflictError.
  */
 async function requireSameChange(
   ctx: GitLabContext,
@@ -280,7 +282,7 @@ async function requireSameChange(
 ): Promise<void> {
   const { client } = ctx;
   const project = ctx.layout.gitlab.deploymentsProject;
-  const files = ctx.layout.gitlab.imageFiles;
+  const files = declarationPathsOnBranch(ctx.layout, mr.targetBranch);
   const [approved, rebased] = await Promise.all([
     client.changedLines(project, mr.targetBranch, approvedHead, files),
     client.mergeRequestChangedLines(project, mr.iid, files),

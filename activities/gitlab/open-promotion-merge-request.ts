@@ -1,8 +1,10 @@
 /**
- * openPromotionMergeRequest. Changes: branch `promote-{targetEnv}-{imageTag}` from the target env branch (created
- * together with its commit), the image reference in the configured image files (env.cue's line in the
- * `{env}: {cueApp}:` block, the app container's line in the rendered manifest) set to
- * `{registry}/{group}/{app}:{tag}`, and an MR into the env branch titled `Promote {app} to {env}: {tag}` describing
+ * openPromotionMergeRequest. Changes: the branch of the layout's `promotion` template (the seed's
+ * `promote-{target}-{tag}`) from the target environment's branch (created together with its commit), every image
+ * declaration of the target environment (at its path in the environment's directory; the seed's: env.cue's line in
+ * the `{env}: {cueName}:` block and the app container's line in the rendered manifest) set to
+ * `{registry}/{group}/{app}:{tag}` keeping each file's formatting (`./declarations/`), and an MR into that branch
+ * titled `Promote {app} to {env}: {tag}` describing
  * the promotion, with the run marker and `remove_source_branch` (GitLab deletes the branch once it merges).
  * Safe to repeat: an existing branch is reused (a commit is added only when it does not yet carry the image), and
  * an open MR for the same branch pair is reused. Waits for nothing.
@@ -17,8 +19,9 @@ import {
 import { ValidationError } from '../../src/domain/errors.js';
 import type { FileUpdate } from '../../src/clients/gitlab/index.js';
 import { defineActivity } from '../define.js';
-import { imageReference, promotionBranch, runMarkerTrailer, setImageInEnvCue, setImageInManifest } from './edits.js';
-import { envBranchOf, mergeRequestRef, type GitLabContext } from './support.js';
+import { writeImage } from './declarations/index.js';
+import { imageReference, promotionBranch, runMarkerTrailer } from './edits.js';
+import { declarationContext, declarationsIn, envBranchOf, mergeRequestRef, type GitLabContext } from './support.js';
 
 export function createOpenPromotionMergeRequest(ctx: GitLabContext): ShepherdActivities['openPromotionMergeRequest'] {
   const { client, layout } = ctx;
@@ -29,21 +32,26 @@ export function createOpenPromotionMergeRequest(ctx: GitLabContext): ShepherdAct
       const target = input.targetEnv;
       const project = layout.gitlab.deploymentsProject;
       const envBranch = envBranchOf(layout, target);
-      const branch = promotionBranch(target, input.imageTag);
+      const branch = promotionBranch(layout, target, input.imageTag, source);
       const image = imageReference(layout.registry, layout.app.name, input.imageTag);
       const title = `Promote ${layout.app.name} to ${target}: ${input.imageTag}`;
+      const context = declarationContext(layout, target);
 
       /** The updates `ref` still needs to declare `image`; empty when it already does. */
       const updatesFor = async (ref: string): Promise<FileUpdate[]> => {
-        const updates: FileUpdate[] = [];
-        for (const path of layout.gitlab.imageFiles) {
-          const file = await client.readFile(project, path, ref);
-          const next = path.endsWith('.cue')
-            ? setImageInEnvCue(file.content, target, layout.app.cueName, image, path)
-            : setImageInManifest(file.content, layout.app.name, image, path);
-          if (next !== file.content) updates.push({ filePath: path, content: next, lastCommitId: file.lastCommitId });
+        const files = new Map<string, { before: string; after: string; lastCommitId: string }>();
+        for (const { declaration, path } of declarationsIn(layout, target)) {
+          let file = files.get(path);
+          if (file === undefined) {
+            const read = await client.readFile(project, path, ref);
+            file = { before: read.content, after: read.content, lastCommitId: read.lastCommitId };
+            files.set(path, file);
+          }
+          file.after = writeImage(declaration, file.after, context, image, path);
         }
-        return updates;
+        return [...files]
+          .filter(([, f]) => f.after !== f.before)
+          .map(([path, f]) => ({ filePath: path, content: f.after, lastCommitId: f.lastCommitId }));
       };
       const message = `${title}\n\nAutomated promotion from ${source}.\n\nImage: ${image}\nSource environment: ${source}\n\n${runMarkerTrailer(input.runMarker)}\n`;
 
@@ -79,7 +87,7 @@ export function createOpenPromotionMergeRequest(ctx: GitLabContext): ShepherdAct
       }
       const current = await client.getMergeRequest(project, iid);
       return {
-        mergeRequest: mergeRequestRef(current, target, input.imageTag),
+        mergeRequest: mergeRequestRef(layout, current, target, input.imageTag),
         branchCreated,
         mergeRequestCreated,
         attempt,

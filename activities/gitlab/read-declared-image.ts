@@ -1,9 +1,11 @@
 /**
- * readDeclaredImage. Changes nothing; waits for nothing: the image an env branch of the deployments repo declares
- * for the app, at a given commit or at the branch head. Every configured image file is read (env.cue's
- * `{env}: {cueApp}:` block, the app container in the rendered manifest Argo CD applies) and must name the same
- * image: files that disagree are a broken branch (the manifests were not regenerated), refused with
- * ValidationError naming both, since neither is a safe place to roll back to. Safe to repeat: it only reads.
+ * readDeclaredImage. Changes nothing; waits for nothing: the image an environment's files in the deployments repo
+ * declare for the app, at a given commit or at the head of its branch. Every image declaration of the app's layout
+ * is read at its path for the environment (the seed's: env.cue's `{env}: {cueName}:` block and the app container
+ * in the rendered manifest; else a container's image, a kustomize `images:` entry or Helm values keys, see
+ * `./declarations/`) and all must name the same image: declarations that disagree are a broken branch (e.g. the
+ * manifests were not regenerated), refused with ValidationError naming both, since neither is a safe place to roll
+ * back to. Safe to repeat: it only reads.
  */
 import { environmentOrderOf } from '../../src/domain/pipeline.js';
 import { z } from 'zod';
@@ -11,8 +13,8 @@ import { ACTIVITY_FIELDS, type ShepherdActivities } from '../../src/domain/activ
 import { NotFoundError, ValidationError } from '../../src/domain/errors.js';
 import { imageTagOf } from '../../src/domain/image-reference.js';
 import { defineActivity } from '../define.js';
-import { imageInEnvCue, imageInManifest } from './edits.js';
-import { envBranchOf, type GitLabContext } from './support.js';
+import { readImage } from './declarations/index.js';
+import { declarationContext, declarationsIn, envBranchOf, type GitLabContext } from './support.js';
 
 export function createReadDeclaredImage(ctx: GitLabContext): ShepherdActivities['readDeclaredImage'] {
   const { client, layout } = ctx;
@@ -33,22 +35,22 @@ export function createReadDeclaredImage(ctx: GitLabContext): ShepherdActivities[
         commitSha = head.headSha;
       }
       const files: { path: string; image: string }[] = [];
-      for (const path of layout.gitlab.imageFiles) {
-        const file = await client.readFile(project, path, commitSha);
-        const image = path.endsWith('.cue')
-          ? imageInEnvCue(file.content, input.env, layout.app.cueName, path)
-          : imageInManifest(file.content, layout.app.name, path);
-        files.push({ path, image });
+      const context = declarationContext(layout, input.env);
+      const contents = new Map<string, string>();
+      for (const { declaration, path } of declarationsIn(layout, input.env)) {
+        const content = contents.get(path) ?? (await client.readFile(project, path, commitSha)).content;
+        contents.set(path, content);
+        files.push({ path, image: readImage(declaration, content, context, path) });
       }
       const [first] = files;
       if (first === undefined)
-        throw new ValidationError('imageFiles', 'must name at least one file that declares the image');
+        throw new ValidationError('imageDeclarations', 'must name at least one file that declares the image');
       const other = files.find((f) => f.image !== first.image);
       if (other !== undefined)
         throw new ValidationError(
-          'imageFiles',
+          'imageDeclarations',
           `must declare one image on ${branch}`,
-          `${branch} at ${commitSha.slice(0, 8)} declares ${first.image} in ${first.path} but ${other.image} in ${other.path}: regenerate the manifests on ${branch} (generate-manifests.sh) before promoting to ${input.env}`,
+          `${branch} at ${commitSha.slice(0, 8)} declares ${first.image} in ${first.path} but ${other.image} in ${other.path}: regenerate the manifests on ${branch} (generate-manifests.sh), or make its image declarations agree, before promoting to ${input.env}`,
         );
       return { env: input.env, commitSha, image: first.image, imageTag: imageTagOf(first.image), files, attempt };
     },

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ACTIVITY_FIELDS, type ReadMergeRequestResult, type ShepherdActivities } from '../../src/domain/activities.js';
 import { defineActivity } from '../define.js';
-import { envOfBranch, type GitLabContext } from './support.js';
+import { envOfMergeRequest, type GitLabContext } from './support.js';
 
 const STATES: readonly ReadMergeRequestResult['state'][] = ['opened', 'closed', 'locked', 'merged'];
 
@@ -22,7 +22,7 @@ export function createReadMergeRequest(ctx: GitLabContext): ShepherdActivities['
       return {
         iid: mr.iid,
         state,
-        targetEnv: envOfBranch(layout, mr.targetBranch),
+        targetEnv: envOfMergeRequest(layout, mr),
         headSha: mr.sha,
         mergeCommitSha: state === 'merged' ? (mr.mergeCommitSha ?? mr.sha) : undefined,
         attempt,

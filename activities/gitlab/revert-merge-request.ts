@@ -20,9 +20,10 @@ import { MergeConflictError, ValidationError } from '../../src/domain/errors.js'
 import { imageTagOf } from '../../src/domain/image-reference.js';
 import type { MergeRequestInfo } from '../../src/clients/gitlab/index.js';
 import { defineActivity } from '../define.js';
-import { imageInEnvCue, revertBranch, runMarkerTrailer } from './edits.js';
+import { readImage } from './declarations/index.js';
+import { revertBranch, runMarkerTrailer } from './edits.js';
 import { mergeWhenMergeable, MergeWaitDetailsSchema } from './merge-merge-request.js';
-import { envBranchOf, mergeRequestRef, type GitLabContext } from './support.js';
+import { declarationContext, declarationsIn, envBranchOf, mergeRequestRef, type GitLabContext } from './support.js';
 
 export function createRevertMergeRequest(ctx: GitLabContext): ShepherdActivities['revertMergeRequest'] {
   const { client, layout } = ctx;
@@ -100,7 +101,7 @@ export function createRevertMergeRequest(ctx: GitLabContext): ShepherdActivities
   });
 }
 
-/** The result for a merged revert MR: its merge commit, and the tag env.cue declares after it. */
+/** The result for a merged revert MR: its merge commit, and the tag the environment declares after it. */
 async function revertResult(
   ctx: GitLabContext,
   mr: MergeRequestInfo,
@@ -110,19 +111,23 @@ async function revertResult(
 ): Promise<RevertMergeRequestResult> {
   const mergeCommitSha = mr.mergeCommitSha ?? mr.sha;
   return {
-    revertMergeRequest: mergeRequestRef(mr, env, await declaredTag(ctx, env, mergeCommitSha)),
+    revertMergeRequest: mergeRequestRef(ctx.layout, mr, env, await declaredTag(ctx, env, mergeCommitSha)),
     mergeCommitSha,
     alreadyReverted,
     attempt,
   };
 }
 
-/** The image tag the environment's env.cue declares at `ref`, or '' when no env.cue is configured. */
+/**
+ * The image tag the environment declares at `ref`: that of its first image declaration (the seed's: env.cue), or ''
+ * when it has none or declares a digest only.
+ */
 async function declaredTag(ctx: GitLabContext, env: Environment, ref: string): Promise<string> {
-  const cue = ctx.layout.gitlab.imageFiles.find((f) => f.endsWith('.cue'));
-  if (cue === undefined) return '';
-  const file = await ctx.client.readFile(ctx.layout.gitlab.deploymentsProject, cue, ref);
-  return imageTagOf(imageInEnvCue(file.content, env, ctx.layout.app.cueName, cue)) ?? '';
+  const [first] = declarationsIn(ctx.layout, env);
+  if (first === undefined) return '';
+  const file = await ctx.client.readFile(ctx.layout.gitlab.deploymentsProject, first.path, ref);
+  const image = readImage(first.declaration, file.content, declarationContext(ctx.layout, env), first.path);
+  return imageTagOf(image) ?? '';
 }
 
 /** GitLab found nothing to revert: the change already left the env branch through some merged MR naming `!iid`. */

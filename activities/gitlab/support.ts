@@ -5,10 +5,18 @@
 import { DEFAULT_FALLBACK_MS, type WaitPacing } from '../wakeups.js';
 import { z } from 'zod';
 import type { GitLabClient, MergeRequestInfo } from '../../src/clients/gitlab/index.js';
-import { environmentOrderOf, placeOf, type PipelineLayout } from '../../src/domain/pipeline.js';
+import {
+  declarationPath,
+  environmentOrderOf,
+  imageDeclarationsOf,
+  placeOf,
+  type ImageDeclaration,
+  type PipelineLayout,
+} from '../../src/domain/pipeline.js';
 import type { MergeRequestRef } from '../../src/domain/activities.js';
 import type { Environment } from '../../src/domain/environments.js';
-import { tagOfBranch } from './edits.js';
+import type { DeclarationContext } from './declarations/index.js';
+import { deployBranchMatcher, tagOfBranch } from './edits.js';
 
 export interface GitLabActivityDeps {
   readonly client: GitLabClient;
@@ -67,16 +75,63 @@ export function envBranchOf(layout: PipelineLayout, env: Environment): string {
   return placeOf(layout, env).branch;
 }
 
-/** The environment whose branch an MR targets, if any. */
+/** The first environment whose branch is `branch` (several share it in a directory layout), if any. */
 export function envOfBranch(layout: PipelineLayout, branch: string): Environment | undefined {
   return environmentOrderOf(layout).find((e) => layout.environments[e]?.branch === branch);
 }
 
+/**
+ * The environment an MR deploys to. Branch layouts: the one whose branch it targets. Directory layouts, where
+ * several environments share the target branch: the one its source branch names — the layout's dev template for the
+ * first environment, the promotion template (`{target}`) for the others, `revert-{env}-…` for Shepherd's reverts.
+ * The branch name, not the diff, decides, because it is known before the MR has changes and never needs another
+ * request; an MR from a branch no template produced belongs to none (undefined).
+ */
+export function envOfMergeRequest(
+  layout: PipelineLayout,
+  mr: Pick<MergeRequestInfo, 'targetBranch' | 'sourceBranch'>,
+): Environment | undefined {
+  const sharing = environmentOrderOf(layout).filter((e) => layout.environments[e]?.branch === mr.targetBranch);
+  if (sharing.length <= 1) return sharing[0];
+  return sharing.find(
+    (e) => deployBranchMatcher(layout, e).matches(mr.sourceBranch) || mr.sourceBranch.startsWith(`revert-${e}-`),
+  );
+}
+
 /** The reference workflows keep: iid, link, branch, head and the image tag its branch name carries. */
 export function mergeRequestRef(
+  layout: PipelineLayout,
   mr: MergeRequestInfo,
   targetEnv: Environment,
-  imageTag = tagOfBranch(mr.sourceBranch, targetEnv) ?? '',
+  imageTag = tagOfBranch(layout, mr.sourceBranch, targetEnv) ?? '',
 ): MergeRequestRef {
   return { iid: mr.iid, webUrl: mr.webUrl, sourceBranch: mr.sourceBranch, targetEnv, headSha: mr.sha, imageTag };
+}
+
+/** An environment's image declarations: each with its path in the deployments repo. */
+export function declarationsIn(
+  layout: PipelineLayout,
+  env: Environment,
+): { readonly declaration: ImageDeclaration; readonly path: string }[] {
+  return imageDeclarationsOf(layout).map((declaration) => ({
+    declaration,
+    path: declarationPath(layout, env, declaration.file),
+  }));
+}
+
+/** The paths of the files that declare the app's image in any environment whose files live on `branch`. */
+export function declarationPathsOnBranch(layout: PipelineLayout, branch: string): string[] {
+  const envs = environmentOrderOf(layout).filter((e) => layout.environments[e]?.branch === branch);
+  return [...new Set(envs.flatMap((e) => declarationsIn(layout, e).map((d) => d.path)))];
+}
+
+/** What the declarations of `env` stand for: the app, its CUE name, its container and image repository. */
+export function declarationContext(layout: PipelineLayout, env: Environment): DeclarationContext {
+  return {
+    app: layout.app.name,
+    cueName: layout.app.cueName,
+    env,
+    container: layout.workload.container ?? layout.app.name,
+    repository: `${layout.registry.external}/${layout.registry.group}/${layout.app.name}`,
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * triggerPromoteJob. Changes: queues one `promote-environment` build with APP_NAME, SOURCE_ENV, TARGET_ENV and
- * IMAGE_TAG. Safe to repeat: the queue item is heartbeated as soon as Jenkins names it, and a retry follows the
+ * triggerPromoteJob. Changes: queues one `promote-environment` build with the app, source and target environment and
+ * image tag, under the parameter names of the layout's `jenkins.promoteParameters` (the seed's APP_NAME, SOURCE_ENV,
+ * TARGET_ENV and IMAGE_TAG). Safe to repeat: the queue item is heartbeated as soon as Jenkins names it, and a retry follows the
  * recorded item (or build) instead of triggering again; with nothing recorded, a queued item or a build with
  * identical parameters queued at or after `notBefore` is taken as ours (`reused`), and an identical item still
  * queued is folded into by Jenkins itself (303). Waits (heartbeating `{ queueItemId, startedAt, lastSeen }`) until
@@ -17,7 +18,7 @@ import {
   type ShepherdActivities,
   type TriggerPromoteJobInput,
 } from '../../src/domain/activities.js';
-import { environmentOrderOf } from '../../src/domain/pipeline.js';
+import { environmentOrderOf, SEED_PROMOTE_PARAMETERS } from '../../src/domain/pipeline.js';
 import { WAIT_BUDGETS } from '../../src/domain/wait-budgets.js';
 import type { JenkinsClient, JobPath } from '../../src/clients/jenkins/client.js';
 import type { JenkinsBuild, JenkinsQueueItem } from '../../src/clients/jenkins/schemas.js';
@@ -118,11 +119,14 @@ async function queueOnce(
 ): Promise<{ queueItemId: number; reused: boolean; build?: StartedBuild }> {
   const { client, layout } = ctx;
   const job = layout.jenkins.promoteJob;
+  // The job's own parameter names (the layout's mapping; the seed's APP_NAME, SOURCE_ENV, TARGET_ENV, IMAGE_TAG):
+  // the trigger sends them, and an identical queued item or build is recognised by them.
+  const names = layout.jenkins.promoteParameters ?? SEED_PROMOTE_PARAMETERS;
   const parameters = {
-    APP_NAME: input.appName,
-    SOURCE_ENV: input.sourceEnv,
-    TARGET_ENV: input.targetEnv,
-    IMAGE_TAG: input.imageTag,
+    [names.app]: input.appName,
+    [names.source]: input.sourceEnv,
+    [names.target]: input.targetEnv,
+    [names.tag]: input.imageTag,
   };
   if (resumed?.buildNumber !== undefined) {
     const build = await client.getBuild(job, resumed.buildNumber, { signal });

@@ -6,7 +6,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageInEnvCue } from '../../activities/gitlab/edits.js';
+import { imageInEnvCue } from '../../activities/gitlab/declarations/cue.js';
 import { mergeWhenMergeable } from '../../activities/gitlab/merge-merge-request.js';
 import { contextOf } from '../../activities/gitlab/support.js';
 import type { GitLabClient, MergeRequestInfo } from '../../src/clients/gitlab/index.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageInEnvCue } from '../../activities/gitlab/edits.js';
+import { imageInEnvCue } from '../../activities/gitlab/declarations/cue.js';
 import { credentialsSeen, startGitLabHarness, type GitLabHarness } from './gitlab-harness.js';
 
 /**

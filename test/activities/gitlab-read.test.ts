@@ -3,7 +3,8 @@
  * commit) and what state an MR is in, read through Shepherd's real GitLab client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageInEnvCue, setImageInManifest } from '../../activities/gitlab/edits.js';
+import { imageInEnvCue } from '../../activities/gitlab/declarations/cue.js';
+import { setImageInManifest } from '../../activities/gitlab/declarations/kubernetes.js';
 import { startGitLabHarness, type GitLabHarness } from './gitlab-harness.js';
 
 describe('readDeclaredImage and readMergeRequest against the sandbox', () => {
@@ -66,7 +67,9 @@ describe('readDeclaredImage and readMergeRequest against the sandbox', () => {
       branch: 'hand-edit-stage',
       startBranch: 'stage',
       message: 'edit the stage manifest by hand',
-      updates: [{ filePath: path, content: setImageInManifest(manifest.content, 'example-app', other, path) }],
+      updates: [
+        { filePath: path, content: setImageInManifest(manifest.content, path, undefined, 'example-app', other) },
+      ],
     });
     const { mergeRequest } = await h.client.createMergeRequest(project, {
       sourceBranch: 'hand-edit-stage',

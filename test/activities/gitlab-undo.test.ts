@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { createGitLabActivities } from '../../activities/gitlab.js';
-import { imageInEnvCue } from '../../activities/gitlab/edits.js';
+import { imageInEnvCue } from '../../activities/gitlab/declarations/cue.js';
 import { GitLabClient } from '../../src/clients/gitlab/index.js';
 import { Secret } from '../../src/config/secret.js';
 import { credentialsSeen, startGitLabHarness, type GitLabHarness } from './gitlab-harness.js';

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   activitiesFor,
   attempt,
+  buildsOf,
   clientFor,
   credentialsOf,
   failureOf,
@@ -150,6 +151,31 @@ describe('triggerPromoteJob against the suite.sandbox Jenkins', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.facts).toMatchObject({ field: 'targetEnv' });
     expect(await promoteBuildsWith(input.imageTag)).toHaveLength(0);
+  });
+
+  it('sends the parameters under the names of the layout’s mapping, and finds its own build by them when repeated', async () => {
+    // The sandbox's job defines the seed's four names (and drops any other, as Jenkins does): a mapping that swaps
+    // the two free-text ones shows which name each value went out under.
+    const seed = suite.sandbox.layout;
+    const layout = {
+      ...seed,
+      jenkins: {
+        ...seed.jenkins,
+        promoteParameters: { app: 'IMAGE_TAG', source: 'SOURCE_ENV', target: 'TARGET_ENV', tag: 'APP_NAME' },
+      },
+    };
+    const input = request();
+    const acts = activitiesFor(suite.sandbox, { layout });
+    const first = await attempt(acts.triggerPromoteJob, input);
+    const second = await attempt(acts.triggerPromoteJob, input);
+    seen.push(input, first, second);
+    const builds = (await buildsOf(suite.sandbox, seed.jenkins.promoteJob)).filter(
+      (b) => b.params.APP_NAME === input.imageTag,
+    );
+    expect(first.error).toBeUndefined();
+    expect(builds).toHaveLength(1);
+    expect(builds[0]!.params).toMatchObject({ IMAGE_TAG: 'example-app', SOURCE_ENV: 'dev', TARGET_ENV: 'stage' });
+    expect(second.result).toMatchObject({ reused: true, queueItemId: first.result!.queueItemId });
   });
 
   it('never lets a credential into an input, result, heartbeat or failure', () => {

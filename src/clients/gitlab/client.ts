@@ -67,6 +67,8 @@ export interface FileUpdate {
   readonly content: string;
   /** Refuse the commit when the file changed since this commit (someone else's change is never clobbered). */
   readonly lastCommitId?: string;
+  /** The file does not exist yet: the commit creates it (GitLab refuses to create a file that exists). */
+  readonly create?: boolean;
 }
 
 export interface BranchInfo {
@@ -259,10 +261,10 @@ export class GitLabClient {
   ): Promise<CommitInfo> {
     const what = `POST commit to ${input.branch} in ${project}`;
     const actions = input.updates.map((u) => ({
-      action: 'update' as const,
+      action: u.create === true ? ('create' as const) : ('update' as const),
       filePath: u.filePath,
       content: u.content,
-      ...(u.lastCommitId !== undefined ? { lastCommitId: u.lastCommitId } : {}),
+      ...(u.lastCommitId !== undefined && u.create !== true ? { lastCommitId: u.lastCommitId } : {}),
     }));
     try {
       const raw = await this.#api.Commits.create(
