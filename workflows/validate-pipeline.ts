@@ -284,6 +284,8 @@ async function deliverToDev(validation: Validation): Promise<string> {
           appName,
           env,
           version: bump.version,
+          // An app without a version file bumps no version: its dev branch is known by the commit CI built.
+          ...(bump.version === '' ? { commitSha: bump.commitSha } : {}),
           runMarker,
           reason: () => 'the pipeline validation did not complete',
         }),
@@ -294,7 +296,12 @@ async function deliverToDev(validation: Validation): Promise<string> {
       );
       iteration.previousImageTag = before.imageTag;
     }
-    const mergeRequest = await awaitDevMergeRequest(validation, bump.version, undoAfterCi ? undefined : bumpedAt);
+    const mergeRequest = await awaitDevMergeRequest(
+      validation,
+      bump.version,
+      undoAfterCi ? undefined : bumpedAt,
+      bump.commitSha,
+    );
     const target = { env, imageTag: mergeRequest.imageTag };
     validation.imageTag = target.imageTag;
     iteration.imageTag = target.imageTag;
@@ -423,6 +430,7 @@ async function awaitDevMergeRequest(
   validation: Validation,
   version: string,
   bumpedAt: string | undefined,
+  commitSha: string,
 ): Promise<MergeRequestRef> {
   const { journal, activities, appName, waitBudgets } = validation;
   const env = validation.options.environments[0]!;
@@ -439,6 +447,7 @@ async function awaitDevMergeRequest(
         appName,
         targetEnv: env,
         version,
+        ...(version === '' ? { commitSha } : {}),
         ...(bumpedAt !== undefined ? { createdAfter: bumpedAt } : {}),
         deadline,
       }),

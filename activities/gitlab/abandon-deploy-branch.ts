@@ -23,19 +23,25 @@ export function createAbandonDeployBranch(ctx: GitLabContext): ShepherdActivitie
         targetEnv: ACTIVITY_FIELDS.environment(environmentOrderOf(layout)),
         imageTag: ACTIVITY_FIELDS.imageTag().optional(),
         version: z.string().optional(),
+        commitSha: ACTIVITY_FIELDS.commitSha().optional(),
         reason: z.string(),
         runMarker: z.string(),
       })
-      .refine((i) => i.imageTag !== undefined || (i.version !== undefined && i.version.trim() !== ''), {
-        path: ['imageTag'],
-        error: 'or version must be given',
-      }),
+      .refine(
+        (i) =>
+          i.imageTag !== undefined || (i.version !== undefined && i.version.trim() !== '') || i.commitSha !== undefined,
+        { path: ['imageTag'], error: 'or version (or commitSha) must be given' },
+      ),
     async run(input, { attempt }) {
       const project = layout.gitlab.deploymentsProject;
       const wanted = deployBranchMatcher(
         layout,
         input.targetEnv,
-        input.imageTag !== undefined ? { imageTag: input.imageTag } : { version: input.version },
+        input.imageTag !== undefined
+          ? { imageTag: input.imageTag }
+          : input.version !== undefined && input.version.trim() !== ''
+            ? { version: input.version }
+            : { commitSha: input.commitSha },
       );
       const exact = wanted.exact;
       const ours = (branch: string): boolean => wanted.matches(branch);

@@ -32,11 +32,12 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
         createdAfter: ACTIVITY_FIELDS.instant().optional(),
         imageTag: ACTIVITY_FIELDS.imageTag().optional(),
         version: z.string().optional(),
+        commitSha: ACTIVITY_FIELDS.commitSha().optional(),
       })
-      .refine((i) => i.imageTag !== undefined || (i.version !== undefined && i.version !== ''), {
-        path: ['imageTag'],
-        error: 'or version must be given',
-      }),
+      .refine(
+        (i) => i.imageTag !== undefined || (i.version !== undefined && i.version !== '') || i.commitSha !== undefined,
+        { path: ['imageTag'], error: 'or version (or commitSha) must be given' },
+      ),
     progress: PollDetailsSchema,
     async run(input, { attempt, resumed, heartbeat }) {
       const env = input.targetEnv;
@@ -44,7 +45,11 @@ export function createAwaitMergeRequest(ctx: GitLabContext): ShepherdActivities[
       const wanted = deployBranchMatcher(
         layout,
         env,
-        input.imageTag !== undefined ? { imageTag: input.imageTag } : { version: input.version },
+        input.imageTag !== undefined
+          ? { imageTag: input.imageTag }
+          : input.version !== undefined && input.version.trim() !== ''
+            ? { version: input.version }
+            : { commitSha: input.commitSha },
       );
       const project = layout.gitlab.deploymentsProject;
       const targetBranch = envBranchOf(layout, env);

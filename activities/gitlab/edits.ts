@@ -80,7 +80,12 @@ export interface DeployBranchMatcher {
 export function deployBranchMatcher(
   layout: Pick<PipelineLayout, 'gitlab' | 'environmentOrder' | 'app'>,
   env: Environment,
-  by: { readonly imageTag?: string | undefined; readonly version?: string | undefined } = {},
+  by: {
+    readonly imageTag?: string | undefined;
+    readonly version?: string | undefined;
+    /** No version (an app without a version file): CI's tag ends with the commit's short hash. */
+    readonly commitSha?: string | undefined;
+  } = {},
 ): DeployBranchMatcher {
   const values: Record<string, string | undefined> = {
     ...knownValues(layout, env),
@@ -97,6 +102,13 @@ export function deployBranchMatcher(
     const key = /^\{([a-zA-Z]+)\}$/.exec(part)?.[1];
     let text: string | undefined = key === undefined ? part : values[key];
     let wild = false;
+    if (key === 'tag' && text === undefined && by.version === undefined && by.commitSha !== undefined) {
+      const short = by.commitSha.slice(0, 7).toLowerCase();
+      pattern += `.+-${escapeRegExp(short)}[0-9a-f]*`;
+      describe += `*-${short}`;
+      literal = false;
+      continue;
+    }
     if (key === 'tag' && text === undefined && by.version !== undefined && !template.includes('{version}')) {
       pattern += `${escapeRegExp(by.version)}-.+`;
       describe += `${by.version}-*`;

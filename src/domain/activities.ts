@@ -92,8 +92,13 @@ export interface AwaitMergeRequestInput extends Deadlined {
   readonly targetEnv: Environment;
   /** Match the MR whose branch carries this tag exactly … */
   readonly imageTag?: string;
-  /** … or, for the dev MR of a bump whose commit hash CI chooses, the tag's version prefix (`{version}-`). */
+  /** … or, for the dev MR of a bump whose commit hash CI chooses, the tag's version prefix (`{version}-`) … */
   readonly version?: string;
+  /**
+   * … or, for an app without a version file (the bump has no version), the bumped commit: CI's tag ends with its
+   * short hash (`…-{sha7}`).
+   */
+  readonly commitSha?: string;
   /**
    * Runs started before the `jenkins-promotion-undo-at-trigger` patch: only MRs created at or after this instant
    * count. Absent: any open MR of the branch counts once its head is the branch's head (the commit the job pushed),
@@ -107,8 +112,10 @@ export interface AbandonDeployBranchInput extends RunMarked {
   readonly targetEnv: Environment;
   /** The branch `update-dev-{tag}` / `promote-{env}-{tag}` exactly … */
   readonly imageTag?: string;
-  /** … or, for CI's dev MR of a bump, every `update-dev-{version}-…` branch. */
+  /** … or, for CI's dev MR of a bump, every `update-dev-{version}-…` branch … */
   readonly version?: string;
+  /** … or, without a version (no version file), every dev branch whose tag ends with the commit's short hash. */
+  readonly commitSha?: string;
   /** Posted as a note on each MR closed. */
   readonly reason: string;
 }

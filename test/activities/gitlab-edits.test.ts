@@ -126,6 +126,16 @@ describe('the branch names of the merge requests', () => {
     expect(byVersion.matches('update-dev-1.0.37-')).toBe(false);
   });
 
+  it('matches the dev branch of an app without a version file by the short hash its CI tag ends with', () => {
+    const byCommit = deployBranchMatcher(layoutWith(), 'dev', {
+      commitSha: 'ABC1234def567890abc1234def567890abc12345',
+    });
+    expect(byCommit).toMatchObject({ prefix: 'update-dev-', describe: 'update-dev-*-abc1234' });
+    expect(byCommit.matches('update-dev-0.0.17-abc1234')).toBe(true);
+    expect(byCommit.matches('update-dev-0.0.17-abc1235')).toBe(false);
+    expect(byCommit.matches('update-dev-abc1234')).toBe(false);
+  });
+
   it('follows the layout’s templates: the first environment takes the dev one, the others the promotion one', () => {
     const custom = layoutWith({ dev: 'ci/{app}/{tag}', promotion: '{app}/to-{target}-from-{source}/{tag}' }, [
       'qa',

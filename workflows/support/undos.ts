@@ -103,10 +103,13 @@ export function cancelPromoteJob(
 export function abandonDeployBranch(
   activities: ActivityProxies,
   branch: { appName: string; env: Environment; runMarker: string; reason: () => string } & (
-    { imageTag: string } | { version: string }
+    { imageTag: string } | { version: string; commitSha?: string }
   ),
 ): Undo {
-  const name = 'imageTag' in branch ? deployBranch(branch.env, branch.imageTag) : ciBranch(branch.env, branch.version);
+  const name =
+    'imageTag' in branch
+      ? deployBranch(branch.env, branch.imageTag)
+      : ciBranch(branch.env, branch.version || `*-${branch.commitSha?.slice(0, 7) ?? ''}`);
   return {
     action: 'abandon-deploy-branch',
     env: branch.env,
@@ -118,7 +121,9 @@ export function abandonDeployBranch(
         {
           appName: branch.appName,
           targetEnv: branch.env,
-          ...('imageTag' in branch ? { imageTag: branch.imageTag } : { version: branch.version }),
+          ...('imageTag' in branch
+            ? { imageTag: branch.imageTag }
+            : { version: branch.version, ...(branch.commitSha ? { commitSha: branch.commitSha } : {}) }),
           runMarker: branch.runMarker,
           reason: branch.reason(),
         },
