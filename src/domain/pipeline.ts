@@ -176,11 +176,11 @@ export interface PipelineLayout {
   readonly gitlab: {
     readonly appProject: string;
     readonly deploymentsProject: string;
-    /** The version file of the app repo; its first `<version>` element is bumped. */
+    /** The version file of the app repo (`versionFormat` says how it is bumped; empty with `none`). */
     readonly versionFile: string;
     /** How the version is bumped (absent: `maven`, in `versionFile`). */
     readonly versionFormat?: VersionFormat;
-    /** Files of an env branch that carry the image reference (updated by a native promotion MR). */
+    /** The files of `imageDeclarations`, for messages (the activities read and write the declarations). */
     readonly imageFiles: readonly string[];
     /**
      * Where the image is declared in each environment's files (absent: the seed's CUE file and manifest, as
