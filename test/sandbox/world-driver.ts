@@ -217,7 +217,7 @@ export async function startDriver(
     },
     async readyPodImages(env) {
       const pods = await core.listNamespacedPod({
-        namespace: info.environments[env as 'dev'].namespace,
+        namespace: info.environments[env]!.namespace,
         labelSelector: `app=${info.app}`,
       });
       // Pods still terminating (graceful shutdown of an old ReplicaSet) no longer serve: not counted.
