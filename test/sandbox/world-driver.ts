@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Gitlab } from '@gitbeaker/rest';
 import Jenkins from 'jenkins';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { WorldPipeline } from '../../src/sandbox/world/layout.js';
 import { startWorld, type World } from '../../src/sandbox/world/world.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
@@ -70,10 +71,11 @@ export interface Driver {
 }
 
 export async function startDriver(
-  opts: { scenario?: string | ScenarioInput; timeScale?: number } = {},
+  opts: { scenario?: string | ScenarioInput; timeScale?: number; pipeline?: WorldPipeline } = {},
 ): Promise<Driver> {
   const world = await startWorld({
     dir: mkdtempSync(join(tmpdir(), 'shepherd-world-')),
+    ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
     timeScale: opts.timeScale ?? 0.005,
     ...(opts.scenario ? { scenario: opts.scenario } : {}),
   });

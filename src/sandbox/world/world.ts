@@ -77,6 +77,8 @@ export interface WorldInfo {
     readonly environments: Record<string, WorldInfoEnvironment>;
   }[];
   readonly admin: { url: string };
+  /** The world's whole layout (every app, environment, version file and image declaration), for the worker. */
+  readonly layout: WorldLayout;
   /** With the trait `tls`: the world's CA certificate (`ca.pem` in the world's folder), which every server's chains to. */
   readonly tls?: { readonly caFile: string };
   /**
@@ -224,7 +226,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   });
   for (const app of layout.apps.slice(1)) cluster.addApp(app.app, clusterEnvsOf(layout, app), initialImages[app.app]!);
   // Part C: Shepherd syncs the manual-sync environments itself; other teams share the env branches.
-  if (installation.manualSync?.length) settings.SHEPHERD_ARGOCD_MANUAL_SYNC = installation.manualSync.join(',');
+  if (manualSync.length > 0) settings.SHEPHERD_ARGOCD_MANUAL_SYNC = manualSync.join(',');
   const unshare = installation.sharedEnvBranch
     ? shareEnvBranches({
         gitlab,
@@ -387,6 +389,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         environments: infoEnvironments(layout, a),
       })),
       admin: { url: '' },
+      layout,
       ...(caFile ? { tls: { caFile } } : {}),
       settings,
     };
