@@ -180,13 +180,19 @@ export function initialFiles(
       case 'kustomize': {
         const resource = `${app.app}.yaml`;
         files.set(`${folderOf(path)}${resource}`, renderManifest(app.app, values, repository));
-        const doc = parseDocument(
-          existing ??
-            `# ${env.env}: kustomize renders these resources with the image tags below\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${env.namespace}\nresources: []\nimages: []\n`,
-        );
-        doc.addIn(['resources'], resource);
-        doc.addIn(['images'], doc.createNode({ name: kustomizeName(d, repository), newTag: tag }));
-        files.set(path, doc.toString());
+        const name = kustomizeName(d, repository);
+        if (existing === undefined) {
+          files.set(
+            path,
+            `# ${env.env}: kustomize renders these resources with the image tags below\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${env.namespace}\nresources:\n  - ${resource}\nimages:\n  - name: ${name}\n    newTag: ${tag}\n`,
+          );
+        } else {
+          // Another app's kustomization in the same folder: this app's resource and image entry are added to it.
+          const doc = parseDocument(existing);
+          doc.addIn(['resources'], resource);
+          doc.addIn(['images'], doc.createNode({ name, newTag: tag }));
+          files.set(path, doc.toString());
+        }
         break;
       }
       case 'helm': {

@@ -33,7 +33,12 @@ export function promoteParameters(layout: WorldLayout): readonly ParameterDefini
       trim: true,
       description: 'Application to promote (kebab-case)',
     },
-    { type: 'choice', name: names.source, choices: choices(order.slice(0, -1)), description: 'Environment to promote from' },
+    {
+      type: 'choice',
+      name: names.source,
+      choices: choices(order.slice(0, -1)),
+      description: 'Environment to promote from',
+    },
     { type: 'choice', name: names.target, choices: choices(order.slice(1)), description: 'Environment to promote to' },
     {
       type: 'string',

@@ -255,7 +255,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     apiToken: creds.jenkinsToken,
   });
   for (const [i, app] of layout.apps.entries()) {
-    defineFolders(jenkins, app);
+    defineFolders(jenkins, app.ciJob, 'multibranch');
     jenkins.defineJob({
       path: app.ciJob,
       description: `CI of ${app.appProject} main`,
@@ -275,6 +275,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       ...startDelay,
     });
   }
+  defineFolders(jenkins, layout.promoteJob, 'folder');
   jenkins.defineJob({
     path: layout.promoteJob,
     description: 'Promote an application between environments (jenkins/pipelines/Jenkinsfile.promote)',
@@ -461,12 +462,15 @@ function infoEnvironments(layout: WorldLayout, app: WorldApp): Record<string, Wo
   );
 }
 
-/** The folders above an app's CI job (`example-app` of `example-app/main`), each defined once. */
-function defineFolders(jenkins: JenkinsModel, app: WorldApp): void {
-  for (let i = 1; i < app.ciJob.length; i++) {
-    const folder = app.ciJob.slice(0, i);
+/**
+ * The folders above a job (`example-app` of `example-app/main`), each defined once; the one holding a CI job is its
+ * repo's multibranch project.
+ */
+function defineFolders(jenkins: JenkinsModel, job: readonly string[], holder: 'multibranch' | 'folder'): void {
+  for (let i = 1; i < job.length; i++) {
+    const folder = job.slice(0, i);
     if (jenkins.node(folder)) continue;
-    const last = i === app.ciJob.length - 1;
+    const last = i === job.length - 1 && holder === 'multibranch';
     jenkins.defineFolder(folder, last ? 'multibranch' : 'folder', last ? `${folder.join('/')} branches` : '');
   }
 }
