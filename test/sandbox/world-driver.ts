@@ -51,8 +51,8 @@ export interface Driver {
   state(): Promise<WorldState>;
   /** Bumps the patch version in pom.xml on the app repo's main; returns the new version and commit. */
   bumpVersion(): Promise<{ version: string; sha: string }>;
-  /** The CI build that checked out `sha` (from the git plugin's BuildData), once finished. */
-  awaitCiBuild(sha: string): Promise<BuildJson>;
+  /** The CI build that checked out `sha` (from the git plugin's BuildData), once finished; `job`: another app's. */
+  awaitCiBuild(sha: string, job?: string): Promise<BuildJson>;
   /** The open MR to `target` whose source branch starts with `prefix`. */
   awaitOpenMr(
     target: string,
@@ -133,12 +133,12 @@ export async function startDriver(
       );
       return { version, sha: commit.id };
     },
-    async awaitCiBuild(sha) {
+    async awaitCiBuild(sha, job = ciJob) {
       return eventually(async () => {
         for (let n = 1; n <= 20; n++) {
           let build: BuildJson;
           try {
-            build = await jenkins.build.get({ name: ciJob, number: n });
+            build = await jenkins.build.get({ name: job, number: n });
           } catch {
             return undefined;
           }
@@ -147,7 +147,7 @@ export async function startDriver(
           if (revision === sha && !build.building) return build;
         }
         return undefined;
-      }, `the CI build of ${sha}`);
+      }, `the CI build of ${sha} in ${job}`);
     },
     async awaitOpenMr(target, prefix) {
       return eventually(async () => {

@@ -94,23 +94,6 @@ async function pushEmpty(d: Driver, project: string): Promise<string> {
   return commit.id;
 }
 
-async function ciBuildOf(d: Driver, job: string, sha: string): Promise<BuildJson & { displayName?: string }> {
-  return eventually(async () => {
-    for (let n = 1; n <= 10; n++) {
-      let build: BuildJson & { displayName?: string };
-      try {
-        build = await d.jenkins.build.get({ name: job, number: n });
-      } catch {
-        return undefined;
-      }
-      const revision = build.actions.find((a) => 'lastBuiltRevision' in a && a.lastBuiltRevision)?.lastBuiltRevision
-        ?.SHA1;
-      if (revision === sha && !build.building) return build;
-    }
-    return undefined;
-  }, `the CI build of ${sha} in ${job}`);
-}
-
 async function runJob(d: Driver, job: string, parameters: Record<string, string>): Promise<BuildJson> {
   const queueId = await d.jenkins.job.build({ name: job, parameters });
   const number = await eventually(async () => (await d.jenkins.queue.item(queueId)).executable?.number, 'a build');
@@ -206,7 +189,7 @@ describe('a world built from a pipeline', () => {
 
     it('builds from VERSION, opens the dev MR into the shared branch editing qa only, and Argo CD deploys it', async () => {
       const sha = await commitTo(d, 'shop/catalog', 'VERSION', '0.9.1\n');
-      const build = await ciBuildOf(d, 'shop/catalog/main', sha);
+      const build = await d.awaitCiBuild(sha, 'shop/catalog/main');
       expect(build.result).toBe('SUCCESS');
       const tag = `0.9.1-${sha.slice(0, 7)}`;
       const mr = await d.awaitOpenMr('main', `update-dev-${tag}`);
@@ -294,7 +277,7 @@ describe('a world built from a pipeline', () => {
         'package.json',
         `${JSON.stringify({ ...pkg, version: '1.5.0' }, null, 2)}\n`,
       );
-      expect((await ciBuildOf(d, 'web/main', sha)).result).toBe('SUCCESS');
+      expect((await d.awaitCiBuild(sha, 'web/main')).result).toBe('SUCCESS');
       const tag = `1.5.0-${sha.slice(0, 7)}`;
       const mr = await d.awaitOpenMr('dev', `ci/web-${tag}`);
       expect(mr.title).toBe(`Deploy web to dev: ${tag}`);
@@ -363,7 +346,7 @@ describe('a world built from a pipeline', () => {
         ['bare-app/main', bareSha, `0.0.1-${bareSha.slice(0, 7)}`],
       ];
       for (const [job, sha, tag] of expected) {
-        const build = await ciBuildOf(d, job, sha);
+        const build = await d.awaitCiBuild(sha, job);
         expect(build.result).toBe('SUCCESS');
         const app = job.split('/')[0]!;
         const mr = await d.awaitOpenMr('dev', `update-dev-${tag}`);

@@ -135,9 +135,13 @@ function buildSteps(
     const deployRef = `${app.registryExternal}/${app.group}/${app.app}:${tag}`;
     const branch = fillBranch(layout.branches.dev, { tag, version, app: app.app });
     recreateBranch(gitlab, layout.deploymentsProject, branch, first.branch);
-    const edits = declareImage(app, layout.environmentOrder, firstEnv, deployRef, (path) =>
-      gitlab.readFile(layout.deploymentsProject, branch, path),
-    );
+    const edits = declareImage({
+      app,
+      order: layout.environmentOrder,
+      env: firstEnv,
+      image: deployRef,
+      read: (path) => gitlab.readFile(layout.deploymentsProject, branch, path),
+    });
     const actions = edits.map((e) => ({
       action: 'update' as const,
       filePath: e.path,

@@ -97,18 +97,21 @@ interface FileEdit {
 /** Reads a file of the branch being edited (undefined: absent). */
 export type ReadFile = (path: string) => string | undefined;
 
+/** The files of one app in one environment: the pipeline's order, the image they declare, the branch they are on. */
+export interface EnvironmentFiles {
+  readonly app: WorldApp;
+  readonly order: readonly string[];
+  readonly env: string;
+  readonly image: string;
+  readonly read: ReadFile;
+}
+
 /**
  * update-app-image for every declaration of `app` in `env`: the new content of each file that changes. With a CUE
  * declaration, the YAML manifest is generated from the environment's values (the seed's generate-manifests.sh);
  * without, the manifest is edited in place.
  */
-export function declareImage(
-  app: WorldApp,
-  order: readonly string[],
-  envName: string,
-  image: string,
-  read: ReadFile,
-): FileEdit[] {
+export function declareImage({ app, order, env: envName, image, read }: EnvironmentFiles): FileEdit[] {
   const env = app.environments[envName]!;
   const [repository, tag] = splitImage(image);
   const hasCue = app.declarations.some((d) => d.format === 'cue');
@@ -148,13 +151,7 @@ const IMAGE_TOKEN = '__SANDBOX_IMAGE__';
  * The files an environment starts with for `app` running `image`, merged into what the branch already holds
  * (`read`, e.g. another app's block in a shared env.cue or kustomization).
  */
-export function initialFiles(
-  app: WorldApp,
-  order: readonly string[],
-  envName: string,
-  image: string,
-  read: ReadFile,
-): FileEdit[] {
+export function initialFiles({ app, order, env: envName, image, read }: EnvironmentFiles): FileEdit[] {
   const env = app.environments[envName]!;
   const values = envValuesOf(order, env);
   const [repository, tag] = splitImage(image);

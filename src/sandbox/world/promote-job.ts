@@ -120,9 +120,13 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
     const title = `Promote ${app} to ${target}: ${tag}`;
     let edits;
     try {
-      edits = declareImage(theApp, order, target, image, (path) =>
-        gitlab.readFile(layout.deploymentsProject, branch, path),
-      );
+      edits = declareImage({
+        app: theApp,
+        order,
+        env: target,
+        image,
+        read: (path) => gitlab.readFile(layout.deploymentsProject, branch, path),
+      });
     } catch (err) {
       if (!(err instanceof DeclarationError) && !(err instanceof EnvCueError)) throw err;
       ctx.log(`ERROR: update-app-image.sh ${target} ${app}: ${err.message}`);

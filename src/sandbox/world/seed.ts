@@ -120,7 +120,7 @@ export function seedRepositories(gitlab: GitLabModel, layout: WorldLayout): Seed
     const read = (path: string): string | undefined =>
       written.get(path) ?? gitlab.readFile(layout.deploymentsProject, branch, path);
     for (const app of layout.apps)
-      for (const f of initialFiles(app, layout.environmentOrder, env, initialImages[app.app]!, read))
+      for (const f of initialFiles({ app, order: layout.environmentOrder, env, image: initialImages[app.app]!, read }))
         written.set(f.path, f.content);
     gitlab.commit(layout.deploymentsProject, {
       branch,
