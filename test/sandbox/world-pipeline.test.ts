@@ -319,6 +319,14 @@ describe('a world built from a pipeline', () => {
       const merged = await d.merge(mr.iid);
       await syncedAt(d, 'web-test', merged);
       expect((await application(d, 'web-test')).status?.health?.status).toBe('Healthy');
+      // The inspection endpoint shows each app's environments.
+      const state = await d.state();
+      expect(state.apps['orders']!['test']!.health).toBe('Degraded');
+      expect(state.apps['web']!['test']).toMatchObject({
+        health: 'Healthy',
+        image: `docker.jmann.local/p2c/web:${tag}`,
+      });
+      expect(state.environments).toEqual(state.apps['orders']);
     });
 
     it('fails the promote job for an app the pipeline does not have, naming its apps', async () => {

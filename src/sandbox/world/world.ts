@@ -27,21 +27,13 @@ import { ciJobRunner } from './ci-job.js';
 import { GitLabPlugin } from './gitlab-plugin.js';
 import { applyMergeRules } from './merge-rules.js';
 import { gitSourceOver } from './git-source.js';
-import { envValuesOf } from './image-declarations.js';
-import {
-  defaultLayout,
-  layoutFromPipeline,
-  sourcePathOf,
-  type WorldApp,
-  type WorldLayout,
-  type WorldPipeline,
-} from './layout.js';
+import { defaultLayout, layoutFromPipeline, type WorldApp, type WorldLayout, type WorldPipeline } from './layout.js';
 import { promoteJobRunner, promoteParameters } from './promote-job.js';
 import { observeWorld } from './observe.js';
 import { findScenario, scenarioForPipeline, SCENARIOS } from './scenarios.js';
 import { seedRepositories } from './seed.js';
 import { shareEnvBranches } from './shared-env-branch.js';
-import type { WorldParts } from './state.js';
+import { clusterEnvsOf, type WorldParts } from './state.js';
 
 /** Where an app lives in one environment. */
 export interface WorldInfoEnvironment {
@@ -428,21 +420,6 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     await stop();
     throw err;
   }
-}
-
-/** The app's environments as the cluster seeds them: its Application's source path and the replicas per environment. */
-function clusterEnvsOf(layout: WorldLayout, app: WorldApp) {
-  return layout.environmentOrder.map((env) => {
-    const e = app.environments[env]!;
-    return {
-      env,
-      namespace: e.namespace,
-      branch: e.branch,
-      argoApp: e.argoApp,
-      replicas: envValuesOf(layout.environmentOrder, e).replicas,
-      path: sourcePathOf(app, env),
-    };
-  });
 }
 
 function infoEnvironments(layout: WorldLayout, app: WorldApp): Record<string, WorldInfoEnvironment> {
