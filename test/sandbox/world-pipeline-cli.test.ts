@@ -7,20 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInProcess, startCli, type RunningCli } from '../support/cli.js';
-
-const TWO_APPS = `
-name: two-apps
-environments:
-  - { name: dev }
-  - { name: test }
-  - { name: prod }
-apps:
-  - name: orders
-    image: [{ format: helm, file: '{app}/values.yaml', key: image.tag }]
-  - name: web
-    version: { format: npm }
-    image: [{ format: yaml, file: 'manifests/{app}.yaml' }]
-`;
+import { TWO_APPS } from './world-pipeline-files.js';
 
 describe('shepherd sandbox --pipeline', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shepherd-pipeline-cli-'));

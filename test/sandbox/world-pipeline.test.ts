@@ -12,6 +12,7 @@ import { defaultLayout, layoutFromPipeline, type WorldPipeline } from '../../src
 import { layoutsForWorld } from '../../src/worker/activities.js';
 import { eventually } from '../support/eventually.js';
 import { startDriver, type BuildJson, type Driver } from './world-driver.js';
+import { FOUR_DIRECTORIES, TWO_APPS, VERSION_FORMATS } from './world-pipeline-files.js';
 
 const DEFAULTS: PipelineDefaults = {
   group: 'p2c',
@@ -28,52 +29,6 @@ const pipeline = (yaml: string): DeclaredPipeline => parsePipeline(yaml, DEFAULT
 
 // Shepherd's declared pipeline is a world pipeline as it is (checked by the compiler).
 const fits: (p: DeclaredPipeline) => WorldPipeline = (p) => p;
-
-const FOUR_DIRECTORIES = `
-name: four-directories
-deployments: { project: shop/deployments, branch: main }
-registry: { host: registry.shop.local, group: shop }
-environments:
-  - { name: qa, directory: envs/qa }
-  - { name: uat, directory: envs/uat }
-  - { name: preprod, directory: envs/preprod, namespace: shop-preprod }
-  - { name: live, directory: envs/live, namespace: shop-live }
-apps:
-  - name: catalog
-    project: shop/catalog
-    ci: { job: shop/catalog/main }
-    version: { format: plain }
-    image: [{ format: kustomize, file: kustomization.yaml }]
-`;
-
-const TWO_APPS = `
-name: two-apps
-environments:
-  - { name: dev }
-  - { name: test }
-  - { name: prod }
-apps:
-  - name: orders
-    version: { format: maven }
-    image: [{ format: helm, file: '{app}/values.yaml', key: image.tag, repositoryKey: image.repository }]
-  - name: web
-    version: { format: npm }
-    image: [{ format: yaml, file: 'manifests/{app}.yaml' }]
-promotion:
-  mode: jenkins
-  job: deploy/promote
-  parameters: { app: SERVICE, source: FROM_ENV, target: TO_ENV, tag: VERSION_TAG }
-  branches: { dev: 'ci/{app}-{tag}', promotion: 'release/{target}/{app}-{tag}' }
-`;
-
-const VERSION_FORMATS = `
-name: version-formats
-environments: [{ name: dev }, { name: prod }]
-apps:
-  - { name: gradle-app, version: { format: gradle }, image: [{ format: yaml, file: '{app}.yaml' }] }
-  - { name: plain-app, version: { format: plain, file: version.txt }, image: [{ format: yaml, file: '{app}.yaml' }] }
-  - { name: bare-app, version: { format: none }, image: [{ format: yaml, file: '{app}.yaml' }] }
-`;
 
 async function fileOf(d: Driver, project: string, path: string, ref: string): Promise<string> {
   const f = await d.gitlab.RepositoryFiles.show(project, path, ref);
