@@ -114,6 +114,17 @@ describe('a world built from a pipeline', () => {
     expect(layoutFromPipeline(fits(seed))).toEqual(defaultLayout());
   });
 
+  it('refuses, saying what to change, a pipeline whose image its Argo CD could not render', () => {
+    const withImage = (image: string): string =>
+      `environments: [{ name: dev }, { name: prod }]\napps: [{ name: api, image: [${image}] }]\n`;
+    expect(() => layoutFromPipeline(pipeline(withImage('{ format: cue, file: env.cue }')))).toThrow(
+      /app api declares its image only in CUE; add the manifest rendered from it/,
+    );
+    expect(() =>
+      layoutFromPipeline(pipeline(withImage("{ format: helm, file: 'api/values-{env}.yaml', key: image.tag }"))),
+    ).toThrow(/declare the image in the chart's values.yaml/);
+  });
+
   describe('four environments as directories of one branch, kustomize images', () => {
     let d: Driver;
     beforeAll(async () => {

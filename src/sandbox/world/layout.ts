@@ -290,6 +290,11 @@ export function layoutFromPipeline(pipeline: WorldPipeline): WorldLayout {
       environments,
     };
     renderedDeclaration(app);
+    for (const d of app.declarations)
+      if (d.format === 'helm' && !/(^|\/)values\.yaml$/.test(d.file))
+        throw new WorldPipelineError(
+          `app ${app.app} declares its Helm values in ${d.file}; the world's Argo CD renders a chart with its values.yaml only, so declare the image in the chart's values.yaml.`,
+        );
     return app;
   });
   const theFirst = apps[0]!;
