@@ -190,8 +190,9 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     tokens: [creds.gitlabToken],
   });
   const { initialImages } = seedRepositories(gitlab, layout);
-  // protected-main: nobody pushes to the app's default branch; changes arrive through merge requests only.
-  if (installation.protectedAppDefault) gitlab.protectBranch(layout.appProject, 'main', { pushAccessLevel: 0 });
+  // protected-main: nobody pushes to an app's default branch; changes arrive through merge requests only.
+  if (installation.protectedAppDefault)
+    for (const app of layout.apps) gitlab.protectBranch(app.appProject, 'main', { pushAccessLevel: 0 });
   const stopMergeRules = applyMergeRules(gitlab, layout, installation); // part A: merge rules
   // Part B: GitLab approval rules on the deployments project, and the approvers' users.
   const approvers = installation.gitlabApprovals
