@@ -17,7 +17,7 @@ import type { GitLabModel } from '../gitlab/index.js';
 import type { FaultEngine } from '../core/faults.js';
 import type { Clock } from '../core/clock.js';
 import { renderAppCue } from './deployments-repo.js';
-import { declareImage } from './image-declarations.js';
+import { changeLines, declareImage } from './image-declarations.js';
 import { fillBranch, type WorldApp, type WorldLayout } from './layout.js';
 import { versionInFile } from './version-files.js';
 import { openOrReuseMergeRequest, recreateBranch, JENKINS_AUTHOR } from './git-helpers.js';
@@ -203,11 +203,4 @@ function versionOf(app: WorldApp, buildNumber: number, read: (path: string) => s
   if (app.versionFormat === 'none') return `0.0.${buildNumber}`;
   const text = read(app.versionFile!);
   return text === undefined ? undefined : versionInFile(app.versionFormat, text);
-}
-
-/** The commit message's change lines: the CUE path of the image for a CUE app (the seed's), else each file. */
-function changeLines(app: WorldApp, env: string, edits: readonly { path: string }[], image: string): string {
-  if (app.declarations.some((d) => d.format === 'cue'))
-    return `- ${env}.${app.cueName}.appConfig.deployment.image: ${image}`;
-  return edits.map((e) => `- ${e.path}: ${image}`).join('\n');
 }

@@ -216,3 +216,10 @@ export function initialFiles({ app, order, env: envName, image, read }: Environm
   }
   return [...files].map(([path, content]) => ({ path, content }));
 }
+
+/** A commit message's change lines: the CUE path of the image for a CUE app (the seed's), else each file changed. */
+export function changeLines(app: WorldApp, env: string, edits: readonly FileEdit[], image: string): string {
+  if (app.declarations.some((d) => d.format === 'cue'))
+    return `- ${env}.${app.cueName}.appConfig.deployment.image: ${image}`;
+  return edits.map((e) => `- ${e.path}: ${image}`).join('\n');
+}

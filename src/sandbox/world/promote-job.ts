@@ -15,7 +15,7 @@ import type { Deployment } from '../kubernetes/objects.js';
 import { RESOURCES } from '../kubernetes/resources.js';
 import type { ObjectStore } from '../kubernetes/store.js';
 import { cueIdOf, EnvCueError } from './deployments-repo.js';
-import { DeclarationError, declareImage } from './image-declarations.js';
+import { changeLines, DeclarationError, declareImage } from './image-declarations.js';
 import { fillBranch, worldApp, type WorldLayout } from './layout.js';
 import { JENKINS_AUTHOR, openOrReuseMergeRequest, recreateBranch } from './git-helpers.js';
 
@@ -133,13 +133,9 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
       return 'FAILURE';
     }
     if (edits.length > 0) {
-      const cue = theApp.declarations.some((d) => d.format === 'cue');
-      const changes = cue
-        ? `- ${target}.${cueIdOf(app)}.appConfig.deployment.image: ${image}`
-        : edits.map((e) => `- ${e.path}: ${image}`).join('\n');
       gitlab.commit(layout.deploymentsProject, {
         branch,
-        message: `${title}\n\nAutomated promotion from ${source}.\n\nChanges:\n${changes}\n\nBuild: ${ctx.url}\nImage: ${image}\nSource environment: ${source}\n`,
+        message: `${title}\n\nAutomated promotion from ${source}.\n\nChanges:\n${changeLines(theApp, target, edits, image)}\n\nBuild: ${ctx.url}\nImage: ${image}\nSource environment: ${source}\n`,
         actions: edits.map((e) => ({ action: 'update' as const, filePath: e.path, content: Buffer.from(e.content) })),
         ...JENKINS_AUTHOR,
       });
