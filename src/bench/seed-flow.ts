@@ -197,6 +197,7 @@ export async function runSeedFlow(opts: SeedFlowOptions): Promise<SeedFlowResult
     say(`seed flow: merged !${mr.iid} into ${env}`);
     // 4. Wait for Argo CD to sync the merge.
     const e = world.environments[env];
+    if (!e) throw new Error(`the world has no environment ${env}`);
     await waitFor('argocd-sync', env, poll.argocd, async () => {
       const app = await json<{ status?: { sync?: { status?: string; revision?: string } } }>(
         await http.kube(`/apis/argoproj.io/v1alpha1/namespaces/${world.argocd.namespace}/applications/${e.argoApp}`),

@@ -16,7 +16,15 @@ import { loadConfig, type LoadOptions, type ShepherdConfig } from '../config/loa
 import { Secret } from '../config/secret.js';
 import type { ShepherdActivities } from '../domain/activities.js';
 import type { Environment } from '../domain/environments.js';
-import { cueIdentifier, imageFilesFor, type PipelineLayout } from '../domain/pipeline.js';
+import {
+  cueIdentifier,
+  seedImageDeclarations,
+  type BranchTemplates,
+  type ImageDeclaration,
+  type PipelineLayout,
+  type PromoteParameters,
+  type VersionFormat,
+} from '../domain/pipeline.js';
 
 export interface ActivityClients {
   readonly gitlab: GitLabClient;
@@ -179,6 +187,29 @@ export function workloadClientsFrom(config: ShepherdConfig): Partial<Record<Envi
  * names of its installation. Stated here, by shape, so that the worker does not depend on the sandbox's code; the
  * sandbox's `World` (and `shepherd sandbox --json`) provide exactly this.
  */
+/** One app of a sandbox world (`WorldApp`): what its layout is built from. */
+export interface SandboxApp {
+  readonly app: string;
+  readonly cueName: string;
+  readonly group: string;
+  readonly appProject: string;
+  readonly appRepoUrl: string;
+  readonly ciJob: readonly string[];
+  readonly versionFormat: VersionFormat;
+  readonly versionFile: string | undefined;
+  readonly declarations: readonly ImageDeclaration[];
+  readonly registryExternal: string;
+  readonly environments: Readonly<Record<string, SandboxPlace>>;
+}
+
+/** Where an app lives in one environment of a sandbox world. */
+export interface SandboxPlace {
+  readonly namespace: string;
+  readonly branch: string;
+  readonly directory?: string;
+  readonly argoApp: string;
+}
+
 export interface SandboxInstallation {
   readonly layout: {
     readonly app: string;
@@ -191,12 +222,12 @@ export interface SandboxInstallation {
     readonly appRepoUrl?: string;
     readonly ciJob: readonly string[];
     readonly promoteJob: readonly string[];
-    readonly environments: Readonly<
-      Record<
-        'dev' | 'stage' | 'prod',
-        { readonly namespace: string; readonly branch: string; readonly argoApp: string }
-      >
-    >;
+    readonly environments: Readonly<Record<string, SandboxPlace>>;
+    /** A world built from a pipeline: its environments in order, every app, the promote job's names. */
+    readonly environmentOrder?: readonly string[];
+    readonly apps?: readonly SandboxApp[];
+    readonly promoteParameters?: PromoteParameters;
+    readonly branches?: BranchTemplates;
   };
   readonly info: {
     /** The Shepherd settings this installation needs (`WorldInfo.settings`); `configForWorld` applies them. */
@@ -218,41 +249,90 @@ export function configForWorld(
   return loadConfig({ ...opts, overrides: { ...(opts.overrides ?? {}), ...(world.info.settings ?? {}) } });
 }
 
+/** The world's pace: how long pods may crash and must stay Ready (the sandbox runs at a fraction of real time). */
+type WorldTiming = { degradedGraceSeconds?: number; stabilitySeconds?: number };
+
 /**
- * The pipeline layout of the sandbox world. `config` (from `configForWorld`) carries the installation's settings
- * that the layout reflects; absent: the seed's installation.
+ * The pipeline layout of the sandbox world's first app (the seed's only one). `config` (from `configForWorld`)
+ * carries the installation's settings that the layout reflects; absent: the seed's installation.
  */
 export function layoutForWorld(
   world: Pick<SandboxInstallation, 'layout'>,
-  timing: { degradedGraceSeconds?: number; stabilitySeconds?: number } = {},
+  timing: WorldTiming = {},
   config?: ShepherdConfig,
 ): PipelineLayout {
+  return layoutsForWorld(world, timing, config)[0]!;
+}
+
+/**
+ * One pipeline layout per app of the sandbox world, with the values a pipeline file declaring that installation
+ * gives in external mode (its environments in order, directories, version files, image declarations, branch
+ * templates and promote-job parameters); the seed's world gives the seed's layout.
+ */
+export function layoutsForWorld(
+  world: Pick<SandboxInstallation, 'layout'>,
+  timing: WorldTiming = {},
+  config?: ShepherdConfig,
+): PipelineLayout[] {
   const w = world.layout;
-  const env = (e: 'dev' | 'stage' | 'prod') => ({
-    namespace: w.environments[e].namespace,
-    branch: w.environments[e].branch,
-    argoApp: w.environments[e].argoApp,
-  });
-  const cueName = cueIdentifier(w.app);
-  return {
-    app: { name: w.app, cueName },
-    gitlab: {
+  const order = w.environmentOrder ?? ['dev', 'stage', 'prod'];
+  const apps: readonly SandboxApp[] = w.apps ?? [
+    {
+      app: w.app,
+      cueName: cueIdentifier(w.app),
+      group: w.group,
       appProject: w.appProject,
-      deploymentsProject: w.deploymentsProject,
+      appRepoUrl: w.appRepoUrl ?? '',
+      ciJob: w.ciJob,
+      versionFormat: 'maven',
       versionFile: 'pom.xml',
-      imageFiles: imageFilesFor(cueName),
-      ...(config ? { bump: config.bump } : {}),
-      ...(config ? { autoMerge: config.gitlabMerge.autoMerge } : {}),
+      declarations: seedImageDeclarations(cueIdentifier(w.app)),
+      registryExternal: w.registryExternal,
+      environments: w.environments,
     },
-    jenkins: { appJob: w.ciJob, promoteJob: w.promoteJob, appRepoUrls: w.appRepoUrl ? [w.appRepoUrl] : [] },
-    argocdNamespace: w.argoNamespace,
-    argocdManualSync: config?.kubernetes.argocdManualSync ?? [],
-    environments: { dev: env('dev'), stage: env('stage'), prod: env('prod') },
-    registry: { external: w.registryExternal, group: w.group },
-    degradedGraceSeconds: timing.degradedGraceSeconds ?? 2,
-    stabilitySeconds: timing.stabilitySeconds ?? 0.5,
-    workload: { deployment: config?.kubernetes.deployment ?? w.app, container: config?.kubernetes.container },
-  };
+  ];
+  return apps.map((a): PipelineLayout => {
+    const place = (e: string) => {
+      const p = a.environments[e]!;
+      return {
+        namespace: p.namespace,
+        branch: p.branch,
+        ...(p.directory ? { directory: p.directory } : {}),
+        argoApp: p.argoApp,
+      };
+    };
+    return {
+      app: { name: a.app, cueName: a.cueName },
+      environmentOrder: order,
+      gitlab: {
+        appProject: a.appProject,
+        deploymentsProject: w.deploymentsProject,
+        versionFile: a.versionFile ?? '',
+        imageFiles: a.declarations.map((d) => d.file),
+        versionFormat: a.versionFormat,
+        imageDeclarations: a.declarations,
+        ...(w.branches ? { branches: w.branches } : {}),
+        ...(config ? { bump: config.bump } : {}),
+        ...(config ? { autoMerge: config.gitlabMerge.autoMerge } : {}),
+      },
+      jenkins: {
+        appJob: a.ciJob,
+        promoteJob: w.promoteJob,
+        ...(w.promoteParameters ? { promoteParameters: w.promoteParameters } : {}),
+        appRepoUrls: a.appRepoUrl ? [a.appRepoUrl] : [],
+      },
+      argocdNamespace: w.argoNamespace,
+      argocdManualSync: config?.kubernetes.argocdManualSync ?? [],
+      environments: Object.fromEntries(order.map((e) => [e, place(e)])),
+      registry: { external: a.registryExternal, group: a.group },
+      degradedGraceSeconds: timing.degradedGraceSeconds ?? 2,
+      stabilitySeconds: timing.stabilitySeconds ?? 0.5,
+      workload: {
+        deployment: (apps.length === 1 ? config?.kubernetes.deployment : undefined) ?? a.app,
+        container: apps.length === 1 ? config?.kubernetes.container : undefined,
+      },
+    };
+  });
 }
 
 /**
@@ -292,7 +372,7 @@ export function activitiesForWorld(
     notifications: notificationsFrom(config),
   };
   const configured = pollIntervalsFrom(config);
-  return buildActivities(clients, layoutForWorld(world, {}, config), {
+  return buildActivities(clients, layoutsForWorld(world, {}, config), {
     gitlabMs: configured.gitlabMs ?? SANDBOX_POLL_MS,
     jenkinsMs: configured.jenkinsMs ?? SANDBOX_POLL_MS,
     kubernetesMs: configured.kubernetesMs ?? SANDBOX_POLL_MS,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Gitlab } from '@gitbeaker/rest';
 import Jenkins from 'jenkins';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { WorldPipeline } from '../../src/sandbox/world/layout.js';
 import { startWorld, type World } from '../../src/sandbox/world/world.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
@@ -50,8 +51,8 @@ export interface Driver {
   state(): Promise<WorldState>;
   /** Bumps the patch version in pom.xml on the app repo's main; returns the new version and commit. */
   bumpVersion(): Promise<{ version: string; sha: string }>;
-  /** The CI build that checked out `sha` (from the git plugin's BuildData), once finished. */
-  awaitCiBuild(sha: string): Promise<BuildJson>;
+  /** The CI build that checked out `sha` (from the git plugin's BuildData), once finished; `job`: another app's. */
+  awaitCiBuild(sha: string, job?: string): Promise<BuildJson>;
   /** The open MR to `target` whose source branch starts with `prefix`. */
   awaitOpenMr(
     target: string,
@@ -70,10 +71,11 @@ export interface Driver {
 }
 
 export async function startDriver(
-  opts: { scenario?: string | ScenarioInput; timeScale?: number } = {},
+  opts: { scenario?: string | ScenarioInput; timeScale?: number; pipeline?: WorldPipeline } = {},
 ): Promise<Driver> {
   const world = await startWorld({
     dir: mkdtempSync(join(tmpdir(), 'shepherd-world-')),
+    ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
     timeScale: opts.timeScale ?? 0.005,
     ...(opts.scenario ? { scenario: opts.scenario } : {}),
   });
@@ -131,12 +133,12 @@ export async function startDriver(
       );
       return { version, sha: commit.id };
     },
-    async awaitCiBuild(sha) {
+    async awaitCiBuild(sha, job = ciJob) {
       return eventually(async () => {
         for (let n = 1; n <= 20; n++) {
           let build: BuildJson;
           try {
-            build = await jenkins.build.get({ name: ciJob, number: n });
+            build = await jenkins.build.get({ name: job, number: n });
           } catch {
             return undefined;
           }
@@ -145,7 +147,7 @@ export async function startDriver(
           if (revision === sha && !build.building) return build;
         }
         return undefined;
-      }, `the CI build of ${sha}`);
+      }, `the CI build of ${sha} in ${job}`);
     },
     async awaitOpenMr(target, prefix) {
       return eventually(async () => {
@@ -217,7 +219,7 @@ export async function startDriver(
     },
     async readyPodImages(env) {
       const pods = await core.listNamespacedPod({
-        namespace: info.environments[env as 'dev'].namespace,
+        namespace: info.environments[env]!.namespace,
         labelSelector: `app=${info.app}`,
       });
       // Pods still terminating (graceful shutdown of an old ReplicaSet) no longer serve: not counted.

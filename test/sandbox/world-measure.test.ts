@@ -44,7 +44,7 @@ describe('sandbox world measured from outside', () => {
     const mr = await d.awaitOpenMr('dev', `update-dev-${tag}`);
     const mergeSha = await d.merge(mr.iid);
     await d.awaitSyncedAndHealthy('dev', mergeSha);
-    const devNs = layout.environments.dev.namespace;
+    const devNs = layout.environments.dev!.namespace;
     const rolloutSubject = `${devNs}/${info.app}`;
     await until(async () => {
       const timeline = await admin<TimelineEntry[]>(d, 'GET', '/timeline');
@@ -69,7 +69,7 @@ describe('sandbox world measured from outside', () => {
       // The CI build opens the dev MR as one of its steps, before it finishes.
       index('mr-opened', mrSubject),
       index('mr-merged', mrSubject),
-      index('sync-finished', `${info.argocd.namespace}/${layout.environments.dev.argoApp}`),
+      index('sync-finished', `${info.argocd.namespace}/${layout.environments.dev!.argoApp}`),
     ];
     expect([...chain].sort((a, b) => a - b)).toEqual(chain);
     expect(index('rollout-complete', rolloutSubject)).toBeGreaterThan(index('mr-merged', mrSubject));

@@ -407,14 +407,14 @@ describe('installation gitlab-approvals', () => {
     });
     const head = d.world.gitlab.commit(project, {
       branch: 'promote-prod-by-hand',
-      startBranch: info.environments.prod.branch,
+      startBranch: info.environments.prod!.branch,
       message: 'by hand',
       as: 'shepherd',
       actions: [{ action: 'create', filePath: 'by-hand.txt', content: Buffer.from('x\n') }],
     }).id;
     const mr = d.world.gitlab.createMergeRequest(project, {
       sourceBranch: 'promote-prod-by-hand',
-      targetBranch: info.environments.prod.branch,
+      targetBranch: info.environments.prod!.branch,
       title: 'Promote example-app to prod: by hand',
       as: 'shepherd',
     });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ZodError } from 'zod';
 import { ScenarioSchema, type ScenarioInput } from '../../sandbox/core/faults.js';
 import { findScenario, SCENARIOS } from '../../sandbox/world/scenarios.js';
-import { startWorld, UnknownScenarioError } from '../../sandbox/world/world.js';
+import { WorldPipelineError } from '../../sandbox/world/layout.js';
+import { startWorld, UnknownScenarioAppError, UnknownScenarioError } from '../../sandbox/world/world.js';
 import { removeWorldFile, writeWorldFile } from '../../sandbox/world/world-file.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 
@@ -34,7 +35,7 @@ function withTls(scenario: string | ScenarioInput | undefined): string | Scenari
 }
 
 export const sandboxCommand: Command = {
-  usage: '[--json] [--scenario NAME|FILE.json|list] [--tls] [--time-scale N] [--dir DIR]',
+  usage: '[--json] [--pipeline FILE] [--scenario NAME[@APP]|FILE.json|list] [--tls] [--time-scale N] [--dir DIR]',
   help: `
 Starts the simulated GitOps installation on 127.0.0.1: GitLab (REST v4), Jenkins (remote API), a Kubernetes API
 with Argo CD Applications, and an admin endpoint (GET /state, GET /scenarios, PUT /scenario {"name":...}).
@@ -42,8 +43,13 @@ While it runs, SHEPHERD_STATE_DIR/sandbox.json (owner-only) tells \`shepherd wor
 Pushing to the app repo's main starts CI, CI opens the dev MR, merges to env branches are synced by Argo CD.
 
 Options:
-  --json             once ready, print one line of JSON with the URLs, credentials and names, and nothing else
-  --scenario NAME    start with a fault scenario; "list" prints the catalogue; a .json file gives your own
+  --json             once ready, print one line of JSON with the URLs, credentials and names (the layout with
+                     every app), and nothing else
+  --pipeline FILE    simulate the installation a pipeline file declares (or SHEPHERD_PIPELINE): its apps, their
+                     version files and CI jobs, its environments (branches or directories), each image format
+  --scenario NAME    start with a fault scenario; "list" prints the catalogue; a .json file gives your own.
+                     With a pipeline, the scenario's dev, stage and prod are its first, second and last
+                     environments; NAME@APP applies the scenario's faults to that app only
   --tls              serve HTTPS with a certificate of the world's own CA (as behind a company CA); the CA is
                      written to DIR/ca.pem and the world's settings name it as SHEPHERD_CA_FILE
   --time-scale N     multiply the real installation's durations (default 0.01: a full run takes seconds)
@@ -60,6 +66,7 @@ plain-http server: kubectl reads the sandbox's cluster over HTTPS, or through a 
     json: { type: 'boolean' },
     scenario: { type: 'string' },
     tls: { type: 'boolean' },
+    pipeline: { type: 'string' },
     'time-scale': { type: 'string' },
     dir: { type: 'string' },
   },
@@ -74,6 +81,9 @@ plain-http server: kubectl reads the sandbox's cluster over HTTPS, or through a 
     const timeScale = rawScale === undefined ? undefined : Number(rawScale);
     if (timeScale !== undefined && !(timeScale > 0 && timeScale <= 10))
       throw new UsageError(`--time-scale must be a number above 0 and at most 10, got ${rawScale}`);
+    // The pipeline file (--pipeline, else SHEPHERD_PIPELINE), checked by the configuration's schema.
+    const pipelineFile = ctx.values.pipeline as string | undefined;
+    const config = ctx.config(pipelineFile !== undefined ? { SHEPHERD_PIPELINE: pipelineFile } : undefined);
     // Registered before anything starts, so that a SIGTERM during start-up still stops what has started.
     const stopRequested = untilSignal();
     const given = ctx.values.dir as string | undefined;
@@ -88,16 +98,22 @@ plain-http server: kubectl reads the sandbox's cluster over HTTPS, or through a 
       const scenario = ctx.values.tls === true ? withTls(named) : named;
       world = await startWorld({
         dir,
+        ...(config.pipelineFile !== undefined ? { pipeline: config.pipeline } : {}),
         ...(timeScale !== undefined ? { timeScale } : {}),
         ...(scenario !== undefined ? { scenario } : {}),
       });
     } catch (err) {
       removeDir();
-      if (err instanceof UnknownScenarioError) throw new UsageError(err.message);
+      if (
+        err instanceof UnknownScenarioError ||
+        err instanceof UnknownScenarioAppError ||
+        err instanceof WorldPipelineError
+      )
+        throw new UsageError(err.message);
       throw err;
     }
     const info = world.info;
-    const stateDir = ctx.config().temporal.stateDir;
+    const stateDir = config.temporal.stateDir;
     writeWorldFile(stateDir, info);
     if (ctx.values.json) ctx.out(JSON.stringify(info));
     else {
@@ -108,6 +124,12 @@ plain-http server: kubectl reads the sandbox's cluster over HTTPS, or through a 
         `Jenkins     ${info.jenkins.url}  (user ${info.jenkins.user}; jobs ${info.jenkins.ciJob}, ${info.jenkins.promoteJob})`,
       );
       ctx.out(`Kubernetes  ${info.kubernetes.url}  (kubeconfig ${info.kubernetes.kubeconfig})`);
+      for (const app of info.apps)
+        ctx.out(
+          `App         ${app.name}  (project ${app.appProject}; CI job ${app.ciJob}; ${Object.entries(app.environments)
+            .map(([env, e]) => `${env}: ${e.argoApp}`)
+            .join(', ')})`,
+        );
       ctx.out(`Admin       ${info.admin.url}/state`);
       if (info.tls) ctx.out(`CA          ${info.tls.caFile}  (SHEPHERD_CA_FILE=${info.tls.caFile})`);
       ctx.out(`Scenario    ${world.faults.active?.name ?? 'none'}`);

@@ -60,7 +60,7 @@ Options:
       }
       // The world's installation settings (WorldInfo.settings) over the environment: Shepherd set up for it.
       config = ctx.config(info.settings ?? {});
-      activities = activitiesForWorld({ layout: defaultLayout(), info }, config);
+      activities = activitiesForWorld({ layout: info.layout ?? defaultLayout(), info }, config);
       ctx.err(
         `Using the sandbox world: GitLab ${info.gitlab.url}, Jenkins ${info.jenkins.url}, Kubernetes ${info.kubernetes.url}`,
       );
@@ -145,7 +145,7 @@ Options:
         });
         // The waits of the systems that took the registration rely on it (slow fallback polling).
         if (webhooks && world)
-          activities = activitiesForWorld({ layout: defaultLayout(), info: world }, config, {
+          activities = activitiesForWorld({ layout: world.layout ?? defaultLayout(), info: world }, config, {
             webhooks: webhooks.registered,
           });
         if (webhooks)

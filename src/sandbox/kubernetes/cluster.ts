@@ -23,6 +23,8 @@ export interface ClusterEnv {
   /** Name of its Argo CD Application (`example-app-dev`). */
   argoApp: string;
   replicas: number;
+  /** The source path its Application renders (directory layouts: the environment's folder); default `manifestPath`. */
+  path?: string;
 }
 
 export interface ClusterOptions {
@@ -110,7 +112,14 @@ export class SimulatedCluster {
   }
 
   private seed(): void {
-    const { app, envs, initialImage } = this.opts;
+    this.addApp(this.opts.app, this.opts.envs, this.opts.initialImage);
+  }
+
+  /**
+   * Seeds one app of the installation, already deployed: the namespaces of its environments, its Deployment in each
+   * and its Application per environment. The world calls it for each app after the first.
+   */
+  addApp(app: string, envs: readonly ClusterEnv[], initialImage: string): void {
     for (const ns of [...envs.map((e) => e.namespace), this.argoNamespace, 'default', 'kube-system']) {
       if (!this.store.get(RESOURCES.namespaces, undefined, ns))
         this.store.create(RESOURCES.namespaces, buildNamespace(ns));
@@ -129,7 +138,7 @@ export class SimulatedCluster {
           env: e.env,
           repoURL: this.opts.repoURL,
           branch: e.branch,
-          path: this.opts.manifestPath ?? 'manifests/exampleApp',
+          path: e.path ?? this.opts.manifestPath ?? 'manifests/exampleApp',
           destinationNamespace: e.namespace,
           ...(this.opts.manualSync?.includes(e.env) ? { manualSync: true } : {}),
           ...(this.opts.valuesSource ? { valuesSource: this.opts.valuesSource } : {}),
@@ -159,10 +168,10 @@ export class SimulatedCluster {
     }
   }
 
-  /** Per environment: the Deployment, its pods and the Application, for the inspection endpoint. */
-  snapshot(): EnvSnapshot[] {
-    return this.opts.envs.map((e) => {
-      const dep = this.store.get<Deployment>(RESOURCES.deployments, e.namespace, this.opts.app);
+  /** Per environment: the Deployment of the app (default: the first), its pods and the Application. */
+  snapshot(appName = this.opts.app, envs: readonly ClusterEnv[] = this.opts.envs): EnvSnapshot[] {
+    return envs.map((e) => {
+      const dep = this.store.get<Deployment>(RESOURCES.deployments, e.namespace, appName);
       const app = this.store.get<Application>(RESOURCES.applications, this.argoNamespace, e.argoApp);
       // The app's pods: those of its Deployment's ReplicaSets, not another workload's sharing its labels.
       const sets = new Set(

@@ -1,8 +1,10 @@
 /**
- * The application CI job (`example-app/main`, the app repo's Jenkinsfile) as the real pipeline runs it:
+ * An application's CI job (`example-app/main`, the app repo's Jenkinsfile) as the real pipeline runs it:
  * Checkout & Setup → Unit Tests → Integration Tests → Build & Publish → Update Dev Environment. The build checks out
- * the head of `main`, tags the image `{pom version}-{short sha}`, publishes it, and opens the dev MR in the
- * deployments repo on branch `update-dev-{tag}` (recreated if it exists; an open MR for it is reused).
+ * the head of `main`, tags the image `{version}-{short sha}` (the version from the app's version file: pom.xml,
+ * package.json, gradle.properties or VERSION; with none, `0.0.{build number}`), publishes it, and opens the dev MR
+ * into the pipeline's first environment on the branch of the `dev` template, `update-dev-{tag}` in the seed
+ * (recreated if it exists; an open MR for it is reused), editing that app's image declarations there.
  *
  * Like a Jenkinsfile wrapped in `gitlabCommitStatus`, the build posts commit statuses on the app commit it builds
  * (`running` at checkout, then `success`, `failed` or `canceled`; context `jenkins`, target URL the build). With a
@@ -14,17 +16,10 @@ import type { BuildContext, BuildResult, JobRunner } from '../jenkins/index.js';
 import type { GitLabModel } from '../gitlab/index.js';
 import type { FaultEngine } from '../core/faults.js';
 import type { Clock } from '../core/clock.js';
-import {
-  cueIdOf,
-  ENV_VALUES,
-  manifestPath,
-  renderManifest,
-  renderAppCue,
-  setImageInEnvCue,
-  versionInPom,
-  imageInEnvCue,
-} from './deployments-repo.js';
-import type { WorldLayout } from './layout.js';
+import { renderAppCue } from './deployments-repo.js';
+import { changeLines, declareImage } from './image-declarations.js';
+import { fillBranch, type WorldApp, type WorldLayout } from './layout.js';
+import { versionInFile } from './version-files.js';
 import { openOrReuseMergeRequest, recreateBranch, JENKINS_AUTHOR } from './git-helpers.js';
 import { stateForResult, type GitLabPlugin } from './gitlab-plugin.js';
 
@@ -33,6 +28,8 @@ export interface CiJobDeps {
   readonly faults: FaultEngine;
   readonly clock: Clock;
   readonly layout: WorldLayout;
+  /** The app this job builds (absent: the layout's first app). */
+  readonly app?: WorldApp;
   /** Images published by CI, by full push reference. */
   readonly published: Set<string>;
   /** Posts the build's commit statuses to GitLab (gitlab-plugin); absent: none are posted. */
@@ -83,6 +80,9 @@ function buildSteps(
   deps: CiJobDeps,
 ): (ctx: BuildContext, checkedOut: (sha: string) => Promise<void>) => Promise<BuildResult> {
   const { gitlab, layout } = deps;
+  const app = deps.app ?? layout.apps[0]!;
+  const firstEnv = layout.environmentOrder[0]!;
+  const first = app.environments[firstEnv]!;
   return async (ctx, checkedOut) => {
     if (deps.sharedLibrary) {
       const library = sharedLibraryCheckout(layout);
@@ -97,28 +97,27 @@ function buildSteps(
     };
 
     await stage(STAGES[0][0], STAGES[0][1]);
-    const sha = gitlab.branchHead(layout.appProject, 'main');
-    if (!sha) throw new Error(`branch main not found in ${layout.appProject}`);
-    ctx.setGitRevision(sha, 'refs/remotes/origin/main', layout.appRepoUrl);
+    const sha = gitlab.branchHead(app.appProject, 'main');
+    if (!sha) throw new Error(`branch main not found in ${app.appProject}`);
+    ctx.setGitRevision(sha, 'refs/remotes/origin/main', app.appRepoUrl);
     if (deps.sharedLibrary) ctx.setScmRevision({ hash: sha, head: 'main' });
     ctx.log(`Checking out Revision ${sha} (main)`);
     await checkedOut(sha);
-    const pom = gitlab.readFile(layout.appProject, sha, 'pom.xml');
-    const version = pom ? versionInPom(pom) : undefined;
-    if (!version) throw new Error('could not read <version> from pom.xml');
+    const version = versionOf(app, ctx.number, (path) => gitlab.readFile(app.appProject, sha, path));
+    if (!version) throw new Error(`could not read the version from ${app.versionFile}`);
     const tag = `${version}-${sha.slice(0, 7)}`;
     if (tag.trim() === '' || /\s/.test(tag)) throw new Error(`invalid image tag "${tag}"`);
     ctx.setDisplayName(`#${ctx.number} ${tag}`);
 
     await stage(STAGES[1][0], STAGES[1][1]);
-    if (deps.faults.domainFault('ci-build-fails', { app: layout.app })) {
+    if (deps.faults.domainFault('ci-build-fails', { app: app.app })) {
       ctx.log('[ERROR] Tests run: 42, Failures: 1, Errors: 0, Skipped: 0');
       ctx.log('[ERROR] GreetingResourceTest.testHelloEndpoint:21 expected: <200> but was: <500>');
       ctx.log('[ERROR] BUILD FAILURE');
       return 'FAILURE';
     }
     // The Jenkinsfile's junit step marks the build UNSTABLE on failed tests and the pipeline carries on.
-    const unstable = deps.faults.domainFault('ci-build-unstable', { app: layout.app }) !== undefined;
+    const unstable = deps.faults.domainFault('ci-build-unstable', { app: app.app }) !== undefined;
     if (unstable) {
       ctx.log('[WARNING] Tests run: 42, Failures: 1, Errors: 0, Skipped: 0');
       ctx.log('[WARNING] GreetingResourceTest.testGreetingLocale:34 expected: <Hello> but was: <Hallo>');
@@ -128,38 +127,40 @@ function buildSteps(
     } else ctx.log('[INFO] Tests run: 42, Failures: 0, Errors: 0, Skipped: 0');
     await stage(STAGES[2][0], STAGES[2][1]);
     await stage(STAGES[3][0], STAGES[3][1]);
-    const pushRef = `${layout.registryInternal}/${layout.group}/${layout.app}:${tag}`;
+    const pushRef = `${layout.registryInternal}/${app.group}/${app.app}:${tag}`;
     deps.published.add(pushRef);
     ctx.log(`[INFO] Built and pushed image to ${pushRef}`);
 
     await stage(STAGES[4][0], STAGES[4][1]);
-    const deployRef = `${layout.registryExternal}/${layout.group}/${layout.app}:${tag}`;
-    const branch = `update-dev-${tag}`;
-    recreateBranch(gitlab, layout.deploymentsProject, branch, 'dev');
-    const envCue = gitlab.readFile(layout.deploymentsProject, branch, 'env.cue') ?? '';
-    const dev = layout.environments.dev;
-    const actions = [];
-    const nextEnvCue = setImageInEnvCue(envCue, 'dev', layout.app, deployRef);
-    if (nextEnvCue !== envCue)
-      actions.push({ action: 'update' as const, filePath: 'env.cue', content: Buffer.from(nextEnvCue) });
-    const appCue = gitlab.readFile(layout.appProject, sha, 'deployment/app.cue') ?? renderAppCue(layout.app);
-    const serviceCuePath = `services/apps/${layout.app}.cue`;
-    if (gitlab.readFile(layout.deploymentsProject, branch, serviceCuePath) !== appCue) {
-      actions.push({ action: 'update' as const, filePath: serviceCuePath, content: Buffer.from(appCue) });
+    const deployRef = `${app.registryExternal}/${app.group}/${app.app}:${tag}`;
+    const branch = fillBranch(layout.branches.dev, { tag, version, app: app.app });
+    recreateBranch(gitlab, layout.deploymentsProject, branch, first.branch);
+    const edits = declareImage({
+      app,
+      order: layout.environmentOrder,
+      env: firstEnv,
+      image: deployRef,
+      read: (path) => gitlab.readFile(layout.deploymentsProject, branch, path),
+    });
+    const actions = edits.map((e) => ({
+      action: 'update' as const,
+      filePath: e.path,
+      content: Buffer.from(e.content),
+    }));
+    // With CUE, CI also copies the team's deployment/app.cue to the deployments repo (after env.cue, as the seed does).
+    if (app.declarations.some((d) => d.format === 'cue')) {
+      const appCue = gitlab.readFile(app.appProject, sha, 'deployment/app.cue') ?? renderAppCue(app.app);
+      const serviceCuePath = `services/apps/${app.app}.cue`;
+      if (gitlab.readFile(layout.deploymentsProject, branch, serviceCuePath) !== appCue) {
+        const cueAt = actions.findIndex((a) => a.filePath.endsWith('.cue'));
+        actions.splice(cueAt + 1, 0, { action: 'update', filePath: serviceCuePath, content: Buffer.from(appCue) });
+      }
     }
-    const manifest = renderManifest(
-      layout.app,
-      { ...ENV_VALUES.dev, namespace: dev.namespace },
-      imageInEnvCue(nextEnvCue, 'dev', layout.app),
-    );
-    if (gitlab.readFile(layout.deploymentsProject, branch, manifestPath(layout.app)) !== manifest) {
-      actions.push({ action: 'update' as const, filePath: manifestPath(layout.app), content: Buffer.from(manifest) });
-    }
-    const title = `Deploy ${layout.app} to dev: ${tag}`;
+    const title = `Deploy ${app.app} to ${firstEnv}: ${tag}`;
     if (actions.length > 0) {
       gitlab.commit(layout.deploymentsProject, {
         branch,
-        message: `${title}\n\nChanges:\n- dev.${cueIdOf(layout.app)}.appConfig.deployment.image: ${deployRef}\n\nBuild: ${ctx.url}\nCommit: ${sha.slice(0, 7)}\nImage: ${deployRef}\n`,
+        message: `${title}\n\nChanges:\n${changeLines(app, firstEnv, edits, deployRef)}\n\nBuild: ${ctx.url}\nCommit: ${sha.slice(0, 7)}\nImage: ${deployRef}\n`,
         actions,
         ...JENKINS_AUTHOR,
       });
@@ -167,9 +168,9 @@ function buildSteps(
       ctx.log('No changes to commit');
     }
     const description = [
-      '## Automatic Deployment to Dev',
+      `## Automatic Deployment to ${firstEnv.charAt(0).toUpperCase()}${firstEnv.slice(1)}`,
       '',
-      `**Application:** ${layout.app}`,
+      `**Application:** ${app.app}`,
       `**Image Tag:** ${tag}`,
       `**Build URL:** ${ctx.url}`,
       `**Git Commit:** ${sha.slice(0, 7)}`,
@@ -187,12 +188,19 @@ function buildSteps(
     ].join('\n');
     const mr = openOrReuseMergeRequest(gitlab, layout.deploymentsProject, {
       sourceBranch: branch,
-      targetBranch: 'dev',
+      targetBranch: first.branch,
       title,
       description,
     });
     ctx.log(`Merge request !${mr.iid} ${mr.reused ? 'already open; reused' : 'created'}: ${title}`);
-    ctx.setDescription(`dev MR !${mr.iid} for ${tag}`);
+    ctx.setDescription(`${firstEnv} MR !${mr.iid} for ${tag}`);
     return unstable ? 'UNSTABLE' : 'SUCCESS';
   };
+}
+
+/** The version the build tags its image with: the version file's, or with none `0.0.{build number}`. */
+function versionOf(app: WorldApp, buildNumber: number, read: (path: string) => string | undefined): string | undefined {
+  if (app.versionFormat === 'none') return `0.0.${buildNumber}`;
+  const text = read(app.versionFile!);
+  return text === undefined ? undefined : versionInFile(app.versionFormat, text);
 }

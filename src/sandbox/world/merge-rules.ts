@@ -26,7 +26,7 @@ export function applyMergeRules(gitlab: GitLabModel, layout: WorldLayout, instal
   const ci = installation.deploymentsCi;
   if (ci !== undefined) {
     project.onlyAllowMergeIfPipelineSucceeds = true;
-    const first = layout.environments.dev.branch;
+    const first = layout.environments[layout.environmentOrder[0]!]!.branch;
     project.mergeRequestPipelines = (mr) => (ci === 'fails' && mr.targetBranch !== first ? 'failed' : 'success');
   }
   if (installation.envBranchMoves !== true) return () => {};

@@ -1,8 +1,11 @@
 /**
  * The `promote-environment` job (k8s-deployments `jenkins/pipelines/Jenkinsfile.promote`) as the seed design runs
- * it: validate the progression, detect the image from the live Deployment in namespace SOURCE_ENV when IMAGE_TAG is
- * empty, recreate branch `promote-{TARGET_ENV}-{tag}` from the target branch, update the target's env.cue and
- * regenerate its manifests, push, and open the promotion MR (reusing an open one for the branch).
+ * it: validate the progression (each environment to the next of the pipeline), detect the image from the live
+ * Deployment in the source environment's namespace when the tag parameter is empty, recreate the branch of the
+ * promotion template (`promote-{TARGET_ENV}-{tag}`) from the target's branch, update the app's image declarations
+ * of the target (env.cue and its regenerated manifest, plain YAML, kustomize `images:` or Helm values), push, and
+ * open the promotion MR (reusing an open one for the branch). Its parameters carry the pipeline's names (default
+ * APP_NAME, SOURCE_ENV, TARGET_ENV, IMAGE_TAG).
  */
 import type { BuildContext, BuildResult, JobRunner, ParameterDefinition } from '../jenkins/index.js';
 import type { GitLabModel } from '../gitlab/index.js';
@@ -11,29 +14,41 @@ import type { Clock } from '../core/clock.js';
 import type { Deployment } from '../kubernetes/objects.js';
 import { RESOURCES } from '../kubernetes/resources.js';
 import type { ObjectStore } from '../kubernetes/store.js';
-import { cueIdOf, ENV_VALUES, manifestPath, renderManifest, setImageInEnvCue } from './deployments-repo.js';
-import type { WorldLayout } from './layout.js';
+import { cueIdOf, EnvCueError } from './deployments-repo.js';
+import { changeLines, DeclarationError, declareImage } from './image-declarations.js';
+import { fillBranch, worldApp, type WorldLayout } from './layout.js';
 import { JENKINS_AUTHOR, openOrReuseMergeRequest, recreateBranch } from './git-helpers.js';
 
-/** The job's parameters as its config.xml declares them (real-system.md §1.4). */
-export const PROMOTE_PARAMETERS: readonly ParameterDefinition[] = [
-  {
-    type: 'string',
-    name: 'APP_NAME',
-    default: 'example-app',
-    trim: true,
-    description: 'Application to promote (kebab-case)',
-  },
-  { type: 'choice', name: 'SOURCE_ENV', choices: ['dev', 'stage'], description: 'Environment to promote from' },
-  { type: 'choice', name: 'TARGET_ENV', choices: ['stage', 'prod'], description: 'Environment to promote to' },
-  {
-    type: 'string',
-    name: 'IMAGE_TAG',
-    default: '',
-    trim: true,
-    description: 'Tag to promote; empty: detect it from the source environment',
-  },
-];
+/** The job's parameters as its config.xml declares them (real-system.md §1.4), in the pipeline's names. */
+export function promoteParameters(layout: WorldLayout): readonly ParameterDefinition[] {
+  const names = layout.promoteParameters;
+  const order = layout.environmentOrder;
+  // A pipeline has at least two environments (layoutFromPipeline checks), so both lists have one.
+  const choices = (envs: readonly string[]): [string, ...string[]] => [envs[0]!, ...envs.slice(1)];
+  return [
+    {
+      type: 'string',
+      name: names.app,
+      default: layout.app,
+      trim: true,
+      description: 'Application to promote (kebab-case)',
+    },
+    {
+      type: 'choice',
+      name: names.source,
+      choices: choices(order.slice(0, -1)),
+      description: 'Environment to promote from',
+    },
+    { type: 'choice', name: names.target, choices: choices(order.slice(1)), description: 'Environment to promote to' },
+    {
+      type: 'string',
+      name: names.tag,
+      default: '',
+      trim: true,
+      description: 'Tag to promote; empty: detect it from the source environment',
+    },
+  ];
+}
 
 export interface PromoteJobDeps {
   readonly gitlab: GitLabModel;
@@ -43,8 +58,6 @@ export interface PromoteJobDeps {
   readonly layout: WorldLayout;
 }
 
-const LEGAL = new Set(['dev->stage', 'stage->prod']);
-
 /** How long a hanging build waits before it would go on: longer than any test or demo runs. */
 const HANG_MS = 24 * 3_600_000;
 
@@ -53,18 +66,24 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
   return async (ctx: BuildContext): Promise<BuildResult> => {
     const step = (share: number): Promise<void> =>
       ctx.sleep(Math.max(1, Math.round(deps.clock.duration('promoteBuild') * share)));
-    const app = String(ctx.params.APP_NAME ?? '');
-    const source = String(ctx.params.SOURCE_ENV ?? '');
-    const target = String(ctx.params.TARGET_ENV ?? '') as 'stage' | 'prod';
+    const names = layout.promoteParameters;
+    const order = layout.environmentOrder;
+    const app = String(ctx.params[names.app] ?? '');
+    const source = String(ctx.params[names.source] ?? '');
+    const target = String(ctx.params[names.target] ?? '');
 
     ctx.log('[Pipeline] { (Validate Parameters)');
     await step(0.1);
-    if (!LEGAL.has(`${source}->${target}`)) {
-      ctx.log(`ERROR: Invalid promotion path: ${source} -> ${target}. Valid paths: dev -> stage, stage -> prod`);
+    if (order.indexOf(target) < 1 || order.indexOf(source) !== order.indexOf(target) - 1) {
+      const valid = order.slice(1).map((t, i) => `${order[i]} -> ${t}`);
+      ctx.log(`ERROR: Invalid promotion path: ${source} -> ${target}. Valid paths: ${valid.join(', ')}`);
       return 'FAILURE';
     }
-    if (app !== layout.app) {
-      ctx.log(`ERROR: ${target}.${cueIdOf(app)} does not export; apps in env.cue: ${cueIdOf(layout.app)}`);
+    const theApp = worldApp(layout, app);
+    if (!theApp) {
+      ctx.log(
+        `ERROR: ${target}.${cueIdOf(app)} does not export; apps in the deployments repo: ${layout.apps.map((a) => a.app).join(', ')}`,
+      );
       return 'FAILURE';
     }
     if (deps.faults.domainFault('promote-job-fails', { app, env: target })) {
@@ -74,10 +93,11 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
 
     ctx.log('[Pipeline] { (Detect Image)');
     await step(0.2);
-    let tag = String(ctx.params.IMAGE_TAG ?? '');
+    let tag = String(ctx.params[names.tag] ?? '');
+    const sourceNamespace = theApp.environments[source]!.namespace;
     if (tag === '') {
-      // As the real job does: the live Deployment in a namespace named like the source environment.
-      const live = deps.kube.get<Deployment>(RESOURCES.deployments, source, app);
+      // As the real job does: the live Deployment in the source environment's namespace.
+      const live = deps.kube.get<Deployment>(RESOURCES.deployments, sourceNamespace, app);
       const image = live?.spec.template.spec.containers[0]?.image ?? '';
       if (image === '') {
         ctx.log(`ERROR: Could not detect the image of ${app} in ${source}; ensure the application is deployed`);
@@ -86,32 +106,37 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
       // The job's own `${image##*:}`, kept here rather than shared with Shepherd's image-tag parser: the simulated
       // installation checks Shepherd independently, so it never imports Shepherd's rules.
       tag = image.slice(image.lastIndexOf(':') + 1);
-      ctx.log(`Detected image tag ${tag} from deployment/${app} in namespace ${source}`);
+      ctx.log(`Detected image tag ${tag} from deployment/${app} in namespace ${sourceNamespace}`);
     }
-    const image = `${layout.registryExternal}/${layout.group}/${app}:${tag}`;
+    const image = `${theApp.registryExternal}/${theApp.group}/${app}:${tag}`;
 
     ctx.log('[Pipeline] { (Create Promotion MR)');
     await step(0.5);
     // The real job's branch name; Shepherd's promotionBranch states the same convention on its side, and the two are
     // kept apart on purpose so that a change on one side shows up as a failing run.
-    const branch = `promote-${target}-${tag}`;
-    recreateBranch(gitlab, layout.deploymentsProject, branch, target);
-    const envCue = gitlab.readFile(layout.deploymentsProject, branch, 'env.cue') ?? '';
-    const nextEnvCue = setImageInEnvCue(envCue, target, app, image);
+    const branch = fillBranch(layout.branches.promotion, { app, source, target, tag });
+    const targetBranch = theApp.environments[target]!.branch;
+    recreateBranch(gitlab, layout.deploymentsProject, branch, targetBranch);
     const title = `Promote ${app} to ${target}: ${tag}`;
-    if (nextEnvCue !== envCue) {
-      const manifest = renderManifest(
-        app,
-        { ...ENV_VALUES[target], namespace: layout.environments[target].namespace },
+    let edits;
+    try {
+      edits = declareImage({
+        app: theApp,
+        order,
+        env: target,
         image,
-      );
+        read: (path) => gitlab.readFile(layout.deploymentsProject, branch, path),
+      });
+    } catch (err) {
+      if (!(err instanceof DeclarationError) && !(err instanceof EnvCueError)) throw err;
+      ctx.log(`ERROR: update-app-image.sh ${target} ${app}: ${err.message}`);
+      return 'FAILURE';
+    }
+    if (edits.length > 0) {
       gitlab.commit(layout.deploymentsProject, {
         branch,
-        message: `${title}\n\nAutomated promotion from ${source}.\n\nChanges:\n- ${target}.${cueIdOf(app)}.appConfig.deployment.image: ${image}\n\nBuild: ${ctx.url}\nImage: ${image}\nSource environment: ${source}\n`,
-        actions: [
-          { action: 'update', filePath: 'env.cue', content: Buffer.from(nextEnvCue) },
-          { action: 'update', filePath: manifestPath(app), content: Buffer.from(manifest) },
-        ],
+        message: `${title}\n\nAutomated promotion from ${source}.\n\nChanges:\n${changeLines(theApp, target, edits, image)}\n\nBuild: ${ctx.url}\nImage: ${image}\nSource environment: ${source}\n`,
+        actions: edits.map((e) => ({ action: 'update' as const, filePath: e.path, content: Buffer.from(e.content) })),
         ...JENKINS_AUTHOR,
       });
     } else {
@@ -131,11 +156,10 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
       `- Image: \`${image}\``,
       '',
       '### Promotion Path',
-      '- [x] dev',
-      `- [${target === 'prod' ? 'x' : ' '}] stage`,
-      '- [ ] prod',
+      // Every environment before the target is checked, the target and those after are not.
+      ...order.map((e) => `- [${order.indexOf(e) < order.indexOf(target) ? 'x' : ' '}] ${e}`),
       '',
-      ...(target === 'prod' ? ['**Production Deployment, please review carefully.**', ''] : []),
+      ...(target === order[order.length - 1] ? ['**Production Deployment, please review carefully.**', ''] : []),
       `After merge, Argo CD deploys to ${target}.`,
       '',
       '---',
@@ -143,7 +167,7 @@ export function promoteJobRunner(deps: PromoteJobDeps): JobRunner {
     ].join('\n');
     const mr = openOrReuseMergeRequest(gitlab, layout.deploymentsProject, {
       sourceBranch: branch,
-      targetBranch: target,
+      targetBranch,
       title,
       description,
     });

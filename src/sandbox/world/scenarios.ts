@@ -243,3 +243,53 @@ export const SCENARIOS: readonly ScenarioInput[] = [
 export function findScenario(name: string): ScenarioInput | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
+
+/**
+ * The seed's environment a catalogue scenario names, as the pipeline's: `dev` is the pipeline's first environment,
+ * `stage` its second, `prod` its last, unless the pipeline has an environment of that very name.
+ */
+function environmentFor(env: string, order: readonly string[]): string {
+  if (order.includes(env)) return env;
+  if (env === 'dev') return order[0] ?? env;
+  if (env === 'stage') return order[1] ?? env;
+  if (env === 'prod') return order[order.length - 1] ?? env;
+  return env;
+}
+
+/**
+ * A scenario fitted to a pipeline: the environments its rules and installation traits name become the pipeline's
+ * (`stage-degraded` degrades the second environment, whatever its name); with `app`, its domain faults apply to that
+ * app only (`--scenario stage-degraded@<app>`), else to every app.
+ */
+export function scenarioForPipeline(scenario: ScenarioInput, order: readonly string[], app?: string): ScenarioInput {
+  const env = (e: string): string => environmentFor(e, order);
+  const installation = scenario.installation;
+  return {
+    ...scenario,
+    ...(scenario.domain
+      ? {
+          domain: scenario.domain.map((rule) => ({
+            ...rule,
+            ...(rule.env !== undefined ? { env: env(rule.env) } : {}),
+            ...(app !== undefined && rule.app === undefined ? { app } : {}),
+          })),
+        }
+      : {}),
+    ...(installation
+      ? {
+          installation: {
+            ...installation,
+            ...(installation.manualSync ? { manualSync: installation.manualSync.map(env) } : {}),
+            ...(installation.gitlabApprovals
+              ? {
+                  gitlabApprovals: {
+                    ...installation.gitlabApprovals,
+                    environments: installation.gitlabApprovals.environments.map(env),
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}

@@ -5,8 +5,9 @@
 import type { FaultEngine } from '../core/faults.js';
 import type { GitLabModel } from '../gitlab/index.js';
 import type { JenkinsModel } from '../jenkins/index.js';
-import type { SimulatedCluster } from '../kubernetes/cluster.js';
-import type { WorldLayout } from './layout.js';
+import type { ClusterEnv, EnvSnapshot, SimulatedCluster } from '../kubernetes/cluster.js';
+import { envValuesOf } from './image-declarations.js';
+import { sourcePathOf, type WorldApp, type WorldLayout } from './layout.js';
 
 /** The models of a world, which its state is read from. */
 export interface WorldParts {
@@ -48,22 +49,13 @@ export function worldState(world: WorldParts) {
     jenkins: {
       jobs: jenkins.jobs.map((j) => ({ path: j.path, counts: j.counts, builds: j.builds, queue: j.queue })),
     },
-    environments: Object.fromEntries(
-      clusterEnvs.map((e) => [
-        e.env,
-        {
-          namespace: e.namespace,
-          image: e.deployment?.image ?? null,
-          replicas: e.deployment?.replicas ?? 0,
-          readyReplicas: e.deployment?.ready ?? 0,
-          updatedReplicas: e.deployment?.updated ?? 0,
-          progressing: e.deployment?.progressing ?? null,
-          health: e.application?.health ?? null,
-          sync: e.application?.sync ?? null,
-          revision: e.application?.revision ?? null,
-          operationPhase: e.application?.operationPhase ?? null,
-          pods: e.pods,
-        },
+    /** The first app's environments (the seed's only app). */
+    environments: environmentStates(clusterEnvs),
+    /** Per app of the world, its environments. */
+    apps: Object.fromEntries(
+      world.layout.apps.map((a) => [
+        a.app,
+        environmentStates(world.cluster.snapshot(a.app, clusterEnvsOf(world.layout, a))),
       ]),
     ),
     published: [...world.published],
@@ -72,3 +64,39 @@ export function worldState(world: WorldParts) {
 }
 
 export type WorldState = ReturnType<typeof worldState>;
+
+function environmentStates(snapshots: readonly EnvSnapshot[]) {
+  return Object.fromEntries(
+    snapshots.map((e) => [
+      e.env,
+      {
+        namespace: e.namespace,
+        image: e.deployment?.image ?? null,
+        replicas: e.deployment?.replicas ?? 0,
+        readyReplicas: e.deployment?.ready ?? 0,
+        updatedReplicas: e.deployment?.updated ?? 0,
+        progressing: e.deployment?.progressing ?? null,
+        health: e.application?.health ?? null,
+        sync: e.application?.sync ?? null,
+        revision: e.application?.revision ?? null,
+        operationPhase: e.application?.operationPhase ?? null,
+        pods: e.pods,
+      },
+    ]),
+  );
+}
+
+/** The app's environments as the cluster seeds them: its Application's source path and the replicas per environment. */
+export function clusterEnvsOf(layout: WorldLayout, app: WorldApp): ClusterEnv[] {
+  return layout.environmentOrder.map((env) => {
+    const e = app.environments[env]!;
+    return {
+      env,
+      namespace: e.namespace,
+      branch: e.branch,
+      argoApp: e.argoApp,
+      replicas: envValuesOf(layout.environmentOrder, e).replicas,
+      path: sourcePathOf(app, env),
+    };
+  });
+}

@@ -26,15 +26,23 @@ import { setUpGitLabApprovals, type WorldApprover } from './approvals.js';
 import { ciJobRunner } from './ci-job.js';
 import { GitLabPlugin } from './gitlab-plugin.js';
 import { applyMergeRules } from './merge-rules.js';
-import { ENV_VALUES } from './deployments-repo.js';
 import { gitSourceOver } from './git-source.js';
-import { defaultLayout } from './layout.js';
-import { PROMOTE_PARAMETERS, promoteJobRunner } from './promote-job.js';
+import { defaultLayout, layoutFromPipeline, type WorldApp, type WorldLayout, type WorldPipeline } from './layout.js';
+import { promoteJobRunner, promoteParameters } from './promote-job.js';
 import { observeWorld } from './observe.js';
-import { findScenario, SCENARIOS } from './scenarios.js';
+import { findScenario, scenarioForPipeline, SCENARIOS } from './scenarios.js';
 import { seedRepositories } from './seed.js';
 import { shareEnvBranches } from './shared-env-branch.js';
-import type { WorldParts } from './state.js';
+import { clusterEnvsOf, type WorldParts } from './state.js';
+
+/** Where an app lives in one environment. */
+export interface WorldInfoEnvironment {
+  readonly branch: string;
+  /** Directory layouts: the environment's folder on `branch`. */
+  readonly directory?: string;
+  readonly namespace: string;
+  readonly argoApp: string;
+}
 
 /** What `shepherd sandbox --json` prints: everything a client needs to talk to the world. */
 export interface WorldInfo {
@@ -49,9 +57,20 @@ export interface WorldInfo {
   readonly jenkins: { url: string; user: string; token: string; ciJob: string; promoteJob: string };
   readonly kubernetes: { url: string; kubeconfig: string; token: string };
   readonly argocd: { namespace: string };
+  /** The first app (the seed's only one). */
   readonly app: string;
-  readonly environments: Record<'dev' | 'stage' | 'prod', { branch: string; namespace: string; argoApp: string }>;
+  /** The environments in promotion order, each with the first app's Application. */
+  readonly environments: Record<string, WorldInfoEnvironment>;
+  /** Every app of the world: its project, CI job and Application per environment. */
+  readonly apps: readonly {
+    readonly name: string;
+    readonly appProject: string;
+    readonly ciJob: string;
+    readonly environments: Record<string, WorldInfoEnvironment>;
+  }[];
   readonly admin: { url: string };
+  /** The world's whole layout (every app, environment, version file and image declaration), for the worker. */
+  readonly layout: WorldLayout;
   /** With the trait `tls`: the world's CA certificate (`ca.pem` in the world's folder), which every server's chains to. */
   readonly tls?: { readonly caFile: string };
   /**
@@ -63,6 +82,11 @@ export interface WorldInfo {
 }
 
 export interface WorldOptions {
+  /**
+   * The pipeline the installation runs (Shepherd's declared pipeline fits): its apps, environments, layouts, image
+   * formats and version files. Absent: the seed's installation.
+   */
+  readonly pipeline?: WorldPipeline;
   /** Multiplies the real installation's durations; default 0.01 (a full run takes seconds). */
   readonly timeScale?: number;
   /** A catalogue name or a scenario object to start with. */
@@ -101,11 +125,28 @@ export class UnknownScenarioError extends Error {
   }
 }
 
-function resolveScenario(s: string | ScenarioInput | undefined): ScenarioInput | undefined {
-  if (s === undefined || typeof s !== 'string') return s;
-  const found = findScenario(s);
-  if (!found) throw new UnknownScenarioError(s);
-  return found;
+export class UnknownScenarioAppError extends Error {
+  constructor(scenario: string, app: string, apps: readonly string[]) {
+    super(
+      `Scenario "${scenario}" names app "${app}", which this world does not have (it has ${apps.join(', ')}); use ${scenario}@<one of those>, or ${scenario} alone for every app.`,
+    );
+    this.name = 'UnknownScenarioAppError';
+  }
+}
+
+/**
+ * A catalogue name, `name@app` (its faults only for that app), or a scenario object; fitted to the pipeline's
+ * environments (`scenarioForPipeline`).
+ */
+function resolveScenario(s: string | ScenarioInput | undefined, layout: WorldLayout): ScenarioInput | undefined {
+  if (s === undefined) return undefined;
+  if (typeof s !== 'string') return scenarioForPipeline(s, layout.environmentOrder);
+  const [name, app] = s.split('@') as [string, string | undefined];
+  const found = findScenario(name);
+  if (!found) throw new UnknownScenarioError(name);
+  const apps = layout.apps.map((a) => a.app);
+  if (app !== undefined && !apps.includes(app)) throw new UnknownScenarioAppError(name, app, apps);
+  return scenarioForPipeline(found, layout.environmentOrder, app);
 }
 
 const secret = (): string => randomBytes(18).toString('hex');
@@ -125,11 +166,11 @@ function traitsOf(s: ScenarioInput | undefined): Installation {
 }
 
 export async function startWorld(opts: WorldOptions): Promise<World> {
-  const initialScenario = resolveScenario(opts.scenario);
+  const layout = opts.pipeline ? layoutFromPipeline(opts.pipeline) : defaultLayout();
+  const initialScenario = resolveScenario(opts.scenario, layout);
   const installation = traitsOf(initialScenario);
   /** Shepherd settings this installation needs; each trait that needs one adds it where it is set up. */
   const settings: Record<string, string> = {};
-  const layout = defaultLayout();
   const clock = new Clock(opts.timeScale ?? DEFAULT_TIME_SCALE);
   const faults = new FaultEngine();
   const published = new Set<string>();
@@ -148,48 +189,50 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     email: 'shepherd@sandbox.local',
     tokens: [creds.gitlabToken],
   });
-  const { initialImage } = seedRepositories(gitlab, layout);
-  // protected-main: nobody pushes to the app's default branch; changes arrive through merge requests only.
-  if (installation.protectedAppDefault) gitlab.protectBranch(layout.appProject, 'main', { pushAccessLevel: 0 });
+  const { initialImages } = seedRepositories(gitlab, layout);
+  // protected-main: nobody pushes to an app's default branch; changes arrive through merge requests only.
+  if (installation.protectedAppDefault)
+    for (const app of layout.apps) gitlab.protectBranch(app.appProject, 'main', { pushAccessLevel: 0 });
   const stopMergeRules = applyMergeRules(gitlab, layout, installation); // part A: merge rules
   // Part B: GitLab approval rules on the deployments project, and the approvers' users.
   const approvers = installation.gitlabApprovals
     ? setUpGitLabApprovals(gitlab, layout, installation.gitlabApprovals, settings)
     : undefined;
 
+  // The pipeline's manual-sync environments, and those of the installation trait.
+  const manualSync = [...new Set([...layout.manualSync, ...(installation.manualSync ?? [])])];
   const cluster = createCluster({
     clock,
     faults,
     git: gitSourceOver(gitlab, {
       [layout.deploymentsRepoUrl]: layout.deploymentsProject,
-      [layout.appRepoUrl]: layout.appProject,
+      ...Object.fromEntries(layout.apps.map((a) => [a.appRepoUrl, a.appProject])),
     }),
-    envs: (['dev', 'stage', 'prod'] as const).map((env) => ({
-      ...layout.environments[env],
-      replicas: ENV_VALUES[env].replicas,
-    })),
+    envs: clusterEnvsOf(layout, layout.apps[0]!),
     app: layout.app,
     repoURL: layout.deploymentsRepoUrl,
-    initialImage,
+    initialImage: initialImages[layout.app]!,
     argoNamespace: layout.argoNamespace,
     // Part C: Argo CD as the installation runs it (manual sync, multi-source Applications).
-    ...(installation.manualSync ? { manualSync: installation.manualSync } : {}),
+    ...(manualSync.length > 0 ? { manualSync } : {}),
     ...(installation.multiSource ? { valuesSource: { repoURL: layout.appRepoUrl, targetRevision: 'main' } } : {}),
   });
+  for (const app of layout.apps.slice(1)) cluster.addApp(app.app, clusterEnvsOf(layout, app), initialImages[app.app]!);
   // Part C: Shepherd syncs the manual-sync environments itself; other teams share the env branches.
-  if (installation.manualSync?.length) settings.SHEPHERD_ARGOCD_MANUAL_SYNC = installation.manualSync.join(',');
+  if (manualSync.length > 0) settings.SHEPHERD_ARGOCD_MANUAL_SYNC = manualSync.join(',');
   const unshare = installation.sharedEnvBranch
     ? shareEnvBranches({
         gitlab,
         project: layout.deploymentsProject,
-        branches: Object.values(layout.environments).map((e) => e.branch),
+        branches: [...new Set(Object.values(layout.environments).map((e) => e.branch))],
       })
     : () => {};
 
   // Part E: the CI job's gitlab-plugin posts commit statuses with the Jenkins user's GitLab token; a slow start
   // keeps the CI and promote jobs' items left without an executable for a while.
-  const gitlabPlugin = new GitLabPlugin({ project: layout.appProject, token: `glpat-${secret()}` });
-  gitlab.addToken('jenkins', gitlabPlugin.token);
+  const pluginToken = `glpat-${secret()}`;
+  gitlab.addToken('jenkins', pluginToken);
+  const gitlabPlugins = layout.apps.map((a) => new GitLabPlugin({ project: a.appProject, token: pluginToken }));
   const startDelay =
     installation.jenkinsSlowStartMs !== undefined ? { startDelayMs: clock.scale(installation.jenkinsSlowStartMs) } : {};
 
@@ -204,48 +247,53 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     password: creds.jenkinsPassword,
     apiToken: creds.jenkinsToken,
   });
-  jenkins.defineFolder([layout.app], 'multibranch', `${layout.app} branches`);
-  jenkins.defineJob({
-    path: layout.ciJob,
-    description: `CI of ${layout.appProject} main`,
-    parameters: [{ type: 'boolean', name: 'SKIP_INTEGRATION_TESTS', default: false }],
-    concurrentBuild: false,
-    estimatedDurationMs: clock.duration('ciBuild'),
-    runner: ciJobRunner({
-      gitlab,
-      faults,
-      clock,
-      layout,
-      published,
-      gitlabPlugin,
-      sharedLibrary: installation.jenkinsSharedLibrary === true,
-    }),
-    ...startDelay,
-  });
+  for (const [i, app] of layout.apps.entries()) {
+    defineFolders(jenkins, app.ciJob, 'multibranch');
+    jenkins.defineJob({
+      path: app.ciJob,
+      description: `CI of ${app.appProject} main`,
+      parameters: [{ type: 'boolean', name: 'SKIP_INTEGRATION_TESTS', default: false }],
+      concurrentBuild: false,
+      estimatedDurationMs: clock.duration('ciBuild'),
+      runner: ciJobRunner({
+        gitlab,
+        faults,
+        clock,
+        layout,
+        app,
+        published,
+        gitlabPlugin: gitlabPlugins[i]!,
+        sharedLibrary: installation.jenkinsSharedLibrary === true,
+      }),
+      ...startDelay,
+    });
+  }
+  defineFolders(jenkins, layout.promoteJob, 'folder');
   jenkins.defineJob({
     path: layout.promoteJob,
     description: 'Promote an application between environments (jenkins/pipelines/Jenkinsfile.promote)',
-    parameters: PROMOTE_PARAMETERS,
+    parameters: promoteParameters(layout),
     concurrentBuild: false,
     estimatedDurationMs: clock.duration('promoteBuild'),
     runner: promoteJobRunner({ gitlab, kube: cluster.store, faults, clock, layout }),
     ...startDelay,
     shouldCancelInQueue: (params) =>
       faults.domainFault('promote-job-cancelled', {
-        app: String(params.APP_NAME ?? ''),
-        env: String(params.TARGET_ENV ?? ''),
+        app: String(params[layout.promoteParameters.app] ?? ''),
+        env: String(params[layout.promoteParameters.target] ?? ''),
       }) !== undefined,
     starvedInQueue: (params) =>
       faults.domainFault('promote-job-starved', {
-        app: String(params.APP_NAME ?? ''),
-        env: String(params.TARGET_ENV ?? ''),
+        app: String(params[layout.promoteParameters.app] ?? ''),
+        env: String(params[layout.promoteParameters.target] ?? ''),
       }) !== undefined,
   });
 
-  // The GitLab push webhook of the app repo triggers a MultiBranch event build of main.
+  // The GitLab push webhook of each app repo triggers a MultiBranch event build of main.
   gitlab.onPush((event) => {
-    if (event.project === layout.appProject && event.branch === 'main' && event.commits.length > 0) {
-      jenkins.scheduleBuild(layout.ciJob, {}, { kind: 'branch-event', description: `Push event to branch main` });
+    const app = layout.apps.find((a) => a.appProject === event.project);
+    if (app && event.branch === 'main' && event.commits.length > 0) {
+      jenkins.scheduleBuild(app.ciJob, {}, { kind: 'branch-event', description: `Push event to branch main` });
     }
   });
 
@@ -287,7 +335,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     }
     const gitlabServer = await startGitLabServer({ model: gitlab, faults, requests, ...(tls ? { tls } : {}) });
     servers.push(gitlabServer);
-    gitlabPlugin.gitlabUrl = gitlabServer.url;
+    for (const plugin of gitlabPlugins) plugin.gitlabUrl = gitlabServer.url;
     const jenkinsServer = await startJenkinsServer({ model: jenkins, faults, requests, ...(tls ? { tls } : {}) });
     servers.push(jenkinsServer);
     const kubeServer = await startKubernetesServer({
@@ -327,24 +375,15 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       kubernetes: { url: kubeServer.url, kubeconfig, token: creds.kubeToken },
       argocd: { namespace: layout.argoNamespace },
       app: layout.app,
-      environments: {
-        dev: {
-          branch: layout.environments.dev.branch,
-          namespace: layout.environments.dev.namespace,
-          argoApp: layout.environments.dev.argoApp,
-        },
-        stage: {
-          branch: layout.environments.stage.branch,
-          namespace: layout.environments.stage.namespace,
-          argoApp: layout.environments.stage.argoApp,
-        },
-        prod: {
-          branch: layout.environments.prod.branch,
-          namespace: layout.environments.prod.namespace,
-          argoApp: layout.environments.prod.argoApp,
-        },
-      },
+      environments: infoEnvironments(layout, layout.apps[0]!),
+      apps: layout.apps.map((a) => ({
+        name: a.app,
+        appProject: a.appProject,
+        ciJob: a.ciJob.join('/job/'),
+        environments: infoEnvironments(layout, a),
+      })),
       admin: { url: '' },
+      layout,
       ...(caFile ? { tls: { caFile } } : {}),
       settings,
     };
@@ -363,7 +402,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       notifications,
       installation,
       setScenario: async (s) => {
-        const next = resolveScenario(s);
+        const next = resolveScenario(s, layout);
         if (
           next &&
           JSON.stringify(traitsOf(next)) !== JSON.stringify(installation) &&
@@ -381,5 +420,35 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+function infoEnvironments(layout: WorldLayout, app: WorldApp): Record<string, WorldInfoEnvironment> {
+  return Object.fromEntries(
+    layout.environmentOrder.map((env) => {
+      const e = app.environments[env]!;
+      return [
+        env,
+        {
+          branch: e.branch,
+          ...(e.directory ? { directory: e.directory } : {}),
+          namespace: e.namespace,
+          argoApp: e.argoApp,
+        },
+      ];
+    }),
+  );
+}
+
+/**
+ * The folders above a job (`example-app` of `example-app/main`), each defined once; the one holding a CI job is its
+ * repo's multibranch project.
+ */
+function defineFolders(jenkins: JenkinsModel, job: readonly string[], holder: 'multibranch' | 'folder'): void {
+  for (let i = 1; i < job.length; i++) {
+    const folder = job.slice(0, i);
+    if (jenkins.node(folder)) continue;
+    const last = i === job.length - 1 && holder === 'multibranch';
+    jenkins.defineFolder(folder, last ? 'multibranch' : 'folder', last ? `${folder.join('/')} branches` : '');
   }
 }
