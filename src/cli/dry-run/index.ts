@@ -6,6 +6,7 @@
  */
 import type { ShepherdConfig } from '../../config/load.js';
 import type { PromoteEnvironmentInput, ValidatePipelineInput } from '../../domain/inputs.js';
+import { freezeAt } from '../../domain/freeze.js';
 import { appLayout } from '../../domain/pipeline.js';
 import { EXIT, UsageError, type CommandContext } from '../command.js';
 import { DryRunReadError, type DryRunPlan } from './plan.js';
@@ -26,7 +27,7 @@ async function printPlans(
     if (ctx.values[flag] !== undefined)
       throw new UsageError(`--${flag} cannot be combined with --dry-run: a dry run starts nothing`);
   const { reads, config: used, where } = readsFor(config, (overrides) => ctx.config(overrides));
-  const context: PlanContext = { reads, pipeline: used.pipeline, now: new Date() };
+  const context: PlanContext = { reads, pipeline: used.pipeline, now: new Date(), freezeAt };
   const json = ctx.values.json === true;
   const plans: DryRunPlan[] = [];
   try {

@@ -9,6 +9,7 @@ import { forSource, type DeploymentView } from '../../clients/kubernetes/index.j
 import type { EnvironmentState } from '../../domain/activities.js';
 import { targetUnsettledReason, unsettledReason } from '../../domain/environment-state.js';
 import { NotFoundError } from '../../domain/errors.js';
+import type { FreezeState } from '../../domain/freeze.js';
 import { imageTagOf } from '../../domain/image-reference.js';
 import {
   declarationPath,
@@ -26,14 +27,17 @@ import { gitLabAncestry, withOperationFollowingSync } from '../../../activities/
 import { resolveTarget } from '../../../activities/kubernetes/common.js';
 import { toEnvironmentState } from '../../../activities/kubernetes/observations.js';
 import { imageReference } from '../../../activities/gitlab/edits.js';
-import { bumpVersion, readImage, unifiedDiff, writeImage, type DeclarationContext } from './declarations-adapter.js';
+import {
+  bumpVersion,
+  readImage,
+  unifiedDiff,
+  writeImage,
+  type DeclarationContext,
+} from '../../../activities/gitlab/declarations/index.js';
 import { DryRunReadError, type DryRunPlan, type PlannedFile, type PlannedGate, type PlannedStep } from './plan.js';
 import type { DryRunReads } from './reads.js';
 
-/** Whether a freeze window is open at an instant, and until when (`freezeAt` of src/domain/freeze.ts). */
-export type FreezeState =
-  | { readonly frozen: false }
-  | { readonly frozen: true; readonly until: string; readonly window: string; readonly reason?: string | undefined };
+/** Whether a freeze window is open at an instant, and until when: `freezeAt` (src/domain/freeze.ts). */
 export type FreezeEvaluator = (windows: FreezeWindows, at: Date | string) => FreezeState;
 
 export interface PlanContext {

@@ -18,6 +18,7 @@ import {
 } from '../../../src/cli/dry-run/planner.js';
 import type { DryRunReads } from '../../../src/cli/dry-run/reads.js';
 import { renderPlans } from '../../../src/cli/dry-run/render.js';
+import { freezeAt } from '../../../src/domain/freeze.js';
 
 const DEFAULTS: PipelineDefaults = {
   group: 'shop',
@@ -370,6 +371,101 @@ describe('promote --dry-run', () => {
     expect((err as Error).message).toMatch(
       /^could not read the Argo CD Application argocd\/cart-qa from Kubernetes: .*What to do: check KUBECONFIG/,
     );
+  });
+});
+
+describe('other layouts', () => {
+  it('plans an npm app whose image is a Helm value, and a kustomize app, each in its own files', async () => {
+    const multi = parsePipeline(
+      `
+environments:
+  - name: qa
+  - name: live
+apps:
+  - name: web
+    version: { format: npm }
+    image: [{ format: helm, file: "values-{env}.yaml", key: image.tag }]
+  - name: api
+    image: [{ format: kustomize, file: "apps/{app}/kustomization.yaml" }]
+`,
+      DEFAULTS,
+    );
+    const files = new Map<string, string>([
+      ['shop/web@main:package.json', '{\n    "name": "web",\n    "version": "4.1.0"\n}\n'],
+      [`shop/deployments@${HEAD}:values-qa.yaml`, 'image:\n  tag: 4.1.0-89abcde\n'],
+      [
+        `shop/deployments@${HEAD}:values-live.yaml`,
+        '# web in live\nimage:\n  tag: "4.0.9-1234567" # pinned by Shepherd\nreplicas: 3\n',
+      ],
+      [
+        `shop/deployments@${HEAD}:apps/api/kustomization.yaml`,
+        'resources: [deployment.yaml]\nimages:\n  - name: registry.example.com/shop/api\n    newTag: 7.2.0-abcdef0\n',
+      ],
+    ]);
+    const running: Record<string, string> = {
+      'qa/web': '4.1.0-89abcde',
+      'qa/api': '7.3.0-1111111',
+      'live/web': '4.0.9-1234567',
+      'live/api': '7.2.0-abcdef0',
+    };
+    const reads: DryRunReads = {
+      gitlab: {
+        getProject: async (project) => ({ path: project, defaultBranch: 'main' }),
+        getBranch: async (_project, name) => ({ name, headSha: HEAD }),
+        readFile: async (project, path, ref) => ({
+          path,
+          content: files.get(`${project}@${ref}:${path}`)!,
+          lastCommitId: HEAD,
+        }),
+        isAncestor: async () => false,
+      },
+      kubernetes: {
+        getApplication: async (_namespace, name) => application(name, settled('unused')),
+        readDeployment: async (namespace, name) => {
+          const d = deployment(name, running[`${namespace}/${name}`]!);
+          return {
+            ...d,
+            containers: [{ name, image: `registry.example.com/shop/${name}:${running[`${namespace}/${name}`]}` }],
+          };
+        },
+      },
+      workloads: {},
+    };
+    const ctx: PlanContext = { reads, pipeline: multi, now: NOW };
+    const web = await planPromotion(ctx, multi.apps[0]!, { source: 'qa', target: 'live' });
+    expect(web.steps[0]).toMatchObject({
+      from: 'registry.example.com/shop/web:4.0.9-1234567',
+      to: 'registry.example.com/shop/web:4.1.0-89abcde',
+    });
+    expect(web.steps[0]!.files).toEqual([
+      {
+        path: 'values-live.yaml',
+        diff: expect.stringContaining(
+          '-  tag: "4.0.9-1234567" # pinned by Shepherd\n+  tag: "4.1.0-89abcde" # pinned by Shepherd',
+        ),
+      },
+    ]);
+    const api = await planPromotion(ctx, multi.apps[1]!, { source: 'qa', target: 'live' });
+    expect(api.steps[0]!.files.map((f) => f.path)).toEqual(['apps/api/kustomization.yaml']);
+    expect(api.steps[0]!.files[0]!.diff).toContain('-    newTag: 7.2.0-abcdef0\n+    newTag: 7.3.0-1111111');
+
+    const bump = (await planValidation(ctx, multi.apps[0]!, { through: 'qa' })).steps[0]!;
+    expect(bump).toMatchObject({ from: '4.1.0', to: '4.1.1' });
+    expect(bump.files[0]!.diff).toContain('-    "version": "4.1.0"\n+    "version": "4.1.1"');
+  });
+
+  it('evaluates the freeze windows with freezeAt: open on Friday afternoon in Berlin, until Monday 08:00 there', async () => {
+    const { reads } = fakeReads({ uat: settled('2.4.9-ab12cd3'), live: settled('2.4.8-9f8e7d6') });
+    const before = await planPromotion(context(reads, freezeAt), layout, { source: 'uat', target: 'live' });
+    expect(gate(before, 'freeze')).toMatchObject({ frozen: false, effect: 'go-on' });
+    const friday = { ...context(reads, freezeAt), now: new Date('2026-11-27T15:30:00Z') }; // 16:30 in Berlin
+    const during = await planPromotion(friday, layout, { source: 'uat', target: 'live' });
+    expect(gate(during, 'freeze')).toMatchObject({
+      frozen: true,
+      effect: 'wait',
+      until: '2026-11-30T07:00:00.000Z',
+      reason: 'weekend',
+    });
   });
 });
 
