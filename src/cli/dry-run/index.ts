@@ -60,6 +60,7 @@ export function dryRunPromotion(
       imageTag: input.imageTag,
       mode: input.mode,
       allowUnsettledTarget: input.allowUnsettledTarget,
+      merge: input.merge,
     }),
   );
 }

@@ -56,6 +56,8 @@ export interface PromotionRequest {
   readonly imageTag?: string | undefined;
   readonly mode?: 'jenkins' | 'gitlab' | undefined;
   readonly allowUnsettledTarget?: boolean | undefined;
+  /** false (`--no-merge`): the run stops once the merge request is open. */
+  readonly merge?: boolean | undefined;
 }
 
 export interface ValidationRequest {
@@ -102,8 +104,10 @@ export async function planPromotion(
   const alreadyThere = targetProblem === undefined && tag !== undefined && declared.imageTag === tag;
   if (targetProblem !== undefined)
     gates.push(targetGate(target, targetProblem, req.allowUnsettledTarget === true && declared.imageTag !== tag));
-  // An environment that already runs the image is left alone: no merge, so neither approval nor freeze applies.
-  if (!alreadyThere) gates.push(...environmentGates(ctx, target));
+  // Approval and freeze hold a merge: an environment that already runs the image, or a run told not to merge,
+  // never meets them.
+  const merges = !alreadyThere && req.merge !== false;
+  if (merges) gates.push(...environmentGates(ctx, target));
 
   const image = tag === undefined ? undefined : imageReference(layout.registry, app, tag);
   const mode = req.mode ?? ctx.pipeline.promotion.mode;
@@ -130,9 +134,7 @@ export async function planPromotion(
       ? `nothing to do: ${target} already runs ${tag}, synced and healthy on what its branch declares; the run would end unchanged`
       : image === undefined
         ? `there is no image to promote: ${source} runs nothing`
-        : mode === 'jenkins'
-          ? `the Jenkins job ${layout.jenkins.promoteJob.join('/')} would open the merge request; Shepherd merges it, waits for Argo CD and verifies the pods`
-          : 'Shepherd would open the merge request through the GitLab API, merge it, wait for Argo CD and verify the pods',
+        : `${mode === 'jenkins' ? `the Jenkins job ${layout.jenkins.promoteJob.join('/')} would open the merge request` : 'Shepherd would open the merge request through the GitLab API'}; ${merges ? 'Shepherd merges it, waits for Argo CD and verifies the pods' : 'the run stops once it is open (--no-merge)'}`,
   };
   return { app, dryRun: true, command: 'promote', steps: [step] };
 }

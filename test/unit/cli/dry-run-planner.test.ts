@@ -266,6 +266,16 @@ describe('promote --dry-run', () => {
     expect(seen).toEqual([{ windows: pipeline.environments[2]!.freeze, at: NOW }]);
   });
 
+  it('leaves out approval and freeze when the run stops once the MR is open (--no-merge)', async () => {
+    const { reads } = fakeReads({ uat: settled('2.4.9-ab12cd3'), live: settled('2.4.8-9f8e7d6') });
+    const plan = await planPromotion(context(reads, freezeAt), layout, { source: 'uat', target: 'live', merge: false });
+    expect(plan.steps[0]).toMatchObject({ action: 'promote', gates: [] });
+    expect(plan.steps[0]!.files).toHaveLength(2);
+    expect(plan.steps[0]!.note).toBe(
+      'the Jenkins job promote-environment would open the merge request; the run stops once it is open (--no-merge)',
+    );
+  });
+
   it('says an open window is not open now, and lists the declared windows unevaluated when no evaluator is given', async () => {
     const { reads } = fakeReads({ uat: settled('2.4.9-ab12cd3'), live: settled('2.4.8-9f8e7d6') });
     const open = await planPromotion(
