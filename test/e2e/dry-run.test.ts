@@ -138,6 +138,33 @@ describe('dry-run against the sandbox world', () => {
     expect(requests.deliveries.total).toBe(0);
   });
 
+  it('reads the configured systems in external mode, without a sandbox world announced', async () => {
+    const { gitlab, jenkins, kubernetes } = d.world.info;
+    await admin('DELETE', '/requests');
+    const external = await runInProcess(['promote', '--dry-run', '--from', 'stage', '--to', 'prod', '--json'], {
+      ...envFor(stateDirWith(undefined)),
+      GITLAB_URL_EXTERNAL: gitlab.url,
+      GITLAB_TOKEN: gitlab.token,
+      JENKINS_URL_EXTERNAL: jenkins.url,
+      JENKINS_USER: jenkins.user,
+      JENKINS_TOKEN: jenkins.token,
+      KUBECONFIG: kubernetes.kubeconfig,
+    });
+    expect(external.stderr).toContain(`Dry run against GitLab ${gitlab.url}`);
+    expect(external.code).toBe(0);
+    expect(JSON.parse(external.stdout) as DryRunPlan).toMatchObject({
+      app: 'example-app',
+      steps: [{ env: 'prod', action: 'nothing-to-do', from: `${IMAGE}:${stageTag}`, to: `${IMAGE}:${stageTag}` }],
+    });
+    const requests = await admin<RequestCountsSnapshot>('GET', '/requests');
+    expect(requests.systems.gitlab.total).toBeGreaterThan(0);
+    expect(
+      Object.values(requests.systems)
+        .flatMap((s) => Object.keys(s.endpoints))
+        .filter((e) => !e.startsWith('GET ')),
+    ).toEqual([]);
+  });
+
   it('exits 1 naming GitLab and what to do when a read fails, and 2 when no world runs', async () => {
     const wrongToken = stateDirWith({ ...d.world.info, gitlab: { ...d.world.info.gitlab, token: 'glpat-wrong' } });
     const refused = await runInProcess(['promote', '--dry-run', '--from', 'dev', '--to', 'stage'], envFor(wrongToken));
