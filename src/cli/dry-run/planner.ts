@@ -185,7 +185,7 @@ export async function planValidation(
   return { app, dryRun: true, command: 'validate', steps };
 }
 
-/** The version bump: its file, from → to and diff; `none`: an empty commit (the build numbers the version). */
+/** The version bump: its file, from → to and diff; `none`: a commit that only starts a build (no version to bump). */
 async function planBump(ctx: PlanContext, layout: PipelineLayout, firstEnv: string): Promise<PlannedStep> {
   const project = layout.gitlab.appProject;
   const format = layout.gitlab.versionFormat ?? 'maven';
@@ -199,7 +199,7 @@ async function planBump(ctx: PlanContext, layout: PipelineLayout, firstEnv: stri
       from: null,
       to: null,
       files: [],
-      note: `an empty commit on ${project}@${branch} (no version file: the build numbers the version)`,
+      note: `a commit on ${project}@${branch} that only records the run, to start a build (no version file: the build numbers the version)`,
     };
   const path = layout.gitlab.versionFile;
   const file = await read('gitlab', `${path} of ${project}@${branch}`, () =>

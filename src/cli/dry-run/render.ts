@@ -7,7 +7,7 @@ function stepHeading(step: PlannedStep): string {
   const move = `${step.from ?? 'nothing'} → ${step.to ?? 'nothing'}`;
   switch (step.action) {
     case 'bump':
-      return `version bump: ${step.from === null ? 'an empty commit' : move}`;
+      return `version bump: ${step.from === null ? 'none (no version file), a commit that starts a build' : move}`;
     case 'deliver':
       return `${step.env}: ${move}`;
     case 'promote':

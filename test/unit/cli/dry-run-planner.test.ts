@@ -535,7 +535,7 @@ describe('validate --dry-run', () => {
     ]);
   });
 
-  it('bumps an app without a version file by an empty commit, the version left to the build', async () => {
+  it('bumps an app without a version file by a commit that only starts a build, the version left to the build', async () => {
     const none = parsePipeline(
       PIPELINE_FILE.replace('  - name: cart\n', '  - name: cart\n    version: { format: none }\n'),
       DEFAULTS,
@@ -543,7 +543,7 @@ describe('validate --dry-run', () => {
     const { reads, calls } = fakeReads({ qa: settled('2.4.8-9f8e7d6') });
     const plan = await planValidation({ ...context(reads), pipeline: none }, none.apps[0]!, { through: 'qa' });
     expect(plan.steps[0]).toMatchObject({ action: 'bump', from: null, to: null, files: [] });
-    expect(plan.steps[0]!.note).toContain('an empty commit on shop/cart@main');
+    expect(plan.steps[0]!.note).toContain('a commit on shop/cart@main that only records the run');
     expect(plan.steps[1]!.to).toBe(image('<version>-<sha>'));
     expect(calls.filter((c) => c.includes('pom.xml'))).toEqual([]);
   });
