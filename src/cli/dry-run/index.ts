@@ -43,15 +43,26 @@ async function printPlans(
   return EXIT.ok;
 }
 
+/** What a promotion's plan depends on: the checked input of `promote` (its app optional: a fan-out names several). */
+export type PromotionFlags = Pick<
+  PromoteEnvironmentInput,
+  'sourceEnv' | 'targetEnv' | 'imageTag' | 'mode' | 'merge' | 'allowUnsettledTarget'
+> & { readonly appName?: string };
+
+/** What a validation's plan depends on: the checked input of `validate` (its app optional). */
+export type ValidationFlags = Pick<ValidatePipelineInput, 'through' | 'mode' | 'allowUnsettledTarget'> & {
+  readonly appName?: string;
+};
+
 /**
- * The plan of `shepherd promote` with the (checked) `input`, for its app or for each of `apps` (a fan-out over
- * several apps).
+ * The plan of `shepherd promote` with the (checked) flags of `input`, for `input.appName` or, in a fan-out
+ * (`--all`), for each of `apps`.
  */
 export function dryRunPromotion(
   ctx: CommandContext,
   config: ShepherdConfig,
-  input: PromoteEnvironmentInput,
-  apps: readonly string[] = [input.appName],
+  input: PromotionFlags,
+  apps: readonly string[] = input.appName !== undefined ? [input.appName] : [],
 ): Promise<number> {
   return printPlans(ctx, config, apps, (context, used, app) =>
     planPromotion(context, appLayout(used.pipeline, app), {
@@ -65,12 +76,12 @@ export function dryRunPromotion(
   );
 }
 
-/** The plan of `shepherd validate` with the (checked) `input`, for its app or for each of `apps`. */
+/** The plan of `shepherd validate` with the (checked) flags of `input`, for `input.appName` or each of `apps`. */
 export function dryRunValidation(
   ctx: CommandContext,
   config: ShepherdConfig,
-  input: ValidatePipelineInput,
-  apps: readonly string[] = [input.appName],
+  input: ValidationFlags,
+  apps: readonly string[] = input.appName !== undefined ? [input.appName] : [],
 ): Promise<number> {
   return printPlans(ctx, config, apps, (context, used, app) =>
     planValidation(context, appLayout(used.pipeline, app), {
