@@ -17,6 +17,7 @@ import { mergeNewVersionToDev } from '../activities/kubernetes-support.js';
 import { startDriver, type Driver } from '../sandbox/world-driver.js';
 import { runCli, runInProcess } from '../support/cli.js';
 import { until } from '../support/eventually.js';
+import { externalVariables } from '../support/external-variables.js';
 
 const IMAGE = 'docker.jmann.local/p2c/example-app';
 
@@ -139,18 +140,12 @@ describe('dry-run against the sandbox world', () => {
   });
 
   it('reads the configured systems in external mode, without a sandbox world announced', async () => {
-    const { gitlab, jenkins, kubernetes } = d.world.info;
     await admin('DELETE', '/requests');
     const external = await runInProcess(['promote', '--dry-run', '--from', 'stage', '--to', 'prod', '--json'], {
       ...envFor(stateDirWith(undefined)),
-      GITLAB_URL_EXTERNAL: gitlab.url,
-      GITLAB_TOKEN: gitlab.token,
-      JENKINS_URL_EXTERNAL: jenkins.url,
-      JENKINS_USER: jenkins.user,
-      JENKINS_TOKEN: jenkins.token,
-      KUBECONFIG: kubernetes.kubeconfig,
+      ...externalVariables(d.world.info),
     });
-    expect(external.stderr).toContain(`Dry run against GitLab ${gitlab.url}`);
+    expect(external.stderr).toContain(`Dry run against GitLab ${d.world.info.gitlab.url}`);
     expect(external.code).toBe(0);
     expect(JSON.parse(external.stdout) as DryRunPlan).toMatchObject({
       app: 'example-app',
