@@ -50,7 +50,7 @@ export type PromotionFlags = Pick<
 > & { readonly appName?: string };
 
 /** What a validation's plan depends on: the checked input of `validate` (its app optional). */
-export type ValidationFlags = Pick<ValidatePipelineInput, 'through' | 'mode' | 'allowUnsettledTarget'> & {
+export type ValidationFlags = Pick<ValidatePipelineInput, 'through' | 'allowUnsettledTarget'> & {
   readonly appName?: string;
 };
 
@@ -86,7 +86,6 @@ export function dryRunValidation(
   return printPlans(ctx, config, apps, (context, used, app) =>
     planValidation(context, appLayout(used.pipeline, app), {
       through: input.through,
-      mode: input.mode,
       allowUnsettledTarget: input.allowUnsettledTarget,
     }),
   );

@@ -63,7 +63,6 @@ export interface PromotionRequest {
 export interface ValidationRequest {
   /** The last environment to reach (default: the pipeline's last). */
   readonly through?: string | undefined;
-  readonly mode?: 'jenkins' | 'gitlab' | undefined;
   readonly allowUnsettledTarget?: boolean | undefined;
 }
 
