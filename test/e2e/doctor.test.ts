@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { DoctorReport } from '../../src/doctor/index.js';
+import { externalVariables } from '../support/external-variables.js';
 import { writeWorldFile } from '../../src/sandbox/world/world-file.js';
 import type { WorldInfo } from '../../src/sandbox/world/world.js';
 import { startCli, runCli, type RunningCli } from '../support/cli.js';
@@ -212,19 +213,11 @@ describe('shepherd doctor against the sandbox world', () => {
    * The sandbox configured as real systems (external mode), as a team would write its variables; `extra` adds
    * per-environment clusters.
    */
-  const externalEnv = (extra: Record<string, string>): Record<string, string> => {
-    const { gitlab, jenkins, kubernetes } = sandbox.world.info;
-    return {
-      ...envFor(greenDir),
-      GITLAB_URL_EXTERNAL: gitlab.url,
-      GITLAB_TOKEN: gitlab.token,
-      JENKINS_URL_EXTERNAL: jenkins.url,
-      JENKINS_USER: jenkins.user,
-      JENKINS_TOKEN: jenkins.token,
-      KUBECONFIG: kubernetes.kubeconfig,
-      ...extra,
-    };
-  };
+  const externalEnv = (extra: Record<string, string>): Record<string, string> => ({
+    ...envFor(greenDir),
+    ...externalVariables(sandbox.world.info),
+    ...extra,
+  });
 
   it('reads a multi-cluster pipeline: each environment with a cluster of its own is reached, checked and asked for permissions there', async () => {
     // The stage workload's cluster: a kubeconfig of its own (a copy of the sandbox's, as a second cluster's would be).

@@ -21,6 +21,7 @@ import { promoteEnvironment } from '../../../workflows/promote-environment.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
+import { dryRunPromotion } from '../dry-run/index.js';
 import { runFields, checkInput, configuredApp, hintApprovals, operatorName, pipelineOrder } from '../operator.js';
 
 const FLAGS = {
@@ -105,7 +106,7 @@ const PROMOTION_SUCCEEDED: readonly PromotionReport['status'][] = ['succeeded', 
 
 export const promoteCommand: Command = {
   usage:
-    '--app APP --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--allow-unsettled-target] [--follow] [--json]',
+    '--app APP --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--allow-unsettled-target] [--dry-run] [--follow] [--json]',
   help: `
 Starts promoteEnvironment as workflow promote-<app>-<to>: it takes the image running synced and healthy in --from
 (or checks that it is --image-tag), opens the promotion MR, waits for an approval where SHEPHERD_APPROVAL_ENVIRONMENTS
@@ -127,6 +128,7 @@ Options:
   --allow-unsettled-target
                      go on when --to does not run what its branch declares, synced and healthy (refused by
                      default: a rollback would have no known-good state to return to); the report records it
+  --dry-run          start nothing: show the image from → to, the files and diff of the MR, and the gates
   --follow           show each step live until the end; exit 0 when promoted, 1 otherwise
   --json             one line of JSON: {"workflowId","runId","decision"}, or with --follow the result
 
@@ -142,6 +144,7 @@ Examples:
     mode: { type: 'string' },
     'no-merge': { type: 'boolean' },
     'allow-unsettled-target': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
     follow: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -162,6 +165,7 @@ Examples:
       ...runFields(config),
     };
     const input = checkInput(promoteEnvironmentInputSchema(pipelineOrder(config)), raw, FLAGS);
+    if (v['dry-run']) return dryRunPromotion(ctx, config, input);
     const json = v.json === true;
     const say = json ? ctx.err : ctx.out;
     const workflowId = promotionWorkflowId(input.appName, input.targetEnv);

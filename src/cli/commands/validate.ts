@@ -8,6 +8,7 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
+import { dryRunValidation } from '../dry-run/index.js';
 import { noReportReason } from '../../temporal/run-outcome.js';
 import { configuredApp, hintApprovals, pipelineOrder, validationInput } from '../operator.js';
 import { runningValidation, validationStart } from '../../temporal/run-start.js';
@@ -15,7 +16,7 @@ import { reportJson, summaryTable } from '../summary.js';
 
 export const validateCommand: Command = {
   usage:
-    '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--allow-unsettled-target] [--follow] [--reports DIR] [--json]',
+    '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--allow-unsettled-target] [--dry-run] [--follow] [--reports DIR] [--json]',
   help: `
 Starts validatePipeline as workflow validate-<app> on TEMPORAL_TASK_QUEUE: iteration 1 bumps the app version and
 delivers it to dev; iterations 2 and 3 promote it to stage and prod (prod waits for an approval; who may give it
@@ -32,6 +33,8 @@ Options:
   --allow-unsettled-target
                      go on when an environment does not run what its branch declares, synced and healthy
                      (refused by default: a rollback would have no known-good state); the report records it
+  --dry-run          start nothing: show the version bump, then per environment the image from → to, the files
+                     and diff of its MR, and the gates
   --follow           show each step live until the end, write the reports, exit 0 when it succeeded, else 1
   --reports DIR      where --follow writes the JSON, Markdown and JUnit reports (default: reports/)
   --json             without --follow: one line {"workflowId","runId"}; with it: the report as the last line
@@ -46,6 +49,7 @@ Examples:
     mode: { type: 'string' },
     rollback: { type: 'string' },
     'allow-unsettled-target': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
     follow: { type: 'boolean' },
     reports: { type: 'string' },
     json: { type: 'boolean' },
@@ -58,6 +62,7 @@ Examples:
     const config = ctx.config();
     const appName = configuredApp(config, v.app as string | undefined);
     const input = validationInput(config, appName, v);
+    if (v['dry-run']) return dryRunValidation(ctx, config, input);
     const json = v.json === true;
     const say = json ? ctx.err : ctx.out;
     const workflowId = validationWorkflowId(appName);
