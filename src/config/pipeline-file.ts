@@ -408,11 +408,9 @@ export function parsePipeline(text: string, defaults: PipelineDefaults, source =
     };
     throw new PipelineFileError(
       source,
-      parsed.error.issues.map((issue) => ({
-        path: problemPath(issue.path),
-        line: lineOf(issue.path),
-        message: issue.message,
-      })),
+      parsed.error.issues
+        .map((issue) => ({ path: problemPath(issue.path), line: lineOf(issue.path), message: issue.message }))
+        .sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
     );
   }
   return resolvePipeline(parsed.data, defaults);
