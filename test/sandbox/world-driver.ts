@@ -70,12 +70,13 @@ export interface Driver {
 }
 
 export async function startDriver(
-  opts: { scenario?: string | ScenarioInput; timeScale?: number } = {},
+  opts: { scenario?: string | ScenarioInput; timeScale?: number; clusters?: Readonly<Record<string, string>> } = {},
 ): Promise<Driver> {
   const world = await startWorld({
     dir: mkdtempSync(join(tmpdir(), 'shepherd-world-')),
     timeScale: opts.timeScale ?? 0.005,
     ...(opts.scenario ? { scenario: opts.scenario } : {}),
+    ...(opts.clusters ? { clusters: opts.clusters } : {}),
   });
   const { info, layout } = world;
   const gitlab = new Gitlab({ host: info.gitlab.url, token: info.gitlab.token, queryTimeout: 10_000 });

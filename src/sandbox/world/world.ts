@@ -47,7 +47,16 @@ export interface WorldInfo {
     approvers?: readonly WorldApprover[];
   };
   readonly jenkins: { url: string; user: string; token: string; ciJob: string; promoteJob: string };
-  readonly kubernetes: { url: string; kubeconfig: string; token: string };
+  readonly kubernetes: {
+    url: string;
+    kubeconfig: string;
+    token: string;
+    /**
+     * With `WorldOptions.clusters`: each cluster by name, its API server and its context in `kubeconfig` (named like
+     * the cluster). The first cluster, Argo CD's, is also the kubeconfig's current context.
+     */
+    clusters?: Readonly<Record<string, { readonly url: string; readonly context: string }>>;
+  };
   readonly argocd: { namespace: string };
   readonly app: string;
   readonly environments: Record<'dev' | 'stage' | 'prod', { branch: string; namespace: string; argoApp: string }>;
@@ -74,6 +83,12 @@ export interface WorldOptions {
    * unless it names `jobs`). Also settable through the admin endpoint's `PUT /jenkins/notifications`.
    */
   readonly jenkinsNotifications?: readonly NotificationEndpoint[];
+  /**
+   * The cluster each environment runs on (environment → cluster name, as a pipeline's `environments[].cluster`).
+   * The first environment's cluster runs Argo CD; every other cluster named gets an API server, namespaces,
+   * Deployment controller and pods of its own. Absent: one cluster.
+   */
+  readonly clusters?: Readonly<Record<string, string>>;
 }
 
 export interface World extends WorldParts {
@@ -167,6 +182,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     envs: (['dev', 'stage', 'prod'] as const).map((env) => ({
       ...layout.environments[env],
       replicas: ENV_VALUES[env].replicas,
+      ...(opts.clusters?.[env] ? { cluster: opts.clusters[env] } : {}),
     })),
     app: layout.app,
     repoURL: layout.deploymentsRepoUrl,
@@ -300,12 +316,30 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     });
     servers.push(kubeServer);
     for (const s of servers) faults.registerSystem(s.system, s);
+    // Further clusters: an API server each, with the same token; Argo CD deploys to it from now on.
+    const clusters: Record<string, { url: string; context: string }> = {};
+    if (cluster.argoCluster !== undefined)
+      clusters[cluster.argoCluster] = { url: kubeServer.url, context: cluster.argoCluster };
+    for (const [name, other] of cluster.others) {
+      const server = await startKubernetesServer({
+        store: other.store,
+        permissions: kubePermissions,
+        faults,
+        token: creds.kubeToken,
+        requests,
+        ...(tls ? { tls } : {}),
+      });
+      servers.push(server);
+      cluster.connectCluster(name, server.url);
+      clusters[name] = { url: server.url, context: name };
+    }
 
     mkdirSync(opts.dir, { recursive: true });
     const kubeconfig = join(opts.dir, 'kubeconfig');
     await writeKubeconfig(kubeconfig, {
       server: kubeServer.url,
       token: creds.kubeToken,
+      contexts: Object.entries(clusters).map(([name, c]) => ({ name, server: c.url })),
       ...(caPem ? { certificateAuthority: caPem } : {}),
     });
 
@@ -324,7 +358,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         ciJob: layout.ciJob.join('/job/'),
         promoteJob: layout.promoteJob.join('/job/'),
       },
-      kubernetes: { url: kubeServer.url, kubeconfig, token: creds.kubeToken },
+      kubernetes: {
+        url: kubeServer.url,
+        kubeconfig,
+        token: creds.kubeToken,
+        ...(cluster.others.size > 0 ? { clusters } : {}),
+      },
       argocd: { namespace: layout.argoNamespace },
       app: layout.app,
       environments: {
