@@ -173,6 +173,7 @@ export interface ClusterAccess {
 export function clustersOfPipeline(
   config: Pick<ShepherdConfig, 'pipeline' | 'pipelineFile'>,
   kubeconfig: string | undefined,
+  contexts: Readonly<Record<string, { readonly context: string }>> = {},
 ): Map<string, ClusterAccess> {
   const clusters = new Map<string, ClusterAccess>();
   for (const env of config.pipeline.environments) {
@@ -180,7 +181,8 @@ export function clustersOfPipeline(
     const declared = config.pipeline.clusters[env.cluster] ?? {};
     clusters.set(env.cluster, {
       kubeconfig: declared.kubeconfig ?? kubeconfig,
-      context: declared.context,
+      // In `kubeconfig`, a cluster the pipeline gives no context is reached through the one named like it, if any.
+      context: declared.context ?? (declared.kubeconfig === undefined ? contexts[env.cluster]?.context : undefined),
       credentialVariable:
         config.pipelineFile === undefined
           ? `SHEPHERD_KUBECONFIG_${env.cluster.toUpperCase()}`
@@ -193,14 +195,16 @@ export function clustersOfPipeline(
 /**
  * A client for each environment whose workload runs on a cluster the pipeline names; environments on the same
  * cluster share one client (and so one watch of its Deployments and pods). Environments that name no cluster are
- * absent: their workload is read in Argo CD's cluster. `kubeconfig`: what a cluster without one uses.
+ * absent: their workload is read in Argo CD's cluster. `kubeconfig`: what a cluster without one uses; `contexts`: the
+ * context of each cluster in it, when the pipeline names none (a sandbox world's `kubernetes.clusters`).
  */
 export function workloadClientsFrom(
   config: Pick<ShepherdConfig, 'pipeline' | 'pipelineFile' | 'companyCa' | 'kubernetes'>,
   kubeconfig: string | undefined = config.kubernetes.kubeconfig,
+  contexts: Readonly<Record<string, { readonly context: string }>> = {},
 ): Partial<Record<Environment, KubernetesClient>> {
   const byCluster = new Map<string, KubernetesClient>();
-  for (const [name, access] of clustersOfPipeline(config, kubeconfig))
+  for (const [name, access] of clustersOfPipeline(config, kubeconfig, contexts))
     byCluster.set(
       name,
       createKubernetesClient({
@@ -245,7 +249,11 @@ export interface SandboxInstallation {
     readonly settings?: Readonly<Record<string, string>>;
     readonly gitlab: { readonly url: string; readonly token: string };
     readonly jenkins: { readonly url: string; readonly user: string; readonly token: string };
-    readonly kubernetes: { readonly kubeconfig: string };
+    readonly kubernetes: {
+      readonly kubeconfig: string;
+      /** The world's clusters by name, each with its context in `kubeconfig` (worlds with several clusters). */
+      readonly clusters?: Readonly<Record<string, { readonly context: string }>>;
+    };
   };
 }
 
@@ -332,7 +340,7 @@ export function activitiesForWorld(
     }),
     kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig, companyCa: config.companyCa }),
     // A pipeline whose environments sit on several clusters: the world's kubeconfig has a context per cluster.
-    workloads: workloadClientsFrom(config, info.kubernetes.kubeconfig),
+    workloads: workloadClientsFrom(config, info.kubernetes.kubeconfig, info.kubernetes.clusters),
     notifications: notificationsFrom(config),
   };
   const configured = pollIntervalsFrom(config);

@@ -134,6 +134,19 @@ describe('Kubernetes activities with prod on a second API server (examples/pipel
     expect(workloads.prod).not.toBe(workloads.dev);
   });
 
+  it('reaches a cluster the pipeline gives no context through the world’s context named like it', async () => {
+    const noContexts = {
+      ...config,
+      pipeline: { ...config.pipeline, clusters: { 'main-cluster': {}, 'prod-cluster': {} } },
+    };
+    const { kubeconfig, clusters } = w.d.world.info.kubernetes;
+    const viaWorld = workloadClientsFrom(noContexts, kubeconfig, clusters);
+    expect((await viaWorld.prod!.readDeployment('prod', 'example-app')).name).toBe('example-app');
+    // Without the world's contexts, the kubeconfig's current context is the first cluster, which has no prod.
+    const current = workloadClientsFrom(noContexts, kubeconfig);
+    await expect(current.prod!.readDeployment('prod', 'example-app')).rejects.toThrow(/no deployment/);
+  });
+
   it('names the pipeline file’s cluster, not a variable, when the second cluster refuses the credentials', async () => {
     const wrong = join(mkdtempSync(join(tmpdir(), 'shepherd-clusters-')), 'kubeconfig');
     writeFileSync(wrong, readFileSync(w.d.world.info.kubernetes.kubeconfig, 'utf8').replace(w.token, 'not-the-token'));
