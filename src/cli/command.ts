@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkConfig, ConfigError, editDistance, type ConfigWarning, type ShepherdConfig } from '../config/load.js';
 import { EnvFileError } from '../config/env-file.js';
+import { PipelineFileError } from '../config/pipeline-file.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -31,7 +32,10 @@ export interface CommandContext {
   out(line: string): void;
   /** Progress and messages (stderr). */
   err(line: string): void;
-  /** Loads the configuration, honouring `--vars-file`; `overrides` win over both (a sandbox world's settings). */
+  /**
+   * Loads the configuration, honouring `--vars-file` and `--pipeline`; `overrides` win over the environment and the
+   * file (a sandbox world's settings), `--pipeline` over everything.
+   */
   config(overrides?: Readonly<Record<string, string>>): ShepherdConfig;
   /** Loads the configuration and names the variables it ignored as likely typos (`config check`, the worker). */
   checkConfig(): { config: ShepherdConfig; warnings: ConfigWarning[] };
@@ -59,6 +63,7 @@ export interface Command {
 export const COMMON_OPTIONS: OptionSpec = {
   help: { type: 'boolean', short: 'h' },
   'vars-file': { type: 'string' },
+  pipeline: { type: 'string' },
 };
 
 /**
@@ -94,7 +99,7 @@ function parseErrorMessage(err: Error & { code?: string }, options: OptionSpec):
 }
 
 export function helpText(entry: CommandEntry, cmd: Command): string {
-  return `Usage: shepherd ${entry.name} ${cmd.usage}\n\n${entry.summary}\n\n${cmd.help.trim()}\n\nCommon options:\n  --vars-file FILE  read configuration from FILE (infra.env style) before the environment\n  -h, --help        show this help\n`;
+  return `Usage: shepherd ${entry.name} ${cmd.usage}\n\n${entry.summary}\n\n${cmd.help.trim()}\n\nCommon options:\n  --vars-file FILE  read configuration from FILE (infra.env style) before the environment\n  --pipeline FILE   the pipeline file (YAML: environments, apps, promotion); overrides SHEPHERD_PIPELINE\n  -h, --help        show this help\n`;
 }
 
 export async function runCommand(entry: CommandEntry, argv: string[], io: CommandIo): Promise<number> {
@@ -127,8 +132,13 @@ export async function runCommand(entry: CommandEntry, argv: string[], io: Comman
     return EXIT.ok;
   }
   const envFile = parsed.values['vars-file'] as string | undefined;
-  const check = (overrides?: Readonly<Record<string, string>>): { config: ShepherdConfig; warnings: ConfigWarning[] } =>
-    checkConfig({ ...(envFile ? { envFile } : {}), ...(overrides ? { overrides } : {}) });
+  const pipelineFile = parsed.values['pipeline'] as string | undefined;
+  const check = (
+    overrides?: Readonly<Record<string, string>>,
+  ): { config: ShepherdConfig; warnings: ConfigWarning[] } => {
+    const all = { ...overrides, ...(pipelineFile !== undefined ? { SHEPHERD_PIPELINE: pipelineFile } : {}) };
+    return checkConfig({ ...(envFile ? { envFile } : {}), ...(Object.keys(all).length > 0 ? { overrides: all } : {}) });
+  };
   const ctx: CommandContext = {
     values: parsed.values,
     positionals: parsed.positionals,
@@ -145,7 +155,7 @@ export async function runCommand(entry: CommandEntry, argv: string[], io: Comman
       io.err(usageLine);
       return EXIT.usage;
     }
-    if (err instanceof ConfigError || err instanceof EnvFileError) {
+    if (err instanceof ConfigError || err instanceof EnvFileError || err instanceof PipelineFileError) {
       io.err(err.message);
       return EXIT.usage;
     }

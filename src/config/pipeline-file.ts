@@ -11,7 +11,6 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
-import { isAppName } from '../domain/inputs.js';
 import {
   cueIdentifier,
   fillTemplate,
@@ -268,45 +267,66 @@ export const PIPELINE_FILE_SCHEMA = z
       .default({ mode: 'jenkins' }),
   })
   .strict()
-  .superRefine((file, ctx) => {
-    const seen = new Map<string, number>();
-    file.environments.forEach((e, i) => {
-      if (seen.has(e.name))
-        ctx.addIssue({ code: 'custom', path: ['environments', i, 'name'], message: `repeats environment "${e.name}"` });
-      seen.set(e.name, i);
-      if (e.cluster !== undefined && !(e.cluster in file.clusters))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['environments', i, 'cluster'],
-          message: `names cluster "${e.cluster}", which \`clusters\` does not declare`,
-        });
-    });
-    const places = new Map<string, number>();
-    file.environments.forEach((e, i) => {
-      const key = `${e.branch ?? (e.directory ? '' : e.name)}\u0000${e.directory ?? ''}`;
-      if (places.has(key))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['environments', i, e.directory ? 'directory' : 'branch'],
-          message: `shares its files with environments[${places.get(key)}]: give each environment its own branch or directory`,
-        });
-      places.set(key, i);
-    });
-    const apps = new Set<string>();
-    file.apps.forEach((a, i) => {
-      if (apps.has(a.name))
-        ctx.addIssue({ code: 'custom', path: ['apps', i, 'name'], message: `repeats app "${a.name}"` });
-      apps.add(a.name);
-      if (!isAppName(a.name))
-        ctx.addIssue({ code: 'custom', path: ['apps', i, 'name'], message: 'must be a Kubernetes name' });
-      if (a.version?.format === 'none' && a.version.file !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['apps', i, 'version', 'file'],
-          message: 'must be absent with format none (the bump is an empty commit)',
-        });
-    });
+  // The rules across entries run even when some entry is malformed, so that a file lists every problem at once.
+  .superRefine((file, ctx) => problemsAcrossEntries(file, ctx), {
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
   });
+
+type Loose = Record<string, unknown>;
+const entries = (value: unknown): Loose[] =>
+  Array.isArray(value) ? value.map((v) => (typeof v === 'object' && v !== null ? (v as Loose) : {})) : [];
+const stringOr = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * The rules no single entry can check: repeated environment and app names, clusters `clusters` does not declare,
+ * two environments sharing their files. Reads the file loosely: it also runs on a file whose entries are malformed.
+ */
+function problemsAcrossEntries(file: unknown, ctx: z.RefinementCtx): void {
+  const root = file as Loose;
+  const environments = entries(root['environments']);
+  const clusters = typeof root['clusters'] === 'object' && root['clusters'] !== null ? (root['clusters'] as Loose) : {};
+  const seen = new Map<string, number>();
+  environments.forEach((e, i) => {
+    const envName = stringOr(e['name']);
+    if (envName !== undefined && seen.has(envName))
+      ctx.addIssue({ code: 'custom', path: ['environments', i, 'name'], message: `repeats environment "${envName}"` });
+    if (envName !== undefined) seen.set(envName, i);
+    const cluster = stringOr(e['cluster']);
+    if (cluster !== undefined && !Object.hasOwn(clusters, cluster))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', i, 'cluster'],
+        message: `names cluster "${cluster}", which \`clusters\` does not declare`,
+      });
+  });
+  const places = new Map<string, number>();
+  environments.forEach((e, i) => {
+    const directory = stringOr(e['directory']);
+    const key = `${stringOr(e['branch']) ?? (directory ? '' : stringOr(e['name']))}\u0000${directory ?? ''}`;
+    if (places.has(key))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', i, directory ? 'directory' : 'branch'],
+        message: `shares its files with environments[${places.get(key)}]: give each environment its own branch or directory`,
+      });
+    places.set(key, i);
+  });
+  const apps = new Set<string>();
+  entries(root['apps']).forEach((a, i) => {
+    const appName = stringOr(a['name']);
+    if (appName === undefined) return;
+    if (apps.has(appName))
+      ctx.addIssue({ code: 'custom', path: ['apps', i, 'name'], message: `repeats app "${appName}"` });
+    apps.add(appName);
+    const version = typeof a['version'] === 'object' && a['version'] !== null ? (a['version'] as Loose) : {};
+    if (version['format'] === 'none' && version['file'] !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apps', i, 'version', 'file'],
+        message: 'must be absent with format none (the bump is an empty commit)',
+      });
+  });
+}
 
 export type PipelineFile = z.infer<typeof PIPELINE_FILE_SCHEMA>;
 
@@ -373,7 +393,7 @@ export function parsePipeline(text: string, defaults: PipelineDefaults, source =
       source,
       doc.errors.map((e) => ({
         path: '(YAML)',
-        line: e.linePos?.[0]?.line,
+        line: e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line,
         message: e.message.split('\n')[0] ?? e.message,
       })),
     );
@@ -388,11 +408,9 @@ export function parsePipeline(text: string, defaults: PipelineDefaults, source =
     };
     throw new PipelineFileError(
       source,
-      parsed.error.issues.map((issue) => ({
-        path: problemPath(issue.path),
-        line: lineOf(issue.path),
-        message: issue.message,
-      })),
+      parsed.error.issues
+        .map((issue) => ({ path: problemPath(issue.path), line: lineOf(issue.path), message: issue.message }))
+        .sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
     );
   }
   return resolvePipeline(parsed.data, defaults);
@@ -500,4 +518,12 @@ export function pipelineJsonSchema(): Record<string, unknown> {
     description: 'The environments, apps and promotion of a Shepherd pipeline (README: "Pipeline file").',
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
   };
+}
+
+/** Where the published JSON Schema lives in the repository (examples point editors at it). */
+export const PIPELINE_SCHEMA_FILE = 'schema/pipeline.schema.json';
+
+/** The text of `schema/pipeline.schema.json`: the schema, two-space indented, ending in a newline. */
+export function pipelineJsonSchemaText(): string {
+  return `${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`;
 }

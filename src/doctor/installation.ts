@@ -36,8 +36,19 @@ export interface Installation {
         readonly namespace: string;
         readonly branch: string;
         readonly argoApp: string;
-        /** The cluster of the environment's workload when it is not Argo CD's (SHEPHERD_KUBECONFIG_<ENV>). */
-        readonly cluster?: { readonly kubeconfig: string | undefined; readonly context: string | undefined };
+        /**
+         * The cluster of the environment's workload when it is not Argo CD's (SHEPHERD_KUBECONFIG_<ENV>, or the
+         * pipeline's `clusters`): `name` groups the environments on one cluster (default: the environment's name),
+         * `credentialVariable` and `contextVariable` are the settings a fix names (default:
+         * SHEPHERD_KUBECONFIG_<ENV>, SHEPHERD_KUBE_CONTEXT_<ENV>).
+         */
+        readonly cluster?: {
+          readonly kubeconfig: string | undefined;
+          readonly context: string | undefined;
+          readonly name?: string | undefined;
+          readonly credentialVariable?: string | undefined;
+          readonly contextVariable?: string | undefined;
+        };
       }
     >
   >;

@@ -33,21 +33,26 @@ export async function checkKubernetes(inst: Installation, opts: { quick: boolean
     return main.results;
   }
   const results = [...main.results];
-  // Environments whose workload runs in a cluster of its own (multi-cluster pipelines): reached with their kubeconfig.
+  // Environments whose workload runs in a cluster of its own (multi-cluster pipelines): each such cluster is reached
+  // once, with its kubeconfig, and serves every environment on it.
   const workloads: Partial<Record<Environment, Cluster | undefined>> = {};
+  const groups = new Map<string, Environment[]>();
   for (const env of Object.keys(inst.environments)) {
     const own = inst.environments[env]!.cluster;
-    if (!own) continue;
-    const upper = env.toUpperCase();
+    if (own) groups.set(own.name ?? env, [...(groups.get(own.name ?? env) ?? []), env]);
+  }
+  for (const [name, envs] of groups) {
+    const own = inst.environments[envs[0]!]!.cluster!;
+    const upper = envs[0]!.toUpperCase();
     const reached = await reachCluster(
       inst,
-      `${env}: cluster`,
+      envs.length === 1 && name === envs[0] ? `${name}: cluster` : `cluster ${name} (${envs.join(', ')})`,
       own,
-      `SHEPHERD_KUBECONFIG_${upper}`,
-      `SHEPHERD_KUBE_CONTEXT_${upper}`,
+      own.credentialVariable ?? `SHEPHERD_KUBECONFIG_${upper}`,
+      own.contextVariable ?? `SHEPHERD_KUBE_CONTEXT_${upper}`,
     );
     results.push(...reached.results);
-    workloads[env] = reached.cluster;
+    for (const env of envs) workloads[env] = reached.cluster;
   }
   if (opts.quick) return results;
   for (const env of Object.keys(inst.environments)) {

@@ -165,20 +165,66 @@ export function activitiesFromConfig(config: ShepherdConfig): ShepherdActivities
   return buildActivities(clients, config.pipeline.apps, pollIntervalsFrom(config));
 }
 
-/** A client for each environment configured with a cluster of its own (SHEPHERD_KUBECONFIG_<ENV>/_CONTEXT_<ENV>). */
-export function workloadClientsFrom(config: ShepherdConfig): Partial<Record<Environment, KubernetesClient>> {
-  const clients: Partial<Record<Environment, KubernetesClient>> = {};
-  for (const env of Object.keys(config.environments)) {
-    const cluster = config.environments[env]!.cluster;
-    if (cluster) {
-      clients[env] = createKubernetesClient({
-        kubeconfigPath: cluster.kubeconfig,
-        context: cluster.context,
-        credentialVariable: `SHEPHERD_KUBECONFIG_${env.toUpperCase()}`,
-        companyCa: config.companyCa,
-      });
-    }
+/** Where a declared cluster is reached, and the setting an authentication error should name. */
+export interface ClusterAccess {
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+  readonly credentialVariable: string;
+}
+
+/**
+ * The clusters environments' workloads run on, by cluster name: each cluster of the pipeline's `clusters` that an
+ * environment names (`environments[].cluster`). A cluster without a kubeconfig is reached through `kubeconfig`
+ * (KUBECONFIG, or the sandbox world's). The seed's SHEPHERD_KUBECONFIG_<ENV> and SHEPHERD_KUBE_CONTEXT_<ENV> declare
+ * a cluster named like the environment, and authentication errors name those variables.
+ */
+export function clustersOfPipeline(
+  config: Pick<ShepherdConfig, 'pipeline' | 'pipelineFile'>,
+  kubeconfig: string | undefined,
+  contexts: Readonly<Record<string, { readonly context: string }>> = {},
+): Map<string, ClusterAccess> {
+  const clusters = new Map<string, ClusterAccess>();
+  for (const env of config.pipeline.environments) {
+    if (env.cluster === undefined || clusters.has(env.cluster)) continue;
+    const declared = config.pipeline.clusters[env.cluster] ?? {};
+    clusters.set(env.cluster, {
+      kubeconfig: declared.kubeconfig ?? kubeconfig,
+      // In `kubeconfig`, a cluster the pipeline gives no context is reached through the one named like it, if any.
+      context: declared.context ?? (declared.kubeconfig === undefined ? contexts[env.cluster]?.context : undefined),
+      credentialVariable:
+        config.pipelineFile === undefined
+          ? `SHEPHERD_KUBECONFIG_${env.cluster.toUpperCase()}`
+          : `the kubeconfig of cluster "${env.cluster}" (clusters.${env.cluster} in ${config.pipelineFile})`,
+    });
   }
+  return clusters;
+}
+
+/**
+ * A client for each environment whose workload runs on a cluster the pipeline names; environments on the same
+ * cluster share one client (and so one watch of its Deployments and pods). Environments that name no cluster are
+ * absent: their workload is read in Argo CD's cluster. `kubeconfig`: what a cluster without one uses; `contexts`: the
+ * context of each cluster in it, when the pipeline names none (a sandbox world's `kubernetes.clusters`).
+ */
+export function workloadClientsFrom(
+  config: Pick<ShepherdConfig, 'pipeline' | 'pipelineFile' | 'companyCa' | 'kubernetes'>,
+  kubeconfig: string | undefined = config.kubernetes.kubeconfig,
+  contexts: Readonly<Record<string, { readonly context: string }>> = {},
+): Partial<Record<Environment, KubernetesClient>> {
+  const byCluster = new Map<string, KubernetesClient>();
+  for (const [name, access] of clustersOfPipeline(config, kubeconfig, contexts))
+    byCluster.set(
+      name,
+      createKubernetesClient({
+        kubeconfigPath: access.kubeconfig,
+        context: access.context,
+        credentialVariable: access.credentialVariable,
+        companyCa: config.companyCa,
+      }),
+    );
+  const clients: Partial<Record<Environment, KubernetesClient>> = {};
+  for (const env of config.pipeline.environments)
+    if (env.cluster !== undefined) clients[env.name] = byCluster.get(env.cluster)!;
   return clients;
 }
 
@@ -234,7 +280,11 @@ export interface SandboxInstallation {
     readonly settings?: Readonly<Record<string, string>>;
     readonly gitlab: { readonly url: string; readonly token: string };
     readonly jenkins: { readonly url: string; readonly user: string; readonly token: string };
-    readonly kubernetes: { readonly kubeconfig: string };
+    readonly kubernetes: {
+      readonly kubeconfig: string;
+      /** The world's clusters by name, each with its context in `kubeconfig` (worlds with several clusters). */
+      readonly clusters?: Readonly<Record<string, { readonly context: string }>>;
+    };
   };
 }
 
@@ -369,6 +419,8 @@ export function activitiesForWorld(
       companyCa: config.companyCa,
     }),
     kubernetes: createKubernetesClient({ kubeconfigPath: info.kubernetes.kubeconfig, companyCa: config.companyCa }),
+    // A pipeline whose environments sit on several clusters: the world's kubeconfig has a context per cluster.
+    workloads: workloadClientsFrom(config, info.kubernetes.kubeconfig, info.kubernetes.clusters),
     notifications: notificationsFrom(config),
   };
   const configured = pollIntervalsFrom(config);

@@ -30,11 +30,18 @@ export interface KubeWorld {
 }
 
 export async function startKubeWorld(
-  opts: { scenario?: string | ScenarioInput; timeScale?: number; layout?: Partial<PipelineLayout> } = {},
+  opts: {
+    scenario?: string | ScenarioInput;
+    timeScale?: number;
+    layout?: Partial<PipelineLayout>;
+    /** Environment → cluster name: a world whose environments sit on several clusters (`WorldOptions.clusters`). */
+    clusters?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<KubeWorld> {
   const d = await startDriver({
     ...(opts.scenario ? { scenario: opts.scenario } : {}),
     ...(opts.timeScale ? { timeScale: opts.timeScale } : {}),
+    ...(opts.clusters ? { clusters: opts.clusters } : {}),
   });
   const layout: PipelineLayout = {
     ...layoutForWorld(d.world, { degradedGraceSeconds: 1, stabilitySeconds: 0.2 }),

@@ -16,6 +16,8 @@ import type { WorldInfo } from '../../src/sandbox/world/world.js';
 import { startCli, runCli, type RunningCli } from '../support/cli.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import { freePort } from '../../src/temporal/dev-server.js';
+import { PROJECT_ROOT } from '../../src/config/paths.js';
+import { kubeconfigYaml } from '../../src/sandbox/kubernetes/kubeconfig.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
 
 describe('shepherd doctor against the sandbox world', () => {
@@ -233,6 +235,39 @@ describe('shepherd doctor against the sandbox world', () => {
       expect.stringMatching(new RegExp(`^✓ Kubernetes: stage: cluster answers with ${stageKubeconfig}`)),
     );
     expect(out).toContainEqual(expect.stringMatching(/^✓ Kubernetes: stage: Deployment stage\/example-app exists/));
+  }, 30_000);
+
+  it('reaches each cluster a pipeline file names once, for all the environments on it', async () => {
+    // examples/pipelines/two-clusters.yaml names the contexts main-cluster (dev, stage) and prod-cluster (prod): a
+    // kubeconfig with both, here on the sandbox's one API server, as two clusters' contexts would be.
+    const dir = mkdtempSync(join(tmpdir(), 'shepherd-doctor-clusters-'));
+    dirs.push(dir);
+    const { kubernetes } = sandbox.world.info;
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      kubeconfigYaml({
+        server: kubernetes.url,
+        token: kubernetes.token,
+        contexts: [
+          { name: 'main-cluster', server: kubernetes.url },
+          { name: 'prod-cluster', server: kubernetes.url },
+        ],
+      }),
+    );
+    const pipeline = join(PROJECT_ROOT, 'examples/pipelines/two-clusters.yaml');
+    const { code, report } = await doctorJson(externalEnv({ KUBECONFIG: kubeconfig, SHEPHERD_PIPELINE: pipeline }));
+    expect(failed(report)).toEqual([]);
+    expect(code).toBe(0);
+    const reached = report.checks.map((c) => c.check).filter((c) => / answers with /.test(c));
+    expect(reached).toEqual([
+      `cluster answers with ${kubeconfig}`,
+      `cluster main-cluster (dev, stage) answers with context main-cluster of ${kubeconfig}`,
+      `cluster prod-cluster (prod) answers with context prod-cluster of ${kubeconfig}`,
+    ]);
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({ check: 'prod: permissions in namespace prod are granted', status: 'pass' }),
+    );
   }, 30_000);
 
   it("names an environment's cluster that does not answer, skips what lives there and still checks its Argo CD Application", async () => {

@@ -71,13 +71,19 @@ export interface Driver {
 }
 
 export async function startDriver(
-  opts: { scenario?: string | ScenarioInput; timeScale?: number; pipeline?: WorldPipeline } = {},
+  opts: {
+    scenario?: string | ScenarioInput;
+    timeScale?: number;
+    pipeline?: WorldPipeline;
+    clusters?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<Driver> {
   const world = await startWorld({
     dir: mkdtempSync(join(tmpdir(), 'shepherd-world-')),
     ...(opts.pipeline ? { pipeline: opts.pipeline } : {}),
     timeScale: opts.timeScale ?? 0.005,
     ...(opts.scenario ? { scenario: opts.scenario } : {}),
+    ...(opts.clusters ? { clusters: opts.clusters } : {}),
   });
   const { info, layout } = world;
   const gitlab = new Gitlab({ host: info.gitlab.url, token: info.gitlab.token, queryTimeout: 10_000 });

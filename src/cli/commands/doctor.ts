@@ -5,6 +5,7 @@ import { runDoctor, renderText, type DoctorReport, type Installation } from '../
 import { defaultLayout } from '../../sandbox/world/layout.js';
 import { readWorldFile, worldFilePath } from '../../sandbox/world/world-file.js';
 import { targetFrom, type TemporalTarget } from '../../temporal/connection.js';
+import { clustersOfPipeline } from '../../worker/activities.js';
 import { runningDevServer } from '../../temporal/dev-server.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 
@@ -42,7 +43,7 @@ export function installationFor(config: ShepherdConfig, temporal?: TemporalTarge
       companyCa: config.companyCa,
       app: config.app.name,
       argocdNamespace: config.kubernetes.argocdNamespace,
-      environments: config.environments,
+      environments: environmentsWithClusters(config),
       names: {
         gitlabUrl: 'GITLAB_URL_EXTERNAL',
         gitlabToken: 'GITLAB_TOKEN',
@@ -91,6 +92,34 @@ export function installationFor(config: ShepherdConfig, temporal?: TemporalTarge
       kubeconfig: `the sandbox's kubeconfig ${info.kubernetes.kubeconfig}`,
     },
   };
+}
+
+/** The configured environments, each on the cluster the pipeline names for it (one check per cluster). */
+function environmentsWithClusters(config: ShepherdConfig): Installation['environments'] {
+  const clusters = clustersOfPipeline(config, config.kubernetes.kubeconfig);
+  const environments: Record<string, Installation['environments'][string]> = {};
+  for (const [env, place] of Object.entries(config.environments)) {
+    const name = config.pipeline.environments.find((e) => e.name === env)?.cluster;
+    const access = name !== undefined ? clusters.get(name) : undefined;
+    environments[env] = {
+      namespace: place.namespace,
+      branch: place.branch,
+      argoApp: place.argoApp,
+      ...(access
+        ? {
+            cluster: {
+              ...access,
+              name: name!,
+              contextVariable:
+                config.pipelineFile === undefined
+                  ? `SHEPHERD_KUBE_CONTEXT_${name!.toUpperCase()}`
+                  : `clusters.${name!}.context in ${config.pipelineFile}`,
+            },
+          }
+        : {}),
+    };
+  }
+  return environments;
 }
 
 /** The CA of a sandbox world behind its own CA (`--tls`), which the doctor's probes must trust as Shepherd does. */

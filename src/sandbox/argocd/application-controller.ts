@@ -9,6 +9,10 @@
  * operation `Succeeded` (or `Failed` after the retry policy is used up, under `argo-sync-fails`; it stays
  * `Running` while `argo-sync-hangs` holds). Health follows the live Deployment, so an app is never Healthy at a
  * new revision before its pods run the new image.
+ *
+ * Argo CD runs in the first cluster (its Applications live in `store`); an Application whose `destination.server`
+ * names another cluster registered with `addCluster` (as `argocd cluster add` does) has its manifests applied to,
+ * and its health read from, that cluster's store.
  */
 import type { Clock } from '../core/clock.js';
 import type { DomainFaultContext, FaultEngine } from '../core/faults.js';
@@ -53,12 +57,16 @@ export interface ApplicationControllerOptions {
   isProvenImage?: (env: string, image: string) => boolean;
 }
 
+/** The destination server of the cluster Argo CD runs in, as Applications name it. */
+export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
+
 /**
  * The target state of an app at one revision per source (`spec.sources` order; one for a single-source app), or
  * why it could not be loaded.
  */
 type Target =
-  { ok: true; revisions: string[]; desired: DesiredObject[] } | { ok: false; revisions?: string[]; error: string };
+  | { ok: true; revisions: string[]; desired: DesiredObject[]; live: ObjectStore }
+  | { ok: false; revisions?: string[]; error: string };
 
 const SHA = /^[0-9a-f]{40}$/;
 
@@ -94,6 +102,8 @@ export class ApplicationController {
   private readonly namespace: string;
   private readonly isProvenImage: (env: string, image: string) => boolean;
   private readonly running = new Map<string, RunningOperation>();
+  /** The other clusters Applications deploy to, by API server URL, and how to stop following each. */
+  private readonly clusters = new Map<string, { store: ObjectStore; unsubscribe: () => void }>();
   /** Revision whose automated sync failed per app: not auto-synced again (Argo CD's rule). */
   private readonly failedAutoSync = new Map<string, string>();
   /** Apps to reconcile on the next tick; a full reconcile covers a health refresh. */
@@ -125,8 +135,20 @@ export class ApplicationController {
     this.cancelTick = this.clock.after(this.clock.duration('argoDetect'), tick);
   }
 
+  /**
+   * Registers another cluster (its API server URL and its objects): Applications whose `destination.server` is
+   * `server` deploy there, and changes of its workloads refresh their health. Registering a URL again replaces it.
+   */
+  addCluster(server: string, store: ObjectStore): void {
+    this.clusters.get(server)?.unsubscribe();
+    const unsubscribe = store.subscribe((ev) => this.onLiveEvent(server, ev));
+    this.clusters.set(server, { store, unsubscribe });
+    for (const app of this.apps()) if (app.spec.destination.server === server) this.enqueue(app.metadata.name, 'full');
+  }
+
   stop(): void {
     this.unsubscribe();
+    for (const c of this.clusters.values()) c.unsubscribe();
     this.cancelTick();
     for (const op of this.running.values()) op.cancel();
     this.running.clear();
@@ -149,7 +171,7 @@ export class ApplicationController {
     if (!app) return;
     const target = this.loadTarget(app);
     if (!target.ok) return;
-    for (const d of target.desired) applyDesired(this.store, d, ignoredPointers(app, d.object));
+    for (const d of target.desired) applyDesired(target.live, d, ignoredPointers(app, d.object));
   }
 
   private apps(): Application[] {
@@ -165,15 +187,30 @@ export class ApplicationController {
       if (ev.type === 'ADDED' || refresh || requested) this.enqueue(app.metadata.name, 'full');
       return;
     }
+    this.onLiveEvent(IN_CLUSTER_SERVER, ev);
+  }
+
+  /** A workload changed in the cluster at `server`: the apps deployed to its namespace there refresh their health. */
+  private onLiveEvent(server: string, ev: StoreEvent): void {
     if (
       ev.resource === RESOURCES.deployments ||
       ev.resource === RESOURCES.replicasets ||
       ev.resource === RESOURCES.pods
     ) {
       for (const app of this.apps()) {
-        if (app.spec.destination.namespace === ev.object.metadata.namespace) this.enqueue(app.metadata.name, 'health');
+        if (
+          (app.spec.destination.server ?? IN_CLUSTER_SERVER) === server &&
+          app.spec.destination.namespace === ev.object.metadata.namespace
+        )
+          this.enqueue(app.metadata.name, 'health');
       }
     }
+  }
+
+  /** The objects of the cluster the app deploys to; undefined when Argo CD knows no cluster at that URL. */
+  private destinationStore(app: Application): ObjectStore | undefined {
+    const server = app.spec.destination.server ?? IN_CLUSTER_SERVER;
+    return server === IN_CLUSTER_SERVER ? this.store : this.clusters.get(server)?.store;
   }
 
   private enqueue(name: string, kind: 'full' | 'health'): void {
@@ -185,6 +222,13 @@ export class ApplicationController {
    * source's `targetRevision`) and renders the sources that have a path; a `ref`-only source only resolves.
    */
   private loadTarget(app: Application, revisions?: readonly string[]): Target {
+    const live = this.destinationStore(app);
+    // Argo CD's words when an Application names a cluster it does not know.
+    if (!live)
+      return {
+        ok: false,
+        error: `Failed to load target state: there are no clusters with this URL: ${app.spec.destination.server ?? ''}`,
+      };
     const sources = sourcesOf(app);
     const resolved: string[] = [];
     const objects = [];
@@ -208,13 +252,13 @@ export class ApplicationController {
         return failed(i, err.message);
       }
     }
-    return { ok: true, revisions: resolved, desired: placeDesired(app, objects) };
+    return { ok: true, revisions: resolved, desired: placeDesired(app, objects), live };
   }
 
-  private health(desired: DesiredObject[]): Health {
+  private health(store: ObjectStore, desired: DesiredObject[]): Health {
     let worst: Health = { status: 'Healthy' };
     for (const d of desired) {
-      const live = liveOf(this.store, d);
+      const live = liveOf(store, d);
       const h: Health =
         d.object.kind === 'Deployment'
           ? deploymentHealth(live as Deployment | undefined)
@@ -226,18 +270,18 @@ export class ApplicationController {
     return worst;
   }
 
-  private images(desired: DesiredObject[]): string[] {
+  private images(store: ObjectStore, desired: DesiredObject[]): string[] {
     const images = new Set<string>();
     for (const d of desired) {
-      const live = liveOf(this.store, d) as Deployment | undefined;
+      const live = liveOf(store, d) as Deployment | undefined;
       for (const c of live?.spec?.template?.spec?.containers ?? []) images.add(c.image);
     }
     return [...images].sort();
   }
 
-  private resourcesStatus(app: Application, desired: DesiredObject[]): Record<string, unknown>[] {
+  private resourcesStatus(store: ObjectStore, app: Application, desired: DesiredObject[]): Record<string, unknown>[] {
     return desired.map((d) => {
-      const live = liveOf(this.store, d);
+      const live = liveOf(store, d);
       const synced = isInSync(d.object, live, ignoredPointers(app, d.object));
       const h =
         d.object.kind === 'Deployment'
@@ -281,9 +325,9 @@ export class ApplicationController {
     if (!target.ok) return;
     this.write(name, (a, now) => {
       const status = (a.status ??= {});
-      this.setHealth(status, this.health(target.desired), now);
-      status.resources = this.resourcesStatus(a, target.desired);
-      status.summary = { ...status.summary, images: this.images(target.desired) };
+      this.setHealth(status, this.health(target.live, target.desired), now);
+      status.resources = this.resourcesStatus(target.live, a, target.desired);
+      status.summary = { ...status.summary, images: this.images(target.live, target.desired) };
     });
   }
 
@@ -317,12 +361,12 @@ export class ApplicationController {
       }
       delete status.conditions;
       const inSync = target.desired.every((d) =>
-        isInSync(d.object, liveOf(this.store, d), ignoredPointers(a, d.object)),
+        isInSync(d.object, liveOf(target.live, d), ignoredPointers(a, d.object)),
       );
       status.sync = { status: inSync ? 'Synced' : 'OutOfSync', ...revisionFields(a, target.revisions), comparedTo };
-      this.setHealth(status, this.health(target.desired), now);
-      status.resources = this.resourcesStatus(a, target.desired);
-      status.summary = { ...status.summary, images: this.images(target.desired) };
+      this.setHealth(status, this.health(target.live, target.desired), now);
+      status.resources = this.resourcesStatus(target.live, a, target.desired);
+      status.summary = { ...status.summary, images: this.images(target.live, target.desired) };
       if (seed && inSync && !status.operationState) {
         const operation: Operation = { sync: revisionFields(a, target.revisions), initiatedBy: { automated: true } };
         status.operationState = this.succeededState(
@@ -404,17 +448,17 @@ export class ApplicationController {
    * `argo-health-missing` has it deleted (a cleanup job or a competing controller), so the app's health is `Missing`
    * although the sync Succeeded, and self-heal's next sync meets the same fate.
    */
-  private liveFaults(desired: DesiredObject[], ctx: DomainFaultContext): void {
+  private liveFaults(store: ObjectStore, desired: DesiredObject[], ctx: DomainFaultContext): void {
     const deployments = desired.filter((d) => d.object.kind === 'Deployment' && d.resource);
     if (deployments.length === 0) return;
     if (this.faults.domainFault('argo-health-suspended', ctx)) {
       for (const d of deployments)
-        this.store.mutate<Deployment>(d.resource!, d.namespace, d.object.metadata.name, (dep) => {
+        store.mutate<Deployment>(d.resource!, d.namespace, d.object.metadata.name, (dep) => {
           dep.spec.paused = true;
         });
     }
     if (this.faults.domainFault('argo-health-missing', ctx)) {
-      for (const d of deployments) this.store.delete(d.resource!, d.namespace, d.object.metadata.name);
+      for (const d of deployments) store.delete(d.resource!, d.namespace, d.object.metadata.name);
     }
   }
 
@@ -489,9 +533,9 @@ export class ApplicationController {
     }
     const startedAt = state.startedAt;
     const results = target.desired.map((d) =>
-      this.resourceResult(d, 'Synced', applyDesired(this.store, d, ignoredPointers(app, d.object))),
+      this.resourceResult(d, 'Synced', applyDesired(target.live, d, ignoredPointers(app, d.object))),
     );
-    this.liveFaults(target.desired, ctx);
+    this.liveFaults(target.live, target.desired, ctx);
     this.running.delete(name);
     this.failedAutoSync.delete(name);
     this.write(name, (a, now) => {
@@ -501,16 +545,16 @@ export class ApplicationController {
       delete a.operation;
       this.appendHistory(a, target.revisions, startedAt, now, state.operation);
       const inSync = target.desired.every((d) =>
-        isInSync(d.object, liveOf(this.store, d), ignoredPointers(a, d.object)),
+        isInSync(d.object, liveOf(target.live, d), ignoredPointers(a, d.object)),
       );
       status.sync = {
         status: inSync ? 'Synced' : 'OutOfSync',
         ...revisionFields(a, target.revisions),
         comparedTo: { ...sourceFields(a), destination: clone(a.spec.destination) },
       };
-      this.setHealth(status, this.health(target.desired), now);
-      status.resources = this.resourcesStatus(a, target.desired);
-      status.summary = { ...status.summary, images: this.images(target.desired) };
+      this.setHealth(status, this.health(target.live, target.desired), now);
+      status.resources = this.resourcesStatus(target.live, a, target.desired);
+      status.summary = { ...status.summary, images: this.images(target.live, target.desired) };
     });
   }
 

@@ -1,6 +1,8 @@
 /**
  * The simulated cluster: object store, Deployment controller, pod simulator and the Argo CD application
- * controller, seeded with the real installation's namespaces, Deployments and Applications.
+ * controller, seeded with the real installation's namespaces, Deployments and Applications. Environments may live
+ * on further clusters (`ClusterEnv.cluster`): each has its own store, Deployment controller and pods, and Argo CD,
+ * which stays in the first cluster, deploys to it once `connectCluster` gives it the cluster's API server.
  */
 import type { Clock } from '../core/clock.js';
 import type { FaultEngine } from '../core/faults.js';
@@ -25,6 +27,8 @@ export interface ClusterEnv {
   replicas: number;
   /** The source path its Application renders (directory layouts: the environment's folder); default `manifestPath`. */
   path?: string;
+  /** The cluster its workload runs on (a name); absent or `ClusterOptions.argoCluster`: the first cluster. */
+  cluster?: string;
 }
 
 export interface ClusterOptions {
@@ -40,6 +44,8 @@ export interface ClusterOptions {
   initialImage: string;
   /** Path of the rendered manifests in the repo; default `manifests/exampleApp`. */
   manifestPath?: string;
+  /** The name of the first cluster, where Argo CD runs; default: the first environment's cluster. */
+  argoCluster?: string;
   /** Namespace of the Applications; default `argocd`. */
   argoNamespace?: string;
   /** Watch history length before resource versions expire; default 1000. */
@@ -80,15 +86,16 @@ export interface EnvSnapshot {
   };
 }
 
-export class SimulatedCluster {
+/**
+ * One cluster's workloads: its object store (what its API server serves), the Deployment controller and the pods,
+ * with the namespaces of the environments it runs.
+ */
+export class WorkloadCluster {
   readonly store: ObjectStore;
   readonly deployments: DeploymentController;
-  readonly argo: ApplicationController;
-  readonly argoNamespace: string;
   private readonly pods: PodSimulator;
 
-  constructor(private readonly opts: ClusterOptions) {
-    this.argoNamespace = opts.argoNamespace ?? 'argocd';
+  constructor(opts: Pick<ClusterOptions, 'clock' | 'faults' | 'envs' | 'watchHistoryLimit'>, namespaces: string[]) {
     this.store = new ObjectStore(opts.watchHistoryLimit !== undefined ? { historyLimit: opts.watchHistoryLimit } : {});
     this.pods = new PodSimulator(this.store, opts.clock);
     const envOf = new Map(opts.envs.map((e) => [e.namespace, e.env]));
@@ -99,16 +106,84 @@ export class SimulatedCluster {
       pods: this.pods,
       envOfNamespace: (ns) => envOf.get(ns) ?? ns,
     });
+    for (const ns of [...opts.envs.map((e) => e.namespace), ...namespaces, 'default', 'kube-system']) {
+      if (!this.store.get(RESOURCES.namespaces, undefined, ns))
+        this.store.create(RESOURCES.namespaces, buildNamespace(ns));
+    }
+  }
+
+  stop(): void {
+    this.deployments.stop();
+  }
+}
+
+/** The server Applications name for a cluster before its API server listens (`connectCluster` replaces it). */
+const unconnectedServer = (cluster: string): string => `https://${cluster}.unconnected.sandbox.invalid`;
+
+export class SimulatedCluster {
+  readonly store: ObjectStore;
+  readonly deployments: DeploymentController;
+  readonly argo: ApplicationController;
+  readonly argoNamespace: string;
+  /** The name of the first cluster, where Argo CD runs (`ClusterOptions.argoCluster`). */
+  readonly argoCluster: string | undefined;
+  /** The other clusters environments run on, by name. */
+  readonly others: ReadonlyMap<string, WorkloadCluster>;
+  private readonly main: WorkloadCluster;
+  /** The destination server of each other cluster's Applications. */
+  private readonly servers = new Map<string, string>();
+
+  constructor(private readonly opts: ClusterOptions) {
+    this.argoNamespace = opts.argoNamespace ?? 'argocd';
+    this.argoCluster = opts.argoCluster ?? opts.envs[0]?.cluster;
+    const mainEnvs = opts.envs.filter((e) => !this.isOther(e));
+    this.main = new WorkloadCluster({ ...opts, envs: mainEnvs }, [this.argoNamespace]);
+    this.store = this.main.store;
+    this.deployments = this.main.deployments;
+    const others = new Map<string, WorkloadCluster>();
+    for (const name of new Set(opts.envs.filter((e) => this.isOther(e)).map((e) => e.cluster!)))
+      others.set(name, new WorkloadCluster({ ...opts, envs: opts.envs.filter((e) => e.cluster === name) }, []));
+    this.others = others;
     this.argo = new ApplicationController({
       store: this.store,
       clock: opts.clock,
       faults: opts.faults,
       git: opts.git,
       namespace: this.argoNamespace,
-      isProvenImage: (env, image) => this.deployments.isProven(env, image),
+      isProvenImage: (env, image) => this.workloadsOf(env).deployments.isProven(env, image),
     });
+    // Argo CD knows every cluster from the start; the URL it knows one by becomes its API server's on connect.
+    for (const [name, cluster] of others) {
+      this.servers.set(name, unconnectedServer(name));
+      this.argo.addCluster(unconnectedServer(name), cluster.store);
+    }
     this.seed();
     this.argo.start();
+  }
+
+  private isOther(e: ClusterEnv): boolean {
+    return e.cluster !== undefined && e.cluster !== this.argoCluster;
+  }
+
+  /** The cluster that runs environment `env`'s workload. */
+  workloadsOf(env: string): WorkloadCluster {
+    const e = this.opts.envs.find((x) => x.env === env);
+    return (e && this.isOther(e) ? this.others.get(e.cluster!) : undefined) ?? this.main;
+  }
+
+  /**
+   * Connects another cluster's API server (`argocd cluster add`): Argo CD knows the cluster by `server` from now
+   * on, and the Applications of its environments name it as their `destination.server`.
+   */
+  connectCluster(name: string, server: string): void {
+    const cluster = this.others.get(name);
+    if (!cluster) throw new Error(`no environment runs on a cluster named "${name}"`);
+    this.argo.addCluster(server, cluster.store);
+    this.servers.set(name, server);
+    for (const e of this.opts.envs.filter((x) => x.cluster === name))
+      this.store.mutate<Application>(RESOURCES.applications, this.argoNamespace, e.argoApp, (a) => {
+        a.spec.destination.server = server;
+      });
   }
 
   private seed(): void {
@@ -116,36 +191,42 @@ export class SimulatedCluster {
   }
 
   /**
-   * Seeds one app of the installation, already deployed: the namespaces of its environments, its Deployment in each
-   * and its Application per environment. The world calls it for each app after the first.
+   * Seeds one app of the installation, already deployed: the namespaces of its environments (in the cluster each
+   * runs on), its Deployment in each and its Application per environment. The world calls it for each app after
+   * the first.
    */
   addApp(app: string, envs: readonly ClusterEnv[], initialImage: string): void {
-    for (const ns of [...envs.map((e) => e.namespace), this.argoNamespace, 'default', 'kube-system']) {
+    for (const ns of [this.argoNamespace, 'default', 'kube-system'])
       if (!this.store.get(RESOURCES.namespaces, undefined, ns))
         this.store.create(RESOURCES.namespaces, buildNamespace(ns));
+    for (const e of envs) {
+      const store = this.workloadsOf(e.env).store;
+      if (!store.get(RESOURCES.namespaces, undefined, e.namespace))
+        store.create(RESOURCES.namespaces, buildNamespace(e.namespace));
     }
     for (const e of envs) {
-      this.store.create(
+      const workloads = this.workloadsOf(e.env);
+      workloads.store.create(
         RESOURCES.deployments,
         buildDeployment({ app, env: e.env, namespace: e.namespace, image: initialImage, replicas: e.replicas }),
       );
-      this.store.create(
-        RESOURCES.applications,
-        buildApplication({
-          name: e.argoApp,
-          namespace: this.argoNamespace,
-          app,
-          env: e.env,
-          repoURL: this.opts.repoURL,
-          branch: e.branch,
-          path: e.path ?? this.opts.manifestPath ?? 'manifests/exampleApp',
-          destinationNamespace: e.namespace,
-          ...(this.opts.manualSync?.includes(e.env) ? { manualSync: true } : {}),
-          ...(this.opts.valuesSource ? { valuesSource: this.opts.valuesSource } : {}),
-        }),
-      );
+      const application = buildApplication({
+        name: e.argoApp,
+        namespace: this.argoNamespace,
+        app,
+        env: e.env,
+        repoURL: this.opts.repoURL,
+        branch: e.branch,
+        path: e.path ?? this.opts.manifestPath ?? 'manifests/exampleApp',
+        destinationNamespace: e.namespace,
+        ...(this.opts.manualSync?.includes(e.env) ? { manualSync: true } : {}),
+        ...(this.opts.valuesSource ? { valuesSource: this.opts.valuesSource } : {}),
+      });
+      // An environment on another cluster: its Application deploys there (Argo CD's `destination.server`).
+      if (this.isOther(e)) application.spec.destination.server = this.servers.get(e.cluster!)!;
+      this.store.create(RESOURCES.applications, application);
       this.argo.seedSync(e.argoApp);
-      this.deployments.seedRunning(e.namespace, app);
+      workloads.deployments.seedRunning(e.namespace, app);
       this.argo.reconcileNow(e.argoApp, true);
     }
   }
@@ -163,24 +244,26 @@ export class SimulatedCluster {
         image,
         replicas: e.replicas,
       });
-      this.store.create(RESOURCES.deployments, dep);
-      this.deployments.seedRunning(e.namespace, dep.metadata.name);
+      const workloads = this.workloadsOf(e.env);
+      workloads.store.create(RESOURCES.deployments, dep);
+      workloads.deployments.seedRunning(e.namespace, dep.metadata.name);
     }
   }
 
   /** Per environment: the Deployment of the app (default: the first), its pods and the Application. */
   snapshot(appName = this.opts.app, envs: readonly ClusterEnv[] = this.opts.envs): EnvSnapshot[] {
     return envs.map((e) => {
-      const dep = this.store.get<Deployment>(RESOURCES.deployments, e.namespace, appName);
+      const live = this.workloadsOf(e.env).store;
+      const dep = live.get<Deployment>(RESOURCES.deployments, e.namespace, appName);
       const app = this.store.get<Application>(RESOURCES.applications, this.argoNamespace, e.argoApp);
       // The app's pods: those of its Deployment's ReplicaSets, not another workload's sharing its labels.
       const sets = new Set(
-        this.store
+        live
           .list<ReplicaSet>(RESOURCES.replicasets, { namespace: e.namespace })
           .items.filter((rs) => dep && rs.metadata.ownerReferences?.some((o) => o.uid === dep.metadata.uid))
           .map((rs) => rs.metadata.uid),
       );
-      const pods = this.store
+      const pods = live
         .list<Pod>(RESOURCES.pods, { namespace: e.namespace })
         .items.filter((p) => p.metadata.ownerReferences?.some((o) => sets.has(o.uid)));
       const snap: EnvSnapshot = {
@@ -230,7 +313,8 @@ export class SimulatedCluster {
   /** Stops the controllers. Timers are owned by the Clock, which the world stops. */
   stop(): void {
     this.argo.stop();
-    this.deployments.stop();
+    this.main.stop();
+    for (const cluster of this.others.values()) cluster.stop();
   }
 }
 

@@ -14,6 +14,11 @@ export interface KubeconfigOptions {
   namespace?: string;
   /** The CA (PEM) that signed an `https://` server's certificate, written as `certificate-authority-data`. */
   certificateAuthority?: string;
+  /**
+   * Further contexts, each with a cluster entry of its own (a pipeline's clusters, named like them): the current
+   * context stays `shepherd-sandbox`, the first server's. Same token and trust as the first server.
+   */
+  contexts?: readonly { readonly name: string; readonly server: string }[];
 }
 
 /**
@@ -25,17 +30,16 @@ export function kubeconfigYaml(opts: KubeconfigOptions): string {
     opts.certificateAuthority !== undefined
       ? { 'certificate-authority-data': Buffer.from(opts.certificateAuthority, 'utf8').toString('base64') }
       : { 'insecure-skip-tls-verify': true };
+  const all = [{ name: SANDBOX_CONTEXT, server: opts.server }, ...(opts.contexts ?? [])];
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: SANDBOX_CONTEXT, cluster: { server: opts.server.replace(/\/+$/, ''), ...trust } }],
+    clusters: all.map((c) => ({ name: c.name, cluster: { server: c.server.replace(/\/+$/, ''), ...trust } })),
     users: [{ name: SANDBOX_CONTEXT, user: { token: opts.token } }],
-    contexts: [
-      {
-        name: SANDBOX_CONTEXT,
-        context: { cluster: SANDBOX_CONTEXT, user: SANDBOX_CONTEXT, namespace: opts.namespace ?? 'default' },
-      },
-    ],
+    contexts: all.map((c) => ({
+      name: c.name,
+      context: { cluster: c.name, user: SANDBOX_CONTEXT, namespace: opts.namespace ?? 'default' },
+    })),
     'current-context': SANDBOX_CONTEXT,
     preferences: {},
   });

@@ -69,7 +69,12 @@ export interface WorldPipelineApp {
 export interface WorldPipeline {
   readonly name?: string | undefined;
   /** In promotion order: the first receives CI's builds. */
-  readonly environments: readonly { readonly name: string; readonly manualSync?: boolean | undefined }[];
+  readonly environments: readonly {
+    readonly name: string;
+    readonly manualSync?: boolean | undefined;
+    /** The cluster its workloads run on (a name; the first one named is Argo CD's); absent: the first cluster. */
+    readonly cluster?: string | undefined;
+  }[];
   readonly apps: readonly WorldPipelineApp[];
 }
 

@@ -17,7 +17,7 @@ import { issueWorldCertificates } from '../core/tls.js';
 import { GitLabModel, startGitLabServer } from '../gitlab/index.js';
 import { JenkinsModel, startJenkinsServer } from '../jenkins/index.js';
 import { JenkinsNotifications, type NotificationEndpoint } from '../jenkins/notifications.js';
-import { createCluster } from '../kubernetes/cluster.js';
+import { createCluster, type ClusterEnv } from '../kubernetes/cluster.js';
 import { writeKubeconfig } from '../kubernetes/kubeconfig.js';
 import { PermissionModel } from '../kubernetes/permissions.js';
 import { startKubernetesServer } from '../kubernetes/server.js';
@@ -55,7 +55,16 @@ export interface WorldInfo {
     approvers?: readonly WorldApprover[];
   };
   readonly jenkins: { url: string; user: string; token: string; ciJob: string; promoteJob: string };
-  readonly kubernetes: { url: string; kubeconfig: string; token: string };
+  readonly kubernetes: {
+    url: string;
+    kubeconfig: string;
+    token: string;
+    /**
+     * With `WorldOptions.clusters`: each cluster by name, its API server and its context in `kubeconfig` (named like
+     * the cluster). The first cluster, Argo CD's, is also the kubeconfig's current context.
+     */
+    clusters?: Readonly<Record<string, { readonly url: string; readonly context: string }>>;
+  };
   readonly argocd: { namespace: string };
   /** The first app (the seed's only one). */
   readonly app: string;
@@ -98,6 +107,12 @@ export interface WorldOptions {
    * unless it names `jobs`). Also settable through the admin endpoint's `PUT /jenkins/notifications`.
    */
   readonly jenkinsNotifications?: readonly NotificationEndpoint[];
+  /**
+   * The cluster each environment runs on (environment → cluster name, as a pipeline's `environments[].cluster`).
+   * The first environment's cluster runs Argo CD; every other cluster named gets an API server, namespaces,
+   * Deployment controller and pods of its own. Absent: one cluster.
+   */
+  readonly clusters?: Readonly<Record<string, string>>;
 }
 
 export interface World extends WorldParts {
@@ -167,6 +182,12 @@ function traitsOf(s: ScenarioInput | undefined): Installation {
 
 export async function startWorld(opts: WorldOptions): Promise<World> {
   const layout = opts.pipeline ? layoutFromPipeline(opts.pipeline) : defaultLayout();
+  // Which cluster each environment runs on: WorldOptions.clusters, else the pipeline's (absent: the first cluster).
+  const clusterOfEnv: Readonly<Record<string, string>> =
+    opts.clusters ??
+    Object.fromEntries((opts.pipeline?.environments ?? []).flatMap((e) => (e.cluster ? [[e.name, e.cluster]] : [])));
+  const clusterEnvs = (app: WorldApp): ClusterEnv[] =>
+    clusterEnvsOf(layout, app).map((e) => (clusterOfEnv[e.env] ? { ...e, cluster: clusterOfEnv[e.env] } : e));
   const initialScenario = resolveScenario(opts.scenario, layout);
   const installation = traitsOf(initialScenario);
   /** Shepherd settings this installation needs; each trait that needs one adds it where it is set up. */
@@ -208,7 +229,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       [layout.deploymentsRepoUrl]: layout.deploymentsProject,
       ...Object.fromEntries(layout.apps.map((a) => [a.appRepoUrl, a.appProject])),
     }),
-    envs: clusterEnvsOf(layout, layout.apps[0]!),
+    envs: clusterEnvs(layout.apps[0]!),
     app: layout.app,
     repoURL: layout.deploymentsRepoUrl,
     initialImage: initialImages[layout.app]!,
@@ -217,7 +238,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     ...(manualSync.length > 0 ? { manualSync } : {}),
     ...(installation.multiSource ? { valuesSource: { repoURL: layout.appRepoUrl, targetRevision: 'main' } } : {}),
   });
-  for (const app of layout.apps.slice(1)) cluster.addApp(app.app, clusterEnvsOf(layout, app), initialImages[app.app]!);
+  for (const app of layout.apps.slice(1)) cluster.addApp(app.app, clusterEnvs(app), initialImages[app.app]!);
   // Part C: Shepherd syncs the manual-sync environments itself; other teams share the env branches.
   if (manualSync.length > 0) settings.SHEPHERD_ARGOCD_MANUAL_SYNC = manualSync.join(',');
   const unshare = installation.sharedEnvBranch
@@ -348,12 +369,30 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     });
     servers.push(kubeServer);
     for (const s of servers) faults.registerSystem(s.system, s);
+    // Further clusters: an API server each, with the same token; Argo CD deploys to it from now on.
+    const clusters: Record<string, { url: string; context: string }> = {};
+    if (cluster.argoCluster !== undefined)
+      clusters[cluster.argoCluster] = { url: kubeServer.url, context: cluster.argoCluster };
+    for (const [name, other] of cluster.others) {
+      const server = await startKubernetesServer({
+        store: other.store,
+        permissions: kubePermissions,
+        faults,
+        token: creds.kubeToken,
+        requests,
+        ...(tls ? { tls } : {}),
+      });
+      servers.push(server);
+      cluster.connectCluster(name, server.url);
+      clusters[name] = { url: server.url, context: name };
+    }
 
     mkdirSync(opts.dir, { recursive: true });
     const kubeconfig = join(opts.dir, 'kubeconfig');
     await writeKubeconfig(kubeconfig, {
       server: kubeServer.url,
       token: creds.kubeToken,
+      contexts: Object.entries(clusters).map(([name, c]) => ({ name, server: c.url })),
       ...(caPem ? { certificateAuthority: caPem } : {}),
     });
 
@@ -372,7 +411,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         ciJob: layout.ciJob.join('/job/'),
         promoteJob: layout.promoteJob.join('/job/'),
       },
-      kubernetes: { url: kubeServer.url, kubeconfig, token: creds.kubeToken },
+      kubernetes: {
+        url: kubeServer.url,
+        kubeconfig,
+        token: creds.kubeToken,
+        ...(cluster.others.size > 0 ? { clusters } : {}),
+      },
       argocd: { namespace: layout.argoNamespace },
       app: layout.app,
       environments: infoEnvironments(layout, layout.apps[0]!),
