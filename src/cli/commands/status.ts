@@ -72,7 +72,8 @@ function progressFromReport(outcome: RunOutcome): Progress | undefined {
 function endOf(outcome: RunOutcome | undefined): { status?: string; failure?: FailureSummary } | undefined {
   if (!outcome || outcome.kind === 'none')
     return outcome?.kind === 'none' && outcome.failure ? { failure: outcome.failure } : undefined;
-  return { status: outcome.report.status, ...(outcome.report.failure ? { failure: outcome.report.failure } : {}) };
+  const report = outcome.report;
+  return { status: report.status, ...('failure' in report && report.failure ? { failure: report.failure } : {}) };
 }
 
 async function describeRun(ctx: CommandContext, client: Client, workflowId: string): Promise<number> {
