@@ -61,12 +61,19 @@ export class FakePipeline {
   private readonly scripts: Script[] = [];
   /** Part B: approvals given in "GitLab", per MR iid. */
   readonly gitlabApprovals = new Map<number, { username: string; name: string }>();
-  private nextIid = 1;
+  private nextIid: number;
   private nextBuild = 100;
   private bumps = 0;
 
-  constructor(opts: { version?: string; images?: Partial<Record<Environment, string | undefined>> } = {}) {
+  /**
+   * `firstIid`: the iid of the first MR it opens (default 1); fakes of several apps that share one deployments
+   * repo number their MRs apart, as GitLab does.
+   */
+  constructor(
+    opts: { version?: string; images?: Partial<Record<Environment, string | undefined>>; firstIid?: number } = {},
+  ) {
     this.version = opts.version ?? '1.0.36-SNAPSHOT';
+    this.nextIid = opts.firstIid ?? 1;
     const initial = (env: Environment): EnvModel => {
       const imageTag = opts.images && env in opts.images ? opts.images[env] : '1.0.36-SNAPSHOT-0a0a0a0';
       return { imageTag, declaredImageTag: imageTag, revision: `${env}-base`, healthy: true, synced: true };
