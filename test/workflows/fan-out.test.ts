@@ -1,7 +1,11 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { fanOutApps } from '../../workflows/index.js';
+import { runFanOut } from '../../src/cli/fan-out.js';
 import { AppDegradedError } from '../../src/domain/errors.js';
 import type { FanOutInput } from '../../src/domain/fan-out.js';
 import type { ActivityName, ShepherdActivities } from '../../src/domain/activities.js';
@@ -224,6 +228,48 @@ describe('fanOutApps', () => {
     expect(report.apps[0]!.failure).toMatchObject({ type: 'ValidationAlreadyRunningError' });
     expect(report.apps[0]!.failure!.message).toContain(`validate-${a}`);
     await running.cancel();
+  });
+
+  it("is followed by the CLI's --all path to the combined report, each app's prod gate approved as the demo does", async () => {
+    const [a, b] = [unique('a'), unique('b')];
+    const fakes = new FakeApps([a, b]);
+    h.install(fakes);
+    const out: string[] = [];
+    const err: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'fan-out-cli-'));
+    try {
+      const code = await runFanOut(
+        h.env.client,
+        { kind: 'validate', apps: [a, b], concurrency: 2 },
+        {
+          taskQueue: h.taskQueue,
+          startedBy: 'the fan-out test',
+          follow: true,
+          json: true,
+          reportsDir: dir,
+          out: (line) => out.push(line),
+          err: (line) => err.push(line),
+          autoApprove: { by: 'night-shift', reason: 'fan-out test' },
+          pollMs: 100,
+        },
+      );
+
+      expect(code).toBe(0);
+      const report = JSON.parse(out.at(-1)!) as FanOutReport;
+      expect(report.status).toBe('succeeded');
+      if (report.kind !== 'validate') throw new Error('a validation fan-out');
+      for (const app of report.apps) expect(app.iterations.at(-1)!.approval).toMatchObject({ by: 'night-shift' });
+      expect(err).toContain(`→ validate-${a}`);
+      expect(err.some((line) => line.startsWith(`✓ validate-${b} (`))).toBe(true);
+      expect(err.some((line) => line.startsWith(`! promote-${a}-prod waits for approval`))).toBe(true);
+      expect(
+        readdirSync(dir)
+          .filter((f) => f.startsWith('fan-out-validate-'))
+          .map((f) => f.split('.').slice(1).join('.')),
+      ).toEqual(expect.arrayContaining(['json', 'md', 'junit.xml']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an input with a field no single-app run takes, before any app starts', async () => {
