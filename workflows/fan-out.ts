@@ -111,7 +111,10 @@ function childIdOf(run: FanOutRun): string {
     : promotionWorkflowId(run.options.appName, run.options.targetEnv);
 }
 
-/** Runs one app's child to its end and returns its report; never throws but for the fan-out's own cancellation. */
+/**
+ * Runs one app's child to its end and returns its report. Never throws: a child that failed, could not start or
+ * was cancelled (also by the fan-out's own cancellation, which the caller then ends with) is that app's report.
+ */
 async function runApp(run: FanOutRun, steps: MutableStep[]): Promise<AppReport> {
   const appName = run.options.appName;
   const workflowId = childIdOf(run);
