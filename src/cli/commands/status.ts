@@ -12,7 +12,7 @@ import { runOutcome, type RunOutcome } from '../../temporal/run-outcome.js';
 import { progressQuery } from '../../../workflows/messages.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
-import { currentLine, stepLines } from '../operator.js';
+import { currentLine, stepLines, configuredApp } from '../operator.js';
 
 /** A query needs a worker; without one the server holds it. Say so instead of hanging. */
 const QUERY_TIMEOUT_MS = 5_000;
@@ -262,7 +262,7 @@ Without WORKFLOW_ID: the running runs of the app (search attribute ShepherdApp),
 an approval gate (or a validation whose child promotion waits) shows waiting-approval and the gate.
 
 Options:
-  --app APP   the application whose runs to list (default APP_REPO_NAME, "example-app")
+  --app APP   the application whose runs to list; required when the pipeline has several (default: its only app)
   --all       list closed runs too
   --json      one line of JSON (an object for one run, an array for the list)
 
@@ -277,7 +277,8 @@ Examples:
     if (id !== undefined && (ctx.values.app !== undefined || ctx.values.all))
       throw new UsageError('--app and --all list runs; give them without WORKFLOW_ID');
     const config = ctx.config();
-    const app = (ctx.values.app as string | undefined) ?? config.app.name;
+    // Any app's runs may be listed; without --app, the pipeline's only app (several: --app is required).
+    const app = (ctx.values.app as string | undefined) ?? configuredApp(config, undefined);
     if (!/^[a-z0-9-]+$/.test(app)) throw new UsageError(`--app must be a Kubernetes name, got ${app}`);
     return withClient(config, (client) =>
       id !== undefined ? describeRun(ctx, client, id) : listRuns(ctx, client, app, ctx.values.all === true),
