@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { fanOutApps } from '../../workflows/index.js';
 import { runFanOut } from '../../src/cli/fan-out.js';
 import { AppDegradedError } from '../../src/domain/errors.js';
@@ -270,6 +270,24 @@ describe('fanOutApps', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('ends cancelled when cancelled: the running app unwinds, the apps not started yet never start', async () => {
+    const [a, b] = [unique('a'), unique('b')];
+    const fakes = new FakeApps([a, b]);
+    h.install(fakes);
+    fakes.of(a).block('findCiBuildForCommit');
+    const handle = await start({ kind: 'validate', apps: [a, b], concurrency: 1, approvalEnvironments: [] });
+    await until(() => fakes.of(a).callsOf('findCiBuildForCommit').length === 1, `${a} waits for its CI build`);
+
+    await handle.cancel();
+
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const child = await h.env.client.workflow.getHandle(`validate-${a}`).describe();
+    expect(child.status.name).toBe('CANCELLED');
+    expect(fakes.of(b).calls).toEqual([]);
   });
 
   it('refuses an input with a field no single-app run takes, before any app starts', async () => {
