@@ -6,3 +6,4 @@
 export { promoteEnvironment } from './promote-environment.js';
 export { validatePipeline } from './validate-pipeline.js';
 export { holdValidationLock } from './hold-validation-lock.js';
+export { fanOutApps } from './fan-out.js';

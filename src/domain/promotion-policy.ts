@@ -73,3 +73,12 @@ export function decidePromotionRequest(
   if (requestedImageTag === undefined || running.imageTag === requestedImageTag) return 'join';
   return SUPERSEDABLE_PHASES.includes(running.phase) ? 'supersede' : 'wait';
 }
+
+/**
+ * The fan-out that `validate --all` / `promote --all` start (fanOutApps): one per kind (and target) at a time on a
+ * task queue, so that a second `--all` meets the running one instead of racing it. The prefix keeps it apart from
+ * every app's own ids (`validate-<app>`, `promote-<app>-<env>`).
+ */
+export function fanOutWorkflowId(kind: 'validate' | 'promote', targetEnv?: Environment): string {
+  return kind === 'validate' ? 'fan-out-validate' : `fan-out-promote-${targetEnv ?? 'unknown'}`;
+}

@@ -232,3 +232,107 @@ export interface PromotionReport {
   readonly steps: readonly StepRecord[];
   readonly rollback: readonly RollbackRecord[];
 }
+
+/** When a run ran and under which id: what a promotion report adds to the run's own result. */
+export interface RunTimes {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | undefined;
+  readonly durationMs: number | undefined;
+}
+
+/** The report of a promotion that completed, from its PromotionResult. */
+export function promotionReportOfResult(run: RunTimes, result: PromotionResult): PromotionReport {
+  const { status, appName, sourceEnv, targetEnv, imageTag, previousImageTag, steps, rollback } = result;
+  return {
+    ...run,
+    status,
+    appName,
+    sourceEnv,
+    targetEnv,
+    imageTag: imageTag || undefined,
+    previousImageTag,
+    ...(result.mergeRequest ? { mergeRequest: result.mergeRequest } : {}),
+    ...(result.mergeCommitSha ? { mergeCommitSha: result.mergeCommitSha } : {}),
+    ...(result.build ? { build: result.build } : {}),
+    ...(result.approval ? { approval: result.approval } : {}),
+    ...(result.supersededBy ? { supersededBy: result.supersededBy } : {}),
+    ...(result.unsettledTarget ? { unsettledTarget: result.unsettledTarget } : {}),
+    ...(result.freeze ? { freeze: result.freeze } : {}),
+    steps,
+    rollback,
+  };
+}
+
+/**
+ * The report of a promotion that failed, from its PromotionFailureDetails: `rolled_back` when a revert of its merge
+ * succeeded, else `failed` (unless `shown`, the status the run itself recorded, says which).
+ */
+export function promotionReportOfFailure(
+  run: RunTimes,
+  where: {
+    readonly appName: string;
+    readonly sourceEnv: Environment | undefined;
+    readonly targetEnv: Environment | undefined;
+  },
+  details: PromotionFailureDetails,
+  shown?: string,
+): PromotionReport {
+  const reverted = details.rollback.some(
+    (record) => record.action === 'revert-merge-request' && record.status === 'succeeded',
+  );
+  const status: PromotionReportStatus =
+    shown === 'failed' || shown === 'rolled_back' ? shown : reverted ? 'rolled_back' : 'failed';
+  return {
+    ...run,
+    status,
+    ...where,
+    imageTag: details.imageTag,
+    previousImageTag: details.previousImageTag,
+    ...(details.unsettledTarget ? { unsettledTarget: details.unsettledTarget } : {}),
+    ...(details.freeze ? { freeze: details.freeze } : {}),
+    failure: details.failure,
+    steps: details.steps,
+    rollback: details.rollback,
+  };
+}
+
+/** How a fan-out ended: see src/domain/fan-out.ts `fanOutStatus` for the rule. */
+export type FanOutStatus = Extract<Status, 'succeeded' | 'failed' | 'rolled_back'>;
+
+interface FanOutReportBase {
+  readonly status: FanOutStatus;
+  /** How many apps ran at a time, at most. */
+  readonly concurrency: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+}
+
+/**
+ * The report of a `fanOutApps` run: one report per app, in the order the apps were named, each exactly what that
+ * app's own run reports (`shepherd report validate-<app>`). An app whose run could not start or left no report
+ * (refused, cancelled, terminated) has a `failed` report whose failure says why. The fan-out's result when every
+ * app succeeded, the first detail of its failure otherwise.
+ */
+export type FanOutReport =
+  | (FanOutReportBase & { readonly kind: 'validate'; readonly apps: readonly ValidationReport[] })
+  | (FanOutReportBase & {
+      readonly kind: 'promote';
+      readonly sourceEnv: Environment;
+      readonly targetEnv: Environment;
+      readonly apps: readonly PromotionReport[];
+    });
+
+/** Whether `value` is a ValidationReport: a validation's result, or the first detail of its failure. */
+export function isValidationReport(value: unknown): value is ValidationReport {
+  const report = value as Partial<ValidationReport> | undefined;
+  return typeof report?.status === 'string' && Array.isArray(report.iterations) && Array.isArray(report.rollback);
+}
+
+/** Whether `value` is a PromotionFailureDetails: the first detail of a failed promotion. */
+export function isPromotionFailureDetails(value: unknown): value is PromotionFailureDetails {
+  const details = value as Partial<PromotionFailureDetails> | undefined;
+  return typeof details?.failure?.type === 'string' && Array.isArray(details.steps) && Array.isArray(details.rollback);
+}

@@ -3,10 +3,18 @@
  * iteration, one test case per step (failed steps carry a <failure> with the failure type and its causes,
  * iterations that did not run carry one skipped case), and, when anything was undone, a `rollback` suite with
  * one test case per undo action. Valid against the JUnit schema the Jenkins xUnit plugin validates reports with
- * (`junit-10.xsd`, checked in test/unit/reports/junit.test.ts); GitLab reads the same shape.
+ * (`junit-10.xsd`, checked in test/unit/reports/junit.test.ts); GitLab reads the same shape. A fan-out's report
+ * (fanOutToJUnitXml) is one document with every app's suites.
  */
 import type { FailureSummary } from '../domain/errors.js';
-import type { IterationReport, RollbackRecord, StepRecord, ValidationReport } from '../domain/report.js';
+import type {
+  FanOutReport,
+  IterationReport,
+  PromotionReport,
+  RollbackRecord,
+  StepRecord,
+  ValidationReport,
+} from '../domain/report.js';
 
 /** Drops what XML 1.0 cannot carry even escaped: C0 controls but tab/LF/CR, lone surrogates, U+FFFE and U+FFFF. */
 function xmlChars(text: string): string {
@@ -122,7 +130,7 @@ function stepCase(step: StepRecord): Case {
   return base;
 }
 
-function iterationSuite(report: ValidationReport, iteration: IterationReport): Suite {
+function iterationSuite(report: ValidationReport, iteration: IterationReport, prefix: string): Suite {
   const cases: Case[] = iteration.steps.map(stepCase);
   if (iteration.steps.length === 0)
     cases.push({
@@ -140,7 +148,7 @@ function iterationSuite(report: ValidationReport, iteration: IterationReport): S
     cases.push({ name: step, time: seconds(0), failure });
   }
   return {
-    name: `iteration ${iteration.iteration}: ${iteration.env}`,
+    name: `${prefix}iteration ${iteration.iteration}: ${iteration.env}`,
     classname: `shepherd.validatePipeline.${report.appName}.${iteration.env}`,
     timestamp: timestamp(iteration.steps[0]?.startedAt ?? report.startedAt),
     properties: [
@@ -165,9 +173,9 @@ function rollbackCase(record: RollbackRecord): Case {
   return base;
 }
 
-function rollbackSuite(report: ValidationReport): Suite {
+function rollbackSuite(report: ValidationReport, prefix: string): Suite {
   return {
-    name: 'rollback',
+    name: `${prefix}rollback`,
     classname: `shepherd.validatePipeline.${report.appName}.rollback`,
     timestamp: timestamp(report.finishedAt),
     properties: [['status', report.status]],
@@ -175,19 +183,66 @@ function rollbackSuite(report: ValidationReport): Suite {
   };
 }
 
-export function toJUnitXml(report: ValidationReport): string {
-  const suites: Array<{ suite: Suite; ms: number }> = report.iterations.map((iteration) => ({
-    suite: iterationSuite(report, iteration),
+type TimedSuite = { readonly suite: Suite; readonly ms: number };
+
+/** A validation's suites: one per iteration, and `rollback` when anything was undone; names start with `prefix`. */
+function validationSuites(report: ValidationReport, prefix = ''): TimedSuite[] {
+  const suites: TimedSuite[] = report.iterations.map((iteration) => ({
+    suite: iterationSuite(report, iteration, prefix),
     ms: iteration.steps.reduce((sum, step) => sum + (step.durationMs ?? 0), 0),
   }));
-  if (report.rollback.length > 0) suites.push({ suite: rollbackSuite(report), ms: 0 });
+  if (report.rollback.length > 0) suites.push({ suite: rollbackSuite(report, prefix), ms: 0 });
+  return suites;
+}
+
+/** A promotion's suite: one case per step (the failure as its own case when no step records it) and per undo. */
+function promotionSuite(report: PromotionReport): TimedSuite {
+  const cases: Case[] = report.steps.map(stepCase);
+  if (report.failure && !cases.some((testCase) => testCase.failure))
+    cases.push({ name: 'promote-environment', time: seconds(0), failure: report.failure });
+  cases.push(...report.rollback.map(rollbackCase));
+  if (cases.length === 0) cases.push({ name: 'promote-environment', time: seconds(report.durationMs) });
+  return {
+    suite: {
+      name: `${report.appName}: ${report.sourceEnv ?? '?'} → ${report.targetEnv ?? '?'}`,
+      classname: `shepherd.promoteEnvironment.${report.appName}.${report.targetEnv ?? 'unknown'}`,
+      timestamp: timestamp(report.startedAt),
+      properties: [
+        ['status', report.status],
+        ['imageTag', report.imageTag],
+        ['previousImageTag', report.previousImageTag],
+        ['workflowId', report.workflowId],
+      ],
+      cases,
+    },
+    ms: report.durationMs ?? 0,
+  };
+}
+
+function document(name: string, suites: readonly TimedSuite[], durationMs: number): string {
   const all = counts(suites.flatMap((entry) => entry.suite.cases));
   // <testsuites> takes no `skipped` attribute in junit-10.xsd; each <testsuite> has its own.
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${attr(`validatePipeline ${report.appName}`)}" tests="${all.tests}" failures="${all.failures}" errors="0" time="${seconds(report.durationMs)}">`,
+    `<testsuites name="${attr(name)}" tests="${all.tests}" failures="${all.failures}" errors="0" time="${seconds(durationMs)}">`,
     ...suites.map((entry) => renderSuite(entry.suite, entry.ms)),
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+export function toJUnitXml(report: ValidationReport): string {
+  return document(`validatePipeline ${report.appName}`, validationSuites(report), report.durationMs);
+}
+
+/**
+ * A fan-out's report as one JUnit document: a validation fan-out has each app's iteration and rollback suites,
+ * named `<app>: iteration 1: dev`; a promotion fan-out one suite per app.
+ */
+export function fanOutToJUnitXml(report: FanOutReport): string {
+  const suites =
+    report.kind === 'validate'
+      ? report.apps.flatMap((app) => validationSuites(app, `${app.appName}: `))
+      : report.apps.map(promotionSuite);
+  return document(`fanOutApps ${report.kind} (${report.apps.length} apps)`, suites, report.durationMs);
 }

@@ -1,11 +1,12 @@
 /**
  * Writes a validation report in all three forms (JSON, Markdown, JUnit XML), and a promotion report as JSON and
- * Markdown, into a folder the user chooses.
+ * Markdown, and a fan-out's combined report in all three forms, into a folder the user chooses.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { PromotionReport, ValidationReport } from '../domain/report.js';
-import { toJUnitXml } from './junit.js';
+import type { FanOutReport, PromotionReport, ValidationReport } from '../domain/report.js';
+import { fanOutToMarkdown } from './fan-out.js';
+import { fanOutToJUnitXml, toJUnitXml } from './junit.js';
 import { toMarkdown } from './markdown.js';
 import { promotionToMarkdown } from './promotion-markdown.js';
 
@@ -21,6 +22,15 @@ export function writeReports(report: ValidationReport, dir: string, name: string
   writeFileSync(paths.json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(paths.markdown, toMarkdown(report));
   writeFileSync(paths.junit, toJUnitXml(report));
+  return paths;
+}
+
+/** A fan-out's combined report as `<name>.json`, `.md` and `.junit.xml`; returns their absolute paths. */
+export function writeFanOutReports(report: FanOutReport, dir: string, name: string): WrittenReports {
+  const paths = { ...reportPaths(dir, name), junit: join(resolve(dir), `${safeName(name)}.junit.xml`) };
+  writeFileSync(paths.json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(paths.markdown, fanOutToMarkdown(report));
+  writeFileSync(paths.junit, fanOutToJUnitXml(report));
   return paths;
 }
 

@@ -13,12 +13,16 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { PROMOTIONS, isEnvironment, type Environment } from '../domain/environments.js';
 import type { FailureSummary } from '../domain/errors.js';
-import type {
-  PromotionFailureDetails,
-  PromotionReport,
-  PromotionReportStatus,
-  PromotionResult,
-  ValidationReport,
+import {
+  isPromotionFailureDetails,
+  isValidationReport,
+  promotionReportOfFailure,
+  promotionReportOfResult,
+  type FanOutReport,
+  type PromotionFailureDetails,
+  type PromotionReport,
+  type PromotionResult,
+  type ValidationReport,
 } from '../domain/report.js';
 import { summarizeFailure } from './common/failures.js';
 import { ShepherdApp, ShepherdEnvironment, ShepherdImageTag, ShepherdStatus } from './common/search-attributes.js';
@@ -39,6 +43,7 @@ interface RunFacts {
 export type RunOutcome =
   | (RunFacts & { readonly kind: 'validation'; readonly report: ValidationReport })
   | (RunFacts & { readonly kind: 'promotion'; readonly report: PromotionReport })
+  | (RunFacts & { readonly kind: 'fan-out'; readonly report: FanOutReport })
   | (RunFacts & { readonly kind: 'none'; readonly failure?: FailureSummary });
 
 /** The outcome of `workflowId` (its latest run, or `runId`). Throws WorkflowNotFoundError for an unknown id. */
@@ -75,6 +80,8 @@ export function outcomeOf(
       return { ...facts, kind: 'validation', report: settled.value };
     if (facts.type === 'promoteEnvironment' && isPromotionResult(settled.value))
       return { ...facts, kind: 'promotion', report: promotionReport(facts, description, settled.value) };
+    if (facts.type === 'fanOutApps' && isFanOutReport(settled.value))
+      return { ...facts, kind: 'fan-out', report: settled.value };
     return { ...facts, kind: 'none' };
   }
   const err = settled.error;
@@ -85,22 +92,18 @@ export function outcomeOf(
     return { ...facts, kind: 'validation', report: detail };
   if (facts.type === 'promoteEnvironment' && isPromotionFailureDetails(detail))
     return { ...facts, kind: 'promotion', report: promotionFailureReport(facts, description, detail) };
+  if (facts.type === 'fanOutApps' && isFanOutReport(detail)) return { ...facts, kind: 'fan-out', report: detail };
   return { ...facts, kind: 'none', failure: summarizeFailure(cause ?? err) };
 }
 
-function isValidationReport(value: unknown): value is ValidationReport {
-  const report = value as Partial<ValidationReport> | undefined;
-  return typeof report?.status === 'string' && Array.isArray(report.iterations) && Array.isArray(report.rollback);
+function isFanOutReport(value: unknown): value is FanOutReport {
+  const report = value as Partial<FanOutReport> | undefined;
+  return typeof report?.status === 'string' && typeof report.kind === 'string' && Array.isArray(report.apps);
 }
 
 function isPromotionResult(value: unknown): value is PromotionResult {
   const result = value as Partial<PromotionResult> | undefined;
   return typeof result?.status === 'string' && typeof result.targetEnv === 'string' && Array.isArray(result.steps);
-}
-
-function isPromotionFailureDetails(value: unknown): value is PromotionFailureDetails {
-  const details = value as Partial<PromotionFailureDetails> | undefined;
-  return typeof details?.failure?.type === 'string' && Array.isArray(details.steps) && Array.isArray(details.rollback);
 }
 
 function times(description: WorkflowExecutionDescription) {
@@ -117,27 +120,7 @@ function promotionReport(
   description: WorkflowExecutionDescription,
   result: PromotionResult,
 ): PromotionReport {
-  const { status, appName, sourceEnv, targetEnv, imageTag, previousImageTag, steps, rollback } = result;
-  return {
-    workflowId: facts.workflowId,
-    runId: facts.runId,
-    status,
-    appName,
-    sourceEnv,
-    targetEnv,
-    imageTag: imageTag || undefined,
-    previousImageTag,
-    ...times(description),
-    ...(result.mergeRequest ? { mergeRequest: result.mergeRequest } : {}),
-    ...(result.mergeCommitSha ? { mergeCommitSha: result.mergeCommitSha } : {}),
-    ...(result.build ? { build: result.build } : {}),
-    ...(result.approval ? { approval: result.approval } : {}),
-    ...(result.supersededBy ? { supersededBy: result.supersededBy } : {}),
-    ...(result.unsettledTarget ? { unsettledTarget: result.unsettledTarget } : {}),
-    ...(result.freeze ? { freeze: result.freeze } : {}),
-    steps,
-    rollback,
-  };
+  return promotionReportOfResult({ workflowId: facts.workflowId, runId: facts.runId, ...times(description) }, result);
 }
 
 /**
@@ -151,29 +134,18 @@ function promotionFailureReport(
 ): PromotionReport {
   const attributes = description.typedSearchAttributes;
   const target = attributes.get(ShepherdEnvironment);
-  const targetEnv: Environment | undefined = isEnvironment(target) ? target : undefined;
-  const shown = attributes.get(ShepherdStatus);
-  const reverted = details.rollback.some(
-    (record) => record.action === 'revert-merge-request' && record.status === 'succeeded',
+  const targetEnv: Environment | undefined = typeof target === 'string' && target !== '' ? target : undefined;
+  const report = promotionReportOfFailure(
+    { workflowId: facts.workflowId, runId: facts.runId, ...times(description) },
+    {
+      appName: attributes.get(ShepherdApp) ?? 'unknown',
+      sourceEnv: PROMOTIONS.find((promotion) => promotion.target === targetEnv)?.source,
+      targetEnv,
+    },
+    details,
+    attributes.get(ShepherdStatus),
   );
-  const status: PromotionReportStatus =
-    shown === 'failed' || shown === 'rolled_back' ? shown : reverted ? 'rolled_back' : 'failed';
-  return {
-    workflowId: facts.workflowId,
-    runId: facts.runId,
-    status,
-    appName: attributes.get(ShepherdApp) ?? 'unknown',
-    sourceEnv: PROMOTIONS.find((promotion) => promotion.target === targetEnv)?.source,
-    targetEnv,
-    imageTag: details.imageTag ?? attributes.get(ShepherdImageTag),
-    previousImageTag: details.previousImageTag,
-    ...times(description),
-    ...(details.unsettledTarget ? { unsettledTarget: details.unsettledTarget } : {}),
-    ...(details.freeze ? { freeze: details.freeze } : {}),
-    failure: details.failure,
-    steps: details.steps,
-    rollback: details.rollback,
-  };
+  return report.imageTag === undefined ? { ...report, imageTag: attributes.get(ShepherdImageTag) } : report;
 }
 
 /** Why a run left no report, as a sentence that says what to do. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ValidationReport } from '../../domain/report.js';
-import { validationWorkflowId, promotionWorkflowId } from '../../domain/promotion-policy.js';
+import { fanOutWorkflowId, validationWorkflowId, promotionWorkflowId } from '../../domain/promotion-policy.js';
 import { PROJECT_ROOT } from '../../config/paths.js';
 import { Secret } from '../../config/secret.js';
 import { writeReports } from '../../reports/write.js';
@@ -20,13 +20,28 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 import { followRun } from '../follow.js';
 import { startEmbeddedWebhooks } from './webhooks.js';
-import { validationInput } from '../operator.js';
+import { pipelineOrder, validationInput } from '../operator.js';
+import { runFanOut } from '../fan-out.js';
+import type { Client } from '@temporalio/client';
 import { validationStart } from '../../temporal/run-start.js';
 import { noReportReason } from '../../temporal/run-outcome.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 const DEMO_TASK_QUEUE = 'shepherd-demo';
 const DEMO_APPROVER = 'shepherd-demo';
+
+/** Ends runs a previous demo left behind on the demo's task queue: a fresh world has nothing to do with them. */
+async function endLeftovers(client: Client, workflowIds: readonly string[]): Promise<void> {
+  for (const id of workflowIds) {
+    try {
+      const d = await client.workflow.getHandle(id).describe();
+      if (d.status.name === 'RUNNING' && d.taskQueue === DEMO_TASK_QUEUE)
+        await client.workflow.getHandle(id).terminate('a new demo started with a fresh sandbox world');
+    } catch {
+      // not found: nothing to end
+    }
+  }
+}
 
 export const demoCommand: Command = {
   usage: '[--scenario NAME|list] [--keep] [--json] [--reports DIR] [--mode jenkins|gitlab] [--through dev|stage|prod]',
@@ -50,7 +65,12 @@ The demo's worker serves its Prometheus metrics (Shepherd's shepherd_* series an
 http://SHEPHERD_METRICS_ADDRESS/metrics, by default on a free port of 127.0.0.1 that the demo prints; with --keep
 they stay up, so \`curl\` shows the figures of the run that just ended.
 
-Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on usage errors.
+With a pipeline of several apps (--pipeline FILE, SHEPHERD_PIPELINE), every app is validated through the fan-out
+(fanOutApps, as \`validate --all\` does), each approval given the same way, and the combined report
+{"status", "apps": [one report per app]} is written and, with --json, printed as the last line.
+
+Exit code 0 when the validation succeeded (every app's, with several), 1 when it failed or rolled back, 2 on usage
+errors.
 `,
   options: {
     scenario: { type: 'string' },
@@ -152,65 +172,103 @@ Exit code 0 when the validation succeeded, 1 when it failed or rolled back, 2 on
     let report: ValidationReport | undefined;
     let failure: unknown;
     let stoppedBy: NodeJS.Signals | undefined;
-    try {
-      // A fresh world has nothing to do with runs a previous demo left behind (its world is gone): end them.
-      for (const id of [workflowId, promotionWorkflowId(app, 'stage'), promotionWorkflowId(app, 'prod')]) {
-        try {
-          const d = await client.workflow.getHandle(id).describe();
-          if (d.status.name === 'RUNNING' && d.taskQueue === DEMO_TASK_QUEUE)
-            await client.workflow.getHandle(id).terminate('a new demo started with a fresh sandbox world');
-        } catch {
-          // not found: nothing to end
-        }
+    const apps = config.pipeline.apps.map((a) => a.app.name);
+    // Several apps: validatePipeline for every app through the fan-out, the combined report as the last line.
+    let allAppsCode: number | undefined;
+    if (apps.length > 1)
+      try {
+        await endLeftovers(client, [
+          fanOutWorkflowId('validate'),
+          ...apps.flatMap((a) => [
+            validationWorkflowId(a),
+            ...pipelineOrder(config).map((e) => promotionWorkflowId(a, e)),
+          ]),
+        ]);
+        const { appName: _first, ...fields } = validationInput(
+          config,
+          apps[0]!,
+          { through, mode },
+          { approvers: [DEMO_APPROVER] },
+        );
+        allAppsCode = await Promise.race([
+          runFanOut(
+            client,
+            { kind: 'validate', apps, ...fields },
+            {
+              taskQueue: DEMO_TASK_QUEUE,
+              startedBy: 'shepherd demo',
+              follow: true,
+              json,
+              reportsDir: (ctx.values.reports as string | undefined) ?? join(PROJECT_ROOT, 'reports'),
+              out: ctx.out,
+              err: ctx.err,
+              autoApprove: { by: DEMO_APPROVER, reason: 'approved by the demo to show the full run' },
+            },
+          ),
+          stopRequested.then((sig): never => {
+            stoppedBy = sig;
+            throw new Error(
+              `stopped by ${sig} before the fan-out ended; it stays in Temporal as ${fanOutWorkflowId('validate')}`,
+            );
+          }),
+        ]);
+      } catch (err) {
+        failure = err;
       }
-      const input = validationInput(config, app, { through, mode }, { approvers: [DEMO_APPROVER] });
-      const handle = await client.workflow.start(
-        validatePipeline,
-        validationStart(input, DEMO_TASK_QUEUE, 'shepherd demo'),
-      );
-      say(
-        `Started validatePipeline ${workflowId} (run ${handle.firstExecutionRunId}) through ${through}, mode ${mode}`,
-      );
-      if (runtime?.uiUrl) say(`Watch it at ${runtime.uiUrl}/namespaces/${target.namespace}/workflows/${workflowId}`);
-      const following = followRun(client, handle, {
-        out: say,
-        tty: !json && process.stdout.isTTY === true,
-        autoApprove: {
-          by: DEMO_APPROVER,
-          reason: 'approved by the demo to show the full run',
-          // Part B: where GitLab approves (scenario gitlab-approvals), the demo approves as the world's first approver.
-          ...(world.info.gitlab.approvers?.[0]
-            ? {
-                gitlab: {
-                  url: world.info.gitlab.url,
-                  project: world.info.gitlab.deploymentsProject,
-                  token: new Secret(world.info.gitlab.approvers[0].token),
-                  tokenVariable: 'SHEPHERD_APPROVER_TOKEN',
-                },
-              }
-            : {}),
-        },
-      });
-      // Following ends with the connection when a signal stops the demo first; that end is expected.
-      following.catch(() => undefined);
-      let followed = false;
-      const outcome = await Promise.race([
-        following.finally(() => (followed = true)),
-        stopRequested.then((sig) => {
-          // A signal after the run ended (Ctrl-C under --keep) is the normal end, not a stop mid-run.
-          if (followed) return new Promise<never>(() => undefined);
-          stoppedBy = sig;
-          throw new Error(`stopped by ${sig} before the validation ended; it stays in Temporal as ${workflowId}`);
-        }),
-      ]);
-      if (outcome.kind === 'validation') report = outcome.report;
-      else failure = new Error(noReportReason(outcome));
-    } catch (err) {
-      failure = err;
-    }
+    else
+      try {
+        await endLeftovers(client, [workflowId, promotionWorkflowId(app, 'stage'), promotionWorkflowId(app, 'prod')]);
+        const input = validationInput(config, app, { through, mode }, { approvers: [DEMO_APPROVER] });
+        const handle = await client.workflow.start(
+          validatePipeline,
+          validationStart(input, DEMO_TASK_QUEUE, 'shepherd demo'),
+        );
+        say(
+          `Started validatePipeline ${workflowId} (run ${handle.firstExecutionRunId}) through ${through}, mode ${mode}`,
+        );
+        if (runtime?.uiUrl) say(`Watch it at ${runtime.uiUrl}/namespaces/${target.namespace}/workflows/${workflowId}`);
+        const following = followRun(client, handle, {
+          out: say,
+          tty: !json && process.stdout.isTTY === true,
+          autoApprove: {
+            by: DEMO_APPROVER,
+            reason: 'approved by the demo to show the full run',
+            // Part B: where GitLab approves (scenario gitlab-approvals), the demo approves as the world's first approver.
+            ...(world.info.gitlab.approvers?.[0]
+              ? {
+                  gitlab: {
+                    url: world.info.gitlab.url,
+                    project: world.info.gitlab.deploymentsProject,
+                    token: new Secret(world.info.gitlab.approvers[0].token),
+                    tokenVariable: 'SHEPHERD_APPROVER_TOKEN',
+                  },
+                }
+              : {}),
+          },
+        });
+        // Following ends with the connection when a signal stops the demo first; that end is expected.
+        following.catch(() => undefined);
+        let followed = false;
+        const outcome = await Promise.race([
+          following.finally(() => (followed = true)),
+          stopRequested.then((sig) => {
+            // A signal after the run ended (Ctrl-C under --keep) is the normal end, not a stop mid-run.
+            if (followed) return new Promise<never>(() => undefined);
+            stoppedBy = sig;
+            throw new Error(`stopped by ${sig} before the validation ended; it stays in Temporal as ${workflowId}`);
+          }),
+        ]);
+        if (outcome.kind === 'validation') report = outcome.report;
+        else failure = new Error(noReportReason(outcome));
+      } catch (err) {
+        failure = err;
+      }
 
-    let code: number = EXIT.failed;
-    if (report) {
+    let code: number = allAppsCode ?? EXIT.failed;
+    if (apps.length > 1) {
+      if (allAppsCode === undefined)
+        ctx.err(`The fan-out did not produce a report: ${(failure as Error)?.message ?? 'unknown failure'}`);
+    } else if (report) {
       for (const line of summaryTable(report)) say(line);
       const paths = writeReports(
         report,

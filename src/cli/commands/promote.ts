@@ -18,7 +18,11 @@ import {
 } from '../../temporal/common/search-attributes.js';
 import { currentImageQuery, supersedeUpdate } from '../../../workflows/messages.js';
 import { promoteEnvironment } from '../../../workflows/promote-environment.js';
+import { join } from 'node:path';
+import type { ShepherdConfig } from '../../config/load.js';
+import { PROJECT_ROOT } from '../../config/paths.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
+import { checkFanOutInput, concurrencyFlag, runFanOut } from '../fan-out.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
 import { dryRunPromotion } from '../dry-run/index.js';
@@ -106,7 +110,7 @@ const PROMOTION_SUCCEEDED: readonly PromotionReport['status'][] = ['succeeded', 
 
 export const promoteCommand: Command = {
   usage:
-    '--app APP --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--allow-unsettled-target] [--dry-run] [--follow] [--json]',
+    '[--app APP | --all [--concurrency N]] --from ENV --to ENV [--image-tag TAG] [--mode jenkins|gitlab] [--no-merge] [--allow-unsettled-target] [--dry-run] [--follow] [--json]',
   help: `
 Starts promoteEnvironment as workflow promote-<app>-<to>: it takes the image running synced and healthy in --from
 (or checks that it is --image-tag), opens the promotion MR, waits for an approval where SHEPHERD_APPROVAL_ENVIRONMENTS
@@ -118,8 +122,17 @@ When a promotion to the same target already runs:
   another image, not merging yet  supersedes it: it closes its MR and branch, then this one starts
   another image, merging or later exits 1: an environment is never switched mid-rollout; retry afterwards
 
+With --all, every app of the pipeline is promoted from --from to --to, each with what runs synced and healthy in
+--from: one promoteEnvironment run per app (promote-<app>-<to>), at most --concurrency at a time, each app on its
+own (a failed hop reverts that app only), inside one fanOutApps run (fan-out-promote-<to>) that goes on if this
+command stops. A promotion of an app already running is not joined: that app is reported failed, naming it.
+With --follow it ends with one summary table and one report covering all apps: {"status", "apps": [...]},
+succeeded only when every app succeeded, rolled_back when each app that did not rolled back cleanly, else failed.
+
 Options:
-  --app APP          the application (default APP_REPO_NAME, "example-app")
+  --app APP          the application; required when the pipeline has several (default: its only app)
+  --all              every app of the pipeline (instead of --app; not with --image-tag)
+  --concurrency N    with --all: how many apps run at a time (default 4)
   --from ENV         the source environment: dev or stage
   --to ENV           the target: the environment after --from (dev→stage, stage→prod)
   --image-tag TAG    promote this image; it must be the one running in --from (default: whatever runs there)
@@ -135,9 +148,12 @@ Options:
 Examples:
   npx shepherd promote --from dev --to stage --follow
   npx shepherd promote --app example-app --from stage --to prod --image-tag 1.0.37-SNAPSHOT-abc1234
+  npx shepherd promote --all --from dev --to stage --concurrency 2 --follow
 `,
   options: {
     app: { type: 'string' },
+    all: { type: 'boolean' },
+    concurrency: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     'image-tag': { type: 'string' },
@@ -153,7 +169,12 @@ Examples:
     const v = ctx.values;
     if (v.from === undefined || v.to === undefined)
       throw new UsageError(`${v.from === undefined ? '--from' : '--to'} is required (e.g. --from dev --to stage)`);
+    if (v.all && v.app !== undefined) throw new UsageError('--app and --all exclude each other: name one app, or all');
+    if (v.all && v['image-tag'] !== undefined)
+      throw new UsageError('--image-tag goes with one --app: with --all each app promotes what runs in --from');
+    if (v.concurrency !== undefined && !v.all) throw new UsageError('--concurrency goes with --all');
     const config = ctx.config();
+    if (v.all) return promoteAll(ctx, config);
     const raw: PromoteEnvironmentInput = {
       appName: configuredApp(config, v.app as string | undefined),
       sourceEnv: v.from as PromoteEnvironmentInput['sourceEnv'],
@@ -241,3 +262,35 @@ Examples:
     });
   },
 };
+
+/** `promote --all`: one fanOutApps run promoting every app of the pipeline from --from to --to. */
+async function promoteAll(ctx: CommandContext, config: ShepherdConfig): Promise<number> {
+  const v = ctx.values;
+  const concurrency = concurrencyFlag(v.concurrency);
+  const input = checkFanOutInput(
+    {
+      kind: 'promote',
+      apps: config.pipeline.apps.map((a) => a.app.name),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      sourceEnv: v.from as string,
+      targetEnv: v.to as string,
+      ...(v.mode !== undefined ? { mode: v.mode as PromoteEnvironmentInput['mode'] } : {}),
+      ...(v['no-merge'] ? { merge: false } : {}),
+      ...(v['allow-unsettled-target'] ? { allowUnsettledTarget: true } : {}),
+      ...runFields(config),
+    },
+    { ...FLAGS, concurrency: '--concurrency' },
+  );
+  if (v['dry-run'] && input.kind === 'promote') return dryRunPromotion(ctx, config, input, input.apps);
+  return withClient(config, (client) =>
+    runFanOut(client, input, {
+      taskQueue: config.temporal.taskQueue,
+      startedBy: `${operatorName()} with the shepherd CLI (promote --all)`,
+      follow: v.follow === true,
+      json: v.json === true,
+      reportsDir: join(PROJECT_ROOT, 'reports'),
+      out: ctx.out,
+      err: ctx.err,
+    }),
+  );
+}

@@ -2,11 +2,11 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../config/paths.js';
 import type { PromotionReport } from '../../domain/report.js';
-import { writePromotionReports, writeReports } from '../../reports/write.js';
+import { writeFanOutReports, writePromotionReports, writeReports } from '../../reports/write.js';
 import { noReportReason, runOutcome, type RunOutcome } from '../../temporal/run-outcome.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { withClient } from '../connect.js';
-import { reportJson, summaryTable } from '../summary.js';
+import { fanOutReportJson, fanOutSummaryTable, reportJson, summaryTable } from '../summary.js';
 
 /** The lines a terminal shows of a promotion report. */
 function promotionLines(report: PromotionReport): string[] {
@@ -28,7 +28,8 @@ export const reportCommand: Command = {
 Writes the report of a finished run into --out (default: reports/ in the project), so that a CI job (Jenkins,
 GitLab CI) can publish a nightly run that the schedule started. A validatePipeline run's report (its result when
 it succeeded, its failure's details when it failed or rolled back) is written as JSON, Markdown and JUnit XML; a
-promoteEnvironment run's (from its result or its failure's details) as JSON and Markdown. Exit code 0 when the
+promoteEnvironment run's (from its result or its failure's details) as JSON and Markdown; a fanOutApps run's
+(\`validate --all\`, \`promote --all\`: one report per app) as JSON, Markdown and JUnit XML. Exit code 0 when the
 run succeeded (a promotion also when unchanged or left with its MR open), 1 when it failed, rolled back, was
 superseded or left no report (still running, cancelled, terminated), 2 on usage errors.
 
@@ -73,6 +74,13 @@ Example:
         return ['succeeded', 'unchanged', 'merge-request-opened'].includes(outcome.report.status)
           ? EXIT.ok
           : EXIT.failed;
+      }
+      if (outcome.kind === 'fan-out') {
+        const paths = writeFanOutReports(outcome.report, dir, name);
+        for (const line of fanOutSummaryTable(outcome.report)) say(line);
+        say(`Reports: ${paths.json}\n         ${paths.markdown}\n         ${paths.junit}`);
+        if (ctx.values.json) ctx.out(fanOutReportJson(outcome.report));
+        return outcome.report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
       }
       const report = outcome.report;
       const paths = writeReports(report, dir, name);

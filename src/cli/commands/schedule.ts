@@ -14,7 +14,7 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
 import { cronProblem } from '../cron.js';
-import { pipelineOrder, validationInput } from '../operator.js';
+import { configuredApp, pipelineOrder, validationInput } from '../operator.js';
 
 const ACTIONS = ['create', 'describe', 'pause', 'unpause', 'trigger', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -172,7 +172,8 @@ Actions:
 
 Options:
   --id ID                the schedule id (default nightly-validate-<app>)
-  --app APP              the application (default APP_REPO_NAME, "example-app")
+  --app APP              the application; required when the pipeline has several (each app has its own
+                         schedule, nightly-validate-<app>, and its own lock), unless --id names the schedule
   --cron EXPR            five fields, minute hour day-of-month month day-of-week, e.g. "0 2 * * *" (02:00 every
                          night), or @daily/@hourly/@weekly/@monthly/@yearly; day-of-month and day-of-week both
                          have to match when both are set
@@ -234,11 +235,14 @@ Examples:
     if (v.note !== undefined && action !== 'pause' && action !== 'unpause')
       throw new UsageError('--note goes with pause or unpause');
     const config = ctx.config();
-    const appName = (v.app as string | undefined) ?? config.app.name;
-    const scheduleId = (v.id as string | undefined) ?? `nightly-validate-${appName}`;
+    // One schedule per app: the app names the default id, and is required when the pipeline has several, except
+    // to act on a schedule named by --id (it knows its app).
+    const byId = action !== 'create' && v.id !== undefined && v.app === undefined;
+    const appName = byId ? undefined : configuredApp(config, v.app as string | undefined);
+    const scheduleId = (v.id as string | undefined) ?? `nightly-validate-${appName!}`;
 
     return withClient(config, async (client) => {
-      if (action === 'create') return create(ctx, client, config, scheduleId, appName);
+      if (action === 'create') return create(ctx, client, config, scheduleId, appName!);
       const handle = client.schedule.getHandle(scheduleId);
       try {
         switch (action as Exclude<Action, 'create'>) {
@@ -258,7 +262,7 @@ Examples:
             break;
           case 'trigger': {
             const described = await handle.describe();
-            const app = (described.memo as ScheduleMemo | undefined)?.app ?? appName;
+            const app = (described.memo as ScheduleMemo | undefined)?.app ?? appName ?? config.app.name;
             // The schedule's own task queue: the lock, and this look, are per installation (task queue).
             const taskQueue =
               described.action.type === 'startWorkflow' ? described.action.taskQueue : config.temporal.taskQueue;

@@ -12,7 +12,7 @@ import { runOutcome, type RunOutcome } from '../../temporal/run-outcome.js';
 import { progressQuery } from '../../../workflows/messages.js';
 import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
 import { withClient } from '../connect.js';
-import { currentLine, stepLines } from '../operator.js';
+import { currentLine, stepLines, configuredApp } from '../operator.js';
 
 /** A query needs a worker; without one the server holds it. Say so instead of hanging. */
 const QUERY_TIMEOUT_MS = 5_000;
@@ -72,7 +72,8 @@ function progressFromReport(outcome: RunOutcome): Progress | undefined {
 function endOf(outcome: RunOutcome | undefined): { status?: string; failure?: FailureSummary } | undefined {
   if (!outcome || outcome.kind === 'none')
     return outcome?.kind === 'none' && outcome.failure ? { failure: outcome.failure } : undefined;
-  return { status: outcome.report.status, ...(outcome.report.failure ? { failure: outcome.report.failure } : {}) };
+  const report = outcome.report;
+  return { status: report.status, ...('failure' in report && report.failure ? { failure: report.failure } : {}) };
 }
 
 async function describeRun(ctx: CommandContext, client: Client, workflowId: string): Promise<number> {
@@ -273,7 +274,7 @@ an approval gate (or a validation whose child promotion waits) shows waiting-app
 for its target's freeze window to close shows waiting-freeze and "frozen until <instant> (<window>)".
 
 Options:
-  --app APP   the application whose runs to list (default APP_REPO_NAME, "example-app")
+  --app APP   the application whose runs to list; required when the pipeline has several (default: its only app)
   --all       list closed runs too
   --json      one line of JSON (an object for one run, an array for the list)
 
@@ -288,7 +289,8 @@ Examples:
     if (id !== undefined && (ctx.values.app !== undefined || ctx.values.all))
       throw new UsageError('--app and --all list runs; give them without WORKFLOW_ID');
     const config = ctx.config();
-    const app = (ctx.values.app as string | undefined) ?? config.app.name;
+    // Any app's runs may be listed; without --app, the pipeline's only app (several: --app is required).
+    const app = (ctx.values.app as string | undefined) ?? configuredApp(config, undefined);
     if (!/^[a-z0-9-]+$/.test(app)) throw new UsageError(`--app must be a Kubernetes name, got ${app}`);
     return withClient(config, (client) =>
       id !== undefined ? describeRun(ctx, client, id) : listRuns(ctx, client, app, ctx.values.all === true),

@@ -5,7 +5,9 @@ import { validationWorkflowId } from '../../domain/promotion-policy.js';
 import type { ValidationReport } from '../../domain/report.js';
 import { writeReports } from '../../reports/write.js';
 import { validatePipeline } from '../../../workflows/validate-pipeline.js';
-import { EXIT, UsageError, type Command } from '../command.js';
+import type { ShepherdConfig } from '../../config/load.js';
+import { EXIT, UsageError, type Command, type CommandContext } from '../command.js';
+import { checkFanOutInput, concurrencyFlag, runFanOut } from '../fan-out.js';
 import { withClient } from '../connect.js';
 import { followRun } from '../follow.js';
 import { dryRunValidation } from '../dry-run/index.js';
@@ -16,7 +18,7 @@ import { reportJson, summaryTable } from '../summary.js';
 
 export const validateCommand: Command = {
   usage:
-    '[--app APP] [--through dev|stage|prod] [--mode jenkins|gitlab] [--rollback failed|all] [--allow-unsettled-target] [--dry-run] [--follow] [--reports DIR] [--json]',
+    '[--app APP | --all [--concurrency N]] [--through ENV] [--mode jenkins|gitlab] [--rollback failed|all] [--allow-unsettled-target] [--dry-run] [--follow] [--reports DIR] [--json]',
   help: `
 Starts validatePipeline as workflow validate-<app> on TEMPORAL_TASK_QUEUE: iteration 1 bumps the app version and
 delivers it to dev; iterations 2 and 3 promote it to stage and prod (prod waits for an approval; who may give it
@@ -25,8 +27,16 @@ comes from SHEPHERD_APPROVERS, where from SHEPHERD_APPROVAL_ENVIRONMENTS). A wor
 Prints the workflow id and run id. One validation per app runs at a time: while one runs (also one the nightly
 schedule started), this command refuses with exit 1 and names it.
 
+With --all, every app of the pipeline is validated: one validatePipeline run per app (validate-<app>, each
+holding its app's lock as always), at most --concurrency at a time, each app on its own (one app's failure rolls
+back that app only), inside one fanOutApps run (fan-out-validate) that goes on if this command stops. With
+--follow it ends with one summary table and one report covering all apps: {"status", "apps": [...]}, succeeded
+only when every app succeeded, rolled_back when each app that did not rolled back cleanly, else failed.
+
 Options:
-  --app APP          the application (default APP_REPO_NAME, "example-app")
+  --app APP          the application; required when the pipeline has several (default: its only app)
+  --all              every app of the pipeline (instead of --app)
+  --concurrency N    with --all: how many apps run at a time (default 4)
   --through ENV      the last environment to reach: dev, stage or prod (default prod)
   --mode MODE        how promotion MRs are opened: jenkins (the promote job, default) or gitlab (API)
   --rollback SCOPE   failed (default): undo the failed hop only; all: also revert the environments it verified
@@ -42,9 +52,12 @@ Options:
 Examples:
   npx shepherd validate --through stage --follow
   npx shepherd validate --json
+  npx shepherd validate --all --concurrency 2 --follow
 `,
   options: {
     app: { type: 'string' },
+    all: { type: 'boolean' },
+    concurrency: { type: 'string' },
     through: { type: 'string' },
     mode: { type: 'string' },
     rollback: { type: 'string' },
@@ -59,7 +72,10 @@ Examples:
     const v = ctx.values;
     if (v.reports !== undefined && !v.follow)
       throw new UsageError('--reports needs --follow (reports are written when the run ends)');
+    if (v.all && v.app !== undefined) throw new UsageError('--app and --all exclude each other: name one app, or all');
+    if (v.concurrency !== undefined && !v.all) throw new UsageError('--concurrency goes with --all');
     const config = ctx.config();
+    if (v.all) return validateAll(ctx, config);
     const appName = configuredApp(config, v.app as string | undefined);
     const input = validationInput(config, appName, v);
     if (v['dry-run']) return dryRunValidation(ctx, config, input);
@@ -129,3 +145,27 @@ Examples:
     });
   },
 };
+
+/** `validate --all`: one fanOutApps run over every app of the pipeline. */
+async function validateAll(ctx: CommandContext, config: ShepherdConfig): Promise<number> {
+  const v = ctx.values;
+  const apps = config.pipeline.apps.map((a) => a.app.name);
+  const { appName: _appName, ...fields } = validationInput(config, apps[0]!, v);
+  const concurrency = concurrencyFlag(v.concurrency);
+  const input = checkFanOutInput(
+    { kind: 'validate', apps, ...(concurrency !== undefined ? { concurrency } : {}), ...fields },
+    { concurrency: '--concurrency', through: '--through', mode: '--mode', rollback: '--rollback' },
+  );
+  if (v['dry-run']) return dryRunValidation(ctx, config, input, input.apps);
+  return withClient(config, (client) =>
+    runFanOut(client, input, {
+      taskQueue: config.temporal.taskQueue,
+      startedBy: 'the shepherd CLI (validate --all)',
+      follow: v.follow === true,
+      json: v.json === true,
+      reportsDir: (v.reports as string | undefined) ?? join(PROJECT_ROOT, 'reports'),
+      out: ctx.out,
+      err: ctx.err,
+    }),
+  );
+}

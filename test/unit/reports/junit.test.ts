@@ -7,8 +7,16 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import type { ValidationReport } from '../../../src/domain/report.js';
-import { toJUnitXml } from '../../../src/reports/junit.js';
-import { NASTY, failedEarlyReport, nastyReport, rolledBackReport, succeededReport } from './sample-reports.js';
+import { fanOutToJUnitXml, toJUnitXml } from '../../../src/reports/junit.js';
+import {
+  NASTY,
+  failedEarlyReport,
+  nastyReport,
+  promotionFanOutReport,
+  rolledBackReport,
+  succeededReport,
+  validationFanOutReport,
+} from './sample-reports.js';
 
 const XSD = readFileSync(new URL('./fixtures/junit-10.xsd', import.meta.url), 'utf8');
 
@@ -198,5 +206,39 @@ describe('JUnit XML', () => {
       'step running',
     ]);
     expect(NASTY).toContain('\u0000');
+  });
+});
+
+describe('JUnit XML of a fan-out', () => {
+  it.each([
+    ['validation', validationFanOutReport],
+    ['promotion', promotionFanOutReport],
+  ])('is valid against junit-10.xsd, one document for every app: %s', async (_name, make) => {
+    expect(await schemaErrors(fanOutToJUnitXml(make()))).toEqual([]);
+  });
+
+  it("holds every app's suites, named after the app, with counts that add up", () => {
+    const xml = fanOutToJUnitXml(validationFanOutReport());
+    const names = suites(xml).map((s) => s.attrs.name);
+    expect(names).toContain('orders: iteration 1: dev');
+    expect(names).toContain('billing: iteration 2: stage');
+    expect(names).toContain('billing: rollback');
+    expect(names).toContain('search: iteration 1: dev');
+    expect(new Set(names).size).toBe(names.length);
+    const one = (report: ValidationReport) => elements(toJUnitXml(report), 'testcase').length;
+    const [orders, billing, search] = validationFanOutReport().apps as ValidationReport[];
+    expect(Number(elements(xml, 'testsuites')[0]!.attrs.tests)).toBe(one(orders!) + one(billing!) + one(search!));
+  });
+
+  it('gives each promoted app one suite: its steps, its failure and its undos', () => {
+    const xml = fanOutToJUnitXml(promotionFanOutReport());
+    const [orders, billing] = suites(xml);
+    expect(orders!.attrs).toMatchObject({ name: 'orders: dev → stage', failures: '0' });
+    expect(billing!.attrs).toMatchObject({ name: 'billing: dev → stage', failures: '1' });
+    expect(billing!.cases.map((c) => c.attrs.name)).toEqual([
+      'await-healthy',
+      'revert-merge-request stage: !21',
+      'await-previous-image stage: billing-stage',
+    ]);
   });
 });

@@ -1,5 +1,11 @@
 /** Validation reports of every shape the report writers must handle, for the JUnit and Markdown tests. */
-import type { IterationReport, StepRecord, ValidationReport } from '../../../src/domain/report.js';
+import type {
+  FanOutReport,
+  IterationReport,
+  PromotionReport,
+  StepRecord,
+  ValidationReport,
+} from '../../../src/domain/report.js';
 
 const T0 = Date.parse('2025-03-04T02:00:00.000Z');
 const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
@@ -206,6 +212,74 @@ export function nastyReport(): ValidationReport {
         status: 'failed',
         target: `!1 ${NASTY}`,
         failure: { type: 'X', message: NASTY },
+      },
+    ],
+  };
+}
+
+/** A validation fan-out over three apps: one succeeded, one rolled back at stage, one failed in dev. */
+export function validationFanOutReport(): FanOutReport {
+  return {
+    kind: 'validate',
+    status: 'failed',
+    concurrency: 2,
+    startedAt: at(0),
+    finishedAt: at(900),
+    durationMs: 900_000,
+    apps: [
+      { ...succeededReport(), appName: 'orders' },
+      { ...rolledBackReport(), appName: 'billing' },
+      { ...failedEarlyReport(), appName: 'search' },
+    ],
+  };
+}
+
+/** A promotion fan-out dev → stage over two apps: one promoted, one reverted after its merge. */
+export function promotionFanOutReport(): FanOutReport {
+  const base: PromotionReport = {
+    workflowId: 'promote-orders-stage',
+    runId: 'run-1',
+    status: 'succeeded',
+    appName: 'orders',
+    sourceEnv: 'dev',
+    targetEnv: 'stage',
+    imageTag: '1.0.37-abc1234',
+    previousImageTag: '1.0.36-0ffee00',
+    startedAt: at(0),
+    finishedAt: at(120),
+    durationMs: 120_000,
+    steps: [step('merge-merge-request', 10, { env: 'stage' })],
+    rollback: [],
+  };
+  return {
+    kind: 'promote',
+    status: 'rolled_back',
+    concurrency: 4,
+    sourceEnv: 'dev',
+    targetEnv: 'stage',
+    startedAt: at(0),
+    finishedAt: at(130),
+    durationMs: 130_000,
+    apps: [
+      base,
+      {
+        ...base,
+        workflowId: 'promote-billing-stage',
+        appName: 'billing',
+        status: 'rolled_back',
+        failure: degraded,
+        steps: [step('await-healthy', 20, { env: 'stage', status: 'failed', failure: degraded })],
+        rollback: [
+          { action: 'revert-merge-request', env: 'stage', status: 'succeeded', target: '!21' },
+          {
+            action: 'await-previous-image',
+            env: 'stage',
+            status: 'succeeded',
+            target: 'billing-stage',
+            fromImageTag: '1.0.37-abc1234',
+            toImageTag: '1.0.36-0ffee00',
+          },
+        ],
       },
     ],
   };

@@ -66,19 +66,25 @@ export class FakePipeline {
   readonly gitlabApprovals = new Map<number, { username: string; name: string }>();
   /** The freeze windows the "worker's pipeline" declares per environment (none unless a test sets them). */
   readonly freeze: Partial<Record<Environment, FreezeWindows>> = {};
-  private nextIid = 1;
+  private nextIid: number;
   private nextBuild = 100;
   private bumps = 0;
 
+  /**
+   * `firstIid`: the iid of the first MR it opens (default 1); fakes of several apps that share one deployments
+   * repo number their MRs apart, as GitLab does.
+   */
   constructor(
     opts: {
       version?: string;
       images?: Partial<Record<Environment, string | undefined>>;
       /** The pipeline's environments (default dev, stage, prod). */
       environments?: readonly string[];
+      firstIid?: number;
     } = {},
   ) {
     this.version = opts.version ?? '1.0.36-SNAPSHOT';
+    this.nextIid = opts.firstIid ?? 1;
     const initial = (env: Environment): EnvModel => {
       const imageTag = opts.images && env in opts.images ? opts.images[env] : '1.0.36-SNAPSHOT-0a0a0a0';
       return { imageTag, declaredImageTag: imageTag, revision: `${env}-base`, healthy: true, synced: true };
