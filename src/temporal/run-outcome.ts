@@ -11,7 +11,7 @@ import {
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { PROMOTIONS, isEnvironment, type Environment } from '../domain/environments.js';
+import { PROMOTIONS, type Environment } from '../domain/environments.js';
 import type { FailureSummary } from '../domain/errors.js';
 import {
   isPromotionFailureDetails,
