@@ -26,7 +26,8 @@ export interface SandboxWebhooks {
 
 export interface SandboxWebhooksOptions {
   readonly world: SandboxEndpoints;
-  readonly layout: PipelineLayout;
+  /** Every app of the world (the receiver routes by them; each app's project and jobs are registered). */
+  readonly layouts: readonly PipelineLayout[];
   readonly client: Client;
   readonly taskQueue: string;
   readonly logger: Logger;
@@ -45,7 +46,7 @@ export async function startSandboxWebhooks(opts: SandboxWebhooksOptions): Promis
     address: opts.address ?? '127.0.0.1:0',
     client: opts.client,
     taskQueue: opts.taskQueue,
-    layouts: [opts.layout],
+    layouts: opts.layouts,
     // Held like the config's Secret: revealed only to compare, rendered as [redacted] by the logger.
     gitlabToken: { reveal: () => gitlabToken },
     jenkinsToken: { reveal: () => jenkinsToken },
@@ -59,8 +60,8 @@ export async function startSandboxWebhooks(opts: SandboxWebhooksOptions): Promis
 }
 
 async function registerGitLabHooks(opts: SandboxWebhooksOptions, url: string, token: string): Promise<boolean> {
-  const { appProject, deploymentsProject } = opts.layout.gitlab;
-  for (const project of [appProject, deploymentsProject]) {
+  const projects = new Set(opts.layouts.flatMap((l) => [l.gitlab.appProject, l.gitlab.deploymentsProject]));
+  for (const project of projects) {
     const endpoint = `${opts.world.gitlab.url}/api/v4/projects/${encodeURIComponent(project)}/hooks`;
     const ok = await call(opts, 'gitlab', endpoint, {
       method: 'POST',
@@ -81,13 +82,11 @@ async function registerJenkinsNotifications(
   const withUserinfo = new URL(url);
   withUserinfo.username = 'shepherd';
   withUserinfo.password = token;
-  const { appJob, promoteJob } = opts.layout.jenkins;
+  const jobs = new Set(opts.layouts.flatMap((l) => [l.jenkins.appJob.join('/'), l.jenkins.promoteJob.join('/')]));
   const ok = await call(opts, 'jenkins', `${opts.world.admin.url}/jenkins/notifications`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      endpoints: [{ url: withUserinfo.href, event: 'all', jobs: [appJob.join('/'), promoteJob.join('/')] }],
-    }),
+    body: JSON.stringify({ endpoints: [{ url: withUserinfo.href, event: 'all', jobs: [...jobs] }] }),
   });
   if (ok) opts.logger.info('webhooks: registered the notification endpoint with the sandbox Jenkins', { url });
   return ok;

@@ -57,7 +57,7 @@ describe('startSandboxWebhooks', () => {
     const world = await standInWorld(201);
     const started = await startSandboxWebhooks({
       world: { gitlab: { url: world.url, token: 'sandbox-gitlab-token' }, admin: { url: world.url } },
-      layout,
+      layouts: [layout],
       client: env.client,
       taskQueue: uniqueTaskQueue(import.meta.filename),
       logger: new DefaultLogger('WARN'),
@@ -112,7 +112,7 @@ describe('startSandboxWebhooks', () => {
     const logs: LogEntry[] = [];
     const started = await startSandboxWebhooks({
       world: { gitlab: { url: world.url, token: 't' }, admin: { url: world.url } },
-      layout,
+      layouts: [layout],
       client: env.client,
       taskQueue: uniqueTaskQueue(import.meta.filename),
       logger: new DefaultLogger('WARN', (e) => void logs.push(e)),

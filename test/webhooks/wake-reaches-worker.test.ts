@@ -30,7 +30,7 @@ beforeAll(async () => {
   receiverConnection = await Connection.connect({ address: inject('temporalAddress') });
   hooks = await startSandboxWebhooks({
     world: sandbox.world.info,
-    layout: sandbox.layout,
+    layouts: [sandbox.layout],
     client: new Client({ connection: receiverConnection, namespace: t.namespace }),
     taskQueue: t.taskQueue,
     logger: new DefaultLogger('WARN'),

@@ -8,7 +8,9 @@ import { PROJECT_ROOT } from '../../config/paths.js';
 import { Secret } from '../../config/secret.js';
 import { writeReports } from '../../reports/write.js';
 import { findScenario, SCENARIOS } from '../../sandbox/world/scenarios.js';
-import { startWorld, UnknownScenarioError } from '../../sandbox/world/world.js';
+import { startWorld, UnknownScenarioAppError, UnknownScenarioError } from '../../sandbox/world/world.js';
+import { WorldPipelineError } from '../../sandbox/world/layout.js';
+import type { ShepherdConfig } from '../../config/load.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
 import { freePort, runningDevServer } from '../../temporal/dev-server.js';
 import { openTemporal, type TemporalRuntime } from '../../temporal/runtime.js';
@@ -20,7 +22,7 @@ import { validatePipeline } from '../../../workflows/validate-pipeline.js';
 import { EXIT, untilSignal, UsageError, type Command } from '../command.js';
 import { followRun } from '../follow.js';
 import { startEmbeddedWebhooks } from './webhooks.js';
-import { pipelineOrder, validationInput } from '../operator.js';
+import { pipelineOrder, runFields, validationInput } from '../operator.js';
 import { runFanOut } from '../fan-out.js';
 import type { Client } from '@temporalio/client';
 import { validationStart } from '../../temporal/run-start.js';
@@ -28,6 +30,27 @@ import { noReportReason } from '../../temporal/run-outcome.js';
 import { reportJson, summaryTable } from '../summary.js';
 
 const DEMO_TASK_QUEUE = 'shepherd-demo';
+
+/**
+ * Who may approve the demo's gates: the demo itself, which approves each one to show the whole run, besides the
+ * approvers the pipeline names per environment.
+ */
+function demoApprovers(config: ShepherdConfig): {
+  approvers: string[];
+  environmentApprovers?: Record<string, string[]>;
+} {
+  const named = runFields(config).environmentApprovers;
+  return {
+    approvers: [DEMO_APPROVER],
+    ...(named
+      ? {
+          environmentApprovers: Object.fromEntries(
+            Object.entries(named).map(([env, who]) => [env, [...who, DEMO_APPROVER]]),
+          ),
+        }
+      : {}),
+  };
+}
 const DEMO_APPROVER = 'shepherd-demo';
 
 /** Ends runs a previous demo left behind on the demo's task queue: a fresh world has nothing to do with them. */
@@ -91,10 +114,13 @@ errors.
       throw new UsageError(new UnknownScenarioError(scenario).message);
     const mode = (ctx.values.mode as string | undefined) ?? 'jenkins';
     if (mode !== 'jenkins' && mode !== 'gitlab') throw new UsageError(`--mode must be jenkins or gitlab, got ${mode}`);
-    const through = (ctx.values.through as string | undefined) ?? 'prod';
-    if (through !== 'dev' && through !== 'stage' && through !== 'prod')
-      throw new UsageError(`--through must be dev, stage or prod, got ${through}`);
     let config = ctx.config();
+    const order = pipelineOrder(config);
+    const through = (ctx.values.through as string | undefined) ?? order[order.length - 1]!;
+    if (!order.includes(through))
+      throw new UsageError(
+        `--through must be one of the pipeline's environments (${order.join(', ')}), got ${through}`,
+      );
     const json = ctx.values.json === true;
     // From here on SIGINT/SIGTERM (Ctrl-C, `kill`, a stopping `npm run demo`) ends the demo the same way as its end:
     // worker, sandbox world and the dev server it started are stopped and the temporary folder is removed.
@@ -130,12 +156,19 @@ errors.
     try {
       world = await startWorld({
         dir,
+        // A pipeline file builds the world it declares: its apps, environments, layouts and formats.
+        ...(config.pipelineFile !== undefined ? { pipeline: config.pipeline } : {}),
         ...(scenario ? { scenario } : {}),
       });
     } catch (err) {
       await runtime?.stop();
       rmSync(dir, { recursive: true, force: true });
-      if (err instanceof UnknownScenarioError) throw new UsageError(err.message);
+      if (
+        err instanceof UnknownScenarioError ||
+        err instanceof UnknownScenarioAppError ||
+        err instanceof WorldPipelineError
+      )
+        throw new UsageError(err.message);
       throw err;
     }
     say(
@@ -188,7 +221,7 @@ errors.
           config,
           apps[0]!,
           { through, mode },
-          { approvers: [DEMO_APPROVER] },
+          demoApprovers(config),
         );
         allAppsCode = await Promise.race([
           runFanOut(
@@ -217,8 +250,8 @@ errors.
       }
     else
       try {
-        await endLeftovers(client, [workflowId, promotionWorkflowId(app, 'stage'), promotionWorkflowId(app, 'prod')]);
-        const input = validationInput(config, app, { through, mode }, { approvers: [DEMO_APPROVER] });
+        await endLeftovers(client, [workflowId, ...order.slice(1).map((e) => promotionWorkflowId(app, e))]);
+        const input = validationInput(config, app, { through, mode }, demoApprovers(config));
         const handle = await client.workflow.start(
           validatePipeline,
           validationStart(input, DEMO_TASK_QUEUE, 'shepherd demo'),

@@ -5,7 +5,7 @@ import type { PipelineLayout } from '../../domain/pipeline.js';
 import { defaultLayout } from '../../sandbox/world/layout.js';
 import { connectClient, targetFrom } from '../../temporal/connection.js';
 import { runningDevServer } from '../../temporal/dev-server.js';
-import { layoutForWorld } from '../../worker/activities.js';
+import { layoutForWorld, layoutsForWorld, type SandboxInstallation } from '../../worker/activities.js';
 import { workerLogger } from '../../worker/logger.js';
 import { registrationText } from '../../webhooks/print-config.js';
 import { startWebhookReceiver } from '../../webhooks/receiver.js';
@@ -40,7 +40,7 @@ export async function startEmbeddedWebhooks(opts: {
   readonly client: Client;
   readonly taskQueue: string;
   readonly logger: Logger;
-  readonly world?: SandboxEndpoints;
+  readonly world?: SandboxEndpoints & { readonly layout?: SandboxInstallation['layout'] };
   readonly meter?: MetricMeter;
 }): Promise<EmbeddedWebhooks | undefined> {
   const { config, client, taskQueue, logger } = opts;
@@ -48,7 +48,10 @@ export async function startEmbeddedWebhooks(opts: {
   if (opts.world && config.webhooks.enabled !== false) {
     const started = await startSandboxWebhooks({
       world: opts.world,
-      layout: layoutForWorld({ layout: defaultLayout() }),
+      // A world built from a pipeline names its apps; the seed's world is the default layout.
+      layouts: opts.world.layout
+        ? layoutsForWorld({ layout: opts.world.layout })
+        : [layoutForWorld({ layout: defaultLayout() })],
       client,
       taskQueue,
       logger,
