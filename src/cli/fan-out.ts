@@ -10,7 +10,7 @@ import { fanOutWorkflowId } from '../domain/promotion-policy.js';
 import type { FanOutReport, Progress, StepRecord } from '../domain/report.js';
 import { writeFanOutReports } from '../reports/write.js';
 import { ShepherdStatus } from '../temporal/common/search-attributes.js';
-import { approveUpdate, progressQuery } from '../../workflows/messages.js';
+import { approveUpdate, overrideFreezeUpdate, progressQuery } from '../../workflows/messages.js';
 import { fanOutApps } from '../../workflows/fan-out.js';
 import { EXIT, UsageError } from './command.js';
 import { fanOutReportJson, fanOutSummaryTable } from './summary.js';
@@ -131,9 +131,21 @@ async function followFanOut(
       else say(`✗ ${step.name}: ${step.failure?.type ?? step.status}: ${step.failure?.message ?? ''}`);
     }
     for (const step of progress.steps.filter((s) => s.status === 'running')) {
-      const gate = await gateOf(client, step.name);
-      if (!gate || gates.has(gate)) continue;
-      gates.add(gate);
+      const at = await gateOf(client, step.name);
+      if (!at || gates.has(`${at.gate}|${at.kind}`)) continue;
+      gates.add(`${at.gate}|${at.kind}`);
+      const gate = at.gate;
+      if (at.kind === 'freeze') {
+        if (!opts.autoApprove) {
+          say(`! ${gate} waits for a freeze window: \`npx shepherd override-freeze ${gate} --by NAME --reason TEXT\``);
+          continue;
+        }
+        say(`! ${gate} waits for a freeze window; overriding it as ${opts.autoApprove.by} (overrideFreeze update)`);
+        await client.workflow.getHandle(gate).executeUpdate(overrideFreezeUpdate, {
+          args: [{ by: opts.autoApprove.by, reason: `${opts.autoApprove.reason} (the freeze window overridden)` }],
+        });
+        continue;
+      }
       if (!opts.autoApprove) {
         say(`! ${gate} waits for an approval: \`npx shepherd approve ${gate} --by NAME\` (or \`reject\`)`);
         continue;
@@ -169,12 +181,17 @@ async function followFanOut(
 }
 
 /** The run that waits for an approval under an app's run: the run itself, or the promotion child it waits on. */
-async function gateOf(client: Client, workflowId: string): Promise<string | undefined> {
+async function gateOf(
+  client: Client,
+  workflowId: string,
+): Promise<{ gate: string; kind: 'approval' | 'freeze' } | undefined> {
   const progress = (id: string): Promise<Progress> =>
     client.withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(id).query(progressQuery));
+  const atGate = (p: Progress, id: string) => {
+    const kind = p.current?.waitingOn?.kind;
+    return kind === 'approval' || kind === 'freeze' ? { gate: id, kind } : undefined;
+  };
   const p = await progress(workflowId);
-  if (p.current?.waitingOn?.kind === 'approval') return workflowId;
-  if (p.current?.waitingOn?.kind !== 'child-workflow') return undefined;
-  const child = await progress(p.current.waitingOn.ref);
-  return child.current?.waitingOn?.kind === 'approval' ? p.current.waitingOn.ref : undefined;
+  if (p.current?.waitingOn?.kind !== 'child-workflow') return atGate(p, workflowId);
+  return atGate(await progress(p.current.waitingOn.ref), p.current.waitingOn.ref);
 }

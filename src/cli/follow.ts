@@ -6,7 +6,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Progress, StepRecord } from '../domain/report.js';
 import { runOutcome, type RunOutcome } from '../temporal/run-outcome.js';
-import { approveUpdate, progressQuery } from '../../workflows/messages.js';
+import { approveUpdate, overrideFreezeUpdate, progressQuery } from '../../workflows/messages.js';
 import { waitingOnText } from './operator.js';
 import { approveInGitLab, pendingApprovalOf, type GitLabApprover } from './gitlab-approval.js';
 
@@ -123,6 +123,17 @@ export async function followRun(client: Client, handle: WorkflowHandle, opts: Fo
         const cp = await child.query(progressQuery);
         report(cp.steps, '    ');
         if (cp.current) current = cp.current;
+        if (cp.current?.waitingOn?.kind === 'freeze' && opts.autoApprove && !approved.has(`${childId}|freeze`)) {
+          // The demo shows the whole run: a freeze window it meets is overridden, with the reason in the report.
+          approved.add(`${childId}|freeze`);
+          print(
+            `    ! ${childId} waits for a freeze window; overriding it as ${opts.autoApprove.by} (as \`npx shepherd override-freeze ${childId} --by ${opts.autoApprove.by} --reason …\` would)`,
+          );
+          await child.executeUpdate(overrideFreezeUpdate, {
+            args: [{ by: opts.autoApprove.by, reason: `${opts.autoApprove.reason} (the freeze window overridden)` }],
+          });
+          return;
+        }
         if (cp.current?.waitingOn?.kind === 'approval' && opts.autoApprove && !approved.has(childId)) {
           approved.add(childId);
           const pending = opts.autoApprove.gitlab ? await pendingApprovalOf(client, childId) : undefined;

@@ -344,11 +344,16 @@ export function layoutsForWorld(
   return apps.map((a): PipelineLayout => {
     const place = (e: string) => {
       const p = a.environments[e]!;
+      // What the sandbox does not simulate but Shepherd enforces comes from the pipeline file: freeze windows.
+      const declared =
+        config?.pipelineFile !== undefined ? config.pipeline.environments.find((d) => d.name === e) : undefined;
       return {
         namespace: p.namespace,
         branch: p.branch,
         ...(p.directory ? { directory: p.directory } : {}),
         argoApp: p.argoApp,
+        ...(declared?.cluster ? { cluster: declared.cluster } : {}),
+        ...(declared?.freeze ? { freeze: declared.freeze } : {}),
       };
     };
     return {

@@ -67,7 +67,7 @@ async function endLeftovers(client: Client, workflowIds: readonly string[]): Pro
 }
 
 export const demoCommand: Command = {
-  usage: '[--scenario NAME|list] [--keep] [--json] [--reports DIR] [--mode jenkins|gitlab] [--through dev|stage|prod]',
+  usage: '[--pipeline FILE] [--scenario NAME[@APP]|list] [--keep] [--json] [--reports DIR] [--mode jenkins|gitlab] [--through ENV]',
   help: `
 Starts the embedded Temporal dev server (or uses the one already running on the state folder, or
 TEMPORAL_ADDRESS), the sandbox world and a worker, then runs validatePipeline through prod: iteration 1 bumps
@@ -77,12 +77,14 @@ prod through the promote-environment job. The prod approval is given through the
 (alice) with her own token, and the report names her. Reports (JSON, Markdown, JUnit XML) are written to --reports (default: reports/).
 
 Options:
-  --scenario NAME   run with a sandbox fault scenario; "list" prints them (e.g. stage-degraded)
+  --pipeline FILE   build the world from a pipeline file and validate every app of it (examples/pipelines/)
+  --scenario NAME   run with a sandbox fault scenario; "list" prints them (e.g. stage-degraded); NAME@APP
+                    limits its faults to one app of the pipeline (e.g. stage-degraded@web-app)
   --keep            leave the dev server, Web UI and sandbox running until Ctrl-C, to look around
   --json            print the report object as the last line of stdout
   --reports DIR     where to write the reports (default: reports/ in the project)
   --mode MODE       how promotion MRs are opened: jenkins (the promote job, default) or gitlab (API)
-  --through ENV     stop after dev or stage (default prod)
+  --through ENV     stop after this environment (default the pipeline's last, prod)
 
 The demo's worker serves its Prometheus metrics (Shepherd's shepherd_* series and the SDK's temporal_*) at
 http://SHEPHERD_METRICS_ADDRESS/metrics, by default on a free port of 127.0.0.1 that the demo prints; with --keep
@@ -110,8 +112,10 @@ errors.
       for (const s of SCENARIOS) ctx.out(`${s.name.padEnd(24)} ${s.description}`);
       return EXIT.ok;
     }
-    if (scenario !== undefined && !findScenario(scenario))
-      throw new UsageError(new UnknownScenarioError(scenario).message);
+    // `NAME@APP`: the scenario's faults for one app of the pipeline (the world checks the app).
+    const scenarioName = scenario?.split('@')[0];
+    if (scenarioName !== undefined && !findScenario(scenarioName))
+      throw new UsageError(new UnknownScenarioError(scenarioName).message);
     const mode = (ctx.values.mode as string | undefined) ?? 'jenkins';
     if (mode !== 'jenkins' && mode !== 'gitlab') throw new UsageError(`--mode must be jenkins or gitlab, got ${mode}`);
     let config = ctx.config();
