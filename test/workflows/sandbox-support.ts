@@ -20,7 +20,8 @@ import { validationWorkflowId } from '../../src/domain/promotion-policy.js';
 import type { ScenarioInput } from '../../src/sandbox/core/faults.js';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
-import { activitiesForWorld } from '../../src/worker/activities.js';
+import { loadConfig, type ShepherdConfig } from '../../src/config/load.js';
+import { activitiesForWorld, configForWorld } from '../../src/worker/activities.js';
 import type { validatePipeline } from '../../workflows/index.js';
 import { startSandbox, type TestSandbox } from '../support/sandbox.js';
 import { uniqueTaskQueue, workflowBundle } from '../support/temporal.js';
@@ -39,7 +40,10 @@ export interface SandboxTemporal {
    * Starts a sandbox world (optionally with a fault scenario), runs `fn` while a worker with the world's
    * activities polls the task queue, then stops the worker and the world.
    */
-  inWorld<T>(opts: { scenario?: string | ScenarioInput }, fn: (sandbox: TestSandbox) => Promise<T>): Promise<T>;
+  inWorld<T>(
+    opts: { scenario?: string | ScenarioInput; pipelineFile?: string },
+    fn: (sandbox: TestSandbox, config: ShepherdConfig) => Promise<T>,
+  ): Promise<T>;
   teardown(): Promise<void>;
 }
 
@@ -55,7 +59,14 @@ export async function sandboxTemporal(file: string, label?: string): Promise<San
     namespace,
     taskQueue,
     async inWorld(opts, fn) {
-      const sandbox = await startSandbox(opts.scenario ? { scenario: opts.scenario } : {});
+      // A pipeline file builds the world it declares, and configures Shepherd as `--pipeline FILE` does.
+      const overrides: Record<string, string> = opts.pipelineFile ? { SHEPHERD_PIPELINE: opts.pipelineFile } : {};
+      const declared = opts.pipelineFile ? loadConfig({ env: {}, overrides }).pipeline : undefined;
+      const sandbox = await startSandbox({
+        ...(opts.scenario ? { scenario: opts.scenario } : {}),
+        ...(declared ? { pipeline: declared } : {}),
+      });
+      const config = configForWorld(sandbox.world, { env: {}, overrides });
       try {
         const worker = await Worker.create({
           // The bundle's tracing interceptors export through this sink; tracing is off here.
@@ -64,9 +75,9 @@ export async function sandboxTemporal(file: string, label?: string): Promise<San
           namespace,
           taskQueue,
           workflowBundle: workflowBundle(),
-          activities: activitiesForWorld(sandbox.world),
+          activities: activitiesForWorld(sandbox.world, config),
         });
-        return await worker.runUntil(fn(sandbox));
+        return await worker.runUntil(fn(sandbox, config));
       } finally {
         await sandbox.stop();
       }
