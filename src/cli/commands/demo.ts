@@ -67,7 +67,8 @@ async function endLeftovers(client: Client, workflowIds: readonly string[]): Pro
 }
 
 export const demoCommand: Command = {
-  usage: '[--pipeline FILE] [--scenario NAME[@APP]|list] [--keep] [--json] [--reports DIR] [--mode jenkins|gitlab] [--through ENV]',
+  usage:
+    '[--pipeline FILE] [--scenario NAME[@APP]|list] [--keep] [--json] [--reports DIR] [--mode jenkins|gitlab] [--through ENV]',
   help: `
 Starts the embedded Temporal dev server (or uses the one already running on the state folder, or
 TEMPORAL_ADDRESS), the sandbox world and a worker, then runs validatePipeline through prod: iteration 1 bumps
