@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { parsePipeline, type PipelineDefaults } from '../../src/config/pipeline-file.js';
+import { parsePipeline } from '../../src/config/pipeline-file.js';
 import { seedPipeline } from '../../src/config/pipeline.js';
 import type { DeclaredPipeline } from '../../src/domain/pipeline.js';
 import { defaultLayout, layoutFromPipeline, type WorldPipeline } from '../../src/sandbox/world/layout.js';
@@ -13,16 +13,9 @@ import { layoutsForWorld } from '../../src/worker/activities.js';
 import { eventually } from '../support/eventually.js';
 import { startDriver, type BuildJson, type Driver } from './world-driver.js';
 import { FOUR_DIRECTORIES, TWO_APPS, VERSION_FORMATS } from './world-pipeline-files.js';
+import { SEED_DEFAULTS } from '../support/pipeline-defaults.js';
 
-const DEFAULTS: PipelineDefaults = {
-  group: 'p2c',
-  deploymentsProject: 'p2c/k8s-deployments',
-  registry: 'docker.jmann.local',
-  argocdNamespace: 'argocd',
-  promoteJob: ['promote-environment'],
-  bump: { via: 'auto', branch: undefined },
-  autoMerge: false,
-};
+const DEFAULTS = SEED_DEFAULTS;
 
 /** A resolved pipeline file, as `--pipeline FILE` gives it to the world. */
 const pipeline = (yaml: string): DeclaredPipeline => parsePipeline(yaml, DEFAULTS, 'test pipeline');

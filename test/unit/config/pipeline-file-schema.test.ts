@@ -9,27 +9,15 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../src/config/paths.js';
-import {
-  parsePipeline,
-  PIPELINE_SCHEMA_FILE,
-  pipelineJsonSchemaText,
-  type PipelineDefaults,
-} from '../../../src/config/pipeline-file.js';
+import { parsePipeline, PIPELINE_SCHEMA_FILE, pipelineJsonSchemaText } from '../../../src/config/pipeline-file.js';
+import { SEED_DEFAULTS } from '../../support/pipeline-defaults.js';
 
 const EXAMPLES = join(PROJECT_ROOT, 'examples/pipelines');
 const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
 const committed = readFileSync(join(PROJECT_ROOT, PIPELINE_SCHEMA_FILE), 'utf8');
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(committed) as object);
 
-const DEFAULTS: PipelineDefaults = {
-  group: 'p2c',
-  deploymentsProject: 'p2c/k8s-deployments',
-  registry: 'docker.jmann.local',
-  argocdNamespace: 'argocd',
-  promoteJob: ['promote-environment'],
-  bump: { via: 'auto', branch: undefined },
-  autoMerge: false,
-};
+const DEFAULTS = SEED_DEFAULTS;
 
 describe('schema/pipeline.schema.json', () => {
   it('is the schema the code generates (run `npm run docs:schema` after changing the pipeline file schema)', () => {

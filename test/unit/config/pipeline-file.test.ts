@@ -11,19 +11,11 @@ import {
   loadPipelineFile,
   parsePipeline,
   PipelineFileError,
-  type PipelineDefaults,
   type PipelineProblem,
 } from '../../../src/config/pipeline-file.js';
+import { SEED_DEFAULTS } from '../../support/pipeline-defaults.js';
 
-const DEFAULTS: PipelineDefaults = {
-  group: 'p2c',
-  deploymentsProject: 'p2c/k8s-deployments',
-  registry: 'docker.jmann.local',
-  argocdNamespace: 'argocd',
-  promoteJob: ['promote-environment'],
-  bump: { via: 'auto', branch: undefined },
-  autoMerge: false,
-};
+const DEFAULTS = SEED_DEFAULTS;
 
 function problemsOf(text: string): readonly PipelineProblem[] {
   try {
