@@ -409,7 +409,15 @@ export function parsePipeline(text: string, defaults: PipelineDefaults, source =
     throw new PipelineFileError(
       source,
       parsed.error.issues
-        .map((issue) => ({ path: problemPath(issue.path), line: lineOf(issue.path), message: issue.message }))
+        .flatMap((issue) =>
+          // An unknown key is named where it stands, one problem each.
+          issue.code === 'unrecognized_keys'
+            ? issue.keys.map((key) => {
+                const at = [...issue.path, key];
+                return { path: problemPath(at), line: lineOf(at), message: 'is not a field of the pipeline file here' };
+              })
+            : [{ path: problemPath(issue.path), line: lineOf(issue.path), message: issue.message }],
+        )
         .sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
     );
   }

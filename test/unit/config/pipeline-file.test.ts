@@ -51,7 +51,7 @@ describe('a malformed pipeline file', () => {
   it('lists every problem at once, each with its path in the file and its line', () => {
     const problems = problemsOf(MANY_PROBLEMS);
     const at = (path: string) => problems.filter((p) => p.path === path);
-    expect(at('(the file)')).toEqual([{ path: '(the file)', line: 1, message: expect.stringMatching(/color/) }]);
+    expect(at('color')).toEqual([{ path: 'color', line: 2, message: 'is not a field of the pipeline file here' }]);
     expect(at('apps')).toEqual([{ path: 'apps', line: 1, message: expect.stringMatching(/expected array/i) }]);
     expect(at('environments[1].name')).toEqual([
       { path: 'environments[1].name', line: 7, message: expect.stringMatching(/lowercase letters/) },
