@@ -565,12 +565,12 @@ export const CLI_CASES: readonly CliCase[] = [
   {
     title: 'demo through an unknown environment',
     args: ['demo', '--through', 'qa'],
-    mentions: ['--through must be dev, stage or prod, got qa'],
+    mentions: ["--through must be one of the pipeline's environments (dev, stage, prod), got qa"],
   },
   {
     title: 'demo through an environment in the wrong case',
     args: ['demo', '--through', 'Prod'],
-    mentions: ['--through must be dev, stage or prod, got Prod'],
+    mentions: ["--through must be one of the pipeline's environments (dev, stage, prod), got Prod"],
   },
   {
     title: 'a demo flag without its value',

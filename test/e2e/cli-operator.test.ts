@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { WorldState } from '../../src/sandbox/world/state.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { runCli, runInProcess, startCli, type RunningCli } from '../support/cli.js';
@@ -75,9 +75,12 @@ describe('the shepherd operator CLI against a dev server, the sandbox world and 
     processes.push(server, sandbox);
     await server.waitForLine(/^\{/, 60_000);
     adminUrl = (JSON.parse(await sandbox.waitForLine(/^\{/, 60_000)) as { admin: { url: string } }).admin.url;
-    const worker = startCli(['worker'], env);
+    // The bundle global setup built from these sources: bundling workflows/ at start takes a busy machine a minute.
+    const worker = startCli(['worker', '--workflow-bundle', inject('workflowBundlePath')], env);
     processes.push(worker);
-    await until(() => worker.stderr.includes('Worker polling'), 'the worker to poll', CLI_POLL);
+    await until(() => worker.stderr.includes('Worker polling'), 'the worker to poll', CLI_POLL).catch((err: Error) => {
+      throw new Error(`${err.message}; the worker said: ${worker.stderr.slice(-2000)}`);
+    });
   });
 
   afterAll(async () => {

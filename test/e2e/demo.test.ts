@@ -59,7 +59,7 @@ describe('shepherd demo (npm run demo)', () => {
     const { stdout, stderr } = cli;
     const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as JsonReport;
     expect(code).toBe(0);
-    expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(stdout.trim().split('\n'), `stdout: ${stdout.slice(0, 600)}`).toHaveLength(1);
     expect(stderr).toMatch(/Web UI: http:\/\/127\.0\.0\.1:\d+/);
     expect(stderr).toContain('approving as shepherd-demo through the `approve` update');
     expect(report.status).toBe('succeeded');

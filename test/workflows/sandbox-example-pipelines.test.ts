@@ -1,9 +1,11 @@
 /**
- * Every example pipeline of `examples/pipelines/` runs the nightly validation green against the sandbox world built
- * from it, the way `npm run demo -- --pipeline FILE` does: Shepherd configured by the file (SHEPHERD_PIPELINE), the
+ * The example pipelines of `examples/pipelines/` run the nightly validation against the sandbox world built from
+ * them, the way `npm run demo -- --pipeline FILE` does: Shepherd configured by the file (SHEPHERD_PIPELINE), the
  * CLI's own run input, its follow loop approving the gates and overriding a freeze window it meets; one app through
- * validatePipeline, several through the fan-out. The two-app pipeline with one app degraded in its second
- * environment rolls back that app only. Each case runs in its own namespace and world, several at once.
+ * validatePipeline, several through the fan-out. The two-app pipeline runs with one app degraded in its second
+ * environment: that app rolls back its stage only, the other reaches prod. `seed.yaml` is the default written out
+ * (test/unit/config/pipeline-file.test.ts proves it equal to the default that every other workflow test runs).
+ * One case at a time, each in its own namespace and world: they are whole runs, and the suite runs beside them.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,12 @@ import type { validatePipeline } from '../../workflows/index.js';
 import { APPROVER, sandboxTemporal, type SandboxTemporal } from './sandbox-support.js';
 
 const EXAMPLES = join(PROJECT_ROOT, 'examples', 'pipelines');
-const FILES = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+/** Every example but the seed's (the default) and the two-app one (run below with a degraded app). */
+const FILES = readdirSync(EXAMPLES).filter(
+  (f) => f.endsWith('.yaml') && f !== 'seed.yaml' && f !== 'two-apps-helm.yaml',
+);
+/** A whole run through every environment, while the rest of the suite runs beside it. */
+const RUN_TIMEOUT_MS = 300_000;
 const AUTO = { by: APPROVER, reason: 'example pipeline test' };
 
 /** The run input's approvers: the test approves each gate, besides the approvers the pipeline names. */
@@ -72,27 +79,31 @@ async function validateAll(t: SandboxTemporal, config: ShepherdConfig): Promise<
   return combined.apps as ValidationReport[];
 }
 
-describe.concurrent('the example pipelines', () => {
+describe('the example pipelines', () => {
   const opened: SandboxTemporal[] = [];
   afterAll(async () => {
     await Promise.all(opened.map((t) => t.teardown()));
   });
 
-  it.each(FILES)('%s validates every app through every environment', async (file) => {
-    const t = await sandboxTemporal(import.meta.url, file.replace(/\.yaml$/, ''));
-    opened.push(t);
-    await t.inWorld({ pipelineFile: join(EXAMPLES, file) }, async (_sandbox, config) => {
-      const order = config.pipeline.environments.map((e) => e.name);
-      const reports = await validateAll(t, config);
-      for (const report of reports) {
-        expect(report.status, `${file} ${report.appName}: ${report.failure?.message ?? ''}`).toBe('succeeded');
-        expect(report.iterations.map((i) => [i.env, i.status])).toEqual(order.map((e) => [e, 'succeeded']));
-      }
-      // A freeze window open now (the weekend one of four-env-kustomize) was overridden, and the report says so.
-      for (const i of reports.flatMap((r) => r.iterations).filter((i) => i.freeze))
-        expect(i.freeze).toMatchObject({ outcome: 'overridden', override: { by: APPROVER } });
-    });
-  });
+  it.each(FILES)(
+    '%s validates every app through every environment',
+    async (file) => {
+      const t = await sandboxTemporal(import.meta.url, file.replace(/\.yaml$/, ''));
+      opened.push(t);
+      await t.inWorld({ pipelineFile: join(EXAMPLES, file) }, async (_sandbox, config) => {
+        const order = config.pipeline.environments.map((e) => e.name);
+        const reports = await validateAll(t, config);
+        for (const report of reports) {
+          expect(report.status, `${file} ${report.appName}: ${report.failure?.message ?? ''}`).toBe('succeeded');
+          expect(report.iterations.map((i) => [i.env, i.status])).toEqual(order.map((e) => [e, 'succeeded']));
+        }
+        // A freeze window open now (the weekend one of four-env-kustomize) was overridden, and the report says so.
+        for (const i of reports.flatMap((r) => r.iterations).filter((i) => i.freeze))
+          expect(i.freeze).toMatchObject({ outcome: 'overridden', override: { by: APPROVER } });
+      });
+    },
+    RUN_TIMEOUT_MS,
+  );
 
   it('two-apps-helm.yaml with stage-degraded@web-app: web-app rolls back its stage only, example-app reaches prod', async () => {
     const t = await sandboxTemporal(import.meta.url, 'degraded');
