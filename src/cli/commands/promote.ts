@@ -133,8 +133,8 @@ Options:
   --app APP          the application; required when the pipeline has several (default: its only app)
   --all              every app of the pipeline (instead of --app; not with --image-tag)
   --concurrency N    with --all: how many apps run at a time (default 4)
-  --from ENV         the source environment: dev or stage
-  --to ENV           the target: the environment after --from (dev→stage, stage→prod)
+  --from ENV         the source environment: one of the pipeline's but its last (seed: dev or stage)
+  --to ENV           the target: the environment after --from (seed: dev→stage, stage→prod)
   --image-tag TAG    promote this image; it must be the one running in --from (default: whatever runs there)
   --mode MODE        jenkins (run the promote-environment job, default) or gitlab (open the MR through the API)
   --no-merge         stop once the MR is open

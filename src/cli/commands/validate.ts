@@ -37,7 +37,7 @@ Options:
   --app APP          the application; required when the pipeline has several (default: its only app)
   --all              every app of the pipeline (instead of --app)
   --concurrency N    with --all: how many apps run at a time (default 4)
-  --through ENV      the last environment to reach: dev, stage or prod (default prod)
+  --through ENV      the last environment to reach: one of the pipeline's (default its last; seed: prod)
   --mode MODE        how promotion MRs are opened: jenkins (the promote job, default) or gitlab (API)
   --rollback SCOPE   failed (default): undo the failed hop only; all: also revert the environments it verified
   --allow-unsettled-target
