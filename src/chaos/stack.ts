@@ -227,9 +227,18 @@ export class Stack {
   /** Starts `shepherd dev-server` (headless) on the state folder; resolves once it answers. */
   async startDevServer(): Promise<void> {
     if (this.devServer?.running) throw new Error('the dev server already runs');
-    const p = this.spawn('dev-server', ['dev-server', '--headless', '--json'], { TEMPORAL_ADDRESS: '' });
-    this.devServer = p;
-    await p.waitForLine(/^\{/, 60_000, 'stdout');
+    // The Temporal dev server picks the ports of its internal services itself at start; on a machine starting many
+    // at once it can lose one to another process and exit during start-up. It then starts again, up to twice.
+    for (let attempt = 1; ; attempt++) {
+      const p = this.spawn('dev-server', ['dev-server', '--headless', '--json'], { TEMPORAL_ADDRESS: '' });
+      this.devServer = p;
+      try {
+        await p.waitForLine(/^\{/, 60_000, 'stdout');
+        return;
+      } catch (err) {
+        if (attempt >= 3 || p.running || !/exited during start-up/.test(String(err))) throw err;
+      }
+    }
   }
 
   /** Stops the dev server as Ctrl-C would (its database stays). */

@@ -142,12 +142,18 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 
   const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid ?? -1;
+  // What it said, for an exit during start-up: its first lines (a panic's reason) and its last ones.
+  const head: string[] = [];
   const tail: string[] = [];
+  const said = (): string => [...head, ...(tail.length > 0 ? ['…', ...tail] : [])].join('\n');
   const onData = (buf: Buffer): void => {
     for (const line of buf.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > 30) tail.shift();
+      if (head.length < 8) head.push(line);
+      else {
+        tail.push(line);
+        if (tail.length > 22) tail.shift();
+      }
       opts.onOutput?.(line);
     }
   };
@@ -180,7 +186,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   while (!connection) {
     if (exited !== undefined) {
       await stop();
-      throw new DevServerError(`The Temporal dev server exited during start-up (code ${exited}):\n${tail.join('\n')}`);
+      throw new DevServerError(`The Temporal dev server exited during start-up (code ${exited}):\n${said()}`);
     }
     try {
       connection = await Connection.connect({ address, connectTimeout: 1_000 });
@@ -191,7 +197,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       if (Date.now() > deadline) {
         await stop();
         throw new DevServerError(
-          `The Temporal dev server did not answer on ${address} within ${(opts.startTimeoutMs ?? 30_000) / 1000} s:\n${tail.join('\n')}`,
+          `The Temporal dev server did not answer on ${address} within ${(opts.startTimeoutMs ?? 30_000) / 1000} s:\n${said()}`,
         );
       }
       await new Promise((r) => setTimeout(r, 200));
